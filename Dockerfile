@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# One image for every service and process of the platform; the command picks the process
+# (see docker-compose.yml and deploy/k8s/). Build: docker build -t t4t-platform:local .
+
+# --- build stage: install the project (no dev extras) into a virtualenv -------------------
+FROM python:3.11-slim AS build
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+# Only what the wheel is built from, so editing tests or manifests keeps the layer cache.
+COPY pyproject.toml ./
+COPY shared ./shared
+COPY services ./services
+RUN pip install --no-cache-dir .
+
+# --- runtime stage ------------------------------------------------------------------------
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PATH=/opt/venv/bin:$PATH \
+    DATA_DIR=/app/var
+
+# A fixed non-root uid/gid (10001) that the Kubernetes securityContext names too.
+# /data/files is created here, owned by that user, so a fresh Docker named volume mounted
+# there inherits the ownership; /tmp/prom is the default Prometheus multiprocess folder.
+RUN groupadd --system --gid 10001 t4t \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
+        --shell /usr/sbin/nologin t4t \
+ && mkdir -p /app/var /data/files /tmp/prom \
+ && chown -R 10001:10001 /app /data/files /tmp/prom
+
+COPY --from=build /opt/venv /opt/venv
+
+# The working directory holds no source: imports resolve to the installed packages.
+WORKDIR /app
+USER 10001:10001
+
+EXPOSE 8000
+
+# Default process: the content API. Other processes override the command, e.g.
+#   python -m services.content.worker
+#   python -m services.content.manage migrate
+CMD ["gunicorn", "-c", "python:shared.gunicorn_conf", "services.content.wsgi:app"]

@@ -1,0 +1,49 @@
+# The platform's commands. `make run` and `make test` set up everything they need on a machine
+# with Python 3.11 and make.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+ROLE   ?= national_admin
+TENANT ?= US
+
+.PHONY: run test token bench migrate seed install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+## migrate: apply every service's migrations (embedded default unless DATABASE_URL is set)
+migrate: $(STAMP)
+	$(BIN)/python -m services.content.manage migrate
+
+## seed: load the curriculum (idempotent)
+seed: migrate
+	$(BIN)/python -m services.content.manage seed
+
+## run: the whole platform on its embedded default (SQLite, filesystem broker)
+run: seed
+	@$(BIN)/python -m shared.launcher
+
+## test: every test; with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest
+
+## token: a development token, e.g. make token ROLE=facilitator TENANT=CA
+token: $(STAMP)
+	@$(BIN)/python -m shared.devtoken --role $(ROLE) --tenant $(TENANT)
+
+## bench: throughput figures as ratios to this machine's own ceilings
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""The platform's services; each is deployable alone from the same image."""

@@ -1,0 +1,8 @@
+"""Content service: the curriculum and its fidelity.
+
+Owns series, modules (the nine sessions), the six PITC practices, materials with immutable numbered
+versions, and adaptations with their fidelity review. Publishes ``content.material.published``,
+``content.adaptation.submitted`` and ``content.adaptation.reviewed``. Consumes nothing.
+"""
+
+SERVICE = "content"

@@ -1,0 +1,1 @@
+"""Content's HTTP API: one module per resource."""

@@ -1,0 +1,28 @@
+"""Content's app factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from shared.http import api_keys, dead_letters
+from shared.http.api import ServiceContext, create_service_app
+
+from services.content.api import adaptations, curriculum, materials
+from services.content.bootstrap import build_context
+
+
+def create_app(ctx: ServiceContext | None = None) -> Flask:
+    """Build the content API; ``ctx`` lets tests wire their own database and broker."""
+    ctx = ctx or build_context()
+    app, api = create_service_app(
+        ctx,
+        title="Content service",
+        version="1.0",
+        description=(
+            "The Relationship-Based Care for Infants and Toddlers curriculum: series, the nine sessions, "
+            "the six PITC practices, materials with immutable versions, and adaptations with fidelity review."
+        ),
+    )
+    for blueprint in (curriculum.blp, materials.blp, adaptations.blp, api_keys.blp, dead_letters.blp):
+        api.register_blueprint(blueprint)
+    return app

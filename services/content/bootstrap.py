@@ -1,0 +1,35 @@
+"""The one place content's dependencies are built and wired, once per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.auth import verifier_from_config
+from shared.db import Database
+from shared.http.api import ServiceContext
+from shared.messaging.bus import Bus
+from shared.migrations import upgrade
+
+from services.content.config import ContentConfig
+from services.content.models import platform
+from services.content.storage import FileStorage
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_context(config: ContentConfig | None = None) -> ServiceContext:
+    config = config or ContentConfig.from_env()
+    db = Database(config.database_url, schema=config.db_schema)
+    bus = Bus.from_config(config)
+    return ServiceContext(
+        config=config,
+        db=db,
+        tables=platform,
+        verifier=verifier_from_config(config),
+        broker_check=bus.check,
+        extra={"bus": bus, "storage": FileStorage(config.storage_dir)},
+    )
+
+
+def migrate(config: ContentConfig) -> None:
+    upgrade(MIGRATIONS, config.database_url, config.db_schema)

@@ -1,0 +1,3 @@
+"""Consumed event type -> use case. Content consumes no events (see ARCHITECTURE.md)."""
+
+HANDLERS: dict = {}

@@ -1,0 +1,145 @@
+"""Content's tables: curriculum (national rows have no tenant), materials, versions, adaptations, reviews."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
+from shared.tables import define_platform_tables
+
+Base = make_base()
+platform = define_platform_tables(Base)
+
+module_practices = Table(
+    "module_practices",
+    Base.metadata,
+    Column("module_id", ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True),
+    Column("practice_code", ForeignKey("practices.code", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Practice(Base):
+    """One of the six PITC program practices (a national vocabulary)."""
+
+    __tablename__ = "practices"
+
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class Series(IdMixin, TimestampMixin, Base):
+    """A training series; ``tenant`` is None for the national curriculum every jurisdiction sees."""
+
+    __tablename__ = "series"
+    __table_args__ = (UniqueConstraint("tenant", "slug"),)
+
+    tenant: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    slug: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[list] = mapped_column(JSON, default=list)
+    formats: Mapped[list] = mapped_column(JSON, default=list)
+
+    modules: Mapped[list["Module"]] = relationship(
+        back_populates="series", order_by="Module.position", cascade="all, delete-orphan")
+
+
+class Module(IdMixin, TimestampMixin, Base):
+    """One session of a series, in order."""
+
+    __tablename__ = "modules"
+    __table_args__ = (UniqueConstraint("series_id", "position"),)
+
+    series_id: Mapped[str] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    tenant: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    objectives: Mapped[list] = mapped_column(JSON, default=list)
+    core_components: Mapped[list] = mapped_column(JSON, default=list)
+
+    series: Mapped[Series] = relationship(back_populates="modules")
+    practices: Mapped[list[Practice]] = relationship(secondary=module_practices, order_by=Practice.position)
+
+
+class Material(IdMixin, TimestampMixin, Base):
+    """A slide deck, guide, worksheet, resource, activity or video link of a module."""
+
+    __tablename__ = "materials"
+
+    module_id: Mapped[str] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
+    tenant: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+    module: Mapped[Module] = relationship()
+    versions: Mapped[list["MaterialVersion"]] = relationship(
+        back_populates="material", order_by="MaterialVersion.number", cascade="all, delete-orphan")
+
+
+class MaterialVersion(IdMixin, Base):
+    """An immutable numbered version: a stored file (by sha256) or a validated video URL."""
+
+    __tablename__ = "material_versions"
+    __table_args__ = (UniqueConstraint("material_id", "number"),)
+
+    material_id: Mapped[str] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    media_type: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    material: Mapped[Material] = relationship(back_populates="versions")
+
+
+class Adaptation(IdMixin, TimestampMixin, Base):
+    """A facilitator's tailoring of a module, and where it stands in fidelity review."""
+
+    __tablename__ = "adaptations"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    module_id: Mapped[str] = mapped_column(ForeignKey("modules.id"), index=True)
+    facilitator: Mapped[str] = mapped_column(String(200), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(Text, default="")
+    components: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(30), default="draft")
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    module: Mapped[Module] = relationship()
+    reviews: Mapped[list["AdaptationReview"]] = relationship(
+        back_populates="adaptation", order_by="AdaptationReview.created_at")
+
+
+class AdaptationReview(IdMixin, Base):
+    """A specialist's fidelity review of one submitted revision."""
+
+    __tablename__ = "adaptation_reviews"
+
+    adaptation_id: Mapped[str] = mapped_column(ForeignKey("adaptations.id"), index=True)
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str] = mapped_column(String(30))
+    checklist: Mapped[list] = mapped_column(JSON, default=list)
+    comments: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    adaptation: Mapped[Adaptation] = relationship(back_populates="reviews")

@@ -1,0 +1,86 @@
+"""Queries, always scoped to what the caller may see: national rows, plus the caller's own tenant's."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, true
+from sqlalchemy.orm import Session
+
+from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
+from shared.errors import NotFound
+
+from services.content.models import Adaptation, Material, Module, Practice, Series
+
+CURATORS = (NATIONAL_ADMIN, JURISDICTION_ADMIN)
+
+
+def curriculum_visible(model, who: Principal):
+    """National rows (tenant NULL) for everyone; a jurisdiction's own rows for its users only."""
+    if who.is_national:
+        return true()
+    return or_(model.tenant.is_(None), model.tenant == who.tenant)
+
+
+def curriculum_owner(who: Principal) -> str | None:
+    """The tenant a curator's new curriculum rows belong to: None (national) for a national admin."""
+    return None if who.is_national else who.tenant
+
+
+def sees_drafts(who: Principal) -> bool:
+    return who.has(*CURATORS)
+
+
+def get_series(session: Session, series_id: str, who: Principal) -> Series:
+    row = session.scalars(select(Series).where(Series.id == series_id, curriculum_visible(Series, who))).first()
+    if row is None:
+        raise NotFound("No series with this id.")
+    return row
+
+
+def get_module(session: Session, module_id: str, who: Principal) -> Module:
+    row = session.scalars(select(Module).where(Module.id == module_id, curriculum_visible(Module, who))).first()
+    if row is None:
+        raise NotFound("No module with this id.")
+    return row
+
+
+def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:
+    found = {p.code: p for p in session.scalars(select(Practice).where(Practice.code.in_(codes)))}
+    return [found[c] for c in codes if c in found]
+
+
+def materials_visible(who: Principal):
+    """Curators see drafts of what they may see; everyone else only published materials."""
+    clause = curriculum_visible(Material, who)
+    if not sees_drafts(who):
+        clause = clause & (Material.published_version.is_not(None))
+    return clause
+
+
+def get_material(session: Session, material_id: str, who: Principal, *, for_update: bool = False) -> Material:
+    stmt = select(Material).where(Material.id == material_id, materials_visible(who))
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise NotFound("No material with this id.")
+    return row
+
+
+def adaptations_visible(who: Principal):
+    """A facilitator sees their own; specialists and admins their jurisdiction's; national admins all."""
+    if who.is_national:
+        return true()
+    clause = Adaptation.tenant == who.tenant
+    if not who.has(JURISDICTION_ADMIN, SPECIALIST):
+        clause = clause & (Adaptation.facilitator == who.sub)
+    return clause
+
+
+def get_adaptation(session: Session, adaptation_id: str, who: Principal, *, for_update: bool = False) -> Adaptation:
+    stmt = select(Adaptation).where(Adaptation.id == adaptation_id, adaptations_visible(who))
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise NotFound("No adaptation with this id.")
+    return row

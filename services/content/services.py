@@ -1,0 +1,73 @@
+"""Content's use cases for the curriculum: each takes the caller and a unit of work, and commits once.
+
+Materials and adaptations have their own use-case modules (materials.py, adaptations.py).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from shared.auth import Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+from services.content import repository as repo
+from services.content.models import Module, Series
+
+
+def _require_owner(row, who: Principal) -> None:
+    """A curator edits only rows of their own scope: national for national admins, else their tenant's."""
+    if row.tenant != repo.curriculum_owner(who):
+        raise Forbidden("Only the curriculum's own curators may change it.")
+
+
+def _practices(session, codes: list[str]):
+    practices = repo.practices_by_code(session, codes)
+    unknown = sorted(set(codes) - {p.code for p in practices})
+    if unknown:
+        raise InvalidInput("Unknown practice codes.", errors={"practice_codes": [f"Unknown: {', '.join(unknown)}"]})
+    return practices
+
+
+def create_series(data: dict, uow: UnitOfWork, who: Principal) -> Series:
+    series = Series(tenant=repo.curriculum_owner(who), **data)
+    uow.session.add(series)
+    try:
+        uow.session.flush()
+    except IntegrityError:
+        raise Conflict("A series with this slug exists.", errors={"slug": ["Already used."]}) from None
+    uow.commit()
+    return series
+
+
+def update_series(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> Series:
+    _require_owner(series, who)
+    for name, value in data.items():
+        setattr(series, name, value)
+    uow.commit()
+    return series
+
+
+def add_module(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> Module:
+    _require_owner(series, who)
+    codes = data.pop("practice_codes", [])
+    taken = uow.session.scalars(select(Module.id).where(
+        Module.series_id == series.id, Module.position == data["position"])).first()
+    if taken:
+        raise Conflict("The series has a module at this position.", errors={"position": ["Already used."]})
+    module = Module(series=series, tenant=series.tenant, **data)
+    module.practices = _practices(uow.session, codes)
+    uow.session.add(module)
+    uow.commit()
+    return module
+
+
+def update_module(module: Module, data: dict, uow: UnitOfWork, who: Principal) -> Module:
+    _require_owner(module, who)
+    if "practice_codes" in data:
+        module.practices = _practices(uow.session, data.pop("practice_codes"))
+    for name, value in data.items():
+        setattr(module, name, value)
+    uow.commit()
+    return module

@@ -1,0 +1,14 @@
+"""Content's worker: ``python -m services.content.worker`` (outbox relay; content consumes no events)."""
+
+from shared.messaging.worker import run_worker
+
+from services.content.bootstrap import build_context
+from services.content.handlers import HANDLERS
+
+
+def main() -> None:
+    run_worker(build_context(), HANDLERS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""Typed configuration read once from environment variables, with laptop-safe defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A setting is present but unusable; raised at start-up so a process fails fast."""
+
+
+def env_str(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def env_floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in env_list(name, tuple(str(d) for d in default)))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a comma-separated list of numbers") from exc
+
+
+def data_dir() -> Path:
+    """Where the embedded default keeps its files (SQLite, broker folder, uploads, keys)."""
+    return Path(env_str("DATA_DIR", str(REPO_ROOT / "var"))).resolve()
+
+
+@dataclass(frozen=True)
+class CommonConfig:
+    """Settings every service shares; each service extends it with its own.
+
+    Attributes:
+        service: the service's name; also its PostgreSQL schema and its queue prefix.
+        database_url: SQLAlchemy URL. ``<SERVICE>_DATABASE_URL`` wins over ``DATABASE_URL``.
+        db_schema: PostgreSQL schema holding this service's tables (ignored on SQLite).
+        broker_url: kombu URL; ``filesystem://`` (embedded) or ``amqp://``.
+        broker_folder: folder of the filesystem transport (shared by every process).
+        broker_namespace: prefix for exchange and queue names (tests isolate themselves with it).
+        jwt_*: bearer token verification settings.
+        retry_delays: seconds a failed message waits before each retry; then it is dead-lettered.
+    """
+
+    service: str
+    database_url: str
+    db_schema: str
+    broker_url: str
+    broker_folder: str
+    broker_namespace: str
+    broker_connect_timeout: float
+    broker_prefetch: int
+    retry_delays: tuple[float, ...]
+    relay_batch_size: int
+    relay_poll_interval: float
+    jwt_issuer: str
+    jwt_audience: str
+    jwt_algorithms: tuple[str, ...]
+    jwt_jwks_url: str
+    jwt_public_key_file: str
+    jwt_dev_private_key_file: str
+    page_size_default: int
+    page_size_max: int
+    max_request_bytes: int
+    log_level: str
+
+    @classmethod
+    def common_from_env(cls, service: str) -> dict:
+        """Read the shared settings for ``service`` from the environment."""
+        base = data_dir()
+        prefix = service.upper()
+        database_url = env_str(
+            f"{prefix}_DATABASE_URL",
+            env_str("DATABASE_URL", f"sqlite:///{base / (service + '.db')}"),
+        )
+        values = dict(
+            service=service,
+            database_url=database_url,
+            db_schema=env_str(f"{prefix}_DB_SCHEMA", env_str("DB_SCHEMA", service)),
+            broker_url=env_str("BROKER_URL", "filesystem://"),
+            broker_folder=env_str("BROKER_FOLDER", str(base / "broker")),
+            broker_namespace=env_str("BROKER_NAMESPACE", ""),
+            broker_connect_timeout=env_float("BROKER_CONNECT_TIMEOUT", 5.0),
+            broker_prefetch=env_int("BROKER_PREFETCH", 20, minimum=1),
+            retry_delays=env_floats("RETRY_DELAYS", (1.0, 10.0, 60.0)),
+            relay_batch_size=env_int("OUTBOX_BATCH_SIZE", 200, minimum=1),
+            relay_poll_interval=env_float("OUTBOX_POLL_INTERVAL", 0.2),
+            jwt_issuer=env_str("JWT_ISSUER", "http://localhost/dev-issuer"),
+            jwt_audience=env_str("JWT_AUDIENCE", "t4t-platform"),
+            jwt_algorithms=env_list("JWT_ALGORITHMS", ("RS256",)),
+            jwt_jwks_url=env_str("JWT_JWKS_URL", ""),
+            jwt_public_key_file=env_str("JWT_PUBLIC_KEY_FILE", ""),
+            jwt_dev_private_key_file=env_str(
+                "JWT_DEV_PRIVATE_KEY_FILE", str(base / "dev-signing-key.pem")
+            ),
+            page_size_default=env_int("PAGE_SIZE_DEFAULT", 50, minimum=1),
+            page_size_max=env_int("PAGE_SIZE_MAX", 200, minimum=1),
+            max_request_bytes=env_int("MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
+            log_level=env_str("LOG_LEVEL", "INFO").upper(),
+        )
+        validate_common(values)
+        return values
+
+
+def validate_common(values: dict) -> None:
+    url = values["database_url"]
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
+    if not values["broker_url"].split(":", 1)[0] in {"filesystem", "amqp", "pyamqp", "memory"}:
+        raise ConfigError("BROKER_URL must be filesystem:// or amqp://user:pass@host:port/vhost")
+    if values["page_size_default"] > values["page_size_max"]:
+        raise ConfigError("PAGE_SIZE_DEFAULT cannot exceed PAGE_SIZE_MAX")
+    if not values["retry_delays"]:
+        raise ConfigError("RETRY_DELAYS needs at least one delay")
+    schema = values["db_schema"]
+    if not schema.replace("_", "").isalnum():
+        raise ConfigError("DB_SCHEMA may hold letters, digits and underscores only")
+
+
+def config_fields(cls) -> list[str]:
+    return [f.name for f in fields(cls)]

@@ -1,0 +1,1 @@
+"""The HTTP layer every service shares: API setup, problem details, auth, pagination, idempotency, health."""

@@ -1,0 +1,258 @@
+"""flask-smorest, customised once: problem-details errors, JSON-only bodies (415), auth and the app factory."""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+import structlog
+from flask import Flask, current_app, g, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from shared.auth import (
+    AuthError,
+    Principal,
+    TokenVerifier,
+    api_key_matches,
+    api_key_prefix,
+)
+from shared.db import Database, UnitOfWork
+from shared.errors import DomainError
+from shared.http.problems import Problem, problem_response
+from shared.logging import configure_logging, get_logger
+from shared.tables import PlatformTables
+
+log = get_logger("http")
+CORRELATION_HEADER = "X-Correlation-ID"
+JSON_MIMETYPES = ("application/json",)
+
+
+@dataclass
+class ServiceContext:
+    """What a running service's views need, built once by the service's bootstrap."""
+
+    config: Any
+    db: Database
+    tables: PlatformTables
+    verifier: TokenVerifier
+    broker_check: Any = None  # callable raising when the broker is unreachable
+    extra: dict | None = None
+
+
+def context() -> ServiceContext:
+    return current_app.extensions["service_context"]
+
+
+class Api(flask_smorest.Api):
+    """An Api whose every error, from any layer, is an RFC 9457 problem."""
+
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        title = getattr(error, "title", None) or HTTPStatus(status).phrase
+        detail = error.description if isinstance(error.description, str) else ""
+        if detail and not isinstance(error, Problem) and detail == type(error).description:
+            detail = ""  # werkzeug's canned sentences say nothing the title does not
+        errors = getattr(error, "errors", None)
+        headers = dict(getattr(error, "extra_headers", {}) or {})
+        data = getattr(error, "data", None) or {}
+        if "messages" in data:
+            # webargs puts validation messages by location: {"json": {"field": [..]}}
+            messages = data["messages"]
+            if isinstance(messages, dict) and len(messages) == 1:
+                (location, messages), = messages.items()
+                if location == "json" and isinstance(messages, list):
+                    messages = {"body": messages}
+            errors = messages
+            if status == 422:
+                title = "Validation failed"
+                detail = detail or "One or more fields are invalid; see errors."
+            if status == 400 and "Invalid JSON body." in str(data["messages"]):
+                title, detail = "Malformed JSON", "The request body is not valid JSON."
+        if "headers" in data and data["headers"]:
+            headers.update(data["headers"])
+        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        if status == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="t4t"')
+        extra = getattr(error, "extra", None) or {}
+        return problem_response(status, title, detail, errors=errors, headers=headers, **extra)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A Blueprint whose JSON bodies must be declared JSON (415 otherwise) and whose views declare roles."""
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        decorator = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return decorator
+
+        def wrap(func):
+            parsed = decorator(func)
+
+            @functools.wraps(parsed)
+            def checked(*args, **kw):
+                if request.mimetype not in JSON_MIMETYPES and not request.mimetype.endswith("+json"):
+                    raise Problem(415, "Send the body as application/json.",
+                                  title="Unsupported Media Type")
+                return parsed(*args, **kw)
+
+            return checked
+
+        return wrap
+
+
+def _principal_from_request() -> Principal:
+    ctx = context()
+    api_key = request.headers.get("X-API-Key")
+    if api_key:
+        return _principal_from_api_key(ctx, api_key)
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Problem(401, "Send a bearer token in the Authorization header, or an X-API-Key.",
+                      title="Unauthorized")
+    try:
+        return ctx.verifier.verify(token.strip())
+    except AuthError as exc:
+        raise Problem(401, str(exc), title="Unauthorized") from exc
+
+
+def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
+    prefix = api_key_prefix(key)
+    ApiKey = ctx.tables.api_key
+    if prefix:
+        with ctx.db.session() as session:
+            row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+            if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
+                return Principal(sub=f"api-key:{row.id}", tenant=row.tenant,
+                                 roles=frozenset(row.roles), name=row.name, via="api_key")
+    raise Problem(401, "The API key is unknown or revoked.", title="Unauthorized")
+
+
+def principal() -> Principal:
+    """The verified caller of this request (401 if there is none)."""
+    if "principal" not in g:
+        g.principal = _principal_from_request()
+        structlog.contextvars.bind_contextvars(sub=g.principal.sub, tenant=g.principal.tenant)
+    return g.principal
+
+
+def require(*roles: str):
+    """Let a view run only for callers holding one of ``roles`` (any authenticated caller if none)."""
+
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            who = principal()
+            if roles and not who.has(*roles):
+                raise Problem(403, "Your role does not allow this action.", title="Forbidden")
+            return func(*args, **kwargs)
+
+        wrapper._required_roles = roles
+        return wrapper
+
+    return decorator
+
+
+def request_uow() -> UnitOfWork:
+    """This request's unit of work: open until the response is dumped, rolled back unless committed."""
+    if "uow" not in g:
+        g.uow = context().db.unit_of_work().__enter__()
+    return g.uow
+
+
+def _close_request_uow(_exc):
+    uow = g.pop("uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)
+
+
+def correlation_id() -> str:
+    return g.get("correlation_id", "")
+
+
+def _before_request():
+    incoming = request.headers.get(CORRELATION_HEADER, "")
+    g.correlation_id = incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else str(uuid.uuid4())
+    g.started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(correlationid=g.correlation_id)
+
+
+def _after_request(response):
+    response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    from shared.http.metrics import observe_request
+
+    observe_request(request.method, endpoint, response.status_code, elapsed)
+    if request.path not in ("/healthz", "/metrics"):
+        log.info("request", method=request.method, path=request.path,
+                 status=response.status_code, ms=round(elapsed * 1000, 2))
+    return response
+
+
+def _unexpected_error(error: Exception):
+    if isinstance(error, DomainError):
+        return problem_response(error.status, error.title, error.detail, errors=error.errors)
+    if isinstance(error, HTTPException):
+        return current_app.extensions["api_instance"].handle_http_exception(error)
+    log.exception("unhandled error", error=type(error).__name__)
+    return problem_response(500, "Internal Server Error",
+                            "An unexpected error occurred; it has been logged with the correlation id.",
+                            correlationid=correlation_id())
+
+
+def create_service_app(ctx: ServiceContext, *, title: str, version: str, description: str) -> tuple[Flask, Api]:
+    """Build a service's Flask app with every convention in place; the service adds its blueprints."""
+    configure_logging(ctx.config.log_level)
+    app = Flask(ctx.config.service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",  # served from the swagger-ui-bundle package: works offline
+        OPENAPI_REDOC_PATH=None,
+        MAX_CONTENT_LENGTH=ctx.config.max_request_bytes,
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                }
+            },
+            "security": [{"bearer": []}, {"apiKey": []}],
+        },
+        PROPAGATE_EXCEPTIONS=False,
+    )
+    app.extensions["service_context"] = ctx
+    api = Api(app)
+    app.extensions["api_instance"] = api
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+    app.teardown_request(_close_request_uow)
+    app.register_error_handler(Exception, _unexpected_error)
+
+    from shared.http.health import register_health
+    register_health(app)
+    _serve_swagger_assets(app)
+    return app, api
+
+
+def _serve_swagger_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+    from flask import send_from_directory
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_asset(filename: str):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)

@@ -1,0 +1,41 @@
+"""Liveness, readiness (database and broker) and metrics endpoints."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from shared.db import ping
+from shared.http.metrics import metrics_response
+from shared.http.problems import problem_response
+
+
+def register_health(app: Flask) -> None:
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        from shared.http.api import context
+
+        ctx = context()
+        checks = {}
+        try:
+            ping(ctx.db.engine)
+            checks["database"] = "ok"
+        except Exception as exc:  # any driver error means "not ready", whatever its class
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        if ctx.broker_check is not None:
+            try:
+                ctx.broker_check()
+                checks["broker"] = "ok"
+            except Exception as exc:
+                checks["broker"] = f"unavailable: {type(exc).__name__}"
+        if all(v == "ok" for v in checks.values()):
+            return jsonify(status="ready", checks=checks)
+        return problem_response(503, "Service Unavailable", "A dependency is unreachable.",
+                                checks=checks)
+
+    @app.get("/metrics")
+    def metrics():
+        return metrics_response()

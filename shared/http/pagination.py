@@ -1,0 +1,100 @@
+"""Cursor (keyset) pagination with a capped page size and an ``updated_since`` filter."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+
+from flask import request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import and_, or_
+from sqlalchemy.orm import Session
+
+from shared.http.problems import Problem
+
+
+class PageArgs(Schema):
+    """Query arguments of every list endpoint."""
+
+    limit = fields.Integer(
+        load_default=None, validate=validate.Range(min=1),
+        metadata={"description": "Page size; capped by the server (PAGE_SIZE_MAX)."},
+    )
+    cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+    updated_since = fields.AwareDateTime(
+        load_default=None,
+        metadata={"description": "Only items changed at or after this instant (ISO 8601 with offset)."},
+    )
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The response schema of a page of ``item_schema``."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "next_cursor": fields.String(allow_none=True, metadata={"description": "Absent on the last page."}),
+    })
+
+
+def _encode(values: list) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, columns: list) -> list:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(raw, list) or len(raw) != len(columns):
+            raise ValueError
+        values = []
+        for value, column in zip(raw, columns):
+            if column.type.python_type is datetime:
+                value = datetime.fromisoformat(value)
+            elif not isinstance(value, column.type.python_type):
+                raise ValueError
+            values.append(value)
+        return values
+    except (ValueError, TypeError, NotImplementedError):
+        raise Problem(422, "The cursor is not one this server issued.", title="Validation failed",
+                      errors={"cursor": ["Invalid cursor."]}) from None
+
+
+def _after(columns: list, values: list):
+    """Rows strictly after ``values`` in the ascending order of ``columns`` (portable keyset)."""
+    clauses = []
+    for i, column in enumerate(columns):
+        equal = [columns[j] == values[j] for j in range(i)]
+        clauses.append(and_(*equal, column > values[i]))
+    return or_(*clauses)
+
+
+def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
+             updated_column=None) -> dict:
+    """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column)."""
+    limit = min(args.get("limit") or config.page_size_default, config.page_size_max)
+    if args.get("updated_since") is not None:
+        if updated_column is None:
+            raise Problem(422, "This list cannot be filtered by update time.",
+                          title="Validation failed", errors={"updated_since": ["Not supported here."]})
+        stmt = stmt.where(updated_column >= args["updated_since"])
+    if args.get("cursor"):
+        stmt = stmt.where(_after(order_by, _decode(args["cursor"], order_by)))
+    rows = session.scalars(stmt.order_by(*order_by).limit(limit + 1)).all()
+    items = rows[:limit]
+    page = {"items": items}
+    if len(rows) > limit:
+        last = items[-1]
+        page["next_cursor"] = _encode([getattr(last, c.key) for c in order_by])
+    return page
+
+
+def link_header(page: dict) -> dict:
+    """A ``Link: <…>; rel="next"`` header for clients that follow links instead of cursors."""
+    if not page.get("next_cursor"):
+        return {}
+    query = request.args.to_dict()
+    query["cursor"] = page["next_cursor"]
+    from urllib.parse import urlencode
+
+    return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}
+

@@ -1,0 +1,1 @@
+"""Messaging: the topology, the one kombu adapter, the outbox, the inbox and the consumer loop."""

@@ -1,0 +1,157 @@
+"""The one kombu adapter: connections, topology declaration and confirmed, mandatory publishing.
+
+Nothing here connects at import time; every process builds its own Bus after any fork.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kombu import Connection, Exchange, Producer, Queue, binding
+
+from shared.envelope import CONTENT_TYPE
+from shared.messaging.topology import Subscription, Topology
+
+# kombu's defaults retry forever; a bounded policy keeps a caller from hanging on a dead broker.
+PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
+
+
+class Unroutable(Exception):
+    """The broker returned a mandatory message: no queue is bound for its routing key."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to publish: body is the JSON envelope, already serialised."""
+
+    message_id: str
+    exchange: str
+    routing_key: str
+    body: str
+    headers: dict | None = None
+
+
+class Bus:
+    """Builds connections for one broker URL and knows how to declare the topology on it."""
+
+    def __init__(self, url: str, topology: Topology, *, folder: str = "", connect_timeout: float = 5.0,
+                 heartbeat: int = 30):
+        self.url = url
+        self.topology = topology
+        self.folder = folder
+        self.connect_timeout = connect_timeout
+        self.heartbeat = heartbeat
+
+    @classmethod
+    def from_config(cls, config, subscriptions: tuple[Subscription, ...] | None = None) -> "Bus":
+        kwargs = {"namespace": config.broker_namespace, "retry_delays": config.retry_delays}
+        if subscriptions is not None:
+            kwargs["subscriptions"] = subscriptions
+        return cls(config.broker_url, Topology(**kwargs), folder=config.broker_folder,
+                   connect_timeout=config.broker_connect_timeout)
+
+    @property
+    def is_rabbitmq(self) -> bool:
+        return self.url.split(":", 1)[0] in {"amqp", "pyamqp", "amqps"}
+
+    def connection(self) -> Connection:
+        if self.is_rabbitmq:
+            return Connection(
+                self.url,
+                connect_timeout=self.connect_timeout,
+                heartbeat=self.heartbeat,
+                # Wait for the broker's ack on every publish: a message is only "sent" once confirmed.
+                transport_options={"confirm_publish": True},
+            )
+        if self.url.startswith("filesystem"):
+            base = Path(self.folder)
+            data, control = base / "data", base / "control"
+            data.mkdir(parents=True, exist_ok=True)
+            control.mkdir(parents=True, exist_ok=True)
+            # One folder in and out so that separate processes see each other's messages, and a
+            # control folder so exchange bindings are shared across processes too.
+            return Connection("filesystem://", transport_options={
+                "data_folder_in": str(data),
+                "data_folder_out": str(data),
+                "control_folder": str(control),
+                "polling_interval": 0.01,
+                "store_processed": False,
+            })
+        return Connection(self.url)
+
+    def check(self) -> None:
+        """Raise if the broker cannot be reached (readiness)."""
+        with self.connection() as conn:
+            conn.ensure_connection(max_retries=1, timeout=self.connect_timeout)
+
+    # --- topology -------------------------------------------------------------------------
+
+    def exchanges(self) -> tuple[Exchange, Exchange]:
+        t = self.topology
+        return (Exchange(t.exchange, type="topic", durable=True),
+                Exchange(t.dead_letter_exchange, type="direct", durable=True))
+
+    def work_queue(self, sub: Subscription) -> Queue:
+        t = self.topology
+        events, _ = self.exchanges()
+        return Queue(
+            t.work_queue(sub),
+            bindings=[binding(events, routing_key=event_type) for event_type in sub.event_types],
+            durable=True,
+            queue_arguments=t.work_queue_arguments(sub) if self.is_rabbitmq else None,
+        )
+
+    def dead_queue(self, sub: Subscription) -> Queue:
+        t = self.topology
+        _, dlx = self.exchanges()
+        return Queue(t.dead_queue(sub), exchange=dlx, routing_key=t.dead_queue(sub), durable=True,
+                     queue_arguments=t.dead_queue_arguments(sub) if self.is_rabbitmq else None)
+
+    def retry_queues(self, sub: Subscription) -> list[Queue]:
+        if not self.is_rabbitmq:
+            return []  # no TTL or dead-lettering off RabbitMQ: the consumer retries in-process
+        t = self.topology
+        return [Queue(t.retry_queue(sub, level), durable=True,
+                      queue_arguments=t.retry_queue_arguments(sub, level))
+                for level in range(1, len(t.retry_delays) + 1)]
+
+    def declare(self, channel) -> None:
+        """Declare every exchange, queue and binding of the topology on ``channel`` (idempotent)."""
+        for exchange in self.exchanges():
+            exchange(channel).declare()
+        for sub in self.topology.subscriptions:
+            for queue in (self.work_queue(sub), self.dead_queue(sub), *self.retry_queues(sub)):
+                queue(channel).declare()
+
+
+class Publisher:
+    """Publishes with confirms and ``mandatory`` on one connection; raises Unroutable on a return."""
+
+    def __init__(self, bus: Bus, conn: Connection):
+        self.bus = bus
+        self.conn = conn
+        self._returned: set[str] = set()
+        self.producer = Producer(conn.default_channel, on_return=self._on_return)
+
+    def _on_return(self, exception, exchange, routing_key, message):
+        self._returned.add(message.properties.get("message_id", ""))
+
+    def publish(self, out: Outgoing) -> None:
+        self.producer.publish(
+            out.body,
+            exchange=out.exchange,
+            routing_key=out.routing_key,
+            content_type=CONTENT_TYPE,
+            content_encoding="utf-8",
+            delivery_mode=2,
+            message_id=out.message_id,
+            headers=out.headers or {},
+            mandatory=self.bus.is_rabbitmq,
+            retry=True,
+            retry_policy=PUBLISH_RETRY_POLICY,
+        )
+        # With confirms, a basic.return arrives before the ack, so it has been seen by now.
+        if out.message_id in self._returned:
+            self._returned.discard(out.message_id)
+            raise Unroutable(f"no queue bound for {out.exchange!r} / {out.routing_key!r}")

@@ -1,0 +1,91 @@
+"""The broker topology, declared in one place: exchanges, one queue per consumer handler, retries, dead letters.
+
+Queue names are derived: ``<consumer service>.<handler>`` for the work queue, ``<work>.retry.<n>``
+for the wait queues (a message TTL that dead-letters back to the work queue) and ``<work>.dead``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer handler: its work queue and the event types bound to it."""
+
+    consumer: str
+    handler: str
+    event_types: tuple[str, ...]
+
+    @property
+    def queue(self) -> str:
+        return f"{self.consumer}.{self.handler}"
+
+
+# Every subscription of the platform. The publisher declares them all before it publishes, so an
+# event published before its consumer first starts waits in the consumer's queue instead of being
+# dropped. A service's handlers.py must agree with its rows here (a test checks it).
+SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Names and arguments of everything on the broker; ``namespace`` isolates tests."""
+
+    subscriptions: tuple[Subscription, ...] = SUBSCRIPTIONS
+    namespace: str = ""
+    retry_delays: tuple[float, ...] = (1.0, 10.0, 60.0)
+    # Redeliveries a quorum queue allows before it dead-letters a message nobody could ack
+    # (a handler that crashes its process never reaches our own retry logic).
+    delivery_limit: int = 5
+
+    @property
+    def exchange(self) -> str:
+        return f"{self.namespace}events"
+
+    @property
+    def dead_letter_exchange(self) -> str:
+        return f"{self.namespace}events.dlx"
+
+    def work_queue(self, sub: Subscription) -> str:
+        return f"{self.namespace}{sub.queue}"
+
+    def retry_queue(self, sub: Subscription, level: int) -> str:
+        return f"{self.work_queue(sub)}.retry.{level}"
+
+    def dead_queue(self, sub: Subscription) -> str:
+        return f"{self.work_queue(sub)}.dead"
+
+    def for_consumer(self, consumer: str) -> list[Subscription]:
+        return [s for s in self.subscriptions if s.consumer == consumer]
+
+    def subscription_of_queue(self, queue: str) -> Subscription | None:
+        for sub in self.subscriptions:
+            if queue in (self.work_queue(sub), self.dead_queue(sub)):
+                return sub
+        return None
+
+    # --- RabbitMQ queue arguments ---------------------------------------------------------
+
+    def work_queue_arguments(self, sub: Subscription) -> dict:
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": self.delivery_limit,
+            "x-dead-letter-exchange": self.dead_letter_exchange,
+            "x-dead-letter-routing-key": self.dead_queue(sub),
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+
+    def retry_queue_arguments(self, sub: Subscription, level: int) -> dict:
+        return {
+            "x-queue-type": "quorum",
+            "x-message-ttl": int(self.retry_delays[level - 1] * 1000),
+            "x-dead-letter-exchange": "",
+            "x-dead-letter-routing-key": self.work_queue(sub),
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+
+    def dead_queue_arguments(self, sub: Subscription) -> dict:
+        return {"x-queue-type": "quorum"}

@@ -1,0 +1,45 @@
+"""A service's worker process: the outbox relay and, if the service consumes events, its consumer."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from shared.http.api import ServiceContext
+from shared.logging import configure_logging, get_logger
+from shared.messaging.consumer import EventConsumer, Handler
+from shared.messaging.outbox import OutboxRelay
+
+log = get_logger("worker")
+
+
+def run_worker(ctx: ServiceContext, handlers: dict[str, Handler]) -> None:
+    """Run until SIGTERM/SIGINT; each loop reconnects by itself when the broker or database returns."""
+    config = ctx.config
+    configure_logging(config.log_level)
+    bus = ctx.extra["bus"]
+    relay = OutboxRelay(ctx.db, ctx.tables, bus, batch_size=config.relay_batch_size,
+                        poll_interval=config.relay_poll_interval)
+    threads = [threading.Thread(target=relay.run, name="outbox-relay", daemon=True)]
+    consumer = None
+    if bus.topology.for_consumer(config.service):
+        consumer = EventConsumer(bus, ctx.db, ctx.tables, config.service, handlers,
+                                 prefetch=config.broker_prefetch)
+        threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
+    stopped = threading.Event()
+
+    def stop(signum, _frame):
+        log.info("worker stopping", signal=signum)
+        relay.stop()
+        if consumer is not None:
+            consumer.stop()
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for thread in threads:
+        thread.start()
+    log.info("worker started", service=config.service, consumes=bool(consumer))
+    stopped.wait()
+    for thread in threads:
+        thread.join(timeout=10)
