@@ -6,7 +6,10 @@ import pika
 
 
 def pika_params(url: str) -> pika.URLParameters:
-    params = pika.URLParameters(url.replace("amqp://", "amqp://", 1))
+    # kombu spells the default vhost "//"; pika wants it percent-encoded.
+    if url.endswith("//"):
+        url = url[:-1] + "%2F"
+    params = pika.URLParameters(url)
     params.connection_attempts = 1
     params.socket_timeout = 5
     return params
@@ -31,3 +34,84 @@ def delete_namespace(url: str, namespace: str) -> None:
             channel.exchange_delete(exchange)
     finally:
         connection.close()
+
+
+class TcpProxy:
+    """A TCP forwarder the test can cut and restore, to take the broker away from a client and give it back."""
+
+    def __init__(self, target_host: str, target_port: int):
+        import socket
+        import threading
+
+        self.target = (target_host, target_port)
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(50)
+        self.port = self._server.getsockname()[1]
+        self._lock = threading.Lock()
+        self._conns: list = []
+        self.up = True
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+
+        while not self._closed:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            if not self.up:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        """Refuse new connections and drop the open ones, as a broker outage would."""
+        import socket
+
+        self.up = False
+        with self._lock:
+            for conn in self._conns:
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                    conn.close()
+                except OSError:
+                    pass
+            self._conns.clear()
+
+    def restore(self) -> None:
+        self.up = True
+
+    def close(self) -> None:
+        self._closed = True
+        self.cut()
+        self._server.close()
+
+    def url(self, user: str = "guest", password: str = "guest") -> str:
+        return f"amqp://{user}:{password}@127.0.0.1:{self.port}//"

@@ -11,6 +11,7 @@ from pathlib import Path
 from kombu import Connection, Exchange, Producer, Queue, binding
 
 from shared.envelope import CONTENT_TYPE
+from shared.messaging.filesystem import Transport as AtomicFilesystemTransport
 from shared.messaging.topology import Subscription, Topology
 
 # kombu's defaults retry forever; a bounded policy keeps a caller from hanging on a dead broker.
@@ -71,7 +72,7 @@ class Bus:
             control.mkdir(parents=True, exist_ok=True)
             # One folder in and out so that separate processes see each other's messages, and a
             # control folder so exchange bindings are shared across processes too.
-            return Connection("filesystem://", transport_options={
+            return Connection(transport=AtomicFilesystemTransport, transport_options={
                 "data_folder_in": str(data),
                 "data_folder_out": str(data),
                 "control_folder": str(control),
@@ -132,7 +133,8 @@ class Publisher:
         self.bus = bus
         self.conn = conn
         self._returned: set[str] = set()
-        self.producer = Producer(conn.default_channel, on_return=self._on_return)
+        # Only AMQP returns unroutable messages; the virtual transports have no basic.return.
+        self.producer = Producer(conn.default_channel, on_return=self._on_return if bus.is_rabbitmq else None)
 
     def _on_return(self, exception, exchange, routing_key, message):
         self._returned.add(message.properties.get("message_id", ""))

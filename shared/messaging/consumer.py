@@ -44,7 +44,7 @@ class EventConsumer(ConsumerMixin):
     """Consumes a service's work queues and files its dead letters into its own database."""
 
     def __init__(self, bus: Bus, db: Database, tables: PlatformTables, consumer: str,
-                 handlers: dict[str, Handler], *, prefetch: int = 20,
+                 handlers: dict[str, Handler], *, prefetch: int = 20, collect_dead_letters: bool = True,
                  sleep: Callable[[float], None] = time.sleep):
         self.bus = bus
         self.db = db
@@ -53,6 +53,7 @@ class EventConsumer(ConsumerMixin):
         self.routes = routes_for(bus, consumer, handlers)
         self.subscriptions = {bus.topology.work_queue(s): s for s in bus.topology.for_consumer(consumer)}
         self.prefetch = prefetch
+        self.collect_dead_letters = collect_dead_letters
         self.sleep = sleep
         self.connection = bus.connection()
         self.connect_max_retries = None
@@ -67,6 +68,8 @@ class EventConsumer(ConsumerMixin):
             work = self.bus.work_queue(sub)
             consumers.append(Consumer(queues=[work], prefetch_count=self.prefetch,
                                       on_message=lambda m, q=work.name: self.on_work_message(q, m)))
+            if not self.collect_dead_letters:
+                continue
             dead = self.bus.dead_queue(sub)
             consumers.append(Consumer(queues=[dead], prefetch_count=self.prefetch,
                                       on_message=lambda m, q=work.name: self.on_dead_message(q, m)))
@@ -82,6 +85,17 @@ class EventConsumer(ConsumerMixin):
             self._active.heartbeat_check()
         except Exception:  # the next drain raises the real connection error
             pass
+
+    def run(self, _tokens=1, **kwargs):
+        """Consume until stopped; kombu reconnects on broker errors, and anything else restarts the loop."""
+        backoff = 0.5
+        while not self.should_stop:
+            try:
+                super().run(_tokens, **kwargs)
+            except Exception as exc:  # a database outage or a transport fault must not end the worker
+                log.error("consumer loop failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
 
     def stop(self) -> None:
         self.should_stop = True
