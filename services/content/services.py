@@ -56,8 +56,8 @@ def add_module(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> M
         Module.series_id == series.id, Module.position == data["position"])).first()
     if taken:
         raise Conflict("The series has a module at this position.", errors={"position": ["Already used."]})
-    module = Module(series=series, tenant=series.tenant, **data)
-    module.practices = _practices(uow.session, codes)
+    practices = _practices(uow.session, codes)
+    module = Module(series=series, tenant=series.tenant, practices=practices, **data)
     uow.session.add(module)
     uow.commit()
     return module

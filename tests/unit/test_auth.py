@@ -1,0 +1,58 @@
+"""Token verification and API keys, without HTTP."""
+
+import time
+
+import pytest
+
+from shared.auth import (
+    AuthError,
+    TokenVerifier,
+    api_key_matches,
+    api_key_prefix,
+    generate_private_key_pem,
+    hash_api_key,
+    load_or_create_dev_key,
+    mint_token,
+    new_api_key,
+    public_pem_from_private,
+)
+
+KEY = generate_private_key_pem()
+VERIFIER = TokenVerifier(issuer="iss", audience="aud", algorithms=("RS256",), public_key_pem=public_pem_from_private(KEY))
+
+
+def token(**kw):
+    args = dict(issuer="iss", audience="aud", sub="u1", tenant="CA", roles=["facilitator"])
+    args.update(kw)
+    return mint_token(KEY, **args)
+
+
+def test_valid_token_gives_the_principal():
+    who = VERIFIER.verify(token(roles=["facilitator", "made-up-role"]))
+    assert (who.sub, who.tenant, who.roles) == ("u1", "CA", frozenset({"facilitator"}))
+
+
+@pytest.mark.parametrize("bad", [
+    dict(issuer="other"), dict(audience="other"), dict(ttl_seconds=-120), dict(now=time.time() + 3600),
+])
+def test_wrong_issuer_audience_or_time_is_refused(bad):
+    with pytest.raises(AuthError):
+        VERIFIER.verify(token(**bad))
+
+
+def test_missing_tenant_is_refused():
+    with pytest.raises(AuthError):
+        VERIFIER.verify(token(tenant=""))
+
+
+def test_api_keys_have_a_visible_prefix_and_are_compared_by_hash():
+    key, prefix, stored = new_api_key()
+    assert key.startswith(f"t4tk_{prefix}_") and api_key_prefix(key) == prefix
+    assert stored == hash_api_key(key) and api_key_matches(key, stored)
+    assert not api_key_matches(key + "x", stored)
+    assert api_key_prefix("Bearer abc") is None
+
+
+def test_dev_key_is_created_once(tmp_path):
+    path = tmp_path / "k.pem"
+    assert load_or_create_dev_key(path) == load_or_create_dev_key(path)
