@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.events import COMPONENT_DECISIONS, MATERIAL_KINDS, REVIEW_DECISIONS
@@ -73,6 +74,7 @@ class ModuleUpdateSchema(Schema):
 # --- materials ----------------------------------------------------------------------------------
 
 class MaterialVersionSchema(Schema):
+    material_id = fields.String(dump_only=True)
     number = fields.Integer(dump_only=True)
     filename = fields.String(dump_only=True, allow_none=True)
     media_type = fields.String(dump_only=True, allow_none=True)
@@ -117,13 +119,25 @@ class VideoLinkVersionSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class UploadFileSchema(Schema):
+    file = Upload(required=True, metadata={
+        "description": "The file; its part's Content-Type must be the file's real type."})
+
+
 class UploadFormSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class UploadSchema(UploadFileSchema, UploadFormSchema):
+    """The whole multipart body of an upload, for the OpenAPI document."""
 
 
 class PublishSchema(Schema):
     version = fields.Integer(load_default=None, validate=validate.Range(min=1),
                              metadata={"description": "Defaults to the latest version."})
+
+
+MaterialVersionPage = page_schema(MaterialVersionSchema, "MaterialVersionPage")
 
 
 # --- adaptations --------------------------------------------------------------------------------
@@ -147,6 +161,7 @@ class ReviewChecklistItemSchema(Schema):
 
 class AdaptationReviewSchema(Schema):
     id = fields.String(dump_only=True)
+    adaptation_id = fields.String(dump_only=True)
     revision = fields.Integer(dump_only=True)
     reviewer = fields.String(dump_only=True)
     decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
@@ -181,6 +196,14 @@ class AdaptationQueryArgs(PageArgs):
     status = fields.String(load_default=None,
                            validate=validate.OneOf(["draft", "submitted", "approved", "changes_requested"]))
     module_id = fields.String(load_default=None)
+
+
+class FidelityChecklistSchema(Schema):
+    items = fields.List(fields.String(), dump_only=True,
+                        metadata={"description": "Each review answers every item exactly once, by its text."})
+
+
+AdaptationReviewPage = page_schema(AdaptationReviewSchema, "AdaptationReviewPage")
 
 
 SeriesPage = page_schema(SeriesSchema, "SeriesPage")
