@@ -120,7 +120,8 @@ class TokenVerifier:
     """Verifies bearer JWTs against a JWKS URL (production) or a local public key (embedded)."""
 
     def __init__(self, *, issuer: str, audience: str, algorithms: tuple[str, ...],
-                 jwks_url: str = "", public_key_pem: bytes | None = None, leeway: int = 30):
+                 jwks_url: str = "", public_key_pem: bytes | None = None, leeway: int = 30,
+                 cache_size: int = 10_000):
         if not jwks_url and not public_key_pem:
             raise ValueError("a JWKS URL or a public key is required")
         self.issuer = issuer
@@ -129,9 +130,26 @@ class TokenVerifier:
         self.algorithms = list(algorithms)
         self.leeway = leeway
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
-        self._public_key = public_key_pem
+        # Parsed once: PyJWT would otherwise parse the PEM on every request.
+        self._public_key = serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
+        # A client sends the same token many times; its verified claims are kept until it expires.
+        self._verified: dict[str, tuple[float, Principal]] = {}
+        self._cache_size = cache_size
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            expires, who = cached
+            if time.time() < expires + self.leeway:
+                return who
+            del self._verified[token]
+        who, expires = self._verify(token)
+        if len(self._verified) >= self._cache_size:
+            self._verified.clear()  # cheap bound; re-verifying is only a little slower
+        self._verified[token] = (expires, who)
+        return who
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 key = self._jwks.get_signing_key_from_jwt(token).key
@@ -161,7 +179,7 @@ class TokenVerifier:
             tenant=tenant,
             roles=frozenset(r for r in roles if r in ROLES),
             name=str(claims.get("name", "")),
-        )
+        ), float(claims["exp"])
 
 
 def verifier_from_config(config) -> TokenVerifier:

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pika
 
+from shared.testing import pika_params
 
-def pika_params(url: str) -> pika.URLParameters:
-    # kombu spells the default vhost "//"; pika wants it percent-encoded.
-    if url.endswith("//"):
-        url = url[:-1] + "%2F"
-    params = pika.URLParameters(url)
-    params.connection_attempts = 1
-    params.socket_timeout = 5
-    return params
+
 
 
 def delete_namespace(url: str, namespace: str) -> None:

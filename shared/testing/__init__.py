@@ -90,3 +90,16 @@ class Tokens:
 
     def headers(self, role: str = "national_admin", tenant: str = "US", **kwargs) -> dict:
         return {"Authorization": f"Bearer {self.token(role, tenant, **kwargs)}"}
+
+
+def pika_params(url: str):
+    """pika connection parameters for a kombu-style AMQP URL (tests and operations scripts)."""
+    import pika
+
+    # kombu spells the default vhost "//"; pika wants it percent-encoded.
+    if url.endswith("//"):
+        url = url[:-1] + "%2F"
+    params = pika.URLParameters(url)
+    params.connection_attempts = 1
+    params.socket_timeout = 5
+    return params
