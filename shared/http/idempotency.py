@@ -31,9 +31,7 @@ def idempotent(view):
         who = principal()
         ctx = context()
         Row = ctx.tables.idempotency_key
-        fingerprint = hashlib.sha256(
-            request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
-        ).hexdigest()
+        fingerprint = _fingerprint()
         ident = dict(tenant=who.tenant, principal=who.sub, key=key)
         with ctx.db.unit_of_work() as uow:
             row = uow.session.get(Row, (who.tenant, who.sub, key))
@@ -69,6 +67,26 @@ def idempotent(view):
         "description": "Retry-safe creates: the same key and body return the first response again.",
     })
     return wrapper
+
+
+def _fingerprint() -> str:
+    """What makes two requests "the same": method, path and body.
+
+    A multipart body is fingerprinted by its fields and the streamed sha256 of each file, so an
+    upload is never held in memory and a client's fresh multipart boundary does not matter.
+    """
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    if request.mimetype == "multipart/form-data":
+        for name, value in sorted(request.form.items(multi=True)):
+            digest.update(f"field {name}={value}\n".encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+            digest.update(f"file {name} {upload.filename} {upload.mimetype}\n".encode())
+            while chunk := upload.stream.read(1024 * 1024):
+                digest.update(chunk)
+            upload.stream.seek(0)
+    else:
+        digest.update(request.get_data())
+    return digest.hexdigest()
 
 
 def _replay(row, fingerprint: str) -> Response:
