@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import or_, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
 from shared.errors import NotFound
@@ -38,8 +38,8 @@ def get_series(session: Session, series_id: str, who: Principal) -> Series:
 
 def get_module(session: Session, module_id: str, who: Principal) -> Module:
     stmt = (select(Module).where(Module.id == module_id, curriculum_visible(Module, who))
-            .options(selectinload(Module.practices)))
-    row = session.scalars(stmt).first()
+            .options(joinedload(Module.practices)))
+    row = session.scalars(stmt).unique().first()
     if row is None:
         raise NotFound("No module with this id.")
     return row
