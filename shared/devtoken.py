@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hours", type=int, default=8, help="lifetime in hours")
     args = parser.parse_args(argv)
     roles = args.role or ["national_admin"]
-    config = CommonConfig.common_from_env("dev")
+    config = CommonConfig(**CommonConfig.common_from_env("dev"))
     if config.jwt_jwks_url:
         print("JWT_JWKS_URL is set: tokens come from your identity provider, not from here.",
               file=sys.stderr)

@@ -25,7 +25,8 @@ def main() -> None:
     for name, port in SERVICES.items():
         print(f"  {name:<14} API docs: http://127.0.0.1:{port}/docs   (OpenAPI: /openapi.json)")
     print("  Get a token:   make token ROLE=national_admin TENANT=US   (or ROLE=facilitator TENANT=CA, ...)")
-    print("  Then:          curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8001/series")
+    print("  For example:   TOKEN=$(make -s token ROLE=facilitator TENANT=CA)")
+    print(f"                 curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{SERVICES['content']}/series")
     print(f"  Data folder:   {env['DATA_DIR']}    Stop with Ctrl-C.\n", flush=True)
     os.chdir(REPO_ROOT)
     os.execve(honcho, [honcho, "--no-prefix", "-f", str(REPO_ROOT / "Procfile"), "start"], env)
