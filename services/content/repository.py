@@ -45,6 +45,15 @@ def get_module(session: Session, module_id: str, who: Principal) -> Module:
     return row
 
 
+def module_version(session: Session, module_id: str, who: Principal):
+    """The module's ``updated_at`` if the caller may see it: one primary-key read, no entity loaded."""
+    version = session.execute(select(Module.updated_at).where(
+        Module.id == module_id, curriculum_visible(Module, who))).scalar()
+    if version is None:
+        raise NotFound("No module with this id.")
+    return version
+
+
 def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:
     found = {p.code: p for p in session.scalars(select(Practice).where(Practice.code.in_(codes)))}
     return [found[c] for c in codes if c in found]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal
-from shared.db import UnitOfWork
+from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 from services.content import repository as repo
@@ -67,6 +67,8 @@ def update_module(module: Module, data: dict, uow: UnitOfWork, who: Principal) -
     _require_owner(module, who)
     if "practice_codes" in data:
         module.practices = _practices(uow.session, data.pop("practice_codes"))
+        # The link table changed, not the module row: bump its version so readers see the change.
+        module.updated_at = utcnow()
     for name, value in data.items():
         setattr(module, name, value)
     uow.commit()

@@ -79,7 +79,9 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
         stmt = stmt.where(updated_column >= args["updated_since"])
     if args.get("cursor"):
         stmt = stmt.where(_after(order_by, _decode(args["cursor"], order_by)))
-    rows = session.scalars(stmt.order_by(*order_by).limit(limit + 1)).all()
+    result = session.execute(stmt.order_by(*order_by).limit(limit + 1))
+    # A select of one entity pages entities; a select of columns pages rows (keys and versions).
+    rows = result.scalars().all() if len(stmt.column_descriptions) == 1 else result.all()
     items = rows[:limit]
     page = {"items": items}
     if len(rows) > limit:

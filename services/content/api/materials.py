@@ -18,6 +18,7 @@ from shared.http.api import (
 )
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
+from shared.http.representations import RepresentationCache
 from shared.http.problems import Problem
 
 from services.content import materials
@@ -61,6 +62,9 @@ def _created(body, endpoint: str, **values):
     return body, 201, {"Location": url_for(endpoint, **values)}
 
 
+MATERIAL_REPRESENTATIONS = RepresentationCache()
+
+
 @blp.route("")
 class MaterialCollection(MethodView):
     @require()
@@ -68,13 +72,20 @@ class MaterialCollection(MethodView):
     @blp.response(200, MaterialPage)
     def get(self, args):
         """List the materials you can see (non-curators: published ones only), filtered and paged."""
-        stmt = select(Material).where(repo.materials_visible(principal()))
+        session = request_uow().session
+        # Page over keys and versions; only materials changed since last served are loaded and dumped.
+        stmt = select(Material.id, Material.updated_at).where(repo.materials_visible(principal()))
         for name in ("module_id", "kind", "status"):
             if args.get(name) is not None:
                 stmt = stmt.where(getattr(Material, name) == args[name])
-        page = paginate(request_uow().session, stmt, order_by=[Material.updated_at, Material.id], args=args,
+        page = paginate(session, stmt, order_by=[Material.updated_at, Material.id], args=args,
                         config=context().config, updated_column=Material.updated_at)
-        return page, 200, link_header(page)
+
+        def load(ids):
+            rows = session.scalars(select(Material).where(Material.id.in_(ids)))
+            return {row.id: MaterialSchema().dump(row) for row in rows}
+
+        return MATERIAL_REPRESENTATIONS.page_response(page, load, link_header(page))
 
     @idempotent
     @require(*repo.CURATORS)

@@ -1,0 +1,83 @@
+"""Serialized representations kept per process while their row is unchanged.
+
+Curriculum rows are read far more often than they change. A view first asks the database for the
+row's version (its ``updated_at``, one indexed primary-key read that also applies tenant scoping),
+then reuses the JSON it built for that version instead of loading the entity and dumping it again.
+Entries also expire after ``ttl`` seconds, which bounds staleness from changes that do not touch the
+row itself (a practice's wording, say).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from flask import Response, request
+from flask_smorest.etag import EtagMixin
+
+
+def etag_of(data) -> str:
+    """The ETag flask-smorest gives ``data``, so If-Match checks in updates agree with it."""
+    return EtagMixin._generate_etag(data)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    version: Hashable
+    body: bytes
+    etag: str
+    stored: float
+
+
+class RepresentationCache:
+    def __init__(self, *, ttl: float = 60.0, maxsize: int = 5000):
+        self.ttl = ttl
+        self.maxsize = maxsize
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+
+    def _entry(self, key: Hashable, version: Hashable, build: Callable[[], dict]) -> _Entry:
+        entry = self._entries.get(key)
+        now = time.monotonic()
+        if entry is None or entry.version != version or now - entry.stored > self.ttl:
+            data = build()
+            entry = _Entry(version, json.dumps(data, separators=(",", ":")).encode(), etag_of(data), now)
+            self._entries[key] = entry
+            if len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        return entry
+
+    def response(self, key: Hashable, version: Hashable, build: Callable[[], dict]) -> Response:
+        """A 200 with the representation and its ETag, or a 304 if the client's copy is current."""
+        entry = self._entry(key, version, build)
+        response = Response(entry.body, mimetype="application/json")
+        response.set_etag(entry.etag)
+        return response.make_conditional(request)
+
+    def page_response(self, page: dict, load: Callable[[list], dict[Hashable, dict]],
+                      headers: dict | None = None) -> Response:
+        """A page whose rows are ``(id, updated_at)``; only items changed since last served are dumped.
+
+        ``load(ids)`` returns ``{id: dumped item}`` for the ids that need building.
+        """
+        now = time.monotonic()
+        stale = [row.id for row in page["items"] if (entry := self._entries.get(row.id)) is None
+                 or entry.version != row.updated_at or now - entry.stored > self.ttl]
+        if stale:
+            for key, data in load(stale).items():
+                version = next(r.updated_at for r in page["items"] if r.id == key)
+                self._entries[key] = _Entry(version, json.dumps(data, separators=(",", ":")).encode(),
+                                            etag_of(data), now)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+        items = b",".join(self._entries[row.id].body for row in page["items"])
+        tail = (b',"next_cursor":' + json.dumps(page["next_cursor"]).encode()) if page.get("next_cursor") else b""
+        response = Response(b'{"items":[' + items + b"]" + tail + b"}", mimetype="application/json")
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -1,0 +1,39 @@
+"""Reused representations never outlive a change: every read after a write shows the write."""
+
+import pytest
+
+from tests.content.test_materials import create_material, national_module_id, publish, upload, PDF
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_module_reads_follow_updates(client, tokens, database):
+    admin = tokens.headers()
+    module_id = national_module_id(client, tokens, 4)
+    first = client.get(f"/modules/{module_id}", headers=admin)
+    assert client.get(f"/modules/{module_id}", headers={**admin, "If-None-Match": first.headers["ETag"]}).status_code == 304
+    changed = client.patch(f"/modules/{module_id}", json={"summary": "Revised", "practice_codes": ["small-group-care"]},
+                           headers={**admin, "If-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
+    again = client.get(f"/modules/{module_id}", headers={**admin, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] == changed.headers["ETag"]
+    assert again.json["summary"] == "Revised"
+    assert [p["code"] for p in again.json["practices"]] == ["small-group-care"]
+    # Another jurisdiction's reader is still scoped, cached or not.
+    assert client.get(f"/modules/{module_id}", headers=tokens.headers("facilitator", "TX")).status_code == 200
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_material_pages_follow_updates(client, tokens, database):
+    admin = tokens.headers()
+    material = create_material(client, admin, national_module_id(client, tokens, 2), kind="resource")
+    reader = tokens.headers("facilitator", "CA")
+    assert client.get("/materials", headers=reader).json["items"] == []
+    assert upload(client, admin, material["id"], PDF).status_code == 201
+    assert publish(client, admin, material["id"]).status_code == 200
+    [listed] = client.get("/materials", headers=reader).json["items"]
+    assert listed["published_version"] == 1
+    etag = client.get(f"/materials/{material['id']}", headers=admin).headers["ETag"]
+    assert client.patch(f"/materials/{material['id']}", json={"title": "Renamed"},
+                        headers={**admin, "If-Match": etag}).status_code == 200
+    [listed] = client.get("/materials", headers=reader).json["items"]
+    assert listed["title"] == "Renamed"
