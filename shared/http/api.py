@@ -6,6 +6,7 @@ import functools
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -22,7 +23,7 @@ from shared.auth import (
     api_key_matches,
     api_key_prefix,
 )
-from shared.db import Database, UnitOfWork
+from shared.db import Database, UnitOfWork, utcnow
 from shared.errors import DomainError
 from shared.http.problems import Problem, problem_response
 from shared.logging import configure_logging, get_logger
@@ -31,6 +32,7 @@ from shared.tables import PlatformTables
 log = get_logger("http")
 CORRELATION_HEADER = "X-Correlation-ID"
 JSON_MIMETYPES = ("application/json",)
+API_KEY_USE_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass
@@ -130,6 +132,12 @@ def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
         with ctx.db.session() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
             if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
+                now = utcnow()
+                # Admins see when a key was last used; recording it at most every few minutes keeps
+                # an integration's steady traffic from writing on every request.
+                if row.last_used_at is None or now - row.last_used_at > API_KEY_USE_RESOLUTION:
+                    row.last_used_at = now
+                    session.commit()
                 return Principal(sub=f"api-key:{row.id}", tenant=row.tenant,
                                  roles=frozenset(row.roles), name=row.name, via="api_key")
     raise Problem(401, "The API key is unknown or revoked.", title="Unauthorized")

@@ -27,6 +27,7 @@ class ApiKeySchema(Schema):
     created_at = fields.AwareDateTime(dump_only=True)
     revoked = fields.Boolean(dump_only=True)
     revoked_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    last_used_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
     @validates("roles")
     def no_admin_keys(self, value, **kwargs):

@@ -192,6 +192,7 @@ def test_api_keys_are_shown_once_stored_hashed_scoped_and_revocable(client, toke
     assert client.get("/api-keys", headers=ca_admin).json["items"][0].get("key") is None
     as_key = {"X-API-Key": key}
     assert client.get("/series", headers=as_key).status_code == 200
+    assert client.get("/api-keys", headers=ca_admin).json["items"][0]["last_used_at"]
     assert_problem(client.post("/series", json=new_series(), headers=as_key), 403)
     assert_problem(client.post(f"/api-keys/{created.json['id']}/revoke",
                                headers=tokens.headers("jurisdiction_admin", "TX")), 404)

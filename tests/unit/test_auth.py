@@ -56,3 +56,47 @@ def test_api_keys_have_a_visible_prefix_and_are_compared_by_hash():
 def test_dev_key_is_created_once(tmp_path):
     path = tmp_path / "k.pem"
     assert load_or_create_dev_key(path) == load_or_create_dev_key(path)
+
+
+def test_production_verifies_against_the_identity_providers_jwks():
+    """A real HTTP server publishes the JWKS; the token names its key by kid."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    import jwt
+    from cryptography.hazmat.primitives import serialization
+
+    public = serialization.load_pem_public_key(public_pem_from_private(KEY))
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
+    jwks = json.dumps({"keys": [{**jwk, "kid": "key-1", "use": "sig", "alg": "RS256"}]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(jwks)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        verifier = TokenVerifier(issuer="iss", audience="aud", algorithms=("RS256",),
+                                 jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json")
+        claims = {"iss": "iss", "aud": "aud", "sub": "u2", "tenant": "AS", "roles": ["coach"],
+                  "iat": int(time.time()), "exp": int(time.time()) + 60}
+        token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "key-1"})
+        assert verifier.verify(token).tenant == "AS"
+        unknown_kid = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "key-2"})
+        with pytest.raises(AuthError):
+            verifier.verify(unknown_kid)
+        # A key the token carries itself is never trusted (RFC 8725): only the JWKS counts.
+        other = generate_private_key_pem()
+        embedded = jwt.encode(claims, other, algorithm="RS256", headers={"kid": "key-1", "jwk": jwk})
+        with pytest.raises(AuthError):
+            verifier.verify(embedded)
+    finally:
+        server.shutdown()

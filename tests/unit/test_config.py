@@ -1,0 +1,34 @@
+"""Configuration is read once, typed and validated: a bad value stops the process with a message."""
+
+import pytest
+
+from services.content.config import ContentConfig
+from shared.config import ConfigError
+
+
+def test_defaults_are_the_embedded_platform(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    for name in ("DATABASE_URL", "CONTENT_DATABASE_URL", "BROKER_URL", "CONTENT_STORAGE_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    config = ContentConfig.from_env()
+    assert config.database_url == f"sqlite:///{tmp_path / 'content.db'}"
+    assert config.broker_url == "filesystem://" and config.storage_dir == str(tmp_path / "files")
+    assert config.max_request_bytes > config.max_upload_bytes
+
+
+def test_service_specific_url_wins(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://db/shared")
+    monkeypatch.setenv("CONTENT_DATABASE_URL", "postgresql+psycopg://db/content")
+    assert ContentConfig.from_env().database_url == "postgresql+psycopg://db/content"
+
+
+@pytest.mark.parametrize("name,value", [
+    ("DATABASE_URL", "mysql://x"), ("BROKER_URL", "redis://x"), ("PAGE_SIZE_MAX", "lots"),
+    ("PAGE_SIZE_DEFAULT", "500"), ("RETRY_DELAYS", "1,soon"), ("DB_SCHEMA", "bad-name;"),
+    ("CONTENT_MAX_UPLOAD_BYTES", "10"),
+])
+def test_bad_values_fail_fast(monkeypatch, name, value):
+    monkeypatch.delenv("CONTENT_DATABASE_URL", raising=False)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError):
+        ContentConfig.from_env()
