@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 
 from services.content import events
 from services.content import repository as repo
@@ -56,12 +56,6 @@ def _read_head(stream: BinaryIO) -> bytes:
     return head
 
 
-def _require_owner(material: Material, who: Principal) -> None:
-    """Curators change only materials of their own scope: national for national admins, else their tenant's."""
-    if material.tenant != repo.curriculum_owner(who):
-        raise Forbidden("Only the curators who own this material may change it.")
-
-
 def _lock(session: Session, material: Material) -> None:
     """Reload ``material`` under a row lock (PostgreSQL), so concurrent versions and publishes queue up."""
     session.refresh(material, with_for_update=session.get_bind().dialect.name == "postgresql")
@@ -95,7 +89,7 @@ def create_material(data: dict, uow: UnitOfWork, who: Principal) -> Material:
 
 
 def update_material(material: Material, data: dict, uow: UnitOfWork, who: Principal) -> Material:
-    _require_owner(material, who)
+    repo.ensure_curator(material, who)
     for name, value in data.items():
         setattr(material, name, value)
     uow.commit()
@@ -105,7 +99,7 @@ def update_material(material: Material, data: dict, uow: UnitOfWork, who: Princi
 def add_file_version(material: Material, incoming: IncomingFile, note: str, uow: UnitOfWork,
                      who: Principal, *, storage: FileStorage, max_bytes: int) -> MaterialVersion:
     """Check the file's declared and real type, stream it to storage within ``max_bytes``, record version n+1."""
-    _require_owner(material, who)
+    repo.ensure_curator(material, who)
     head = _read_head(incoming.stream)
     # Sniffed before anything is stored, so a refused file leaves nothing behind.
     media_type = rules.check_file_type(material.kind, incoming.media_type, filetype.guess_mime(head))
@@ -120,7 +114,7 @@ def add_file_version(material: Material, incoming: IncomingFile, note: str, uow:
 
 def add_link_version(material: Material, data: dict, uow: UnitOfWork, who: Principal) -> MaterialVersion:
     """Record version n+1 of a video link: its URL (already validated as http(s) by the schema)."""
-    _require_owner(material, who)
+    repo.ensure_curator(material, who)
     rules.check_source(material.kind, rules.URL)
     return _add_version(material, uow, who, note=data.get("note", ""), url=data["url"])
 
@@ -146,7 +140,7 @@ def _add_version(material: Material, uow: UnitOfWork, who: Principal, *, note: s
 
 def publish(material: Material, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str) -> Material:
     """Make a version (the latest by default) the one readers get, and announce it in the same transaction."""
-    _require_owner(material, who)
+    repo.ensure_curator(material, who)
     _lock(uow.session, material)
     number = rules.version_to_publish(latest=material.latest_version, published=material.published_version,
                                       requested=data.get("version"))

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 
 from services.content.models import Adaptation, Material, Module, Practice, Series
 
@@ -23,6 +23,12 @@ def curriculum_visible(model, who: Principal):
 def curriculum_owner(who: Principal) -> str | None:
     """The tenant a curator's new curriculum rows belong to: None (national) for a national admin."""
     return None if who.is_national else who.tenant
+
+
+def ensure_curator(row, who: Principal) -> None:
+    """A curator changes only rows of their own scope: national for national admins, else their tenant's."""
+    if row.tenant != curriculum_owner(who):
+        raise Forbidden("Only the curriculum's own curators may change it.")
 
 
 def sees_drafts(who: Principal) -> bool:

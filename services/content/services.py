@@ -10,16 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.errors import Conflict, InvalidInput
 
 from services.content import repository as repo
 from services.content.models import Module, Series
-
-
-def _require_owner(row, who: Principal) -> None:
-    """A curator edits only rows of their own scope: national for national admins, else their tenant's."""
-    if row.tenant != repo.curriculum_owner(who):
-        raise Forbidden("Only the curriculum's own curators may change it.")
 
 
 def _practices(session, codes: list[str]):
@@ -42,7 +36,7 @@ def create_series(data: dict, uow: UnitOfWork, who: Principal) -> Series:
 
 
 def update_series(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> Series:
-    _require_owner(series, who)
+    repo.ensure_curator(series, who)
     for name, value in data.items():
         setattr(series, name, value)
     uow.commit()
@@ -50,7 +44,7 @@ def update_series(series: Series, data: dict, uow: UnitOfWork, who: Principal) -
 
 
 def add_module(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> Module:
-    _require_owner(series, who)
+    repo.ensure_curator(series, who)
     codes = data.pop("practice_codes", [])
     taken = uow.session.scalars(select(Module.id).where(
         Module.series_id == series.id, Module.position == data["position"])).first()
@@ -64,7 +58,7 @@ def add_module(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> M
 
 
 def update_module(module: Module, data: dict, uow: UnitOfWork, who: Principal) -> Module:
-    _require_owner(module, who)
+    repo.ensure_curator(module, who)
     if "practice_codes" in data:
         module.practices = _practices(uow.session, data.pop("practice_codes"))
         # The link table changed, not the module row: bump its version so readers see the change.

@@ -22,7 +22,6 @@ from shared.envelope import CONTENT_TYPE, Envelope, InvalidEvent, parse_event
 from shared.http.metrics import EVENTS_HANDLED
 from shared.logging import get_logger
 from shared.messaging.bus import PUBLISH_RETRY_POLICY, Bus
-from shared.messaging.topology import Subscription
 from shared.tables import PlatformTables
 
 log = get_logger("consumer")
