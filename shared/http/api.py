@@ -172,6 +172,10 @@ def request_uow() -> UnitOfWork:
     """This request's unit of work: open until the response is dumped, rolled back unless committed."""
     if "uow" not in g:
         g.uow = context().db.unit_of_work().__enter__()
+        if request.method in ("GET", "HEAD") and g.uow.session.get_bind().dialect.name == "postgresql":
+            # A read needs no transaction under READ COMMITTED (each statement sees committed data
+            # either way); autocommit saves the BEGIN and ROLLBACK round trips on every read.
+            g.uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return g.uow
 
 
