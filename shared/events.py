@@ -62,6 +62,99 @@ class AdaptationReviewed(EventData):
     comments = fields.String(load_default="")
 
 
+DELIVERY_FORMATS = ("in_person", "virtual", "hybrid")
+
+
+class Window(EventData):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
+class RequestSubmitted(EventData):
+    request_id = fields.String(required=True)
+    series_id = fields.String(required=True)
+    format = fields.String(required=True, validate=validate.OneOf(DELIVERY_FORMATS))
+    expected_participants = fields.Integer(required=True)
+    host_agency_id = fields.String(allow_none=True, load_default=None)
+    preferred_windows = fields.List(fields.Nested(Window), load_default=list)
+    requested_by = fields.String(required=True)
+
+
+class RequestApproved(EventData):
+    request_id = fields.String(required=True)
+    cohort_id = fields.String(required=True)
+    decided_by = fields.String(required=True)
+
+
+class RequestDeclined(EventData):
+    request_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    decided_by = fields.String(required=True)
+
+
+class Place(EventData):
+    venue = fields.String(required=True)
+    address = fields.String(required=True)
+    room = fields.String(allow_none=True, load_default=None)
+    accessibility = fields.String(load_default="")
+
+
+class SessionChanged(EventData):
+    """Everything a notifier needs to tell people about a session, without calling back."""
+
+    session_id = fields.String(required=True)
+    cohort_id = fields.String(required=True)
+    series_id = fields.String(required=True)
+    module_id = fields.String(allow_none=True, load_default=None)
+    module_position = fields.Integer(allow_none=True, load_default=None)
+    title = fields.String(required=True)
+    format = fields.String(required=True, validate=validate.OneOf(DELIVERY_FORMATS))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    time_zone = fields.String(required=True)
+    local_start = fields.String(required=True)
+    local_end = fields.String(required=True)
+    place = fields.Nested(Place, allow_none=True, load_default=None)
+    meeting_url = fields.String(allow_none=True, load_default=None)
+    facilitators = fields.List(fields.String(), load_default=list)
+    registrant_ids = fields.List(fields.String(), load_default=list)
+    sequence = fields.Integer(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+    previous_starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
+class RegistrationChanged(EventData):
+    registration_id = fields.String(required=True)
+    cohort_id = fields.String(required=True)
+    participant = fields.String(required=True)
+    email = fields.String(allow_none=True, load_default=None)
+    status = fields.String(required=True)
+    waitlist_position = fields.Integer(allow_none=True, load_default=None)
+    by = fields.String(required=True)
+
+
+class AttendanceRecorded(EventData):
+    session_id = fields.String(required=True)
+    cohort_id = fields.String(required=True)
+    registration_id = fields.String(required=True)
+    participant = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(("present", "absent", "partial")))
+    minutes = fields.Integer(required=True)
+    recorded_by = fields.String(required=True)
+
+
+class ParticipantCompleted(EventData):
+    cohort_id = fields.String(required=True)
+    series_id = fields.String(required=True)
+    registration_id = fields.String(required=True)
+    participant = fields.String(required=True)
+    registry_id = fields.String(allow_none=True, load_default=None)
+    sessions_attended = fields.Integer(required=True)
+    hours = fields.Float(required=True)
+    completed_at = fields.AwareDateTime(required=True)
+    certificate_code = fields.String(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     schema: type[Schema]
@@ -72,6 +165,18 @@ CATALOGUE: dict[str, EventSpec] = {
     "content.material.published": EventSpec(MaterialPublished),
     "content.adaptation.submitted": EventSpec(AdaptationSubmitted),
     "content.adaptation.reviewed": EventSpec(AdaptationReviewed),
+    "scheduling.request.submitted": EventSpec(RequestSubmitted),
+    "scheduling.request.approved": EventSpec(RequestApproved),
+    "scheduling.request.declined": EventSpec(RequestDeclined),
+    "scheduling.session.scheduled": EventSpec(SessionChanged),
+    "scheduling.session.rescheduled": EventSpec(SessionChanged),
+    "scheduling.session.cancelled": EventSpec(SessionChanged),
+    "scheduling.registration.confirmed": EventSpec(RegistrationChanged),
+    "scheduling.registration.waitlisted": EventSpec(RegistrationChanged),
+    "scheduling.registration.promoted": EventSpec(RegistrationChanged),
+    "scheduling.registration.cancelled": EventSpec(RegistrationChanged),
+    "scheduling.attendance.recorded": EventSpec(AttendanceRecorded),
+    "scheduling.participant.completed": EventSpec(ParticipantCompleted),
 }
 
 

@@ -4,8 +4,6 @@ import os
 import shutil
 import tempfile
 
-from prometheus_client import multiprocess
-
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -16,6 +14,7 @@ accesslog = None  # the app logs one JSON line per request itself
 preload_app = False  # each worker builds its own engine after the fork
 
 # Several workers answer /metrics: prometheus_client's multiprocess mode adds their counters up.
+# The folder must be set before prometheus_client is first imported, which picks its value class then.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="prom-")
 
@@ -27,4 +26,6 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)

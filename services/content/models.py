@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
@@ -36,7 +36,12 @@ class Series(IdMixin, TimestampMixin, Base):
     """A training series; ``tenant`` is None for the national curriculum every jurisdiction sees."""
 
     __tablename__ = "series"
-    __table_args__ = (UniqueConstraint("tenant", "slug"),)
+    __table_args__ = (
+        UniqueConstraint("tenant", "slug"),
+        # NULLs never collide in a unique constraint: national slugs need their own partial index.
+        Index("uq_series_national_slug", "slug", unique=True,
+              postgresql_where=text("tenant IS NULL"), sqlite_where=text("tenant IS NULL")),
+    )
 
     tenant: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     slug: Mapped[str] = mapped_column(String(120))

@@ -1,7 +1,8 @@
 """Load the national curriculum (the series, its nine sessions, the six practices) from seed_data/.
 
-Idempotent: rows are matched on their natural keys (practice code, series slug, module position)
-and updated in place, so running it twice changes nothing.
+Idempotent and create-only: rows are matched on their natural keys (practice code, series slug,
+module position) and only missing ones are added, so running it at every release never undoes a
+curator's edits made through the API.
 """
 
 from __future__ import annotations
@@ -19,31 +20,32 @@ SEED_FILE = Path(__file__).parent / "seed_data" / "curriculum.json"
 
 def load_seed(session: Session, path: Path = SEED_FILE) -> dict:
     doc = json.loads(path.read_text(encoding="utf-8"))
-    practices = {}
+    practices, added = {}, {"practices": 0, "series": 0, "modules": 0}
     for item in doc["practices"]:
-        practice = session.get(Practice, item["code"]) or Practice(code=item["code"])
-        practice.name, practice.definition, practice.position = item["name"], item["definition"], item["position"]
-        session.add(practice)
+        practice = session.get(Practice, item["code"])
+        if practice is None:
+            practice = Practice(**item)
+            session.add(practice)
+            added["practices"] += 1
         practices[practice.code] = practice
     session.flush()
-    modules = 0
     for item in doc["series"]:
         series = session.scalars(select(Series).where(
             Series.tenant.is_(None), Series.slug == item["slug"])).first()
         if series is None:
-            series = Series(tenant=None, slug=item["slug"])
+            series = Series(tenant=None, slug=item["slug"], title=item["title"], description=item["description"],
+                            objectives=item["objectives"], formats=item["formats"])
             session.add(series)
-        series.title, series.description = item["title"], item["description"]
-        series.objectives, series.formats = item["objectives"], item["formats"]
-        session.flush()
-        existing = {m.position: m for m in series.modules}
+            added["series"] += 1
+            session.flush()
+        existing = {m.position for m in series.modules}
         for entry in item["modules"]:
-            module = existing.get(entry["position"]) or Module(series=series, tenant=None,
-                                                               position=entry["position"])
-            module.title, module.summary = entry["title"], entry["summary"]
-            module.objectives, module.core_components = entry["objectives"], entry["core_components"]
-            module.practices = [practices[code] for code in entry["practices"]]
-            session.add(module)
-            modules += 1
+            if entry["position"] in existing:
+                continue
+            session.add(Module(series=series, tenant=None, position=entry["position"], title=entry["title"],
+                               summary=entry["summary"], objectives=entry["objectives"],
+                               core_components=entry["core_components"],
+                               practices=[practices[code] for code in entry["practices"]]))
+            added["modules"] += 1
     session.flush()
-    return {"practices": len(practices), "series": len(doc["series"]), "modules": modules}
+    return added

@@ -31,10 +31,12 @@ def register_health(app: Flask) -> None:
                 checks["broker"] = "ok"
             except Exception as exc:
                 checks["broker"] = f"unavailable: {type(exc).__name__}"
-        if all(v == "ok" for v in checks.values()):
-            return jsonify(status="ready", checks=checks)
-        return problem_response(503, "Service Unavailable", "A dependency is unreachable.",
-                                checks=checks)
+        if checks["database"] != "ok":
+            return problem_response(503, "Service Unavailable", "The database is unreachable.", checks=checks)
+        # The API keeps working while the broker is away (events wait in the outbox), so a broker
+        # outage is reported, not a reason to take the API out of service.
+        status = "ready" if all(v == "ok" for v in checks.values()) else "degraded"
+        return jsonify(status=status, checks=checks)
 
     @app.get("/metrics")
     def metrics():

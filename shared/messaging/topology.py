@@ -25,7 +25,9 @@ class Subscription:
 # Every subscription of the platform. The publisher declares them all before it publishes, so an
 # event published before its consumer first starts waits in the consumer's queue instead of being
 # dropped. A service's handlers.py must agree with its rows here (a test checks it).
-SUBSCRIPTIONS: tuple[Subscription, ...] = ()
+SUBSCRIPTIONS: tuple[Subscription, ...] = (
+    Subscription("scheduling", "attach_material_version", ("content.material.published",)),
+)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import signal
 import threading
 
+from prometheus_client import start_http_server
+
+from shared.config import env_int
 from shared.http.api import ServiceContext
 from shared.logging import configure_logging, get_logger
 from shared.messaging.consumer import EventConsumer, Handler
@@ -26,6 +29,10 @@ def run_worker(ctx: ServiceContext, handlers: dict[str, Handler]) -> None:
         consumer = EventConsumer(bus, ctx.db, ctx.tables, config.service, handlers,
                                  prefetch=config.broker_prefetch)
         threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
+    metrics_port = env_int("WORKER_METRICS_PORT", 0, minimum=0)
+    if metrics_port:
+        # The worker serves no HTTP otherwise; this lets Prometheus scrape relay and consumer counters.
+        start_http_server(metrics_port)
     stopped = threading.Event()
 
     def stop(signum, _frame):

@@ -471,7 +471,7 @@ def test_compose_environment(compose):
         assert env["BROKER_URL"].startswith("amqp://") and "@rabbitmq:5672/" in env["BROKER_URL"]
         for variable in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL"):
             assert env.get(variable), f"{name}: {variable} missing"
-        assert env["JWT_JWKS_URL"].startswith("${JWT_JWKS_URL:-"), "the JWKS URL must be overridable from an env file"
+        assert env["JWT_JWKS_URL"].startswith("${JWT_JWKS_URL-"), "the JWKS URL must be overridable (and emptiable) from an env file"
 
 
 # --------------------------------------------------------------------------- Dockerfile

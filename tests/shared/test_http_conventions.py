@@ -92,6 +92,14 @@ def test_unsigned_and_wrong_audience_tokens_are_refused(client, tokens):
     assert_problem(client.get("/series", headers={"Authorization": f"Bearer {hmac_confusion}"}), 401)
 
 
+def test_national_slugs_are_unique(client, tokens, content_ctx):
+    admin = tokens.headers()
+    assert client.post("/series", json=new_series(), headers=admin).status_code == 201
+    assert_problem(client.post("/series", json=new_series(), headers=admin), 409, "slug")
+    # Another jurisdiction may use the same slug for its own series.
+    assert client.post("/series", json=new_series(), headers=tokens.headers("jurisdiction_admin", "CA")).status_code == 201
+
+
 def test_roles_are_checked_before_the_body(client, tokens, content_ctx):
     before = count(content_ctx, Series)
     assert_problem(client.post("/series", json=new_series(), headers=tokens.headers("facilitator", "CA")), 403)
@@ -213,16 +221,22 @@ def test_health_readiness_metrics_and_correlation_id(client, tokens):
     assert 'http_requests_total{endpoint="/series",method="GET",status="200"}' in metrics
 
 
-def test_readiness_reports_an_unreachable_broker(content_ctx):
+def test_readiness_reports_an_unreachable_broker_and_fails_without_a_database(content_ctx):
     from services.content.app import create_app
 
     def broker_down():
         raise ConnectionRefusedError("no broker")
 
     content_ctx.broker_check = broker_down
-    response = create_app(content_ctx).test_client().get("/readyz")
-    body = assert_problem(response, 503)
-    assert body["checks"]["broker"].startswith("unavailable")
+    client = create_app(content_ctx).test_client()
+    degraded = client.get("/readyz")
+    assert degraded.status_code == 200 and degraded.json["status"] == "degraded"
+    assert degraded.json["checks"]["broker"].startswith("unavailable")
+    from shared.db import Database
+
+    content_ctx.db = Database("postgresql+psycopg://nobody@127.0.0.1:1/none", schema="content")
+    body = assert_problem(client.get("/readyz"), 503)
+    assert body["checks"]["database"].startswith("unavailable")
 
 
 def test_an_unexpected_error_is_a_500_problem_without_a_trace(content_app, tokens):

@@ -1,8 +1,8 @@
-"""curriculum, materials, adaptations and platform tables
+"""initial
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:46:48.315585
+Create Date: 2026-11-23 11:14:58.211739
 """
 
 from alembic import op
@@ -119,6 +119,7 @@ def upgrade() -> None:
     with op.batch_alter_table('series', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_series_tenant'), ['tenant'], unique=False)
         batch_op.create_index(batch_op.f('ix_series_updated_at'), ['updated_at'], unique=False)
+        batch_op.create_index('uq_series_national_slug', ['slug'], unique=True, postgresql_where=sa.text('tenant IS NULL'), sqlite_where=sa.text('tenant IS NULL'))
 
     op.create_table('modules',
     sa.Column('series_id', sa.String(length=36), nullable=False),
@@ -262,6 +263,7 @@ def downgrade() -> None:
 
     op.drop_table('modules')
     with op.batch_alter_table('series', schema=None) as batch_op:
+        batch_op.drop_index('uq_series_national_slug', postgresql_where=sa.text('tenant IS NULL'), sqlite_where=sa.text('tenant IS NULL'))
         batch_op.drop_index(batch_op.f('ix_series_updated_at'))
         batch_op.drop_index(batch_op.f('ix_series_tenant'))
 

@@ -1,0 +1,11 @@
+"""Scheduling service: when and where the training happens, and who came.
+
+Owns training requests, host agencies and venues, cohorts (one delivery of a series) and their
+sessions, registrations and waitlists, attendance, completions and certificates, training hours,
+recurring series (office hours, community calls) and iCalendar feeds. Publishes
+``scheduling.request.*``, ``scheduling.session.*``, ``scheduling.registration.*``,
+``scheduling.attendance.recorded`` and ``scheduling.participant.completed``. Consumes
+``content.material.published`` so each session shows the current version of its materials.
+"""
+
+SERVICE = "scheduling"

@@ -1,0 +1,28 @@
+"""The one place scheduling's dependencies are built and wired, once per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shared.auth import verifier_from_config
+from shared.db import Database
+from shared.http.api import ServiceContext
+from shared.messaging.bus import Bus
+from shared.migrations import upgrade
+
+from services.scheduling.config import SchedulingConfig
+from services.scheduling.models import platform
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_context(config: SchedulingConfig | None = None) -> ServiceContext:
+    config = config or SchedulingConfig.from_env()
+    db = Database(config.database_url, schema=config.db_schema)
+    bus = Bus.from_config(config)
+    return ServiceContext(config=config, db=db, tables=platform, verifier=verifier_from_config(config),
+                          broker_check=bus.check, extra={"bus": bus})
+
+
+def migrate(config: SchedulingConfig) -> None:
+    upgrade(MIGRATIONS, config.database_url, config.db_schema)

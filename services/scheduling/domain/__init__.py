@@ -1,0 +1,1 @@
+"""Scheduling's pure rules: no Flask, SQLAlchemy or kombu."""

@@ -1,0 +1,26 @@
+"""Consumed event type -> use case. Queue names derive from the handler names (see shared topology)."""
+
+from __future__ import annotations
+
+
+from shared.envelope import Envelope
+
+from services.scheduling.models import CurrentMaterial
+
+
+def attach_material_version(event: Envelope, uow) -> None:
+    """Remember the published version of a material so each session of its module shows it."""
+    data = event.data
+    row = uow.session.get(CurrentMaterial, data["material_id"])
+    if row is not None and row.version >= data["version"]:
+        return  # an older announcement arriving late never replaces a newer version
+    row = row or CurrentMaterial(material_id=data["material_id"])
+    row.module_id, row.kind, row.title, row.version = data["module_id"], data["kind"], data["title"], data["version"]
+    row.media_type, row.url, row.sha256 = data.get("media_type"), data.get("url"), data.get("sha256")
+    row.tenant = None if data["national"] else event.tenant
+    row.published_at = event.time
+    uow.session.add(row)
+
+
+HANDLERS = {"attach_material_version": attach_material_version}
+

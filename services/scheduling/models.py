@@ -1,0 +1,317 @@
+"""Scheduling's tables. Every tenant-owned row carries its jurisdiction code; times are stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
+from shared.tables import define_platform_tables
+
+Base = make_base()
+platform = define_platform_tables(Base)
+
+
+class Jurisdiction(Base):
+    """A state, territory or Tribe: the tenant, with the time zone its sessions default to."""
+
+    __tablename__ = "jurisdictions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # state, territory, tribe
+    default_time_zone: Mapped[str] = mapped_column(String(64))
+
+
+class HostAgency(IdMixin, TimestampMixin, Base):
+    __tablename__ = "host_agencies"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    coordinators: Mapped[list] = mapped_column(JSON, default=list)  # subs of its agency coordinators
+
+
+class Venue(IdMixin, TimestampMixin, Base):
+    __tablename__ = "venues"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("host_agencies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(Text)
+    time_zone: Mapped[str] = mapped_column(String(64))
+
+    rooms: Mapped[list["Room"]] = relationship(back_populates="venue", order_by="Room.name")
+
+
+class Room(IdMixin, TimestampMixin, Base):
+    __tablename__ = "rooms"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    venue_id: Mapped[str] = mapped_column(ForeignKey("venues.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    capacity: Mapped[int] = mapped_column(Integer)
+    accessibility_notes: Mapped[str] = mapped_column(Text, default="")
+
+    venue: Mapped[Venue] = relationship(back_populates="rooms")
+
+
+class TrainingRequest(IdMixin, TimestampMixin, Base):
+    """A jurisdiction asking for the series; a national admin approves (into a cohort) or declines."""
+
+    __tablename__ = "training_requests"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    series_id: Mapped[str] = mapped_column(String(36))
+    format: Mapped[str] = mapped_column(String(20))
+    preferred_windows: Mapped[list] = mapped_column(JSON, default=list)
+    expected_participants: Mapped[int] = mapped_column(Integer)
+    host_agency_id: Mapped[str | None] = mapped_column(ForeignKey("host_agencies.id"), nullable=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cohort_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(200))
+    decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+    history: Mapped[list["RequestStatusChange"]] = relationship(order_by="RequestStatusChange.at")
+
+
+class RequestStatusChange(IdMixin, Base):
+    __tablename__ = "request_status_changes"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("training_requests.id"), index=True)
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Cohort(IdMixin, TimestampMixin, Base):
+    """One delivery of a series for a jurisdiction."""
+
+    __tablename__ = "cohorts"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    series_id: Mapped[str] = mapped_column(String(36), index=True)
+    request_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    host_agency_id: Mapped[str | None] = mapped_column(ForeignKey("host_agencies.id"), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    format: Mapped[str] = mapped_column(String(20))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    capacity: Mapped[int] = mapped_column(Integer)
+    facilitators: Mapped[list] = mapped_column(JSON, default=list)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    completion_minimum: Mapped[int] = mapped_column(Integer, default=9)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    # Counters kept in the cohort row so that a registration decides against one locked row.
+    confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
+    waitlist_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    sessions: Mapped[list["Session"]] = relationship(back_populates="cohort", order_by="Session.starts_at")
+
+
+class Session(IdMixin, TimestampMixin, Base):
+    """A dated occurrence of a cohort (usually one per module)."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (Index("ix_sessions_cohort_start", "cohort_id", "starts_at"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    module_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    module_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    room_id: Mapped[str | None] = mapped_column(ForeignKey("rooms.id"), nullable=True)
+    meeting_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    facilitators: Mapped[list] = mapped_column(JSON, default=list)
+    specialist: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE, bumped on each change
+
+    cohort: Mapped[Cohort] = relationship(back_populates="sessions")
+    room: Mapped[Room | None] = relationship()
+
+
+class Booking(IdMixin, Base):
+    """A person's or a room's time taken by a session or an occurrence: the conflict index.
+
+    Conflicts are found with one indexed interval query per resource:
+    ``resource = :r AND starts_at < :end AND ends_at > :start``.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (Index("ix_bookings_resource_interval", "resource", "starts_at", "ends_at"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    resource: Mapped[str] = mapped_column(String(250))  # "facilitator:<sub>", "specialist:<sub>", "room:<id>"
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    owner_kind: Mapped[str] = mapped_column(String(20))  # session, occurrence, office_hour
+    owner_id: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class Registration(IdMixin, TimestampMixin, Base):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("cohort_id", "participant"),
+        Index("ix_registrations_waitlist", "cohort_id", "status", "waitlist_position"),
+    )
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    participant: Mapped[str] = mapped_column(String(200), index=True)  # the person's sub, or roster key
+    name: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    registry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # pending_approval, confirmed, waitlisted, cancelled
+    waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(20), default="self")  # self, coordinator, roster
+    cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class RegistrationAudit(IdMixin, Base):
+    """Who changed a registration, when, and what."""
+
+    __tablename__ = "registration_audit"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    by: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RosterImport(IdMixin, Base):
+    """One roster upload and its row-by-row report; a re-upload of the same file returns it again."""
+
+    __tablename__ = "roster_imports"
+    __table_args__ = (UniqueConstraint("cohort_id", "sha256"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    report: Mapped[dict] = mapped_column(JSON, default=dict)
+    imported_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Attendance(IdMixin, TimestampMixin, Base):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "registration_id"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # present, absent, partial
+    minutes: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(200))
+
+
+class Completion(IdMixin, Base):
+    """A participant who met the cohort's completion rule; unique per cohort, so it happens once."""
+
+    __tablename__ = "completions"
+    __table_args__ = (UniqueConstraint("cohort_id", "registration_id"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"))
+    participant: Mapped[str] = mapped_column(String(200), index=True)
+    sessions_attended: Mapped[int] = mapped_column(Integer)
+    minutes: Mapped[int] = mapped_column(Integer)
+    certificate_code: Mapped[str] = mapped_column(String(40), unique=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class RecurringSeries(IdMixin, TimestampMixin, Base):
+    """Office hours and other recurring meetings: an RFC 5545 rule expanded in the series' own zone."""
+
+    __tablename__ = "recurring_series"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # office_hours, community_call, meeting
+    owner: Mapped[str] = mapped_column(String(200), index=True)  # the specialist (or convener)
+    title: Mapped[str] = mapped_column(String(300))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    local_start: Mapped[str] = mapped_column(String(19))  # naive local "YYYY-MM-DDTHH:MM:SS" of DTSTART
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    rrule: Mapped[str] = mapped_column(String(500))
+    meeting_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    supported_facilitators: Mapped[list] = mapped_column(JSON, default=list)
+    slot_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)  # office hours: bookable slot
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    split_from: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class OccurrenceChange(IdMixin, TimestampMixin, Base):
+    """One occurrence moved or cancelled (an iCalendar RECURRENCE-ID override)."""
+
+    __tablename__ = "occurrence_changes"
+    __table_args__ = (UniqueConstraint("series_id", "original_start"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    series_id: Mapped[str] = mapped_column(ForeignKey("recurring_series.id"), index=True)
+    original_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    sequence: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class OfficeHourBooking(IdMixin, TimestampMixin, Base):
+    """A facilitator's slot in a specialist's office hours; one facilitator per slot."""
+
+    __tablename__ = "office_hour_bookings"
+    __table_args__ = (UniqueConstraint("series_id", "slot_start"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    series_id: Mapped[str] = mapped_column(ForeignKey("recurring_series.id"), index=True)
+    slot_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    slot_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    facilitator: Mapped[str] = mapped_column(String(200), index=True)
+    topic: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+
+
+class CalendarFeed(IdMixin, Base):
+    """A private feed URL: only the token's SHA-256 is stored; revocable."""
+
+    __tablename__ = "calendar_feeds"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # cohort, participant, facilitator
+    subject: Mapped[str] = mapped_column(String(200))  # cohort id, participant sub or facilitator sub
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CurrentMaterial(Base):
+    """The published version of each material, as announced by content (content.material.published)."""
+
+    __tablename__ = "current_materials"
+
+    material_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    module_id: Mapped[str] = mapped_column(String(36), index=True)
+    tenant: Mapped[str | None] = mapped_column(String(40), nullable=True)  # None: national material
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
