@@ -23,10 +23,12 @@ install: $(STAMP)
 ## migrate: apply every service's migrations (embedded default unless DATABASE_URL is set)
 migrate: $(STAMP)
 	$(BIN)/python -m services.content.manage migrate
+	$(BIN)/python -m services.scheduling.manage migrate
 
-## seed: load the curriculum (idempotent)
+## seed: load the curriculum and the jurisdictions (idempotent, create-only)
 seed: migrate
 	$(BIN)/python -m services.content.manage seed
+	$(BIN)/python -m services.scheduling.manage seed
 
 ## run: the whole platform on its embedded default (SQLite, filesystem broker)
 run: seed

@@ -7,10 +7,11 @@ class DomainError(Exception):
     status = 400
     title = "Bad Request"
 
-    def __init__(self, detail: str = "", *, errors: dict | None = None):
+    def __init__(self, detail: str = "", *, errors: dict | None = None, **extra):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.extra = extra  # further problem members, e.g. the conflicting sessions of a 409
 
 
 class NotFound(DomainError):

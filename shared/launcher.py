@@ -9,7 +9,10 @@ from pathlib import Path
 
 from shared.config import REPO_ROOT, data_dir
 
-SERVICES = {"content": int(os.environ.get("CONTENT_PORT", "8001"))}
+SERVICES = {
+    "content": int(os.environ.get("CONTENT_PORT", "8001")),
+    "scheduling": int(os.environ.get("SCHEDULING_PORT", "8002")),
+}
 
 
 def main() -> None:

@@ -212,7 +212,7 @@ def _after_request(response):
 
 def _unexpected_error(error: Exception):
     if isinstance(error, DomainError):
-        return problem_response(error.status, error.title, error.detail, errors=error.errors)
+        return problem_response(error.status, error.title, error.detail, errors=error.errors, **error.extra)
     if isinstance(error, HTTPException):
         return current_app.extensions["api_instance"].handle_http_exception(error)
     log.exception("unhandled error", error=type(error).__name__)

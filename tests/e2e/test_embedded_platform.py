@@ -38,23 +38,27 @@ def get(url: str, token: str | None = None):
 
 @pytest.fixture
 def platform(tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_"))}
-    env.update(DATA_DIR=str(tmp_path), CONTENT_PORT=str(port), WEB_CONCURRENCY="1",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
-    for command in ("migrate", "seed"):
-        subprocess.run([sys.executable, "-m", "services.content.manage", command], cwd=ROOT, env=env, check=True,
-                       capture_output=True, timeout=120)
+    port, scheduling_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_"))}
+    env.update(DATA_DIR=str(tmp_path), CONTENT_PORT=str(port), SCHEDULING_PORT=str(scheduling_port),
+               WEB_CONCURRENCY="1", PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    for service in ("content", "scheduling"):
+        for command in ("migrate", "seed"):
+            subprocess.run([sys.executable, "-m", f"services.{service}.manage", command], cwd=ROOT, env=env,
+                           check=True, capture_output=True, timeout=120)
     process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        wait_until(lambda: get(f"http://127.0.0.1:{port}/healthz")[0] == 200, timeout=60, interval=0.2,
-                   message="the content API to answer")
-        yield {"port": port, "env": env}
+        for each in (port, scheduling_port):
+            wait_until(lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200, timeout=60, interval=0.2,
+                       message="the APIs to answer")
+        yield {"port": port, "scheduling_port": scheduling_port, "env": env}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=30)[0].decode()
-    assert "content-worker" in output and "outbox relay connected" in output, output[-2000:]
+    assert "content-worker" in output and "scheduling-worker" in output, output[-2000:]
+    assert "outbox relay connected" in output, output[-2000:]
 
 
 def test_make_run_serves_the_curriculum_to_a_development_token(platform):

@@ -8,10 +8,15 @@ from alembic.migration import MigrationContext
 
 from services.content.bootstrap import MIGRATIONS
 from services.content.models import Base
+from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
+from services.scheduling.models import Base as SchedulingBase
 from shared.db import create_db_engine
 from shared.migrations import upgrade
 
-SERVICES = [pytest.param(MIGRATIONS, Base.metadata, id="content")]
+SERVICES = [
+    pytest.param(MIGRATIONS, Base.metadata, id="content"),
+    pytest.param(SCHEDULING_MIGRATIONS, SchedulingBase.metadata, id="scheduling"),
+]
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)

@@ -1,0 +1,101 @@
+"""Queries, always scoped to the caller's jurisdiction; the conflict query on the bookings index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, true
+from sqlalchemy.orm import Session as DbSession
+
+from shared.auth import (
+    AGENCY_COORDINATOR,
+    FACILITATOR,
+    INTEGRATION,
+    JURISDICTION_ADMIN,
+    NATIONAL_ADMIN,
+    SPECIALIST,
+    Principal,
+)
+from shared.errors import NotFound
+
+from services.scheduling.models import Booking, Cohort, HostAgency, Session
+
+# Who may read a jurisdiction's scheduling data at all (participants see only their own rows).
+STAFF = (NATIONAL_ADMIN, JURISDICTION_ADMIN, AGENCY_COORDINATOR, SPECIALIST, FACILITATOR, INTEGRATION)
+MANAGERS = (NATIONAL_ADMIN, JURISDICTION_ADMIN, AGENCY_COORDINATOR)
+
+
+def in_tenant(model, who: Principal):
+    """Rows of the caller's jurisdiction; national admins see every jurisdiction."""
+    return true() if who.is_national else model.tenant == who.tenant
+
+
+def get_scoped(db: DbSession, model, row_id: str, who: Principal, *, what: str, for_update: bool = False):
+    """One row by id within the caller's jurisdiction; another jurisdiction's id is a 404."""
+    stmt = select(model).where(model.id == row_id, in_tenant(model, who))
+    if for_update and db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = db.scalars(stmt).first()
+    if row is None:
+        raise NotFound(f"No {what} with this id.")
+    return row
+
+
+def coordinates(db: DbSession, agency_id: str | None, who: Principal) -> bool:
+    """True if the caller is a coordinator of the agency."""
+    if agency_id is None or not who.has(AGENCY_COORDINATOR):
+        return False
+    agency = db.get(HostAgency, agency_id)
+    return agency is not None and who.sub in (agency.coordinators or [])
+
+
+def manages_cohort(db: DbSession, cohort: Cohort, who: Principal) -> bool:
+    """National and jurisdiction admins manage every cohort they can see; coordinators their agency's."""
+    if who.has(NATIONAL_ADMIN, JURISDICTION_ADMIN):
+        return True
+    return coordinates(db, cohort.host_agency_id, who)
+
+
+def facilitates(session: Session, who: Principal) -> bool:
+    return who.has(FACILITATOR) and who.sub in (session.facilitators or [])
+
+
+# --- bookings: the conflict index ------------------------------------------------------------
+
+def conflicts(db: DbSession, resources: list[str], starts_at: datetime, ends_at: datetime, *,
+              exclude_owner: str | None = None) -> list[Booking]:
+    """Bookings of any of ``resources`` overlapping [starts_at, ends_at), across all cohorts and series.
+
+    Uses the (resource, starts_at, ends_at) index: one range scan per resource, never a scan of
+    all sessions.
+    """
+    if not resources:
+        return []
+    stmt = select(Booking).where(Booking.resource.in_(resources), Booking.starts_at < ends_at,
+                                 Booking.ends_at > starts_at)
+    if exclude_owner is not None:
+        stmt = stmt.where(Booking.owner_id != exclude_owner)
+    return list(db.scalars(stmt.order_by(Booking.starts_at)))
+
+
+def book(db: DbSession, *, tenant: str, resources: list[str], starts_at: datetime, ends_at: datetime,
+         owner_kind: str, owner_id: str) -> None:
+    """Replace the owner's bookings with ``resources`` over the new interval."""
+    db.execute(delete(Booking).where(Booking.owner_id == owner_id))
+    for resource in resources:
+        db.add(Booking(tenant=tenant, resource=resource, starts_at=starts_at, ends_at=ends_at,
+                       owner_kind=owner_kind, owner_id=owner_id))
+
+
+def release(db: DbSession, owner_id: str) -> None:
+    db.execute(delete(Booking).where(Booking.owner_id == owner_id))
+
+
+def session_resources(session: Session) -> list[str]:
+    """The people and the room a session occupies."""
+    resources = [f"facilitator:{sub}" for sub in session.facilitators or []]
+    if session.specialist:
+        resources.append(f"specialist:{session.specialist}")
+    if session.room_id:
+        resources.append(f"room:{session.room_id}")
+    return resources
