@@ -2,6 +2,7 @@
 
 Nothing here needs a network, a cluster or a Docker engine: kustomize renders locally
 (``kubectl kustomize``), kubernetes-validate and check-jsonschema ship their schemas.
+Every check that concerns a service's processes runs for each service of ``SERVICES``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
+
+from shared.messaging.topology import SUBSCRIPTIONS
 
 # The Kubernetes API version the manifests are validated against (kubernetes-validate ships
 # its schemas). Raise it deliberately, together with the clusters we deploy to.
@@ -28,16 +32,64 @@ BASE = K8S / "base"
 OVERLAYS = {"base": BASE, "production": K8S / "overlays" / "production"}
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
+PROCFILE = REPO / "Procfile"
 
 IMAGE_REPOSITORY = "ghcr.io/example/t4t-platform"
 PART_OF = "t4t-platform"
 NAMESPACE = "t4t"
 UID = 10001
-SECRET_NAME = "content-secrets"
+API_PORT = 8000
+WORKER_METRICS_PORT = 9100
 SECRET_KEYS = {"DATABASE_URL", "BROKER_URL"}
+SHARED_CONFIG_MAP = "platform-config"
 
-# The processes of the content service, by component, as compose names them too.
-COMPONENTS = {"api": "content-api", "worker": "content-worker", "migrate": "content-migrate"}
+
+@dataclass(frozen=True)
+class Service:
+    """What the deployment of one service must look like."""
+
+    name: str
+    compose_api_port: int  # host port of its API in docker-compose.yml
+    config_map: str | None = None  # its own ConfigMap besides platform-config, if any
+    config_keys: frozenset[str] = frozenset()  # settings that ConfigMap must carry
+    api_files_claim: str | None = None  # PersistentVolumeClaim its API mounts at /data/files
+
+    @property
+    def secret(self) -> str:
+        return f"{self.name}-secrets"
+
+    @property
+    def database_variable(self) -> str:
+        return f"{self.name.upper()}_DATABASE_URL"
+
+    @property
+    def components(self) -> dict[str, str]:
+        """component -> workload (and compose service) name."""
+        return {c: f"{self.name}-{c}" for c in ("api", "worker", "migrate")}
+
+    @property
+    def consumes_events(self) -> bool:
+        return any(sub.consumer == self.name for sub in SUBSCRIPTIONS)
+
+    @property
+    def queues(self) -> list[str]:
+        return [sub.queue for sub in SUBSCRIPTIONS if sub.consumer == self.name]
+
+
+SERVICES: dict[str, Service] = {
+    "content": Service("content", compose_api_port=8001, api_files_claim="content-files"),
+    "scheduling": Service(
+        "scheduling",
+        compose_api_port=8002,
+        config_map="scheduling-config",
+        config_keys=frozenset({"SCHEDULING_PUBLIC_URL", "ATTENDANCE_OPENS_MINUTES", "SCHEDULING_MAX_ROSTER_BYTES"}),
+    ),
+}
+ALL_PROCESSES = [(svc, comp, name) for svc in SERVICES.values() for comp, name in svc.components.items()]
+
+
+def kind_of(component: str) -> str:
+    return "Job" if component == "migrate" else "Deployment"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -124,6 +176,25 @@ def validate(doc: dict, where: str) -> None:
         pytest.fail(f"{where}: {name}: {exc.message}")
 
 
+def kustomizations(root: Path = BASE) -> list[Path]:
+    """``root`` and every kustomization folder it includes, depth first (the base's tree)."""
+    found = [root]
+    for resource in yaml.safe_load((root / "kustomization.yaml").read_text()).get("resources", []):
+        if (root / resource).is_dir():
+            found += kustomizations((root / resource).resolve())
+    return found
+
+
+def resource_files(root: Path = BASE) -> list[Path]:
+    """Every manifest file the base's kustomizations list (directly or through sub-folders)."""
+    files = []
+    for folder in kustomizations(root):
+        for resource in yaml.safe_load((folder / "kustomization.yaml").read_text()).get("resources", []):
+            if (folder / resource).is_file():
+                files.append((folder / resource).resolve())
+    return files
+
+
 def by_kind(docs: list[dict], kind: str) -> list[dict]:
     return [d for d in docs if d["kind"] == kind]
 
@@ -134,8 +205,16 @@ def one(docs: list[dict], kind: str, name: str) -> dict:
     return found[0]
 
 
-def pod_spec(workload: dict) -> dict:
-    return workload["spec"]["template"]["spec"]
+def workload(docs: list[dict], component: str, name: str) -> dict:
+    return one(docs, kind_of(component), name)
+
+
+def pod_spec(workload_doc: dict) -> dict:
+    return workload_doc["spec"]["template"]["spec"]
+
+
+def pod_labels(workload_doc: dict) -> dict:
+    return workload_doc["spec"]["template"]["metadata"]["labels"]
 
 
 def selects(selector: dict, labels: dict) -> bool:
@@ -159,6 +238,46 @@ def env_of(container: dict) -> dict[str, dict]:
     return {e["name"]: e for e in container.get("env", [])}
 
 
+def config_map_keys(docs: list[dict], container: dict) -> set[str]:
+    """The variable names a container gets from the ConfigMaps its envFrom names."""
+    maps = {c["metadata"]["name"]: c for c in by_kind(docs, "ConfigMap")}
+    keys: set[str] = set()
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            keys |= set(maps[source["configMapRef"]["name"]].get("data", {}))
+    return keys
+
+
+def config_map_named(docs: list[dict], name: str) -> dict:
+    """A generated ConfigMap by its name before kustomize appended the content hash."""
+    found = [c for c in by_kind(docs, "ConfigMap") if re.fullmatch(rf"{re.escape(name)}(-[a-z0-9]{{10}})?", c["metadata"]["name"])]
+    assert len(found) == 1, f"expected one ConfigMap {name}, found {[c['metadata']['name'] for c in found]}"
+    return found[0]
+
+
+def ingress_ports_admitted(docs: list[dict], labels: dict) -> set:
+    """The ports some NetworkPolicy lets other pods reach on a pod with ``labels``."""
+    return {
+        port.get("port")
+        for policy in by_kind(docs, "NetworkPolicy")
+        if selects(policy["spec"]["podSelector"], labels)
+        for rule in policy["spec"].get("ingress", [])
+        for port in rule.get("ports", [{"port": "ANY"}])
+    }
+
+
+def variables_read_by_the_code() -> set[str]:
+    """Environment variable names the platform's code reads (quoted literally), plus the
+    per-service ``<SERVICE>_DATABASE_URL`` / ``<SERVICE>_DB_SCHEMA`` that shared/config.py builds."""
+    names: set[str] = set()
+    for folder in ("shared", "services"):
+        for path in (REPO / folder).rglob("*.py"):
+            names |= set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", path.read_text()))
+    for service in SERVICES:
+        names |= {f"{service.upper()}_DATABASE_URL", f"{service.upper()}_DB_SCHEMA"}
+    return names
+
+
 # --------------------------------------------------------------------------- Kubernetes
 
 
@@ -168,20 +287,34 @@ def test_kubernetes_version_is_shipped_by_kubernetes_validate():
     assert major_minor(KUBERNETES_VERSION) in {major_minor(v) for v in all_versions()}
 
 
+def test_every_service_of_the_repository_is_deployed():
+    """A service (a package with a WSGI app under services/) without manifests fails here."""
+    services = {path.parent.name for path in (REPO / "services").glob("*/wsgi.py")}
+    assert services == set(SERVICES), (
+        f"services in the repository {sorted(services)} vs deployed here {sorted(SERVICES)}: "
+        "add the new service's folder under deploy/k8s/base/, its compose services and a row in SERVICES"
+    )
+    for service in SERVICES:
+        assert BASE / service in kustomizations(), f"deploy/k8s/base/{service} is not in the base kustomization"
+
+
 def test_base_resource_files_validate_without_kustomize():
-    """Every file the base kustomization lists is valid on its own (this needs no kubectl)."""
-    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
-    for resource in kustomization["resources"]:
-        for doc in load_all((BASE / resource).read_text()):
-            validate(doc, f"base/{resource}")
+    """Every file the base's kustomizations list is valid on its own (this needs no kubectl)."""
+    files = resource_files()
+    assert files
+    for path in files:
+        for doc in load_all(path.read_text()):
+            validate(doc, str(path.relative_to(K8S)))
 
 
-def test_secret_example_is_documented_but_never_rendered():
-    kustomization = yaml.safe_load((BASE / "kustomization.yaml").read_text())
-    assert "secret.example.yaml" not in kustomization["resources"]
-    (example,) = load_all((BASE / "secret.example.yaml").read_text())
-    validate(example, "base/secret.example.yaml")
-    assert example["metadata"]["name"] == SECRET_NAME
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_secret_example_is_documented_but_never_rendered(service):
+    example_file = BASE / service.name / "secret.example.yaml"
+    assert example_file.resolve() not in resource_files(), f"{example_file.relative_to(K8S)} must not be a resource"
+    (example,) = load_all(example_file.read_text())
+    validate(example, str(example_file.relative_to(K8S)))
+    assert example["metadata"]["name"] == service.secret
+    assert example["metadata"]["namespace"] == NAMESPACE
     assert set(example["stringData"]) == SECRET_KEYS
     assert all("CHANGE-ME" in value for value in example["stringData"].values())
 
@@ -215,32 +348,49 @@ def test_no_secret_is_committed(rendered):
     assert by_kind(docs, "Secret") == [], f"{overlay} renders a Secret: secrets are created out of band"
 
 
-def test_expected_resources_exist(rendered):
+def test_shared_resources_exist_once(rendered):
+    """The namespace and platform-config are rendered once, whatever the number of services."""
     _, docs = rendered
+    assert [n["metadata"]["name"] for n in by_kind(docs, "Namespace")] == [NAMESPACE]
+    config_map_named(docs, SHARED_CONFIG_MAP)
+    ids = [(d["kind"], d["metadata"]["name"]) for d in docs]
+    assert len(ids) == len(set(ids)), f"rendered twice: {sorted({i for i in ids if ids.count(i) > 1})}"
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_expected_resources_exist(rendered, service):
+    _, docs = rendered
+    api = service.components["api"]
     for kind, name in [
-        ("Namespace", NAMESPACE),
-        ("Deployment", "content-api"),
-        ("Service", "content-api"),
-        ("HorizontalPodAutoscaler", "content-api"),
-        ("PodDisruptionBudget", "content-api"),
-        ("Deployment", "content-worker"),
-        ("Job", "content-migrate"),
-        ("PersistentVolumeClaim", "content-files"),
+        ("Deployment", api),
+        ("Service", api),
+        ("HorizontalPodAutoscaler", api),
+        ("PodDisruptionBudget", api),
+        ("Deployment", service.components["worker"]),
+        ("Job", service.components["migrate"]),
     ]:
         one(docs, kind, name)
-    assert [s["metadata"]["name"] for s in by_kind(docs, "Service")] == ["content-api"], (
-        "only the API accepts connections"
-    )
-    assert [c for c in by_kind(docs, "ConfigMap") if c["metadata"]["name"].startswith("platform-config")]
+    if service.api_files_claim:
+        one(docs, "PersistentVolumeClaim", service.api_files_claim)
+    if service.config_map:
+        data = config_map_named(docs, service.config_map).get("data", {})
+        assert service.config_keys <= set(data), f"{service.config_map} lacks {service.config_keys - set(data)}"
 
 
-def test_workloads_are_labelled_by_component(rendered):
+def test_only_the_apis_accept_connections_through_a_service(rendered):
     _, docs = rendered
-    for component, name in COMPONENTS.items():
-        kind = "Job" if component == "migrate" else "Deployment"
-        workload = one(docs, kind, name)
-        for labels in (workload["metadata"]["labels"], workload["spec"]["template"]["metadata"]["labels"]):
-            assert labels["app.kubernetes.io/name"] == "content"
+    assert sorted(s["metadata"]["name"] for s in by_kind(docs, "Service")) == sorted(
+        svc.components["api"] for svc in SERVICES.values()
+    )
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_workloads_are_labelled_by_component(rendered, service):
+    _, docs = rendered
+    for component, name in service.components.items():
+        doc = workload(docs, component, name)
+        for labels in (doc["metadata"]["labels"], pod_labels(doc)):
+            assert labels["app.kubernetes.io/name"] == service.name
             assert labels["app.kubernetes.io/component"] == component
             assert labels["app.kubernetes.io/part-of"] == PART_OF
 
@@ -248,15 +398,15 @@ def test_workloads_are_labelled_by_component(rendered):
 def test_workloads_are_hardened_and_bounded(rendered):
     overlay, docs = rendered
     workloads = by_kind(docs, "Deployment") + by_kind(docs, "Job")
-    assert workloads
-    for workload in workloads:
-        spec = pod_spec(workload)
+    assert {w["metadata"]["name"] for w in workloads} >= {name for _, _, name in ALL_PROCESSES}
+    for doc in workloads:
+        spec = pod_spec(doc)
         pod_sc = spec.get("securityContext", {})
         assert spec.get("automountServiceAccountToken") is False
         assert pod_sc.get("seccompProfile", {}).get("type") == "RuntimeDefault"
         volumes = {v["name"]: v for v in spec.get("volumes", [])}
         for container in spec["containers"] + spec.get("initContainers", []):
-            where = f"{overlay}: {workload['kind']}/{workload['metadata']['name']}/{container['name']}"
+            where = f"{overlay}: {doc['kind']}/{doc['metadata']['name']}/{container['name']}"
             sc = container.get("securityContext", {})
             resources = container.get("resources", {})
             assert resources.get("limits", {}).get("memory"), f"{where}: no memory limit"
@@ -274,44 +424,65 @@ def test_workloads_are_hardened_and_bounded(rendered):
             )
 
 
-def test_api_probes_ports_and_storage(rendered):
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_api_probes_ports_and_storage(rendered, service):
     _, docs = rendered
-    api = one(docs, "Deployment", "content-api")
+    api = one(docs, "Deployment", service.components["api"])
     (container,) = pod_spec(api)["containers"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"http": 8000}
+    assert ports == {"http": API_PORT}
 
     def probe_target(probe: str) -> tuple[str, int]:
         http = container[probe]["httpGet"]
         port = http["port"]
         return http["path"], ports.get(port, port)
 
-    assert probe_target("readinessProbe") == ("/readyz", 8000)
-    assert probe_target("livenessProbe") == ("/healthz", 8000)
+    assert probe_target("readinessProbe") == ("/readyz", API_PORT)
+    assert probe_target("livenessProbe") == ("/healthz", API_PORT)
+    assert probe_target("startupProbe") == ("/healthz", API_PORT)
     assert container["resources"]["limits"]["memory"] == "256Mi"
+    annotations = api["spec"]["template"]["metadata"].get("annotations", {})
+    assert annotations.get("prometheus.io/scrape") == "true"
+    assert annotations.get("prometheus.io/port") == str(API_PORT)
 
     env = env_of(container)
-    assert env["CONTENT_STORAGE_DIR"]["value"] == "/data/files"
     assert env["PROMETHEUS_MULTIPROC_DIR"]["value"] == "/tmp/prom"
     mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
     volumes = {v["name"]: v for v in pod_spec(api)["volumes"]}
-    assert volumes[mounts["/data/files"]]["persistentVolumeClaim"]["claimName"] == "content-files"
     assert "emptyDir" in volumes[mounts["/tmp/prom"]]
+    if service.api_files_claim:
+        assert env[f"{service.name.upper()}_STORAGE_DIR"]["value"] == "/data/files"
+        assert volumes[mounts["/data/files"]]["persistentVolumeClaim"]["claimName"] == service.api_files_claim
+    else:
+        assert "/data/files" not in mounts
+        assert not any("persistentVolumeClaim" in v for v in volumes.values())
 
 
-def test_other_workloads_have_no_ports_or_files(rendered):
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_worker_serves_metrics_and_the_job_no_port(rendered, service):
     _, docs = rendered
-    for workload in (one(docs, "Deployment", "content-worker"), one(docs, "Job", "content-migrate")):
-        for container in pod_spec(workload)["containers"]:
-            assert not container.get("ports")
-            assert "/data/files" not in {m["mountPath"] for m in container.get("volumeMounts", [])}
+    worker = one(docs, "Deployment", service.components["worker"])
+    (container,) = pod_spec(worker)["containers"]
+    ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+    assert ports == {"metrics": WORKER_METRICS_PORT}, "a worker's only port is its metrics port"
+    assert env_of(container)["WORKER_METRICS_PORT"]["value"] == str(WORKER_METRICS_PORT)
+    annotations = worker["spec"]["template"]["metadata"].get("annotations", {})
+    assert annotations.get("prometheus.io/scrape") == "true"
+    assert annotations.get("prometheus.io/port") == str(WORKER_METRICS_PORT)
+    assert annotations.get("prometheus.io/path") == "/metrics"
+    assert "/data/files" not in {m["mountPath"] for m in container.get("volumeMounts", [])}
+
+    job = one(docs, "Job", service.components["migrate"])
+    for container in pod_spec(job)["containers"]:
+        assert not container.get("ports")
+        assert "/data/files" not in {m["mountPath"] for m in container.get("volumeMounts", [])}
 
 
 def test_one_image_for_every_process(rendered):
     overlay, docs = rendered
     images = {
-        name: [c["image"] for c in pod_spec(one(docs, "Job" if comp == "migrate" else "Deployment", name))["containers"]]
-        for comp, name in COMPONENTS.items()
+        name: [c["image"] for c in pod_spec(workload(docs, comp, name))["containers"]]
+        for _, comp, name in ALL_PROCESSES
     }
     distinct = {image for found in images.values() for image in found}
     assert len(distinct) == 1, f"{overlay}: processes run different images: {images}"
@@ -324,84 +495,149 @@ def test_one_image_for_every_process(rendered):
         assert tag and tag != "latest", f"{overlay} must pin the image tag, got {image}"
 
 
-def test_configuration_comes_from_config_map_and_secret(rendered):
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_configuration_comes_from_config_maps_and_the_secret(rendered, service):
     _, docs = rendered
     config_maps = {c["metadata"]["name"] for c in by_kind(docs, "ConfigMap")}
-    for component, name in COMPONENTS.items():
-        workload = one(docs, "Job" if component == "migrate" else "Deployment", name)
-        for container in pod_spec(workload)["containers"]:
+    shared = config_map_named(docs, SHARED_CONFIG_MAP)["metadata"]["name"]
+    own = config_map_named(docs, service.config_map)["metadata"]["name"] if service.config_map else None
+    for component, name in service.components.items():
+        for container in pod_spec(workload(docs, component, name))["containers"]:
             refs = [s["configMapRef"]["name"] for s in container.get("envFrom", []) if "configMapRef" in s]
             assert refs and set(refs) <= config_maps, f"{name}: envFrom names a missing ConfigMap"
+            assert shared in refs, f"{name}: does not read {SHARED_CONFIG_MAP}"
+            if own:
+                assert own in refs, f"{name}: does not read {service.config_map}"
             env = env_of(container)
-            for variable, key in {"CONTENT_DATABASE_URL": "DATABASE_URL", "BROKER_URL": "BROKER_URL"}.items():
+            for variable, key in {service.database_variable: "DATABASE_URL", "BROKER_URL": "BROKER_URL"}.items():
                 ref = env[variable]["valueFrom"]["secretKeyRef"]
-                assert ref == {"name": SECRET_NAME, "key": key}, f"{name}: {variable} not from the Secret"
+                assert ref == {"name": service.secret, "key": key}, f"{name}: {variable} not from {service.secret}"
             literal = {k: e["value"] for k, e in env.items() if "value" in e}
             assert not any(re.search(r"://[^/@\s]+:[^/@\s]+@", v) for v in literal.values()), (
                 f"{name}: a credential is written into the manifest"
             )
+            other_secrets = {
+                e["valueFrom"]["secretKeyRef"]["name"] for e in env.values() if "secretKeyRef" in e.get("valueFrom", {})
+            } - {service.secret}
+            assert not other_secrets, f"{name}: reads another service's Secret {other_secrets}"
 
 
-def test_process_commands_name_existing_modules(rendered):
+def test_every_configured_variable_is_read_by_the_code(rendered):
+    """A misspelt or dead setting in a ConfigMap or an env list fails here."""
     overlay, docs = rendered
-    for component, name in COMPONENTS.items():
-        workload = one(docs, "Job" if component == "migrate" else "Deployment", name)
-        (container,) = pod_spec(workload)["containers"]
-        assert_modules_exist(container["command"], f"{overlay}: {name}")
+    known = variables_read_by_the_code()
+    for config_map in by_kind(docs, "ConfigMap"):
+        unknown = set(config_map.get("data", {})) - known
+        assert not unknown, f"{overlay}: ConfigMap {config_map['metadata']['name']} sets unread {unknown}"
+    for _, component, name in ALL_PROCESSES:
+        for container in pod_spec(workload(docs, component, name))["containers"]:
+            unknown = set(env_of(container)) - known
+            assert not unknown, f"{overlay}: {name} sets unread {unknown}"
 
 
-def test_migration_job_migrates_then_seeds(rendered):
+def test_public_url_is_an_absolute_https_address(rendered):
     _, docs = rendered
-    job = one(docs, "Job", "content-migrate")
+    url = config_map_named(docs, "scheduling-config")["data"]["SCHEDULING_PUBLIC_URL"]
+    assert re.fullmatch(r"https://[a-z0-9.-]+(:\d+)?(/[^\s]*)?", url), url
+    assert not url.endswith("/"), "links are built by appending paths to it"
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_process_commands_name_existing_modules(rendered, service):
+    overlay, docs = rendered
+    for component, name in service.components.items():
+        (container,) = pod_spec(workload(docs, component, name))["containers"]
+        assert_modules_exist(container["command"], f"{overlay}: {name}")
+        assert all(module.startswith(("shared.", f"services.{service.name}."))
+                   for module, _ in modules_run_by(container["command"])), f"{name} runs another service's code"
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_migration_job_migrates_then_seeds(rendered, service):
+    _, docs = rendered
+    job = one(docs, "Job", service.components["migrate"])
     (container,) = pod_spec(job)["containers"]
     script = " ".join(container["command"])
-    assert script.index("manage migrate") < script.index("manage seed")
+    assert script.index(f"services.{service.name}.manage migrate") < script.index(f"services.{service.name}.manage seed")
     assert "&&" in script, "seed must not run when migrate fails"
     assert pod_spec(job)["restartPolicy"] in {"Never", "OnFailure"}
     assert job["spec"].get("ttlSecondsAfterFinished"), "a finished Job blocks the next release's apply"
 
 
-def test_service_pdb_hpa_and_network_policy_target_the_api(rendered):
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_service_pdb_and_hpa_target_the_api_alone(rendered, service):
     _, docs = rendered
-    api = one(docs, "Deployment", "content-api")
-    api_labels = api["spec"]["template"]["metadata"]["labels"]
-    other_pods = [
-        one(docs, "Deployment", "content-worker")["spec"]["template"]["metadata"]["labels"],
-        one(docs, "Job", "content-migrate")["spec"]["template"]["metadata"]["labels"],
-    ]
+    api_name = service.components["api"]
+    api = one(docs, "Deployment", api_name)
+    api_labels = pod_labels(api)
+    # Every other pod of the platform, of this service or another.
+    other_pods = [pod_labels(workload(docs, comp, name)) for _, comp, name in ALL_PROCESSES if name != api_name]
 
-    service = one(docs, "Service", "content-api")
-    assert selects({"matchLabels": service["spec"]["selector"]}, api_labels)
-    assert not any(selects({"matchLabels": service["spec"]["selector"]}, pod) for pod in other_pods)
-    (port,) = service["spec"]["ports"]
+    svc = one(docs, "Service", api_name)
+    assert selects({"matchLabels": svc["spec"]["selector"]}, api_labels)
+    assert not any(selects({"matchLabels": svc["spec"]["selector"]}, pod) for pod in other_pods)
+    (port,) = svc["spec"]["ports"]
     assert port["port"] == 80
-    assert port["targetPort"] in {8000, "http"}
+    assert port["targetPort"] in {API_PORT, "http"}
 
-    pdb = one(docs, "PodDisruptionBudget", "content-api")
+    pdb = one(docs, "PodDisruptionBudget", api_name)
     assert selects(pdb["spec"]["selector"], api_labels)
     assert not any(selects(pdb["spec"]["selector"], pod) for pod in other_pods)
 
-    hpa = one(docs, "HorizontalPodAutoscaler", "content-api")
+    hpa = one(docs, "HorizontalPodAutoscaler", api_name)
     assert hpa["apiVersion"] == "autoscaling/v2"
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "content-api"}
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": api_name}
     assert [m["resource"]["name"] for m in hpa["spec"]["metrics"]] == ["cpu"]
     assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     assert "replicas" not in api["spec"], "the HPA owns the API's replica count"
 
-    policies = [p for p in by_kind(docs, "NetworkPolicy") if selects(p["spec"]["podSelector"], api_labels)]
-    allowed = {
-        port.get("port")
-        for policy in policies
-        for rule in policy["spec"].get("ingress", [])
-        for port in rule.get("ports", [])
-    }
-    assert 8000 in allowed or "http" in allowed, "no NetworkPolicy admits traffic to the API port"
+
+def test_network_policies_deny_by_default_and_open_only_the_known_ports(rendered):
+    _, docs = rendered
+    default_deny = [
+        p for p in by_kind(docs, "NetworkPolicy")
+        if p["spec"]["podSelector"] == {} and "Ingress" in p["spec"]["policyTypes"] and not p["spec"].get("ingress")
+    ]
+    assert default_deny, "no default-deny ingress policy for the namespace"
+    expected = {"api": {API_PORT}, "worker": {WORKER_METRICS_PORT}, "migrate": set()}
+    for _, component, name in ALL_PROCESSES:
+        admitted = ingress_ports_admitted(docs, pod_labels(workload(docs, component, name)))
+        assert admitted == expected[component], f"{name}: ingress admitted on {admitted}, expected {expected[component]}"
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_event_consumers_scale_and_relays_have_fixed_counts(rendered, service):
+    """A worker that consumes events is scaled by an autoscaler (a KEDA ScaledObject on queue depth
+    once its CRD schema is vendored, see deploy/k8s/README.md; an HPA until then); a worker that
+    only relays the outbox has a fixed count."""
+    _, docs = rendered
+    name = service.components["worker"]
+    worker = one(docs, "Deployment", name)
+    scalers = [
+        d for d in docs
+        if d["kind"] in {"HorizontalPodAutoscaler", "ScaledObject"} and d["spec"]["scaleTargetRef"]["name"] == name
+    ]
+    if service.consumes_events:
+        assert len(scalers) == 1, f"{name} consumes {service.queues}: exactly one autoscaler, found {len(scalers)}"
+        assert "replicas" not in worker["spec"], f"the autoscaler owns {name}'s replica count"
+        (scaler,) = scalers
+        if scaler["kind"] == "HorizontalPodAutoscaler":
+            assert scaler["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+            assert 1 <= scaler["spec"]["minReplicas"] <= scaler["spec"]["maxReplicas"]
+    else:
+        assert not scalers, f"{name} consumes no events: nothing to scale it on"
+        assert worker["spec"].get("replicas", 1) >= 1
 
 
 def test_production_overlay_scales_up():
     docs = render(OVERLAYS["production"])
-    assert one(docs, "HorizontalPodAutoscaler", "content-api")["spec"]["minReplicas"] >= 2
-    assert one(docs, "Deployment", "content-worker")["spec"]["replicas"] >= 2
+    for service in SERVICES.values():
+        assert one(docs, "HorizontalPodAutoscaler", service.components["api"])["spec"]["minReplicas"] >= 2
+        worker = service.components["worker"]
+        if service.consumes_events:
+            assert one(docs, "HorizontalPodAutoscaler", worker)["spec"]["minReplicas"] >= 2
+        else:
+            assert one(docs, "Deployment", worker)["spec"]["replicas"] >= 2
 
 
 # --------------------------------------------------------------------------- docker compose
@@ -410,6 +646,10 @@ def test_production_overlay_scales_up():
 @pytest.fixture(scope="module")
 def compose() -> dict:
     return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def base_workloads() -> list[dict]:
+    return load_all("\n---\n".join(path.read_text() for path in resource_files()))
 
 
 def test_compose_file_matches_the_compose_specification():
@@ -422,56 +662,118 @@ def test_compose_file_matches_the_compose_specification():
 
 
 def test_compose_commands_name_existing_modules(compose):
-    for name in COMPONENTS.values():
+    for _, _, name in ALL_PROCESSES:
         assert_modules_exist(compose["services"][name]["command"], f"docker-compose.yml: {name}")
 
 
 def test_compose_and_kubernetes_run_the_same_commands(compose):
-    docs = load_all("\n---\n".join(
-        (BASE / resource).read_text()
-        for resource in yaml.safe_load((BASE / "kustomization.yaml").read_text())["resources"]
-    ))
-    for component, name in COMPONENTS.items():
-        workload = one(docs, "Job" if component == "migrate" else "Deployment", name)
-        (container,) = pod_spec(workload)["containers"]
+    docs = base_workloads()
+    for _, component, name in ALL_PROCESSES:
+        (container,) = pod_spec(workload(docs, component, name))["containers"]
         assert argv(compose["services"][name]["command"]) == container["command"], name
 
 
-def test_compose_topology(compose):
+def test_procfile_processes_run_the_same_commands_everywhere(compose):
+    """The Procfile (make run) names the long-running processes the image and manifests run."""
+    docs = base_workloads()
+    processes = {}
+    for line in PROCFILE.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, command = line.partition(":")
+            args = argv(command.strip())
+            if "--bind" in args:  # make run binds each API to its own local port
+                del args[args.index("--bind"):args.index("--bind") + 2]
+            processes[name.strip()] = args
+    expected = {name for _, component, name in ALL_PROCESSES if component != "migrate"}
+    assert set(processes) == expected, f"Procfile names {sorted(processes)}, deployed are {sorted(expected)}"
+    for name, args in processes.items():
+        assert argv(compose["services"][name]["command"]) == args, f"docker-compose.yml: {name}"
+        (container,) = pod_spec(one(docs, "Deployment", name))["containers"]
+        assert container["command"] == args, f"deploy/k8s: {name}"
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_compose_topology(compose, service):
     services = compose["services"]
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3.13-management")
     for backend in ("postgres", "rabbitmq"):
         assert services[backend].get("healthcheck", {}).get("test"), f"{backend} has no healthcheck"
 
-    images = {services[name]["image"] for name in COMPONENTS.values()}
+    images = {services[name]["image"] for _, _, name in ALL_PROCESSES}
     assert len(images) == 1, f"one image for every process, got {images}"
 
-    for name in ("content-api", "content-worker"):
+    api_name, worker_name, migrate_name = (service.components[c] for c in ("api", "worker", "migrate"))
+    for name in (api_name, worker_name):
         depends = services[name]["depends_on"]
-        assert depends["content-migrate"]["condition"] == "service_completed_successfully"
+        assert depends[migrate_name]["condition"] == "service_completed_successfully"
         assert depends["postgres"]["condition"] == "service_healthy"
         assert depends["rabbitmq"]["condition"] == "service_healthy"
-    assert services["content-migrate"].get("restart") == "no"
+    assert services[migrate_name].get("restart") == "no"
+    assert services[migrate_name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert not services[worker_name].get("ports"), "a worker's metrics stay inside the compose network"
 
-    api = services["content-api"]
-    assert "8001:8000" in [str(p) for p in api["ports"]]
+    api = services[api_name]
+    assert f"{service.compose_api_port}:{API_PORT}" in [str(p) for p in api["ports"]]
     health = " ".join(api["healthcheck"]["test"])
-    assert "urllib" in health and "/healthz" in health
-    assert api["environment"]["CONTENT_STORAGE_DIR"] == "/data/files"
+    assert "urllib" in health and f"127.0.0.1:{API_PORT}/healthz" in health
     assert api["environment"]["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prom"
-    volume = next(v for v in api["volumes"] if str(v).endswith(":/data/files"))
-    assert volume.split(":")[0] in compose["volumes"], "uploaded files need a named volume"
+    if service.api_files_claim:
+        assert api["environment"][f"{service.name.upper()}_STORAGE_DIR"] == "/data/files"
+        volume = next(v for v in api["volumes"] if str(v).endswith(":/data/files"))
+        assert volume.split(":")[0] in compose["volumes"], "uploaded files need a named volume"
 
 
-def test_compose_environment(compose):
-    for name in COMPONENTS.values():
+def test_compose_host_ports_are_distinct(compose):
+    published = [str(p).rsplit(":", 1)[0] for s in compose["services"].values() for p in s.get("ports", [])]
+    assert len(published) == len(set(published)), f"a host port is published twice: {published}"
+
+
+@pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
+def test_compose_environment(compose, service):
+    for component, name in service.components.items():
         env = compose["services"][name]["environment"]
-        assert env["CONTENT_DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/" in env["CONTENT_DATABASE_URL"]
+        url = env[service.database_variable]
+        assert url.startswith("postgresql+psycopg://") and "@postgres:5432/" in url, name
         assert env["BROKER_URL"].startswith("amqp://") and "@rabbitmq:5672/" in env["BROKER_URL"]
         for variable in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL"):
             assert env.get(variable), f"{name}: {variable} missing"
         assert env["JWT_JWKS_URL"].startswith("${JWT_JWKS_URL-"), "the JWKS URL must be overridable (and emptiable) from an env file"
+        # Services may share a database because each keeps its tables in the schema named
+        # after it; overriding the schema would let two services collide.
+        assert not {"DB_SCHEMA", f"{service.name.upper()}_DB_SCHEMA"} & set(env), f"{name}: schema override"
+        assert not (set(env) & {"DATABASE_URL"}), f"{name}: use {service.database_variable}, not the shared fallback"
+        for key in service.config_keys:
+            assert env.get(key), f"{name}: {key} missing"
+        if component == "worker":
+            assert str(env.get("WORKER_METRICS_PORT")) == str(WORKER_METRICS_PORT), f"{name}: no metrics port"
+        else:
+            assert "WORKER_METRICS_PORT" not in env, name
+
+
+def test_compose_public_url_defaults_to_the_published_port(compose):
+    env = compose["services"]["scheduling-api"]["environment"]
+    assert env["SCHEDULING_PUBLIC_URL"] == (
+        "${SCHEDULING_PUBLIC_URL:-http://localhost:" + str(SERVICES["scheduling"].compose_api_port) + "}"
+    )
+
+
+def test_compose_and_kubernetes_configure_the_same_variables(compose):
+    """Whatever compose sets for a process, the Kubernetes pod gets too (from a ConfigMap, the
+    Secret or its env list), so a setting is never forgotten on one side."""
+    docs = render(OVERLAYS["base"])
+    for _, component, name in ALL_PROCESSES:
+        (container,) = pod_spec(workload(docs, component, name))["containers"]
+        in_kubernetes = set(env_of(container)) | config_map_keys(docs, container)
+        missing = set(compose["services"][name]["environment"]) - in_kubernetes
+        assert not missing, f"{name}: set in docker-compose.yml but not in deploy/k8s: {missing}"
+
+
+def test_every_compose_variable_is_read_by_the_code(compose):
+    known = variables_read_by_the_code()
+    for _, _, name in ALL_PROCESSES:
+        unknown = set(compose["services"][name]["environment"]) - known
+        assert not unknown, f"docker-compose.yml: {name} sets unread {unknown}"
 
 
 # --------------------------------------------------------------------------- Dockerfile
@@ -507,10 +809,12 @@ def test_dockerfile_runs_as_non_root_and_installs_the_project():
     assert "pyproject.toml" in copied
     for source in copied:
         assert (REPO / source).exists(), f"COPY {source}: no such path in the repository"
+    # Every service's code is in the image: the whole services/ package is copied.
+    assert "services" in copied and "shared" in copied
 
     env = " ".join(args for ins, args in instructions if ins == "ENV")
     assert "PYTHONUNBUFFERED=1" in env
-    assert ("EXPOSE", "8000") in instructions
+    assert ("EXPOSE", str(API_PORT)) in instructions
 
 
 def test_dockerfile_default_command_is_the_content_api():
