@@ -6,7 +6,7 @@ import functools
 import hashlib
 from copy import deepcopy
 
-from flask import Response, current_app, make_response, request
+from flask import Response, current_app, g, make_response, request
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +47,10 @@ def idempotent(view):
         try:
             response = make_response(view(*args, **kwargs))
         except BaseException:
+            # Release the failed request's transaction first: on SQLite it may hold the write lock
+            # that forgetting the key needs.
+            if "uow" in g:
+                g.uow.rollback()
             _forget(ctx, Row, ident)
             raise
         if 200 <= response.status_code < 300:

@@ -1,0 +1,430 @@
+"""Registration use cases: each locks the cohort, audits and announces every change, and commits once."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from shared.auth import FACILITATOR, INTEGRATION, Principal
+from shared.db import UnitOfWork, new_id, utcnow
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+from services.scheduling import events
+from services.scheduling.domain import registrations as rules
+from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport
+from services.scheduling.repository import STAFF, in_tenant, manages_cohort
+
+_VERBS = {rules.CONFIRMED: "confirmed", rules.WAITLISTED: "waitlisted"}
+
+
+# --- locking ------------------------------------------------------------------------------------
+
+def _take_sqlite_write_lock(db: DbSession, cohort_key) -> None:
+    """SQLite: make a no-op write the transaction's first statement, so writers queue up here.
+
+    SQLite has no row locks: it serialises writers on the whole database. A transaction that read
+    first and writes later fails at once ("database is locked") if another writer committed in
+    between, whatever the busy timeout; one that writes first waits for the lock (busy timeout) and
+    then reads counters nobody else can change until it commits.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(update(Cohort).where(Cohort.id == cohort_key).values(updated_at=Cohort.updated_at)
+                   .execution_options(synchronize_session=False))
+
+
+def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
+    """The caller's cohort, locked until commit: every seat decision of a cohort happens one at a time.
+
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the cohort row, which holds the seat counters
+    (``confirmed_count``, ``waitlist_seq``); concurrent registrations queue on it, and each reads the
+    counters as the previous one committed them. (NO KEY, unlike plain FOR UPDATE, does not block
+    inserts of rows that merely reference the cohort, such as its sessions.) Call it before anything
+    else in the transaction (see ``_take_sqlite_write_lock``). Another jurisdiction's cohort is a 404.
+    """
+    _take_sqlite_write_lock(db, cohort_id)
+    stmt = select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))
+    if db.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(key_share=True)
+    cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
+    if cohort is None:
+        raise NotFound("No cohort with this id.")
+    return cohort
+
+
+def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> tuple[Cohort, Registration]:
+    """A registration of the caller's jurisdiction and its cohort, the cohort locked (see lock_cohort)."""
+    _take_sqlite_write_lock(db, select(Registration.cohort_id).where(Registration.id == registration_id)
+                            .scalar_subquery())
+    cohort_id = db.scalar(select(Registration.cohort_id).where(Registration.id == registration_id,
+                                                               in_tenant(Registration, who)))
+    if cohort_id is None:
+        raise NotFound("No registration with this id.")
+    cohort = lock_cohort(db, cohort_id, who)
+    # Read again under the lock: a concurrent cancel or approval may have changed it meanwhile.
+    registration = db.scalars(select(Registration).where(Registration.id == registration_id)
+                              .execution_options(populate_existing=True)).one()
+    return cohort, registration
+
+
+def _releases_on_failure(use_case):
+    """Roll the use case's transaction back the moment it fails, releasing the cohort's lock.
+
+    Otherwise the lock lives until the request ends, and on SQLite it is the database's write lock:
+    whatever writes before then in another transaction (the Idempotency-Key bookkeeping, which
+    forgets the key of a failed create) would wait for it and fail with "database is locked".
+    """
+
+    @functools.wraps(use_case)
+    def run(*args, **kwargs):
+        try:
+            return use_case(*args, **kwargs)
+        except BaseException:
+            next(a for a in (*args, *kwargs.values()) if isinstance(a, UnitOfWork)).rollback()
+            raise
+
+    return run
+
+
+# --- who may do what ------------------------------------------------------------------------------
+
+def registers_others(db: DbSession, cohort: Cohort, who: Principal) -> bool:
+    """The cohort's managers, and state systems (integration) pushing rosters, register other people."""
+    return manages_cohort(db, cohort, who) or who.has(INTEGRATION)
+
+
+def _ensure_manages(db: DbSession, cohort: Cohort, who: Principal) -> None:
+    if not manages_cohort(db, cohort, who):
+        raise Forbidden("Only the cohort's agency coordinators and jurisdiction admins may do this.")
+
+
+def _ensure_owner_or_manager(db: DbSession, cohort: Cohort, registration: Registration, who: Principal) -> None:
+    if registration.participant == who.sub or manages_cohort(db, cohort, who):
+        return
+    if who.has(*STAFF):
+        raise Forbidden("Only the participant and the cohort's managers may change this registration.")
+    raise NotFound("No registration with this id.")  # a participant does not learn of others' registrations
+
+
+def reads_cohort_registrations(db: DbSession, cohort: Cohort, who: Principal) -> bool:
+    return (manages_cohort(db, cohort, who) or who.has(INTEGRATION)
+            or (who.has(FACILITATOR) and who.sub in (cohort.facilitators or [])))
+
+
+# --- the changes ----------------------------------------------------------------------------------
+
+def _audit(db: DbSession, registration: Registration, action: str, who: Principal, **detail) -> None:
+    db.add(RegistrationAudit(tenant=registration.tenant, registration_id=registration.id, action=action,
+                             by=who.sub, at=utcnow(), detail=detail))
+
+
+def _place(cohort: Cohort, registration: Registration, seat: rules.Seat) -> None:
+    """Give ``registration`` its seat, keeping the cohort's counters (the cohort is locked)."""
+    registration.status = seat.status
+    registration.waitlist_position = seat.waitlist_position
+    if seat.status == rules.CONFIRMED:
+        cohort.confirmed_count += 1
+    elif seat.status == rules.WAITLISTED:
+        cohort.waitlist_seq = seat.waitlist_position
+
+
+def _seat(cohort: Cohort, *, needs_approval: bool = False) -> rules.Seat:
+    return rules.decide_seat(capacity=cohort.capacity, confirmed=cohort.confirmed_count,
+                             waitlist_seq=cohort.waitlist_seq, needs_approval=needs_approval)
+
+
+def _announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
+    verb = _VERBS.get(registration.status)
+    if verb is not None:  # a registration pending approval has no event until it is decided
+        events.registration_changed(db, verb, registration, by=who.sub, correlationid=correlationid)
+
+
+def fill_seats(db: DbSession, cohort: Cohort, who: Principal, *, cause: str,
+               correlationid: str = "") -> list[Registration]:
+    """Promote waitlisted registrations into the cohort's free seats, lowest position first.
+
+    The cohort must be locked (``lock_cohort``) in the caller's transaction; the caller commits.
+    Each promotion is audited and announced (``scheduling.registration.promoted``).
+    """
+    free = rules.seats_free(cohort.capacity, cohort.confirmed_count)
+    if free == 0:
+        return []
+    waitlist = db.execute(
+        select(Registration.waitlist_position, Registration.id)
+        .where(Registration.cohort_id == cohort.id, Registration.status == rules.WAITLISTED)
+        .order_by(Registration.waitlist_position, Registration.id).limit(free)).all()
+    chosen = rules.to_promote(capacity=cohort.capacity, confirmed=cohort.confirmed_count,
+                              waitlist=[tuple(row) for row in waitlist])
+    if not chosen:
+        return []
+    rows = {row.id: row for row in db.scalars(select(Registration).where(Registration.id.in_(chosen))
+                                              .execution_options(populate_existing=True))}
+    promoted = []
+    for registration_id in chosen:
+        registration = rows[registration_id]
+        position = registration.waitlist_position
+        _place(cohort, registration, rules.Seat(rules.CONFIRMED))
+        _audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position,
+               cause=cause)
+        events.registration_changed(db, "promoted", registration, by=who.sub, correlationid=correlationid)
+        promoted.append(registration)
+    return promoted
+
+
+@_releases_on_failure
+def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
+             correlationid: str = "") -> Registration:
+    """Register the caller, or (for the cohort's managers and state systems) the participant named.
+
+    Self-registration keeps the cohort's registration window and its approval step; a manager's
+    registration is made outside the window if need be and counts as approved by that manager.
+    Then: a seat while one remains, else the next place on the waitlist.
+    """
+    db = uow.session
+    cohort = lock_cohort(db, cohort_id, who)
+    participant = data.get("participant")
+    on_behalf = participant is not None and participant != who.sub
+    if on_behalf and not registers_others(db, cohort, who):
+        raise Forbidden("Only the cohort's coordinators and jurisdiction admins register someone else; "
+                        "leave `participant` out to register yourself.")
+    if participant is None and who.via == "api_key":
+        raise InvalidInput("A state system registers someone: name the participant.",
+                           errors={"participant": ["Required when registering with an API key."]})
+    participant = participant or who.sub
+    rules.check_open(cohort.status)
+    if not on_behalf:
+        rules.check_window(utcnow(), cohort.registration_opens_at, cohort.registration_closes_at)
+    existing = db.scalars(select(Registration).where(Registration.cohort_id == cohort.id,
+                                                     Registration.participant == participant)).first()
+    rules.check_not_registered(existing.status if existing is not None else None)
+    registration = existing or Registration(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
+                                            participant=participant)
+    registration.name = data["name"]
+    registration.email = data["email"]
+    registration.registry_id = data.get("registry_id")
+    registration.source = rules.COORDINATOR if on_behalf else rules.SELF
+    registration.cancelled_reason = None
+    _place(cohort, registration, _seat(cohort, needs_approval=cohort.requires_approval and not on_behalf))
+    db.add(registration)
+    _audit(db, registration, "registered", who, status=registration.status,
+           waitlist_position=registration.waitlist_position, source=registration.source,
+           registered_again=existing is not None)
+    _announce(db, registration, who, correlationid)
+    _flush(db)
+    uow.commit()
+    return registration
+
+
+def _flush(db: DbSession) -> None:
+    try:
+        db.flush()
+    except IntegrityError:
+        # Only reachable if a writer bypassed the cohort lock; the unique constraint keeps one row per person.
+        raise Conflict("This participant was registered at the same moment; read the registration again.",
+                       errors={"participant": ["Already registered."]}) from None
+
+
+@_releases_on_failure
+def cancel(registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
+           correlationid: str = "") -> Registration:
+    """Cancel a registration (the participant's own, or as a manager); a freed seat goes to the waitlist."""
+    db = uow.session
+    cohort, registration = _lock_registration(db, registration_id, who)
+    _ensure_owner_or_manager(db, cohort, registration, who)
+    rules.check_cancellable(registration.status)
+    was = registration.status
+    if was == rules.CONFIRMED:
+        cohort.confirmed_count -= 1
+    registration.status = rules.CANCELLED
+    registration.waitlist_position = None
+    registration.cancelled_reason = data.get("reason") or None
+    _audit(db, registration, "cancelled", who, status=rules.CANCELLED, previous_status=was,
+           reason=registration.cancelled_reason)
+    events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
+    fill_seats(db, cohort, who, cause="cancellation", correlationid=correlationid)
+    uow.commit()
+    return registration
+
+
+@_releases_on_failure
+def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
+    """Approve a pending registration: a seat if one remains, else the next place on the waitlist."""
+    db = uow.session
+    cohort, registration = _lock_registration(db, registration_id, who)
+    _ensure_manages(db, cohort, who)
+    rules.check_pending(registration.status)
+    _place(cohort, registration, _seat(cohort))
+    _audit(db, registration, "approved", who, status=registration.status,
+           waitlist_position=registration.waitlist_position)
+    _announce(db, registration, who, correlationid)
+    uow.commit()
+    return registration
+
+
+@_releases_on_failure
+def decline(registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
+            correlationid: str = "") -> Registration:
+    """Decline a pending registration; it ends cancelled, with the reason given."""
+    db = uow.session
+    cohort, registration = _lock_registration(db, registration_id, who)
+    _ensure_manages(db, cohort, who)
+    rules.check_pending(registration.status)
+    registration.status = rules.CANCELLED
+    registration.cancelled_reason = data.get("reason") or "Declined by the host agency."
+    _audit(db, registration, "declined", who, status=rules.CANCELLED, reason=registration.cancelled_reason)
+    events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
+    uow.commit()
+    return registration
+
+
+@dataclass(frozen=True)
+class CapacityChange:
+    cohort: Cohort
+    promoted: list[Registration]
+
+
+@_releases_on_failure
+def change_capacity(cohort_id: str, capacity: int, uow: UnitOfWork, who: Principal, *,
+                    correlationid: str = "") -> CapacityChange:
+    """Set a cohort's capacity: never below its confirmed seats; new seats go to the waitlist in order."""
+    db = uow.session
+    cohort = lock_cohort(db, cohort_id, who)
+    _ensure_manages(db, cohort, who)
+    rules.check_capacity(capacity, cohort.confirmed_count)
+    cohort.capacity = capacity
+    promoted = fill_seats(db, cohort, who, cause="capacity", correlationid=correlationid)
+    uow.commit()
+    return CapacityChange(cohort=cohort, promoted=promoted)
+
+
+def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
+    """How many registrations of the cohort are in each status."""
+    counts = dict(db.execute(select(Registration.status, func.count()).where(Registration.cohort_id == cohort.id)
+                             .group_by(Registration.status)).all())
+    return {status: counts.get(status, 0) for status in rules.STATUSES}
+
+
+# --- roster import ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RosterFile:
+    """An uploaded roster as the HTTP layer received it, not read yet."""
+
+    filename: str | None
+    media_type: str | None
+    stream: BinaryIO
+
+
+@dataclass(frozen=True)
+class RosterResult:
+    """An import's stored report, and whether this upload merely repeated an earlier one."""
+
+    import_id: str
+    sha256: str
+    report: dict
+    replayed: bool
+
+    @classmethod
+    def of(cls, roster_import: RosterImport, *, replayed: bool) -> "RosterResult":
+        return cls(import_id=roster_import.id, sha256=roster_import.sha256, report=dict(roster_import.report),
+                   replayed=replayed)
+
+
+@_releases_on_failure
+def import_roster(cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Principal, *, max_bytes: int,
+                  correlationid: str = "") -> RosterResult:
+    """Register a roster's valid rows (a manager's registrations) and report every row.
+
+    The same file again (same sha256) returns the first report and changes nothing; a changed file
+    registers only the people not registered yet. A file that is not a usable CSV as a whole is
+    refused before anything is written.
+    """
+    rules.check_roster_type(upload.media_type, upload.filename)
+    data = upload.stream.read(max_bytes + 1)
+    rules.check_roster_size(len(data), max_bytes)
+    sha256 = hashlib.sha256(data).hexdigest()
+    roster = rules.parse_roster(rules.decode_roster(data))
+
+    db = uow.session
+    cohort = lock_cohort(db, cohort_id, who)
+    if not registers_others(db, cohort, who):
+        raise Forbidden("Only the cohort's coordinators, jurisdiction admins and state systems import rosters.")
+    previous = db.scalars(select(RosterImport).where(RosterImport.cohort_id == cohort.id,
+                                                     RosterImport.sha256 == sha256)).first()
+    if previous is not None:
+        result = RosterResult.of(previous, replayed=True)
+        uow.rollback()  # nothing to write: release the cohort's lock now (see _releases_on_failure)
+        return result
+    rules.check_open(cohort.status)
+
+    existing = {row.participant: row for row in
+                db.scalars(select(Registration).where(Registration.cohort_id == cohort.id))}
+    report = rules.RosterReport(rows=roster.count, rejected=list(roster.rejected),
+                                ignored_columns=roster.ignored_columns)
+    for row in roster.rows:
+        current = existing.get(row.participant_id)
+        if current is not None and current.status in rules.ACTIVE:
+            report.already_registered += 1
+            continue
+        if current is not None:
+            # Re-uploading the state's updated list must not sign people up again who cancelled or
+            # were declined; a coordinator takes them back one by one, knowingly.
+            report.rejected.append({"line": row.line, "errors": {"participant_id": [
+                f"Their registration was cancelled ({current.cancelled_reason or 'no reason given'}); "
+                f"register them individually to take them back."]}})
+            continue
+        registration = Registration(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
+                                    participant=row.participant_id, name=row.name, email=row.email,
+                                    registry_id=row.registry_id, source=rules.ROSTER)
+        _place(cohort, registration, _seat(cohort))
+        db.add(registration)
+        existing[row.participant_id] = registration
+        _audit(db, registration, "registered", who, status=registration.status,
+               waitlist_position=registration.waitlist_position, source=rules.ROSTER, roster_sha256=sha256,
+               line=row.line)
+        _announce(db, registration, who, correlationid)
+        if registration.status == rules.CONFIRMED:
+            report.registered += 1
+        else:
+            report.waitlisted += 1
+
+    roster_import = RosterImport(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id, sha256=sha256,
+                                 filename=(upload.filename or "")[:255], report=report.as_dict(),
+                                 imported_by=who.sub, created_at=utcnow())
+    db.add(roster_import)
+    _flush(db)
+    uow.commit()
+    return RosterResult.of(roster_import, replayed=False)
+
+
+# --- reads --------------------------------------------------------------------------------------
+
+def get_registration(db: DbSession, registration_id: str, who: Principal) -> Registration:
+    """A registration the caller may see: their own, or any of their jurisdiction if they are staff."""
+    registration = db.scalars(select(Registration).where(Registration.id == registration_id,
+                                                         in_tenant(Registration, who))).first()
+    if registration is None or not (registration.participant == who.sub or who.has(*STAFF)):
+        raise NotFound("No registration with this id.")
+    return registration
+
+
+def cohort_for_registration_list(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
+    """The cohort whose registrations the caller lists: its managers, facilitators and state systems."""
+    cohort = db.scalars(select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))).first()
+    if cohort is None:
+        raise NotFound("No cohort with this id.")
+    if not reads_cohort_registrations(db, cohort, who):
+        raise Forbidden("Only the cohort's managers and facilitators list its registrations.")
+    return cohort
+
+
+def registration_for_audit(db: DbSession, registration_id: str, who: Principal) -> Registration:
+    """A registration whose audit trail the caller reads: the cohort's managers only."""
+    registration = get_registration(db, registration_id, who)
+    _ensure_manages(db, db.get(Cohort, registration.cohort_id), who)
+    return registration

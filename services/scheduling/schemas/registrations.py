@@ -1,0 +1,100 @@
+"""HTTP schemas of registrations, waitlists, capacity and roster imports."""
+
+from __future__ import annotations
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from shared.http.pagination import PageArgs, page_schema
+
+from services.scheduling.domain.registrations import ROSTER_COLUMNS, STATUSES
+
+Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
+
+
+class RegistrationSchema(Schema):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    cohort_id = fields.String(dump_only=True)
+    participant = Text(200, metadata={
+        "description": "Whom to register (their sub, or the roster key). Leave it out to register yourself; "
+                       "only the cohort's coordinators and jurisdiction admins register someone else."})
+    name = Text(300, required=True)
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    registry_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+                                metadata={"description": "The person's id in the state workforce registry."})
+    status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    waitlist_position = fields.Integer(dump_only=True, allow_none=True, metadata={
+        "description": "Order on the waitlist (lowest is promoted first); null unless waitlisted."})
+    source = fields.String(dump_only=True, metadata={"enum": ["self", "coordinator", "roster"]})
+    cancelled_reason = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+RegistrationPage = page_schema(RegistrationSchema, "RegistrationPage")
+
+
+class RegistrationQueryArgs(PageArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES), metadata={
+        "description": "Only registrations in this status; `waitlisted` lists the waitlist in its order."})
+
+
+class ReasonSchema(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class AuditSchema(Schema):
+    id = fields.String(dump_only=True)
+    registration_id = fields.String(dump_only=True)
+    action = fields.String(dump_only=True)
+    by = fields.String(dump_only=True)
+    at = fields.AwareDateTime(dump_only=True)
+    detail = fields.Dict(dump_only=True)
+
+
+AuditPage = page_schema(AuditSchema, "RegistrationAuditPage")
+
+
+class CapacitySchema(Schema):
+    cohort_id = fields.String(dump_only=True)
+    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    confirmed = fields.Integer(dump_only=True)
+    waitlisted = fields.Integer(dump_only=True)
+    pending_approval = fields.Integer(dump_only=True)
+    seats_free = fields.Integer(dump_only=True)
+    promoted = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "Registrations promoted from the waitlist by this change, in order."})
+
+
+class RosterFileSchema(Schema):
+    file = Upload(required=True, metadata={
+        "description": f"A CSV file (text/csv, UTF-8) whose first line names the columns "
+                       f"{', '.join(ROSTER_COLUMNS)}; other columns are ignored."})
+
+
+class RosterFormSchema(Schema):
+    """The roster's multipart form takes no other fields."""
+
+
+class RosterUploadSchema(RosterFileSchema):
+    """The whole multipart body of a roster upload, for the OpenAPI document."""
+
+
+class RejectedRowSchema(Schema):
+    line = fields.Integer(dump_only=True, metadata={"description": "Line in the file; the header is line 1."})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), dump_only=True,
+                         metadata={"description": "Messages by column (`row` for the row as a whole)."})
+
+
+class RosterReportSchema(Schema):
+    import_id = fields.String(dump_only=True)
+    sha256 = fields.String(dump_only=True)
+    rows = fields.Integer(dump_only=True, metadata={
+        "description": "Data rows read: registered + waitlisted + already_registered + rejected."})
+    registered = fields.Integer(dump_only=True, metadata={"description": "Rows that got a seat."})
+    waitlisted = fields.Integer(dump_only=True, metadata={"description": "Rows put on the waitlist."})
+    already_registered = fields.Integer(dump_only=True, metadata={
+        "description": "Rows of people already registered for the cohort (left as they were)."})
+    rejected = fields.List(fields.Nested(RejectedRowSchema), dump_only=True)
+    ignored_columns = fields.List(fields.String(), dump_only=True)
