@@ -26,6 +26,11 @@ ENV PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \
     DATA_DIR=/app/var
 
+# Certificates print participants' names with DejaVu Sans, so letters such as "ễ" survive.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # A fixed non-root uid/gid (10001) that the Kubernetes securityContext names too.
 # /data/files is created here, owned by that user, so a fresh Docker named volume mounted
 # there inherits the ownership; /tmp/prom is the default Prometheus multiprocess folder.

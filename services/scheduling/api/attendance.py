@@ -1,5 +1,102 @@
-"""Attendance: being written."""
+"""Attendance sheets of sessions, the cohort's completions, certificates of attendance and their public verification."""
 
-from shared.http.api import Blueprint
+from __future__ import annotations
 
-blp = Blueprint("attendance", __name__, url_prefix="/attendance", description="Attendance.")
+from flask import Response
+from flask.views import MethodView
+from sqlalchemy import select
+
+from shared.auth import FACILITATOR
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.pagination import PageArgs, link_header, paginate
+
+from services.scheduling import attendance, certificates
+from services.scheduling import repository as repo
+from services.scheduling.models import Cohort, Completion
+from services.scheduling.schemas.attendance import (
+    AttendanceSheetInSchema,
+    AttendanceSheetSchema,
+    CertificateVerificationSchema,
+    CompletionPage,
+)
+
+# Routes live under /sessions, /cohorts, /registrations and /certificates, so no common prefix.
+blp = Blueprint("attendance", __name__,
+                description="Attendance per session, completions, certificates of attendance and their verification.")
+
+PROBLEM = "application/problem+json"
+_PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
+_PDF = {"type": "string", "format": "binary"}
+
+
+@blp.route("/sessions/<session_id>/attendance")
+class SessionAttendance(MethodView):
+    @require()
+    @blp.response(200, AttendanceSheetSchema)
+    def get(self, session_id):
+        """Show a session's attendance sheet: every confirmed registration and its mark."""
+        return attendance.read_sheet(session_id, request_uow().session, principal(),
+                                     opens_minutes=context().config.attendance_opens_minutes)
+
+    @require(FACILITATOR, *repo.MANAGERS)
+    @blp.arguments(AttendanceSheetInSchema)
+    @blp.response(200, AttendanceSheetSchema)
+    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
+                      description="The session is cancelled, or marking has not opened yet.")
+    @blp.alt_response(422, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
+                      description="A record is invalid (by index under `errors.records`); nothing was written.")
+    def put(self, data, session_id):
+        """Mark attendance for many registrations at once (present, absent or partial minutes).
+
+        All records are written or none. Re-marking replaces the previous mark; each change emits
+        `scheduling.attendance.recorded`, and a participant who meets the cohort's completion rule
+        completes (once).
+        """
+        return attendance.record_attendance(session_id, data["records"], request_uow(), principal(),
+                                            opens_minutes=context().config.attendance_opens_minutes,
+                                            correlationid=correlation_id())
+
+
+@blp.route("/cohorts/<cohort_id>/completions")
+class CohortCompletions(MethodView):
+    @require(*repo.STAFF)
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, CompletionPage)
+    def get(self, args, cohort_id):
+        """List the cohort's participants who completed, with hours and certificate codes (oldest first)."""
+        who, session, config = principal(), request_uow().session, context().config
+        cohort = repo.get_scoped(session, Cohort, cohort_id, who, what="cohort")
+        certificates.check_may_list(session, cohort, who)
+        stmt = select(Completion).where(Completion.cohort_id == cohort.id)
+        page = paginate(session, stmt, order_by=[Completion.completed_at, Completion.id], args=args,
+                        config=config, updated_column=Completion.completed_at)
+        page["items"] = certificates.describe_completions(session, page["items"],
+                                                          public_base_url=config.public_base_url)
+        return page, 200, link_header(page)
+
+
+@blp.route("/registrations/<registration_id>/certificate.pdf")
+class RegistrationCertificate(MethodView):
+    @require()
+    @blp.response(200, _PDF, content_type="application/pdf",
+                  description="The certificate of attendance (404 until the participant completes).")
+    def get(self, registration_id):
+        """Download a participant's certificate of attendance (the participant, or the jurisdiction's staff)."""
+        certificate = certificates.certificate_for(request_uow().session, registration_id, principal(),
+                                                   public_base_url=context().config.public_base_url)
+        response = Response(certificates.render_pdf(certificate), mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'inline; filename="{certificates.download_name(certificate)}"'
+        response.cache_control.private = True  # personal: no shared cache may keep it
+        response.cache_control.no_store = True
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+@blp.route("/certificates/<code>")
+class CertificateVerification(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, CertificateVerificationSchema)
+    def get(self, code):
+        """Verify a certificate by its code (public, no token): who, which cohort, hours, when, where."""
+        result = certificates.verify(request_uow().session, code)
+        return result, 200, {"Cache-Control": "no-store"}

@@ -1,5 +1,161 @@
-"""Cohorts: being written."""
+"""Cohorts (one delivery of a series) and their sessions: scheduled, rescheduled, cancelled, never double-booked."""
 
-from shared.http.api import Blueprint
+from __future__ import annotations
 
-blp = Blueprint("cohorts", __name__, url_prefix="/cohorts", description="Cohorts.")
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import link_header, paginate
+
+from services.scheduling import cohorts as use_cases
+from services.scheduling import repository as repo
+from services.scheduling.api.jurisdictions import refuse_nul_in_path
+from services.scheduling.models import Cohort, Room, Session
+from services.scheduling.schemas.cohorts import (
+    CancelSchema,
+    CohortPage,
+    CohortQueryArgs,
+    CohortSchema,
+    CohortUpdateSchema,
+    RescheduleSchema,
+    SessionPage,
+    SessionQueryArgs,
+    SessionSchema,
+    ViewerArgs,
+)
+
+blp = Blueprint("cohorts", __name__,
+                description="Cohorts of a series and their sessions, in UTC and in the cohort's and viewer's zones.")
+blp.before_request(refuse_nul_in_path)
+
+
+def _cohort(cohort_id: str, *, for_update: bool = False) -> Cohort:
+    return repo.get_scoped(request_uow().session, Cohort, cohort_id, principal(), what="cohort",
+                           for_update=for_update)
+
+
+def _session(session_id: str, *, for_update: bool = False) -> Session:
+    return repo.get_scoped(request_uow().session, Session, session_id, principal(), what="session",
+                           for_update=for_update)
+
+
+@blp.route("/cohorts")
+class CohortCollection(MethodView):
+    @require()
+    @blp.arguments(CohortQueryArgs, location="query")
+    @blp.response(200, CohortPage)
+    def get(self, args):
+        """List your jurisdiction's cohorts (every jurisdiction's for a national admin), by last change."""
+        stmt = select(Cohort).where(repo.in_tenant(Cohort, principal()))
+        for name in ("status", "series_id", "host_agency_id"):
+            if args.get(name):
+                stmt = stmt.where(getattr(Cohort, name) == args[name])
+        page = paginate(request_uow().session, stmt, order_by=[Cohort.updated_at, Cohort.id], args=args,
+                        config=context().config, updated_column=Cohort.updated_at)
+        return page, 200, link_header(page)
+
+    @idempotent
+    @require(JURISDICTION_ADMIN, AGENCY_COORDINATOR)
+    @blp.arguments(CohortSchema)
+    @blp.response(201, CohortSchema)
+    def post(self, data):
+        """Create a cohort of your jurisdiction (coordinators: for an agency you coordinate)."""
+        cohort = use_cases.create_cohort(data, request_uow(), principal())
+        return cohort, 201, {"Location": url_for(".CohortItem", cohort_id=cohort.id)}
+
+
+@blp.route("/cohorts/<cohort_id>")
+class CohortItem(MethodView):
+    @require()
+    @blp.etag
+    @blp.response(200, CohortSchema)
+    def get(self, cohort_id):
+        """Show a cohort."""
+        return _cohort(cohort_id)
+
+    @require(*repo.MANAGERS)
+    @blp.etag
+    @blp.arguments(CohortUpdateSchema)
+    @blp.response(200, CohortSchema)
+    def patch(self, data, cohort_id):
+        """Change a cohort's title, facilitators, registration window, approval or completion rule (If-Match).
+
+        Capacity changes through PUT /cohorts/<id>/capacity, because raising it promotes the waitlist.
+        """
+        cohort = _cohort(cohort_id, for_update=True)
+        blp.check_etag(cohort, CohortSchema)
+        return use_cases.update_cohort(cohort, data, request_uow(), principal())
+
+
+@blp.route("/cohorts/<cohort_id>/sessions")
+class CohortSessions(MethodView):
+    @require()
+    @blp.arguments(SessionQueryArgs, location="query")
+    @blp.response(200, SessionPage)
+    def get(self, args, cohort_id):
+        """List a cohort's sessions in time order (add viewer_time_zone to see them in your zone too)."""
+        session = request_uow().session
+        _cohort(cohort_id)
+        stmt = (select(Session).where(Session.cohort_id == cohort_id)
+                .options(selectinload(Session.room).selectinload(Room.venue)))
+        if args.get("status"):
+            stmt = stmt.where(Session.status == args["status"])
+        page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
+                        config=context().config, updated_column=Session.updated_at)
+        page["items"] = use_cases.present_sessions(session, page["items"], args.get("viewer_time_zone"))
+        return page, 200, link_header(page)
+
+    @idempotent
+    @require(*repo.MANAGERS)
+    @blp.arguments(SessionSchema)
+    @blp.response(201, SessionSchema)
+    def post(self, data, cohort_id):
+        """Schedule a session; 409 naming the other session if a facilitator, specialist or room is taken."""
+        uow = request_uow()
+        # No lock on the cohort row: registrations decide against it, and the bookings guard the times.
+        cohort = _cohort(cohort_id)
+        created = use_cases.schedule_session(cohort, data, uow, principal(), correlationid=correlation_id())
+        return (use_cases.present_session(uow.session, created), 201,
+                {"Location": url_for(".SessionItem", session_id=created.id)})
+
+
+@blp.route("/sessions/<session_id>")
+class SessionItem(MethodView):
+    @require()
+    @blp.arguments(ViewerArgs, location="query")
+    @blp.response(200, SessionSchema)
+    def get(self, args, session_id):
+        """Show a session: UTC, local time and zone abbreviation, the viewer's time, place and materials."""
+        session = request_uow().session
+        return use_cases.present_session(session, _session(session_id), args.get("viewer_time_zone"))
+
+
+@blp.route("/sessions/<session_id>/reschedule")
+class SessionReschedule(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.arguments(RescheduleSchema)
+    @blp.response(200, SessionSchema)
+    def post(self, data, session_id):
+        """Move a session, with a reason; SEQUENCE goes up and registrants are told."""
+        uow = request_uow()
+        moved = use_cases.reschedule_session(_session(session_id, for_update=True), data, uow, principal(),
+                                             correlationid=correlation_id())
+        return use_cases.present_session(uow.session, moved)
+
+
+@blp.route("/sessions/<session_id>/cancel")
+class SessionCancel(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.arguments(CancelSchema)
+    @blp.response(200, SessionSchema)
+    def post(self, data, session_id):
+        """Cancel a session, with a reason; its facilitators and room are free again and registrants are told."""
+        uow = request_uow()
+        cancelled = use_cases.cancel_session(_session(session_id, for_update=True), data, uow, principal(),
+                                             correlationid=correlation_id())
+        return use_cases.present_session(uow.session, cancelled)

@@ -1,5 +1,62 @@
-"""Jurisdictions: being written."""
+"""Jurisdictions: the states, territories and Tribes that are the platform's tenants, with their default zones."""
 
-from shared.http.api import Blueprint
+from __future__ import annotations
 
-blp = Blueprint("jurisdictions", __name__, url_prefix="/jurisdictions", description="Jurisdictions.")
+from flask import request, url_for
+from flask.views import MethodView
+from sqlalchemy import select
+
+from shared.auth import NATIONAL_ADMIN
+from shared.errors import NotFound
+from shared.http.api import Blueprint, context, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
+
+from services.scheduling import agencies as use_cases
+from services.scheduling.models import Jurisdiction
+from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema
+
+blp = Blueprint("jurisdictions", __name__, url_prefix="/jurisdictions",
+                description="The states, territories and Tribes, each with the time zone its sessions default to.")
+
+
+def refuse_nul_in_path() -> None:
+    """No id holds a NUL, and PostgreSQL refuses one in any query: answer 404 before a query is tried."""
+    if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+        raise NotFound("Nothing has this id.")
+
+
+blp.before_request(refuse_nul_in_path)
+
+
+@blp.route("")
+class JurisdictionCollection(MethodView):
+    @require()
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, JurisdictionPage)
+    def get(self, args):
+        """List every jurisdiction (states, DC, territories and Tribes) by code."""
+        page = paginate(request_uow().session, select(Jurisdiction), order_by=[Jurisdiction.code], args=args,
+                        config=context().config)
+        return page, 200, link_header(page)
+
+    @idempotent
+    @require(NATIONAL_ADMIN)
+    @blp.arguments(JurisdictionSchema)
+    @blp.response(201, JurisdictionSchema)
+    def post(self, data):
+        """Add a Tribe with its default IANA time zone (national admins)."""
+        row = use_cases.add_jurisdiction(data, request_uow())
+        return row, 201, {"Location": url_for(".JurisdictionItem", code=row.code)}
+
+
+@blp.route("/<code>")
+class JurisdictionItem(MethodView):
+    @require()
+    @blp.response(200, JurisdictionSchema)
+    def get(self, code):
+        """Show one jurisdiction."""
+        row = request_uow().session.get(Jurisdiction, code)
+        if row is None:
+            raise NotFound("No jurisdiction with this code.")
+        return row

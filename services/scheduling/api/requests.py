@@ -1,5 +1,96 @@
-"""Requests: being written."""
+"""Training requests: a jurisdiction asks for the series; a national admin approves it into a cohort or declines."""
 
-from shared.http.api import Blueprint
+from __future__ import annotations
 
-blp = Blueprint("requests", __name__, url_prefix="/requests", description="Requests.")
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import link_header, paginate
+
+from services.scheduling import repository as repo
+from services.scheduling import requests as use_cases
+from services.scheduling.api.jurisdictions import refuse_nul_in_path
+from services.scheduling.models import TrainingRequest
+from services.scheduling.schemas.requests import (
+    ApproveSchema,
+    DeclineSchema,
+    RequestQueryArgs,
+    TrainingRequestPage,
+    TrainingRequestSchema,
+)
+
+blp = Blueprint("requests", __name__, url_prefix="/requests",
+                description="Training requests of jurisdictions and the national admins' decisions on them.")
+blp.before_request(refuse_nul_in_path)
+
+
+def _get(request_id: str, *, for_update: bool = False) -> TrainingRequest:
+    return repo.get_scoped(request_uow().session, TrainingRequest, request_id, principal(),
+                           what="training request", for_update=for_update)
+
+
+@blp.route("")
+class RequestCollection(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.arguments(RequestQueryArgs, location="query")
+    @blp.response(200, TrainingRequestPage)
+    def get(self, args):
+        """List training requests: your jurisdiction's, or every jurisdiction's for a national admin."""
+        who = principal()
+        stmt = (select(TrainingRequest).where(repo.in_tenant(TrainingRequest, who))
+                .options(selectinload(TrainingRequest.history)))
+        if args.get("status"):
+            stmt = stmt.where(TrainingRequest.status == args["status"])
+        if args.get("tenant"):
+            stmt = stmt.where(TrainingRequest.tenant == args["tenant"])
+        page = paginate(request_uow().session, stmt, order_by=[TrainingRequest.updated_at, TrainingRequest.id],
+                        args=args, config=context().config, updated_column=TrainingRequest.updated_at)
+        return page, 200, link_header(page)
+
+    @idempotent
+    @require(JURISDICTION_ADMIN, AGENCY_COORDINATOR)
+    @blp.arguments(TrainingRequestSchema)
+    @blp.response(201, TrainingRequestSchema)
+    def post(self, data):
+        """Request the series for your jurisdiction: format, preferred windows, expected participants, host agency."""
+        request = use_cases.submit_request(data, request_uow(), principal(), correlationid=correlation_id())
+        return request, 201, {"Location": url_for(".RequestItem", request_id=request.id)}
+
+
+@blp.route("/<request_id>")
+class RequestItem(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.response(200, TrainingRequestSchema)
+    def get(self, request_id):
+        """Show a training request with its status history."""
+        return _get(request_id)
+
+
+@blp.route("/<request_id>/approve")
+class RequestApprove(MethodView):
+    @idempotent
+    @require(NATIONAL_ADMIN)
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, TrainingRequestSchema)
+    def post(self, data, request_id):
+        """Approve a submitted request; its cohort is created (cohort_id) with these settings."""
+        uow = request_uow()
+        request = _get(request_id, for_update=True)
+        return use_cases.approve_request(request, data, uow, principal(), correlationid=correlation_id())
+
+
+@blp.route("/<request_id>/decline")
+class RequestDecline(MethodView):
+    @require(NATIONAL_ADMIN)
+    @blp.arguments(DeclineSchema)
+    @blp.response(200, TrainingRequestSchema)
+    def post(self, data, request_id):
+        """Decline a submitted request with a reason."""
+        uow = request_uow()
+        request = _get(request_id, for_update=True)
+        return use_cases.decline_request(request, data, uow, principal(), correlationid=correlation_id())

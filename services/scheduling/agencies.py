@@ -1,0 +1,87 @@
+"""Use cases for jurisdictions, host agencies, their venues and rooms; each commits once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+from services.scheduling import repository as repo
+from services.scheduling.models import HostAgency, Jurisdiction, Room, Venue
+
+
+def add_jurisdiction(data: dict, uow: UnitOfWork) -> Jurisdiction:
+    """Add a Tribe (states and territories are seeded); its code is its tenant for ever after."""
+    if uow.session.get(Jurisdiction, data["code"]) is not None:
+        raise Conflict("A jurisdiction with this code exists.", errors={"code": ["Already taken."]})
+    row = Jurisdiction(code=data["code"], name=data["name"], kind=data["kind"],
+                       default_time_zone=data["default_time_zone"])
+    uow.session.add(row)
+    uow.commit()
+    return row
+
+
+def default_time_zone(db, tenant: str) -> str | None:
+    row = db.get(Jurisdiction, tenant)
+    return row.default_time_zone if row is not None else None
+
+
+def agency_of_tenant(db, agency_id: str, tenant: str, *, field: str = "host_agency_id") -> HostAgency:
+    """An agency named in a body: one of ``tenant``'s, else a 422 on ``field`` that reveals no other tenant's."""
+    row = db.scalars(select(HostAgency).where(HostAgency.id == agency_id, HostAgency.tenant == tenant)).first()
+    if row is None:
+        raise InvalidInput("The host agency does not exist in your jurisdiction.",
+                           errors={field: ["No host agency with this id."]})
+    return row
+
+
+def ensure_manages_agency(db, agency: HostAgency, who: Principal) -> None:
+    """Admins manage every agency they can see; a coordinator only the agencies that list them."""
+    if who.has(NATIONAL_ADMIN, JURISDICTION_ADMIN) or repo.coordinates(db, agency.id, who):
+        return
+    raise Forbidden("Only the jurisdiction's admins and this agency's coordinators may change it.")
+
+
+def _unique(subs) -> list[str]:
+    return list(dict.fromkeys(subs))
+
+
+def create_agency(data: dict, uow: UnitOfWork, who: Principal) -> HostAgency:
+    """A host agency of the caller's jurisdiction, with the coordinators who will manage its cohorts."""
+    agency = HostAgency(tenant=who.tenant, name=data["name"], email=data.get("email"), phone=data.get("phone"),
+                        coordinators=_unique(data.get("coordinators", [])))
+    uow.session.add(agency)
+    uow.commit()
+    return agency
+
+
+def update_agency(agency: HostAgency, data: dict, uow: UnitOfWork, who: Principal) -> HostAgency:
+    if not who.has(NATIONAL_ADMIN, JURISDICTION_ADMIN):
+        raise Forbidden("Only the jurisdiction's admins change an agency and its coordinators.")
+    for name in ("name", "email", "phone"):
+        if name in data:
+            setattr(agency, name, data[name])
+    if "coordinators" in data:
+        agency.coordinators = _unique(data["coordinators"])  # a new list, so the JSON column sees the change
+    uow.commit()
+    return agency
+
+
+def create_venue(agency: HostAgency, data: dict, uow: UnitOfWork, who: Principal) -> Venue:
+    ensure_manages_agency(uow.session, agency, who)
+    venue = Venue(tenant=agency.tenant, agency_id=agency.id, name=data["name"], address=data["address"],
+                  time_zone=data["time_zone"])
+    uow.session.add(venue)
+    uow.commit()
+    return venue
+
+
+def create_room(venue: Venue, data: dict, uow: UnitOfWork, who: Principal) -> Room:
+    ensure_manages_agency(uow.session, uow.session.get(HostAgency, venue.agency_id), who)
+    room = Room(tenant=venue.tenant, venue_id=venue.id, name=data["name"], capacity=data["capacity"],
+                accessibility_notes=data.get("accessibility_notes", ""))
+    uow.session.add(room)
+    uow.commit()
+    return room

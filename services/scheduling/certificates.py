@@ -1,0 +1,232 @@
+"""Completions and certificates of attendance: the cohort's list, the PDF (fpdf2) and public verification by code."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
+from shared.errors import Forbidden, NotFound
+
+from services.scheduling import repository as repo
+from services.scheduling.attendance import attended_totals
+from services.scheduling.domain import attendance as rules
+from services.scheduling.models import Cohort, Completion, Jurisdiction, Registration, Session
+
+# A Unicode TrueType font, so names such as Hawaiʻi, Nguyễn or Chamorro spellings print as written.
+# Debian and Ubuntu ship it as fonts-dejavu-core; without it the PDF falls back to a core font
+# (Latin-1) and transliterates what that font cannot show.
+UNICODE_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
+                     Path("/usr/local/share/fonts/dejavu"))
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
+def certificate_path(registration_id: str) -> str:
+    return f"/registrations/{registration_id}/certificate.pdf"
+
+
+def verify_url(public_base_url: str, code: str) -> str:
+    return f"{public_base_url.rstrip('/')}/certificates/{code}"
+
+
+# --- the cohort's completions ---------------------------------------------------------------------
+
+def check_may_list(db: DbSession, cohort: Cohort, who: Principal) -> None:
+    """Managers, the cohort's facilitators, specialists and state systems see who completed."""
+    if repo.manages_cohort(db, cohort, who) or who.has(SPECIALIST, INTEGRATION):
+        return
+    if who.has(FACILITATOR) and who.sub in (cohort.facilitators or []):
+        return
+    raise Forbidden("Only the cohort's managers, facilitators and specialists list its completions.")
+
+
+def describe_completions(db: DbSession, completions: list[Completion], *, public_base_url: str) -> list[dict]:
+    """Completions with their participant and the hours credited now (attendance may grow after completion)."""
+    if not completions:
+        return []
+    ids = [c.registration_id for c in completions]
+    registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(ids)))}
+    totals: dict[str, tuple[int, int]] = {}
+    for cohort_id in {c.cohort_id for c in completions}:
+        totals.update(attended_totals(db, cohort_id, [c.registration_id for c in completions
+                                                      if c.cohort_id == cohort_id]))
+    items = []
+    for completion in completions:
+        registration = registrations[completion.registration_id]
+        sessions, minutes = totals.get(completion.registration_id,
+                                       (completion.sessions_attended, completion.minutes))
+        items.append({
+            "registration_id": registration.id, "cohort_id": completion.cohort_id,
+            "participant": registration.participant, "name": registration.name or registration.participant,
+            "registry_id": registration.registry_id, "sessions_attended": sessions, "minutes": minutes,
+            "hours": rules.hours(minutes), "completed_at": completion.completed_at,
+            "certificate_code": completion.certificate_code,
+            "certificate_url": certificate_path(registration.id),
+            "verify_url": verify_url(public_base_url, completion.certificate_code),
+        })
+    return items
+
+
+# --- the certificate ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Certificate:
+    """Everything printed on a certificate of attendance."""
+
+    participant_name: str
+    series: str
+    first_day: datetime | None
+    last_day: datetime | None
+    sessions_attended: int
+    sessions_held: int
+    minutes: int
+    jurisdiction: str
+    completed_at: datetime
+    code: str
+    verify_url: str
+    time_zone: str
+
+
+def certificate_for(db: DbSession, registration_id: str, who: Principal, *, public_base_url: str) -> Certificate:
+    """The certificate of a registration: for the participant themself or the jurisdiction's staff."""
+    registration = repo.get_scoped(db, Registration, registration_id, who, what="registration")
+    if not (who.has(*repo.STAFF) or who.sub == registration.participant):
+        # Another participant's registration: as if it did not exist.
+        raise NotFound("No registration with this id.")
+    completion = db.scalars(select(Completion).where(Completion.registration_id == registration.id)).first()
+    if completion is None:
+        raise NotFound("This participant has not completed the cohort: there is no certificate yet.")
+    return build_certificate(db, completion, registration, public_base_url=public_base_url)
+
+
+def build_certificate(db: DbSession, completion: Completion, registration: Registration, *,
+                      public_base_url: str) -> Certificate:
+    cohort = db.get(Cohort, completion.cohort_id)
+    held = db.execute(select(Session.starts_at).where(Session.cohort_id == cohort.id,
+                                                      Session.status != rules.CANCELLED)
+                      .order_by(Session.starts_at)).scalars().all()
+    sessions, minutes = attended_totals(db, cohort.id, [registration.id]).get(
+        registration.id, (completion.sessions_attended, completion.minutes))
+    jurisdiction = db.get(Jurisdiction, cohort.tenant)
+    return Certificate(
+        participant_name=registration.name or registration.participant, series=cohort.title,
+        first_day=held[0] if held else None, last_day=held[-1] if held else None,
+        sessions_attended=sessions, sessions_held=len(held), minutes=minutes,
+        jurisdiction=jurisdiction.name if jurisdiction else cohort.tenant, completed_at=completion.completed_at,
+        code=completion.certificate_code, verify_url=verify_url(public_base_url, completion.certificate_code),
+        time_zone=cohort.time_zone)
+
+
+def verify(db: DbSession, code: str) -> dict:
+    """What a public verifier learns from a valid code: the participant, cohort, hours, date, jurisdiction."""
+    if not CODE_PATTERN.match(code or ""):
+        raise NotFound("No certificate with this code.")
+    completion = db.scalars(select(Completion).where(Completion.certificate_code == code)).first()
+    if completion is None:
+        raise NotFound("No certificate with this code.")
+    registration = db.get(Registration, completion.registration_id)
+    certificate = build_certificate(db, completion, registration, public_base_url="")
+    return {"certificate_code": code, "participant_name": certificate.participant_name,
+            "cohort": certificate.series, "hours": rules.hours(certificate.minutes),
+            "completed_at": completion.completed_at, "jurisdiction": certificate.jurisdiction}
+
+
+# --- the PDF --------------------------------------------------------------------------------------
+
+def _long_date(moment: datetime, time_zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(time_zone))
+    return f"{local:%B} {local.day}, {local.year}"
+
+
+def date_range(first: datetime | None, last: datetime | None, time_zone: str) -> str:
+    """The series' dates as the participant lived them: in the cohort's time zone."""
+    if first is None or last is None:
+        return ""
+    start, end = _long_date(first, time_zone), _long_date(last, time_zone)
+    return start if start == end else f"{start} to {end}"
+
+
+def unicode_font() -> tuple[Path, Path] | None:
+    for folder in UNICODE_FONT_DIRS:
+        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+        if regular.is_file() and bold.is_file():
+            return regular, bold
+    return None
+
+
+_LATIN1_STANDINS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bb": "'", "\u02bc": "'", "\u201c": '"',
+                                  "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+
+
+def latin1(text: str) -> str:
+    """``text`` in what a core PDF font can show: accents kept where Latin-1 has them, else dropped."""
+    out = []
+    for char in text.translate(_LATIN1_STANDINS):
+        try:
+            char.encode("latin-1")
+            out.append(char)
+        except UnicodeEncodeError:
+            base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+            out.append(base if base and base.isascii() else "?")
+    return "".join(out)
+
+
+def render_pdf(certificate: Certificate) -> bytes:
+    """A one-page, landscape US Letter certificate of attendance."""
+    pdf = FPDF(orientation="L", unit="mm", format="Letter")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(20, 20, 20)
+    fonts = unicode_font()
+    if fonts:
+        pdf.add_font("Certificate", "", str(fonts[0]))
+        pdf.add_font("Certificate", "B", str(fonts[1]))
+        family, text = "Certificate", (lambda s: s)
+    else:
+        family, text = "Helvetica", latin1
+    pdf.set_title(text(f"Certificate of Attendance: {certificate.participant_name}"))
+    pdf.set_author(text(certificate.jurisdiction))
+    pdf.set_creator("t4t-platform scheduling service")
+    pdf.add_page()
+    pdf.set_line_width(1.2)
+    pdf.rect(10, 10, pdf.w - 20, pdf.h - 20)
+
+    def line(value: str, size: float, *, bold: bool = False, height: float | None = None, gap: float = 0):
+        pdf.set_font(family, "B" if bold else "", size)
+        pdf.multi_cell(0, height or size * 0.5, text(value), align="C", new_x="LMARGIN", new_y="NEXT")
+        if gap:
+            pdf.ln(gap)
+
+    pdf.set_y(28)
+    line("Certificate of Attendance", 30, bold=True, gap=8)
+    line("This certifies that", 14, gap=3)
+    line(certificate.participant_name, 24, bold=True, gap=5)
+    line("attended the training for trainers", 14, gap=3)
+    line(certificate.series, 16, bold=True, gap=5)
+    dates = date_range(certificate.first_day, certificate.last_day, certificate.time_zone)
+    if dates:
+        line(dates, 13, gap=2)
+    line(f"{rules.format_hours(certificate.minutes)} training hours, "
+         f"{certificate.sessions_attended} of {certificate.sessions_held} sessions attended", 13, gap=2)
+    line(f"Offered in {certificate.jurisdiction}", 13, gap=2)
+    line(f"Completed on {_long_date(certificate.completed_at, certificate.time_zone)}", 13)
+
+    # The verification block sits at the foot of the page, or just below a long name or title.
+    pdf.set_y(max(pdf.get_y() + 6, pdf.h - 42))
+    line(f"Verification code: {certificate.code}", 11, bold=True, gap=1)
+    pdf.set_font(family, "", 10)
+    pdf.cell(0, 6, text(f"Verify at {certificate.verify_url}"), align="C", link=certificate.verify_url,
+             new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def download_name(certificate: Certificate) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", latin1(certificate.participant_name)).strip("-").lower() or "participant"
+    return f"certificate-{slug}.pdf"

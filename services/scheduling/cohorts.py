@@ -1,0 +1,255 @@
+"""Use cases for cohorts and their sessions: create, change, schedule, reschedule, cancel, and render them.
+
+Every session write checks the bookings index for double-booked facilitators, specialists and rooms
+(across all cohorts, series and jurisdictions) before it books, in the same transaction as its event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session as DbSession
+
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
+from shared.db import UnitOfWork, new_id
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+from services.scheduling import events
+from services.scheduling import repository as repo
+from services.scheduling.agencies import agency_of_tenant, default_time_zone
+from services.scheduling.domain import sessions as rules
+from services.scheduling.domain.conflicts import refuse_double_booking
+from services.scheduling.models import Booking, Cohort, CurrentMaterial, Registration, Room, Session
+
+# --- cohorts --------------------------------------------------------------------------------------
+
+_SETTINGS = ("title", "time_zone", "capacity", "facilitators", "registration_opens_at", "registration_closes_at",
+             "requires_approval", "completion_minimum")
+
+
+def new_cohort(db: DbSession, *, tenant: str, series_id: str, format_: str, host_agency_id: str | None,
+               settings: dict, request_id: str | None = None) -> Cohort:
+    """Add a cohort (not committed): the one way cohorts come to be, directly or from an approved request."""
+    rules.check_registration_window(settings.get("registration_opens_at"), settings.get("registration_closes_at"))
+    cohort = Cohort(id=new_id(), tenant=tenant, series_id=series_id, format=format_, host_agency_id=host_agency_id,
+                    request_id=request_id, status="open", confirmed_count=0, waitlist_seq=0,
+                    **{name: settings[name] for name in _SETTINGS})
+    cohort.facilitators = rules.session_facilitators(cohort.facilitators, [])
+    db.add(cohort)
+    db.flush()
+    return cohort
+
+
+def create_cohort(data: dict, uow: UnitOfWork, who: Principal) -> Cohort:
+    """A cohort of the caller's jurisdiction; an agency coordinator creates one only for an agency they coordinate."""
+    db = uow.session
+    agency_id = data.get("host_agency_id")
+    if agency_id is not None:
+        agency_of_tenant(db, agency_id, who.tenant)
+    if not who.has(JURISDICTION_ADMIN) and who.has(AGENCY_COORDINATOR):
+        if agency_id is None:
+            raise InvalidInput("Name the host agency you coordinate.",
+                               errors={"host_agency_id": ["Required when an agency coordinator creates a cohort."]})
+        if not repo.coordinates(db, agency_id, who):
+            raise Forbidden("You may create cohorts only for an agency you coordinate.")
+    settings = {name: data.get(name) for name in _SETTINGS}
+    settings["time_zone"] = data.get("time_zone") or default_time_zone(db, who.tenant)
+    if not settings["time_zone"]:
+        raise InvalidInput("Your jurisdiction has no default time zone; send one.",
+                           errors={"time_zone": ["Required: the jurisdiction has no default."]})
+    settings["facilitators"] = settings["facilitators"] or []
+    cohort = new_cohort(db, tenant=who.tenant, series_id=data["series_id"], format_=data["format"],
+                        host_agency_id=agency_id, settings=settings)
+    uow.commit()
+    return cohort
+
+
+def ensure_manages(db: DbSession, cohort: Cohort, who: Principal) -> None:
+    if not repo.manages_cohort(db, cohort, who):
+        raise Forbidden("Only the jurisdiction's admins and the host agency's coordinators manage this cohort.")
+
+
+def update_cohort(cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal) -> Cohort:
+    """Change a cohort's settings. New facilitators are the default of sessions scheduled from now on."""
+    ensure_manages(uow.session, cohort, who)
+    rules.check_registration_window(data.get("registration_opens_at", cohort.registration_opens_at),
+                                    data.get("registration_closes_at", cohort.registration_closes_at))
+    for name in ("title", "registration_opens_at", "registration_closes_at", "requires_approval",
+                 "completion_minimum"):
+        if name in data:
+            setattr(cohort, name, data[name])
+    if "facilitators" in data:
+        cohort.facilitators = rules.session_facilitators(data["facilitators"], [])
+    uow.commit()
+    return cohort
+
+
+# --- sessions: writes -----------------------------------------------------------------------------
+
+def registrant_ids(db: DbSession, cohort_id: str) -> list[str]:
+    """Who a session change must reach: the cohort's confirmed participants."""
+    return list(db.scalars(select(Registration.participant).where(
+        Registration.cohort_id == cohort_id, Registration.status == "confirmed").order_by(Registration.participant)))
+
+
+def _lock_resources(db: DbSession, resources: Sequence[str]) -> None:
+    """Serialise bookers of the same person or room, so two concurrent writes cannot both pass the check.
+
+    PostgreSQL only (transaction-scoped advisory locks, taken in a fixed order so they cannot deadlock);
+    SQLite runs one writer at a time anyway.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for resource in sorted(set(resources)):
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:r, 0))"), {"r": f"booking:{resource}"})
+
+
+def _describe(db: DbSession, tenant: str):
+    """How a conflicting booking is named: its session, titled only when it is the caller's jurisdiction's."""
+
+    def describe(booking: Booking) -> dict:
+        described = {"resource": booking.resource, "owner_kind": booking.owner_kind, "owner_id": booking.owner_id,
+                     "starts_at": booking.starts_at.isoformat(), "ends_at": booking.ends_at.isoformat()}
+        if booking.owner_kind == "session":
+            described["session_id"] = booking.owner_id
+            if booking.tenant == tenant:
+                other = db.get(Session, booking.owner_id)
+                if other is not None:
+                    described.update(title=other.title, cohort_id=other.cohort_id)
+        return described
+
+    return describe
+
+
+def _book(db: DbSession, session: Session, starts_at, ends_at) -> None:
+    """Refuse a double booking of the session's people and room over [starts_at, ends_at), else book them."""
+    resources = repo.session_resources(session)
+    _lock_resources(db, resources)
+    found = repo.conflicts(db, resources, starts_at, ends_at, exclude_owner=session.id)
+    refuse_double_booking(found, _describe(db, session.tenant))
+    repo.book(db, tenant=session.tenant, resources=resources, starts_at=starts_at, ends_at=ends_at,
+              owner_kind="session", owner_id=session.id)
+
+
+def _room(db: DbSession, room_id: str | None, tenant: str) -> Room | None:
+    if room_id is None:
+        return None
+    room = db.scalars(select(Room).where(Room.id == room_id, Room.tenant == tenant)).first()
+    if room is None:
+        raise InvalidInput("The room does not exist in this jurisdiction.",
+                           errors={"room_id": ["No room with this id."]})
+    return room
+
+
+def schedule_session(cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal, *,
+                     correlationid: str = "") -> Session:
+    """Schedule a session of the cohort: its times, place and people, unless one of them is already booked."""
+    db = uow.session
+    ensure_manages(db, cohort, who)
+    if cohort.status == "cancelled":
+        raise Conflict("This cohort is cancelled; it gets no new sessions.", errors={"status": ["Is cancelled."]})
+    starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
+    rules.check_place(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
+    room = _room(db, data.get("room_id"), cohort.tenant)
+    session = Session(
+        id=new_id(), tenant=cohort.tenant, cohort=cohort, module_id=data["module_id"],
+        module_position=data.get("module_position"), title=data["title"], starts_at=starts_at, ends_at=ends_at,
+        # room_id as well as room: the bookings are derived from the columns before any flush sets them.
+        room_id=room.id if room else None, room=room, meeting_url=data.get("meeting_url"),
+        specialist=data.get("specialist"),
+        facilitators=rules.session_facilitators(data.get("facilitators"), cohort.facilitators or []),
+        status=rules.SCHEDULED, sequence=0,
+    )
+    db.add(session)
+    _book(db, session, starts_at, ends_at)
+    db.flush()
+    events.session_changed(db, "scheduled", session, registrant_ids=registrant_ids(db, cohort.id),
+                           correlationid=correlationid)
+    uow.commit()
+    return session
+
+
+def reschedule_session(session: Session, data: dict, uow: UnitOfWork, who: Principal, *,
+                       correlationid: str = "") -> Session:
+    """Move a session, saying why; its calendar SEQUENCE goes up and its registrants hear of it."""
+    db = uow.session
+    ensure_manages(db, session.cohort, who)
+    rules.check_changeable(session.status)
+    starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
+    # Checked before anything changes, so a refused move leaves the session and its bookings as they were.
+    _book(db, session, starts_at, ends_at)
+    previous_starts_at = session.starts_at
+    session.starts_at, session.ends_at = starts_at, ends_at
+    session.sequence += 1
+    events.session_changed(db, "rescheduled", session, registrant_ids=registrant_ids(db, session.cohort_id),
+                           correlationid=correlationid, reason=data["reason"].strip(),
+                           previous_starts_at=previous_starts_at)
+    uow.commit()
+    return session
+
+
+def cancel_session(session: Session, data: dict, uow: UnitOfWork, who: Principal, *,
+                   correlationid: str = "") -> Session:
+    """Cancel a session, saying why: its people and room are free again, and its registrants hear of it."""
+    db = uow.session
+    ensure_manages(db, session.cohort, who)
+    rules.check_changeable(session.status)
+    reason = data["reason"].strip()
+    session.status = rules.CANCELLED
+    session.cancel_reason = reason
+    session.sequence += 1
+    repo.release(db, session.id)
+    events.session_changed(db, "cancelled", session, registrant_ids=registrant_ids(db, session.cohort_id),
+                           correlationid=correlationid, reason=reason)
+    uow.commit()
+    return session
+
+
+# --- sessions: what a reader sees -----------------------------------------------------------------
+
+def _materials(db: DbSession, sessions: Sequence[Session]) -> dict[tuple[str, str], list[dict]]:
+    """The current material versions of the sessions' modules, by (module, tenant): one query for a page."""
+    module_ids = {s.module_id for s in sessions if s.module_id}
+    tenants = {s.tenant for s in sessions}
+    if not module_ids:
+        return {}
+    rows = db.scalars(select(CurrentMaterial).where(
+        CurrentMaterial.module_id.in_(module_ids),
+        CurrentMaterial.tenant.is_(None) | CurrentMaterial.tenant.in_(tenants),
+    ).order_by(CurrentMaterial.kind, CurrentMaterial.title, CurrentMaterial.material_id))
+    found: dict[tuple[str, str], list[dict]] = {}
+    for row in rows:
+        for tenant in tenants if row.tenant is None else (row.tenant,):
+            found.setdefault((row.module_id, tenant), []).append({
+                "material_id": row.material_id, "kind": row.kind, "title": row.title, "version": row.version,
+                "media_type": row.media_type, "url": row.url, "national": row.tenant is None,
+                "published_at": row.published_at})
+    return found
+
+
+def _place(session: Session) -> dict | None:
+    if session.room is None:
+        return None
+    venue = session.room.venue
+    return {"venue_id": venue.id, "venue": venue.name, "address": venue.address, "room": session.room.name,
+            "accessibility": session.room.accessibility_notes}
+
+
+def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zone: str | None = None) -> list[dict]:
+    """Sessions as readers see them: UTC, the cohort's local time and zone, the viewer's, place and materials."""
+    materials = _materials(db, sessions)
+    shown = []
+    for s in sessions:
+        view = {name: getattr(s, name) for name in (
+            "id", "tenant", "cohort_id", "module_id", "module_position", "title", "room_id", "meeting_url",
+            "facilitators", "specialist", "status", "cancel_reason", "sequence", "created_at", "updated_at")}
+        view.update(rules.render_times(s.starts_at, s.ends_at, s.cohort.time_zone, viewer_time_zone))
+        view["place"] = _place(s)
+        view["materials"] = materials.get((s.module_id, s.tenant), [])
+        shown.append(view)
+    return shown
+
+
+def present_session(db: DbSession, session: Session, viewer_time_zone: str | None = None) -> dict:
+    return present_sessions(db, [session], viewer_time_zone)[0]

@@ -1,0 +1,128 @@
+"""HTTP schemas of jurisdictions, host agencies, venues and rooms, and the field helpers other schemas share."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from shared.errors import InvalidInput
+from shared.http.pagination import page_schema
+
+from services.scheduling.domain.timezones import zone
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class NoNul:
+    """Mixin of every input schema: PostgreSQL text cannot hold NUL, so a NUL is bad input, not a 500."""
+
+    @pre_load
+    def refuse_nul(self, data, **kwargs):
+        if hasattr(data, "items"):
+            bad = [str(name) for name, value in data.items() if _has_nul(name) or _has_nul(value)]
+            if bad:
+                raise ValidationError({name: ["Must not contain NUL characters."] for name in bad})
+        return data
+
+
+class Input(NoNul, Schema):
+    """Base of request bodies and query strings (unknown fields are refused, as marshmallow does by default)."""
+
+
+def Text(n: int, **kw) -> fields.String:
+    """A non-empty string of at most ``n`` characters."""
+    return fields.String(validate=validate.Length(min=1, max=n), **kw)
+
+
+def _iana(name: str) -> None:
+    try:
+        zone(name)
+    except InvalidInput:
+        raise ValidationError(f"Unknown time zone {name!r}; use an IANA name such as America/Chicago.") from None
+
+
+def TimeZone(**kw) -> fields.String:
+    """An IANA time zone name (Pacific/Guam, America/New_York…)."""
+    metadata = {"description": "IANA time zone", "example": "Pacific/Guam", **kw.pop("metadata", {})}
+    return fields.String(validate=_iana, metadata=metadata, **kw)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def Reason(**kw) -> fields.String:
+    """A required, non-blank explanation (a decline, a reschedule, a cancellation)."""
+    return fields.String(required=True, validate=validate.And(validate.Length(min=1, max=5000), _not_blank), **kw)
+
+
+Subject = lambda: fields.String(validate=validate.Length(min=1, max=200))  # noqa: E731 - a person's sub
+
+
+# --- jurisdictions ------------------------------------------------------------------------------
+
+class JurisdictionSchema(Input):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Z][A-Z0-9_-]{1,39}$", error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."))
+    name = Text(200, required=True)
+    kind = fields.String(load_default="tribe", validate=validate.OneOf(["tribe"]), metadata={
+        "description": "state, territory or tribe; only Tribes are added over the API (the others are seeded)"})
+    default_time_zone = TimeZone(required=True)
+
+
+# --- host agencies, venues, rooms ---------------------------------------------------------------
+
+class RoomSchema(Input):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    venue_id = fields.String(dump_only=True)
+    name = Text(200, required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
+    accessibility_notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class VenueSchema(Input):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    agency_id = fields.String(dump_only=True)
+    name = Text(300, required=True)
+    address = Text(2000, required=True)
+    time_zone = TimeZone(required=True)
+    rooms = fields.List(fields.Nested(RoomSchema), dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class AgencySchema(Input):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    name = Text(300, required=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    coordinators = fields.List(Subject(), load_default=list, validate=validate.Length(max=100), metadata={
+        "description": "subs of the agency coordinators who manage this agency's cohorts, venues and rooms"})
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class AgencyUpdateSchema(Input):
+    name = Text(300)
+    email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    coordinators = fields.List(Subject(), validate=validate.Length(max=100))
+
+
+JurisdictionPage = page_schema(JurisdictionSchema, "JurisdictionPage")
+AgencyPage = page_schema(AgencySchema, "AgencyPage")
+VenuePage = page_schema(VenueSchema, "VenuePage")
+RoomPage = page_schema(RoomSchema, "RoomPage")

@@ -1,0 +1,82 @@
+"""HTTP schemas of attendance sheets, completions and certificate verification."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.http.pagination import page_schema
+
+from services.scheduling.domain.attendance import STATUSES
+
+MAX_RECORDS = 500  # a sheet is one session's roster; far above any cohort's capacity
+
+
+class AttendanceRecordInSchema(Schema):
+    registration_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    minutes = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0),
+        metadata={"description": "Minutes attended: required for partial (1 to the session's length - 1); "
+                                 "present credits the whole session and absent none, so omit it for them."})
+
+
+class AttendanceSheetInSchema(Schema):
+    records = fields.List(fields.Nested(AttendanceRecordInSchema), required=True,
+                          validate=validate.Length(min=1, max=MAX_RECORDS))
+
+
+class AttendanceRowSchema(Schema):
+    registration_id = fields.String(dump_only=True)
+    participant = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    registration_status = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, allow_none=True,
+                           metadata={"description": "present, absent, partial; null while not yet marked"})
+    minutes = fields.Integer(dump_only=True, allow_none=True)
+    hours = fields.Float(dump_only=True, allow_none=True)
+    recorded_by = fields.String(dump_only=True, allow_none=True)
+    updated_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+
+
+class AttendanceSheetSchema(Schema):
+    session_id = fields.String(dump_only=True)
+    cohort_id = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    session_status = fields.String(dump_only=True)
+    starts_at = fields.AwareDateTime(dump_only=True)
+    ends_at = fields.AwareDateTime(dump_only=True)
+    time_zone = fields.String(dump_only=True)
+    local_start = fields.String(dump_only=True)
+    session_minutes = fields.Integer(dump_only=True)
+    marking_opens_at = fields.AwareDateTime(dump_only=True)
+    records = fields.List(fields.Nested(AttendanceRowSchema), dump_only=True,
+                          metadata={"description": "Every confirmed registration, and any other that was marked."})
+
+
+class CompletionSchema(Schema):
+    registration_id = fields.String(dump_only=True)
+    cohort_id = fields.String(dump_only=True)
+    participant = fields.String(dump_only=True)
+    name = fields.String(dump_only=True)
+    registry_id = fields.String(dump_only=True, allow_none=True)
+    sessions_attended = fields.Integer(dump_only=True)
+    minutes = fields.Integer(dump_only=True)
+    hours = fields.Float(dump_only=True)
+    completed_at = fields.AwareDateTime(dump_only=True)
+    certificate_code = fields.String(dump_only=True)
+    certificate_url = fields.String(dump_only=True, metadata={"description": "The PDF (authenticated)."})
+    verify_url = fields.String(dump_only=True, metadata={"description": "Public verification by code."})
+
+
+CompletionPage = page_schema(CompletionSchema, "CompletionPage")
+
+
+class CertificateVerificationSchema(Schema):
+    """What anyone holding a code may learn: enough to check a certificate, nothing more."""
+
+    certificate_code = fields.String(dump_only=True)
+    participant_name = fields.String(dump_only=True)
+    cohort = fields.String(dump_only=True, metadata={"description": "The series delivery (cohort title)."})
+    hours = fields.Float(dump_only=True)
+    completed_at = fields.AwareDateTime(dump_only=True)
+    jurisdiction = fields.String(dump_only=True)

@@ -1,0 +1,137 @@
+"""HTTP schemas of cohorts and their sessions, with times rendered in the cohort's zone and the viewer's."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from shared.http.pagination import PageArgs, page_schema
+
+from services.scheduling.domain.sessions import FORMATS
+from services.scheduling.schemas.agencies import Input, NoNul, Reason, Subject, Text, TimeZone
+
+
+class CohortSchema(Input):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    series_id = Text(36, required=True, metadata={"description": "The series (from the content service)."})
+    request_id = fields.String(dump_only=True, allow_none=True)
+    host_agency_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36),
+                                   metadata={"description": "Required when an agency coordinator creates."})
+    title = Text(300, required=True)
+    format = fields.String(required=True, validate=validate.OneOf(FORMATS))
+    time_zone = TimeZone(load_default=None, allow_none=True,
+                         metadata={"description": "Defaults to the jurisdiction's default time zone."})
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    facilitators = fields.List(Subject(), load_default=list, validate=validate.Length(max=50))
+    registration_opens_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    requires_approval = fields.Boolean(load_default=False)
+    completion_minimum = fields.Integer(load_default=9, strict=True, validate=validate.Range(min=1, max=100))
+    status = fields.String(dump_only=True)
+    confirmed_count = fields.Integer(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class CohortUpdateSchema(Input):
+    """What PATCH changes; capacity has its own endpoint because raising it promotes the waitlist."""
+
+    title = Text(300)
+    facilitators = fields.List(Subject(), validate=validate.Length(max=50))
+    registration_opens_at = fields.AwareDateTime(allow_none=True)
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+    requires_approval = fields.Boolean()
+    completion_minimum = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+
+    @pre_load
+    def capacity_elsewhere(self, data, **kwargs):
+        if isinstance(data, dict) and "capacity" in data:
+            raise ValidationError({"capacity": ["Change capacity with PUT /cohorts/<id>/capacity."]})
+        return data
+
+
+class CohortQueryArgs(NoNul, PageArgs):
+    status = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
+    series_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    host_agency_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+
+
+# --- sessions -----------------------------------------------------------------------------------
+
+class PlaceSchema(Schema):
+    venue_id = fields.String(dump_only=True)
+    venue = fields.String(dump_only=True)
+    address = fields.String(dump_only=True)
+    room = fields.String(dump_only=True)
+    accessibility = fields.String(dump_only=True)
+
+
+class SessionMaterialSchema(Schema):
+    material_id = fields.String(dump_only=True)
+    kind = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    version = fields.Integer(dump_only=True)
+    media_type = fields.String(dump_only=True, allow_none=True)
+    url = fields.String(dump_only=True, allow_none=True)
+    national = fields.Boolean(dump_only=True)
+    published_at = fields.AwareDateTime(dump_only=True)
+
+
+class SessionSchema(Input):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    cohort_id = fields.String(dump_only=True)
+    module_id = Text(36, required=True, metadata={"description": "The module (from the content service)."})
+    module_position = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                     validate=validate.Range(min=1, max=100))
+    title = Text(300, required=True)
+    starts_at = fields.AwareDateTime(required=True, metadata={"description": "With an offset or Z; stored UTC."})
+    ends_at = fields.AwareDateTime(required=True)
+    time_zone = fields.String(dump_only=True, metadata={"description": "The cohort's IANA zone."})
+    local_start = fields.String(dump_only=True, metadata={"description": "In the cohort's zone, with offset."})
+    local_end = fields.String(dump_only=True)
+    zone_abbreviation = fields.String(dump_only=True, metadata={"example": "ChST"})
+    viewer_time_zone = fields.String(dump_only=True, metadata={"description": "Present with ?viewer_time_zone= "
+                                                                              "when it differs from the cohort's."})
+    viewer_start = fields.String(dump_only=True)
+    viewer_end = fields.String(dump_only=True)
+    viewer_zone_abbreviation = fields.String(dump_only=True)
+    room_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36),
+                            metadata={"description": "Required in person and hybrid."})
+    place = fields.Nested(PlaceSchema, dump_only=True, allow_none=True)
+    meeting_url = fields.URL(load_default=None, allow_none=True, schemes={"https", "http"}, require_tld=True,
+                             validate=validate.Length(max=2000),
+                             metadata={"description": "Required for virtual and hybrid sessions."})
+    facilitators = fields.List(Subject(), load_default=None, validate=validate.Length(max=20),
+                               metadata={"description": "Defaults to the cohort's facilitators."})
+    specialist = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    status = fields.String(dump_only=True)
+    cancel_reason = fields.String(dump_only=True, allow_none=True)
+    sequence = fields.Integer(dump_only=True, metadata={"description": "iCalendar SEQUENCE, bumped on each change."})
+    materials = fields.List(fields.Nested(SessionMaterialSchema), dump_only=True,
+                            metadata={"description": "The current version of each material of the module."})
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class RescheduleSchema(Input):
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    reason = Reason()
+
+
+class CancelSchema(Input):
+    reason = Reason()
+
+
+class ViewerArgs(Input):
+    viewer_time_zone = TimeZone(load_default=None, metadata={
+        "description": "Also render the times in this IANA zone (viewer_start, viewer_end)."})
+
+
+class SessionQueryArgs(PageArgs, ViewerArgs):
+    status = fields.String(load_default=None, validate=validate.OneOf(["scheduled", "cancelled"]))
+
+
+CohortPage = page_schema(CohortSchema, "CohortPage")
+SessionPage = page_schema(SessionSchema, "SessionPage")

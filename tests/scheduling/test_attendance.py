@@ -1,0 +1,379 @@
+"""Attendance over HTTP: bulk marking, minutes credited, the marking window, atomic refusals, roles and completion."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from shared.envelope import parse_event
+
+from services.scheduling.models import Attendance, Completion, Session
+from tests.scheduling import factories
+
+BACKENDS = ["sqlite", "postgres"]
+PROBLEM = "application/problem+json"
+RECORDED = "scheduling.attendance.recorded"
+COMPLETED = "scheduling.participant.completed"
+
+FACILITATOR = ("facilitator", "CA", "fac-ca")
+OTHER_FACILITATOR = ("facilitator", "CA", "fac-ca-2")
+COORDINATOR = ("agency_coordinator", "CA", "coord-ca")
+CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
+TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
+NATIONAL = ("national_admin", "US", "admin-us")
+
+
+def auth(tokens, who) -> dict:
+    role, tenant, sub = who
+    return tokens.headers(role, tenant, sub=sub)
+
+
+@dataclass
+class Arranged:
+    cohort_id: str
+    sessions: list[str]          # ids in date order
+    registrations: dict[str, str]  # participant -> registration id
+
+
+def arrange(ctx, *, weeks_ago: int = 10, participants=("ana-lopez", "ben-cho", "cy-reyes"),
+            extra: dict[str, str] | None = None, **cohort_kwargs) -> Arranged:
+    """A CA cohort whose nine weekly sessions began ``weeks_ago`` weeks ago, with confirmed participants.
+
+    ``extra`` adds registrations in other states: {participant: status}.
+    """
+    first_day = datetime.now(UTC) - timedelta(weeks=weeks_ago)
+    with ctx.db.unit_of_work() as uow:
+        cohort = factories.cohort(uow.session, first_day=first_day, **cohort_kwargs)
+        registrations = {p: factories.registration(uow.session, cohort, p, registry_id=f"REG-{p}").id
+                         for p in participants}
+        for participant, status in (extra or {}).items():
+            registrations[participant] = factories.registration(uow.session, cohort, participant, status=status,
+                                                                position=1 if status == "waitlisted" else None).id
+        sessions = [s.id for s in uow.session.scalars(
+            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at))]
+        uow.commit()
+        return Arranged(cohort.id, sessions, registrations)
+
+
+def mark(client, tokens, session_id: str, records: list[dict], who=FACILITATOR):
+    return client.put(f"/sessions/{session_id}/attendance", json={"records": records}, headers=auth(tokens, who))
+
+
+def present(*registration_ids: str) -> list[dict]:
+    return [{"registration_id": rid, "status": "present"} for rid in registration_ids]
+
+
+def outbox_events(ctx, event_type: str) -> list:
+    Outbox = ctx.tables.outbox
+    with ctx.db.session() as db:
+        rows = db.scalars(select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id)).all()
+        return [parse_event(row.body) for row in rows]
+
+
+def count(ctx, model) -> int:
+    with ctx.db.session() as db:
+        return db.scalar(select(func.count()).select_from(model))
+
+
+def by_registration(sheet: dict) -> dict:
+    return {row["registration_id"]: row for row in sheet["records"]}
+
+
+# --- marking --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_bulk_marking_credits_present_partial_and_absent(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx)
+    ana, ben, cy = (a.registrations[p] for p in ("ana-lopez", "ben-cho", "cy-reyes"))
+    response = mark(sclient, tokens, a.sessions[0], [
+        {"registration_id": ana, "status": "present"},
+        {"registration_id": ben, "status": "partial", "minutes": 45},
+        {"registration_id": cy, "status": "absent"},
+    ])
+    assert response.status_code == 200, response.json
+    sheet = by_registration(response.json)
+    assert (sheet[ana]["status"], sheet[ana]["minutes"], sheet[ana]["hours"]) == ("present", 120, 2.0)
+    assert (sheet[ben]["status"], sheet[ben]["minutes"], sheet[ben]["hours"]) == ("partial", 45, 0.75)
+    assert (sheet[cy]["status"], sheet[cy]["minutes"]) == ("absent", 0)
+    assert sheet[ana]["recorded_by"] == "fac-ca"
+    assert response.json["session_minutes"] == 120
+
+    read = sclient.get(f"/sessions/{a.sessions[0]}/attendance", headers=auth(tokens, FACILITATOR))
+    assert read.status_code == 200
+    assert by_registration(read.json)[ben]["minutes"] == 45
+
+    events = outbox_events(scheduling_ctx, RECORDED)
+    assert sorted((e.data["registration_id"], e.data["status"], e.data["minutes"]) for e in events) == sorted(
+        [(ana, "present", 120), (ben, "partial", 45), (cy, "absent", 0)])
+    assert {e.tenant for e in events} == {"CA"}
+    assert all(e.data["session_id"] == a.sessions[0] and e.data["cohort_id"] == a.cohort_id for e in events)
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_sheet_lists_unmarked_confirmed_registrations(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"), extra={"wait-listed": "waitlisted"})
+    mark(sclient, tokens, a.sessions[0], present(a.registrations["ana-lopez"]))
+    sheet = by_registration(sclient.get(f"/sessions/{a.sessions[0]}/attendance",
+                                        headers=auth(tokens, COORDINATOR)).json)
+    assert set(sheet) == {a.registrations["ana-lopez"], a.registrations["ben-cho"]}
+    assert sheet[a.registrations["ben-cho"]]["status"] is None
+
+
+@pytest.mark.parametrize("modality", ["in_person", "virtual", "hybrid"])
+def test_the_same_rule_for_every_modality(sclient, scheduling_ctx, tokens, modality):
+    with scheduling_ctx.db.unit_of_work() as uow:
+        agency = factories.agency(uow.session)
+        room = factories.room(uow.session, agency) if modality != "virtual" else None
+        uow.commit()
+    a = arrange(scheduling_ctx, participants=("ana-lopez",), format=modality, agency_row=agency, room_row=room)
+    response = mark(sclient, tokens, a.sessions[0],
+                    [{"registration_id": a.registrations["ana-lopez"], "status": "partial", "minutes": 90}])
+    assert response.status_code == 200, response.json
+    assert response.json["records"][0]["minutes"] == 90
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_re_recording_updates_the_row_and_announces_only_changes(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    ana = a.registrations["ana-lopez"]
+    assert mark(sclient, tokens, a.sessions[0], present(ana)).status_code == 200
+    changed = mark(sclient, tokens, a.sessions[0], [{"registration_id": ana, "status": "partial", "minutes": 60}],
+                   who=COORDINATOR)
+    assert changed.status_code == 200
+    row = changed.json["records"][0]
+    assert (row["status"], row["minutes"], row["recorded_by"]) == ("partial", 60, "coord-ca")
+    same_again = mark(sclient, tokens, a.sessions[0], [{"registration_id": ana, "status": "partial", "minutes": 60}])
+    assert same_again.status_code == 200
+    assert count(scheduling_ctx, Attendance) == 1
+    assert [(e.data["status"], e.data["minutes"]) for e in outbox_events(scheduling_ctx, RECORDED)] == [
+        ("present", 120), ("partial", 60)]
+
+
+# --- refusals, with nothing written ---------------------------------------------------------------
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_marking_too_early_is_a_conflict_naming_the_window(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, weeks_ago=-1, participants=("ana-lopez",))  # first session next week
+    response = mark(sclient, tokens, a.sessions[0], present(a.registrations["ana-lopez"]))
+    assert response.status_code == 409
+    assert response.mimetype == PROBLEM
+    assert "30 minutes before it starts" in response.json["detail"]
+    assert "opens_at" in response.json
+    assert count(scheduling_ctx, Attendance) == 0
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_marking_opens_shortly_before_the_start(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, weeks_ago=-1, participants=("ana-lopez",))
+    with scheduling_ctx.db.unit_of_work() as uow:
+        session = uow.session.get(Session, a.sessions[0])
+        session.starts_at = datetime.now(UTC) + timedelta(minutes=20)
+        session.ends_at = session.starts_at + timedelta(minutes=120)
+        uow.commit()
+    response = mark(sclient, tokens, a.sessions[0], present(a.registrations["ana-lopez"]))
+    assert response.status_code == 200, response.json
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_cancelled_session_is_a_conflict(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    with scheduling_ctx.db.unit_of_work() as uow:
+        uow.session.get(Session, a.sessions[2]).status = "cancelled"
+        uow.commit()
+    response = mark(sclient, tokens, a.sessions[2], present(a.registrations["ana-lopez"]))
+    assert response.status_code == 409
+    assert response.mimetype == PROBLEM
+    assert "cancelled" in response.json["detail"]
+    assert count(scheduling_ctx, Attendance) == 0
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_unknown_or_unconfirmed_registrations_write_nothing(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",),
+                extra={"wait-listed": "waitlisted", "gone-away": "cancelled"})
+    other = arrange(scheduling_ctx, participants=("other-cohort",))
+    records = [
+        {"registration_id": a.registrations["ana-lopez"], "status": "present"},
+        {"registration_id": a.registrations["wait-listed"], "status": "present"},
+        {"registration_id": "00000000-0000-4000-8000-00000000dead", "status": "present"},
+        {"registration_id": other.registrations["other-cohort"], "status": "present"},
+        {"registration_id": a.registrations["gone-away"], "status": "absent"},
+    ]
+    outbox_before = count(scheduling_ctx, scheduling_ctx.tables.outbox)
+    response = mark(sclient, tokens, a.sessions[0], records)
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    errors = response.json["errors"]["records"]
+    assert set(errors) == {"1", "2", "3", "4"}
+    assert a.registrations["wait-listed"] in errors["1"]["registration_id"][0]
+    assert "00000000-0000-4000-8000-00000000dead" in errors["2"]["registration_id"][0]
+    assert other.registrations["other-cohort"] in response.json["detail"]
+    assert count(scheduling_ctx, Attendance) == 0
+    assert count(scheduling_ctx, scheduling_ctx.tables.outbox) == outbox_before
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+@pytest.mark.parametrize(("records", "where"), [
+    ([{"status": "partial", "minutes": 0}], "minutes"),
+    ([{"status": "partial", "minutes": 120}], "minutes"),
+    ([{"status": "partial"}], "minutes"),
+    ([{"status": "present", "minutes": 30}], "minutes"),
+    ([{"status": "absent", "minutes": 30}], "minutes"),
+])
+def test_minutes_that_do_not_fit_write_nothing(sclient, scheduling_ctx, tokens, database, records, where):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
+    body = [{"registration_id": a.registrations["ben-cho"], "status": "present"},
+            {"registration_id": a.registrations["ana-lopez"], **records[0]}]
+    response = mark(sclient, tokens, a.sessions[0], body)
+    assert response.status_code == 422, response.json
+    assert where in response.json["errors"]["records"]["1"]
+    assert count(scheduling_ctx, Attendance) == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"records": []},
+    {"records": [{"registration_id": "x", "status": "late"}]},
+    {"records": [{"registration_id": "x", "status": "partial", "minutes": "ten"}]},
+    {"records": [{"registration_id": "x", "status": "partial", "minutes": 10.5}]},
+    {"records": [{"registration_id": "x", "status": "present", "recorded_by": "me"}]},
+    {"records": [{"status": "present"}]},
+    {"rows": []},
+])
+def test_malformed_sheets_are_problems(sclient, scheduling_ctx, tokens, body):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    response = sclient.put(f"/sessions/{a.sessions[0]}/attendance", json=body, headers=auth(tokens, FACILITATOR))
+    assert response.status_code == 422
+    assert response.mimetype == PROBLEM
+    assert response.json["errors"]
+    assert count(scheduling_ctx, Attendance) == 0
+
+
+def test_a_body_that_is_not_json_is_refused(sclient, scheduling_ctx, tokens):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    response = sclient.put(f"/sessions/{a.sessions[0]}/attendance", data="records=1",
+                           headers={**auth(tokens, FACILITATOR), "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415
+    assert response.mimetype == PROBLEM
+
+
+# --- roles ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_who_may_mark(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    records = present(a.registrations["ana-lopez"])
+    assert mark(sclient, tokens, a.sessions[0], records, who=OTHER_FACILITATOR).status_code == 403
+    assert mark(sclient, tokens, a.sessions[0], records, who=("participant", "CA", "ana-lopez")).status_code == 403
+    assert mark(sclient, tokens, a.sessions[0], records,
+                who=("agency_coordinator", "CA", "someone-else")).status_code == 403
+    assert count(scheduling_ctx, Attendance) == 0
+    for who in (FACILITATOR, COORDINATOR, CA_ADMIN, NATIONAL):
+        assert mark(sclient, tokens, a.sessions[0], records, who=who).status_code == 200
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_another_jurisdiction_gets_404(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    records = present(a.registrations["ana-lopez"])
+    tx_facilitator = ("facilitator", "TX", "fac-ca")  # same sub, other jurisdiction
+    for who in (TX_ADMIN, tx_facilitator):
+        written = mark(sclient, tokens, a.sessions[0], records, who=who)
+        assert written.status_code == 404 and written.mimetype == PROBLEM
+        read = sclient.get(f"/sessions/{a.sessions[0]}/attendance", headers=auth(tokens, who))
+        assert read.status_code == 404
+    assert count(scheduling_ctx, Attendance) == 0
+    assert sclient.get(f"/sessions/{a.sessions[0]}/attendance").status_code == 401
+
+
+def test_participants_do_not_read_the_sheet(sclient, scheduling_ctx, tokens):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    response = sclient.get(f"/sessions/{a.sessions[0]}/attendance", headers=tokens.headers("participant", "CA",
+                                                                                            sub="ana-lopez"))
+    assert response.status_code == 403
+
+
+# --- completion -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_completion_is_emitted_once_despite_re_recording_and_retries(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    for session_id in a.sessions[:8]:
+        assert mark(sclient, tokens, session_id, present(ana, ben)).status_code == 200
+    assert outbox_events(scheduling_ctx, COMPLETED) == []
+
+    last = [{"registration_id": ana, "status": "present"}, {"registration_id": ben, "status": "absent"}]
+    assert mark(sclient, tokens, a.sessions[8], last).status_code == 200
+    assert mark(sclient, tokens, a.sessions[8], last).status_code == 200        # the same request, retried
+    assert mark(sclient, tokens, a.sessions[8],                                  # re-recorded
+                [{"registration_id": ana, "status": "partial", "minutes": 100}]).status_code == 200
+    assert mark(sclient, tokens, a.sessions[0], present(ana), who=CA_ADMIN).status_code == 200
+
+    completed = outbox_events(scheduling_ctx, COMPLETED)
+    assert len(completed) == 1
+    event = completed[0]
+    assert (event.subject, event.tenant) == (ana, "CA")
+    assert event.data["sessions_attended"] == 9
+    assert event.data["hours"] == 18.0
+    assert event.data["registry_id"] == "REG-ana-lopez"
+    with scheduling_ctx.db.session() as db:
+        rows = db.scalars(select(Completion)).all()
+        assert [(c.registration_id, c.certificate_code) for c in rows] == [(ana, event.data["certificate_code"])]
+        assert len(rows[0].certificate_code) >= 12
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_completion_minimum_is_configurable(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"), completion_minimum=7)
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    for index, session_id in enumerate(a.sessions[:7]):
+        records = [{"registration_id": ana, "status": "partial", "minutes": 90}]
+        if index < 6:
+            records.append({"registration_id": ben, "status": "present"})
+        assert mark(sclient, tokens, session_id, records).status_code == 200
+    completed = outbox_events(scheduling_ctx, COMPLETED)
+    assert [e.data["registration_id"] for e in completed] == [ana]
+    assert (completed[0].data["sessions_attended"], completed[0].data["hours"]) == (7, 10.5)
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_cancelled_session_does_not_block_completion(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    with scheduling_ctx.db.unit_of_work() as uow:
+        uow.session.get(Session, a.sessions[4]).status = "cancelled"
+        uow.commit()
+    for session_id in a.sessions[:4] + a.sessions[5:]:
+        assert mark(sclient, tokens, session_id, present(a.registrations["ana-lopez"])).status_code == 200
+    assert len(outbox_events(scheduling_ctx, COMPLETED)) == 1
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_concurrent_final_marks_complete_once(scheduling_app, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",), completion_minimum=8)
+    ana = a.registrations["ana-lopez"]
+    client = scheduling_app.test_client()
+    for session_id in a.sessions[:7]:
+        assert mark(client, tokens, session_id, present(ana)).status_code == 200
+    # Sessions 8 and 9 are marked at the same moment by two people: either completes the participant.
+    barrier = threading.Barrier(4)
+    statuses = []
+
+    def mark_in_thread(session_id, who):
+        own_client = scheduling_app.test_client()
+        barrier.wait()
+        statuses.append(mark(own_client, tokens, session_id, present(ana), who=who).status_code)
+
+    threads = [threading.Thread(target=mark_in_thread, args=(session_id, who))
+               for session_id in a.sessions[7:9] for who in (FACILITATOR, CA_ADMIN)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 200, 200, 200]
+    assert len(outbox_events(scheduling_ctx, COMPLETED)) == 1
+    assert count(scheduling_ctx, Completion) == 1
+    assert count(scheduling_ctx, Attendance) == 9

@@ -1,0 +1,188 @@
+"""Certificates of attendance: the PDF parses back with pypdf, public verification by code, completions and roles."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from services.scheduling import certificates
+from services.scheduling.models import Cohort, Completion, Session
+from tests.scheduling import factories
+
+BACKENDS = ["sqlite", "postgres"]
+PROBLEM = "application/problem+json"
+FACILITATOR = ("facilitator", "CA", "fac-ca")
+CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
+TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
+
+
+def auth(tokens, who) -> dict:
+    role, tenant, sub = who
+    return tokens.headers(role, tenant, sub=sub)
+
+
+def completed_cohort(client, ctx, tokens, *, tenant="CA", time_zone="America/Los_Angeles",
+                     facilitator="fac-ca", names=None, partial_minutes=30):
+    """A cohort of nine past sessions; "leilani-kealoha" attends eight in full and one in part, "noa-kai" two.
+
+    Returns (cohort id, {participant: registration id}, [session start instants]).
+    """
+    names = names or {}
+    with ctx.db.unit_of_work() as uow:
+        cohort = factories.cohort(uow.session, tenant=tenant, time_zone=time_zone, facilitators=(facilitator,),
+                                  first_day=datetime.now(UTC) - timedelta(weeks=10))
+        registrations = {}
+        for participant in ("leilani-kealoha", "noa-kai"):
+            row = factories.registration(uow.session, cohort, participant, registry_id=f"{tenant}-{participant}")
+            row.name = names.get(participant, row.name)
+            registrations[participant] = row.id
+        sessions = uow.session.scalars(select(Session).where(Session.cohort_id == cohort.id)
+                                       .order_by(Session.starts_at)).all()
+        starts = [s.starts_at for s in sessions]
+        session_ids = [s.id for s in sessions]
+        cohort_id = cohort.id
+        uow.commit()
+    headers = tokens.headers("facilitator", tenant, sub=facilitator)
+    for index, session_id in enumerate(session_ids):
+        records = [{"registration_id": registrations["leilani-kealoha"], "status": "present"}]
+        if index == 4:
+            records = [{"registration_id": registrations["leilani-kealoha"], "status": "partial",
+                        "minutes": partial_minutes}]
+        if index < 2:
+            records.append({"registration_id": registrations["noa-kai"], "status": "present"})
+        response = client.put(f"/sessions/{session_id}/attendance", json={"records": records}, headers=headers)
+        assert response.status_code == 200, response.json
+    return cohort_id, registrations, starts
+
+
+def pdf_text(body: bytes) -> str:
+    reader = PdfReader(io.BytesIO(body))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def certificate_code(ctx, registration_id: str) -> str:
+    with ctx.db.session() as db:
+        return db.scalars(select(Completion.certificate_code)
+                          .where(Completion.registration_id == registration_id)).one()
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_certificate_pdf_parses_back_with_name_hours_and_code(sclient, scheduling_ctx, tokens, database):
+    cohort_id, regs, starts = completed_cohort(sclient, scheduling_ctx, tokens)
+    leilani = regs["leilani-kealoha"]
+    response = sclient.get(f"/registrations/{leilani}/certificate.pdf",
+                           headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+    assert "no-store" in response.headers["Cache-Control"]
+    text = pdf_text(response.data)
+    code = certificate_code(scheduling_ctx, leilani)
+    assert "Leilani Kealoha" in text
+    assert "16.5 training hours" in text  # 8 x 120 minutes + 30 minutes
+    assert "9 of 9 sessions" in text
+    assert "California" in text
+    assert code in text
+    assert f"{scheduling_ctx.config.public_base_url}/certificates/{code}" in text
+    with scheduling_ctx.db.session() as db:
+        assert db.get(Cohort, cohort_id).title in text
+    first = starts[0].astimezone(ZoneInfo("America/Los_Angeles"))
+    assert f"{first:%B} {first.day}, {first.year}" in text
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_dates_are_those_of_the_cohorts_zone(sclient, scheduling_ctx, tokens, database):
+    # 9:00 in Guam (ChST, UTC+10) is the previous day in UTC: the certificate shows Guam's dates.
+    _, regs, starts = completed_cohort(sclient, scheduling_ctx, tokens, tenant="GU", time_zone="Pacific/Guam",
+                                       facilitator="fac-gu")
+    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+                           headers=tokens.headers("jurisdiction_admin", "GU", sub="admin-gu"))
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    first, last = (moment.astimezone(ZoneInfo("Pacific/Guam")) for moment in (starts[0], starts[-1]))
+    assert first.date() != starts[0].date()  # the case this test is about
+    assert f"{first:%B} {first.day}, {first.year} to {last:%B} {last.day}, {last.year}" in text
+    assert "Guam" in text
+
+
+@pytest.mark.skipif(certificates.unicode_font() is None, reason="no Unicode TrueType font installed")
+def test_names_print_as_written_with_a_unicode_font(sclient, scheduling_ctx, tokens):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens, names={"leilani-kealoha": "Nāone Nguyễn"})
+    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+                           headers=auth(tokens, CA_ADMIN))
+    assert "Nāone Nguyễn" in pdf_text(response.data)
+
+
+def test_without_a_unicode_font_names_are_transliterated():
+    assert certificates.latin1("Nāone Nguyễn of Hawaiʻi, Agaña") == "Naone Nguyen of Hawai'i, Agaña"
+    assert certificates.latin1("李") == "?"
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_who_may_download_a_certificate(sclient, scheduling_ctx, tokens, database):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    url = f"/registrations/{regs['leilani-kealoha']}/certificate.pdf"
+    assert sclient.get(url, headers=tokens.headers("participant", "CA", sub="leilani-kealoha")).status_code == 200
+    assert sclient.get(url, headers=auth(tokens, FACILITATOR)).status_code == 200
+    assert sclient.get(url, headers=auth(tokens, CA_ADMIN)).status_code == 200
+    for headers in (tokens.headers("participant", "CA", sub="noa-kai"), auth(tokens, TX_ADMIN),
+                    tokens.headers("participant", "TX", sub="leilani-kealoha")):
+        response = sclient.get(url, headers=headers)
+        assert response.status_code == 404 and response.mimetype == PROBLEM
+    assert sclient.get(url).status_code == 401
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_no_certificate_before_completion(sclient, scheduling_ctx, tokens, database):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    response = sclient.get(f"/registrations/{regs['noa-kai']}/certificate.pdf",
+                           headers=tokens.headers("participant", "CA", sub="noa-kai"))
+    assert response.status_code == 404
+    assert "not completed" in response.json["detail"]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_anyone_verifies_a_code_without_a_token(sclient, scheduling_ctx, tokens, database):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    code = certificate_code(scheduling_ctx, regs["leilani-kealoha"])
+    response = sclient.get(f"/certificates/{code}")
+    assert response.status_code == 200
+    body = response.json
+    assert set(body) == {"certificate_code", "participant_name", "cohort", "hours", "completed_at", "jurisdiction"}
+    assert (body["participant_name"], body["hours"], body["jurisdiction"]) == ("Leilani Kealoha", 16.5, "California")
+    assert body["cohort"].startswith("Relationship-Based Care cohort")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+@pytest.mark.parametrize("code", ["AAAAAAAAAAAA", "not a code", "x" * 41, "..%2F..%2Fetc"])
+def test_a_wrong_code_is_404(sclient, scheduling_ctx, tokens, database, code):
+    completed_cohort(sclient, scheduling_ctx, tokens)
+    response = sclient.get(f"/certificates/{code}")
+    assert response.status_code == 404
+    assert response.mimetype == PROBLEM
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_cohorts_completions(sclient, scheduling_ctx, tokens, database):
+    cohort_id, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    response = sclient.get(f"/cohorts/{cohort_id}/completions", headers=auth(tokens, FACILITATOR))
+    assert response.status_code == 200
+    (item,) = response.json["items"]
+    code = certificate_code(scheduling_ctx, regs["leilani-kealoha"])
+    assert item["registration_id"] == regs["leilani-kealoha"]
+    assert (item["hours"], item["sessions_attended"], item["registry_id"]) == (16.5, 9, "CA-leilani-kealoha")
+    assert item["certificate_code"] == code
+    assert item["verify_url"].endswith(f"/certificates/{code}")
+    assert sclient.get(item["certificate_url"], headers=auth(tokens, CA_ADMIN)).status_code == 200
+
+    assert sclient.get(f"/cohorts/{cohort_id}/completions", headers=auth(tokens, TX_ADMIN)).status_code == 404
+    assert sclient.get(f"/cohorts/{cohort_id}/completions",
+                       headers=tokens.headers("participant", "CA", sub="noa-kai")).status_code == 403
+    assert sclient.get(f"/cohorts/{cohort_id}/completions",
+                       headers=tokens.headers("facilitator", "CA", sub="fac-other")).status_code == 403

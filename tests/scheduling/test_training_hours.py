@@ -1,0 +1,226 @@
+"""Training hours for state registries over HTTP: JSON and CSV, registry ids, date and updated_since filters, roles."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from services.scheduling.models import Registration, Session
+from tests.scheduling import factories
+
+BACKENDS = ["sqlite", "postgres"]
+PROBLEM = "application/problem+json"
+CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
+TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
+NATIONAL = ("national_admin", "US", "admin-us")
+
+
+def auth(tokens, who) -> dict:
+    role, tenant, sub = who
+    return tokens.headers(role, tenant, sub=sub)
+
+
+def arrange(client, ctx, tokens, *, tenant="CA", time_zone="America/Los_Angeles", completion_minimum=3,
+            participants=(("ana-lopez", "REG-1001"), ("ben-cho", None)), attended: dict | None = None):
+    """A cohort of nine past sessions; ``attended`` maps participant -> how many leading sessions they attend.
+
+    By default the first participant attends all nine, the second the first two (one of them partially).
+    Returns (cohort id, {participant: registration id}, [sessions as (id, starts_at)]).
+    """
+    attended = attended or {participants[0][0]: 9, participants[1][0]: 2}
+    with ctx.db.unit_of_work() as uow:
+        cohort = factories.cohort(uow.session, tenant=tenant, time_zone=time_zone, facilitators=(f"fac-{tenant}",),
+                                  completion_minimum=completion_minimum,
+                                  first_day=datetime.now(UTC) - timedelta(weeks=10))
+        regs = {p: factories.registration(uow.session, cohort, p, registry_id=registry).id
+                for p, registry in participants}
+        sessions = [(s.id, s.starts_at) for s in uow.session.scalars(
+            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at))]
+        cohort_id = cohort.id
+        uow.commit()
+    headers = tokens.headers("facilitator", tenant, sub=f"fac-{tenant}")
+    for index, (session_id, _) in enumerate(sessions):
+        records = []
+        for participant, count in attended.items():
+            if index < count:
+                partial = participant == participants[1][0] and index == 1
+                records.append({"registration_id": regs[participant], "status": "partial" if partial else "present",
+                                **({"minutes": 30} if partial else {})})
+        if records:
+            response = client.put(f"/sessions/{session_id}/attendance", json={"records": records}, headers=headers)
+            assert response.status_code == 200, response.json
+    return cohort_id, regs, sessions
+
+
+def rows_by_participant(items) -> dict:
+    return {row["participant"]: row for row in items}
+
+
+def parse_csv(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_training_hours_as_json(sclient, scheduling_ctx, tokens, database):
+    cohort_id, regs, _ = arrange(sclient, scheduling_ctx, tokens)
+    response = sclient.get("/training-hours", headers=auth(tokens, CA_ADMIN))
+    assert response.status_code == 200
+    rows = rows_by_participant(response.json["items"])
+    ana, ben = rows["ana-lopez"], rows["ben-cho"]
+    assert ana["registry_id"] == "REG-1001" and ben["registry_id"] is None
+    assert (ana["hours"], ana["minutes"], ana["sessions_attended"]) == (18.0, 1080, 9)
+    assert (ben["hours"], ben["sessions_attended"]) == (2.5, 2)   # 120 + 30 minutes
+    assert ana["completed"] is True and ana["completed_at"]
+    assert ben["completed"] is False and ben["completed_at"] is None
+    assert {ana["verification"], ben["verification"]} == {"verified"}
+    assert ana["cohort_id"] == cohort_id and ana["jurisdiction"] == "CA" and ana["name"] == "Ana Lopez"
+    assert ana["registration_id"] == regs["ana-lopez"]
+    assert ana["updated_at"]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+@pytest.mark.parametrize("how", ["accept", "query"])
+def test_training_hours_as_csv(sclient, scheduling_ctx, tokens, database, how):
+    arrange(sclient, scheduling_ctx, tokens, participants=(("ana-lopez", "REG-1001"), ("=cmd-injection", "+1")))
+    if how == "accept":
+        response = sclient.get("/training-hours", headers={**auth(tokens, CA_ADMIN), "Accept": "text/csv"})
+    else:
+        response = sclient.get("/training-hours?format=csv", headers=auth(tokens, CA_ADMIN))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0].startswith("participant,name,registry_id,")
+    rows = {row["registry_id"]: row for row in parse_csv(text)}
+    assert set(rows) == {"REG-1001", "'+1"}  # a spreadsheet must not run a cell as a formula
+    ana = rows["REG-1001"]
+    assert (ana["participant"], ana["hours"], ana["sessions_attended"], ana["completed"], ana["verification"]) == (
+        "ana-lopez", "18.0", "9", "true", "verified")
+    assert rows["'+1"]["participant"] == "'=cmd-injection"
+    assert rows["'+1"]["completed_at"] == ""
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_hours_within_a_date_range(sclient, scheduling_ctx, tokens, database):
+    _, _, sessions = arrange(sclient, scheduling_ctx, tokens)
+    local = [starts.astimezone(ZoneInfo("America/Los_Angeles")).date() for _, starts in sessions]
+    response = sclient.get(f"/training-hours?from={local[1]}&to={local[3]}", headers=auth(tokens, CA_ADMIN))
+    assert response.status_code == 200
+    rows = rows_by_participant(response.json["items"])
+    assert (rows["ana-lopez"]["hours"], rows["ana-lopez"]["sessions_attended"]) == (6.0, 3)
+    assert (rows["ben-cho"]["hours"], rows["ben-cho"]["sessions_attended"]) == (0.5, 1)
+    assert rows["ana-lopez"]["completed"] is True  # completion is the participant's, not the range's
+
+    only_ana = sclient.get(f"/training-hours?from={local[5]}", headers=auth(tokens, CA_ADMIN)).json["items"]
+    assert [(row["participant"], row["hours"]) for row in only_ana] == [("ana-lopez", 8.0)]
+    csv_rows = parse_csv(sclient.get(f"/training-hours?to={local[0]}&format=csv",
+                                     headers=auth(tokens, CA_ADMIN)).get_data(as_text=True))
+    assert sorted((row["participant"], row["hours"]) for row in csv_rows) == [("ana-lopez", "2.0"),
+                                                                              ("ben-cho", "2.0")]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_dates_are_the_cohorts_local_dates(sclient, scheduling_ctx, tokens, database):
+    # 9:00 in Guam is 23:00 UTC the day before: the registry asks by Guam's calendar.
+    _, _, sessions = arrange(sclient, scheduling_ctx, tokens, tenant="GU", time_zone="Pacific/Guam",
+                             attended={"ana-lopez": 1})
+    starts = sessions[0][1]
+    local_day = starts.astimezone(ZoneInfo("Pacific/Guam")).date()
+    assert local_day != starts.date()
+    admin = tokens.headers("jurisdiction_admin", "GU", sub="admin-gu")
+    on_the_day = sclient.get(f"/training-hours?from={local_day}&to={local_day}", headers=admin).json["items"]
+    assert [row["hours"] for row in on_the_day] == [2.0]
+    the_day_before = sclient.get(f"/training-hours?to={local_day - timedelta(days=1)}", headers=admin).json["items"]
+    assert the_day_before == []
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_updated_since_returns_what_changed(sclient, scheduling_ctx, tokens, database):
+    _, regs, sessions = arrange(sclient, scheduling_ctx, tokens)
+    since = datetime.now(UTC)
+    assert sclient.get("/training-hours", query_string={"updated_since": since.isoformat()},
+                       headers=auth(tokens, CA_ADMIN)).json["items"] == []
+    response = sclient.put(f"/sessions/{sessions[2][0]}/attendance", headers=auth(tokens, CA_ADMIN),
+                           json={"records": [{"registration_id": regs["ben-cho"], "status": "present"}]})
+    assert response.status_code == 200
+    changed = sclient.get("/training-hours", query_string={"updated_since": since.isoformat()},
+                          headers=auth(tokens, CA_ADMIN)).json["items"]
+    assert [(row["participant"], row["hours"], row["completed"]) for row in changed] == [("ben-cho", 4.5, True)]
+    assert datetime.fromisoformat(changed[0]["updated_at"]) >= since
+
+    # A registry id learned later changes the row too.
+    later = datetime.now(UTC)
+    with scheduling_ctx.db.unit_of_work() as uow:
+        uow.session.get(Registration, regs["ana-lopez"]).registry_id = "REG-2002"
+        uow.commit()
+    changed = sclient.get("/training-hours", query_string={"updated_since": later.isoformat(), "format": "csv"},
+                          headers=auth(tokens, CA_ADMIN)).get_data(as_text=True)
+    assert [(row["participant"], row["registry_id"]) for row in parse_csv(changed)] == [("ana-lopez", "REG-2002")]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_cursor_pagination_visits_every_row_once(sclient, scheduling_ctx, tokens, database):
+    arrange(sclient, scheduling_ctx, tokens, participants=tuple((f"p-{i}", f"R{i}") for i in range(5)),
+            attended={f"p-{i}": i + 1 for i in range(5)})
+    seen, url = [], "/training-hours?limit=2"
+    while url:
+        response = sclient.get(url, headers=auth(tokens, CA_ADMIN))
+        assert response.status_code == 200
+        seen += [row["participant"] for row in response.json["items"]]
+        url = None
+        if response.json.get("next_cursor"):
+            assert 'rel="next"' in response.headers["Link"]
+            url = f"/training-hours?limit=2&cursor={response.json['next_cursor']}"
+    assert sorted(seen) == [f"p-{i}" for i in range(5)]
+
+    first_csv = sclient.get("/training-hours?limit=2&format=csv", headers=auth(tokens, CA_ADMIN))
+    assert len(parse_csv(first_csv.get_data(as_text=True))) == 2
+    assert "format=csv" in first_csv.headers["Link"] and "cursor=" in first_csv.headers["Link"]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_each_jurisdiction_sees_its_own(sclient, scheduling_ctx, tokens, database):
+    arrange(sclient, scheduling_ctx, tokens)
+    arrange(sclient, scheduling_ctx, tokens, tenant="TX", participants=(("tx-one", "TX-1"), ("tx-two", None)))
+    tx = rows_by_participant(sclient.get("/training-hours", headers=auth(tokens, TX_ADMIN)).json["items"])
+    assert set(tx) == {"tx-one", "tx-two"}
+    assert sclient.get("/training-hours?jurisdiction=CA", headers=auth(tokens, TX_ADMIN)).status_code == 404
+
+    everything = sclient.get("/training-hours", headers=auth(tokens, NATIONAL)).json["items"]
+    assert {row["jurisdiction"] for row in everything} == {"CA", "TX"}
+    ca_only = sclient.get("/training-hours?jurisdiction=CA", headers=auth(tokens, NATIONAL)).json["items"]
+    assert {row["participant"] for row in ca_only} == {"ana-lopez", "ben-cho"}
+    assert sclient.get("/training-hours?jurisdiction=XX", headers=auth(tokens, NATIONAL)).status_code == 404
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_state_systems_use_an_api_key(sclient, scheduling_ctx, tokens, database):
+    arrange(sclient, scheduling_ctx, tokens)
+    created = sclient.post("/api-keys", json={"name": "CA registry"}, headers=auth(tokens, CA_ADMIN))
+    assert created.status_code == 201, created.json
+    response = sclient.get("/training-hours?format=csv", headers={"X-API-Key": created.json["key"]})
+    assert response.status_code == 200
+    assert {row["participant"] for row in parse_csv(response.get_data(as_text=True))} == {"ana-lopez", "ben-cho"}
+
+
+@pytest.mark.parametrize("who", [("facilitator", "CA", "fac-CA"), ("agency_coordinator", "CA", "coord-ca"),
+                                 ("participant", "CA", "ana-lopez"), ("specialist", "CA", "spec-ca")])
+def test_other_roles_are_refused(sclient, scheduling_ctx, tokens, who):
+    response = sclient.get("/training-hours", headers=auth(tokens, who))
+    assert response.status_code == 403
+    assert response.mimetype == PROBLEM
+    assert sclient.get("/training-hours").status_code == 401
+
+
+@pytest.mark.parametrize("query", ["from=2026-05-01&to=2026-04-01", "from=yesterday", "format=xml", "from=0001-01-01", "to=9999-12-31",
+                                   "updated_since=2026-01-01T00:00:00", "cursor=bogus", "limit=0"])
+def test_bad_queries_are_problems(sclient, scheduling_ctx, tokens, query):
+    response = sclient.get(f"/training-hours?{query}", headers=auth(tokens, CA_ADMIN))
+    assert response.status_code == 422, (query, response.json)
+    assert response.mimetype == PROBLEM
+    assert response.json["errors"]
