@@ -195,6 +195,22 @@ def _before_request():
     g.started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(correlationid=g.correlation_id)
+    _refuse_nul_characters()
+
+
+def _refuse_nul_characters() -> None:
+    """PostgreSQL cannot store U+0000 in text: refuse it at the door instead of failing in the driver."""
+    if "\x00" in request.path:
+        raise Problem(404, "No such resource.", title="Not Found")
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
+                          errors={name.replace("\x00", ""): ["NUL characters are not allowed."]})
+    if request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json"):
+        body = request.get_data(cache=True)
+        if b"\\u0000" in body or b"\x00" in body:
+            raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
+                          errors={"body": ["NUL characters (\\u0000) are not allowed."]})
 
 
 def _after_request(response):
