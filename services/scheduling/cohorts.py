@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
@@ -93,18 +93,6 @@ def registrant_ids(db: DbSession, cohort_id: str) -> list[str]:
         Registration.cohort_id == cohort_id, Registration.status == "confirmed").order_by(Registration.participant)))
 
 
-def _lock_resources(db: DbSession, resources: Sequence[str]) -> None:
-    """Serialise bookers of the same person or room, so two concurrent writes cannot both pass the check.
-
-    PostgreSQL only (transaction-scoped advisory locks, taken in a fixed order so they cannot deadlock);
-    SQLite runs one writer at a time anyway.
-    """
-    if db.get_bind().dialect.name != "postgresql":
-        return
-    for resource in sorted(set(resources)):
-        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:r, 0))"), {"r": f"booking:{resource}"})
-
-
 def _describe(db: DbSession, tenant: str):
     """How a conflicting booking is named: its session, titled only when it is the caller's jurisdiction's."""
 
@@ -125,7 +113,7 @@ def _describe(db: DbSession, tenant: str):
 def _book(db: DbSession, session: Session, starts_at, ends_at) -> None:
     """Refuse a double booking of the session's people and room over [starts_at, ends_at), else book them."""
     resources = repo.session_resources(session)
-    _lock_resources(db, resources)
+    repo.lock_resources(db, resources)
     found = repo.conflicts(db, resources, starts_at, ends_at, exclude_owner=session.id)
     refuse_double_booking(found, _describe(db, session.tenant))
     repo.book(db, tenant=session.tenant, resources=resources, starts_at=starts_at, ends_at=ends_at,

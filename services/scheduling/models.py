@@ -153,7 +153,7 @@ class Booking(IdMixin, Base):
     __table_args__ = (Index("ix_bookings_resource_interval", "resource", "starts_at", "ends_at"),)
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
-    resource: Mapped[str] = mapped_column(String(250))  # "facilitator:<sub>", "specialist:<sub>", "room:<id>"
+    resource: Mapped[str] = mapped_column(String(250))  # "person:<sub>" or "room:<id>"
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     owner_kind: Mapped[str] = mapped_column(String(20))  # session, occurrence, office_hour

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, true
+from sqlalchemy import delete, select, text, true
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import (
@@ -91,11 +91,31 @@ def release(db: DbSession, owner_id: str) -> None:
     db.execute(delete(Booking).where(Booking.owner_id == owner_id))
 
 
+def person(sub: str) -> str:
+    """A person's resource in the bookings index, whatever role they hold in the booking.
+
+    One name per person, so a specialist cannot be booked into a session as facilitator while
+    holding office hours or specialist duty elsewhere at the same time.
+    """
+    return f"person:{sub}"
+
+
 def session_resources(session: Session) -> list[str]:
     """The people and the room a session occupies."""
-    resources = [f"facilitator:{sub}" for sub in session.facilitators or []]
-    if session.specialist:
-        resources.append(f"specialist:{session.specialist}")
+    people = [*(session.facilitators or []), *([session.specialist] if session.specialist else [])]
+    resources = [person(sub) for sub in dict.fromkeys(people)]
     if session.room_id:
         resources.append(f"room:{session.room_id}")
     return resources
+
+
+def lock_resources(db: DbSession, resources) -> None:
+    """Serialise bookers of the same person or room, so two concurrent writes cannot both pass the check.
+
+    PostgreSQL only (transaction-scoped advisory locks, taken in a fixed order so they cannot deadlock);
+    SQLite runs one writer at a time anyway.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    for resource in sorted(set(resources)):
+        db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:r, 0))"), {"r": f"booking:{resource}"})

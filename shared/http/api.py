@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -210,7 +211,42 @@ def _refuse_nul_characters() -> None:
         body = request.get_data(cache=True)
         if b"\\u0000" in body or b"\x00" in body:
             raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
-                          errors={"body": ["NUL characters (\\u0000) are not allowed."]})
+                          errors={_field_holding_nul(body): ["NUL characters (\\u0000) are not allowed."]})
+
+
+def _field_holding_nul(body: bytes) -> str:
+    """The top-level field whose value (at any depth) holds a NUL, to name it in the problem."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "body"
+    if isinstance(document, dict):
+        for name, value in document.items():
+            if "\x00" in name or _holds_nul(value):
+                return name.replace("\x00", "")
+    return "body"
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any("\x00" in k or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+SECRET_PATH_ARGS = ("token",)  # a private calendar feed URL carries its credential in the path
+
+
+def _loggable_path() -> str:
+    path = request.path
+    for name in SECRET_PATH_ARGS:
+        value = (request.view_args or {}).get(name)
+        if value:
+            path = path.replace(str(value), "<redacted>")
+    return path
 
 
 def _after_request(response):
@@ -221,7 +257,7 @@ def _after_request(response):
 
     observe_request(request.method, endpoint, response.status_code, elapsed)
     if request.path not in ("/healthz", "/metrics"):
-        log.info("request", method=request.method, path=request.path,
+        log.info("request", method=request.method, path=_loggable_path(),
                  status=response.status_code, ms=round(elapsed * 1000, 2))
     return response
 

@@ -317,7 +317,7 @@ def test_session_scheduled_in_person_with_place_materials_and_registrants(sclien
     assert event.data["sequence"] == 0
     with scheduling_ctx.db.session() as db:
         resources = sorted(db.scalars(select(Booking.resource).where(Booking.owner_id == created["id"])))
-    assert resources == sorted(["facilitator:fac-ca", "facilitator:fac-ca-2", f"room:{room.id}", "specialist:spec-ca"])
+    assert resources == sorted(["person:fac-ca", "person:fac-ca-2", f"room:{room.id}", "person:spec-ca"])
 
     # Facilitators and participants of the jurisdiction read it; the list pages in time order.
     for who in (CA_FACILITATOR, CA_PARTICIPANT):

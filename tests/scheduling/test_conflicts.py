@@ -82,7 +82,7 @@ def test_a_facilitator_booked_in_another_jurisdictions_cohort_is_refused(sclient
     refused = schedule(sclient, tokens, cohort.id, "2031-03-04T08:00:00-08:00", "2031-03-04T10:00:00-08:00")
     body = assert_problem(refused, 409, "conflicts")
     [conflict] = body["conflicts"]
-    assert conflict["resource"] == "facilitator:fac-shared"
+    assert conflict["resource"] == "person:fac-shared"
     assert conflict["session_id"] == other.id
     assert conflict["owner_kind"] == "session"
     assert "title" not in conflict  # another jurisdiction's session is named by id only
@@ -112,7 +112,7 @@ def test_a_specialist_cannot_be_in_two_sessions(sclient, tokens, scheduling_ctx,
     first = schedule(sclient, tokens, cohort.id, "2031-03-04T17:00:00Z", "2031-03-04T19:00:00Z", specialist="spec-ca")
     assert first.status_code == 201, first.json
     refused = schedule(sclient, tokens, other.id, "2031-03-04T18:00:00Z", "2031-03-04T20:00:00Z", specialist="spec-ca")
-    assert assert_problem(refused, 409)["conflicts"][0]["resource"] == "specialist:spec-ca"
+    assert assert_problem(refused, 409)["conflicts"][0]["resource"] == "person:spec-ca"
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)

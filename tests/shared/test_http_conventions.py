@@ -265,7 +265,7 @@ def test_module_positions_are_unique_per_series(client, tokens, content_ctx):
 def test_nul_characters_are_refused_not_a_500(client, tokens, content_ctx, database):
     admin = tokens.headers()
     before = count(content_ctx, Series)
-    assert_problem(client.post("/series", json=new_series(title="a\u0000b"), headers=admin), 422, "body")
+    assert_problem(client.post("/series", json=new_series(title="a\u0000b"), headers=admin), 422, "title")
     assert_problem(client.get("/series", query_string={"cursor": "x\u0000"}, headers=admin), 422, "cursor")
     assert_problem(client.get("/series/abc%00def", headers=admin), 404)
     assert count(content_ctx, Series) == before
