@@ -121,7 +121,10 @@ class Session(IdMixin, TimestampMixin, Base):
     """A dated occurrence of a cohort (usually one per module)."""
 
     __tablename__ = "sessions"
-    __table_args__ = (Index("ix_sessions_cohort_start", "cohort_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_sessions_cohort_start", "cohort_id", "starts_at"),
+        Index("ix_sessions_tenant_start", "tenant", "starts_at", "id"),  # the jurisdiction-wide list
+    )
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)

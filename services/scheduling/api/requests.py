@@ -14,7 +14,6 @@ from shared.http.pagination import link_header, paginate
 
 from services.scheduling import repository as repo
 from services.scheduling import requests as use_cases
-from services.scheduling.api.jurisdictions import refuse_nul_in_path
 from services.scheduling.models import TrainingRequest
 from services.scheduling.schemas.requests import (
     ApproveSchema,
@@ -26,7 +25,6 @@ from services.scheduling.schemas.requests import (
 
 blp = Blueprint("requests", __name__, url_prefix="/requests",
                 description="Training requests of jurisdictions and the national admins' decisions on them.")
-blp.before_request(refuse_nul_in_path)
 
 
 def _get(request_id: str, *, for_update: bool = False) -> TrainingRequest:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import InvalidInput
 from shared.http.pagination import page_schema
@@ -10,29 +10,7 @@ from shared.http.pagination import page_schema
 from services.scheduling.domain.timezones import zone
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class NoNul:
-    """Mixin of every input schema: PostgreSQL text cannot hold NUL, so a NUL is bad input, not a 500."""
-
-    @pre_load
-    def refuse_nul(self, data, **kwargs):
-        if hasattr(data, "items"):
-            bad = [str(name) for name, value in data.items() if _has_nul(name) or _has_nul(value)]
-            if bad:
-                raise ValidationError({name: ["Must not contain NUL characters."] for name in bad})
-        return data
-
-
-class Input(NoNul, Schema):
+class Input(Schema):
     """Base of request bodies and query strings (unknown fields are refused, as marshmallow does by default)."""
 
 

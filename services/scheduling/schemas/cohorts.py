@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.sessions import FORMATS
-from services.scheduling.schemas.agencies import Input, NoNul, Reason, Subject, Text, TimeZone
+from services.scheduling.schemas.agencies import Input, Reason, Subject, Text, TimeZone
 
 
 class CohortSchema(Input):
@@ -50,7 +50,7 @@ class CohortUpdateSchema(Input):
         return data
 
 
-class CohortQueryArgs(NoNul, PageArgs):
+class CohortQueryArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
     series_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
     host_agency_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
@@ -131,6 +131,14 @@ class ViewerArgs(Input):
 
 class SessionQueryArgs(PageArgs, ViewerArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(["scheduled", "cancelled"]))
+
+
+class JurisdictionSessionQueryArgs(SessionQueryArgs):
+    cohort_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    starts_from = fields.AwareDateTime(load_default=None, data_key="from",
+                                       metadata={"description": "Sessions starting at or after this instant."})
+    starts_before = fields.AwareDateTime(load_default=None, data_key="to",
+                                         metadata={"description": "Sessions starting before this instant."})
 
 
 CohortPage = page_schema(CohortSchema, "CohortPage")

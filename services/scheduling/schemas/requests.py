@@ -10,7 +10,7 @@ from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.requests import STATUSES
 from services.scheduling.domain.sessions import FORMATS
-from services.scheduling.schemas.agencies import Input, NoNul, Reason, Subject, Text, TimeZone
+from services.scheduling.schemas.agencies import Input, Reason, Subject, Text, TimeZone
 
 
 class Day(fields.Date):
@@ -82,7 +82,7 @@ class DeclineSchema(Input):
     reason = Reason()
 
 
-class RequestQueryArgs(NoNul, PageArgs):
+class RequestQueryArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     tenant = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
                            metadata={"description": "National admins only: one jurisdiction's requests."})

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:17:42.231673
+Create Date: 2026-11-23 11:52:10.547062
 """
 
 from alembic import op
@@ -438,6 +438,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_sessions_cohort_start', ['cohort_id', 'starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sessions_module_id'), ['module_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sessions_tenant'), ['tenant'], unique=False)
+        batch_op.create_index('ix_sessions_tenant_start', ['tenant', 'starts_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sessions_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('attendance',
@@ -475,6 +476,7 @@ def downgrade() -> None:
     op.drop_table('attendance')
     with op.batch_alter_table('sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sessions_updated_at'))
+        batch_op.drop_index('ix_sessions_tenant_start')
         batch_op.drop_index(batch_op.f('ix_sessions_tenant'))
         batch_op.drop_index(batch_op.f('ix_sessions_module_id'))
         batch_op.drop_index('ix_sessions_cohort_start')
