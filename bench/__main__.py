@@ -22,7 +22,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench.load import process_tree, rss_mb, run_load
+from bench import scheduling
+from bench.load import measure_interleaved, process_tree, rss_mb
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens, drop_pg_schema, pika_params
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,24 +88,14 @@ def http_figures(env: dict, module_id: str, token: str, results: dict) -> None:
     servers = [gunicorn("services.content.wsgi:app", content_port, env), gunicorn("bench.bare_app:app", bare_port, bare_env)]
     try:
         wait_http(content_port)
-        wait_http(bare_port, f"/modules/{module_id}")
+        wait_http(bare_port, f"/rows/{module_id}")
         auth = {"Authorization": f"Bearer {token}"}
         plans = {
-            "ceiling": (bare_port, f"/modules/{module_id}", {}),
+            "ceiling": (bare_port, f"/rows/{module_id}", {}),
             "module": (content_port, f"/modules/{module_id}", auth),
             "materials": (content_port, "/materials?limit=50", auth),
         }
-        for port, path, headers in plans.values():
-            run_load(port, path, headers, clients=CLIENTS, seconds=1)  # warm up
-        # Interleaved rounds, median of each: a burst of other load on the machine then moves the
-        # ceiling and the service alike instead of skewing one of them.
-        rounds = {name: [] for name in plans}
-        for _ in range(ROUNDS):
-            for name, (port, path, headers) in plans.items():
-                rounds[name].append(run_load(port, path, headers, clients=CLIENTS, seconds=SECONDS / ROUNDS))
-        for name, figures in rounds.items():
-            results[name] = sorted(figures, key=lambda f: f["rps"])[len(figures) // 2]
-            results[name]["rounds_rps"] = [round(f["rps"]) for f in figures]
+        results.update(measure_interleaved(plans, clients=CLIENTS, seconds=SECONDS, rounds=ROUNDS))
         results["module"]["ratio"] = results["module"]["rps"] / results["ceiling"]["rps"]
         results["materials"]["ratio"] = results["materials"]["rps"] / results["ceiling"]["rps"]
         results["rss"] = {f"content-api pid {p}": rss_mb(p) for p in process_tree(servers[0].pid)}
@@ -193,6 +184,7 @@ def main() -> int:
     env = {
         **os.environ,
         "CONTENT_DATABASE_URL": POSTGRES_URL, "CONTENT_DB_SCHEMA": schema,
+        "SCHEDULING_DATABASE_URL": POSTGRES_URL, "SCHEDULING_DB_SCHEMA": f"{schema}_s",
         "BROKER_URL": RABBITMQ_URL, "BROKER_NAMESPACE": f"{schema}.",
         "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "JWT_DEV_PRIVATE_KEY_FILE": str(key_file),
         "DATA_DIR": str(tmp), "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
@@ -203,8 +195,12 @@ def main() -> int:
         http_figures(env, module_id, tokens.token("facilitator", "CA"), results)
         relay_figures(env, ctx, results)
         ctx.db.dispose()
+        if not os.environ.get("BENCH_SKIP_SCHEDULING"):
+            scheduling.scheduling_figures(env, tokens, results, gunicorn=gunicorn, free_port=free_port,
+                                          wait_http=wait_http, clients=CLIENTS, seconds=SECONDS, rounds=ROUNDS)
     finally:
         drop_pg_schema(schema)
+        drop_pg_schema(f"{schema}_s")
     report(results)
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2))
@@ -228,6 +224,8 @@ def report(r: dict) -> None:
     f = r["relay"]
     print(f"  outbox   relay (worker process)           {f['events_per_s']:8.0f} events/s = {f['ratio']:6.1%} of raw "
           f"(target {TARGETS['relay']:.0%}: {verdict(f['ratio'] >= TARGETS['relay'])}; delivered {f['delivered']})")
+    if "scheduling" in r:
+        scheduling.report(r, verdict)
     worst = max(r["rss"].values())
     print(f"  memory   largest process RSS              {worst:8.1f} MB "
           f"(target < {TARGETS['rss_mb']} MB: {verdict(worst < TARGETS['rss_mb'])})")

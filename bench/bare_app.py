@@ -11,8 +11,13 @@ app = Flask("bare")
 engine = create_db_engine(os.environ["BENCH_DATABASE_URL"], schema=os.environ.get("BENCH_DB_SCHEMA"))
 
 
-@app.get("/modules/<module_id>")
-def module(module_id):
+# The table to read: content's modules, or scheduling's sessions; both have an id and a title.
+TABLE = {"modules": "modules", "sessions": "sessions"}[os.environ.get("BENCH_TABLE", "modules")]
+QUERY = text(f"SELECT id, title FROM {TABLE} WHERE id = :id")
+
+
+@app.get("/rows/<row_id>")
+def row(row_id):
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT id, title FROM modules WHERE id = :id"), {"id": module_id}).one()
-    return jsonify(id=row.id, title=row.title)
+        found = conn.execute(QUERY, {"id": row_id}).one()
+    return jsonify(id=found.id, title=found.title)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
@@ -222,6 +222,11 @@ def _place(session: Session) -> dict | None:
     venue = session.room.venue
     return {"venue_id": venue.id, "venue": venue.name, "address": venue.address, "room": session.room.name,
             "accessibility": session.room.accessibility_notes}
+
+
+def materials_version(db: DbSession):
+    """When content last announced a material: sessions' representations older than that are stale."""
+    return db.scalar(select(func.max(CurrentMaterial.published_at)))
 
 
 def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zone: str | None = None) -> list[dict]:

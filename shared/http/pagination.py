@@ -70,7 +70,10 @@ def _after(columns: list, values: list):
 
 def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
              updated_column=None) -> dict:
-    """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column)."""
+    """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column).
+
+    ``stmt`` selects one entity, or columns that include every ``order_by`` column.
+    """
     limit = min(args.get("limit") or config.page_size_default, config.page_size_max)
     if args.get("updated_since") is not None:
         if updated_column is None:

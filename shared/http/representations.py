@@ -57,22 +57,25 @@ class RepresentationCache:
         return response.make_conditional(request)
 
     def page_response(self, page: dict, load: Callable[[list], dict[Hashable, dict]],
-                      headers: dict | None = None) -> Response:
+                      headers: dict | None = None, *, variant: Hashable = None) -> Response:
         """A page whose rows are ``(id, updated_at)``; only items changed since last served are dumped.
 
-        ``load(ids)`` returns ``{id: dumped item}`` for the ids that need building.
+        ``load(ids)`` returns ``{id: dumped item}`` for the ids that need building. ``variant`` is
+        whatever else the representation depends on (a viewer's zone, the materials' version): it is
+        part of every entry's key and version.
         """
         now = time.monotonic()
-        stale = [row.id for row in page["items"] if (entry := self._entries.get(row.id)) is None
-                 or entry.version != row.updated_at or now - entry.stored > self.ttl]
+        versions = {(row.id, variant): (row.updated_at, variant) for row in page["items"]}
+        stale = [key[0] for key, version in versions.items() if (entry := self._entries.get(key)) is None
+                 or entry.version != version or now - entry.stored > self.ttl]
         if stale:
-            for key, data in load(stale).items():
-                version = next(r.updated_at for r in page["items"] if r.id == key)
-                self._entries[key] = _Entry(version, json.dumps(data, separators=(",", ":")).encode(),
+            for row_id, data in load(stale).items():
+                key = (row_id, variant)
+                self._entries[key] = _Entry(versions[key], json.dumps(data, separators=(",", ":")).encode(),
                                             etag_of(data), now)
             while len(self._entries) > self.maxsize:
                 self._entries.popitem(last=False)
-        items = b",".join(self._entries[row.id].body for row in page["items"])
+        items = b",".join(self._entries[(row.id, variant)].body for row in page["items"])
         tail = (b',"next_cursor":' + json.dumps(page["next_cursor"]).encode()) if page.get("next_cursor") else b""
         response = Response(b'{"items":[' + items + b"]" + tail + b"}", mimetype="application/json")
         for name, value in (headers or {}).items():

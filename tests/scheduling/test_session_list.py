@@ -38,3 +38,26 @@ def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_
                                                 headers=headers).json["items"]} == {cohort_id}
     assert len(sclient.get("/sessions", headers=auth(tokens, TX_ADMIN)).json["items"]) == 3
     assert_problem(sclient.get("/sessions", query_string={"from": "soon"}, headers=headers), 422, "from")
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_list_follows_changes_and_new_materials(sclient, tokens, scheduling_ctx, database):
+    from services.scheduling.handlers import HANDLERS
+    from tests.scheduling.test_foundation import published
+
+    start = datetime(2027, 3, 1, 18, tzinfo=UTC)
+    arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="CA", first_day=start, sessions=3))
+    headers = auth(tokens, CA_ADMIN)
+    first = sclient.get("/sessions", headers=headers).json["items"]
+    assert all(s["materials"] == [] for s in first)
+    with scheduling_ctx.db.unit_of_work() as uow:  # content publishes slides for module 3
+        HANDLERS["attach_material_version"](published("m-3", 1), uow)
+        uow.commit()
+    moved = sclient.post(f"/sessions/{first[0]['id']}/reschedule", headers=headers, json={
+        "starts_at": "2027-03-02T17:00:00Z", "ends_at": "2027-03-02T19:00:00Z", "reason": "Snow day"})
+    assert moved.status_code == 200, moved.json
+    again = {s["id"]: s for s in sclient.get("/sessions", headers=headers).json["items"]}
+    assert again[first[0]["id"]]["starts_at"].startswith("2027-03-02T17:00:00")
+    assert [m["title"] for m in again[first[2]["id"]]["materials"]] == ["Deck v1"]
+    viewer = sclient.get("/sessions", query_string={"viewer_time_zone": "Pacific/Guam"}, headers=headers).json["items"]
+    assert all(s["viewer_time_zone"] == "Pacific/Guam" for s in viewer)

@@ -11,6 +11,7 @@ from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import link_header, paginate
+from shared.http.representations import RepresentationCache
 
 from services.scheduling import cohorts as use_cases
 from services.scheduling import repository as repo
@@ -123,6 +124,9 @@ class CohortSessions(MethodView):
                 {"Location": url_for(".SessionItem", session_id=created.id)})
 
 
+SESSION_REPRESENTATIONS = RepresentationCache()
+
+
 @blp.route("/sessions")
 class JurisdictionSessions(MethodView):
     @require()
@@ -131,8 +135,8 @@ class JurisdictionSessions(MethodView):
     def get(self, args):
         """List your jurisdiction's sessions in time order, across cohorts (filters: from, to, cohort, status)."""
         session = request_uow().session
-        stmt = (select(Session).where(repo.in_tenant(Session, principal()))
-                .options(selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue)))
+        # Page over keys and versions; only sessions changed since last served are loaded and rendered.
+        stmt = select(Session.id, Session.updated_at, Session.starts_at).where(repo.in_tenant(Session, principal()))
         if args.get("cohort_id"):
             stmt = stmt.where(Session.cohort_id == args["cohort_id"])
         if args.get("status"):
@@ -143,8 +147,17 @@ class JurisdictionSessions(MethodView):
             stmt = stmt.where(Session.starts_at < args["starts_before"])
         page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
                         config=context().config, updated_column=Session.updated_at)
-        page["items"] = use_cases.present_sessions(session, page["items"], args.get("viewer_time_zone"))
-        return page, 200, link_header(page)
+        viewer = args.get("viewer_time_zone")
+
+        def load(ids):
+            rows = session.scalars(select(Session).where(Session.id.in_(ids)).options(
+                selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue)))
+            return {shown["id"]: SessionSchema().dump(shown)
+                    for shown in use_cases.present_sessions(session, list(rows), viewer)}
+
+        # A session's representation also shows its module's current materials and the viewer's zone.
+        variant = (viewer, use_cases.materials_version(session))
+        return SESSION_REPRESENTATIONS.page_response(page, load, link_header(page), variant=variant)
 
 
 @blp.route("/sessions/<session_id>")
