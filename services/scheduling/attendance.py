@@ -136,9 +136,9 @@ def attendance_sheet(db: DbSession, session: Session, cohort: Cohort, *, opens_m
 
 # --- completion ---------------------------------------------------------------------------------
 
-def held_sessions(db: DbSession, cohort_id: str) -> int:
+def cancelled_sessions(db: DbSession, cohort_id: str) -> int:
     return db.scalar(select(func.count()).select_from(Session)
-                     .where(Session.cohort_id == cohort_id, Session.status != rules.CANCELLED))
+                     .where(Session.cohort_id == cohort_id, Session.status == rules.CANCELLED))
 
 
 def attended_totals(db: DbSession, cohort_id: str, registration_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -169,12 +169,12 @@ def complete_eligible(db: DbSession, cohort: Cohort, registrations: Sequence[Reg
     pending = [r for r in candidates if r.id not in done]
     if not pending:
         return []
-    held = held_sessions(db, cohort.id)
+    cancelled = cancelled_sessions(db, cohort.id)
     totals = attended_totals(db, cohort.id, [r.id for r in pending])
     created = []
     for registration in pending:
         sessions, minutes = totals.get(registration.id, (0, 0))
-        if not rules.completes(sessions, cohort.completion_minimum, held):
+        if not rules.completes(sessions, cohort.completion_minimum, cancelled):
             continue
         completion = _insert_completion(db, cohort, registration, sessions, minutes)
         if completion is not None:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, ROLES, new_api_key
 from shared.db import utcnow
 from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, page_schema, paginate
 from shared.http.problems import Problem
 
@@ -57,7 +56,7 @@ class ApiKeys(MethodView):
                         config=ctx.config, updated_column=ApiKey.created_at)
         return page, 200, link_header(page)
 
-    @idempotent
+    # No Idempotency-Key here: a replayable answer would keep the key itself in plain text.
     @require(NATIONAL_ADMIN, JURISDICTION_ADMIN)
     @blp.arguments(ApiKeySchema)
     @blp.response(201, NewApiKeySchema)

@@ -112,20 +112,19 @@ def credit_records(records: Sequence[Mapping], *, length: int,
     return credited
 
 
-def required_sessions(completion_minimum: int, held_sessions: int) -> int:
+def required_sessions(completion_minimum: int, cancelled_sessions: int) -> int:
     """How many sessions a participant must attend to complete.
 
-    The cohort's minimum, but never more than the sessions actually held (not cancelled): a
-    cancelled session must not make completion impossible for everyone. A cohort with no
-    sessions held has nothing to complete.
+    The cohort's minimum, lowered by one for each cancelled session (a cancellation must not make
+    completion impossible), and never below one. Sessions not scheduled yet do not lower it: three
+    sessions attended out of the first three scheduled do not complete a nine-session series.
     """
-    return min(max(completion_minimum, 1), held_sessions) if held_sessions > 0 else 0
+    return max(completion_minimum - cancelled_sessions, 1)
 
 
-def completes(sessions_attended: int, completion_minimum: int, held_sessions: int) -> bool:
+def completes(sessions_attended: int, completion_minimum: int, cancelled_sessions: int) -> bool:
     """True when a confirmed participant has met the cohort's completion rule."""
-    required = required_sessions(completion_minimum, held_sessions)
-    return required > 0 and sessions_attended >= required
+    return sessions_attended >= required_sessions(completion_minimum, cancelled_sessions)
 
 
 def hours(minutes: int) -> float:
