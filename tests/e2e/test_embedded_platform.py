@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -36,8 +37,9 @@ def get(url: str, token: str | None = None):
         return None, None
 
 
-@pytest.fixture
-def platform(tmp_path):
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("platform")
     port, scheduling_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_"))}
@@ -73,3 +75,77 @@ def test_make_run_serves_the_curriculum_to_a_development_token(platform):
     assert len(practices["items"]) == 6
     assert get(f"{base}/series")[0] == 401
     assert get(f"{base}/readyz") == (200, {"checks": {"broker": "ok", "database": "ok"}, "status": "ready"})
+
+
+def walkthrough_script(platform) -> str:
+    """The README's walkthrough, as written, pointed at this test's ports."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    script = "\n".join(blocks)
+    script = script.replace("127.0.0.1:8001", f"127.0.0.1:{platform['port']}")
+    script = script.replace("127.0.0.1:8002", f"127.0.0.1:{platform['scheduling_port']}")
+    # The same tokens `make token` prints, without needing the repository's own virtualenv.
+    return re.sub(r"make -s token ROLE=(\S+) TENANT=(\S+)",
+                  lambda m: f"{sys.executable} -m shared.devtoken --role {m[1]} --tenant {m[2]}", script)
+
+
+def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
+    (tmp_path / "var").mkdir()
+    env = {**platform["env"], "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(["bash", "-e", "-c", walkthrough_script(platform)], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert (tmp_path / "var" / "certificate.pdf").read_bytes().startswith(b"%PDF")
+    assert "verified" in result.stdout  # the state registry's CSV export
+
+
+def test_a_published_material_reaches_the_sessions_of_its_module(platform):
+    """content publishes through its outbox and the filesystem broker; scheduling's worker consumes it."""
+    import time
+
+    content, scheduling = f"http://127.0.0.1:{platform['port']}", f"http://127.0.0.1:{platform['scheduling_port']}"
+    env = platform["env"]
+
+    def token(role, tenant):
+        return subprocess.run([sys.executable, "-m", "shared.devtoken", "--role", role, "--tenant", tenant],
+                              cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+    national, admin = token("national_admin", "US"), token("jurisdiction_admin", "CA")
+    status, series = get(f"{content}/series", national)
+    status, modules = get(f"{content}/series/{series['items'][0]['id']}/modules", national)
+    module_id = modules["items"][5]["id"]
+    status, material = send("POST", f"{content}/materials", national,
+                            {"module_id": module_id, "kind": "video_link", "title": "Individualized care in action"})
+    assert status == 201, material
+    status, version = send("POST", f"{content}/materials/{material['id']}/versions", national,
+                           {"url": "https://video.example.org/individualized-care"})
+    assert status == 201, version
+    assert send("POST", f"{content}/materials/{material['id']}/publish", national, {})[0] == 200
+
+    status, cohort = send("POST", f"{scheduling}/cohorts", admin, {
+        "series_id": series["items"][0]["id"], "title": "Event path cohort", "format": "virtual",
+        "time_zone": "America/Los_Angeles", "capacity": 10, "facilitators": ["fac-e2e"]})
+    assert status == 201, cohort
+    status, session = send("POST", f"{scheduling}/cohorts/{cohort['id']}/sessions", admin, {
+        "module_id": module_id, "module_position": 6, "title": "Individualized care",
+        "starts_at": "2030-01-08T17:00:00Z", "ends_at": "2030-01-08T19:00:00Z",
+        "meeting_url": "https://meet.example.org/e2e"})
+    assert status == 201, session
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        shown = get(f"{scheduling}/sessions/{session['id']}", admin)[1]
+        if shown["materials"]:
+            break
+        time.sleep(0.2)
+    assert [(m["title"], m["version"]) for m in shown["materials"]] == [("Individualized care in action", 1)]
+
+
+def send(method: str, url: str, token: str, body: dict):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
