@@ -73,20 +73,28 @@ def config_overrides(database, broker, signing_key_file, tmp_path) -> dict:
     )
 
 
+def migrated_context(service: str, config_cls, overrides: dict):
+    """A service's context on a migrated database with its seed data loaded."""
+    import importlib
+
+    bootstrap = importlib.import_module(f"services.{service}.bootstrap")
+    seed = importlib.import_module(f"services.{service}.seed")
+    config = config_cls.from_env(**overrides)
+    bootstrap.migrate(config)
+    ctx = bootstrap.build_context(config)
+    with ctx.db.unit_of_work() as uow:
+        seed.load_seed(uow.session)
+        uow.commit()
+    return ctx
+
+
 @pytest.fixture
 def content_ctx(database, broker, signing_key_file, tmp_path):
     """The content service's context on a migrated, seeded database."""
-    from services.content.bootstrap import build_context, migrate
     from services.content.config import ContentConfig
-    from services.content.seed import load_seed
 
-    config = ContentConfig.from_env(storage_dir=str(tmp_path / "files"),
-                                    **config_overrides(database, broker, signing_key_file, tmp_path))
-    migrate(config)
-    ctx = build_context(config)
-    with ctx.db.unit_of_work() as uow:
-        load_seed(uow.session)
-        uow.commit()
+    ctx = migrated_context("content", ContentConfig, dict(
+        storage_dir=str(tmp_path / "files"), **config_overrides(database, broker, signing_key_file, tmp_path)))
     yield ctx
     ctx.db.dispose()
 

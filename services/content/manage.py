@@ -1,34 +1,15 @@
 """Operations commands: ``python -m services.content.manage migrate|seed``."""
 
-from __future__ import annotations
-
-import argparse
-
-from shared.logging import configure_logging, get_logger
+from shared import manage
 
 from services.content.bootstrap import build_context, migrate
 from services.content.config import ContentConfig
 from services.content.seed import load_seed
 
-log = get_logger("manage")
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Content service operations")
-    parser.add_argument("command", choices=["migrate", "seed"])
-    args = parser.parse_args(argv)
-    config = ContentConfig.from_env()
-    configure_logging(config.log_level)
-    if args.command == "migrate":
-        migrate(config)
-        log.info("migrated", service="content")
-    else:
-        ctx = build_context(config)
-        with ctx.db.unit_of_work() as uow:
-            counts = load_seed(uow.session)
-            uow.commit()
-        log.info("seed loaded", **counts)
-    return 0
+    return manage.run("content", load_config=ContentConfig.from_env, build_context=build_context, migrate=migrate,
+                      load_seed=load_seed, argv=argv)
 
 
 if __name__ == "__main__":

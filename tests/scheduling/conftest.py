@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import config_overrides
+from tests.conftest import config_overrides, migrated_context
 
 
 @pytest.fixture
 def scheduling_ctx(database, broker, signing_key_file, tmp_path):
-    from services.scheduling.bootstrap import build_context, migrate
     from services.scheduling.config import SchedulingConfig
-    from services.scheduling.seed import load_seed
 
-    config = SchedulingConfig.from_env(**config_overrides(database, broker, signing_key_file, tmp_path))
-    migrate(config)
-    ctx = build_context(config)
-    with ctx.db.unit_of_work() as uow:
-        load_seed(uow.session)
-        uow.commit()
+    ctx = migrated_context("scheduling", SchedulingConfig,
+                           config_overrides(database, broker, signing_key_file, tmp_path))
     yield ctx
     ctx.db.dispose()
 
