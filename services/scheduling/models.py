@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
@@ -236,6 +236,22 @@ class Completion(IdMixin, Base):
     minutes: Mapped[int] = mapped_column(Integer)
     certificate_code: Mapped[str] = mapped_column(String(40), unique=True)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class SelfReportedHours(IdMixin, TimestampMixin, Base):
+    """Training a participant reports themself (not from attendance here): exported as self-reported."""
+
+    __tablename__ = "self_reported_hours"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    participant: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(300), default="")
+    registry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    title: Mapped[str] = mapped_column(String(300))
+    provider: Mapped[str] = mapped_column(String(300), default="")
+    completed_on: Mapped[date] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    cohort_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
 class RecurringSeries(IdMixin, TimestampMixin, Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 11:52:10.547062
+Create Date: 2026-11-23 12:13:46.880521
 """
 
 from alembic import op
@@ -188,6 +188,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_recurring_series_owner'), ['owner'], unique=False)
         batch_op.create_index(batch_op.f('ix_recurring_series_tenant'), ['tenant'], unique=False)
         batch_op.create_index(batch_op.f('ix_recurring_series_updated_at'), ['updated_at'], unique=False)
+
+    op.create_table('self_reported_hours',
+    sa.Column('tenant', sa.String(length=40), nullable=False),
+    sa.Column('participant', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('registry_id', sa.String(length=100), nullable=True),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('provider', sa.String(length=300), nullable=False),
+    sa.Column('completed_on', sa.Date(), nullable=False),
+    sa.Column('minutes', sa.Integer(), nullable=False),
+    sa.Column('cohort_id', sa.String(length=36), nullable=True),
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_reported_hours'))
+    )
+    with op.batch_alter_table('self_reported_hours', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_self_reported_hours_participant'), ['participant'], unique=False)
+        batch_op.create_index(batch_op.f('ix_self_reported_hours_tenant'), ['tenant'], unique=False)
+        batch_op.create_index(batch_op.f('ix_self_reported_hours_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('cohorts',
     sa.Column('tenant', sa.String(length=40), nullable=False),
@@ -551,6 +571,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cohorts_host_agency_id'))
 
     op.drop_table('cohorts')
+    with op.batch_alter_table('self_reported_hours', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_self_reported_hours_updated_at'))
+        batch_op.drop_index(batch_op.f('ix_self_reported_hours_tenant'))
+        batch_op.drop_index(batch_op.f('ix_self_reported_hours_participant'))
+
+    op.drop_table('self_reported_hours')
     with op.batch_alter_table('recurring_series', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recurring_series_updated_at'))
         batch_op.drop_index(batch_op.f('ix_recurring_series_tenant'))
