@@ -1,4 +1,5 @@
-"""Training hours for state registries: one row per participant and cohort, from attendance, as JSON or CSV."""
+"""Training hours for state registries, as JSON or CSV: one row per participant and cohort from attendance
+(verified), and one per training a participant reports having taken elsewhere (self-reported)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,35 @@ import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy import Date, Integer, String, and_, case, cast, false, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session as DbSession
 
-from shared.auth import Principal
-from shared.errors import NotFound
+from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
+from shared.db import UnitOfWork, UTCDateTime, new_id
+from shared.errors import Forbidden, InvalidInput, NotFound
 
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
-from services.scheduling.models import Attendance, Cohort, Completion, Jurisdiction, Registration, Session
+from services.scheduling.models import (
+    Attendance,
+    Cohort,
+    Completion,
+    Jurisdiction,
+    Registration,
+    SelfReportedHours,
+    Session,
+)
 
-# Every row here is credited from attendance taken by the session's facilitators or managers.
-# "self_reported" names hours a person declares without attendance records; registries that merge
-# such sources use it, but this service never produces it.
+# verified: credited from attendance taken by the session's facilitators or managers.
+# self_reported: training a participant reports having taken elsewhere (no attendance records here).
 VERIFIED = "verified"
+SELF_REPORTED = "self_reported"
+# Existing columns keep their places; the self-reported details come last (empty on verified rows).
 CSV_COLUMNS = ("participant", "name", "registry_id", "jurisdiction", "cohort_id", "registration_id", "hours",
-               "minutes", "sessions_attended", "completed", "completed_at", "verification", "updated_at")
+               "minutes", "sessions_attended", "completed", "completed_at", "verification", "updated_at",
+               "self_reported_id", "title", "provider", "completed_on")
+# Who records self-reported hours for someone else, and sees every such entry of a jurisdiction.
+RECORDERS = (JURISDICTION_ADMIN, INTEGRATION)
 
 
 def _later(a, b):
@@ -64,8 +78,16 @@ def _window(db: DbSession, cohort_scope, first: date | None, last: date | None):
 
 
 def training_hours_query(db: DbSession, who: Principal, args: dict):
-    """A select of training-hours rows, ready for ``paginate`` on (updated_at, registration_id)."""
+    """A select of training-hours rows, ready for ``paginate`` on (updated_at, verification, row_id).
+
+    Both sources are merged as one UNION ALL subquery with the same columns, so a single keyset
+    order pages through them together and ``updated_since`` and the cursor apply to both alike (no
+    per-source cursors, no merging in Python). ``row_id`` is the registration's id on a verified
+    row and the self-reported entry's id on the other; with ``verification`` in the key it is unique
+    across the two tables, so the order is total and stable.
+    """
     scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
+    first, last = args.get("from_"), args.get("to")
     attended = Attendance.status.in_(rules.ATTENDED)
     per_registration = (
         select(Attendance.registration_id.label("registration_id"),
@@ -75,30 +97,104 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
         .join(Session, Session.id == Attendance.session_id)
         .where(scope(Attendance), Session.status != rules.CANCELLED)
         .group_by(Attendance.registration_id))
-    if args.get("from_") is not None or args.get("to") is not None:
+    if first is not None or last is not None:
         per_registration = (per_registration.join(Cohort, Cohort.id == Session.cohort_id)
-                            .where(_window(db, scope(Cohort), args.get("from_"), args.get("to"))))
+                            .where(_window(db, scope(Cohort), first, last)))
     totals = per_registration.subquery("totals")
     updated_at = _later(_later(totals.c.marked_at, Registration.updated_at), Completion.completed_at)
-    rows = (select(Registration.id.label("registration_id"), Registration.participant, Registration.name,
-                   Registration.registry_id, Registration.tenant.label("jurisdiction"), Registration.cohort_id,
-                   totals.c.minutes, totals.c.sessions_attended, Completion.completed_at,
-                   updated_at.label("updated_at"))
-            .join(totals, totals.c.registration_id == Registration.id)
-            .outerjoin(Completion, Completion.registration_id == Registration.id)
-            .subquery("training_hours"))
-    return select(rows), [rows.c.updated_at, rows.c.registration_id], rows.c.updated_at
+    verified = (
+        select(Registration.id.label("row_id"), literal(VERIFIED, String).label("verification"),
+               Registration.id.label("registration_id"), cast(null(), String).label("self_reported_id"),
+               Registration.participant, Registration.name, Registration.registry_id,
+               Registration.tenant.label("jurisdiction"), Registration.cohort_id,
+               totals.c.minutes, totals.c.sessions_attended, Completion.completed_at,
+               cast(null(), String).label("title"), cast(null(), String).label("provider"),
+               cast(null(), Date).label("completed_on"), updated_at.label("updated_at"))
+        .join(totals, totals.c.registration_id == Registration.id)
+        .outerjoin(Completion, Completion.registration_id == Registration.id))
+    # Self-reported training has no sessions: `from` and `to` apply to the day it was completed.
+    reported = SelfReportedHours
+    bounds = [scope(reported)]
+    if first is not None:
+        bounds.append(reported.completed_on >= first)
+    if last is not None:
+        bounds.append(reported.completed_on <= last)
+    self_reported = (
+        select(reported.id.label("row_id"), literal(SELF_REPORTED, String).label("verification"),
+               cast(null(), String).label("registration_id"), reported.id.label("self_reported_id"),
+               reported.participant, reported.name, reported.registry_id, reported.tenant.label("jurisdiction"),
+               reported.cohort_id, reported.minutes.label("minutes"),
+               cast(null(), Integer).label("sessions_attended"),
+               cast(null(), UTCDateTime()).label("completed_at"), reported.title, reported.provider,
+               reported.completed_on, reported.updated_at.label("updated_at"))
+        .where(*bounds))
+    rows = union_all(verified, self_reported).subquery("training_hours")
+    return select(rows), [rows.c.updated_at, rows.c.verification, rows.c.row_id], rows.c.updated_at
 
 
 def describe(row) -> dict:
     minutes = int(row.minutes or 0)
+    reported = row.verification == SELF_REPORTED
     return {
-        "registration_id": row.registration_id, "participant": row.participant,
-        "name": row.name or row.participant, "registry_id": row.registry_id, "jurisdiction": row.jurisdiction,
-        "cohort_id": row.cohort_id, "hours": rules.hours(minutes), "minutes": minutes,
-        "sessions_attended": int(row.sessions_attended or 0), "completed": row.completed_at is not None,
-        "completed_at": row.completed_at, "verification": VERIFIED, "updated_at": row.updated_at,
+        "registration_id": row.registration_id, "self_reported_id": row.self_reported_id,
+        "participant": row.participant, "name": row.name or row.participant, "registry_id": row.registry_id,
+        "jurisdiction": row.jurisdiction, "cohort_id": row.cohort_id, "hours": rules.hours(minutes),
+        "minutes": minutes, "sessions_attended": None if reported else int(row.sessions_attended or 0),
+        "completed": row.completed_at is not None, "completed_at": row.completed_at,
+        "verification": row.verification, "title": row.title, "provider": row.provider,
+        "completed_on": row.completed_on, "updated_at": row.updated_at,
     }
+
+
+def _self_reported_scope(db: DbSession, who: Principal, jurisdiction: str | None):
+    """What self-reported entries the caller sees: a jurisdiction's (admins, state systems), else their own."""
+    if who.has(*RECORDERS, NATIONAL_ADMIN):
+        return _jurisdiction_scope(db, who, jurisdiction)(SelfReportedHours)
+    if jurisdiction is not None and jurisdiction != who.tenant:
+        raise NotFound("No jurisdiction with this code.")
+    return and_(SelfReportedHours.tenant == who.tenant, SelfReportedHours.participant == who.sub)
+
+
+def self_reported_query(db: DbSession, who: Principal, args: dict):
+    """A select of the self-reported entries the caller may list, for ``paginate`` on (updated_at, id)."""
+    return select(SelfReportedHours).where(_self_reported_scope(db, who, args.get("jurisdiction")))
+
+
+def get_self_reported(db: DbSession, entry_id: str, who: Principal) -> SelfReportedHours:
+    """One self-reported entry the caller may see; anyone else's (or another jurisdiction's) is a 404."""
+    entry = db.scalars(select(SelfReportedHours).where(SelfReportedHours.id == entry_id,
+                                                       _self_reported_scope(db, who, None))).first()
+    if entry is None:
+        raise NotFound("No self-reported training with this id.")
+    return entry
+
+
+def report_hours(data: dict, uow: UnitOfWork, who: Principal) -> SelfReportedHours:
+    """Record training taken elsewhere: the caller's own, or (admins, state systems) a participant's.
+
+    The entry belongs to the caller's jurisdiction, whoever it is for.
+    """
+    db = uow.session
+    participant = data.get("participant")
+    on_behalf = participant is not None and participant != who.sub
+    if on_behalf and not who.has(*RECORDERS):
+        raise Forbidden("Only jurisdiction admins and state systems record training for someone else; "
+                        "leave `participant` out to report your own.")
+    if participant is None and not who.has(PARTICIPANT):
+        raise InvalidInput("Name the participant whose training this is.",
+                           errors={"participant": ["Required unless you report your own training."]})
+    cohort_id = data.get("cohort_id")
+    if cohort_id is not None and db.scalars(select(Cohort.id).where(Cohort.id == cohort_id,
+                                                                     Cohort.tenant == who.tenant)).first() is None:
+        raise InvalidInput("No cohort with this id in your jurisdiction.",
+                           errors={"cohort_id": ["No cohort with this id in your jurisdiction."]})
+    name = data.get("name") or ("" if on_behalf else who.name)
+    entry = SelfReportedHours(id=new_id(), tenant=who.tenant, participant=participant or who.sub, name=name or "",
+                              registry_id=data.get("registry_id"), title=data["title"], provider=data["provider"],
+                              completed_on=data["completed_on"], minutes=data["minutes"], cohort_id=cohort_id)
+    db.add(entry)
+    uow.commit()
+    return entry
 
 
 def _cell(value) -> str:
@@ -106,7 +202,7 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     text = str(value)
     # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection, OWASP).

@@ -224,3 +224,140 @@ def test_bad_queries_are_problems(sclient, scheduling_ctx, tokens, query):
     assert response.status_code == 422, (query, response.json)
     assert response.mimetype == PROBLEM
     assert response.json["errors"]
+
+
+# Self-reported training: reported by the participant (or their jurisdiction admin), exported as self_reported.
+
+ANA = ("participant", "CA", "ana-lopez")
+# Long before the sessions of ``arrange`` (ten weeks ago), so a date range can tell the two apart.
+DAY = (datetime.now(UTC) - timedelta(days=400)).date()
+ELSEWHERE = {"title": "Infant mental health", "provider": "State university extension",
+             "completed_on": DAY.isoformat(), "minutes": 90}
+
+
+def count_self_reported(ctx) -> int:
+    from services.scheduling.models import SelfReportedHours
+
+    with ctx.db.unit_of_work() as uow:
+        return len(uow.session.scalars(select(SelfReportedHours)).all())
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_self_reported_hours_are_exported_beside_verified_ones(sclient, scheduling_ctx, tokens, database):
+    arrange(sclient, scheduling_ctx, tokens)
+    created = sclient.post("/training-hours/self-reported", json={**ELSEWHERE, "registry_id": "REG-1001"},
+                           headers=auth(tokens, ANA))
+    assert created.status_code == 201, created.json
+    entry = created.json
+    assert (entry["participant"], entry["jurisdiction"], entry["minutes"], entry["hours"]) == (
+        "ana-lopez", "CA", 90, 1.5)
+    assert created.headers["Location"].endswith(f"/training-hours/self-reported/{entry['id']}")
+    recorded = sclient.post("/training-hours/self-reported",
+                            json={**ELSEWHERE, "participant": "dee-ford", "name": "Dee Ford", "minutes": 45},
+                            headers=auth(tokens, CA_ADMIN))
+    assert recorded.status_code == 201, recorded.json
+
+    rows = sclient.get("/training-hours", headers=auth(tokens, CA_ADMIN)).json["items"]
+    assert sorted((row["participant"], row["verification"], row["hours"]) for row in rows) == [
+        ("ana-lopez", "self_reported", 1.5), ("ana-lopez", "verified", 18.0),
+        ("ben-cho", "verified", 2.5), ("dee-ford", "self_reported", 0.75)]
+    mine = next(row for row in rows if row["self_reported_id"] == entry["id"])
+    assert (mine["registration_id"], mine["cohort_id"], mine["sessions_attended"], mine["completed"]) == (
+        None, None, None, False)
+    assert (mine["registry_id"], mine["title"], mine["provider"], mine["completed_on"]) == (
+        "REG-1001", "Infant mental health", "State university extension", DAY.isoformat())
+    assert next(row for row in rows if row["participant"] == "dee-ford")["name"] == "Dee Ford"
+
+    text = sclient.get("/training-hours?format=csv", headers=auth(tokens, CA_ADMIN)).get_data(as_text=True)
+    by_kind = {(row["participant"], row["verification"]): row for row in parse_csv(text)}
+    assert set(by_kind) == {("ana-lopez", "self_reported"), ("ana-lopez", "verified"), ("ben-cho", "verified"),
+                            ("dee-ford", "self_reported")}
+    reported = by_kind[("ana-lopez", "self_reported")]
+    assert (reported["hours"], reported["minutes"], reported["sessions_attended"], reported["completed"],
+            reported["registration_id"], reported["completed_on"]) == ("1.5", "90", "", "false", "", DAY.isoformat())
+    assert by_kind[("ana-lopez", "verified")]["hours"] == "18.0"
+
+    # The date filters take a self-reported training's completion day; updated_since sees a new one.
+    assert sclient.get(f"/training-hours?to={DAY - timedelta(days=1)}", headers=auth(tokens, CA_ADMIN)).json[
+        "items"] == []
+    on_the_day = sclient.get(f"/training-hours?from={DAY}&to={DAY}", headers=auth(tokens, CA_ADMIN))
+    assert {row["participant"] for row in on_the_day.json["items"]} == {"ana-lopez", "dee-ford"}
+    since = datetime.now(UTC)
+    sclient.post("/training-hours/self-reported", json={**ELSEWHERE, "minutes": 60}, headers=auth(tokens, ANA))
+    changed = sclient.get("/training-hours", query_string={"updated_since": since.isoformat()},
+                          headers=auth(tokens, CA_ADMIN)).json["items"]
+    assert [(row["participant"], row["verification"], row["hours"]) for row in changed] == [
+        ("ana-lopez", "self_reported", 1.0)]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_pagination_walks_both_sources_once(sclient, scheduling_ctx, tokens, database):
+    arrange(sclient, scheduling_ctx, tokens, participants=tuple((f"p-{i}", None) for i in range(3)),
+            attended={f"p-{i}": 1 for i in range(3)})
+    for i in range(3):
+        response = sclient.post("/training-hours/self-reported", json={**ELSEWHERE, "minutes": 10 + i},
+                                headers=auth(tokens, ("participant", "CA", f"p-{i}")))
+        assert response.status_code == 201
+    seen, url = [], "/training-hours?limit=2"
+    while url:
+        page = sclient.get(url, headers=auth(tokens, CA_ADMIN)).json
+        seen += [(row["participant"], row["verification"], row["minutes"]) for row in page["items"]]
+        url = f"/training-hours?limit=2&cursor={page['next_cursor']}" if page.get("next_cursor") else None
+    assert sorted(seen) == sorted([(f"p-{i}", "verified", 120) for i in range(3)]
+                                  + [(f"p-{i}", "self_reported", 10 + i) for i in range(3)])
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_self_reported_hours_stay_in_their_jurisdiction(sclient, scheduling_ctx, tokens, database):
+    entry = sclient.post("/training-hours/self-reported", json=ELSEWHERE, headers=auth(tokens, ANA)).json
+    assert sclient.get("/training-hours", headers=auth(tokens, TX_ADMIN)).json["items"] == []
+    assert sclient.get("/training-hours/self-reported", headers=auth(tokens, TX_ADMIN)).json["items"] == []
+    item = f"/training-hours/self-reported/{entry['id']}"
+    assert sclient.get(item, headers=auth(tokens, TX_ADMIN)).status_code == 404
+    assert sclient.get("/training-hours?jurisdiction=CA", headers=auth(tokens, TX_ADMIN)).status_code == 404
+    # Another participant of the same jurisdiction does not see it either; the admin and the author do.
+    ben = ("participant", "CA", "ben-cho")
+    assert sclient.get(item, headers=auth(tokens, ben)).status_code == 404
+    assert sclient.get("/training-hours/self-reported", headers=auth(tokens, ben)).json["items"] == []
+    assert [e["id"] for e in sclient.get("/training-hours/self-reported", headers=auth(tokens, ANA)).json["items"]] == [
+        entry["id"]]
+    assert sclient.get(item, headers=auth(tokens, CA_ADMIN)).json["participant"] == "ana-lopez"
+    everything = sclient.get("/training-hours?jurisdiction=CA", headers=auth(tokens, NATIONAL)).json["items"]
+    assert [row["self_reported_id"] for row in everything] == [entry["id"]]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+@pytest.mark.parametrize("change, field", [
+    ({"completed_on": "2099-01-01"}, "completed_on"),
+    ({"completed_on": str((datetime.now(UTC) + timedelta(days=2)).date())}, "completed_on"),
+    ({"minutes": 0}, "minutes"), ({"minutes": 6001}, "minutes"),
+    ({"minutes": "90"}, "minutes"), ({"title": "  "}, "title"), ({"bogus": 1}, "bogus"),
+    ({"provider": None}, "provider"), ({"cohort_id": "no-such-cohort"}, "cohort_id")])
+def test_bad_self_reports_are_problems_and_write_nothing(sclient, scheduling_ctx, tokens, database, change, field):
+    response = sclient.post("/training-hours/self-reported", json={**ELSEWHERE, **change}, headers=auth(tokens, ANA))
+    assert response.status_code == 422, response.json
+    assert response.mimetype == PROBLEM
+    assert field in response.json["errors"]
+    assert count_self_reported(scheduling_ctx) == 0
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_only_admins_and_state_systems_record_for_someone_else(sclient, scheduling_ctx, tokens, database):
+    for_ben = {**ELSEWHERE, "participant": "ben-cho"}
+    response = sclient.post("/training-hours/self-reported", json=for_ben, headers=auth(tokens, ANA))
+    assert response.status_code == 403 and response.mimetype == PROBLEM
+    facilitator = ("facilitator", "CA", "fac-CA")
+    assert sclient.post("/training-hours/self-reported", json=for_ben,
+                        headers=auth(tokens, facilitator)).status_code == 403
+    assert sclient.post("/training-hours/self-reported", json=ELSEWHERE, headers=auth(tokens, CA_ADMIN)).json[
+        "errors"] == {"participant": ["Required unless you report your own training."]}
+    assert count_self_reported(scheduling_ctx) == 0
+
+    key = sclient.post("/api-keys", json={"name": "CA registry"}, headers=auth(tokens, CA_ADMIN)).json["key"]
+    recorded = sclient.post("/training-hours/self-reported", json=for_ben, headers={"X-API-Key": key})
+    assert recorded.status_code == 201, recorded.json
+    assert (recorded.json["participant"], recorded.json["jurisdiction"]) == ("ben-cho", "CA")
+    listed = sclient.get("/training-hours/self-reported", headers={"X-API-Key": key}).json["items"]
+    assert [entry["participant"] for entry in listed] == ["ben-cho"]
+    assert sclient.get("/training-hours/self-reported", headers=auth(tokens, ("participant", "CA", "ben-cho"))).json[
+        "items"][0]["id"] == recorded.json["id"]

@@ -1,19 +1,27 @@
-"""Training hours for state registries, per participant and cohort, as JSON or CSV."""
+"""Training hours for state registries, per participant and cohort, as JSON or CSV; self-reported training."""
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, request, url_for
 from flask.views import MethodView
 
-from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN
+from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT
 from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.idempotency import idempotent
 from shared.http.pagination import link_header, paginate
 
 from services.scheduling import hours
-from services.scheduling.schemas.hours import TrainingHoursArgs, TrainingHoursPage
+from services.scheduling.models import SelfReportedHours
+from services.scheduling.schemas.hours import (
+    SelfReportedArgs,
+    SelfReportedHoursPage,
+    SelfReportedHoursSchema,
+    TrainingHoursArgs,
+    TrainingHoursPage,
+)
 
 blp = Blueprint("hours", __name__, url_prefix="/training-hours",
-                description="Training hours credited from attendance, for state registries.")
+                description="Training hours for state registries: verified from attendance, and self-reported.")
 
 CSV = "text/csv"
 
@@ -29,14 +37,17 @@ class TrainingHours(MethodView):
     @require(JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
     @blp.arguments(TrainingHoursArgs, location="query")
     @blp.response(200, TrainingHoursPage, description=(
-        "A page of rows, ordered by updated_at then registration_id; `Accept: text/csv` or `format=csv` "
+        "A page of rows, ordered by updated_at, then verification, then the row's id; `Accept: text/csv` or "
+        "`format=csv` "
         "returns the same page as CSV with a header row, the next page in the `Link` header."))
     @blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}})
     def get(self, args):
         """List training hours per participant and cohort of your jurisdiction, with completions and registry ids.
 
-        Filter by session date (`from`, `to`, in each cohort's time zone) and `updated_since` to sync
-        incrementally. `verification` is `verified` for every row: hours are credited from attendance.
+        Rows `verified` from attendance (one per participant and cohort) and `self_reported` ones (one per
+        training reported at `/training-hours/self-reported`) come in one list. Filter by date (`from`,
+        `to`: session dates in each cohort's time zone; a self-reported training's completion day) and
+        `updated_since` to sync incrementally.
         """
         session, config = request_uow().session, context().config
         stmt, order_by, updated_column = hours.training_hours_query(session, principal(), args)
@@ -50,3 +61,38 @@ class TrainingHours(MethodView):
             response.vary.add("Accept")
             return response
         return page, 200, {**headers, "Vary": "Accept"}
+
+
+@blp.route("/self-reported")
+class SelfReportedHoursList(MethodView):
+    @require(PARTICIPANT, JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
+    @blp.arguments(SelfReportedArgs, location="query")
+    @blp.response(200, SelfReportedHoursPage, description="Ordered by updated_at then id.")
+    def get(self, args):
+        """List self-reported training: your own (participants), or your jurisdiction's (admins, state systems)."""
+        session = request_uow().session
+        stmt = hours.self_reported_query(session, principal(), args)
+        page = paginate(session, stmt, order_by=[SelfReportedHours.updated_at, SelfReportedHours.id], args=args,
+                        config=context().config, updated_column=SelfReportedHours.updated_at)
+        return page, 200, link_header(page)
+
+    @idempotent
+    @require(PARTICIPANT, JURISDICTION_ADMIN, INTEGRATION)
+    @blp.arguments(SelfReportedHoursSchema)
+    @blp.response(201, SelfReportedHoursSchema)
+    def post(self, data):
+        """Report training taken elsewhere: your own, or (jurisdiction admins, state systems) a participant's.
+
+        It is exported by `/training-hours` as a `self_reported` row of your jurisdiction.
+        """
+        entry = hours.report_hours(data, request_uow(), principal())
+        return entry, 201, {"Location": url_for(".SelfReportedHoursItem", entry_id=entry.id)}
+
+
+@blp.route("/self-reported/<entry_id>")
+class SelfReportedHoursItem(MethodView):
+    @require(PARTICIPANT, JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
+    @blp.response(200, SelfReportedHoursSchema)
+    def get(self, entry_id):
+        """Show one self-reported training: your own, or one of your jurisdiction's (admins, state systems)."""
+        return hours.get_self_reported(request_uow().session, entry_id, principal())
