@@ -1,4 +1,5 @@
-"""Use cases for cohorts and their sessions: create, change, schedule, reschedule, cancel, and render them.
+"""Use cases for cohorts and their sessions: create, change, close, reopen or cancel cohorts; schedule,
+reschedule, cancel and render sessions.
 
 Every session write checks the bookings index for double-booked facilitators, specialists and rooms
 (across all cohorts, series and jurisdictions) before it books, in the same transaction as its event.
@@ -12,15 +13,25 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
-from shared.db import UnitOfWork, new_id
+from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.agencies import agency_of_tenant, default_time_zone
+from services.scheduling.domain import registrations as registration_rules
 from services.scheduling.domain import sessions as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
-from services.scheduling.models import Booking, Cohort, CurrentMaterial, Registration, Room, Session
+from services.scheduling.models import (
+    Booking,
+    Cohort,
+    CurrentMaterial,
+    Registration,
+    RegistrationAudit,
+    Room,
+    Session,
+)
+from services.scheduling.registrations import lock_cohort
 
 # --- cohorts --------------------------------------------------------------------------------------
 
@@ -85,6 +96,112 @@ def update_cohort(cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal) -
     return cohort
 
 
+# --- cohorts: closing, reopening, cancelling --------------------------------------------------------
+
+OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
+
+
+def _refuse(cohort: Cohort, action: str) -> None:
+    raise Conflict(f"This cohort is {cohort.status}; it cannot be {action}.",
+                   errors={"status": [f"Is {cohort.status}."]})
+
+
+def _change_status(cohort_id: str, uow: UnitOfWork, who: Principal, change) -> Cohort:
+    """Lock the cohort (before anything else), check the caller manages it, and apply ``change``.
+
+    ``change(db, cohort)`` returns False when there is nothing to do (the cohort already is where
+    it was asked to go). Any failure, or nothing to do, rolls back at once, releasing the lock.
+    """
+    db = uow.session
+    try:
+        cohort = lock_cohort(db, cohort_id, who)  # another jurisdiction's cohort is a 404
+        ensure_manages(db, cohort, who)
+        if change(db, cohort):
+            uow.commit()
+        else:
+            uow.rollback()
+    except BaseException:
+        uow.rollback()
+        raise
+    return cohort
+
+
+def close_cohort(cohort_id: str, uow: UnitOfWork, who: Principal) -> Cohort:
+    """Stop new registrations; registrations, sessions and attendance go on. Closing a closed cohort is a no-op."""
+
+    def close(_db, cohort: Cohort) -> bool:
+        if cohort.status == CLOSED:
+            return False
+        if cohort.status != OPEN:
+            _refuse(cohort, "closed")
+        cohort.status = CLOSED
+        return True
+
+    return _change_status(cohort_id, uow, who, close)
+
+
+def reopen_cohort(cohort_id: str, uow: UnitOfWork, who: Principal) -> Cohort:
+    """Take registrations again (a closed cohort only; a cancelled one stays cancelled)."""
+
+    def reopen(_db, cohort: Cohort) -> bool:
+        if cohort.status == OPEN:
+            return False
+        if cohort.status != CLOSED:
+            _refuse(cohort, "reopened")
+        cohort.status = OPEN
+        return True
+
+    return _change_status(cohort_id, uow, who, reopen)
+
+
+def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
+                  correlationid: str = "") -> Cohort:
+    """Cancel a cohort, saying why, in one transaction: its scheduled sessions and active registrations too.
+
+    Each session is cancelled as ``cancel_session`` does (its bookings released, its confirmed
+    registrants told); then each confirmed, waitlisted or pending registration is cancelled, audited
+    and announced. Cancelling a cancelled cohort is a no-op; a completed one cannot be cancelled.
+    """
+    reason = data["reason"].strip()
+
+    def cancel(db: DbSession, cohort: Cohort) -> bool:
+        if cohort.status == CANCELLED:
+            return False
+        if cohort.status not in (OPEN, CLOSED):
+            _refuse(cohort, "cancelled")
+        if db.get_bind().dialect.name == "postgresql":
+            # FOR UPDATE, stronger than lock_cohort's: it waits for (and then stops) schedule_session's
+            # FOR KEY SHARE, so no session is scheduled into the cohort while it is being cancelled.
+            db.execute(select(Cohort.id).where(Cohort.id == cohort.id).with_for_update())
+        cohort.status = CANCELLED
+        registrants = registrant_ids(db, cohort.id)
+        sessions = db.scalars(
+            select(Session).where(Session.cohort_id == cohort.id, Session.status == rules.SCHEDULED)
+            .order_by(Session.starts_at, Session.id).with_for_update()
+            .execution_options(populate_existing=True)).all()
+        for session in sessions:
+            _cancel(db, session, reason, registrants, correlationid)
+        registrations = db.scalars(
+            select(Registration).where(Registration.cohort_id == cohort.id,
+                                       Registration.status.in_(registration_rules.ACTIVE))
+            .order_by(Registration.participant, Registration.id).execution_options(populate_existing=True)).all()
+        for registration in registrations:
+            was = registration.status
+            if was == registration_rules.CONFIRMED:
+                cohort.confirmed_count -= 1
+            registration.status = registration_rules.CANCELLED
+            registration.waitlist_position = None
+            registration.cancelled_reason = reason
+            db.add(RegistrationAudit(tenant=registration.tenant, registration_id=registration.id,
+                                     action="cancelled", by=who.sub, at=utcnow(),
+                                     detail={"status": registration_rules.CANCELLED, "previous_status": was,
+                                             "reason": reason, "cause": "cohort_cancelled"}))
+            events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
+        return True
+
+    return _change_status(cohort_id, uow, who, cancel)
+
+
 # --- sessions: writes -----------------------------------------------------------------------------
 
 def registrant_ids(db: DbSession, cohort_id: str) -> list[str]:
@@ -135,7 +252,11 @@ def schedule_session(cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal
     """Schedule a session of the cohort: its times, place and people, unless one of them is already booked."""
     db = uow.session
     ensure_manages(db, cohort, who)
-    if cohort.status == "cancelled":
+    # FOR KEY SHARE on PostgreSQL, and the status as of the lock: a cohort being cancelled (which holds
+    # FOR UPDATE) is waited for, then refused, so no scheduled session outlives its cohort's cancellation.
+    cohort = db.scalars(select(Cohort).where(Cohort.id == cohort.id).with_for_update(read=True, key_share=True)
+                        .execution_options(populate_existing=True)).one()
+    if cohort.status == CANCELLED:
         raise Conflict("This cohort is cancelled; it gets no new sessions.", errors={"status": ["Is cancelled."]})
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
     rules.check_place(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
@@ -183,15 +304,19 @@ def cancel_session(session: Session, data: dict, uow: UnitOfWork, who: Principal
     db = uow.session
     ensure_manages(db, session.cohort, who)
     rules.check_changeable(session.status)
-    reason = data["reason"].strip()
+    _cancel(db, session, data["reason"].strip(), registrant_ids(db, session.cohort_id), correlationid)
+    uow.commit()
+    return session
+
+
+def _cancel(db: DbSession, session: Session, reason: str, registrants: list[str], correlationid: str) -> None:
+    """Cancel one session (not committed): SEQUENCE up, its bookings released, its registrants told."""
     session.status = rules.CANCELLED
     session.cancel_reason = reason
     session.sequence += 1
     repo.release(db, session.id)
-    events.session_changed(db, "cancelled", session, registrant_ids=registrant_ids(db, session.cohort_id),
-                           correlationid=correlationid, reason=reason)
-    uow.commit()
-    return session
+    events.session_changed(db, "cancelled", session, registrant_ids=registrants, correlationid=correlationid,
+                           reason=reason)
 
 
 # --- sessions: what a reader sees -----------------------------------------------------------------

@@ -18,6 +18,7 @@ from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, Room, Session
 from services.scheduling.schemas.cohorts import (
     CancelSchema,
+    CohortCancelSchema,
     CohortPage,
     CohortQueryArgs,
     CohortSchema,
@@ -29,6 +30,9 @@ from services.scheduling.schemas.cohorts import (
     SessionSchema,
     ViewerArgs,
 )
+
+PROBLEM = "application/problem+json"
+_PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
 
 blp = Blueprint("cohorts", __name__,
                 description="Cohorts of a series and their sessions, in UTC and in the cohort's and viewer's zones.")
@@ -90,6 +94,41 @@ class CohortItem(MethodView):
         cohort = _cohort(cohort_id, for_update=True)
         blp.check_etag(cohort, CohortSchema)
         return use_cases.update_cohort(cohort, data, request_uow(), principal())
+
+
+@blp.route("/cohorts/<cohort_id>/close")
+class CohortClose(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.response(200, CohortSchema)
+    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM, description="The cohort is cancelled.")
+    def post(self, cohort_id):
+        """Close a cohort to new registrations; its registrations, sessions and attendance go on (idempotent)."""
+        return use_cases.close_cohort(cohort_id, request_uow(), principal())
+
+
+@blp.route("/cohorts/<cohort_id>/reopen")
+class CohortReopen(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.response(200, CohortSchema)
+    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
+                      description="The cohort is cancelled; it cannot be reopened.")
+    def post(self, cohort_id):
+        """Reopen a closed cohort to registrations (idempotent)."""
+        return use_cases.reopen_cohort(cohort_id, request_uow(), principal())
+
+
+@blp.route("/cohorts/<cohort_id>/cancel")
+class CohortCancel(MethodView):
+    @require(*repo.MANAGERS)
+    @blp.arguments(CohortCancelSchema)
+    @blp.response(200, CohortSchema)
+    def post(self, data, cohort_id):
+        """Cancel a cohort, with a reason: its scheduled sessions and active registrations too, in one go.
+
+        Facilitators and rooms are free again; registrants are told of each session and registration.
+        A cancelled cohort stays cancelled (cancelling it again changes nothing).
+        """
+        return use_cases.cancel_cohort(cohort_id, data, request_uow(), principal(), correlationid=correlation_id())
 
 
 @blp.route("/cohorts/<cohort_id>/sessions")

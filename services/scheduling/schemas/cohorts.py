@@ -27,7 +27,9 @@ class CohortSchema(Input):
     registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
     requires_approval = fields.Boolean(load_default=False)
     completion_minimum = fields.Integer(load_default=9, strict=True, validate=validate.Range(min=1, max=100))
-    status = fields.String(dump_only=True)
+    status = fields.String(dump_only=True, metadata={
+        "description": "open, closed (no new registrations) or cancelled; changed only by "
+                       "POST /cohorts/<id>/close, /reopen and /cancel."})
     confirmed_count = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
@@ -48,6 +50,10 @@ class CohortUpdateSchema(Input):
         if isinstance(data, dict) and "capacity" in data:
             raise ValidationError({"capacity": ["Change capacity with PUT /cohorts/<id>/capacity."]})
         return data
+
+
+class CohortCancelSchema(Input):
+    reason = Reason(metadata={"description": "Why: given to the sessions' and registrations' cancellations."})
 
 
 class CohortQueryArgs(PageArgs):
