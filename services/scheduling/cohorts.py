@@ -349,9 +349,9 @@ def _place(session: Session) -> dict | None:
             "accessibility": session.room.accessibility_notes}
 
 
-def materials_version(db: DbSession):
+def materials_version_column():
     """When content last announced a material: sessions' representations older than that are stale."""
-    return db.scalar(select(func.max(CurrentMaterial.published_at)))
+    return select(func.max(CurrentMaterial.published_at)).scalar_subquery()
 
 
 def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zone: str | None = None) -> list[dict]:

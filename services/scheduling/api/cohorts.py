@@ -175,7 +175,10 @@ class JurisdictionSessions(MethodView):
         """List your jurisdiction's sessions in time order, across cohorts (filters: from, to, cohort, status)."""
         session = request_uow().session
         # Page over keys and versions; only sessions changed since last served are loaded and rendered.
-        stmt = select(Session.id, Session.updated_at, Session.starts_at).where(repo.in_tenant(Session, principal()))
+        # The materials' version rides along as a scalar subquery: one round trip for the whole page.
+        stmt = (select(Session.id, Session.updated_at, Session.starts_at,
+                       use_cases.materials_version_column().label("materials_version"))
+                .where(repo.in_tenant(Session, principal())))
         if args.get("cohort_id"):
             stmt = stmt.where(Session.cohort_id == args["cohort_id"])
         if args.get("status"):
@@ -195,7 +198,7 @@ class JurisdictionSessions(MethodView):
                     for shown in use_cases.present_sessions(session, list(rows), viewer)}
 
         # A session's representation also shows its module's current materials and the viewer's zone.
-        variant = (viewer, use_cases.materials_version(session))
+        variant = (viewer, page["items"][0].materials_version if page["items"] else None)
         return SESSION_REPRESENTATIONS.page_response(page, load, link_header(page), variant=variant)
 
 
