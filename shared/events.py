@@ -31,6 +31,7 @@ class MaterialPublished(EventData):
     material_id = fields.String(required=True)
     module_id = fields.String(required=True)
     series_id = fields.String(required=True)
+    series_title = fields.String(allow_none=True, load_default=None)
     module_position = fields.Integer(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(MATERIAL_KINDS))
     title = fields.String(required=True)

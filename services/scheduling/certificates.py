@@ -19,7 +19,7 @@ from shared.errors import Forbidden, NotFound
 from services.scheduling import repository as repo
 from services.scheduling.attendance import attended_totals
 from services.scheduling.domain import attendance as rules
-from services.scheduling.models import Cohort, Completion, Jurisdiction, Registration, Session
+from services.scheduling.models import Cohort, Completion, Jurisdiction, Registration, SeriesTitle, Session
 
 # A Unicode TrueType font, so names such as Hawaiʻi, Nguyễn or Chamorro spellings print as written.
 # Debian and Ubuntu ship it as fonts-dejavu-core; without it the PDF falls back to a core font
@@ -107,6 +107,12 @@ def certificate_for(db: DbSession, registration_id: str, who: Principal, *, publ
     return build_certificate(db, completion, registration, public_base_url=public_base_url)
 
 
+def series_title(db: DbSession, cohort: Cohort) -> str:
+    """The series' title as content announced it; the cohort's title until content has said anything."""
+    known = db.get(SeriesTitle, cohort.series_id)
+    return known.title if known is not None else cohort.title
+
+
 def build_certificate(db: DbSession, completion: Completion, registration: Registration, *,
                       public_base_url: str) -> Certificate:
     cohort = db.get(Cohort, completion.cohort_id)
@@ -117,7 +123,7 @@ def build_certificate(db: DbSession, completion: Completion, registration: Regis
         registration.id, (completion.sessions_attended, completion.minutes))
     jurisdiction = db.get(Jurisdiction, cohort.tenant)
     return Certificate(
-        participant_name=registration.name or registration.participant, series=cohort.title,
+        participant_name=registration.name or registration.participant, series=series_title(db, cohort),
         first_day=held[0] if held else None, last_day=held[-1] if held else None,
         sessions_attended=sessions, sessions_held=len(held), minutes=minutes,
         jurisdiction=jurisdiction.name if jurisdiction else cohort.tenant, completed_at=completion.completed_at,
@@ -135,7 +141,8 @@ def verify(db: DbSession, code: str) -> dict:
     registration = db.get(Registration, completion.registration_id)
     certificate = build_certificate(db, completion, registration, public_base_url="")
     return {"certificate_code": code, "participant_name": certificate.participant_name,
-            "cohort": certificate.series, "hours": rules.hours(certificate.minutes),
+            "series": certificate.series, "cohort": db.get(Cohort, completion.cohort_id).title,
+            "hours": rules.hours(certificate.minutes),
             "completed_at": completion.completed_at, "jurisdiction": certificate.jurisdiction}
 
 

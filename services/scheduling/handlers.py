@@ -5,12 +5,21 @@ from __future__ import annotations
 
 from shared.envelope import Envelope
 
-from services.scheduling.models import CurrentMaterial
+from services.scheduling.models import CurrentMaterial, SeriesTitle
 
 
 def attach_material_version(event: Envelope, uow) -> None:
-    """Remember the published version of a material so each session of its module shows it."""
+    """Remember the published version of a material so each session of its module shows it.
+
+    The event also names the series, which certificates print.
+    """
     data = event.data
+    if data.get("series_title"):
+        series = uow.session.get(SeriesTitle, data["series_id"])
+        if series is None or series.announced_at <= event.time:
+            series = series or SeriesTitle(series_id=data["series_id"])
+            series.title, series.announced_at = data["series_title"], event.time
+            uow.session.add(series)
     row = uow.session.get(CurrentMaterial, data["material_id"])
     if row is not None and row.version >= data["version"]:
         return  # an older announcement arriving late never replaces a newer version

@@ -319,6 +319,16 @@ class CalendarFeed(IdMixin, Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SeriesTitle(Base):
+    """A series' title as content last announced it, for certificates (scheduling owns no curriculum)."""
+
+    __tablename__ = "series_titles"
+
+    series_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CurrentMaterial(Base):
     """The published version of each material, as announced by content (content.material.published)."""
 

@@ -153,7 +153,9 @@ def test_anyone_verifies_a_code_without_a_token(sclient, scheduling_ctx, tokens,
     response = sclient.get(f"/certificates/{code}")
     assert response.status_code == 200
     body = response.json
-    assert set(body) == {"certificate_code", "participant_name", "cohort", "hours", "completed_at", "jurisdiction"}
+    assert set(body) == {"certificate_code", "participant_name", "series", "cohort", "hours", "completed_at",
+                         "jurisdiction"}
+    assert body["series"] == body["cohort"]  # until content has announced the series' title
     assert (body["participant_name"], body["hours"], body["jurisdiction"]) == ("Leilani Kealoha", 16.5, "California")
     assert body["cohort"].startswith("Relationship-Based Care cohort")
     assert response.headers["Cache-Control"] == "no-store"
@@ -186,3 +188,25 @@ def test_the_cohorts_completions(sclient, scheduling_ctx, tokens, database):
                        headers=tokens.headers("participant", "CA", sub="noa-kai")).status_code == 403
     assert sclient.get(f"/cohorts/{cohort_id}/completions",
                        headers=tokens.headers("facilitator", "CA", sub="fac-other")).status_code == 403
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_certificate_names_the_series_content_announced(sclient, scheduling_ctx, tokens, database):
+    from services.scheduling.handlers import HANDLERS
+    from shared.envelope import make_event
+
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    title = "Relationship-Based Care for Infants and Toddlers: A Training for Trainers"
+    event = make_event("content.material.published", source="/services/content", subject="m1", tenant="national",
+                       data={"material_id": "m1", "module_id": "module-1", "series_id": factories.SERIES_ID,
+                             "series_title": title, "module_position": 1, "kind": "resource", "title": "Handout",
+                             "version": 1, "national": True, "published_by": "admin"})
+    with scheduling_ctx.db.unit_of_work() as uow:
+        HANDLERS["attach_material_version"](event, uow)
+        uow.commit()
+    pdf = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+                      headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    assert pdf.status_code == 200
+    assert "Relationship-Based Care for Infants and Toddlers" in " ".join(pdf_text(pdf.data).split())
+    verified = sclient.get(f"/certificates/{certificate_code(scheduling_ctx, regs['leilani-kealoha'])}").json
+    assert verified["series"] == title and verified["cohort"].startswith("Relationship-Based Care cohort")

@@ -43,3 +43,19 @@ def test_material_published_keeps_the_newest_version(scheduling_ctx, database):
     with scheduling_ctx.db.session() as db:
         row = db.get(CurrentMaterial, "m1")
         assert (row.version, row.title, row.tenant) == (3, "Deck v3", None)
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_series_titles_come_from_content_events(scheduling_ctx, database):
+    from services.scheduling.models import SeriesTitle
+
+    event = make_event("content.material.published", source="/services/content", subject="m9", tenant="national",
+                       data={"material_id": "m9", "module_id": "module-1", "series_id": "s-rbc",
+                             "series_title": "Relationship-Based Care for Infants and Toddlers",
+                             "module_position": 1, "kind": "resource", "title": "Handout", "version": 1,
+                             "national": True, "published_by": "admin"})
+    with scheduling_ctx.db.unit_of_work() as uow:
+        HANDLERS["attach_material_version"](event, uow)
+        uow.commit()
+    with scheduling_ctx.db.session() as db:
+        assert db.get(SeriesTitle, "s-rbc").title == "Relationship-Based Care for Infants and Toddlers"

@@ -76,6 +76,7 @@ class CertificateVerificationSchema(Schema):
 
     certificate_code = fields.String(dump_only=True)
     participant_name = fields.String(dump_only=True)
+    series = fields.String(dump_only=True, metadata={"description": "The series, as printed on the certificate."})
     cohort = fields.String(dump_only=True, metadata={"description": "The series delivery (cohort title)."})
     hours = fields.Float(dump_only=True)
     completed_at = fields.AwareDateTime(dump_only=True)

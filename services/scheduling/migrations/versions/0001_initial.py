@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:13:46.880521
+Create Date: 2026-11-23 12:42:24.208501
 """
 
 from alembic import op
@@ -209,6 +209,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_self_reported_hours_tenant'), ['tenant'], unique=False)
         batch_op.create_index(batch_op.f('ix_self_reported_hours_updated_at'), ['updated_at'], unique=False)
 
+    op.create_table('series_titles',
+    sa.Column('series_id', sa.String(length=36), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('announced_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('series_id', name=op.f('pk_series_titles'))
+    )
     op.create_table('cohorts',
     sa.Column('tenant', sa.String(length=40), nullable=False),
     sa.Column('series_id', sa.String(length=36), nullable=False),
@@ -571,6 +577,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cohorts_host_agency_id'))
 
     op.drop_table('cohorts')
+    op.drop_table('series_titles')
     with op.batch_alter_table('self_reported_hours', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_self_reported_hours_updated_at'))
         batch_op.drop_index(batch_op.f('ix_self_reported_hours_tenant'))
