@@ -109,3 +109,17 @@ class TcpProxy:
 
     def url(self, user: str = "guest", password: str = "guest") -> str:
         return f"amqp://{user}:{password}@127.0.0.1:{self.port}//"
+
+
+def auth(tokens, who: tuple[str, str, str], **extra) -> dict:
+    """Headers for ``who`` = (role, tenant, sub), plus any ``extra`` headers."""
+    role, tenant, sub = who
+    return {**tokens.headers(role, tenant, sub=sub), **extra}
+
+
+def arrange(ctx, build):
+    """Run ``build(db_session)`` in its own committed transaction (test set-up through the models)."""
+    with ctx.db.unit_of_work() as uow:
+        result = build(uow.session)
+        uow.commit()
+        return result

@@ -10,6 +10,7 @@ from shared.testing import Tokens
 
 from services.content.domain.adaptations import FIDELITY_CHECKLIST
 from services.content.models import Adaptation, AdaptationReview, Module, platform
+from tests.helpers import auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -21,11 +22,6 @@ CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 TX_SPECIALIST = ("specialist", "TX", "spec-tx")
 TX_FACILITATOR = ("facilitator", "TX", "fac-tx")
 NATIONAL = ("national_admin", "US", "admin-us")
-
-
-def auth(tokens, who: tuple[str, str, str]) -> dict:
-    role, tenant, sub = who
-    return tokens.headers(role, tenant, sub=sub)
 
 
 def module(ctx, position: int = 3) -> Module:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from services.scheduling.models import CalendarFeed, Session
 from tests.scheduling import factories
+from tests.helpers import arrange, auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -27,18 +28,6 @@ CA_PARTICIPANT = ("participant", "CA", "pat-ca")
 TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
 
 FIRST_DAY = datetime(2026, 10, 13, 20, tzinfo=UTC)  # weekly sessions that cross the November DST change
-
-
-def auth(tokens, who: tuple[str, str, str]) -> dict:
-    role, tenant, sub = who
-    return tokens.headers(role, tenant, sub=sub)
-
-
-def arrange(ctx, build):
-    with ctx.db.unit_of_work() as uow:
-        result = build(uow.session)
-        uow.commit()
-        return result
 
 
 def new_feed(client, tokens, who, kind: str, subject: str | None = None) -> dict:

@@ -11,6 +11,7 @@ from shared.envelope import parse_event
 
 from services.scheduling.models import Booking, Cohort, Registration, RegistrationAudit, Session, platform
 from tests.scheduling import factories
+from tests.helpers import auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -25,11 +26,6 @@ FIRST_DAY = datetime(2031, 3, 4, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
 
 def person(n: int) -> tuple[str, str, str]:
     return ("participant", "CA", f"p-{n}")
-
-
-def auth(tokens, who: tuple[str, str, str], **extra) -> dict:
-    role, tenant, sub = who
-    return {**tokens.headers(role, tenant, sub=sub), **extra}
 
 
 def make_cohort(ctx, **overrides) -> str:

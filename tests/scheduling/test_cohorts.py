@@ -20,6 +20,7 @@ from services.scheduling.models import (
     platform,
 )
 from tests.scheduling import factories
+from tests.helpers import arrange, auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -33,18 +34,6 @@ TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
 GU_ADMIN = ("jurisdiction_admin", "GU", "admin-gu")
 AS_ADMIN = ("jurisdiction_admin", "AS", "admin-as")
 NATIONAL = ("national_admin", "US", "admin-us")
-
-
-def auth(tokens, who: tuple[str, str, str], **extra) -> dict:
-    role, tenant, sub = who
-    return {**tokens.headers(role, tenant, sub=sub), **extra}
-
-
-def arrange(ctx, build):
-    with ctx.db.unit_of_work() as uow:
-        result = build(uow.session)
-        uow.commit()
-        return result
 
 
 def counts(ctx) -> dict:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from services.scheduling.models import Booking, Session, platform
 from tests.scheduling import factories
+from tests.helpers import arrange, auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -18,18 +19,6 @@ TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
 
 # The other cohort's session: Tuesday 4 March 2031, 09:00-11:00 in Chicago = 15:00-17:00 UTC.
 OTHER_START = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
-
-
-def auth(tokens, who: tuple[str, str, str]) -> dict:
-    role, tenant, sub = who
-    return tokens.headers(role, tenant, sub=sub)
-
-
-def arrange(ctx, build):
-    with ctx.db.unit_of_work() as uow:
-        result = build(uow.session)
-        uow.commit()
-        return result
 
 
 def counts(ctx) -> dict:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries
 from services.scheduling.repository import book, session_resources
 from tests.scheduling import factories
+from tests.helpers import arrange, auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -25,18 +26,6 @@ TX_SPECIALIST = ("specialist", "TX", "spec-tx")
 TX_FACILITATOR = ("facilitator", "TX", "fac-ca")  # the same sub in another jurisdiction
 
 LA = ZoneInfo("America/Los_Angeles")
-
-
-def auth(tokens, who: tuple[str, str, str]) -> dict:
-    role, tenant, sub = who
-    return tokens.headers(role, tenant, sub=sub)
-
-
-def arrange(ctx, build):
-    with ctx.db.unit_of_work() as uow:
-        result = build(uow.session)
-        uow.commit()
-        return result
 
 
 def counts(ctx) -> dict:

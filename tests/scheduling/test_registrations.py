@@ -13,6 +13,7 @@ from shared.envelope import parse_event
 
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
 from tests.scheduling import factories
+from tests.helpers import auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -28,11 +29,6 @@ TX_PARTICIPANT = ("participant", "TX", "p-tx")
 
 def person(n: int | str, tenant: str = "CA") -> tuple[str, str, str]:
     return ("participant", tenant, f"p-{n}")
-
-
-def auth(tokens, who: tuple[str, str, str]) -> dict:
-    role, tenant, sub = who
-    return tokens.headers(role, tenant, sub=sub)
 
 
 def make_cohort(ctx, **overrides) -> str:

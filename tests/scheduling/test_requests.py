@@ -15,6 +15,7 @@ from services.scheduling.models import (
     platform,
 )
 from tests.scheduling import factories
+from tests.helpers import arrange, auth
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -24,18 +25,6 @@ CA_COORDINATOR = ("agency_coordinator", "CA", "coord-ca")
 CA_FACILITATOR = ("facilitator", "CA", "fac-ca")
 TX_ADMIN = ("jurisdiction_admin", "TX", "admin-tx")
 NATIONAL = ("national_admin", "US", "admin-us")
-
-
-def auth(tokens, who: tuple[str, str, str], **extra) -> dict:
-    role, tenant, sub = who
-    return {**tokens.headers(role, tenant, sub=sub), **extra}
-
-
-def arrange(ctx, build):
-    with ctx.db.unit_of_work() as uow:
-        result = build(uow.session)
-        uow.commit()
-        return result
 
 
 def counts(ctx) -> dict:
