@@ -16,7 +16,7 @@ from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-from services.scheduling import events
+from services.scheduling import events, places
 from services.scheduling import repository as repo
 from services.scheduling.agencies import agency_of_tenant, default_time_zone
 from services.scheduling.domain import registrations as registration_rules
@@ -44,11 +44,12 @@ def new_cohort(db: DbSession, *, tenant: str, series_id: str, format_: str, host
     """Add a cohort (not committed): the one way cohorts come to be, directly or from an approved request."""
     rules.check_registration_window(settings.get("registration_opens_at"), settings.get("registration_closes_at"))
     cohort = Cohort(id=new_id(), tenant=tenant, series_id=series_id, format=format_, host_agency_id=host_agency_id,
-                    request_id=request_id, status="open", confirmed_count=0, waitlist_seq=0,
+                    request_id=request_id, status="open",
                     **{name: settings[name] for name in _SETTINGS})
     cohort.facilitators = rules.session_facilitators(cohort.facilitators, [])
     db.add(cohort)
     db.flush()
+    places.provide(db, cohort.id, cohort.capacity)
     return cohort
 
 
@@ -187,8 +188,6 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
             .order_by(Registration.participant, Registration.id).execution_options(populate_existing=True)).all()
         for registration in registrations:
             was = registration.status
-            if was == registration_rules.CONFIRMED:
-                cohort.confirmed_count -= 1
             registration.status = registration_rules.CANCELLED
             registration.waitlist_position = None
             registration.cancelled_reason = reason
@@ -197,6 +196,7 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
                                      detail={"status": registration_rules.CANCELLED, "previous_status": was,
                                              "reason": reason, "cause": "cohort_cancelled"}))
             events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
+        places.release_all_seats(db, cohort.id)
         return True
 
     return _change_status(cohort_id, uow, who, cancel)

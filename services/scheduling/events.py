@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.envelope import make_event
+from shared.envelope import Envelope, make_event
 from shared.messaging.outbox import add_event
 
 from services.scheduling import SERVICE
@@ -71,11 +71,17 @@ def session_changed(db_session, verb: str, session: Session, *, registrant_ids: 
 def registration_changed(db_session, verb: str, registration: Registration, *, by: str,
                          correlationid: str) -> None:
     """``scheduling.registration.confirmed|waitlisted|promoted|cancelled``."""
-    _emit(db_session, f"scheduling.registration.{verb}", subject=registration.id, tenant=registration.tenant,
-          correlationid=correlationid, data={
-              "registration_id": registration.id, "cohort_id": registration.cohort_id,
-              "participant": registration.participant, "email": registration.email,
-              "status": registration.status, "waitlist_position": registration.waitlist_position, "by": by})
+    add_event(db_session, platform, registration_event(verb, registration, by=by, correlationid=correlationid))
+
+
+def registration_event(verb: str, registration: Registration, *, by: str, correlationid: str) -> Envelope:
+    """The event of ``registration_changed``, for a writer that inserts its outbox row itself."""
+    return make_event(f"scheduling.registration.{verb}", source=SOURCE, subject=registration.id,
+                      tenant=registration.tenant, correlationid=correlationid, data={
+                          "registration_id": registration.id, "cohort_id": registration.cohort_id,
+                          "participant": registration.participant, "email": registration.email,
+                          "status": registration.status, "waitlist_position": registration.waitlist_position,
+                          "by": by})
 
 
 def attendance_recorded(db_session, attendance: Attendance, session: Session, registration: Registration, *,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select, text
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
 from shared.tables import define_platform_tables
@@ -110,9 +110,6 @@ class Cohort(IdMixin, TimestampMixin, Base):
     requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     completion_minimum: Mapped[int] = mapped_column(Integer, default=9)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    # Counters kept in the cohort row so that a registration decides against one locked row.
-    confirmed_count: Mapped[int] = mapped_column(Integer, default=0)
-    waitlist_seq: Mapped[int] = mapped_column(Integer, default=0)
 
     sessions: Mapped[list["Session"]] = relationship(back_populates="cohort", order_by="Session.starts_at")
 
@@ -180,6 +177,37 @@ class Registration(IdMixin, TimestampMixin, Base):
     waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(20), default="self")  # self, coordinator, roster
     cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Place(Base):
+    """A seat of a cohort, or a numbered place on its waitlist, and the registration holding it.
+
+    A cohort has one seat row per unit of capacity. Registering claims the lowest free seat with
+    ``FOR UPDATE SKIP LOCKED``, so people registering at the same moment take different seats in
+    parallel instead of queueing on one counter, and a cohort can never confirm more people than it
+    has seat rows. Waitlist places are claimed the same way and never handed out twice, so the
+    waitlist keeps the order people joined it. (``registration_id`` has no foreign key: the place is
+    claimed in the same transaction that inserts the registration, before it.)
+    """
+
+    __tablename__ = "places"
+    __table_args__ = (
+        # Only the free places: the claim's "lowest free" search never walks the taken ones.
+        Index("ix_places_free", "cohort_id", "kind", "number",
+              postgresql_where=text("registration_id IS NULL"), sqlite_where=text("registration_id IS NULL")),
+    )
+
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # seat, waitlist
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    registration_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+
+
+# Read, never stored: the seats held. A counter in the cohort row would make every registration of
+# the cohort queue on that row.
+Cohort.confirmed_count = column_property(
+    select(func.count()).where(Place.cohort_id == Cohort.id, Place.kind == "seat",
+                               Place.registration_id.is_not(None)).correlate_except(Place).scalar_subquery())
 
 
 class RegistrationAudit(IdMixin, Base):

@@ -1,4 +1,9 @@
-"""Registration use cases: each locks the cohort, audits and announces every change, and commits once."""
+"""Registration use cases: each locks the cohort, audits and announces every change, and commits once.
+
+Seats and waitlist places are rows claimed in parallel (see ``places``); the cohort's row lock only
+decides what may run at once: registrations share it (FOR SHARE), everything that frees or adds seats
+takes it alone (FOR NO KEY UPDATE), so a seat freed by a cancellation goes to the waitlist first.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,23 @@ import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import FACILITATOR, INTEGRATION, Principal
-from shared.db import UnitOfWork, new_id, utcnow
+from shared.db import UnitOfWork, insert_rows, new_id, utcnow
+from shared.messaging.outbox import outbox_values
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.logging import get_logger
 
-from services.scheduling import events
+from services.scheduling import SERVICE, events, places
 from services.scheduling.domain import registrations as rules
-from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport
+from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport, platform
 from services.scheduling.repository import STAFF, in_tenant, manages_cohort
 
 _VERBS = {rules.CONFIRMED: "confirmed", rules.WAITLISTED: "waitlisted"}
+log = get_logger("registrations")
 
 
 # --- locking ------------------------------------------------------------------------------------
@@ -39,13 +47,14 @@ def _take_sqlite_write_lock(db: DbSession, cohort_key) -> None:
 
 
 def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
-    """The caller's cohort, locked until commit: every seat decision of a cohort happens one at a time.
+    """The caller's cohort, locked until commit against registrations and every other seat change.
 
-    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the cohort row, which holds the seat counters
-    (``confirmed_count``, ``waitlist_seq``); concurrent registrations queue on it, and each reads the
-    counters as the previous one committed them. (NO KEY, unlike plain FOR UPDATE, does not block
-    inserts of rows that merely reference the cohort, such as its sessions.) Call it before anything
-    else in the transaction (see ``_take_sqlite_write_lock``). Another jurisdiction's cohort is a 404.
+    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the cohort row. It waits for the registrations in
+    flight (which hold the row FOR SHARE) and keeps new ones out until commit, so a seat it frees is
+    handed to the waitlist before anyone else can claim it. (NO KEY, unlike plain FOR UPDATE, does not
+    block inserts of rows that merely reference the cohort, such as its sessions.) Call it before
+    anything else in the transaction (see ``_take_sqlite_write_lock``). Another jurisdiction's cohort
+    is a 404.
     """
     _take_sqlite_write_lock(db, cohort_id)
     stmt = select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))
@@ -54,7 +63,50 @@ def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
     if cohort is None:
         raise NotFound("No cohort with this id.")
+    # Counted in the statement's snapshot, possibly before the lock was granted: read it again when asked.
+    db.expire(cohort, ["confirmed_count"])
     return cohort
+
+
+def _cohort_for_registering(db: DbSession, cohort_id: str, participant: str,
+                            who: Principal) -> tuple[Row, Registration | None]:
+    """What registering checks of the caller's cohort, held FOR SHARE, and the participant's registration.
+
+    FOR SHARE lets any number of registrations of the cohort run at once (each claims its own seat)
+    while keeping out whatever frees or adds seats. One round trip and plain columns: this is the
+    hot path when a cohort opens. (The cohort comes back as a row with the attributes registering
+    reads, not as an entity.)
+    """
+    _take_sqlite_write_lock(db, cohort_id)
+    statement = _registering_statement(national=who.is_national,
+                                       postgres=db.get_bind().dialect.name == "postgresql")
+    row = db.connection().execute(statement, {"cohort": cohort_id, "participant": participant,
+                                              "tenant": who.tenant}).first()
+    if row is None:
+        raise NotFound("No cohort with this id.")
+    existing = None
+    if row.existing_id is not None:  # registering again after a cancellation: the ORM path
+        existing = db.scalars(select(Registration).where(Registration.id == row.existing_id)
+                              .execution_options(populate_existing=True)).one()
+    return row, existing
+
+
+@functools.cache
+def _registering_statement(*, national: bool, postgres: bool):
+    """The statement of ``_cohort_for_registering``, built once per kind of caller and database."""
+    cohorts, registrations = Cohort.__table__, Registration.__table__
+    statement = (select(cohorts.c.id, cohorts.c.tenant, cohorts.c.status, cohorts.c.host_agency_id,
+                        cohorts.c.registration_opens_at, cohorts.c.registration_closes_at,
+                        cohorts.c.requires_approval, registrations.c.id.label("existing_id"))
+                 .select_from(cohorts.outerjoin(registrations, and_(
+                     registrations.c.cohort_id == cohorts.c.id,
+                     registrations.c.participant == bindparam("participant"))))
+                 .where(cohorts.c.id == bindparam("cohort")))
+    if not national:
+        statement = statement.where(cohorts.c.tenant == bindparam("tenant"))
+    if postgres:
+        statement = statement.with_for_update(read=True, of=cohorts)
+    return statement
 
 
 def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> tuple[Cohort, Registration]:
@@ -72,23 +124,58 @@ def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> t
     return cohort, registration
 
 
+_SEATS_CLAIMED = "scheduling.seats_claimed_in"
+
+
 def _releases_on_failure(use_case):
     """Roll the use case's transaction back the moment it fails, releasing the cohort's lock.
 
     Otherwise the lock lives until the request ends, and on SQLite it is the database's write lock:
     whatever writes before then in another transaction (the Idempotency-Key bookkeeping, which
     forgets the key of a failed create) would wait for it and fail with "database is locked".
+    A seat claimed in the failed transaction comes free again: it goes to the waitlist at once.
     """
 
     @functools.wraps(use_case)
     def run(*args, **kwargs):
+        uow = next(a for a in (*args, *kwargs.values()) if isinstance(a, UnitOfWork))
         try:
             return use_case(*args, **kwargs)
         except BaseException:
-            next(a for a in (*args, *kwargs.values()) if isinstance(a, UnitOfWork)).rollback()
+            uow.rollback()
+            for cohort_id in uow.session.info.pop(_SEATS_CLAIMED, ()):
+                hand_on_free_seats(uow, cohort_id)
             raise
+        finally:
+            uow.session.info.pop(_SEATS_CLAIMED, None)
 
     return run
+
+
+def hand_on_free_seats(uow: UnitOfWork, cohort_id: str) -> list[Registration]:
+    """Promote the waitlist into seats left free, in a transaction of its own; [] if none were.
+
+    Seats are never free while people wait, except for a moment when a registration that claimed a
+    seat fails (others, finding no seat, joined the waitlist meanwhile).
+    """
+    db = uow.session
+    try:
+        _take_sqlite_write_lock(db, cohort_id)
+        stmt = select(Cohort).where(Cohort.id == cohort_id)
+        if db.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(key_share=True)
+        cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
+        if cohort is None:
+            uow.rollback()
+            return []
+        system = Principal(sub=f"service:{SERVICE}", tenant=cohort.tenant)
+        promoted = fill_seats(db, cohort, system, cause="seat_released")
+        uow.commit()
+        return promoted
+    except Exception:
+        uow.rollback()
+        log.exception("seats left free could not go to the waitlist", cohort_id=cohort_id)
+        return []
 
 
 # --- who may do what ------------------------------------------------------------------------------
@@ -123,19 +210,14 @@ def _audit(db: DbSession, registration: Registration, action: str, who: Principa
                              by=who.sub, at=utcnow(), detail=detail))
 
 
-def _place(cohort: Cohort, registration: Registration, seat: rules.Seat) -> None:
-    """Give ``registration`` its seat, keeping the cohort's counters (the cohort is locked)."""
-    registration.status = seat.status
-    registration.waitlist_position = seat.waitlist_position
-    if seat.status == rules.CONFIRMED:
-        cohort.confirmed_count += 1
-    elif seat.status == rules.WAITLISTED:
-        cohort.waitlist_seq = seat.waitlist_position
-
-
-def _seat(cohort: Cohort, *, needs_approval: bool = False) -> rules.Seat:
-    return rules.decide_seat(capacity=cohort.capacity, confirmed=cohort.confirmed_count,
-                             waitlist_seq=cohort.waitlist_seq, needs_approval=needs_approval)
+def _take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
+    """A seat for the registration if one is free, else the next waitlist place (the cohort is locked)."""
+    position = places.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
+    if position is None:
+        db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort.id)
+        registration.status, registration.waitlist_position = rules.CONFIRMED, None
+    else:
+        registration.status, registration.waitlist_position = rules.WAITLISTED, position
 
 
 def _announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
@@ -151,15 +233,14 @@ def fill_seats(db: DbSession, cohort: Cohort, who: Principal, *, cause: str,
     The cohort must be locked (``lock_cohort``) in the caller's transaction; the caller commits.
     Each promotion is audited and announced (``scheduling.registration.promoted``).
     """
-    free = rules.seats_free(cohort.capacity, cohort.confirmed_count)
+    free = rules.seats_free(cohort.capacity, places.seats_taken(db, cohort.id))
     if free == 0:
         return []
     waitlist = db.execute(
         select(Registration.waitlist_position, Registration.id)
         .where(Registration.cohort_id == cohort.id, Registration.status == rules.WAITLISTED)
         .order_by(Registration.waitlist_position, Registration.id).limit(free)).all()
-    chosen = rules.to_promote(capacity=cohort.capacity, confirmed=cohort.confirmed_count,
-                              waitlist=[tuple(row) for row in waitlist])
+    chosen = rules.to_promote(free=free, waitlist=[tuple(row) for row in waitlist])
     if not chosen:
         return []
     rows = {row.id: row for row in db.scalars(select(Registration).where(Registration.id.in_(chosen))
@@ -168,7 +249,9 @@ def fill_seats(db: DbSession, cohort: Cohort, who: Principal, *, cause: str,
     for registration_id in chosen:
         registration = rows[registration_id]
         position = registration.waitlist_position
-        _place(cohort, registration, rules.Seat(rules.CONFIRMED))
+        if not places.claim_seat(db, cohort.id, registration.id):
+            break  # cannot happen while the cohort is locked; never confirm without a seat
+        registration.status, registration.waitlist_position = rules.CONFIRMED, None
         _audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position,
                cause=cause)
         events.registration_changed(db, "promoted", registration, by=who.sub, correlationid=correlationid)
@@ -186,47 +269,69 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     Then: a seat while one remains, else the next place on the waitlist.
     """
     db = uow.session
-    cohort = lock_cohort(db, cohort_id, who)
-    participant = data.get("participant")
-    on_behalf = participant is not None and participant != who.sub
+    named = data.get("participant")
+    if named is None and who.via == "api_key":
+        raise InvalidInput("A state system registers someone: name the participant.",
+                           errors={"participant": ["Required when registering with an API key."]})
+    participant = named or who.sub
+    cohort, existing = _cohort_for_registering(db, cohort_id, participant, who)
+    on_behalf = participant != who.sub
     if on_behalf and not registers_others(db, cohort, who):
         raise Forbidden("Only the cohort's coordinators and jurisdiction admins register someone else; "
                         "leave `participant` out to register yourself.")
-    if participant is None and who.via == "api_key":
-        raise InvalidInput("A state system registers someone: name the participant.",
-                           errors={"participant": ["Required when registering with an API key."]})
-    participant = participant or who.sub
     rules.check_open(cohort.status)
     if not on_behalf:
         rules.check_window(utcnow(), cohort.registration_opens_at, cohort.registration_closes_at)
-    existing = db.scalars(select(Registration).where(Registration.cohort_id == cohort.id,
-                                                     Registration.participant == participant)).first()
     rules.check_not_registered(existing.status if existing is not None else None)
+    now = utcnow()
     registration = existing or Registration(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
-                                            participant=participant)
+                                            participant=participant, created_at=now)
     registration.name = data["name"]
     registration.email = data["email"]
     registration.registry_id = data.get("registry_id")
     registration.source = rules.COORDINATOR if on_behalf else rules.SELF
     registration.cancelled_reason = None
-    _place(cohort, registration, _seat(cohort, needs_approval=cohort.requires_approval and not on_behalf))
-    db.add(registration)
-    _audit(db, registration, "registered", who, status=registration.status,
-           waitlist_position=registration.waitlist_position, source=registration.source,
-           registered_again=existing is not None)
-    _announce(db, registration, who, correlationid)
-    _flush(db)
+    registration.updated_at = now
+    if cohort.requires_approval and not on_behalf:
+        registration.status, registration.waitlist_position = rules.PENDING, None
+    else:
+        _take_place(db, cohort, registration)
+    detail = {"status": registration.status, "waitlist_position": registration.waitlist_position,
+              "source": registration.source, "registered_again": existing is not None}
+    if existing is not None:
+        _audit(db, registration, "registered", who, **detail)
+        _announce(db, registration, who, correlationid)
+        _flush(db)
+    else:
+        # The hot path when a cohort opens: the registration, its audit entry and its event in one
+        # round trip rather than an ORM flush.
+        rows = [(Registration.__table__, {c.key: getattr(registration, c.key) for c in Registration.__table__.c}),
+                (RegistrationAudit.__table__, {"id": new_id(), "tenant": registration.tenant,
+                                               "registration_id": registration.id, "action": "registered",
+                                               "by": who.sub, "at": now, "detail": detail})]
+        verb = _VERBS.get(registration.status)
+        if verb is not None:
+            event = events.registration_event(verb, registration, by=who.sub, correlationid=correlationid)
+            rows.append((platform.outbox.__table__, outbox_values(event)))
+        try:
+            insert_rows(db, rows)
+        except IntegrityError:
+            raise _registered_meanwhile() from None
     uow.commit()
     return registration
+
+
+def _registered_meanwhile() -> Conflict:
+    # Two registrations of one person at the same moment: the unique constraint keeps one of them.
+    return Conflict("This participant was registered at the same moment; read the registration again.",
+                    errors={"participant": ["Already registered."]})
 
 
 def _flush(db: DbSession) -> None:
     try:
         db.flush()
     except IntegrityError:
-        # Only reachable if a writer bypassed the cohort lock; the unique constraint keeps one row per person.
-        raise Conflict("This participant was registered at the same moment; read the registration again.",
-                       errors={"participant": ["Already registered."]}) from None
+        raise _registered_meanwhile() from None
 
 
 @_releases_on_failure
@@ -239,7 +344,7 @@ def cancel(registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     rules.check_cancellable(registration.status)
     was = registration.status
     if was == rules.CONFIRMED:
-        cohort.confirmed_count -= 1
+        places.release_seat(db, registration.id)
     registration.status = rules.CANCELLED
     registration.waitlist_position = None
     registration.cancelled_reason = data.get("reason") or None
@@ -258,7 +363,7 @@ def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlatio
     cohort, registration = _lock_registration(db, registration_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
-    _place(cohort, registration, _seat(cohort))
+    _take_place(db, cohort, registration)
     _audit(db, registration, "approved", who, status=registration.status,
            waitlist_position=registration.waitlist_position)
     _announce(db, registration, who, correlationid)
@@ -295,7 +400,11 @@ def change_capacity(cohort_id: str, capacity: int, uow: UnitOfWork, who: Princip
     db = uow.session
     cohort = lock_cohort(db, cohort_id, who)
     _ensure_manages(db, cohort, who)
-    rules.check_capacity(capacity, cohort.confirmed_count)
+    rules.check_capacity(capacity, places.seats_taken(db, cohort.id))
+    if capacity > cohort.capacity:
+        places.add_seats(db, cohort.id, capacity - cohort.capacity)
+    else:
+        places.remove_free_seats(db, cohort.id, cohort.capacity - capacity)
     cohort.capacity = capacity
     promoted = fill_seats(db, cohort, who, cause="capacity", correlationid=correlationid)
     uow.commit()
@@ -381,8 +490,8 @@ def import_roster(cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Prin
         registration = Registration(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
                                     participant=row.participant_id, name=row.name, email=row.email,
                                     registry_id=row.registry_id, source=rules.ROSTER)
-        _place(cohort, registration, _seat(cohort))
         db.add(registration)
+        _take_place(db, cohort, registration)
         existing[row.participant_id] = registration
         _audit(db, registration, "registered", who, status=registration.status,
                waitlist_position=registration.waitlist_position, source=rules.ROSTER, roster_sha256=sha256,

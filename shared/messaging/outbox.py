@@ -18,13 +18,13 @@ log = get_logger("outbox")
 
 def add_event(session, tables: PlatformTables, event: Envelope, *, exchange: str = "events") -> None:
     """Stage ``event`` in the caller's transaction; it is published only if that transaction commits."""
-    session.add(tables.outbox(
-        message_id=event.id,
-        event_type=event.type,
-        exchange=exchange,
-        routing_key=event.type,
-        body=event.to_json(),
-    ))
+    session.add(tables.outbox(**outbox_values(event, exchange=exchange)))
+
+
+def outbox_values(event: Envelope, *, exchange: str = "events") -> dict:
+    """The outbox row of ``event``, for writers that insert rows themselves (``shared.db.insert_rows``)."""
+    return {"message_id": event.id, "event_type": event.type, "exchange": exchange, "routing_key": event.type,
+            "body": event.to_json(), "status": OUTBOX_PENDING, "attempts": 0, "created_at": utcnow()}
 
 
 def add_direct(session, tables: PlatformTables, *, message_id: str, queue: str, body: str,

@@ -9,7 +9,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.scheduling.models import Cohort, HostAgency, Registration, Room, Session, Venue
+from sqlalchemy import func, select
+
+from services.scheduling import places
+from services.scheduling.models import Cohort, HostAgency, Place, Registration, Room, Session, Venue
 from services.scheduling.repository import book, session_resources
 
 SERIES_ID = "00000000-0000-4000-8000-000000000001"
@@ -46,6 +49,7 @@ def cohort(db, *, tenant: str = "CA", time_zone: str = "America/Los_Angeles", ca
                  requires_approval=requires_approval, completion_minimum=completion_minimum, status="open")
     db.add(row)
     db.flush()
+    places.provide(db, row.id, capacity)
     zone = ZoneInfo(time_zone)
     start_day = (first_day or datetime.now(UTC) + timedelta(days=7)).astimezone(zone)
     for position in range(1, sessions + 1):
@@ -70,9 +74,21 @@ def registration(db, cohort_row, participant: str, *, status: str = "confirmed",
                  registry_id: str | None = None, position: int | None = None):
     row = Registration(tenant=cohort_row.tenant, cohort_id=cohort_row.id, participant=participant,
                        name=participant.replace("-", " ").title(), email=email or f"{participant}@example.org",
-                       registry_id=registry_id, status=status, waitlist_position=position)
-    if status == "confirmed":
-        cohort_row.confirmed_count += 1
+                       registry_id=registry_id, status=status)
     db.add(row)
     db.flush()
+    if status == "confirmed":
+        assert places.claim_seat(db, cohort_row.id, row.id), "no seat left in this cohort"
+    elif status == "waitlisted":
+        row.waitlist_position = places.claim_waitlist_place(db, cohort_row.id, row.id)
+        assert position in (None, row.waitlist_position)
+        db.flush()
     return row
+
+
+def places_taken(db, cohort_id: str) -> tuple[int, int]:
+    """(seats held, waitlist places handed out) of a cohort."""
+    taken = dict(db.execute(select(Place.kind, func.count()).where(Place.cohort_id == cohort_id,
+                                                                  Place.registration_id.is_not(None))
+                            .group_by(Place.kind)).all())
+    return taken.get("seat", 0), taken.get("waitlist", 0)

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from shared.auth import PARTICIPANT, Principal
 from shared.db import Database
 
+from services.scheduling import places
 from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
+from tests.scheduling.factories import places_taken
 from tests.scheduling.test_registrations import auth, make_cohort, person
 
 CONTENDERS, SEATS, ROUNDS = 50, 20, 3
@@ -55,8 +57,8 @@ def assert_exactly(ctx, cohort_id: str, *, confirmed: int, waitlisted: int) -> N
         assert by_status == {"confirmed": confirmed, "waitlisted": waitlisted}
         positions = sorted(row.waitlist_position for row in rows if row.status == "waitlisted")
         assert positions == list(range(1, waitlisted + 1))  # unique, no gaps
-        cohort = session.get(Cohort, cohort_id)
-        assert (cohort.confirmed_count, cohort.waitlist_seq) == (confirmed, waitlisted)
+        assert places_taken(session, cohort_id) == (confirmed, waitlisted)
+        assert session.get(Cohort, cohort_id).confirmed_count == confirmed
         ids = [row.id for row in rows]
         events = Counter(session.scalars(select(platform.outbox.event_type)
                                          .where(platform.outbox.body.contains(cohort_id))).all())
@@ -143,3 +145,55 @@ def test_concurrent_registrations_on_sqlite_queue_for_the_write_lock(scheduling_
     cohort_id = make_cohort(scheduling_ctx, capacity=8)
     assert race([register_in_own_transaction(scheduling_ctx.db, cohort_id, n) for n in range(20)]) == []
     assert_exactly(scheduling_ctx, cohort_id, confirmed=8, waitlisted=12)
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_the_waitlist_grows_while_a_crowd_joins_it(scheduling_ctx, database, monkeypatch):
+    # Few waitlist places made in advance (20, as many as the seats): the crowd outgrows them.
+    monkeypatch.setattr(places, "WAITLIST_BATCH", 4)
+    db = Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=CONTENDERS)
+    try:
+        cohort_id = make_cohort(scheduling_ctx, capacity=SEATS)
+        assert race([register_in_own_transaction(db, cohort_id, n) for n in range(CONTENDERS)]) == []
+        assert_exactly(scheduling_ctx, cohort_id, confirmed=SEATS, waitlisted=CONTENDERS - SEATS)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_meanwhile(
+        scheduling_ctx, database, monkeypatch):
+    cohort_id = make_cohort(scheduling_ctx, capacity=1)
+    seat_held, waitlisted = threading.Event(), threading.Event()
+    real_insert_rows = use_cases.insert_rows
+
+    def insert_rows_then_fail_for_the_first(db, rows):
+        registration = rows[0][1]
+        if registration["participant"] == "racer-0":  # holds the only seat, uncommitted, then fails
+            seat_held.set()
+            assert waitlisted.wait(30)
+            raise RuntimeError("the server went away")
+        return real_insert_rows(db, rows)
+
+    monkeypatch.setattr(use_cases, "insert_rows", insert_rows_then_fail_for_the_first)
+    db = Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=4)
+    try:
+        first = threading.Thread(target=lambda: pytest.raises(RuntimeError, register_in_own_transaction(db, cohort_id, 0)))
+        first.start()
+        assert seat_held.wait(30)
+        register_in_own_transaction(db, cohort_id, 1)()  # finds the seat taken: waitlisted
+        with scheduling_ctx.db.session() as session:
+            assert session.scalar(select(Registration.status).where(Registration.participant == "racer-1")) == "waitlisted"
+        waitlisted.set()
+        first.join(30)
+    finally:
+        db.dispose()
+    with scheduling_ctx.db.session() as session:
+        rows = session.scalars(select(Registration).where(Registration.cohort_id == cohort_id)).all()
+        assert [(row.participant, row.status) for row in rows] == [("racer-1", "confirmed")]
+        assert places_taken(session, cohort_id)[0] == 1
+        promoted = session.scalars(select(RegistrationAudit).where(RegistrationAudit.registration_id == rows[0].id,
+                                                                   RegistrationAudit.action == "promoted")).one()
+        assert promoted.detail["cause"] == "seat_released" and promoted.by == "service:scheduling"
+        assert "scheduling.registration.promoted" in session.scalars(
+            select(platform.outbox.event_type).where(platform.outbox.body.contains(rows[0].id))).all()

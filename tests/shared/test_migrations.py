@@ -45,3 +45,33 @@ def test_each_service_keeps_its_tables_in_its_own_schema(database):
         assert "series" not in inspect(engine).get_table_names(schema="public")
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_seat_counters_become_places_without_losing_anyone(database):
+    """0002: a cohort's confirmed registrations hold seats and its waitlist keeps its positions."""
+    from sqlalchemy import text
+
+    upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"], revision="0001")
+    engine = create_db_engine(database["url"], schema=database["schema"])
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO cohorts (id, tenant, series_id, title, format, time_zone, capacity, facilitators, "
+                "requires_approval, completion_minimum, status, confirmed_count, waitlist_seq, created_at, updated_at) "
+                "VALUES ('c1', 'CA', 's', 'T', 'virtual', 'America/Los_Angeles', 2, '[]', false, 9, 'open', 2, 3, "
+                "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"))
+            for n, (status, position) in enumerate([("confirmed", None), ("confirmed", None), ("cancelled", None),
+                                                    ("waitlisted", 2), ("waitlisted", 3)]):
+                conn.execute(text(
+                    "INSERT INTO registrations (id, tenant, cohort_id, participant, name, status, waitlist_position, "
+                    "source, created_at, updated_at) VALUES (:id, 'CA', 'c1', :p, 'N', :s, :w, 'self', "
+                    ":at, :at)"), {"id": f"r{n}", "p": f"p{n}", "s": status, "w": position,
+                                   "at": f"2026-01-01 00:00:0{n}+00:00"})
+        upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
+        with engine.connect() as conn:
+            places = conn.execute(text("SELECT kind, number, registration_id FROM places ORDER BY kind, number")).all()
+        assert [tuple(p) for p in places] == [("seat", 1, "r0"), ("seat", 2, "r1"), ("waitlist", 1, ""),
+                                             ("waitlist", 2, "r3"), ("waitlist", 3, "r4")]
+    finally:
+        engine.dispose()

@@ -1,4 +1,7 @@
-"""The registration rules alone: seat decision, waitlist order, promotions, approval and roster CSV (no I/O)."""
+"""The registration rules alone: waitlist order, promotions, approval and roster CSV (no I/O).
+
+Who gets a seat is decided by claiming seat rows in the database: tests/scheduling covers it on both engines.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +19,6 @@ HEADER = "participant_id,name,email,registry_id\n"
 
 # --- seats and the waitlist ---------------------------------------------------------------------
 
-def test_a_seat_while_one_remains_then_the_next_waitlist_position():
-    assert rules.decide_seat(capacity=2, confirmed=0, waitlist_seq=0) == rules.Seat("confirmed")
-    assert rules.decide_seat(capacity=2, confirmed=1, waitlist_seq=0) == rules.Seat("confirmed")
-    assert rules.decide_seat(capacity=2, confirmed=2, waitlist_seq=0) == rules.Seat("waitlisted", 1)
-    # Positions keep growing after promotions: nobody is renumbered.
-    assert rules.decide_seat(capacity=2, confirmed=2, waitlist_seq=7) == rules.Seat("waitlisted", 8)
-
-
-def test_approval_comes_before_any_seat():
-    assert rules.decide_seat(capacity=5, confirmed=0, waitlist_seq=0, needs_approval=True) == rules.Seat(
-        "pending_approval")
-    assert rules.decide_seat(capacity=5, confirmed=5, waitlist_seq=3, needs_approval=True).waitlist_position is None
-
-
 def test_seats_free_never_negative():
     assert rules.seats_free(10, 4) == 6
     assert rules.seats_free(3, 5) == 0
@@ -37,10 +26,10 @@ def test_seats_free_never_negative():
 
 def test_promotion_takes_the_lowest_positions_into_the_free_seats():
     waitlist = [(5, "e"), (2, "b"), (9, "i"), (3, "c")]
-    assert rules.to_promote(capacity=10, confirmed=8, waitlist=waitlist) == ["b", "c"]
-    assert rules.to_promote(capacity=10, confirmed=10, waitlist=waitlist) == []
-    assert rules.to_promote(capacity=20, confirmed=0, waitlist=waitlist) == ["b", "c", "e", "i"]
-    assert rules.to_promote(capacity=20, confirmed=0, waitlist=[]) == []
+    assert rules.to_promote(free=2, waitlist=waitlist) == ["b", "c"]
+    assert rules.to_promote(free=0, waitlist=waitlist) == []
+    assert rules.to_promote(free=20, waitlist=waitlist) == ["b", "c", "e", "i"]
+    assert rules.to_promote(free=20, waitlist=[]) == []
 
 
 def test_capacity_never_below_the_confirmed_seats():

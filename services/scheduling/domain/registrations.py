@@ -28,38 +28,17 @@ CLOSED_COHORT_STATUSES = frozenset({"cancelled", "closed", "completed"})
 
 # --- seats and the waitlist ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Seat:
-    """Where a registration lands: its status and, on the waitlist, its position."""
-
-    status: str
-    waitlist_position: int | None = None
-
-
 def seats_free(capacity: int, confirmed: int) -> int:
     return max(capacity - confirmed, 0)
 
 
-def decide_seat(*, capacity: int, confirmed: int, waitlist_seq: int, needs_approval: bool = False) -> Seat:
-    """A seat while one remains, else the next place on the waitlist; pending if approval comes first.
-
-    ``waitlist_seq`` is the cohort's last waitlist position handed out: positions only grow, so the
-    waitlist's order is the order people joined it, and a promotion never renumbers anyone.
-    """
-    if needs_approval:
-        return Seat(PENDING)
-    if confirmed < capacity:
-        return Seat(CONFIRMED)
-    return Seat(WAITLISTED, waitlist_seq + 1)
-
-
-def to_promote(*, capacity: int, confirmed: int, waitlist: Iterable[tuple[int, str]]) -> list[str]:
-    """The ids to promote into the free seats: lowest waitlist position first.
+def to_promote(*, free: int, waitlist: Iterable[tuple[int, str]]) -> list[str]:
+    """The ids to promote into ``free`` seats: lowest waitlist position first.
 
     ``waitlist`` holds ``(position, registration id)`` of the waitlisted registrations, in any order.
+    Positions only grow (each is handed out once), so this is the order people joined the waitlist.
     """
-    free = seats_free(capacity, confirmed)
-    if free == 0:
+    if free <= 0:
         return []
     return [registration_id for _position, registration_id in sorted(waitlist)[:free]]
 

@@ -1,0 +1,189 @@
+"""A cohort's seats and waitlist places: made with the cohort, claimed by registrations.
+
+A registration takes the lowest free seat with ``FOR UPDATE SKIP LOCKED``: people registering at the
+same moment each lock a different seat row and commit in parallel, and a cohort can never confirm
+more people than it has seat rows (one per unit of capacity). When no seat is left they take the
+next waitlist place, claimed the same way. Waitlist places are never handed out twice, so positions
+grow in the order people joined and a promotion renumbers nobody.
+
+What may run at once is decided by the lock on the cohort row (see ``registrations``): registrations
+hold it FOR SHARE, which many holders share; whatever frees or adds seats (a cancellation, a capacity
+change) holds it exclusively, so a freed seat is handed to the waitlist before anyone else sees it.
+
+On SQLite the locking clauses are left out: its writers run one at a time anyway.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as DbSession
+
+from services.scheduling.models import Place
+
+SEAT = "seat"
+WAITLIST = "waitlist"
+# Waitlist places are made at least this many at a time, when the last one is taken.
+WAITLIST_BATCH = 100
+
+_places = Place.__table__
+
+
+def _highest(db: DbSession, cohort_id: str, kind: str) -> int:
+    return db.execute(select(func.coalesce(func.max(_places.c.number), 0))
+                      .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind)).scalar_one()
+
+
+def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> None:
+    """Places ``first`` … ``first + count - 1``; numbers another transaction added first are kept."""
+    if count <= 0:
+        return
+    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.execute(insert(_places).values([{"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
+                                       for n in range(first, first + count)]).on_conflict_do_nothing())
+
+
+def add_seats(db: DbSession, cohort_id: str, count: int) -> None:
+    """``count`` more seats (a capacity raise)."""
+    _add(db, cohort_id, SEAT, _highest(db, cohort_id, SEAT) + 1, count)
+
+
+def provide(db: DbSession, cohort_id: str, capacity: int) -> None:
+    """A new cohort's seats, and as many waitlist places (at least WAITLIST_BATCH) made in advance."""
+    _add(db, cohort_id, SEAT, 1, capacity)
+    _add(db, cohort_id, WAITLIST, 1, max(WAITLIST_BATCH, capacity))
+
+
+def remove_free_seats(db: DbSession, cohort_id: str, count: int) -> None:
+    """Take away ``count`` free seats (a capacity cut; the caller checked that enough are free)."""
+    doomed = (select(_places.c.number).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
+                                             _places.c.registration_id.is_(None))
+              .order_by(_places.c.number.desc()).limit(count))
+    db.execute(delete(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
+                                     _places.c.number.in_(doomed)))
+
+
+def _claim_statement(kind: str):
+    """UPDATE the lowest free place of ``kind`` in :in_cohort to :holder, RETURNING its number.
+
+    SKIP LOCKED: a place another registration is claiming right now is passed over, not waited for.
+    Only claims lock free places, and a claim always takes the place it locked, so finding none
+    means that every free place is being taken. (Waiting instead would hold locks on places found
+    taken on re-check, which deadlocks under load.)
+    """
+    cohort_id = bindparam("in_cohort")
+    lowest_free = (select(_places.c.number)
+                   .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
+                          _places.c.registration_id.is_(None))
+                   .order_by(_places.c.number).limit(1)
+                   .with_for_update(skip_locked=True).scalar_subquery())
+    return (update(_places)
+            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.number == lowest_free,
+                   _places.c.registration_id.is_(None))
+            .values(registration_id=bindparam("holder")).returning(_places.c.number))
+
+
+def _seat_else_waitlist_statement():
+    """On PostgreSQL, one round trip: a seat, and only if none was left, a waitlist place.
+
+    It also reads the highest waitlist place there is, so that more are made before they run out.
+    """
+    seat = _claim_statement(SEAT).cte("seat")
+    waitlist = _claim_statement(WAITLIST).where(~exists(select(seat.c.number))).cte("waitlist_place")
+    highest = (select(func.max(_places.c.number))
+               .where(_places.c.cohort_id == bindparam("in_cohort"), _places.c.kind == WAITLIST))
+    return select(select(seat.c.number).scalar_subquery().label("seat"),
+                  select(waitlist.c.number).scalar_subquery().label("waitlist_place"),
+                  highest.scalar_subquery().label("highest_waitlist_place"))
+
+
+# Built once: they run for every registration.
+_CLAIM = {SEAT: _claim_statement(SEAT), WAITLIST: _claim_statement(WAITLIST)}
+_SEAT_ELSE_WAITLIST = _seat_else_waitlist_statement()
+
+
+def _claim(db: DbSession, cohort_id: str, kind: str, registration_id: str) -> int | None:
+    """Give the lowest free place of ``kind`` to the registration; its number, or None if none is left."""
+    return db.connection().execute(_CLAIM[kind], {"in_cohort": cohort_id, "holder": registration_id}).scalar()
+
+
+def claim_seat(db: DbSession, cohort_id: str, registration_id: str) -> bool:
+    """A seat for the registration, unless every free seat is taken or being taken.
+
+    A registration that rolls back after claiming its seat frees it again; whoever was waitlisted
+    meanwhile gets it from ``registrations.hand_on_free_seats``.
+    """
+    return _claim(db, cohort_id, SEAT, registration_id) is not None
+
+
+def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int | None:
+    """A seat (None), or else the number of the waitlist place claimed for the registration."""
+    if db.get_bind().dialect.name != "postgresql":
+        if claim_seat(db, cohort_id, registration_id):
+            return None
+        return claim_waitlist_place(db, cohort_id, registration_id)
+    seat, position, highest = db.connection().execute(
+        _SEAT_ELSE_WAITLIST, {"in_cohort": cohort_id, "holder": registration_id}).one()
+    if seat is not None:
+        return None
+    if position is None:
+        return claim_waitlist_place(db, cohort_id, registration_id)
+    if position == highest - highest // 4:
+        # Whoever takes the first place of the last quarter makes more now (each number is handed
+        # out once), so that the waitlist does not run out under a crowd, who would all wait then.
+        _add_waitlist_places(db, cohort_id, wait=False)
+    return position
+
+
+def claim_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int:
+    """The next waitlist place's number, making more places when the last is taken."""
+    while True:
+        number = _claim(db, cohort_id, WAITLIST, registration_id)
+        if number is not None:
+            return number
+        _add_waitlist_places(db, cohort_id, wait=True)
+
+
+def _add_waitlist_places(db: DbSession, cohort_id: str, *, wait: bool) -> None:
+    """As many new waitlist places as there are already (at least WAITLIST_BATCH).
+
+    On PostgreSQL they are made and committed in a short transaction of their own, by one
+    registration at a time (an advisory lock on the cohort's waitlist): ``wait=False`` leaves it
+    to whoever is already making them; ``wait=True`` waits for them and makes more only if there
+    are still none free. SQLite has one writer, the caller's transaction: the places go into it.
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        highest = _highest(db, cohort_id, WAITLIST)
+        _add(db, cohort_id, WAITLIST, highest + 1, max(WAITLIST_BATCH, highest))
+        return
+    key = func.hashtextextended("waitlist:" + cohort_id, 0)
+    with DbSession(db.get_bind()) as own:
+        if not wait:
+            if not own.execute(select(func.pg_try_advisory_xact_lock(key))).scalar():
+                return
+        else:
+            own.execute(select(func.pg_advisory_xact_lock(key)))
+            if own.execute(select(exists().where(_places.c.cohort_id == cohort_id, _places.c.kind == WAITLIST,
+                                                 _places.c.registration_id.is_(None)))).scalar():
+                return  # made by whoever held the lock before us
+        highest = _highest(own, cohort_id, WAITLIST)
+        _add(own, cohort_id, WAITLIST, highest + 1, max(WAITLIST_BATCH, highest))
+        own.commit()
+
+
+def release_seat(db: DbSession, registration_id: str) -> None:
+    """Free the registration's seat (a cancellation); the caller hands it on with ``fill_seats``."""
+    db.execute(update(_places).where(_places.c.kind == SEAT, _places.c.registration_id == registration_id)
+               .values(registration_id=None))
+
+
+def release_all_seats(db: DbSession, cohort_id: str) -> None:
+    db.execute(update(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT)
+               .values(registration_id=None))
+
+
+def seats_taken(db: DbSession, cohort_id: str) -> int:
+    """Confirmed registrations, read afresh (call it after taking the cohort's lock)."""
+    return db.execute(select(func.count()).select_from(_places)
+                      .where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
+                             _places.c.registration_id.is_not(None))).scalar_one()
