@@ -11,7 +11,9 @@ from services.content.models import Base
 from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
 from services.scheduling.models import Base as SchedulingBase
 from shared.db import create_db_engine
-from shared.migrations import upgrade
+from alembic import command
+
+from shared.migrations import alembic_config, upgrade
 
 SERVICES = [
     pytest.param(MIGRATIONS, Base.metadata, id="content"),
@@ -73,5 +75,9 @@ def test_seat_counters_become_places_without_losing_anyone(database):
             places = conn.execute(text("SELECT kind, number, registration_id FROM places ORDER BY kind, number")).all()
         assert [tuple(p) for p in places] == [("seat", 1, "r0"), ("seat", 2, "r1"), ("waitlist", 1, ""),
                                              ("waitlist", 2, "r3"), ("waitlist", 3, "r4")]
+        # And back: the counters are what the places say.
+        command.downgrade(alembic_config(SCHEDULING_MIGRATIONS, database["url"], database["schema"]), "0001")
+        with engine.connect() as conn:
+            assert tuple(conn.execute(text("SELECT confirmed_count, waitlist_seq FROM cohorts")).one()) == (2, 3)
     finally:
         engine.dispose()

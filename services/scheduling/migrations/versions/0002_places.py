@@ -51,15 +51,15 @@ def upgrade() -> None:
         if seats or waitlist:
             conn.execute(places.insert(), seats + waitlist)
 
-    with op.batch_alter_table('cohorts', schema=None) as batch_op:
-        batch_op.drop_column('waitlist_seq')
-        batch_op.drop_column('confirmed_count')
+    # ALTER TABLE … DROP COLUMN, not a batch copy: on SQLite, a copy of cohorts would have to drop the
+    # table its sessions and registrations reference, which foreign keys forbid.
+    op.execute("ALTER TABLE cohorts DROP COLUMN waitlist_seq")
+    op.execute("ALTER TABLE cohorts DROP COLUMN confirmed_count")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cohorts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('confirmed_count', sa.Integer(), nullable=False, server_default='0'))
-        batch_op.add_column(sa.Column('waitlist_seq', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('cohorts', sa.Column('confirmed_count', sa.Integer(), nullable=False, server_default='0'))
+    op.add_column('cohorts', sa.Column('waitlist_seq', sa.Integer(), nullable=False, server_default='0'))
     op.execute("UPDATE cohorts SET confirmed_count = (SELECT count(*) FROM places WHERE places.cohort_id = cohorts.id "
                "AND places.kind = 'seat' AND places.registration_id IS NOT NULL), "
                "waitlist_seq = (SELECT coalesce(max(number), 0) FROM places WHERE places.cohort_id = cohorts.id "
