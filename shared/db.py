@@ -202,8 +202,7 @@ class UnitOfWork:
 
     def __exit__(self, *exc) -> None:
         assert self.session is not None
-        self.session.rollback()
-        self.session.close()
+        self.session.close()  # rolls back whatever was not committed, and returns the connection
 
     def commit(self) -> None:
         assert self.session is not None

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import FACILITATOR, INTEGRATION, Principal
 from shared.db import UnitOfWork, insert_rows, new_id, utcnow
-from shared.messaging.outbox import outbox_values
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.logging import get_logger
+from shared.messaging.outbox import outbox_values
 
 from services.scheduling import SERVICE, events, places
 from services.scheduling.domain import registrations as rules

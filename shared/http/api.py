@@ -91,6 +91,9 @@ class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose JSON bodies must be declared JSON (415 otherwise) and whose views declare roles."""
 
     def arguments(self, schema, *, location="json", **kwargs):
+        # One schema instance per view: given a class, webargs would build a new one on every request.
+        if isinstance(schema, type):
+            schema = schema()
         decorator = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return decorator

@@ -69,10 +69,12 @@ def _after(columns: list, values: list):
 
 
 def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
-             updated_column=None) -> dict:
+             updated_column=None, rows: bool = False) -> dict:
     """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column).
 
-    ``stmt`` selects one entity, or columns that include every ``order_by`` column.
+    ``stmt`` selects one entity, or columns that include every ``order_by`` column. ``rows=True``
+    says it selects columns only (a page of keys and versions): it then runs as a plain statement,
+    without the ORM's per-statement work.
     """
     limit = min(args.get("limit") or config.page_size_default, config.page_size_max)
     if args.get("updated_since") is not None:
@@ -82,12 +84,16 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
         stmt = stmt.where(updated_column >= args["updated_since"])
     if args.get("cursor"):
         stmt = stmt.where(_after(order_by, _decode(args["cursor"], order_by)))
-    result = session.execute(stmt.order_by(*order_by).limit(limit + 1))
-    # A select of one entity pages entities; a select of columns pages rows (keys and versions).
-    rows = result.scalars().all() if len(stmt.column_descriptions) == 1 else result.all()
-    items = rows[:limit]
+    stmt = stmt.order_by(*order_by).limit(limit + 1)
+    if rows:
+        found = session.connection().execute(stmt).all()
+    else:
+        # A select of one entity pages entities; a select of columns pages rows.
+        result = session.execute(stmt)
+        found = result.scalars().all() if len(result.keys()) == 1 else result.all()
+    items = found[:limit]
     page = {"items": items}
-    if len(rows) > limit:
+    if len(found) > limit:
         last = items[-1]
         page["next_cursor"] = _encode([getattr(last, c.key) for c in order_by])
     return page

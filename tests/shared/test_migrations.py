@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -11,8 +12,6 @@ from services.content.models import Base
 from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
 from services.scheduling.models import Base as SchedulingBase
 from shared.db import create_db_engine
-from alembic import command
-
 from shared.migrations import alembic_config, upgrade
 
 SERVICES = [

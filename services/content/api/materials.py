@@ -79,7 +79,7 @@ class MaterialCollection(MethodView):
             if args.get(name) is not None:
                 stmt = stmt.where(getattr(Material, name) == args[name])
         page = paginate(session, stmt, order_by=[Material.updated_at, Material.id], args=args,
-                        config=context().config, updated_column=Material.updated_at)
+                        config=context().config, updated_column=Material.updated_at, rows=True)
 
         def load(ids):
             rows = session.scalars(select(Material).where(Material.id.in_(ids)))

@@ -188,7 +188,7 @@ class JurisdictionSessions(MethodView):
         if args.get("starts_before"):
             stmt = stmt.where(Session.starts_at < args["starts_before"])
         page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
-                        config=context().config, updated_column=Session.updated_at)
+                        config=context().config, updated_column=Session.updated_at, rows=True)
         viewer = args.get("viewer_time_zone")
 
         def load(ids):
