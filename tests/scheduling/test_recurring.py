@@ -418,3 +418,28 @@ def test_times_out_of_range_are_problems_not_errors(sclient, tokens, scheduling_
     assert (far.status_code, ancient.status_code, window.status_code, start.status_code) == (422, 422, 422, 422)
     assert "starts_at" in far.json["errors"] and "original_start" in ancient.json["errors"]
     assert "from" in window.json["errors"] and "local_start" in start.json["errors"]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_changing_a_series_needs_the_etag_it_was_read_with(sclient, tokens, scheduling_ctx, database):
+    series = create(sclient, tokens)
+    url = f"/recurring-series/{series['id']}"
+    read = sclient.get(url, headers=auth(tokens, CA_SPECIALIST))
+    etag = read.headers["ETag"]
+    change = {"title": "Office hours (Tuesdays)", "supported_facilitators": ["fac-ca"]}
+
+    unconditional = sclient.patch(url, json=change, headers=auth(tokens, CA_SPECIALIST))
+    assert (unconditional.status_code, unconditional.mimetype) == (428, PROBLEM)
+    stale = sclient.patch(url, json=change, headers={**auth(tokens, CA_SPECIALIST), "If-Match": '"stale"'})
+    assert (stale.status_code, stale.mimetype) == (412, PROBLEM)
+    assert sclient.get(url, headers=auth(tokens, CA_SPECIALIST)).json["title"] == series["title"]  # unchanged
+
+    changed = sclient.patch(url, json=change, headers={**auth(tokens, CA_SPECIALIST), "If-Match": etag})
+    assert changed.status_code == 200, changed.json
+    assert (changed.json["title"], changed.json["supported_facilitators"]) == ("Office hours (Tuesdays)", ["fac-ca"])
+    assert changed.headers["ETag"] != etag
+    # The ETag read before this change no longer matches: a second writer cannot overwrite it blindly.
+    again = sclient.patch(url, json={"title": "Mine"}, headers={**auth(tokens, CA_ADMIN), "If-Match": etag})
+    assert again.status_code == 412
+    other = sclient.patch(url, json={"title": "Theirs"}, headers={**auth(tokens, TX_SPECIALIST), "If-Match": etag})
+    assert other.status_code == 404

@@ -64,18 +64,22 @@ class SeriesCollection(MethodView):
 @blp.route("/recurring-series/<series_id>")
 class SeriesItem(MethodView):
     @require()
+    @blp.etag
     @blp.response(200, RecurringSeriesSchema)
     def get(self, series_id):
         """Show a recurring series."""
         return use_cases.get_series(request_uow().session, series_id, principal())
 
     @require()
+    @blp.etag
     @blp.arguments(RecurringSeriesUpdateSchema)
     @blp.response(200, RecurringSeriesSchema)
     def patch(self, data, series_id):
-        """Change the title, meeting link or supported facilitators (owner or jurisdiction admin)."""
+        """Change the title, meeting link or supported facilitators (owner or jurisdiction admin); send
+        the ETag you read as If-Match."""
         uow = request_uow()
         series = use_cases.get_series(uow.session, series_id, principal(), for_update=True)
+        blp.check_etag(series, RecurringSeriesSchema)
         return use_cases.update_series(series, data, uow, principal())
 
 
