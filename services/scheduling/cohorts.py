@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
@@ -350,8 +350,12 @@ def _place(session: Session) -> dict | None:
 
 
 def materials_version_column():
-    """When content last announced a material: sessions' representations older than that are stale."""
-    return select(func.max(CurrentMaterial.published_at)).scalar_subquery()
+    """When content last announced a material: sessions' representations older than that are stale.
+
+    As text: it is only compared, and it comes with every row of a page, where turning it into a
+    datetime 50 times would cost more than the rest of the row.
+    """
+    return cast(select(func.max(CurrentMaterial.published_at)).scalar_subquery(), String)
 
 
 def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zone: str | None = None) -> list[dict]:
