@@ -19,7 +19,8 @@ from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling.models import Place
+from services.scheduling.domain.registrations import WAITLISTED as WAITLISTED_STATUS
+from services.scheduling.models import Place, Registration
 
 SEAT = "seat"
 WAITLIST = "waitlist"
@@ -63,8 +64,11 @@ def remove_free_seats(db: DbSession, cohort_id: str, count: int) -> None:
                                      _places.c.number.in_(doomed)))
 
 
-def _claim_statement(kind: str):
+def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
     """UPDATE the lowest free place of ``kind`` in :in_cohort to :holder, RETURNING its number.
+
+    ``behind_the_waitlist``: only if nobody is waitlisted. A newcomer never takes a seat ahead of the
+    people waiting (a seat can come free with people waiting only for a moment after a failure).
 
     SKIP LOCKED: a place another registration is claiming right now is passed over, not waited for.
     Only claims lock free places, and a claim always takes the place it locked, so finding none
@@ -77,10 +81,15 @@ def _claim_statement(kind: str):
                           _places.c.registration_id.is_(None))
                    .order_by(_places.c.number).limit(1)
                    .with_for_update(skip_locked=True).scalar_subquery())
-    return (update(_places)
-            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.number == lowest_free,
-                   _places.c.registration_id.is_(None))
-            .values(registration_id=bindparam("holder")).returning(_places.c.number))
+    statement = (update(_places)
+                 .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.number == lowest_free,
+                        _places.c.registration_id.is_(None))
+                 .values(registration_id=bindparam("holder")).returning(_places.c.number))
+    if behind_the_waitlist:
+        waiting = Registration.__table__
+        statement = statement.where(~exists().where(waiting.c.cohort_id == cohort_id,
+                                                    waiting.c.status == WAITLISTED_STATUS))
+    return statement
 
 
 def _seat_else_waitlist_statement():
@@ -88,7 +97,7 @@ def _seat_else_waitlist_statement():
 
     It also reads the highest waitlist place there is, so that more are made before they run out.
     """
-    seat = _claim_statement(SEAT).cte("seat")
+    seat = _claim_statement(SEAT, behind_the_waitlist=True).cte("seat")
     waitlist = _claim_statement(WAITLIST).where(~exists(select(seat.c.number))).cte("waitlist_place")
     highest = (select(func.max(_places.c.number))
                .where(_places.c.cohort_id == bindparam("in_cohort"), _places.c.kind == WAITLIST))
@@ -99,6 +108,7 @@ def _seat_else_waitlist_statement():
 
 # Built once: they run for every registration.
 _CLAIM = {SEAT: _claim_statement(SEAT), WAITLIST: _claim_statement(WAITLIST)}
+_CLAIM_NEWCOMER_SEAT = _claim_statement(SEAT, behind_the_waitlist=True)
 _SEAT_ELSE_WAITLIST = _seat_else_waitlist_statement()
 
 
@@ -117,9 +127,13 @@ def claim_seat(db: DbSession, cohort_id: str, registration_id: str) -> bool:
 
 
 def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int | None:
-    """A seat (None), or else the number of the waitlist place claimed for the registration."""
+    """A seat (None), or else the number of the waitlist place claimed for the registration.
+
+    For a newcomer: a seat only while nobody waits (``behind_the_waitlist``).
+    """
     if db.get_bind().dialect.name != "postgresql":
-        if claim_seat(db, cohort_id, registration_id):
+        if db.connection().execute(_CLAIM_NEWCOMER_SEAT, {"in_cohort": cohort_id,
+                                                          "holder": registration_id}).scalar() is not None:
             return None
         return claim_waitlist_place(db, cohort_id, registration_id)
     seat, position, highest = db.connection().execute(
@@ -180,6 +194,16 @@ def release_seat(db: DbSession, registration_id: str) -> None:
 def release_all_seats(db: DbSession, cohort_id: str) -> None:
     db.execute(update(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT)
                .values(registration_id=None))
+
+
+def cohorts_with_free_seats_and_people_waiting(db: DbSession) -> list[str]:
+    """Cohorts where a seat came free while people wait (see ``registrations.hand_on_free_seats``)."""
+    waiting = Registration.__table__
+    return list(db.execute(
+        select(_places.c.cohort_id).distinct()
+        .where(_places.c.kind == SEAT, _places.c.registration_id.is_(None),
+               exists().where(waiting.c.cohort_id == _places.c.cohort_id,
+                              waiting.c.status == WAITLISTED_STATUS))).scalars())
 
 
 def seats_taken(db: DbSession, cohort_id: str) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import FACILITATOR, INTEGRATION, Principal
-from shared.db import UnitOfWork, insert_rows, new_id, utcnow
+from shared.db import Database, UnitOfWork, insert_rows, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.logging import get_logger
 from shared.messaging.outbox import outbox_values
@@ -176,6 +176,24 @@ def hand_on_free_seats(uow: UnitOfWork, cohort_id: str) -> list[Registration]:
         uow.rollback()
         log.exception("seats left free could not go to the waitlist", cohort_id=cohort_id)
         return []
+
+
+def hand_on_all_free_seats(db: Database) -> int:
+    """Promote the waitlist into seats left free anywhere (the scheduling worker runs this periodically).
+
+    ``hand_on_free_seats`` runs when a registration fails after claiming a seat; this catches the
+    process that died before it could (the database frees the seat, nobody hands it on). Returns the
+    number of registrations promoted.
+    """
+    with db.session() as session:
+        cohort_ids = places.cohorts_with_free_seats_and_people_waiting(session)
+    promoted = 0
+    for cohort_id in cohort_ids:
+        with db.unit_of_work() as uow:
+            promoted += len(hand_on_free_seats(uow, cohort_id))
+    if promoted:
+        log.info("seats left free went to the waitlist", promoted=promoted, cohorts=len(cohort_ids))
+    return promoted
 
 
 # --- who may do what ------------------------------------------------------------------------------

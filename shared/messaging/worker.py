@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 
 from prometheus_client import start_http_server
 
@@ -16,8 +17,13 @@ from shared.messaging.outbox import OutboxRelay
 log = get_logger("worker")
 
 
-def run_worker(ctx: ServiceContext, handlers: dict[str, Handler]) -> None:
-    """Run until SIGTERM/SIGINT; each loop reconnects by itself when the broker or database returns."""
+def run_worker(ctx: ServiceContext, handlers: dict[str, Handler], *,
+               periodic: dict[str, tuple[float, Callable[[], object]]] | None = None) -> None:
+    """Run until SIGTERM/SIGINT; each loop reconnects by itself when the broker or database returns.
+
+    ``periodic`` names jobs to run every so many seconds (``{name: (seconds, job)}``), each in its own
+    thread; a failing run is logged and the next one comes at its time.
+    """
     config = ctx.config
     configure_logging(config.log_level)
     bus = ctx.extra["bus"]
@@ -34,6 +40,9 @@ def run_worker(ctx: ServiceContext, handlers: dict[str, Handler]) -> None:
         # The worker serves no HTTP otherwise; this lets Prometheus scrape relay and consumer counters.
         start_http_server(metrics_port)
     stopped = threading.Event()
+    for name, (seconds, job) in (periodic or {}).items():
+        threads.append(threading.Thread(target=run_periodically, args=(name, seconds, job, stopped),
+                                        name=name, daemon=True))
 
     def stop(signum, _frame):
         log.info("worker stopping", signal=signum)
@@ -50,3 +59,12 @@ def run_worker(ctx: ServiceContext, handlers: dict[str, Handler]) -> None:
     stopped.wait()
     for thread in threads:
         thread.join(timeout=10)
+
+
+def run_periodically(name: str, seconds: float, job: Callable[[], object], stopped: threading.Event) -> None:
+    """Run ``job`` every ``seconds`` until ``stopped`` is set."""
+    while not stopped.wait(seconds):
+        try:
+            job()
+        except Exception:  # the database may be away: try again next time
+            log.exception("periodic job failed", job=name)

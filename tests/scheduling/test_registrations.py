@@ -12,6 +12,7 @@ from shared.db import utcnow
 from shared.envelope import parse_event
 
 from services.scheduling import places
+from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
 from tests.scheduling import factories
 from tests.helpers import auth
@@ -109,6 +110,26 @@ def statuses(client, tokens, cohort_id: str) -> dict[str, tuple[str, int | None]
 
 
 # --- seats, then the waitlist ------------------------------------------------------------------
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_seat_left_free_while_people_wait_goes_to_them_not_to_a_newcomer(
+        sclient, tokens, scheduling_ctx, database):
+    # As after a process died holding a seat it had claimed: one seat free, one person waiting.
+    with scheduling_ctx.db.unit_of_work() as uow:
+        cohort = factories.cohort(uow.session, capacity=1, sessions=1)
+        waiting = factories.registration(uow.session, cohort, "p-0", status="waitlisted")
+        uow.commit()
+        cohort_id, waiting_id = cohort.id, waiting.id
+    newcomer = registered(sclient, tokens, cohort_id, person(1))
+    assert (newcomer["status"], newcomer["waitlist_position"]) == ("waitlisted", 2)  # behind p-0
+
+    assert use_cases.hand_on_all_free_seats(scheduling_ctx.db) == 1  # what the worker runs periodically
+    assert statuses(sclient, tokens, cohort_id) == {"p-0": ("confirmed", None), "p-1": ("waitlisted", 2)}
+    assert taken(scheduling_ctx, cohort_id) == (1, 2)
+    promoted = outbox_events(scheduling_ctx, "promoted")
+    assert [e.data["registration_id"] for e in promoted] == [waiting_id]
+    assert use_cases.hand_on_all_free_seats(scheduling_ctx.db) == 0  # nothing left to do
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_waitlist_outgrows_the_places_made_in_advance(sclient, tokens, scheduling_ctx, database, monkeypatch):
