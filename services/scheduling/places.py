@@ -86,10 +86,14 @@ def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
                         _places.c.registration_id.is_(None))
                  .values(registration_id=bindparam("holder")).returning(_places.c.number))
     if behind_the_waitlist:
-        waiting = Registration.__table__
-        statement = statement.where(~exists().where(waiting.c.cohort_id == cohort_id,
-                                                    waiting.c.status == WAITLISTED_STATUS))
+        statement = statement.where(~_people_waiting(cohort_id))
     return statement
+
+
+def _people_waiting(cohort_id):
+    """Whether anyone is waitlisted in the cohort (``cohort_id``: a value or a column)."""
+    waiting = Registration.__table__
+    return exists().where(waiting.c.cohort_id == cohort_id, waiting.c.status == WAITLISTED_STATUS)
 
 
 def _seat_else_waitlist_statement():
@@ -107,14 +111,15 @@ def _seat_else_waitlist_statement():
 
 
 # Built once: they run for every registration.
-_CLAIM = {SEAT: _claim_statement(SEAT), WAITLIST: _claim_statement(WAITLIST)}
+_CLAIM_SEAT = _claim_statement(SEAT)
 _CLAIM_NEWCOMER_SEAT = _claim_statement(SEAT, behind_the_waitlist=True)
+_CLAIM_WAITLIST_PLACE = _claim_statement(WAITLIST)
 _SEAT_ELSE_WAITLIST = _seat_else_waitlist_statement()
 
 
-def _claim(db: DbSession, cohort_id: str, kind: str, registration_id: str) -> int | None:
-    """Give the lowest free place of ``kind`` to the registration; its number, or None if none is left."""
-    return db.connection().execute(_CLAIM[kind], {"in_cohort": cohort_id, "holder": registration_id}).scalar()
+def _claim(db: DbSession, statement, cohort_id: str, registration_id: str):
+    """Run a claim statement for the registration: its result row (None if nothing was free)."""
+    return db.connection().execute(statement, {"in_cohort": cohort_id, "holder": registration_id}).first()
 
 
 def claim_seat(db: DbSession, cohort_id: str, registration_id: str) -> bool:
@@ -123,7 +128,7 @@ def claim_seat(db: DbSession, cohort_id: str, registration_id: str) -> bool:
     A registration that rolls back after claiming its seat frees it again; whoever was waitlisted
     meanwhile gets it from ``registrations.hand_on_free_seats``.
     """
-    return _claim(db, cohort_id, SEAT, registration_id) is not None
+    return _claim(db, _CLAIM_SEAT, cohort_id, registration_id) is not None
 
 
 def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int | None:
@@ -132,12 +137,10 @@ def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_i
     For a newcomer: a seat only while nobody waits (``behind_the_waitlist``).
     """
     if db.get_bind().dialect.name != "postgresql":
-        if db.connection().execute(_CLAIM_NEWCOMER_SEAT, {"in_cohort": cohort_id,
-                                                          "holder": registration_id}).scalar() is not None:
+        if _claim(db, _CLAIM_NEWCOMER_SEAT, cohort_id, registration_id) is not None:
             return None
         return claim_waitlist_place(db, cohort_id, registration_id)
-    seat, position, highest = db.connection().execute(
-        _SEAT_ELSE_WAITLIST, {"in_cohort": cohort_id, "holder": registration_id}).one()
+    seat, position, highest = _claim(db, _SEAT_ELSE_WAITLIST, cohort_id, registration_id)
     if seat is not None:
         return None
     if position is None:
@@ -152,9 +155,9 @@ def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_i
 def claim_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int:
     """The next waitlist place's number, making more places when the last is taken."""
     while True:
-        number = _claim(db, cohort_id, WAITLIST, registration_id)
-        if number is not None:
-            return number
+        claimed = _claim(db, _CLAIM_WAITLIST_PLACE, cohort_id, registration_id)
+        if claimed is not None:
+            return claimed.number
         _add_waitlist_places(db, cohort_id, wait=True)
 
 
@@ -167,8 +170,7 @@ def _add_waitlist_places(db: DbSession, cohort_id: str, *, wait: bool) -> None:
     are still none free. SQLite has one writer, the caller's transaction: the places go into it.
     """
     if db.get_bind().dialect.name != "postgresql":
-        highest = _highest(db, cohort_id, WAITLIST)
-        _add(db, cohort_id, WAITLIST, highest + 1, max(WAITLIST_BATCH, highest))
+        _double_the_waitlist_places(db, cohort_id)
         return
     key = func.hashtextextended("waitlist:" + cohort_id, 0)
     with DbSession(db.get_bind()) as own:
@@ -180,9 +182,13 @@ def _add_waitlist_places(db: DbSession, cohort_id: str, *, wait: bool) -> None:
             if own.execute(select(exists().where(_places.c.cohort_id == cohort_id, _places.c.kind == WAITLIST,
                                                  _places.c.registration_id.is_(None)))).scalar():
                 return  # made by whoever held the lock before us
-        highest = _highest(own, cohort_id, WAITLIST)
-        _add(own, cohort_id, WAITLIST, highest + 1, max(WAITLIST_BATCH, highest))
+        _double_the_waitlist_places(own, cohort_id)
         own.commit()
+
+
+def _double_the_waitlist_places(db: DbSession, cohort_id: str) -> None:
+    highest = _highest(db, cohort_id, WAITLIST)
+    _add(db, cohort_id, WAITLIST, highest + 1, max(WAITLIST_BATCH, highest))
 
 
 def release_seat(db: DbSession, registration_id: str) -> None:
@@ -198,12 +204,10 @@ def release_all_seats(db: DbSession, cohort_id: str) -> None:
 
 def cohorts_with_free_seats_and_people_waiting(db: DbSession) -> list[str]:
     """Cohorts where a seat came free while people wait (see ``registrations.hand_on_free_seats``)."""
-    waiting = Registration.__table__
     return list(db.execute(
         select(_places.c.cohort_id).distinct()
         .where(_places.c.kind == SEAT, _places.c.registration_id.is_(None),
-               exists().where(waiting.c.cohort_id == _places.c.cohort_id,
-                              waiting.c.status == WAITLISTED_STATUS))).scalars())
+               _people_waiting(_places.c.cohort_id))).scalars())
 
 
 def seats_taken(db: DbSession, cohort_id: str) -> int:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import Row, and_, bindparam, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -56,15 +56,22 @@ def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     anything else in the transaction (see ``_take_sqlite_write_lock``). Another jurisdiction's cohort
     is a 404.
     """
+    cohort = _locked_cohort(db, cohort_id, in_tenant(Cohort, who))
+    if cohort is None:
+        raise NotFound("No cohort with this id.")
+    return cohort
+
+
+def _locked_cohort(db: DbSession, cohort_id: str, scope=true()) -> Cohort | None:
+    """The cohort within ``scope``, locked as ``lock_cohort`` says; None if there is none."""
     _take_sqlite_write_lock(db, cohort_id)
-    stmt = select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))
+    stmt = select(Cohort).where(Cohort.id == cohort_id, scope)
     if db.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(key_share=True)
     cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
-    if cohort is None:
-        raise NotFound("No cohort with this id.")
-    # Counted in the statement's snapshot, possibly before the lock was granted: read it again when asked.
-    db.expire(cohort, ["confirmed_count"])
+    if cohort is not None:
+        # Counted in the statement's snapshot, possibly before the lock was granted: read it again when asked.
+        db.expire(cohort, ["confirmed_count"])
     return cohort
 
 
@@ -160,11 +167,7 @@ def hand_on_free_seats(uow: UnitOfWork, cohort_id: str) -> list[Registration]:
     """
     db = uow.session
     try:
-        _take_sqlite_write_lock(db, cohort_id)
-        stmt = select(Cohort).where(Cohort.id == cohort_id)
-        if db.get_bind().dialect.name == "postgresql":
-            stmt = stmt.with_for_update(key_share=True)
-        cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
+        cohort = _locked_cohort(db, cohort_id)  # a service's own act: no jurisdiction to scope it to
         if cohort is None:
             uow.rollback()
             return []
