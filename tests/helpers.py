@@ -123,3 +123,17 @@ def arrange(ctx, build):
         result = build(uow.session)
         uow.commit()
         return result
+
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response, status: int, *fields: str) -> dict:
+    """An RFC 9457 problem with this status, naming each of ``fields`` among its errors; its body."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body = response.json
+    assert body["status"] == status
+    for field in fields:
+        assert field in body.get("errors", {}), body
+    return body

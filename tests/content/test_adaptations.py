@@ -10,10 +10,9 @@ from shared.testing import Tokens
 
 from services.content.domain.adaptations import FIDELITY_CHECKLIST
 from services.content.models import Adaptation, AdaptationReview, Module, platform
-from tests.helpers import auth
+from tests.helpers import assert_problem, auth
 
 BACKENDS = ["sqlite", "postgres"]
-PROBLEM = "application/problem+json"
 
 CA_FACILITATOR = ("facilitator", "CA", "fac-ca-1")
 CA_OTHER_FACILITATOR = ("facilitator", "CA", "fac-ca-2")
@@ -72,16 +71,6 @@ def submit(client, tokens, adaptation_id: str, who=CA_FACILITATOR):
 
 def review(client, tokens, adaptation_id: str, body: dict, who=CA_SPECIALIST):
     return client.post(f"/adaptations/{adaptation_id}/reviews", json=body, headers=auth(tokens, who))
-
-
-def assert_problem(response, status: int, *fields: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.json
-    assert body["status"] == status
-    for field in fields:
-        assert field in body.get("errors", {}), body
-    return body
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)

@@ -11,10 +11,9 @@ from shared.envelope import parse_event
 
 from services.scheduling.models import Booking, Cohort, Registration, RegistrationAudit, Session, platform
 from tests.scheduling import factories
-from tests.helpers import auth
+from tests.helpers import assert_problem, auth
 
 BACKENDS = ["sqlite", "postgres"]
-PROBLEM = "application/problem+json"
 
 ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 COORDINATOR = ("agency_coordinator", "CA", "coord-ca")
@@ -54,16 +53,6 @@ def registered(client, tokens, cohort_id: str, who, participant: str | None = No
 
 def act(client, tokens, cohort_id: str, action: str, who=ADMIN, body: dict | None = None):
     return client.post(f"/cohorts/{cohort_id}/{action}", json=body, headers=auth(tokens, who))
-
-
-def assert_problem(response, status: int, *fields: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.json
-    assert body["status"] == status
-    for field in fields:
-        assert field in body.get("errors", {}), body
-    return body
 
 
 def counts(ctx) -> dict:

@@ -20,10 +20,9 @@ from services.scheduling.models import (
     platform,
 )
 from tests.scheduling import factories
-from tests.helpers import arrange, auth
+from tests.helpers import arrange, assert_problem, auth
 
 BACKENDS = ["sqlite", "postgres"]
-PROBLEM = "application/problem+json"
 
 CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 CA_COORDINATOR = ("agency_coordinator", "CA", "coord-ca")
@@ -47,16 +46,6 @@ def outbox_events(ctx, event_type: str) -> list:
         rows = db.scalars(select(platform.outbox).where(platform.outbox.event_type == event_type)
                           .order_by(platform.outbox.id)).all()
         return [parse_event(row.body) for row in rows]
-
-
-def assert_problem(response, status: int, *fields: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.json
-    assert body["status"] == status
-    for field in fields:
-        assert field in body.get("errors", {}), body
-    return body
 
 
 def cohort_body(**overrides) -> dict:

@@ -15,10 +15,9 @@ from services.scheduling import places
 from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
 from tests.scheduling import factories
-from tests.helpers import auth
+from tests.helpers import assert_problem, auth
 
 BACKENDS = ["sqlite", "postgres"]
-PROBLEM = "application/problem+json"
 
 COORDINATOR = ("agency_coordinator", "CA", "coord-ca")
 OTHER_COORDINATOR = ("agency_coordinator", "CA", "coord-ca-elsewhere")
@@ -64,16 +63,6 @@ def registered(client, tokens, cohort_id: str, who, **extra) -> dict:
 
 def cancel(client, tokens, registration_id: str, who, body: dict | None = None):
     return client.post(f"/registrations/{registration_id}/cancel", json=body, headers=auth(tokens, who))
-
-
-def assert_problem(response, status: int, *fields: str) -> dict:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.json
-    assert body["status"] == status
-    for field in fields:
-        assert field in body.get("errors", {}), body
-    return body
 
 
 def counts(ctx) -> dict:

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.scheduling import factories
-from tests.scheduling.test_cohorts import CA_ADMIN, TX_ADMIN, arrange, assert_problem, auth
+from tests.helpers import arrange, assert_problem, auth
+from tests.scheduling.test_cohorts import CA_ADMIN, TX_ADMIN
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
