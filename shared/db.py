@@ -53,8 +53,8 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:  # PostgreSQL sessions run in UTC (create_db_engine)
+            return value
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
@@ -112,9 +112,10 @@ def create_db_engine(url: str, *, schema: str | None = None, pool_size: int = 5)
 
         return engine
 
-    connect_args = {}
+    # In UTC, timestamps come back already in the zone the services use, with nothing to convert.
+    connect_args = {"options": "-ctimezone=UTC"}
     if schema:
-        connect_args["options"] = f"-csearch_path={schema}"
+        connect_args["options"] += f" -csearch_path={schema}"
     engine = create_engine(
         url,
         connect_args=connect_args,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from datetime import datetime
 
 from flask import request
 from marshmallow import Schema, fields, validate
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.orm import Session
 
 from shared.http.problems import Problem
@@ -69,27 +70,41 @@ def _after(columns: list, values: list):
 
 
 def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
-             updated_column=None, rows: bool = False) -> dict:
+             updated_column=None, rows: bool = False, params: dict | None = None) -> dict:
     """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column).
 
     ``stmt`` selects one entity, or columns that include every ``order_by`` column. ``rows=True``
     says it selects columns only (a page of keys and versions): it then runs as a plain statement,
     without the ORM's per-statement work.
+
+    ``params``: ``stmt`` is built once and reused, its values given as bound parameters (``params``).
+    The page's own conditions are then added as bound parameters too, and the resulting statement is
+    kept, so that a hot list builds no SQL expression per request (SQLAlchemy keys its compiled-SQL
+    cache by walking the statement, unless it is the same statement object as last time).
     """
     limit = min(args.get("limit") or config.page_size_default, config.page_size_max)
-    if args.get("updated_since") is not None:
-        if updated_column is None:
-            raise Problem(422, "This list cannot be filtered by update time.",
-                          title="Validation failed", errors={"updated_since": ["Not supported here."]})
-        stmt = stmt.where(updated_column >= args["updated_since"])
-    if args.get("cursor"):
-        stmt = stmt.where(_after(order_by, _decode(args["cursor"], order_by)))
-    stmt = stmt.order_by(*order_by).limit(limit + 1)
+    since, cursor = args.get("updated_since"), args.get("cursor")
+    if since is not None and updated_column is None:
+        raise Problem(422, "This list cannot be filtered by update time.",
+                      title="Validation failed", errors={"updated_since": ["Not supported here."]})
+    if params is not None:
+        stmt = _page_statement(stmt, tuple(order_by), updated_column, since is not None, bool(cursor), limit)
+        params = dict(params)
+        if since is not None:
+            params["page_updated_since"] = since
+        if cursor:
+            params.update({f"page_after_{i}": value for i, value in enumerate(_decode(cursor, order_by))})
+    else:
+        if since is not None:
+            stmt = stmt.where(updated_column >= since)
+        if cursor:
+            stmt = stmt.where(_after(order_by, _decode(cursor, order_by)))
+        stmt = stmt.order_by(*order_by).limit(limit + 1)
     if rows:
-        found = session.connection().execute(stmt).all()
+        found = session.connection().execute(stmt, params).all()
     else:
         # A select of one entity pages entities; a select of columns pages rows.
-        result = session.execute(stmt)
+        result = session.execute(stmt, params)
         found = result.scalars().all() if len(result.keys()) == 1 else result.all()
     items = found[:limit]
     page = {"items": items}
@@ -97,6 +112,17 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
         last = items[-1]
         page["next_cursor"] = _encode([getattr(last, c.key) for c in order_by])
     return page
+
+
+@functools.lru_cache(maxsize=512)
+def _page_statement(stmt, order_by: tuple, updated_column, since: bool, cursor: bool, limit: int):
+    """``stmt`` with a page's conditions as bound parameters, built once per kind of page."""
+    if since:
+        stmt = stmt.where(updated_column >= bindparam("page_updated_since", type_=updated_column.type))
+    if cursor:
+        stmt = stmt.where(_after(list(order_by), [bindparam(f"page_after_{i}", type_=column.type)
+                                                  for i, column in enumerate(order_by)]))
+    return stmt.order_by(*order_by).limit(limit + 1)
 
 
 def link_header(page: dict) -> dict:

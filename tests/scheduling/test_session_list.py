@@ -6,7 +6,7 @@ import pytest
 
 from tests.scheduling import factories
 from tests.helpers import arrange, assert_problem, auth
-from tests.scheduling.test_cohorts import CA_ADMIN, TX_ADMIN
+from tests.scheduling.test_cohorts import CA_ADMIN, NATIONAL, TX_ADMIN
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
@@ -39,6 +39,46 @@ def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_
                                                 headers=headers).json["items"]} == {cohort_id}
     assert len(sclient.get("/sessions", headers=auth(tokens, TX_ADMIN)).json["items"]) == 3
     assert_problem(sclient.get("/sessions", query_string={"from": "soon"}, headers=headers), 422, "from")
+
+
+def _all_pages(client, headers, query):
+    seen, cursor = [], None
+    while True:
+        page = client.get("/sessions", query_string={**query, **({"cursor": cursor} if cursor else {})},
+                          headers=headers)
+        assert page.status_code == 200, page.json
+        seen += page.json["items"]
+        cursor = page.json.get("next_cursor")
+        if not cursor:
+            return seen
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_filters_and_cursors_combine_and_a_national_admin_sees_every_jurisdiction(sclient, tokens, scheduling_ctx,
+                                                                                database):
+    # The list's statements are built once per combination of filters and reused with new values:
+    # each combination must still filter by its own values, page after page.
+    start = datetime(2027, 3, 1, 18, tzinfo=UTC)
+    ca = arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="CA", first_day=start, sessions=4).id)
+    arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="TX", time_zone="America/Chicago",
+                                                        first_day=start, sessions=3, facilitators=("fac-tx",)))
+    everyone = _all_pages(sclient, auth(tokens, NATIONAL), {"limit": 2})
+    assert len(everyone) == 7 and {s["tenant"] for s in everyone} == {"CA", "TX"}
+    assert [s["starts_at"] for s in everyone] == sorted(s["starts_at"] for s in everyone)
+
+    headers = auth(tokens, CA_ADMIN)
+    cancelled = everyone[0]["id"] if everyone[0]["tenant"] == "CA" else everyone[1]["id"]
+    cancel = sclient.post(f"/sessions/{cancelled}/cancel", headers=headers, json={"reason": "Room flooded"})
+    assert cancel.status_code == 200, cancel.json
+    assert [s["id"] for s in _all_pages(sclient, headers, {"limit": 1, "status": "cancelled"})] == [cancelled]
+    scheduled = _all_pages(sclient, headers, {"limit": 1, "status": "scheduled", "cohort_id": ca,
+                                              "from": "2027-03-01T00:00:00Z"})
+    assert len(scheduled) == 3 and cancelled not in {s["id"] for s in scheduled}
+    changed = _all_pages(sclient, headers, {"limit": 1, "updated_since": cancel.json["updated_at"]})
+    assert [s["id"] for s in changed] == [cancelled]
+    assert [s["id"] for s in _all_pages(sclient, headers, {"limit": 1, "updated_since": "2999-01-01T00:00:00Z"})] == []
+    assert [s["id"] for s in sclient.get("/sessions", query_string={"status": "cancelled"},
+                                         headers=auth(tokens, TX_ADMIN)).json["items"]] == []
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
@@ -164,6 +166,27 @@ class CohortSessions(MethodView):
 
 
 SESSION_REPRESENTATIONS = RepresentationCache()
+_SESSION_FILTERS = ("cohort_id", "status", "starts_from", "starts_before")
+
+
+@functools.cache
+def _session_keys_statement(national: bool, filters: tuple[str, ...]):
+    """The keys and versions of a page of sessions, for one combination of filters: built once.
+
+    Page over keys and versions; only sessions changed since last served are loaded and rendered.
+    The materials' version rides along as a scalar subquery: one round trip for the whole page.
+    """
+    stmt = select(Session.id, Session.updated_at, Session.starts_at,
+                  use_cases.materials_version_column().label("materials_version"))
+    if not national:
+        stmt = stmt.where(Session.tenant == bindparam("tenant"))
+    conditions = {"cohort_id": lambda value: Session.cohort_id == value,
+                  "status": lambda value: Session.status == value,
+                  "starts_from": lambda value: Session.starts_at >= value,
+                  "starts_before": lambda value: Session.starts_at < value}
+    for name in filters:
+        stmt = stmt.where(conditions[name](bindparam(name)))
+    return stmt
 
 
 @blp.route("/sessions")
@@ -174,21 +197,11 @@ class JurisdictionSessions(MethodView):
     def get(self, args):
         """List your jurisdiction's sessions in time order, across cohorts (filters: from, to, cohort, status)."""
         session = request_uow().session
-        # Page over keys and versions; only sessions changed since last served are loaded and rendered.
-        # The materials' version rides along as a scalar subquery: one round trip for the whole page.
-        stmt = (select(Session.id, Session.updated_at, Session.starts_at,
-                       use_cases.materials_version_column().label("materials_version"))
-                .where(repo.in_tenant(Session, principal())))
-        if args.get("cohort_id"):
-            stmt = stmt.where(Session.cohort_id == args["cohort_id"])
-        if args.get("status"):
-            stmt = stmt.where(Session.status == args["status"])
-        if args.get("starts_from"):
-            stmt = stmt.where(Session.starts_at >= args["starts_from"])
-        if args.get("starts_before"):
-            stmt = stmt.where(Session.starts_at < args["starts_before"])
+        filters = tuple(name for name in _SESSION_FILTERS if args.get(name))
+        stmt = _session_keys_statement(principal().is_national, filters)
+        params = {"tenant": principal().tenant, **{name: args[name] for name in filters}}
         page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
-                        config=context().config, updated_column=Session.updated_at, rows=True)
+                        config=context().config, updated_column=Session.updated_at, rows=True, params=params)
         viewer = args.get("viewer_time_zone")
 
         def load(ids):
