@@ -55,12 +55,30 @@ def _registering_client(db, i: int, job: dict) -> int:
 _CLIENTS = {"ceiling": _ceiling_client, "registering": _registering_client}
 
 
+def _server_cpu_seconds(pids: list[int]) -> float | None:
+    """CPU time the database server spent on these backends so far; None if it runs elsewhere."""
+    total = 0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _client_process(kind: str, job: dict, first: int, count: int, start, results) -> None:
-    """``count`` client threads with their own connections, released together with every other process's."""
+    """``count`` client threads with their own connections, released together with every other process's.
+
+    Reports what was done, when it ended, the errors, and the CPU seconds spent by this process
+    (the clients) and by the server processes of its connections.
+    """
     from shared.db import Database
 
     db = Database(job["url"], schema=job["schema"], pool_size=count)
     warm = [db.engine.connect() for _ in range(count)]  # connections open before the clock starts
+    backends = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in warm]
     for conn in warm:
         conn.close()
     ready = threading.Barrier(count + 1)
@@ -77,10 +95,14 @@ def _client_process(kind: str, job: dict, first: int, count: int, start, results
     for thread in threads:
         thread.start()
     start.wait()
+    client_cpu, server_cpu = time.process_time(), _server_cpu_seconds(backends)
     ready.wait()
     for thread in threads:
         thread.join()
-    results.put((sum(done), time.monotonic(), errors))
+    ended, server_after = time.monotonic(), _server_cpu_seconds(backends)
+    cpu = {"client": time.process_time() - client_cpu,
+           "server": None if server_cpu is None or server_after is None else server_after - server_cpu}
+    results.put((sum(done), ended, errors, cpu))
     db.dispose()
 
 
@@ -88,11 +110,13 @@ def _client_processes() -> int:
     return int(os.environ.get("BENCH_CLIENT_PROCESSES", max(os.cpu_count() or 1, 1)))
 
 
-def _race(kind: str, db, job: dict) -> tuple[int, float]:
+def _race(kind: str, db, job: dict) -> tuple[int, float, dict]:
     """CONTENDERS clients spread over one process per CPU, as a service's API workers would be.
 
     One process per CPU, so that the clients' own Python does not queue on one interpreter lock
-    while the database waits. Returns (operations, wall seconds from release to the last finish).
+    while the database waits. Returns (operations, wall seconds from release to the last finish,
+    CPU milliseconds per operation of the clients and of the server; the server's is None when its
+    processes cannot be read from here).
     """
     processes = _client_processes()
     context = multiprocessing.get_context("fork")
@@ -108,10 +132,14 @@ def _race(kind: str, db, job: dict) -> tuple[int, float]:
     reports = [results.get(timeout=600) for _ in workers]
     for worker in workers:
         worker.join()
-    errors = [error for _done, _ended, errs in reports for error in errs]
+    errors = [error for _done, _ended, errs, _cpu in reports for error in errs]
     if errors:
         raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
-    return sum(done for done, _ended, _errs in reports), max(ended for _done, ended, _errs in reports) - began
+    operations = sum(done for done, _ended, _errs, _cpu in reports)
+    servers = [cpu["server"] for *_rest, cpu in reports]
+    cpu_ms = {"client": 1000 * sum(cpu["client"] for *_rest, cpu in reports) / max(operations, 1),
+              "server": None if None in servers else 1000 * sum(servers) / max(operations, 1)}
+    return operations, max(ended for _done, ended, _errs, _cpu in reports) - began, cpu_ms
 
 
 def commit_ceiling(db, seconds: float = 5.0) -> float:
@@ -119,8 +147,8 @@ def commit_ceiling(db, seconds: float = 5.0) -> float:
     with db.engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_commits (id bigserial PRIMARY KEY, n int)"))
     # The deadline counts from a second ahead: the clients start their clocks when released.
-    commits, elapsed = _race("ceiling", db, {"deadline": time.monotonic() + seconds + 1})
-    return commits / elapsed
+    commits, elapsed, cpu_ms = _race("ceiling", db, {"deadline": time.monotonic() + seconds + 1})
+    return commits / elapsed, cpu_ms
 
 
 def serial_commits(db, count: int = 1000) -> float:
@@ -146,11 +174,13 @@ def registration_rate(db) -> dict:
         places.provide(uow.session, cohort.id, SEATS)
         uow.commit()
         cohort_id = cohort.id
-    registered, elapsed = _race("registering", db, {"cohort_id": cohort_id, "each": REGISTRATIONS // CONTENDERS})
+    registered, elapsed, cpu_ms = _race("registering", db,
+                                        {"cohort_id": cohort_id, "each": REGISTRATIONS // CONTENDERS})
     with db.session() as session:
         confirmed = session.scalar(select(func.count()).select_from(Registration).where(
             Registration.cohort_id == cohort_id, Registration.status == "confirmed"))
-    return {"per_s": registered / elapsed, "confirmed": confirmed, "seats": SEATS, "registrations": registered}
+    return {"per_s": registered / elapsed, "confirmed": confirmed, "seats": SEATS, "registrations": registered,
+            "cpu_ms": cpu_ms}
 
 
 def fill_sessions(db, total: int, *, tenant: str = "CA", offset: int = 0) -> list[str]:
@@ -224,8 +254,9 @@ def scheduling_figures(env: dict, tokens, results: dict, *, gunicorn, free_port,
         uow.commit()
     db = Database(config.database_url, schema=config.db_schema, pool_size=CONTENDERS)
     try:
-        figures = {"commit_ceiling_per_s": commit_ceiling(db), "serial_commits_per_s": serial_commits(db),
-                   "client_processes": _client_processes()}
+        ceiling, ceiling_cpu_ms = commit_ceiling(db)
+        figures = {"commit_ceiling_per_s": ceiling, "commit_cpu_ms": ceiling_cpu_ms,
+                   "serial_commits_per_s": serial_commits(db), "client_processes": _client_processes()}
         figures["registrations"] = registration_rate(db)
         figures["registrations"]["ratio"] = figures["registrations"]["per_s"] / figures["commit_ceiling_per_s"]
 
@@ -265,6 +296,11 @@ def scheduling_figures(env: dict, tokens, results: dict, *, gunicorn, free_port,
         ctx.db.dispose()
 
 
+def _cpu(ms: dict) -> str:
+    server = "server not measured here" if ms["server"] is None else f"{ms['server']:.2f} ms server"
+    return f"{ms['client']:.2f} ms clients + {server}"
+
+
 def report(r: dict, verdict) -> None:
     s = r["scheduling"]
     reg = s["registrations"]
@@ -274,6 +310,8 @@ def report(r: dict, verdict) -> None:
     print(f"  sched.   registrations, {CONTENDERS} racing           {reg['per_s']:8.0f} /s = {reg['ratio']:6.1%} "
           f"of ceiling (target {TARGETS['registrations']:.0%}: {verdict(reg['ratio'] >= TARGETS['registrations'])};"
           f" {reg['confirmed']} confirmed for {reg['seats']} seats: {'exact' if reg['confirmed'] == reg['seats'] else 'WRONG'})")
+    print(f"           CPU per operation, clients + server: commit {_cpu(s['commit_cpu_ms'])}, "
+          f"registration {_cpu(reg['cpu_ms'])}")
     print(f"  ceiling  bare Flask + 1 PK SELECT (sessions)  {s['ceiling']['rps']:8.0f} req/s")
     lst = s["session_list"]
     print(f"  sched.   GET /sessions?limit=50 of {SESSIONS:,}  {lst['rps']:8.0f} req/s = {lst['ratio']:6.1%} of ceiling "

@@ -67,8 +67,13 @@ def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:
 
 def materials_visible(who: Principal):
     """Curators see drafts of what they may see; everyone else only published materials."""
-    clause = curriculum_visible(Material, who)
-    if not sees_drafts(who):
+    return materials_visible_to(national=who.is_national, drafts=sees_drafts(who), tenant=who.tenant)
+
+
+def materials_visible_to(*, national: bool, drafts: bool, tenant):
+    """``materials_visible`` for a kind of caller; ``tenant`` may be a bound parameter (statements built once)."""
+    clause = true() if national else or_(Material.tenant.is_(None), Material.tenant == tenant)
+    if not drafts:
         clause = clause & (Material.published_version.is_not(None))
     return clause
 

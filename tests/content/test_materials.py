@@ -237,10 +237,13 @@ def test_a_jurisdictions_material_stays_in_its_jurisdiction(client, tokens, admi
 
     insider = tokens.headers("facilitator", "CA")
     assert client.get(f"/materials/{material['id']}", headers=insider).status_code == 200
+    # The list's statement is built once per kind of caller, then run with each caller's jurisdiction.
+    assert [m["id"] for m in client.get("/materials", headers=insider).json["items"]] == [material["id"]]
     for outsider in (tokens.headers("facilitator", "TX"), tokens.headers("jurisdiction_admin", "TX")):
         assert_problem(client.get(f"/materials/{material['id']}", headers=outsider), 404)
         assert_problem(client.get(f"/materials/{material['id']}/versions/1/download", headers=outsider), 404)
         assert client.get("/materials", headers=outsider).json["items"] == []
+    assert [m["id"] for m in client.get("/materials", headers=admin).json["items"]] == [material["id"]]
     # A national admin sees it but does not own it.
     item = client.get(f"/materials/{material['id']}", headers=admin)
     assert item.status_code == 200
@@ -248,6 +251,26 @@ def test_a_jurisdictions_material_stays_in_its_jurisdiction(client, tokens, admi
                            headers={**admin, "If-Match": item.headers["ETag"]})
     assert_problem(changed, 403)
     assert_problem(upload(client, admin, material["id"], DOCX, content_type=DOCX_TYPE), 403)
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_list_pages_with_filters(client, tokens, admin, database):
+    module_id = national_module_id(client, tokens, 3)
+    made = [create_material(client, admin, module_id, kind=kind, title=f"Draft {n}")["id"]
+            for n, kind in enumerate(("slide_deck", "resource", "resource", "resource"))]
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 1, "status": "draft", "kind": "resource", "module_id": module_id,
+                 **({"cursor": cursor} if cursor else {})}
+        page = client.get("/materials", query_string=query, headers=admin)
+        assert page.status_code == 200, page.json
+        seen += [m["id"] for m in page.json["items"]]
+        cursor = page.json.get("next_cursor")
+        if not cursor:
+            break
+    assert seen == made[1:]  # oldest change first, one page each
+    assert client.get("/materials", query_string={"status": "draft", "module_id": national_module_id(client, tokens, 4)},
+                      headers=admin).json["items"] == []
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)

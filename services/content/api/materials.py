@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import request, send_file, url_for
 from flask.views import MethodView
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from shared.errors import NotFound
 from shared.http.api import (
@@ -63,6 +65,21 @@ def _created(body, endpoint: str, **values):
 
 
 MATERIAL_REPRESENTATIONS = RepresentationCache()
+_MATERIAL_FILTERS = ("module_id", "kind", "status")
+
+
+@functools.cache
+def _material_keys_statement(national: bool, sees_drafts: bool, filters: tuple[str, ...]):
+    """Keys and versions of a page of the materials a kind of caller sees, for one combination of filters.
+
+    Built once and run with bound values (see ``paginate``). Page over keys and versions; only
+    materials changed since last served are loaded and dumped.
+    """
+    stmt = select(Material.id, Material.updated_at).where(
+        repo.materials_visible_to(national=national, drafts=sees_drafts, tenant=bindparam("tenant")))
+    for name in filters:
+        stmt = stmt.where(getattr(Material, name) == bindparam(name))
+    return stmt
 
 
 @blp.route("")
@@ -73,13 +90,12 @@ class MaterialCollection(MethodView):
     def get(self, args):
         """List the materials you can see (non-curators: published ones only), filtered and paged."""
         session = request_uow().session
-        # Page over keys and versions; only materials changed since last served are loaded and dumped.
-        stmt = select(Material.id, Material.updated_at).where(repo.materials_visible(principal()))
-        for name in ("module_id", "kind", "status"):
-            if args.get(name) is not None:
-                stmt = stmt.where(getattr(Material, name) == args[name])
+        who = principal()
+        filters = tuple(name for name in _MATERIAL_FILTERS if args.get(name) is not None)
+        stmt = _material_keys_statement(who.is_national, repo.sees_drafts(who), filters)
         page = paginate(session, stmt, order_by=[Material.updated_at, Material.id], args=args,
-                        config=context().config, updated_column=Material.updated_at, rows=True)
+                        config=context().config, updated_column=Material.updated_at, rows=True,
+                        params={"tenant": who.tenant, **{name: args[name] for name in filters}})
 
         def load(ids):
             rows = session.scalars(select(Material).where(Material.id.in_(ids)))
