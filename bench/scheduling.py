@@ -55,30 +55,45 @@ def _registering_client(db, i: int, job: dict) -> int:
 _CLIENTS = {"ceiling": _ceiling_client, "registering": _registering_client}
 
 
-def _server_cpu_seconds(pids: list[int]) -> float | None:
-    """CPU time the database server spent on these backends so far; None if it runs elsewhere."""
-    total = 0
+def _server_cpu_seconds(db) -> float | None:
+    """CPU seconds the database server has spent so far; None if it runs where /proc cannot see it.
+
+    Every process of the server (the postmaster's children, and through the postmaster's own
+    counters, those that have ended, such as a backend closed by the pool meanwhile).
+    """
     try:
-        for pid in pids:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+        with db.engine.connect() as conn:
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+        def stat(pid: int) -> list[str]:
+            with open(f"/proc/{pid}/stat") as file:
+                return file.read().rsplit(")", 1)[1].split()
+
+        postmaster = int(stat(backend)[1])
+        ticks = sum(int(v) for v in stat(postmaster)[11:15])  # its own and its ended children's
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    fields = stat(int(pid))
+                except OSError:
+                    continue
+                if int(fields[1]) == postmaster:
+                    ticks += int(fields[11]) + int(fields[12])
     except (OSError, IndexError, ValueError):
         return None
-    return total / os.sysconf("SC_CLK_TCK")
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _client_process(kind: str, job: dict, first: int, count: int, start, results) -> None:
     """``count`` client threads with their own connections, released together with every other process's.
 
     Reports what was done, when it ended, the errors, and the CPU seconds spent by this process
-    (the clients) and by the server processes of its connections.
+    (the clients).
     """
     from shared.db import Database
 
     db = Database(job["url"], schema=job["schema"], pool_size=count)
     warm = [db.engine.connect() for _ in range(count)]  # connections open before the clock starts
-    backends = [conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() for conn in warm]
     for conn in warm:
         conn.close()
     ready = threading.Barrier(count + 1)
@@ -95,14 +110,11 @@ def _client_process(kind: str, job: dict, first: int, count: int, start, results
     for thread in threads:
         thread.start()
     start.wait()
-    client_cpu, server_cpu = time.process_time(), _server_cpu_seconds(backends)
+    client_cpu = time.process_time()
     ready.wait()
     for thread in threads:
         thread.join()
-    ended, server_after = time.monotonic(), _server_cpu_seconds(backends)
-    cpu = {"client": time.process_time() - client_cpu,
-           "server": None if server_cpu is None or server_after is None else server_after - server_cpu}
-    results.put((sum(done), ended, errors, cpu))
+    results.put((sum(done), time.monotonic(), errors, time.process_time() - client_cpu))
     db.dispose()
 
 
@@ -127,23 +139,26 @@ def _race(kind: str, db, job: dict) -> tuple[int, float, dict]:
                for p in range(processes)]
     for worker in workers:
         worker.start()
-    start.wait()
+    start.wait()  # every client process has its connections open
+    server_cpu = _server_cpu_seconds(db)
     began = time.monotonic()
     reports = [results.get(timeout=600) for _ in workers]
+    server_after = _server_cpu_seconds(db)
     for worker in workers:
         worker.join()
     errors = [error for _done, _ended, errs, _cpu in reports for error in errs]
     if errors:
         raise RuntimeError(f"{len(errors)} clients failed, first: {errors[0]}")
     operations = sum(done for done, _ended, _errs, _cpu in reports)
-    servers = [cpu["server"] for *_rest, cpu in reports]
-    cpu_ms = {"client": 1000 * sum(cpu["client"] for *_rest, cpu in reports) / max(operations, 1),
-              "server": None if None in servers else 1000 * sum(servers) / max(operations, 1)}
+    per_op = 1000 / max(operations, 1)
+    cpu_ms = {"client": per_op * sum(cpu for *_rest, cpu in reports),
+              "server": None if None in (server_cpu, server_after) else per_op * (server_after - server_cpu)}
     return operations, max(ended for _done, ended, _errs, _cpu in reports) - began, cpu_ms
 
 
-def commit_ceiling(db, seconds: float = 5.0) -> float:
-    """Single-row commits per second from CONTENDERS connections: the database's own ceiling here."""
+def commit_ceiling(db, seconds: float = 5.0) -> tuple[float, dict]:
+    """Single-row commits per second from CONTENDERS connections (the database's own ceiling here),
+    and the CPU milliseconds per commit (see ``_race``)."""
     with db.engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_commits (id bigserial PRIMARY KEY, n int)"))
     # The deadline counts from a second ahead: the clients start their clocks when released.
