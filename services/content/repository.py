@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select, true
+import functools
+
+from sqlalchemy import bindparam, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
@@ -15,9 +17,12 @@ CURATORS = (NATIONAL_ADMIN, JURISDICTION_ADMIN)
 
 def curriculum_visible(model, who: Principal):
     """National rows (tenant NULL) for everyone; a jurisdiction's own rows for its users only."""
-    if who.is_national:
-        return true()
-    return or_(model.tenant.is_(None), model.tenant == who.tenant)
+    return curriculum_visible_to(model, national=who.is_national, tenant=who.tenant)
+
+
+def curriculum_visible_to(model, *, national: bool, tenant):
+    """``curriculum_visible`` for a kind of caller; ``tenant`` may be a bound parameter (statements built once)."""
+    return true() if national else or_(model.tenant.is_(None), model.tenant == tenant)
 
 
 def curriculum_owner(who: Principal) -> str | None:
@@ -52,12 +57,22 @@ def get_module(session: Session, module_id: str, who: Principal) -> Module:
 
 
 def module_version(session: Session, module_id: str, who: Principal):
-    """The module's ``updated_at`` if the caller may see it: one primary-key read, no entity loaded."""
-    version = session.execute(select(Module.updated_at).where(
-        Module.id == module_id, curriculum_visible(Module, who))).scalar()
+    """The module's ``updated_at`` if the caller may see it: one primary-key read, no entity loaded.
+
+    Read on every GET of a module, so the statement is built once and runs without the ORM.
+    """
+    version = session.connection().execute(_module_version_statement(who.is_national),
+                                           {"module": module_id, "tenant": who.tenant}).scalar()
     if version is None:
         raise NotFound("No module with this id.")
     return version
+
+
+@functools.cache
+def _module_version_statement(national: bool):
+    return select(Module.updated_at).where(
+        Module.id == bindparam("module"),
+        curriculum_visible_to(Module, national=national, tenant=bindparam("tenant")))
 
 
 def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:
@@ -72,7 +87,7 @@ def materials_visible(who: Principal):
 
 def materials_visible_to(*, national: bool, drafts: bool, tenant):
     """``materials_visible`` for a kind of caller; ``tenant`` may be a bound parameter (statements built once)."""
-    clause = true() if national else or_(Material.tenant.is_(None), Material.tenant == tenant)
+    clause = curriculum_visible_to(Material, national=national, tenant=tenant)
     if not drafts:
         clause = clause & (Material.published_version.is_not(None))
     return clause

@@ -37,3 +37,22 @@ def test_material_pages_follow_updates(client, tokens, database):
                         headers={**admin, "If-Match": etag}).status_code == 200
     [listed] = client.get("/materials", headers=reader).json["items"]
     assert listed["title"] == "Renamed"
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_a_jurisdictions_module_is_read_by_its_own_only_cached_or_not(client, tokens, database):
+    # The version read behind GET /modules/<id> is one statement per kind of caller, run with the
+    # caller's jurisdiction: after CA's readers, TX's must still get a 404.
+    ca_admin = tokens.headers("jurisdiction_admin", "CA")
+    series = client.post("/series", json={"slug": "ca-local", "title": "CA local"}, headers=ca_admin)
+    assert series.status_code == 201, series.json
+    module = client.post(f"/series/{series.json['id']}/modules", json={"position": 1, "title": "Local"},
+                         headers=ca_admin)
+    assert module.status_code == 201, module.json
+    path = f"/modules/{module.json['id']}"
+    for _ in range(2):  # the second read is served from the representation cache
+        assert client.get(path, headers=tokens.headers("facilitator", "CA")).json["title"] == "Local"
+        for outsider in (tokens.headers("facilitator", "TX"), tokens.headers("jurisdiction_admin", "TX")):
+            missing = client.get(path, headers=outsider)
+            assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+        assert client.get(path, headers=tokens.headers()).status_code == 200  # a national admin
