@@ -27,7 +27,12 @@ MANAGERS = (NATIONAL_ADMIN, JURISDICTION_ADMIN, AGENCY_COORDINATOR)
 
 def in_tenant(model, who: Principal):
     """Rows of the caller's jurisdiction; national admins see every jurisdiction."""
-    return true() if who.is_national else model.tenant == who.tenant
+    return in_tenant_of(model, national=who.is_national, tenant=who.tenant)
+
+
+def in_tenant_of(model, *, national: bool, tenant):
+    """``in_tenant`` for a kind of caller; ``tenant`` may be a bound parameter (statements built once)."""
+    return true() if national else model.tenant == tenant
 
 
 def get_scoped(db: DbSession, model, row_id: str, who: Principal, *, what: str, for_update: bool = False):

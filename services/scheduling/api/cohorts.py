@@ -176,10 +176,9 @@ def _session_keys_statement(national: bool, filters: tuple[str, ...]):
     Page over keys and versions; only sessions changed since last served are loaded and rendered.
     The materials' version rides along as a scalar subquery: one round trip for the whole page.
     """
-    stmt = select(Session.id, Session.updated_at, Session.starts_at,
-                  use_cases.materials_version_column().label("materials_version"))
-    if not national:
-        stmt = stmt.where(Session.tenant == bindparam("tenant"))
+    stmt = (select(Session.id, Session.updated_at, Session.starts_at,
+                   use_cases.materials_version_column().label("materials_version"))
+            .where(repo.in_tenant_of(Session, national=national, tenant=bindparam("tenant"))))
     conditions = {"cohort_id": lambda value: Session.cohort_id == value,
                   "status": lambda value: Session.status == value,
                   "starts_from": lambda value: Session.starts_at >= value,
