@@ -168,7 +168,8 @@ class Registration(IdMixin, TimestampMixin, Base):
     )
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
-    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    # No index of its own: the unique constraint and the waitlist index start with cohort_id.
+    cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"))
     participant: Mapped[str] = mapped_column(String(200), index=True)  # the person's sub, or roster key
     name: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
@@ -215,7 +216,7 @@ class RegistrationAudit(IdMixin, Base):
 
     __tablename__ = "registration_audit"
 
-    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    tenant: Mapped[str] = mapped_column(String(40))  # read by registration, never by jurisdiction
     registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
     action: Mapped[str] = mapped_column(String(40))
     by: Mapped[str] = mapped_column(String(200))

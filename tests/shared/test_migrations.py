@@ -80,3 +80,26 @@ def test_seat_counters_become_places_without_losing_anyone(database):
             assert tuple(conn.execute(text("SELECT confirmed_count, waitlist_seq FROM cohorts")).one()) == (2, 3)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_the_dropped_registration_indexes_come_back_on_downgrade(database):
+    """0003 drops two indexes nobody reads through; going back to 0002 restores them, and forward again."""
+    from sqlalchemy import inspect
+
+    def indexes(table: str) -> set[str]:
+        engine = create_db_engine(database["url"], schema=database["schema"])
+        try:
+            with engine.connect() as conn:
+                return {index["name"] for index in inspect(conn).get_indexes(table)}
+        finally:
+            engine.dispose()
+
+    upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
+    assert "ix_registrations_cohort_id" not in indexes("registrations")
+    assert "ix_registration_audit_tenant" not in indexes("registration_audit")
+    command.downgrade(alembic_config(SCHEDULING_MIGRATIONS, database["url"], database["schema"]), "0002")
+    assert "ix_registrations_cohort_id" in indexes("registrations")
+    assert "ix_registration_audit_tenant" in indexes("registration_audit")
+    upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
+    assert "ix_registrations_cohort_id" not in indexes("registrations")
