@@ -105,10 +105,9 @@ def _one_statement_client(db, i: int, job: dict) -> int:
 def main() -> None:
     from shared.db import Database
 
-    from services.scheduling import places
     from services.scheduling.bootstrap import migrate
     from services.scheduling.config import SchedulingConfig
-    from services.scheduling.models import Cohort, Registration
+    from services.scheduling.models import Registration
 
     schema = f"bench_one_{uuid.uuid4().hex[:8]}"
     os.environ.update({"SCHEDULING_DATABASE_URL": POSTGRES_URL, "SCHEDULING_DB_SCHEMA": schema})
@@ -120,18 +119,8 @@ def main() -> None:
     try:
         ceiling, ceiling_cpu = race.commit_ceiling(db)
         service = race.registration_rate(db)
-        with db.unit_of_work() as uow:
-            cohort = Cohort(tenant="CA", series_id=str(uuid.uuid4()), title="Experiment", format="virtual",
-                            time_zone="America/Los_Angeles", capacity=seats, facilitators=[], status="open")
-            uow.session.add(cohort)
-            uow.session.flush()
-            places.provide(uow.session, cohort.id, seats)
-            # Enough waitlist places made in advance: the experiment does not make more.
-            uow.session.execute(text("INSERT INTO places (cohort_id, kind, number) "
-                                     "SELECT :cohort, 'waitlist', n FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n"),
-                                {"cohort": cohort.id, "first": max(100, seats) + 1, "last": people})
-            uow.commit()
-            cohort_id = cohort.id
+        # Enough waitlist places made in advance: the experiment does not make more.
+        cohort_id = race.open_cohort(db, seats, waitlist_places=people)
         done, elapsed, cpu = race._race("one_statement", db, {"cohort_id": cohort_id,
                                                               "each": people // race.CONTENDERS})
         with db.session() as session:

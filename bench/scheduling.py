@@ -176,19 +176,29 @@ def serial_commits(db, count: int = 1000) -> float:
         return count / (time.perf_counter() - started)
 
 
-def registration_rate(db) -> dict:
-    """REGISTRATIONS people racing for SEATS seats of one cohort, CONTENDERS at a time."""
+def open_cohort(db, seats: int, *, waitlist_places: int = 0) -> str:
+    """A new open cohort of ``seats`` seats (and at least ``waitlist_places`` waitlist places); its id."""
     from services.scheduling import places
-    from services.scheduling.models import Cohort, Registration
+    from services.scheduling.models import Cohort
 
     with db.unit_of_work() as uow:
         cohort = Cohort(tenant="CA", series_id=str(uuid.uuid4()), title="Bench cohort", format="virtual",
-                        time_zone="America/Los_Angeles", capacity=SEATS, facilitators=[], status="open")
+                        time_zone="America/Los_Angeles", capacity=seats, facilitators=[], status="open")
         uow.session.add(cohort)
         uow.session.flush()
-        places.provide(uow.session, cohort.id, SEATS)
+        places.provide(uow.session, cohort.id, seats)
+        uow.session.execute(text("INSERT INTO places (cohort_id, kind, number) SELECT :cohort, 'waitlist', n "
+                                 "FROM generate_series(1, CAST(:last AS integer)) AS n ON CONFLICT DO NOTHING"),
+                            {"cohort": cohort.id, "last": waitlist_places})
         uow.commit()
-        cohort_id = cohort.id
+        return cohort.id
+
+
+def registration_rate(db) -> dict:
+    """REGISTRATIONS people racing for SEATS seats of one cohort, CONTENDERS at a time."""
+    from services.scheduling.models import Registration
+
+    cohort_id = open_cohort(db, SEATS)
     registered, elapsed, cpu_ms = _race("registering", db,
                                         {"cohort_id": cohort_id, "each": REGISTRATIONS // CONTENDERS})
     with db.session() as session:

@@ -51,6 +51,16 @@ def national_module_id(client, tokens, position: int = 1) -> str:
     return next(m["id"] for m in modules if m["position"] == position)
 
 
+def jurisdiction_module(client, headers, slug: str) -> dict:
+    """A module of a new series of the caller's own jurisdiction."""
+    series = client.post("/series", json={"slug": slug, "title": f"{slug} series"}, headers=headers)
+    assert series.status_code == 201, series.json
+    module = client.post(f"/series/{series.json['id']}/modules", json={"position": 1, "title": "Local"},
+                         headers=headers)
+    assert module.status_code == 201, module.json
+    return module.json
+
+
 def create_material(client, headers, module_id, kind="slide_deck", title="Session slides", **extra):
     response = client.post("/materials", json={"module_id": module_id, "kind": kind, "title": title},
                            headers={**headers, **extra})
@@ -269,21 +279,18 @@ def test_the_list_pages_with_filters(client, tokens, admin, database):
         if not cursor:
             break
     assert seen == made[1:]  # oldest change first, one page each
-    assert client.get("/materials", query_string={"status": "draft", "module_id": national_module_id(client, tokens, 4)},
+    other_module = national_module_id(client, tokens, 4)
+    assert client.get("/materials", query_string={"status": "draft", "module_id": other_module},
                       headers=admin).json["items"] == []
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_module_must_be_one_the_curator_may_use(client, tokens, admin, database):
     ca_admin = tokens.headers("jurisdiction_admin", "CA")
-    series = client.post("/series", json={"slug": "ca-extras", "title": "CA extras"}, headers=ca_admin)
-    assert series.status_code == 201, series.json
-    module = client.post(f"/series/{series.json['id']}/modules", json={"position": 1, "title": "Local"},
-                         headers=ca_admin)
-    assert module.status_code == 201, module.json
-    assert create_material(client, ca_admin, module.json["id"])["tenant"] == "CA"
+    module = jurisdiction_module(client, ca_admin, "ca-extras")
+    assert create_material(client, ca_admin, module["id"])["tenant"] == "CA"
 
-    body = {"module_id": module.json["id"], "kind": "resource", "title": "x"}
+    body = {"module_id": module["id"], "kind": "resource", "title": "x"}
     assert_problem(client.post("/materials", json=body, headers=tokens.headers("jurisdiction_admin", "TX")),
                    422, "module_id")
     assert_problem(client.post("/materials", json=body, headers=admin), 422, "module_id")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.content.test_materials import create_material, national_module_id, publish, upload, PDF
+from tests.content.test_materials import PDF, create_material, jurisdiction_module, national_module_id, publish, upload
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
@@ -43,13 +43,8 @@ def test_material_pages_follow_updates(client, tokens, database):
 def test_a_jurisdictions_module_is_read_by_its_own_only_cached_or_not(client, tokens, database):
     # The version read behind GET /modules/<id> is one statement per kind of caller, run with the
     # caller's jurisdiction: after CA's readers, TX's must still get a 404.
-    ca_admin = tokens.headers("jurisdiction_admin", "CA")
-    series = client.post("/series", json={"slug": "ca-local", "title": "CA local"}, headers=ca_admin)
-    assert series.status_code == 201, series.json
-    module = client.post(f"/series/{series.json['id']}/modules", json={"position": 1, "title": "Local"},
-                         headers=ca_admin)
-    assert module.status_code == 201, module.json
-    path = f"/modules/{module.json['id']}"
+    module = jurisdiction_module(client, tokens.headers("jurisdiction_admin", "CA"), "ca-local")
+    path = f"/modules/{module['id']}"
     for _ in range(2):  # the second read is served from the representation cache
         assert client.get(path, headers=tokens.headers("facilitator", "CA")).json["title"] == "Local"
         for outsider in (tokens.headers("facilitator", "TX"), tokens.headers("jurisdiction_admin", "TX")):
