@@ -15,7 +15,7 @@ On SQLite the locking clauses are left out: its writers run one at a time anyway
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy import Integer, String, any_, bindparam, cast, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
@@ -39,9 +39,24 @@ def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> No
     """Places ``first`` … ``first + count - 1``; numbers another transaction added first are kept."""
     if count <= 0:
         return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
-    db.execute(insert(_places).values([{"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
-                                       for n in range(first, first + count)]).on_conflict_do_nothing())
+    if db.get_bind().dialect.name == "postgresql":
+        # The numbers made by the server: one small statement however many places (a waitlist doubles).
+        db.execute(_ADD_PLACES, {"in_cohort": cohort_id, "kind": kind, "first": first, "last": first + count - 1})
+        return
+    db.execute(sqlite.insert(_places).values([{"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
+                                              for n in range(first, first + count)]).on_conflict_do_nothing())
+
+
+def _add_places_statement():
+    numbers = (func.generate_series(bindparam("first", type_=Integer), bindparam("last", type_=Integer))
+               .table_valued("number").render_derived())
+    return (postgresql.insert(_places)
+            .from_select(["cohort_id", "kind", "number"],
+                         select(bindparam("in_cohort", type_=String), bindparam("kind", type_=String), numbers.c.number))
+            .on_conflict_do_nothing())
+
+
+_ADD_PLACES = _add_places_statement()
 
 
 def add_seats(db: DbSession, cohort_id: str, count: int) -> None:
@@ -150,6 +165,70 @@ def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_i
         # out once), so that the waitlist does not run out under a crowd, who would all wait then.
         _add_waitlist_places(db, cohort_id, wait=False)
     return position
+
+
+def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
+    """``_claim_statement`` for the registrations :holders at once, in their order.
+
+    The lowest free places of ``kind`` (as many as there are holders, SKIP LOCKED) are paired with
+    the holders by rank: the first holder gets the lowest place. RETURNING holder and number; fewer
+    rows than holders when fewer places were free.
+    """
+    cohort_id = bindparam("in_cohort")
+    holders_given = bindparam("holders", type_=postgresql.ARRAY(String))
+    lowest_free = (select(_places.c.number)
+                   .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
+                          _places.c.registration_id.is_(None))
+                   .order_by(_places.c.number).limit(func.cardinality(holders_given))
+                   .with_for_update(skip_locked=True))
+    if behind_the_waitlist:
+        lowest_free = lowest_free.where(~_people_waiting(cohort_id))
+    lowest_free = lowest_free.subquery()
+    # Materialised: the locking scan runs once, whatever the plan.
+    free = (select(lowest_free.c.number, func.row_number().over(order_by=lowest_free.c.number).label("rank"))
+            .cte("free").prefix_with("MATERIALIZED"))
+    holders = func.unnest(holders_given).table_valued("holder", with_ordinality="rank").render_derived()
+    paired = (select(free.c.number, holders.c.holder).join_from(free, holders, free.c.rank == holders.c.rank)
+              .cte("paired").prefix_with("MATERIALIZED"))
+    # The places by primary key (number = ANY of an array), not by a join the planner might make a
+    # scan of the whole waitlist.
+    return (update(_places)
+            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
+                   _places.c.number == any_(cast(select(func.array_agg(paired.c.number)).scalar_subquery(),
+                                                 postgresql.ARRAY(Integer))))
+            .values(registration_id=select(paired.c.holder).where(paired.c.number == _places.c.number)
+                    .scalar_subquery())
+            .returning(_places.c.registration_id, _places.c.number))
+
+
+_CLAIM_NEWCOMERS_SEATS = _claim_many_statement(SEAT, behind_the_waitlist=True)
+_CLAIM_WAITLIST_PLACES = _claim_many_statement(WAITLIST)
+
+
+def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str]) -> dict[str, int | None]:
+    """PostgreSQL: places for several new registrations of the cohort, in their order of arrival.
+
+    Seats while free and nobody waits (as ``claim_seat_else_waitlist_place``), then the next
+    waitlist places in the same order. Returns each holder's waitlist place, None for a seat.
+    """
+    connection = db.connection()
+    taken: dict[str, int | None] = {
+        holder: None for holder, _number in connection.execute(
+            _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders})}
+    waiting = [holder for holder in holders if holder not in taken]
+    if not waiting:
+        return taken
+    highest = _highest(db, cohort_id, WAITLIST)
+    while waiting:
+        claimed = dict(connection.execute(_CLAIM_WAITLIST_PLACES, {"in_cohort": cohort_id, "holders": waiting}).all())
+        taken.update(claimed)
+        if claimed and min(claimed.values()) <= highest - highest // 4 <= max(claimed.values()):
+            _add_waitlist_places(db, cohort_id, wait=False)  # as in claim_seat_else_waitlist_place
+        waiting = [holder for holder in waiting if holder not in claimed]
+        if waiting:
+            _add_waitlist_places(db, cohort_id, wait=True)
+            highest = _highest(db, cohort_id, WAITLIST)
+    return taken
 
 
 def claim_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int:

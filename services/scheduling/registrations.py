@@ -12,13 +12,15 @@ import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import Row, and_, bindparam, func, select, true, update
+from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import FACILITATOR, INTEGRATION, Principal
-from shared.db import Database, UnitOfWork, insert_rows, new_id, utcnow
+from shared.db import Database, UnitOfWork, insert_many, insert_rows, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.group_commit import group_commit_for
 from shared.logging import get_logger
 from shared.messaging.outbox import outbox_values
 
@@ -295,6 +297,12 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
         raise InvalidInput("A state system registers someone: name the participant.",
                            errors={"participant": ["Required when registering with an API key."]})
     participant = named or who.sub
+    if participant == who.sub and db.get_bind().dialect.name == "postgresql":
+        registration = group_commit_for((db.get_bind(), cohort_id)).submit(
+            Arrival(cohort_id, data, who, correlationid), functools.partial(register_arrivals, uow))
+        if registration is not None:
+            return registration
+        # Not the plain case (an error to explain, a registration again, an approval step): one by one.
     cohort, existing = _cohort_for_registering(db, cohort_id, participant, who)
     on_behalf = participant != who.sub
     if on_behalf and not registers_others(db, cohort, who):
@@ -340,6 +348,114 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
             raise _registered_meanwhile() from None
     uow.commit()
     return registration
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """Someone registering themselves for a cohort, waiting to be written with whoever came at the same moment."""
+
+    cohort_id: str
+    data: dict
+    who: Principal
+    correlationid: str = ""
+
+
+def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registration | None]:
+    """PostgreSQL: people registering themselves for one cohort at the same moment, in one transaction.
+
+    The group commit behind ``register`` when a crowd arrives (see ``shared.group_commit``): one read
+    of the cohort (held FOR SHARE) and of who is already registered, one claim of seats then of
+    waitlist places for all of them in order of arrival, one statement for every registration, audit
+    entry and event, one commit. Only the plain case is written here, a newcomer to an open cohort
+    without an approval step; for anyone else the answer is None, and ``register`` goes on one by one,
+    which explains any refusal itself. If the batch fails, nothing of it is written (a seat it held
+    goes to the waitlist) and everyone gets None.
+    """
+    db = uow.session
+    outcomes: list[Registration | None] = [None] * len(arrivals)
+    cohort_id = arrivals[0].cohort_id
+    participants = [arrival.who.sub for arrival in arrivals]
+    try:
+        cohort = db.connection().execute(_ARRIVALS_STATEMENT, {"cohort": cohort_id,
+                                                               "participants": participants}).first()
+        if cohort is None:
+            uow.rollback()
+            return outcomes
+        already = set(cohort.registered or ())
+        now = utcnow()
+        welcome: list[tuple[int, Registration]] = []
+        for n, arrival in enumerate(arrivals):
+            who = arrival.who
+            if (who.sub in already or cohort.requires_approval
+                    or not (who.is_national or cohort.tenant == who.tenant)
+                    or not _takes_registrations(cohort, now)):
+                continue
+            already.add(who.sub)  # the same person twice in a batch: the second learns why one by one
+            welcome.append((n, Registration(
+                id=new_id(), tenant=cohort.tenant, cohort_id=cohort_id, participant=who.sub,
+                name=arrival.data["name"], email=arrival.data["email"], registry_id=arrival.data.get("registry_id"),
+                status=None, waitlist_position=None, source=rules.SELF, cancelled_reason=None,
+                created_at=now, updated_at=now)))
+        if not welcome:
+            uow.rollback()
+            return outcomes
+        positions = places.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome])
+        if any(position is None for position in positions.values()):
+            db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
+        registrations, audits, announcements = [], [], []
+        for n, registration in welcome:
+            position = positions[registration.id]
+            registration.status = rules.CONFIRMED if position is None else rules.WAITLISTED
+            registration.waitlist_position = position
+            registrations.append({c.key: getattr(registration, c.key) for c in Registration.__table__.c})
+            audits.append({"id": new_id(), "tenant": registration.tenant, "registration_id": registration.id,
+                           "action": "registered", "by": registration.participant, "at": now,
+                           "detail": {"status": registration.status, "waitlist_position": position,
+                                      "source": rules.SELF, "registered_again": False}})
+            event = events.registration_event(_VERBS[registration.status], registration, by=registration.participant,
+                                              correlationid=arrivals[n].correlationid)
+            announcements.append(outbox_values(event))
+            outcomes[n] = registration
+        insert_many(db, [(Registration.__table__, registrations), (RegistrationAudit.__table__, audits),
+                         (platform.outbox.__table__, announcements)])
+        uow.commit()
+        return outcomes
+    except Exception:
+        uow.rollback()
+        log.warning("registrations arriving together could not be written together; one by one instead",
+                    cohort_id=cohort_id, arrivals=len(arrivals), exc_info=True)
+        for claimed_in in db.info.pop(_SEATS_CLAIMED, ()):
+            hand_on_free_seats(uow, claimed_in)
+        return [None] * len(arrivals)
+    finally:
+        db.info.pop(_SEATS_CLAIMED, None)
+
+
+def _takes_registrations(cohort: Row, now) -> bool:
+    """Whether the cohort is open and within its registration window (the rules' checks, as a question)."""
+    try:
+        rules.check_open(cohort.status)
+        rules.check_window(now, cohort.registration_opens_at, cohort.registration_closes_at)
+    except Conflict:
+        return False
+    return True
+
+
+def _arrivals_statement():
+    """The cohort, held FOR SHARE as in ``_cohort_for_registering``, and which of :participants it has already."""
+    cohorts, registrations = Cohort.__table__, Registration.__table__
+    registered = (select(func.array_agg(registrations.c.participant))
+                  .where(registrations.c.cohort_id == cohorts.c.id,
+                         registrations.c.participant == any_(bindparam("participants",
+                                                                       type_=postgresql.ARRAY(String))))
+                  .scalar_subquery())
+    return (select(cohorts.c.id, cohorts.c.tenant, cohorts.c.status, cohorts.c.registration_opens_at,
+                   cohorts.c.registration_closes_at, cohorts.c.requires_approval, registered.label("registered"))
+            .where(cohorts.c.id == bindparam("cohort"))
+            .with_for_update(read=True, of=cohorts))
+
+
+_ARRIVALS_STATEMENT = _arrivals_statement()
 
 
 def _registered_meanwhile() -> Conflict:

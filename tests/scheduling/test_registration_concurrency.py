@@ -175,19 +175,34 @@ def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_mea
             raise RuntimeError("the server went away")
         return real_insert_rows(db, rows)
 
+    real_insert_many = use_cases.insert_many
+
+    def insert_many_then_fail_for_the_first(db, runs):  # registrations arriving together, racer-0 among them
+        (_registrations, rows), *_companions = runs
+        if rows[0]["participant"] == "racer-0":
+            seat_held.set()
+            assert waitlisted.wait(30)
+            raise RuntimeError("the server went away")
+        return real_insert_many(db, runs)
+
     monkeypatch.setattr(use_cases, "insert_rows", insert_rows_then_fail_for_the_first)
-    db = Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=4)
+    monkeypatch.setattr(use_cases, "insert_many", insert_many_then_fail_for_the_first)
+    # Two API processes: within one, people registering at the same moment are written together.
+    db, other_process = (Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=4)
+                         for _ in range(2))
     try:
         first = threading.Thread(target=lambda: pytest.raises(RuntimeError, register_in_own_transaction(db, cohort_id, 0)))
         first.start()
         assert seat_held.wait(30)
-        register_in_own_transaction(db, cohort_id, 1)()  # finds the seat taken: waitlisted
+        register_in_own_transaction(other_process, cohort_id, 1)()  # finds the seat taken: waitlisted
         with scheduling_ctx.db.session() as session:
             assert session.scalar(select(Registration.status).where(Registration.participant == "racer-1")) == "waitlisted"
         waitlisted.set()
         first.join(30)
+        assert not first.is_alive()
     finally:
         db.dispose()
+        other_process.dispose()
     with scheduling_ctx.db.session() as session:
         rows = session.scalars(select(Registration).where(Registration.cohort_id == cohort_id)).all()
         assert [(row.participant, row.status) for row in rows] == [("racer-1", "confirmed")]
