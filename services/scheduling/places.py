@@ -15,7 +15,7 @@ On SQLite the locking clauses are left out: its writers run one at a time anyway
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, any_, bindparam, cast, delete, exists, func, select, update
+from sqlalchemy import Integer, String, bindparam, literal_column, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
@@ -176,7 +176,7 @@ def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
     """
     cohort_id = bindparam("in_cohort")
     holders_given = bindparam("holders", type_=postgresql.ARRAY(String))
-    lowest_free = (select(_places.c.number)
+    lowest_free = (select(_places.c.number, literal_column("places.ctid").label("address"))
                    .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
                           _places.c.registration_id.is_(None))
                    .order_by(_places.c.number).limit(func.cardinality(holders_given))
@@ -185,18 +185,16 @@ def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
         lowest_free = lowest_free.where(~_people_waiting(cohort_id))
     lowest_free = lowest_free.subquery()
     # Materialised: the locking scan runs once, whatever the plan.
-    free = (select(lowest_free.c.number, func.row_number().over(order_by=lowest_free.c.number).label("rank"))
+    free = (select(lowest_free.c.address, func.row_number().over(order_by=lowest_free.c.number).label("rank"))
             .cte("free").prefix_with("MATERIALIZED"))
     holders = func.unnest(holders_given).table_valued("holder", with_ordinality="rank").render_derived()
-    paired = (select(free.c.number, holders.c.holder).join_from(free, holders, free.c.rank == holders.c.rank)
+    paired = (select(free.c.address, holders.c.holder).join_from(free, holders, free.c.rank == holders.c.rank)
               .cte("paired").prefix_with("MATERIALIZED"))
-    # The places by primary key (number = ANY of an array), not by a join the planner might make a
-    # scan of the whole waitlist.
+    # The rows just locked, found by their physical address (a TID scan): no plan can make this a
+    # scan of the cohort's places, whatever the statistics say.
     return (update(_places)
-            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
-                   _places.c.number == any_(cast(select(func.array_agg(paired.c.number)).scalar_subquery(),
-                                                 postgresql.ARRAY(Integer))))
-            .values(registration_id=select(paired.c.holder).where(paired.c.number == _places.c.number)
+            .where(literal_column("places.ctid = ANY (ARRAY(SELECT paired.address FROM paired))"))
+            .values(registration_id=select(paired.c.holder).where(paired.c.address == literal_column("places.ctid"))
                     .scalar_subquery())
             .returning(_places.c.registration_id, _places.c.number))
 
@@ -205,19 +203,44 @@ _CLAIM_NEWCOMERS_SEATS = _claim_many_statement(SEAT, behind_the_waitlist=True)
 _CLAIM_WAITLIST_PLACES = _claim_many_statement(WAITLIST)
 
 
-def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str]) -> dict[str, int | None]:
+def at_hand(cohort_id):
+    """Columns for a cohort's read (``cohort_id``: its id column): what ``claim_places_for_newcomers`` needs.
+
+    Read while the cohort is held FOR SHARE, they stay true until commit, except that seats only
+    get fewer (others registering take them) and the waitlist only longer.
+    """
+    free_seat = exists().where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
+                               _places.c.registration_id.is_(None))
+    highest = (select(func.coalesce(func.max(_places.c.number), 0))
+               .where(_places.c.cohort_id == cohort_id, _places.c.kind == WAITLIST).scalar_subquery())
+    return [(free_seat & ~_people_waiting(cohort_id)).label("seat_for_newcomers"),
+            highest.label("highest_waitlist_place")]
+
+
+def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str], cohort) -> dict[str, int | None]:
     """PostgreSQL: places for several new registrations of the cohort, in their order of arrival.
 
     Seats while free and nobody waits (as ``claim_seat_else_waitlist_place``), then the next
-    waitlist places in the same order. Returns each holder's waitlist place, None for a seat.
+    waitlist places in the same order. ``cohort``: the cohort's read with the columns ``at_hand``
+    (no seat is looked for when none was free). Returns each holder's waitlist place, None for a seat.
     """
     connection = db.connection()
-    taken: dict[str, int | None] = {
-        holder: None for holder, _number in connection.execute(
-            _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders})}
+    taken: dict[str, int | None] = {}
+    if cohort.seat_for_newcomers:
+        taken.update((holder, None) for holder, _number in connection.execute(
+            _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders}))
     waiting = [holder for holder in holders if holder not in taken]
-    if not waiting:
-        return taken
+    highest = cohort.highest_waitlist_place
+    while waiting:
+        claimed = dict(connection.execute(_CLAIM_WAITLIST_PLACES, {"in_cohort": cohort_id, "holders": waiting}).all())
+        taken.update(claimed)
+        if claimed and min(claimed.values()) <= highest - highest // 4 <= max(claimed.values()):
+            _add_waitlist_places(db, cohort_id, wait=False)  # as in claim_seat_else_waitlist_place
+        waiting = [holder for holder in waiting if holder not in claimed]
+        if waiting:
+            _add_waitlist_places(db, cohort_id, wait=True)
+            highest = _highest(db, cohort_id, WAITLIST)
+    return taken
     highest = _highest(db, cohort_id, WAITLIST)
     while waiting:
         claimed = dict(connection.execute(_CLAIM_WAITLIST_PLACES, {"in_cohort": cohort_id, "holders": waiting}).all())

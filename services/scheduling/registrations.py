@@ -399,7 +399,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
         if not welcome:
             uow.rollback()
             return outcomes
-        positions = places.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome])
+        positions = places.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
         if any(position is None for position in positions.values()):
             db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
         registrations, audits, announcements = [], [], []
@@ -442,7 +442,8 @@ def _takes_registrations(cohort: Row, now) -> bool:
 
 
 def _arrivals_statement():
-    """The cohort, held FOR SHARE as in ``_cohort_for_registering``, and which of :participants it has already."""
+    """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
+    and the state of its places (``places.at_hand``)."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
     registered = (select(func.array_agg(registrations.c.participant))
                   .where(registrations.c.cohort_id == cohorts.c.id,
@@ -450,7 +451,8 @@ def _arrivals_statement():
                                                                        type_=postgresql.ARRAY(String))))
                   .scalar_subquery())
     return (select(cohorts.c.id, cohorts.c.tenant, cohorts.c.status, cohorts.c.registration_opens_at,
-                   cohorts.c.registration_closes_at, cohorts.c.requires_approval, registered.label("registered"))
+                   cohorts.c.registration_closes_at, cohorts.c.requires_approval, registered.label("registered"),
+                   *places.at_hand(cohorts.c.id))
             .where(cohorts.c.id == bindparam("cohort"))
             .with_for_update(read=True, of=cohorts))
 
