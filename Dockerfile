@@ -50,7 +50,7 @@ EXPOSE 8000
 
 # Default process: the content API. Other processes override the command (the Procfile,
 # docker-compose.yml and deploy/k8s/ name them all), e.g.
-#   gunicorn -c python:shared.gunicorn_conf services.scheduling.wsgi:app
+#   gunicorn -c python:services.scheduling.gunicorn_conf services.scheduling.wsgi:app
 #   python -m services.content.worker | python -m services.scheduling.worker
 #       (with WORKER_METRICS_PORT=9100 a worker serves Prometheus metrics on that port)
 #   python -m services.content.manage migrate | python -m services.scheduling.manage migrate

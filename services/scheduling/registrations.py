@@ -420,10 +420,12 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
                          (platform.outbox.__table__, announcements)])
         uow.commit()
         return outcomes
-    except Exception:
+    except Exception as exc:
         uow.rollback()
+        # The database's own message, without the statement's parameters (people's names and e-mails).
+        cause = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
         log.warning("registrations arriving together could not be written together; one by one instead",
-                    cohort_id=cohort_id, arrivals=len(arrivals), exc_info=True)
+                    cohort_id=cohort_id, arrivals=len(arrivals), error=type(exc).__name__, cause=cause)
         for claimed_in in db.info.pop(_SEATS_CLAIMED, ()):
             hand_on_free_seats(uow, claimed_in)
         return [None] * len(arrivals)
