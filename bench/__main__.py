@@ -51,9 +51,10 @@ def wait_http(port: int, path: str = "/healthz", timeout: float = 30) -> None:
     raise RuntimeError(f"nothing answered on port {port}")
 
 
-def gunicorn(app: str, port: int, env: dict) -> subprocess.Popen:
+def gunicorn(app: str, port: int, env: dict, settings: str = "shared.gunicorn_conf") -> subprocess.Popen:
+    """``app`` served as deployed: gunicorn with ``settings`` (a service's API and its bare ceiling share them)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}", app],
+        [sys.executable, "-m", "gunicorn", "-c", f"python:{settings}", "--bind", f"127.0.0.1:{port}", app],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -214,7 +215,8 @@ def report(r: dict) -> None:
     c = r["ceiling"]["rps"]
     print(f"\nmake bench — {r['settings']['clients']} client processes, {r['settings']['seconds']}s per figure "
           f"in {ROUNDS} interleaved rounds (median), "
-          f"gunicorn {r['settings']['workers']} sync workers, PostgreSQL + RabbitMQ, {r['machine']['cpus']} CPUs")
+          f"gunicorn {r['settings']['workers']} workers (content: sync; scheduling: 25 threads each, as deployed), "
+          f"PostgreSQL + RabbitMQ, {r['machine']['cpus']} CPUs")
     print(f"  ceiling  bare Flask + 1 PK SELECT        {c:8.0f} req/s")
     for name, label in (("module", "GET /modules/<id> (auth)"), ("materials", "GET /materials?limit=50 (auth)")):
         f = r[name]

@@ -2,7 +2,9 @@
 ceiling (and its p99 at half load), and the conflict check's growth when the sessions double.
 
 The registrations and their ceiling run the same way: CONTENDERS client threads with a connection
-each, spread over one process per CPU (BENCH_CLIENT_PROCESSES), released together.
+each, spread over one process per CPU (BENCH_CLIENT_PROCESSES), released together. The registering
+threads call the service's own ``registrations.register``, as the threads of the scheduling API's
+workers do: within a process, those that arrive together are written together (its group commit).
 """
 
 from __future__ import annotations
@@ -295,8 +297,9 @@ def scheduling_figures(env: dict, tokens, results: dict, *, gunicorn, free_port,
         api_port, bare_port = free_port(), free_port()
         bare_env = {**env, "BENCH_DATABASE_URL": config.database_url, "BENCH_DB_SCHEMA": config.db_schema,
                     "BENCH_TABLE": "sessions"}
-        servers = [gunicorn("services.scheduling.wsgi:app", api_port, env),
-                   gunicorn("bench.bare_app:app", bare_port, bare_env)]
+        # Both as the scheduling API is deployed (its threads), so that the ratio is the app's own cost.
+        servers = [gunicorn("services.scheduling.wsgi:app", api_port, env, "services.scheduling.gunicorn_conf"),
+                   gunicorn("bench.bare_app:app", bare_port, bare_env, "services.scheduling.gunicorn_conf")]
         try:
             wait_http(api_port)
             wait_http(bare_port, f"/rows/{ids[0]}")
