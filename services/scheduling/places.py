@@ -4,7 +4,8 @@ A registration takes the lowest free seat with ``FOR UPDATE SKIP LOCKED``: peopl
 same moment each lock a different seat row and commit in parallel, and a cohort can never confirm
 more people than it has seat rows (one per unit of capacity). When no seat is left they take the
 next waitlist place, claimed the same way. Waitlist places are never handed out twice, so positions
-grow in the order people joined and a promotion renumbers nobody.
+grow in the order people joined and a promotion renumbers nobody. People registering together (one
+batch of ``registrations.register_arrivals``) claim their places in one statement, in their order.
 
 What may run at once is decided by the lock on the cohort row (see ``registrations``): registrations
 hold it FOR SHARE, which many holders share; whatever frees or adds seats (a cancellation, a capacity
@@ -15,7 +16,7 @@ On SQLite the locking clauses are left out: its writers run one at a time anyway
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, bindparam, literal_column, delete, exists, func, select, update
+from sqlalchemy import Integer, String, bindparam, delete, exists, func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
@@ -43,17 +44,16 @@ def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> No
         # The numbers made by the server: one small statement however many places (a waitlist doubles).
         db.execute(_ADD_PLACES, {"in_cohort": cohort_id, "kind": kind, "first": first, "last": first + count - 1})
         return
-    db.execute(sqlite.insert(_places).values([{"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
-                                              for n in range(first, first + count)]).on_conflict_do_nothing())
+    rows = [{"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
+            for n in range(first, first + count)]
+    db.execute(sqlite.insert(_places).values(rows).on_conflict_do_nothing())
 
 
 def _add_places_statement():
     numbers = (func.generate_series(bindparam("first", type_=Integer), bindparam("last", type_=Integer))
                .table_valued("number").render_derived())
-    return (postgresql.insert(_places)
-            .from_select(["cohort_id", "kind", "number"],
-                         select(bindparam("in_cohort", type_=String), bindparam("kind", type_=String), numbers.c.number))
-            .on_conflict_do_nothing())
+    made = select(bindparam("in_cohort", type_=String), bindparam("kind", type_=String), numbers.c.number)
+    return postgresql.insert(_places).from_select(["cohort_id", "kind", "number"], made).on_conflict_do_nothing()
 
 
 _ADD_PLACES = _add_places_statement()
@@ -191,7 +191,9 @@ def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
     paired = (select(free.c.address, holders.c.holder).join_from(free, holders, free.c.rank == holders.c.rank)
               .cte("paired").prefix_with("MATERIALIZED"))
     # The rows just locked, found by their physical address (a TID scan): no plan can make this a
-    # scan of the cohort's places, whatever the statistics say.
+    # scan of the cohort's places, whatever the statistics say. The address is that of the version
+    # this statement sees: a free place changes only when it is claimed (then it is skipped, not
+    # locked) or freed under the cohort's exclusive lock, which the caller's share keeps out.
     return (update(_places)
             .where(literal_column("places.ctid = ANY (ARRAY(SELECT paired.address FROM paired))"))
             .values(registration_id=select(paired.c.holder).where(paired.c.address == literal_column("places.ctid"))
@@ -203,8 +205,9 @@ _CLAIM_NEWCOMERS_SEATS = _claim_many_statement(SEAT, behind_the_waitlist=True)
 _CLAIM_WAITLIST_PLACES = _claim_many_statement(WAITLIST)
 
 
-def at_hand(cohort_id):
-    """Columns for a cohort's read (``cohort_id``: its id column): what ``claim_places_for_newcomers`` needs.
+def availability(cohort_id):
+    """Columns for a cohort's read (``cohort_id``: its id column): whether a newcomer could get a seat,
+    and the highest waitlist place made; what ``claim_places_for_newcomers`` needs.
 
     Read while the cohort is held FOR SHARE, they stay true until commit, except that seats only
     get fewer (others registering take them) and the waitlist only longer.
@@ -221,7 +224,7 @@ def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str]
     """PostgreSQL: places for several new registrations of the cohort, in their order of arrival.
 
     Seats while free and nobody waits (as ``claim_seat_else_waitlist_place``), then the next
-    waitlist places in the same order. ``cohort``: the cohort's read with the columns ``at_hand``
+    waitlist places in the same order. ``cohort``: the cohort's read with the ``availability`` columns
     (no seat is looked for when none was free). Returns each holder's waitlist place, None for a seat.
     """
     connection = db.connection()
@@ -231,17 +234,6 @@ def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str]
             _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders}))
     waiting = [holder for holder in holders if holder not in taken]
     highest = cohort.highest_waitlist_place
-    while waiting:
-        claimed = dict(connection.execute(_CLAIM_WAITLIST_PLACES, {"in_cohort": cohort_id, "holders": waiting}).all())
-        taken.update(claimed)
-        if claimed and min(claimed.values()) <= highest - highest // 4 <= max(claimed.values()):
-            _add_waitlist_places(db, cohort_id, wait=False)  # as in claim_seat_else_waitlist_place
-        waiting = [holder for holder in waiting if holder not in claimed]
-        if waiting:
-            _add_waitlist_places(db, cohort_id, wait=True)
-            highest = _highest(db, cohort_id, WAITLIST)
-    return taken
-    highest = _highest(db, cohort_id, WAITLIST)
     while waiting:
         claimed = dict(connection.execute(_CLAIM_WAITLIST_PLACES, {"in_cohort": cohort_id, "holders": waiting}).all())
         taken.update(claimed)

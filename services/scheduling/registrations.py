@@ -3,6 +3,11 @@
 Seats and waitlist places are rows claimed in parallel (see ``places``); the cohort's row lock only
 decides what may run at once: registrations share it (FOR SHARE), everything that frees or adds seats
 takes it alone (FOR NO KEY UPDATE), so a seat freed by a cancellation goes to the waitlist first.
+
+On PostgreSQL, people registering themselves for the same cohort at the same moment in one process
+are written together, one transaction for the lot (``register_arrivals``, through
+``shared.group_commit``): a crowd at a cohort's opening costs one transaction per batch rather
+than one each.
 """
 
 from __future__ import annotations
@@ -290,6 +295,9 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     Self-registration keeps the cohort's registration window and its approval step; a manager's
     registration is made outside the window if need be and counts as approved by that manager.
     Then: a seat while one remains, else the next place on the waitlist.
+
+    On PostgreSQL a self-registration first joins the batch of whoever registers for the cohort at
+    the same moment (``register_arrivals``); what the batch leaves out is done here one by one.
     """
     db = uow.session
     named = data.get("participant")
@@ -334,10 +342,8 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     else:
         # The hot path when a cohort opens: the registration, its audit entry and its event in one
         # round trip rather than an ORM flush.
-        rows = [(Registration.__table__, {c.key: getattr(registration, c.key) for c in Registration.__table__.c}),
-                (RegistrationAudit.__table__, {"id": new_id(), "tenant": registration.tenant,
-                                               "registration_id": registration.id, "action": "registered",
-                                               "by": who.sub, "at": now, "detail": detail})]
+        rows = [(Registration.__table__, _row(registration)),
+                (RegistrationAudit.__table__, _registered_entry(registration, by=who.sub, at=now, detail=detail))]
         verb = _VERBS.get(registration.status)
         if verb is not None:
             event = events.registration_event(verb, registration, by=who.sub, correlationid=correlationid)
@@ -407,11 +413,10 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
             position = positions[registration.id]
             registration.status = rules.CONFIRMED if position is None else rules.WAITLISTED
             registration.waitlist_position = position
-            registrations.append({c.key: getattr(registration, c.key) for c in Registration.__table__.c})
-            audits.append({"id": new_id(), "tenant": registration.tenant, "registration_id": registration.id,
-                           "action": "registered", "by": registration.participant, "at": now,
-                           "detail": {"status": registration.status, "waitlist_position": position,
-                                      "source": rules.SELF, "registered_again": False}})
+            registrations.append(_row(registration))
+            audits.append(_registered_entry(registration, by=registration.participant, at=now, detail={
+                "status": registration.status, "waitlist_position": position, "source": rules.SELF,
+                "registered_again": False}))
             event = events.registration_event(_VERBS[registration.status], registration, by=registration.participant,
                                               correlationid=arrivals[n].correlationid)
             announcements.append(outbox_values(event))
@@ -423,7 +428,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
     except Exception as exc:
         uow.rollback()
         # The database's own message, without the statement's parameters (people's names and e-mails).
-        cause = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__
+        cause = str(getattr(exc, "orig", None) or exc).split("\n", 1)[0]
         log.warning("registrations arriving together could not be written together; one by one instead",
                     cohort_id=cohort_id, arrivals=len(arrivals), error=type(exc).__name__, cause=cause)
         for claimed_in in db.info.pop(_SEATS_CLAIMED, ()):
@@ -431,6 +436,17 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
         return [None] * len(arrivals)
     finally:
         db.info.pop(_SEATS_CLAIMED, None)
+
+
+def _row(registration: Registration) -> dict:
+    """The registration's row, every column given (for ``insert_rows`` and ``insert_many``)."""
+    return {column.key: getattr(registration, column.key) for column in Registration.__table__.c}
+
+
+def _registered_entry(registration: Registration, *, by: str, at, detail: dict) -> dict:
+    """The audit trail's row for a registration just made."""
+    return {"id": new_id(), "tenant": registration.tenant, "registration_id": registration.id,
+            "action": "registered", "by": by, "at": at, "detail": detail}
 
 
 def _takes_registrations(cohort: Row, now) -> bool:
@@ -445,7 +461,7 @@ def _takes_registrations(cohort: Row, now) -> bool:
 
 def _arrivals_statement():
     """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
-    and the state of its places (``places.at_hand``)."""
+    and whether it has a seat or waitlist place to give (``places.availability``)."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
     registered = (select(func.array_agg(registrations.c.participant))
                   .where(registrations.c.cohort_id == cohorts.c.id,
@@ -454,7 +470,7 @@ def _arrivals_statement():
                   .scalar_subquery())
     return (select(cohorts.c.id, cohorts.c.tenant, cohorts.c.status, cohorts.c.registration_opens_at,
                    cohorts.c.registration_closes_at, cohorts.c.requires_approval, registered.label("registered"),
-                   *places.at_hand(cohorts.c.id))
+                   *places.availability(cohorts.c.id))
             .where(cohorts.c.id == bindparam("cohort"))
             .with_for_update(read=True, of=cohorts))
 
