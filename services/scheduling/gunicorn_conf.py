@@ -11,3 +11,8 @@ import os
 from shared.gunicorn_conf import *  # noqa: F403 - bind, workers, timeouts and the metrics hooks
 
 threads = int(os.environ.get("GUNICORN_THREADS", "25"))
+# One request per connection, as with the other APIs' sync workers. Each worker accepts connections
+# for itself: one that kept a busy client's connection would keep serving that client while
+# another worker idles.
+keepalive = 0
+
