@@ -153,39 +153,11 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("the server closed the connection")
 
 
-def insert_rows(session: Session, rows: Sequence[tuple[Table, dict]]) -> None:
-    """Insert one row into each table given, in one round trip on PostgreSQL.
-
-    For hot paths that write a row and its companions (an audit entry, an outbox event): on
-    PostgreSQL all but the last become data-modifying CTEs of the last insert, one statement; on
-    SQLite, one statement each. Give every column a value: ORM defaults do not apply here.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        for table, values in rows:
-            connection.execute(insert(table), values)
-        return
-    shape = tuple((table, tuple(values)) for table, values in rows)
-    params = {f"r{n}_{key}": value for n, (_table, values) in enumerate(rows) for key, value in values.items()}
-    connection.execute(_insert_rows_statement(shape), params)
-
-
-@functools.lru_cache(maxsize=256)
-def _insert_rows_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]):
-    """The statement of ``insert_rows`` for these tables and columns, built once and then reused."""
-    inserts = [insert(table).values({key: bindparam(f"r{n}_{key}", type_=table.c[key].type) for key in keys})
-               for n, (table, keys) in enumerate(shape)]
-    *companions, last = inserts
-    if not companions:
-        return last
-    return last.add_cte(*(statement.cte(f"row_{n}") for n, statement in enumerate(companions)))
-
-
 def insert_many(session: Session, runs: Sequence[tuple[Table, Sequence[dict]]]) -> None:
-    """Insert many rows into each table given, in one round trip on PostgreSQL.
+    """Insert rows into each table given, in one round trip on PostgreSQL.
 
-    ``insert_rows`` for batches (people registering at the same moment, their audit entries and
-    events). On PostgreSQL each table's rows go as one JSON array, unpacked by the server
+    For hot paths that write rows and their companions (registrations, their audit entries and
+    events; one of each, or a batch of people registering at the same moment). On PostgreSQL each table's rows go as one JSON array, unpacked by the server
     (``json_populate_recordset``) into an INSERT; all but the last table's inserts become
     data-modifying CTEs of the last (one snapshot: give foreign keys their rows in the same call, or
     before). The statement is the same whatever the number of rows, so it is built, converted and

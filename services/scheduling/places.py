@@ -31,9 +31,15 @@ WAITLIST_BATCH = 100
 _places = Place.__table__
 
 
+def _highest_number(cohort_id, kind: str):
+    """The highest number among the cohort's places of ``kind``, 0 if none (``cohort_id``: a value,
+    a bound parameter or a column)."""
+    return (select(func.coalesce(func.max(_places.c.number), 0))
+            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind).scalar_subquery())
+
+
 def _highest(db: DbSession, cohort_id: str, kind: str) -> int:
-    return db.execute(select(func.coalesce(func.max(_places.c.number), 0))
-                      .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind)).scalar_one()
+    return db.execute(select(_highest_number(cohort_id, kind))).scalar_one()
 
 
 def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> None:
@@ -91,11 +97,7 @@ def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
     taken on re-check, which deadlocks under load.)
     """
     cohort_id = bindparam("in_cohort")
-    lowest_free = (select(_places.c.number)
-                   .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
-                          _places.c.registration_id.is_(None))
-                   .order_by(_places.c.number).limit(1)
-                   .with_for_update(skip_locked=True).scalar_subquery())
+    lowest_free = _free_places(cohort_id, kind).limit(1).scalar_subquery()
     statement = (update(_places)
                  .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.number == lowest_free,
                         _places.c.registration_id.is_(None))
@@ -103,6 +105,13 @@ def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
     if behind_the_waitlist:
         statement = statement.where(~_people_waiting(cohort_id))
     return statement
+
+
+def _free_places(cohort_id, kind: str, *also):
+    """The cohort's free places of ``kind``, lowest first, each locked as it is read (SKIP LOCKED)."""
+    return (select(_places.c.number, *also)
+            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.registration_id.is_(None))
+            .order_by(_places.c.number).with_for_update(skip_locked=True))
 
 
 def _people_waiting(cohort_id):
@@ -118,11 +127,9 @@ def _seat_else_waitlist_statement():
     """
     seat = _claim_statement(SEAT, behind_the_waitlist=True).cte("seat")
     waitlist = _claim_statement(WAITLIST).where(~exists(select(seat.c.number))).cte("waitlist_place")
-    highest = (select(func.max(_places.c.number))
-               .where(_places.c.cohort_id == bindparam("in_cohort"), _places.c.kind == WAITLIST))
     return select(select(seat.c.number).scalar_subquery().label("seat"),
                   select(waitlist.c.number).scalar_subquery().label("waitlist_place"),
-                  highest.scalar_subquery().label("highest_waitlist_place"))
+                  _highest_number(bindparam("in_cohort"), WAITLIST).label("highest_waitlist_place"))
 
 
 # Built once: they run for every registration.
@@ -176,11 +183,8 @@ def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
     """
     cohort_id = bindparam("in_cohort")
     holders_given = bindparam("holders", type_=postgresql.ARRAY(String))
-    lowest_free = (select(_places.c.number, literal_column("places.ctid").label("address"))
-                   .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind,
-                          _places.c.registration_id.is_(None))
-                   .order_by(_places.c.number).limit(func.cardinality(holders_given))
-                   .with_for_update(skip_locked=True))
+    lowest_free = (_free_places(cohort_id, kind, literal_column("places.ctid").label("address"))
+                   .limit(func.cardinality(holders_given)))
     if behind_the_waitlist:
         lowest_free = lowest_free.where(~_people_waiting(cohort_id))
     lowest_free = lowest_free.subquery()
@@ -214,10 +218,8 @@ def availability(cohort_id):
     """
     free_seat = exists().where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
                                _places.c.registration_id.is_(None))
-    highest = (select(func.coalesce(func.max(_places.c.number), 0))
-               .where(_places.c.cohort_id == cohort_id, _places.c.kind == WAITLIST).scalar_subquery())
     return [(free_seat & ~_people_waiting(cohort_id)).label("seat_for_newcomers"),
-            highest.label("highest_waitlist_place")]
+            _highest_number(cohort_id, WAITLIST).label("highest_waitlist_place")]
 
 
 def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str], cohort) -> dict[str, int | None]:

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import FACILITATOR, INTEGRATION, Principal
-from shared.db import Database, UnitOfWork, insert_many, insert_rows, new_id, utcnow
+from shared.db import Database, UnitOfWork, insert_many, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.group_commit import group_commit_for
 from shared.logging import get_logger
@@ -342,14 +342,14 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     else:
         # The hot path when a cohort opens: the registration, its audit entry and its event in one
         # round trip rather than an ORM flush.
-        rows = [(Registration.__table__, _row(registration)),
-                (RegistrationAudit.__table__, _registered_entry(registration, by=who.sub, at=now, detail=detail))]
+        runs = [(Registration.__table__, [_row(registration)]),
+                (RegistrationAudit.__table__, [_registered_entry(registration, by=who.sub, at=now, detail=detail)])]
         verb = _VERBS.get(registration.status)
         if verb is not None:
             event = events.registration_event(verb, registration, by=who.sub, correlationid=correlationid)
-            rows.append((platform.outbox.__table__, outbox_values(event)))
+            runs.append((platform.outbox.__table__, [outbox_values(event)]))
         try:
-            insert_rows(db, rows)
+            insert_many(db, runs)
         except IntegrityError:
             raise _registered_meanwhile() from None
     uow.commit()
@@ -439,7 +439,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
 
 
 def _row(registration: Registration) -> dict:
-    """The registration's row, every column given (for ``insert_rows`` and ``insert_many``)."""
+    """The registration's row, every column given (for ``insert_many``)."""
     return {column.key: getattr(registration, column.key) for column in Registration.__table__.c}
 
 

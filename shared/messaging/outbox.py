@@ -22,7 +22,7 @@ def add_event(session, tables: PlatformTables, event: Envelope, *, exchange: str
 
 
 def outbox_values(event: Envelope, *, exchange: str = "events") -> dict:
-    """The outbox row of ``event``, for writers that insert rows themselves (``shared.db.insert_rows``)."""
+    """The outbox row of ``event``, for writers that insert rows themselves (``shared.db.insert_many``)."""
     return {"message_id": event.id, "event_type": event.type, "exchange": exchange, "routing_key": event.type,
             "body": event.to_json(), "status": OUTBOX_PENDING, "attempts": 0, "created_at": utcnow()}
 

@@ -165,19 +165,9 @@ def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_mea
         scheduling_ctx, database, monkeypatch):
     cohort_id = make_cohort(scheduling_ctx, capacity=1)
     seat_held, waitlisted = threading.Event(), threading.Event()
-    real_insert_rows = use_cases.insert_rows
-
-    def insert_rows_then_fail_for_the_first(db, rows):
-        registration = rows[0][1]
-        if registration["participant"] == "racer-0":  # holds the only seat, uncommitted, then fails
-            seat_held.set()
-            assert waitlisted.wait(30)
-            raise RuntimeError("the server went away")
-        return real_insert_rows(db, rows)
-
     real_insert_many = use_cases.insert_many
 
-    def insert_many_then_fail_for_the_first(db, runs):  # registrations arriving together, racer-0 among them
+    def insert_many_then_fail_for_the_first(db, runs):  # racer-0 alone or among others arriving together
         (_registrations, rows), *_companions = runs
         if rows[0]["participant"] == "racer-0":
             seat_held.set()
@@ -185,7 +175,6 @@ def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_mea
             raise RuntimeError("the server went away")
         return real_insert_many(db, runs)
 
-    monkeypatch.setattr(use_cases, "insert_rows", insert_rows_then_fail_for_the_first)
     monkeypatch.setattr(use_cases, "insert_many", insert_many_then_fail_for_the_first)
     # Two API processes: within one, people registering at the same moment are written together.
     db, other_process = (Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=4)
