@@ -30,6 +30,10 @@ NAMING_CONVENTION = {
 }
 
 
+# Execution option of the connections of units of work (see create_db_engine).
+WRITES = "unit_of_work_writes"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -112,7 +116,11 @@ def create_db_engine(url: str, *, schema: str | None = None, pool_size: int = 5)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # A unit of work takes the write lock at its first statement (IMMEDIATE), waiting its turn
+            # (busy timeout). A transaction that read first and wrote later would fail at once
+            # ("database is locked") if another process, such as the worker's outbox relay, had
+            # committed in between; a busy timeout never helps there. Read sessions stay deferred.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
         return engine
 
@@ -251,13 +259,16 @@ class Database:
         self.schema = schema
         self.engine = create_db_engine(url, schema=schema, pool_size=pool_size)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+        # Units of work write: on SQLite they begin by taking the write lock (see create_db_engine).
+        self._unit_of_work_factory = sessionmaker(self.engine.execution_options(**{WRITES: True}),
+                                                  expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
     def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self._unit_of_work_factory)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

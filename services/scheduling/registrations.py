@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true, update
+from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
@@ -40,28 +40,15 @@ log = get_logger("registrations")
 
 # --- locking ------------------------------------------------------------------------------------
 
-def _take_sqlite_write_lock(db: DbSession, cohort_key) -> None:
-    """SQLite: make a no-op write the transaction's first statement, so writers queue up here.
-
-    SQLite has no row locks: it serialises writers on the whole database. A transaction that read
-    first and writes later fails at once ("database is locked") if another writer committed in
-    between, whatever the busy timeout; one that writes first waits for the lock (busy timeout) and
-    then reads counters nobody else can change until it commits.
-    """
-    if db.get_bind().dialect.name == "sqlite":
-        db.execute(update(Cohort).where(Cohort.id == cohort_key).values(updated_at=Cohort.updated_at)
-                   .execution_options(synchronize_session=False))
-
-
 def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     """The caller's cohort, locked until commit against registrations and every other seat change.
 
     PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the cohort row. It waits for the registrations in
     flight (which hold the row FOR SHARE) and keeps new ones out until commit, so a seat it frees is
     handed to the waitlist before anyone else can claim it. (NO KEY, unlike plain FOR UPDATE, does not
-    block inserts of rows that merely reference the cohort, such as its sessions.) Call it before
-    anything else in the transaction (see ``_take_sqlite_write_lock``). Another jurisdiction's cohort
-    is a 404.
+    block inserts of rows that merely reference the cohort, such as its sessions.) On SQLite, which
+    has no row locks, the unit of work holds the database's write lock from its first statement
+    (``shared.db``). Another jurisdiction's cohort is a 404.
     """
     cohort = _locked_cohort(db, cohort_id, in_tenant(Cohort, who))
     if cohort is None:
@@ -71,7 +58,6 @@ def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
 
 def _locked_cohort(db: DbSession, cohort_id: str, scope=true()) -> Cohort | None:
     """The cohort within ``scope``, locked as ``lock_cohort`` says; None if there is none."""
-    _take_sqlite_write_lock(db, cohort_id)
     stmt = select(Cohort).where(Cohort.id == cohort_id, scope)
     if db.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(key_share=True)
@@ -91,7 +77,6 @@ def _cohort_for_registering(db: DbSession, cohort_id: str, participant: str,
     hot path when a cohort opens. (The cohort comes back as a row with the attributes registering
     reads, not as an entity.)
     """
-    _take_sqlite_write_lock(db, cohort_id)
     statement = _registering_statement(national=who.is_national,
                                        postgres=db.get_bind().dialect.name == "postgresql")
     row = db.connection().execute(statement, {"cohort": cohort_id, "participant": participant,
@@ -125,8 +110,6 @@ def _registering_statement(*, national: bool, postgres: bool):
 
 def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> tuple[Cohort, Registration]:
     """A registration of the caller's jurisdiction and its cohort, the cohort locked (see lock_cohort)."""
-    _take_sqlite_write_lock(db, select(Registration.cohort_id).where(Registration.id == registration_id)
-                            .scalar_subquery())
     cohort_id = db.scalar(select(Registration.cohort_id).where(Registration.id == registration_id,
                                                                in_tenant(Registration, who)))
     if cohort_id is None:

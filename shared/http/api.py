@@ -24,7 +24,7 @@ from shared.auth import (
     api_key_matches,
     api_key_prefix,
 )
-from shared.db import Database, UnitOfWork, utcnow
+from shared.db import WRITES, Database, UnitOfWork, utcnow
 from shared.errors import DomainError
 from shared.http.problems import Problem, problem_response
 from shared.logging import configure_logging, get_logger
@@ -176,10 +176,14 @@ def request_uow() -> UnitOfWork:
     """This request's unit of work: open until the response is dumped, rolled back unless committed."""
     if "uow" not in g:
         g.uow = context().db.unit_of_work().__enter__()
-        if request.method in ("GET", "HEAD") and g.uow.session.get_bind().dialect.name == "postgresql":
-            # A read needs no transaction under READ COMMITTED (each statement sees committed data
-            # either way); autocommit saves the BEGIN and ROLLBACK round trips on every read.
-            g.uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        if request.method in ("GET", "HEAD"):
+            if g.uow.session.get_bind().dialect.name == "postgresql":
+                # A read needs no transaction under READ COMMITTED (each statement sees committed data
+                # either way); autocommit saves the BEGIN and ROLLBACK round trips on every read.
+                g.uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            else:
+                # On SQLite a read does not take the write lock a unit of work otherwise begins with.
+                g.uow.session.connection(execution_options={WRITES: False})
     return g.uow
 
 

@@ -53,6 +53,8 @@ def idempotent(view):
                 g.uow.rollback()
             _forget(ctx, Row, ident)
             raise
+        if "uow" in g:  # the request's transaction is over: on SQLite it may hold the write lock
+            g.uow.rollback()
         if 200 <= response.status_code < 300:
             with ctx.db.unit_of_work() as uow:
                 row = uow.session.get(Row, (who.tenant, who.sub, key))

@@ -1,4 +1,5 @@
-"""The engine's disconnect handling on PostgreSQL: a connection the server closed is never handed out."""
+"""The engine: on PostgreSQL a connection the server closed is never handed out; on SQLite a unit of work
+takes the write lock first."""
 
 from __future__ import annotations
 
@@ -36,3 +37,44 @@ def test_a_connection_the_server_terminated_is_replaced_at_checkout(engine_db):
 def _alive(db: Database, pid: int) -> bool:
     with db.engine.connect() as conn:
         return bool(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar())
+
+
+def test_on_sqlite_a_unit_of_work_that_reads_first_still_writes_after_another_process_committed(tmp_path):
+    """Two processes on one SQLite file (an API and its worker): a read-then-write unit of work waits
+    for the other writer instead of failing with "database is locked"."""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    api, worker = Database(url), Database(url)
+    try:
+        with api.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE notes (body TEXT)"))
+        read, worker_done, failures = threading.Event(), threading.Event(), []
+
+        def worker_writes():
+            try:
+                assert read.wait(10)
+                with worker.unit_of_work() as uow:
+                    uow.session.execute(text("INSERT INTO notes VALUES ('from the worker')"))
+                    uow.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the test
+                failures.append(exc)
+            finally:
+                worker_done.set()
+
+        thread = threading.Thread(target=worker_writes)
+        thread.start()
+        with api.unit_of_work() as uow:
+            assert uow.session.execute(text("SELECT count(*) FROM notes")).scalar() == 0
+            read.set()
+            worker_done.wait(0.5)  # the worker commits here unless this unit of work holds the write lock
+            uow.session.execute(text("INSERT INTO notes VALUES ('from the api')"))
+            uow.commit()
+        thread.join(30)
+        assert failures == []
+        with api.session() as session:
+            assert sorted(session.execute(text("SELECT body FROM notes")).scalars()) == ["from the api",
+                                                                                       "from the worker"]
+    finally:
+        api.dispose()
+        worker.dispose()
