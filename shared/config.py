@@ -84,6 +84,10 @@ class CommonConfig:
         broker_namespace: prefix for exchange and queue names (tests isolate themselves with it).
         jwt_*: bearer token verification settings.
         retry_delays: seconds a failed message waits before each retry; then it is dead-lettered.
+        idempotency_key_ttl_hours: how long an ``Idempotency-Key``'s answer is replayed.
+        outbox_retention_hours, inbox_retention_hours: how long sent events and the record of
+            handled events are kept before the worker's housekeeping prunes them.
+        housekeeping_interval_seconds: how often the worker prunes.
     """
 
     service: str
@@ -107,6 +111,10 @@ class CommonConfig:
     page_size_max: int
     max_request_bytes: int
     log_level: str
+    idempotency_key_ttl_hours: int
+    outbox_retention_hours: int
+    inbox_retention_hours: int
+    housekeeping_interval_seconds: int
 
     @classmethod
     def common_from_env(cls, service: str) -> dict:
@@ -141,6 +149,10 @@ class CommonConfig:
             page_size_max=env_int("PAGE_SIZE_MAX", 200, minimum=1),
             max_request_bytes=env_int("MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
             log_level=env_str("LOG_LEVEL", "INFO").upper(),
+            idempotency_key_ttl_hours=env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24, minimum=1),
+            outbox_retention_hours=env_int("OUTBOX_RETENTION_HOURS", 7 * 24, minimum=1),
+            inbox_retention_hours=env_int("INBOX_RETENTION_HOURS", 30 * 24, minimum=1),
+            housekeeping_interval_seconds=env_int("HOUSEKEEPING_INTERVAL_SECONDS", 600, minimum=1),
         )
         validate_common(values)
         return values

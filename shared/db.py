@@ -228,11 +228,18 @@ class UnitOfWork:
 
     Used as ``with uow_factory() as uow: ...; uow.commit()``; leaving the block without a
     commit rolls back, so a failure never leaves a partial write.
+
+    A request with an ``Idempotency-Key`` must store its answer in the same transaction as its
+    effect, so that a crash can never leave one without the other (``shared.http.idempotency``).
+    It calls ``hold_commits`` before the view runs: the view's ``commit`` then keeps its work (it
+    releases a savepoint) and its ``rollback`` undoes only what came since its last commit, exactly
+    as before, but the transaction ends only after ``stop_holding_commits``, with the answer beside.
     """
 
     def __init__(self, session_factory: sessionmaker):
         self._session_factory = session_factory
         self.session: Session | None = None
+        self._held = None  # the open savepoint while commits are held
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._session_factory()
@@ -240,15 +247,48 @@ class UnitOfWork:
 
     def __exit__(self, *exc) -> None:
         assert self.session is not None
+        self._held = None
         self.session.close()  # rolls back whatever was not committed, and returns the connection
+
+    @property
+    def holds_commits(self) -> bool:
+        return self._held is not None
+
+    def hold_commits(self) -> None:
+        assert self.session is not None and self._held is None
+        self._held = self.session.begin_nested()
 
     def commit(self) -> None:
         assert self.session is not None
-        self.session.commit()
+        if self._held is None:
+            self.session.commit()
+            return
+        self._held.commit()
+        self._held = self.session.begin_nested()
 
     def rollback(self) -> None:
         assert self.session is not None
-        self.session.rollback()
+        if self._held is None:
+            self.session.rollback()
+            return
+        self._held.rollback()
+        self._held = self.session.begin_nested()
+
+    def roll_back_everything(self) -> None:
+        """Roll the whole transaction back, what the work committed while commits were held included."""
+        assert self.session is not None
+        self._held = None
+        self.session.rollback()  # the outermost transaction, savepoints and all
+
+    def stop_holding_commits(self) -> None:
+        """Undo what came after the work's last commit, and let ``commit`` end the transaction again.
+
+        What the work committed while commits were held is still to be committed: the caller adds
+        what belongs beside it and calls ``commit``.
+        """
+        assert self.session is not None and self._held is not None
+        held, self._held = self._held, None
+        held.rollback()
 
 
 class Database:

@@ -49,6 +49,8 @@ def define_platform_tables(Base) -> PlatformTables:
         """An event a consumer has handled; written in the same transaction as its effect."""
 
         __tablename__ = "inbox"
+        # Housekeeping prunes by age (shared.housekeeping).
+        __table_args__ = (Index("ix_inbox_handled_at", "handled_at"),)
 
         consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
         event_id: Mapped[str] = mapped_column(String(100), primary_key=True)

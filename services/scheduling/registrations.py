@@ -127,10 +127,8 @@ _SEATS_CLAIMED = "scheduling.seats_claimed_in"
 def _releases_on_failure(use_case):
     """Roll the use case's transaction back the moment it fails, releasing the cohort's lock.
 
-    Otherwise the lock lives until the request ends, and on SQLite it is the database's write lock:
-    whatever writes before then in another transaction (the Idempotency-Key bookkeeping, which
-    forgets the key of a failed create) would wait for it and fail with "database is locked".
-    A seat claimed in the failed transaction comes free again: it goes to the waitlist at once.
+    Otherwise the lock lives until the request ends. A seat claimed in the failed transaction comes
+    free again: it goes to the waitlist at once.
     """
 
     @functools.wraps(use_case)
@@ -288,7 +286,8 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
         raise InvalidInput("A state system registers someone: name the participant.",
                            errors={"participant": ["Required when registering with an API key."]})
     participant = named or who.sub
-    if participant == who.sub and db.get_bind().dialect.name == "postgresql":
+    # A registration with an Idempotency-Key commits with its stored answer, in its own transaction.
+    if participant == who.sub and db.get_bind().dialect.name == "postgresql" and not uow.holds_commits:
         registration = group_commit_for((db.get_bind(), cohort_id)).submit(
             Arrival(cohort_id, data, who, correlationid), functools.partial(register_arrivals, uow))
         if registration is not None:

@@ -14,7 +14,7 @@ from typing import Any
 import flask_smorest
 import structlog
 from flask import Flask, current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
 
 from shared.auth import (
@@ -135,16 +135,27 @@ def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
     if prefix:
         with ctx.db.session() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
-            if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
-                now = utcnow()
-                # Admins see when a key was last used; recording it at most every few minutes keeps
-                # an integration's steady traffic from writing on every request.
-                if row.last_used_at is None or now - row.last_used_at > API_KEY_USE_RESOLUTION:
-                    row.last_used_at = now
-                    session.commit()
-                return Principal(sub=f"api-key:{row.id}", tenant=row.tenant,
-                                 roles=frozenset(row.roles), name=row.name, via="api_key")
+        if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
+            now = utcnow()
+            # Admins see when a key was last used; recording it at most every few minutes keeps
+            # an integration's steady traffic from writing on every request.
+            if row.last_used_at is None or now - row.last_used_at > API_KEY_USE_RESOLUTION:
+                _note_api_key_use(ctx, row.id, now)
+            return Principal(sub=f"api-key:{row.id}", tenant=row.tenant,
+                             roles=frozenset(row.roles), name=row.name, via="api_key")
     raise Problem(401, "The API key is unknown or revoked.", title="Unauthorized")
+
+
+def _note_api_key_use(ctx: ServiceContext, key_id: str, now) -> None:
+    """Record when a key was last used, in a write transaction of its own (on SQLite one that takes
+    the write lock first); a failure to record it never refuses the caller."""
+    ApiKey = ctx.tables.api_key
+    try:
+        with ctx.db.unit_of_work() as uow:
+            uow.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+            uow.commit()
+    except Exception:  # noqa: BLE001 - bookkeeping only
+        log.warning("could not record an API key's last use", exc_info=True)
 
 
 def principal() -> Principal:

@@ -1,16 +1,26 @@
-"""``Idempotency-Key`` on creates: a retried POST gets the first answer back instead of a second row."""
+"""``Idempotency-Key`` on creates: a retried POST gets the first answer back instead of a second row.
+
+The key is claimed, the view's effect written and its answer stored in ONE transaction (the request's
+own, see ``UnitOfWork.hold_commits``), so there is never an effect without its stored answer nor a
+claim without a live request: a request that dies (crash, timeout, error, rollback) takes its claim
+and all its work with it, and the key is free again for a retry that cannot make a duplicate. A second request with the same key waits for the first to end
+(PostgreSQL: on the key's row; SQLite: on the write lock), then gets the stored answer. Answers are
+replayed for ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 by default); the worker's housekeeping prunes them after.
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from copy import deepcopy
+from datetime import timedelta
 
-from flask import Response, current_app, g, make_response, request
-from sqlalchemy import delete
+from flask import Response, current_app, make_response, request
 from sqlalchemy.exc import IntegrityError
 
-from shared.http.api import context, principal
+from shared.db import UnitOfWork, utcnow
+from shared.http.api import JSON_MIMETYPES, context, principal, request_uow
 from shared.http.problems import Problem
 
 HEADER = "Idempotency-Key"
@@ -31,39 +41,18 @@ def idempotent(view):
         who = principal()
         ctx = context()
         Row = ctx.tables.idempotency_key
-        fingerprint = _fingerprint()
-        ident = dict(tenant=who.tenant, principal=who.sub, key=key)
-        with ctx.db.unit_of_work() as uow:
-            row = uow.session.get(Row, (who.tenant, who.sub, key))
-            if row is None:
-                uow.session.add(Row(**ident, endpoint=request.path, request_hash=fingerprint))
-                try:
-                    uow.commit()
-                except IntegrityError:
-                    raise Problem(409, "A request with this Idempotency-Key is still being processed.",
-                                  title="Conflict") from None
-            else:
-                return _replay(row, fingerprint)
+        ident = (who.tenant, who.sub, key)
+        uow = request_uow()
+        replay = _claim(uow, Row, ident, _fingerprint(), timedelta(hours=ctx.config.idempotency_key_ttl_hours))
+        if replay is not None:
+            return replay
+        uow.hold_commits()
         try:
             response = make_response(view(*args, **kwargs))
         except BaseException:
-            # Release the failed request's transaction first: on SQLite it may hold the write lock
-            # that forgetting the key needs.
-            if "uow" in g:
-                g.uow.rollback()
-            _forget(ctx, Row, ident)
+            _settle_failed(uow)
             raise
-        if "uow" in g:  # the request's transaction is over: on SQLite it may hold the write lock
-            g.uow.rollback()
-        if 200 <= response.status_code < 300:
-            with ctx.db.unit_of_work() as uow:
-                row = uow.session.get(Row, (who.tenant, who.sub, key))
-                row.status_code = response.status_code
-                row.response_body = response.get_data(as_text=True)
-                row.response_headers = {h: response.headers[h] for h in _REPLAY_HEADERS if h in response.headers}
-                uow.commit()
-        else:
-            _forget(ctx, Row, ident)
+        _settle(uow, Row, ident, response)
         return response
 
     wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
@@ -78,8 +67,9 @@ def idempotent(view):
 def _fingerprint() -> str:
     """What makes two requests "the same": method, path and body.
 
-    A multipart body is fingerprinted by its fields and the streamed sha256 of each file, so an
-    upload is never held in memory and a client's fresh multipart boundary does not matter.
+    A JSON body counts by its meaning: whitespace and the order of keys do not matter. A multipart
+    body is fingerprinted by its fields and the streamed sha256 of each file, so an upload is never
+    held in memory and a client's fresh multipart boundary does not matter.
     """
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     if request.mimetype == "multipart/form-data":
@@ -90,9 +80,69 @@ def _fingerprint() -> str:
             while chunk := upload.stream.read(1024 * 1024):
                 digest.update(chunk)
             upload.stream.seek(0)
+    elif request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json"):
+        digest.update(_canonical_json(request.get_data()))
     else:
         digest.update(request.get_data())
     return digest.hexdigest()
+
+
+def _canonical_json(body: bytes) -> bytes:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return body  # not JSON: the view refuses it, and a retry of the same bytes is the same request
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=True).encode("utf-8", "surrogatepass")
+
+
+def _claim(uow: UnitOfWork, Row, ident: tuple[str, str, str], fingerprint: str,
+           ttl: timedelta) -> Response | None:
+    """Claim the key in the request's transaction; or, if an answer is stored, the replay of it."""
+    session = uow.session
+    now = utcnow()
+    row = session.get(Row, ident)
+    if row is not None:
+        if row.created_at > now - ttl:
+            return _replay(row, fingerprint)
+        session.delete(row)  # expired: the key starts afresh
+        session.flush()
+    tenant, who, key = ident
+    session.add(Row(tenant=tenant, principal=who, key=key, endpoint=request.path, request_hash=fingerprint,
+                    created_at=now))
+    try:
+        session.flush()
+    except IntegrityError:
+        # PostgreSQL: a request with the same key was in flight; the insert waited for it to commit.
+        uow.rollback()
+        row = session.get(Row, ident)
+        if row is None:  # it committed, then its answer was pruned or replaced meanwhile: very unlikely
+            raise Problem(409, "A request with this Idempotency-Key is being processed; retry shortly.",
+                          title="Conflict", headers={"Retry-After": "1"}) from None
+        return _replay(row, fingerprint)
+    return None
+
+
+def _settle(uow: UnitOfWork, Row, ident: tuple[str, str, str], response: Response) -> None:
+    """A success commits with the key's answer; anything else leaves nothing, the key included."""
+    uow.stop_holding_commits()
+    if not 200 <= response.status_code < 300:
+        uow.session.rollback()
+        return
+    row = uow.session.get(Row, ident)
+    row.status_code = response.status_code
+    row.response_body = response.get_data(as_text=True)
+    row.response_headers = {h: response.headers[h] for h in _REPLAY_HEADERS if h in response.headers}
+    uow.commit()
+
+
+def _settle_failed(uow: UnitOfWork) -> None:
+    """The view raised: nothing of the request is kept, even what it had committed, and the key is free.
+
+    The client saw an error and may retry with the same key; keeping a part of the work would make
+    that retry a duplicate.
+    """
+    uow.roll_back_everything()
 
 
 def _replay(row, fingerprint: str) -> Response:
@@ -100,18 +150,10 @@ def _replay(row, fingerprint: str) -> Response:
         raise Problem(422, "This Idempotency-Key was used with a different request.",
                       title="Idempotency key reused", errors={HEADER: ["Reused with another body."]})
     if row.status_code is None:
-        raise Problem(409, "A request with this Idempotency-Key is still being processed.", title="Conflict")
+        raise Problem(409, "A request with this Idempotency-Key is being processed; retry shortly.",
+                      title="Conflict", headers={"Retry-After": "1"})
     response = current_app.response_class(row.response_body, status=row.status_code)
     for name, value in (row.response_headers or {}).items():
         response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
-
-
-def _forget(ctx, Row, ident: dict) -> None:
-    with ctx.db.unit_of_work() as uow:
-        uow.session.execute(delete(Row).where(
-            Row.tenant == ident["tenant"], Row.principal == ident["principal"], Row.key == ident["key"]))
-        uow.commit()
-
-

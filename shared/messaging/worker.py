@@ -9,6 +9,7 @@ from collections.abc import Callable
 from prometheus_client import start_http_server
 
 from shared.config import env_int
+from shared.housekeeping import prune
 from shared.http.api import ServiceContext
 from shared.logging import configure_logging, get_logger
 from shared.messaging.consumer import EventConsumer, Handler
@@ -22,7 +23,8 @@ def run_worker(ctx: ServiceContext, handlers: dict[str, Handler], *,
     """Run until SIGTERM/SIGINT; each loop reconnects by itself when the broker or database returns.
 
     ``periodic`` names jobs to run every so many seconds (``{name: (seconds, job)}``), each in its own
-    thread; a failing run is logged and the next one comes at its time.
+    thread; a failing run is logged and the next one comes at its time. Every worker also prunes its
+    service's messaging and idempotency tables (``shared.housekeeping``).
     """
     config = ctx.config
     configure_logging(config.log_level)
@@ -40,7 +42,9 @@ def run_worker(ctx: ServiceContext, handlers: dict[str, Handler], *,
         # The worker serves no HTTP otherwise; this lets Prometheus scrape relay and consumer counters.
         start_http_server(metrics_port)
     stopped = threading.Event()
-    for name, (seconds, job) in (periodic or {}).items():
+    periodic = {"housekeeping": (config.housekeeping_interval_seconds, lambda: prune(ctx.db, ctx.tables, config)),
+                **(periodic or {})}
+    for name, (seconds, job) in periodic.items():
         threads.append(threading.Thread(target=run_periodically, args=(name, seconds, job, stopped),
                                         name=name, daemon=True))
 
