@@ -10,6 +10,7 @@ row itself (a practice's wording, say).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -33,20 +34,37 @@ class _Entry:
 
 
 class RepresentationCache:
+    """Shared by a worker's threads: every read and change of the entries is under one lock, and a
+    response is built from the entries it looked up, never from the dictionary again (which may
+    have evicted them meanwhile, to stay within ``maxsize``)."""
+
     def __init__(self, *, ttl: float = 60.0, maxsize: int = 5000):
         self.ttl = ttl
         self.maxsize = maxsize
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _store(self, key: Hashable, entry: _Entry) -> None:
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.maxsize:
+                self._entries.popitem(last=False)
+
+    def _fresh(self, key: Hashable, version: Hashable, now: float) -> _Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or entry.version != version or now - entry.stored > self.ttl:
+            return None
+        return entry
 
     def _entry(self, key: Hashable, version: Hashable, build: Callable[[], dict]) -> _Entry:
-        entry = self._entries.get(key)
         now = time.monotonic()
-        if entry is None or entry.version != version or now - entry.stored > self.ttl:
+        entry = self._fresh(key, version, now)
+        if entry is None:
             data = build()
             entry = _Entry(version, json.dumps(data, separators=(",", ":")).encode(), etag_of(data), now)
-            self._entries[key] = entry
-            if len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
+            self._store(key, entry)
         return entry
 
     def response(self, key: Hashable, version: Hashable, build: Callable[[], dict]) -> Response:
@@ -66,16 +84,15 @@ class RepresentationCache:
         """
         now = time.monotonic()
         versions = {(row.id, variant): (row.updated_at, variant) for row in page["items"]}
-        stale = [key[0] for key, version in versions.items() if (entry := self._entries.get(key)) is None
-                 or entry.version != version or now - entry.stored > self.ttl]
+        entries = {key: self._fresh(key, version, now) for key, version in versions.items()}
+        stale = [key[0] for key, entry in entries.items() if entry is None]
         if stale:
             for row_id, data in load(stale).items():
                 key = (row_id, variant)
-                self._entries[key] = _Entry(versions[key], json.dumps(data, separators=(",", ":")).encode(),
-                                            etag_of(data), now)
-            while len(self._entries) > self.maxsize:
-                self._entries.popitem(last=False)
-        items = b",".join(self._entries[(row.id, variant)].body for row in page["items"])
+                entries[key] = _Entry(versions[key], json.dumps(data, separators=(",", ":")).encode(),
+                                      etag_of(data), now)
+                self._store(key, entries[key])
+        items = b",".join(entries[(row.id, variant)].body for row in page["items"])
         tail = (b',"next_cursor":' + json.dumps(page["next_cursor"]).encode()) if page.get("next_cursor") else b""
         response = Response(b'{"items":[' + items + b"]" + tail + b"}", mimetype="application/json")
         for name, value in (headers or {}).items():
@@ -83,4 +100,5 @@ class RepresentationCache:
         return response
 
     def clear(self) -> None:
-        self._entries.clear()
+        with self._lock:
+            self._entries.clear()

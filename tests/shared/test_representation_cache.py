@@ -1,0 +1,57 @@
+"""The per-process representation cache: a page larger than what the cache holds, and many threads at once."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from types import SimpleNamespace
+
+from shared.http.representations import RepresentationCache
+
+
+def rows(ids, version=1):
+    return [SimpleNamespace(id=i, updated_at=version) for i in ids]
+
+
+def load(ids):
+    return {i: {"id": i, "title": f"session {i}"} for i in ids}
+
+
+def served(response) -> list:
+    return [item["id"] for item in json.loads(response.get_data())["items"]]
+
+
+def test_a_page_larger_than_the_cache_is_served_whole():
+    cache = RepresentationCache(maxsize=3)
+    page = {"items": rows(range(10)), "next_cursor": "abc"}
+    response = cache.page_response(page, load)
+    assert served(response) == list(range(10))
+    assert json.loads(response.get_data())["next_cursor"] == "abc"
+    assert len(cache._entries) == 3
+    assert served(cache.page_response({"items": rows(range(5, 15))}, load)) == list(range(5, 15))
+
+
+def test_threads_sharing_one_cache_each_get_their_own_page():
+    cache = RepresentationCache(maxsize=50)
+    failures = []
+
+    def reader(seed: int):
+        chance = random.Random(seed)
+        try:
+            for _ in range(300):
+                start = chance.randrange(0, 500)
+                ids = list(range(start, start + chance.randrange(1, 60)))
+                version = chance.choice((1, 2))
+                if served(cache.page_response({"items": rows(ids, version)}, load)) != ids:
+                    failures.append(ids)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(repr(exc))
+
+    threads = [threading.Thread(target=reader, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert len(cache._entries) <= 50
