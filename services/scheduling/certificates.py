@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
@@ -19,7 +20,15 @@ from shared.errors import Forbidden, NotFound
 from services.scheduling import repository as repo
 from services.scheduling.attendance import attended_totals
 from services.scheduling.domain import attendance as rules
-from services.scheduling.models import Cohort, Completion, Jurisdiction, Registration, SeriesTitle, Session
+from services.scheduling.models import (
+    Cohort,
+    Completion,
+    HostAgency,
+    Jurisdiction,
+    Registration,
+    SeriesTitle,
+    Session,
+)
 
 # A Unicode TrueType font, so names such as Hawaiʻi, Nguyễn or Chamorro spellings print as written.
 # Debian and Ubuntu ship it as fonts-dejavu-core; without it the PDF falls back to a core font
@@ -27,6 +36,10 @@ from services.scheduling.models import Cohort, Completion, Jurisdiction, Registr
 UNICODE_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
                      Path("/usr/local/share/fonts/dejavu"))
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# The training the platform delivers, as content seeds it. A certificate names it until content has
+# announced the cohort's own series (scheduling learns titles from content.material.published), so
+# a certificate never names the training by a cohort's local label alone.
+THE_TRAINING = "Relationship-Based Care for Infants and Toddlers: A Training for Trainers"
 
 
 def certificate_path(registration_id: str) -> str:
@@ -79,16 +92,24 @@ def describe_completions(db: DbSession, completions: list[Completion], *, public
 
 @dataclass(frozen=True)
 class Certificate:
-    """Everything printed on a certificate of attendance."""
+    """Everything printed on a certificate of attendance.
+
+    ``training`` is the series' title (the training itself), ``cohort`` the delivery's own label; the
+    issuer is the jurisdiction and, when the cohort has one, its host agency.
+    """
 
     participant_name: str
-    series: str
+    training: str
+    cohort: str
     first_day: datetime | None
     last_day: datetime | None
     sessions_attended: int
     sessions_held: int
     minutes: int
     jurisdiction: str
+    host_agency: str | None
+    facilitators: tuple[str, ...]
+    registry_id: str | None
     completed_at: datetime
     code: str
     verify_url: str
@@ -108,42 +129,83 @@ def certificate_for(db: DbSession, registration_id: str, who: Principal, *, publ
 
 
 def series_title(db: DbSession, cohort: Cohort) -> str:
-    """The series' title as content announced it; the cohort's title until content has said anything."""
+    """The series' title as content announced it; the national training's until content has said anything."""
     known = db.get(SeriesTitle, cohort.series_id)
-    return known.title if known is not None else cohort.title
+    return known.title if known is not None else THE_TRAINING
 
 
 def build_certificate(db: DbSession, completion: Completion, registration: Registration, *,
                       public_base_url: str) -> Certificate:
     cohort = db.get(Cohort, completion.cohort_id)
-    held = db.execute(select(Session.starts_at).where(Session.cohort_id == cohort.id,
-                                                      Session.status != rules.CANCELLED)
-                      .order_by(Session.starts_at)).scalars().all()
+    held = db.execute(select(Session.starts_at, Session.facilitators)
+                      .where(Session.cohort_id == cohort.id, Session.status != rules.CANCELLED)
+                      .order_by(Session.starts_at)).all()
     sessions, minutes = attended_totals(db, cohort.id, [registration.id]).get(
         registration.id, (completion.sessions_attended, completion.minutes))
     jurisdiction = db.get(Jurisdiction, cohort.tenant)
+    agency = db.get(HostAgency, cohort.host_agency_id) if cohort.host_agency_id else None
     return Certificate(
-        participant_name=registration.name or registration.participant, series=series_title(db, cohort),
-        first_day=held[0] if held else None, last_day=held[-1] if held else None,
+        participant_name=registration.name or registration.participant, training=series_title(db, cohort),
+        cohort=cohort.title, first_day=held[0].starts_at if held else None,
+        last_day=held[-1].starts_at if held else None,
         sessions_attended=sessions, sessions_held=len(held), minutes=minutes,
-        jurisdiction=jurisdiction.name if jurisdiction else cohort.tenant, completed_at=completion.completed_at,
+        jurisdiction=jurisdiction.name if jurisdiction else cohort.tenant,
+        host_agency=agency.name if agency else None,
+        facilitators=facilitators_of([row.facilitators for row in held], cohort.facilitators),
+        registry_id=registration.registry_id or None, completed_at=completion.completed_at,
         code=completion.certificate_code, verify_url=verify_url(public_base_url, completion.certificate_code),
         time_zone=cohort.time_zone)
 
 
-def verify(db: DbSession, code: str) -> dict:
-    """What a public verifier learns from a valid code: the participant, cohort, hours, date, jurisdiction."""
+def facilitators_of(per_session: list[list[str] | None], cohort_default: list[str] | None) -> tuple[str, ...]:
+    """Who facilitated the sessions held, in order of first appearance; the cohort's own list if none is named."""
+    named = dict.fromkeys(sub for subs in per_session for sub in (subs or []))
+    return tuple(named or dict.fromkeys(cohort_default or []))
+
+
+def verify(db: DbSession, code: str) -> Certificate:
+    """The certificate a public verifier holds the code of (404 for any other code)."""
     if not CODE_PATTERN.match(code or ""):
         raise NotFound("No certificate with this code.")
     completion = db.scalars(select(Completion).where(Completion.certificate_code == code)).first()
     if completion is None:
         raise NotFound("No certificate with this code.")
     registration = db.get(Registration, completion.registration_id)
-    certificate = build_certificate(db, completion, registration, public_base_url="")
-    return {"certificate_code": code, "participant_name": certificate.participant_name,
-            "series": certificate.series, "cohort": db.get(Cohort, completion.cohort_id).title,
-            "hours": rules.hours(certificate.minutes),
-            "completed_at": completion.completed_at, "jurisdiction": certificate.jurisdiction}
+    return build_certificate(db, completion, registration, public_base_url="")
+
+
+def describe_verification(certificate: Certificate) -> dict:
+    """What a verifier learns: who, which training and cohort, hours, when, who issued it and who facilitated."""
+    return {"certificate_code": certificate.code, "participant_name": certificate.participant_name,
+            "registry_id": certificate.registry_id, "series": certificate.training, "cohort": certificate.cohort,
+            "hours": rules.hours(certificate.minutes), "sessions_attended": certificate.sessions_attended,
+            "sessions_held": certificate.sessions_held, "completed_at": certificate.completed_at,
+            "jurisdiction": certificate.jurisdiction,
+            "issuer": {"jurisdiction": certificate.jurisdiction, "host_agency": certificate.host_agency},
+            "facilitators": list(certificate.facilitators)}
+
+
+# --- the verification page ------------------------------------------------------------------------
+
+_pages = Environment(loader=PackageLoader("services.scheduling", "templates"),
+                     autoescape=select_autoescape(default=True), undefined=StrictUndefined)
+
+
+def render_verification_page(certificate: Certificate) -> str:
+    """The HTML page a person opens from the certificate's link: the facts of the JSON answer, in words."""
+    return _pages.get_template("certificate_verification.html").render(
+        c=certificate, issuer=issuer(certificate), hours=rules.format_hours(certificate.minutes),
+        dates=date_range(certificate.first_day, certificate.last_day, certificate.time_zone),
+        completed_on=_long_date(certificate.completed_at, certificate.time_zone))
+
+
+def render_unknown_code_page() -> str:
+    """The page a person sees for a code that belongs to no certificate."""
+    return _pages.get_template("certificate_verification.html").render(c=None)
+
+
+def render_not_found_page() -> str:
+    return _pages.get_template("certificate_not_found.html").render()
 
 
 # --- the PDF --------------------------------------------------------------------------------------
@@ -211,27 +273,40 @@ def render_pdf(certificate: Certificate) -> bytes:
         if gap:
             pdf.ln(gap)
 
-    pdf.set_y(28)
-    line("Certificate of Attendance", 30, bold=True, gap=8)
-    line("This certifies that", 14, gap=3)
-    line(certificate.participant_name, 24, bold=True, gap=5)
-    line("attended the training for trainers", 14, gap=3)
-    line(certificate.series, 16, bold=True, gap=5)
+    pdf.set_y(24)
+    line("Certificate of Attendance", 28, bold=True, gap=6)
+    line("This certifies that", 13, gap=3)
+    line(certificate.participant_name, 24, bold=True, gap=1)
+    if certificate.registry_id:
+        line(f"Registry ID: {certificate.registry_id}", 10, gap=2)
+    pdf.ln(2)
+    line("attended the training for trainers", 13, gap=3)
+    line(certificate.training, 16, bold=True, gap=1)
+    line(f"Cohort: {certificate.cohort}", 10, gap=4)
     dates = date_range(certificate.first_day, certificate.last_day, certificate.time_zone)
     if dates:
-        line(dates, 13, gap=2)
+        line(dates, 12, gap=2)
     line(f"{rules.format_hours(certificate.minutes)} training hours, "
-         f"{certificate.sessions_attended} of {certificate.sessions_held} sessions attended", 13, gap=2)
-    line(f"Offered in {certificate.jurisdiction}", 13, gap=2)
-    line(f"Completed on {_long_date(certificate.completed_at, certificate.time_zone)}", 13)
+         f"{certificate.sessions_attended} of {certificate.sessions_held} sessions attended", 12, gap=2)
+    if certificate.facilitators:
+        line(f"Facilitated by {', '.join(certificate.facilitators)}", 12, gap=2)
+    line(f"Completed on {_long_date(certificate.completed_at, certificate.time_zone)}", 12, gap=4)
+    line(f"Issued by {issuer(certificate)}", 12, bold=True)
 
     # The verification block sits at the foot of the page, or just below a long name or title.
-    pdf.set_y(max(pdf.get_y() + 6, pdf.h - 42))
+    pdf.set_y(max(pdf.get_y() + 5, pdf.h - 38))
     line(f"Verification code: {certificate.code}", 11, bold=True, gap=1)
     pdf.set_font(family, "", 10)
     pdf.cell(0, 6, text(f"Verify at {certificate.verify_url}"), align="C", link=certificate.verify_url,
              new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def issuer(certificate: Certificate) -> str:
+    """Who issues the certificate: the host agency for the jurisdiction, or the jurisdiction alone."""
+    if certificate.host_agency:
+        return f"{certificate.host_agency}, {certificate.jurisdiction}"
+    return certificate.jurisdiction
 
 
 def download_name(certificate: Certificate) -> str:

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from services.scheduling import certificates
-from services.scheduling.models import Cohort, Completion, Session
+from services.scheduling.models import Cohort, Completion, Registration, Session
 from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
@@ -96,6 +96,40 @@ def test_the_certificate_pdf_parses_back_with_name_hours_and_code(sclient, sched
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_certificate_names_the_training_its_issuer_facilitators_and_registry_id(
+        sclient, scheduling_ctx, tokens, database):
+    # Content has announced nothing yet: the certificate still names the training, not the cohort's label.
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+                           headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    assert response.status_code == 200
+    text = " ".join(pdf_text(response.data).split())
+    assert "Relationship-Based Care for Infants and Toddlers: A Training for Trainers" in text
+    assert "Issued by Bay Area Child Care Council, California" in text
+    assert "Facilitated by fac-ca" in text
+    assert "Registry ID: CA-leilani-kealoha" in text
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_certificate_without_registry_id_or_host_agency_says_so_plainly(sclient, scheduling_ctx, tokens,
+                                                                          database):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    with scheduling_ctx.db.unit_of_work() as uow:
+        registration = uow.session.get(Registration, regs["leilani-kealoha"])
+        registration.registry_id = None
+        uow.session.get(Cohort, registration.cohort_id).host_agency_id = None
+        uow.commit()
+    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+                           headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    text = " ".join(pdf_text(response.data).split())
+    assert "Registry ID" not in text
+    assert "Issued by California" in text
+    code = certificate_code(scheduling_ctx, regs["leilani-kealoha"])
+    body = sclient.get(f"/certificates/{code}", headers={"Accept": "application/json"}).json
+    assert (body["registry_id"], body["issuer"]) == (None, {"jurisdiction": "California", "host_agency": None})
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_dates_are_those_of_the_cohorts_zone(sclient, scheduling_ctx, tokens, database):
     # 9:00 in Guam (ChST, UTC+10) is the previous day in UTC: the certificate shows Guam's dates.
     _, regs, starts = completed_cohort(sclient, scheduling_ctx, tokens, tenant="GU", time_zone="Pacific/Guam",
@@ -150,15 +184,63 @@ def test_no_certificate_before_completion(sclient, scheduling_ctx, tokens, datab
 def test_anyone_verifies_a_code_without_a_token(sclient, scheduling_ctx, tokens, database):
     _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
     code = certificate_code(scheduling_ctx, regs["leilani-kealoha"])
-    response = sclient.get(f"/certificates/{code}")
+    response = sclient.get(f"/certificates/{code}", headers={"Accept": "application/json"})
     assert response.status_code == 200
+    assert response.mimetype == "application/json"
     body = response.json
-    assert set(body) == {"certificate_code", "participant_name", "series", "cohort", "hours", "completed_at",
-                         "jurisdiction"}
-    assert body["series"] == body["cohort"]  # until content has announced the series' title
-    assert (body["participant_name"], body["hours"], body["jurisdiction"]) == ("Leilani Kealoha", 16.5, "California")
+    assert set(body) == {"certificate_code", "participant_name", "registry_id", "series", "cohort", "hours",
+                         "sessions_attended", "sessions_held", "completed_at", "jurisdiction", "issuer",
+                         "facilitators"}
+    # The training itself, even before content has announced the series' title; the cohort is its delivery.
+    assert body["series"] == "Relationship-Based Care for Infants and Toddlers: A Training for Trainers"
     assert body["cohort"].startswith("Relationship-Based Care cohort")
+    assert (body["participant_name"], body["hours"], body["jurisdiction"]) == ("Leilani Kealoha", 16.5, "California")
+    assert (body["sessions_attended"], body["sessions_held"]) == (9, 9)
+    assert body["issuer"] == {"jurisdiction": "California", "host_agency": "Bay Area Child Care Council"}
+    assert (body["facilitators"], body["registry_id"]) == (["fac-ca"], "CA-leilani-kealoha")
     assert response.headers["Cache-Control"] == "no-store"
+    assert "Accept" in response.headers["Vary"]
+    # A client that states no preference (curl, scripts) gets JSON too.
+    assert sclient.get(f"/certificates/{code}").mimetype == "application/json"
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_browser_opening_the_certificates_link_gets_a_page(sclient, scheduling_ctx, tokens, database):
+    from html.parser import HTMLParser
+
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens, names={"leilani-kealoha": "Leilani <Kealoha>"})
+    code = certificate_code(scheduling_ctx, regs["leilani-kealoha"])
+    response = sclient.get(f"/certificates/{code}", headers={"Accept": BROWSER_ACCEPT})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert "Accept" in response.headers["Vary"] and response.headers["Cache-Control"] == "no-store"
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts = []
+
+        def handle_data(self, data):
+            self.parts.append(data)
+
+    page = Text()
+    page.feed(response.get_data(as_text=True))
+    text = " ".join(" ".join(page.parts).split())
+    assert "Leilani <Kealoha>" in text  # printed as written, and escaped in the markup
+    assert "<Kealoha>" not in response.get_data(as_text=True)
+    for fact in ("Relationship-Based Care for Infants and Toddlers: A Training for Trainers", "16.5",
+                 "9 of 9", "Bay Area Child Care Council", "California", "fac-ca", "CA-leilani-kealoha", code):
+        assert fact in text, fact
+
+    unknown = sclient.get("/certificates/AAAAAAAAAAAA", headers={"Accept": BROWSER_ACCEPT})
+    assert unknown.status_code == 404 and unknown.mimetype == "text/html"
+    assert "No certificate with this code" in unknown.get_data(as_text=True)
+    unknown = sclient.get("/certificates/AAAAAAAAAAAA", headers={"Accept": "application/json"})
+    assert unknown.status_code == 404 and unknown.mimetype == PROBLEM
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -208,5 +290,6 @@ def test_the_certificate_names_the_series_content_announced(sclient, scheduling_
                       headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
     assert pdf.status_code == 200
     assert "Relationship-Based Care for Infants and Toddlers" in " ".join(pdf_text(pdf.data).split())
-    verified = sclient.get(f"/certificates/{certificate_code(scheduling_ctx, regs['leilani-kealoha'])}").json
+    verified = sclient.get(f"/certificates/{certificate_code(scheduling_ctx, regs['leilani-kealoha'])}",
+                           headers={"Accept": "application/json"}).json
     assert verified["series"] == title and verified["cohort"].startswith("Relationship-Based Care cohort")

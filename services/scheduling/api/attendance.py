@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 from sqlalchemy import select
 
 from shared.auth import FACILITATOR
+from shared.errors import NotFound
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.pagination import PageArgs, link_header, paginate
 
@@ -25,6 +26,7 @@ blp = Blueprint("attendance", __name__,
                 description="Attendance per session, completions, certificates of attendance and their verification.")
 
 PROBLEM = "application/problem+json"
+HTML = "text/html"
 _PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
 _PDF = {"type": "string", "format": "binary"}
 
@@ -95,8 +97,34 @@ class RegistrationCertificate(MethodView):
 @blp.route("/certificates/<code>")
 class CertificateVerification(MethodView):
     @blp.doc(security=[])
-    @blp.response(200, CertificateVerificationSchema)
+    @blp.response(200, CertificateVerificationSchema, description=(
+        "The certificate's facts as JSON; a browser (`Accept: text/html` preferred) gets them as a page."))
+    @blp.doc(responses={200: {"content": {HTML: {"schema": {"type": "string"}}}},
+                        404: {"content": {HTML: {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
+                      description="No certificate has this code (a page for a browser).")
     def get(self, code):
-        """Verify a certificate by its code (public, no token): who, which cohort, hours, when, where."""
-        result = certificates.verify(request_uow().session, code)
-        return result, 200, {"Cache-Control": "no-store"}
+        """Verify a certificate by its code (public, no token): who, which training, hours, when, who issued it.
+
+        The certificate's link opens here: a browser gets a page, and `Accept: application/json` (or any
+        client that does not prefer HTML) gets the JSON below.
+        """
+        headers = {"Cache-Control": "no-store", "Vary": "Accept"}
+        wants_page = request.accept_mimetypes.best_match(["application/json", HTML]) == HTML
+        try:
+            certificate = certificates.verify(request_uow().session, code)
+        except NotFound:
+            if not wants_page:
+                raise
+            return _page(certificates.render_unknown_code_page(), 404, headers)
+        if wants_page:
+            return _page(certificates.render_verification_page(certificate), 200, headers)
+        return certificates.describe_verification(certificate), 200, headers
+
+
+def _page(html: str, status: int, headers: dict) -> Response:
+    response = Response(html, status=status, mimetype=HTML, headers=headers)
+    # The page needs nothing but its own inline style.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -71,13 +71,28 @@ class CompletionSchema(Schema):
 CompletionPage = page_schema(CompletionSchema, "CompletionPage")
 
 
+class CertificateIssuerSchema(Schema):
+    """Who issued the certificate: the jurisdiction, and the host agency that held the training."""
+
+    jurisdiction = fields.String(dump_only=True)
+    host_agency = fields.String(dump_only=True, allow_none=True)
+
+
 class CertificateVerificationSchema(Schema):
     """What anyone holding a code may learn: enough to check a certificate, nothing more."""
 
     certificate_code = fields.String(dump_only=True)
     participant_name = fields.String(dump_only=True)
-    series = fields.String(dump_only=True, metadata={"description": "The series, as printed on the certificate."})
+    registry_id = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "The participant's id in the state's workforce registry, where known."})
+    series = fields.String(dump_only=True, metadata={
+        "description": "The training, as printed on the certificate (the series' title)."})
     cohort = fields.String(dump_only=True, metadata={"description": "The series delivery (cohort title)."})
     hours = fields.Float(dump_only=True)
+    sessions_attended = fields.Integer(dump_only=True)
+    sessions_held = fields.Integer(dump_only=True)
     completed_at = fields.AwareDateTime(dump_only=True)
     jurisdiction = fields.String(dump_only=True)
+    issuer = fields.Nested(CertificateIssuerSchema, dump_only=True)
+    facilitators = fields.List(fields.String(), dump_only=True, metadata={
+        "description": "Who facilitated the sessions held (their subjects)."})
