@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +82,8 @@ class CommonConfig:
         db_schema: PostgreSQL schema holding this service's tables (ignored on SQLite).
         broker_url: kombu URL; ``filesystem://`` (embedded) or ``amqp://``.
         broker_folder: folder of the filesystem transport (shared by every process).
-        broker_namespace: prefix for exchange and queue names (tests isolate themselves with it).
+        broker_namespace: prefix for exchange and queue names (tests isolate themselves with it);
+            it ends with its separator: BROKER_NAMESPACE=staging gives queues named ``staging.scheduling...``.
         jwt_*: bearer token verification settings.
         retry_delays: seconds a failed message waits before each retry; then it is dead-lettered.
         idempotency_key_ttl_hours: how long an ``Idempotency-Key``'s answer is replayed.
@@ -131,7 +133,7 @@ class CommonConfig:
             db_schema=env_str(f"{prefix}_DB_SCHEMA", env_str("DB_SCHEMA", service)),
             broker_url=env_str("BROKER_URL", "filesystem://"),
             broker_folder=env_str("BROKER_FOLDER", str(base / "broker")),
-            broker_namespace=env_str("BROKER_NAMESPACE", ""),
+            broker_namespace=namespace_prefix(env_str("BROKER_NAMESPACE", "")),
             broker_connect_timeout=env_float("BROKER_CONNECT_TIMEOUT", 5.0),
             broker_prefetch=env_int("BROKER_PREFETCH", 20, minimum=1),
             retry_delays=env_floats("RETRY_DELAYS", (1.0, 10.0, 60.0)),
@@ -171,6 +173,25 @@ def validate_common(values: dict) -> None:
     schema = values["db_schema"]
     if not schema.replace("_", "").isalnum():
         raise ConfigError("DB_SCHEMA may hold letters, digits and underscores only")
+
+
+def namespace_prefix(namespace: str) -> str:
+    """``namespace`` as a prefix of broker names: "staging" and "staging." both give "staging."."""
+    return namespace if not namespace or namespace.endswith(".") else namespace + "."
+
+
+def without_password(url: str) -> str:
+    """``url`` safe to print or log: its password, if any, replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+def describe_broker(url: str, folder: str) -> str:
+    """The broker as a person reads it in logs and the start-up banner: never a password."""
+    return f"filesystem broker in {folder}" if url.startswith("filesystem") else without_password(url)
 
 
 def config_fields(cls) -> list[str]:

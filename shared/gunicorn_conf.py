@@ -4,6 +4,10 @@ import os
 import shutil
 import tempfile
 
+from gunicorn.glogging import Logger
+
+from shared.logging import json_formatter
+
 bind = os.environ.get("BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -11,6 +15,22 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 accesslog = None  # the app logs one JSON line per request itself
+
+
+class JsonLogger(Logger):
+    """gunicorn's own lines (starting, workers booting and exiting) as JSON, like every other line.
+
+    A logger class rather than ``logconfig_dict``: with a logging configuration, gunicorn also writes
+    an access line per request, which the app's own request line already is.
+    """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(json_formatter())
+
+
+logger_class = JsonLogger
 preload_app = False  # each worker builds its own engine after the fork
 
 # Several workers answer /metrics: prometheus_client's multiprocess mode adds their counters up.
@@ -20,6 +40,7 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 
 def on_starting(server):
+    server.cfg.set("control_socket", control_socket_path(server))
     path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, exist_ok=True)
@@ -29,3 +50,20 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def control_socket_path(server) -> str:
+    """Where this master serves ``gunicornc``: one socket per API, named after its application.
+
+    gunicorn's default is one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl), so two
+    APIs on one machine (``make run``) would each take it from the other. It goes in the data folder
+    of the run, or the temporary folder where that is read-only (a container). Set before the socket
+    opens (after the first workers start); GUNICORN_CONTROL_SOCKET overrides it.
+    """
+    if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+        return os.environ["GUNICORN_CONTROL_SOCKET"]
+    app = (server.app.app_uri or "app").split(":")[0].removesuffix(".wsgi").rsplit(".", 1)[-1]
+    folder = os.environ.get("DATA_DIR", "")
+    if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+        folder = tempfile.gettempdir()
+    return os.path.join(folder, f"{app}-api.ctl")

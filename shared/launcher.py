@@ -1,38 +1,102 @@
-"""``make run``: start every process of the Procfile (honcho) on the embedded default, and say where to go."""
+"""``make run``: start every process of the Procfile (honcho), say what it runs on, and stop them all on Ctrl-C.
+
+After the banner, every line is one JSON object: the processes' own log lines, each with the name of
+the process that wrote it, and honcho's (a process started or stopped) in the same shape.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
+import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from shared.config import REPO_ROOT, data_dir
+from shared.config import REPO_ROOT, CommonConfig, ConfigError, data_dir, describe_broker, without_password
 
-SERVICES = {
-    "content": int(os.environ.get("CONTENT_PORT", "8001")),
-    "scheduling": int(os.environ.get("SCHEDULING_PORT", "8002")),
-}
+SERVICES = ("content", "scheduling")
+DEFAULT_PORTS = {"content": "8001", "scheduling": "8002"}
+# honcho's return code when it stopped every process because it was asked to (Ctrl-C, or a TERM).
+ASKED_TO_STOP = {128 + signal.SIGINT, 128 + signal.SIGTERM}
+
+
+def banner() -> str:
+    """Where to go, and the database and broker each service really uses (passwords hidden).
+
+    Read from the environment the processes inherit, as each of them reads it.
+    """
+    ports = {name: os.environ.get(f"{name.upper()}_PORT") or DEFAULT_PORTS[name] for name in SERVICES}
+    configs = {name: CommonConfig.common_from_env(name) for name in SERVICES}
+    lines = ["", "The platform is starting."]
+    for name in SERVICES:
+        lines.append(f"  {name:<14} API docs: http://127.0.0.1:{ports[name]}/docs   (OpenAPI: /openapi.json)")
+    for name, config in configs.items():
+        database = without_password(config["database_url"])
+        if not database.startswith("sqlite"):
+            database += f"   (schema {config['db_schema']})"
+        lines.append(f"  {name + ' DB':<14} {database}")
+    config = configs["scheduling"]
+    broker = describe_broker(config["broker_url"], config["broker_folder"])
+    if config["broker_namespace"]:
+        broker += f"   (names prefixed {config['broker_namespace']!r})"
+    lines += [
+        f"  {'Broker':<14} {broker}",
+        "  Get a token:   make token ROLE=national_admin TENANT=US   (or ROLE=facilitator TENANT=CA, ...)",
+        "  For example:   TOKEN=$(make -s token ROLE=facilitator TENANT=CA)",
+        f"                 curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{ports['content']}/series",
+        f"  Data folder:   {data_dir()}    Stop with Ctrl-C.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+class JsonLines:
+    """honcho's printer for ``make run``: JSON lines pass through with their process's name; honcho's
+    own messages become JSON lines too. A line that is not JSON is printed as it came, so it shows."""
+
+    def __init__(self, output):
+        self.output = output
+        self.width = 0  # honcho sets it; nothing is padded here
+
+    def write(self, message) -> None:
+        text = message.data.decode("utf-8", "replace") if isinstance(message.data, bytes) else message.data
+        for line in text.splitlines():
+            print(self.line(message.name, line), file=self.output, flush=True)
+
+    @staticmethod
+    def line(process: str, line: str) -> str:
+        from honcho.manager import SYSTEM_PRINTER_NAME
+
+        if process == SYSTEM_PRINTER_NAME:
+            return json.dumps({"event": line.strip(), "logger": "make run", "level": "info",
+                               "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")})
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return line
+        return json.dumps({"process": process, **record}) if isinstance(record, dict) else line
 
 
 def main() -> None:
-    bin_dir = str(Path(sys.executable).parent)
-    env = dict(os.environ)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env.setdefault("DATA_DIR", str(data_dir()))
-    env.setdefault("WEB_CONCURRENCY", "2")
-    honcho = shutil.which("honcho", path=env["PATH"])
-    if honcho is None:
-        sys.exit("honcho is not installed: run `make install` first")
-    print("\nThe platform is starting (embedded default: SQLite, filesystem broker).")
-    for name, port in SERVICES.items():
-        print(f"  {name:<14} API docs: http://127.0.0.1:{port}/docs   (OpenAPI: /openapi.json)")
-    print("  Get a token:   make token ROLE=national_admin TENANT=US   (or ROLE=facilitator TENANT=CA, ...)")
-    print("  For example:   TOKEN=$(make -s token ROLE=facilitator TENANT=CA)")
-    print(f"                 curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{SERVICES['content']}/series")
-    print(f"  Data folder:   {env['DATA_DIR']}    Stop with Ctrl-C.\n", flush=True)
-    os.chdir(REPO_ROOT)
-    os.execve(honcho, [honcho, "--no-prefix", "-f", str(REPO_ROOT / "Procfile"), "start"], env)
+    try:
+        from honcho.environ import parse_procfile
+        from honcho.manager import Manager
+    except ImportError:
+        sys.exit("honcho is not installed: run `make run`, which installs it, or `make install`")
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    os.environ.setdefault("DATA_DIR", str(data_dir()))
+    os.environ.setdefault("WEB_CONCURRENCY", "2")
+    try:
+        print(banner(), flush=True)
+    except ConfigError as error:
+        sys.exit(f"make run: {error}")
+    manager = Manager(printer=JsonLines(sys.stdout))
+    for name, command in parse_procfile((REPO_ROOT / "Procfile").read_text()).processes.items():
+        manager.add_process(name, command, env=dict(os.environ), cwd=str(REPO_ROOT))
+    manager.loop()
+    # Stopping everything on Ctrl-C is the way out, not a failure; a process that died on its own is.
+    sys.exit(0 if manager.returncode in ASKED_TO_STOP else manager.returncode)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from typing import Any
 
 import flask_smorest
 import structlog
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, redirect, request
 from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
 
@@ -328,7 +328,16 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
     from shared.http.health import register_health
     register_health(app)
     _serve_swagger_assets(app)
+    _point_to_the_docs(app)
     return app, api
+
+
+def _point_to_the_docs(app: Flask) -> None:
+    """A person who opens the service's address lands on its API documentation."""
+
+    @app.get("/")
+    def home():
+        return redirect("/docs", code=302)
 
 
 def _serve_swagger_assets(app: Flask) -> None:

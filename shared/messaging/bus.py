@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kombu import Connection, Exchange, Producer, Queue, binding
 
+from shared.config import describe_broker
 from shared.envelope import CONTENT_TYPE
 from shared.messaging.filesystem import Transport as AtomicFilesystemTransport
 from shared.messaging.topology import Subscription, Topology
@@ -51,6 +52,10 @@ class Bus:
             kwargs["subscriptions"] = subscriptions
         return cls(config.broker_url, Topology(**kwargs), folder=config.broker_folder,
                    connect_timeout=config.broker_connect_timeout)
+
+    def describe(self) -> str:
+        """Where messages go, for logs: never a password, never a class."""
+        return describe_broker(self.url, self.folder)
 
     @property
     def is_rabbitmq(self) -> bool:

@@ -76,6 +76,7 @@ class EventConsumer(ConsumerMixin):
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self._active = connection
+        log.info("consumer connected", broker=self.bus.describe(), queues=sorted(self.subscriptions))
         self.ready.set()
 
     def on_iteration(self):

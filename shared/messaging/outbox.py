@@ -94,7 +94,7 @@ class OutboxRelay:
                     conn.ensure_connection(max_retries=1, timeout=self.bus.connect_timeout)
                     self.bus.declare(conn.default_channel)
                     publisher = Publisher(self.bus, conn)
-                    log.info("outbox relay connected", broker=conn.transport_cls)
+                    log.info("outbox relay connected", broker=self.bus.describe())
                     backoff = 0.5
                     while not self.stopping.is_set():
                         if self.relay_batch(publisher) < self.batch_size:

@@ -51,16 +51,58 @@ def platform(tmp_path_factory):
                            check=True, capture_output=True, timeout=120)
     process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    running = {"port": port, "scheduling_port": scheduling_port, "env": env, "data_dir": tmp_path,
+               "process": process}
     try:
         for each in (port, scheduling_port):
             wait_until(lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200, timeout=60, interval=0.2,
                        message="the APIs to answer")
-        yield {"port": port, "scheduling_port": scheduling_port, "env": env}
+        yield running
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        output = process.communicate(timeout=30)[0].decode()
-    assert "content-worker" in output and "scheduling-worker" in output, output[-2000:]
-    assert "outbox relay connected" in output, output[-2000:]
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.communicate(timeout=30)
+
+
+def stop_with_ctrl_c(platform) -> tuple[int, str]:
+    """Ctrl-C as a terminal sends it (to the launcher's process group); its exit status and all it printed."""
+    process = platform["process"]
+    if "output" not in platform:
+        os.killpg(process.pid, signal.SIGINT)
+        platform["output"] = process.communicate(timeout=60)[0].decode()
+    return process.returncode, platform["output"]
+
+
+def render_a_certificate(platform) -> None:
+    """A certificate rendered by the running API (the PDF's font subsetting is what used to log)."""
+    from services.scheduling import certificates
+
+    assert certificates.THE_TRAINING  # the API process renders; this process only asks for it
+    base, admin = f"http://127.0.0.1:{platform['scheduling_port']}", token(platform, "jurisdiction_admin", "CA")
+    status, cohort = send("POST", f"{base}/cohorts", admin, {
+        "series_id": "00000000-0000-4000-8000-000000000001", "title": "Log check cohort", "format": "virtual",
+        "time_zone": "America/Los_Angeles", "capacity": 5, "facilitators": ["fac-log"],
+        "completion_minimum": 1})
+    assert status == 201, cohort
+    status, session = send("POST", f"{base}/cohorts/{cohort['id']}/sessions", admin, {
+        "module_id": "module-1", "title": "Session 1", "starts_at": "2024-01-08T17:00:00Z", "ends_at": "2024-01-08T19:00:00Z",
+        "meeting_url": "https://meet.example.org/log"})
+    assert status == 201, session
+    status, registration = send("POST", f"{base}/cohorts/{cohort['id']}/registrations", admin, {
+        "participant": "log-check", "name": "Log Check", "email": "log@example.org"})
+    assert status == 201, registration
+    status, sheet = send("PUT", f"{base}/sessions/{session['id']}/attendance", admin, {
+        "records": [{"registration_id": registration["id"], "status": "present"}]})
+    assert status == 200, sheet
+    request = urllib.request.Request(f"{base}/registrations/{registration['id']}/certificate.pdf",
+                                     headers={"Authorization": f"Bearer {admin}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.read().startswith(b"%PDF")
+
+
+def token(platform, role: str, tenant: str) -> str:
+    return subprocess.run([sys.executable, "-m", "shared.devtoken", "--role", role, "--tenant", tenant],
+                          cwd=ROOT, env=platform["env"], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def test_make_run_serves_the_curriculum_to_a_development_token(platform):
@@ -149,3 +191,46 @@ def send(method: str, url: str, token: str, body: dict):
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_each_services_address_leads_to_its_docs(platform):
+    opener = urllib.request.build_opener(NoRedirect)
+    for port in (platform["port"], platform["scheduling_port"]):
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            opener.open(f"http://127.0.0.1:{port}/", timeout=5)
+        assert answer.value.code == 302 and answer.value.headers["Location"].endswith("/docs")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as docs:
+            assert docs.status == 200 and "swagger" in docs.read().decode().lower()
+
+
+def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(platform):
+    """Last, as it stops the platform: the banner, then one JSON object per line, and a quiet Ctrl-C."""
+    render_a_certificate(platform)
+    returncode, output = stop_with_ctrl_c(platform)
+    data_dir = platform["data_dir"]
+    banner, _, logs = output.partition("Stop with Ctrl-C.\n")
+    assert f"content DB     sqlite:///{data_dir / 'content.db'}" in banner
+    assert f"scheduling DB  sqlite:///{data_dir / 'scheduling.db'}" in banner
+    assert f"Broker         filesystem broker in {data_dir / 'broker'}" in banner
+    records = []
+    for line in logs.splitlines():
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                pytest.fail(f"a line that is not JSON: {line!r}")
+    assert all(isinstance(record, dict) and record.get("event") for record in records)
+    assert not [line for line in logs.splitlines() if "<class " in line or "fontTools" in line or "Traceback" in line]
+    assert any(r.get("path", "").endswith("/certificate.pdf") and r.get("status") == 200 for r in records)
+    assert {r.get("process") for r in records} >= {"content-api", "content-worker", "scheduling-api",
+                                                   "scheduling-worker"}
+    assert any(r.get("event") == "outbox relay connected" for r in records)
+    sockets = {r["event"] for r in records if r.get("event", "").startswith("Control socket listening")}
+    assert sockets == {f"Control socket listening at {data_dir / 'content-api.ctl'}",
+                       f"Control socket listening at {data_dir / 'scheduling-api.ctl'}"}
+    assert returncode == 0

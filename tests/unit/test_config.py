@@ -32,3 +32,21 @@ def test_bad_values_fail_fast(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError):
         ContentConfig.from_env()
+
+
+@pytest.mark.parametrize("namespace", ["staging", "staging."])
+def test_a_broker_namespace_gets_its_separator(monkeypatch, namespace):
+    from shared.messaging.bus import Bus
+
+    monkeypatch.setenv("BROKER_NAMESPACE", namespace)
+    config = ContentConfig.from_env()
+    assert config.broker_namespace == "staging."
+    topology = Bus.from_config(config).topology
+    (subscription,) = topology.for_consumer("scheduling")
+    assert topology.work_queue(subscription) == "staging.scheduling.attach_material_version"
+    assert topology.exchange == "staging.events"
+
+
+def test_no_broker_namespace_prefixes_nothing(monkeypatch):
+    monkeypatch.delenv("BROKER_NAMESPACE", raising=False)
+    assert ContentConfig.from_env().broker_namespace == ""
