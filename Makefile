@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,run]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -30,7 +30,7 @@ seed: migrate
 	$(BIN)/python -m services.content.manage seed
 	$(BIN)/python -m services.scheduling.manage seed
 
-## run: the whole platform on its embedded default (SQLite, filesystem broker)
+## run: the whole platform: the embedded default (SQLite, filesystem broker) unless DATABASE_URL or BROKER_URL is set
 run: seed
 	@$(BIN)/python -m shared.launcher
 
@@ -47,5 +47,7 @@ token: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+## clean: remove the virtualenv, the embedded data (var/) and every build and test leftover
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build dist *.egg-info .pytest_cache .import_linter_cache .hypothesis
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
