@@ -608,7 +608,7 @@ def test_network_policies_deny_by_default_and_open_only_the_known_ports(rendered
 @pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
 def test_event_consumers_scale_and_relays_have_fixed_counts(rendered, service):
     """A worker that consumes events is scaled by an autoscaler (a KEDA ScaledObject on queue depth
-    once its CRD schema is vendored, see deploy/k8s/README.md; an HPA until then); a worker that
+    once its CRD schema is vendored in deploy/k8s/; an HPA until then); a worker that
     only relays the outbox has a fixed count."""
     _, docs = rendered
     name = service.components["worker"]
