@@ -67,6 +67,17 @@ def env_floats(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
         raise ConfigError(f"{name} must be a comma-separated list of numbers") from exc
 
 
+def env_pairs(name: str) -> tuple[tuple[str, str], ...]:
+    """``a=b,c=d`` as ((a, b), (c, d)); the last ``=`` splits, so a name may itself hold one."""
+    pairs = []
+    for part in env_list(name, ()):
+        key, sep, value = part.rpartition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{name} must be a comma-separated list of name=value, got {part!r}")
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
 def data_dir() -> Path:
     """Where the embedded default keeps its files (SQLite, broker folder, uploads, keys)."""
     return Path(env_str("DATA_DIR", str(REPO_ROOT / "var"))).resolve()
@@ -109,6 +120,16 @@ class CommonConfig:
     jwt_jwks_url: str
     jwt_public_key_file: str
     jwt_dev_private_key_file: str
+    # Identity provider: where the roles and tenant are in its tokens, and how long its keys are trusted.
+    jwt_roles_claim: str
+    jwt_tenant_claim: str
+    jwt_role_map: tuple[tuple[str, str], ...]
+    jwt_tenant_map: tuple[tuple[str, str], ...]
+    jwt_jwks_refresh_seconds: float
+    jwt_jwks_max_age_seconds: float
+    jwt_jwks_min_refetch_seconds: float
+    jwt_jwks_timeout_seconds: float
+    jwt_verified_cache_seconds: float
     page_size_default: int
     page_size_max: int
     max_request_bytes: int
@@ -147,6 +168,15 @@ class CommonConfig:
             jwt_dev_private_key_file=env_str(
                 "JWT_DEV_PRIVATE_KEY_FILE", str(base / "dev-signing-key.pem")
             ),
+            jwt_roles_claim=env_str("JWT_ROLES_CLAIM", "roles"),
+            jwt_tenant_claim=env_str("JWT_TENANT_CLAIM", "tenant"),
+            jwt_role_map=env_pairs("JWT_ROLE_MAP"),
+            jwt_tenant_map=env_pairs("JWT_TENANT_MAP"),
+            jwt_jwks_refresh_seconds=env_float("JWT_JWKS_REFRESH_SECONDS", 300.0),
+            jwt_jwks_max_age_seconds=env_float("JWT_JWKS_MAX_AGE_SECONDS", 3600.0),
+            jwt_jwks_min_refetch_seconds=env_float("JWT_JWKS_MIN_REFETCH_SECONDS", 5.0),
+            jwt_jwks_timeout_seconds=env_float("JWT_JWKS_TIMEOUT_SECONDS", 3.0),
+            jwt_verified_cache_seconds=env_float("JWT_VERIFIED_CACHE_SECONDS", 60.0),
             page_size_default=env_int("PAGE_SIZE_DEFAULT", 50, minimum=1),
             page_size_max=env_int("PAGE_SIZE_MAX", 200, minimum=1),
             max_request_bytes=env_int("MAX_REQUEST_BYTES", 1_048_576, minimum=1024),
@@ -170,9 +200,27 @@ def validate_common(values: dict) -> None:
         raise ConfigError("PAGE_SIZE_DEFAULT cannot exceed PAGE_SIZE_MAX")
     if not values["retry_delays"]:
         raise ConfigError("RETRY_DELAYS needs at least one delay")
+    _validate_identity(values)
     schema = values["db_schema"]
     if not schema.replace("_", "").isalnum():
         raise ConfigError("DB_SCHEMA may hold letters, digits and underscores only")
+
+
+def _validate_identity(values: dict) -> None:
+    from shared.auth import ROLES
+
+    for provider_name, role in values["jwt_role_map"]:
+        if role not in ROLES:
+            raise ConfigError(f"JWT_ROLE_MAP maps {provider_name!r} to {role!r}, which is not a platform "
+                              f"role (one of {', '.join(ROLES)})")
+    for name in ("jwt_jwks_refresh_seconds", "jwt_jwks_max_age_seconds", "jwt_jwks_timeout_seconds"):
+        if values[name] <= 0:
+            raise ConfigError(f"{name.upper()} must be more than 0")
+    for name in ("jwt_jwks_min_refetch_seconds", "jwt_verified_cache_seconds"):
+        if values[name] < 0:
+            raise ConfigError(f"{name.upper()} cannot be negative")
+    if values["jwt_jwks_max_age_seconds"] < values["jwt_jwks_refresh_seconds"]:
+        raise ConfigError("JWT_JWKS_MAX_AGE_SECONDS cannot be less than JWT_JWKS_REFRESH_SECONDS")
 
 
 def namespace_prefix(namespace: str) -> str:

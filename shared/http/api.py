@@ -19,10 +19,13 @@ from werkzeug.exceptions import HTTPException
 
 from shared.auth import (
     AuthError,
+    IdentityProviderUnavailable,
     Principal,
     TokenVerifier,
+    UnknownTenant,
     api_key_matches,
     api_key_prefix,
+    tenant_refusal,
 )
 from shared.db import WRITES, Database, UnitOfWork, utcnow
 from shared.errors import DomainError
@@ -125,8 +128,15 @@ def _principal_from_request() -> Principal:
                       title="Unauthorized")
     try:
         return ctx.verifier.verify(token.strip())
+    except UnknownTenant as exc:
+        raise Problem(403, str(exc), title="Unknown jurisdiction") from exc
     except AuthError as exc:
         raise Problem(401, str(exc), title="Unauthorized") from exc
+    except IdentityProviderUnavailable as exc:
+        # An outage is not a bad token: the client may send the same token again shortly.
+        raise Problem(503, "The identity provider's keys cannot be fetched just now, so the token cannot "
+                      "be checked; try again shortly.", title="Service Unavailable",
+                      headers={"Retry-After": str(exc.retry_after)}) from exc
 
 
 def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
@@ -136,6 +146,11 @@ def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
         with ctx.db.session() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
         if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
+            # A key is created under its creator's tenant; one made before tenants were checked at
+            # the door must not keep writing under an unknown code.
+            refusal = tenant_refusal(row.tenant, frozenset(row.roles))
+            if refusal:
+                raise Problem(403, refusal, title="Unknown jurisdiction")
             now = utcnow()
             # Admins see when a key was last used; recording it at most every few minutes keeps
             # an integration's steady traffic from writing on every request.

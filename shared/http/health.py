@@ -1,4 +1,4 @@
-"""Liveness, readiness (database and broker) and metrics endpoints."""
+"""Liveness, readiness (database, broker, identity provider) and metrics endpoints."""
 
 from __future__ import annotations
 
@@ -31,6 +31,9 @@ def register_health(app: Flask) -> None:
                 checks["broker"] = "ok"
             except Exception as exc:
                 checks["broker"] = f"unavailable: {type(exc).__name__}"
+        # Tokens whose keys are cached keep working while the identity provider is away (and API keys
+        # do not need it), so like the broker its outage is reported without taking the API out.
+        checks["identity_provider"] = ctx.verifier.provider_status()
         if checks["database"] != "ok":
             return problem_response(503, "Service Unavailable", "The database is unreachable.", checks=checks)
         # The API keeps working while the broker is away (events wait in the outbox), so a broker

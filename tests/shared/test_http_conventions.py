@@ -213,7 +213,8 @@ def test_api_keys_are_shown_once_stored_hashed_scoped_and_revocable(client, toke
 def test_health_readiness_metrics_and_correlation_id(client, tokens):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok"}
+    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok",
+                                                                 "identity_provider": "ok"}
     response = client.get("/series", headers={**tokens.headers(), "X-Correlation-ID": "req-123"})
     assert response.headers["X-Correlation-ID"] == "req-123"
     assert client.get("/series", headers=tokens.headers()).headers["X-Correlation-ID"]
