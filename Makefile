@@ -7,6 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ROLE   ?= national_admin
 TENANT ?= US
+# Empty unless given on the command line (make token SUB=… NAME=…): an environment's NAME is not a user's name.
+SUB    :=
+NAME   :=
 
 .PHONY: run test token bench migrate seed install clean
 
@@ -39,9 +42,9 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
-## token: a development token, e.g. make token ROLE=facilitator TENANT=CA
+## token: a development token, e.g. make token ROLE=facilitator TENANT=CA SUB=ana NAME="Ana Ruiz"
 token: $(STAMP)
-	@$(BIN)/python -m shared.devtoken --role $(ROLE) --tenant $(TENANT)
+	@$(BIN)/python -m shared.devtoken --role $(ROLE) --tenant $(TENANT) --sub "$(SUB)" --name "$(NAME)"
 
 ## bench: throughput figures as ratios to this machine's own ceilings
 bench: $(STAMP)

@@ -145,7 +145,7 @@ def tenant_refusal(tenant: str, roles: frozenset[str] | set[str]) -> str | None:
     """
     if tenant == NATIONAL:
         return None if NATIONAL_ADMIN in roles else (
-            f"The tenant {NATIONAL} (national) is only for the {NATIONAL_ADMIN} role.")
+            f"The tenant {NATIONAL!r} (national) is only for the {NATIONAL_ADMIN} role.")
     if not is_jurisdiction(tenant):
         return (f"The tenant {tenant!r} is not a known jurisdiction code (such as CA, GU or PR; "
                 "codes are upper-case).")

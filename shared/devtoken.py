@@ -1,11 +1,11 @@
-"""Mint a development token for the embedded default: ``python -m shared.devtoken --role R --tenant T``."""
+"""Mint a development token for the embedded default: ``python -m shared.devtoken --role R --tenant T [--sub S] [--name N]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from shared.auth import ROLES, load_or_create_dev_key, mint_token
+from shared.auth import ROLES, load_or_create_dev_key, mint_token, tenant_refusal
 from shared.config import CommonConfig
 
 
@@ -24,11 +24,16 @@ def main(argv: list[str] | None = None) -> int:
         print("JWT_JWKS_URL is set: tokens come from your identity provider, not from here.",
               file=sys.stderr)
         return 2
+    tenant = args.tenant.upper()
+    refusal = tenant_refusal(tenant, set(roles))
+    if refusal:
+        print(f"{refusal} The services would refuse this token.", file=sys.stderr)
+        return 2
     key = load_or_create_dev_key(config.jwt_dev_private_key_file)
-    sub = args.sub or f"dev-{roles[0]}-{args.tenant.lower()}"
+    sub = args.sub.strip() or f"dev-{roles[0]}-{tenant.lower()}"
     print(mint_token(key, issuer=config.jwt_issuer, audience=config.jwt_audience, sub=sub,
-                     tenant=args.tenant.upper(), roles=roles, ttl_seconds=args.hours * 3600,
-                     name=args.name))
+                     tenant=tenant, roles=roles, ttl_seconds=args.hours * 3600,
+                     name=args.name.strip()))
     return 0
 
 

@@ -116,7 +116,8 @@ def test_make_run_serves_the_curriculum_to_a_development_token(platform):
     status, practices = get(f"{base}/practices", token)
     assert len(practices["items"]) == 6
     assert get(f"{base}/series")[0] == 401
-    assert get(f"{base}/readyz") == (200, {"checks": {"broker": "ok", "database": "ok"}, "status": "ready"})
+    assert get(f"{base}/readyz") == (200, {"checks": {"broker": "ok", "database": "ok", "identity_provider": "ok"},
+                                           "status": "ready"})
 
 
 def walkthrough_script(platform) -> str:
