@@ -324,7 +324,8 @@ def _unexpected_error(error: Exception):
 
 
 BEARER_DESCRIPTION = (
-    "A JWT signed with RS256 or ES256 by the identity provider (in development, by the embedded issuer). "
+    "A JWT signed by the identity provider (in development, by the embedded issuer) with an algorithm of "
+    "JWT_ALGORITHMS (RS256 unless the operators say otherwise). "
     "Claims: `iss` and `aud` as configured (JWT_ISSUER, JWT_AUDIENCE), `exp` (required), `sub` (who you are), "
     "`tenant` (your jurisdiction's code, e.g. `CA`; `US` for national staff) and `roles` (a list of: "
     f"{', '.join(f'`{role}`' for role in ROLES)}). The tenant always comes from the token, never from a "

@@ -37,6 +37,9 @@ HEADERS = {
     "LINK": {
         "description": 'The next page, for clients that follow links: `<url>; rel="next"`; absent on the last page.',
         "schema": {"type": "string"}},
+    "RETRY_AFTER": {
+        "description": "Seconds to wait before retrying (a request with the same Idempotency-Key still running).",
+        "schema": {"type": "integer", "minimum": 0}},
     "IDEMPOTENT_REPLAYED": {
         "description": "`true` when this is the stored response of an earlier request with the same "
                        "Idempotency-Key and body: nothing was done again.",
@@ -57,6 +60,8 @@ def register_components(spec) -> None:
     correlation = {"X-Correlation-ID": _ref("headers", "X_CORRELATION_ID")}
     for status in HTTPStatus:
         response = {"description": status_phrase(status), "headers": dict(correlation)}
+        if status == 409:
+            response["headers"]["Retry-After"] = _ref("headers", "RETRY_AFTER")
         if status >= 400:
             response["description"] = _WHY.get(status, status_phrase(status))
             response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": _ref("schemas", "Problem"),
@@ -140,6 +145,8 @@ class ContractPlugin(BasePlugin):
                                                               "examples": problem_examples(code)}}
             headers = response.setdefault("headers", {})
             headers.setdefault("X-Correlation-ID", _ref("headers", "X_CORRELATION_ID"))
+            if code == 409 and idempotent:
+                headers.setdefault("Retry-After", _ref("headers", "RETRY_AFTER"))
             if 200 <= code < 300:
                 if any(p.get("name") == "cursor" for p in query):
                     headers.setdefault("Link", _ref("headers", "LINK"))
