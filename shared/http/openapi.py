@@ -139,10 +139,13 @@ class ContractPlugin(BasePlugin):
                 continue
             code = int(status)
             if code >= 400:
-                # A view's own description of an error status is kept; its body is the one problem schema.
+                # A view's own description of an error status is kept, and a page it serves browsers
+                # (text/html); the error's data is the one problem schema, never another JSON shape.
                 response.setdefault("description", _WHY.get(code, status_phrase(code)))
+                others = {media: body for media, body in response.get("content", {}).items()
+                          if not (media == "application/json" or media.endswith("+json"))}
                 response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": _ref("schemas", "Problem"),
-                                                              "examples": problem_examples(code)}}
+                                                              "examples": problem_examples(code)}, **others}
             headers = response.setdefault("headers", {})
             headers.setdefault("X-Correlation-ID", _ref("headers", "X_CORRELATION_ID"))
             if code == 409 and idempotent:
