@@ -9,6 +9,7 @@ from shared.http.api import ServiceContext, create_service_app
 
 from services.scheduling.api import BLUEPRINTS
 from services.scheduling.bootstrap import build_context
+from services.scheduling.schemas.recurring import LocalDateTime
 
 
 def create_app(ctx: ServiceContext | None = None) -> Flask:
@@ -23,6 +24,8 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
             "attendance, certificates and training hours, recurring office hours, and calendar feeds."
         ),
     )
+    # A local wall time has no offset, so it is no OpenAPI date-time: a string of its pattern.
+    api.register_field(LocalDateTime, "string", None)
     for blueprint in (*BLUEPRINTS, api_keys.blp, dead_letters.blp):
         api.register_blueprint(blueprint)
     return app

@@ -8,7 +8,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
@@ -18,6 +17,7 @@ from sqlalchemy import select, update
 from werkzeug.exceptions import HTTPException
 
 from shared.auth import (
+    ROLES,
     AuthError,
     IdentityProviderUnavailable,
     Principal,
@@ -29,6 +29,7 @@ from shared.auth import (
 )
 from shared.db import WRITES, Database, UnitOfWork, utcnow
 from shared.errors import DomainError
+from shared.http.openapi import ContractPlugin, register_components, required_roles
 from shared.http.problems import Problem, problem_response
 from shared.logging import configure_logging, get_logger
 from shared.tables import PlatformTables
@@ -56,14 +57,27 @@ def context() -> ServiceContext:
 
 
 class Api(flask_smorest.Api):
-    """An Api whose every error, from any layer, is an RFC 9457 problem."""
+    """An Api whose every error, from any layer, is an RFC 9457 problem, and whose document says so."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its own statuses (shared.http.openapi)
+
+    def __init__(self, app=None, *, spec_kwargs=None, **kwargs):
+        spec_kwargs = dict(spec_kwargs or {})
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), ContractPlugin()]
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
+
+    def _register_responses(self):
+        register_components(self.spec)
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
-        title = getattr(error, "title", None) or HTTPStatus(status).phrase
+        title = getattr(error, "title", None) or ""
+        problem_type = getattr(error, "problem_type", None)
         detail = error.description if isinstance(error.description, str) else ""
         if detail and not isinstance(error, Problem) and detail == type(error).description:
             detail = ""  # werkzeug's canned sentences say nothing the title does not
+        if not detail and status in _ETAG_DETAILS:
+            detail = _ETAG_DETAILS[status]
         errors = getattr(error, "errors", None)
         headers = dict(getattr(error, "extra_headers", {}) or {})
         data = getattr(error, "data", None) or {}
@@ -80,6 +94,7 @@ class Api(flask_smorest.Api):
                 detail = detail or "One or more fields are invalid; see errors."
             if status == 400 and "Invalid JSON body." in str(data["messages"]):
                 title, detail = "Malformed JSON", "The request body is not valid JSON."
+                problem_type = "malformed-json"
         if "headers" in data and data["headers"]:
             headers.update(data["headers"])
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
@@ -87,11 +102,28 @@ class Api(flask_smorest.Api):
         if status == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer realm="t4t"')
         extra = getattr(error, "extra", None) or {}
-        return problem_response(status, title, detail, errors=errors, headers=headers, **extra)
+        return problem_response(status, title, detail, errors=errors, headers=headers, type=problem_type, **extra)
+
+
+_ETAG_DETAILS = {
+    412: "The resource changed since you read it: GET it again and send its new ETag in If-Match.",
+    428: "Send If-Match with the ETag of your last GET of this resource.",
+}
 
 
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose JSON bodies must be declared JSON (415 otherwise) and whose views declare roles."""
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        # The roles @require lets through become the operation's x-roles (and its 401/403 responses).
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            view = getattr(obj, method, None) if isinstance(obj, type) else obj
+            roles = required_roles(view)
+            if roles is not None:
+                doc.setdefault("manual_doc", {})["x-roles"] = roles
 
     def arguments(self, schema, *, location="json", **kwargs):
         # One schema instance per view: given a class, webargs would build a new one on every request.
@@ -306,6 +338,23 @@ def _unexpected_error(error: Exception):
                             correlationid=correlation_id())
 
 
+BEARER_DESCRIPTION = (
+    "A JWT signed by the identity provider (in development, by the embedded issuer) with an algorithm of "
+    "JWT_ALGORITHMS (RS256 unless the operators say otherwise). "
+    "Claims: `iss` and `aud` as configured (JWT_ISSUER, JWT_AUDIENCE), `exp` (required), `sub` (who you are), "
+    "`tenant` (your jurisdiction's code, e.g. `CA`; `US` for national staff) and `roles` (a list of: "
+    f"{', '.join(f'`{role}`' for role in ROLES)}). The tenant always comes from the token, never from a "
+    "header or the body.")
+API_KEY_DESCRIPTION = (
+    "A state system's API key (`t4tk_…`), created at /api-keys by an admin, scoped to one jurisdiction and its "
+    "roles, revocable. Send it in this header only, never in a URL.")
+CONTRACT_DESCRIPTION = (
+    "Errors are RFC 9457 problem details (`application/problem+json`, the `Problem` schema): branch on "
+    "`type` and `status`. Each operation lists the statuses it can answer and, in `x-roles`, the roles "
+    "allowed (an empty list: any authenticated caller). Every response carries `X-Correlation-ID`; lists "
+    "page with `cursor` and a `Link` header; updates take `If-Match`; creates take `Idempotency-Key`.")
+
+
 def create_service_app(ctx: ServiceContext, *, title: str, version: str, description: str) -> tuple[Flask, Api]:
     """Build a service's Flask app with every convention in place; the service adds its blueprints."""
     configure_logging(ctx.config.log_level)
@@ -321,11 +370,14 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
         OPENAPI_REDOC_PATH=None,
         MAX_CONTENT_LENGTH=ctx.config.max_request_bytes,
         API_SPEC_OPTIONS={
-            "info": {"description": description},
+            "info": {"description": f"{description}\n\n{CONTRACT_DESCRIPTION}"},
+            "servers": [{"url": getattr(ctx.config, "public_base_url", "") or "/"}],
             "components": {
                 "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                               "description": BEARER_DESCRIPTION},
+                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                               "description": API_KEY_DESCRIPTION},
                 }
             },
             "security": [{"bearer": []}, {"apiKey": []}],

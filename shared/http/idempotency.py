@@ -118,7 +118,7 @@ def _claim(uow: UnitOfWork, Row, ident: tuple[str, str, str], fingerprint: str,
         row = session.get(Row, ident)
         if row is None:  # it committed, then its answer was pruned or replaced meanwhile: very unlikely
             raise Problem(409, "A request with this Idempotency-Key is being processed; retry shortly.",
-                          title="Conflict", headers={"Retry-After": "1"}) from None
+                          type="idempotency-key-in-use", headers={"Retry-After": "1"}) from None
         return _replay(row, fingerprint)
     return None
 
@@ -148,10 +148,10 @@ def _settle_failed(uow: UnitOfWork) -> None:
 def _replay(row, fingerprint: str) -> Response:
     if row.request_hash != fingerprint:
         raise Problem(422, "This Idempotency-Key was used with a different request.",
-                      title="Idempotency key reused", errors={HEADER: ["Reused with another body."]})
+                      type="idempotency-key-reused", errors={HEADER: ["Reused with another body."]})
     if row.status_code is None:
         raise Problem(409, "A request with this Idempotency-Key is being processed; retry shortly.",
-                      title="Conflict", headers={"Retry-After": "1"})
+                      type="idempotency-key-in-use", headers={"Retry-After": "1"})
     response = current_app.response_class(row.response_body, status=row.status_code)
     for name, value in (row.response_headers or {}).items():
         response.headers[name] = value

@@ -46,8 +46,6 @@ blp = Blueprint("materials", __name__, url_prefix="/materials",
                             "modules, each with immutable numbered versions.")
 
 MULTIPART = "multipart/form-data"
-PROBLEM = "application/problem+json"
-_PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
 _BINARY = {"type": "string", "format": "binary"}
 
 
@@ -160,10 +158,8 @@ class MaterialVersions(MethodView):
         "real type, one the kind accepts) and an optional `note`; a video link takes `application/json` "
         "`{\"url\", \"note\"}`. Versions are immutable."))
     @blp.response(201, MaterialVersionSchema)
-    @blp.alt_response(413, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The file is larger than the upload limit.")
-    @blp.alt_response(415, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The body's type, or the file's declared or real type, is not accepted.")
+    @blp.alt_response(413, description="The file is larger than the upload limit.")
+    @blp.alt_response(415, description="The body's type, or the file's declared or real type, is not accepted.")
     def post(self, material_id):
         """Add the next version: a file, or a URL for a video link."""
         uow, who = request_uow(), principal()
@@ -227,8 +223,7 @@ class MaterialPublish(MethodView):
     @require(*repo.CURATORS)
     @blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": PublishSchema}}})
     @blp.response(200, MaterialSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="No version yet, or the version is already published or older than it.")
+    @blp.alt_response(409, description="No version yet, or the version is already published or older than it.")
     def post(self, material_id):
         """Publish a version (the latest if the body is empty): readers get it; an event announces it."""
         uow, who = request_uow(), principal()

@@ -25,9 +25,7 @@ from services.scheduling.schemas.attendance import (
 blp = Blueprint("attendance", __name__,
                 description="Attendance per session, completions, certificates of attendance and their verification.")
 
-PROBLEM = "application/problem+json"
 HTML = "text/html"
-_PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
 _PDF = {"type": "string", "format": "binary"}
 
 
@@ -43,10 +41,8 @@ class SessionAttendance(MethodView):
     @require(FACILITATOR, *repo.MANAGERS)
     @blp.arguments(AttendanceSheetInSchema)
     @blp.response(200, AttendanceSheetSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The session is cancelled, or marking has not opened yet.")
-    @blp.alt_response(422, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="A record is invalid (by index under `errors.records`); nothing was written.")
+    @blp.alt_response(409, description="The session is cancelled, or marking has not opened yet.")
+    @blp.alt_response(422, description="A record is invalid (by index under `errors.records`); nothing was written.")
     def put(self, data, session_id):
         """Mark attendance for many registrations at once (present, absent or partial minutes).
 
@@ -101,8 +97,7 @@ class CertificateVerification(MethodView):
         "The certificate's facts as JSON; a browser (`Accept: text/html` preferred) gets them as a page."))
     @blp.doc(responses={200: {"content": {HTML: {"schema": {"type": "string"}}}},
                         404: {"content": {HTML: {"schema": {"type": "string"}}}}})
-    @blp.alt_response(404, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="No certificate has this code (a page for a browser).")
+    @blp.alt_response(404, description="No certificate has this code (a page for a browser).")
     def get(self, code):
         """Verify a certificate by its code (public, no token): who, which training, hours, when, who issued it.
 

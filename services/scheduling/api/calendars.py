@@ -21,6 +21,9 @@ blp = Blueprint("calendars", __name__, description=(
     "stable UIDs, SEQUENCE bumped on each change, STATUS:CANCELLED on cancel, VTIMEZONE included."))
 
 CALENDAR_MEDIA_TYPE = "text/calendar"
+CALENDAR_EXAMPLE = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t4t//scheduling//EN\r\nBEGIN:VEVENT\r\n"
+                    "UID:5b0e…@t4t\r\nSEQUENCE:0\r\nDTSTART;TZID=America/Los_Angeles:20270112T090000\r\n"
+                    "STATUS:CONFIRMED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 
 
 @blp.route("/calendar-feeds")
@@ -55,7 +58,8 @@ class FeedRevoke(MethodView):
 @blp.route("/calendars/<token>.ics")
 class FeedDocument(MethodView):
     @blp.doc(security=[], summary="Read a calendar feed (the token in the URL is the credential).")
-    @blp.response(200, content_type=CALENDAR_MEDIA_TYPE, description="An RFC 5545 calendar.")
+    @blp.response(200, {"type": "string", "example": CALENDAR_EXAMPLE}, content_type=CALENDAR_MEDIA_TYPE,
+                  description="An RFC 5545 calendar (UTF-8): one VEVENT per session, with its VTIMEZONE.")
     @blp.alt_response(404, description="Unknown or revoked feed.")
     def get(self, token):
         """Serve the feed as text/calendar; unknown and revoked tokens get 404."""

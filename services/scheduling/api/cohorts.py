@@ -33,8 +33,6 @@ from services.scheduling.schemas.cohorts import (
     ViewerArgs,
 )
 
-PROBLEM = "application/problem+json"
-_PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
 
 blp = Blueprint("cohorts", __name__,
                 description="Cohorts of a series and their sessions, in UTC and in the cohort's and viewer's zones.")
@@ -102,7 +100,7 @@ class CohortItem(MethodView):
 class CohortClose(MethodView):
     @require(*repo.MANAGERS)
     @blp.response(200, CohortSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM, description="The cohort is cancelled.")
+    @blp.alt_response(409, description="The cohort is cancelled.")
     def post(self, cohort_id):
         """Close a cohort to new registrations; its registrations, sessions and attendance go on (idempotent)."""
         return use_cases.close_cohort(cohort_id, request_uow(), principal())
@@ -112,8 +110,7 @@ class CohortClose(MethodView):
 class CohortReopen(MethodView):
     @require(*repo.MANAGERS)
     @blp.response(200, CohortSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The cohort is cancelled; it cannot be reopened.")
+    @blp.alt_response(409, description="The cohort is cancelled; it cannot be reopened.")
     def post(self, cohort_id):
         """Reopen a closed cohort to registrations (idempotent)."""
         return use_cases.reopen_cohort(cohort_id, request_uow(), principal())

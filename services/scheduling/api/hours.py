@@ -24,6 +24,10 @@ blp = Blueprint("hours", __name__, url_prefix="/training-hours",
                 description="Training hours for state registries: verified from attendance, and self-reported.")
 
 CSV = "text/csv"
+NO_JURISDICTION = "No jurisdiction has the code given in `jurisdiction`."
+CSV_EXAMPLE = (",".join(hours.CSV_COLUMNS) + "\r\n"
+               "dev-participant-ca,Ana Ruiz,'-4471,CA,5b0e…,9c1d…,18.0,1080,9,true,2026-11-24T19:00:00+00:00,"
+               "verified,2026-11-24T19:05:00+00:00,,,,\r\n")
 
 
 def _wants_csv(args: dict) -> bool:
@@ -39,8 +43,12 @@ class TrainingHours(MethodView):
     @blp.response(200, TrainingHoursPage, description=(
         "A page of rows, ordered by updated_at, then verification, then the row's id; `Accept: text/csv` or "
         "`format=csv` "
-        "returns the same page as CSV with a header row, the next page in the `Link` header."))
-    @blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string"}}}}})
+        "returns the same page as CSV (UTF-8, RFC 4180, CRLF line ends) with a header row, the next page in the "
+        "`Link` header. A text value that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
+        "with a leading `'`, so that a spreadsheet shows it instead of running it as a formula (CSV injection); "
+        "strip that `'` if you read such values back (e.g. a registry id `-4471` arrives as `'-4471`)."))
+    @blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}})
+    @blp.alt_response(404, description=NO_JURISDICTION)
     def get(self, args):
         """List training hours per participant and cohort of your jurisdiction, with completions and registry ids.
 
@@ -68,6 +76,7 @@ class SelfReportedHoursList(MethodView):
     @require(PARTICIPANT, JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
     @blp.arguments(SelfReportedArgs, location="query")
     @blp.response(200, SelfReportedHoursPage, description="Ordered by updated_at then id.")
+    @blp.alt_response(404, description=NO_JURISDICTION)
     def get(self, args):
         """List self-reported training: your own (participants), or your jurisdiction's (admins, state systems)."""
         session = request_uow().session

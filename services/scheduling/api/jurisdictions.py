@@ -14,7 +14,7 @@ from shared.http.pagination import PageArgs, link_header, paginate
 
 from services.scheduling import agencies as use_cases
 from services.scheduling.models import Jurisdiction
-from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema
+from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema, NewJurisdictionSchema
 
 blp = Blueprint("jurisdictions", __name__, url_prefix="/jurisdictions",
                 description="The states, territories and Tribes, each with the time zone its sessions default to.")
@@ -34,7 +34,7 @@ class JurisdictionCollection(MethodView):
 
     @idempotent
     @require(NATIONAL_ADMIN)
-    @blp.arguments(JurisdictionSchema)
+    @blp.arguments(NewJurisdictionSchema)
     @blp.response(201, JurisdictionSchema)
     def post(self, data):
         """Add a Tribe with its default IANA time zone (national admins)."""

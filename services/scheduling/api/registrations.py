@@ -35,8 +35,6 @@ blp = Blueprint("registrations", __name__, url_prefix=None,
                             "cancellations and added capacity promote from it; optional approval; CSV rosters.")
 
 MULTIPART = "multipart/form-data"
-PROBLEM = "application/problem+json"
-_PROBLEM_SCHEMA = {"type": "object", "description": "RFC 9457 problem details; `errors` names the fields."}
 
 
 def _is_json() -> bool:
@@ -88,8 +86,7 @@ class CohortRegistrations(MethodView):
     @require()
     @blp.arguments(RegistrationSchema)
     @blp.response(201, RegistrationSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="Already registered, outside the registration window, or the cohort is closed.")
+    @blp.alt_response(409, description="Already registered, outside the registration window, or the cohort is closed.")
     def post(self, data, cohort_id):
         """Register for a cohort: yourself, or (coordinators, jurisdiction admins) the participant named."""
         registration = use_cases.register(cohort_id, data, request_uow(), principal(),
@@ -109,8 +106,7 @@ class CohortCapacity(MethodView):
     @require(*MANAGERS)
     @blp.arguments(CapacitySchema)
     @blp.response(200, CapacitySchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The new capacity is below the confirmed registrations.")
+    @blp.alt_response(409, description="The new capacity is below the confirmed registrations.")
     def put(self, data, cohort_id):
         """Set a cohort's capacity; new seats go to the waitlist in order (never below the confirmed count)."""
         uow = request_uow()
@@ -125,10 +121,8 @@ class CohortRoster(MethodView):
     @require(*MANAGERS, INTEGRATION)
     @blp.doc(requestBody={"required": True, "content": {MULTIPART: {"schema": RosterUploadSchema}}})
     @blp.response(200, RosterReportSchema)
-    @blp.alt_response(413, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The file is larger than the roster limit.")
-    @blp.alt_response(415, schema=_PROBLEM_SCHEMA, content_type=PROBLEM,
-                      description="The body is not multipart, or the file is not CSV text.")
+    @blp.alt_response(413, description="The file is larger than the roster limit.")
+    @blp.alt_response(415, description="The body is not multipart, or the file is not CSV text.")
     def post(self, cohort_id):
         """Import a roster CSV: valid rows are registered, the report lists every rejected row and why.
 
@@ -164,7 +158,7 @@ class RegistrationCancel(MethodView):
     @require()
     @blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": ReasonSchema}}})
     @blp.response(200, RegistrationSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM, description="Already cancelled.")
+    @blp.alt_response(409, description="Already cancelled.")
     def post(self, registration_id):
         """Cancel a registration (your own, or as the cohort's manager); the first on the waitlist takes the seat."""
         data = _optional_json(ReasonSchema)
@@ -175,7 +169,7 @@ class RegistrationCancel(MethodView):
 class RegistrationApprove(MethodView):
     @require(*MANAGERS)
     @blp.response(200, RegistrationSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM, description="Not pending approval.")
+    @blp.alt_response(409, description="Not pending approval.")
     def post(self, registration_id):
         """Approve a pending registration: a seat if one remains, else the waitlist."""
         return use_cases.approve(registration_id, request_uow(), principal(), correlationid=correlation_id())
@@ -186,7 +180,7 @@ class RegistrationDecline(MethodView):
     @require(*MANAGERS)
     @blp.doc(requestBody={"required": False, "content": {"application/json": {"schema": ReasonSchema}}})
     @blp.response(200, RegistrationSchema)
-    @blp.alt_response(409, schema=_PROBLEM_SCHEMA, content_type=PROBLEM, description="Not pending approval.")
+    @blp.alt_response(409, description="Not pending approval.")
     def post(self, registration_id):
         """Decline a pending registration, with an optional reason."""
         data = _optional_json(ReasonSchema)

@@ -47,13 +47,23 @@ Subject = lambda: fields.String(validate=validate.Length(min=1, max=200))  # noq
 
 # --- jurisdictions ------------------------------------------------------------------------------
 
+JURISDICTION_KINDS = ("state", "territory", "tribe")
+
+
 class JurisdictionSchema(Input):
     code = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Z][A-Z0-9_-]{1,39}$", error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."))
     name = Text(200, required=True)
-    kind = fields.String(load_default="tribe", validate=validate.OneOf(["tribe"]), metadata={
-        "description": "state, territory or tribe; only Tribes are added over the API (the others are seeded)"})
+    kind = fields.String(validate=validate.OneOf(JURISDICTION_KINDS), metadata={
+        "description": "state (DC included), territory or tribe"})
     default_time_zone = TimeZone(required=True)
+
+
+class NewJurisdictionSchema(JurisdictionSchema):
+    """A jurisdiction added over the API: only Tribes are (states and territories are seeded)."""
+
+    kind = fields.String(load_default="tribe", validate=validate.OneOf(["tribe"]), metadata={
+        "description": "Only Tribes are added over the API (states and territories are seeded)."})
 
 
 # --- host agencies, venues, rooms ---------------------------------------------------------------

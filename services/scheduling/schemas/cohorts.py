@@ -10,6 +10,9 @@ from services.scheduling.domain.sessions import FORMATS
 from services.scheduling.schemas.agencies import Input, Reason, Subject, Text, TimeZone
 
 
+COHORT_CAPACITY_MAX = 10_000  # seats of one cohort: also the bound of PUT /cohorts/<id>/capacity
+
+
 class CohortSchema(Input):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
@@ -21,7 +24,7 @@ class CohortSchema(Input):
     format = fields.String(required=True, validate=validate.OneOf(FORMATS))
     time_zone = TimeZone(load_default=None, allow_none=True,
                          metadata={"description": "Defaults to the jurisdiction's default time zone."})
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX))
     facilitators = fields.List(Subject(), load_default=list, validate=validate.Length(max=50))
     registration_opens_at = fields.AwareDateTime(load_default=None, allow_none=True)
     registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)

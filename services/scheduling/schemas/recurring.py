@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from shared.http.pagination import PageArgs, page_schema
 
-from services.scheduling.domain.recurrence import KINDS
+from services.scheduling.domain.recurrence import HORIZON_TEXT, KINDS, MAX_COUNT
 from services.scheduling.schemas.agencies import Subject, Text, TimeZone
 
 
@@ -23,8 +23,19 @@ class UtcDateTime(fields.AwareDateTime):
         return moment.astimezone(UTC)
 
 
+LOCAL_DATE_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$"
+DST_RULE = (
+    "Occurrences keep this local wall time in time_zone across daylight-saving changes (RFC 5545): a time "
+    "that happens twice when clocks fall back is its first instance, and a time skipped when clocks spring "
+    "forward moves on by the gap (02:30 becomes 03:30); starts_at and ends_at give each occurrence's instant.")
+
+
 class LocalDateTime(fields.NaiveDateTime):
-    """A wall time without offset, read in the series' zone; stored and shown as YYYY-MM-DDTHH:MM:SS."""
+    """A wall time without offset, read in the series' zone; stored and shown as YYYY-MM-DDTHH:MM:SS.
+
+    It is not an RFC 3339 date-time (which needs an offset): the OpenAPI document declares it as a string
+    of this pattern (the service registers the field as such).
+    """
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value if isinstance(value, str) or value is None else value.isoformat(timespec="seconds")
@@ -32,14 +43,17 @@ class LocalDateTime(fields.NaiveDateTime):
 
 def _local_start(**kw) -> LocalDateTime:
     return LocalDateTime(metadata={
-        "description": "Local wall time of the first occurrence in time_zone, without offset; it must be an "
-                       "occurrence of the rule.", "example": "2026-10-27T10:00:00"}, **kw)
+        "description": "Local wall time of the first occurrence in time_zone, without offset "
+                       f"(YYYY-MM-DDTHH:MM:SS); it must be an occurrence of the rule. {DST_RULE}",
+        "pattern": LOCAL_DATE_TIME_PATTERN, "example": "2026-10-27T10:00:00"}, **kw)
 
 
 def _rrule(**kw) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=500), metadata={
-        "description": "An RFC 5545 RRULE value. FREQ is required (DAILY to YEARLY); COUNT or UNTIL bound it, "
-                       "and an open rule is closed 18 months after local_start. UNTIL is stored in UTC.",
+        "description": "An RFC 5545 RRULE value. FREQ is required (DAILY to YEARLY); COUNT (at most "
+                       f"{MAX_COUNT}) or UNTIL bound it, and every occurrence must start within {HORIZON_TEXT} of "
+                       f"local_start: an open rule is closed {HORIZON_TEXT} after local_start, and a longer "
+                       "series continues with a split. UNTIL is stored in UTC.",
         "example": "FREQ=WEEKLY;BYDAY=TU;COUNT=12"}, **kw)
 
 

@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, validate
 
 from shared.http.pagination import PageArgs, page_schema
 
-from services.scheduling.domain.registrations import ROSTER_COLUMNS, STATUSES
+from services.scheduling.domain.registrations import MAX_ROSTER_ROWS, ROSTER_COLUMNS, STATUSES
+from services.scheduling.schemas.cohorts import COHORT_CAPACITY_MAX
 
 Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
 
@@ -58,7 +59,7 @@ AuditPage = page_schema(AuditSchema, "RegistrationAuditPage")
 
 class CapacitySchema(Schema):
     cohort_id = fields.String(dump_only=True)
-    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=100_000))
+    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX))
     confirmed = fields.Integer(dump_only=True)
     waitlisted = fields.Integer(dump_only=True)
     pending_approval = fields.Integer(dump_only=True)
@@ -70,7 +71,8 @@ class CapacitySchema(Schema):
 class RosterFileSchema(Schema):
     file = Upload(required=True, metadata={
         "description": f"A CSV file (text/csv, UTF-8) whose first line names the columns "
-                       f"{', '.join(ROSTER_COLUMNS)}; other columns are ignored."})
+                       f"{', '.join(ROSTER_COLUMNS)}; other columns are ignored. At most {MAX_ROSTER_ROWS} rows, "
+                       f"and at most SCHEDULING_MAX_ROSTER_BYTES bytes (2 MiB unless the operators say otherwise)."})
 
 
 class RosterFormSchema(Schema):
