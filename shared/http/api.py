@@ -161,7 +161,7 @@ def _principal_from_request() -> Principal:
     try:
         return ctx.verifier.verify(token.strip())
     except UnknownTenant as exc:
-        raise Problem(403, str(exc), title="Unknown jurisdiction") from exc
+        raise Problem(403, str(exc), type="unknown-jurisdiction") from exc
     except AuthError as exc:
         raise Problem(401, str(exc), title="Unauthorized") from exc
     except IdentityProviderUnavailable as exc:
@@ -182,7 +182,7 @@ def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
             # the door must not keep writing under an unknown code.
             refusal = tenant_refusal(row.tenant, frozenset(row.roles))
             if refusal:
-                raise Problem(403, refusal, title="Unknown jurisdiction")
+                raise Problem(403, refusal, type="unknown-jurisdiction")
             now = utcnow()
             # Admins see when a key was last used; recording it at most every few minutes keeps
             # an integration's steady traffic from writing on every request.

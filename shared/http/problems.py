@@ -24,6 +24,7 @@ PROBLEM_TYPES = {
     "etag-required": (428, "If-Match required"),
     "idempotency-key-reused": (422, "Idempotency key reused"),
     "idempotency-key-in-use": (409, "Idempotency key in use"),
+    "unknown-jurisdiction": (403, "Unknown jurisdiction"),
 }
 DEFAULT_TYPES = {422: "validation", 409: "conflict", 412: "stale-etag", 428: "etag-required"}
 

@@ -259,14 +259,16 @@ def test_verified_tokens_are_kept_for_the_cache_ttl_not_until_they_expire():
     try:
         provider.add_key(GOOD_KID)
         verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, algorithms=("RS256",),
-                                 public_key_pem=provider.public_pem(GOOD_KID), cache_seconds=0.3)
+                                 public_key_pem=provider.public_pem(GOOD_KID), cache_seconds=1.0)
         token = provider.token(exp=int(time.time()) + 3600)
-        verifier.verify(token)
-        verifier._public_key = serialization.load_pem_public_key(
+        # Made before the clock starts: on a busy machine making a key takes longer than the TTL.
+        other_key = serialization.load_pem_public_key(
             rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
                 serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+        verifier.verify(token)
+        verifier._public_key = other_key
         assert verifier.verify(token).sub == "fac-ca-1"  # still within the TTL
-        time.sleep(0.35)
+        time.sleep(1.05)
         with pytest.raises(Exception, match="invalid token"):
             verifier.verify(token)
     finally:
