@@ -22,6 +22,7 @@ class PlatformTables:
     dead_letter: type
     idempotency_key: type
     api_key: type
+    unfinished_run: type
 
 
 def define_platform_tables(Base) -> PlatformTables:
@@ -77,6 +78,22 @@ def define_platform_tables(Base) -> PlatformTables:
         replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
         replayed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
+    class UnfinishedRun(Base):
+        """A handler run on a redelivered event that has not finished (yet).
+
+        Written and committed before the handler starts, removed when it returns or raises: a row
+        that stays counts the times the consumer's process died (crashed, killed, hung) while that
+        very event was being handled, so the event that kills its consumer is told apart from the
+        innocent ones the broker redelivers with it.
+        """
+
+        __tablename__ = "unfinished_runs"
+
+        consumer: Mapped[str] = mapped_column(String(200), primary_key=True)
+        event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+        runs: Mapped[int] = mapped_column(Integer, default=0)
+        started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
     class IdempotencyKey(Base):
         """The stored answer to a create, replayed when a client retries with the same key."""
 
@@ -109,4 +126,4 @@ def define_platform_tables(Base) -> PlatformTables:
         revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
         last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    return PlatformTables(OutboxMessage, InboxMessage, DeadLetter, IdempotencyKey, ApiKey)
+    return PlatformTables(OutboxMessage, InboxMessage, DeadLetter, IdempotencyKey, ApiKey, UnfinishedRun)

@@ -17,6 +17,12 @@ from shared.messaging.topology import Subscription, Topology
 
 # kombu's defaults retry forever; a bounded policy keeps a caller from hanging on a dead broker.
 PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
+# Seconds one publish may wait for its write and then for the broker's confirm, and one read of any
+# other answer (a declare, a close) may wait. Without it a broker that stalls (a black-holed network,
+# a memory alarm) holds the caller, and the outbox rows it has locked, for as long as the stall lasts.
+# py-amqp applies it per socket read: a publishing connection reads nothing but confirms, returns
+# and closes, so there it bounds the whole wait.
+PUBLISH_TIMEOUT = 5.0
 
 
 class Unroutable(Exception):
@@ -38,12 +44,13 @@ class Bus:
     """Builds connections for one broker URL and knows how to declare the topology on it."""
 
     def __init__(self, url: str, topology: Topology, *, folder: str = "", connect_timeout: float = 5.0,
-                 heartbeat: int = 30):
+                 heartbeat: int = 30, publish_timeout: float = PUBLISH_TIMEOUT):
         self.url = url
         self.topology = topology
         self.folder = folder
         self.connect_timeout = connect_timeout
         self.heartbeat = heartbeat
+        self.publish_timeout = publish_timeout
 
     @classmethod
     def from_config(cls, config, subscriptions: tuple[Subscription, ...] | None = None) -> "Bus":
@@ -61,14 +68,26 @@ class Bus:
     def is_rabbitmq(self) -> bool:
         return self.url.split(":", 1)[0] in {"amqp", "pyamqp", "amqps"}
 
-    def connection(self) -> Connection:
+    def connection(self, *, publishing: bool = False) -> Connection:
+        """A new, unopened connection; ``publishing`` for one that only publishes (relay, retries).
+
+        A publishing connection has no heartbeats: nothing reads it between publishes, so the
+        broker's heartbeats would go unanswered and it would be dropped while idle; a dead one is
+        noticed by the next publish's timeout instead.
+        """
         if self.is_rabbitmq:
             return Connection(
                 self.url,
                 connect_timeout=self.connect_timeout,
-                heartbeat=self.heartbeat,
-                # Wait for the broker's ack on every publish: a message is only "sent" once confirmed.
-                transport_options={"confirm_publish": True},
+                heartbeat=0 if publishing else self.heartbeat,
+                transport_options={
+                    # Wait for the broker's ack on every publish: a message is only "sent" once confirmed.
+                    "confirm_publish": True,
+                    # Socket timeouts bound the waits that take no timeout of their own (declares,
+                    # channel opens, a close to a stalled broker).
+                    "read_timeout": self.publish_timeout,
+                    "write_timeout": self.publish_timeout,
+                },
             )
         if self.url.startswith("filesystem"):
             base = Path(self.folder)
@@ -132,11 +151,22 @@ class Bus:
 
 
 class Publisher:
-    """Publishes with confirms and ``mandatory`` on one connection; raises Unroutable on a return."""
+    """Publishes with confirms and ``mandatory`` on one connection; raises Unroutable on a return.
 
-    def __init__(self, bus: Bus, conn: Connection):
+    Every publish waits at most ``bus.publish_timeout`` for its write and for its confirm, then
+    raises. Give it a connection of its own (``bus.connection(publishing=True)``): waiting for a
+    confirm reads the whole connection, so on a connection that also consumes, the wait would run
+    delivery callbacks inside it, and one confirm frame acknowledging several publishes would
+    leave the outer waits for ever.
+
+    ``retry_policy`` (kombu's ``ensure``) reconnects and publishes again after a connection error;
+    None makes one attempt and leaves reconnecting to the caller.
+    """
+
+    def __init__(self, bus: Bus, conn: Connection, *, retry_policy: dict | None = PUBLISH_RETRY_POLICY):
         self.bus = bus
         self.conn = conn
+        self.retry_policy = retry_policy
         self._returned: set[str] = set()
         # Only AMQP returns unroutable messages; the virtual transports have no basic.return.
         self.producer = Producer(conn.default_channel, on_return=self._on_return if bus.is_rabbitmq else None)
@@ -155,8 +185,10 @@ class Publisher:
             message_id=out.message_id,
             headers=out.headers or {},
             mandatory=self.bus.is_rabbitmq,
-            retry=True,
-            retry_policy=PUBLISH_RETRY_POLICY,
+            retry=self.retry_policy is not None,
+            retry_policy=self.retry_policy,
+            timeout=self.bus.publish_timeout,
+            confirm_timeout=self.bus.publish_timeout,
         )
         # With confirms, a basic.return arrives before the ack, so it has been seen by now.
         if out.message_id in self._returned:

@@ -2,6 +2,12 @@
 
 A handler is ``handler(event: Envelope, uow: UnitOfWork) -> None``; it must not commit. The loop
 records the event id in the inbox in the same transaction, commits, and only then acks.
+
+Retries and dead letters are copies published on a connection of their own (never from inside a
+delivery callback on the consuming connection), each confirmed within a timeout, and the original
+is acked only after its copy is confirmed. The event that kills its consumer's process is counted
+in the database (``unfinished_runs``) and dead-lettered after ``topology.crash_limit`` deaths; the
+innocent messages the broker dead-letters with it for its delivery limit are re-driven.
 """
 
 from __future__ import annotations
@@ -12,22 +18,31 @@ import time
 from collections.abc import Callable
 
 import structlog
-from kombu import Producer
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database, utcnow
-from shared.envelope import CONTENT_TYPE, Envelope, InvalidEvent, parse_event
+from shared.envelope import Envelope, InvalidEvent, parse_event
 from shared.http.metrics import EVENTS_HANDLED
 from shared.logging import get_logger
-from shared.messaging.bus import PUBLISH_RETRY_POLICY, Bus
+from shared.messaging.bus import Bus, Outgoing, Publisher
 from shared.tables import PlatformTables
 
 log = get_logger("consumer")
 Handler = Callable[[Envelope, object], None]
 ATTEMPT_HEADER = "x-attempt"
 REASON_HEADER = "x-dead-reason"
+REDRIVE_HEADER = "x-redriven"
+# A message the broker dead-letters for its delivery limit more often than this is filed even if it
+# never ran: something keeps killing its consumer, and an operator should look.
+MAX_REDRIVES = 10
+# Headers the broker adds when it dead-letters or redelivers; a re-driven copy starts without them.
+BROKER_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
+                  "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count")
+# One publishing attempt, then one more on a fresh connection: a publishing connection idles
+# without heartbeats and may have been dropped since its last use.
+FORWARD_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
 
 
 def routes_for(bus: Bus, consumer: str, handlers: dict[str, Handler]) -> dict[str, dict[str, Handler]]:
@@ -57,6 +72,7 @@ class EventConsumer(ConsumerMixin):
         self.connection = bus.connection()
         self.connect_max_retries = None
         self.ready = threading.Event()
+        self._publisher: Publisher | None = None  # opened on first use, on its own connection
 
     # --- kombu plumbing -------------------------------------------------------------------
 
@@ -89,13 +105,16 @@ class EventConsumer(ConsumerMixin):
     def run(self, _tokens=1, **kwargs):
         """Consume until stopped; kombu reconnects on broker errors, and anything else restarts the loop."""
         backoff = 0.5
-        while not self.should_stop:
-            try:
-                super().run(_tokens, **kwargs)
-            except Exception as exc:  # a database outage or a transport fault must not end the worker
-                log.error("consumer loop failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+        try:
+            while not self.should_stop:
+                try:
+                    super().run(_tokens, **kwargs)
+                except Exception as exc:  # a database outage or a transport fault must not end the worker
+                    log.error("consumer loop failed", error=f"{type(exc).__name__}: {exc}", retry_in=backoff)
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+        finally:
+            self._close_publisher()
 
     def stop(self) -> None:
         self.should_stop = True
@@ -103,25 +122,40 @@ class EventConsumer(ConsumerMixin):
     # --- work messages --------------------------------------------------------------------
 
     def on_work_message(self, queue: str, message) -> None:
+        # The previous message's event must not lend its ids to this one's log lines.
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(queue=queue, message_id=message.properties.get("message_id"))
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
         try:
             event = parse_event(message.body)
         except InvalidEvent as exc:
             self._dead_letter(queue, message, f"invalid event: {exc}", attempt)
             return
+        structlog.contextvars.bind_contextvars(correlationid=event.correlationid, event_id=event.id,
+                                               event_type=event.type, tenant=event.tenant)
         handler = self.routes.get(queue, {}).get(event.type)
         if handler is None:
             self._dead_letter(queue, message, f"no handler for {event.type} on {queue}", attempt)
             return
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(correlationid=event.correlationid, event_id=event.id,
-                                               event_type=event.type, tenant=event.tenant, queue=queue)
+        # A redelivered message was in flight when a consumer's process or connection ended: count
+        # this run before it starts, so a run that kills the process again is remembered.
+        watched = bool(message.delivery_info.get("redelivered"))
+        if watched:
+            earlier = self._start_run(queue, event.id)
+            if earlier >= self.bus.topology.crash_limit:
+                if self._dead_letter(queue, message, f"the consumer stopped {earlier} times while handling "
+                                     "it (crashed, killed or hung)", attempt):
+                    self._forget_runs(queue, event.id)
+                return
         while True:
             try:
-                outcome = self.handle_once(queue, event, handler)
+                outcome = self.handle_once(queue, event, handler, watched=watched)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("handler failed", attempt=attempt, error=error)
+                if watched:
+                    self._forget_runs(queue, event.id)  # it failed, but its process lived on
+                    watched = False
                 delays = self.bus.topology.retry_delays
                 if attempt >= len(delays):
                     self._dead_letter(queue, message, f"handler failed {attempt + 1} times: {error}", attempt)
@@ -129,10 +163,9 @@ class EventConsumer(ConsumerMixin):
                 attempt += 1
                 if self.bus.is_rabbitmq:
                     # The wait queue's TTL dead-letters it back to the work queue after the delay.
-                    self._republish(message, self.bus.topology.retry_queue(self.subscriptions[queue], attempt),
-                                    {ATTEMPT_HEADER: attempt, "x-last-error": error[:500]})
-                    message.ack()
-                    EVENTS_HANDLED.labels(queue, "retried").inc()
+                    if self._forward(message, self.bus.topology.retry_queue(self.subscriptions[queue], attempt),
+                                     {ATTEMPT_HEADER: attempt, "x-last-error": error[:500]}):
+                        EVENTS_HANDLED.labels(queue, "retried").inc()
                     return
                 # No TTL queues off RabbitMQ: wait here, holding the unacked message.
                 self.sleep(delays[attempt - 1])
@@ -142,47 +175,133 @@ class EventConsumer(ConsumerMixin):
             log.info("event handled" if outcome == "handled" else "duplicate event skipped")
             return
 
-    def handle_once(self, queue: str, event: Envelope, handler: Handler) -> str:
+    def handle_once(self, queue: str, event: Envelope, handler: Handler, *, watched: bool = False) -> str:
         """Run ``handler`` and record the inbox row in one transaction; return the outcome."""
         Inbox = self.tables.inbox
         with self.db.unit_of_work() as uow:
             if uow.session.get(Inbox, (queue, event.id)) is not None:
-                return "duplicate"
-            handler(event, uow)
-            uow.session.add(Inbox(consumer=queue, event_id=event.id, event_type=event.type))
+                outcome = "duplicate"
+            else:
+                handler(event, uow)
+                uow.session.add(Inbox(consumer=queue, event_id=event.id, event_type=event.type))
+                outcome = "handled"
+            if watched:
+                uow.session.execute(self._runs_of(queue, event.id, delete))
             try:
                 uow.commit()
             except IntegrityError:
                 uow.rollback()
                 # Another consumer of the same queue finished it first: that is a duplicate.
                 if uow.session.get(Inbox, (queue, event.id)) is not None:
+                    self._forget_runs(queue, event.id)
                     return "duplicate"
                 raise
-        return "handled"
+        return outcome
 
-    def _republish(self, message, queue: str, headers: dict) -> None:
-        Producer(message.channel).publish(
-            message.body, exchange="", routing_key=queue, content_type=CONTENT_TYPE,
-            content_encoding="utf-8", delivery_mode=2,
-            message_id=message.properties.get("message_id"),
-            headers={**(message.headers or {}), **headers},
-            retry=True, retry_policy=PUBLISH_RETRY_POLICY,
-        )
+    # --- runs that did not finish -----------------------------------------------------------
 
-    def _dead_letter(self, queue: str, message, reason: str, attempt: int) -> None:
-        log.error("dead-lettering message", queue=queue, reason=reason)
-        sub = self.subscriptions[queue]
-        self._republish(message, self.bus.topology.dead_queue(sub),
-                        {ATTEMPT_HEADER: attempt, REASON_HEADER: reason[:1000]})
+    def _runs_of(self, queue: str, event_id: str, statement):
+        Run = self.tables.unfinished_run
+        return statement(Run).where(Run.consumer == queue, Run.event_id == event_id)
+
+    def _unfinished_runs(self, queue: str, event_id: str | None) -> int:
+        if event_id is None:
+            return 0
+        with self.db.session() as session:
+            return session.scalar(self._runs_of(queue, event_id, lambda Run: select(Run.runs))) or 0
+
+    def _start_run(self, queue: str, event_id: str) -> int:
+        """Count one more run of ``event_id`` (committed before it starts); return the earlier ones."""
+        Run = self.tables.unfinished_run
+        for _ in range(2):
+            with self.db.unit_of_work() as uow:
+                row = uow.session.get(Run, (queue, event_id), with_for_update=True)
+                earlier = row.runs if row is not None else 0
+                if row is None:
+                    uow.session.add(Run(consumer=queue, event_id=event_id, runs=1, started_at=utcnow()))
+                elif earlier < self.bus.topology.crash_limit:
+                    row.runs, row.started_at = earlier + 1, utcnow()
+                try:
+                    uow.commit()
+                    return earlier
+                except IntegrityError:  # another replica counted its first run at the same time
+                    uow.rollback()
+        return earlier
+
+    def _forget_runs(self, queue: str, event_id: str) -> None:
+        with self.db.unit_of_work() as uow:
+            uow.session.execute(self._runs_of(queue, event_id, delete))
+            uow.commit()
+
+    # --- copies to other queues -------------------------------------------------------------
+
+    def _publisher_for_copies(self) -> Publisher:
+        if self._publisher is None:
+            conn = self.bus.connection(publishing=True)
+            conn.ensure_connection(max_retries=1, timeout=self.bus.connect_timeout)
+            self._publisher = Publisher(self.bus, conn, retry_policy=FORWARD_RETRY_POLICY)
+        return self._publisher
+
+    def _close_publisher(self) -> None:
+        if self._publisher is not None:
+            # collect() drops the socket without waiting on a broker that may have stalled.
+            self._publisher.conn.collect()
+            self._publisher = None
+
+    def _forward(self, message, queue: str, headers: dict, *, drop: tuple[str, ...] = ()) -> bool:
+        """Publish a copy of ``message`` to ``queue``, confirmed, then ack the original; False if not sent.
+
+        The copy goes out on the consumer's publishing connection: a confirm awaited on the
+        consuming connection would run delivery callbacks inside the wait. A copy that is not
+        confirmed in time leaves the original to be delivered again, never lost.
+        """
+        kept = {k: v for k, v in (message.headers or {}).items() if k not in drop}
+        try:
+            self._publisher_for_copies().publish(Outgoing(
+                message_id=message.properties.get("message_id") or "", exchange="", routing_key=queue,
+                body=_text(message.body), headers={**kept, **headers}))
+        except Exception as exc:
+            log.error("could not forward message; it goes back to its queue", to=queue,
+                      error=f"{type(exc).__name__}: {exc}")
+            self._close_publisher()
+            message.requeue()
+            self.sleep(1.0)  # a broker refusing copies is not asked again at once
+            return False
         message.ack()
+        return True
+
+    def _dead_letter(self, queue: str, message, reason: str, attempt: int) -> bool:
+        log.error("dead-lettering message", reason=reason)
+        sub = self.subscriptions[queue]
+        if not self._forward(message, self.bus.topology.dead_queue(sub),
+                             {ATTEMPT_HEADER: attempt, REASON_HEADER: reason[:1000]}):
+            return False
         EVENTS_HANDLED.labels(queue, "dead").inc()
+        return True
 
     # --- dead letters ---------------------------------------------------------------------
 
     def on_dead_message(self, queue: str, message) -> None:
-        """File a dead letter of work queue ``queue`` in the database, then ack."""
-        store_dead_letter(self.db, self.tables, queue, message.body, message.headers or {},
-                          message.properties.get("message_id"))
+        """File a dead letter of work queue ``queue`` in the database, then ack.
+
+        A message the broker dead-lettered for its delivery limit, whose event never ended its
+        consumer's process (``unfinished_runs`` under ``crash_limit``), was only prefetched beside
+        the one that did: it goes back to its work queue instead, up to MAX_REDRIVES times.
+        """
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(queue=queue, message_id=message.properties.get("message_id"))
+        headers = message.headers or {}
+        if _broker_death(headers) == ("delivery_limit", queue):
+            event_id = _event_id(message.body)
+            redriven = int(headers.get(REDRIVE_HEADER, 0))
+            runs = self._unfinished_runs(queue, event_id)
+            if runs < self.bus.topology.crash_limit and redriven < MAX_REDRIVES:
+                log.warning("re-driving a message the broker dead-lettered with a crashing neighbour",
+                            event_id=event_id, unfinished_runs=runs, redriven=redriven + 1)
+                if self._forward(message, queue, {REDRIVE_HEADER: redriven + 1}, drop=BROKER_HEADERS):
+                    EVENTS_HANDLED.labels(queue, "redriven").inc()
+                return
+        store_dead_letter(self.db, self.tables, queue, message.body, headers)
         message.ack()
 
 
@@ -190,8 +309,13 @@ def _text(body) -> str:
     return body.decode("utf-8", "replace") if isinstance(body, bytes | bytearray) else str(body)
 
 
-def store_dead_letter(db: Database, tables: PlatformTables, queue: str, body, headers: dict,
-                      message_id: str | None) -> None:
+def store_dead_letter(db: Database, tables: PlatformTables, queue: str, body, headers: dict) -> None:
+    """File (or file again) the dead letter of ``body`` for work queue ``queue``.
+
+    A letter is known by its event id, or, for a body that is no valid envelope, by the body's
+    SHA-256: a replay publishes the same body under a new message id, and a replay that dies again
+    must bring back the same letter, not file a second one.
+    """
     text = _text(body)
     event_id = event_type = tenant = None
     try:
@@ -199,7 +323,7 @@ def store_dead_letter(db: Database, tables: PlatformTables, queue: str, body, he
         event_id, event_type, tenant = event.id, event.type, event.tenant
     except InvalidEvent:
         pass
-    key = event_id or message_id or hashlib.sha256(text.encode()).hexdigest()
+    key = event_id or hashlib.sha256(text.encode()).hexdigest()
     reason = str(headers.get(REASON_HEADER) or _broker_reason(headers) or "dead-lettered")
     DeadLetter = tables.dead_letter
     with db.unit_of_work() as uow:
@@ -212,12 +336,28 @@ def store_dead_letter(db: Database, tables: PlatformTables, queue: str, body, he
         row.body, row.reason, row.status = text, reason, "dead"
         row.attempts = int(headers.get(ATTEMPT_HEADER, 0)) + 1
         row.created_at = utcnow()
+        if event_id is not None:
+            # A replayed letter starts over: earlier deaths of its consumer no longer count against it.
+            Run = tables.unfinished_run
+            uow.session.execute(delete(Run).where(Run.consumer == queue, Run.event_id == event_id))
         uow.commit()
 
 
-def _broker_reason(headers: dict) -> str:
+def _event_id(body) -> str | None:
+    try:
+        return parse_event(_text(body)).id
+    except InvalidEvent:
+        return None
+
+
+def _broker_death(headers: dict) -> tuple[str, str] | None:
+    """(reason, queue) of the broker's latest dead-lettering of this message, if any."""
     deaths = headers.get("x-death") or []
-    if deaths:
-        first = deaths[0]
-        return f"broker dead-lettered ({first.get('reason')}) from {first.get('queue')}"
-    return ""
+    if not deaths:
+        return None
+    return str(deaths[0].get("reason")), str(deaths[0].get("queue"))
+
+
+def _broker_reason(headers: dict) -> str:
+    death = _broker_death(headers)
+    return f"broker dead-lettered ({death[0]}) from {death[1]}" if death else ""

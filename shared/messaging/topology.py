@@ -38,8 +38,14 @@ class Topology:
     namespace: str = ""
     retry_delays: tuple[float, ...] = (1.0, 10.0, 60.0)
     # Redeliveries a quorum queue allows before it dead-letters a message nobody could ack
-    # (a handler that crashes its process never reaches our own retry logic).
+    # (a handler that crashes its process never reaches our own retry logic). Every message the
+    # dead process had prefetched comes back with a redelivery counted, so the broker's limit
+    # also catches innocent neighbours: the consumer re-drives those (see consumer.py).
     delivery_limit: int = 5
+    # Times a consumer's process may end (crash, kill, hang cut short) while running one redelivered
+    # event before the consumer dead-letters that event itself; kept under delivery_limit so the
+    # event that kills its consumer is caught by its own count, not by the broker's.
+    crash_limit: int = 3
 
     @property
     def exchange(self) -> str:

@@ -1,0 +1,81 @@
+"""The messaging spine under faults, on the real broker: bursts of failures, killed consumers, stalls."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from shared.messaging.bus import Outgoing, Publisher
+from shared.messaging.consumer import EventConsumer
+from shared.testing import wait_until
+from tests.shared import probe
+from tests.shared.test_messaging import db, dead_letters  # noqa: F401 (db is a fixture)
+
+RABBITMQ = [pytest.param("postgres", "rabbitmq", id="postgres+rabbitmq")]
+
+
+def queue_counts(namespace: str) -> dict[str, tuple[int, int]]:
+    """{queue: (ready, unacknowledged)} for the test's queues, as the broker itself reports them."""
+    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "messages_ready",
+                          "messages_unacknowledged"], capture_output=True, text=True, timeout=30, check=True).stdout
+    counts = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0].startswith(namespace):
+            counts[parts[0]] = (int(parts[1]), int(parts[2]))
+    return counts
+
+
+class CountingConsumer(EventConsumer):
+    """The probe's consumer, counting the broker connections it had to open."""
+
+    sessions = 0
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.sessions += 1
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+
+
+class Flaky(probe.Probe):
+    """Fails each 'flaky' event once, and every 'poison' event always."""
+
+    def __init__(self):
+        super().__init__()
+        self.failed: set[str] = set()
+        self.poison_calls = 0
+
+    def record_material(self, event, uow) -> None:
+        title = event.data["title"]
+        if title.startswith("flaky") and event.id not in self.failed:
+            self.failed.add(event.id)
+            raise RuntimeError("flaky once")
+        if title.startswith("poison"):
+            self.poison_calls += 1
+            raise RuntimeError("poison for ever")
+        super().record_material(event, uow)
+
+
+@pytest.mark.parametrize("database,broker", RABBITMQ, indirect=True)
+def test_a_burst_of_failures_is_retried_and_dead_lettered_without_stalling(db, broker):
+    """60 failing messages at prefetch 20: every retry and dead letter is confirmed, none re-entrantly."""
+    bus = probe.make_bus(broker, retry_delays=(0.1,))
+    handler = Flaky()
+    flaky = [probe.material_event(f"flaky {n}") for n in range(30)]
+    poison = [probe.material_event(f"poison {n}") for n in range(30)]
+    consumer = CountingConsumer(bus, db, probe.tables, "probe", {"record_material": handler.record_material},
+                                prefetch=20)
+    with probe.Running(consumer):
+        wait_until(consumer.ready.is_set, message="consumer ready")
+        with bus.connection() as conn:
+            publisher = Publisher(bus, conn)
+            for event in [e for pair in zip(flaky, poison) for e in pair]:
+                publisher.publish(Outgoing(event.id, bus.topology.exchange, probe.EVENT_TYPE, event.to_json()))
+        wait_until(lambda: len(dead_letters(db)) == len(poison) and len(probe.effects(db)) == len(flaky),
+                   timeout=30, message="every flaky event handled and every poison event filed")
+        wait_until(lambda: all(counts == (0, 0) for counts in queue_counts(broker["namespace"]).values()),
+                   timeout=10, message="no message left ready or unacknowledged on any queue")
+    assert sorted(e.event_id for e in probe.effects(db)) == sorted(e.id for e in flaky)
+    assert sorted(letter.event_id for letter in dead_letters(db)) == sorted(e.id for e in poison)
+    assert handler.poison_calls == 2 * len(poison)  # the first try and the one retry, no more
+    assert consumer.sessions == 1, "the consumer lost its broker connection"
