@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import subprocess
+import sys
 
 import pytest
+from sqlalchemy import select
 
-from shared.messaging.bus import Outgoing, Publisher
+from shared.messaging.bus import Bus, Outgoing, Publisher
 from shared.messaging.consumer import EventConsumer
+from shared.messaging.topology import Topology
 from shared.testing import wait_until
 from tests.shared import probe
 from tests.shared.test_messaging import db, dead_letters  # noqa: F401 (db is a fixture)
@@ -79,3 +84,67 @@ def test_a_burst_of_failures_is_retried_and_dead_lettered_without_stalling(db, b
     assert sorted(letter.event_id for letter in dead_letters(db)) == sorted(e.id for e in poison)
     assert handler.poison_calls == 2 * len(poison)  # the first try and the one retry, no more
     assert consumer.sessions == 1, "the consumer lost its broker connection"
+
+
+def start_consumer_process(settings: dict, log_file) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tests.shared.crashing_consumer", json.dumps(settings)],
+                            stdout=log_file, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.parametrize("database,broker", RABBITMQ, indirect=True)
+@pytest.mark.parametrize("mode,delivery_limit,crash_limit,reason", [
+    # The poison's own count (3 deaths after its first delivery) catches it before the broker's limit.
+    pytest.param("hang", 5, 3, "the consumer stopped 3 times", id="hangs-killed-default-limits"),
+    # A delivery limit the neighbours reach with the poison: the broker dead-letters them all, and
+    # the consumer must tell which one to file and which to re-drive.
+    pytest.param("crash", 2, 2, "broker dead-lettered (delivery_limit)", id="crashes-broker-limit-first"),
+])
+def test_a_consumer_killed_by_one_event_dead_letters_only_that_event(db, broker, tmp_path, mode, delivery_limit,
+                                                                     crash_limit, reason):
+    """A poison event kills its consumer again and again: its prefetched neighbours are handled once."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    settings = {"database_url": db.engine.url.render_as_string(hide_password=False), "schema": db.schema,
+                "broker_url": broker["url"], "namespace": broker["namespace"], "marks": str(marks),
+                "mode": mode, "delivery_limit": delivery_limit, "crash_limit": crash_limit}
+    bus = Bus(broker["url"], Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=broker["namespace"],
+                                      retry_delays=(0.2, 0.4), delivery_limit=delivery_limit,
+                                      crash_limit=crash_limit))
+    poison = probe.material_event("poison")
+    innocents = [probe.material_event(f"innocent {n}") for n in range(5)]
+    with bus.connection() as conn:
+        bus.declare(conn.default_channel)
+        publisher = Publisher(bus, conn)
+        for event in [poison, *innocents]:
+            publisher.publish(Outgoing(event.id, bus.topology.exchange, probe.EVENT_TYPE, event.to_json()))
+
+    def poison_filed() -> bool:
+        return poison.id in [letter.event_id for letter in dead_letters(db)]
+
+    def settled() -> bool:
+        return len(probe.effects(db)) == len(innocents) or len(dead_letters(db)) > 1
+
+    with open(tmp_path / "consumer.log", "wb") as log_file:
+        for _ in range(8):  # each round, a new consumer process that the poison event kills
+            started = len(list(marks.iterdir()))
+            process = start_consumer_process(settings, log_file)
+            try:
+                wait_until(lambda: poison_filed() or len(list(marks.iterdir())) > started
+                           or process.poll() is not None, timeout=20, message="the consumer to run the poison")
+                if poison_filed():
+                    wait_until(settled, timeout=15, message="the innocent events handled or filed")
+                    wait_until(lambda: all(c == (0, 0) for c in queue_counts(broker["namespace"]).values()),
+                               timeout=10, message="every message acknowledged")
+                    break
+            finally:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+    assert [letter.event_id for letter in dead_letters(db)] == [poison.id]
+    assert sorted(e.event_id for e in probe.effects(db)) == sorted(e.id for e in innocents)  # once each
+    [letter] = dead_letters(db)
+    assert letter.status == "dead" and letter.reason.startswith(reason), letter.reason
+    if mode == "crash":
+        assert "re-driving" in (tmp_path / "consumer.log").read_text()
+    with db.session() as session:
+        assert session.scalars(select(probe.tables.unfinished_run)).all() == []
