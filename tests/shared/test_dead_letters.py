@@ -1,0 +1,55 @@
+"""Dead letters of messages that are no valid event: one letter across replays, logs of their own."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import structlog
+
+from shared.messaging import consumer as consumer_module
+from shared.testing import wait_until
+from tests.shared import probe
+from tests.shared.test_messaging import PAIRS, db, dead_letters, probe_app, publish_raw  # noqa: F401 (db fixture)
+
+
+@pytest.mark.parametrize("database,broker", PAIRS, indirect=True)
+def test_replaying_an_invalid_dead_letter_brings_back_the_same_letter(db, broker, tokens, signing_key_file):
+    bus = probe.make_bus(broker)
+    api = probe_app(db, broker, signing_key_file)
+    admin = tokens.headers("national_admin", "US")
+    with probe.Running(probe.consumer(db, bus, probe.Probe())) as consumer:
+        wait_until(consumer.ready.is_set, message="consumer ready")
+        publish_raw(bus, "{not json", "garbage")
+        wait_until(lambda: dead_letters(db), message="the invalid message filed")
+        [letter] = api.get("/dead-letters", headers=admin).json["items"]
+        assert letter["event_id"] is None and letter["reason"].startswith("invalid event")
+
+        assert api.post(f"/dead-letters/{letter['id']}/replay", headers=admin).status_code == 202
+        with probe.Running(probe.relay(db, bus)):
+            wait_until(lambda: api.get("/dead-letters", headers=admin).json["items"],
+                       message="the replayed message dead again")
+    assert [(row.id, row.status) for row in dead_letters(db)] == [(letter["id"], "dead")]
+    assert api.get("/dead-letters?status=replayed", headers=admin).json["items"] == []
+
+
+@pytest.mark.parametrize("database,broker", [PAIRS[0]], indirect=True)
+def test_log_lines_of_an_unparseable_message_carry_no_earlier_event(db, broker, monkeypatch):
+    """An invalid message's log lines name its queue and message id, not the event handled before it."""
+    captured = structlog.testing.LogCapture()
+    monkeypatch.setattr(consumer_module, "log", structlog.wrap_logger(
+        structlog.PrintLogger(), processors=[structlog.contextvars.merge_contextvars, captured],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG)))
+    bus = probe.make_bus(broker)
+    event = probe.material_event("Before the garbage", correlationid="request-before-the-garbage")
+    with probe.Running(probe.consumer(db, bus, probe.Probe())) as consumer:
+        wait_until(consumer.ready.is_set, message="consumer ready")
+        publish_raw(bus, event.to_json(), event.id)
+        wait_until(lambda: probe.effects(db, event.id), message="the valid event handled")
+        publish_raw(bus, "{not json", "garbage")
+        wait_until(lambda: dead_letters(db), message="the invalid message filed")
+    handled = next(line for line in captured.entries if line["event"] == "event handled")
+    assert handled["correlationid"] == "request-before-the-garbage" and handled["event_id"] == event.id
+    dead = next(line for line in captured.entries if line["event"] == "dead-lettering message")
+    assert dead["message_id"] == "garbage" and dead["queue"] == bus.topology.work_queue(probe.SUBSCRIPTION)
+    assert not {"correlationid", "event_id", "event_type", "tenant"} & dead.keys(), dead
