@@ -31,7 +31,12 @@ def delete_namespace(url: str, namespace: str) -> None:
 
 
 class TcpProxy:
-    """A TCP forwarder the test can cut and restore, to take the broker away from a client and give it back."""
+    """A TCP forwarder the test can cut, black-hole and restore, to take the broker away and give it back.
+
+    ``cut()`` refuses connections and drops the open ones, as a broker that is down; ``blackhole()``
+    accepts connections and reads every byte but forwards none and answers nothing, as a network
+    that silently drops packets (the client only learns it from its own timeouts).
+    """
 
     def __init__(self, target_host: str, target_port: int):
         import socket
@@ -45,7 +50,7 @@ class TcpProxy:
         self.port = self._server.getsockname()[1]
         self._lock = threading.Lock()
         self._conns: list = []
-        self.up = True
+        self.mode = "up"  # "up", "cut" or "blackhole"
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -58,8 +63,13 @@ class TcpProxy:
                 client, _ = self._server.accept()
             except OSError:
                 return
-            if not self.up:
+            if self.mode == "cut":
                 client.close()
+                continue
+            if self.mode == "blackhole":
+                with self._lock:
+                    self._conns.append(client)
+                threading.Thread(target=self._pipe, args=(client, None), daemon=True).start()
                 continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
@@ -71,25 +81,25 @@ class TcpProxy:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
-    @staticmethod
-    def _pipe(src, dst):
+    def _pipe(self, src, dst):
         try:
             while data := src.recv(65536):
+                if dst is None or self.mode == "blackhole":
+                    continue  # swallowed: never forwarded, never answered
                 dst.sendall(data)
         except OSError:
             pass
         finally:
             for s in (src, dst):
                 try:
-                    s.close()
+                    if s is not None:
+                        s.close()
                 except OSError:
                     pass
 
-    def cut(self) -> None:
-        """Refuse new connections and drop the open ones, as a broker outage would."""
+    def _drop_connections(self) -> None:
         import socket
 
-        self.up = False
         with self._lock:
             for conn in self._conns:
                 try:
@@ -99,8 +109,20 @@ class TcpProxy:
                     pass
             self._conns.clear()
 
+    def cut(self) -> None:
+        """Refuse new connections and drop the open ones, as a broker outage would."""
+        self.mode = "cut"
+        self._drop_connections()
+
+    def blackhole(self) -> None:
+        """Keep every connection open but let nothing through, either way, until restore()."""
+        self.mode = "blackhole"
+
     def restore(self) -> None:
-        self.up = True
+        """Forward again; connections that lived through a black hole lost bytes, so they are dropped."""
+        if self.mode == "blackhole":
+            self._drop_connections()
+        self.mode = "up"
 
     def close(self) -> None:
         self._closed = True

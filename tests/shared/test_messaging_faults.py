@@ -6,16 +6,22 @@ import json
 import signal
 import subprocess
 import sys
+import time
 
+import pika
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from shared.messaging.bus import Bus, Outgoing, Publisher
 from shared.messaging.consumer import EventConsumer
+from shared.messaging.outbox import OutboxRelay, add_event
 from shared.messaging.topology import Topology
+from shared.tables import OUTBOX_PENDING, OUTBOX_SENT
 from shared.testing import wait_until
+from tests.helpers import TcpProxy, pika_params
 from tests.shared import probe
-from tests.shared.test_messaging import db, dead_letters  # noqa: F401 (db is a fixture)
+from tests.shared.test_messaging import db, dead_letters, outbox_status  # noqa: F401 (db is a fixture)
 
 RABBITMQ = [pytest.param("postgres", "rabbitmq", id="postgres+rabbitmq")]
 
@@ -148,3 +154,68 @@ def test_a_consumer_killed_by_one_event_dead_letters_only_that_event(db, broker,
         assert "re-driving" in (tmp_path / "consumer.log").read_text()
     with db.session() as session:
         assert session.scalars(select(probe.tables.unfinished_run)).all() == []
+
+
+def rows_lockable(db, message_ids: list[str]) -> bool:
+    """Whether another transaction can lock these outbox rows at once (FOR UPDATE NOWAIT)."""
+    Outbox = probe.tables.outbox
+    try:
+        with db.unit_of_work() as uow:
+            uow.session.scalars(select(Outbox.id).where(Outbox.message_id.in_(message_ids))
+                                .with_for_update(nowait=True)).all()
+            uow.rollback()
+        return True
+    except OperationalError:
+        return False
+
+
+def drain(broker, queue: str) -> list[str]:
+    """Every message id waiting on ``queue``, taken off it with pika."""
+    connection = pika.BlockingConnection(pika_params(broker["url"]))
+    try:
+        channel, ids = connection.channel(), []
+        while (got := channel.basic_get(queue, auto_ack=True))[0] is not None:
+            ids.append(json.loads(got[2])["id"])
+        return ids
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("database,broker", RABBITMQ, indirect=True)
+def test_the_relay_lets_go_of_its_rows_while_the_broker_is_black_holed(db, broker):
+    """A broker that swallows everything: the batch's rows are unlocked within the bound, and are
+    published exactly once when it answers again."""
+    publish_timeout, batch_deadline = 1.0, 1.0
+    bound = publish_timeout + batch_deadline + 1.0  # the last publish may start just before the deadline
+    proxy = TcpProxy("127.0.0.1", int(broker["url"].rsplit(":", 1)[1].split("/")[0]))
+    try:
+        bus = Bus(proxy.url(), Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=broker["namespace"]),
+                  connect_timeout=1.0, publish_timeout=publish_timeout)
+        relay = OutboxRelay(db, probe.tables, bus, batch_size=50, poll_interval=0.02, max_backoff=0.5,
+                            batch_deadline=batch_deadline)
+        before = probe.material_event("Before the black hole")
+        with probe.Running(relay):
+            probe.stage(db, before)
+            wait_until(lambda: outbox_status(db, before.id) == OUTBOX_SENT, message="the relay at work")
+            proxy.blackhole()
+            during = [probe.material_event(f"During the black hole {n}") for n in range(5)]
+            ids = [e.id for e in during]
+            with db.unit_of_work() as uow:
+                for event in during:
+                    add_event(uow.session, probe.tables, event)
+                uow.commit()
+            wait_until(lambda: not rows_lockable(db, ids), timeout=5, message="the relay to take the rows")
+            taken = time.monotonic()
+            wait_until(lambda: rows_lockable(db, ids), timeout=bound + 5, message="the rows unlocked")
+            held = time.monotonic() - taken
+            assert held < bound, f"rows locked for {held:.1f}s"
+            for _ in range(5):  # and the relay does not take them again while the broker is away
+                time.sleep(0.3)
+                assert rows_lockable(db, ids)
+            assert {outbox_status(db, i) for i in ids} == {OUTBOX_PENDING}
+            proxy.restore()
+            wait_until(lambda: {outbox_status(db, i) for i in ids} == {OUTBOX_SENT}, timeout=20,
+                       message="the rows sent once the broker answers again")
+    finally:
+        proxy.close()
+    assert sorted(drain(broker, bus.topology.work_queue(probe.SUBSCRIPTION))) == sorted([before.id, *ids])
