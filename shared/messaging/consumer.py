@@ -141,7 +141,11 @@ class EventConsumer(ConsumerMixin):
         # this run before it starts, so a run that kills the process again is remembered.
         watched = bool(message.delivery_info.get("redelivered"))
         if watched:
-            earlier = self._start_run(queue, event.id)
+            try:
+                earlier = self._start_run(queue, event.id)
+            except Exception as exc:  # the database is away: the handler's own failure will say so
+                log.warning("could not count the run", error=f"{type(exc).__name__}: {exc}")
+                earlier, watched = 0, False
             if earlier >= self.bus.topology.crash_limit:
                 if self._dead_letter(queue, message, f"the consumer stopped {earlier} times while handling "
                                      "it (crashed, killed or hung)", attempt):
@@ -186,29 +190,31 @@ class EventConsumer(ConsumerMixin):
                 uow.session.add(Inbox(consumer=queue, event_id=event.id, event_type=event.type))
                 outcome = "handled"
             if watched:
-                uow.session.execute(self._runs_of(queue, event.id, delete))
+                uow.session.execute(self._clear_runs(queue, event.id))
             try:
                 uow.commit()
             except IntegrityError:
                 uow.rollback()
                 # Another consumer of the same queue finished it first: that is a duplicate.
                 if uow.session.get(Inbox, (queue, event.id)) is not None:
-                    self._forget_runs(queue, event.id)
+                    if watched:
+                        self._forget_runs(queue, event.id)
                     return "duplicate"
                 raise
         return outcome
 
     # --- runs that did not finish -----------------------------------------------------------
 
-    def _runs_of(self, queue: str, event_id: str, statement):
+    def _clear_runs(self, queue: str, event_id: str):
         Run = self.tables.unfinished_run
-        return statement(Run).where(Run.consumer == queue, Run.event_id == event_id)
+        return delete(Run).where(Run.consumer == queue, Run.event_id == event_id)
 
     def _unfinished_runs(self, queue: str, event_id: str | None) -> int:
         if event_id is None:
             return 0
         with self.db.session() as session:
-            return session.scalar(self._runs_of(queue, event_id, lambda Run: select(Run.runs))) or 0
+            run = session.get(self.tables.unfinished_run, (queue, event_id))
+            return run.runs if run is not None else 0
 
     def _start_run(self, queue: str, event_id: str) -> int:
         """Count one more run of ``event_id`` (committed before it starts); return the earlier ones."""
@@ -229,9 +235,12 @@ class EventConsumer(ConsumerMixin):
         return earlier
 
     def _forget_runs(self, queue: str, event_id: str) -> None:
-        with self.db.unit_of_work() as uow:
-            uow.session.execute(self._runs_of(queue, event_id, delete))
-            uow.commit()
+        try:
+            with self.db.unit_of_work() as uow:
+                uow.session.execute(self._clear_runs(queue, event_id))
+                uow.commit()
+        except Exception as exc:  # a leftover count only matters if the event keeps ending its process
+            log.warning("could not clear the run count", error=f"{type(exc).__name__}: {exc}")
 
     # --- copies to other queues -------------------------------------------------------------
 
