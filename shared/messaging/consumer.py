@@ -137,9 +137,9 @@ class EventConsumer(ConsumerMixin):
         if handler is None:
             self._dead_letter(queue, message, f"no handler for {event.type} on {queue}", attempt)
             return
-        # A redelivered message was in flight when a consumer's process or connection ended: count
-        # this run before it starts, so a run that kills the process again is remembered.
-        watched = bool(message.delivery_info.get("redelivered"))
+        # A redelivered (or re-driven) message was in flight when a consumer's process or connection
+        # ended: count this run before it starts, so a run that kills the process again is remembered.
+        watched = bool(message.delivery_info.get("redelivered") or REDRIVE_HEADER in (message.headers or {}))
         if watched:
             try:
                 earlier = self._start_run(queue, event.id)
