@@ -23,7 +23,8 @@ from tests.helpers import TcpProxy, pika_params
 from tests.shared import probe
 from tests.shared.test_messaging import db, dead_letters, outbox_status  # noqa: F401 (db is a fixture)
 
-RABBITMQ = [pytest.param("postgres", "rabbitmq", id="postgres+rabbitmq")]
+RABBITMQ = [pytest.param("postgres", "rabbitmq", id="postgres+rabbitmq",
+                         marks=[pytest.mark.postgres, pytest.mark.rabbitmq])]
 
 
 def queue_counts(namespace: str) -> dict[str, tuple[int, int]]:
