@@ -10,6 +10,9 @@ What each table must keep, and so what is pruned:
   unresolved dead letter in this service, since replaying that letter must find the event handled.
 - **idempotency keys**: an answer is replayed for ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 hours), then the
   key starts afresh; expired keys are pruned.
+- **unfinished runs**: a count of the times an event's handler never finished (its process died) is
+  needed while the broker may still redeliver that event; counts untouched for
+  ``INBOX_RETENTION_HOURS`` are pruned like the inbox's rows.
 
 Rows go in small batches, each its own short transaction, so pruning never holds up the service's
 writers (on SQLite, the write lock is held only for one batch at a time).
@@ -35,10 +38,11 @@ class Pruned:
     outbox: int = 0
     inbox: int = 0
     idempotency_keys: int = 0
+    unfinished_runs: int = 0
 
     @property
     def total(self) -> int:
-        return self.outbox + self.inbox + self.idempotency_keys
+        return self.outbox + self.inbox + self.idempotency_keys + self.unfinished_runs
 
 
 def prune(db: Database, tables: PlatformTables, config, *, now: datetime | None = None) -> Pruned:
@@ -55,9 +59,12 @@ def prune(db: Database, tables: PlatformTables, config, *, now: datetime | None 
         Inbox.event_id.not_in(awaiting_replay)))
     keys = _delete_in_batches(db, Key, Key.key, select(Key.key).where(
         Key.created_at < now - timedelta(hours=config.idempotency_key_ttl_hours)))
-    pruned = Pruned(outbox=outbox, inbox=inbox, idempotency_keys=keys)
+    Run = tables.unfinished_run
+    runs = _delete_in_batches(db, Run, Run.event_id, select(Run.event_id).where(
+        Run.started_at < now - timedelta(hours=config.inbox_retention_hours)))
+    pruned = Pruned(outbox=outbox, inbox=inbox, idempotency_keys=keys, unfinished_runs=runs)
     if pruned.total:
-        log.info("pruned", outbox=outbox, inbox=inbox, idempotency_keys=keys)
+        log.info("pruned", outbox=outbox, inbox=inbox, idempotency_keys=keys, unfinished_runs=runs)
     return pruned
 
 

@@ -99,9 +99,13 @@ def test_pending_events_and_the_inbox_rows_of_unresolved_dead_letters_are_kept(d
                                     handled_at=old))
         uow.session.add(t.dead_letter(queue="probe.record_material", message_key="awaiting-replay",
                                       event_id="awaiting-replay", body="{}", status="dead"))
+        uow.session.add(t.unfinished_run(consumer="probe.record_material", event_id="left-over", runs=1,
+                                         started_at=old))
+        uow.session.add(t.unfinished_run(consumer="probe.record_material", event_id="running", runs=1,
+                                         started_at=utcnow()))
         uow.commit()
     pruned = prune(db, t, RETENTION)
-    assert (pruned.outbox, pruned.inbox) == (1, 1)
+    assert (pruned.outbox, pruned.inbox, pruned.unfinished_runs) == (1, 1, 1)
     with db.session() as session:
         assert [r.message_id for r in session.scalars(select(t.outbox))] == ["never-sent"]
         assert [r.event_id for r in session.scalars(select(t.inbox))] == ["awaiting-replay"]
