@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,20 +134,18 @@ class IdentityProviderUnavailable(Exception):
         self.retry_after = retry_after
 
 
-class UnknownTenant(AuthError):
-    """The token is genuine but its tenant is not a jurisdiction the platform serves (403)."""
-
-
-def tenant_refusal(tenant: str, roles: frozenset[str] | set[str]) -> str | None:
+def tenant_refusal(tenant: str, roles: frozenset[str] | set[str],
+                   known: Callable[[str], bool] = is_jurisdiction) -> str | None:
     """Why a caller of ``tenant`` holding ``roles`` may not act, or None when it may.
 
     Every row a caller writes carries its tenant, so an unknown code (a typo, ``ca`` for ``CA``) would
-    start a jurisdiction nobody can see or clean up.
+    start a jurisdiction nobody can see or clean up. ``known`` says which codes the service serves
+    (a service passes its registry, which knows the Tribes it has learnt of; by default the static list).
     """
     if tenant == NATIONAL:
         return None if NATIONAL_ADMIN in roles else (
             f"The tenant {NATIONAL!r} (national) is only for the {NATIONAL_ADMIN} role.")
-    if not is_jurisdiction(tenant):
+    if not known(tenant):
         return (f"The tenant {tenant!r} is not a known jurisdiction code (such as CA, GU or PR; "
                 "codes are upper-case).")
     return None
@@ -479,9 +478,6 @@ class TokenVerifier:
         known = frozenset(granted.intersection(ROLES))
         if granted - known:
             _report_unknown_roles({r for r in roles if role_map.get(r, r) not in ROLES}, mapping.roles_claim)
-        refusal = tenant_refusal(tenant, known)
-        if refusal:
-            raise UnknownTenant(refusal)
         return Principal(sub=sub, tenant=tenant, roles=known, name=str(claims.get("name", "")))
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from shared.jurisdictions import CODE_PATTERN
+
 MATERIAL_KINDS = (
     "slide_deck",
     "facilitator_guide",
@@ -156,6 +158,15 @@ class ParticipantCompleted(EventData):
     certificate_code = fields.String(required=True)
 
 
+class JurisdictionAdded(EventData):
+    """A Tribe a national admin added: a new tenant every service must let in."""
+
+    code = fields.String(required=True, validate=validate.Regexp(CODE_PATTERN))
+    name = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("state", "territory", "tribe")))
+    default_time_zone = fields.String(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     schema: type[Schema]
@@ -166,6 +177,7 @@ CATALOGUE: dict[str, EventSpec] = {
     "content.material.published": EventSpec(MaterialPublished),
     "content.adaptation.submitted": EventSpec(AdaptationSubmitted),
     "content.adaptation.reviewed": EventSpec(AdaptationReviewed),
+    "scheduling.jurisdiction.added": EventSpec(JurisdictionAdded),
     "scheduling.request.submitted": EventSpec(RequestSubmitted),
     "scheduling.request.approved": EventSpec(RequestApproved),
     "scheduling.request.declined": EventSpec(RequestDeclined),

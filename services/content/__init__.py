@@ -2,7 +2,8 @@
 
 Owns series, modules (the nine sessions), the six PITC practices, materials with immutable numbered
 versions, and adaptations with their fidelity review. Publishes ``content.material.published``,
-``content.adaptation.submitted`` and ``content.adaptation.reviewed``. Consumes nothing.
+``content.adaptation.submitted`` and ``content.adaptation.reviewed``. Consumes
+``scheduling.jurisdiction.added``, to know the Tribes among its tenants.
 """
 
 SERVICE = "content"

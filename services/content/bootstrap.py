@@ -7,9 +7,11 @@ from pathlib import Path
 from shared.auth import verifier_from_config
 from shared.db import Database
 from shared.http.api import ServiceContext
+from shared.jurisdictions import JurisdictionRegistry
 from shared.messaging.bus import Bus
 from shared.migrations import upgrade
 
+from services.content import repository
 from services.content.config import ContentConfig
 from services.content.models import platform
 from services.content.storage import FileStorage
@@ -20,6 +22,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build_context(config: ContentConfig | None = None) -> ServiceContext:
     config = config or ContentConfig.from_env()
     db = Database(config.database_url, schema=config.db_schema)
+
+    def jurisdiction_codes() -> list[str]:
+        with db.session() as session:
+            return repository.jurisdiction_codes(session)
+
     bus = Bus.from_config(config)
     return ServiceContext(
         config=config,
@@ -28,6 +35,7 @@ def build_context(config: ContentConfig | None = None) -> ServiceContext:
         verifier=verifier_from_config(config),
         broker_check=bus.check,
         extra={"bus": bus, "storage": FileStorage(config.storage_dir)},
+        jurisdictions=JurisdictionRegistry(jurisdiction_codes),
     )
 
 

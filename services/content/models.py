@@ -148,3 +148,18 @@ class AdaptationReview(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     adaptation: Mapped[Adaptation] = relationship(back_populates="reviews")
+
+
+class Jurisdiction(Base):
+    """A Tribe content has learnt of from scheduling (``scheduling.jurisdiction.added``): one of its tenants.
+
+    States and territories are not stored: they are on the platform's static list.
+    """
+
+    __tablename__ = "jurisdictions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    default_time_zone: Mapped[str] = mapped_column(String(64))
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,9 +10,14 @@ from sqlalchemy.orm import Session, joinedload
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
 from shared.errors import Forbidden, NotFound
 
-from services.content.models import Adaptation, Material, Module, Practice, Series
+from services.content.models import Adaptation, Jurisdiction, Material, Module, Practice, Series
 
 CURATORS = (NATIONAL_ADMIN, JURISDICTION_ADMIN)
+
+
+def jurisdiction_codes(db: Session) -> list[str]:
+    """The code of every Tribe content has learnt of."""
+    return list(db.scalars(select(Jurisdiction.code)))
 
 
 def curriculum_visible(model, who: Principal):

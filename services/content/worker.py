@@ -1,4 +1,5 @@
-"""Content's worker: ``python -m services.content.worker`` (outbox relay; content consumes no events)."""
+"""Content's worker: ``python -m services.content.worker`` (outbox relay, and the consumer of the Tribes
+scheduling adds)."""
 
 from shared.messaging.worker import run_worker
 

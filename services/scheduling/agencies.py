@@ -2,25 +2,43 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput
 
+from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Jurisdiction, Room, Venue
 
 
-def add_jurisdiction(data: dict, uow: UnitOfWork) -> Jurisdiction:
-    """Add a Tribe (states and territories are seeded); its code is its tenant for ever after."""
+def add_jurisdiction(data: dict, uow: UnitOfWork, *, correlationid: str = "") -> Jurisdiction:
+    """Add a Tribe (states and territories are seeded); its code is its tenant for ever after.
+
+    The other services learn of it from ``scheduling.jurisdiction.added``, committed with it.
+    """
     if uow.session.get(Jurisdiction, data["code"]) is not None:
         raise Conflict("A jurisdiction with this code exists.", errors={"code": ["Already taken."]})
     row = Jurisdiction(code=data["code"], name=data["name"], kind=data["kind"],
                        default_time_zone=data["default_time_zone"])
     uow.session.add(row)
+    events.jurisdiction_added(uow.session, row, correlationid=correlationid)
     uow.commit()
     return row
+
+
+def announce_tribes(uow: UnitOfWork) -> int:
+    """Announce every Tribe again (``scheduling.jurisdiction.added``), for those added before the event
+    existed; consumers handle an announcement twice without a second effect. Returns how many."""
+    correlationid = str(uuid.uuid4())
+    tribes = repo.tribes(uow.session)
+    for row in tribes:
+        events.jurisdiction_added(uow.session, row, correlationid=correlationid)
+    uow.commit()
+    return len(tribes)
 
 
 def default_time_zone(db, tenant: str) -> str | None:

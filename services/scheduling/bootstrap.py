@@ -7,9 +7,11 @@ from pathlib import Path
 from shared.auth import verifier_from_config
 from shared.db import Database
 from shared.http.api import ServiceContext
+from shared.jurisdictions import JurisdictionRegistry
 from shared.messaging.bus import Bus
 from shared.migrations import upgrade
 
+from services.scheduling import repository
 from services.scheduling.config import SchedulingConfig
 from services.scheduling.models import platform
 
@@ -19,9 +21,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build_context(config: SchedulingConfig | None = None) -> ServiceContext:
     config = config or SchedulingConfig.from_env()
     db = Database(config.database_url, schema=config.db_schema)
+
+    def jurisdiction_codes() -> list[str]:
+        with db.session() as session:
+            return repository.jurisdiction_codes(session)
+
     bus = Bus.from_config(config)
     return ServiceContext(config=config, db=db, tables=platform, verifier=verifier_from_config(config),
-                          broker_check=bus.check, extra={"bus": bus})
+                          broker_check=bus.check, extra={"bus": bus},
+                          jurisdictions=JurisdictionRegistry(jurisdiction_codes))
 
 
 def migrate(config: SchedulingConfig) -> None:

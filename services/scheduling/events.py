@@ -11,6 +11,7 @@ from services.scheduling.models import (
     Attendance,
     Cohort,
     Completion,
+    Jurisdiction,
     Registration,
     Session,
     TrainingRequest,
@@ -27,6 +28,14 @@ def _iso(moment) -> str | None:
 def _emit(db_session, type_: str, *, subject: str, tenant: str, data: dict, correlationid: str) -> None:
     add_event(db_session, platform, make_event(type_, source=SOURCE, subject=subject, tenant=tenant, data=data,
                                                correlationid=correlationid))
+
+
+def jurisdiction_added(db_session, jurisdiction: Jurisdiction, *, correlationid: str) -> None:
+    """``scheduling.jurisdiction.added``: the other services learn of a Tribe (their tenant) from it."""
+    _emit(db_session, "scheduling.jurisdiction.added", subject=jurisdiction.code, tenant=jurisdiction.code,
+          correlationid=correlationid, data={
+              "code": jurisdiction.code, "name": jurisdiction.name, "kind": jurisdiction.kind,
+              "default_time_zone": jurisdiction.default_time_zone})
 
 
 def request_submitted(db_session, request: TrainingRequest, *, correlationid: str) -> None:

@@ -18,11 +18,21 @@ from shared.auth import (
 )
 from shared.errors import NotFound
 
-from services.scheduling.models import Booking, Cohort, HostAgency, Session
+from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, Session
 
 # Who may read a jurisdiction's scheduling data at all (participants see only their own rows).
 STAFF = (NATIONAL_ADMIN, JURISDICTION_ADMIN, AGENCY_COORDINATOR, SPECIALIST, FACILITATOR, INTEGRATION)
 MANAGERS = (NATIONAL_ADMIN, JURISDICTION_ADMIN, AGENCY_COORDINATOR)
+
+
+def jurisdiction_codes(db: DbSession) -> list[str]:
+    """The code of every jurisdiction scheduling serves (states, territories and the Tribes added)."""
+    return list(db.scalars(select(Jurisdiction.code)))
+
+
+def tribes(db: DbSession) -> list[Jurisdiction]:
+    """Every Tribe added, in the order of their codes."""
+    return list(db.scalars(select(Jurisdiction).where(Jurisdiction.kind == "tribe").order_by(Jurisdiction.code)))
 
 
 def in_tenant(model, who: Principal):

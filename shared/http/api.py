@@ -6,7 +6,7 @@ import functools
 import json
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +22,6 @@ from shared.auth import (
     IdentityProviderUnavailable,
     Principal,
     TokenVerifier,
-    UnknownTenant,
     api_key_matches,
     api_key_prefix,
     tenant_refusal,
@@ -31,6 +30,7 @@ from shared.db import WRITES, Database, UnitOfWork, utcnow
 from shared.errors import DomainError
 from shared.http.openapi import ContractPlugin, register_components, required_roles
 from shared.http.problems import Problem, problem_response
+from shared.jurisdictions import JurisdictionRegistry, JurisdictionsUnavailable
 from shared.logging import configure_logging, get_logger
 from shared.tables import PlatformTables
 
@@ -50,6 +50,8 @@ class ServiceContext:
     verifier: TokenVerifier
     broker_check: Any = None  # callable raising when the broker is unreachable
     extra: dict | None = None
+    # The tenants it serves: the static list, plus the Tribes it knows of when the service reads its table.
+    jurisdictions: JurisdictionRegistry = field(default_factory=JurisdictionRegistry)
 
 
 def context() -> ServiceContext:
@@ -152,7 +154,37 @@ def _principal_from_request() -> Principal:
     ctx = context()
     api_key = request.headers.get("X-API-Key")
     if api_key:
-        return _principal_from_api_key(ctx, api_key)
+        who, key = _principal_from_api_key(ctx, api_key)
+    else:
+        who, key = _principal_from_token(ctx), None
+    _admit(ctx, who)
+    if key is not None:
+        now = utcnow()
+        # Admins see when a key was last used; recording it at most every few minutes keeps
+        # an integration's steady traffic from writing on every request.
+        if key.last_used_at is None or now - key.last_used_at > API_KEY_USE_RESOLUTION:
+            _note_api_key_use(ctx, key.id, now)
+    return who
+
+
+def _admit(ctx: ServiceContext, who: Principal) -> None:
+    """Let in only callers of a jurisdiction this service serves (the static list, or a Tribe it has
+    learnt of), and of the national tenant only national admins; whatever their token or key says.
+
+    A key made before tenants were checked at the door must not keep writing under an unknown code
+    either, so keys and tokens pass here alike.
+    """
+    try:
+        refusal = tenant_refusal(who.tenant, who.roles, known=ctx.jurisdictions.knows)
+    except JurisdictionsUnavailable as exc:
+        raise Problem(503, "The list of jurisdictions cannot be read just now, so your jurisdiction cannot "
+                      "be checked; try again shortly.", title="Service Unavailable",
+                      headers={"Retry-After": str(exc.retry_after)}) from exc
+    if refusal:
+        raise Problem(403, refusal, type="unknown-jurisdiction")
+
+
+def _principal_from_token(ctx: ServiceContext) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -160,8 +192,6 @@ def _principal_from_request() -> Principal:
                       title="Unauthorized")
     try:
         return ctx.verifier.verify(token.strip())
-    except UnknownTenant as exc:
-        raise Problem(403, str(exc), type="unknown-jurisdiction") from exc
     except AuthError as exc:
         raise Problem(401, str(exc), title="Unauthorized") from exc
     except IdentityProviderUnavailable as exc:
@@ -171,25 +201,16 @@ def _principal_from_request() -> Principal:
                       headers={"Retry-After": str(exc.retry_after)}) from exc
 
 
-def _principal_from_api_key(ctx: ServiceContext, key: str) -> Principal:
+def _principal_from_api_key(ctx: ServiceContext, key: str):
+    """The caller an API key stands for, and the key's row."""
     prefix = api_key_prefix(key)
     ApiKey = ctx.tables.api_key
     if prefix:
         with ctx.db.session() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
         if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
-            # A key is created under its creator's tenant; one made before tenants were checked at
-            # the door must not keep writing under an unknown code.
-            refusal = tenant_refusal(row.tenant, frozenset(row.roles))
-            if refusal:
-                raise Problem(403, refusal, type="unknown-jurisdiction")
-            now = utcnow()
-            # Admins see when a key was last used; recording it at most every few minutes keeps
-            # an integration's steady traffic from writing on every request.
-            if row.last_used_at is None or now - row.last_used_at > API_KEY_USE_RESOLUTION:
-                _note_api_key_use(ctx, row.id, now)
-            return Principal(sub=f"api-key:{row.id}", tenant=row.tenant,
-                             roles=frozenset(row.roles), name=row.name, via="api_key")
+            return Principal(sub=f"api-key:{row.id}", tenant=row.tenant, roles=frozenset(row.roles),
+                             name=row.name, via="api_key"), row
     raise Problem(401, "The API key is unknown or revoked.", title="Unauthorized")
 
 

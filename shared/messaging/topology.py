@@ -27,6 +27,7 @@ class Subscription:
 # dropped. A service's handlers.py must agree with its rows here (a test checks it).
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("scheduling", "attach_material_version", ("content.material.published",)),
+    Subscription("content", "record_jurisdiction", ("scheduling.jurisdiction.added",)),
 )
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from shared.auth import NATIONAL_ADMIN
 from shared.errors import NotFound
-from shared.http.api import Blueprint, context, request_uow, require
+from shared.http.api import Blueprint, context, correlation_id, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
 
@@ -37,8 +37,10 @@ class JurisdictionCollection(MethodView):
     @blp.arguments(NewJurisdictionSchema)
     @blp.response(201, JurisdictionSchema)
     def post(self, data):
-        """Add a Tribe with its default IANA time zone (national admins)."""
-        row = use_cases.add_jurisdiction(data, request_uow())
+        """Add a Tribe with its default IANA time zone (national admins); its people may use every service."""
+        row = use_cases.add_jurisdiction(data, request_uow(), correlationid=correlation_id())
+        # This process lets the Tribe's callers in at once; the others read it within seconds.
+        context().jurisdictions.learn(row.code)
         return row, 201, {"Location": url_for(".JurisdictionItem", code=row.code)}
 
 

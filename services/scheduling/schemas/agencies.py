@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import InvalidInput
+from shared.jurisdictions import CODE_PATTERN
 from shared.http.pagination import page_schema
 
 from services.scheduling.domain.timezones import zone
@@ -52,7 +53,7 @@ JURISDICTION_KINDS = ("state", "territory", "tribe")
 
 class JurisdictionSchema(Input):
     code = fields.String(required=True, validate=validate.Regexp(
-        r"^[A-Z][A-Z0-9_-]{1,39}$", error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."))
+        CODE_PATTERN, error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."))
     name = Text(200, required=True)
     kind = fields.String(validate=validate.OneOf(JURISDICTION_KINDS), metadata={
         "description": "state (DC included), territory or tribe"})
