@@ -7,9 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 ROLE   ?= national_admin
 TENANT ?= US
-# Empty unless given on the command line (make token SUB=… NAME=…): an environment's NAME is not a user's name.
+# Empty unless given on the command line (make token SUB=… NAME=… TRIBE=1): an environment's NAME is not a user's name.
 SUB    :=
 NAME   :=
+TRIBE  :=
 
 .PHONY: run test token bench migrate seed install clean
 
@@ -44,7 +45,7 @@ test: $(STAMP)
 
 ## token: a development token, e.g. make token ROLE=facilitator TENANT=CA SUB=ana NAME="Ana Ruiz"
 token: $(STAMP)
-	@$(BIN)/python -m shared.devtoken --role $(ROLE) --tenant $(TENANT) --sub "$(SUB)" --name "$(NAME)"
+	@$(BIN)/python -m shared.devtoken --role $(ROLE) --tenant $(TENANT) --sub "$(SUB)" --name "$(NAME)" $(if $(TRIBE),--tribe)
 
 ## bench: throughput figures as ratios to this machine's own ceilings
 bench: $(STAMP)

@@ -226,3 +226,17 @@ def test_a_redelivered_or_re_announced_tribe_has_no_second_effect(sclient, token
 
 def test_content_s_handlers_agree_with_the_platform_topology():
     assert {s.handler for s in SUBSCRIPTIONS if s.consumer == "content"} == set(CONTENT_HANDLERS)
+
+
+def test_an_unreadable_list_of_jurisdictions_is_a_503_not_a_403(sclient, tokens, scheduling_ctx):
+    from shared.jurisdictions import JurisdictionRegistry
+
+    def database_away():
+        raise ConnectionError("the database is away")
+
+    scheduling_ctx.jurisdictions = JurisdictionRegistry(database_away)
+    answer = sclient.get("/agencies", headers=auth(tokens, ("jurisdiction_admin", "NAVAJO-NATION", "admin-nn")))
+    assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
+    assert int(answer.headers["Retry-After"]) >= 1
+    # The static list needs no read: states and territories carry on.
+    assert sclient.get("/agencies", headers=auth(tokens, ("jurisdiction_admin", "CA", "admin-ca"))).status_code == 200

@@ -85,3 +85,16 @@ def test_make_token_refuses_a_tenant_the_services_would_refuse(tmp_path):
     out = subprocess.run(["make", "-s", "token", "ROLE=coach", "TENANT=ZZ"], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=60)
     assert out.returncode != 0 and "not a known jurisdiction" in out.stderr and not out.stdout.strip()
+
+
+def test_make_token_mints_a_tribe_s_token_when_told_it_is_one(tmp_path):
+    """The static list holds no Tribe: TRIBE=1 checks only the code's form (the services check the rest)."""
+    env = {"PATH": "/usr/bin:/bin", "DATA_DIR": str(tmp_path), "HOME": str(tmp_path)}
+    out = subprocess.run(["make", "-s", "token", "ROLE=jurisdiction_admin", "TENANT=CTUIR", "TRIBE=1"], cwd=REPO,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert jwt.decode(out.stdout.strip(), options={"verify_signature": False})["tenant"] == "CTUIR"
+    for args in (["TENANT=CTUIR"], ["TENANT=C", "TRIBE=1"], ["TENANT=US", "TRIBE=1"]):
+        out = subprocess.run(["make", "-s", "token", "ROLE=jurisdiction_admin", *args], cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode != 0 and not out.stdout.strip(), args
