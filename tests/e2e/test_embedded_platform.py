@@ -184,6 +184,22 @@ def test_a_published_material_reaches_the_sessions_of_its_module(platform):
     assert [(m["title"], m["version"]) for m in shown["materials"]] == [("Individualized care in action", 1)]
 
 
+def test_a_tribe_added_in_scheduling_may_use_content_within_seconds(platform):
+    """scheduling announces the Tribe through its outbox and the filesystem broker; content's worker records it."""
+    content, scheduling = f"http://127.0.0.1:{platform['port']}", f"http://127.0.0.1:{platform['scheduling_port']}"
+    tribe_admin = subprocess.run(
+        [sys.executable, "-m", "shared.devtoken", "--role", "jurisdiction_admin", "--tenant", "CTUIR", "--tribe"],
+        cwd=ROOT, env=platform["env"], check=True, capture_output=True, text=True).stdout.strip()
+    assert get(f"{content}/series", tribe_admin)[0] == 403
+    status, added = send("POST", f"{scheduling}/jurisdictions", token(platform, "national_admin", "US"), {
+        "code": "CTUIR", "name": "Confederated Tribes of the Umatilla Indian Reservation",
+        "default_time_zone": "America/Los_Angeles"})
+    assert status == 201, added
+    assert get(f"{scheduling}/agencies", tribe_admin)[0] == 200
+    wait_until(lambda: get(f"{content}/series", tribe_admin)[0] == 200, timeout=20, interval=0.2,
+               message="content to let the Tribe in")
+
+
 def send(method: str, url: str, token: str, body: dict):
     request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method, headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
