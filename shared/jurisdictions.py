@@ -73,7 +73,7 @@ class JurisdictionRegistry:
 
     def knows(self, code: str) -> bool:
         """Whether ``code`` is a jurisdiction this service serves (exact: codes are upper-case)."""
-        if not _CODE.match(code):
+        if not _CODE.fullmatch(code):
             return False  # a code no jurisdiction can have is refused without a read
         if code in jurisdictions() or code in self._codes:
             return True
@@ -102,7 +102,7 @@ class JurisdictionRegistry:
             self._failed = True
             raise JurisdictionsUnavailable(self._retry_after()) from exc
         self._failed = False
-        self._codes = codes
+        self._codes = self._codes | codes  # never removed: a code learnt meanwhile stays known
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self._next_read_at - self._clock()))

@@ -45,6 +45,11 @@ def test_missing_tenant_is_refused():
         VERIFIER.verify(token(tenant=""))
 
 
+def test_the_verifier_maps_the_tenant_and_leaves_admission_to_the_service():
+    """Which jurisdictions a service serves is the service's to say (its registry knows its Tribes)."""
+    assert VERIFIER.verify(token(tenant="NAVAJO-NATION")).tenant == "NAVAJO-NATION"
+
+
 def test_api_keys_have_a_visible_prefix_and_are_compared_by_hash():
     key, prefix, stored = new_api_key()
     assert key.startswith(f"t4tk_{prefix}_") and api_key_prefix(key) == prefix

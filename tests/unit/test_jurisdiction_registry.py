@@ -108,3 +108,9 @@ def test_an_unreadable_table_is_unavailable_not_unknown_and_is_not_hammered():
     table.down, clock.now = False, clock.now + 2.0
     table.codes.add("HOPI")
     assert registry.knows("HOPI") and table.reads == 2
+
+
+def test_a_code_with_a_trailing_newline_is_not_a_code():
+    table = Table("HOPI")
+    registry = JurisdictionRegistry(table.read)
+    assert not registry.knows("CA\n") and not registry.knows("HOPI\n") and table.reads == 0
