@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import structlog
 from kombu.mixins import ConsumerMixin
@@ -153,7 +154,8 @@ class EventConsumer(ConsumerMixin):
                 return
         while True:
             try:
-                outcome = self.handle_once(queue, event, handler, watched=watched)
+                with self._heartbeats():
+                    outcome = self.handle_once(queue, event, handler, watched=watched)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 log.warning("handler failed", attempt=attempt, error=error)
@@ -178,6 +180,37 @@ class EventConsumer(ConsumerMixin):
             EVENTS_HANDLED.labels(queue, outcome).inc()
             log.info("event handled" if outcome == "handled" else "duplicate event skipped")
             return
+
+    @contextmanager
+    def _heartbeats(self) -> Iterator[None]:
+        """Send the broker heartbeats while a handler runs, however long it takes.
+
+        Heartbeats otherwise go out only between messages (``on_iteration``): a handler that outlasts
+        two heartbeat intervals would have the broker close the connection and deliver its message,
+        and the prefetched ones, again. Nothing else uses the connection while the handler runs (this
+        thread only writes heartbeat frames, and is stopped before the message is acknowledged), so
+        the two threads never write at once.
+        """
+        connection = getattr(self, "_active", None)
+        if not self.bus.is_rabbitmq or connection is None or not self.bus.heartbeat:
+            yield
+            return
+        stop = threading.Event()
+
+        def beat():
+            while not stop.wait(self.bus.heartbeat / 3):
+                try:
+                    connection.connection.send_heartbeat()
+                except Exception:  # the connection is gone: the ack after the handler will say so
+                    return
+
+        thread = threading.Thread(target=beat, name="consumer-heartbeats", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def handle_once(self, queue: str, event: Envelope, handler: Handler, *, watched: bool = False) -> str:
         """Run ``handler`` and record the inbox row in one transaction; return the outcome."""

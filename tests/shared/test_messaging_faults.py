@@ -220,3 +220,34 @@ def test_the_relay_lets_go_of_its_rows_while_the_broker_is_black_holed(db, broke
     finally:
         proxy.close()
     assert sorted(drain(broker, bus.topology.work_queue(probe.SUBSCRIPTION))) == sorted([before.id, *ids])
+
+
+@pytest.mark.parametrize("database,broker", RABBITMQ, indirect=True)
+def test_a_handler_that_outlasts_the_heartbeat_keeps_its_connection(db, broker):
+    """A handler running several heartbeat intervals: the broker keeps the connection (no reconnect,
+    no redelivery), because heartbeats go on while it runs."""
+    topology = Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=broker["namespace"], retry_delays=(0.2,))
+    bus = Bus(broker["url"], topology, folder="", connect_timeout=2, heartbeat=2)
+
+    class Slow(probe.Probe):
+        def record_material(self, event, uow) -> None:
+            time.sleep(7)  # more than two 2 s heartbeat intervals
+            super().record_material(event, uow)
+
+    handler = Slow()
+    consumer = probe.consumer(db, bus, handler)
+    connected = []
+    on_consume_ready = consumer.on_consume_ready
+    consumer.on_consume_ready = lambda *a, **kw: (connected.append(1), on_consume_ready(*a, **kw))
+    event = probe.material_event("A long handler")
+    with probe.Running(consumer):
+        wait_until(consumer.ready.is_set, message="consumer ready")
+        with bus.connection() as conn:
+            Publisher(bus, conn).publish(Outgoing(message_id=event.id, exchange=bus.topology.exchange,
+                                                  routing_key=probe.EVENT_TYPE, body=event.to_json()))
+        wait_until(lambda: probe.effects(db, event.id), timeout=30, message="the slow event's effect")
+        work = bus.topology.work_queue(probe.SUBSCRIPTION)
+        wait_until(lambda: queue_counts(broker["namespace"]).get(work) == (0, 0), timeout=15,
+                   message="the message acknowledged")
+    assert connected == [1]
+    assert handler.calls == 1
