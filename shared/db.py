@@ -21,6 +21,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from shared.changes import number_write_transactions
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -302,6 +304,7 @@ class Database:
         # Units of work write: on SQLite they begin by taking the write lock (see create_db_engine).
         self._unit_of_work_factory = sessionmaker(self.engine.execution_options(**{WRITES: True}),
                                                   expire_on_commit=False)
+        number_write_transactions(self.engine, WRITES)
 
     @property
     def is_postgres(self) -> bool:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shared.changes import ChangeMixin
 from shared.db import UTCDateTime, new_id, utcnow
 
 OUTBOX_PENDING = "pending"
@@ -58,7 +59,7 @@ def define_platform_tables(Base) -> PlatformTables:
         event_type: Mapped[str] = mapped_column(String(120))
         handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    class DeadLetter(Base):
+    class DeadLetter(ChangeMixin, Base):
         """A message a consumer gave up on, kept until a national admin replays or discards it."""
 
         __tablename__ = "dead_letters"
@@ -109,7 +110,7 @@ def define_platform_tables(Base) -> PlatformTables:
         response_headers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
         created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
-    class ApiKey(Base):
+    class ApiKey(ChangeMixin, Base):
         """A state system's key: only its SHA-256 is stored; scoped to one tenant and its roles."""
 
         __tablename__ = "api_keys"

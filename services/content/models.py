@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shared.changes import ChangeMixin, define_change_counter
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
 from shared.tables import define_platform_tables
 
 Base = make_base()
 platform = define_platform_tables(Base)
+ChangeCounter = define_change_counter(Base)
 
 module_practices = Table(
     "module_practices",
@@ -32,7 +34,7 @@ class Practice(Base):
     position: Mapped[int] = mapped_column(Integer)
 
 
-class Series(IdMixin, TimestampMixin, Base):
+class Series(IdMixin, TimestampMixin, ChangeMixin, Base):
     """A training series; ``tenant`` is None for the national curriculum every jurisdiction sees."""
 
     __tablename__ = "series"
@@ -54,7 +56,7 @@ class Series(IdMixin, TimestampMixin, Base):
         back_populates="series", order_by="Module.position", cascade="all, delete-orphan")
 
 
-class Module(IdMixin, TimestampMixin, Base):
+class Module(IdMixin, TimestampMixin, ChangeMixin, Base):
     """One session of a series, in order."""
 
     __tablename__ = "modules"
@@ -72,7 +74,7 @@ class Module(IdMixin, TimestampMixin, Base):
     practices: Mapped[list[Practice]] = relationship(secondary=module_practices, order_by=Practice.position)
 
 
-class Material(IdMixin, TimestampMixin, Base):
+class Material(IdMixin, TimestampMixin, ChangeMixin, Base):
     """A slide deck, guide, worksheet, resource, activity or video link of a module."""
 
     __tablename__ = "materials"
@@ -93,7 +95,7 @@ class Material(IdMixin, TimestampMixin, Base):
         back_populates="material", order_by="MaterialVersion.number", cascade="all, delete-orphan")
 
 
-class MaterialVersion(IdMixin, Base):
+class MaterialVersion(IdMixin, ChangeMixin, Base):
     """An immutable numbered version: a stored file (by sha256) or a validated video URL."""
 
     __tablename__ = "material_versions"
@@ -113,7 +115,7 @@ class MaterialVersion(IdMixin, Base):
     material: Mapped[Material] = relationship(back_populates="versions")
 
 
-class Adaptation(IdMixin, TimestampMixin, Base):
+class Adaptation(IdMixin, TimestampMixin, ChangeMixin, Base):
     """A facilitator's tailoring of a module, and where it stands in fidelity review."""
 
     __tablename__ = "adaptations"
@@ -133,7 +135,7 @@ class Adaptation(IdMixin, TimestampMixin, Base):
         back_populates="adaptation", order_by="AdaptationReview.created_at")
 
 
-class AdaptationReview(IdMixin, Base):
+class AdaptationReview(IdMixin, ChangeMixin, Base):
     """A specialist's fidelity review of one submitted revision."""
 
     __tablename__ = "adaptation_reviews"

@@ -31,10 +31,15 @@ from services.scheduling.models import (
 # self_reported: training a participant reports having taken elsewhere (no attendance records here).
 VERIFIED = "verified"
 SELF_REPORTED = "self_reported"
-# Existing columns keep their places; the self-reported details come last (empty on verified rows).
+# Existing columns keep their places; the self-reported details come after them (empty on verified rows), then
+# the row's status, why it was voided, and its change marker.
 CSV_COLUMNS = ("participant", "name", "registry_id", "jurisdiction", "cohort_id", "registration_id", "hours",
                "minutes", "sessions_attended", "completed", "completed_at", "verification", "updated_at",
-               "self_reported_id", "title", "provider", "completed_on")
+               "self_reported_id", "title", "provider", "completed_on", "status", "void_reason", "change")
+# active: counts. voided: a tombstone, sent once to incremental exports, of a row that no longer counts.
+ACTIVE = "active"
+VOIDED = "voided"
+CANCELLED_COHORT = "cancelled"
 # Who records self-reported hours for someone else, and sees every such entry of a jurisdiction.
 RECORDERS = (JURISDICTION_ADMIN, INTEGRATION)
 
@@ -81,27 +86,40 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
     """A select of training-hours rows, ready for ``paginate`` on (updated_at, verification, row_id).
 
     Both sources are merged as one UNION ALL subquery with the same columns, so a single keyset
-    order pages through them together and ``updated_since`` and the cursor apply to both alike (no
-    per-source cursors, no merging in Python). ``row_id`` is the registration's id on a verified
-    row and the self-reported entry's id on the other; with ``verification`` in the key it is unique
-    across the two tables, so the order is total and stable.
+    order pages through them together and ``updated_since``, ``changed_after`` and the cursor apply
+    to both alike (no per-source cursors, no merging in Python). ``row_id`` is the registration's id
+    on a verified row and the self-reported entry's id on the other; with ``verification`` in the
+    key it is unique across the two tables, so the order is total and stable.
+
+    A verified row's change marker is the latest of everything it is computed from (the
+    registration, its attendance, the sessions marked, the cohort, the completion): a cancelled
+    session or cohort gives the row a new marker, so an incremental export sees the correction. A
+    row left with no credit (its cohort cancelled, or every session it was marked in cancelled) is
+    ``voided``: incremental exports (``changed_after``, ``updated_since``) carry it once as a
+    tombstone with the reason; a full export leaves it out.
     """
     scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
     first, last = args.get("from_"), args.get("to")
-    attended = Attendance.status.in_(rules.ATTENDED)
+    held = Session.status != rules.CANCELLED
+    credited = and_(Attendance.status.in_(rules.ATTENDED), held)
     per_registration = (
         select(Attendance.registration_id.label("registration_id"),
-               func.sum(case((attended, Attendance.minutes), else_=0)).label("minutes"),
-               func.sum(case((attended, 1), else_=0)).label("sessions_attended"),
-               func.max(Attendance.updated_at).label("marked_at"))
+               func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
+               func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
+               func.sum(case((held, 1), else_=0)).label("held_sessions"),
+               func.max(_later(Attendance.updated_at, Session.updated_at)).label("marked_at"),
+               func.max(_later(Attendance.change, Session.change)).label("change"))
         .join(Session, Session.id == Attendance.session_id)
-        .where(scope(Attendance), Session.status != rules.CANCELLED)
+        .where(scope(Attendance))
         .group_by(Attendance.registration_id))
     if first is not None or last is not None:
         per_registration = (per_registration.join(Cohort, Cohort.id == Session.cohort_id)
                             .where(_window(db, scope(Cohort), first, last)))
     totals = per_registration.subquery("totals")
-    updated_at = _later(_later(totals.c.marked_at, Registration.updated_at), Completion.completed_at)
+    updated_at = _later(_later(_later(totals.c.marked_at, Registration.updated_at), Completion.completed_at),
+                        Cohort.updated_at)
+    change = _later(_later(_later(totals.c.change, Registration.change), Completion.change), Cohort.change)
+    status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (totals.c.held_sessions == 0, VOIDED), else_=ACTIVE)
     verified = (
         select(Registration.id.label("row_id"), literal(VERIFIED, String).label("verification"),
                Registration.id.label("registration_id"), cast(null(), String).label("self_reported_id"),
@@ -109,8 +127,11 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
                Registration.tenant.label("jurisdiction"), Registration.cohort_id,
                totals.c.minutes, totals.c.sessions_attended, Completion.completed_at,
                cast(null(), String).label("title"), cast(null(), String).label("provider"),
-               cast(null(), Date).label("completed_on"), updated_at.label("updated_at"))
+               cast(null(), Date).label("completed_on"), updated_at.label("updated_at"),
+               status.label("status"), Cohort.status.label("cohort_status"),
+               Registration.cancelled_reason.label("cancelled_reason"), change.label("change"))
         .join(totals, totals.c.registration_id == Registration.id)
+        .join(Cohort, Cohort.id == Registration.cohort_id)
         .outerjoin(Completion, Completion.registration_id == Registration.id))
     # Self-reported training has no sessions: `from` and `to` apply to the day it was completed.
     reported = SelfReportedHours
@@ -126,23 +147,39 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
                reported.cohort_id, reported.minutes.label("minutes"),
                cast(null(), Integer).label("sessions_attended"),
                cast(null(), UTCDateTime()).label("completed_at"), reported.title, reported.provider,
-               reported.completed_on, reported.updated_at.label("updated_at"))
+               reported.completed_on, reported.updated_at.label("updated_at"),
+               literal(ACTIVE, String).label("status"), cast(null(), String).label("cohort_status"),
+               cast(null(), String).label("cancelled_reason"), reported.change.label("change"))
         .where(*bounds))
     rows = union_all(verified, self_reported).subquery("training_hours")
-    return select(rows), [rows.c.updated_at, rows.c.verification, rows.c.row_id], rows.c.updated_at
+    stmt = select(rows)
+    if args.get("changed_after") is None and args.get("updated_since") is None:
+        stmt = stmt.where(rows.c.status == ACTIVE)  # tombstones are for incremental exports only
+    return stmt, [rows.c.updated_at, rows.c.verification, rows.c.row_id], rows.c.updated_at, rows.c.change
+
+
+def _void_reason(row) -> str | None:
+    if row.status != VOIDED:
+        return None
+    if row.cohort_status == CANCELLED_COHORT:
+        return "The cohort was cancelled" + (f": {row.cancelled_reason}" if row.cancelled_reason else ".")
+    return "Every session this person was marked in was cancelled."
 
 
 def describe(row) -> dict:
     minutes = int(row.minutes or 0)
     reported = row.verification == SELF_REPORTED
+    voided = row.status == VOIDED
     return {
         "registration_id": row.registration_id, "self_reported_id": row.self_reported_id,
         "participant": row.participant, "name": row.name or row.participant, "registry_id": row.registry_id,
-        "jurisdiction": row.jurisdiction, "cohort_id": row.cohort_id, "hours": rules.hours(minutes),
-        "minutes": minutes, "sessions_attended": None if reported else int(row.sessions_attended or 0),
-        "completed": row.completed_at is not None, "completed_at": row.completed_at,
+        "jurisdiction": row.jurisdiction, "cohort_id": row.cohort_id,
+        "hours": 0.0 if voided else rules.hours(minutes), "minutes": 0 if voided else minutes,
+        "sessions_attended": None if reported else (0 if voided else int(row.sessions_attended or 0)),
+        "completed": row.completed_at is not None and not voided, "completed_at": row.completed_at,
         "verification": row.verification, "title": row.title, "provider": row.provider,
         "completed_on": row.completed_on, "updated_at": row.updated_at,
+        "status": row.status, "void_reason": _void_reason(row), "change": row.change,
     }
 
 

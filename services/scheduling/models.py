@@ -7,11 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from shared.changes import ChangeMixin, define_change_counter
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
 from shared.tables import define_platform_tables
 
 Base = make_base()
 platform = define_platform_tables(Base)
+ChangeCounter = define_change_counter(Base)
 
 
 class Jurisdiction(Base):
@@ -25,7 +27,7 @@ class Jurisdiction(Base):
     default_time_zone: Mapped[str] = mapped_column(String(64))
 
 
-class HostAgency(IdMixin, TimestampMixin, Base):
+class HostAgency(IdMixin, TimestampMixin, ChangeMixin, Base):
     __tablename__ = "host_agencies"
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
@@ -35,7 +37,7 @@ class HostAgency(IdMixin, TimestampMixin, Base):
     coordinators: Mapped[list] = mapped_column(JSON, default=list)  # subs of its agency coordinators
 
 
-class Venue(IdMixin, TimestampMixin, Base):
+class Venue(IdMixin, TimestampMixin, ChangeMixin, Base):
     __tablename__ = "venues"
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
@@ -47,7 +49,7 @@ class Venue(IdMixin, TimestampMixin, Base):
     rooms: Mapped[list["Room"]] = relationship(back_populates="venue", order_by="Room.name")
 
 
-class Room(IdMixin, TimestampMixin, Base):
+class Room(IdMixin, TimestampMixin, ChangeMixin, Base):
     __tablename__ = "rooms"
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
@@ -59,7 +61,7 @@ class Room(IdMixin, TimestampMixin, Base):
     venue: Mapped[Venue] = relationship(back_populates="rooms")
 
 
-class TrainingRequest(IdMixin, TimestampMixin, Base):
+class TrainingRequest(IdMixin, TimestampMixin, ChangeMixin, Base):
     """A jurisdiction asking for the series; a national admin approves (into a cohort) or declines."""
 
     __tablename__ = "training_requests"
@@ -91,7 +93,7 @@ class RequestStatusChange(IdMixin, Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Cohort(IdMixin, TimestampMixin, Base):
+class Cohort(IdMixin, TimestampMixin, ChangeMixin, Base):
     """One delivery of a series for a jurisdiction."""
 
     __tablename__ = "cohorts"
@@ -114,7 +116,7 @@ class Cohort(IdMixin, TimestampMixin, Base):
     sessions: Mapped[list["Session"]] = relationship(back_populates="cohort", order_by="Session.starts_at")
 
 
-class Session(IdMixin, TimestampMixin, Base):
+class Session(IdMixin, TimestampMixin, ChangeMixin, Base):
     """A dated occurrence of a cohort (usually one per module)."""
 
     __tablename__ = "sessions"
@@ -160,7 +162,7 @@ class Booking(IdMixin, Base):
     owner_id: Mapped[str] = mapped_column(String(100), index=True)
 
 
-class Registration(IdMixin, TimestampMixin, Base):
+class Registration(IdMixin, TimestampMixin, ChangeMixin, Base):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("cohort_id", "participant"),
@@ -211,7 +213,7 @@ Cohort.confirmed_count = column_property(
                                Place.registration_id.is_not(None)).correlate_except(Place).scalar_subquery())
 
 
-class RegistrationAudit(IdMixin, Base):
+class RegistrationAudit(IdMixin, ChangeMixin, Base):
     """Who changed a registration, when, and what."""
 
     __tablename__ = "registration_audit"
@@ -239,7 +241,7 @@ class RosterImport(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class Attendance(IdMixin, TimestampMixin, Base):
+class Attendance(IdMixin, TimestampMixin, ChangeMixin, Base):
     __tablename__ = "attendance"
     __table_args__ = (UniqueConstraint("session_id", "registration_id"),)
 
@@ -251,7 +253,7 @@ class Attendance(IdMixin, TimestampMixin, Base):
     recorded_by: Mapped[str] = mapped_column(String(200))
 
 
-class Completion(IdMixin, Base):
+class Completion(IdMixin, ChangeMixin, Base):
     """A participant who met the cohort's completion rule; unique per cohort, so it happens once."""
 
     __tablename__ = "completions"
@@ -267,7 +269,7 @@ class Completion(IdMixin, Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
-class SelfReportedHours(IdMixin, TimestampMixin, Base):
+class SelfReportedHours(IdMixin, TimestampMixin, ChangeMixin, Base):
     """Training a participant reports themself (not from attendance here): exported as self-reported."""
 
     __tablename__ = "self_reported_hours"
@@ -283,7 +285,7 @@ class SelfReportedHours(IdMixin, TimestampMixin, Base):
     cohort_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
 
-class RecurringSeries(IdMixin, TimestampMixin, Base):
+class RecurringSeries(IdMixin, TimestampMixin, ChangeMixin, Base):
     """Office hours and other recurring meetings: an RFC 5545 rule expanded in the series' own zone."""
 
     __tablename__ = "recurring_series"
@@ -319,7 +321,7 @@ class OccurrenceChange(IdMixin, TimestampMixin, Base):
     sequence: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class OfficeHourBooking(IdMixin, TimestampMixin, Base):
+class OfficeHourBooking(IdMixin, TimestampMixin, ChangeMixin, Base):
     """A facilitator's slot in a specialist's office hours; one facilitator per slot."""
 
     __tablename__ = "office_hour_bookings"

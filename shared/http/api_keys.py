@@ -53,7 +53,8 @@ class ApiKeys(MethodView):
         ApiKey = ctx.tables.api_key
         stmt = select(ApiKey).where(ApiKey.tenant == principal().tenant)
         page = paginate(request_uow().session, stmt, order_by=[ApiKey.created_at, ApiKey.id], args=args,
-                        config=ctx.config, updated_column=ApiKey.created_at)
+                        config=ctx.config, updated_column=ApiKey.created_at,
+                        change_column=ApiKey.change)
         return page, 200, link_header(page)
 
     # No Idempotency-Key here: a replayable answer would keep the key itself in plain text.

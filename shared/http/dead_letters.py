@@ -62,7 +62,8 @@ class DeadLetters(MethodView):
         if args["queue"]:
             stmt = stmt.where(DeadLetter.queue == args["queue"])
         page = paginate(request_uow().session, stmt, order_by=[DeadLetter.created_at, DeadLetter.id],
-                        args=args, config=ctx.config, updated_column=DeadLetter.created_at)
+                        args=args, config=ctx.config, updated_column=DeadLetter.created_at,
+                        change_column=DeadLetter.change)
         return page, 200, link_header(page)
 
 

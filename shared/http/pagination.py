@@ -1,4 +1,4 @@
-"""Cursor (keyset) pagination with a capped page size and an ``updated_since`` filter."""
+"""Cursor (keyset) pagination with a capped page size, an ``updated_since`` filter and lossless ``changed_after`` sync."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import and_, bindparam, or_
 from sqlalchemy.orm import Session
 
+from shared.changes import settled
 from shared.http.problems import Problem
 
 
@@ -25,7 +26,14 @@ class PageArgs(Schema):
     cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
     updated_since = fields.AwareDateTime(
         load_default=None,
-        metadata={"description": "Only items changed at or after this instant (ISO 8601 with offset)."},
+        metadata={"description": "Only items changed at or after this instant (ISO 8601 with offset). For people; "
+                                 "a system that keeps a copy syncs with changed_after."},
+    )
+    changed_after = fields.Integer(
+        load_default=None, strict=False, validate=validate.Range(min=0, max=2**63 - 1),
+        metadata={"description": "Incremental sync: only items whose change marker is greater than this one (the "
+                                 "`last_change` of your previous sync, 0 the first time), in the order of their "
+                                 "markers. Nothing committed is ever skipped (docs/api.md, Incremental sync)."},
     )
 
 
@@ -34,6 +42,9 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     return type(name, (Schema,), {
         "items": fields.List(fields.Nested(item_schema), required=True),
         "next_cursor": fields.String(allow_none=True, metadata={"description": "Absent on the last page."}),
+        "last_change": fields.Integer(allow_none=True, metadata={
+            "description": "With changed_after: the change marker up to which you now hold every change; "
+                           "pass it as changed_after next time (after the walk's last page)."}),
     })
 
 
@@ -70,7 +81,7 @@ def _after(columns: list, values: list):
 
 
 def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
-             updated_column=None, rows: bool = False, params: dict | None = None) -> dict:
+             updated_column=None, change_column=None, rows: bool = False, params: dict | None = None) -> dict:
     """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column).
 
     ``stmt`` selects one entity, or columns that include every ``order_by`` column. ``rows=True``
@@ -81,22 +92,41 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
     The page's own conditions are then added as bound parameters too, and the resulting statement is
     kept, so that a hot list builds no SQL expression per request (SQLAlchemy keys its compiled-SQL
     cache by walking the statement, unless it is the same statement object as last time).
+
+    ``change_column``: the items' change marker (shared.changes). With ``changed_after`` the list is
+    ordered by marker, then by ``order_by`` after its first column (ending in a unique one), and
+    holds back the markers a transaction still in flight could come in under, so a client that walks
+    every page and resumes after the ``last_change`` it was given never misses a committed change.
     """
     limit = min(args.get("limit") or config.page_size_default, config.page_size_max)
-    since, cursor = args.get("updated_since"), args.get("cursor")
+    since, cursor, changed_after = args.get("updated_since"), args.get("cursor"), args.get("changed_after")
     if since is not None and updated_column is None:
         raise Problem(422, "This list cannot be filtered by update time.",
                       title="Validation failed", errors={"updated_since": ["Not supported here."]})
+    if changed_after is not None:
+        if change_column is None:
+            raise Problem(422, "This list has no change markers to sync from.",
+                          title="Validation failed", errors={"changed_after": ["Not supported here."]})
+        if since is not None:
+            raise Problem(422, "Sync with changed_after or filter with updated_since, not both.",
+                          title="Validation failed", errors={"updated_since": ["Not with changed_after."]})
+        order_by = [change_column, *order_by[1:]]
+    dialect = session.get_bind().dialect.name
     if params is not None:
-        stmt = _page_statement(stmt, tuple(order_by), updated_column, since is not None, bool(cursor), limit)
+        stmt = _page_statement(stmt, tuple(order_by), updated_column, since is not None, bool(cursor), limit,
+                               change_column if changed_after is not None else None, dialect)
         params = dict(params)
         if since is not None:
             params["page_updated_since"] = since
+        if changed_after is not None:
+            params["page_changed_after"] = changed_after
         if cursor:
             params.update({f"page_after_{i}": value for i, value in enumerate(_decode(cursor, order_by))})
     else:
         if since is not None:
             stmt = stmt.where(updated_column >= since)
+        if changed_after is not None:
+            stmt = stmt.where(change_column > changed_after, settled(change_column, dialect))
         if cursor:
             stmt = stmt.where(_after(order_by, _decode(cursor, order_by)))
         stmt = stmt.order_by(*order_by).limit(limit + 1)
@@ -111,14 +141,23 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
     if len(found) > limit:
         last = items[-1]
         page["next_cursor"] = _encode([getattr(last, c.key) for c in order_by])
+    if changed_after is not None:
+        if items:
+            page["last_change"] = getattr(items[-1], change_column.key)
+        else:
+            page["last_change"] = _decode(cursor, order_by)[0] if cursor else changed_after
     return page
 
 
 @functools.lru_cache(maxsize=512)
-def _page_statement(stmt, order_by: tuple, updated_column, since: bool, cursor: bool, limit: int):
+def _page_statement(stmt, order_by: tuple, updated_column, since: bool, cursor: bool, limit: int,
+                    change_column=None, dialect: str = ""):
     """``stmt`` with a page's conditions as bound parameters, built once per kind of page."""
     if since:
         stmt = stmt.where(updated_column >= bindparam("page_updated_since", type_=updated_column.type))
+    if change_column is not None:
+        stmt = stmt.where(change_column > bindparam("page_changed_after", type_=change_column.type),
+                          settled(change_column, dialect))
     if cursor:
         stmt = stmt.where(_after(list(order_by), [bindparam(f"page_after_{i}", type_=column.type)
                                                   for i, column in enumerate(order_by)]))

@@ -94,6 +94,8 @@ class RepresentationCache:
                 self._store(key, entries[key])
         items = b",".join(entries[(row.id, variant)].body for row in page["items"])
         tail = (b',"next_cursor":' + json.dumps(page["next_cursor"]).encode()) if page.get("next_cursor") else b""
+        if "last_change" in page:
+            tail += b',"last_change":' + json.dumps(page["last_change"]).encode()
         response = Response(b'{"items":[' + items + b"]" + tail + b"}", mimetype="application/json")
         for name, value in (headers or {}).items():
             response.headers[name] = value

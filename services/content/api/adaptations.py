@@ -55,7 +55,8 @@ class AdaptationCollection(MethodView):
         if args.get("module_id"):
             stmt = stmt.where(Adaptation.module_id == args["module_id"])
         page = paginate(request_uow().session, stmt, order_by=[Adaptation.updated_at, Adaptation.id],
-                        args=args, config=context().config, updated_column=Adaptation.updated_at)
+                        args=args, config=context().config, updated_column=Adaptation.updated_at,
+                        change_column=Adaptation.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -111,7 +112,8 @@ class AdaptationReviews(MethodView):
         repo.get_adaptation(session, adaptation_id, principal())
         stmt = select(AdaptationReview).where(AdaptationReview.adaptation_id == adaptation_id)
         page = paginate(session, stmt, order_by=[AdaptationReview.created_at, AdaptationReview.id],
-                        args=args, config=context().config, updated_column=AdaptationReview.created_at)
+                        args=args, config=context().config, updated_column=AdaptationReview.created_at,
+                        change_column=AdaptationReview.change)
         return page, 200, link_header(page)
 
     @idempotent

@@ -37,7 +37,8 @@ class SeriesCollection(MethodView):
         """List the series you can see: the national curriculum and your jurisdiction's own."""
         stmt = select(Series).where(repo.curriculum_visible(Series, principal()))
         page = paginate(request_uow().session, stmt, order_by=[Series.updated_at, Series.id], args=args,
-                        config=context().config, updated_column=Series.updated_at)
+                        config=context().config, updated_column=Series.updated_at,
+                        change_column=Series.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -81,7 +82,8 @@ class SeriesModules(MethodView):
         repo.get_series(session, series_id, who)
         stmt = select(Module).where(Module.series_id == series_id, repo.curriculum_visible(Module, who))
         page = paginate(session, stmt, order_by=[Module.position, Module.id], args=args,
-                        config=context().config, updated_column=Module.updated_at)
+                        config=context().config, updated_column=Module.updated_at,
+                        change_column=Module.change)
         return page, 200, link_header(page)
 
     @idempotent

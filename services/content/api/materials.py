@@ -73,7 +73,7 @@ def _material_keys_statement(national: bool, sees_drafts: bool, filters: tuple[s
     Built once and run with bound values (see ``paginate``). Page over keys and versions; only
     materials changed since last served are loaded and dumped.
     """
-    stmt = select(Material.id, Material.updated_at).where(
+    stmt = select(Material.id, Material.updated_at, Material.change).where(
         repo.materials_visible_to(national=national, drafts=sees_drafts, tenant=bindparam("tenant")))
     for name in filters:
         stmt = stmt.where(getattr(Material, name) == bindparam(name))
@@ -92,7 +92,8 @@ class MaterialCollection(MethodView):
         filters = tuple(name for name in _MATERIAL_FILTERS if args.get(name) is not None)
         stmt = _material_keys_statement(who.is_national, repo.sees_drafts(who), filters)
         page = paginate(session, stmt, order_by=[Material.updated_at, Material.id], args=args,
-                        config=context().config, updated_column=Material.updated_at, rows=True,
+                        config=context().config, updated_column=Material.updated_at,
+                        change_column=Material.change, rows=True,
                         params={"tenant": who.tenant, **{name: args[name] for name in filters}})
 
         def load(ids):
@@ -145,7 +146,8 @@ class MaterialVersions(MethodView):
         if not repo.sees_drafts(who):
             stmt = stmt.where(MaterialVersion.number == material.published_version)
         page = paginate(session, stmt, order_by=[MaterialVersion.number, MaterialVersion.id], args=args,
-                        config=context().config, updated_column=MaterialVersion.created_at)
+                        config=context().config, updated_column=MaterialVersion.created_at,
+                        change_column=MaterialVersion.change)
         return page, 200, link_header(page)
 
     @idempotent

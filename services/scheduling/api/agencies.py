@@ -46,7 +46,8 @@ class AgencyCollection(MethodView):
         """List your jurisdiction's host agencies (every jurisdiction's for a national admin)."""
         stmt = select(HostAgency).where(repo.in_tenant(HostAgency, principal()))
         page = paginate(request_uow().session, stmt, order_by=[HostAgency.updated_at, HostAgency.id], args=args,
-                        config=context().config, updated_column=HostAgency.updated_at)
+                        config=context().config, updated_column=HostAgency.updated_at,
+                        change_column=HostAgency.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -90,7 +91,8 @@ class AgencyVenues(MethodView):
         _agency(agency_id)
         stmt = select(Venue).where(Venue.agency_id == agency_id).options(selectinload(Venue.rooms))
         page = paginate(session, stmt, order_by=[Venue.updated_at, Venue.id], args=args, config=context().config,
-                        updated_column=Venue.updated_at)
+                        updated_column=Venue.updated_at,
+                        change_column=Venue.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -123,7 +125,8 @@ class VenueRooms(MethodView):
         _venue(venue_id)
         stmt = select(Room).where(Room.venue_id == venue_id)
         page = paginate(session, stmt, order_by=[Room.updated_at, Room.id], args=args, config=context().config,
-                        updated_column=Room.updated_at)
+                        updated_column=Room.updated_at,
+                        change_column=Room.change)
         return page, 200, link_header(page)
 
     @idempotent

@@ -67,7 +67,8 @@ class CohortCompletions(MethodView):
         certificates.check_may_list(session, cohort, who)
         stmt = select(Completion).where(Completion.cohort_id == cohort.id)
         page = paginate(session, stmt, order_by=[Completion.completed_at, Completion.id], args=args,
-                        config=config, updated_column=Completion.completed_at)
+                        config=config, updated_column=Completion.completed_at,
+                        change_column=Completion.change)
         page["items"] = certificates.describe_completions(session, page["items"],
                                                           public_base_url=config.public_base_url)
         return page, 200, link_header(page)

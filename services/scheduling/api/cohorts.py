@@ -60,7 +60,8 @@ class CohortCollection(MethodView):
             if args.get(name):
                 stmt = stmt.where(getattr(Cohort, name) == args[name])
         page = paginate(request_uow().session, stmt, order_by=[Cohort.updated_at, Cohort.id], args=args,
-                        config=context().config, updated_column=Cohort.updated_at)
+                        config=context().config, updated_column=Cohort.updated_at,
+                        change_column=Cohort.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -144,7 +145,8 @@ class CohortSessions(MethodView):
         if args.get("status"):
             stmt = stmt.where(Session.status == args["status"])
         page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
-                        config=context().config, updated_column=Session.updated_at)
+                        config=context().config, updated_column=Session.updated_at,
+                        change_column=Session.change)
         page["items"] = use_cases.present_sessions(session, page["items"], args.get("viewer_time_zone"))
         return page, 200, link_header(page)
 
@@ -173,7 +175,7 @@ def _session_keys_statement(national: bool, filters: tuple[str, ...]):
     Page over keys and versions; only sessions changed since last served are loaded and rendered.
     The materials' version rides along as a scalar subquery: one round trip for the whole page.
     """
-    stmt = (select(Session.id, Session.updated_at, Session.starts_at,
+    stmt = (select(Session.id, Session.updated_at, Session.change, Session.starts_at,
                    use_cases.materials_version_column().label("materials_version"))
             .where(repo.in_tenant_of(Session, national=national, tenant=bindparam("tenant"))))
     conditions = {"cohort_id": lambda value: Session.cohort_id == value,
@@ -197,7 +199,8 @@ class JurisdictionSessions(MethodView):
         stmt = _session_keys_statement(principal().is_national, filters)
         params = {"tenant": principal().tenant, **{name: args[name] for name in filters}}
         page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
-                        config=context().config, updated_column=Session.updated_at, rows=True, params=params)
+                        config=context().config, updated_column=Session.updated_at,
+                        change_column=Session.change, rows=True, params=params)
         viewer = args.get("viewer_time_zone")
 
         def load(ids):

@@ -54,12 +54,14 @@ class TrainingHours(MethodView):
 
         Rows `verified` from attendance (one per participant and cohort) and `self_reported` ones (one per
         training reported at `/training-hours/self-reported`) come in one list. Filter by date (`from`,
-        `to`: session dates in each cohort's time zone; a self-reported training's completion day) and
-        `updated_since` to sync incrementally.
+        `to`: session dates in each cohort's time zone; a self-reported training's completion day). A
+        registry syncs incrementally with `changed_after` (docs/api.md): corrections come as rows with a
+        new `change`, and rows that no longer count once as `voided` tombstones with their reason.
         """
         session, config = request_uow().session, context().config
-        stmt, order_by, updated_column = hours.training_hours_query(session, principal(), args)
-        page = paginate(session, stmt, order_by=order_by, args=args, config=config, updated_column=updated_column)
+        stmt, order_by, updated_column, change_column = hours.training_hours_query(session, principal(), args)
+        page = paginate(session, stmt, order_by=order_by, args=args, config=config, updated_column=updated_column,
+                        change_column=change_column)
         page["items"] = [hours.describe(row) for row in page["items"]]
         headers = link_header(page)
         if _wants_csv(args):
@@ -82,7 +84,8 @@ class SelfReportedHoursList(MethodView):
         session = request_uow().session
         stmt = hours.self_reported_query(session, principal(), args)
         page = paginate(session, stmt, order_by=[SelfReportedHours.updated_at, SelfReportedHours.id], args=args,
-                        config=context().config, updated_column=SelfReportedHours.updated_at)
+                        config=context().config, updated_column=SelfReportedHours.updated_at,
+                        change_column=SelfReportedHours.change)
         return page, 200, link_header(page)
 
     @idempotent

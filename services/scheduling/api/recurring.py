@@ -49,7 +49,8 @@ class SeriesCollection(MethodView):
         if args.get("owner"):
             stmt = stmt.where(RecurringSeries.owner == args["owner"])
         page = paginate(request_uow().session, stmt, order_by=[RecurringSeries.updated_at, RecurringSeries.id],
-                        args=args, config=context().config, updated_column=RecurringSeries.updated_at)
+                        args=args, config=context().config, updated_column=RecurringSeries.updated_at,
+                        change_column=RecurringSeries.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -153,7 +154,8 @@ class OfficeHourBookings(MethodView):
         series = use_cases.get_office_hours(db, series_id, who)
         page = paginate(db, use_cases.bookings_query(series, who),
                         order_by=[OfficeHourBooking.slot_start, OfficeHourBooking.id], args=args,
-                        config=context().config, updated_column=OfficeHourBooking.updated_at)
+                        config=context().config, updated_column=OfficeHourBooking.updated_at,
+                        change_column=OfficeHourBooking.change)
         return page, 200, link_header(page)
 
     @idempotent

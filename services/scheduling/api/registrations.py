@@ -79,7 +79,8 @@ class CohortRegistrations(MethodView):
             if args["status"] == WAITLISTED:
                 order_by = [Registration.waitlist_position, Registration.id]
         page = paginate(session, stmt, order_by=order_by, args=args, config=context().config,
-                        updated_column=Registration.updated_at)
+                        updated_column=Registration.updated_at,
+                        change_column=Registration.change)
         return page, 200, link_header(page)
 
     @idempotent
@@ -198,7 +199,8 @@ class RegistrationAuditTrail(MethodView):
         registration = use_cases.registration_for_audit(session, registration_id, principal())
         stmt = select(RegistrationAudit).where(RegistrationAudit.registration_id == registration.id)
         page = paginate(session, stmt, order_by=[RegistrationAudit.at, RegistrationAudit.id], args=args,
-                        config=context().config, updated_column=RegistrationAudit.at)
+                        config=context().config, updated_column=RegistrationAudit.at,
+                        change_column=RegistrationAudit.change)
         return page, 200, link_header(page)
 
 
@@ -214,5 +216,6 @@ class MyRegistrations(MethodView):
         if args.get("status"):
             stmt = stmt.where(Registration.status == args["status"])
         page = paginate(request_uow().session, stmt, order_by=[Registration.updated_at, Registration.id],
-                        args=args, config=context().config, updated_column=Registration.updated_at)
+                        args=args, config=context().config, updated_column=Registration.updated_at,
+                        change_column=Registration.change)
         return page, 200, link_header(page)

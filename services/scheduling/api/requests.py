@@ -47,7 +47,8 @@ class RequestCollection(MethodView):
         if args.get("tenant"):
             stmt = stmt.where(TrainingRequest.tenant == args["tenant"])
         page = paginate(request_uow().session, stmt, order_by=[TrainingRequest.updated_at, TrainingRequest.id],
-                        args=args, config=context().config, updated_column=TrainingRequest.updated_at)
+                        args=args, config=context().config, updated_column=TrainingRequest.updated_at,
+                        change_column=TrainingRequest.change)
         return page, 200, link_header(page)
 
     @idempotent

@@ -75,8 +75,17 @@ class TrainingHoursRowSchema(Schema):
     completed_on = fields.Date(dump_only=True, allow_none=True,
                                metadata={"description": "Self-reported rows: the day it was completed."})
     updated_at = fields.AwareDateTime(dump_only=True, metadata={
-        "description": "Latest change to the row's attendance, completion or registration, or to the "
-                       "self-reported entry; use with updated_since."})
+        "description": "Latest change to the row's attendance, sessions, cohort, completion or registration, or "
+                       "to the self-reported entry."})
+    status = fields.String(dump_only=True, metadata={
+        "enum": ["active", "voided"],
+        "description": "active: the row counts. voided: a tombstone, in incremental exports only (changed_after, "
+                       "updated_since), of a row that no longer counts (its cohort, or every session it was "
+                       "marked in, was cancelled); its hours are 0 and void_reason says why."})
+    void_reason = fields.String(dump_only=True, allow_none=True,
+                                metadata={"description": "Why a voided row no longer counts; else null."})
+    change = fields.Integer(dump_only=True, metadata={
+        "description": "The row's change marker: larger for a later change of this row; sync with changed_after."})
 
 
 TrainingHoursPage = page_schema(TrainingHoursRowSchema, "TrainingHoursPage")
