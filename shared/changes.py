@@ -8,9 +8,9 @@ can no longer be overtaken:
 
 - PostgreSQL: the marker is the id of the writing transaction (``pg_current_xact_id()``, 64 bits,
   never reused). Ids are handed out in increasing order but commit in any order, so a list holds
-  back every row at or above the oldest transaction still in flight (``pg_snapshot_xmin`` of the
-  statement's own snapshot): below it every transaction has ended, and whatever a later
-  transaction writes gets a larger id.
+  back every row at or above the oldest transaction still in flight that may write the service's
+  tables (from the statement's own snapshot, ``pg_current_snapshot()``; see ``_HORIZON``): below it
+  every such transaction has ended, and whatever a later transaction writes gets a larger id.
 - SQLite: writers take the write lock at their start (``BEGIN IMMEDIATE``) and so run one after
   another; each write transaction first adds one to a counter (``change_counter``) and marks its
   rows with the counter's value. Markers then follow commit order and nothing needs holding back.
@@ -73,10 +73,33 @@ def define_change_counter(Base) -> type:
     return ChangeCounter
 
 
+# The oldest transaction still in flight (in the statement's own snapshot) that may write this service's
+# tables. Every transaction of the snapshot counts but those that, in one read of the lock table,
+# hold their transaction id and no lock on any table of the service's schema: a service's
+# transaction reads its own tables before it writes (and holds those locks until it ends), and
+# services never touch each other's schemas, so a transaction stuck in another service or database
+# does not hold this one's lists back. One that ended between the snapshot and the read counts, to
+# be safe. Without any, the snapshot's xmax: every id below it has been handed out and has ended.
+_HORIZON = """(WITH locks AS MATERIALIZED (
+    SELECT locktype, mode, granted, transactionid, virtualtransaction, database, relation FROM pg_locks),
+  elsewhere AS (
+    SELECT CAST(CAST(owner.transactionid AS TEXT) AS BIGINT) AS xid FROM locks AS owner
+    WHERE owner.locktype = 'transactionid' AND owner.mode = 'ExclusiveLock' AND owner.granted
+      AND NOT EXISTS (
+        SELECT 1 FROM locks AS held JOIN pg_class AS c ON c.oid = held.relation
+        WHERE held.virtualtransaction = owner.virtualtransaction
+          AND held.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND c.relnamespace = CAST(current_schema() AS regnamespace)))
+  SELECT COALESCE(MIN(CAST(CAST(x AS TEXT) AS BIGINT)),
+                  CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS TEXT) AS BIGINT))
+  FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+  WHERE CAST(CAST(x AS TEXT) AS BIGINT) % 4294967296 NOT IN (SELECT xid FROM elsewhere))"""
+
+
 def settled(column, dialect_name: str) -> ColumnElement:
     """Rows whose marker no transaction still in flight can come in under (always true on SQLite)."""
     if dialect_name == "postgresql":
-        return column < literal_column("CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)")
+        return column < literal_column(_HORIZON)
     return true()
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration, vRecur
-from sqlalchemy import cast, exists, func, literal, or_, select
+from sqlalchemy import and_, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
@@ -132,10 +132,13 @@ def _sessions(db: DbSession, feed: CalendarFeed) -> list[Session]:
     if feed.kind == COHORT:
         stmt = stmt.where(Session.cohort_id == feed.subject)
     elif feed.kind == PARTICIPANT:
-        confirmed = select(Registration.cohort_id).where(
+        # A cancelled cohort's sessions stay in the feed, as CANCELLED: a calendar removes an event it
+        # is told was cancelled, and keeps one that merely stops appearing.
+        attending = select(Registration.cohort_id).join(Cohort, Cohort.id == Registration.cohort_id).where(
             Registration.tenant == feed.tenant, Registration.participant == feed.subject,
-            Registration.status == "confirmed")
-        stmt = stmt.where(Session.cohort_id.in_(confirmed))
+            or_(Registration.status == "confirmed",
+                and_(Registration.status == "cancelled", Cohort.status == "cancelled")))
+        stmt = stmt.where(Session.cohort_id.in_(attending))
     else:
         stmt = stmt.where(or_(_contains(db, Session.facilitators, feed.subject), Session.specialist == feed.subject))
     return list(db.scalars(stmt.order_by(Session.starts_at, Session.id)))

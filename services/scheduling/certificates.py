@@ -36,6 +36,9 @@ from services.scheduling.models import (
 UNICODE_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
                      Path("/usr/local/share/fonts/dejavu"))
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+# A certificate stays valid once issued, whatever attendance does later; only its cohort's cancellation voids it.
+VALID, VOIDED = "valid", "voided"
+CANCELLED_COHORT = "cancelled"
 # The training the platform delivers, as content seeds it. A certificate names it until content has
 # announced the cohort's own series (scheduling learns titles from content.material.published), so
 # a certificate never names the training by a cohort's local label alone.
@@ -114,6 +117,8 @@ class Certificate:
     code: str
     verify_url: str
     time_zone: str
+    # Set once the cohort has been cancelled: the certificate no longer stands, and this says why.
+    void_reason: str | None = None
 
 
 def certificate_for(db: DbSession, registration_id: str, who: Principal, *, public_base_url: str) -> Certificate:
@@ -140,8 +145,9 @@ def build_certificate(db: DbSession, completion: Completion, registration: Regis
     held = db.execute(select(Session.starts_at, Session.facilitators)
                       .where(Session.cohort_id == cohort.id, Session.status != rules.CANCELLED)
                       .order_by(Session.starts_at)).all()
-    sessions, minutes = attended_totals(db, cohort.id, [registration.id]).get(
-        registration.id, (completion.sessions_attended, completion.minutes))
+    # What the completion certified when it was issued: a certificate downloaded again, and its
+    # verification, state the same hours, whatever attendance or cancelled sessions did since.
+    sessions, minutes = completion.sessions_attended, completion.minutes
     jurisdiction = db.get(Jurisdiction, cohort.tenant)
     agency = db.get(HostAgency, cohort.host_agency_id) if cohort.host_agency_id else None
     return Certificate(
@@ -154,7 +160,15 @@ def build_certificate(db: DbSession, completion: Completion, registration: Regis
         facilitators=facilitators_of([row.facilitators for row in held], cohort.facilitators),
         registry_id=registration.registry_id or None, completed_at=completion.completed_at,
         code=completion.certificate_code, verify_url=verify_url(public_base_url, completion.certificate_code),
-        time_zone=cohort.time_zone)
+        time_zone=cohort.time_zone, void_reason=_void_reason(cohort, registration))
+
+
+def _void_reason(cohort: Cohort, registration: Registration) -> str | None:
+    """Why a certificate no longer stands: only its cohort's cancellation voids it (a completion is a fact)."""
+    if cohort.status != CANCELLED_COHORT:
+        return None
+    return (f"The cohort was cancelled: {registration.cancelled_reason}" if registration.cancelled_reason
+            else "The cohort was cancelled.")
 
 
 def facilitators_of(per_session: list[list[str] | None], cohort_default: list[str] | None) -> tuple[str, ...]:
@@ -182,7 +196,8 @@ def describe_verification(certificate: Certificate) -> dict:
             "sessions_held": certificate.sessions_held, "completed_at": certificate.completed_at,
             "jurisdiction": certificate.jurisdiction,
             "issuer": {"jurisdiction": certificate.jurisdiction, "host_agency": certificate.host_agency},
-            "facilitators": list(certificate.facilitators)}
+            "facilitators": list(certificate.facilitators),
+            "status": VOIDED if certificate.void_reason else VALID, "void_reason": certificate.void_reason}
 
 
 # --- the verification page ------------------------------------------------------------------------

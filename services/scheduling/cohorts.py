@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
@@ -23,6 +23,7 @@ from services.scheduling.domain import registrations as registration_rules
 from services.scheduling.domain import sessions as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
 from services.scheduling.models import (
+    Attendance,
     Booking,
     Cohort,
     CurrentMaterial,
@@ -286,6 +287,10 @@ def reschedule_session(session: Session, data: dict, uow: UnitOfWork, who: Princ
     ensure_manages(db, session.cohort, who)
     rules.check_changeable(session.status)
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
+    if db.get_bind().dialect.name == "postgresql":
+        # The cohort's lock, as attendance takes it: no sheet is marked while the session is moved.
+        db.execute(select(Cohort.id).where(Cohort.id == session.cohort_id).with_for_update())
+    rules.check_movable(has_attendance=db.scalar(select(exists().where(Attendance.session_id == session.id))))
     # Checked before anything changes, so a refused move leaves the session and its bookings as they were.
     _book(db, session, starts_at, ends_at)
     previous_starts_at = session.starts_at

@@ -421,8 +421,12 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
 
 
 def _row(registration: Registration) -> dict:
-    """The registration's row, every column given (for ``insert_many``)."""
-    return {column.key: getattr(registration, column.key) for column in Registration.__table__.c}
+    """The registration's row, every column given (for ``insert_many``) but its change marker.
+
+    The marker is the transaction's, written by the database (shared.changes): the column's default.
+    """
+    return {column.key: getattr(registration, column.key) for column in Registration.__table__.c
+            if column.key != "change"}
 
 
 def _registered_entry(registration: Registration, *, by: str, at, detail: dict) -> dict:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from sqlalchemy import select
 
-from shared.testing import wait_until
+from shared.testing import require_postgres, wait_until
 
 from services.content.models import Module, Series
 from tests.helpers import auth
@@ -67,3 +68,21 @@ def test_a_change_is_held_back_while_an_older_transaction_is_open(client, conten
     changed = wait_until(lambda: (items := walk(client, tokens, path, last)[0]) and len(items) == 2 and items,
                          timeout=30)
     assert sorted(m["position"] for m in changed) == [1, 9]
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_a_transaction_left_open_elsewhere_on_the_server_holds_nothing_back(client, content_ctx, tokens, database):
+    with content_ctx.db.session() as session:
+        series_id = session.scalars(select(Series.id)).first()
+    path = f"/series/{series_id}/modules"
+    _modules, last = walk(client, tokens, path, 0)
+    url = require_postgres().replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as elsewhere:   # another service's (or database's) transaction, left open
+        elsewhere.execute("SELECT pg_current_xact_id()")
+        with content_ctx.db.unit_of_work() as uow:
+            module = uow.session.scalars(select(Module).where(Module.position == 2)).one()
+            module.summary = "Changed while another service's transaction is open."
+            uow.commit()
+        changed = wait_until(lambda: walk(client, tokens, path, last)[0], timeout=5)
+        assert [m["position"] for m in changed] == [2]
+        elsewhere.rollback()

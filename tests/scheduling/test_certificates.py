@@ -190,7 +190,8 @@ def test_anyone_verifies_a_code_without_a_token(sclient, scheduling_ctx, tokens,
     body = response.json
     assert set(body) == {"certificate_code", "participant_name", "registry_id", "series", "cohort", "hours",
                          "sessions_attended", "sessions_held", "completed_at", "jurisdiction", "issuer",
-                         "facilitators"}
+                         "facilitators", "status", "void_reason"}
+    assert (body["status"], body["void_reason"], body["sessions_attended"]) == ("valid", None, 9)
     # The training itself, even before content has announced the series' title; the cohort is its delivery.
     assert body["series"] == "Relationship-Based Care for Infants and Toddlers: A Training for Trainers"
     assert body["cohort"].startswith("Relationship-Based Care cohort")

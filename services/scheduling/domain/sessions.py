@@ -72,6 +72,18 @@ def check_changeable(status: str) -> None:
                        errors={"status": [f"Is {CANCELLED}."]})
 
 
+def check_movable(*, has_attendance: bool) -> None:
+    """A session with attendance marks is not moved: its marks and credited minutes are of the session as held.
+
+    Moving it would keep that credit for another time. Cancel it instead (its credit is withdrawn,
+    in the training-hours export and in the calendars alike) and schedule the session that really
+    took place, then mark that one.
+    """
+    if has_attendance:
+        raise Conflict("This session has attendance; cancel it and schedule the session that took place instead.",
+                       errors={"starts_at": ["The session has attendance marks."]})
+
+
 def render_times(starts_at: datetime, ends_at: datetime, time_zone: str, viewer_time_zone: str | None = None) -> dict:
     """A session's times in UTC, in the cohort's zone (with its abbreviation), and in the viewer's when it differs."""
     rendered = {

@@ -88,11 +88,17 @@ class CertificateVerificationSchema(Schema):
     series = fields.String(dump_only=True, metadata={
         "description": "The training, as printed on the certificate (the series' title)."})
     cohort = fields.String(dump_only=True, metadata={"description": "The series delivery (cohort title)."})
-    hours = fields.Float(dump_only=True)
-    sessions_attended = fields.Integer(dump_only=True)
+    hours = fields.Float(dump_only=True, metadata={"description": "The hours certified when it was issued."})
+    sessions_attended = fields.Integer(dump_only=True, metadata={
+        "description": "The sessions attended when it was issued."})
     sessions_held = fields.Integer(dump_only=True)
     completed_at = fields.AwareDateTime(dump_only=True)
     jurisdiction = fields.String(dump_only=True)
     issuer = fields.Nested(CertificateIssuerSchema, dump_only=True)
     facilitators = fields.List(fields.String(), dump_only=True, metadata={
         "description": "Who facilitated the sessions held (their subjects)."})
+    status = fields.String(dump_only=True, metadata={
+        "enum": ["valid", "voided"],
+        "description": "valid, or voided: the cohort was cancelled after the certificate was issued."})
+    void_reason = fields.String(dump_only=True, allow_none=True,
+                                metadata={"description": "Why it was voided; else null."})
