@@ -6,7 +6,7 @@ it; on SQLite the value of ``change_counter``, which each write transaction adva
 get the migration's own marker (PostgreSQL) or 1 (SQLite), so a first sync from 0 reads them all.
 
 Revision ID: 0006
-Revises: 0003 (the lead re-chains it after 0005 at merge)
+Revises: 0004 (the lead re-chains it after 0005 at merge)
 """
 
 from alembic import op
@@ -14,7 +14,7 @@ from alembic import op
 from shared.changes import add_change_markers, drop_change_markers
 
 revision = '0006'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
