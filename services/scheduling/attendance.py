@@ -14,7 +14,7 @@ from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden
 
-from services.scheduling import events
+from services.scheduling import events, hours
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
 from services.scheduling.domain.timezones import render
@@ -96,7 +96,8 @@ def record_attendance(session_id: str, records: Sequence[Mapping], uow: UnitOfWo
     for row in changed:
         events.attendance_recorded(db, row, session, registrations[row.registration_id],
                                    correlationid=correlationid)
-    complete_eligible(db, cohort, [registrations[rid] for rid in ids], correlationid=correlationid)
+    completed = complete_eligible(db, cohort, [registrations[rid] for rid in ids], correlationid=correlationid)
+    hours.refresh(db, [row.registration_id for row in changed] + [c.registration_id for c in completed])
     uow.commit()
     return attendance_sheet(db, session, cohort, opens_minutes=opens_minutes)
 

@@ -16,7 +16,7 @@ from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
-from services.scheduling import events, places
+from services.scheduling import events, hours, places
 from services.scheduling import repository as repo
 from services.scheduling.agencies import agency_of_tenant, default_time_zone
 from services.scheduling.domain import registrations as registration_rules
@@ -320,6 +320,9 @@ def _cancel(db: DbSession, session: Session, reason: str, registrants: list[str]
     session.cancel_reason = reason
     session.sequence += 1
     repo.release(db, session.id)
+    db.flush()
+    # The people marked in it lose its credit: their hours rows change in this transaction.
+    hours.refresh(db, db.scalars(select(Attendance.registration_id).where(Attendance.session_id == session.id)))
     events.session_changed(db, "cancelled", session, registrant_ids=registrants, correlationid=correlationid,
                            reason=reason)
 

@@ -8,11 +8,11 @@ import io
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, false, func, literal, null, or_, select, union_all
+from sqlalchemy import Date, Integer, String, and_, case, cast, false, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session as DbSession
 
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
-from shared.db import UnitOfWork, UTCDateTime, new_id
+from shared.db import UnitOfWork, UTCDateTime, new_id, utcnow
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 from services.scheduling import repository as repo
@@ -23,6 +23,7 @@ from services.scheduling.models import (
     Completion,
     Jurisdiction,
     Registration,
+    RegistrationHours,
     SelfReportedHours,
     Session,
 )
@@ -82,21 +83,88 @@ def _window(db: DbSession, cohort_scope, first: date | None, last: date | None):
     return or_(*clauses) if clauses else false()
 
 
+def refresh(db: DbSession, registration_ids) -> None:
+    """Bring the registrations' hours rows up to date, in the caller's transaction; each gets a new change marker.
+
+    Called by everything a verified row is computed from: attendance written, a session or a cohort
+    cancelled, a completion, the person's name or registry id changed. A registration never marked
+    in a session has no row (and is not exported).
+    """
+    ids = sorted(set(registration_ids))
+    if not ids:
+        return
+    held = Session.status != rules.CANCELLED
+    credited = and_(Attendance.status.in_(rules.ATTENDED), held)
+    totals = {row.registration_id: row for row in db.execute(
+        select(Attendance.registration_id,
+               func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
+               func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
+               func.sum(case((held, 1), else_=0)).label("sessions_marked"))
+        .join(Session, Session.id == Attendance.session_id)
+        .where(Attendance.registration_id.in_(ids)).group_by(Attendance.registration_id))}
+    if not totals:
+        return
+    rows = {r.registration_id: r for r in db.scalars(
+        select(RegistrationHours).where(RegistrationHours.registration_id.in_(list(totals))))}
+    registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(list(totals))))}
+    now = utcnow()
+    for registration_id, total in totals.items():
+        row = rows.get(registration_id)
+        if row is None:
+            registration = registrations[registration_id]
+            row = RegistrationHours(registration_id=registration_id, tenant=registration.tenant,
+                                    cohort_id=registration.cohort_id)
+            db.add(row)
+        row.minutes, row.sessions_attended = int(total.minutes or 0), int(total.sessions_attended or 0)
+        row.sessions_marked = int(total.sessions_marked or 0)
+        row.updated_at = now   # always an UPDATE, so always a new change marker
+    db.flush()
+
+
 def training_hours_query(db: DbSession, who: Principal, args: dict):
-    """A select of training-hours rows, ready for ``paginate`` on (updated_at, verification, row_id).
+    """The two sources of training-hours rows (verified, self-reported), for ``paginate``'s ``branches``.
 
-    Both sources are merged as one UNION ALL subquery with the same columns, so a single keyset
-    order pages through them together and ``updated_since``, ``changed_after`` and the cursor apply
-    to both alike (no per-source cursors, no merging in Python). ``row_id`` is the registration's id
-    on a verified row and the self-reported entry's id on the other; with ``verification`` in the
-    key it is unique across the two tables, so the order is total and stable.
+    Without dates, verified rows are read from the hours rows kept current as attendance is written
+    (``refresh``): a page is a range of an index (jurisdiction, change or updated_at), at any depth
+    and any size. With ``from`` or ``to``, the hours of the sessions on those dates are summed from
+    attendance (``windowed_query``).
+    """
+    if args.get("from_") is not None or args.get("to") is not None:
+        return windowed_query(db, who, args)
+    scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
+    kept = RegistrationHours
+    # The row's own updated_at and change: refresh touches it whenever anything it shows changes.
+    status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (kept.sessions_marked == 0, VOIDED), else_=ACTIVE)
+    verified = (
+        select(kept.registration_id.label("row_id"), literal(VERIFIED, String).label("verification"),
+               kept.registration_id.label("registration_id"), cast(null(), String).label("self_reported_id"),
+               Registration.participant, Registration.name, Registration.registry_id,
+               kept.tenant.label("jurisdiction"), kept.cohort_id, kept.minutes, kept.sessions_attended,
+               Completion.completed_at, cast(null(), String).label("title"), cast(null(), String).label("provider"),
+               cast(null(), Date).label("completed_on"), kept.updated_at.label("updated_at"),
+               status.label("status"), Cohort.status.label("cohort_status"),
+               Registration.cancelled_reason.label("cancelled_reason"), kept.change.label("change"))
+        .join(Registration, Registration.id == kept.registration_id)
+        .join(Cohort, Cohort.id == kept.cohort_id)
+        .outerjoin(Completion, Completion.registration_id == kept.registration_id)
+        .where(scope(kept)))
+    if args.get("changed_after") is None and args.get("updated_since") is None:
+        # Tombstones are for incremental exports only. Said as plain conditions (not on ``status``)
+        # so that the planner sees most rows pass and reads the index in order, a page at a time.
+        verified = verified.where(Cohort.status != CANCELLED_COHORT, kept.sessions_marked > 0)
+    return [verified, _self_reported_rows(scope, None, None)]
 
-    A verified row's change marker is the latest of everything it is computed from (the
-    registration, its attendance, the sessions marked, the cohort, the completion): a cancelled
-    session or cohort gives the row a new marker, so an incremental export sees the correction. A
-    row left with no credit (its cohort cancelled, or every session it was marked in cancelled) is
-    ``voided``: incremental exports (``changed_after``, ``updated_since``) carry it once as a
-    tombstone with the reason; a full export leaves it out.
+
+def windowed_query(db: DbSession, who: Principal, args: dict):
+    """The two sources of training-hours rows counting only the sessions on the dates asked (``branches``).
+
+    Verified rows are summed from the attendance of the sessions on those dates. ``row_id`` is the
+    registration's id on a verified row and the self-reported entry's id on the other (UUIDs: unique
+    across the two), so (updated_at, row_id) orders every row once. A verified row's change marker
+    is the latest of everything it is computed from (the registration, its attendance, the sessions
+    marked, the cohort, the completion). A row left with no credit (its cohort cancelled, or every
+    session it was marked in cancelled) is ``voided``: incremental exports (``changed_after``,
+    ``updated_since``) carry it once as a tombstone with the reason; a full export leaves it out.
     """
     scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
     first, last = args.get("from_"), args.get("to")
@@ -133,14 +201,26 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
         .join(totals, totals.c.registration_id == Registration.id)
         .join(Cohort, Cohort.id == Registration.cohort_id)
         .outerjoin(Completion, Completion.registration_id == Registration.id))
-    # Self-reported training has no sessions: `from` and `to` apply to the day it was completed.
+    if args.get("changed_after") is None and args.get("updated_since") is None:
+        verified = verified.where(status == ACTIVE)  # tombstones are for incremental exports only
+    return [verified, _self_reported_rows(scope, first, last)]
+
+
+def page_columns():
+    """The export's order (updated_at, then the row's id), its update time and its change marker, by name."""
+    rows = union_all(*[_self_reported_rows(lambda model: true(), None, None)] * 2).subquery("training_hours")
+    return [rows.c.updated_at, rows.c.row_id], rows.c.updated_at, rows.c.change
+
+
+def _self_reported_rows(scope, first: date | None, last: date | None):
+    """Self-reported entries as export rows; `from` and `to` apply to the day the training was completed."""
     reported = SelfReportedHours
     bounds = [scope(reported)]
     if first is not None:
         bounds.append(reported.completed_on >= first)
     if last is not None:
         bounds.append(reported.completed_on <= last)
-    self_reported = (
+    return (
         select(reported.id.label("row_id"), literal(SELF_REPORTED, String).label("verification"),
                cast(null(), String).label("registration_id"), reported.id.label("self_reported_id"),
                reported.participant, reported.name, reported.registry_id, reported.tenant.label("jurisdiction"),
@@ -151,11 +231,6 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
                literal(ACTIVE, String).label("status"), cast(null(), String).label("cohort_status"),
                cast(null(), String).label("cancelled_reason"), reported.change.label("change"))
         .where(*bounds))
-    rows = union_all(verified, self_reported).subquery("training_hours")
-    stmt = select(rows)
-    if args.get("changed_after") is None and args.get("updated_since") is None:
-        stmt = stmt.where(rows.c.status == ACTIVE)  # tombstones are for incremental exports only
-    return stmt, [rows.c.updated_at, rows.c.verification, rows.c.row_id], rows.c.updated_at, rows.c.change
 
 
 def _void_reason(row) -> str | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func, select, text
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, func,
+                        inspect, select, text, update)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shared.changes import ChangeMixin, define_change_counter
@@ -261,7 +262,7 @@ class Completion(IdMixin, ChangeMixin, Base):
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), index=True)
-    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"))
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), index=True)
     participant: Mapped[str] = mapped_column(String(200), index=True)
     sessions_attended: Mapped[int] = mapped_column(Integer)
     minutes: Mapped[int] = mapped_column(Integer)
@@ -269,10 +270,38 @@ class Completion(IdMixin, ChangeMixin, Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class RegistrationHours(ChangeMixin, TimestampMixin, Base):
+    """A registration's credited training hours, kept current as attendance is written: a verified export row.
+
+    Written in the same transaction as what it is computed from (attendance, a cancelled session or
+    cohort, a completion, the person's name or registry id), so each of those changes gives the row
+    a new change marker, and a page of the export is a range of one index, whatever the data's size.
+    Only registrations that have been marked in a session have one.
+    """
+
+    __tablename__ = "registration_hours"
+    __table_args__ = (
+        Index("ix_registration_hours_sync", "tenant", "change", "registration_id"),
+        Index("ix_registration_hours_updated", "tenant", "updated_at", "registration_id"),
+    )
+
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(40))
+    cohort_id: Mapped[str] = mapped_column(String(36))
+    minutes: Mapped[int] = mapped_column(Integer, default=0)            # credited, in sessions held
+    sessions_attended: Mapped[int] = mapped_column(Integer, default=0)  # present or partial, in sessions held
+    sessions_marked: Mapped[int] = mapped_column(Integer, default=0)    # any mark, in sessions held
+
+
 class SelfReportedHours(IdMixin, TimestampMixin, ChangeMixin, Base):
     """Training a participant reports themself (not from attendance here): exported as self-reported."""
 
     __tablename__ = "self_reported_hours"
+    __table_args__ = (
+        # The export's two orders within a jurisdiction (training_hours_query).
+        Index("ix_self_reported_hours_sync", "tenant", "change", "id"),
+        Index("ix_self_reported_hours_updated", "tenant", "updated_at", "id"),
+    )
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
     participant: Mapped[str] = mapped_column(String(200), index=True)
@@ -375,3 +404,32 @@ class CurrentMaterial(Base):
     url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# A verified export row shows its registration's name and registry id, its completion and its
+# cohort's status: whatever writes those (a use case, a script, a fix by hand) touches the hours row
+# in the same flush, so the row gets a new change marker and the change reaches the registries.
+# Recomputing the hours themselves is hours.refresh's, called where attendance or sessions change.
+def _touch_hours(connection, condition) -> None:
+    connection.execute(update(RegistrationHours).where(condition).values(updated_at=utcnow())
+                       .execution_options(synchronize_session=False))
+
+
+@event.listens_for(Registration, "after_update")
+def _registration_changed(_mapper, connection, registration) -> None:
+    changed = inspect(registration).attrs
+    if any(changed[name].history.has_changes() for name in ("name", "registry_id", "participant",
+                                                            "cancelled_reason")):
+        _touch_hours(connection, RegistrationHours.registration_id == registration.id)
+
+
+@event.listens_for(Completion, "after_insert")
+@event.listens_for(Completion, "after_update")
+def _completion_changed(_mapper, connection, completion) -> None:
+    _touch_hours(connection, RegistrationHours.registration_id == completion.registration_id)
+
+
+@event.listens_for(Cohort, "after_update")
+def _cohort_changed(_mapper, connection, cohort) -> None:
+    if inspect(cohort).attrs["status"].history.has_changes():
+        _touch_hours(connection, RegistrationHours.cohort_id == cohort.id)

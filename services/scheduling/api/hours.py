@@ -59,9 +59,9 @@ class TrainingHours(MethodView):
         new `change`, and rows that no longer count once as `voided` tombstones with their reason.
         """
         session, config = request_uow().session, context().config
-        stmt, order_by, updated_column, change_column = hours.training_hours_query(session, principal(), args)
-        page = paginate(session, stmt, order_by=order_by, args=args, config=config, updated_column=updated_column,
-                        change_column=change_column)
+        order_by, updated_column, change_column = hours.page_columns()
+        page = paginate(session, None, order_by=order_by, args=args, config=config, updated_column=updated_column,
+                        change_column=change_column, branches=hours.training_hours_query(session, principal(), args))
         page["items"] = [hours.describe(row) for row in page["items"]]
         headers = link_header(page)
         if _wants_csv(args):
