@@ -4,7 +4,9 @@
   app doing one primary-key SELECT, both under the same gunicorn settings and database;
 - the outbox relay's events/s (the real worker process) against raw kombu publishing with confirms
   to the same RabbitMQ;
-- the resident memory of every process.
+- the resident memory of every process;
+- the training-hours export at a national year's size (bench/export.py; BENCH_EXPORT_SCALE, default
+  0.1 of a year; BENCH_SKIP_EXPORT=1 leaves it out).
 
 PostgreSQL and RabbitMQ are taken from DATABASE_TEST_URL / BROKER_TEST_URL (defaults: 127.0.0.1).
 """
@@ -22,7 +24,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench import scheduling
+from bench import export, scheduling
 from bench.load import measure_interleaved, process_tree, rss_mb
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens, drop_pg_schema, pika_params
 
@@ -199,10 +201,17 @@ def main() -> int:
         if not os.environ.get("BENCH_SKIP_SCHEDULING"):
             scheduling.scheduling_figures(env, tokens, results, gunicorn=gunicorn, free_port=free_port,
                                           wait_http=wait_http, clients=CLIENTS, seconds=SECONDS, rounds=ROUNDS)
+        if not os.environ.get("BENCH_SKIP_EXPORT"):
+            results["export"] = export.export_figures(
+                {**env, "SCHEDULING_DB_SCHEMA": f"{schema}_e", "LOG_LEVEL": "WARNING"}, tokens,
+                scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")))
     finally:
         drop_pg_schema(schema)
         drop_pg_schema(f"{schema}_s")
+        drop_pg_schema(f"{schema}_e")
     report(results)
+    if "export" in results:
+        export.report(results["export"])
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2))
     return 0

@@ -361,3 +361,53 @@ def test_only_admins_and_state_systems_record_for_someone_else(sclient, scheduli
     assert [entry["participant"] for entry in listed] == ["ben-cho"]
     assert sclient.get("/training-hours/self-reported", headers=auth(tokens, ("participant", "CA", "ben-cho"))).json[
         "items"][0]["id"] == recorded.json["id"]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_kept_hours_agree_with_attendance_summed_afresh(sclient, scheduling_ctx, tokens, database):
+    """The export's kept rows equal what summing every mark again gives, after marks, re-marks and a cancellation."""
+    _, regs, sessions = arrange(sclient, scheduling_ctx, tokens, participants=tuple((f"p-{i}", f"R{i}") for i in range(4)),
+                                attended={f"p-{i}": 2 * i + 1 for i in range(4)})
+    sclient.put(f"/sessions/{sessions[0][0]}/attendance", headers=auth(tokens, CA_ADMIN),
+                json={"records": [{"registration_id": regs["p-3"], "status": "absent"}]})
+    sclient.post(f"/sessions/{sessions[2][0]}/cancel", headers=auth(tokens, CA_ADMIN), json={"reason": "Snow day."})
+
+    def export(query: str) -> dict:
+        items = sclient.get(f"/training-hours?limit=200{query}", headers=auth(tokens, CA_ADMIN)).json["items"]
+        return {r["participant"]: (r["minutes"], r["sessions_attended"], r["completed"]) for r in items}
+
+    kept = export("")
+    assert kept == export("&from=1900-01-01")   # dated exports sum the attendance itself
+    assert kept["p-0"] == (120, 1, False) and kept["p-3"] == (600, 5, True)
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_a_deep_page_reads_only_its_own_rows(sclient, scheduling_ctx, tokens, database):
+    """A page is a range of one index from the cursor on: its cost does not grow with the jurisdiction's rows."""
+    from sqlalchemy import text
+
+    from services.scheduling.models import RegistrationHours
+
+    arrange(sclient, scheduling_ctx, tokens, participants=tuple((f"p-{i}", None) for i in range(15)),
+            attended={f"p-{i}": 1 for i in range(15)})
+    with scheduling_ctx.db.engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+    statements: list[str] = []
+
+    from sqlalchemy import event
+
+    @event.listens_for(scheduling_ctx.db.engine, "before_cursor_execute")
+    def _keep(_conn, _cursor, statement, parameters, _context, _many):
+        if "registration_hours" in statement and "LIMIT" in statement:
+            statements.append((statement, parameters))
+
+    first = sclient.get("/training-hours?limit=5", headers=auth(tokens, CA_ADMIN)).json
+    sclient.get(f"/training-hours?limit=5&cursor={first['next_cursor']}", headers=auth(tokens, CA_ADMIN))
+    event.remove(scheduling_ctx.db.engine, "before_cursor_execute", _keep)
+    statement, parameters = statements[-1]
+    with scheduling_ctx.db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")   # a table this small would be read whole anyway
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN ANALYZE " + statement, parameters))
+    read = [line for line in plan.splitlines() if RegistrationHours.__tablename__ in line and "Scan" in line]
+    assert read and all("ix_registration_hours_updated" in line for line in read), plan
+    assert "rows=6 " in plan.split("ix_registration_hours_updated", 1)[1].split("\n")[0], plan   # the page, no more

@@ -41,7 +41,7 @@ class TrainingHours(MethodView):
     @require(JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
     @blp.arguments(TrainingHoursArgs, location="query")
     @blp.response(200, TrainingHoursPage, description=(
-        "A page of rows, ordered by updated_at, then verification, then the row's id; `Accept: text/csv` or "
+        "A page of rows, ordered by updated_at, then the row's id (with changed_after: by change, then the row's id); `Accept: text/csv` or "
         "`format=csv` "
         "returns the same page as CSV (UTF-8, RFC 4180, CRLF line ends) with a header row, the next page in the "
         "`Link` header. A text value that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
