@@ -34,15 +34,18 @@ TARGETS = {"page_p99_ms": 100.0, "full_export_s": 15.0, "growth": 2.2}
 _LOAD = [
     """INSERT INTO cohorts (id, tenant, series_id, title, format, time_zone, capacity, facilitators,
                            requires_approval, completion_minimum, status, created_at, updated_at)
-       SELECT 'c' || n, CASE WHEN n % 1000 < CAST(:ca_permille AS integer) THEN 'CA' ELSE (ARRAY['TX','NY','FL','GU','AS'])[1 + n % 5] END,
-              'series', 'Cohort ' || n, 'virtual', 'America/Los_Angeles', CAST(:per_cohort AS integer), '[]', false, 3, 'open',
-              :now, :now
+       SELECT 'c' || n,
+              CASE WHEN n % 1000 < CAST(:ca_permille AS integer) THEN 'CA'
+                   ELSE (ARRAY['TX', 'NY', 'FL', 'GU', 'AS'])[1 + n % 5] END,
+              'series', 'Cohort ' || n, 'virtual', 'America/Los_Angeles', CAST(:per_cohort AS integer), '[]',
+              false, 3, 'open', :now, :now
        FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n""",
     """INSERT INTO sessions (id, tenant, cohort_id, title, starts_at, ends_at, facilitators, status, sequence,
                             created_at, updated_at)
        SELECT 's' || n || '-' || k, c.tenant, c.id, 'Session ' || k, :now - (k || ' days')::interval,
               :now - (k || ' days')::interval + interval '2 hours', '[]', 'scheduled', 0, :now, :now
-       FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n JOIN cohorts AS c ON c.id = 'c' || n, generate_series(1, 9) AS k""",
+       FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS n
+            JOIN cohorts AS c ON c.id = 'c' || n, generate_series(1, 9) AS k""",
     """INSERT INTO registrations (id, tenant, cohort_id, participant, name, status, source, created_at, updated_at)
        SELECT 'r' || n || '-' || p, c.tenant, c.id, 'person-' || n || '-' || p, 'Person ' || p, 'confirmed',
               'self', :now, :now
@@ -138,7 +141,8 @@ def export_figures(env: dict, tokens, *, scale: float) -> dict:
         for name, first in (("half", 1), ("full", 1 + half)):
             began = time.perf_counter()
             load_half(ctx.db, half, first)
-            figures[name] = {"load_s": time.perf_counter() - began, "counts": counts(ctx.db), **measure(client, headers)}
+            figures[name] = {"load_s": time.perf_counter() - began, "counts": counts(ctx.db),
+                             **measure(client, headers)}
         figures["growth"] = figures["full"]["full_export_s"] / figures["half"]["full_export_s"]
     finally:
         ctx.db.dispose()

@@ -1,4 +1,4 @@
-"""Cursor (keyset) pagination with a capped page size, an ``updated_since`` filter and lossless ``changed_after`` sync."""
+"""Cursor (keyset) pagination with a capped page size, an ``updated_since`` filter and ``changed_after`` sync."""
 
 from __future__ import annotations
 

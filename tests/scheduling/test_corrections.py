@@ -52,7 +52,8 @@ def cancel(client, tokens, path: str, reason: str):
 
 def certificate_code(ctx, registration_id: str) -> str:
     with ctx.db.session() as db:
-        return db.scalars(select(Completion.certificate_code).where(Completion.registration_id == registration_id)).one()
+        return db.scalars(select(Completion.certificate_code)
+                          .where(Completion.registration_id == registration_id)).one()
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)

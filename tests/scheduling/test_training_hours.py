@@ -366,7 +366,8 @@ def test_only_admins_and_state_systems_record_for_someone_else(sclient, scheduli
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_kept_hours_agree_with_attendance_summed_afresh(sclient, scheduling_ctx, tokens, database):
     """The export's kept rows equal what summing every mark again gives, after marks, re-marks and a cancellation."""
-    _, regs, sessions = arrange(sclient, scheduling_ctx, tokens, participants=tuple((f"p-{i}", f"R{i}") for i in range(4)),
+    _, regs, sessions = arrange(sclient, scheduling_ctx, tokens,
+                                participants=tuple((f"p-{i}", f"R{i}") for i in range(4)),
                                 attended={f"p-{i}": 2 * i + 1 for i in range(4)})
     sclient.put(f"/sessions/{sessions[0][0]}/attendance", headers=auth(tokens, CA_ADMIN),
                 json={"records": [{"registration_id": regs["p-3"], "status": "absent"}]})

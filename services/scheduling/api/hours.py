@@ -41,10 +41,9 @@ class TrainingHours(MethodView):
     @require(JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
     @blp.arguments(TrainingHoursArgs, location="query")
     @blp.response(200, TrainingHoursPage, description=(
-        "A page of rows, ordered by updated_at, then the row's id (with changed_after: by change, then the row's id); `Accept: text/csv` or "
-        "`format=csv` "
-        "returns the same page as CSV (UTF-8, RFC 4180, CRLF line ends) with a header row, the next page in the "
-        "`Link` header. A text value that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
+        "A page of rows, ordered by updated_at, then the row's id (with changed_after: by change, then the "
+        "row's id); `Accept: text/csv` or `format=csv` returns the same page as CSV (UTF-8, RFC 4180, CRLF line "
+        "ends) with a header row, the next page in the `Link` header. A text value that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
         "with a leading `'`, so that a spreadsheet shows it instead of running it as a formula (CSV injection); "
         "strip that `'` if you read such values back (e.g. a registry id `-4471` arrives as `'-4471`)."))
     @blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}})

@@ -68,7 +68,8 @@ def upgrade() -> None:
                SUM(CASE WHEN a.status IN ('present', 'partial') AND s.status != 'cancelled' THEN a.minutes ELSE 0 END),
                SUM(CASE WHEN a.status IN ('present', 'partial') AND s.status != 'cancelled' THEN 1 ELSE 0 END),
                SUM(CASE WHEN s.status != 'cancelled' THEN 1 ELSE 0 END), :now, :now
-        FROM attendance AS a JOIN sessions AS s ON s.id = a.session_id JOIN registrations AS r ON r.id = a.registration_id
+        FROM attendance AS a JOIN sessions AS s ON s.id = a.session_id
+             JOIN registrations AS r ON r.id = a.registration_id
         GROUP BY a.registration_id, r.tenant, r.cohort_id""").bindparams(
         sa.bindparam("now", datetime.now(UTC), type_=shared.db.UTCDateTime())))
 
