@@ -27,7 +27,7 @@ CSV = "text/csv"
 NO_JURISDICTION = "No jurisdiction has the code given in `jurisdiction`."
 CSV_EXAMPLE = (",".join(hours.CSV_COLUMNS) + "\r\n"
                "dev-participant-ca,Ana Ruiz,'-4471,CA,5b0e…,9c1d…,18.0,1080,9,true,2026-11-24T19:00:00+00:00,"
-               "verified,2026-11-24T19:05:00+00:00,,,,\r\n")
+               "verified,2026-11-24T19:05:00+00:00,,,,,active,,1834\r\n")
 
 
 def _wants_csv(args: dict) -> bool:

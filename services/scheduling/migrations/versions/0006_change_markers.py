@@ -11,7 +11,7 @@ the attendance already taken. ``completions.registration_id`` gets an index of i
 export joins completions by registration).
 
 Revision ID: 0006
-Revises: 0004 (the lead re-chains it after 0005 at merge)
+Revises: 0005
 """
 
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ import shared.db
 from shared.changes import POSTGRESQL_DEFAULT, add_change_markers, drop_change_markers
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
