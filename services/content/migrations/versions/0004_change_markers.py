@@ -6,7 +6,7 @@ it; on SQLite the value of ``change_counter``, which each write transaction adva
 get the migration's own marker (PostgreSQL) or 1 (SQLite), so a first sync from 0 reads them all.
 
 Revision ID: 0004
-Revises: 0005 (for now: content's 0005 was written to follow 0003; the lead re-chains 0005 after this one at merge)
+Revises: 0003
 """
 
 from alembic import op
@@ -14,7 +14,7 @@ from alembic import op
 from shared.changes import add_change_markers, drop_change_markers
 
 revision = '0004'
-down_revision = '0005'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

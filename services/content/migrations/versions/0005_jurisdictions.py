@@ -1,7 +1,7 @@
 """The Tribes content learns of from scheduling (scheduling.jurisdiction.added), so their people may use it
 
 Revision ID: 0005
-Revises: 0003 (to become 0004 once the migration written alongside it lands)
+Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import shared.db
 
 revision = '0005'
 # Points at the head this branch was written on; re-chained to '0004' at merge time.
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
