@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.changes import ChangeMixin
+from shared.changes import ChangeMixin, define_change_counter
 from shared.db import UTCDateTime, new_id, utcnow
 
 OUTBOX_PENDING = "pending"
@@ -24,10 +24,16 @@ class PlatformTables:
     idempotency_key: type
     api_key: type
     unfinished_run: type
+    change_counter: type
 
 
 def define_platform_tables(Base) -> PlatformTables:
-    """Declare the shared tables on a service's own declarative base."""
+    """Declare the shared tables on a service's own declarative base.
+
+    With them comes the counter that numbers SQLite's write transactions (``shared.changes``): dead
+    letters and API keys carry change markers, as every row a state system syncs does.
+    """
+    ChangeCounter = define_change_counter(Base)
 
     class OutboxMessage(Base):
         """An event written in the same transaction as the change it describes."""
@@ -127,4 +133,5 @@ def define_platform_tables(Base) -> PlatformTables:
         revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
         last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    return PlatformTables(OutboxMessage, InboxMessage, DeadLetter, IdempotencyKey, ApiKey, UnfinishedRun)
+    return PlatformTables(OutboxMessage, InboxMessage, DeadLetter, IdempotencyKey, ApiKey, UnfinishedRun,
+                          ChangeCounter)

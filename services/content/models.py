@@ -7,13 +7,13 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shared.changes import ChangeMixin, define_change_counter
+from shared.changes import ChangeMixin
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
 from shared.tables import define_platform_tables
 
 Base = make_base()
 platform = define_platform_tables(Base)
-ChangeCounter = define_change_counter(Base)
+ChangeCounter = platform.change_counter
 
 module_practices = Table(
     "module_practices",

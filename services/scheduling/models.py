@@ -8,13 +8,13 @@ from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String,
                         inspect, select, text, update)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from shared.changes import ChangeMixin, define_change_counter
+from shared.changes import ChangeMixin
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
 from shared.tables import define_platform_tables
 
 Base = make_base()
 platform = define_platform_tables(Base)
-ChangeCounter = define_change_counter(Base)
+ChangeCounter = platform.change_counter
 
 
 class Jurisdiction(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from sqlalchemy import Integer, String, func, select
+from sqlalchemy import Integer, String, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Database, make_base
@@ -63,6 +63,9 @@ def make_db(database: dict) -> Database:
 
         ensure_schema(db.engine, database["schema"])
     Base.metadata.create_all(db.engine)
+    with db.engine.begin() as conn:  # the row a service's migration seeds (shared.changes)
+        if not conn.execute(select(tables.change_counter.id)).first():
+            conn.execute(insert(tables.change_counter).values(id=1, value=1))
     return db
 
 
