@@ -6,7 +6,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.events import COMPONENT_DECISIONS, MATERIAL_KINDS, REVIEW_DECISIONS
-from shared.http.fields import Text
+from shared.http.fields import Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 FORMATS = ("in_person", "virtual", "hybrid")
@@ -115,7 +115,7 @@ class MaterialQueryArgs(PageArgs):
 
 
 class VideoLinkVersionSchema(Schema):
-    url = fields.URL(required=True, schemes={"https", "http"}, require_tld=True,
+    url = Url(required=True, schemes={"https", "http"}, require_tld=True,
                      validate=validate.Length(max=2000))
     note = Text(2000, multiline=True, blank=True, load_default="")
 

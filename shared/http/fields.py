@@ -1,4 +1,4 @@
-"""The text field of every request schema: trimmed, free of control, bidi-override and surrogate characters, bounded."""
+"""The text fields of every request schema: trimmed, free of control, bidi-override and surrogate characters, bounded."""
 
 from __future__ import annotations
 
@@ -35,3 +35,29 @@ class Text(fields.String):
         if not self.blank and is_blank(text):
             raise ValidationError("Must not be blank.")
         return text
+
+
+def _one_line(value: str) -> str:
+    try:
+        return clean_text(value)
+    except TextRefused as exc:
+        raise ValidationError(str(exc)) from None
+
+
+class Url(fields.URL):
+    """A web address, trimmed and held to the text rules (marshmallow's own check lets controls and
+    bidi characters through in a path)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = _one_line(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Email(fields.Email):
+    """An e-mail address, trimmed and held to the text rules."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = _one_line(value)
+        return super()._deserialize(value, attr, data, **kwargs)

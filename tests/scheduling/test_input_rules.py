@@ -134,3 +134,11 @@ def test_no_stored_text_breaks_a_cohort_feed(sclient, tokens, scheduling_ctx, da
     assert cancelled.location.value.startswith("Room A, Community Center, 100 Main St Oakland")
     parsed = icalendar.Calendar.from_ical(feed)
     assert {str(e["summary"]) for e in parsed.walk("VEVENT")} == set(summaries)
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text():
+    from services.scheduling.hours import _cell
+
+    for value in ("=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
+        assert _cell(value) == "'" + value
+    assert _cell("Ana-Lopez") == "Ana-Lopez" and _cell(-1.5) == "-1.5"

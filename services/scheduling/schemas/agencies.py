@@ -5,9 +5,9 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import InvalidInput
-from shared.http.fields import Text
-from shared.jurisdictions import CODE_PATTERN
+from shared.http.fields import Email, Text
 from shared.http.pagination import page_schema
+from shared.jurisdictions import CODE_PATTERN
 
 from services.scheduling.domain.timezones import zone
 
@@ -88,7 +88,7 @@ class AgencySchema(Input):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
     name = Text(300, required=True)
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    email = Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
     phone = Text(40, blank=True, load_default=None, allow_none=True)
     coordinators = fields.List(Subject(), load_default=list, validate=validate.Length(max=100), metadata={
         "description": "subs of the agency coordinators who manage this agency's cohorts, venues and rooms"})
@@ -98,7 +98,7 @@ class AgencySchema(Input):
 
 class AgencyUpdateSchema(Input):
     name = Text(300)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+    email = Email(allow_none=True, validate=validate.Length(max=320))
     phone = Text(40, blank=True, allow_none=True)
     coordinators = fields.List(Subject(), validate=validate.Length(max=100))
 

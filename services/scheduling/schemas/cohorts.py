@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from shared.http.fields import Text
+from shared.http.fields import Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.sessions import FORMATS
@@ -109,7 +109,7 @@ class SessionSchema(Input):
     room_id = Id(blank=True, load_default=None, allow_none=True,
                             metadata={"description": "Required in person and hybrid."})
     place = fields.Nested(PlaceSchema, dump_only=True, allow_none=True)
-    meeting_url = fields.URL(load_default=None, allow_none=True, schemes={"https", "http"}, require_tld=True,
+    meeting_url = Url(load_default=None, allow_none=True, schemes={"https", "http"}, require_tld=True,
                              validate=validate.Length(max=2000),
                              metadata={"description": "Required for virtual and hybrid sessions."})
     facilitators = fields.List(Subject(), load_default=None, validate=validate.Length(max=20),

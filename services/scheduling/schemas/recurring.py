@@ -6,7 +6,7 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.http.fields import Text
+from shared.http.fields import Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.recurrence import HORIZON_TEXT, KINDS, MAX_COUNT
@@ -58,8 +58,8 @@ def _rrule(**kw) -> fields.String:
         "example": "FREQ=WEEKLY;BYDAY=TU;COUNT=12"}, **kw)
 
 
-def _meeting_url(**kw) -> fields.Url:
-    return fields.Url(schemes={"https", "http"}, allow_none=True, validate=validate.Length(max=2000), **kw)
+def _meeting_url(**kw) -> Url:
+    return Url(schemes={"https", "http"}, allow_none=True, validate=validate.Length(max=2000), **kw)
 
 
 Duration = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=5, max=1440), **kw)  # noqa: E731

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from shared.http.fields import Text
+from shared.http.fields import Email, Text
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.registrations import MAX_ROSTER_ROWS, ROSTER_COLUMNS, STATUSES
@@ -20,7 +20,7 @@ class RegistrationSchema(Schema):
         "description": "Whom to register (their sub, or the roster key). Leave it out to register yourself; "
                        "only the cohort's coordinators and jurisdiction admins register someone else."})
     name = Text(300, required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=320))
+    email = Email(required=True, validate=validate.Length(max=320))
     registry_id = Text(100, load_default=None, allow_none=True,
                                 metadata={"description": "The person's id in the state workforce registry."})
     status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
