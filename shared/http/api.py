@@ -336,21 +336,21 @@ def _read_json_body() -> None:
         return
     if _nesting(document) > MAX_JSON_DEPTH:
         raise _too_deep()
-    if b"\\u0000" in body or b"\x00" in body:
+    # The byte checks keep the walk for the rare body that may hold one (a raw NUL is not JSON).
+    if b"\\u0000" in body and (field := _field_holding(document, _NUL)) is not None:
         raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
-                      errors={_field_holding(document, "\x00"): ["NUL characters (\\u0000) are not allowed."]})
-    if _MAYBE_SURROGATE.search(body):
-        field = _field_holding(document, _SURROGATE)
-        if field is not None:
-            raise Problem(422, "Text cannot hold a lone UTF-16 surrogate.", title="Validation failed",
-                          errors={field: ["Must not hold a lone UTF-16 surrogate (U+D800 to U+DFFF); "
-                                          "send the whole character."]})
+                      errors={field: ["NUL characters (\\u0000) are not allowed."]})
+    if _MAYBE_SURROGATE.search(body) and (field := _field_holding(document, _SURROGATE)) is not None:
+        raise Problem(422, "Text cannot hold a lone UTF-16 surrogate.", title="Validation failed",
+                      errors={field: ["Must not hold a lone UTF-16 surrogate (U+D800 to U+DFFF); "
+                                      "send the whole character."]})
     g.json_body = document
 
 
 MAX_JSON_DEPTH = 32  # the deepest schema (a review's checklist items in a list) is 3 levels
-_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89abAB]|\\u[dD][c-fC-F]")
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_NUL = re.compile("\x00")
 
 
 def _too_deep() -> Problem:
@@ -372,12 +372,12 @@ def _nesting(document) -> int:
     return deepest
 
 
-def _field_holding(document, found) -> str | None:
-    """The top-level field whose name or value (at any depth) holds ``found`` (a character or a
-    pattern), to name it in the problem; ``body`` when the document is not an object."""
+def _field_holding(document, found: re.Pattern) -> str | None:
+    """The top-level field whose name or value (at any depth) holds ``found``, to name it in the
+    problem; ``body`` when the document is not an object; None when nothing holds it."""
     def holds(value) -> bool:
         if isinstance(value, str):
-            return found.search(value) is not None if hasattr(found, "search") else found in value
+            return found.search(value) is not None
         if isinstance(value, dict):
             return any(holds(k) or holds(v) for k, v in value.items())
         if isinstance(value, list):
@@ -387,7 +387,7 @@ def _field_holding(document, found) -> str | None:
     if isinstance(document, dict):
         for name, value in document.items():
             if holds(name) or holds(value):
-                return _SURROGATE.sub("\ufffd", name.replace("\x00", ""))
+                return _SURROGATE.sub("\ufffd", _NUL.sub("", name))
         return None
     return "body" if holds(document) else None
 
