@@ -1,9 +1,10 @@
 """Property-based fuzzing of a service from its own OpenAPI document (schemathesis, in process).
 
 Besides the requests schemathesis generates from the document, each JSON body is sent again with one of
-its top-level fields replaced by input the document's types allow but the service must refuse (text
-holding a lone surrogate, a control or a bidi-override character; a number given as a string or a
-fraction where a whole number is expected), and once nested far deeper than any schema reads.
+its top-level text fields replaced by text every service refuses (a lone surrogate, a control or a
+bidi-control character) or must at least survive (blank, padded, multi-line, astral), and one of its
+whole-number fields by what a lenient parser would coerce ("5", 5.5, 100.0, true); and once nested far
+deeper than any schema reads.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ REFUSED_TEXT = {
     "C1 control": "Spring\x85cohort",
     "bidi override": "Spring \u202eevil",
     "bidi isolate": "Spring \u2066evil\u2069",
-    "line break in one line": "Spring\ncohort",
+    "vertical tab": "Spring\x0bcohort",
 }
 # Text that must never fail the service, though a field may accept it (an optional note left blank).
 ODD_TEXT = {
@@ -30,6 +31,7 @@ ODD_TEXT = {
     "zero-width only": "\u200b\u200d",
     "padded": "  Spring cohort  ",
     "astral": "Spring \U0001f331",
+    "line breaks": "Spring\r\ncohort\n",  # refused in one-line fields, kept in multi-line ones
 }
 # Whole numbers sent as what a lenient parser would coerce: every integer field is strict.
 NOT_WHOLE_NUMBERS = {"string": "5", "fraction": 5.5, "float": 100.0, "boolean": True}
