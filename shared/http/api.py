@@ -355,7 +355,7 @@ _NUL = re.compile("\x00")
 
 def _too_deep() -> Problem:
     return Problem(400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
-                   title="Malformed JSON", errors={"body": [f"At most {MAX_JSON_DEPTH} levels of nesting."]})
+                   type="malformed-json", errors={"body": [f"At most {MAX_JSON_DEPTH} levels of nesting."]})
 
 
 def _nesting(document) -> int:
@@ -461,7 +461,7 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
         MAX_CONTENT_LENGTH=ctx.config.max_request_bytes,
         API_SPEC_OPTIONS={
             "info": {"description": f"{description}\n\n{CONTRACT_DESCRIPTION}"},
-            "servers": [{"url": getattr(ctx.config, "public_base_url", "") or "/"}],
+            "servers": [{"url": ctx.config.public_base_url}],
             "components": {
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",

@@ -64,7 +64,7 @@ def test_a_deeply_nested_body_is_a_400_problem_in_every_service(services):
             for raw in (deep, '{"title": %s}' % deep):
                 response = client.post(path, data=raw, headers={**headers, "Content-Type": "application/json"})
                 problem = assert_problem(response, 400, "body")
-                assert problem["title"] == "Malformed JSON", problem
+                assert problem["type"].endswith("/problems/malformed-json"), problem
         # A body as deep as a schema reads is still read (and refused for its content, not its shape).
         assert_problem(client.post(path, json={**body, "title": [[["x"]]]}, headers=headers), 422, "title")
         assert count() == before
