@@ -101,6 +101,10 @@ class CommonConfig:
         outbox_retention_hours, inbox_retention_hours: how long sent events and the record of
             handled events are kept before the worker's housekeeping prunes them.
         housekeeping_interval_seconds: how often the worker prunes.
+        public_base_url: how people and state systems reach this service (``<SERVICE>_PUBLIC_URL``, such as
+            ``https://scheduling.your-state.gov``; by default ``http://127.0.0.1:<SERVICE>_PORT``). Every
+            absolute URL the service hands out (``Link`` headers, calendar feeds, certificates) starts with
+            it, never with the request's ``Host`` or ``X-Forwarded-*`` headers, which any client can forge.
     """
 
     service: str
@@ -138,10 +142,11 @@ class CommonConfig:
     outbox_retention_hours: int
     inbox_retention_hours: int
     housekeeping_interval_seconds: int
+    public_base_url: str
 
     @classmethod
-    def common_from_env(cls, service: str) -> dict:
-        """Read the shared settings for ``service`` from the environment."""
+    def common_from_env(cls, service: str, *, default_port: int = 8000) -> dict:
+        """Read the shared settings for ``service`` (listening on ``default_port`` by default) from the environment."""
         base = data_dir()
         prefix = service.upper()
         database_url = env_str(
@@ -185,6 +190,8 @@ class CommonConfig:
             outbox_retention_hours=env_int("OUTBOX_RETENTION_HOURS", 7 * 24, minimum=1),
             inbox_retention_hours=env_int("INBOX_RETENTION_HOURS", 30 * 24, minimum=1),
             housekeeping_interval_seconds=env_int("HOUSEKEEPING_INTERVAL_SECONDS", 600, minimum=1),
+            public_base_url=env_str(f"{prefix}_PUBLIC_URL",
+                                    f"http://127.0.0.1:{env_str(f'{prefix}_PORT', str(default_port))}"),
         )
         validate_common(values)
         return values
@@ -201,6 +208,11 @@ def validate_common(values: dict) -> None:
     if not values["retry_delays"]:
         raise ConfigError("RETRY_DELAYS needs at least one delay")
     _validate_identity(values)
+    public = urlsplit(values["public_base_url"])
+    if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
+        raise ConfigError(f"{values['service'].upper()}_PUBLIC_URL must be an http:// or https:// URL "
+                          f"without query, such as https://{values['service']}.your-state.gov")
+    values["public_base_url"] = values["public_base_url"].rstrip("/")
     schema = values["db_schema"]
     if not schema.replace("_", "").isalnum():
         raise ConfigError("DB_SCHEMA may hold letters, digits and underscores only")

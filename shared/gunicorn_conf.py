@@ -1,9 +1,11 @@
 """gunicorn settings shared by every service's API (``gunicorn -c python:shared.gunicorn_conf``)."""
 
+import json
 import os
 import shutil
 import tempfile
 
+from gunicorn import util
 from gunicorn.glogging import Logger
 
 from shared.logging import json_formatter
@@ -32,6 +34,10 @@ class JsonLogger(Logger):
 
 logger_class = JsonLogger
 preload_app = False  # each worker builds its own engine after the fork
+# Absolute URLs are built from each service's configured public URL, never from the request, and no
+# forwarded header is trusted unless the proxies sending it are named (FORWARDED_ALLOW_IPS, comma-separated
+# addresses, or * behind a proxy that strips these headers from what clients send).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 
 # Several workers answer /metrics: prometheus_client's multiprocess mode adds their counters up.
 # The folder must be set before prometheus_client is first imported, which picks its value class then.
@@ -67,3 +73,19 @@ def control_socket_path(server) -> str:
     if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
         folder = tempfile.gettempdir()
     return os.path.join(folder, f"{app}-api.ctl")
+
+
+def _write_problem(sock, status_int, reason, mesg):
+    """gunicorn's own errors (a request line over 4094 bytes: 414; a header over 8190 bytes or more than
+    100 headers: 431; an unreadable request line or header, such as a bad Content-Length: 400) as RFC 9457
+    problems, like every error of the services, instead of gunicorn's HTML page."""
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int,
+                       "detail": mesg[:300]}).encode()
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin1") + body)
+
+
+# gunicorn answers these before any application code runs and offers no hook for their body: its workers
+# call util.write_error, replaced here in the master, before the workers are forked.
+util.write_error = _write_problem

@@ -22,7 +22,7 @@ class ContentConfig(CommonConfig):
 
     @classmethod
     def from_env(cls, **overrides) -> "ContentConfig":
-        values = cls.common_from_env(SERVICE)
+        values = cls.common_from_env(SERVICE, default_port=8001)
         values["storage_dir"] = env_str("CONTENT_STORAGE_DIR", str(data_dir() / "files"))
         values["max_upload_bytes"] = env_int("CONTENT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)
         values.update(overrides)

@@ -6,10 +6,11 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from shared.events import COMPONENT_DECISIONS, MATERIAL_KINDS, REVIEW_DECISIONS
+from shared.http.fields import Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 FORMATS = ("in_person", "virtual", "hybrid")
-Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
+Id = lambda **kw: Text(36, **kw)  # noqa: E731 - a record's id (a UUID; an unknown one is a 404 or a 422)
 
 
 # --- curriculum ---------------------------------------------------------------------------------
@@ -31,9 +32,9 @@ class SeriesSchema(Schema):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True, allow_none=True,
                            metadata={"description": "null for the national curriculum"})
-    slug = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"))
+    slug = Text(120, required=True, validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"))
     title = Text(300, required=True)
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    description = Text(5000, multiline=True, blank=True, load_default="")
     objectives = fields.List(Text(1000), load_default=list)
     formats = fields.List(fields.String(validate=validate.OneOf(FORMATS)), load_default=lambda: list(FORMATS))
     modules = fields.List(fields.Nested(ModuleSummarySchema), dump_only=True)
@@ -43,7 +44,7 @@ class SeriesSchema(Schema):
 
 class SeriesUpdateSchema(Schema):
     title = Text(300)
-    description = fields.String(validate=validate.Length(max=5000))
+    description = Text(5000, multiline=True, blank=True)
     objectives = fields.List(Text(1000))
     formats = fields.List(fields.String(validate=validate.OneOf(FORMATS)))
 
@@ -52,12 +53,12 @@ class ModuleSchema(Schema):
     id = fields.String(dump_only=True)
     series_id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True, allow_none=True)
-    position = fields.Integer(required=True, validate=validate.Range(min=1, max=100))
+    position = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
     title = Text(300, required=True)
-    summary = fields.String(load_default="", validate=validate.Length(max=5000))
+    summary = Text(5000, multiline=True, blank=True, load_default="")
     objectives = fields.List(Text(1000), load_default=list)
     core_components = fields.List(Text(200), load_default=list)
-    practice_codes = fields.List(fields.String(), load_default=list, load_only=True)
+    practice_codes = fields.List(Text(60), load_default=list, load_only=True)
     practices = fields.List(fields.Nested(PracticeSchema), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
@@ -65,10 +66,10 @@ class ModuleSchema(Schema):
 
 class ModuleUpdateSchema(Schema):
     title = Text(300)
-    summary = fields.String(validate=validate.Length(max=5000))
+    summary = Text(5000, multiline=True, blank=True)
     objectives = fields.List(Text(1000))
     core_components = fields.List(Text(200))
-    practice_codes = fields.List(fields.String())
+    practice_codes = fields.List(Text(60))
 
 
 # --- materials ----------------------------------------------------------------------------------
@@ -88,11 +89,11 @@ class MaterialVersionSchema(Schema):
 
 class MaterialSchema(Schema):
     id = fields.String(dump_only=True)
-    module_id = fields.String(required=True)
+    module_id = Id(required=True)
     tenant = fields.String(dump_only=True, allow_none=True)
     kind = fields.String(required=True, validate=validate.OneOf(MATERIAL_KINDS))
     title = Text(300, required=True)
-    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    description = Text(5000, multiline=True, blank=True, load_default="")
     status = fields.String(dump_only=True)
     latest_version = fields.Integer(dump_only=True)
     published_version = fields.Integer(dump_only=True, allow_none=True)
@@ -104,19 +105,19 @@ class MaterialSchema(Schema):
 
 class MaterialUpdateSchema(Schema):
     title = Text(300)
-    description = fields.String(validate=validate.Length(max=5000))
+    description = Text(5000, multiline=True, blank=True)
 
 
 class MaterialQueryArgs(PageArgs):
-    module_id = fields.String(load_default=None)
+    module_id = Id(load_default=None)
     kind = fields.String(load_default=None, validate=validate.OneOf(MATERIAL_KINDS))
     status = fields.String(load_default=None, validate=validate.OneOf(["draft", "published"]))
 
 
 class VideoLinkVersionSchema(Schema):
-    url = fields.URL(required=True, schemes={"https", "http"}, require_tld=True,
+    url = Url(required=True, schemes={"https", "http"}, require_tld=True,
                      validate=validate.Length(max=2000))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = Text(2000, multiline=True, blank=True, load_default="")
 
 
 class UploadFileSchema(Schema):
@@ -125,7 +126,7 @@ class UploadFileSchema(Schema):
 
 
 class UploadFormSchema(Schema):
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = Text(2000, multiline=True, blank=True, load_default="")
 
 
 class UploadSchema(UploadFileSchema, UploadFormSchema):
@@ -133,7 +134,7 @@ class UploadSchema(UploadFileSchema, UploadFormSchema):
 
 
 class PublishSchema(Schema):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1),
+    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1),
                              metadata={"description": "Defaults to the latest version."})
 
 
@@ -145,7 +146,7 @@ MaterialVersionPage = page_schema(MaterialVersionSchema, "MaterialVersionPage")
 class ComponentDecisionSchema(Schema):
     component = Text(200, required=True)
     decision = fields.String(required=True, validate=validate.OneOf(COMPONENT_DECISIONS))
-    rationale = fields.String(load_default="", validate=validate.Length(max=5000))
+    rationale = Text(5000, multiline=True, blank=True, load_default="")
 
     @validates_schema
     def rationale_for_changes(self, data, **kwargs):
@@ -154,9 +155,9 @@ class ComponentDecisionSchema(Schema):
 
 
 class ReviewChecklistItemSchema(Schema):
-    item = fields.String(required=True)
+    item = Text(1000, required=True)
     met = fields.Boolean(required=True)
-    comment = fields.String(load_default="", validate=validate.Length(max=2000))
+    comment = Text(2000, multiline=True, blank=True, load_default="")
 
 
 class AdaptationReviewSchema(Schema):
@@ -166,17 +167,17 @@ class AdaptationReviewSchema(Schema):
     reviewer = fields.String(dump_only=True)
     decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
     checklist = fields.List(fields.Nested(ReviewChecklistItemSchema), required=True)
-    comments = fields.String(load_default="", validate=validate.Length(max=10000))
+    comments = Text(10_000, multiline=True, blank=True, load_default="")
     created_at = fields.AwareDateTime(dump_only=True)
 
 
 class AdaptationSchema(Schema):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
-    module_id = fields.String(required=True)
+    module_id = Id(required=True)
     facilitator = fields.String(dump_only=True)
     title = Text(300, required=True)
-    audience = fields.String(load_default="", validate=validate.Length(max=5000))
+    audience = Text(5000, multiline=True, blank=True, load_default="")
     components = fields.List(fields.Nested(ComponentDecisionSchema), load_default=list)
     status = fields.String(dump_only=True)
     revision = fields.Integer(dump_only=True)
@@ -188,14 +189,14 @@ class AdaptationSchema(Schema):
 
 class AdaptationUpdateSchema(Schema):
     title = Text(300)
-    audience = fields.String(validate=validate.Length(max=5000))
+    audience = Text(5000, multiline=True, blank=True)
     components = fields.List(fields.Nested(ComponentDecisionSchema))
 
 
 class AdaptationQueryArgs(PageArgs):
     status = fields.String(load_default=None,
                            validate=validate.OneOf(["draft", "submitted", "approved", "changes_requested"]))
-    module_id = fields.String(load_default=None)
+    module_id = Id(load_default=None)
 
 
 class FidelityChecklistSchema(Schema):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vDuration, vRecur
+from icalendar import Calendar, Event, vDuration, vRecur, vText
 from sqlalchemy import and_, cast, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
@@ -171,6 +172,19 @@ def _title(db: DbSession, feed: CalendarFeed) -> str:
 
 # --- rendering ---------------------------------------------------------------------------------
 
+# RFC 5545 TEXT holds no control character but HTAB (3.3.11); bidi controls and lone surrogates are
+# dropped too, so that text stored before today's input rules, or by another path, cannot break a feed.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\n\u2028\u2029]")
+
+
+def _text(value: str, *, multiline: bool = False) -> vText:
+    """``value`` as iCalendar TEXT: line breaks kept as LF in a description (icalendar writes them as
+    ``\\n``), joined with a space in one-line properties (a summary, a location, the calendar's name)."""
+    value = _LINE_BREAKS.sub("\n" if multiline else " ", value)
+    return vText(_UNWRITABLE.sub("", value).strip())
+
+
 def _uid(row_id: str) -> str:
     return f"{row_id}@{UID_DOMAIN}"
 
@@ -183,18 +197,18 @@ def _event(uid: str, *, start: datetime, end: datetime, zone: ZoneInfo, summary:
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("dtstart", start.astimezone(zone))
     event.add("dtend", end.astimezone(zone))
-    event.add("summary", summary)
+    event.add("summary", _text(summary))
     event.add("sequence", sequence)
     event.add("status", status)
     if created is not None:
         event.add("created", created.astimezone(UTC))
         event.add("last-modified", stamp.astimezone(UTC))
     if location:
-        event.add("location", location)
+        event.add("location", _text(location))
     if url:
         event.add("url", url)
     if description:
-        event.add("description", description)
+        event.add("description", _text(description, multiline=True))
     return event
 
 
@@ -262,7 +276,7 @@ def render(db: DbSession, feed: CalendarFeed) -> bytes:
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", _title(db, feed))
+    calendar.add("x-wr-calname", _text(_title(db, feed)))
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH))
     moments: list[datetime] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ import flask_smorest
 import structlog
 from flask import Flask, current_app, g, redirect, request
 from sqlalchemy import select, update
+from webargs.core import parse_json
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
 from shared.auth import (
@@ -113,8 +116,19 @@ _ETAG_DETAILS = {
 }
 
 
+class _BodyParser(FlaskParser):
+    """webargs' parser, reading the JSON body that ``_read_json_body`` parsed and checked once."""
+
+    def _raw_load_json(self, req):
+        if "json_body" in g:
+            return g.json_body
+        return super()._raw_load_json(req)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """A Blueprint whose JSON bodies must be declared JSON (415 otherwise) and whose views declare roles."""
+
+    ARGUMENTS_PARSER = _BodyParser()
 
     def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
@@ -283,6 +297,7 @@ def _before_request():
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(correlationid=g.correlation_id)
     _refuse_nul_characters()
+    _read_json_body()
 
 
 def _refuse_nul_characters() -> None:
@@ -293,34 +308,88 @@ def _refuse_nul_characters() -> None:
         if "\x00" in name or "\x00" in value:
             raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
                           errors={name.replace("\x00", ""): ["NUL characters are not allowed."]})
-    if request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json"):
-        body = request.get_data(cache=True)
-        if b"\\u0000" in body or b"\x00" in body:
-            raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
-                          errors={_field_holding_nul(body): ["NUL characters (\\u0000) are not allowed."]})
 
 
-def _field_holding_nul(body: bytes) -> str:
-    """The top-level field whose value (at any depth) holds a NUL, to name it in the problem."""
+def _is_json_body() -> bool:
+    return request.mimetype in JSON_MIMETYPES or request.mimetype.endswith("+json")
+
+
+def _read_json_body() -> None:
+    """Parse a JSON body once, before any view, and refuse what no text field may hold.
+
+    A body nested deeper than any schema reads (``MAX_JSON_DEPTH``) is refused before anything walks
+    it: Python's parser and marshmallow recurse, and a few thousand levels exhaust the stack. NUL and
+    lone surrogates (``"\\ud800"``) are refused wherever they are, keys included, because no database
+    or UTF-8 encoder takes them; the schemas' ``Text`` fields check everything else about text.
+    A body that is not JSON is left to the view's parser, which answers 400.
+    """
+    if not _is_json_body():
+        return
+    body = request.get_data(cache=True)
+    if not body:
+        return
     try:
-        document = json.loads(body)
+        document = parse_json(body)  # as webargs reads it: UTF-8
+    except RecursionError:
+        raise _too_deep() from None
     except ValueError:
-        return "body"
+        return
+    if _nesting(document) > MAX_JSON_DEPTH:
+        raise _too_deep()
+    # The byte checks keep the walk for the rare body that may hold one (a raw NUL is not JSON).
+    if b"\\u0000" in body and (field := _field_holding(document, _NUL)) is not None:
+        raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
+                      errors={field: ["NUL characters (\\u0000) are not allowed."]})
+    if _MAYBE_SURROGATE.search(body) and (field := _field_holding(document, _SURROGATE)) is not None:
+        raise Problem(422, "Text cannot hold a lone UTF-16 surrogate.", title="Validation failed",
+                      errors={field: ["Must not hold a lone UTF-16 surrogate (U+D800 to U+DFFF); "
+                                      "send the whole character."]})
+    g.json_body = document
+
+
+MAX_JSON_DEPTH = 32  # the deepest schema (a review's checklist items in a list) is 3 levels
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NUL = re.compile("\x00")
+
+
+def _too_deep() -> Problem:
+    return Problem(400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
+                   type="malformed-json", errors={"body": [f"At most {MAX_JSON_DEPTH} levels of nesting."]})
+
+
+def _nesting(document) -> int:
+    """How many arrays and objects deep ``document`` goes (without recursion: it may be very deep)."""
+    deepest, level = 0, [(document, 1)]
+    while level:
+        value, depth = level.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                level.extend((item, depth + 1) for item in value)
+    return deepest
+
+
+def _field_holding(document, found: re.Pattern) -> str | None:
+    """The top-level field whose name or value (at any depth) holds ``found``, to name it in the
+    problem; ``body`` when the document is not an object; None when nothing holds it."""
+    def holds(value) -> bool:
+        if isinstance(value, str):
+            return found.search(value) is not None
+        if isinstance(value, dict):
+            return any(holds(k) or holds(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(holds(v) for v in value)
+        return False
+
     if isinstance(document, dict):
         for name, value in document.items():
-            if "\x00" in name or _holds_nul(value):
-                return name.replace("\x00", "")
-    return "body"
-
-
-def _holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any("\x00" in k or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
+            if holds(name) or holds(value):
+                return _SURROGATE.sub("\ufffd", _NUL.sub("", name))
+        return None
+    return "body" if holds(document) else None
 
 
 SECRET_PATH_ARGS = ("token",)  # a private calendar feed URL carries its credential in the path
@@ -392,7 +461,7 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
         MAX_CONTENT_LENGTH=ctx.config.max_request_bytes,
         API_SPEC_OPTIONS={
             "info": {"description": f"{description}\n\n{CONTRACT_DESCRIPTION}"},
-            "servers": [{"url": getattr(ctx.config, "public_base_url", "") or "/"}],
+            "servers": [{"url": ctx.config.public_base_url}],
             "components": {
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",

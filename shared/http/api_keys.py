@@ -9,6 +9,7 @@ from sqlalchemy import select
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, ROLES, new_api_key
 from shared.db import utcnow
 from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.fields import Text
 from shared.http.pagination import PageArgs, link_header, page_schema, paginate
 from shared.http.problems import Problem
 
@@ -18,7 +19,7 @@ blp = Blueprint("api_keys", __name__, url_prefix="/api-keys",
 
 class ApiKeySchema(Schema):
     id = fields.String(dump_only=True)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(200, required=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=lambda: [INTEGRATION],
                         validate=validate.Length(min=1))
     tenant = fields.String(dump_only=True)

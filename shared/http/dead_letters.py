@@ -11,6 +11,7 @@ from sqlalchemy import select
 from shared.auth import NATIONAL_ADMIN
 from shared.db import utcnow
 from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.fields import Text
 from shared.http.pagination import PageArgs, link_header, page_schema, paginate
 from shared.http.problems import Problem
 from shared.messaging.outbox import add_direct
@@ -36,7 +37,7 @@ class DeadLetterSchema(Schema):
 
 class DeadLetterQuery(PageArgs):
     status = fields.String(load_default="dead", validate=validate.OneOf(["dead", "replayed", "discarded"]))
-    queue = fields.String(load_default=None)
+    queue = Text(200, load_default=None)
 
 
 DeadLetterPage = page_schema(DeadLetterSchema, "DeadLetterPage")

@@ -6,8 +6,9 @@ import base64
 import functools
 import json
 from datetime import datetime
+from urllib.parse import urlencode
 
-from flask import request
+from flask import current_app, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import bindparam, select, tuple_, union_all
 from sqlalchemy.orm import Session
@@ -189,12 +190,15 @@ def _page_statement(stmt, order_by: tuple, updated_column, since: bool, cursor: 
 
 
 def link_header(page: dict) -> dict:
-    """A ``Link: <…>; rel="next"`` header for clients that follow links instead of cursors."""
+    """A ``Link: <…>; rel="next"`` header for clients that follow links instead of cursors.
+
+    The link starts with the service's configured public URL: the request's ``Host`` and forwarded
+    headers are the client's to write, and a forged one would send the next request elsewhere.
+    """
     if not page.get("next_cursor"):
         return {}
     query = request.args.to_dict()
     query["cursor"] = page["next_cursor"]
-    from urllib.parse import urlencode
-
-    return {"Link": f'<{request.base_url}?{urlencode(query)}>; rel="next"'}
+    base = current_app.extensions["service_context"].config.public_base_url
+    return {"Link": f'<{base}{request.path}?{urlencode(query)}>; rel="next"'}
 

@@ -268,13 +268,14 @@ def ingress_ports_admitted(docs: list[dict], labels: dict) -> set:
 
 def variables_read_by_the_code() -> set[str]:
     """Environment variable names the platform's code reads (quoted literally), plus the
-    per-service ``<SERVICE>_DATABASE_URL`` / ``<SERVICE>_DB_SCHEMA`` that shared/config.py builds."""
+    per-service ``<SERVICE>_DATABASE_URL`` / ``<SERVICE>_DB_SCHEMA`` / ``<SERVICE>_PUBLIC_URL`` /
+    ``<SERVICE>_PORT`` that shared/config.py builds."""
     names: set[str] = set()
     for folder in ("shared", "services"):
         for path in (REPO / folder).rglob("*.py"):
             names |= set(re.findall(r"""["']([A-Z][A-Z0-9_]{2,})["']""", path.read_text()))
     for service in SERVICES:
-        names |= {f"{service.upper()}_DATABASE_URL", f"{service.upper()}_DB_SCHEMA"}
+        names |= {f"{service.upper()}_{name}" for name in ("DATABASE_URL", "DB_SCHEMA", "PUBLIC_URL", "PORT")}
     return names
 
 

@@ -133,7 +133,8 @@ def test_each_operation_declares_what_its_view_can_answer(service):
     spec = document(app)
     ids = [operation["operationId"] for _, _, operation in operations(spec)]
     assert len(ids) == len(set(ids)) and all(ids)
-    assert spec["servers"] == [{"url": "http://127.0.0.1:8002" if name == "scheduling" else "/"}]
+    # Every service has a public URL (<SERVICE>_PUBLIC_URL), by default its local port.
+    assert spec["servers"] == [{"url": "http://127.0.0.1:8002" if name == "scheduling" else "http://127.0.0.1:8001"}]
     for path, method, operation in operations(spec):
         label = f"{method.upper()} {path}"
         statuses = set(operation["responses"])

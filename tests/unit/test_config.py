@@ -25,7 +25,8 @@ def test_service_specific_url_wins(monkeypatch):
 @pytest.mark.parametrize("name,value", [
     ("DATABASE_URL", "mysql://x"), ("BROKER_URL", "redis://x"), ("PAGE_SIZE_MAX", "lots"),
     ("PAGE_SIZE_DEFAULT", "500"), ("RETRY_DELAYS", "1,soon"), ("DB_SCHEMA", "bad-name;"),
-    ("CONTENT_MAX_UPLOAD_BYTES", "10"),
+    ("CONTENT_MAX_UPLOAD_BYTES", "10"), ("CONTENT_PUBLIC_URL", "content.your-state.gov"),
+    ("CONTENT_PUBLIC_URL", "ftp://content.your-state.gov"), ("CONTENT_PUBLIC_URL", "https://x.gov/?a=1"),
 ])
 def test_bad_values_fail_fast(monkeypatch, name, value):
     monkeypatch.delenv("CONTENT_DATABASE_URL", raising=False)
@@ -50,3 +51,16 @@ def test_a_broker_namespace_gets_its_separator(monkeypatch, namespace):
 def test_no_broker_namespace_prefixes_nothing(monkeypatch):
     monkeypatch.delenv("BROKER_NAMESPACE", raising=False)
     assert ContentConfig.from_env().broker_namespace == ""
+
+
+def test_every_service_has_a_public_url(monkeypatch):
+    from services.scheduling.config import SchedulingConfig
+
+    for name in ("CONTENT_PUBLIC_URL", "CONTENT_PORT", "SCHEDULING_PUBLIC_URL", "SCHEDULING_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert ContentConfig.from_env().public_base_url == "http://127.0.0.1:8001"
+    assert SchedulingConfig.from_env().public_base_url == "http://127.0.0.1:8002"
+    monkeypatch.setenv("CONTENT_PUBLIC_URL", "https://api.your-state.gov/content/")
+    monkeypatch.setenv("SCHEDULING_PORT", "18002")
+    assert ContentConfig.from_env().public_base_url == "https://api.your-state.gov/content"
+    assert SchedulingConfig.from_env().public_base_url == "http://127.0.0.1:18002"

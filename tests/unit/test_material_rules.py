@@ -127,6 +127,8 @@ def test_readers_see_only_the_published_version():
     ("C:\\Users\\me\\Session 1.pdf", "Session 1.pdf"),
     ("../../etc/passwd", "passwd"),
     ('bad"name\x00\n.pdf', "bad_name_.pdf"),
+    ("invoice\u202efdp.exe", "invoice_fdp.exe"),  # a bidi override would show it as invoiceexe.pdf
+    ("deck\x85\u2066.pdf", "deck_.pdf"),
     ("", "version-3.pdf"),
     (None, "version-3.pdf"),
     ("...", "version-3.pdf"),

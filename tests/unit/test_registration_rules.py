@@ -131,8 +131,24 @@ def test_short_rows_miss_their_required_values():
 
 def test_a_quoted_field_across_lines_is_reported_where_its_record_starts():
     roster = rules.parse_roster(HEADER + 'p1,"Ana\nRuiz",not-an-email,\np2,Bo,bo@example.org,\n')
-    assert roster.rejected == [{"line": 2, "errors": {"email": ["Not a valid email address."]}}]
+    assert roster.rejected == [{"line": 2, "errors": {
+        "name": ["Must be a single line: no line breaks or tabs (U+000A)."],
+        "email": ["Not a valid email address."]}}]
     assert roster.rows[0].line == 4
+
+
+def test_roster_cells_keep_the_text_rules_of_every_other_door():
+    roster = rules.parse_roster(HEADER + "p1,Ana\u202e,a@example.org,\n"
+                                         "p2,\u200b,b@example.org,\n"
+                                         "p3,Bo\x07,b@example.org,\n"
+                                         "p4,Cy,c@example.org,R\x1b4\n"
+                                         "p5,\u00a0Di Lee\u00a0,d@example.org,\n")
+    rejected = {row["line"]: row["errors"] for row in roster.rejected}
+    assert rejected == {2: {"name": ["Must not hold bidirectional control characters (U+202E)."]},
+                        3: {"name": ["Required."]},
+                        4: {"name": ["Must not hold control characters (U+0007)."]},
+                        5: {"registry_id": ["Must not hold control characters (U+001B)."]}}
+    assert [(row.participant_id, row.name) for row in roster.rows] == [("p5", "Di Lee")]
 
 
 @pytest.mark.parametrize("text", [

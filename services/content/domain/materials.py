@@ -33,7 +33,9 @@ ACCEPTED_MEDIA_TYPES: dict[str, frozenset[str]] = {
 
 # Names clients commonly declare for a type we record under its registered name.
 _ALIASES = {"image/jpg": JPEG, "image/pjpeg": JPEG, "application/x-pdf": PDF}
-_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f\"\\/:*?<>|]+")
+# Controls (C0, DEL, C1), bidi controls that disguise an extension ("invoice\u202efdp.exe" shows as
+# "invoiceexe.pdf"), and what some file systems refuse.
+_UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\"\\/:*?<>|]+")
 MAX_FILENAME = 255
 
 

@@ -41,6 +41,7 @@ class FeedCollection(MethodView):
     @require()
     @blp.arguments(CalendarFeedSchema)
     @blp.response(201, CreatedCalendarFeedSchema)
+    @blp.alt_response(404, description="A cohort feed's cohort is unknown, or of another jurisdiction.")
     def post(self, data):
         """Create a private feed URL: yours, or a cohort's if you manage or facilitate it."""
         return use_cases.create_feed(data, request_uow(), principal(), base_url=context().config.public_base_url)

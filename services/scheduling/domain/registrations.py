@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 from marshmallow.validate import Email
 
 from shared.errors import Conflict, DomainError, InvalidInput
+from shared.text import TextRefused, clean_text, is_blank
 
 PENDING = "pending_approval"
 CONFIRMED = "confirmed"
@@ -181,9 +182,15 @@ def _header(names: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 def _check_row(values: dict[str, str]) -> dict[str, list[str]]:
+    """The row's problems by column; its cells are held to the text rules of every other door."""
     errors: dict[str, list[str]] = {}
+    for name, value in values.items():
+        try:
+            values[name] = clean_text(value)
+        except TextRefused as exc:
+            errors.setdefault(name, []).append(str(exc))
     for name in REQUIRED_COLUMNS:
-        if not values.get(name):
+        if is_blank(values.get(name) or "") and name not in errors:
             errors.setdefault(name, []).append("Required.")
     for name, limit in _LIMITS.items():
         if len(values.get(name) or "") > limit:

@@ -5,19 +5,15 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.errors import InvalidInput
-from shared.jurisdictions import CODE_PATTERN
+from shared.http.fields import Email, Text
 from shared.http.pagination import page_schema
+from shared.jurisdictions import CODE_PATTERN
 
 from services.scheduling.domain.timezones import zone
 
 
 class Input(Schema):
     """Base of request bodies and query strings (unknown fields are refused, as marshmallow does by default)."""
-
-
-def Text(n: int, **kw) -> fields.String:
-    """A non-empty string of at most ``n`` characters."""
-    return fields.String(validate=validate.Length(min=1, max=n), **kw)
 
 
 def _iana(name: str) -> None:
@@ -33,17 +29,13 @@ def TimeZone(**kw) -> fields.String:
     return fields.String(validate=_iana, metadata=metadata, **kw)
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def Reason(**kw) -> fields.String:
+def Reason(**kw) -> Text:
     """A required, non-blank explanation (a decline, a reschedule, a cancellation)."""
-    return fields.String(required=True, validate=validate.And(validate.Length(min=1, max=5000), _not_blank), **kw)
+    return Text(5000, multiline=True, required=True, **kw)
 
 
-Subject = lambda: fields.String(validate=validate.Length(min=1, max=200))  # noqa: E731 - a person's sub
+Subject = lambda **kw: Text(200, **kw)  # noqa: E731 - a person's sub
+Id = lambda **kw: Text(36, **kw)  # noqa: E731 - a record's id (a UUID; an unknown one is a 404 or a 422)
 
 
 # --- jurisdictions ------------------------------------------------------------------------------
@@ -52,7 +44,7 @@ JURISDICTION_KINDS = ("state", "territory", "tribe")
 
 
 class JurisdictionSchema(Input):
-    code = fields.String(required=True, validate=validate.Regexp(
+    code = Text(40, required=True, validate=validate.Regexp(
         CODE_PATTERN, error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."))
     name = Text(200, required=True)
     kind = fields.String(validate=validate.OneOf(JURISDICTION_KINDS), metadata={
@@ -75,7 +67,7 @@ class RoomSchema(Input):
     venue_id = fields.String(dump_only=True)
     name = Text(200, required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000))
-    accessibility_notes = fields.String(load_default="", validate=validate.Length(max=5000))
+    accessibility_notes = Text(5000, multiline=True, blank=True, load_default="")
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 
@@ -85,7 +77,7 @@ class VenueSchema(Input):
     tenant = fields.String(dump_only=True)
     agency_id = fields.String(dump_only=True)
     name = Text(300, required=True)
-    address = Text(2000, required=True)
+    address = Text(2000, multiline=True, required=True)
     time_zone = TimeZone(required=True)
     rooms = fields.List(fields.Nested(RoomSchema), dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
@@ -96,8 +88,8 @@ class AgencySchema(Input):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
     name = Text(300, required=True)
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
-    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    email = Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
+    phone = Text(40, blank=True, load_default=None, allow_none=True)
     coordinators = fields.List(Subject(), load_default=list, validate=validate.Length(max=100), metadata={
         "description": "subs of the agency coordinators who manage this agency's cohorts, venues and rooms"})
     created_at = fields.AwareDateTime(dump_only=True)
@@ -106,8 +98,8 @@ class AgencySchema(Input):
 
 class AgencyUpdateSchema(Input):
     name = Text(300)
-    email = fields.Email(allow_none=True, validate=validate.Length(max=320))
-    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    email = Email(allow_none=True, validate=validate.Length(max=320))
+    phone = Text(40, blank=True, allow_none=True)
     coordinators = fields.List(Subject(), validate=validate.Length(max=100))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.http.fields import Text
 from shared.http.pagination import page_schema
 
 from services.scheduling.domain.attendance import STATUSES
@@ -12,7 +13,7 @@ MAX_RECORDS = 500  # a sheet is one session's roster; far above any cohort's cap
 
 
 class AttendanceRecordInSchema(Schema):
-    registration_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+    registration_id = Text(36, required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     minutes = fields.Integer(
         strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.http.fields import Text
 from shared.http.pagination import page_schema
 
 from services.scheduling.calendars import FEED_KINDS
-from services.scheduling.schemas.agencies import Text
 
 
 class CalendarFeedSchema(Schema):

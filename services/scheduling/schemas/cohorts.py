@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
+from shared.http.fields import Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.sessions import FORMATS
-from services.scheduling.schemas.agencies import Input, Reason, Subject, Text, TimeZone
+from services.scheduling.schemas.agencies import Id, Input, Reason, Subject, TimeZone
 
 
 COHORT_CAPACITY_MAX = 10_000  # seats of one cohort: also the bound of PUT /cohorts/<id>/capacity
@@ -16,9 +17,9 @@ COHORT_CAPACITY_MAX = 10_000  # seats of one cohort: also the bound of PUT /coho
 class CohortSchema(Input):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
-    series_id = Text(36, required=True, metadata={"description": "The series (from the content service)."})
+    series_id = Id(required=True, metadata={"description": "The series (from the content service)."})
     request_id = fields.String(dump_only=True, allow_none=True)
-    host_agency_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36),
+    host_agency_id = Id(blank=True, load_default=None, allow_none=True,
                                    metadata={"description": "Required when an agency coordinator creates."})
     title = Text(300, required=True)
     format = fields.String(required=True, validate=validate.OneOf(FORMATS))
@@ -60,9 +61,9 @@ class CohortCancelSchema(Input):
 
 
 class CohortQueryArgs(PageArgs):
-    status = fields.String(load_default=None, validate=validate.Length(min=1, max=20))
-    series_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
-    host_agency_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    status = Text(20, load_default=None)
+    series_id = Id(load_default=None)
+    host_agency_id = Id(load_default=None)
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ class SessionSchema(Input):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
     cohort_id = fields.String(dump_only=True)
-    module_id = Text(36, required=True, metadata={"description": "The module (from the content service)."})
+    module_id = Id(required=True, metadata={"description": "The module (from the content service)."})
     module_position = fields.Integer(load_default=None, allow_none=True, strict=True,
                                      validate=validate.Range(min=1, max=100))
     title = Text(300, required=True)
@@ -105,15 +106,15 @@ class SessionSchema(Input):
     viewer_start = fields.String(dump_only=True)
     viewer_end = fields.String(dump_only=True)
     viewer_zone_abbreviation = fields.String(dump_only=True)
-    room_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=36),
+    room_id = Id(blank=True, load_default=None, allow_none=True,
                             metadata={"description": "Required in person and hybrid."})
     place = fields.Nested(PlaceSchema, dump_only=True, allow_none=True)
-    meeting_url = fields.URL(load_default=None, allow_none=True, schemes={"https", "http"}, require_tld=True,
+    meeting_url = Url(load_default=None, allow_none=True, schemes={"https", "http"}, require_tld=True,
                              validate=validate.Length(max=2000),
                              metadata={"description": "Required for virtual and hybrid sessions."})
     facilitators = fields.List(Subject(), load_default=None, validate=validate.Length(max=20),
                                metadata={"description": "Defaults to the cohort's facilitators."})
-    specialist = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    specialist = Text(200, load_default=None, allow_none=True)
     status = fields.String(dump_only=True)
     cancel_reason = fields.String(dump_only=True, allow_none=True)
     sequence = fields.Integer(dump_only=True, metadata={"description": "iCalendar SEQUENCE, bumped on each change."})
@@ -143,7 +144,7 @@ class SessionQueryArgs(PageArgs, ViewerArgs):
 
 
 class JurisdictionSessionQueryArgs(SessionQueryArgs):
-    cohort_id = fields.String(load_default=None, validate=validate.Length(max=36))
+    cohort_id = Id(blank=True, load_default=None)
     starts_from = fields.AwareDateTime(load_default=None, data_key="from",
                                        metadata={"description": "Sessions starting at or after this instant."})
     starts_before = fields.AwareDateTime(load_default=None, data_key="to",

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
+from shared.http.fields import Text
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain import attendance as rules
@@ -19,21 +20,12 @@ DATES = validate.Range(min=date(1900, 1, 1), max=date(9998, 12, 31))
 EARLIEST_ZONE = timedelta(hours=14)
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def Text(n: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=n), _not_blank], **kwargs)
-
-
 class TrainingHoursArgs(PageArgs):
     from_ = fields.Date(data_key="from", load_default=None, validate=DATES, metadata={
         "description": "Only sessions on or after this date (YYYY-MM-DD, in each cohort's time zone)."})
     to = fields.Date(load_default=None, validate=DATES, metadata={
         "description": "Only sessions on or before this date (YYYY-MM-DD, in each cohort's time zone)."})
-    jurisdiction = fields.String(load_default=None, validate=validate.Length(min=1, max=40), metadata={
+    jurisdiction = Text(40, load_default=None, metadata={
         "description": "A jurisdiction code; national admins use it to export one jurisdiction."})
     format = fields.String(load_default=None, validate=validate.OneOf(("json", "csv")), metadata={
         "description": "csv for text/csv (same as Accept: text/csv); json otherwise."})
@@ -97,9 +89,9 @@ class SelfReportedHoursSchema(Schema):
     participant = Text(200, metadata={
         "description": "Whose training this is. Leave it out to report your own; only jurisdiction admins and "
                        "state systems (integration) record it for a participant of their jurisdiction."})
-    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300), metadata={
+    name = Text(300, load_default=None, allow_none=True, metadata={
         "description": "The person's name; yours (from your token) when you report your own and leave it out."})
-    registry_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+    registry_id = Text(100, load_default=None, allow_none=True,
                                 metadata={"description": "The person's id in the state workforce registry."})
     title = Text(300, required=True, metadata={"description": "The training taken."})
     provider = Text(300, required=True, metadata={"description": "Who gave it."})
@@ -107,7 +99,7 @@ class SelfReportedHoursSchema(Schema):
         "description": "The day it was completed (YYYY-MM-DD); not in the future."})
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=6000))
     hours = fields.Function(lambda entry: rules.hours(entry.minutes), dump_only=True)
-    cohort_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=36), metadata={
+    cohort_id = Text(36, load_default=None, allow_none=True, metadata={
         "description": "A cohort of your jurisdiction this training belongs with, if any."})
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
@@ -122,5 +114,5 @@ SelfReportedHoursPage = page_schema(SelfReportedHoursSchema, "SelfReportedHoursP
 
 
 class SelfReportedArgs(PageArgs):
-    jurisdiction = fields.String(load_default=None, validate=validate.Length(min=1, max=40), metadata={
+    jurisdiction = Text(40, load_default=None, metadata={
         "description": "A jurisdiction code; national admins use it to list one jurisdiction."})

@@ -6,10 +6,11 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.http.fields import Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.recurrence import HORIZON_TEXT, KINDS, MAX_COUNT
-from services.scheduling.schemas.agencies import Subject, Text, TimeZone
+from services.scheduling.schemas.agencies import Subject, TimeZone
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -49,7 +50,7 @@ def _local_start(**kw) -> LocalDateTime:
 
 
 def _rrule(**kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=500), metadata={
+    return Text(500, metadata={
         "description": "An RFC 5545 RRULE value. FREQ is required (DAILY to YEARLY); COUNT (at most "
                        f"{MAX_COUNT}) or UNTIL bound it, and every occurrence must start within {HORIZON_TEXT} of "
                        f"local_start: an open rule is closed {HORIZON_TEXT} after local_start, and a longer "
@@ -57,8 +58,8 @@ def _rrule(**kw) -> fields.String:
         "example": "FREQ=WEEKLY;BYDAY=TU;COUNT=12"}, **kw)
 
 
-def _meeting_url(**kw) -> fields.Url:
-    return fields.Url(schemes={"https", "http"}, allow_none=True, validate=validate.Length(max=2000), **kw)
+def _meeting_url(**kw) -> Url:
+    return Url(schemes={"https", "http"}, allow_none=True, validate=validate.Length(max=2000), **kw)
 
 
 Duration = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=5, max=1440), **kw)  # noqa: E731
@@ -98,7 +99,7 @@ class RecurringSeriesUpdateSchema(Schema):
 
 class RecurringSeriesQueryArgs(PageArgs):
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
-    owner = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    owner = Subject(load_default=None)
 
 
 RecurringSeriesPage = page_schema(RecurringSeriesSchema, "RecurringSeriesPage")
@@ -168,7 +169,7 @@ class OfficeHourBookingSchema(Schema):
     slot_start = UtcDateTime(required=True)
     slot_end = fields.AwareDateTime(dump_only=True)
     facilitator = fields.String(dump_only=True)
-    topic = fields.String(load_default="", validate=validate.Length(max=2000))
+    topic = Text(2000, multiline=True, blank=True, load_default="")
     status = fields.String(dump_only=True, metadata={"description": "booked or cancelled"})
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)

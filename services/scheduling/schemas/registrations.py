@@ -5,12 +5,11 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from shared.http.fields import Email, Text
 from shared.http.pagination import PageArgs, page_schema
 
 from services.scheduling.domain.registrations import MAX_ROSTER_ROWS, ROSTER_COLUMNS, STATUSES
 from services.scheduling.schemas.cohorts import COHORT_CAPACITY_MAX
-
-Text = lambda n, **kw: fields.String(validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
 
 
 class RegistrationSchema(Schema):
@@ -21,8 +20,8 @@ class RegistrationSchema(Schema):
         "description": "Whom to register (their sub, or the roster key). Leave it out to register yourself; "
                        "only the cohort's coordinators and jurisdiction admins register someone else."})
     name = Text(300, required=True)
-    email = fields.Email(required=True, validate=validate.Length(max=320))
-    registry_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100),
+    email = Email(required=True, validate=validate.Length(max=320))
+    registry_id = Text(100, load_default=None, allow_none=True,
                                 metadata={"description": "The person's id in the state workforce registry."})
     status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
     waitlist_position = fields.Integer(dump_only=True, allow_none=True, metadata={
@@ -42,7 +41,7 @@ class RegistrationQueryArgs(PageArgs):
 
 
 class ReasonSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    reason = Text(2000, multiline=True, blank=True, load_default=None, allow_none=True)
 
 
 class AuditSchema(Schema):
@@ -59,7 +58,8 @@ AuditPage = page_schema(AuditSchema, "RegistrationAuditPage")
 
 class CapacitySchema(Schema):
     cohort_id = fields.String(dump_only=True)
-    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX))
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX),
+                              metadata={"description": "A whole number of seats, as a cohort's capacity."})
     confirmed = fields.Integer(dump_only=True)
     waitlisted = fields.Integer(dump_only=True)
     pending_approval = fields.Integer(dump_only=True)
