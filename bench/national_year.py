@@ -69,18 +69,17 @@ def database_url(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
-def _loader_key(scale: float) -> str:
+def _loader_key() -> str:
     """Changes when the loader or the scheduling migrations change, so a stale cache is never used."""
     digest = hashlib.sha256(Path(__file__).read_bytes())
     for migration in sorted((ROOT / "services" / "scheduling" / "migrations" / "versions").glob("*.py")):
         digest.update(migration.read_bytes())
-    digest.update(repr(scale).encode())
     return digest.hexdigest()[:10]
 
 
 def year_database(url: str, scale: float, half: int) -> str:
     """The name of the cached template database holding ``half`` (1 or 2) halves of the year."""
-    return f"{CACHE_PREFIX}{_loader_key(scale)}_{half}"
+    return f"{CACHE_PREFIX}{_loader_key()}_{str(scale).replace('.', '_')}_{half}"
 
 
 def _databases(url: str) -> set[str]:
@@ -98,9 +97,11 @@ def drop_database(url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def drop_cached_years(url: str, *, keep: tuple[str, ...] = ()) -> list[str]:
-    """Drop the cached years of other scales or older loaders (all of them if ``keep`` is empty)."""
-    dropped = [name for name in _databases(url) if name.startswith(CACHE_PREFIX) and name not in keep]
+def drop_cached_years(url: str, *, stale_only: bool = False) -> list[str]:
+    """Drop the cached years (only those of an older loader or older migrations if ``stale_only``)."""
+    current = f"{CACHE_PREFIX}{_loader_key()}_"
+    dropped = [name for name in _databases(url) if name.startswith(CACHE_PREFIX)
+               and not (stale_only and name.startswith(current))]
     for name in dropped:
         drop_database(url, name)
     return dropped
@@ -113,7 +114,7 @@ def copy_year(url: str, scale: float, half: int, into: str, *, migrate) -> dict:
     it took: whether the cache was used and the seconds spent loading or copying.
     """
     names = [year_database(url, scale, h) for h in (1, 2)]
-    drop_cached_years(url, keep=tuple(names))
+    drop_cached_years(url, stale_only=True)
     existing = _databases(url)
     timings = {}
     for h in (1, 2)[:half]:
