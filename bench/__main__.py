@@ -146,9 +146,11 @@ def verdicts(r: dict) -> list[dict]:
             for name in ("by_id", "by_id_ceiling", "list", "list_ceiling", "list_half_load"):
                 errors = _errors(f[name])
                 add(f"{name} {tenant} {size}: no 5xx or failed request", errors == 0, f"{errors} errors", check=True)
-            add(f"GET by id {tenant} {size} >= {TARGETS['by_id']:.0%} of ceiling", f["by_id"]["ratio"] >= TARGETS["by_id"],
+            add(f"GET by id {tenant} {size} >= {TARGETS['by_id']:.0%} of ceiling",
+                f["by_id"]["ratio"] >= TARGETS["by_id"],
                 f"{f['by_id']['ratio']:.1%}")
-            add(f"page of 50 {tenant} {size} >= {TARGETS['list']:.0%} of ceiling", f["list"]["ratio"] >= TARGETS["list"],
+            add(f"page of 50 {tenant} {size} >= {TARGETS['list']:.0%} of ceiling",
+                f["list"]["ratio"] >= TARGETS["list"],
                 f"{f['list']['ratio']:.1%}")
             p99 = f["list_half_load"]["p99_ms"]
             add(f"page of 50 {tenant} {size} p99 at half load < {TARGETS['list_p99_ms']:.0f} ms",
@@ -165,7 +167,8 @@ def verdicts(r: dict) -> list[dict]:
         if burst:
             add(f"burst ({mode}): exactly {scheduling.BURST_SEATS} confirmed every round", burst["exact"],
                 ", ".join(f"{b['confirmed']}/{b['waitlisted']}" for b in burst["rounds"]), check=True)
-            add(f"burst ({mode}): no 5xx or failed request", _errors(burst) == 0, f"{_errors(burst)} errors", check=True)
+            add(f"burst ({mode}): no 5xx or failed request", _errors(burst) == 0, f"{_errors(burst)} errors",
+                check=True)
             add(f"burst ({mode}): p99 < {TARGETS['burst_p99_ms']:.0f} ms", burst["p99_ms"] < TARGETS["burst_p99_ms"],
                 f"{burst['p99_ms']:.0f} ms")
         spread = reg.get(f"spread_{mode}")
@@ -207,10 +210,20 @@ def report(r: dict) -> None:
           f"{r['machine']['load_average_after'][0]:.1f} after")
     print(f"API as deployed ({scheduling.SERVICE_CONF}): {api['workers']} workers x {api['threads']} threads "
           f"({api['worker_class']}), keep-alive {api['keepalive']} s")
+    statements = {**next(iter(r["reads"].values()), {}).get("statements", {}),
+                  **r.get("registrations", {}).get("statements", {})}
+    print("SQL the ceilings replay, captured from the API (each statement, and where its parameters come from):")
+    for what, lines in statements.items():
+        if what.startswith("GET /sessions (") and what not in ("GET /sessions (list)", "GET /sessions (list cursor)"):
+            continue  # the other kinds of page differ only by their filters; all are in var/bench.json
+        print(f"   {what}")
+        for line in lines:
+            print(f"     {line}")
     for half, reads in r["reads"].items():
         data = r["data"][half]
         load = r["load"][half]
-        print(f"\n== {'half' if half == 1 else 'full'} year: {data['sessions']:,} sessions, {data['cohorts']:,} cohorts, "
+        print(f"\n== {'half' if half == 1 else 'full'} year: {data['sessions']:,} sessions, "
+              f"{data['cohorts']:,} cohorts, "
               f"{data['registrations']:,} registrations, {data['attendance']:,} attendance marks, "
               f"{data['completions']:,} completions "
               f"({'; '.join(f'{k} {v:.1f} s' for k, v in load.items())})")
@@ -236,7 +249,8 @@ def report(r: dict) -> None:
             seats = ", ".join(f"{x['confirmed']}/{x['waitlisted']}" for x in b["rounds"])
             print(f"   burst {what:<22} {scheduling.CROWD} at once on {scheduling.BURST_SEATS} seats x "
                   f"{len(b['rounds'])}: confirmed/waitlisted {seats}; "
-                  f"worst round p50 {b['p50_ms']:.0f} ms p99 {b['p99_ms']:.0f} ms; {b['rows_per_commit']:.1f} rows per commit")
+                  f"worst round p50 {b['p50_ms']:.0f} ms p99 {b['p99_ms']:.0f} ms; "
+                  f"{b['rows_per_commit']:.1f} rows per commit")
             g, c = reg[f"spread_{mode}"], reg[f"spread_{mode}_ceiling"]
             print(f"   spread {what:<21} {scheduling.CROWD} clients over {scheduling.SPREAD_COHORTS} cohorts: "
                   f"{g['rps']:.0f} /s = {g['ratio']:.1%} of {c['rps']:.0f} /s (bare, same rows per registration); "
@@ -248,7 +262,7 @@ def report(r: dict) -> None:
     relay = r.get("relay")
     if relay:
         print(f"\n== outbox relay: {relay['sent']} events sent, {relay['delivered']} delivered, "
-              f"{relay['events_per_s']:.0f} events/s")
+              f"{relay['events_per_s']:.0f} events/s from the worker's start")
     print("\n== verdicts")
     for v in r["verdicts"]:
         print(f"   {v['verdict']:<6} {v['name']}: {v['detail']}")

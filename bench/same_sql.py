@@ -7,8 +7,8 @@ transactions commit. ``Plan`` then works out where each parameter came from, by 
 - an input of the request (the id asked for, the caller's jurisdiction, a filter, the cursor);
 - a column of an earlier statement's rows (the session's cohort, the ids of a page), including the
   lists of an ``IN (…)``, whose length follows the rows;
-- text holding inputs or ids the service made up (a new registration's id, inside the JSON of the
-  rows written): the inputs replaced, and fresh ids on each replay;
+- text holding inputs (six characters or more) or ids the service made up (a new registration's
+  id, inside the JSON of the rows written): the inputs replaced, and fresh ids on each replay;
 - anything else stays as captured (a status, a limit, a timestamp).
 
 The bare ceiling (``bench.bare_app``) replays a plan for other inputs: the same statements, in the

@@ -281,16 +281,16 @@ def _dispose(app) -> None:
 
 # --- measuring -----------------------------------------------------------------------------------
 
-def best_ceiling(ports: dict, requests: list[Request], *, writes: bool = False) -> tuple[dict, dict]:
-    """Each configuration tried for TRIAL_SECONDS; the fastest (its config) and every trial's rate."""
-    trials = {}
-    for key, (config, port) in ports.items():
-        if writes and config["autocommit"]:
-            continue  # a write runs in its transaction: autocommit changes nothing
-        trials[key] = run_load(port, requests, clients=CLIENTS if not writes else CROWD,
-                               seconds=TRIAL_SECONDS)["rps"]
+def best_ceiling(ports: dict, measure) -> tuple[dict, dict]:
+    """Each configuration measured by ``measure(port, name)`` (its rate); the fastest (its config and
+    port) and every trial's rate."""
+    trials = {key: measure(port, f"trial{key}") for key, (_config, port) in ports.items()}
     best = max(trials, key=trials.get)
     return ports[best][0] | {"port": ports[best][1]}, {label(ports[k][0]): round(v) for k, v in trials.items()}
+
+
+def _trial(requests: list[Request]):
+    return lambda port, _name: run_load(port, requests, clients=CLIENTS, seconds=TRIAL_SECONDS)["rps"]
 
 
 def interleaved(plans: dict, servers: Servers, *, clients: int) -> dict:
@@ -336,8 +336,8 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
             by_id, bare_by_id = by_id_requests(env, tenant, users[tenant])
             pages, bare_pages = as_list_requests(queries[tenant], tenant, users[tenant])
             if tenant == year.BIG:  # the ceiling's configuration, chosen on the big state's requests
-                by_id_best, by_id_trials = best_ceiling(ports, bare_by_id)
-                list_best, list_trials = best_ceiling(ports, bare_pages)
+                by_id_best, by_id_trials = best_ceiling(ports, _trial(bare_by_id))
+                list_best, list_trials = best_ceiling(ports, _trial(bare_pages))
                 figures["ceiling_choice"] = {"by_id": {"kept": label(by_id_best), "trials_rps": by_id_trials},
                                              "list": {"kept": label(list_best), "trials_rps": list_trials}}
             measured = interleaved({"by_id": (api_port, by_id, True),
@@ -469,7 +469,8 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
                                              for k in rounds[0]["statuses"]},
                 **rows_per_commit(env, f"bench-burst-{mode}-")}
 
-        def spread_load(keyed: bool, who: str, port: int, bare: bool) -> dict:
+        def spread_sequences(keyed: bool, who: str, bare: bool) -> list[list[Request]]:
+            """Each client a person registering for the cohorts in an order of their own."""
             mode = "key" if keyed else "nokey"
             rng = random.Random(f"{who}-{mode}")
             sequences = []
@@ -479,18 +480,21 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
                 order = rng.sample(spread, len(spread))
                 sequences.append([bare_registration(c, sub, keyed=keyed) if bare else
                                   registration(c, token, keyed=keyed) for c in order])
+            return sequences
+
+        def spread_load(keyed: bool, who: str, port: int, bare: bool) -> dict:
+            sequences = spread_sequences(keyed, who, bare)
             before = servers.cache_counts()
             figure = run_sequences(port, sequences, seconds=SECONDS)
             if not bare:
                 figure.update(_hit_rates(before, servers.cache_counts()))
-            figure.update(rows_per_commit(env, f"bench-spread-{who}-{mode}-"))
+            figure.update(rows_per_commit(env, f"bench-spread-{who}-{'key' if keyed else 'nokey'}-"))
             return figure
 
         for keyed in (True, False):
             mode = "key" if keyed else "nokey"
-            trial_requests = [bare_registration(c, f"bench-trial-{mode}-{uuid.uuid4().hex[:8]}", keyed=keyed)
-                              for c in spread[:200] for _ in range(2)]
-            best, trials = best_ceiling(ports, trial_requests, writes=True)
+            best, trials = best_ceiling(ports, lambda port, name: run_sequences(
+                port, spread_sequences(keyed, name, bare=True), seconds=TRIAL_SECONDS)["rps"])
             figures[f"spread_{mode}_ceiling_choice"] = {"kept": label(best), "trials_per_s": trials}
             figures[f"spread_{mode}"] = spread_load(keyed, "api", api_port, bare=False)
             figures[f"spread_{mode}_ceiling"] = spread_load(keyed, "bare", best["port"], bare=True)
