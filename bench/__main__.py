@@ -204,8 +204,8 @@ def _rates(f: dict) -> str:
 def report(r: dict) -> None:
     s, api = r["settings"], r["settings"]["api"]
     print(f"\nmake bench: scheduling on a national year at BENCH_SCALE={s['scale']}, "
-          f"{s['readers']} readers, {s['seconds']:.0f} s per figure in {s['rounds']} interleaved rounds (median), "
-          f"ceiling trials {s['trial_seconds']:.0f} s each; clients on {s['client_processes']} processes; "
+          f"{s['readers']} readers, {s['seconds']:g} s per figure in {s['rounds']} interleaved rounds (median), "
+          f"ceiling trials {s['trial_seconds']:g} s each; clients on {s['client_processes']} processes; "
           f"{r['machine']['cpus']} CPUs, load average {r['machine']['load_average'][0]:.1f} before, "
           f"{r['machine']['load_average_after'][0]:.1f} after")
     print(f"API as deployed ({scheduling.SERVICE_CONF}): {api['workers']} workers x {api['threads']} threads "

@@ -2,7 +2,8 @@
 
 The plans (``bench.same_sql``) are captured from the service by the bench and read from the file
 ``BENCH_PLANS``. ``GET|POST /replay/<plan>?<input>=…`` runs the plan's statements for those inputs on
-a pooled psycopg connection (the one used last first) and answers with their rows as JSON. With
+a pooled psycopg connection (the one used last first; at most ``BENCH_POOL_MAX`` per process, as
+many as the API's engine opens) and answers with their rows as JSON. With
 ``BENCH_AUTOCOMMIT=1`` a plan that only reads runs without a transaction; a plan that writes always
 runs in the transactions it was captured in.
 """
@@ -11,6 +12,7 @@ import json
 import os
 import pickle
 import queue
+import threading
 from datetime import datetime
 
 import psycopg
@@ -24,16 +26,31 @@ with open(os.environ["BENCH_PLANS"], "rb") as file:
 DSN = os.environ["BENCH_DSN"]
 OPTIONS = f"-csearch_path={os.environ['BENCH_DB_SCHEMA']} -ctimezone=UTC"
 AUTOCOMMIT = os.environ.get("BENCH_AUTOCOMMIT") == "1"
+# As many connections per process as the API's engine may open (its pool of 5 and 10 more).
+_slots = threading.BoundedSemaphore(int(os.environ.get("BENCH_POOL_MAX", "15")))
 _idle: queue.LifoQueue = queue.LifoQueue()
 
 
 def _connection(writes: bool):
+    _slots.acquire()
     try:
         conn = _idle.get_nowait()
     except queue.Empty:
-        conn = psycopg.connect(DSN, options=OPTIONS)
+        try:
+            conn = psycopg.connect(DSN, options=OPTIONS)
+        except Exception:
+            _slots.release()
+            raise
     conn.autocommit = AUTOCOMMIT and not writes
     return conn
+
+
+def _release(conn, *, broken: bool = False) -> None:
+    if broken:
+        conn.close()
+    else:
+        _idle.put(conn)
+    _slots.release()
 
 
 def _inputs(sample: dict) -> dict:
@@ -59,12 +76,12 @@ def replay_plan(name):
         rows = replay(conn, steps, sample, _inputs(sample), autocommit=conn.autocommit)
     except MissingRow as exc:
         conn.rollback()
-        _idle.put(conn)
+        _release(conn)
         return Response(json.dumps({"detail": str(exc)}), status=404, mimetype="application/json")
     except Exception:
-        conn.close()
+        _release(conn, broken=True)
         raise
-    _idle.put(conn)
+    _release(conn)
     return Response(json.dumps(rows, default=str), status=201 if writes else 200, mimetype="application/json")
 
 

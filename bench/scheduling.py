@@ -43,6 +43,7 @@ def _env_float(name: str, default: float) -> float:
 SECONDS = _env_float("BENCH_SECONDS", 6)  # per measured figure, split over ROUNDS interleaved rounds
 ROUNDS = int(_env_float("BENCH_ROUNDS", 2))
 TRIAL_SECONDS = _env_float("BENCH_TRIAL_SECONDS", 2)  # per ceiling configuration tried
+WARMUP_SECONDS = _env_float("BENCH_WARMUP_SECONDS", 1)  # per server, before the rounds
 CLIENTS = int(_env_float("BENCH_CLIENTS", 8))  # closed-loop readers
 BURST_ROUNDS = int(_env_float("BENCH_BURST_ROUNDS", 5))
 
@@ -281,12 +282,21 @@ def _dispose(app) -> None:
 
 # --- measuring -----------------------------------------------------------------------------------
 
-def best_ceiling(ports: dict, measure) -> tuple[dict, dict]:
-    """Each configuration measured by ``measure(port, name)`` (its rate); the fastest (its config and
-    port) and every trial's rate."""
-    trials = {key: measure(port, f"trial{key}") for key, (_config, port) in ports.items()}
-    best = max(trials, key=trials.get)
-    return ports[best][0] | {"port": ports[best][1]}, {label(ports[k][0]): round(v) for k, v in trials.items()}
+def best_ceiling(servers: Servers, configs: list[dict], plans: Path, measure) -> tuple[dict, dict]:
+    """Each configuration started and measured by ``measure(port, name)`` (its rate), one at a time
+    (each holds its own connections); the fastest is kept running. Its config with its port, and
+    every trial's rate."""
+    trials, best, best_proc = {}, None, None
+    for n, config in enumerate(configs):
+        port, proc = servers.bare(config, plans)
+        trials[label(config)] = rate = measure(port, f"trial{n}")
+        if best is None or rate > best[1]:
+            if best_proc is not None:
+                servers.stop(best_proc)
+            best, best_proc = (config | {"port": port, "proc": proc}, rate), proc
+        else:
+            servers.stop(proc)
+    return best[0], {name: round(rate) for name, rate in trials.items()}
 
 
 def _trial(requests: list[Request]):
@@ -297,6 +307,8 @@ def interleaved(plans: dict, servers: Servers, *, clients: int) -> dict:
     """Closed-loop throughput of each plan ``{name: (port, requests, counts caches)}`` in ROUNDS
     interleaved rounds (a burst of other load on the machine then moves them alike); each figure the
     median round, with every round's rate."""
+    for port, requests, _counted in plans.values():  # every server's workers warm (imports, pools, caches)
+        run_load(port, requests, clients=clients, seconds=WARMUP_SECONDS, seed=99)
     measured = {name: [] for name in plans}
     for round_ in range(ROUNDS):
         for name, (port, requests, counted) in plans.items():
@@ -327,17 +339,15 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
     plans_file.write_bytes(pickle.dumps(plans))
     figures = {"statements": shown, "rss": {}}
     api_port, api = servers.api()
-    ports = {}
-    for n, config in enumerate(candidates(settings)):
-        port, _proc = servers.bare(config, plans_file)
-        ports[n] = (config, port)
     try:
         for tenant in users:
             by_id, bare_by_id = by_id_requests(env, tenant, users[tenant])
             pages, bare_pages = as_list_requests(queries[tenant], tenant, users[tenant])
             if tenant == year.BIG:  # the ceiling's configuration, chosen on the big state's requests
-                by_id_best, by_id_trials = best_ceiling(ports, _trial(bare_by_id))
-                list_best, list_trials = best_ceiling(ports, _trial(bare_pages))
+                by_id_best, by_id_trials = best_ceiling(servers, candidates(settings), plans_file,
+                                                        _trial(bare_by_id))
+                list_best, list_trials = best_ceiling(servers, candidates(settings), plans_file,
+                                                      _trial(bare_pages))
                 figures["ceiling_choice"] = {"by_id": {"kept": label(by_id_best), "trials_rps": by_id_trials},
                                              "list": {"kept": label(list_best), "trials_rps": list_trials}}
             measured = interleaved({"by_id": (api_port, by_id, True),
@@ -445,10 +455,7 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
     spread = open_cohorts(env, SPREAD_COHORTS, 40)
     bursts = {keyed: open_cohorts(env, BURST_ROUNDS, BURST_SEATS) for keyed in (True, False)}
     api_port, api = servers.api()
-    ports = {}
-    for n, config in enumerate(c for c in candidates(settings) if not c["autocommit"]):
-        port, _proc = servers.bare(config, plans_file)
-        ports[n] = (config, port)
+    writing = [config for config in candidates(settings) if not config["autocommit"]]  # one transaction each
     try:
         for keyed in (True, False):
             mode = "key" if keyed else "nokey"
@@ -493,13 +500,14 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
 
         for keyed in (True, False):
             mode = "key" if keyed else "nokey"
-            best, trials = best_ceiling(ports, lambda port, name: run_sequences(
+            best, trials = best_ceiling(servers, writing, plans_file, lambda port, name: run_sequences(
                 port, spread_sequences(keyed, name, bare=True), seconds=TRIAL_SECONDS)["rps"])
             figures[f"spread_{mode}_ceiling_choice"] = {"kept": label(best), "trials_per_s": trials}
             figures[f"spread_{mode}"] = spread_load(keyed, "api", api_port, bare=False)
             figures[f"spread_{mode}_ceiling"] = spread_load(keyed, "bare", best["port"], bare=True)
             figures[f"spread_{mode}"]["ratio"] = (figures[f"spread_{mode}"]["rps"]
                                                   / figures[f"spread_{mode}_ceiling"]["rps"])
+            servers.stop(best["proc"])
         figures["rss"].update(servers.rss(api, "scheduling-api"))
     finally:
         servers.stop()
