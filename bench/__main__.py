@@ -143,15 +143,17 @@ def verdicts(r: dict) -> list[dict]:
         size = "half year" if half == 1 else "full year"
         for tenant in (year.BIG, year.SMALL):
             f = reads[tenant]
-            for name in ("by_id", "by_id_ceiling", "list", "list_ceiling", "list_half_load"):
+            for name in ("by_id", "by_id_ceiling", "list", "list_ceiling", "list_keys_ceiling", "list_half_load"):
                 errors = _errors(f[name])
                 add(f"{name} {tenant} {size}: no 5xx or failed request", errors == 0, f"{errors} errors", check=True)
             add(f"GET by id {tenant} {size} >= {TARGETS['by_id']:.0%} of ceiling",
                 f["by_id"]["ratio"] >= TARGETS["by_id"],
                 f"{f['by_id']['ratio']:.1%}")
-            add(f"page of 50 {tenant} {size} >= {TARGETS['list']:.0%} of ceiling",
-                f["list"]["ratio"] >= TARGETS["list"],
-                f"{f['list']['ratio']:.1%}")
+            # Against the faster of its two ceilings: every statement of a page, or its first one only
+            # (what the API runs when its representation cache holds the whole page).
+            ratio = min(f["list"]["ratio"], f["list"]["ratio_keys"])
+            add(f"page of 50 {tenant} {size} >= {TARGETS['list']:.0%} of the faster ceiling", ratio >= TARGETS["list"],
+                f"{ratio:.1%}")
             p99 = f["list_half_load"]["p99_ms"]
             add(f"page of 50 {tenant} {size} p99 at half load < {TARGETS['list_p99_ms']:.0f} ms",
                 p99 < TARGETS["list_p99_ms"], f"{p99:.1f} ms")
@@ -238,6 +240,9 @@ def report(r: dict) -> None:
                 print(f"     {what:<44} {g['rps']:7.0f} req/s = {g['ratio']:6.1%} of {c['rps']:.0f} "
                       f"(same SQL, bare); p50 {g['p50_ms']:.1f} ms p99 {g['p99_ms']:.1f} ms; rounds {g['rounds_rps']} "
                       f"vs {c['rounds_rps']}{_rates(g)}")
+            k = f["list_keys_ceiling"]
+            print(f"     {'':<44} {'':>7}         = {f['list']['ratio_keys']:6.1%} of {k['rps']:.0f} (its first "
+                  f"statement only, bare: the page's keys, as when every item is cached); rounds {k['rounds_rps']}")
             h = f["list_half_load"]
             print(f"     list at half load ({h['offered_rps']:.0f} req/s offered): p50 {h['p50_ms']:.1f} ms, "
                   f"p99 {h['p99_ms']:.1f} ms ({h['requests']} requests)")

@@ -220,15 +220,18 @@ def list_plan_inputs(query: dict, tenant: str) -> dict:
     return inputs
 
 
-def as_list_requests(queries: list[dict], tenant: str, tokens: list[str]) -> tuple[list[Request], list[Request]]:
+def as_list_requests(queries: list[dict], tenant: str, tokens: list[str]):
+    """The pages as the API's requests, the ceiling's (every statement of the page), and the keys-only
+    ceiling's (its first statement: what the API runs when every item of the page is cached)."""
     rng = random.Random(f"list-requests-{tenant}")
-    service, bare = [], []
+    service, bare, keys = [], [], []
     for query in queries:
         for _ in range(4):  # each page asked by several callers
             service.append(Request("GET", "/sessions?" + urllib.parse.urlencode(query), _auth(rng.choice(tokens))))
-            bare_query = {"tenant": tenant, **{k: v for k, v in query.items() if k != "limit"}}
-            bare.append(Request("GET", f"/replay/{list_variant(query)}?" + urllib.parse.urlencode(bare_query)))
-    return service, bare
+            bare_query = urllib.parse.urlencode({"tenant": tenant, **{k: v for k, v in query.items() if k != "limit"}})
+            bare.append(Request("GET", f"/replay/{list_variant(query)}?{bare_query}"))
+            keys.append(Request("GET", f"/replay/{list_variant(query)}_keys?{bare_query}"))
+    return service, bare, keys
 
 
 def capture_plans(app, env: dict, tokens, list_queries: dict[str, list[dict]]) -> tuple[dict, dict]:
@@ -263,6 +266,7 @@ def capture_plans(app, env: dict, tokens, list_queries: dict[str, list[dict]]) -
                                                _auth(tokens.token("jurisdiction_admin", tenant)), inputs)
             assert response.status_code == 200, response.get_data()
             plans[variant] = (inputs, steps)
+            plans[f"{variant}_keys"] = (inputs, steps[:1])  # the page's keys and versions only
             shown[f"GET /sessions ({variant.replace('_', ' ')})"] = same_sql.describe(steps)
     cold()
     return plans, shown
@@ -342,7 +346,7 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
     try:
         for tenant in users:
             by_id, bare_by_id = by_id_requests(env, tenant, users[tenant])
-            pages, bare_pages = as_list_requests(queries[tenant], tenant, users[tenant])
+            pages, bare_pages, bare_keys = as_list_requests(queries[tenant], tenant, users[tenant])
             if tenant == year.BIG:  # the ceiling's configuration, chosen on the big state's requests
                 by_id_best, by_id_trials = best_ceiling(servers, candidates(settings), plans_file,
                                                         _trial(bare_by_id))
@@ -353,9 +357,12 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
             measured = interleaved({"by_id": (api_port, by_id, True),
                                     "by_id_ceiling": (by_id_best["port"], bare_by_id, False),
                                     "list": (api_port, pages, True),
-                                    "list_ceiling": (list_best["port"], bare_pages, False)}, servers, clients=CLIENTS)
+                                    "list_ceiling": (list_best["port"], bare_pages, False),
+                                    "list_keys_ceiling": (list_best["port"], bare_keys, False)},
+                                   servers, clients=CLIENTS)
             for name in ("by_id", "list"):
                 measured[name]["ratio"] = measured[name]["rps"] / measured[f"{name}_ceiling"]["rps"]
+            measured["list"]["ratio_keys"] = measured["list"]["rps"] / measured["list_keys_ceiling"]["rps"]
             measured["list_half_load"] = run_paced(api_port, pages, rate=measured["list"]["rps"] / 2,
                                                    seconds=SECONDS, seed=7)
             measured["sessions"] = _rows(env, "SELECT count(*) FROM sessions WHERE tenant = %s", (tenant,))[0][0]
