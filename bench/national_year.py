@@ -16,7 +16,6 @@ again. ``drop_cached_years`` removes them.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import time
@@ -25,8 +24,9 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from shared.jurisdictions import jurisdictions as known_jurisdictions
+
 ROOT = Path(__file__).resolve().parent.parent
-JURISDICTIONS = ROOT / "services" / "scheduling" / "seed_data" / "jurisdictions.csv"
 SCHEMA = "scheduling"
 CACHE_PREFIX = "t4t_bench_year_"
 
@@ -47,8 +47,8 @@ BIG, SMALL = "CA", "GU"  # the two jurisdictions each figure is taken for
 
 
 def jurisdictions() -> list[dict]:
-    with JURISDICTIONS.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
+    """Every jurisdiction the platform knows (shared/data), in the file's order."""
+    return [{"code": code, "default_time_zone": row.default_time_zone} for code, row in known_jurisdictions().items()]
 
 
 def cohorts_per_jurisdiction(scale: float) -> dict[str, int]:
@@ -165,13 +165,15 @@ LOAD = [
     # The cohorts this half loads, one row each, with the people registering for them.
     """CREATE TEMP TABLE plan AS
        SELECT j.code, j.zone, k, j.people, {cohort} AS cohort_id,
-              timestamptz '2027-01-04 15:00+00' + make_interval(days => (k * 37) %% 300, hours => k %% 5) AS first_session
+              timestamptz '2027-01-04 15:00+00'
+                + make_interval(days => (k * 37) %% 300, hours => k %% 5) AS first_session
        FROM unnest(%(codes)s::text[], %(zones)s::text[], %(first)s::int[], %(last)s::int[], %(people)s::int[])
             AS j(code, zone, first, last, people),
             generate_series(j.first, j.last - 1) AS k""",
     """INSERT INTO cohorts (id, tenant, series_id, title, format, time_zone, capacity, facilitators,
                            requires_approval, completion_minimum, status, created_at, updated_at)
-       SELECT cohort_id, code, {series}, 'Cohort ' || code || ' ' || k, (ARRAY['in_person', 'virtual', 'hybrid'])[k % 3 + 1],
+       SELECT cohort_id, code, {series}, 'Cohort ' || code || ' ' || k,
+              (ARRAY['in_person', 'virtual', 'hybrid'])[k % 3 + 1],
               zone, {capacity}, json_build_array('dev-facilitator-' || lower(code) || '-' || k % 50),
               false, {sessions}, 'open', first_session - interval '60 days', first_session - interval '60 days'
        FROM plan""",
@@ -243,7 +245,8 @@ def load_half(url: str, scale: float, half: int) -> None:
         "capacity": CAPACITY, "waitlisted": WAITLISTED, "per_cohort": REGISTRATIONS_PER_COHORT,
         "sessions": SESSIONS_PER_COHORT, "completed": COMPLETED,
     }
-    with psycopg.connect(_admin_url(url, make_url(url).database), options=f"-csearch_path={SCHEMA} -ctimezone=UTC") as conn:
+    options = f"-csearch_path={SCHEMA} -ctimezone=UTC"
+    with psycopg.connect(_admin_url(url, make_url(url).database), options=options) as conn:
         conn.execute("SET synchronous_commit = off")
         conn.execute("SET maintenance_work_mem = '256MB'")
         for statement in LOAD:
