@@ -40,8 +40,8 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
-SECONDS = _env_float("BENCH_SECONDS", 6)  # per measured figure, split over ROUNDS interleaved rounds
-ROUNDS = int(_env_float("BENCH_ROUNDS", 2))
+SECONDS = _env_float("BENCH_SECONDS", 7.5)  # per measured figure, split over ROUNDS interleaved rounds
+ROUNDS = int(_env_float("BENCH_ROUNDS", 3))
 TRIAL_SECONDS = _env_float("BENCH_TRIAL_SECONDS", 2)  # per ceiling configuration tried
 WARMUP_SECONDS = _env_float("BENCH_WARMUP_SECONDS", 1)  # per server, before the rounds
 CLIENTS = int(_env_float("BENCH_CLIENTS", 8))  # closed-loop readers
@@ -323,7 +323,7 @@ def interleaved(plans: dict, servers: Servers, *, clients: int) -> dict:
             measured[name].append(figure)
     results = {}
     for name, figures in measured.items():
-        median = sorted(figures, key=lambda f: f["rps"])[len(figures) // 2]
+        median = sorted(figures, key=lambda f: f["rps"])[(len(figures) - 1) // 2]  # the lower one of two
         median["rounds_rps"] = [round(f["rps"]) for f in figures]
         median["statuses"] = {k: sum(f["statuses"].get(k, 0) for f in figures) for k in median["statuses"]}
         results[name] = median
