@@ -9,6 +9,8 @@
 3. Registrations over HTTP: bursts of 50 on a cohort of 20 seats, and 50 clients over 1,000 cohorts,
    with and without Idempotency-Key, the latter against the bare app writing the same rows.
 4. The outbox relay publishes every event written; the bench counts what arrives.
+5. The training-hours export at a national year's size (``bench/export.py``; BENCH_EXPORT_SCALE,
+   default 0.1 of a year; BENCH_SKIP_EXPORT=1 leaves it out).
 
 A figure taken while something went wrong (a 5xx, a wrong seat count, a lost event) is reported
 FAILED, and ``make bench`` exits non-zero. PostgreSQL and RabbitMQ come from DATABASE_TEST_URL and
@@ -28,7 +30,7 @@ import uuid
 from pathlib import Path
 
 from bench import national_year as year
-from bench import scheduling
+from bench import export, scheduling
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +114,9 @@ def main() -> int:
             results["reads"][half] = scheduling.read_figures(env, tokens, servers, settings, half, tmp)
         results["registrations"] = scheduling.registration_figures(env, tokens, servers, settings, tmp)
         results["relay"] = scheduling.relay_figures(env, servers)
+        if not os.environ.get("BENCH_SKIP_EXPORT"):  # a schema of its own in the run's database
+            results["export"] = export.export_figures({**env, "SCHEDULING_DB_SCHEMA": "export"}, tokens,
+                                                      scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")))
     finally:
         servers.stop()
         year.drop_database(POSTGRES_URL, run_db)
@@ -122,6 +127,8 @@ def main() -> int:
     results["machine"]["load_average_after"] = os.getloadavg()
     results["verdicts"] = verdicts(results)
     report(results)
+    if "export" in results:
+        export.report(results["export"])
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
     return 1 if any(v["verdict"] == "FAILED" for v in results["verdicts"]) else 0
