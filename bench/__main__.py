@@ -1,39 +1,41 @@
-"""``make bench``: the content service's figures as ratios to this machine's own ceilings, in one run.
+"""``make bench``: the scheduling API on a national year, against this machine's own ceilings, checked.
 
-- GET of one module and of a page of 50 materials (authenticated, full service) against a bare Flask
-  app doing one primary-key SELECT, both under the same gunicorn settings and database;
-- the outbox relay's events/s (the real worker process) against raw kombu publishing with confirms
-  to the same RabbitMQ;
-- the resident memory of every process;
-- the training-hours export at a national year's size (bench/export.py; BENCH_EXPORT_SCALE, default
-  0.1 of a year; BENCH_SKIP_EXPORT=1 leaves it out).
+1. A national year (``bench.national_year``) is copied from its cache (loaded the first time), first
+   half of it, then all of it.
+2. Reads, for a big state and a small territory: GET of a session by id (random ids and callers) and
+   pages of 50 sessions (random filters, cursors taken from earlier pages), each against a bare Flask
+   app replaying the SQL the API runs for the same request, under the fastest of the configurations
+   tried in this run; the session list's p99 at half its throughput; cache hit rates.
+3. Registrations over HTTP: bursts of 50 on a cohort of 20 seats, and 50 clients over 1,000 cohorts,
+   with and without Idempotency-Key, the latter against the bare app writing the same rows.
+4. The outbox relay publishes every event written; the bench counts what arrives.
+5. The training-hours export at a national year's size (``bench/export.py``; BENCH_EXPORT_SCALE,
+   default 0.1 of a year; BENCH_SKIP_EXPORT=1 leaves it out).
 
-PostgreSQL and RabbitMQ are taken from DATABASE_TEST_URL / BROKER_TEST_URL (defaults: 127.0.0.1).
+A figure taken while something went wrong (a 5xx, a wrong seat count, a lost event) is reported
+FAILED, and ``make bench`` exits non-zero. PostgreSQL and RabbitMQ come from DATABASE_TEST_URL and
+BROKER_TEST_URL (defaults: 127.0.0.1). See README.md ("Benchmarks") for the settings.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
+from bench import national_year as year
 from bench import export, scheduling
-from bench.load import measure_interleaved, process_tree, rss_mb
-from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens, drop_pg_schema, pika_params
+from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
 
 ROOT = Path(__file__).resolve().parent.parent
-SECONDS = float(os.environ.get("BENCH_SECONDS", "9"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
-EVENTS = int(os.environ.get("BENCH_EVENTS", "5000"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
-TARGETS = {"module": 0.80, "materials": 0.50, "relay": 0.40, "rss_mb": 150}
+TARGETS = {"by_id": 0.70, "list": 0.50, "list_p99_ms": 50.0, "burst_p99_ms": 250.0, "spread": 0.50,
+           "rss_mb": 150.0, "growth": 2.2}
 
 
 def free_port() -> int:
@@ -42,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(port: int, path: str = "/healthz", timeout: float = 30) -> None:
+def wait_http(port: int, path: str = "/healthz", timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -53,195 +55,232 @@ def wait_http(port: int, path: str = "/healthz", timeout: float = 30) -> None:
     raise RuntimeError(f"nothing answered on port {port}")
 
 
-def gunicorn(app: str, port: int, env: dict, settings: str = "shared.gunicorn_conf") -> subprocess.Popen:
-    """``app`` served as deployed: gunicorn with ``settings`` (a service's API and its bare ceiling share them)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", f"python:{settings}", "--bind", f"127.0.0.1:{port}", app],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def migrate(url: str) -> None:
+    """An empty database migrated to scheduling's head, with its jurisdictions."""
+    from shared.db import Database
+    from shared.migrations import upgrade
 
+    from services.scheduling.bootstrap import MIGRATIONS
+    from services.scheduling.seed import load_seed
 
-def prepare_database(env: dict, materials: int = 200) -> tuple[str, dict]:
-    """Migrate, seed, and add published materials; return a module id and the content context."""
-    os.environ.update(env)
-    from services.content.bootstrap import build_context, migrate
-    from services.content.config import ContentConfig
-    from services.content.models import Material, MaterialVersion, Module
-    from services.content.seed import load_seed
-    from sqlalchemy import select
-
-    config = ContentConfig.from_env()
-    migrate(config)
-    ctx = build_context(config)
-    with ctx.db.unit_of_work() as uow:
-        load_seed(uow.session)
-        module = uow.session.scalars(select(Module).where(Module.position == 3)).one()
-        for n in range(materials):
-            material = Material(module_id=module.id, tenant=None, kind="resource", title=f"Handout {n}",
-                                status="published", latest_version=1, published_version=1, created_by="bench")
-            material.versions = [MaterialVersion(number=1, filename=f"h{n}.pdf", media_type="application/pdf",
-                                                 size=1000, sha256=uuid.uuid4().hex * 2, created_by="bench")]
-            uow.session.add(material)
-        uow.commit()
-        return module.id, ctx
-
-
-def http_figures(env: dict, module_id: str, token: str, results: dict) -> None:
-    content_port, bare_port = free_port(), free_port()
-    bare_env = {**env, "BENCH_DATABASE_URL": env["CONTENT_DATABASE_URL"], "BENCH_DB_SCHEMA": env["CONTENT_DB_SCHEMA"]}
-    servers = [gunicorn("services.content.wsgi:app", content_port, env), gunicorn("bench.bare_app:app", bare_port, bare_env)]
+    upgrade(MIGRATIONS, url, year.SCHEMA)
+    db = Database(url, schema=year.SCHEMA)
     try:
-        wait_http(content_port)
-        wait_http(bare_port, f"/rows/{module_id}")
-        auth = {"Authorization": f"Bearer {token}"}
-        plans = {
-            "ceiling": (bare_port, f"/rows/{module_id}", {}),
-            "module": (content_port, f"/modules/{module_id}", auth),
-            "materials": (content_port, "/materials?limit=50", auth),
-        }
-        results.update(measure_interleaved(plans, clients=CLIENTS, seconds=SECONDS, rounds=ROUNDS))
-        results["module"]["ratio"] = results["module"]["rps"] / results["ceiling"]["rps"]
-        results["materials"]["ratio"] = results["materials"]["rps"] / results["ceiling"]["rps"]
-        results["rss"] = {f"content-api pid {p}": rss_mb(p) for p in process_tree(servers[0].pid)}
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def relay_figures(env: dict, ctx, results: dict) -> None:
-    """The real worker process relaying EVENTS outbox rows, against raw kombu publishing."""
-    import pika
-    from kombu import Connection, Exchange, Producer
-    from sqlalchemy import func, select
-
-    from services.content.models import platform
-    from shared.envelope import make_event
-    from shared.messaging.outbox import add_event
-
-    namespace = env["BROKER_NAMESPACE"]
-    connection = pika.BlockingConnection(pika_params(RABBITMQ_URL))
-    channel = connection.channel()
-    exchange = f"{namespace}events"
-    queue = f"{namespace}bench.sink"
-    channel.exchange_declare(exchange, exchange_type="topic", durable=True)
-    channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
-    channel.queue_bind(queue, exchange, routing_key="content.#")
-
-    data = {"material_id": "m", "module_id": "mod", "series_id": "s", "module_position": 3, "kind": "resource",
-            "title": "Handout", "version": 1, "national": True, "published_by": "bench"}
-    bodies = [make_event("content.material.published", source="/bench", subject="m", tenant="CA", data=data)
-              for _ in range(EVENTS)]
-
-    # Raw kombu: one confirmed, mandatory publish at a time, as a plain client would do it.
-    with Connection(RABBITMQ_URL, transport_options={"confirm_publish": True}) as conn:
-        producer = Producer(conn.default_channel)
-        started = time.perf_counter()
-        for event in bodies:
-            producer.publish(event.to_json(), exchange=Exchange(exchange, type="topic", durable=True),
-                             routing_key=event.type, content_type="application/cloudevents+json",
-                             delivery_mode=2, mandatory=True)
-        raw_seconds = time.perf_counter() - started
-    channel.queue_purge(queue)
-
-    worker = subprocess.Popen([sys.executable, "-m", "services.content.worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        time.sleep(2)  # connected and idle
-        Outbox = platform.outbox
-        with ctx.db.unit_of_work() as uow:
-            for event in bodies:
-                add_event(uow.session, platform, make_event(event.type, source="/bench", subject="m", tenant="CA",
-                                                            data=data))
+        with db.unit_of_work() as uow:
+            load_seed(uow.session)
             uow.commit()
-        started = time.perf_counter()
-        while True:
-            with ctx.db.session() as session:
-                pending = session.scalar(select(func.count()).select_from(Outbox).where(Outbox.status == "pending"))
-            if pending == 0:
-                break
-            if time.perf_counter() - started > 300:
-                raise RuntimeError("the relay did not drain the outbox in 5 minutes")
-            time.sleep(0.01)
-        relay_seconds = time.perf_counter() - started
-        results["rss"][f"content-worker pid {worker.pid}"] = rss_mb(worker.pid)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-    delivered = channel.queue_declare(queue, passive=True).method.message_count
-    channel.queue_delete(queue)
-    channel.exchange_delete(exchange)
-    connection.close()
-    results["raw_kombu"] = {"events_per_s": EVENTS / raw_seconds}
-    results["relay"] = {"events_per_s": EVENTS / relay_seconds, "delivered": delivered,
-                        "ratio": (EVENTS / relay_seconds) / (EVENTS / raw_seconds)}
+        db.dispose()
+
+
+def delete_namespace(namespace: str) -> None:
+    """The queues and exchanges the worker and the bench declared under ``namespace``."""
+    from tests.helpers import delete_namespace as delete
+
+    delete(RABBITMQ_URL, namespace)
 
 
 def main() -> int:
-    results: dict = {"machine": {"cpus": os.cpu_count()}, "settings": {"clients": CLIENTS, "seconds": SECONDS,
-                                                                         "events": EVENTS, "workers": 2}}
+    scale = year.scale()
     tmp = Path(tempfile.mkdtemp(prefix="t4t-bench-"))
     tokens = Tokens()
     key_file = tmp / "key.pem"
     key_file.write_bytes(tokens.private_pem)
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    (tmp / "prometheus").mkdir()
+    run_id = uuid.uuid4().hex[:8]
+    run_db, namespace = f"t4t_bench_run_{run_id}", f"bench{run_id}."
     env = {
         **os.environ,
-        "CONTENT_DATABASE_URL": POSTGRES_URL, "CONTENT_DB_SCHEMA": schema,
-        "SCHEDULING_DATABASE_URL": POSTGRES_URL, "SCHEDULING_DB_SCHEMA": f"{schema}_s",
-        "BROKER_URL": RABBITMQ_URL, "BROKER_NAMESPACE": f"{schema}.",
+        "SCHEDULING_DATABASE_URL": year.database_url(POSTGRES_URL, run_db), "SCHEDULING_DB_SCHEMA": year.SCHEMA,
+        "BROKER_URL": RABBITMQ_URL, "BROKER_NAMESPACE": namespace,
         "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE, "JWT_DEV_PRIVATE_KEY_FILE": str(key_file),
-        "DATA_DIR": str(tmp), "WEB_CONCURRENCY": "2", "LOG_LEVEL": "INFO",
+        "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(tmp / "prometheus"),
         "PYTHONPATH": str(ROOT),
     }
+    settings = scheduling.service_settings(env)
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg()},
+        "settings": {"scale": scale, "seconds": scheduling.SECONDS, "rounds": scheduling.ROUNDS,
+                     "trial_seconds": scheduling.TRIAL_SECONDS, "readers": scheduling.CLIENTS,
+                     "crowd": scheduling.CROWD, "burst_rounds": scheduling.BURST_ROUNDS,
+                     "client_processes": scheduling.client_processes(), "api": settings},
+        "load": {}, "data": {}, "reads": {},
+    }
+    servers = scheduling.Servers(env, tmp, free_port, wait_http)
     try:
-        module_id, ctx = prepare_database(env)
-        http_figures(env, module_id, tokens.token("facilitator", "CA"), results)
-        relay_figures(env, ctx, results)
-        ctx.db.dispose()
-        if not os.environ.get("BENCH_SKIP_SCHEDULING"):
-            scheduling.scheduling_figures(env, tokens, results, gunicorn=gunicorn, free_port=free_port,
-                                          wait_http=wait_http, clients=CLIENTS, seconds=SECONDS, rounds=ROUNDS)
-        if not os.environ.get("BENCH_SKIP_EXPORT"):
-            results["export"] = export.export_figures(
-                {**env, "SCHEDULING_DB_SCHEMA": f"{schema}_e", "LOG_LEVEL": "WARNING"}, tokens,
-                scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")))
+        for half in (1, 2):
+            results["load"][half] = year.copy_year(POSTGRES_URL, scale, half, run_db, migrate=migrate)
+            results["data"][half] = year.counts(env["SCHEDULING_DATABASE_URL"])
+            results["reads"][half] = scheduling.read_figures(env, tokens, servers, settings, half, tmp)
+        results["registrations"] = scheduling.registration_figures(env, tokens, servers, settings, tmp)
+        results["relay"] = scheduling.relay_figures(env, servers)
+        if not os.environ.get("BENCH_SKIP_EXPORT"):  # a schema of its own in the run's database
+            results["export"] = export.export_figures({**env, "SCHEDULING_DB_SCHEMA": "export"}, tokens,
+                                                      scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")))
     finally:
-        drop_pg_schema(schema)
-        drop_pg_schema(f"{schema}_s")
-        drop_pg_schema(f"{schema}_e")
+        servers.stop()
+        year.drop_database(POSTGRES_URL, run_db)
+        delete_namespace(namespace)
+        if os.environ.get("BENCH_KEEP_YEAR", "1") == "0":
+            year.drop_cached_years(POSTGRES_URL)
+        shutil.rmtree(tmp, ignore_errors=True)
+    results["machine"]["load_average_after"] = os.getloadavg()
+    results["verdicts"] = verdicts(results)
     report(results)
     if "export" in results:
         export.report(results["export"])
     (ROOT / "var").mkdir(exist_ok=True)
-    (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2))
-    return 0
+    (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
+    return 1 if any(v["verdict"] == "FAILED" for v in results["verdicts"]) else 0
+
+
+def _errors(figure: dict) -> int:
+    statuses = figure.get("statuses", {})
+    return statuses.get("5xx", 0) + statuses.get("failed", 0)
+
+
+def verdicts(r: dict) -> list[dict]:
+    """Every target as PASS or MISS, and every check as FAILED when it did not hold."""
+    out = []
+
+    def add(name: str, ok: bool, detail: str, *, check: bool = False) -> None:
+        out.append({"name": name, "verdict": ("PASS" if ok else ("FAILED" if check else "MISS")), "detail": detail})
+
+    for half, reads in r["reads"].items():
+        size = "half year" if half == 1 else "full year"
+        for tenant in (year.BIG, year.SMALL):
+            f = reads[tenant]
+            for name in ("by_id", "by_id_ceiling", "list", "list_ceiling", "list_keys_ceiling", "list_half_load"):
+                errors = _errors(f[name])
+                add(f"{name} {tenant} {size}: no 5xx or failed request", errors == 0, f"{errors} errors", check=True)
+            add(f"GET by id {tenant} {size} >= {TARGETS['by_id']:.0%} of ceiling",
+                f["by_id"]["ratio"] >= TARGETS["by_id"],
+                f"{f['by_id']['ratio']:.1%}")
+            # Against the faster of its two ceilings: every statement of a page, or its first one only
+            # (what the API runs when its representation cache holds the whole page).
+            ratio = min(f["list"]["ratio"], f["list"]["ratio_keys"])
+            add(f"page of 50 {tenant} {size} >= {TARGETS['list']:.0%} of the faster ceiling", ratio >= TARGETS["list"],
+                f"{ratio:.1%}")
+            p99 = f["list_half_load"]["p99_ms"]
+            add(f"page of 50 {tenant} {size} p99 at half load < {TARGETS['list_p99_ms']:.0f} ms",
+                p99 < TARGETS["list_p99_ms"], f"{p99:.1f} ms")
+    if 1 in r["reads"] and 2 in r["reads"]:
+        for tenant in (year.BIG, year.SMALL):
+            for name in ("by_id", "list"):
+                growth = r["reads"][1][tenant][name]["rps"] / r["reads"][2][tenant][name]["rps"]
+                add(f"{name} {tenant}: time per request half -> full year <= {TARGETS['growth']}x",
+                    growth <= TARGETS["growth"], f"{growth:.2f}x")
+    reg = r.get("registrations", {})
+    for mode in ("key", "nokey"):
+        burst = reg.get(f"burst_{mode}")
+        if burst:
+            add(f"burst ({mode}): exactly {scheduling.BURST_SEATS} confirmed every round", burst["exact"],
+                ", ".join(f"{b['confirmed']}/{b['waitlisted']}" for b in burst["rounds"]), check=True)
+            add(f"burst ({mode}): no 5xx or failed request", _errors(burst) == 0, f"{_errors(burst)} errors",
+                check=True)
+            add(f"burst ({mode}): p99 < {TARGETS['burst_p99_ms']:.0f} ms", burst["p99_ms"] < TARGETS["burst_p99_ms"],
+                f"{burst['p99_ms']:.0f} ms")
+        spread = reg.get(f"spread_{mode}")
+        if spread:
+            for name in (f"spread_{mode}", f"spread_{mode}_ceiling"):
+                add(f"{name}: no 5xx or failed request", _errors(reg[name]) == 0, f"{_errors(reg[name])} errors",
+                    check=True)
+                add(f"{name}: every registration answered is written", reg[name]["rows"] == reg[name]["ok"],
+                    f"{reg[name]['ok']} answered, {reg[name]['rows']} rows", check=True)
+            add(f"spread ({mode}) >= {TARGETS['spread']:.0%} of the bare app", spread["ratio"] >= TARGETS["spread"],
+                f"{spread['ratio']:.1%}")
+    relay = r.get("relay")
+    if relay:
+        add("relay: every event sent arrived", relay["delivered"] == relay["sent"] and relay["left"] == 0,
+            f"{relay['sent']} sent, {relay['delivered']} delivered, {relay['left']} left", check=True)
+    rss = {**{k: v for reads in r["reads"].values() for k, v in reads["rss"].items()},
+           **reg.get("rss", {}), **(relay or {}).get("rss", {})}
+    worst = max(rss.values()) if rss else 0.0
+    add(f"no process above {TARGETS['rss_mb']:.0f} MB RSS", worst < TARGETS["rss_mb"],
+        f"largest {worst:.1f} MB ({max(rss, key=rss.get) if rss else '-'})")
+    return out
+
+
+def _rates(f: dict) -> str:
+    parts = []
+    if "token_cache_hit_rate" in f:
+        parts.append(f"token cache {f['token_cache_hit_rate']:.0%}")
+    if "representation_cache_hit_rate" in f:
+        parts.append(f"representation cache {f['representation_cache_hit_rate']:.0%}")
+    return ("; hits: " + ", ".join(parts)) if parts else ""
 
 
 def report(r: dict) -> None:
-    def verdict(ok: bool) -> str:
-        return "meets target" if ok else "BELOW TARGET"
-
-    c = r["ceiling"]["rps"]
-    print(f"\nmake bench — {r['settings']['clients']} client processes, {r['settings']['seconds']}s per figure "
-          f"in {ROUNDS} interleaved rounds (median), "
-          f"gunicorn {r['settings']['workers']} workers (content: sync; scheduling: 25 threads each, as deployed), "
-          f"PostgreSQL + RabbitMQ, {r['machine']['cpus']} CPUs")
-    print(f"  ceiling  bare Flask + 1 PK SELECT        {c:8.0f} req/s")
-    for name, label in (("module", "GET /modules/<id> (auth)"), ("materials", "GET /materials?limit=50 (auth)")):
-        f = r[name]
-        print(f"  content  {label:<32} {f['rps']:8.0f} req/s = {f['ratio']:6.1%} of ceiling "
-              f"(target {TARGETS[name]:.0%}: {verdict(f['ratio'] >= TARGETS[name])}; errors {f['errors']})")
-    print(f"  ceiling  raw kombu publish, confirms      {r['raw_kombu']['events_per_s']:8.0f} events/s")
-    f = r["relay"]
-    print(f"  outbox   relay (worker process)           {f['events_per_s']:8.0f} events/s = {f['ratio']:6.1%} of raw "
-          f"(target {TARGETS['relay']:.0%}: {verdict(f['ratio'] >= TARGETS['relay'])}; delivered {f['delivered']})")
-    if "scheduling" in r:
-        scheduling.report(r, verdict)
-    worst = max(r["rss"].values())
-    print(f"  memory   largest process RSS              {worst:8.1f} MB "
-          f"(target < {TARGETS['rss_mb']} MB: {verdict(worst < TARGETS['rss_mb'])})")
-    for name, mb in sorted(r["rss"].items()):
-        print(f"           {name:<40} {mb:6.1f} MB")
+    s, api = r["settings"], r["settings"]["api"]
+    print(f"\nmake bench: scheduling on a national year at BENCH_SCALE={s['scale']}, "
+          f"{s['readers']} readers, {s['seconds']:g} s per figure in {s['rounds']} interleaved rounds (median), "
+          f"ceiling trials {s['trial_seconds']:g} s each; clients on {s['client_processes']} processes; "
+          f"{r['machine']['cpus']} CPUs, load average {r['machine']['load_average'][0]:.1f} before, "
+          f"{r['machine']['load_average_after'][0]:.1f} after")
+    print(f"API as deployed ({scheduling.SERVICE_CONF}): {api['workers']} workers x {api['threads']} threads "
+          f"({api['worker_class']}), keep-alive {api['keepalive']} s")
+    statements = {**next(iter(r["reads"].values()), {}).get("statements", {}),
+                  **r.get("registrations", {}).get("statements", {})}
+    print("SQL the ceilings replay, captured from the API (each statement, and where its parameters come from):")
+    for what, lines in statements.items():
+        if what.startswith("GET /sessions (") and what not in ("GET /sessions (list)", "GET /sessions (list cursor)"):
+            continue  # the other kinds of page differ only by their filters; all are in var/bench.json
+        print(f"   {what}")
+        for line in lines:
+            print(f"     {line}")
+    for half, reads in r["reads"].items():
+        data = r["data"][half]
+        load = r["load"][half]
+        print(f"\n== {'half' if half == 1 else 'full'} year: {data['sessions']:,} sessions, "
+              f"{data['cohorts']:,} cohorts, "
+              f"{data['registrations']:,} registrations, {data['attendance']:,} attendance marks, "
+              f"{data['completions']:,} completions "
+              f"({'; '.join(f'{k} {v:.1f} s' for k, v in load.items())})")
+        for name, choice in reads["ceiling_choice"].items():
+            print(f"   ceiling for {name}: kept {choice['kept']}  (tried, req/s: "
+                  f"{'; '.join(f'{k}: {v}' for k, v in choice['trials_rps'].items())})")
+        for tenant in (year.BIG, year.SMALL):
+            f = reads[tenant]
+            print(f"   {tenant} ({f['sessions']:,} sessions, {f['pages_crawled']} pages crawled)")
+            for name, what in (("by_id", "GET /sessions/<id>"), ("list", "GET /sessions?limit=50 (+filters, cursors)")):
+                g, c = f[name], f[f"{name}_ceiling"]
+                print(f"     {what:<44} {g['rps']:7.0f} req/s = {g['ratio']:6.1%} of {c['rps']:.0f} "
+                      f"(same SQL, bare); p50 {g['p50_ms']:.1f} ms p99 {g['p99_ms']:.1f} ms; rounds {g['rounds_rps']} "
+                      f"vs {c['rounds_rps']}{_rates(g)}")
+            k = f["list_keys_ceiling"]
+            print(f"     {'':<44} {'':>7}         = {f['list']['ratio_keys']:6.1%} of {k['rps']:.0f} (its first "
+                  f"statement only, bare: the page's keys, as when every item is cached); rounds {k['rounds_rps']}")
+            h = f["list_half_load"]
+            print(f"     list at half load ({h['offered_rps']:.0f} req/s offered): p50 {h['p50_ms']:.1f} ms, "
+                  f"p99 {h['p99_ms']:.1f} ms ({h['requests']} requests)")
+    reg = r.get("registrations")
+    if reg:
+        print("\n== registrations over HTTP (self-registration, participant tokens)")
+        for mode, what in (("key", "with Idempotency-Key"), ("nokey", "without key")):
+            b = reg[f"burst_{mode}"]
+            seats = ", ".join(f"{x['confirmed']}/{x['waitlisted']}" for x in b["rounds"])
+            print(f"   burst {what:<22} {scheduling.CROWD} at once on {scheduling.BURST_SEATS} seats x "
+                  f"{len(b['rounds'])}: confirmed/waitlisted {seats}; "
+                  f"worst round p50 {b['p50_ms']:.0f} ms p99 {b['p99_ms']:.0f} ms; "
+                  f"{b['rows_per_commit']:.1f} rows per commit")
+            g, c = reg[f"spread_{mode}"], reg[f"spread_{mode}_ceiling"]
+            print(f"   spread {what:<21} {scheduling.CROWD} clients over {scheduling.SPREAD_COHORTS} cohorts: "
+                  f"{g['rps']:.0f} /s = {g['ratio']:.1%} of {c['rps']:.0f} /s (bare, same rows per registration); "
+                  f"p99 {g['p99_ms']:.0f} ms vs {c['p99_ms']:.0f} ms; rows per commit {g['rows_per_commit']:.2f} "
+                  f"vs {c['rows_per_commit']:.2f}{_rates(g)}")
+            choice = reg[f"spread_{mode}_ceiling_choice"]
+            print(f"     ceiling kept {choice['kept']} (tried, /s: "
+                  f"{'; '.join(f'{k}: {v}' for k, v in choice['trials_per_s'].items())})")
+    relay = r.get("relay")
+    if relay:
+        print(f"\n== outbox relay: {relay['sent']} events sent, {relay['delivered']} delivered, "
+              f"{relay['events_per_s']:.0f} events/s from the worker's start")
+    print("\n== verdicts")
+    for v in r["verdicts"]:
+        print(f"   {v['verdict']:<6} {v['name']}: {v['detail']}")
+    failed = [v for v in r["verdicts"] if v["verdict"] == "FAILED"]
+    print(f"\n{'FAILED' if failed else 'checked'}: {len(failed)} checks failed; "
+          f"{sum(v['verdict'] == 'MISS' for v in r['verdicts'])} targets missed; details in var/bench.json")
 
 
 if __name__ == "__main__":
