@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from services.content.models import Series
 from services.scheduling.models import Cohort
-from tests.conftest import config_overrides, migrated_context
 from tests.helpers import assert_problem, auth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,18 +24,6 @@ CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 SERIES = {"slug": "state-orientation", "title": "State orientation"}
 COHORT = {"series_id": "00000000-0000-4000-8000-000000000001", "title": "Spring cohort", "format": "virtual",
           "capacity": 20}
-
-
-@pytest.fixture
-def scheduling_ctx(broker, signing_key_file, tmp_path):
-    """The scheduling service beside the content service (each on its own SQLite file)."""
-    from services.scheduling.config import SchedulingConfig
-
-    database = {"url": f"sqlite:///{tmp_path / 'scheduling.db'}", "schema": "main"}
-    ctx = migrated_context("scheduling", SchedulingConfig,
-                           config_overrides(database, broker, signing_key_file, tmp_path))
-    yield ctx
-    ctx.db.dispose()
 
 
 @pytest.fixture

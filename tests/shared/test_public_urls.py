@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pytest
-
-from tests.conftest import config_overrides, migrated_context
 from tests.helpers import auth
 
 FORGED = {"Host": "attacker.example", "X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "attacker.example",
           "X-Forwarded-Prefix": "/phish", "Forwarded": "host=attacker.example;proto=http"}
-
-
-@pytest.fixture
-def scheduling_ctx(broker, signing_key_file, tmp_path):
-    """The scheduling service beside the content service (each on its own SQLite file)."""
-    from services.scheduling.config import SchedulingConfig
-
-    database = {"url": f"sqlite:///{tmp_path / 'scheduling.db'}", "schema": "main"}
-    ctx = migrated_context("scheduling", SchedulingConfig,
-                           config_overrides(database, broker, signing_key_file, tmp_path))
-    yield ctx
-    ctx.db.dispose()
 
 
 def _client(ctx, create_app, public_url: str):
