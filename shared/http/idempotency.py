@@ -3,9 +3,10 @@
 The key is claimed, the view's effect written and its answer stored in ONE transaction (the request's
 own, see ``UnitOfWork.hold_commits``), so there is never an effect without its stored answer nor a
 claim without a live request: a request that dies (crash, timeout, error, rollback) takes its claim
-and all its work with it, and the key is free again for a retry that cannot make a duplicate. A second request with the same key waits for the first to end
-(PostgreSQL: on the key's row; SQLite: on the write lock), then gets the stored answer. Answers are
-replayed for ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 by default); the worker's housekeeping prunes them after.
+and all its work with it, and the key is free again for a retry that cannot make a duplicate. A
+second request with the same key waits for the first to end (PostgreSQL: on the key's row; SQLite:
+on the write lock), then gets the stored answer. Answers are replayed for
+``IDEMPOTENCY_KEY_TTL_HOURS`` (24 by default); the worker's housekeeping prunes them after.
 """
 
 from __future__ import annotations
