@@ -27,6 +27,8 @@ _WHY = {
          "reused with another body.",
     428: "This update needs If-Match with the ETag of your last GET.",
     500: "An unexpected error; quote `correlationid` to the operators.",
+    503: "Your credentials cannot be checked just now (the identity provider's keys or the list of "
+         "jurisdictions cannot be read); send the same request again after `Retry-After` seconds.",
 }
 
 HEADERS = {
@@ -38,7 +40,8 @@ HEADERS = {
         "description": 'The next page, for clients that follow links: `<url>; rel="next"`; absent on the last page.',
         "schema": {"type": "string"}},
     "RETRY_AFTER": {
-        "description": "Seconds to wait before retrying (a request with the same Idempotency-Key still running).",
+        "description": "Seconds to wait before retrying (a request with the same Idempotency-Key still running, "
+                       "or credentials that cannot be checked just now).",
         "schema": {"type": "integer", "minimum": 0}},
     "IDEMPOTENT_REPLAYED": {
         "description": "`true` when this is the stored response of an earlier request with the same "
@@ -60,7 +63,7 @@ def register_components(spec) -> None:
     correlation = {"X-Correlation-ID": _ref("headers", "X_CORRELATION_ID")}
     for status in HTTPStatus:
         response = {"description": status_phrase(status), "headers": dict(correlation)}
-        if status == 409:
+        if status in (409, 503):
             response["headers"]["Retry-After"] = _ref("headers", "RETRY_AFTER")
         if status >= 400:
             response["description"] = _WHY.get(status, status_phrase(status))
@@ -113,7 +116,7 @@ class ContractPlugin(BasePlugin):
 
         statuses = {500}
         if roles is not None:
-            statuses |= {401, 403}
+            statuses |= {401, 403, 503}
             operation["description"] = "\n\n".join(
                 part for part in (operation.get("description", ""), roles_sentence(roles)) if part)
         if "{" in path:
@@ -148,7 +151,7 @@ class ContractPlugin(BasePlugin):
                                                               "examples": problem_examples(code)}, **others}
             headers = response.setdefault("headers", {})
             headers.setdefault("X-Correlation-ID", _ref("headers", "X_CORRELATION_ID"))
-            if code == 409 and idempotent:
+            if (code == 409 and idempotent) or code == 503:
                 headers.setdefault("Retry-After", _ref("headers", "RETRY_AFTER"))
             if 200 <= code < 300:
                 if any(p.get("name") == "cursor" for p in query):
