@@ -51,3 +51,32 @@ def run_env(context, target_metadata) -> None:
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
+
+
+# --- steps of the platform tables (shared/tables.py), which every service's history carries ---------
+
+def add_inbox_handled_at_index(op) -> None:
+    """The inbox indexed by when each event was handled, for housekeeping to prune by age."""
+    op.create_index("ix_inbox_handled_at", "inbox", ["handled_at"], unique=False)
+
+
+def drop_inbox_handled_at_index(op) -> None:
+    op.drop_index("ix_inbox_handled_at", table_name="inbox")
+
+
+def add_unfinished_runs(op) -> None:
+    """The consumer's count of handler runs of redelivered events that never finished."""
+    import sqlalchemy as sa
+
+    from shared.db import UTCDateTime
+
+    op.create_table("unfinished_runs",
+                    sa.Column("consumer", sa.String(length=200), nullable=False),
+                    sa.Column("event_id", sa.String(length=100), nullable=False),
+                    sa.Column("runs", sa.Integer(), nullable=False),
+                    sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
+                    sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_unfinished_runs")))
+
+
+def drop_unfinished_runs(op) -> None:
+    op.drop_table("unfinished_runs")

@@ -6,6 +6,8 @@ Revises: 0001
 
 from alembic import op
 
+from shared import migrations
+
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -13,8 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_inbox_handled_at', 'inbox', ['handled_at'], unique=False)
+    migrations.add_inbox_handled_at_index(op)
 
 
 def downgrade() -> None:
-    op.drop_index('ix_inbox_handled_at', table_name='inbox')
+    migrations.drop_inbox_handled_at_index(op)

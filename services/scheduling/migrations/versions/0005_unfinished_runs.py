@@ -9,8 +9,8 @@ Revises: 0004
 """
 
 from alembic import op
-import sqlalchemy as sa
-import shared.db
+
+from shared import migrations
 
 revision = '0005'
 down_revision = '0004'
@@ -19,14 +19,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('unfinished_runs',
-    sa.Column('consumer', sa.String(length=200), nullable=False),
-    sa.Column('event_id', sa.String(length=100), nullable=False),
-    sa.Column('runs', sa.Integer(), nullable=False),
-    sa.Column('started_at', shared.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('consumer', 'event_id', name=op.f('pk_unfinished_runs'))
-    )
+    migrations.add_unfinished_runs(op)
 
 
 def downgrade() -> None:
-    op.drop_table('unfinished_runs')
+    migrations.drop_unfinished_runs(op)
