@@ -38,8 +38,11 @@ seed: migrate
 run: seed
 	@$(BIN)/python -m shared.launcher
 
+## lint: ruff (lint and format check) and the import contracts; `make test` runs it first
 ## test: every test; with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 

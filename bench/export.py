@@ -77,8 +77,13 @@ _LOAD = [
 
 
 def load_half(db, cohorts: int, first: int) -> None:
-    params = {"first": first, "last": first + cohorts - 1, "per_cohort": PER_COHORT, "now": datetime.now(UTC),
-              "ca_permille": round(CALIFORNIA_SHARE * 1000)}
+    params = {
+        "first": first,
+        "last": first + cohorts - 1,
+        "per_cohort": PER_COHORT,
+        "now": datetime.now(UTC),
+        "ca_permille": round(CALIFORNIA_SHARE * 1000),
+    }
     with db.engine.begin() as conn:
         for statement in _LOAD:
             conn.execute(text(statement), params)
@@ -88,8 +93,10 @@ def load_half(db, cohorts: int, first: int) -> None:
 
 def counts(db) -> dict:
     with db.engine.connect() as conn:
-        return {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-                for table in ("registrations", "attendance", "completions", "registration_hours")}
+        return {
+            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("registrations", "attendance", "completions", "registration_hours")
+        }
 
 
 def walk(client, headers: dict, params: dict) -> tuple[int, list[float], float]:
@@ -124,11 +131,20 @@ def measure(client, headers: dict) -> dict:
         assert response.status_code == 200
         summed.append((time.perf_counter() - begun) * 1000)
     # Where the slow pages are (their number in the walk), for whoever looks into a p99 above the p50.
-    slowest = sorted(((ms, f"export page {n}") for n, ms in enumerate(pages, 1)), reverse=True)[:3] + \
-        sorted(((ms, f"sync page {n}") for n, ms in enumerate(sync_pages, 1)), reverse=True)[:3]
-    return {"rows": rows, "full_export_s": seconds, "pages": len(pages), "page_p50_ms": statistics.median(pages),
-            "page_p99_ms": p99(pages + sync_pages), "sync_rows": synced, "summed_page_ms": statistics.median(summed),
-            "slowest_pages": [f"{where}: {ms:.0f} ms" for ms, where in sorted(slowest, reverse=True)[:4]]}
+    slowest = (
+        sorted(((ms, f"export page {n}") for n, ms in enumerate(pages, 1)), reverse=True)[:3]
+        + sorted(((ms, f"sync page {n}") for n, ms in enumerate(sync_pages, 1)), reverse=True)[:3]
+    )
+    return {
+        "rows": rows,
+        "full_export_s": seconds,
+        "pages": len(pages),
+        "page_p50_ms": statistics.median(pages),
+        "page_p99_ms": p99(pages + sync_pages),
+        "sync_rows": synced,
+        "summed_page_ms": statistics.median(summed),
+        "slowest_pages": [f"{where}: {ms:.0f} ms" for ms, where in sorted(slowest, reverse=True)[:4]],
+    }
 
 
 def export_figures(env: dict, tokens, *, scale: float) -> dict:
@@ -153,8 +169,11 @@ def export_figures(env: dict, tokens, *, scale: float) -> dict:
         for name, first in (("half", 1), ("full", 1 + half)):
             began = time.perf_counter()
             load_half(ctx.db, half, first)
-            figures[name] = {"load_s": time.perf_counter() - began, "counts": counts(ctx.db),
-                             **measure(client, headers)}
+            figures[name] = {
+                "load_s": time.perf_counter() - began,
+                "counts": counts(ctx.db),
+                **measure(client, headers),
+            }
         figures["growth"] = figures["full"]["full_export_s"] / figures["half"]["full_export_s"]
     finally:
         ctx.db.dispose()
@@ -168,19 +187,27 @@ def report(f: dict) -> None:
     print(f"\nTraining-hours export, national year at scale {f['scale']} (California's share of it):")
     for name in ("half", "full"):
         r = f[name]
-        print(f"  {name}: {r['counts']['registrations']:,} registrations, {r['counts']['attendance']:,} marks, "
-              f"{r['counts']['completions']:,} completions; California {r['rows']:,} rows in {r['pages']} pages: "
-              f"full export {r['full_export_s']:.2f} s, page p50 {r['page_p50_ms']:.1f} ms, "
-              f"p99 {r['page_p99_ms']:.1f} ms; a page summed afresh from attendance {r['summed_page_ms']:.0f} ms")
+        print(
+            f"  {name}: {r['counts']['registrations']:,} registrations, {r['counts']['attendance']:,} marks, "
+            f"{r['counts']['completions']:,} completions; California {r['rows']:,} rows in {r['pages']} pages: "
+            f"full export {r['full_export_s']:.2f} s, page p50 {r['page_p50_ms']:.1f} ms, "
+            f"p99 {r['page_p99_ms']:.1f} ms; a page summed afresh from attendance {r['summed_page_ms']:.0f} ms"
+        )
         print(f"    slowest pages: {'; '.join(r['slowest_pages'])}")
     full = f["full"]
-    print(f"  page p99 {full['page_p99_ms']:.1f} ms (target < {TARGETS['page_p99_ms']:.0f}): "
-          f"{verdict(full['page_p99_ms'] < TARGETS['page_p99_ms'])}")
-    export_s = full["full_export_s"] / f["scale"]   # pages cost the same at any depth: rows scale linearly
-    print(f"  full export of a big state at national size, extrapolated {export_s:.1f} s "
-          f"(target < {TARGETS['full_export_s']:.0f}): {verdict(export_s < TARGETS['full_export_s'])}")
-    print(f"  half to full data: x{f['growth']:.2f} (target <= {TARGETS['growth']}): "
-          f"{verdict(f['growth'] <= TARGETS['growth'])}")
+    print(
+        f"  page p99 {full['page_p99_ms']:.1f} ms (target < {TARGETS['page_p99_ms']:.0f}): "
+        f"{verdict(full['page_p99_ms'] < TARGETS['page_p99_ms'])}"
+    )
+    export_s = full["full_export_s"] / f["scale"]  # pages cost the same at any depth: rows scale linearly
+    print(
+        f"  full export of a big state at national size, extrapolated {export_s:.1f} s "
+        f"(target < {TARGETS['full_export_s']:.0f}): {verdict(export_s < TARGETS['full_export_s'])}"
+    )
+    print(
+        f"  half to full data: x{f['growth']:.2f} (target <= {TARGETS['growth']}): "
+        f"{verdict(f['growth'] <= TARGETS['growth'])}"
+    )
 
 
 def main() -> int:
@@ -190,10 +217,18 @@ def main() -> int:
     tokens = Tokens()
     (tmp / "key.pem").write_bytes(tokens.private_pem)
     schema = f"bench_export_{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "SCHEDULING_DATABASE_URL": POSTGRES_URL, "SCHEDULING_DB_SCHEMA": schema,
-           "BROKER_URL": RABBITMQ_URL, "BROKER_NAMESPACE": f"{schema}.", "JWT_ISSUER": ISSUER,
-           "JWT_AUDIENCE": AUDIENCE, "JWT_DEV_PRIVATE_KEY_FILE": str(tmp / "key.pem"), "DATA_DIR": str(tmp),
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "SCHEDULING_DATABASE_URL": POSTGRES_URL,
+        "SCHEDULING_DB_SCHEMA": schema,
+        "BROKER_URL": RABBITMQ_URL,
+        "BROKER_NAMESPACE": f"{schema}.",
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+        "JWT_DEV_PRIVATE_KEY_FILE": str(tmp / "key.pem"),
+        "DATA_DIR": str(tmp),
+        "LOG_LEVEL": "WARNING",
+    }
     try:
         figures = export_figures(env, tokens, scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")))
     finally:

@@ -74,8 +74,15 @@ def _percentile(samples: list[float], q: float) -> float:
 def _summary(statuses: list[int], latencies: list[float], began: float, ended: float) -> dict:
     seconds = max(ended - began, 1e-9)
     tally = _tally(statuses)
-    return {"requests": len(statuses), "ok": tally["2xx"], "rps": tally["2xx"] / seconds, "seconds": seconds,
-            "statuses": tally, "p50_ms": _percentile(latencies, 0.50), "p99_ms": _percentile(latencies, 0.99)}
+    return {
+        "requests": len(statuses),
+        "ok": tally["2xx"],
+        "rps": tally["2xx"] / seconds,
+        "seconds": seconds,
+        "statuses": tally,
+        "p50_ms": _percentile(latencies, 0.50),
+        "p99_ms": _percentile(latencies, 0.99),
+    }
 
 
 def _process(port: int, work, threads: int, start_at: float, out) -> None:
@@ -138,6 +145,7 @@ class _Work:
 
         def work(connection, k, record):
             body(connection, first + k, record)
+
         return work
 
 
@@ -152,8 +160,9 @@ def run_load(port: int, requests: list[Request], *, clients: int, seconds: float
             record(status, sent, time.perf_counter())
 
     records = _spread(clients, _Work(port, body))
-    return _summary([r[0] for r in records], [r[2] - r[1] for r in records],
-                    min(r[1] for r in records), max(r[2] for r in records))
+    return _summary(
+        [r[0] for r in records], [r[2] - r[1] for r in records], min(r[1] for r in records), max(r[2] for r in records)
+    )
 
 
 def run_sequences(port: int, sequences: list[list[Request]], *, seconds: float | None = None) -> dict:
@@ -168,12 +177,14 @@ def run_sequences(port: int, sequences: list[list[Request]], *, seconds: float |
             record(status, sent, time.perf_counter())
 
     records = _spread(len(sequences), _Work(port, body))
-    return _summary([r[0] for r in records], [r[2] - r[1] for r in records],
-                    min(r[1] for r in records), max(r[2] for r in records))
+    return _summary(
+        [r[0] for r in records], [r[2] - r[1] for r in records], min(r[1] for r in records), max(r[2] for r in records)
+    )
 
 
-def run_paced(port: int, requests: list[Request], *, rate: float, seconds: float, clients: int = 16,
-              seed: int = 0) -> dict:
+def run_paced(
+    port: int, requests: list[Request], *, rate: float, seconds: float, clients: int = 16, seed: int = 0
+) -> dict:
     """Open loop at ``rate`` requests/s offered; latency counted from when each request was due, so a
     backlog counts against the server (no coordinated omission)."""
     interval = clients / max(rate, 1e-9)
@@ -191,8 +202,9 @@ def run_paced(port: int, requests: list[Request], *, rate: float, seconds: float
             n += 1
 
     records = _spread(clients, _Work(port, body))
-    figure = _summary([r[0] for r in records], [r[2] - r[1] for r in records],
-                      min(r[1] for r in records), max(r[2] for r in records))
+    figure = _summary(
+        [r[0] for r in records], [r[2] - r[1] for r in records], min(r[1] for r in records), max(r[2] for r in records)
+    )
     figure["offered_rps"] = rate
     return figure
 

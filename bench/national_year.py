@@ -39,8 +39,23 @@ SESSIONS_PER_COHORT = 9
 PEOPLE_PER_COHORT = 30  # a jurisdiction's pool of people: each registers for about three cohorts
 
 # A jurisdiction's share of the year, relative to a small territory's.
-WEIGHTS = {"CA": 10, "TX": 10, "FL": 7, "NY": 7, "PA": 5, "IL": 5, "OH": 5, "GA": 5, "NC": 5, "MI": 5,
-           "PR": 2, "AS": 1, "GU": 1, "MP": 1, "VI": 1}
+WEIGHTS = {
+    "CA": 10,
+    "TX": 10,
+    "FL": 7,
+    "NY": 7,
+    "PA": 5,
+    "IL": 5,
+    "OH": 5,
+    "GA": 5,
+    "NC": 5,
+    "MI": 5,
+    "PR": 2,
+    "AS": 1,
+    "GU": 1,
+    "MP": 1,
+    "VI": 1,
+}
 OTHER_WEIGHT = 3  # every other state and Tribe
 
 BIG, SMALL = "CA", "GU"  # the two jurisdictions each figure is taken for
@@ -55,8 +70,9 @@ def cohorts_per_jurisdiction(scale: float) -> dict[str, int]:
     """How many cohorts each jurisdiction runs in a year at ``scale`` (at least two: one per half)."""
     rows = jurisdictions()
     total = sum(WEIGHTS.get(row["code"], OTHER_WEIGHT) for row in rows)
-    return {row["code"]: max(2, round(COHORTS * scale * WEIGHTS.get(row["code"], OTHER_WEIGHT) / total))
-            for row in rows}
+    return {
+        row["code"]: max(2, round(COHORTS * scale * WEIGHTS.get(row["code"], OTHER_WEIGHT) / total)) for row in rows
+    }
 
 
 def _admin_url(url: str, database: str = "postgres") -> str:
@@ -100,8 +116,11 @@ def drop_database(url: str, name: str) -> None:
 def drop_cached_years(url: str, *, stale_only: bool = False) -> list[str]:
     """Drop the cached years (only those of an older loader or older migrations if ``stale_only``)."""
     current = f"{CACHE_PREFIX}{_loader_key()}_"
-    dropped = [name for name in _databases(url) if name.startswith(CACHE_PREFIX)
-               and not (stale_only and name.startswith(current))]
+    dropped = [
+        name
+        for name in _databases(url)
+        if name.startswith(CACHE_PREFIX) and not (stale_only and name.startswith(current))
+    ]
     for name in dropped:
         drop_database(url, name)
     return dropped
@@ -242,8 +261,11 @@ def load_half(url: str, scale: float, half: int) -> None:
         "audit": _id("audit", "id"),
         "attendance": _id("attendance", "s.id", "r.id"),
         "completion": _id("completion", "id"),
-        "capacity": CAPACITY, "waitlisted": WAITLISTED, "per_cohort": REGISTRATIONS_PER_COHORT,
-        "sessions": SESSIONS_PER_COHORT, "completed": COMPLETED,
+        "capacity": CAPACITY,
+        "waitlisted": WAITLISTED,
+        "per_cohort": REGISTRATIONS_PER_COHORT,
+        "sessions": SESSIONS_PER_COHORT,
+        "completed": COMPLETED,
     }
     options = f"-csearch_path={SCHEMA} -ctimezone=UTC"
     with psycopg.connect(_admin_url(url, make_url(url).database), options=options) as conn:

@@ -70,8 +70,9 @@ def _fill(value, sample: dict, inputs: dict, fresh: dict):
         if isinstance(old, str) and len(old) >= 6 and old in value:
             value = value.replace(old, str(inputs[name]))
             new_texts.add(str(inputs[name]))
-    return _UUID.sub(lambda m: m.group(0) if m.group(0) in new_texts
-                     else fresh.setdefault(m.group(0), str(uuid.uuid4())), value)
+    return _UUID.sub(
+        lambda m: m.group(0) if m.group(0) in new_texts else fresh.setdefault(m.group(0), str(uuid.uuid4())), value
+    )
 
 
 def _matchable(value) -> bool:
@@ -200,14 +201,13 @@ def replay(conn, steps: list[Step], sample: dict, inputs: dict, *, autocommit: b
         statement, params = step.statement, {}
         for name, source in step.sources.items():
             params[name] = value_of(source)
-        for first, (names, (_rows, j, c)) in step.lists.items():
+        for first, (_names, (_rows, j, c)) in step.lists.items():
             values = list(dict.fromkeys(row[c] for row in results[j]))
             if not values:
                 raise MissingRow(f"statement {j} found no row for an IN list")
             cast = re.search(rf"%\({first}\)s(::\w+)?", statement).group(1) or ""
             placeholders = ", ".join(f"%({first}__{k})s{cast}" for k in range(len(values)))
-            original = next(m.group(0) for m in _IN_LIST.finditer(statement)
-                            if _NAME.findall(m.group(1))[0] == first)
+            original = next(m.group(0) for m in _IN_LIST.finditer(statement) if _NAME.findall(m.group(1))[0] == first)
             statement = statement.replace(original, f"IN ({placeholders})")
             params.update({f"{first}__{k}": v for k, v in enumerate(values)})
         cursor = conn.execute(statement, params)
@@ -224,7 +224,9 @@ def describe(steps: list[Step]) -> list[str]:
         if step.commit:
             lines.append("COMMIT")
             continue
-        sources = sorted({s[0] if s[0] != "input" else f"input {s[1]}" for s in step.sources.values()}
-                         | {"rows (IN list)" for _ in step.lists})
+        sources = sorted(
+            {s[0] if s[0] != "input" else f"input {s[1]}" for s in step.sources.values()}
+            | {"rows (IN list)" for _ in step.lists}
+        )
         lines.append(f"{' '.join(step.statement.split())[:90]}…  [{', '.join(sources)}]")
     return lines

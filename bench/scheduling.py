@@ -13,19 +13,18 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 from bench import national_year as year
 from bench import same_sql
-from bench.load import Request, client_processes, process_tree, rss_mb, run_load, run_paced, run_sequences
+from bench.load import Request, process_tree, rss_mb, run_load, run_paced, run_sequences
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_CONF = "services.scheduling.gunicorn_conf"
@@ -50,10 +49,15 @@ BURST_ROUNDS = int(_env_float("BENCH_BURST_ROUNDS", 5))
 
 def service_settings(env: dict) -> dict:
     """The gunicorn settings the API is deployed with, read from its own configuration module."""
-    code = (f"import json, {SERVICE_CONF} as c; "
-            "print(json.dumps({'workers': c.workers, 'threads': c.threads, 'keepalive': c.keepalive}))")
-    settings = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True,
-                                         capture_output=True, text=True).stdout)
+    code = (
+        f"import json, {SERVICE_CONF} as c; "
+        "print(json.dumps({'workers': c.workers, 'threads': c.threads, 'keepalive': c.keepalive}))"
+    )
+    settings = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
     settings["worker_class"] = "gthread" if settings["threads"] > 1 else "sync"
     return settings
 
@@ -61,16 +65,24 @@ def service_settings(env: dict) -> dict:
 def candidates(settings: dict) -> list[dict]:
     """The ceiling's configurations to try: sync workers, and threads with keep-alive off and on;
     reads with and without a transaction. As many workers as the API."""
-    servers = [{"worker_class": "sync", "threads": 1, "keepalive": 0},
-               {"worker_class": "gthread", "threads": settings["threads"], "keepalive": 0},
-               {"worker_class": "gthread", "threads": settings["threads"], "keepalive": 5}]
-    return [{**server, "workers": settings["workers"], "autocommit": autocommit}
-            for server in servers for autocommit in (True, False)]
+    servers = [
+        {"worker_class": "sync", "threads": 1, "keepalive": 0},
+        {"worker_class": "gthread", "threads": settings["threads"], "keepalive": 0},
+        {"worker_class": "gthread", "threads": settings["threads"], "keepalive": 5},
+    ]
+    return [
+        {**server, "workers": settings["workers"], "autocommit": autocommit}
+        for server in servers
+        for autocommit in (True, False)
+    ]
 
 
 def label(config: dict) -> str:
-    server = ("sync workers" if config["worker_class"] == "sync" else
-              f"{config['threads']} threads/worker, keep-alive {config['keepalive']}s")
+    server = (
+        "sync workers"
+        if config["worker_class"] == "sync"
+        else f"{config['threads']} threads/worker, keep-alive {config['keepalive']}s"
+    )
     return f"{config['workers']} x {server}, pooled, {'autocommit' if config['autocommit'] else 'transaction'}"
 
 
@@ -86,9 +98,22 @@ class Servers:
         self.counts.mkdir(exist_ok=True)
         port = self.free_port()
         env = {**self.env, "BENCH_SERVICE_CONF": SERVICE_CONF, "BENCH_COUNTS_DIR": str(self.counts)}
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:bench.counting_conf",
-                                 "--bind", f"127.0.0.1:{port}", "services.scheduling.wsgi:app"],
-                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:bench.counting_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "services.scheduling.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.procs.append(proc)
         self.wait_http(port)
         return port, proc
@@ -96,14 +121,35 @@ class Servers:
     def bare(self, config: dict, plans: Path) -> tuple[int, subprocess.Popen]:
         port = self.free_port()
         url = self.env["SCHEDULING_DATABASE_URL"]
-        env = {**self.env, "BENCH_PLANS": str(plans), "BENCH_DSN": year._admin_url(url, _database(url)),
-               "BENCH_DB_SCHEMA": self.env["SCHEDULING_DB_SCHEMA"],
-               "BENCH_AUTOCOMMIT": "1" if config["autocommit"] else "0"}
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                                 "--workers", str(config["workers"]), "--threads", str(config["threads"]),
-                                 "--worker-class", config["worker_class"], "--keep-alive", str(config["keepalive"]),
-                                 "bench.bare_app:app"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = {
+            **self.env,
+            "BENCH_PLANS": str(plans),
+            "BENCH_DSN": year._admin_url(url, _database(url)),
+            "BENCH_DB_SCHEMA": self.env["SCHEDULING_DB_SCHEMA"],
+            "BENCH_AUTOCOMMIT": "1" if config["autocommit"] else "0",
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(config["workers"]),
+                "--threads",
+                str(config["threads"]),
+                "--worker-class",
+                config["worker_class"],
+                "--keep-alive",
+                str(config["keepalive"]),
+                "bench.bare_app:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.procs.append(proc)
         self.wait_http(port)
         return port, proc
@@ -120,7 +166,7 @@ class Servers:
         return {f"{name} pid {pid}": rss_mb(pid) for pid in process_tree(proc.pid)}
 
     def stop(self, proc: subprocess.Popen | None = None) -> None:
-        for p in ([proc] if proc else list(self.procs)):
+        for p in [proc] if proc else list(self.procs):
             p.terminate()
             try:
                 p.wait(timeout=30)
@@ -147,9 +193,12 @@ def _hit_rates(before: dict, after: dict) -> dict:
 
 # --- the data and the requests ------------------------------------------------------------------
 
+
 def tokens_for(tokens, tenant: str) -> list[str]:
-    return [tokens.token(ROLES[n % len(ROLES)], tenant, sub=f"dev-{ROLES[n % len(ROLES)]}-{tenant.lower()}-{n}")
-            for n in range(USERS)]
+    return [
+        tokens.token(ROLES[n % len(ROLES)], tenant, sub=f"dev-{ROLES[n % len(ROLES)]}-{tenant.lower()}-{n}")
+        for n in range(USERS)
+    ]
 
 
 def _rows(env: dict, sql: str, params=()) -> list[tuple]:
@@ -190,8 +239,9 @@ def list_requests(app, env: dict, tenant: str, tokens: list[str], *, pages: int 
     filters = [{}, {}, {}, {"status": "scheduled"}]
     filters += [{"from": (starts[0] + timedelta(seconds=rng.uniform(0, span))).isoformat()} for _ in range(3)]
     filters += [{"cohort_id": rng.choice(cohorts)} for _ in range(3)]
-    filters += [{"from": starts[0].isoformat(), "to": (starts[0] + timedelta(days=60)).isoformat(),
-                 "status": "scheduled"}]
+    filters += [
+        {"from": starts[0].isoformat(), "to": (starts[0] + timedelta(days=60)).isoformat(), "status": "scheduled"}
+    ]
     client, found = app.test_client(), []
     for query in filters:
         query = {"limit": "50", **query}
@@ -250,8 +300,9 @@ def capture_plans(app, env: dict, tokens, list_queries: dict[str, list[dict]]) -
     tenant = year.BIG
     sid = _rows(env, "SELECT id FROM sessions WHERE tenant = %s LIMIT 1", (tenant,))[0][0]
     token = tokens.token("jurisdiction_admin", tenant)
-    response, steps = same_sql.capture(app, "GET", f"/sessions/{sid}", _auth(token),
-                                       {"session_id": sid, "tenant": tenant})
+    response, steps = same_sql.capture(
+        app, "GET", f"/sessions/{sid}", _auth(token), {"session_id": sid, "tenant": tenant}
+    )
     assert response.status_code == 200, response.get_data()
     plans["by_id"] = ({"session_id": sid, "tenant": tenant}, steps)
     shown["GET /sessions/<id>"] = same_sql.describe(steps)
@@ -262,8 +313,13 @@ def capture_plans(app, env: dict, tokens, list_queries: dict[str, list[dict]]) -
                 continue
             cold()
             inputs = list_plan_inputs(query, tenant)
-            response, steps = same_sql.capture(app, "GET", "/sessions?" + urllib.parse.urlencode(query),
-                                               _auth(tokens.token("jurisdiction_admin", tenant)), inputs)
+            response, steps = same_sql.capture(
+                app,
+                "GET",
+                "/sessions?" + urllib.parse.urlencode(query),
+                _auth(tokens.token("jurisdiction_admin", tenant)),
+                inputs,
+            )
             assert response.status_code == 200, response.get_data()
             plans[variant] = (inputs, steps)
             plans[f"{variant}_keys"] = (inputs, steps[:1])  # the page's keys and versions only
@@ -285,6 +341,7 @@ def _dispose(app) -> None:
 
 
 # --- measuring -----------------------------------------------------------------------------------
+
 
 def best_ceiling(servers: Servers, configs: list[dict], plans: Path, measure) -> tuple[dict, dict]:
     """Each configuration started and measured by ``measure(port, name)`` (its rate), one at a time
@@ -348,23 +405,29 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
             by_id, bare_by_id = by_id_requests(env, tenant, users[tenant])
             pages, bare_pages, bare_keys = as_list_requests(queries[tenant], tenant, users[tenant])
             if tenant == year.BIG:  # the ceiling's configuration, chosen on the big state's requests
-                by_id_best, by_id_trials = best_ceiling(servers, candidates(settings), plans_file,
-                                                        _trial(bare_by_id))
-                list_best, list_trials = best_ceiling(servers, candidates(settings), plans_file,
-                                                      _trial(bare_pages))
-                figures["ceiling_choice"] = {"by_id": {"kept": label(by_id_best), "trials_rps": by_id_trials},
-                                             "list": {"kept": label(list_best), "trials_rps": list_trials}}
-            measured = interleaved({"by_id": (api_port, by_id, True),
-                                    "by_id_ceiling": (by_id_best["port"], bare_by_id, False),
-                                    "list": (api_port, pages, True),
-                                    "list_ceiling": (list_best["port"], bare_pages, False),
-                                    "list_keys_ceiling": (list_best["port"], bare_keys, False)},
-                                   servers, clients=CLIENTS)
+                by_id_best, by_id_trials = best_ceiling(servers, candidates(settings), plans_file, _trial(bare_by_id))
+                list_best, list_trials = best_ceiling(servers, candidates(settings), plans_file, _trial(bare_pages))
+                figures["ceiling_choice"] = {
+                    "by_id": {"kept": label(by_id_best), "trials_rps": by_id_trials},
+                    "list": {"kept": label(list_best), "trials_rps": list_trials},
+                }
+            measured = interleaved(
+                {
+                    "by_id": (api_port, by_id, True),
+                    "by_id_ceiling": (by_id_best["port"], bare_by_id, False),
+                    "list": (api_port, pages, True),
+                    "list_ceiling": (list_best["port"], bare_pages, False),
+                    "list_keys_ceiling": (list_best["port"], bare_keys, False),
+                },
+                servers,
+                clients=CLIENTS,
+            )
             for name in ("by_id", "list"):
                 measured[name]["ratio"] = measured[name]["rps"] / measured[f"{name}_ceiling"]["rps"]
             measured["list"]["ratio_keys"] = measured["list"]["rps"] / measured["list_keys_ceiling"]["rps"]
-            measured["list_half_load"] = run_paced(api_port, pages, rate=measured["list"]["rps"] / 2,
-                                                   seconds=SECONDS, seed=7)
+            measured["list_half_load"] = run_paced(
+                api_port, pages, rate=measured["list"]["rps"] / 2, seconds=SECONDS, seed=7
+            )
             measured["sessions"] = _rows(env, "SELECT count(*) FROM sessions WHERE tenant = %s", (tenant,))[0][0]
             measured["pages_crawled"] = len(queries[tenant])
             figures[tenant] = measured
@@ -376,21 +439,28 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
 
 # --- registrations -------------------------------------------------------------------------------
 
+
 def open_cohorts(env: dict, count: int, seats: int, tenant: str = year.BIG) -> list[str]:
     """``count`` new open cohorts of ``seats`` seats, as the API opens them (seats and waitlist places)."""
-    from shared.db import Database
-
     from services.scheduling import places
     from services.scheduling.models import Cohort
+    from shared.db import Database
 
     db = Database(env["SCHEDULING_DATABASE_URL"], schema=env["SCHEDULING_DB_SCHEMA"])
     ids = []
     try:
         with db.unit_of_work() as uow:
             for n in range(count):
-                cohort = Cohort(tenant=tenant, series_id=str(uuid.uuid4()), title=f"Bench cohort {n}",
-                                format="virtual", time_zone="America/Los_Angeles", capacity=seats,
-                                facilitators=[], status="open")
+                cohort = Cohort(
+                    tenant=tenant,
+                    series_id=str(uuid.uuid4()),
+                    title=f"Bench cohort {n}",
+                    format="virtual",
+                    time_zone="America/Los_Angeles",
+                    capacity=seats,
+                    facilitators=[],
+                    status="open",
+                )
                 uow.session.add(cohort)
                 uow.session.flush()
                 places.provide(uow.session, cohort.id, seats)
@@ -432,22 +502,25 @@ def capture_registration(env: dict, tokens) -> tuple[dict, dict]:
         assert response.status_code == 201, response.get_data()
         name = f"register_{'key' if keyed else 'nokey'}"
         plans[name] = (inputs, steps)
-        shown[f"POST /cohorts/<id>/registrations ({'with' if keyed else 'without'} Idempotency-Key)"] = \
+        shown[f"POST /cohorts/<id>/registrations ({'with' if keyed else 'without'} Idempotency-Key)"] = (
             same_sql.describe(steps)
+        )
     _dispose(app)
     return plans, shown
 
 
 def rows_per_commit(env: dict, prefix: str) -> dict:
     """Registrations of participants named ``prefix…`` and the transactions that wrote them (xmin)."""
-    rows, commits = _rows(env, "SELECT count(*), count(DISTINCT xmin::text) FROM registrations "
-                               "WHERE participant LIKE %s", (prefix + "%",))[0]
+    rows, commits = _rows(
+        env, "SELECT count(*), count(DISTINCT xmin::text) FROM registrations WHERE participant LIKE %s", (prefix + "%",)
+    )[0]
     return {"rows": rows, "commits": commits, "rows_per_commit": rows / commits if commits else 0.0}
 
 
 def seat_counts(env: dict, cohort_id: str) -> dict:
-    return dict(_rows(env, "SELECT status, count(*) FROM registrations WHERE cohort_id = %s GROUP BY status",
-                      (cohort_id,)))
+    return dict(
+        _rows(env, "SELECT status, count(*) FROM registrations WHERE cohort_id = %s GROUP BY status", (cohort_id,))
+    )
 
 
 def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tmp: Path) -> dict:
@@ -466,22 +539,33 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
     try:
         for keyed in (True, False):
             mode = "key" if keyed else "nokey"
-            rounds, latencies_p50, latencies_p99, exact = [], [], [], True
+            rounds, exact = [], True
             for r, cohort in enumerate(bursts[keyed]):
-                crowd = [[registration(cohort, tokens.token("participant", year.BIG, sub=f"bench-burst-{mode}-{r}-{k}"),
-                                       keyed=keyed)] for k in range(CROWD)]
+                crowd = [
+                    [
+                        registration(
+                            cohort,
+                            tokens.token("participant", year.BIG, sub=f"bench-burst-{mode}-{r}-{k}"),
+                            keyed=keyed,
+                        )
+                    ]
+                    for k in range(CROWD)
+                ]
                 figure = run_sequences(api_port, crowd)
                 counts = seat_counts(env, cohort)
                 figure["confirmed"], figure["waitlisted"] = counts.get("confirmed", 0), counts.get("waitlisted", 0)
                 exact &= figure["confirmed"] == BURST_SEATS and figure["waitlisted"] == CROWD - BURST_SEATS
                 rounds.append(figure)
             figures[f"burst_{mode}"] = {
-                "rounds": [{k: f[k] for k in ("confirmed", "waitlisted", "p50_ms", "p99_ms", "statuses")}
-                           for f in rounds],
-                "p50_ms": max(f["p50_ms"] for f in rounds), "p99_ms": max(f["p99_ms"] for f in rounds),
-                "exact": exact, "statuses": {k: sum(f["statuses"].get(k, 0) for f in rounds)
-                                             for k in rounds[0]["statuses"]},
-                **rows_per_commit(env, f"bench-burst-{mode}-")}
+                "rounds": [
+                    {k: f[k] for k in ("confirmed", "waitlisted", "p50_ms", "p99_ms", "statuses")} for f in rounds
+                ],
+                "p50_ms": max(f["p50_ms"] for f in rounds),
+                "p99_ms": max(f["p99_ms"] for f in rounds),
+                "exact": exact,
+                "statuses": {k: sum(f["statuses"].get(k, 0) for f in rounds) for k in rounds[0]["statuses"]},
+                **rows_per_commit(env, f"bench-burst-{mode}-"),
+            }
 
         def spread_sequences(keyed: bool, who: str, bare: bool) -> list[list[Request]]:
             """Each client a person registering for the cohorts in an order of their own."""
@@ -492,8 +576,12 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
                 sub = f"bench-spread-{who}-{mode}-{k}"
                 token = tokens.token("participant", year.BIG, sub=sub)
                 order = rng.sample(spread, len(spread))
-                sequences.append([bare_registration(c, sub, keyed=keyed) if bare else
-                                  registration(c, token, keyed=keyed) for c in order])
+                sequences.append(
+                    [
+                        bare_registration(c, sub, keyed=keyed) if bare else registration(c, token, keyed=keyed)
+                        for c in order
+                    ]
+                )
             return sequences
 
         def spread_load(keyed: bool, who: str, port: int, bare: bool) -> dict:
@@ -507,13 +595,20 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
 
         for keyed in (True, False):
             mode = "key" if keyed else "nokey"
-            best, trials = best_ceiling(servers, writing, plans_file, lambda port, name: run_sequences(
-                port, spread_sequences(keyed, name, bare=True), seconds=TRIAL_SECONDS)["rps"])
+            best, trials = best_ceiling(
+                servers,
+                writing,
+                plans_file,
+                lambda port, name: run_sequences(port, spread_sequences(keyed, name, bare=True), seconds=TRIAL_SECONDS)[
+                    "rps"
+                ],
+            )
             figures[f"spread_{mode}_ceiling_choice"] = {"kept": label(best), "trials_per_s": trials}
             figures[f"spread_{mode}"] = spread_load(keyed, "api", api_port, bare=False)
             figures[f"spread_{mode}_ceiling"] = spread_load(keyed, "bare", best["port"], bare=True)
-            figures[f"spread_{mode}"]["ratio"] = (figures[f"spread_{mode}"]["rps"]
-                                                  / figures[f"spread_{mode}_ceiling"]["rps"])
+            figures[f"spread_{mode}"]["ratio"] = (
+                figures[f"spread_{mode}"]["rps"] / figures[f"spread_{mode}_ceiling"]["rps"]
+            )
             servers.stop(best["proc"])
         figures["rss"].update(servers.rss(api, "scheduling-api"))
     finally:
@@ -522,6 +617,7 @@ def registration_figures(env: dict, tokens, servers: Servers, settings: dict, tm
 
 
 # --- the relay ----------------------------------------------------------------------------------
+
 
 def relay_figures(env: dict, servers: Servers) -> dict:
     """The worker relays every pending outbox row (the registrations' events); every one must arrive."""
@@ -537,8 +633,13 @@ def relay_figures(env: dict, servers: Servers) -> dict:
     channel.exchange_declare(exchange, exchange_type="topic", durable=True)
     channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
     channel.queue_bind(queue, exchange, routing_key="scheduling.#")
-    worker = subprocess.Popen([sys.executable, "-m", "services.scheduling.worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "services.scheduling.worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     servers.procs.append(worker)
     started = time.perf_counter()
     rss = {}
@@ -555,5 +656,11 @@ def relay_figures(env: dict, servers: Servers) -> dict:
         servers.stop(worker)
     delivered = channel.queue_declare(queue, passive=True).method.message_count
     connection.close()
-    return {"sent": pending, "delivered": delivered, "left": left, "seconds": seconds,
-            "events_per_s": pending / seconds if seconds else 0.0, "rss": rss}
+    return {
+        "sent": pending,
+        "delivered": delivered,
+        "left": left,
+        "seconds": seconds,
+        "events_per_s": pending / seconds if seconds else 0.0,
+        "rss": rss,
+    }

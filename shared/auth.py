@@ -101,14 +101,22 @@ def load_or_create_dev_key(path: str | Path) -> bytes:
 
 def public_pem_from_private(private_pem: bytes) -> bytes:
     key = serialization.load_pem_private_key(private_pem, password=None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def mint_token(private_pem: bytes, *, issuer: str, audience: str, sub: str, tenant: str,
-               roles: list[str], ttl_seconds: int = 8 * 3600, name: str = "",
-               algorithm: str = "RS256", now: float | None = None) -> str:
+def mint_token(
+    private_pem: bytes,
+    *,
+    issuer: str,
+    audience: str,
+    sub: str,
+    tenant: str,
+    roles: list[str],
+    ttl_seconds: int = 8 * 3600,
+    name: str = "",
+    algorithm: str = "RS256",
+    now: float | None = None,
+) -> str:
     """Sign a token the way the identity provider would (development and tests)."""
     issued = int(now if now is not None else time.time())
     claims = {
@@ -134,8 +142,9 @@ class IdentityProviderUnavailable(Exception):
         self.retry_after = retry_after
 
 
-def tenant_refusal(tenant: str, roles: frozenset[str] | set[str],
-                   known: Callable[[str], bool] = is_jurisdiction) -> str | None:
+def tenant_refusal(
+    tenant: str, roles: frozenset[str] | set[str], known: Callable[[str], bool] = is_jurisdiction
+) -> str | None:
     """Why a caller of ``tenant`` holding ``roles`` may not act, or None when it may.
 
     Every row a caller writes carries its tenant, so an unknown code (a typo, ``ca`` for ``CA``) would
@@ -143,11 +152,13 @@ def tenant_refusal(tenant: str, roles: frozenset[str] | set[str],
     (a service passes its registry, which knows the Tribes it has learnt of; by default the static list).
     """
     if tenant == NATIONAL:
-        return None if NATIONAL_ADMIN in roles else (
-            f"The tenant {NATIONAL!r} (national) is only for the {NATIONAL_ADMIN} role.")
+        return (
+            None
+            if NATIONAL_ADMIN in roles
+            else (f"The tenant {NATIONAL!r} (national) is only for the {NATIONAL_ADMIN} role.")
+        )
     if not known(tenant):
-        return (f"The tenant {tenant!r} is not a known jurisdiction code (such as CA, GU or PR; "
-                "codes are upper-case).")
+        return f"The tenant {tenant!r} is not a known jurisdiction code (such as CA, GU or PR; codes are upper-case)."
     return None
 
 
@@ -185,8 +196,11 @@ def _report_unknown_roles(names: set[str], claim: str) -> None:
     new = names - _REPORTED_ROLES
     if new and len(_REPORTED_ROLES) < _REPORTED_ROLES_MAX:
         _REPORTED_ROLES.update(new)
-        log.warning("token roles not known to the platform are ignored; map them with JWT_ROLE_MAP",
-                    roles=sorted(new), claim=claim)
+        log.warning(
+            "token roles not known to the platform are ignored; map them with JWT_ROLE_MAP",
+            roles=sorted(new),
+            claim=claim,
+        )
 
 
 class JwksError(Exception):
@@ -216,9 +230,17 @@ class JwksCache:
 
     MAX_BACKOFF_SECONDS = 60.0
 
-    def __init__(self, url: str, *, algorithms: tuple[str, ...], refresh_seconds: float = 300.0,
-                 max_age_seconds: float = 3600.0, min_refetch_seconds: float = 5.0,
-                 timeout_seconds: float = 3.0, clock=time.monotonic):
+    def __init__(
+        self,
+        url: str,
+        *,
+        algorithms: tuple[str, ...],
+        refresh_seconds: float = 300.0,
+        max_age_seconds: float = 3600.0,
+        min_refetch_seconds: float = 5.0,
+        timeout_seconds: float = 3.0,
+        clock=time.monotonic,
+    ):
         self.url = url
         self.algorithms = tuple(algorithms)
         self.refresh_seconds = refresh_seconds
@@ -259,7 +281,7 @@ class JwksCache:
         return True
 
     def status(self) -> str:
-        """"ok", or why the keys cannot be fetched; starts a background fetch when one is due."""
+        """ "ok", or why the keys cannot be fetched; starts a background fetch when one is due."""
         self._refresh_if_due()
         if self._problem:
             return f"unavailable: {self._problem}"
@@ -272,8 +294,7 @@ class JwksCache:
 
     def _usable(self, kid: str) -> bool:
         fetched_at = self._fetched_at
-        return (fetched_at is not None and kid in self._keys
-                and self._clock() - fetched_at < self.max_age_seconds)
+        return fetched_at is not None and kid in self._keys and self._clock() - fetched_at < self.max_age_seconds
 
     def _refresh_if_due(self) -> None:
         fetched_at = self._fetched_at
@@ -320,8 +341,12 @@ class JwksCache:
             backoff = max(backoff, 1.0)
             self._next_fetch_at = self._clock() + backoff
             self._problem = str(exc)
-            log.warning("identity provider keys could not be fetched; trying again later",
-                        url=self.url, problem=str(exc), retry_in_seconds=round(backoff, 1))
+            log.warning(
+                "identity provider keys could not be fetched; trying again later",
+                url=self.url,
+                problem=str(exc),
+                retry_in_seconds=round(backoff, 1),
+            )
         else:
             self._keys = keys
             self._fetched_at = self._clock()
@@ -334,8 +359,9 @@ class JwksCache:
     def _download(self) -> dict[str, dict[str, jwt.PyJWK]]:
         deadline = time.monotonic() + self.timeout_seconds
         try:
-            with requests.get(self.url, timeout=self.timeout_seconds, stream=True,
-                              headers={"Accept": "application/json"}) as response:
+            with requests.get(
+                self.url, timeout=self.timeout_seconds, stream=True, headers={"Accept": "application/json"}
+            ) as response:
                 if response.status_code != 200:
                     raise JwksError(f"HTTP {response.status_code}")
                 body = bytearray()
@@ -387,10 +413,20 @@ class JwksCache:
 class TokenVerifier:
     """Verifies bearer JWTs against a JWKS URL (production) or a local public key (embedded)."""
 
-    def __init__(self, *, issuer: str, audience: str, algorithms: tuple[str, ...],
-                 jwks_url: str = "", public_key_pem: bytes | None = None, leeway: int = 30,
-                 cache_size: int = 10_000, cache_seconds: float = 60.0,
-                 claims: ClaimMapping | None = None, jwks: JwksCache | None = None):
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        algorithms: tuple[str, ...],
+        jwks_url: str = "",
+        public_key_pem: bytes | None = None,
+        leeway: int = 30,
+        cache_size: int = 10_000,
+        cache_seconds: float = 60.0,
+        claims: ClaimMapping | None = None,
+        jwks: JwksCache | None = None,
+    ):
         if not jwks_url and not public_key_pem and jwks is None:
             raise ValueError("a JWKS URL or a public key is required")
         self.issuer = issuer
@@ -423,7 +459,7 @@ class TokenVerifier:
         return who
 
     def provider_status(self) -> str:
-        """"ok" when tokens can be checked; for a JWKS, whether its keys can be fetched."""
+        """ "ok" when tokens can be checked; for a JWKS, whether its keys can be fetched."""
         return "ok" if self._jwks is None else self._jwks.status()
 
     def _verify(self, token: str) -> tuple[Principal, float, str]:
@@ -482,16 +518,28 @@ class TokenVerifier:
 
 
 def verifier_from_config(config) -> TokenVerifier:
-    claims = ClaimMapping(roles_claim=config.jwt_roles_claim, tenant_claim=config.jwt_tenant_claim,
-                          role_map=config.jwt_role_map, tenant_map=config.jwt_tenant_map)
-    common = dict(issuer=config.jwt_issuer, audience=config.jwt_audience, algorithms=config.jwt_algorithms,
-                  claims=claims, cache_seconds=config.jwt_verified_cache_seconds)
+    claims = ClaimMapping(
+        roles_claim=config.jwt_roles_claim,
+        tenant_claim=config.jwt_tenant_claim,
+        role_map=config.jwt_role_map,
+        tenant_map=config.jwt_tenant_map,
+    )
+    common = dict(
+        issuer=config.jwt_issuer,
+        audience=config.jwt_audience,
+        algorithms=config.jwt_algorithms,
+        claims=claims,
+        cache_seconds=config.jwt_verified_cache_seconds,
+    )
     if config.jwt_jwks_url:
-        jwks = JwksCache(config.jwt_jwks_url, algorithms=config.jwt_algorithms,
-                         refresh_seconds=config.jwt_jwks_refresh_seconds,
-                         max_age_seconds=config.jwt_jwks_max_age_seconds,
-                         min_refetch_seconds=config.jwt_jwks_min_refetch_seconds,
-                         timeout_seconds=config.jwt_jwks_timeout_seconds)
+        jwks = JwksCache(
+            config.jwt_jwks_url,
+            algorithms=config.jwt_algorithms,
+            refresh_seconds=config.jwt_jwks_refresh_seconds,
+            max_age_seconds=config.jwt_jwks_max_age_seconds,
+            min_refetch_seconds=config.jwt_jwks_min_refetch_seconds,
+            timeout_seconds=config.jwt_jwks_timeout_seconds,
+        )
         return TokenVerifier(jwks=jwks, **common)
     if config.jwt_public_key_file:
         public = Path(config.jwt_public_key_file).read_bytes()
@@ -501,6 +549,7 @@ def verifier_from_config(config) -> TokenVerifier:
 
 
 # --- API keys -------------------------------------------------------------------------------
+
 
 def new_api_key() -> tuple[str, str, str]:
     """Return (the key shown once, its visible prefix, the SHA-256 hash to store)."""
@@ -516,7 +565,7 @@ def hash_api_key(key: str) -> str:
 def api_key_prefix(key: str) -> str | None:
     if not key.startswith(API_KEY_PREFIX):
         return None
-    rest = key[len(API_KEY_PREFIX):]
+    rest = key[len(API_KEY_PREFIX) :]
     prefix, sep, _ = rest.partition("_")
     return prefix if sep and len(prefix) == 8 else None
 

@@ -125,9 +125,12 @@ def add_change_markers(op, tables: tuple[str, ...]) -> None:
     import sqlalchemy as sa
 
     postgresql = op.get_bind().dialect.name == "postgresql"
-    counter = op.create_table(COUNTER_TABLE, sa.Column("id", sa.Integer(), nullable=False),
-                              sa.Column("value", sa.BigInteger(), nullable=False),
-                              sa.PrimaryKeyConstraint("id", name=f"pk_{COUNTER_TABLE}"))
+    counter = op.create_table(
+        COUNTER_TABLE,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=f"pk_{COUNTER_TABLE}"),
+    )
     op.bulk_insert(counter, [{"id": 1, "value": 1}])
     for table in tables:
         # PostgreSQL: rows inserted without a marker get their transaction's; SQLite wants a constant.

@@ -170,9 +170,7 @@ class CommonConfig:
             jwt_algorithms=env_list("JWT_ALGORITHMS", ("RS256",)),
             jwt_jwks_url=env_str("JWT_JWKS_URL", ""),
             jwt_public_key_file=env_str("JWT_PUBLIC_KEY_FILE", ""),
-            jwt_dev_private_key_file=env_str(
-                "JWT_DEV_PRIVATE_KEY_FILE", str(base / "dev-signing-key.pem")
-            ),
+            jwt_dev_private_key_file=env_str("JWT_DEV_PRIVATE_KEY_FILE", str(base / "dev-signing-key.pem")),
             jwt_roles_claim=env_str("JWT_ROLES_CLAIM", "roles"),
             jwt_tenant_claim=env_str("JWT_TENANT_CLAIM", "tenant"),
             jwt_role_map=env_pairs("JWT_ROLE_MAP"),
@@ -190,8 +188,9 @@ class CommonConfig:
             outbox_retention_hours=env_int("OUTBOX_RETENTION_HOURS", 7 * 24, minimum=1),
             inbox_retention_hours=env_int("INBOX_RETENTION_HOURS", 30 * 24, minimum=1),
             housekeeping_interval_seconds=env_int("HOUSEKEEPING_INTERVAL_SECONDS", 600, minimum=1),
-            public_base_url=env_str(f"{prefix}_PUBLIC_URL",
-                                    f"http://127.0.0.1:{env_str(f'{prefix}_PORT', str(default_port))}"),
+            public_base_url=env_str(
+                f"{prefix}_PUBLIC_URL", f"http://127.0.0.1:{env_str(f'{prefix}_PORT', str(default_port))}"
+            ),
         )
         validate_common(values)
         return values
@@ -201,7 +200,7 @@ def validate_common(values: dict) -> None:
     url = values["database_url"]
     if not (url.startswith("sqlite") or url.startswith("postgresql")):
         raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL")
-    if not values["broker_url"].split(":", 1)[0] in {"filesystem", "amqp", "pyamqp", "memory"}:
+    if values["broker_url"].split(":", 1)[0] not in {"filesystem", "amqp", "pyamqp", "memory"}:
         raise ConfigError("BROKER_URL must be filesystem:// or amqp://user:pass@host:port/vhost")
     if values["page_size_default"] > values["page_size_max"]:
         raise ConfigError("PAGE_SIZE_DEFAULT cannot exceed PAGE_SIZE_MAX")
@@ -210,8 +209,10 @@ def validate_common(values: dict) -> None:
     _validate_identity(values)
     public = urlsplit(values["public_base_url"])
     if public.scheme not in ("http", "https") or not public.netloc or public.query or public.fragment:
-        raise ConfigError(f"{values['service'].upper()}_PUBLIC_URL must be an http:// or https:// URL "
-                          f"without query, such as https://{values['service']}.your-state.gov")
+        raise ConfigError(
+            f"{values['service'].upper()}_PUBLIC_URL must be an http:// or https:// URL "
+            f"without query, such as https://{values['service']}.your-state.gov"
+        )
     values["public_base_url"] = values["public_base_url"].rstrip("/")
     schema = values["db_schema"]
     if not schema.replace("_", "").isalnum():
@@ -223,8 +224,10 @@ def _validate_identity(values: dict) -> None:
 
     for provider_name, role in values["jwt_role_map"]:
         if role not in ROLES:
-            raise ConfigError(f"JWT_ROLE_MAP maps {provider_name!r} to {role!r}, which is not a platform "
-                              f"role (one of {', '.join(ROLES)})")
+            raise ConfigError(
+                f"JWT_ROLE_MAP maps {provider_name!r} to {role!r}, which is not a platform "
+                f"role (one of {', '.join(ROLES)})"
+            )
     for name in ("jwt_jwks_refresh_seconds", "jwt_jwks_max_age_seconds", "jwt_jwks_timeout_seconds"):
         if values[name] <= 0:
             raise ConfigError(f"{name.upper()} must be more than 0")

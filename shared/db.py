@@ -12,8 +12,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from psycopg.pq import ConnStatus
-from sqlalchemy import (JSON, DateTime, MetaData, String, Table, Text, bindparam, cast, create_engine, event, func,
-                        insert, literal_column, text)
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    insert,
+    literal_column,
+    text,
+)
 from sqlalchemy import select as select_rows
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
@@ -82,9 +96,7 @@ def make_base() -> type[DeclarativeBase]:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
-    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow, index=True)
 
 
 class IdMixin:
@@ -183,8 +195,10 @@ def insert_many(session: Session, runs: Sequence[tuple[Table, Sequence[dict]]]) 
             connection.execute(insert(table), list(rows))
         return
     shape = tuple((table, tuple(rows[0])) for table, rows in runs)
-    connection.execute(_insert_many_statement(shape),
-                       {f"rows_{n}": json.dumps(rows, default=_json_value) for n, (_table, rows) in enumerate(runs)})
+    connection.execute(
+        _insert_many_statement(shape),
+        {f"rows_{n}": json.dumps(rows, default=_json_value) for n, (_table, rows) in enumerate(runs)},
+    )
 
 
 def _json_value(value):
@@ -202,10 +216,12 @@ def _insert_many_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]):
     inserts = []
     for n, (table, keys) in enumerate(shape):
         # Rows of the table's own type: each JSON field is read as its column's type.
-        rows = func.json_populate_recordset(literal_column(f"NULL::{quote(table)}"),
-                                            cast(bindparam(f"rows_{n}", type_=Text), JSON)).table_valued(*keys)
-        inserts.append(insert(table).from_select(keys, select_rows(*(rows.c[key] for key in keys)),
-                                                 include_defaults=False))
+        rows = func.json_populate_recordset(
+            literal_column(f"NULL::{quote(table)}"), cast(bindparam(f"rows_{n}", type_=Text), JSON)
+        ).table_valued(*keys)
+        inserts.append(
+            insert(table).from_select(keys, select_rows(*(rows.c[key] for key in keys)), include_defaults=False)
+        )
     *companions, last = inserts
     if not companions:
         return last
@@ -243,7 +259,7 @@ class UnitOfWork:
         self.session: Session | None = None
         self._held = None  # the open savepoint while commits are held
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         return self
 
@@ -302,8 +318,9 @@ class Database:
         self.engine = create_db_engine(url, schema=schema, pool_size=pool_size)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         # Units of work write: on SQLite they begin by taking the write lock (see create_db_engine).
-        self._unit_of_work_factory = sessionmaker(self.engine.execution_options(**{WRITES: True}),
-                                                  expire_on_commit=False)
+        self._unit_of_work_factory = sessionmaker(
+            self.engine.execution_options(**{WRITES: True}), expire_on_commit=False
+        )
         number_write_transactions(self.engine, WRITES)
 
     @property

@@ -13,21 +13,24 @@ from shared.jurisdictions import CODE_PATTERN, is_jurisdiction
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--role", action="append", choices=ROLES,
-                        help="a role (repeat for several); default national_admin")
+    parser.add_argument(
+        "--role", action="append", choices=ROLES, help="a role (repeat for several); default national_admin"
+    )
     parser.add_argument("--tenant", default="US", help="jurisdiction code, e.g. CA, GU or a Tribe's code")
     parser.add_argument("--sub", default="", help="subject (user id); default dev-<role>-<tenant>")
     parser.add_argument("--name", default="", help="display name")
-    parser.add_argument("--tribe", action="store_true",
-                        help="the tenant is a Tribe added in scheduling (POST /jurisdictions), which the static "
-                             "list does not hold: only the code's form is checked here")
+    parser.add_argument(
+        "--tribe",
+        action="store_true",
+        help="the tenant is a Tribe added in scheduling (POST /jurisdictions), which the static "
+        "list does not hold: only the code's form is checked here",
+    )
     parser.add_argument("--hours", type=int, default=8, help="lifetime in hours")
     args = parser.parse_args(argv)
     roles = args.role or ["national_admin"]
     config = CommonConfig(**CommonConfig.common_from_env("dev"))
     if config.jwt_jwks_url:
-        print("JWT_JWKS_URL is set: tokens come from your identity provider, not from here.",
-              file=sys.stderr)
+        print("JWT_JWKS_URL is set: tokens come from your identity provider, not from here.", file=sys.stderr)
         return 2
     tenant = args.tenant.upper()
     # A Tribe lives in the services' own tables, which a token maker cannot read: the services
@@ -39,9 +42,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     key = load_or_create_dev_key(config.jwt_dev_private_key_file)
     sub = args.sub.strip() or f"dev-{roles[0]}-{tenant.lower()}"
-    print(mint_token(key, issuer=config.jwt_issuer, audience=config.jwt_audience, sub=sub,
-                     tenant=tenant, roles=roles, ttl_seconds=args.hours * 3600,
-                     name=args.name.strip()))
+    print(
+        mint_token(
+            key,
+            issuer=config.jwt_issuer,
+            audience=config.jwt_audience,
+            sub=sub,
+            tenant=tenant,
+            roles=roles,
+            ttl_seconds=args.hours * 3600,
+            name=args.name.strip(),
+        )
+    )
     return 0
 
 

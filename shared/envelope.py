@@ -76,8 +76,7 @@ def _schema(schema_class: type[Schema]) -> Schema:
     return schema_class()
 
 
-def make_event(type_: str, *, source: str, subject: str, tenant: str, data: dict,
-               correlationid: str = "") -> Envelope:
+def make_event(type_: str, *, source: str, subject: str, tenant: str, data: dict, correlationid: str = "") -> Envelope:
     """Build an envelope whose data is checked against the catalogue now, at the writer."""
     spec = CATALOGUE.get(type_)
     if spec is None:
@@ -87,8 +86,7 @@ def make_event(type_: str, *, source: str, subject: str, tenant: str, data: dict
         clean = schema.dump(schema.load(data))
     except ValidationError as exc:
         raise InvalidEvent(f"{type_} data invalid: {exc.messages}") from None
-    return Envelope(type=type_, source=source, subject=subject, tenant=tenant, data=clean,
-                    correlationid=correlationid)
+    return Envelope(type=type_, source=source, subject=subject, tenant=tenant, data=clean, correlationid=correlationid)
 
 
 def parse_event(body: bytes | str) -> Envelope:
@@ -111,7 +109,13 @@ def parse_event(body: bytes | str) -> Envelope:
     except ValidationError as exc:
         raise InvalidEvent(f"{attrs['type']} data invalid: {exc.messages}") from exc
     return Envelope(
-        type=attrs["type"], source=attrs["source"], subject=attrs["subject"],
-        tenant=attrs["tenant"], data=data, correlationid=attrs["correlationid"],
-        id=attrs["id"], time=attrs["time"], dataschema=attrs["dataschema"],
+        type=attrs["type"],
+        source=attrs["source"],
+        subject=attrs["subject"],
+        tenant=attrs["tenant"],
+        data=data,
+        correlationid=attrs["correlationid"],
+        id=attrs["id"],
+        time=attrs["time"],
+        dataschema=attrs["dataschema"],
     )

@@ -40,8 +40,9 @@ class GroupCommit(Generic[Request, Outcome]):
         self._queue: list[_Ticket] = []
         self._writing = False  # a batch is being written
 
-    def submit(self, request: Request,
-               write: Callable[[Sequence[Request]], Sequence[Outcome | None]]) -> Outcome | None:
+    def submit(
+        self, request: Request, write: Callable[[Sequence[Request]], Sequence[Outcome | None]]
+    ) -> Outcome | None:
         """``request``'s outcome, written by ``write`` in a batch with whatever queued up beside it.
 
         ``write`` gets the batch in the order of arrival and returns an outcome for each. If it

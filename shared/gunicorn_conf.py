@@ -79,10 +79,11 @@ def _write_problem(sock, status_int, reason, mesg):
     """gunicorn's own errors (a request line over 4094 bytes: 414; a header over 8190 bytes or more than
     100 headers: 431; an unreadable request line or header, such as a bad Content-Length: 400) as RFC 9457
     problems, like every error of the services, instead of gunicorn's HTML page."""
-    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int,
-                       "detail": mesg[:300]}).encode()
-    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-            f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n")
+    body = json.dumps({"type": "about:blank", "title": reason, "status": status_int, "detail": mesg[:300]}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     util.write_nonblock(sock, head.encode("latin1") + body)
 
 

@@ -49,19 +49,38 @@ def prune(db: Database, tables: PlatformTables, config, *, now: datetime | None 
     """Delete what is past its retention (see the module's docstring); return how much went."""
     now = now or utcnow()
     Outbox, Inbox, DeadLetter, Key = tables.outbox, tables.inbox, tables.dead_letter, tables.idempotency_key
-    outbox = _delete_in_batches(db, Outbox, Outbox.id, select(Outbox.id).where(
-        Outbox.status.in_((OUTBOX_SENT, OUTBOX_UNROUTABLE)),
-        Outbox.sent_at < now - timedelta(hours=config.outbox_retention_hours)))
-    awaiting_replay = select(DeadLetter.event_id).where(DeadLetter.status == "dead",
-                                                        DeadLetter.event_id.is_not(None))
-    inbox = _delete_in_batches(db, Inbox, Inbox.event_id, select(Inbox.event_id).where(
-        Inbox.handled_at < now - timedelta(hours=config.inbox_retention_hours),
-        Inbox.event_id.not_in(awaiting_replay)))
-    keys = _delete_in_batches(db, Key, Key.key, select(Key.key).where(
-        Key.created_at < now - timedelta(hours=config.idempotency_key_ttl_hours)))
+    outbox = _delete_in_batches(
+        db,
+        Outbox,
+        Outbox.id,
+        select(Outbox.id).where(
+            Outbox.status.in_((OUTBOX_SENT, OUTBOX_UNROUTABLE)),
+            Outbox.sent_at < now - timedelta(hours=config.outbox_retention_hours),
+        ),
+    )
+    awaiting_replay = select(DeadLetter.event_id).where(DeadLetter.status == "dead", DeadLetter.event_id.is_not(None))
+    inbox = _delete_in_batches(
+        db,
+        Inbox,
+        Inbox.event_id,
+        select(Inbox.event_id).where(
+            Inbox.handled_at < now - timedelta(hours=config.inbox_retention_hours),
+            Inbox.event_id.not_in(awaiting_replay),
+        ),
+    )
+    keys = _delete_in_batches(
+        db,
+        Key,
+        Key.key,
+        select(Key.key).where(Key.created_at < now - timedelta(hours=config.idempotency_key_ttl_hours)),
+    )
     Run = tables.unfinished_run
-    runs = _delete_in_batches(db, Run, Run.event_id, select(Run.event_id).where(
-        Run.started_at < now - timedelta(hours=config.inbox_retention_hours)))
+    runs = _delete_in_batches(
+        db,
+        Run,
+        Run.event_id,
+        select(Run.event_id).where(Run.started_at < now - timedelta(hours=config.inbox_retention_hours)),
+    )
     pruned = Pruned(outbox=outbox, inbox=inbox, idempotency_keys=keys, unfinished_runs=runs)
     if pruned.total:
         log.info("pruned", outbox=outbox, inbox=inbox, idempotency_keys=keys, unfinished_runs=runs)
@@ -81,8 +100,9 @@ def _delete_in_batches(db: Database, entity, column, candidates) -> int:
             values = uow.session.scalars(candidates.limit(BATCH)).all()
             if not values:
                 return deleted
-            result = uow.session.execute(delete(entity).where(column.in_(values), condition)
-                                         .execution_options(synchronize_session=False))
+            result = uow.session.execute(
+                delete(entity).where(column.in_(values), condition).execution_options(synchronize_session=False)
+            )
             uow.commit()
         deleted += result.rowcount
         if len(values) < BATCH:

@@ -60,8 +60,13 @@ class JurisdictionRegistry:
     thread reads while the others wait for its answer.
     """
 
-    def __init__(self, read_codes: Callable[[], Iterable[str]] | None = None, *, refresh_seconds: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        read_codes: Callable[[], Iterable[str]] | None = None,
+        *,
+        refresh_seconds: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._read_codes = read_codes
         self.refresh_seconds = refresh_seconds
         self._clock = clock

@@ -44,7 +44,7 @@ def banner() -> str:
         f"  {'Broker':<14} {broker}",
         "  Get a token:   make token ROLE=national_admin TENANT=US   (or ROLE=facilitator TENANT=CA, ...)",
         "  For example:   TOKEN=$(make -s token ROLE=facilitator TENANT=CA)",
-        f"                 curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:{ports['content']}/series",
+        f'                 curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{ports["content"]}/series',
         f"  Data folder:   {data_dir()}    Stop with Ctrl-C.",
         "",
     ]
@@ -69,8 +69,14 @@ class JsonLines:
         from honcho.manager import SYSTEM_PRINTER_NAME
 
         if process == SYSTEM_PRINTER_NAME:
-            return json.dumps({"event": line.strip(), "logger": "make run", "level": "info",
-                               "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z")})
+            return json.dumps(
+                {
+                    "event": line.strip(),
+                    "logger": "make run",
+                    "level": "info",
+                    "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+                }
+            )
         try:
             record = json.loads(line)
         except ValueError:

@@ -11,9 +11,16 @@ from shared.logging import configure_logging, get_logger
 log = get_logger("manage")
 
 
-def run(service: str, *, load_config: Callable, build_context: Callable, migrate: Callable,
-        load_seed: Callable, argv: list[str] | None = None,
-        commands: dict[str, Callable[[object], dict]] | None = None) -> int:
+def run(
+    service: str,
+    *,
+    load_config: Callable,
+    build_context: Callable,
+    migrate: Callable,
+    load_seed: Callable,
+    argv: list[str] | None = None,
+    commands: dict[str, Callable[[object], dict]] | None = None,
+) -> int:
     """Run one command; ``commands`` adds a service's own (``{name: job(uow) -> counts to log}``)."""
     commands = commands or {}
     parser = argparse.ArgumentParser(description=f"{service} service operations")

@@ -35,8 +35,9 @@ def run_env(context, target_metadata) -> None:
     url = attrs.get("database_url") or context.config.get_main_option("sqlalchemy.url")
     schema = attrs.get("db_schema")
     if context.is_offline_mode():
-        context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                          render_as_batch=url.startswith("sqlite"))
+        context.configure(
+            url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=url.startswith("sqlite")
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
@@ -55,6 +56,7 @@ def run_env(context, target_metadata) -> None:
 
 # --- steps of the platform tables (shared/tables.py), which every service's history carries ---------
 
+
 def add_inbox_handled_at_index(op) -> None:
     """The inbox indexed by when each event was handled, for housekeeping to prune by age."""
     op.create_index("ix_inbox_handled_at", "inbox", ["handled_at"], unique=False)
@@ -70,12 +72,14 @@ def add_unfinished_runs(op) -> None:
 
     from shared.db import UTCDateTime
 
-    op.create_table("unfinished_runs",
-                    sa.Column("consumer", sa.String(length=200), nullable=False),
-                    sa.Column("event_id", sa.String(length=100), nullable=False),
-                    sa.Column("runs", sa.Integer(), nullable=False),
-                    sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
-                    sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_unfinished_runs")))
+    op.create_table(
+        "unfinished_runs",
+        sa.Column("consumer", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=False),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_unfinished_runs")),
+    )
 
 
 def drop_unfinished_runs(op) -> None:

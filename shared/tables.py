@@ -133,5 +133,4 @@ def define_platform_tables(Base) -> PlatformTables:
         revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
         last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
-    return PlatformTables(OutboxMessage, InboxMessage, DeadLetter, IdempotencyKey, ApiKey, UnfinishedRun,
-                          ChangeCounter)
+    return PlatformTables(OutboxMessage, InboxMessage, DeadLetter, IdempotencyKey, ApiKey, UnfinishedRun, ChangeCounter)

@@ -89,7 +89,7 @@ def migrated_context(service: str, config_cls, overrides: dict):
     seed = importlib.import_module(f"services.{service}.seed")
     config = config_cls.from_env(**overrides)
     if config.database_url.startswith("sqlite:///"):
-        shutil.copyfile(_sqlite_template(service, config_cls, overrides), config.database_url[len("sqlite:///"):])
+        shutil.copyfile(_sqlite_template(service, config_cls, overrides), config.database_url[len("sqlite:///") :])
         return bootstrap.build_context(config)
     return _migrate_and_seed(bootstrap, seed, config)
 
@@ -113,8 +113,11 @@ def _sqlite_template(service: str, config_cls, overrides: dict) -> str:
     if service not in _SQLITE_TEMPLATES:
         path = Path(tempfile.mkdtemp(prefix=f"{service}-template-")) / "service.db"
         config = config_cls.from_env(**{**overrides, "database_url": f"sqlite:///{path}"})
-        ctx = _migrate_and_seed(importlib.import_module(f"services.{service}.bootstrap"),
-                                importlib.import_module(f"services.{service}.seed"), config)
+        ctx = _migrate_and_seed(
+            importlib.import_module(f"services.{service}.bootstrap"),
+            importlib.import_module(f"services.{service}.seed"),
+            config,
+        )
         with ctx.db.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
         ctx.db.dispose()
@@ -127,8 +130,11 @@ def content_ctx(database, broker, signing_key_file, tmp_path):
     """The content service's context on a migrated, seeded database."""
     from services.content.config import ContentConfig
 
-    ctx = migrated_context("content", ContentConfig, dict(
-        storage_dir=str(tmp_path / "files"), **config_overrides(database, broker, signing_key_file, tmp_path)))
+    ctx = migrated_context(
+        "content",
+        ContentConfig,
+        dict(storage_dir=str(tmp_path / "files"), **config_overrides(database, broker, signing_key_file, tmp_path)),
+    )
     yield ctx
     ctx.db.dispose()
 

@@ -7,15 +7,14 @@ import pika
 from shared.testing import pika_params
 
 
-
-
 def delete_namespace(url: str, namespace: str) -> None:
     """Delete the queues and exchanges a test declared under ``namespace`` (best effort)."""
     import subprocess
 
     try:
-        out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True, text=True,
-                             timeout=30).stdout
+        out = subprocess.run(
+            ["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True, text=True, timeout=30
+        ).stdout
         queues = [line.strip() for line in out.splitlines() if line.strip().startswith(namespace)]
     except (OSError, subprocess.TimeoutExpired):
         queues = []

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
-from shared.errors import InvalidInput, NotFound
-
 from services.content import events
 from services.content import repository as repo
 from services.content.domain import adaptations as rules
 from services.content.models import Adaptation, AdaptationReview, Module
+from shared.auth import Principal
+from shared.db import UnitOfWork, utcnow
+from shared.errors import InvalidInput, NotFound
 
 
 def _components(decisions: list[dict]) -> list[dict]:
     """The stored shape of component decisions (a new list, so the JSON column sees the change)."""
-    return [{"component": d["component"], "decision": d["decision"], "rationale": d.get("rationale", "")}
-            for d in decisions]
+    return [
+        {"component": d["component"], "decision": d["decision"], "rationale": d.get("rationale", "")} for d in decisions
+    ]
 
 
 def create_adaptation(data: dict, uow: UnitOfWork, who: Principal) -> Adaptation:
@@ -23,8 +23,9 @@ def create_adaptation(data: dict, uow: UnitOfWork, who: Principal) -> Adaptation
     try:
         module: Module = repo.get_module(uow.session, data["module_id"], who)
     except NotFound:
-        raise InvalidInput("The module does not exist or is not yours to adapt.",
-                           errors={"module_id": ["No module with this id."]}) from None
+        raise InvalidInput(
+            "The module does not exist or is not yours to adapt.", errors={"module_id": ["No module with this id."]}
+        ) from None
     components = _components(data.get("components", []))
     rules.check_components(components, module.core_components)
     adaptation = Adaptation(
@@ -58,8 +59,9 @@ def update_adaptation(adaptation: Adaptation, data: dict, uow: UnitOfWork, who: 
     return adaptation
 
 
-def submit_adaptation(adaptation: Adaptation, uow: UnitOfWork, who: Principal, *,
-                      correlationid: str = "") -> Adaptation:
+def submit_adaptation(
+    adaptation: Adaptation, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> Adaptation:
     """Send the adaptation for fidelity review as a new revision, and tell the specialists."""
     rules.check_owner(who.sub, adaptation.facilitator)
     status, revision = rules.submit(adaptation.status, adaptation.revision)
@@ -73,8 +75,9 @@ def submit_adaptation(adaptation: Adaptation, uow: UnitOfWork, who: Principal, *
     return adaptation
 
 
-def review_adaptation(adaptation: Adaptation, data: dict, uow: UnitOfWork, who: Principal, *,
-                      correlationid: str = "") -> AdaptationReview:
+def review_adaptation(
+    adaptation: Adaptation, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> AdaptationReview:
     """Record a specialist's fidelity review of the submitted revision and apply its decision."""
     if adaptation.tenant != who.tenant:
         # Specialists review their own jurisdiction only; a national caller must not learn of others'.

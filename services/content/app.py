@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.http import api_keys, dead_letters
-from shared.http.api import ServiceContext, create_service_app
-
 from services.content.api import adaptations, curriculum, materials
 from services.content.bootstrap import build_context
+from shared.context import ServiceContext
+from shared.http import api_keys, dead_letters
+from shared.http.api import create_service_app
 
 
 def create_app(ctx: ServiceContext | None = None) -> Flask:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.auth import verifier_from_config
-from shared.db import Database
-from shared.http.api import ServiceContext
-from shared.jurisdictions import JurisdictionRegistry
-from shared.messaging.bus import Bus
-from shared.migrations import upgrade
-
 from services.content import repository
 from services.content.config import ContentConfig
 from services.content.models import platform
 from services.content.storage import FileStorage
+from shared.auth import verifier_from_config
+from shared.context import ServiceContext
+from shared.db import Database
+from shared.jurisdictions import JurisdictionRegistry
+from shared.messaging.bus import Bus
+from shared.migrations import upgrade
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.config import CommonConfig, ConfigError, data_dir, env_int, env_str
-
 from services.content import SERVICE
+from shared.config import CommonConfig, ConfigError, data_dir, env_int, env_str
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class ContentConfig(CommonConfig):
     max_upload_bytes: int = 50 * 1024 * 1024
 
     @classmethod
-    def from_env(cls, **overrides) -> "ContentConfig":
+    def from_env(cls, **overrides) -> ContentConfig:
         values = cls.common_from_env(SERVICE, default_port=8001)
         values["storage_dir"] = env_str("CONTENT_STORAGE_DIR", str(data_dir() / "files"))
         values["max_upload_bytes"] = env_int("CONTENT_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)

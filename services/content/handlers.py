@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from shared.envelope import Envelope
-
 from services.content.models import Jurisdiction
+from shared.envelope import Envelope
 
 
 def record_jurisdiction(event: Envelope, uow) -> None:

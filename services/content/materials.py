@@ -10,15 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
-from shared.errors import Conflict, InvalidInput, NotFound
-
 from services.content import events
 from services.content import repository as repo
 from services.content.domain import materials as rules
 from services.content.models import Material, MaterialVersion
 from services.content.storage import FileStorage, TooLarge
+from shared.auth import Principal
+from shared.db import UnitOfWork, utcnow
+from shared.errors import Conflict, InvalidInput, NotFound
 
 SNIFF_BYTES = 8192  # as much as filetype ever looks at
 
@@ -65,9 +64,11 @@ def get_version(session: Session, material: Material, number: int, who: Principa
     """Version ``number`` of a material the caller can see; only the published one for non-curators."""
     # Bounded first: a number past the latest cannot exist, and PostgreSQL refuses one past its INTEGER.
     if 1 <= number <= material.latest_version and rules.readable_version(
-            number, published=material.published_version, sees_drafts=repo.sees_drafts(who)):
-        row = session.scalars(select(MaterialVersion).where(
-            MaterialVersion.material_id == material.id, MaterialVersion.number == number)).first()
+        number, published=material.published_version, sees_drafts=repo.sees_drafts(who)
+    ):
+        row = session.scalars(
+            select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number)
+        ).first()
         if row is not None:
             return row
     raise NotFound("No version with this number.")
@@ -80,8 +81,9 @@ def create_material(data: dict, uow: UnitOfWork, who: Principal) -> Material:
     except NotFound:
         raise InvalidInput("No module with this id.", errors={"module_id": ["No module with this id."]}) from None
     if not rules.may_attach(material_tenant=owner, module_tenant=module.tenant):
-        raise InvalidInput("National materials belong on national modules.",
-                           errors={"module_id": ["Not a national module."]})
+        raise InvalidInput(
+            "National materials belong on national modules.", errors={"module_id": ["Not a national module."]}
+        )
     material = Material(tenant=owner, status=rules.DRAFT, latest_version=0, created_by=who.sub, **data)
     uow.session.add(material)
     uow.commit()
@@ -96,8 +98,16 @@ def update_material(material: Material, data: dict, uow: UnitOfWork, who: Princi
     return material
 
 
-def add_file_version(material: Material, incoming: IncomingFile, note: str, uow: UnitOfWork,
-                     who: Principal, *, storage: FileStorage, max_bytes: int) -> MaterialVersion:
+def add_file_version(
+    material: Material,
+    incoming: IncomingFile,
+    note: str,
+    uow: UnitOfWork,
+    who: Principal,
+    *,
+    storage: FileStorage,
+    max_bytes: int,
+) -> MaterialVersion:
     """Check the file's declared and real type, stream it to storage within ``max_bytes``, record version n+1."""
     repo.ensure_curator(material, who)
     head = _read_head(incoming.stream)
@@ -106,10 +116,19 @@ def add_file_version(material: Material, incoming: IncomingFile, note: str, uow:
     try:
         stored = storage.save(_Rewound(head, incoming.stream), max_bytes)
     except TooLarge:
-        raise rules.FileTooLarge(f"The file is larger than the limit of {max_bytes} bytes.",
-                                 errors={"file": [f"At most {max_bytes} bytes."]}) from None
-    return _add_version(material, uow, who, note=note, media_type=media_type, size=stored.size,
-                        sha256=stored.sha256, filename_given=incoming.filename)
+        raise rules.FileTooLarge(
+            f"The file is larger than the limit of {max_bytes} bytes.", errors={"file": [f"At most {max_bytes} bytes."]}
+        ) from None
+    return _add_version(
+        material,
+        uow,
+        who,
+        note=note,
+        media_type=media_type,
+        size=stored.size,
+        sha256=stored.sha256,
+        filename_given=incoming.filename,
+    )
 
 
 def add_link_version(material: Material, data: dict, uow: UnitOfWork, who: Principal) -> MaterialVersion:
@@ -119,15 +138,17 @@ def add_link_version(material: Material, data: dict, uow: UnitOfWork, who: Princ
     return _add_version(material, uow, who, note=data.get("note", ""), url=data["url"])
 
 
-def _add_version(material: Material, uow: UnitOfWork, who: Principal, *, note: str,
-                 filename_given: str | None = None, **recorded) -> MaterialVersion:
+def _add_version(
+    material: Material, uow: UnitOfWork, who: Principal, *, note: str, filename_given: str | None = None, **recorded
+) -> MaterialVersion:
     _lock(uow.session, material)
     number = rules.next_version(material.latest_version)
     filename = None
     if recorded.get("media_type"):
         filename = rules.clean_filename(filename_given, number=number, media_type=recorded["media_type"])
-    version = MaterialVersion(material_id=material.id, number=number, filename=filename, note=note,
-                              created_by=who.sub, **recorded)
+    version = MaterialVersion(
+        material_id=material.id, number=number, filename=filename, note=note, created_by=who.sub, **recorded
+    )
     material.latest_version = number
     uow.session.add(version)
     try:
@@ -142,10 +163,12 @@ def publish(material: Material, data: dict, uow: UnitOfWork, who: Principal, *, 
     """Make a version (the latest by default) the one readers get, and announce it in the same transaction."""
     repo.ensure_curator(material, who)
     _lock(uow.session, material)
-    number = rules.version_to_publish(latest=material.latest_version, published=material.published_version,
-                                      requested=data.get("version"))
-    version = uow.session.scalars(select(MaterialVersion).where(
-        MaterialVersion.material_id == material.id, MaterialVersion.number == number)).one()
+    number = rules.version_to_publish(
+        latest=material.latest_version, published=material.published_version, requested=data.get("version")
+    )
+    version = uow.session.scalars(
+        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number)
+    ).one()
     material.published_version = number
     material.published_at = utcnow()
     material.status = rules.PUBLISHED

@@ -41,8 +41,13 @@ class Series(IdMixin, TimestampMixin, ChangeMixin, Base):
     __table_args__ = (
         UniqueConstraint("tenant", "slug"),
         # NULLs never collide in a unique constraint: national slugs need their own partial index.
-        Index("uq_series_national_slug", "slug", unique=True,
-              postgresql_where=text("tenant IS NULL"), sqlite_where=text("tenant IS NULL")),
+        Index(
+            "uq_series_national_slug",
+            "slug",
+            unique=True,
+            postgresql_where=text("tenant IS NULL"),
+            sqlite_where=text("tenant IS NULL"),
+        ),
     )
 
     tenant: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
@@ -52,8 +57,9 @@ class Series(IdMixin, TimestampMixin, ChangeMixin, Base):
     objectives: Mapped[list] = mapped_column(JSON, default=list)
     formats: Mapped[list] = mapped_column(JSON, default=list)
 
-    modules: Mapped[list["Module"]] = relationship(
-        back_populates="series", order_by="Module.position", cascade="all, delete-orphan")
+    modules: Mapped[list[Module]] = relationship(
+        back_populates="series", order_by="Module.position", cascade="all, delete-orphan"
+    )
 
 
 class Module(IdMixin, TimestampMixin, ChangeMixin, Base):
@@ -91,8 +97,9 @@ class Material(IdMixin, TimestampMixin, ChangeMixin, Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
     module: Mapped[Module] = relationship()
-    versions: Mapped[list["MaterialVersion"]] = relationship(
-        back_populates="material", order_by="MaterialVersion.number", cascade="all, delete-orphan")
+    versions: Mapped[list[MaterialVersion]] = relationship(
+        back_populates="material", order_by="MaterialVersion.number", cascade="all, delete-orphan"
+    )
 
 
 class MaterialVersion(IdMixin, ChangeMixin, Base):
@@ -131,8 +138,9 @@ class Adaptation(IdMixin, TimestampMixin, ChangeMixin, Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     module: Mapped[Module] = relationship()
-    reviews: Mapped[list["AdaptationReview"]] = relationship(
-        back_populates="adaptation", order_by="AdaptationReview.created_at")
+    reviews: Mapped[list[AdaptationReview]] = relationship(
+        back_populates="adaptation", order_by="AdaptationReview.created_at"
+    )
 
 
 class AdaptationReview(IdMixin, ChangeMixin, Base):

@@ -7,10 +7,9 @@ import functools
 from sqlalchemy import bindparam, or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
+from services.content.models import Adaptation, Jurisdiction, Material, Module, Practice, Series
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
 from shared.errors import Forbidden, NotFound
-
-from services.content.models import Adaptation, Jurisdiction, Material, Module, Practice, Series
 
 CURATORS = (NATIONAL_ADMIN, JURISDICTION_ADMIN)
 
@@ -53,8 +52,11 @@ def get_series(session: Session, series_id: str, who: Principal) -> Series:
 
 
 def get_module(session: Session, module_id: str, who: Principal) -> Module:
-    stmt = (select(Module).where(Module.id == module_id, curriculum_visible(Module, who))
-            .options(joinedload(Module.practices)))
+    stmt = (
+        select(Module)
+        .where(Module.id == module_id, curriculum_visible(Module, who))
+        .options(joinedload(Module.practices))
+    )
     row = session.scalars(stmt).unique().first()
     if row is None:
         raise NotFound("No module with this id.")
@@ -66,8 +68,11 @@ def module_version(session: Session, module_id: str, who: Principal):
 
     Read on every GET of a module, so the statement is built once and runs without the ORM.
     """
-    version = session.connection().execute(_module_version_statement(who.is_national),
-                                           {"module": module_id, "tenant": who.tenant}).scalar()
+    version = (
+        session.connection()
+        .execute(_module_version_statement(who.is_national), {"module": module_id, "tenant": who.tenant})
+        .scalar()
+    )
     if version is None:
         raise NotFound("No module with this id.")
     return version
@@ -76,8 +81,8 @@ def module_version(session: Session, module_id: str, who: Principal):
 @functools.cache
 def _module_version_statement(national: bool):
     return select(Module.updated_at).where(
-        Module.id == bindparam("module"),
-        curriculum_visible_to(Module, national=national, tenant=bindparam("tenant")))
+        Module.id == bindparam("module"), curriculum_visible_to(Module, national=national, tenant=bindparam("tenant"))
+    )
 
 
 def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:

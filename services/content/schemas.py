@@ -15,6 +15,7 @@ Id = lambda **kw: Text(36, **kw)  # noqa: E731 - a record's id (a UUID; an unkno
 
 # --- curriculum ---------------------------------------------------------------------------------
 
+
 class PracticeSchema(Schema):
     code = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
@@ -30,8 +31,9 @@ class ModuleSummarySchema(Schema):
 
 class SeriesSchema(Schema):
     id = fields.String(dump_only=True)
-    tenant = fields.String(dump_only=True, allow_none=True,
-                           metadata={"description": "null for the national curriculum"})
+    tenant = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "null for the national curriculum"}
+    )
     slug = Text(120, required=True, validate=validate.Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$"))
     title = Text(300, required=True)
     description = Text(5000, multiline=True, blank=True, load_default="")
@@ -74,6 +76,7 @@ class ModuleUpdateSchema(Schema):
 
 # --- materials ----------------------------------------------------------------------------------
 
+
 class MaterialVersionSchema(Schema):
     material_id = fields.String(dump_only=True)
     number = fields.Integer(dump_only=True)
@@ -115,14 +118,14 @@ class MaterialQueryArgs(PageArgs):
 
 
 class VideoLinkVersionSchema(Schema):
-    url = Url(required=True, schemes={"https", "http"}, require_tld=True,
-                     validate=validate.Length(max=2000))
+    url = Url(required=True, schemes={"https", "http"}, require_tld=True, validate=validate.Length(max=2000))
     note = Text(2000, multiline=True, blank=True, load_default="")
 
 
 class UploadFileSchema(Schema):
-    file = Upload(required=True, metadata={
-        "description": "The file; its part's Content-Type must be the file's real type."})
+    file = Upload(
+        required=True, metadata={"description": "The file; its part's Content-Type must be the file's real type."}
+    )
 
 
 class UploadFormSchema(Schema):
@@ -134,14 +137,19 @@ class UploadSchema(UploadFileSchema, UploadFormSchema):
 
 
 class PublishSchema(Schema):
-    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1),
-                             metadata={"description": "Defaults to the latest version."})
+    version = fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "Defaults to the latest version."},
+    )
 
 
 MaterialVersionPage = page_schema(MaterialVersionSchema, "MaterialVersionPage")
 
 
 # --- adaptations --------------------------------------------------------------------------------
+
 
 class ComponentDecisionSchema(Schema):
     component = Text(200, required=True)
@@ -194,14 +202,18 @@ class AdaptationUpdateSchema(Schema):
 
 
 class AdaptationQueryArgs(PageArgs):
-    status = fields.String(load_default=None,
-                           validate=validate.OneOf(["draft", "submitted", "approved", "changes_requested"]))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["draft", "submitted", "approved", "changes_requested"])
+    )
     module_id = Id(load_default=None)
 
 
 class FidelityChecklistSchema(Schema):
-    items = fields.List(fields.String(), dump_only=True,
-                        metadata={"description": "Each review answers every item exactly once, by its text."})
+    items = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": "Each review answers every item exactly once, by its text."},
+    )
 
 
 AdaptationReviewPage = page_schema(AdaptationReviewSchema, "AdaptationReviewPage")

@@ -30,11 +30,16 @@ def load_seed(session: Session, path: Path = SEED_FILE) -> dict:
         practices[practice.code] = practice
     session.flush()
     for item in doc["series"]:
-        series = session.scalars(select(Series).where(
-            Series.tenant.is_(None), Series.slug == item["slug"])).first()
+        series = session.scalars(select(Series).where(Series.tenant.is_(None), Series.slug == item["slug"])).first()
         if series is None:
-            series = Series(tenant=None, slug=item["slug"], title=item["title"], description=item["description"],
-                            objectives=item["objectives"], formats=item["formats"])
+            series = Series(
+                tenant=None,
+                slug=item["slug"],
+                title=item["title"],
+                description=item["description"],
+                objectives=item["objectives"],
+                formats=item["formats"],
+            )
             session.add(series)
             added["series"] += 1
             session.flush()
@@ -42,10 +47,18 @@ def load_seed(session: Session, path: Path = SEED_FILE) -> dict:
         for entry in item["modules"]:
             if entry["position"] in existing:
                 continue
-            session.add(Module(series=series, tenant=None, position=entry["position"], title=entry["title"],
-                               summary=entry["summary"], objectives=entry["objectives"],
-                               core_components=entry["core_components"],
-                               practices=[practices[code] for code in entry["practices"]]))
+            session.add(
+                Module(
+                    series=series,
+                    tenant=None,
+                    position=entry["position"],
+                    title=entry["title"],
+                    summary=entry["summary"],
+                    objectives=entry["objectives"],
+                    core_components=entry["core_components"],
+                    practices=[practices[code] for code in entry["practices"]],
+                )
+            )
             added["modules"] += 1
     session.flush()
     return added

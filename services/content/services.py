@@ -8,12 +8,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from services.content import repository as repo
+from services.content.models import Module, Series
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, InvalidInput
-
-from services.content import repository as repo
-from services.content.models import Module, Series
 
 
 def _practices(session, codes: list[str]):
@@ -46,8 +45,9 @@ def update_series(series: Series, data: dict, uow: UnitOfWork, who: Principal) -
 def add_module(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> Module:
     repo.ensure_curator(series, who)
     codes = data.pop("practice_codes", [])
-    taken = uow.session.scalars(select(Module.id).where(
-        Module.series_id == series.id, Module.position == data["position"])).first()
+    taken = uow.session.scalars(
+        select(Module.id).where(Module.series_id == series.id, Module.position == data["position"])
+    ).first()
     if taken:
         raise Conflict("The series has a module at this position.", errors={"position": ["Already used."]})
     practices = _practices(uow.session, codes)

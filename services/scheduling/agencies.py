@@ -6,13 +6,12 @@ import uuid
 
 from sqlalchemy import select
 
-from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
-from shared.db import UnitOfWork
-from shared.errors import Conflict, Forbidden, InvalidInput
-
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Jurisdiction, Room, Venue
+from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
+from shared.db import UnitOfWork
+from shared.errors import Conflict, Forbidden, InvalidInput
 
 
 def add_jurisdiction(data: dict, uow: UnitOfWork, *, correlationid: str = "") -> Jurisdiction:
@@ -22,8 +21,9 @@ def add_jurisdiction(data: dict, uow: UnitOfWork, *, correlationid: str = "") ->
     """
     if uow.session.get(Jurisdiction, data["code"]) is not None:
         raise Conflict("A jurisdiction with this code exists.", errors={"code": ["Already taken."]})
-    row = Jurisdiction(code=data["code"], name=data["name"], kind=data["kind"],
-                       default_time_zone=data["default_time_zone"])
+    row = Jurisdiction(
+        code=data["code"], name=data["name"], kind=data["kind"], default_time_zone=data["default_time_zone"]
+    )
     uow.session.add(row)
     events.jurisdiction_added(uow.session, row, correlationid=correlationid)
     uow.commit()
@@ -50,8 +50,9 @@ def agency_of_tenant(db, agency_id: str, tenant: str, *, field: str = "host_agen
     """An agency named in a body: one of ``tenant``'s, else a 422 on ``field`` that reveals no other tenant's."""
     row = db.scalars(select(HostAgency).where(HostAgency.id == agency_id, HostAgency.tenant == tenant)).first()
     if row is None:
-        raise InvalidInput("The host agency does not exist in your jurisdiction.",
-                           errors={field: ["No host agency with this id."]})
+        raise InvalidInput(
+            "The host agency does not exist in your jurisdiction.", errors={field: ["No host agency with this id."]}
+        )
     return row
 
 
@@ -68,8 +69,13 @@ def _unique(subs) -> list[str]:
 
 def create_agency(data: dict, uow: UnitOfWork, who: Principal) -> HostAgency:
     """A host agency of the caller's jurisdiction, with the coordinators who will manage its cohorts."""
-    agency = HostAgency(tenant=who.tenant, name=data["name"], email=data.get("email"), phone=data.get("phone"),
-                        coordinators=_unique(data.get("coordinators", [])))
+    agency = HostAgency(
+        tenant=who.tenant,
+        name=data["name"],
+        email=data.get("email"),
+        phone=data.get("phone"),
+        coordinators=_unique(data.get("coordinators", [])),
+    )
     uow.session.add(agency)
     uow.commit()
     return agency
@@ -89,8 +95,13 @@ def update_agency(agency: HostAgency, data: dict, uow: UnitOfWork, who: Principa
 
 def create_venue(agency: HostAgency, data: dict, uow: UnitOfWork, who: Principal) -> Venue:
     ensure_manages_agency(uow.session, agency, who)
-    venue = Venue(tenant=agency.tenant, agency_id=agency.id, name=data["name"], address=data["address"],
-                  time_zone=data["time_zone"])
+    venue = Venue(
+        tenant=agency.tenant,
+        agency_id=agency.id,
+        name=data["name"],
+        address=data["address"],
+        time_zone=data["time_zone"],
+    )
     uow.session.add(venue)
     uow.commit()
     return venue
@@ -98,8 +109,13 @@ def create_venue(agency: HostAgency, data: dict, uow: UnitOfWork, who: Principal
 
 def create_room(venue: Venue, data: dict, uow: UnitOfWork, who: Principal) -> Room:
     ensure_manages_agency(uow.session, uow.session.get(HostAgency, venue.agency_id), who)
-    room = Room(tenant=venue.tenant, venue_id=venue.id, name=data["name"], capacity=data["capacity"],
-                accessibility_notes=data.get("accessibility_notes", ""))
+    room = Room(
+        tenant=venue.tenant,
+        venue_id=venue.id,
+        name=data["name"],
+        capacity=data["capacity"],
+        accessibility_notes=data.get("accessibility_notes", ""),
+    )
     uow.session.add(room)
     uow.commit()
     return room

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from shared.http import api_keys, dead_letters
-from shared.http.api import ServiceContext, create_service_app
-
 from services.scheduling.api import BLUEPRINTS
 from services.scheduling.bootstrap import build_context
 from services.scheduling.schemas.recurring import LocalDateTime
+from shared.context import ServiceContext
+from shared.http import api_keys, dead_letters
+from shared.http.api import create_service_app
 
 
 def create_app(ctx: ServiceContext | None = None) -> Flask:

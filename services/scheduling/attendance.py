@@ -10,15 +10,14 @@ from sqlalchemy import false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
-from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
-from shared.db import UnitOfWork, new_id, utcnow
-from shared.errors import Forbidden
-
 from services.scheduling import events, hours
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
 from services.scheduling.domain.timezones import render
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, Session
+from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
+from shared.db import UnitOfWork, new_id, utcnow
+from shared.errors import Forbidden
 
 
 def new_certificate_code() -> str:
@@ -42,8 +41,16 @@ def may_read(db: DbSession, session: Session, cohort: Cohort, who: Principal) ->
     return who.has(FACILITATOR) and who.sub in (cohort.facilitators or [])
 
 
-def record_attendance(session_id: str, records: Sequence[Mapping], uow: UnitOfWork, who: Principal, *,
-                      opens_minutes: int, correlationid: str = "", now: datetime | None = None) -> dict:
+def record_attendance(
+    session_id: str,
+    records: Sequence[Mapping],
+    uow: UnitOfWork,
+    who: Principal,
+    *,
+    opens_minutes: int,
+    correlationid: str = "",
+    now: datetime | None = None,
+) -> dict:
     """Mark (or re-mark) a session for many registrations at once; all records are written or none.
 
     Each record that changes emits ``scheduling.attendance.recorded``; a participant who thereby
@@ -55,8 +62,9 @@ def record_attendance(session_id: str, records: Sequence[Mapping], uow: UnitOfWo
         # SQLite has no row locks, and a transaction that read before another committed cannot write
         # afterwards (a stale WAL snapshot fails at once). A write that matches no row, before any
         # read, takes the database's write lock now: concurrent sheets wait for each other instead.
-        db.execute(update(Cohort).where(false()).values(status=Cohort.status)
-                   .execution_options(synchronize_session=False))
+        db.execute(
+            update(Cohort).where(false()).values(status=Cohort.status).execution_options(synchronize_session=False)
+        )
     session = get_session(db, session_id, who)
     # Every marking of a cohort takes its row lock on PostgreSQL, so concurrent sheets (and retries)
     # of one cohort run one after another: each sees the others' attendance and completions.
@@ -66,26 +74,43 @@ def record_attendance(session_id: str, records: Sequence[Mapping], uow: UnitOfWo
     if not may_mark(db, session, cohort, who):
         raise Forbidden("Only this session's facilitators and the cohort's managers take its attendance.")
     rules.check_markable(
-        session_status=session.status, cohort_status=cohort.status, starts_at=session.starts_at,
-        now=now or utcnow(), opens_minutes=opens_minutes,
-        opens_at_local=render(rules.marking_opens_at(session.starts_at, opens_minutes), cohort.time_zone))
+        session_status=session.status,
+        cohort_status=cohort.status,
+        starts_at=session.starts_at,
+        now=now or utcnow(),
+        opens_minutes=opens_minutes,
+        opens_at_local=render(rules.marking_opens_at(session.starts_at, opens_minutes), cohort.time_zone),
+    )
 
     ids = list(dict.fromkeys(record["registration_id"] for record in records))
-    registrations = {r.id: r for r in db.scalars(
-        select(Registration).where(Registration.cohort_id == cohort.id, Registration.id.in_(ids)))}
+    registrations = {
+        r.id: r
+        for r in db.scalars(select(Registration).where(Registration.cohort_id == cohort.id, Registration.id.in_(ids)))
+    }
     length = rules.session_minutes(session.starts_at, session.ends_at)
-    credited = rules.credit_records(records, length=length,
-                                    registration_status={rid: r.status for rid, r in registrations.items()})
+    credited = rules.credit_records(
+        records, length=length, registration_status={rid: r.status for rid, r in registrations.items()}
+    )
 
-    existing = {a.registration_id: a for a in db.scalars(
-        select(Attendance).where(Attendance.session_id == session.id, Attendance.registration_id.in_(ids)))}
+    existing = {
+        a.registration_id: a
+        for a in db.scalars(
+            select(Attendance).where(Attendance.session_id == session.id, Attendance.registration_id.in_(ids))
+        )
+    }
     changed: list[Attendance] = []
-    for record, minutes in zip(records, credited):
+    for record, minutes in zip(records, credited, strict=True):
         row = existing.get(record["registration_id"])
         if row is None:
-            row = Attendance(id=new_id(), tenant=session.tenant, session_id=session.id,
-                             registration_id=record["registration_id"], status=record["status"],
-                             minutes=minutes, recorded_by=who.sub)
+            row = Attendance(
+                id=new_id(),
+                tenant=session.tenant,
+                session_id=session.id,
+                registration_id=record["registration_id"],
+                status=record["status"],
+                minutes=minutes,
+                recorded_by=who.sub,
+            )
             db.add(row)
         elif (row.status, row.minutes) != (record["status"], minutes):
             row.status, row.minutes, row.recorded_by = record["status"], minutes, who.sub
@@ -94,8 +119,7 @@ def record_attendance(session_id: str, records: Sequence[Mapping], uow: UnitOfWo
         changed.append(row)
     db.flush()
     for row in changed:
-        events.attendance_recorded(db, row, session, registrations[row.registration_id],
-                                   correlationid=correlationid)
+        events.attendance_recorded(db, row, session, registrations[row.registration_id], correlationid=correlationid)
     completed = complete_eligible(db, cohort, [registrations[rid] for rid in ids], correlationid=correlationid)
     hours.refresh(db, [row.registration_id for row in changed] + [c.registration_id for c in completed])
     uow.commit()
@@ -119,27 +143,43 @@ def attendance_sheet(db: DbSession, session: Session, cohort: Cohort, *, opens_m
         mark = marks.get(registration.id)
         if mark is None and registration.status != rules.CONFIRMED:
             continue
-        rows.append({
-            "registration_id": registration.id, "participant": registration.participant,
-            "name": registration.name or registration.participant, "registration_status": registration.status,
-            "status": mark.status if mark else None, "minutes": mark.minutes if mark else None,
-            "hours": rules.hours(mark.minutes) if mark else None,
-            "recorded_by": mark.recorded_by if mark else None, "updated_at": mark.updated_at if mark else None,
-        })
+        rows.append(
+            {
+                "registration_id": registration.id,
+                "participant": registration.participant,
+                "name": registration.name or registration.participant,
+                "registration_status": registration.status,
+                "status": mark.status if mark else None,
+                "minutes": mark.minutes if mark else None,
+                "hours": rules.hours(mark.minutes) if mark else None,
+                "recorded_by": mark.recorded_by if mark else None,
+                "updated_at": mark.updated_at if mark else None,
+            }
+        )
     return {
-        "session_id": session.id, "cohort_id": cohort.id, "title": session.title, "session_status": session.status,
-        "starts_at": session.starts_at, "ends_at": session.ends_at, "time_zone": cohort.time_zone,
+        "session_id": session.id,
+        "cohort_id": cohort.id,
+        "title": session.title,
+        "session_status": session.status,
+        "starts_at": session.starts_at,
+        "ends_at": session.ends_at,
+        "time_zone": cohort.time_zone,
         "local_start": render(session.starts_at, cohort.time_zone),
         "session_minutes": rules.session_minutes(session.starts_at, session.ends_at),
-        "marking_opens_at": rules.marking_opens_at(session.starts_at, opens_minutes), "records": rows,
+        "marking_opens_at": rules.marking_opens_at(session.starts_at, opens_minutes),
+        "records": rows,
     }
 
 
 # --- completion ---------------------------------------------------------------------------------
 
+
 def cancelled_sessions(db: DbSession, cohort_id: str) -> int:
-    return db.scalar(select(func.count()).select_from(Session)
-                     .where(Session.cohort_id == cohort_id, Session.status == rules.CANCELLED))
+    return db.scalar(
+        select(func.count())
+        .select_from(Session)
+        .where(Session.cohort_id == cohort_id, Session.status == rules.CANCELLED)
+    )
 
 
 def attended_totals(db: DbSession, cohort_id: str, registration_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -147,16 +187,23 @@ def attended_totals(db: DbSession, cohort_id: str, registration_ids: Iterable[st
     ids = list(registration_ids)
     if not ids:
         return {}
-    stmt = (select(Attendance.registration_id, func.count(), func.sum(Attendance.minutes))
-            .join(Session, Session.id == Attendance.session_id)
-            .where(Session.cohort_id == cohort_id, Session.status != rules.CANCELLED,
-                   Attendance.status.in_(rules.ATTENDED), Attendance.registration_id.in_(ids))
-            .group_by(Attendance.registration_id))
+    stmt = (
+        select(Attendance.registration_id, func.count(), func.sum(Attendance.minutes))
+        .join(Session, Session.id == Attendance.session_id)
+        .where(
+            Session.cohort_id == cohort_id,
+            Session.status != rules.CANCELLED,
+            Attendance.status.in_(rules.ATTENDED),
+            Attendance.registration_id.in_(ids),
+        )
+        .group_by(Attendance.registration_id)
+    )
     return {rid: (int(count), int(minutes or 0)) for rid, count, minutes in db.execute(stmt)}
 
 
-def complete_eligible(db: DbSession, cohort: Cohort, registrations: Sequence[Registration], *,
-                      correlationid: str = "") -> list[Completion]:
+def complete_eligible(
+    db: DbSession, cohort: Cohort, registrations: Sequence[Registration], *, correlationid: str = ""
+) -> list[Completion]:
     """Complete each confirmed registration that meets the cohort's rule and has not completed yet.
 
     A completion is a fact: correcting attendance later does not withdraw it, and
@@ -165,8 +212,13 @@ def complete_eligible(db: DbSession, cohort: Cohort, registrations: Sequence[Reg
     candidates = [r for r in registrations if r.status == rules.CONFIRMED]
     if not candidates:
         return []
-    done = set(db.scalars(select(Completion.registration_id).where(
-        Completion.cohort_id == cohort.id, Completion.registration_id.in_([r.id for r in candidates]))))
+    done = set(
+        db.scalars(
+            select(Completion.registration_id).where(
+                Completion.cohort_id == cohort.id, Completion.registration_id.in_([r.id for r in candidates])
+            )
+        )
+    )
     pending = [r for r in candidates if r.id not in done]
     if not pending:
         return []
@@ -184,25 +236,36 @@ def complete_eligible(db: DbSession, cohort: Cohort, registrations: Sequence[Reg
     return created
 
 
-def _insert_completion(db: DbSession, cohort: Cohort, registration: Registration, sessions: int,
-                       minutes: int) -> Completion | None:
+def _insert_completion(
+    db: DbSession, cohort: Cohort, registration: Registration, sessions: int, minutes: int
+) -> Completion | None:
     """Insert the completion in a savepoint; None if another transaction completed the participant first.
 
     The unique (cohort, registration) constraint is the last wall against a second completion,
     whatever the engine or locking; a clash on the certificate code (72 random bits) draws again.
     """
     for _attempt in range(3):
-        completion = Completion(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
-                                registration_id=registration.id, participant=registration.participant,
-                                sessions_attended=sessions, minutes=minutes,
-                                certificate_code=new_certificate_code(), completed_at=utcnow())
+        completion = Completion(
+            id=new_id(),
+            tenant=cohort.tenant,
+            cohort_id=cohort.id,
+            registration_id=registration.id,
+            participant=registration.participant,
+            sessions_attended=sessions,
+            minutes=minutes,
+            certificate_code=new_certificate_code(),
+            completed_at=utcnow(),
+        )
         try:
             with db.begin_nested():
                 db.add(completion)
             return completion
         except IntegrityError:
-            already = db.scalar(select(Completion.id).where(Completion.cohort_id == cohort.id,
-                                                            Completion.registration_id == registration.id))
+            already = db.scalar(
+                select(Completion.id).where(
+                    Completion.cohort_id == cohort.id, Completion.registration_id == registration.id
+                )
+            )
             if already is not None:
                 return None
     raise RuntimeError("could not draw a unique certificate code")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared.auth import verifier_from_config
-from shared.db import Database
-from shared.http.api import ServiceContext
-from shared.jurisdictions import JurisdictionRegistry
-from shared.messaging.bus import Bus
-from shared.migrations import upgrade
-
 from services.scheduling import repository
 from services.scheduling.config import SchedulingConfig
 from services.scheduling.models import platform
+from shared.auth import verifier_from_config
+from shared.context import ServiceContext
+from shared.db import Database
+from shared.jurisdictions import JurisdictionRegistry
+from shared.messaging.bus import Bus
+from shared.migrations import upgrade
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,9 +26,15 @@ def build_context(config: SchedulingConfig | None = None) -> ServiceContext:
             return repository.jurisdiction_codes(session)
 
     bus = Bus.from_config(config)
-    return ServiceContext(config=config, db=db, tables=platform, verifier=verifier_from_config(config),
-                          broker_check=bus.check, extra={"bus": bus},
-                          jurisdictions=JurisdictionRegistry(jurisdiction_codes))
+    return ServiceContext(
+        config=config,
+        db=db,
+        tables=platform,
+        verifier=verifier_from_config(config),
+        broker_check=bus.check,
+        extra={"bus": bus},
+        jurisdictions=JurisdictionRegistry(jurisdiction_codes),
+    )
 
 
 def migrate(config: SchedulingConfig) -> None:

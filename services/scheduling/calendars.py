@@ -15,10 +15,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
-from shared.auth import FACILITATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
-from shared.db import UnitOfWork
-from shared.errors import Forbidden, InvalidInput, NotFound
-
 from services.scheduling import recurrence
 from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
@@ -32,6 +28,9 @@ from services.scheduling.models import (
     Room,
     Session,
 )
+from shared.auth import FACILITATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
+from shared.db import UnitOfWork
+from shared.errors import Forbidden, InvalidInput, NotFound
 
 COHORT, PARTICIPANT, FACILITATOR_FEED = "cohort", "participant", "facilitator"
 FEED_KINDS = (COHORT, PARTICIPANT, FACILITATOR_FEED)
@@ -51,6 +50,7 @@ def feed_url(base_url: str, token: str) -> str:
 
 
 # --- feeds -------------------------------------------------------------------------------------
+
 
 def _cohort_for_feed(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     cohort = repo.get_scoped(db, Cohort, cohort_id, who, what="cohort")
@@ -76,16 +76,18 @@ def create_feed(data: dict, uow: UnitOfWork, who: Principal, *, base_url: str) -
         if subject != who.sub:
             raise Forbidden("Participant and facilitator feeds are created by that person only.")
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    feed = CalendarFeed(tenant=tenant, kind=kind, subject=subject, token_hash=token_hash(token),
-                        created_by=who.sub, revoked=False)
+    feed = CalendarFeed(
+        tenant=tenant, kind=kind, subject=subject, token_hash=token_hash(token), created_by=who.sub, revoked=False
+    )
     db.add(feed)
     uow.commit()
     return {**_present(feed), "token": token, "url": feed_url(base_url, token)}
 
 
 def _present(feed: CalendarFeed) -> dict:
-    return {name: getattr(feed, name) for name in
-            ("id", "tenant", "kind", "subject", "created_by", "created_at", "revoked")}
+    return {
+        name: getattr(feed, name) for name in ("id", "tenant", "kind", "subject", "created_by", "created_at", "revoked")
+    }
 
 
 def feeds_query(who: Principal):
@@ -119,6 +121,7 @@ def feed_for_token(db: DbSession, token: str) -> CalendarFeed:
 
 # --- what a feed holds -------------------------------------------------------------------------
 
+
 def _contains(db: DbSession, column, value: str):
     """``value`` is an element of the JSON list in ``column`` (JSONB containment, or SQLite's json_each)."""
     if db.get_bind().dialect.name == "postgresql":
@@ -128,17 +131,28 @@ def _contains(db: DbSession, column, value: str):
 
 
 def _sessions(db: DbSession, feed: CalendarFeed) -> list[Session]:
-    stmt = select(Session).where(Session.tenant == feed.tenant).options(
-        selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue))
+    stmt = (
+        select(Session)
+        .where(Session.tenant == feed.tenant)
+        .options(selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue))
+    )
     if feed.kind == COHORT:
         stmt = stmt.where(Session.cohort_id == feed.subject)
     elif feed.kind == PARTICIPANT:
         # A cancelled cohort's sessions stay in the feed, as CANCELLED: a calendar removes an event it
         # is told was cancelled, and keeps one that merely stops appearing.
-        attending = select(Registration.cohort_id).join(Cohort, Cohort.id == Registration.cohort_id).where(
-            Registration.tenant == feed.tenant, Registration.participant == feed.subject,
-            or_(Registration.status == "confirmed",
-                and_(Registration.status == "cancelled", Cohort.status == "cancelled")))
+        attending = (
+            select(Registration.cohort_id)
+            .join(Cohort, Cohort.id == Registration.cohort_id)
+            .where(
+                Registration.tenant == feed.tenant,
+                Registration.participant == feed.subject,
+                or_(
+                    Registration.status == "confirmed",
+                    and_(Registration.status == "cancelled", Cohort.status == "cancelled"),
+                ),
+            )
+        )
         stmt = stmt.where(Session.cohort_id.in_(attending))
     else:
         stmt = stmt.where(or_(_contains(db, Session.facilitators, feed.subject), Session.specialist == feed.subject))
@@ -148,18 +162,24 @@ def _sessions(db: DbSession, feed: CalendarFeed) -> list[Session]:
 def _series(db: DbSession, feed: CalendarFeed) -> list[RecurringSeries]:
     if feed.kind == COHORT:
         return []
-    return list(db.scalars(select(RecurringSeries).where(
-        RecurringSeries.tenant == feed.tenant, RecurringSeries.owner == feed.subject)
-        .order_by(RecurringSeries.created_at, RecurringSeries.id)))
+    return list(
+        db.scalars(
+            select(RecurringSeries)
+            .where(RecurringSeries.tenant == feed.tenant, RecurringSeries.owner == feed.subject)
+            .order_by(RecurringSeries.created_at, RecurringSeries.id)
+        )
+    )
 
 
 def _bookings(db: DbSession, feed: CalendarFeed) -> list[tuple[OfficeHourBooking, RecurringSeries]]:
     if feed.kind == COHORT:
         return []
-    rows = db.execute(select(OfficeHourBooking, RecurringSeries)
-                      .join(RecurringSeries, RecurringSeries.id == OfficeHourBooking.series_id)
-                      .where(OfficeHourBooking.tenant == feed.tenant, OfficeHourBooking.facilitator == feed.subject)
-                      .order_by(OfficeHourBooking.slot_start, OfficeHourBooking.id))
+    rows = db.execute(
+        select(OfficeHourBooking, RecurringSeries)
+        .join(RecurringSeries, RecurringSeries.id == OfficeHourBooking.series_id)
+        .where(OfficeHourBooking.tenant == feed.tenant, OfficeHourBooking.facilitator == feed.subject)
+        .order_by(OfficeHourBooking.slot_start, OfficeHourBooking.id)
+    )
     return [(booking, series) for booking, series in rows]
 
 
@@ -189,9 +209,21 @@ def _uid(row_id: str) -> str:
     return f"{row_id}@{UID_DOMAIN}"
 
 
-def _event(uid: str, *, start: datetime, end: datetime, zone: ZoneInfo, summary: str, sequence: int,
-           status: str, stamp: datetime, created: datetime | None = None, location: str | None = None,
-           url: str | None = None, description: str | None = None) -> Event:
+def _event(
+    uid: str,
+    *,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    summary: str,
+    sequence: int,
+    status: str,
+    stamp: datetime,
+    created: datetime | None = None,
+    location: str | None = None,
+    url: str | None = None,
+    description: str | None = None,
+) -> Event:
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", stamp.astimezone(UTC))
@@ -219,14 +251,25 @@ def _session_event(session: Session) -> Event:
         venue = session.room.venue
         place = ", ".join(part for part in (session.room.name, venue.name, venue.address) if part)
     cancelled = session.status == "cancelled"
-    notes = [f"Cancelled: {session.cancel_reason}" if cancelled and session.cancel_reason else "",
-             f"Join: {session.meeting_url}" if session.meeting_url else ""]
+    notes = [
+        f"Cancelled: {session.cancel_reason}" if cancelled and session.cancel_reason else "",
+        f"Join: {session.meeting_url}" if session.meeting_url else "",
+    ]
     # The stored updated_at is the last revision, which is what DTSTAMP means in a feed without METHOD.
-    return _event(_uid(session.id), start=session.starts_at, end=session.ends_at, zone=zone,
-                  summary=f"{session.cohort.title}: {session.title}", sequence=session.sequence,
-                  status="CANCELLED" if cancelled else "CONFIRMED", stamp=session.updated_at,
-                  created=session.created_at, location=place, url=session.meeting_url,
-                  description="\n".join(note for note in notes if note) or None)
+    return _event(
+        _uid(session.id),
+        start=session.starts_at,
+        end=session.ends_at,
+        zone=zone,
+        summary=f"{session.cohort.title}: {session.title}",
+        sequence=session.sequence,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        stamp=session.updated_at,
+        created=session.created_at,
+        location=place,
+        url=session.meeting_url,
+        description="\n".join(note for note in notes if note) or None,
+    )
 
 
 def _series_events(db: DbSession, series: RecurringSeries) -> tuple[list[Event], list[datetime]]:
@@ -238,12 +281,26 @@ def _series_events(db: DbSession, series: RecurringSeries) -> tuple[list[Event],
     cancelled = series.status != recurrence.ACTIVE
     status = "CANCELLED" if cancelled else "CONFIRMED"
     summary = series.title
-    master = _event(_uid(series.id), start=first, end=first + timedelta(minutes=series.duration_minutes),
-                    zone=zone, summary=summary, sequence=series.sequence, status=status, stamp=series.updated_at,
-                    created=series.created_at, url=series.meeting_url)
+    master = _event(
+        _uid(series.id),
+        start=first,
+        end=first + timedelta(minutes=series.duration_minutes),
+        zone=zone,
+        summary=summary,
+        sequence=series.sequence,
+        status=status,
+        stamp=series.updated_at,
+        created=series.created_at,
+        url=series.meeting_url,
+    )
     master.add("rrule", vRecur.from_ical(series.rrule))
-    changes = list(db.scalars(select(OccurrenceChange).where(OccurrenceChange.series_id == series.id)
-                              .order_by(OccurrenceChange.original_start)))
+    changes = list(
+        db.scalars(
+            select(OccurrenceChange)
+            .where(OccurrenceChange.series_id == series.id)
+            .order_by(OccurrenceChange.original_start)
+        )
+    )
     occurrences = recurrence.expand(db, series)
     valid = {o.original_start for o in occurrences}
     exdates = [c.original_start.astimezone(zone) for c in changes if c.cancelled and c.original_start in valid]
@@ -253,9 +310,17 @@ def _series_events(db: DbSession, series: RecurringSeries) -> tuple[list[Event],
     for change in changes:
         if change.cancelled or change.original_start not in valid:
             continue
-        override = _event(_uid(series.id), start=change.starts_at, end=change.ends_at, zone=zone, summary=summary,
-                          sequence=change.sequence, status=status,
-                          stamp=max(change.updated_at, series.updated_at), url=series.meeting_url)
+        override = _event(
+            _uid(series.id),
+            start=change.starts_at,
+            end=change.ends_at,
+            zone=zone,
+            summary=summary,
+            sequence=change.sequence,
+            status=status,
+            stamp=max(change.updated_at, series.updated_at),
+            url=series.meeting_url,
+        )
         override.add("recurrence-id", change.original_start.astimezone(zone))
         events.append(override)
     return events, [first, *(o.ends_at for o in occurrences)]
@@ -263,11 +328,19 @@ def _series_events(db: DbSession, series: RecurringSeries) -> tuple[list[Event],
 
 def _booking_event(booking: OfficeHourBooking, series: RecurringSeries) -> Event:
     booked = booking.status == recurrence.BOOKED
-    return _event(_uid(booking.id), start=booking.slot_start, end=booking.slot_end,
-                  zone=ZoneInfo(series.time_zone), summary=f"Office hours: {series.title}",
-                  sequence=0 if booked else 1, status="CONFIRMED" if booked else "CANCELLED",
-                  stamp=booking.updated_at, created=booking.created_at, url=series.meeting_url,
-                  description=booking.topic or None)
+    return _event(
+        _uid(booking.id),
+        start=booking.slot_start,
+        end=booking.slot_end,
+        zone=ZoneInfo(series.time_zone),
+        summary=f"Office hours: {series.title}",
+        sequence=0 if booked else 1,
+        status="CONFIRMED" if booked else "CANCELLED",
+        stamp=booking.updated_at,
+        created=booking.created_at,
+        url=series.meeting_url,
+        description=booking.topic or None,
+    )
 
 
 def render(db: DbSession, feed: CalendarFeed) -> bytes:

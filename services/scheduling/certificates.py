@@ -14,9 +14,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
-from shared.errors import Forbidden, NotFound
-
 from services.scheduling import repository as repo
 from services.scheduling.attendance import attended_totals
 from services.scheduling.domain import attendance as rules
@@ -29,12 +26,17 @@ from services.scheduling.models import (
     SeriesTitle,
     Session,
 )
+from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
+from shared.errors import Forbidden, NotFound
 
 # A Unicode TrueType font, so names such as Hawaiʻi, Nguyễn or Chamorro spellings print as written.
 # Debian and Ubuntu ship it as fonts-dejavu-core; without it the PDF falls back to a core font
 # (Latin-1) and transliterates what that font cannot show.
-UNICODE_FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"),
-                     Path("/usr/local/share/fonts/dejavu"))
+UNICODE_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/local/share/fonts/dejavu"),
+)
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 # A certificate stays valid once issued, whatever attendance does later; only its cohort's cancellation voids it.
 VALID, VOIDED = "valid", "voided"
@@ -55,6 +57,7 @@ def verify_url(public_base_url: str, code: str) -> str:
 
 # --- the cohort's completions ---------------------------------------------------------------------
 
+
 def check_may_list(db: DbSession, cohort: Cohort, who: Principal) -> None:
     """Managers, the cohort's facilitators, specialists and state systems see who completed."""
     if repo.manages_cohort(db, cohort, who) or who.has(SPECIALIST, INTEGRATION):
@@ -72,26 +75,34 @@ def describe_completions(db: DbSession, completions: list[Completion], *, public
     registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(ids)))}
     totals: dict[str, tuple[int, int]] = {}
     for cohort_id in {c.cohort_id for c in completions}:
-        totals.update(attended_totals(db, cohort_id, [c.registration_id for c in completions
-                                                      if c.cohort_id == cohort_id]))
+        totals.update(
+            attended_totals(db, cohort_id, [c.registration_id for c in completions if c.cohort_id == cohort_id])
+        )
     items = []
     for completion in completions:
         registration = registrations[completion.registration_id]
-        sessions, minutes = totals.get(completion.registration_id,
-                                       (completion.sessions_attended, completion.minutes))
-        items.append({
-            "registration_id": registration.id, "cohort_id": completion.cohort_id,
-            "participant": registration.participant, "name": registration.name or registration.participant,
-            "registry_id": registration.registry_id, "sessions_attended": sessions, "minutes": minutes,
-            "hours": rules.hours(minutes), "completed_at": completion.completed_at,
-            "certificate_code": completion.certificate_code,
-            "certificate_url": certificate_path(registration.id),
-            "verify_url": verify_url(public_base_url, completion.certificate_code),
-        })
+        sessions, minutes = totals.get(completion.registration_id, (completion.sessions_attended, completion.minutes))
+        items.append(
+            {
+                "registration_id": registration.id,
+                "cohort_id": completion.cohort_id,
+                "participant": registration.participant,
+                "name": registration.name or registration.participant,
+                "registry_id": registration.registry_id,
+                "sessions_attended": sessions,
+                "minutes": minutes,
+                "hours": rules.hours(minutes),
+                "completed_at": completion.completed_at,
+                "certificate_code": completion.certificate_code,
+                "certificate_url": certificate_path(registration.id),
+                "verify_url": verify_url(public_base_url, completion.certificate_code),
+            }
+        )
     return items
 
 
 # --- the certificate ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Certificate:
@@ -139,36 +150,50 @@ def series_title(db: DbSession, cohort: Cohort) -> str:
     return known.title if known is not None else THE_TRAINING
 
 
-def build_certificate(db: DbSession, completion: Completion, registration: Registration, *,
-                      public_base_url: str) -> Certificate:
+def build_certificate(
+    db: DbSession, completion: Completion, registration: Registration, *, public_base_url: str
+) -> Certificate:
     cohort = db.get(Cohort, completion.cohort_id)
-    held = db.execute(select(Session.starts_at, Session.facilitators)
-                      .where(Session.cohort_id == cohort.id, Session.status != rules.CANCELLED)
-                      .order_by(Session.starts_at)).all()
+    held = db.execute(
+        select(Session.starts_at, Session.facilitators)
+        .where(Session.cohort_id == cohort.id, Session.status != rules.CANCELLED)
+        .order_by(Session.starts_at)
+    ).all()
     # What the completion certified when it was issued: a certificate downloaded again, and its
     # verification, state the same hours, whatever attendance or cancelled sessions did since.
     sessions, minutes = completion.sessions_attended, completion.minutes
     jurisdiction = db.get(Jurisdiction, cohort.tenant)
     agency = db.get(HostAgency, cohort.host_agency_id) if cohort.host_agency_id else None
     return Certificate(
-        participant_name=registration.name or registration.participant, training=series_title(db, cohort),
-        cohort=cohort.title, first_day=held[0].starts_at if held else None,
+        participant_name=registration.name or registration.participant,
+        training=series_title(db, cohort),
+        cohort=cohort.title,
+        first_day=held[0].starts_at if held else None,
         last_day=held[-1].starts_at if held else None,
-        sessions_attended=sessions, sessions_held=len(held), minutes=minutes,
+        sessions_attended=sessions,
+        sessions_held=len(held),
+        minutes=minutes,
         jurisdiction=jurisdiction.name if jurisdiction else cohort.tenant,
         host_agency=agency.name if agency else None,
         facilitators=facilitators_of([row.facilitators for row in held], cohort.facilitators),
-        registry_id=registration.registry_id or None, completed_at=completion.completed_at,
-        code=completion.certificate_code, verify_url=verify_url(public_base_url, completion.certificate_code),
-        time_zone=cohort.time_zone, void_reason=_void_reason(cohort, registration))
+        registry_id=registration.registry_id or None,
+        completed_at=completion.completed_at,
+        code=completion.certificate_code,
+        verify_url=verify_url(public_base_url, completion.certificate_code),
+        time_zone=cohort.time_zone,
+        void_reason=_void_reason(cohort, registration),
+    )
 
 
 def _void_reason(cohort: Cohort, registration: Registration) -> str | None:
     """Why a certificate no longer stands: only its cohort's cancellation voids it (a completion is a fact)."""
     if cohort.status != CANCELLED_COHORT:
         return None
-    return (f"The cohort was cancelled: {registration.cancelled_reason}" if registration.cancelled_reason
-            else "The cohort was cancelled.")
+    return (
+        f"The cohort was cancelled: {registration.cancelled_reason}"
+        if registration.cancelled_reason
+        else "The cohort was cancelled."
+    )
 
 
 def facilitators_of(per_session: list[list[str] | None], cohort_default: list[str] | None) -> tuple[str, ...]:
@@ -190,28 +215,42 @@ def verify(db: DbSession, code: str) -> Certificate:
 
 def describe_verification(certificate: Certificate) -> dict:
     """What a verifier learns: who, which training and cohort, hours, when, who issued it and who facilitated."""
-    return {"certificate_code": certificate.code, "participant_name": certificate.participant_name,
-            "registry_id": certificate.registry_id, "series": certificate.training, "cohort": certificate.cohort,
-            "hours": rules.hours(certificate.minutes), "sessions_attended": certificate.sessions_attended,
-            "sessions_held": certificate.sessions_held, "completed_at": certificate.completed_at,
-            "jurisdiction": certificate.jurisdiction,
-            "issuer": {"jurisdiction": certificate.jurisdiction, "host_agency": certificate.host_agency},
-            "facilitators": list(certificate.facilitators),
-            "status": VOIDED if certificate.void_reason else VALID, "void_reason": certificate.void_reason}
+    return {
+        "certificate_code": certificate.code,
+        "participant_name": certificate.participant_name,
+        "registry_id": certificate.registry_id,
+        "series": certificate.training,
+        "cohort": certificate.cohort,
+        "hours": rules.hours(certificate.minutes),
+        "sessions_attended": certificate.sessions_attended,
+        "sessions_held": certificate.sessions_held,
+        "completed_at": certificate.completed_at,
+        "jurisdiction": certificate.jurisdiction,
+        "issuer": {"jurisdiction": certificate.jurisdiction, "host_agency": certificate.host_agency},
+        "facilitators": list(certificate.facilitators),
+        "status": VOIDED if certificate.void_reason else VALID,
+        "void_reason": certificate.void_reason,
+    }
 
 
 # --- the verification page ------------------------------------------------------------------------
 
-_pages = Environment(loader=PackageLoader("services.scheduling", "templates"),
-                     autoescape=select_autoescape(default=True), undefined=StrictUndefined)
+_pages = Environment(
+    loader=PackageLoader("services.scheduling", "templates"),
+    autoescape=select_autoescape(default=True),
+    undefined=StrictUndefined,
+)
 
 
 def render_verification_page(certificate: Certificate) -> str:
     """The HTML page a person opens from the certificate's link: the facts of the JSON answer, in words."""
     return _pages.get_template("certificate_verification.html").render(
-        c=certificate, issuer=issuer(certificate), hours=rules.format_hours(certificate.minutes),
+        c=certificate,
+        issuer=issuer(certificate),
+        hours=rules.format_hours(certificate.minutes),
         dates=date_range(certificate.first_day, certificate.last_day, certificate.time_zone),
-        completed_on=_long_date(certificate.completed_at, certificate.time_zone))
+        completed_on=_long_date(certificate.completed_at, certificate.time_zone),
+    )
 
 
 def render_unknown_code_page() -> str:
@@ -224,6 +263,7 @@ def render_not_found_page() -> str:
 
 
 # --- the PDF --------------------------------------------------------------------------------------
+
 
 def _long_date(moment: datetime, time_zone: str) -> str:
     local = moment.astimezone(ZoneInfo(time_zone))
@@ -246,8 +286,19 @@ def unicode_font() -> tuple[Path, Path] | None:
     return None
 
 
-_LATIN1_STANDINS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bb": "'", "\u02bc": "'", "\u201c": '"',
-                                  "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+_LATIN1_STANDINS = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u02bb": "'",
+        "\u02bc": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2026": "...",
+    }
+)
 
 
 def latin1(text: str) -> str:
@@ -301,8 +352,12 @@ def render_pdf(certificate: Certificate) -> bytes:
     dates = date_range(certificate.first_day, certificate.last_day, certificate.time_zone)
     if dates:
         line(dates, 12, gap=2)
-    line(f"{rules.format_hours(certificate.minutes)} training hours, "
-         f"{certificate.sessions_attended} of {certificate.sessions_held} sessions attended", 12, gap=2)
+    line(
+        f"{rules.format_hours(certificate.minutes)} training hours, "
+        f"{certificate.sessions_attended} of {certificate.sessions_held} sessions attended",
+        12,
+        gap=2,
+    )
     if certificate.facilitators:
         line(f"Facilitated by {', '.join(certificate.facilitators)}", 12, gap=2)
     line(f"Completed on {_long_date(certificate.completed_at, certificate.time_zone)}", 12, gap=4)
@@ -312,8 +367,15 @@ def render_pdf(certificate: Certificate) -> bytes:
     pdf.set_y(max(pdf.get_y() + 5, pdf.h - 38))
     line(f"Verification code: {certificate.code}", 11, bold=True, gap=1)
     pdf.set_font(family, "", 10)
-    pdf.cell(0, 6, text(f"Verify at {certificate.verify_url}"), align="C", link=certificate.verify_url,
-             new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        text(f"Verify at {certificate.verify_url}"),
+        align="C",
+        link=certificate.verify_url,
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())
 
 

@@ -12,10 +12,6 @@ from collections.abc import Sequence
 from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session as DbSession
 
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
-from shared.db import UnitOfWork, new_id, utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput
-
 from services.scheduling import events, hours, places
 from services.scheduling import repository as repo
 from services.scheduling.agencies import agency_of_tenant, default_time_zone
@@ -33,20 +29,46 @@ from services.scheduling.models import (
     Session,
 )
 from services.scheduling.registrations import lock_cohort
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
+from shared.db import UnitOfWork, new_id, utcnow
+from shared.errors import Conflict, Forbidden, InvalidInput
 
 # --- cohorts --------------------------------------------------------------------------------------
 
-_SETTINGS = ("title", "time_zone", "capacity", "facilitators", "registration_opens_at", "registration_closes_at",
-             "requires_approval", "completion_minimum")
+_SETTINGS = (
+    "title",
+    "time_zone",
+    "capacity",
+    "facilitators",
+    "registration_opens_at",
+    "registration_closes_at",
+    "requires_approval",
+    "completion_minimum",
+)
 
 
-def new_cohort(db: DbSession, *, tenant: str, series_id: str, format_: str, host_agency_id: str | None,
-               settings: dict, request_id: str | None = None) -> Cohort:
+def new_cohort(
+    db: DbSession,
+    *,
+    tenant: str,
+    series_id: str,
+    format_: str,
+    host_agency_id: str | None,
+    settings: dict,
+    request_id: str | None = None,
+) -> Cohort:
     """Add a cohort (not committed): the one way cohorts come to be, directly or from an approved request."""
     rules.check_registration_window(settings.get("registration_opens_at"), settings.get("registration_closes_at"))
-    cohort = Cohort(id=new_id(), tenant=tenant, series_id=series_id, format=format_, host_agency_id=host_agency_id,
-                    request_id=request_id, status="open",
-                    **{name: settings[name] for name in _SETTINGS})
+    cohort = Cohort(
+        id=new_id(),
+        tenant=tenant,
+        series_id=series_id,
+        format=format_,
+        host_agency_id=host_agency_id,
+        request_id=request_id,
+        status="open",
+        **{name: settings[name] for name in _SETTINGS},
+    )
     cohort.facilitators = rules.session_facilitators(cohort.facilitators, [])
     db.add(cohort)
     db.flush()
@@ -62,18 +84,28 @@ def create_cohort(data: dict, uow: UnitOfWork, who: Principal) -> Cohort:
         agency_of_tenant(db, agency_id, who.tenant)
     if not who.has(JURISDICTION_ADMIN) and who.has(AGENCY_COORDINATOR):
         if agency_id is None:
-            raise InvalidInput("Name the host agency you coordinate.",
-                               errors={"host_agency_id": ["Required when an agency coordinator creates a cohort."]})
+            raise InvalidInput(
+                "Name the host agency you coordinate.",
+                errors={"host_agency_id": ["Required when an agency coordinator creates a cohort."]},
+            )
         if not repo.coordinates(db, agency_id, who):
             raise Forbidden("You may create cohorts only for an agency you coordinate.")
     settings = {name: data.get(name) for name in _SETTINGS}
     settings["time_zone"] = data.get("time_zone") or default_time_zone(db, who.tenant)
     if not settings["time_zone"]:
-        raise InvalidInput("Your jurisdiction has no default time zone; send one.",
-                           errors={"time_zone": ["Required: the jurisdiction has no default."]})
+        raise InvalidInput(
+            "Your jurisdiction has no default time zone; send one.",
+            errors={"time_zone": ["Required: the jurisdiction has no default."]},
+        )
     settings["facilitators"] = settings["facilitators"] or []
-    cohort = new_cohort(db, tenant=who.tenant, series_id=data["series_id"], format_=data["format"],
-                        host_agency_id=agency_id, settings=settings)
+    cohort = new_cohort(
+        db,
+        tenant=who.tenant,
+        series_id=data["series_id"],
+        format_=data["format"],
+        host_agency_id=agency_id,
+        settings=settings,
+    )
     uow.commit()
     return cohort
 
@@ -86,10 +118,11 @@ def ensure_manages(db: DbSession, cohort: Cohort, who: Principal) -> None:
 def update_cohort(cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal) -> Cohort:
     """Change a cohort's settings. New facilitators are the default of sessions scheduled from now on."""
     ensure_manages(uow.session, cohort, who)
-    rules.check_registration_window(data.get("registration_opens_at", cohort.registration_opens_at),
-                                    data.get("registration_closes_at", cohort.registration_closes_at))
-    for name in ("title", "registration_opens_at", "registration_closes_at", "requires_approval",
-                 "completion_minimum"):
+    rules.check_registration_window(
+        data.get("registration_opens_at", cohort.registration_opens_at),
+        data.get("registration_closes_at", cohort.registration_closes_at),
+    )
+    for name in ("title", "registration_opens_at", "registration_closes_at", "requires_approval", "completion_minimum"):
         if name in data:
             setattr(cohort, name, data[name])
     if "facilitators" in data:
@@ -104,8 +137,9 @@ OPEN, CLOSED, CANCELLED = "open", "closed", "cancelled"
 
 
 def _refuse(cohort: Cohort, action: str) -> None:
-    raise Conflict(f"This cohort is {cohort.status}; it cannot be {action}.",
-                   errors={"status": [f"Is {cohort.status}."]})
+    raise Conflict(
+        f"This cohort is {cohort.status}; it cannot be {action}.", errors={"status": [f"Is {cohort.status}."]}
+    )
 
 
 def _change_status(cohort_id: str, uow: UnitOfWork, who: Principal, change) -> Cohort:
@@ -156,8 +190,7 @@ def reopen_cohort(cohort_id: str, uow: UnitOfWork, who: Principal) -> Cohort:
     return _change_status(cohort_id, uow, who, reopen)
 
 
-def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
-                  correlationid: str = "") -> Cohort:
+def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Cohort:
     """Cancel a cohort, saying why, in one transaction: its scheduled sessions and active registrations too.
 
     Each session is cancelled as ``cancel_session`` does (its bookings released, its confirmed
@@ -178,24 +211,40 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
         cohort.status = CANCELLED
         registrants = registrant_ids(db, cohort.id)
         sessions = db.scalars(
-            select(Session).where(Session.cohort_id == cohort.id, Session.status == rules.SCHEDULED)
-            .order_by(Session.starts_at, Session.id).with_for_update()
-            .execution_options(populate_existing=True)).all()
+            select(Session)
+            .where(Session.cohort_id == cohort.id, Session.status == rules.SCHEDULED)
+            .order_by(Session.starts_at, Session.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
         for session in sessions:
             _cancel(db, session, reason, registrants, correlationid)
         registrations = db.scalars(
-            select(Registration).where(Registration.cohort_id == cohort.id,
-                                       Registration.status.in_(registration_rules.ACTIVE))
-            .order_by(Registration.participant, Registration.id).execution_options(populate_existing=True)).all()
+            select(Registration)
+            .where(Registration.cohort_id == cohort.id, Registration.status.in_(registration_rules.ACTIVE))
+            .order_by(Registration.participant, Registration.id)
+            .execution_options(populate_existing=True)
+        ).all()
         for registration in registrations:
             was = registration.status
             registration.status = registration_rules.CANCELLED
             registration.waitlist_position = None
             registration.cancelled_reason = reason
-            db.add(RegistrationAudit(tenant=registration.tenant, registration_id=registration.id,
-                                     action="cancelled", by=who.sub, at=utcnow(),
-                                     detail={"status": registration_rules.CANCELLED, "previous_status": was,
-                                             "reason": reason, "cause": "cohort_cancelled"}))
+            db.add(
+                RegistrationAudit(
+                    tenant=registration.tenant,
+                    registration_id=registration.id,
+                    action="cancelled",
+                    by=who.sub,
+                    at=utcnow(),
+                    detail={
+                        "status": registration_rules.CANCELLED,
+                        "previous_status": was,
+                        "reason": reason,
+                        "cause": "cohort_cancelled",
+                    },
+                )
+            )
             events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
         places.release_all_seats(db, cohort.id)
         return True
@@ -205,18 +254,29 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
 
 # --- sessions: writes -----------------------------------------------------------------------------
 
+
 def registrant_ids(db: DbSession, cohort_id: str) -> list[str]:
     """Who a session change must reach: the cohort's confirmed participants."""
-    return list(db.scalars(select(Registration.participant).where(
-        Registration.cohort_id == cohort_id, Registration.status == "confirmed").order_by(Registration.participant)))
+    return list(
+        db.scalars(
+            select(Registration.participant)
+            .where(Registration.cohort_id == cohort_id, Registration.status == "confirmed")
+            .order_by(Registration.participant)
+        )
+    )
 
 
 def _describe(db: DbSession, tenant: str):
     """How a conflicting booking is named: its session, titled only when it is the caller's jurisdiction's."""
 
     def describe(booking: Booking) -> dict:
-        described = {"resource": booking.resource, "owner_kind": booking.owner_kind, "owner_id": booking.owner_id,
-                     "starts_at": booking.starts_at.isoformat(), "ends_at": booking.ends_at.isoformat()}
+        described = {
+            "resource": booking.resource,
+            "owner_kind": booking.owner_kind,
+            "owner_id": booking.owner_id,
+            "starts_at": booking.starts_at.isoformat(),
+            "ends_at": booking.ends_at.isoformat(),
+        }
         if booking.owner_kind == "session":
             described["session_id"] = booking.owner_id
             if booking.tenant == tenant:
@@ -234,8 +294,15 @@ def _book(db: DbSession, session: Session, starts_at, ends_at) -> None:
     repo.lock_resources(db, resources)
     found = repo.conflicts(db, resources, starts_at, ends_at, exclude_owner=session.id)
     refuse_double_booking(found, _describe(db, session.tenant))
-    repo.book(db, tenant=session.tenant, resources=resources, starts_at=starts_at, ends_at=ends_at,
-              owner_kind="session", owner_id=session.id)
+    repo.book(
+        db,
+        tenant=session.tenant,
+        resources=resources,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        owner_kind="session",
+        owner_id=session.id,
+    )
 
 
 def _room(db: DbSession, room_id: str | None, tenant: str) -> Room | None:
@@ -243,45 +310,62 @@ def _room(db: DbSession, room_id: str | None, tenant: str) -> Room | None:
         return None
     room = db.scalars(select(Room).where(Room.id == room_id, Room.tenant == tenant)).first()
     if room is None:
-        raise InvalidInput("The room does not exist in this jurisdiction.",
-                           errors={"room_id": ["No room with this id."]})
+        raise InvalidInput(
+            "The room does not exist in this jurisdiction.", errors={"room_id": ["No room with this id."]}
+        )
     return room
 
 
-def schedule_session(cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal, *,
-                     correlationid: str = "") -> Session:
+def schedule_session(
+    cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> Session:
     """Schedule a session of the cohort: its times, place and people, unless one of them is already booked."""
     db = uow.session
     ensure_manages(db, cohort, who)
     # FOR KEY SHARE on PostgreSQL, and the status as of the lock: a cohort being cancelled (which holds
     # FOR UPDATE) is waited for, then refused, so no scheduled session outlives its cohort's cancellation.
-    cohort = db.scalars(select(Cohort).where(Cohort.id == cohort.id).with_for_update(read=True, key_share=True)
-                        .execution_options(populate_existing=True)).one()
+    cohort = db.scalars(
+        select(Cohort)
+        .where(Cohort.id == cohort.id)
+        .with_for_update(read=True, key_share=True)
+        .execution_options(populate_existing=True)
+    ).one()
     if cohort.status == CANCELLED:
         raise Conflict("This cohort is cancelled; it gets no new sessions.", errors={"status": ["Is cancelled."]})
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
     rules.check_place(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
     room = _room(db, data.get("room_id"), cohort.tenant)
     session = Session(
-        id=new_id(), tenant=cohort.tenant, cohort=cohort, module_id=data["module_id"],
-        module_position=data.get("module_position"), title=data["title"], starts_at=starts_at, ends_at=ends_at,
+        id=new_id(),
+        tenant=cohort.tenant,
+        cohort=cohort,
+        module_id=data["module_id"],
+        module_position=data.get("module_position"),
+        title=data["title"],
+        starts_at=starts_at,
+        ends_at=ends_at,
         # room_id as well as room: the bookings are derived from the columns before any flush sets them.
-        room_id=room.id if room else None, room=room, meeting_url=data.get("meeting_url"),
+        room_id=room.id if room else None,
+        room=room,
+        meeting_url=data.get("meeting_url"),
         specialist=data.get("specialist"),
         facilitators=rules.session_facilitators(data.get("facilitators"), cohort.facilitators or []),
-        status=rules.SCHEDULED, sequence=0,
+        status=rules.SCHEDULED,
+        sequence=0,
     )
     db.add(session)
     _book(db, session, starts_at, ends_at)
     db.flush()
-    events.session_changed(db, "scheduled", session, registrant_ids=registrant_ids(db, cohort.id),
-                           correlationid=correlationid)
+    events.session_changed(
+        db, "scheduled", session, registrant_ids=registrant_ids(db, cohort.id), correlationid=correlationid
+    )
     uow.commit()
     return session
 
 
-def reschedule_session(session: Session, data: dict, uow: UnitOfWork, who: Principal, *,
-                       correlationid: str = "") -> Session:
+def reschedule_session(
+    session: Session, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> Session:
     """Move a session, saying why; its calendar SEQUENCE goes up and its registrants hear of it."""
     db = uow.session
     ensure_manages(db, session.cohort, who)
@@ -296,15 +380,22 @@ def reschedule_session(session: Session, data: dict, uow: UnitOfWork, who: Princ
     previous_starts_at = session.starts_at
     session.starts_at, session.ends_at = starts_at, ends_at
     session.sequence += 1
-    events.session_changed(db, "rescheduled", session, registrant_ids=registrant_ids(db, session.cohort_id),
-                           correlationid=correlationid, reason=data["reason"].strip(),
-                           previous_starts_at=previous_starts_at)
+    events.session_changed(
+        db,
+        "rescheduled",
+        session,
+        registrant_ids=registrant_ids(db, session.cohort_id),
+        correlationid=correlationid,
+        reason=data["reason"].strip(),
+        previous_starts_at=previous_starts_at,
+    )
     uow.commit()
     return session
 
 
-def cancel_session(session: Session, data: dict, uow: UnitOfWork, who: Principal, *,
-                   correlationid: str = "") -> Session:
+def cancel_session(
+    session: Session, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> Session:
     """Cancel a session, saying why: its people and room are free again, and its registrants hear of it."""
     db = uow.session
     ensure_manages(db, session.cohort, who)
@@ -323,11 +414,13 @@ def _cancel(db: DbSession, session: Session, reason: str, registrants: list[str]
     db.flush()
     # The people marked in it lose its credit: their hours rows change in this transaction.
     hours.refresh(db, db.scalars(select(Attendance.registration_id).where(Attendance.session_id == session.id)))
-    events.session_changed(db, "cancelled", session, registrant_ids=registrants, correlationid=correlationid,
-                           reason=reason)
+    events.session_changed(
+        db, "cancelled", session, registrant_ids=registrants, correlationid=correlationid, reason=reason
+    )
 
 
 # --- sessions: what a reader sees -----------------------------------------------------------------
+
 
 def _materials(db: DbSession, sessions: Sequence[Session]) -> dict[tuple[str, str], list[dict]]:
     """The current material versions of the sessions' modules, by (module, tenant): one query for a page."""
@@ -335,17 +428,29 @@ def _materials(db: DbSession, sessions: Sequence[Session]) -> dict[tuple[str, st
     tenants = {s.tenant for s in sessions}
     if not module_ids:
         return {}
-    rows = db.scalars(select(CurrentMaterial).where(
-        CurrentMaterial.module_id.in_(module_ids),
-        CurrentMaterial.tenant.is_(None) | CurrentMaterial.tenant.in_(tenants),
-    ).order_by(CurrentMaterial.kind, CurrentMaterial.title, CurrentMaterial.material_id))
+    rows = db.scalars(
+        select(CurrentMaterial)
+        .where(
+            CurrentMaterial.module_id.in_(module_ids),
+            CurrentMaterial.tenant.is_(None) | CurrentMaterial.tenant.in_(tenants),
+        )
+        .order_by(CurrentMaterial.kind, CurrentMaterial.title, CurrentMaterial.material_id)
+    )
     found: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         for tenant in tenants if row.tenant is None else (row.tenant,):
-            found.setdefault((row.module_id, tenant), []).append({
-                "material_id": row.material_id, "kind": row.kind, "title": row.title, "version": row.version,
-                "media_type": row.media_type, "url": row.url, "national": row.tenant is None,
-                "published_at": row.published_at})
+            found.setdefault((row.module_id, tenant), []).append(
+                {
+                    "material_id": row.material_id,
+                    "kind": row.kind,
+                    "title": row.title,
+                    "version": row.version,
+                    "media_type": row.media_type,
+                    "url": row.url,
+                    "national": row.tenant is None,
+                    "published_at": row.published_at,
+                }
+            )
     return found
 
 
@@ -353,8 +458,13 @@ def _place(session: Session) -> dict | None:
     if session.room is None:
         return None
     venue = session.room.venue
-    return {"venue_id": venue.id, "venue": venue.name, "address": venue.address, "room": session.room.name,
-            "accessibility": session.room.accessibility_notes}
+    return {
+        "venue_id": venue.id,
+        "venue": venue.name,
+        "address": venue.address,
+        "room": session.room.name,
+        "accessibility": session.room.accessibility_notes,
+    }
 
 
 def materials_version_column():
@@ -371,9 +481,26 @@ def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zon
     materials = _materials(db, sessions)
     shown = []
     for s in sessions:
-        view = {name: getattr(s, name) for name in (
-            "id", "tenant", "cohort_id", "module_id", "module_position", "title", "room_id", "meeting_url",
-            "facilitators", "specialist", "status", "cancel_reason", "sequence", "created_at", "updated_at")}
+        view = {
+            name: getattr(s, name)
+            for name in (
+                "id",
+                "tenant",
+                "cohort_id",
+                "module_id",
+                "module_position",
+                "title",
+                "room_id",
+                "meeting_url",
+                "facilitators",
+                "specialist",
+                "status",
+                "cancel_reason",
+                "sequence",
+                "created_at",
+                "updated_at",
+            )
+        }
         view.update(rules.render_times(s.starts_at, s.ends_at, s.cohort.time_zone, viewer_time_zone))
         view["place"] = _place(s)
         view["materials"] = materials.get((s.module_id, s.tenant), [])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.config import CommonConfig, env_int
-
 from services.scheduling import SERVICE
+from shared.config import CommonConfig, env_int
 
 
 @dataclass(frozen=True)
@@ -21,7 +20,7 @@ class SchedulingConfig(CommonConfig):
     max_roster_bytes: int = 2 * 1024 * 1024
 
     @classmethod
-    def from_env(cls, **overrides) -> "SchedulingConfig":
+    def from_env(cls, **overrides) -> SchedulingConfig:
         values = cls.common_from_env(SERVICE, default_port=8002)
         values["attendance_opens_minutes"] = env_int("ATTENDANCE_OPENS_MINUTES", 30, minimum=0)
         values["max_roster_bytes"] = env_int("SCHEDULING_MAX_ROSTER_BYTES", 2 * 1024 * 1024, minimum=1024)

@@ -15,4 +15,3 @@ threads = int(os.environ.get("GUNICORN_THREADS", "25"))
 # for itself: one that kept a busy client's connection would keep serving that client while
 # another worker idles.
 keepalive = 0
-

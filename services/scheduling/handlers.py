@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-
-from shared.envelope import Envelope
-
 from services.scheduling.models import CurrentMaterial, SeriesTitle
+from shared.envelope import Envelope
 
 
 def attach_material_version(event: Envelope, uow) -> None:
@@ -32,4 +30,3 @@ def attach_material_version(event: Envelope, uow) -> None:
 
 
 HANDLERS = {"attach_material_version": attach_material_version}
-

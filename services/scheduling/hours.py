@@ -11,10 +11,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, String, and_, case, cast, false, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session as DbSession
 
-from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
-from shared.db import UnitOfWork, UTCDateTime, new_id, utcnow
-from shared.errors import Forbidden, InvalidInput, NotFound
-
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
 from services.scheduling.models import (
@@ -27,6 +23,9 @@ from services.scheduling.models import (
     SelfReportedHours,
     Session,
 )
+from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
+from shared.db import UnitOfWork, UTCDateTime, new_id, utcnow
+from shared.errors import Forbidden, InvalidInput, NotFound
 
 # verified: credited from attendance taken by the session's facilitators or managers.
 # self_reported: training a participant reports having taken elsewhere (no attendance records here).
@@ -34,9 +33,28 @@ VERIFIED = "verified"
 SELF_REPORTED = "self_reported"
 # Existing columns keep their places; the self-reported details come after them (empty on verified rows), then
 # the row's status, why it was voided, and its change marker.
-CSV_COLUMNS = ("participant", "name", "registry_id", "jurisdiction", "cohort_id", "registration_id", "hours",
-               "minutes", "sessions_attended", "completed", "completed_at", "verification", "updated_at",
-               "self_reported_id", "title", "provider", "completed_on", "status", "void_reason", "change")
+CSV_COLUMNS = (
+    "participant",
+    "name",
+    "registry_id",
+    "jurisdiction",
+    "cohort_id",
+    "registration_id",
+    "hours",
+    "minutes",
+    "sessions_attended",
+    "completed",
+    "completed_at",
+    "verification",
+    "updated_at",
+    "self_reported_id",
+    "title",
+    "provider",
+    "completed_on",
+    "status",
+    "void_reason",
+    "change",
+)
 # active: counts. voided: a tombstone, sent once to incremental exports, of a row that no longer counts.
 ACTIVE = "active"
 VOIDED = "voided"
@@ -95,29 +113,39 @@ def refresh(db: DbSession, registration_ids) -> None:
         return
     held = Session.status != rules.CANCELLED
     credited = and_(Attendance.status.in_(rules.ATTENDED), held)
-    totals = {row.registration_id: row for row in db.execute(
-        select(Attendance.registration_id,
-               func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
-               func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
-               func.sum(case((held, 1), else_=0)).label("sessions_marked"))
-        .join(Session, Session.id == Attendance.session_id)
-        .where(Attendance.registration_id.in_(ids)).group_by(Attendance.registration_id))}
+    totals = {
+        row.registration_id: row
+        for row in db.execute(
+            select(
+                Attendance.registration_id,
+                func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
+                func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
+                func.sum(case((held, 1), else_=0)).label("sessions_marked"),
+            )
+            .join(Session, Session.id == Attendance.session_id)
+            .where(Attendance.registration_id.in_(ids))
+            .group_by(Attendance.registration_id)
+        )
+    }
     if not totals:
         return
-    rows = {r.registration_id: r for r in db.scalars(
-        select(RegistrationHours).where(RegistrationHours.registration_id.in_(list(totals))))}
+    rows = {
+        r.registration_id: r
+        for r in db.scalars(select(RegistrationHours).where(RegistrationHours.registration_id.in_(list(totals))))
+    }
     registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(list(totals))))}
     now = utcnow()
     for registration_id, total in totals.items():
         row = rows.get(registration_id)
         if row is None:
             registration = registrations[registration_id]
-            row = RegistrationHours(registration_id=registration_id, tenant=registration.tenant,
-                                    cohort_id=registration.cohort_id)
+            row = RegistrationHours(
+                registration_id=registration_id, tenant=registration.tenant, cohort_id=registration.cohort_id
+            )
             db.add(row)
         row.minutes, row.sessions_attended = int(total.minutes or 0), int(total.sessions_attended or 0)
         row.sessions_marked = int(total.sessions_marked or 0)
-        row.updated_at = now   # always an UPDATE, so always a new change marker
+        row.updated_at = now  # always an UPDATE, so always a new change marker
     db.flush()
 
 
@@ -136,18 +164,33 @@ def training_hours_query(db: DbSession, who: Principal, args: dict):
     # The row's own updated_at and change: refresh touches it whenever anything it shows changes.
     status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (kept.sessions_marked == 0, VOIDED), else_=ACTIVE)
     verified = (
-        select(kept.registration_id.label("row_id"), literal(VERIFIED, String).label("verification"),
-               kept.registration_id.label("registration_id"), cast(null(), String).label("self_reported_id"),
-               Registration.participant, Registration.name, Registration.registry_id,
-               kept.tenant.label("jurisdiction"), kept.cohort_id, kept.minutes, kept.sessions_attended,
-               Completion.completed_at, cast(null(), String).label("title"), cast(null(), String).label("provider"),
-               cast(null(), Date).label("completed_on"), kept.updated_at.label("updated_at"),
-               status.label("status"), Cohort.status.label("cohort_status"),
-               Registration.cancelled_reason.label("cancelled_reason"), kept.change.label("change"))
+        select(
+            kept.registration_id.label("row_id"),
+            literal(VERIFIED, String).label("verification"),
+            kept.registration_id.label("registration_id"),
+            cast(null(), String).label("self_reported_id"),
+            Registration.participant,
+            Registration.name,
+            Registration.registry_id,
+            kept.tenant.label("jurisdiction"),
+            kept.cohort_id,
+            kept.minutes,
+            kept.sessions_attended,
+            Completion.completed_at,
+            cast(null(), String).label("title"),
+            cast(null(), String).label("provider"),
+            cast(null(), Date).label("completed_on"),
+            kept.updated_at.label("updated_at"),
+            status.label("status"),
+            Cohort.status.label("cohort_status"),
+            Registration.cancelled_reason.label("cancelled_reason"),
+            kept.change.label("change"),
+        )
         .join(Registration, Registration.id == kept.registration_id)
         .join(Cohort, Cohort.id == kept.cohort_id)
         .outerjoin(Completion, Completion.registration_id == kept.registration_id)
-        .where(scope(kept)))
+        .where(scope(kept))
+    )
     if args.get("changed_after") is None and args.get("updated_since") is None:
         # Tombstones are for incremental exports only. Said as plain conditions (not on ``status``)
         # so that the planner sees most rows pass and reads the index in order, a page at a time.
@@ -171,36 +214,55 @@ def windowed_query(db: DbSession, who: Principal, args: dict):
     held = Session.status != rules.CANCELLED
     credited = and_(Attendance.status.in_(rules.ATTENDED), held)
     per_registration = (
-        select(Attendance.registration_id.label("registration_id"),
-               func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
-               func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
-               func.sum(case((held, 1), else_=0)).label("held_sessions"),
-               func.max(_later(Attendance.updated_at, Session.updated_at)).label("marked_at"),
-               func.max(_later(Attendance.change, Session.change)).label("change"))
+        select(
+            Attendance.registration_id.label("registration_id"),
+            func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
+            func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
+            func.sum(case((held, 1), else_=0)).label("held_sessions"),
+            func.max(_later(Attendance.updated_at, Session.updated_at)).label("marked_at"),
+            func.max(_later(Attendance.change, Session.change)).label("change"),
+        )
         .join(Session, Session.id == Attendance.session_id)
         .where(scope(Attendance))
-        .group_by(Attendance.registration_id))
+        .group_by(Attendance.registration_id)
+    )
     if first is not None or last is not None:
-        per_registration = (per_registration.join(Cohort, Cohort.id == Session.cohort_id)
-                            .where(_window(db, scope(Cohort), first, last)))
+        per_registration = per_registration.join(Cohort, Cohort.id == Session.cohort_id).where(
+            _window(db, scope(Cohort), first, last)
+        )
     totals = per_registration.subquery("totals")
-    updated_at = _later(_later(_later(totals.c.marked_at, Registration.updated_at), Completion.completed_at),
-                        Cohort.updated_at)
+    updated_at = _later(
+        _later(_later(totals.c.marked_at, Registration.updated_at), Completion.completed_at), Cohort.updated_at
+    )
     change = _later(_later(_later(totals.c.change, Registration.change), Completion.change), Cohort.change)
     status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (totals.c.held_sessions == 0, VOIDED), else_=ACTIVE)
     verified = (
-        select(Registration.id.label("row_id"), literal(VERIFIED, String).label("verification"),
-               Registration.id.label("registration_id"), cast(null(), String).label("self_reported_id"),
-               Registration.participant, Registration.name, Registration.registry_id,
-               Registration.tenant.label("jurisdiction"), Registration.cohort_id,
-               totals.c.minutes, totals.c.sessions_attended, Completion.completed_at,
-               cast(null(), String).label("title"), cast(null(), String).label("provider"),
-               cast(null(), Date).label("completed_on"), updated_at.label("updated_at"),
-               status.label("status"), Cohort.status.label("cohort_status"),
-               Registration.cancelled_reason.label("cancelled_reason"), change.label("change"))
+        select(
+            Registration.id.label("row_id"),
+            literal(VERIFIED, String).label("verification"),
+            Registration.id.label("registration_id"),
+            cast(null(), String).label("self_reported_id"),
+            Registration.participant,
+            Registration.name,
+            Registration.registry_id,
+            Registration.tenant.label("jurisdiction"),
+            Registration.cohort_id,
+            totals.c.minutes,
+            totals.c.sessions_attended,
+            Completion.completed_at,
+            cast(null(), String).label("title"),
+            cast(null(), String).label("provider"),
+            cast(null(), Date).label("completed_on"),
+            updated_at.label("updated_at"),
+            status.label("status"),
+            Cohort.status.label("cohort_status"),
+            Registration.cancelled_reason.label("cancelled_reason"),
+            change.label("change"),
+        )
         .join(totals, totals.c.registration_id == Registration.id)
         .join(Cohort, Cohort.id == Registration.cohort_id)
-        .outerjoin(Completion, Completion.registration_id == Registration.id))
+        .outerjoin(Completion, Completion.registration_id == Registration.id)
+    )
     if args.get("changed_after") is None and args.get("updated_since") is None:
         verified = verified.where(status == ACTIVE)  # tombstones are for incremental exports only
     return [verified, _self_reported_rows(scope, first, last)]
@@ -220,17 +282,28 @@ def _self_reported_rows(scope, first: date | None, last: date | None):
         bounds.append(reported.completed_on >= first)
     if last is not None:
         bounds.append(reported.completed_on <= last)
-    return (
-        select(reported.id.label("row_id"), literal(SELF_REPORTED, String).label("verification"),
-               cast(null(), String).label("registration_id"), reported.id.label("self_reported_id"),
-               reported.participant, reported.name, reported.registry_id, reported.tenant.label("jurisdiction"),
-               reported.cohort_id, reported.minutes.label("minutes"),
-               cast(null(), Integer).label("sessions_attended"),
-               cast(null(), UTCDateTime()).label("completed_at"), reported.title, reported.provider,
-               reported.completed_on, reported.updated_at.label("updated_at"),
-               literal(ACTIVE, String).label("status"), cast(null(), String).label("cohort_status"),
-               cast(null(), String).label("cancelled_reason"), reported.change.label("change"))
-        .where(*bounds))
+    return select(
+        reported.id.label("row_id"),
+        literal(SELF_REPORTED, String).label("verification"),
+        cast(null(), String).label("registration_id"),
+        reported.id.label("self_reported_id"),
+        reported.participant,
+        reported.name,
+        reported.registry_id,
+        reported.tenant.label("jurisdiction"),
+        reported.cohort_id,
+        reported.minutes.label("minutes"),
+        cast(null(), Integer).label("sessions_attended"),
+        cast(null(), UTCDateTime()).label("completed_at"),
+        reported.title,
+        reported.provider,
+        reported.completed_on,
+        reported.updated_at.label("updated_at"),
+        literal(ACTIVE, String).label("status"),
+        cast(null(), String).label("cohort_status"),
+        cast(null(), String).label("cancelled_reason"),
+        reported.change.label("change"),
+    ).where(*bounds)
 
 
 def _void_reason(row) -> str | None:
@@ -246,15 +319,26 @@ def describe(row) -> dict:
     reported = row.verification == SELF_REPORTED
     voided = row.status == VOIDED
     return {
-        "registration_id": row.registration_id, "self_reported_id": row.self_reported_id,
-        "participant": row.participant, "name": row.name or row.participant, "registry_id": row.registry_id,
-        "jurisdiction": row.jurisdiction, "cohort_id": row.cohort_id,
-        "hours": 0.0 if voided else rules.hours(minutes), "minutes": 0 if voided else minutes,
+        "registration_id": row.registration_id,
+        "self_reported_id": row.self_reported_id,
+        "participant": row.participant,
+        "name": row.name or row.participant,
+        "registry_id": row.registry_id,
+        "jurisdiction": row.jurisdiction,
+        "cohort_id": row.cohort_id,
+        "hours": 0.0 if voided else rules.hours(minutes),
+        "minutes": 0 if voided else minutes,
         "sessions_attended": None if reported else (0 if voided else int(row.sessions_attended or 0)),
-        "completed": row.completed_at is not None and not voided, "completed_at": row.completed_at,
-        "verification": row.verification, "title": row.title, "provider": row.provider,
-        "completed_on": row.completed_on, "updated_at": row.updated_at,
-        "status": row.status, "void_reason": _void_reason(row), "change": row.change,
+        "completed": row.completed_at is not None and not voided,
+        "completed_at": row.completed_at,
+        "verification": row.verification,
+        "title": row.title,
+        "provider": row.provider,
+        "completed_on": row.completed_on,
+        "updated_at": row.updated_at,
+        "status": row.status,
+        "void_reason": _void_reason(row),
+        "change": row.change,
     }
 
 
@@ -274,8 +358,9 @@ def self_reported_query(db: DbSession, who: Principal, args: dict):
 
 def get_self_reported(db: DbSession, entry_id: str, who: Principal) -> SelfReportedHours:
     """One self-reported entry the caller may see; anyone else's (or another jurisdiction's) is a 404."""
-    entry = db.scalars(select(SelfReportedHours).where(SelfReportedHours.id == entry_id,
-                                                       _self_reported_scope(db, who, None))).first()
+    entry = db.scalars(
+        select(SelfReportedHours).where(SelfReportedHours.id == entry_id, _self_reported_scope(db, who, None))
+    ).first()
     if entry is None:
         raise NotFound("No self-reported training with this id.")
     return entry
@@ -290,20 +375,37 @@ def report_hours(data: dict, uow: UnitOfWork, who: Principal) -> SelfReportedHou
     participant = data.get("participant")
     on_behalf = participant is not None and participant != who.sub
     if on_behalf and not who.has(*RECORDERS):
-        raise Forbidden("Only jurisdiction admins and state systems record training for someone else; "
-                        "leave `participant` out to report your own.")
+        raise Forbidden(
+            "Only jurisdiction admins and state systems record training for someone else; "
+            "leave `participant` out to report your own."
+        )
     if participant is None and not who.has(PARTICIPANT):
-        raise InvalidInput("Name the participant whose training this is.",
-                           errors={"participant": ["Required unless you report your own training."]})
+        raise InvalidInput(
+            "Name the participant whose training this is.",
+            errors={"participant": ["Required unless you report your own training."]},
+        )
     cohort_id = data.get("cohort_id")
-    if cohort_id is not None and db.scalars(select(Cohort.id).where(Cohort.id == cohort_id,
-                                                                     Cohort.tenant == who.tenant)).first() is None:
-        raise InvalidInput("No cohort with this id in your jurisdiction.",
-                           errors={"cohort_id": ["No cohort with this id in your jurisdiction."]})
+    if (
+        cohort_id is not None
+        and db.scalars(select(Cohort.id).where(Cohort.id == cohort_id, Cohort.tenant == who.tenant)).first() is None
+    ):
+        raise InvalidInput(
+            "No cohort with this id in your jurisdiction.",
+            errors={"cohort_id": ["No cohort with this id in your jurisdiction."]},
+        )
     name = data.get("name") or ("" if on_behalf else who.name)
-    entry = SelfReportedHours(id=new_id(), tenant=who.tenant, participant=participant or who.sub, name=name or "",
-                              registry_id=data.get("registry_id"), title=data["title"], provider=data["provider"],
-                              completed_on=data["completed_on"], minutes=data["minutes"], cohort_id=cohort_id)
+    entry = SelfReportedHours(
+        id=new_id(),
+        tenant=who.tenant,
+        participant=participant or who.sub,
+        name=name or "",
+        registry_id=data.get("registry_id"),
+        title=data["title"],
+        provider=data["provider"],
+        completed_on=data["completed_on"],
+        minutes=data["minutes"],
+        cohort_id=cohort_id,
+    )
     db.add(entry)
     uow.commit()
     return entry

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, func,
-                        inspect, select, text, update)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shared.changes import ChangeMixin
@@ -47,7 +62,7 @@ class Venue(IdMixin, TimestampMixin, ChangeMixin, Base):
     address: Mapped[str] = mapped_column(Text)
     time_zone: Mapped[str] = mapped_column(String(64))
 
-    rooms: Mapped[list["Room"]] = relationship(back_populates="venue", order_by="Room.name")
+    rooms: Mapped[list[Room]] = relationship(back_populates="venue", order_by="Room.name")
 
 
 class Room(IdMixin, TimestampMixin, ChangeMixin, Base):
@@ -80,7 +95,7 @@ class TrainingRequest(IdMixin, TimestampMixin, ChangeMixin, Base):
     requested_by: Mapped[str] = mapped_column(String(200))
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
-    history: Mapped[list["RequestStatusChange"]] = relationship(order_by="RequestStatusChange.at")
+    history: Mapped[list[RequestStatusChange]] = relationship(order_by="RequestStatusChange.at")
 
 
 class RequestStatusChange(IdMixin, Base):
@@ -114,7 +129,7 @@ class Cohort(IdMixin, TimestampMixin, ChangeMixin, Base):
     completion_minimum: Mapped[int] = mapped_column(Integer, default=9)
     status: Mapped[str] = mapped_column(String(20), default="open")
 
-    sessions: Mapped[list["Session"]] = relationship(back_populates="cohort", order_by="Session.starts_at")
+    sessions: Mapped[list[Session]] = relationship(back_populates="cohort", order_by="Session.starts_at")
 
 
 class Session(IdMixin, TimestampMixin, ChangeMixin, Base):
@@ -197,8 +212,14 @@ class Place(Base):
     __tablename__ = "places"
     __table_args__ = (
         # Only the free places: the claim's "lowest free" search never walks the taken ones.
-        Index("ix_places_free", "cohort_id", "kind", "number",
-              postgresql_where=text("registration_id IS NULL"), sqlite_where=text("registration_id IS NULL")),
+        Index(
+            "ix_places_free",
+            "cohort_id",
+            "kind",
+            "number",
+            postgresql_where=text("registration_id IS NULL"),
+            sqlite_where=text("registration_id IS NULL"),
+        ),
     )
 
     cohort_id: Mapped[str] = mapped_column(ForeignKey("cohorts.id"), primary_key=True)
@@ -210,8 +231,11 @@ class Place(Base):
 # Read, never stored: the seats held. A counter in the cohort row would make every registration of
 # the cohort queue on that row.
 Cohort.confirmed_count = column_property(
-    select(func.count()).where(Place.cohort_id == Cohort.id, Place.kind == "seat",
-                               Place.registration_id.is_not(None)).correlate_except(Place).scalar_subquery())
+    select(func.count())
+    .where(Place.cohort_id == Cohort.id, Place.kind == "seat", Place.registration_id.is_not(None))
+    .correlate_except(Place)
+    .scalar_subquery()
+)
 
 
 class RegistrationAudit(IdMixin, ChangeMixin, Base):
@@ -288,9 +312,9 @@ class RegistrationHours(ChangeMixin, TimestampMixin, Base):
     registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(40))
     cohort_id: Mapped[str] = mapped_column(String(36))
-    minutes: Mapped[int] = mapped_column(Integer, default=0)            # credited, in sessions held
+    minutes: Mapped[int] = mapped_column(Integer, default=0)  # credited, in sessions held
     sessions_attended: Mapped[int] = mapped_column(Integer, default=0)  # present or partial, in sessions held
-    sessions_marked: Mapped[int] = mapped_column(Integer, default=0)    # any mark, in sessions held
+    sessions_marked: Mapped[int] = mapped_column(Integer, default=0)  # any mark, in sessions held
 
 
 class SelfReportedHours(IdMixin, TimestampMixin, ChangeMixin, Base):
@@ -411,15 +435,18 @@ class CurrentMaterial(Base):
 # in the same flush, so the row gets a new change marker and the change reaches the registries.
 # Recomputing the hours themselves is hours.refresh's, called where attendance or sessions change.
 def _touch_hours(connection, condition) -> None:
-    connection.execute(update(RegistrationHours).where(condition).values(updated_at=utcnow())
-                       .execution_options(synchronize_session=False))
+    connection.execute(
+        update(RegistrationHours)
+        .where(condition)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 @event.listens_for(Registration, "after_update")
 def _registration_changed(_mapper, connection, registration) -> None:
     changed = inspect(registration).attrs
-    if any(changed[name].history.has_changes() for name in ("name", "registry_id", "participant",
-                                                            "cancelled_reason")):
+    if any(changed[name].history.has_changes() for name in ("name", "registry_id", "participant", "cancelled_reason")):
         _touch_hours(connection, RegistrationHours.registration_id == registration.id)
 
 

@@ -34,8 +34,11 @@ _places = Place.__table__
 def _highest_number(cohort_id, kind: str):
     """The highest number among the cohort's places of ``kind``, 0 if none (``cohort_id``: a value,
     a bound parameter or a column)."""
-    return (select(func.coalesce(func.max(_places.c.number), 0))
-            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind).scalar_subquery())
+    return (
+        select(func.coalesce(func.max(_places.c.number), 0))
+        .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind)
+        .scalar_subquery()
+    )
 
 
 def _highest(db: DbSession, cohort_id: str, kind: str) -> int:
@@ -50,14 +53,19 @@ def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> No
         # The numbers made by the server: one small statement however many places (a waitlist doubles).
         db.execute(_ADD_PLACES, {"in_cohort": cohort_id, "kind": kind, "first": first, "last": first + count - 1})
         return
-    rows = [{"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
-            for n in range(first, first + count)]
+    rows = [
+        {"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
+        for n in range(first, first + count)
+    ]
     db.execute(sqlite.insert(_places).values(rows).on_conflict_do_nothing())
 
 
 def _add_places_statement():
-    numbers = (func.generate_series(bindparam("first", type_=Integer), bindparam("last", type_=Integer))
-               .table_valued("number").render_derived())
+    numbers = (
+        func.generate_series(bindparam("first", type_=Integer), bindparam("last", type_=Integer))
+        .table_valued("number")
+        .render_derived()
+    )
     made = select(bindparam("in_cohort", type_=String), bindparam("kind", type_=String), numbers.c.number)
     return postgresql.insert(_places).from_select(["cohort_id", "kind", "number"], made).on_conflict_do_nothing()
 
@@ -78,11 +86,15 @@ def provide(db: DbSession, cohort_id: str, capacity: int) -> None:
 
 def remove_free_seats(db: DbSession, cohort_id: str, count: int) -> None:
     """Take away ``count`` free seats (a capacity cut; the caller checked that enough are free)."""
-    doomed = (select(_places.c.number).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
-                                             _places.c.registration_id.is_(None))
-              .order_by(_places.c.number.desc()).limit(count))
-    db.execute(delete(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
-                                     _places.c.number.in_(doomed)))
+    doomed = (
+        select(_places.c.number)
+        .where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.registration_id.is_(None))
+        .order_by(_places.c.number.desc())
+        .limit(count)
+    )
+    db.execute(
+        delete(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.number.in_(doomed))
+    )
 
 
 def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
@@ -98,10 +110,17 @@ def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
     """
     cohort_id = bindparam("in_cohort")
     lowest_free = _free_places(cohort_id, kind).limit(1).scalar_subquery()
-    statement = (update(_places)
-                 .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.number == lowest_free,
-                        _places.c.registration_id.is_(None))
-                 .values(registration_id=bindparam("holder")).returning(_places.c.number))
+    statement = (
+        update(_places)
+        .where(
+            _places.c.cohort_id == cohort_id,
+            _places.c.kind == kind,
+            _places.c.number == lowest_free,
+            _places.c.registration_id.is_(None),
+        )
+        .values(registration_id=bindparam("holder"))
+        .returning(_places.c.number)
+    )
     if behind_the_waitlist:
         statement = statement.where(~_people_waiting(cohort_id))
     return statement
@@ -109,9 +128,12 @@ def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
 
 def _free_places(cohort_id, kind: str, *also):
     """The cohort's free places of ``kind``, lowest first, each locked as it is read (SKIP LOCKED)."""
-    return (select(_places.c.number, *also)
-            .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.registration_id.is_(None))
-            .order_by(_places.c.number).with_for_update(skip_locked=True))
+    return (
+        select(_places.c.number, *also)
+        .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.registration_id.is_(None))
+        .order_by(_places.c.number)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def _people_waiting(cohort_id):
@@ -127,9 +149,11 @@ def _seat_else_waitlist_statement():
     """
     seat = _claim_statement(SEAT, behind_the_waitlist=True).cte("seat")
     waitlist = _claim_statement(WAITLIST).where(~exists(select(seat.c.number))).cte("waitlist_place")
-    return select(select(seat.c.number).scalar_subquery().label("seat"),
-                  select(waitlist.c.number).scalar_subquery().label("waitlist_place"),
-                  _highest_number(bindparam("in_cohort"), WAITLIST).label("highest_waitlist_place"))
+    return select(
+        select(seat.c.number).scalar_subquery().label("seat"),
+        select(waitlist.c.number).scalar_subquery().label("waitlist_place"),
+        _highest_number(bindparam("in_cohort"), WAITLIST).label("highest_waitlist_place"),
+    )
 
 
 # Built once: they run for every registration.
@@ -183,26 +207,39 @@ def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
     """
     cohort_id = bindparam("in_cohort")
     holders_given = bindparam("holders", type_=postgresql.ARRAY(String))
-    lowest_free = (_free_places(cohort_id, kind, literal_column("places.ctid").label("address"))
-                   .limit(func.cardinality(holders_given)))
+    lowest_free = _free_places(cohort_id, kind, literal_column("places.ctid").label("address")).limit(
+        func.cardinality(holders_given)
+    )
     if behind_the_waitlist:
         lowest_free = lowest_free.where(~_people_waiting(cohort_id))
     lowest_free = lowest_free.subquery()
     # Materialised: the locking scan runs once, whatever the plan.
-    free = (select(lowest_free.c.address, func.row_number().over(order_by=lowest_free.c.number).label("rank"))
-            .cte("free").prefix_with("MATERIALIZED"))
+    free = (
+        select(lowest_free.c.address, func.row_number().over(order_by=lowest_free.c.number).label("rank"))
+        .cte("free")
+        .prefix_with("MATERIALIZED")
+    )
     holders = func.unnest(holders_given).table_valued("holder", with_ordinality="rank").render_derived()
-    paired = (select(free.c.address, holders.c.holder).join_from(free, holders, free.c.rank == holders.c.rank)
-              .cte("paired").prefix_with("MATERIALIZED"))
+    paired = (
+        select(free.c.address, holders.c.holder)
+        .join_from(free, holders, free.c.rank == holders.c.rank)
+        .cte("paired")
+        .prefix_with("MATERIALIZED")
+    )
     # The rows just locked, found by their physical address (a TID scan): no plan can make this a
     # scan of the cohort's places, whatever the statistics say. The address is that of the version
     # this statement sees: a free place changes only when it is claimed (then it is skipped, not
     # locked) or freed under the cohort's exclusive lock, which the caller's share keeps out.
-    return (update(_places)
-            .where(literal_column("places.ctid = ANY (ARRAY(SELECT paired.address FROM paired))"))
-            .values(registration_id=select(paired.c.holder).where(paired.c.address == literal_column("places.ctid"))
-                    .scalar_subquery())
-            .returning(_places.c.registration_id, _places.c.number))
+    return (
+        update(_places)
+        .where(literal_column("places.ctid = ANY (ARRAY(SELECT paired.address FROM paired))"))
+        .values(
+            registration_id=select(paired.c.holder)
+            .where(paired.c.address == literal_column("places.ctid"))
+            .scalar_subquery()
+        )
+        .returning(_places.c.registration_id, _places.c.number)
+    )
 
 
 _CLAIM_NEWCOMERS_SEATS = _claim_many_statement(SEAT, behind_the_waitlist=True)
@@ -216,10 +253,13 @@ def availability(cohort_id):
     Read while the cohort is held FOR SHARE, they stay true until commit, except that seats only
     get fewer (others registering take them) and the waitlist only longer.
     """
-    free_seat = exists().where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
-                               _places.c.registration_id.is_(None))
-    return [(free_seat & ~_people_waiting(cohort_id)).label("seat_for_newcomers"),
-            _highest_number(cohort_id, WAITLIST).label("highest_waitlist_place")]
+    free_seat = exists().where(
+        _places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.registration_id.is_(None)
+    )
+    return [
+        (free_seat & ~_people_waiting(cohort_id)).label("seat_for_newcomers"),
+        _highest_number(cohort_id, WAITLIST).label("highest_waitlist_place"),
+    ]
 
 
 def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str], cohort) -> dict[str, int | None]:
@@ -232,8 +272,12 @@ def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str]
     connection = db.connection()
     taken: dict[str, int | None] = {}
     if cohort.seat_for_newcomers:
-        taken.update((holder, None) for holder, _number in connection.execute(
-            _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders}))
+        taken.update(
+            (holder, None)
+            for holder, _number in connection.execute(
+                _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders}
+            )
+        )
     waiting = [holder for holder in holders if holder not in taken]
     highest = cohort.highest_waitlist_place
     while waiting:
@@ -275,8 +319,15 @@ def _add_waitlist_places(db: DbSession, cohort_id: str, *, wait: bool) -> None:
                 return
         else:
             own.execute(select(func.pg_advisory_xact_lock(key)))
-            if own.execute(select(exists().where(_places.c.cohort_id == cohort_id, _places.c.kind == WAITLIST,
-                                                 _places.c.registration_id.is_(None)))).scalar():
+            if own.execute(
+                select(
+                    exists().where(
+                        _places.c.cohort_id == cohort_id,
+                        _places.c.kind == WAITLIST,
+                        _places.c.registration_id.is_(None),
+                    )
+                )
+            ).scalar():
                 return  # made by whoever held the lock before us
         _double_the_waitlist_places(own, cohort_id)
         own.commit()
@@ -289,25 +340,34 @@ def _double_the_waitlist_places(db: DbSession, cohort_id: str) -> None:
 
 def release_seat(db: DbSession, registration_id: str) -> None:
     """Free the registration's seat (a cancellation); the caller hands it on with ``fill_seats``."""
-    db.execute(update(_places).where(_places.c.kind == SEAT, _places.c.registration_id == registration_id)
-               .values(registration_id=None))
+    db.execute(
+        update(_places)
+        .where(_places.c.kind == SEAT, _places.c.registration_id == registration_id)
+        .values(registration_id=None)
+    )
 
 
 def release_all_seats(db: DbSession, cohort_id: str) -> None:
-    db.execute(update(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT)
-               .values(registration_id=None))
+    db.execute(
+        update(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT).values(registration_id=None)
+    )
 
 
 def cohorts_with_free_seats_and_people_waiting(db: DbSession) -> list[str]:
     """Cohorts where a seat came free while people wait (see ``registrations.hand_on_free_seats``)."""
-    return list(db.execute(
-        select(_places.c.cohort_id).distinct()
-        .where(_places.c.kind == SEAT, _places.c.registration_id.is_(None),
-               _people_waiting(_places.c.cohort_id))).scalars())
+    return list(
+        db.execute(
+            select(_places.c.cohort_id)
+            .distinct()
+            .where(_places.c.kind == SEAT, _places.c.registration_id.is_(None), _people_waiting(_places.c.cohort_id))
+        ).scalars()
+    )
 
 
 def seats_taken(db: DbSession, cohort_id: str) -> int:
     """Confirmed registrations, read afresh (call it after taking the cohort's lock)."""
-    return db.execute(select(func.count()).select_from(_places)
-                      .where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT,
-                             _places.c.registration_id.is_not(None))).scalar_one()
+    return db.execute(
+        select(func.count())
+        .select_from(_places)
+        .where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.registration_id.is_not(None))
+    ).scalar_one()

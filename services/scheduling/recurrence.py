@@ -10,6 +10,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from services.scheduling import repository as repo
+from services.scheduling.domain import recurrence as rules
+from services.scheduling.domain.conflicts import refuse_double_booking
+from services.scheduling.domain.timezones import abbreviation, zone
+from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries, Session
 from shared.auth import (
     AGENCY_COORDINATOR,
     FACILITATOR,
@@ -20,12 +25,6 @@ from shared.auth import (
 )
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
-
-from services.scheduling import repository as repo
-from services.scheduling.domain import recurrence as rules
-from services.scheduling.domain.conflicts import refuse_double_booking
-from services.scheduling.domain.timezones import abbreviation, zone
-from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries, Session
 
 OFFICE_HOURS = rules.OFFICE_HOURS
 ACTIVE = "active"
@@ -54,8 +53,14 @@ def _zone(series: RecurringSeries) -> ZoneInfo:
 def expand(db: DbSession, series: RecurringSeries) -> list[rules.Occurrence]:
     """Every occurrence of the series with its stored changes applied."""
     changes = db.scalars(select(OccurrenceChange).where(OccurrenceChange.series_id == series.id))
-    return rules.occurrences(series.rrule, rules.parse_local(series.local_start), _zone(series),
-                             series.duration_minutes, changes=list(changes), sequence=series.sequence)
+    return rules.occurrences(
+        series.rrule,
+        rules.parse_local(series.local_start),
+        _zone(series),
+        series.duration_minutes,
+        changes=list(changes),
+        sequence=series.sequence,
+    )
 
 
 def present_occurrence(series: RecurringSeries, occurrence: rules.Occurrence) -> dict:
@@ -77,12 +82,18 @@ def present_occurrence(series: RecurringSeries, occurrence: rules.Occurrence) ->
 
 # --- the bookings index ------------------------------------------------------------------------
 
+
 def _describe(db: DbSession, tenant: str):
     """How a conflicting booking is named; titled only when it belongs to the caller's jurisdiction."""
 
     def describe(booking: Booking) -> dict:
-        described = {"resource": booking.resource, "owner_kind": booking.owner_kind, "owner_id": booking.owner_id,
-                     "starts_at": booking.starts_at.isoformat(), "ends_at": booking.ends_at.isoformat()}
+        described = {
+            "resource": booking.resource,
+            "owner_kind": booking.owner_kind,
+            "owner_id": booking.owner_id,
+            "starts_at": booking.starts_at.isoformat(),
+            "ends_at": booking.ends_at.isoformat(),
+        }
         if booking.tenant == tenant:
             if booking.owner_kind == "session":
                 other = db.get(Session, booking.owner_id)
@@ -108,8 +119,7 @@ def _refuse_busy(db: DbSession, series: RecurringSeries, intervals: Sequence[tup
     intervals = sorted(intervals)
     resource = owner_resource(series)
     repo.lock_resources(db, [resource])
-    busy = repo.conflicts(db, [resource], intervals[0][0], max(end for _, end in intervals),
-                          exclude_owner=series.id)
+    busy = repo.conflicts(db, [resource], intervals[0][0], max(end for _, end in intervals), exclude_owner=series.id)
     found = rules.clashing(busy, intervals, lambda b: (b.starts_at, b.ends_at))
     refuse_double_booking(found, _describe(db, series.tenant))
 
@@ -121,11 +131,20 @@ def _index(db: DbSession, series: RecurringSeries, occurrences: Sequence[rules.O
         return
     for occurrence in occurrences:
         if occurrence.active:
-            db.add(Booking(tenant=series.tenant, resource=owner_resource(series), starts_at=occurrence.starts_at,
-                           ends_at=occurrence.ends_at, owner_kind="occurrence", owner_id=series.id))
+            db.add(
+                Booking(
+                    tenant=series.tenant,
+                    resource=owner_resource(series),
+                    starts_at=occurrence.starts_at,
+                    ends_at=occurrence.ends_at,
+                    owner_kind="occurrence",
+                    owner_id=series.id,
+                )
+            )
 
 
 # --- series ------------------------------------------------------------------------------------
+
 
 def _check_kind(kind: str, who: Principal) -> None:
     if kind == OFFICE_HOURS and not who.has(SPECIALIST):
@@ -141,8 +160,10 @@ def _check_office_hours(kind: str, duration_minutes: int, slot_minutes: int | No
     if slot_minutes is not None:
         raise InvalidInput("Only office hours have slots.", errors={"slot_minutes": ["Only for office_hours."]})
     if facilitators:
-        raise InvalidInput("Only office hours have supported facilitators.",
-                           errors={"supported_facilitators": ["Only for office_hours."]})
+        raise InvalidInput(
+            "Only office hours have supported facilitators.",
+            errors={"supported_facilitators": ["Only for office_hours."]},
+        )
 
 
 def create_series(data: dict, uow: UnitOfWork, who: Principal) -> RecurringSeries:
@@ -151,15 +172,26 @@ def create_series(data: dict, uow: UnitOfWork, who: Principal) -> RecurringSerie
     _check_kind(data["kind"], who)
     local_zone = zone(data["time_zone"])
     local_start = data["local_start"].replace(microsecond=0)
-    _check_office_hours(data["kind"], data["duration_minutes"], data.get("slot_minutes"),
-                        data.get("supported_facilitators") or [])
+    _check_office_hours(
+        data["kind"], data["duration_minutes"], data.get("slot_minutes"), data.get("supported_facilitators") or []
+    )
     rule = rules.normalize(data["rrule"], local_start, local_zone)
     series = RecurringSeries(
-        tenant=who.tenant, kind=data["kind"], owner=who.sub, title=data["title"], time_zone=data["time_zone"],
-        local_start=rules.format_local(local_start), duration_minutes=data["duration_minutes"], rrule=rule,
-        meeting_url=data.get("meeting_url"), supported_facilitators=_unique(data.get("supported_facilitators")),
+        tenant=who.tenant,
+        kind=data["kind"],
+        owner=who.sub,
+        title=data["title"],
+        time_zone=data["time_zone"],
+        local_start=rules.format_local(local_start),
+        duration_minutes=data["duration_minutes"],
+        rrule=rule,
+        meeting_url=data.get("meeting_url"),
+        supported_facilitators=_unique(data.get("supported_facilitators")),
         slot_minutes=data.get("slot_minutes") if data["kind"] == OFFICE_HOURS else None,
-        status=ACTIVE, sequence=0, split_from=None)
+        status=ACTIVE,
+        sequence=0,
+        split_from=None,
+    )
     db.add(series)
     db.flush()
     occurrences = expand(db, series)
@@ -192,8 +224,7 @@ def update_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Pri
     """Change what does not move occurrences: title, meeting link, supported facilitators."""
     _ensure_changeable(series, who)
     if "supported_facilitators" in data:
-        _check_office_hours(series.kind, series.duration_minutes, series.slot_minutes,
-                            data["supported_facilitators"])
+        _check_office_hours(series.kind, series.duration_minutes, series.slot_minutes, data["supported_facilitators"])
         series.supported_facilitators = _unique(data["supported_facilitators"])
     for name in ("title", "meeting_url"):
         if name in data:
@@ -215,14 +246,16 @@ def cancel_series(series: RecurringSeries, uow: UnitOfWork, who: Principal) -> R
     return series
 
 
-def occurrences_between(db: DbSession, series: RecurringSeries, start: datetime | None,
-                        end: datetime | None) -> list[dict]:
+def occurrences_between(
+    db: DbSession, series: RecurringSeries, start: datetime | None, end: datetime | None
+) -> list[dict]:
     rules.check_window(start, end)
     return [present_occurrence(series, o) for o in rules.within(expand(db, series), start, end)]
 
 
-def change_occurrence(series: RecurringSeries, original_start: datetime, data: dict, uow: UnitOfWork,
-                      who: Principal) -> dict:
+def change_occurrence(
+    series: RecurringSeries, original_start: datetime, data: dict, uow: UnitOfWork, who: Principal
+) -> dict:
     """Move or cancel one occurrence (an iCalendar RECURRENCE-ID override), or put it back."""
     _ensure_changeable(series, who)
     db = uow.session
@@ -230,25 +263,34 @@ def change_occurrence(series: RecurringSeries, original_start: datetime, data: d
     target = rules.find(occurrences, original_start)
     if target is None:
         raise NotFound("No occurrence of this series originally starts then.")
-    change = db.scalars(select(OccurrenceChange).where(OccurrenceChange.series_id == series.id,
-                                                       OccurrenceChange.original_start == original_start)).first()
+    change = db.scalars(
+        select(OccurrenceChange).where(
+            OccurrenceChange.series_id == series.id, OccurrenceChange.original_start == original_start
+        )
+    ).first()
     cancel = bool(data.get("cancelled"))
     if cancel:
         starts_at = ends_at = None
     else:
         # Reinstating a cancelled occurrence starts from the rule's own time.
         base_start = target.starts_at if target.active else target.original_start
-        base_minutes = ((target.ends_at - target.starts_at) // timedelta(minutes=1) if target.active
-                        else series.duration_minutes)
+        base_minutes = (
+            (target.ends_at - target.starts_at) // timedelta(minutes=1) if target.active else series.duration_minutes
+        )
         starts_at = data.get("starts_at") or base_start
         if abs(starts_at - original_start) > MAX_MOVE:
-            raise InvalidInput("An occurrence moves by less than a year; change the series instead.",
-                               errors={"starts_at": ["More than a year from the occurrence's original start."]})
+            raise InvalidInput(
+                "An occurrence moves by less than a year; change the series instead.",
+                errors={"starts_at": ["More than a year from the occurrence's original start."]},
+            )
         ends_at = starts_at + timedelta(minutes=data.get("duration_minutes") or base_minutes)
         rules.refuse_overlap(occurrences, original_start, starts_at, ends_at)
         _refuse_busy(db, series, [(starts_at, ends_at)])
-    unchanged = (not target.active) if cancel else (
-        target.active and (starts_at, ends_at) == (target.starts_at, target.ends_at))
+    unchanged = (
+        (not target.active)
+        if cancel
+        else (target.active and (starts_at, ends_at) == (target.starts_at, target.ends_at))
+    )
     if unchanged:
         return present_occurrence(series, target)
     if target.active:
@@ -256,7 +298,9 @@ def change_occurrence(series: RecurringSeries, original_start: datetime, data: d
         _cancel_bookings(db, _bookings_between(db, series.id, target.starts_at, target.ends_at))
     series.sequence += 1
     restored = not cancel and (starts_at, ends_at) == (
-        original_start, original_start + timedelta(minutes=series.duration_minutes))
+        original_start,
+        original_start + timedelta(minutes=series.duration_minutes),
+    )
     if restored:
         if change is not None:
             db.delete(change)
@@ -297,17 +341,28 @@ def split_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Prin
     series.rrule = cut.ended_rule
     series.sequence += 1
     # The following occurrences are replaced, their individual changes with them.
-    db.execute(delete(OccurrenceChange).where(OccurrenceChange.series_id == series.id,
-                                              OccurrenceChange.original_start >= at))
+    db.execute(
+        delete(OccurrenceChange).where(OccurrenceChange.series_id == series.id, OccurrenceChange.original_start >= at)
+    )
     db.flush()
     kept = expand(db, series)
     _index(db, series, kept)
     following = RecurringSeries(
-        tenant=series.tenant, kind=series.kind, owner=series.owner, title=data.get("title") or series.title,
-        time_zone=new_zone_name, local_start=rules.format_local(new_local), duration_minutes=duration, rrule=rule,
-        meeting_url=data.get("meeting_url", series.meeting_url), supported_facilitators=_unique(facilitators),
-        slot_minutes=slot_minutes if series.kind == OFFICE_HOURS else None, status=ACTIVE, sequence=0,
-        split_from=series.id)
+        tenant=series.tenant,
+        kind=series.kind,
+        owner=series.owner,
+        title=data.get("title") or series.title,
+        time_zone=new_zone_name,
+        local_start=rules.format_local(new_local),
+        duration_minutes=duration,
+        rrule=rule,
+        meeting_url=data.get("meeting_url", series.meeting_url),
+        supported_facilitators=_unique(facilitators),
+        slot_minutes=slot_minutes if series.kind == OFFICE_HOURS else None,
+        status=ACTIVE,
+        sequence=0,
+        split_from=series.id,
+    )
     db.add(following)
     db.flush()
     new_occurrences = expand(db, following)
@@ -318,8 +373,13 @@ def split_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Prin
     return {"ended": series, "series": following}
 
 
-def _carry_bookings(db: DbSession, ended: RecurringSeries, kept: Sequence[rules.Occurrence],
-                    following: RecurringSeries, new_occurrences: Sequence[rules.Occurrence]) -> None:
+def _carry_bookings(
+    db: DbSession,
+    ended: RecurringSeries,
+    kept: Sequence[rules.Occurrence],
+    following: RecurringSeries,
+    new_occurrences: Sequence[rules.Occurrence],
+) -> None:
     """Slots booked after the cut move to the new series when it still offers them to that facilitator."""
     kept_spans = [(o.starts_at, o.ends_at) for o in kept if o.active]
     offered = set()
@@ -328,14 +388,16 @@ def _carry_bookings(db: DbSession, ended: RecurringSeries, kept: Sequence[rules.
     for booking in _active_bookings(db, ended.id):
         if any(start <= booking.slot_start < end for start, end in kept_spans):
             continue
-        if (booking.slot_start, booking.slot_end) in offered and \
-                booking.facilitator in (following.supported_facilitators or []):
+        if (booking.slot_start, booking.slot_end) in offered and booking.facilitator in (
+            following.supported_facilitators or []
+        ):
             booking.series_id = following.id
         else:
             _cancel_bookings(db, [booking])
 
 
 # --- office hours ------------------------------------------------------------------------------
+
 
 def get_office_hours(db: DbSession, series_id: str, who: Principal) -> RecurringSeries:
     series = get_series(db, series_id, who)
@@ -357,17 +419,23 @@ def _ensure_may_view_slots(series: RecurringSeries, who: Principal) -> None:
 
 
 def _active_bookings(db: DbSession, series_id: str, *, since: datetime | None = None) -> list[OfficeHourBooking]:
-    stmt = select(OfficeHourBooking).where(OfficeHourBooking.series_id == series_id,
-                                           OfficeHourBooking.status == BOOKED)
+    stmt = select(OfficeHourBooking).where(OfficeHourBooking.series_id == series_id, OfficeHourBooking.status == BOOKED)
     if since is not None:
         stmt = stmt.where(OfficeHourBooking.slot_start >= since)
     return list(db.scalars(stmt))
 
 
 def _bookings_between(db: DbSession, series_id: str, start: datetime, end: datetime) -> list[OfficeHourBooking]:
-    return list(db.scalars(select(OfficeHourBooking).where(
-        OfficeHourBooking.series_id == series_id, OfficeHourBooking.status == BOOKED,
-        OfficeHourBooking.slot_start >= start, OfficeHourBooking.slot_start < end)))
+    return list(
+        db.scalars(
+            select(OfficeHourBooking).where(
+                OfficeHourBooking.series_id == series_id,
+                OfficeHourBooking.status == BOOKED,
+                OfficeHourBooking.slot_start >= start,
+                OfficeHourBooking.slot_start < end,
+            )
+        )
+    )
 
 
 def _cancel_bookings(db: DbSession, bookings: Sequence[OfficeHourBooking]) -> None:
@@ -376,8 +444,9 @@ def _cancel_bookings(db: DbSession, bookings: Sequence[OfficeHourBooking]) -> No
         repo.release(db, booking.id)
 
 
-def list_slots(db: DbSession, series: RecurringSeries, start: datetime | None, end: datetime | None,
-               who: Principal) -> list[dict]:
+def list_slots(
+    db: DbSession, series: RecurringSeries, start: datetime | None, end: datetime | None, who: Principal
+) -> list[dict]:
     """The slots of the occurrences in [start, end) (default: the next 31 days), with availability."""
     _ensure_may_view_slots(series, who)
     now = utcnow()
@@ -385,11 +454,20 @@ def list_slots(db: DbSession, series: RecurringSeries, start: datetime | None, e
     end = end or start + DEFAULT_SLOT_WINDOW
     rules.check_window(start, end)
     if end - start > MAX_SLOT_WINDOW:
-        raise InvalidInput("Ask for at most 92 days of slots at a time.",
-                           errors={"to": ["At most 92 days after from."]})
-    taken = {b.slot_start: b for b in db.scalars(select(OfficeHourBooking).where(
-        OfficeHourBooking.series_id == series.id, OfficeHourBooking.status == BOOKED,
-        OfficeHourBooking.slot_start >= start - timedelta(days=1), OfficeHourBooking.slot_start < end))}
+        raise InvalidInput(
+            "Ask for at most 92 days of slots at a time.", errors={"to": ["At most 92 days after from."]}
+        )
+    taken = {
+        b.slot_start: b
+        for b in db.scalars(
+            select(OfficeHourBooking).where(
+                OfficeHourBooking.series_id == series.id,
+                OfficeHourBooking.status == BOOKED,
+                OfficeHourBooking.slot_start >= start - timedelta(days=1),
+                OfficeHourBooking.slot_start < end,
+            )
+        )
+    }
     local_zone = _zone(series)
     result = []
     if series.status != ACTIVE:
@@ -401,16 +479,22 @@ def list_slots(db: DbSession, series: RecurringSeries, start: datetime | None, e
             if slot_end <= start or slot_start >= end:
                 continue
             booking = taken.get(slot_start)
-            shown = booking if booking is not None and (
-                _sees_bookings(series, who) or booking.facilitator == who.sub) else None
-            result.append({
-                "starts_at": slot_start, "ends_at": slot_end,
-                "local_start": slot_start.astimezone(local_zone).isoformat(),
-                "local_end": slot_end.astimezone(local_zone).isoformat(),
-                "occurrence_start": occurrence.original_start,
-                "available": booking is None and slot_start > now,
-                "booking": shown,
-            })
+            shown = (
+                booking
+                if booking is not None and (_sees_bookings(series, who) or booking.facilitator == who.sub)
+                else None
+            )
+            result.append(
+                {
+                    "starts_at": slot_start,
+                    "ends_at": slot_end,
+                    "local_start": slot_start.astimezone(local_zone).isoformat(),
+                    "local_end": slot_end.astimezone(local_zone).isoformat(),
+                    "occurrence_start": occurrence.original_start,
+                    "available": booking is None and slot_start > now,
+                    "booking": shown,
+                }
+            )
     return result
 
 
@@ -422,17 +506,30 @@ def book_slot(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Princip
     if series.status != ACTIVE:
         raise Conflict("These office hours are cancelled.", errors={"status": [f"Is {series.status}."]})
     slot_start = data["slot_start"]
-    slot = next(((start, end) for o in expand(db, series) if o.active
-                 for start, end in rules.slots(o, series.slot_minutes) if start == slot_start), None)
+    slot = next(
+        (
+            (start, end)
+            for o in expand(db, series)
+            if o.active
+            for start, end in rules.slots(o, series.slot_minutes)
+            if start == slot_start
+        ),
+        None,
+    )
     if slot is None:
-        raise InvalidInput("No slot of these office hours starts then.",
-                           errors={"slot_start": ["Not the start of a slot; list them with GET .../slots."]})
+        raise InvalidInput(
+            "No slot of these office hours starts then.",
+            errors={"slot_start": ["Not the start of a slot; list them with GET .../slots."]},
+        )
     if slot_start <= utcnow():
         raise InvalidInput("The slot has already started.", errors={"slot_start": ["In the past."]})
     resource = facilitator_resource(who.sub)
     repo.lock_resources(db, [resource])
-    existing = db.scalars(select(OfficeHourBooking).where(OfficeHourBooking.series_id == series.id,
-                                                          OfficeHourBooking.slot_start == slot_start)).first()
+    existing = db.scalars(
+        select(OfficeHourBooking).where(
+            OfficeHourBooking.series_id == series.id, OfficeHourBooking.slot_start == slot_start
+        )
+    ).first()
     if existing is not None and existing.status == BOOKED:
         raise Conflict("The slot is already booked.", errors={"slot_start": ["Already booked."]})
     refuse_double_booking(repo.conflicts(db, [resource], slot[0], slot[1]), _describe(db, series.tenant))
@@ -441,15 +538,29 @@ def book_slot(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Princip
         # A Core delete, so a concurrent re-booking of the same slot ends in the unique key's 409 below.
         db.expunge(existing)
         db.execute(delete(OfficeHourBooking).where(OfficeHourBooking.id == existing.id))
-    booking = OfficeHourBooking(tenant=series.tenant, series_id=series.id, slot_start=slot[0], slot_end=slot[1],
-                                facilitator=who.sub, topic=data.get("topic", ""), status=BOOKED)
+    booking = OfficeHourBooking(
+        tenant=series.tenant,
+        series_id=series.id,
+        slot_start=slot[0],
+        slot_end=slot[1],
+        facilitator=who.sub,
+        topic=data.get("topic", ""),
+        status=BOOKED,
+    )
     db.add(booking)
     try:
         db.flush()
     except IntegrityError:
         raise Conflict("The slot is already booked.", errors={"slot_start": ["Already booked."]}) from None
-    repo.book(db, tenant=series.tenant, resources=[resource], starts_at=slot[0], ends_at=slot[1],
-              owner_kind="office_hour", owner_id=booking.id)
+    repo.book(
+        db,
+        tenant=series.tenant,
+        resources=[resource],
+        starts_at=slot[0],
+        ends_at=slot[1],
+        owner_kind="office_hour",
+        owner_id=booking.id,
+    )
     uow.commit()
     return booking
 
@@ -461,8 +572,9 @@ def get_booking(db: DbSession, series: RecurringSeries, booking_id: str) -> Offi
     return booking
 
 
-def cancel_booking(series: RecurringSeries, booking: OfficeHourBooking, uow: UnitOfWork,
-                   who: Principal) -> OfficeHourBooking:
+def cancel_booking(
+    series: RecurringSeries, booking: OfficeHourBooking, uow: UnitOfWork, who: Principal
+) -> OfficeHourBooking:
     """Cancel a booked slot: by the facilitator who booked it, the specialist or a jurisdiction admin."""
     if who.sub != booking.facilitator and not _sees_bookings(series, who):
         raise Forbidden("Only the facilitator who booked, the specialist or an admin may cancel.")

@@ -22,6 +22,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from services.scheduling import SERVICE, events, places
+from services.scheduling.domain import registrations as rules
+from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport, platform
+from services.scheduling.repository import STAFF, in_tenant, manages_cohort
 from shared.auth import FACILITATOR, INTEGRATION, Principal
 from shared.db import Database, UnitOfWork, insert_many, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -29,16 +33,12 @@ from shared.group_commit import group_commit_for
 from shared.logging import get_logger
 from shared.messaging.outbox import outbox_values
 
-from services.scheduling import SERVICE, events, places
-from services.scheduling.domain import registrations as rules
-from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport, platform
-from services.scheduling.repository import STAFF, in_tenant, manages_cohort
-
 _VERBS = {rules.CONFIRMED: "confirmed", rules.WAITLISTED: "waitlisted"}
 log = get_logger("registrations")
 
 
 # --- locking ------------------------------------------------------------------------------------
+
 
 def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     """The caller's cohort, locked until commit against registrations and every other seat change.
@@ -56,9 +56,9 @@ def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     return cohort
 
 
-def _locked_cohort(db: DbSession, cohort_id: str, scope=true()) -> Cohort | None:
+def _locked_cohort(db: DbSession, cohort_id: str, scope=None) -> Cohort | None:
     """The cohort within ``scope``, locked as ``lock_cohort`` says; None if there is none."""
-    stmt = select(Cohort).where(Cohort.id == cohort_id, scope)
+    stmt = select(Cohort).where(Cohort.id == cohort_id, true() if scope is None else scope)
     if db.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(key_share=True)
     cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
@@ -68,8 +68,9 @@ def _locked_cohort(db: DbSession, cohort_id: str, scope=true()) -> Cohort | None
     return cohort
 
 
-def _cohort_for_registering(db: DbSession, cohort_id: str, participant: str,
-                            who: Principal) -> tuple[Row, Registration | None]:
+def _cohort_for_registering(
+    db: DbSession, cohort_id: str, participant: str, who: Principal
+) -> tuple[Row, Registration | None]:
     """What registering checks of the caller's cohort, held FOR SHARE, and the participant's registration.
 
     FOR SHARE lets any number of registrations of the cohort run at once (each claims its own seat)
@@ -77,16 +78,19 @@ def _cohort_for_registering(db: DbSession, cohort_id: str, participant: str,
     hot path when a cohort opens. (The cohort comes back as a row with the attributes registering
     reads, not as an entity.)
     """
-    statement = _registering_statement(national=who.is_national,
-                                       postgres=db.get_bind().dialect.name == "postgresql")
-    row = db.connection().execute(statement, {"cohort": cohort_id, "participant": participant,
-                                              "tenant": who.tenant}).first()
+    statement = _registering_statement(national=who.is_national, postgres=db.get_bind().dialect.name == "postgresql")
+    row = (
+        db.connection()
+        .execute(statement, {"cohort": cohort_id, "participant": participant, "tenant": who.tenant})
+        .first()
+    )
     if row is None:
         raise NotFound("No cohort with this id.")
     existing = None
     if row.existing_id is not None:  # registering again after a cancellation: the ORM path
-        existing = db.scalars(select(Registration).where(Registration.id == row.existing_id)
-                              .execution_options(populate_existing=True)).one()
+        existing = db.scalars(
+            select(Registration).where(Registration.id == row.existing_id).execution_options(populate_existing=True)
+        ).one()
     return row, existing
 
 
@@ -94,13 +98,27 @@ def _cohort_for_registering(db: DbSession, cohort_id: str, participant: str,
 def _registering_statement(*, national: bool, postgres: bool):
     """The statement of ``_cohort_for_registering``, built once per kind of caller and database."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
-    statement = (select(cohorts.c.id, cohorts.c.tenant, cohorts.c.status, cohorts.c.host_agency_id,
-                        cohorts.c.registration_opens_at, cohorts.c.registration_closes_at,
-                        cohorts.c.requires_approval, registrations.c.id.label("existing_id"))
-                 .select_from(cohorts.outerjoin(registrations, and_(
-                     registrations.c.cohort_id == cohorts.c.id,
-                     registrations.c.participant == bindparam("participant"))))
-                 .where(cohorts.c.id == bindparam("cohort")))
+    statement = (
+        select(
+            cohorts.c.id,
+            cohorts.c.tenant,
+            cohorts.c.status,
+            cohorts.c.host_agency_id,
+            cohorts.c.registration_opens_at,
+            cohorts.c.registration_closes_at,
+            cohorts.c.requires_approval,
+            registrations.c.id.label("existing_id"),
+        )
+        .select_from(
+            cohorts.outerjoin(
+                registrations,
+                and_(
+                    registrations.c.cohort_id == cohorts.c.id, registrations.c.participant == bindparam("participant")
+                ),
+            )
+        )
+        .where(cohorts.c.id == bindparam("cohort"))
+    )
     if not national:
         statement = statement.where(cohorts.c.tenant == bindparam("tenant"))
     if postgres:
@@ -110,14 +128,16 @@ def _registering_statement(*, national: bool, postgres: bool):
 
 def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> tuple[Cohort, Registration]:
     """A registration of the caller's jurisdiction and its cohort, the cohort locked (see lock_cohort)."""
-    cohort_id = db.scalar(select(Registration.cohort_id).where(Registration.id == registration_id,
-                                                               in_tenant(Registration, who)))
+    cohort_id = db.scalar(
+        select(Registration.cohort_id).where(Registration.id == registration_id, in_tenant(Registration, who))
+    )
     if cohort_id is None:
         raise NotFound("No registration with this id.")
     cohort = lock_cohort(db, cohort_id, who)
     # Read again under the lock: a concurrent cancel or approval may have changed it meanwhile.
-    registration = db.scalars(select(Registration).where(Registration.id == registration_id)
-                              .execution_options(populate_existing=True)).one()
+    registration = db.scalars(
+        select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
+    ).one()
     return cohort, registration
 
 
@@ -189,6 +209,7 @@ def hand_on_all_free_seats(db: Database) -> int:
 
 # --- who may do what ------------------------------------------------------------------------------
 
+
 def registers_others(db: DbSession, cohort: Cohort, who: Principal) -> bool:
     """The cohort's managers, and state systems (integration) pushing rosters, register other people."""
     return manages_cohort(db, cohort, who) or who.has(INTEGRATION)
@@ -208,15 +229,27 @@ def _ensure_owner_or_manager(db: DbSession, cohort: Cohort, registration: Regist
 
 
 def reads_cohort_registrations(db: DbSession, cohort: Cohort, who: Principal) -> bool:
-    return (manages_cohort(db, cohort, who) or who.has(INTEGRATION)
-            or (who.has(FACILITATOR) and who.sub in (cohort.facilitators or [])))
+    return (
+        manages_cohort(db, cohort, who)
+        or who.has(INTEGRATION)
+        or (who.has(FACILITATOR) and who.sub in (cohort.facilitators or []))
+    )
 
 
 # --- the changes ----------------------------------------------------------------------------------
 
+
 def _audit(db: DbSession, registration: Registration, action: str, who: Principal, **detail) -> None:
-    db.add(RegistrationAudit(tenant=registration.tenant, registration_id=registration.id, action=action,
-                             by=who.sub, at=utcnow(), detail=detail))
+    db.add(
+        RegistrationAudit(
+            tenant=registration.tenant,
+            registration_id=registration.id,
+            action=action,
+            by=who.sub,
+            at=utcnow(),
+            detail=detail,
+        )
+    )
 
 
 def _take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
@@ -235,8 +268,9 @@ def _announce(db: DbSession, registration: Registration, who: Principal, correla
         events.registration_changed(db, verb, registration, by=who.sub, correlationid=correlationid)
 
 
-def fill_seats(db: DbSession, cohort: Cohort, who: Principal, *, cause: str,
-               correlationid: str = "") -> list[Registration]:
+def fill_seats(
+    db: DbSession, cohort: Cohort, who: Principal, *, cause: str, correlationid: str = ""
+) -> list[Registration]:
     """Promote waitlisted registrations into the cohort's free seats, lowest position first.
 
     The cohort must be locked (``lock_cohort``) in the caller's transaction; the caller commits.
@@ -248,12 +282,18 @@ def fill_seats(db: DbSession, cohort: Cohort, who: Principal, *, cause: str,
     waitlist = db.execute(
         select(Registration.waitlist_position, Registration.id)
         .where(Registration.cohort_id == cohort.id, Registration.status == rules.WAITLISTED)
-        .order_by(Registration.waitlist_position, Registration.id).limit(free)).all()
+        .order_by(Registration.waitlist_position, Registration.id)
+        .limit(free)
+    ).all()
     chosen = rules.to_promote(free=free, waitlist=[tuple(row) for row in waitlist])
     if not chosen:
         return []
-    rows = {row.id: row for row in db.scalars(select(Registration).where(Registration.id.in_(chosen))
-                                              .execution_options(populate_existing=True))}
+    rows = {
+        row.id: row
+        for row in db.scalars(
+            select(Registration).where(Registration.id.in_(chosen)).execution_options(populate_existing=True)
+        )
+    }
     promoted = []
     for registration_id in chosen:
         registration = rows[registration_id]
@@ -261,16 +301,14 @@ def fill_seats(db: DbSession, cohort: Cohort, who: Principal, *, cause: str,
         if not places.claim_seat(db, cohort.id, registration.id):
             break  # cannot happen while the cohort is locked; never confirm without a seat
         registration.status, registration.waitlist_position = rules.CONFIRMED, None
-        _audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position,
-               cause=cause)
+        _audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position, cause=cause)
         events.registration_changed(db, "promoted", registration, by=who.sub, correlationid=correlationid)
         promoted.append(registration)
     return promoted
 
 
 @_releases_on_failure
-def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
-             correlationid: str = "") -> Registration:
+def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
     """Register the caller, or (for the cohort's managers and state systems) the participant named.
 
     Self-registration keeps the cohort's registration window and its approval step; a manager's
@@ -283,28 +321,34 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     db = uow.session
     named = data.get("participant")
     if named is None and who.via == "api_key":
-        raise InvalidInput("A state system registers someone: name the participant.",
-                           errors={"participant": ["Required when registering with an API key."]})
+        raise InvalidInput(
+            "A state system registers someone: name the participant.",
+            errors={"participant": ["Required when registering with an API key."]},
+        )
     participant = named or who.sub
     # A registration with an Idempotency-Key commits with its stored answer, in its own transaction.
     if participant == who.sub and db.get_bind().dialect.name == "postgresql" and not uow.holds_commits:
         registration = group_commit_for((db.get_bind(), cohort_id)).submit(
-            Arrival(cohort_id, data, who, correlationid), functools.partial(register_arrivals, uow))
+            Arrival(cohort_id, data, who, correlationid), functools.partial(register_arrivals, uow)
+        )
         if registration is not None:
             return registration
         # Not the plain case (an error to explain, a registration again, an approval step): one by one.
     cohort, existing = _cohort_for_registering(db, cohort_id, participant, who)
     on_behalf = participant != who.sub
     if on_behalf and not registers_others(db, cohort, who):
-        raise Forbidden("Only the cohort's coordinators and jurisdiction admins register someone else; "
-                        "leave `participant` out to register yourself.")
+        raise Forbidden(
+            "Only the cohort's coordinators and jurisdiction admins register someone else; "
+            "leave `participant` out to register yourself."
+        )
     rules.check_open(cohort.status)
     if not on_behalf:
         rules.check_window(utcnow(), cohort.registration_opens_at, cohort.registration_closes_at)
     rules.check_not_registered(existing.status if existing is not None else None)
     now = utcnow()
-    registration = existing or Registration(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
-                                            participant=participant, created_at=now)
+    registration = existing or Registration(
+        id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id, participant=participant, created_at=now
+    )
     registration.name = data["name"]
     registration.email = data["email"]
     registration.registry_id = data.get("registry_id")
@@ -315,8 +359,12 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
         registration.status, registration.waitlist_position = rules.PENDING, None
     else:
         _take_place(db, cohort, registration)
-    detail = {"status": registration.status, "waitlist_position": registration.waitlist_position,
-              "source": registration.source, "registered_again": existing is not None}
+    detail = {
+        "status": registration.status,
+        "waitlist_position": registration.waitlist_position,
+        "source": registration.source,
+        "registered_again": existing is not None,
+    }
     if existing is not None:
         _audit(db, registration, "registered", who, **detail)
         _announce(db, registration, who, correlationid)
@@ -324,8 +372,10 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     else:
         # The hot path when a cohort opens: the registration, its audit entry and its event in one
         # round trip rather than an ORM flush.
-        runs = [(Registration.__table__, [_row(registration)]),
-                (RegistrationAudit.__table__, [_registered_entry(registration, by=who.sub, at=now, detail=detail)])]
+        runs = [
+            (Registration.__table__, [_row(registration)]),
+            (RegistrationAudit.__table__, [_registered_entry(registration, by=who.sub, at=now, detail=detail)]),
+        ]
         verb = _VERBS.get(registration.status)
         if verb is not None:
             event = events.registration_event(verb, registration, by=who.sub, correlationid=correlationid)
@@ -364,8 +414,9 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
     cohort_id = arrivals[0].cohort_id
     participants = [arrival.who.sub for arrival in arrivals]
     try:
-        cohort = db.connection().execute(_ARRIVALS_STATEMENT, {"cohort": cohort_id,
-                                                               "participants": participants}).first()
+        cohort = (
+            db.connection().execute(_ARRIVALS_STATEMENT, {"cohort": cohort_id, "participants": participants}).first()
+        )
         if cohort is None:
             uow.rollback()
             return outcomes
@@ -374,16 +425,34 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
         welcome: list[tuple[int, Registration]] = []
         for n, arrival in enumerate(arrivals):
             who = arrival.who
-            if (who.sub in already or cohort.requires_approval
-                    or not (who.is_national or cohort.tenant == who.tenant)
-                    or not _takes_registrations(cohort, now)):
+            if (
+                who.sub in already
+                or cohort.requires_approval
+                or not (who.is_national or cohort.tenant == who.tenant)
+                or not _takes_registrations(cohort, now)
+            ):
                 continue
             already.add(who.sub)  # the same person twice in a batch: the second learns why one by one
-            welcome.append((n, Registration(
-                id=new_id(), tenant=cohort.tenant, cohort_id=cohort_id, participant=who.sub,
-                name=arrival.data["name"], email=arrival.data["email"], registry_id=arrival.data.get("registry_id"),
-                status=None, waitlist_position=None, source=rules.SELF, cancelled_reason=None,
-                created_at=now, updated_at=now)))
+            welcome.append(
+                (
+                    n,
+                    Registration(
+                        id=new_id(),
+                        tenant=cohort.tenant,
+                        cohort_id=cohort_id,
+                        participant=who.sub,
+                        name=arrival.data["name"],
+                        email=arrival.data["email"],
+                        registry_id=arrival.data.get("registry_id"),
+                        status=None,
+                        waitlist_position=None,
+                        source=rules.SELF,
+                        cancelled_reason=None,
+                        created_at=now,
+                        updated_at=now,
+                    ),
+                )
+            )
         if not welcome:
             uow.rollback()
             return outcomes
@@ -396,23 +465,48 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
             registration.status = rules.CONFIRMED if position is None else rules.WAITLISTED
             registration.waitlist_position = position
             registrations.append(_row(registration))
-            audits.append(_registered_entry(registration, by=registration.participant, at=now, detail={
-                "status": registration.status, "waitlist_position": position, "source": rules.SELF,
-                "registered_again": False}))
-            event = events.registration_event(_VERBS[registration.status], registration, by=registration.participant,
-                                              correlationid=arrivals[n].correlationid)
+            audits.append(
+                _registered_entry(
+                    registration,
+                    by=registration.participant,
+                    at=now,
+                    detail={
+                        "status": registration.status,
+                        "waitlist_position": position,
+                        "source": rules.SELF,
+                        "registered_again": False,
+                    },
+                )
+            )
+            event = events.registration_event(
+                _VERBS[registration.status],
+                registration,
+                by=registration.participant,
+                correlationid=arrivals[n].correlationid,
+            )
             announcements.append(outbox_values(event))
             outcomes[n] = registration
-        insert_many(db, [(Registration.__table__, registrations), (RegistrationAudit.__table__, audits),
-                         (platform.outbox.__table__, announcements)])
+        insert_many(
+            db,
+            [
+                (Registration.__table__, registrations),
+                (RegistrationAudit.__table__, audits),
+                (platform.outbox.__table__, announcements),
+            ],
+        )
         uow.commit()
         return outcomes
     except Exception as exc:
         uow.rollback()
         # The database's own message, without the statement's parameters (people's names and e-mails).
         cause = str(getattr(exc, "orig", None) or exc).split("\n", 1)[0]
-        log.warning("registrations arriving together could not be written together; one by one instead",
-                    cohort_id=cohort_id, arrivals=len(arrivals), error=type(exc).__name__, cause=cause)
+        log.warning(
+            "registrations arriving together could not be written together; one by one instead",
+            cohort_id=cohort_id,
+            arrivals=len(arrivals),
+            error=type(exc).__name__,
+            cause=cause,
+        )
         for claimed_in in db.info.pop(_SEATS_CLAIMED, ()):
             hand_on_free_seats(uow, claimed_in)
         return [None] * len(arrivals)
@@ -425,14 +519,22 @@ def _row(registration: Registration) -> dict:
 
     The marker is the transaction's, written by the database (shared.changes): the column's default.
     """
-    return {column.key: getattr(registration, column.key) for column in Registration.__table__.c
-            if column.key != "change"}
+    return {
+        column.key: getattr(registration, column.key) for column in Registration.__table__.c if column.key != "change"
+    }
 
 
 def _registered_entry(registration: Registration, *, by: str, at, detail: dict) -> dict:
     """The audit trail's row for a registration just made."""
-    return {"id": new_id(), "tenant": registration.tenant, "registration_id": registration.id,
-            "action": "registered", "by": by, "at": at, "detail": detail}
+    return {
+        "id": new_id(),
+        "tenant": registration.tenant,
+        "registration_id": registration.id,
+        "action": "registered",
+        "by": by,
+        "at": at,
+        "detail": detail,
+    }
 
 
 def _takes_registrations(cohort: Row, now) -> bool:
@@ -449,16 +551,28 @@ def _arrivals_statement():
     """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
     and whether it has a seat or waitlist place to give (``places.availability``)."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
-    registered = (select(func.array_agg(registrations.c.participant))
-                  .where(registrations.c.cohort_id == cohorts.c.id,
-                         registrations.c.participant == any_(bindparam("participants",
-                                                                       type_=postgresql.ARRAY(String))))
-                  .scalar_subquery())
-    return (select(cohorts.c.id, cohorts.c.tenant, cohorts.c.status, cohorts.c.registration_opens_at,
-                   cohorts.c.registration_closes_at, cohorts.c.requires_approval, registered.label("registered"),
-                   *places.availability(cohorts.c.id))
-            .where(cohorts.c.id == bindparam("cohort"))
-            .with_for_update(read=True, of=cohorts))
+    registered = (
+        select(func.array_agg(registrations.c.participant))
+        .where(
+            registrations.c.cohort_id == cohorts.c.id,
+            registrations.c.participant == any_(bindparam("participants", type_=postgresql.ARRAY(String))),
+        )
+        .scalar_subquery()
+    )
+    return (
+        select(
+            cohorts.c.id,
+            cohorts.c.tenant,
+            cohorts.c.status,
+            cohorts.c.registration_opens_at,
+            cohorts.c.registration_closes_at,
+            cohorts.c.requires_approval,
+            registered.label("registered"),
+            *places.availability(cohorts.c.id),
+        )
+        .where(cohorts.c.id == bindparam("cohort"))
+        .with_for_update(read=True, of=cohorts)
+    )
 
 
 _ARRIVALS_STATEMENT = _arrivals_statement()
@@ -466,8 +580,10 @@ _ARRIVALS_STATEMENT = _arrivals_statement()
 
 def _registered_meanwhile() -> Conflict:
     # Two registrations of one person at the same moment: the unique constraint keeps one of them.
-    return Conflict("This participant was registered at the same moment; read the registration again.",
-                    errors={"participant": ["Already registered."]})
+    return Conflict(
+        "This participant was registered at the same moment; read the registration again.",
+        errors={"participant": ["Already registered."]},
+    )
 
 
 def _flush(db: DbSession) -> None:
@@ -478,8 +594,9 @@ def _flush(db: DbSession) -> None:
 
 
 @_releases_on_failure
-def cancel(registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
-           correlationid: str = "") -> Registration:
+def cancel(
+    registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> Registration:
     """Cancel a registration (the participant's own, or as a manager); a freed seat goes to the waitlist."""
     db = uow.session
     cohort, registration = _lock_registration(db, registration_id, who)
@@ -491,8 +608,15 @@ def cancel(registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
     registration.status = rules.CANCELLED
     registration.waitlist_position = None
     registration.cancelled_reason = data.get("reason") or None
-    _audit(db, registration, "cancelled", who, status=rules.CANCELLED, previous_status=was,
-           reason=registration.cancelled_reason)
+    _audit(
+        db,
+        registration,
+        "cancelled",
+        who,
+        status=rules.CANCELLED,
+        previous_status=was,
+        reason=registration.cancelled_reason,
+    )
     events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
     fill_seats(db, cohort, who, cause="cancellation", correlationid=correlationid)
     uow.commit()
@@ -507,16 +631,18 @@ def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlatio
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
     _take_place(db, cohort, registration)
-    _audit(db, registration, "approved", who, status=registration.status,
-           waitlist_position=registration.waitlist_position)
+    _audit(
+        db, registration, "approved", who, status=registration.status, waitlist_position=registration.waitlist_position
+    )
     _announce(db, registration, who, correlationid)
     uow.commit()
     return registration
 
 
 @_releases_on_failure
-def decline(registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *,
-            correlationid: str = "") -> Registration:
+def decline(
+    registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> Registration:
     """Decline a pending registration; it ends cancelled, with the reason given."""
     db = uow.session
     cohort, registration = _lock_registration(db, registration_id, who)
@@ -537,8 +663,9 @@ class CapacityChange:
 
 
 @_releases_on_failure
-def change_capacity(cohort_id: str, capacity: int, uow: UnitOfWork, who: Principal, *,
-                    correlationid: str = "") -> CapacityChange:
+def change_capacity(
+    cohort_id: str, capacity: int, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> CapacityChange:
     """Set a cohort's capacity: never below its confirmed seats; new seats go to the waitlist in order."""
     db = uow.session
     cohort = lock_cohort(db, cohort_id, who)
@@ -556,12 +683,18 @@ def change_capacity(cohort_id: str, capacity: int, uow: UnitOfWork, who: Princip
 
 def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
     """How many registrations of the cohort are in each status."""
-    counts = dict(db.execute(select(Registration.status, func.count()).where(Registration.cohort_id == cohort.id)
-                             .group_by(Registration.status)).all())
+    counts = dict(
+        db.execute(
+            select(Registration.status, func.count())
+            .where(Registration.cohort_id == cohort.id)
+            .group_by(Registration.status)
+        ).all()
+    )
     return {status: counts.get(status, 0) for status in rules.STATUSES}
 
 
 # --- roster import ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RosterFile:
@@ -582,14 +715,19 @@ class RosterResult:
     replayed: bool
 
     @classmethod
-    def of(cls, roster_import: RosterImport, *, replayed: bool) -> "RosterResult":
-        return cls(import_id=roster_import.id, sha256=roster_import.sha256, report=dict(roster_import.report),
-                   replayed=replayed)
+    def of(cls, roster_import: RosterImport, *, replayed: bool) -> RosterResult:
+        return cls(
+            import_id=roster_import.id,
+            sha256=roster_import.sha256,
+            report=dict(roster_import.report),
+            replayed=replayed,
+        )
 
 
 @_releases_on_failure
-def import_roster(cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Principal, *, max_bytes: int,
-                  correlationid: str = "") -> RosterResult:
+def import_roster(
+    cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Principal, *, max_bytes: int, correlationid: str = ""
+) -> RosterResult:
     """Register a roster's valid rows (a manager's registrations) and report every row.
 
     The same file again (same sha256) returns the first report and changes nothing; a changed file
@@ -606,18 +744,21 @@ def import_roster(cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Prin
     cohort = lock_cohort(db, cohort_id, who)
     if not registers_others(db, cohort, who):
         raise Forbidden("Only the cohort's coordinators, jurisdiction admins and state systems import rosters.")
-    previous = db.scalars(select(RosterImport).where(RosterImport.cohort_id == cohort.id,
-                                                     RosterImport.sha256 == sha256)).first()
+    previous = db.scalars(
+        select(RosterImport).where(RosterImport.cohort_id == cohort.id, RosterImport.sha256 == sha256)
+    ).first()
     if previous is not None:
         result = RosterResult.of(previous, replayed=True)
         uow.rollback()  # nothing to write: release the cohort's lock now (see _releases_on_failure)
         return result
     rules.check_open(cohort.status)
 
-    existing = {row.participant: row for row in
-                db.scalars(select(Registration).where(Registration.cohort_id == cohort.id))}
-    report = rules.RosterReport(rows=roster.count, rejected=list(roster.rejected),
-                                ignored_columns=roster.ignored_columns)
+    existing = {
+        row.participant: row for row in db.scalars(select(Registration).where(Registration.cohort_id == cohort.id))
+    }
+    report = rules.RosterReport(
+        rows=roster.count, rejected=list(roster.rejected), ignored_columns=roster.ignored_columns
+    )
     for row in roster.rows:
         current = existing.get(row.participant_id)
         if current is not None and current.status in rules.ACTIVE:
@@ -626,28 +767,58 @@ def import_roster(cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Prin
         if current is not None:
             # Re-uploading the state's updated list must not sign people up again who cancelled or
             # were declined; a coordinator takes them back one by one, knowingly.
-            report.rejected.append({"line": row.line, "errors": {"participant_id": [
-                f"Their registration was cancelled ({current.cancelled_reason or 'no reason given'}); "
-                f"register them individually to take them back."]}})
+            report.rejected.append(
+                {
+                    "line": row.line,
+                    "errors": {
+                        "participant_id": [
+                            f"Their registration was cancelled ({current.cancelled_reason or 'no reason given'}); "
+                            f"register them individually to take them back."
+                        ]
+                    },
+                }
+            )
             continue
-        registration = Registration(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id,
-                                    participant=row.participant_id, name=row.name, email=row.email,
-                                    registry_id=row.registry_id, source=rules.ROSTER)
+        registration = Registration(
+            id=new_id(),
+            tenant=cohort.tenant,
+            cohort_id=cohort.id,
+            participant=row.participant_id,
+            name=row.name,
+            email=row.email,
+            registry_id=row.registry_id,
+            source=rules.ROSTER,
+        )
         db.add(registration)
         _take_place(db, cohort, registration)
         existing[row.participant_id] = registration
-        _audit(db, registration, "registered", who, status=registration.status,
-               waitlist_position=registration.waitlist_position, source=rules.ROSTER, roster_sha256=sha256,
-               line=row.line)
+        _audit(
+            db,
+            registration,
+            "registered",
+            who,
+            status=registration.status,
+            waitlist_position=registration.waitlist_position,
+            source=rules.ROSTER,
+            roster_sha256=sha256,
+            line=row.line,
+        )
         _announce(db, registration, who, correlationid)
         if registration.status == rules.CONFIRMED:
             report.registered += 1
         else:
             report.waitlisted += 1
 
-    roster_import = RosterImport(id=new_id(), tenant=cohort.tenant, cohort_id=cohort.id, sha256=sha256,
-                                 filename=(upload.filename or "")[:255], report=report.as_dict(),
-                                 imported_by=who.sub, created_at=utcnow())
+    roster_import = RosterImport(
+        id=new_id(),
+        tenant=cohort.tenant,
+        cohort_id=cohort.id,
+        sha256=sha256,
+        filename=(upload.filename or "")[:255],
+        report=report.as_dict(),
+        imported_by=who.sub,
+        created_at=utcnow(),
+    )
     db.add(roster_import)
     _flush(db)
     uow.commit()
@@ -656,10 +827,12 @@ def import_roster(cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Prin
 
 # --- reads --------------------------------------------------------------------------------------
 
+
 def get_registration(db: DbSession, registration_id: str, who: Principal) -> Registration:
     """A registration the caller may see: their own, or any of their jurisdiction if they are staff."""
-    registration = db.scalars(select(Registration).where(Registration.id == registration_id,
-                                                         in_tenant(Registration, who))).first()
+    registration = db.scalars(
+        select(Registration).where(Registration.id == registration_id, in_tenant(Registration, who))
+    ).first()
     if registration is None or not (registration.participant == who.sub or who.has(*STAFF)):
         raise NotFound("No registration with this id.")
     return registration

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, text, true
 from sqlalchemy.orm import Session as DbSession
 
+from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, Session
 from shared.auth import (
     AGENCY_COORDINATOR,
     FACILITATOR,
@@ -17,8 +18,6 @@ from shared.auth import (
     Principal,
 )
 from shared.errors import NotFound
-
-from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, Session
 
 # Who may read a jurisdiction's scheduling data at all (participants see only their own rows).
 STAFF = (NATIONAL_ADMIN, JURISDICTION_ADMIN, AGENCY_COORDINATOR, SPECIALIST, FACILITATOR, INTEGRATION)
@@ -77,8 +76,10 @@ def facilitates(session: Session, who: Principal) -> bool:
 
 # --- bookings: the conflict index ------------------------------------------------------------
 
-def conflicts(db: DbSession, resources: list[str], starts_at: datetime, ends_at: datetime, *,
-              exclude_owner: str | None = None) -> list[Booking]:
+
+def conflicts(
+    db: DbSession, resources: list[str], starts_at: datetime, ends_at: datetime, *, exclude_owner: str | None = None
+) -> list[Booking]:
     """Bookings of any of ``resources`` overlapping [starts_at, ends_at), across all cohorts and series.
 
     Uses the (resource, starts_at, ends_at) index: one range scan per resource, never a scan of
@@ -86,20 +87,37 @@ def conflicts(db: DbSession, resources: list[str], starts_at: datetime, ends_at:
     """
     if not resources:
         return []
-    stmt = select(Booking).where(Booking.resource.in_(resources), Booking.starts_at < ends_at,
-                                 Booking.ends_at > starts_at)
+    stmt = select(Booking).where(
+        Booking.resource.in_(resources), Booking.starts_at < ends_at, Booking.ends_at > starts_at
+    )
     if exclude_owner is not None:
         stmt = stmt.where(Booking.owner_id != exclude_owner)
     return list(db.scalars(stmt.order_by(Booking.starts_at)))
 
 
-def book(db: DbSession, *, tenant: str, resources: list[str], starts_at: datetime, ends_at: datetime,
-         owner_kind: str, owner_id: str) -> None:
+def book(
+    db: DbSession,
+    *,
+    tenant: str,
+    resources: list[str],
+    starts_at: datetime,
+    ends_at: datetime,
+    owner_kind: str,
+    owner_id: str,
+) -> None:
     """Replace the owner's bookings with ``resources`` over the new interval."""
     db.execute(delete(Booking).where(Booking.owner_id == owner_id))
     for resource in resources:
-        db.add(Booking(tenant=tenant, resource=resource, starts_at=starts_at, ends_at=ends_at,
-                       owner_kind=owner_kind, owner_id=owner_id))
+        db.add(
+            Booking(
+                tenant=tenant,
+                resource=resource,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                owner_kind=owner_kind,
+                owner_id=owner_id,
+            )
+        )
 
 
 def release(db: DbSession, owner_id: str) -> None:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
-from shared.db import UnitOfWork
-from shared.errors import Forbidden, InvalidInput
-
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.agencies import agency_of_tenant, default_time_zone
 from services.scheduling.cohorts import new_cohort
 from services.scheduling.domain import requests as rules
 from services.scheduling.models import Jurisdiction, RequestStatusChange, TrainingRequest
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
+from shared.db import UnitOfWork
+from shared.errors import Forbidden, InvalidInput
 
 
 def _record(request: TrainingRequest, status: str, by: str, reason: str | None = None) -> None:
@@ -23,15 +22,19 @@ def submit_request(data: dict, uow: UnitOfWork, who: Principal, *, correlationid
     """A jurisdiction asks for the series; an agency coordinator asks for an agency they coordinate."""
     db = uow.session
     if db.get(Jurisdiction, who.tenant) is None:
-        raise InvalidInput("Your jurisdiction is not registered; ask a national admin to add it.",
-                           errors={"tenant": [f"Unknown jurisdiction {who.tenant!r}."]})
+        raise InvalidInput(
+            "Your jurisdiction is not registered; ask a national admin to add it.",
+            errors={"tenant": [f"Unknown jurisdiction {who.tenant!r}."]},
+        )
     agency_id = data.get("host_agency_id")
     if agency_id is not None:
         agency_of_tenant(db, agency_id, who.tenant)
     if not who.has(JURISDICTION_ADMIN) and who.has(AGENCY_COORDINATOR):
         if agency_id is None:
-            raise InvalidInput("Name the host agency you coordinate.",
-                               errors={"host_agency_id": ["Required when an agency coordinator submits."]})
+            raise InvalidInput(
+                "Name the host agency you coordinate.",
+                errors={"host_agency_id": ["Required when an agency coordinator submits."]},
+            )
         if not repo.coordinates(db, agency_id, who):
             raise Forbidden("You may request training only for an agency you coordinate.")
     request = TrainingRequest(
@@ -53,15 +56,26 @@ def submit_request(data: dict, uow: UnitOfWork, who: Principal, *, correlationid
     return request
 
 
-def approve_request(request: TrainingRequest, data: dict, uow: UnitOfWork, who: Principal, *,
-                    correlationid: str = "") -> TrainingRequest:
+def approve_request(
+    request: TrainingRequest, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> TrainingRequest:
     """Approve a submitted request: its cohort is created with the admin's settings and the request's defaults."""
     db = uow.session
     status = rules.decide(request.status, rules.APPROVED)
-    settings = rules.cohort_settings(data, expected_participants=request.expected_participants,
-                                     default_time_zone=default_time_zone(db, request.tenant))
-    cohort = new_cohort(db, tenant=request.tenant, series_id=request.series_id, format_=request.format,
-                        host_agency_id=request.host_agency_id, request_id=request.id, settings=settings)
+    settings = rules.cohort_settings(
+        data,
+        expected_participants=request.expected_participants,
+        default_time_zone=default_time_zone(db, request.tenant),
+    )
+    cohort = new_cohort(
+        db,
+        tenant=request.tenant,
+        series_id=request.series_id,
+        format_=request.format,
+        host_agency_id=request.host_agency_id,
+        request_id=request.id,
+        settings=settings,
+    )
     request.cohort_id = cohort.id
     request.decided_by = who.sub
     _record(request, status, who.sub)
@@ -70,8 +84,9 @@ def approve_request(request: TrainingRequest, data: dict, uow: UnitOfWork, who: 
     return request
 
 
-def decline_request(request: TrainingRequest, data: dict, uow: UnitOfWork, who: Principal, *,
-                    correlationid: str = "") -> TrainingRequest:
+def decline_request(
+    request: TrainingRequest, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> TrainingRequest:
     """Decline a submitted request, saying why."""
     reason = (data.get("reason") or "").strip()
     status = rules.decide(request.status, rules.DECLINED, reason)

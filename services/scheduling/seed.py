@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from shared.jurisdictions import jurisdictions
-
 from services.scheduling.models import Jurisdiction
+from shared.jurisdictions import jurisdictions
 
 
 def load_seed(session: Session) -> dict:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import flask_smorest
 import structlog
@@ -24,37 +21,24 @@ from shared.auth import (
     AuthError,
     IdentityProviderUnavailable,
     Principal,
-    TokenVerifier,
     api_key_matches,
     api_key_prefix,
     tenant_refusal,
 )
-from shared.db import WRITES, Database, UnitOfWork, utcnow
+from shared.context import ServiceContext
+from shared.db import WRITES, UnitOfWork, utcnow
 from shared.errors import DomainError
+from shared.http.health import register_health
 from shared.http.openapi import ContractPlugin, register_components, required_roles
 from shared.http.problems import Problem, problem_response
-from shared.jurisdictions import JurisdictionRegistry, JurisdictionsUnavailable
+from shared.jurisdictions import JurisdictionsUnavailable
 from shared.logging import configure_logging, get_logger
-from shared.tables import PlatformTables
+from shared.metrics import observe_request
 
 log = get_logger("http")
 CORRELATION_HEADER = "X-Correlation-ID"
 JSON_MIMETYPES = ("application/json",)
 API_KEY_USE_RESOLUTION = timedelta(minutes=5)
-
-
-@dataclass
-class ServiceContext:
-    """What a running service's views need, built once by the service's bootstrap."""
-
-    config: Any
-    db: Database
-    tables: PlatformTables
-    verifier: TokenVerifier
-    broker_check: Any = None  # callable raising when the broker is unreachable
-    extra: dict | None = None
-    # The tenants it serves: the static list, plus the Tribes it knows of when the service reads its table.
-    jurisdictions: JurisdictionRegistry = field(default_factory=JurisdictionRegistry)
 
 
 def context() -> ServiceContext:
@@ -90,7 +74,7 @@ class Api(flask_smorest.Api):
             # webargs puts validation messages by location: {"json": {"field": [..]}}
             messages = data["messages"]
             if isinstance(messages, dict) and len(messages) == 1:
-                (location, messages), = messages.items()
+                ((location, messages),) = messages.items()
                 if location == "json" and isinstance(messages, list):
                     messages = {"body": messages}
             errors = messages
@@ -155,8 +139,7 @@ class Blueprint(flask_smorest.Blueprint):
             @functools.wraps(parsed)
             def checked(*args, **kw):
                 if request.mimetype not in JSON_MIMETYPES and not request.mimetype.endswith("+json"):
-                    raise Problem(415, "Send the body as application/json.",
-                                  title="Unsupported Media Type")
+                    raise Problem(415, "Send the body as application/json.", title="Unsupported Media Type")
                 return parsed(*args, **kw)
 
             return checked
@@ -191,9 +174,13 @@ def _admit(ctx: ServiceContext, who: Principal) -> None:
     try:
         refusal = tenant_refusal(who.tenant, who.roles, known=ctx.jurisdictions.knows)
     except JurisdictionsUnavailable as exc:
-        raise Problem(503, "The list of jurisdictions cannot be read just now, so your jurisdiction cannot "
-                      "be checked; try again shortly.", title="Service Unavailable",
-                      headers={"Retry-After": str(exc.retry_after)}) from exc
+        raise Problem(
+            503,
+            "The list of jurisdictions cannot be read just now, so your jurisdiction cannot "
+            "be checked; try again shortly.",
+            title="Service Unavailable",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
     if refusal:
         raise Problem(403, refusal, type="unknown-jurisdiction")
 
@@ -202,17 +189,20 @@ def _principal_from_token(ctx: ServiceContext) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(401, "Send a bearer token in the Authorization header, or an X-API-Key.",
-                      title="Unauthorized")
+        raise Problem(401, "Send a bearer token in the Authorization header, or an X-API-Key.", title="Unauthorized")
     try:
         return ctx.verifier.verify(token.strip())
     except AuthError as exc:
         raise Problem(401, str(exc), title="Unauthorized") from exc
     except IdentityProviderUnavailable as exc:
         # An outage is not a bad token: the client may send the same token again shortly.
-        raise Problem(503, "The identity provider's keys cannot be fetched just now, so the token cannot "
-                      "be checked; try again shortly.", title="Service Unavailable",
-                      headers={"Retry-After": str(exc.retry_after)}) from exc
+        raise Problem(
+            503,
+            "The identity provider's keys cannot be fetched just now, so the token cannot "
+            "be checked; try again shortly.",
+            title="Service Unavailable",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from exc
 
 
 def _principal_from_api_key(ctx: ServiceContext, key: str):
@@ -223,8 +213,9 @@ def _principal_from_api_key(ctx: ServiceContext, key: str):
         with ctx.db.session() as session:
             row = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
         if row is not None and not row.revoked and api_key_matches(key, row.key_hash):
-            return Principal(sub=f"api-key:{row.id}", tenant=row.tenant, roles=frozenset(row.roles),
-                             name=row.name, via="api_key"), row
+            return Principal(
+                sub=f"api-key:{row.id}", tenant=row.tenant, roles=frozenset(row.roles), name=row.name, via="api_key"
+            ), row
     raise Problem(401, "The API key is unknown or revoked.", title="Unauthorized")
 
 
@@ -306,8 +297,12 @@ def _refuse_nul_characters() -> None:
         raise Problem(404, "No such resource.", title="Not Found")
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value:
-            raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
-                          errors={name.replace("\x00", ""): ["NUL characters are not allowed."]})
+            raise Problem(
+                422,
+                "NUL characters are not allowed.",
+                title="Validation failed",
+                errors={name.replace("\x00", ""): ["NUL characters are not allowed."]},
+            )
 
 
 def _is_json_body() -> bool:
@@ -338,12 +333,19 @@ def _read_json_body() -> None:
         raise _too_deep()
     # The byte checks keep the walk for the rare body that may hold one (a raw NUL is not JSON).
     if b"\\u0000" in body and (field := _field_holding(document, _NUL)) is not None:
-        raise Problem(422, "NUL characters are not allowed.", title="Validation failed",
-                      errors={field: ["NUL characters (\\u0000) are not allowed."]})
+        raise Problem(
+            422,
+            "NUL characters are not allowed.",
+            title="Validation failed",
+            errors={field: ["NUL characters (\\u0000) are not allowed."]},
+        )
     if _MAYBE_SURROGATE.search(body) and (field := _field_holding(document, _SURROGATE)) is not None:
-        raise Problem(422, "Text cannot hold a lone UTF-16 surrogate.", title="Validation failed",
-                      errors={field: ["Must not hold a lone UTF-16 surrogate (U+D800 to U+DFFF); "
-                                      "send the whole character."]})
+        raise Problem(
+            422,
+            "Text cannot hold a lone UTF-16 surrogate.",
+            title="Validation failed",
+            errors={field: ["Must not hold a lone UTF-16 surrogate (U+D800 to U+DFFF); send the whole character."]},
+        )
     g.json_body = document
 
 
@@ -354,8 +356,12 @@ _NUL = re.compile("\x00")
 
 
 def _too_deep() -> Problem:
-    return Problem(400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
-                   type="malformed-json", errors={"body": [f"At most {MAX_JSON_DEPTH} levels of nesting."]})
+    return Problem(
+        400,
+        f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.",
+        type="malformed-json",
+        errors={"body": [f"At most {MAX_JSON_DEPTH} levels of nesting."]},
+    )
 
 
 def _nesting(document) -> int:
@@ -375,6 +381,7 @@ def _nesting(document) -> int:
 def _field_holding(document, found: re.Pattern) -> str | None:
     """The top-level field whose name or value (at any depth) holds ``found``, to name it in the
     problem; ``body`` when the document is not an object; None when nothing holds it."""
+
     def holds(value) -> bool:
         if isinstance(value, str):
             return found.search(value) is not None
@@ -408,12 +415,16 @@ def _after_request(response):
     response.headers[CORRELATION_HEADER] = g.get("correlation_id", "")
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-    from shared.http.metrics import observe_request
 
     observe_request(request.method, endpoint, response.status_code, elapsed)
     if request.path not in ("/healthz", "/metrics"):
-        log.info("request", method=request.method, path=_loggable_path(),
-                 status=response.status_code, ms=round(elapsed * 1000, 2))
+        log.info(
+            "request",
+            method=request.method,
+            path=_loggable_path(),
+            status=response.status_code,
+            ms=round(elapsed * 1000, 2),
+        )
     return response
 
 
@@ -423,9 +434,12 @@ def _unexpected_error(error: Exception):
     if isinstance(error, HTTPException):
         return current_app.extensions["api_instance"].handle_http_exception(error)
     log.exception("unhandled error", error=type(error).__name__)
-    return problem_response(500, "Internal Server Error",
-                            "An unexpected error occurred; it has been logged with the correlation id.",
-                            correlationid=correlation_id())
+    return problem_response(
+        500,
+        "Internal Server Error",
+        "An unexpected error occurred; it has been logged with the correlation id.",
+        correlationid=correlation_id(),
+    )
 
 
 BEARER_DESCRIPTION = (
@@ -434,15 +448,18 @@ BEARER_DESCRIPTION = (
     "Claims: `iss` and `aud` as configured (JWT_ISSUER, JWT_AUDIENCE), `exp` (required), `sub` (who you are), "
     "`tenant` (your jurisdiction's code, e.g. `CA`; `US` for national staff) and `roles` (a list of: "
     f"{', '.join(f'`{role}`' for role in ROLES)}). The tenant always comes from the token, never from a "
-    "header or the body.")
+    "header or the body."
+)
 API_KEY_DESCRIPTION = (
     "A state system's API key (`t4tk_…`), created at /api-keys by an admin, scoped to one jurisdiction and its "
-    "roles, revocable. Send it in this header only, never in a URL.")
+    "roles, revocable. Send it in this header only, never in a URL."
+)
 CONTRACT_DESCRIPTION = (
     "Errors are RFC 9457 problem details (`application/problem+json`, the `Problem` schema): branch on "
     "`type` and `status`. Each operation lists the statuses it can answer and, in `x-roles`, the roles "
     "allowed (an empty list: any authenticated caller). Every response carries `X-Correlation-ID`; lists "
-    "page with `cursor` and a `Link` header; updates take `If-Match`; creates take `Idempotency-Key`.")
+    "page with `cursor` and a `Link` header; updates take `If-Match`; creates take `Idempotency-Key`."
+)
 
 
 def create_service_app(ctx: ServiceContext, *, title: str, version: str, description: str) -> tuple[Flask, Api]:
@@ -464,10 +481,18 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
             "servers": [{"url": ctx.config.public_base_url}],
             "components": {
                 "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                               "description": BEARER_DESCRIPTION},
-                    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                               "description": API_KEY_DESCRIPTION},
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": BEARER_DESCRIPTION,
+                    },
+                    "apiKey": {
+                        "type": "apiKey",
+                        "in": "header",
+                        "name": "X-API-Key",
+                        "description": API_KEY_DESCRIPTION,
+                    },
                 }
             },
             "security": [{"bearer": []}, {"apiKey": []}],
@@ -482,7 +507,6 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
     app.teardown_request(_close_request_uow)
     app.register_error_handler(Exception, _unexpected_error)
 
-    from shared.http.health import register_health
     register_health(app)
     _serve_swagger_assets(app)
     _point_to_the_docs(app)

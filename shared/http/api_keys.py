@@ -13,15 +13,22 @@ from shared.http.fields import Text
 from shared.http.pagination import PageArgs, link_header, page_schema, paginate
 from shared.http.problems import Problem
 
-blp = Blueprint("api_keys", __name__, url_prefix="/api-keys",
-                description="Keys for state systems; send one as the X-API-Key header, never in a URL.")
+blp = Blueprint(
+    "api_keys",
+    __name__,
+    url_prefix="/api-keys",
+    description="Keys for state systems; send one as the X-API-Key header, never in a URL.",
+)
 
 
 class ApiKeySchema(Schema):
     id = fields.String(dump_only=True)
     name = Text(200, required=True)
-    roles = fields.List(fields.String(validate=validate.OneOf(ROLES)), load_default=lambda: [INTEGRATION],
-                        validate=validate.Length(min=1))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(ROLES)),
+        load_default=lambda: [INTEGRATION],
+        validate=validate.Length(min=1),
+    )
     tenant = fields.String(dump_only=True)
     prefix = fields.String(dump_only=True)
     created_by = fields.String(dump_only=True)
@@ -53,9 +60,15 @@ class ApiKeys(MethodView):
         ctx = context()
         ApiKey = ctx.tables.api_key
         stmt = select(ApiKey).where(ApiKey.tenant == principal().tenant)
-        page = paginate(request_uow().session, stmt, order_by=[ApiKey.created_at, ApiKey.id], args=args,
-                        config=ctx.config, updated_column=ApiKey.created_at,
-                        change_column=ApiKey.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[ApiKey.created_at, ApiKey.id],
+            args=args,
+            config=ctx.config,
+            updated_column=ApiKey.created_at,
+            change_column=ApiKey.change,
+        )
         return page, 200, link_header(page)
 
     # No Idempotency-Key here: a replayable answer would keep the key itself in plain text.
@@ -68,8 +81,14 @@ class ApiKeys(MethodView):
         who = principal()
         key, prefix, key_hash = new_api_key()
         uow = request_uow()
-        row = ctx.tables.api_key(tenant=who.tenant, name=data["name"], prefix=prefix, key_hash=key_hash,
-                                 roles=sorted(set(data["roles"])), created_by=who.sub)
+        row = ctx.tables.api_key(
+            tenant=who.tenant,
+            name=data["name"],
+            prefix=prefix,
+            key_hash=key_hash,
+            roles=sorted(set(data["roles"])),
+            created_by=who.sub,
+        )
         uow.session.add(row)
         uow.commit()
         row.key = key  # not a column: shown in this one response only

@@ -16,8 +16,12 @@ from shared.http.pagination import PageArgs, link_header, page_schema, paginate
 from shared.http.problems import Problem
 from shared.messaging.outbox import add_direct
 
-blp = Blueprint("dead_letters", __name__, url_prefix="/dead-letters",
-                description="Messages a consumer gave up on; replay them once the cause is fixed.")
+blp = Blueprint(
+    "dead_letters",
+    __name__,
+    url_prefix="/dead-letters",
+    description="Messages a consumer gave up on; replay them once the cause is fixed.",
+)
 
 
 class DeadLetterSchema(Schema):
@@ -62,9 +66,15 @@ class DeadLetters(MethodView):
         stmt = select(DeadLetter).where(DeadLetter.status == args["status"])
         if args["queue"]:
             stmt = stmt.where(DeadLetter.queue == args["queue"])
-        page = paginate(request_uow().session, stmt, order_by=[DeadLetter.created_at, DeadLetter.id],
-                        args=args, config=ctx.config, updated_column=DeadLetter.created_at,
-                        change_column=DeadLetter.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[DeadLetter.created_at, DeadLetter.id],
+            args=args,
+            config=ctx.config,
+            updated_column=DeadLetter.created_at,
+            change_column=DeadLetter.change,
+        )
         return page, 200, link_header(page)
 
 
@@ -87,8 +97,14 @@ class DeadLetterReplay(MethodView):
         row = _get(uow.session, letter_id)
         if row.status != "dead":
             raise Problem(409, f"This dead letter is already {row.status}.", title="Conflict")
-        add_direct(uow.session, context().tables, message_id=str(uuid.uuid4()), queue=row.queue,
-                   body=row.body, event_type=row.event_type or "unknown")
+        add_direct(
+            uow.session,
+            context().tables,
+            message_id=str(uuid.uuid4()),
+            queue=row.queue,
+            body=row.body,
+            event_type=row.event_type or "unknown",
+        )
         row.status, row.replayed_at, row.replayed_by = "replayed", utcnow(), principal().sub
         uow.commit()
         return row

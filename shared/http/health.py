@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
 
 from shared.db import ping
-from shared.http.metrics import metrics_response
 from shared.http.problems import problem_response
+from shared.metrics import exposition
 
 
 def register_health(app: Flask) -> None:
@@ -43,4 +43,5 @@ def register_health(app: Flask) -> None:
 
     @app.get("/metrics")
     def metrics():
-        return metrics_response()
+        payload, media_type = exposition()
+        return Response(payload, mimetype=media_type)

@@ -37,8 +37,12 @@ def idempotent(view):
         if key is None:
             return view(*args, **kwargs)
         if not (1 <= len(key) <= 200) or not key.isprintable():
-            raise Problem(400, "Idempotency-Key must be 1 to 200 printable characters.",
-                          title="Bad Request", errors={HEADER: ["Invalid key."]})
+            raise Problem(
+                400,
+                "Idempotency-Key must be 1 to 200 printable characters.",
+                title="Bad Request",
+                errors={HEADER: ["Invalid key."]},
+            )
         who = principal()
         ctx = context()
         Row = ctx.tables.idempotency_key
@@ -58,10 +62,15 @@ def idempotent(view):
 
     wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
     manual = wrapper._apidoc.setdefault("manual_doc", {})
-    manual.setdefault("parameters", []).append({
-        "name": HEADER, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
-        "description": "Retry-safe creates: the same key and body return the first response again.",
-    })
+    manual.setdefault("parameters", []).append(
+        {
+            "name": HEADER,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "Retry-safe creates: the same key and body return the first response again.",
+        }
+    )
     return wrapper
 
 
@@ -93,12 +102,12 @@ def _canonical_json(body: bytes) -> bytes:
         document = json.loads(body)
     except (ValueError, RecursionError):
         return body  # not JSON: the view refuses it, and a retry of the same bytes is the same request
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=True).encode("utf-8", "surrogatepass")
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True).encode(
+        "utf-8", "surrogatepass"
+    )
 
 
-def _claim(uow: UnitOfWork, Row, ident: tuple[str, str, str], fingerprint: str,
-           ttl: timedelta) -> Response | None:
+def _claim(uow: UnitOfWork, Row, ident: tuple[str, str, str], fingerprint: str, ttl: timedelta) -> Response | None:
     """Claim the key in the request's transaction; or, if an answer is stored, the replay of it."""
     session = uow.session
     now = utcnow()
@@ -109,8 +118,9 @@ def _claim(uow: UnitOfWork, Row, ident: tuple[str, str, str], fingerprint: str,
         session.delete(row)  # expired: the key starts afresh
         session.flush()
     tenant, who, key = ident
-    session.add(Row(tenant=tenant, principal=who, key=key, endpoint=request.path, request_hash=fingerprint,
-                    created_at=now))
+    session.add(
+        Row(tenant=tenant, principal=who, key=key, endpoint=request.path, request_hash=fingerprint, created_at=now)
+    )
     try:
         session.flush()
     except IntegrityError:
@@ -118,8 +128,12 @@ def _claim(uow: UnitOfWork, Row, ident: tuple[str, str, str], fingerprint: str,
         uow.rollback()
         row = session.get(Row, ident)
         if row is None:  # it committed, then its answer was pruned or replaced meanwhile: very unlikely
-            raise Problem(409, "A request with this Idempotency-Key is being processed; retry shortly.",
-                          type="idempotency-key-in-use", headers={"Retry-After": "1"}) from None
+            raise Problem(
+                409,
+                "A request with this Idempotency-Key is being processed; retry shortly.",
+                type="idempotency-key-in-use",
+                headers={"Retry-After": "1"},
+            ) from None
         return _replay(row, fingerprint)
     return None
 
@@ -148,11 +162,19 @@ def _settle_failed(uow: UnitOfWork) -> None:
 
 def _replay(row, fingerprint: str) -> Response:
     if row.request_hash != fingerprint:
-        raise Problem(422, "This Idempotency-Key was used with a different request.",
-                      type="idempotency-key-reused", errors={HEADER: ["Reused with another body."]})
+        raise Problem(
+            422,
+            "This Idempotency-Key was used with a different request.",
+            type="idempotency-key-reused",
+            errors={HEADER: ["Reused with another body."]},
+        )
     if row.status_code is None:
-        raise Problem(409, "A request with this Idempotency-Key is being processed; retry shortly.",
-                      type="idempotency-key-in-use", headers={"Retry-After": "1"})
+        raise Problem(
+            409,
+            "A request with this Idempotency-Key is being processed; retry shortly.",
+            type="idempotency-key-in-use",
+            headers={"Retry-After": "1"},
+        )
     response = current_app.response_class(row.response_body, status=row.status_code)
     for name, value in (row.response_headers or {}).items():
         response.headers[name] = value

@@ -19,34 +19,39 @@ _WHY = {
     403: "Your role (see x-roles) or your relation to the resource does not allow this.",
     404: "No such resource in your jurisdiction (another jurisdiction's is reported the same way).",
     409: "The resource's current state does not allow this change (`conflict`; a double booking lists "
-         "`conflicts`), or a request with the same Idempotency-Key is still being processed.",
+    "`conflicts`), or a request with the same Idempotency-Key is still being processed.",
     412: "If-Match does not match the current ETag: someone changed the resource since you read it.",
     413: "The body is larger than this service accepts.",
     415: "The body is not of a media type this operation accepts.",
     422: "A field, query argument or header is invalid (`errors` names each), or an Idempotency-Key was "
-         "reused with another body.",
+    "reused with another body.",
     428: "This update needs If-Match with the ETag of your last GET.",
     500: "An unexpected error; quote `correlationid` to the operators.",
     503: "Your credentials cannot be checked just now (the identity provider's keys or the list of "
-         "jurisdictions cannot be read); send the same request again after `Retry-After` seconds.",
+    "jurisdictions cannot be read); send the same request again after `Retry-After` seconds.",
 }
 
 HEADERS = {
     "X_CORRELATION_ID": {
         "description": "Correlation id of this request: yours if you sent a printable one of at most 100 "
-                       "characters, else a new UUID. It travels into the events the request causes and the logs.",
-        "required": True, "schema": {"type": "string", "maxLength": 100}},
+        "characters, else a new UUID. It travels into the events the request causes and the logs.",
+        "required": True,
+        "schema": {"type": "string", "maxLength": 100},
+    },
     "LINK": {
         "description": 'The next page, for clients that follow links: `<url>; rel="next"`; absent on the last page.',
-        "schema": {"type": "string"}},
+        "schema": {"type": "string"},
+    },
     "RETRY_AFTER": {
         "description": "Seconds to wait before retrying (a request with the same Idempotency-Key still running, "
-                       "or credentials that cannot be checked just now).",
-        "schema": {"type": "integer", "minimum": 0}},
+        "or credentials that cannot be checked just now).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
     "IDEMPOTENT_REPLAYED": {
         "description": "`true` when this is the stored response of an earlier request with the same "
-                       "Idempotency-Key and body: nothing was done again.",
-        "schema": {"type": "string", "enum": ["true"]}},
+        "Idempotency-Key and body: nothing was done again.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
 }
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
@@ -67,8 +72,9 @@ def register_components(spec) -> None:
             response["headers"]["Retry-After"] = _ref("headers", "RETRY_AFTER")
         if status >= 400:
             response["description"] = _WHY.get(status, status_phrase(status))
-            response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": _ref("schemas", "Problem"),
-                                                          "examples": problem_examples(status)}}
+            response["content"] = {
+                PROBLEM_CONTENT_TYPE: {"schema": _ref("schemas", "Problem"), "examples": problem_examples(status)}
+            }
         spec.components.response(status.name, response, lazy=True)
 
 
@@ -118,7 +124,8 @@ class ContractPlugin(BasePlugin):
         if roles is not None:
             statuses |= {401, 403, 503}
             operation["description"] = "\n\n".join(
-                part for part in (operation.get("description", ""), roles_sentence(roles)) if part)
+                part for part in (operation.get("description", ""), roles_sentence(roles)) if part
+            )
         if "{" in path:
             statuses.add(404)
         if body:
@@ -145,10 +152,15 @@ class ContractPlugin(BasePlugin):
                 # A view's own description of an error status is kept, and a page it serves browsers
                 # (text/html); the error's data is the one problem schema, never another JSON shape.
                 response.setdefault("description", _WHY.get(code, status_phrase(code)))
-                others = {media: body for media, body in response.get("content", {}).items()
-                          if not (media == "application/json" or media.endswith("+json"))}
-                response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": _ref("schemas", "Problem"),
-                                                              "examples": problem_examples(code)}, **others}
+                others = {
+                    media: body
+                    for media, body in response.get("content", {}).items()
+                    if not (media == "application/json" or media.endswith("+json"))
+                }
+                response["content"] = {
+                    PROBLEM_CONTENT_TYPE: {"schema": _ref("schemas", "Problem"), "examples": problem_examples(code)},
+                    **others,
+                }
             headers = response.setdefault("headers", {})
             headers.setdefault("X-Correlation-ID", _ref("headers", "X_CORRELATION_ID"))
             if (code == 409 and idempotent) or code == 503:
@@ -164,4 +176,3 @@ def required_roles(func) -> list[str] | None:
     """The roles ``@require`` lets through (``[]``: any authenticated caller; None: no @require at all)."""
     roles = getattr(func, "_required_roles", None)
     return None if roles is None else list(roles)
-

@@ -21,32 +21,47 @@ class PageArgs(Schema):
     """Query arguments of every list endpoint."""
 
     limit = fields.Integer(
-        load_default=None, validate=validate.Range(min=1),
+        load_default=None,
+        validate=validate.Range(min=1),
         metadata={"description": "Page size; capped by the server (PAGE_SIZE_MAX)."},
     )
     cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
     updated_since = fields.AwareDateTime(
         load_default=None,
-        metadata={"description": "Only items changed at or after this instant (ISO 8601 with offset). For people; "
-                                 "a system that keeps a copy syncs with changed_after."},
+        metadata={
+            "description": "Only items changed at or after this instant (ISO 8601 with offset). For people; "
+            "a system that keeps a copy syncs with changed_after."
+        },
     )
     changed_after = fields.Integer(
-        load_default=None, strict=False, validate=validate.Range(min=0, max=2**63 - 1),
-        metadata={"description": "Incremental sync: only items whose change marker is greater than this one (the "
-                                 "`last_change` of your previous sync, 0 the first time), in the order of their "
-                                 "markers. Nothing committed is ever skipped (docs/api.md, Incremental sync)."},
+        load_default=None,
+        strict=False,
+        validate=validate.Range(min=0, max=2**63 - 1),
+        metadata={
+            "description": "Incremental sync: only items whose change marker is greater than this one (the "
+            "`last_change` of your previous sync, 0 the first time), in the order of their "
+            "markers. Nothing committed is ever skipped (docs/api.md, Incremental sync)."
+        },
     )
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     """The response schema of a page of ``item_schema``."""
-    return type(name, (Schema,), {
-        "items": fields.List(fields.Nested(item_schema), required=True),
-        "next_cursor": fields.String(allow_none=True, metadata={"description": "Absent on the last page."}),
-        "last_change": fields.Integer(allow_none=True, metadata={
-            "description": "With changed_after: the change marker up to which you now hold every change; "
-                           "pass it as changed_after next time (after the walk's last page)."}),
-    })
+    return type(
+        name,
+        (Schema,),
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, metadata={"description": "Absent on the last page."}),
+            "last_change": fields.Integer(
+                allow_none=True,
+                metadata={
+                    "description": "With changed_after: the change marker up to which you now hold every change; "
+                    "pass it as changed_after next time (after the walk's last page)."
+                },
+            ),
+        },
+    )
 
 
 def _encode(values: list) -> str:
@@ -60,7 +75,7 @@ def _decode(cursor: str, columns: list) -> list:
         if not isinstance(raw, list) or len(raw) != len(columns):
             raise ValueError
         values = []
-        for value, column in zip(raw, columns):
+        for value, column in zip(raw, columns, strict=True):
             if column.type.python_type is datetime:
                 value = datetime.fromisoformat(value)
             elif not isinstance(value, column.type.python_type):
@@ -68,8 +83,12 @@ def _decode(cursor: str, columns: list) -> list:
             values.append(value)
         return values
     except (ValueError, TypeError, NotImplementedError):
-        raise Problem(422, "The cursor is not one this server issued.", title="Validation failed",
-                      errors={"cursor": ["Invalid cursor."]}) from None
+        raise Problem(
+            422,
+            "The cursor is not one this server issued.",
+            title="Validation failed",
+            errors={"cursor": ["Invalid cursor."]},
+        ) from None
 
 
 def _after(columns: list, values: list):
@@ -81,9 +100,19 @@ def _after(columns: list, values: list):
     return tuple_(*columns) > tuple_(*values)
 
 
-def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
-             updated_column=None, change_column=None, rows: bool = False, params: dict | None = None,
-             branches: list | None = None) -> dict:
+def paginate(
+    session: Session,
+    stmt,
+    *,
+    order_by: list,
+    args: dict,
+    config,
+    updated_column=None,
+    change_column=None,
+    rows: bool = False,
+    params: dict | None = None,
+    branches: list | None = None,
+) -> dict:
     """Run ``stmt`` one page at a time, ordered by ``order_by`` (ending in a unique column).
 
     ``stmt`` selects one entity, or columns that include every ``order_by`` column. ``rows=True``
@@ -108,20 +137,40 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
     limit = min(args.get("limit") or config.page_size_default, config.page_size_max)
     since, cursor, changed_after = args.get("updated_since"), args.get("cursor"), args.get("changed_after")
     if since is not None and updated_column is None:
-        raise Problem(422, "This list cannot be filtered by update time.",
-                      title="Validation failed", errors={"updated_since": ["Not supported here."]})
+        raise Problem(
+            422,
+            "This list cannot be filtered by update time.",
+            title="Validation failed",
+            errors={"updated_since": ["Not supported here."]},
+        )
     if changed_after is not None:
         if change_column is None:
-            raise Problem(422, "This list has no change markers to sync from.",
-                          title="Validation failed", errors={"changed_after": ["Not supported here."]})
+            raise Problem(
+                422,
+                "This list has no change markers to sync from.",
+                title="Validation failed",
+                errors={"changed_after": ["Not supported here."]},
+            )
         if since is not None:
-            raise Problem(422, "Sync with changed_after or filter with updated_since, not both.",
-                          title="Validation failed", errors={"updated_since": ["Not with changed_after."]})
+            raise Problem(
+                422,
+                "Sync with changed_after or filter with updated_since, not both.",
+                title="Validation failed",
+                errors={"updated_since": ["Not with changed_after."]},
+            )
         order_by = [change_column, *order_by[1:]]
     dialect = session.get_bind().dialect.name
     if params is not None:
-        stmt = _page_statement(stmt, tuple(order_by), updated_column, since is not None, bool(cursor), limit,
-                               change_column if changed_after is not None else None, dialect)
+        stmt = _page_statement(
+            stmt,
+            tuple(order_by),
+            updated_column,
+            since is not None,
+            bool(cursor),
+            limit,
+            change_column if changed_after is not None else None,
+            dialect,
+        )
         params = dict(params)
         if since is not None:
             params["page_updated_since"] = since
@@ -135,6 +184,7 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
         def page_of(branch):
             def column(c):
                 return branch.selected_columns[c.key]
+
             if since is not None:
                 branch = branch.where(column(updated_column) >= since)
             if changed_after is not None:
@@ -175,17 +225,22 @@ def paginate(session: Session, stmt, *, order_by: list, args: dict, config,
 
 
 @functools.lru_cache(maxsize=512)
-def _page_statement(stmt, order_by: tuple, updated_column, since: bool, cursor: bool, limit: int,
-                    change_column=None, dialect: str = ""):
+def _page_statement(
+    stmt, order_by: tuple, updated_column, since: bool, cursor: bool, limit: int, change_column=None, dialect: str = ""
+):
     """``stmt`` with a page's conditions as bound parameters, built once per kind of page."""
     if since:
         stmt = stmt.where(updated_column >= bindparam("page_updated_since", type_=updated_column.type))
     if change_column is not None:
-        stmt = stmt.where(change_column > bindparam("page_changed_after", type_=change_column.type),
-                          settled(change_column, dialect))
+        stmt = stmt.where(
+            change_column > bindparam("page_changed_after", type_=change_column.type), settled(change_column, dialect)
+        )
     if cursor:
-        stmt = stmt.where(_after(list(order_by), [bindparam(f"page_after_{i}", type_=column.type)
-                                                  for i, column in enumerate(order_by)]))
+        stmt = stmt.where(
+            _after(
+                list(order_by), [bindparam(f"page_after_{i}", type_=column.type) for i, column in enumerate(order_by)]
+            )
+        )
     return stmt.order_by(*order_by).limit(limit + 1)
 
 
@@ -201,4 +256,3 @@ def link_header(page: dict) -> dict:
     query["cursor"] = page["next_cursor"]
     base = current_app.extensions["service_context"].config.public_base_url
     return {"Link": f'<{base}{request.path}?{urlencode(query)}>; rel="next"'}
-

@@ -46,8 +46,17 @@ class Problem(HTTPException):
     ``type`` is a slug of PROBLEM_TYPES; without one, the status's default type or about:blank.
     """
 
-    def __init__(self, status: int, detail: str = "", *, title: str | None = None,
-                 errors: dict | None = None, headers: dict | None = None, type: str | None = None, **extra):
+    def __init__(
+        self,
+        status: int,
+        detail: str = "",
+        *,
+        title: str | None = None,
+        errors: dict | None = None,
+        headers: dict | None = None,
+        type: str | None = None,
+        **extra,
+    ):
         super().__init__(description=detail)
         self.code = status
         self.title = title
@@ -57,8 +66,16 @@ class Problem(HTTPException):
         self.extra_headers = headers or {}
 
 
-def problem_body(status: int, title: str = "", detail: str = "", *, errors: dict | None = None,
-                 instance: str | None = None, type: str | None = None, **extra) -> dict:
+def problem_body(
+    status: int,
+    title: str = "",
+    detail: str = "",
+    *,
+    errors: dict | None = None,
+    instance: str | None = None,
+    type: str | None = None,
+    **extra,
+) -> dict:
     """The body of a problem of ``status``.
 
     A problem of the platform's own kinds gets its type URI and may keep a specific ``title``; any other
@@ -79,8 +96,16 @@ def problem_body(status: int, title: str = "", detail: str = "", *, errors: dict
     return body
 
 
-def problem_response(status: int, title: str = "", detail: str = "", *, errors: dict | None = None,
-                     headers: dict | None = None, type: str | None = None, **extra) -> Response:
+def problem_response(
+    status: int,
+    title: str = "",
+    detail: str = "",
+    *,
+    errors: dict | None = None,
+    headers: dict | None = None,
+    type: str | None = None,
+    **extra,
+) -> Response:
     response = Response(
         json.dumps(problem_body(status, title, detail, errors=errors, type=type, **extra)),
         status=status,
@@ -99,7 +124,8 @@ PROBLEM_SCHEMA = {
         "RFC 9457 problem details, served as application/problem+json. `type` identifies the kind of "
         f"problem: `{ABOUT_BLANK}` (the title is then the HTTP status phrase) or one of the platform's "
         f"types under {PROBLEM_TYPE_BASE} ({', '.join(PROBLEM_TYPES)}). Branch on `type` and `status`; "
-        "`title` and `detail` are for people."),
+        "`title` and `detail` are for people."
+    ),
     "required": ["type", "title", "status"],
     "properties": {
         "type": {"type": "string", "format": "uri", "example": problem_type_uri("validation")},
@@ -110,14 +136,13 @@ PROBLEM_SCHEMA = {
         "errors": {
             "type": "object",
             "description": "Messages by field (`body` for the body as a whole, a header's name for a header); "
-                           "a nested field's messages are nested the same way.",
-            "additionalProperties": {
-                "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
+            "a nested field's messages are nested the same way.",
+            "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}]},
         },
         "conflicts": {
             "type": "array",
             "description": "409 of a double booking: each booking that holds the facilitator, specialist or "
-                           "room at that time.",
+            "room at that time.",
             "items": {
                 "type": "object",
                 "properties": {
@@ -132,38 +157,72 @@ PROBLEM_SCHEMA = {
                 },
             },
         },
-        "correlationid": {"type": "string", "description": "500: quote it to the operators (also in the "
-                                                           "X-Correlation-ID header of every response)."},
+        "correlationid": {
+            "type": "string",
+            "description": "500: quote it to the operators (also in the X-Correlation-ID header of every response).",
+        },
     },
     "additionalProperties": True,
 }
 
 _EXAMPLES = {
-    400: {"malformed-json": problem_body(400, detail="The request body is not valid JSON.", type="malformed-json"),
-          "bad-request": problem_body(400, detail="Idempotency-Key must be 1 to 200 printable characters.",
-                                      errors={"Idempotency-Key": ["Invalid key."]})},
+    400: {
+        "malformed-json": problem_body(400, detail="The request body is not valid JSON.", type="malformed-json"),
+        "bad-request": problem_body(
+            400,
+            detail="Idempotency-Key must be 1 to 200 printable characters.",
+            errors={"Idempotency-Key": ["Invalid key."]},
+        ),
+    },
     401: {"unauthorized": problem_body(401, detail="invalid token: Signature has expired")},
     403: {"forbidden": problem_body(403, detail="Your role does not allow this action.")},
     404: {"not-found": problem_body(404, detail="No cohort with this id.")},
-    409: {"conflict": problem_body(409, detail="A facilitator, specialist or room is already booked at that time.",
-                                   conflicts=[{"resource": "facilitator:fac-ca", "owner_kind": "session",
-                                               "owner_id": "5b0e…", "starts_at": "2026-10-27T17:00:00+00:00",
-                                               "ends_at": "2026-10-27T19:00:00+00:00"}]),
-          "idempotency-key-in-use": problem_body(
-              409, detail="A request with this Idempotency-Key is still being processed.",
-              type="idempotency-key-in-use")},
-    412: {"stale-etag": problem_body(412, detail="The resource changed since you read it; GET it again and "
-                                                 "send its new ETag in If-Match.")},
+    409: {
+        "conflict": problem_body(
+            409,
+            detail="A facilitator, specialist or room is already booked at that time.",
+            conflicts=[
+                {
+                    "resource": "facilitator:fac-ca",
+                    "owner_kind": "session",
+                    "owner_id": "5b0e…",
+                    "starts_at": "2026-10-27T17:00:00+00:00",
+                    "ends_at": "2026-10-27T19:00:00+00:00",
+                }
+            ],
+        ),
+        "idempotency-key-in-use": problem_body(
+            409, detail="A request with this Idempotency-Key is still being processed.", type="idempotency-key-in-use"
+        ),
+    },
+    412: {
+        "stale-etag": problem_body(
+            412, detail="The resource changed since you read it; GET it again and send its new ETag in If-Match."
+        )
+    },
     413: {"content-too-large": problem_body(413, detail="The body is larger than this service accepts.")},
     415: {"unsupported-media-type": problem_body(415, detail="Send the body as application/json.")},
-    422: {"validation": problem_body(422, detail="One or more fields are invalid; see errors.",
-                                     errors={"title": ["Missing data for required field."]}),
-          "idempotency-key-reused": problem_body(
-              422, detail="This Idempotency-Key was used with a different request.", type="idempotency-key-reused",
-              errors={"Idempotency-Key": ["Reused with another body."]})},
+    422: {
+        "validation": problem_body(
+            422,
+            detail="One or more fields are invalid; see errors.",
+            errors={"title": ["Missing data for required field."]},
+        ),
+        "idempotency-key-reused": problem_body(
+            422,
+            detail="This Idempotency-Key was used with a different request.",
+            type="idempotency-key-reused",
+            errors={"Idempotency-Key": ["Reused with another body."]},
+        ),
+    },
     428: {"etag-required": problem_body(428, detail="Send If-Match with the ETag of your last GET.")},
-    500: {"internal": problem_body(500, detail="An unexpected error occurred; it has been logged with the "
-                                              "correlation id.", correlationid="0b6f…")},
+    500: {
+        "internal": problem_body(
+            500,
+            detail="An unexpected error occurred; it has been logged with the correlation id.",
+            correlationid="0b6f…",
+        )
+    },
 }
 
 

@@ -74,8 +74,14 @@ class RepresentationCache:
         response.set_etag(entry.etag)
         return response.make_conditional(request)
 
-    def page_response(self, page: dict, load: Callable[[list], dict[Hashable, dict]],
-                      headers: dict | None = None, *, variant: Hashable = None) -> Response:
+    def page_response(
+        self,
+        page: dict,
+        load: Callable[[list], dict[Hashable, dict]],
+        headers: dict | None = None,
+        *,
+        variant: Hashable = None,
+    ) -> Response:
         """A page whose rows are ``(id, updated_at)``; only items changed since last served are dumped.
 
         ``load(ids)`` returns ``{id: dumped item}`` for the ids that need building. ``variant`` is
@@ -89,8 +95,9 @@ class RepresentationCache:
         if stale:
             for row_id, data in load(stale).items():
                 key = (row_id, variant)
-                entries[key] = _Entry(versions[key], json.dumps(data, separators=(",", ":")).encode(),
-                                      etag_of(data), now)
+                entries[key] = _Entry(
+                    versions[key], json.dumps(data, separators=(",", ":")).encode(), etag_of(data), now
+                )
                 self._store(key, entries[key])
         items = b",".join(entries[(row.id, variant)].body for row in page["items"])
         tail = (b',"next_cursor":' + json.dumps(page["next_cursor"]).encode()) if page.get("next_cursor") else b""

@@ -43,8 +43,16 @@ class Outgoing:
 class Bus:
     """Builds connections for one broker URL and knows how to declare the topology on it."""
 
-    def __init__(self, url: str, topology: Topology, *, folder: str = "", connect_timeout: float = 5.0,
-                 heartbeat: int = 30, publish_timeout: float = PUBLISH_TIMEOUT):
+    def __init__(
+        self,
+        url: str,
+        topology: Topology,
+        *,
+        folder: str = "",
+        connect_timeout: float = 5.0,
+        heartbeat: int = 30,
+        publish_timeout: float = PUBLISH_TIMEOUT,
+    ):
         self.url = url
         self.topology = topology
         self.folder = folder
@@ -53,12 +61,16 @@ class Bus:
         self.publish_timeout = publish_timeout
 
     @classmethod
-    def from_config(cls, config, subscriptions: tuple[Subscription, ...] | None = None) -> "Bus":
+    def from_config(cls, config, subscriptions: tuple[Subscription, ...] | None = None) -> Bus:
         kwargs = {"namespace": config.broker_namespace, "retry_delays": config.retry_delays}
         if subscriptions is not None:
             kwargs["subscriptions"] = subscriptions
-        return cls(config.broker_url, Topology(**kwargs), folder=config.broker_folder,
-                   connect_timeout=config.broker_connect_timeout)
+        return cls(
+            config.broker_url,
+            Topology(**kwargs),
+            folder=config.broker_folder,
+            connect_timeout=config.broker_connect_timeout,
+        )
 
     def describe(self) -> str:
         """Where messages go, for logs: never a password, never a class."""
@@ -96,13 +108,16 @@ class Bus:
             control.mkdir(parents=True, exist_ok=True)
             # One folder in and out so that separate processes see each other's messages, and a
             # control folder so exchange bindings are shared across processes too.
-            return Connection(transport=AtomicFilesystemTransport, transport_options={
-                "data_folder_in": str(data),
-                "data_folder_out": str(data),
-                "control_folder": str(control),
-                "polling_interval": 0.01,
-                "store_processed": False,
-            })
+            return Connection(
+                transport=AtomicFilesystemTransport,
+                transport_options={
+                    "data_folder_in": str(data),
+                    "data_folder_out": str(data),
+                    "control_folder": str(control),
+                    "polling_interval": 0.01,
+                    "store_processed": False,
+                },
+            )
         return Connection(self.url)
 
     def check(self) -> None:
@@ -114,8 +129,10 @@ class Bus:
 
     def exchanges(self) -> tuple[Exchange, Exchange]:
         t = self.topology
-        return (Exchange(t.exchange, type="topic", durable=True),
-                Exchange(t.dead_letter_exchange, type="direct", durable=True))
+        return (
+            Exchange(t.exchange, type="topic", durable=True),
+            Exchange(t.dead_letter_exchange, type="direct", durable=True),
+        )
 
     def work_queue(self, sub: Subscription) -> Queue:
         t = self.topology
@@ -130,16 +147,22 @@ class Bus:
     def dead_queue(self, sub: Subscription) -> Queue:
         t = self.topology
         _, dlx = self.exchanges()
-        return Queue(t.dead_queue(sub), exchange=dlx, routing_key=t.dead_queue(sub), durable=True,
-                     queue_arguments=t.dead_queue_arguments(sub) if self.is_rabbitmq else None)
+        return Queue(
+            t.dead_queue(sub),
+            exchange=dlx,
+            routing_key=t.dead_queue(sub),
+            durable=True,
+            queue_arguments=t.dead_queue_arguments(sub) if self.is_rabbitmq else None,
+        )
 
     def retry_queues(self, sub: Subscription) -> list[Queue]:
         if not self.is_rabbitmq:
             return []  # no TTL or dead-lettering off RabbitMQ: the consumer retries in-process
         t = self.topology
-        return [Queue(t.retry_queue(sub, level), durable=True,
-                      queue_arguments=t.retry_queue_arguments(sub, level))
-                for level in range(1, len(t.retry_delays) + 1)]
+        return [
+            Queue(t.retry_queue(sub, level), durable=True, queue_arguments=t.retry_queue_arguments(sub, level))
+            for level in range(1, len(t.retry_delays) + 1)
+        ]
 
     def declare(self, channel) -> None:
         """Declare every exchange, queue and binding of the topology on ``channel`` (idempotent)."""

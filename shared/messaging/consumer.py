@@ -25,9 +25,9 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database, utcnow
 from shared.envelope import Envelope, InvalidEvent, parse_event
-from shared.http.metrics import EVENTS_HANDLED
 from shared.logging import get_logger
 from shared.messaging.bus import Bus, Outgoing, Publisher
+from shared.metrics import EVENTS_HANDLED
 from shared.tables import PlatformTables
 
 log = get_logger("consumer")
@@ -39,8 +39,16 @@ REDRIVE_HEADER = "x-redriven"
 # never ran: something keeps killing its consumer, and an operator should look.
 MAX_REDRIVES = 10
 # Headers the broker adds when it dead-letters or redelivers; a re-driven copy starts without them.
-BROKER_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
-                  "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count")
+BROKER_HEADERS = (
+    "x-death",
+    "x-first-death-exchange",
+    "x-first-death-queue",
+    "x-first-death-reason",
+    "x-last-death-exchange",
+    "x-last-death-queue",
+    "x-last-death-reason",
+    "x-delivery-count",
+)
 # One publishing attempt, then one more on a fresh connection: a publishing connection idles
 # without heartbeats and may have been dropped since its last use.
 FORWARD_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
@@ -58,9 +66,18 @@ def routes_for(bus: Bus, consumer: str, handlers: dict[str, Handler]) -> dict[st
 class EventConsumer(ConsumerMixin):
     """Consumes a service's work queues and files its dead letters into its own database."""
 
-    def __init__(self, bus: Bus, db: Database, tables: PlatformTables, consumer: str,
-                 handlers: dict[str, Handler], *, prefetch: int = 20, collect_dead_letters: bool = True,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        bus: Bus,
+        db: Database,
+        tables: PlatformTables,
+        consumer: str,
+        handlers: dict[str, Handler],
+        *,
+        prefetch: int = 20,
+        collect_dead_letters: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.bus = bus
         self.db = db
         self.tables = tables
@@ -82,13 +99,23 @@ class EventConsumer(ConsumerMixin):
         consumers = []
         for sub in self.subscriptions.values():
             work = self.bus.work_queue(sub)
-            consumers.append(Consumer(queues=[work], prefetch_count=self.prefetch,
-                                      on_message=lambda m, q=work.name: self.on_work_message(q, m)))
+            consumers.append(
+                Consumer(
+                    queues=[work],
+                    prefetch_count=self.prefetch,
+                    on_message=lambda m, q=work.name: self.on_work_message(q, m),
+                )
+            )
             if not self.collect_dead_letters:
                 continue
             dead = self.bus.dead_queue(sub)
-            consumers.append(Consumer(queues=[dead], prefetch_count=self.prefetch,
-                                      on_message=lambda m, q=work.name: self.on_dead_message(q, m)))
+            consumers.append(
+                Consumer(
+                    queues=[dead],
+                    prefetch_count=self.prefetch,
+                    on_message=lambda m, q=work.name: self.on_dead_message(q, m),
+                )
+            )
         return consumers
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
@@ -132,8 +159,9 @@ class EventConsumer(ConsumerMixin):
         except InvalidEvent as exc:
             self._dead_letter(queue, message, f"invalid event: {exc}", attempt)
             return
-        structlog.contextvars.bind_contextvars(correlationid=event.correlationid, event_id=event.id,
-                                               event_type=event.type, tenant=event.tenant)
+        structlog.contextvars.bind_contextvars(
+            correlationid=event.correlationid, event_id=event.id, event_type=event.type, tenant=event.tenant
+        )
         handler = self.routes.get(queue, {}).get(event.type)
         if handler is None:
             self._dead_letter(queue, message, f"no handler for {event.type} on {queue}", attempt)
@@ -148,8 +176,12 @@ class EventConsumer(ConsumerMixin):
                 log.warning("could not count the run", error=f"{type(exc).__name__}: {exc}")
                 earlier, watched = 0, False
             if earlier >= self.bus.topology.crash_limit:
-                if self._dead_letter(queue, message, f"the consumer stopped {earlier} times while handling "
-                                     "it (crashed, killed or hung)", attempt):
+                if self._dead_letter(
+                    queue,
+                    message,
+                    f"the consumer stopped {earlier} times while handling it (crashed, killed or hung)",
+                    attempt,
+                ):
                     self._forget_runs(queue, event.id)
                 return
         while True:
@@ -169,8 +201,11 @@ class EventConsumer(ConsumerMixin):
                 attempt += 1
                 if self.bus.is_rabbitmq:
                     # The wait queue's TTL dead-letters it back to the work queue after the delay.
-                    if self._forward(message, self.bus.topology.retry_queue(self.subscriptions[queue], attempt),
-                                     {ATTEMPT_HEADER: attempt, "x-last-error": error[:500]}):
+                    if self._forward(
+                        message,
+                        self.bus.topology.retry_queue(self.subscriptions[queue], attempt),
+                        {ATTEMPT_HEADER: attempt, "x-last-error": error[:500]},
+                    ):
                         EVENTS_HANDLED.labels(queue, "retried").inc()
                     return
                 # No TTL queues off RabbitMQ: wait here, holding the unacked message.
@@ -299,12 +334,19 @@ class EventConsumer(ConsumerMixin):
         """
         kept = {k: v for k, v in (message.headers or {}).items() if k not in drop}
         try:
-            self._publisher_for_copies().publish(Outgoing(
-                message_id=message.properties.get("message_id") or "", exchange="", routing_key=queue,
-                body=_text(message.body), headers={**kept, **headers}))
+            self._publisher_for_copies().publish(
+                Outgoing(
+                    message_id=message.properties.get("message_id") or "",
+                    exchange="",
+                    routing_key=queue,
+                    body=_text(message.body),
+                    headers={**kept, **headers},
+                )
+            )
         except Exception as exc:
-            log.error("could not forward message; it goes back to its queue", to=queue,
-                      error=f"{type(exc).__name__}: {exc}")
+            log.error(
+                "could not forward message; it goes back to its queue", to=queue, error=f"{type(exc).__name__}: {exc}"
+            )
             self._close_publisher()
             message.requeue()
             self.sleep(1.0)  # a broker refusing copies is not asked again at once
@@ -315,8 +357,9 @@ class EventConsumer(ConsumerMixin):
     def _dead_letter(self, queue: str, message, reason: str, attempt: int) -> bool:
         log.error("dead-lettering message", reason=reason)
         sub = self.subscriptions[queue]
-        if not self._forward(message, self.bus.topology.dead_queue(sub),
-                             {ATTEMPT_HEADER: attempt, REASON_HEADER: reason[:1000]}):
+        if not self._forward(
+            message, self.bus.topology.dead_queue(sub), {ATTEMPT_HEADER: attempt, REASON_HEADER: reason[:1000]}
+        ):
             return False
         EVENTS_HANDLED.labels(queue, "dead").inc()
         return True
@@ -338,8 +381,12 @@ class EventConsumer(ConsumerMixin):
             redriven = int(headers.get(REDRIVE_HEADER, 0))
             runs = self._unfinished_runs(queue, event_id)
             if runs < self.bus.topology.crash_limit and redriven < MAX_REDRIVES:
-                log.warning("re-driving a message the broker dead-lettered with a crashing neighbour",
-                            event_id=event_id, unfinished_runs=runs, redriven=redriven + 1)
+                log.warning(
+                    "re-driving a message the broker dead-lettered with a crashing neighbour",
+                    event_id=event_id,
+                    unfinished_runs=runs,
+                    redriven=redriven + 1,
+                )
                 if self._forward(message, queue, {REDRIVE_HEADER: redriven + 1}, drop=BROKER_HEADERS):
                     EVENTS_HANDLED.labels(queue, "redriven").inc()
                 return
@@ -369,8 +416,9 @@ def store_dead_letter(db: Database, tables: PlatformTables, queue: str, body, he
     reason = str(headers.get(REASON_HEADER) or _broker_reason(headers) or "dead-lettered")
     DeadLetter = tables.dead_letter
     with db.unit_of_work() as uow:
-        row = uow.session.scalars(select(DeadLetter).where(
-            DeadLetter.queue == queue, DeadLetter.message_key == key)).first()
+        row = uow.session.scalars(
+            select(DeadLetter).where(DeadLetter.queue == queue, DeadLetter.message_key == key)
+        ).first()
         if row is None:
             row = DeadLetter(queue=queue, message_key=key)
             uow.session.add(row)

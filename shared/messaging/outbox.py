@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 
 from shared.db import Database, utcnow
 from shared.envelope import Envelope
-from shared.http.metrics import EVENTS_PUBLISHED
 from shared.logging import get_logger
 from shared.messaging.bus import Bus, Outgoing, Publisher, Unroutable
+from shared.metrics import EVENTS_PUBLISHED
 from shared.tables import OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_UNROUTABLE, PlatformTables
 
 log = get_logger("outbox")
@@ -24,15 +24,21 @@ def add_event(session, tables: PlatformTables, event: Envelope, *, exchange: str
 
 def outbox_values(event: Envelope, *, exchange: str = "events") -> dict:
     """The outbox row of ``event``, for writers that insert rows themselves (``shared.db.insert_many``)."""
-    return {"message_id": event.id, "event_type": event.type, "exchange": exchange, "routing_key": event.type,
-            "body": event.to_json(), "status": OUTBOX_PENDING, "attempts": 0, "created_at": utcnow()}
+    return {
+        "message_id": event.id,
+        "event_type": event.type,
+        "exchange": exchange,
+        "routing_key": event.type,
+        "body": event.to_json(),
+        "status": OUTBOX_PENDING,
+        "attempts": 0,
+        "created_at": utcnow(),
+    }
 
 
-def add_direct(session, tables: PlatformTables, *, message_id: str, queue: str, body: str,
-               event_type: str) -> None:
+def add_direct(session, tables: PlatformTables, *, message_id: str, queue: str, body: str, event_type: str) -> None:
     """Stage a message for one queue only (a replayed dead letter), through the default exchange."""
-    session.add(tables.outbox(message_id=message_id, event_type=event_type, exchange="",
-                              routing_key=queue, body=body))
+    session.add(tables.outbox(message_id=message_id, event_type=event_type, exchange="", routing_key=queue, body=body))
 
 
 class OutboxRelay:
@@ -44,8 +50,17 @@ class OutboxRelay:
     pending for the next batch, and the relay reconnects with back-off.
     """
 
-    def __init__(self, db: Database, tables: PlatformTables, bus: Bus, *, batch_size: int = 200,
-                 poll_interval: float = 0.2, max_backoff: float = 30.0, batch_deadline: float = 5.0):
+    def __init__(
+        self,
+        db: Database,
+        tables: PlatformTables,
+        bus: Bus,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 0.2,
+        max_backoff: float = 30.0,
+        batch_deadline: float = 5.0,
+    ):
         self.db = db
         self.tables = tables
         self.bus = bus
@@ -65,8 +80,7 @@ class OutboxRelay:
         Outbox = self.tables.outbox
         deadline = time.monotonic() + self.batch_deadline
         with self.db.unit_of_work() as uow:
-            stmt = (select(Outbox).where(Outbox.status == OUTBOX_PENDING)
-                    .order_by(Outbox.id).limit(self.batch_size))
+            stmt = select(Outbox).where(Outbox.status == OUTBOX_PENDING).order_by(Outbox.id).limit(self.batch_size)
             if self.db.is_postgres:
                 # Several relays may run; each takes rows the others have not locked.
                 stmt = stmt.with_for_update(skip_locked=True)
@@ -77,8 +91,12 @@ class OutboxRelay:
             for row in rows:
                 if time.monotonic() > deadline:
                     break  # a slow broker: settle what is confirmed and let go of the rest
-                out = Outgoing(message_id=row.message_id, exchange=self._exchange_name(row),
-                               routing_key=row.routing_key, body=row.body)
+                out = Outgoing(
+                    message_id=row.message_id,
+                    exchange=self._exchange_name(row),
+                    routing_key=row.routing_key,
+                    body=row.body,
+                )
                 try:
                     publisher.publish(out)
                     sent.append(row.id)
@@ -92,11 +110,11 @@ class OutboxRelay:
                     break
             now = utcnow()
             if sent:
-                uow.session.execute(update(Outbox).where(Outbox.id.in_(sent))
-                                    .values(status=OUTBOX_SENT, sent_at=now))
+                uow.session.execute(update(Outbox).where(Outbox.id.in_(sent)).values(status=OUTBOX_SENT, sent_at=now))
             if unroutable:
-                uow.session.execute(update(Outbox).where(Outbox.id.in_(unroutable))
-                                    .values(status=OUTBOX_UNROUTABLE, sent_at=now))
+                uow.session.execute(
+                    update(Outbox).where(Outbox.id.in_(unroutable)).values(status=OUTBOX_UNROUTABLE, sent_at=now)
+                )
             uow.commit()
         if fault is not None:
             raise fault

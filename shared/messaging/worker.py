@@ -9,8 +9,8 @@ from collections.abc import Callable
 from prometheus_client import start_http_server
 
 from shared.config import env_int
+from shared.context import ServiceContext
 from shared.housekeeping import prune
-from shared.http.api import ServiceContext
 from shared.logging import configure_logging, get_logger
 from shared.messaging.consumer import EventConsumer, Handler
 from shared.messaging.outbox import OutboxRelay
@@ -18,8 +18,12 @@ from shared.messaging.outbox import OutboxRelay
 log = get_logger("worker")
 
 
-def run_worker(ctx: ServiceContext, handlers: dict[str, Handler], *,
-               periodic: dict[str, tuple[float, Callable[[], object]]] | None = None) -> None:
+def run_worker(
+    ctx: ServiceContext,
+    handlers: dict[str, Handler],
+    *,
+    periodic: dict[str, tuple[float, Callable[[], object]]] | None = None,
+) -> None:
     """Run until SIGTERM/SIGINT; each loop reconnects by itself when the broker or database returns.
 
     ``periodic`` names jobs to run every so many seconds (``{name: (seconds, job)}``), each in its own
@@ -29,24 +33,27 @@ def run_worker(ctx: ServiceContext, handlers: dict[str, Handler], *,
     config = ctx.config
     configure_logging(config.log_level)
     bus = ctx.extra["bus"]
-    relay = OutboxRelay(ctx.db, ctx.tables, bus, batch_size=config.relay_batch_size,
-                        poll_interval=config.relay_poll_interval)
+    relay = OutboxRelay(
+        ctx.db, ctx.tables, bus, batch_size=config.relay_batch_size, poll_interval=config.relay_poll_interval
+    )
     threads = [threading.Thread(target=relay.run, name="outbox-relay", daemon=True)]
     consumer = None
     if bus.topology.for_consumer(config.service):
-        consumer = EventConsumer(bus, ctx.db, ctx.tables, config.service, handlers,
-                                 prefetch=config.broker_prefetch)
+        consumer = EventConsumer(bus, ctx.db, ctx.tables, config.service, handlers, prefetch=config.broker_prefetch)
         threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
     metrics_port = env_int("WORKER_METRICS_PORT", 0, minimum=0)
     if metrics_port:
         # The worker serves no HTTP otherwise; this lets Prometheus scrape relay and consumer counters.
         start_http_server(metrics_port)
     stopped = threading.Event()
-    periodic = {"housekeeping": (config.housekeeping_interval_seconds, lambda: prune(ctx.db, ctx.tables, config)),
-                **(periodic or {})}
+    periodic = {
+        "housekeeping": (config.housekeeping_interval_seconds, lambda: prune(ctx.db, ctx.tables, config)),
+        **(periodic or {}),
+    }
     for name, (seconds, job) in periodic.items():
-        threads.append(threading.Thread(target=run_periodically, args=(name, seconds, job, stopped),
-                                        name=name, daemon=True))
+        threads.append(
+            threading.Thread(target=run_periodically, args=(name, seconds, job, stopped), name=name, daemon=True)
+        )
 
     def stop(signum, _frame):
         log.info("worker stopping", signal=signum)

@@ -63,8 +63,9 @@ def drop_pg_schema(schema: str) -> None:
     engine.dispose()
 
 
-def wait_until(predicate: Callable[[], object], *, timeout: float = 10.0, interval: float = 0.02,
-               message: str = "condition") -> object:
+def wait_until(
+    predicate: Callable[[], object], *, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"
+) -> object:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -82,11 +83,24 @@ class Tokens:
     def __init__(self, private_pem: bytes | None = None):
         self.private_pem = private_pem or generate_private_key_pem()
 
-    def token(self, role: str = "national_admin", tenant: str = "US", *, sub: str | None = None,
-              roles: list[str] | None = None, **kwargs) -> str:
-        return mint_token(self.private_pem, issuer=ISSUER, audience=AUDIENCE,
-                          sub=sub or f"{role}-{tenant.lower()}", tenant=tenant,
-                          roles=roles or [role], **kwargs)
+    def token(
+        self,
+        role: str = "national_admin",
+        tenant: str = "US",
+        *,
+        sub: str | None = None,
+        roles: list[str] | None = None,
+        **kwargs,
+    ) -> str:
+        return mint_token(
+            self.private_pem,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            sub=sub or f"{role}-{tenant.lower()}",
+            tenant=tenant,
+            roles=roles or [role],
+            **kwargs,
+        )
 
     def headers(self, role: str = "national_admin", tenant: str = "US", **kwargs) -> dict:
         return {"Authorization": f"Bearer {self.token(role, tenant, **kwargs)}"}

@@ -39,8 +39,12 @@ DEEP = 5_000
 
 
 # What a response must agree with in the document: its status, media type, headers and body schema.
-RESPONSE_CHECKS = ("status_code_conformance", "content_type_conformance", "response_headers_conformance",
-                   "response_schema_conformance")
+RESPONSE_CHECKS = (
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+)
 
 
 def contract_breaches(case, response, headers: dict | None = None) -> list[str]:
@@ -48,12 +52,14 @@ def contract_breaches(case, response, headers: dict | None = None) -> list[str]:
     from schemathesis import checks
 
     try:
-        case.validate_response(response, headers=headers,
-                               checks=[getattr(checks, name) for name in RESPONSE_CHECKS])
+        case.validate_response(response, headers=headers, checks=[getattr(checks, name) for name in RESPONSE_CHECKS])
     except (AssertionError, BaseExceptionGroup) as error:  # a schemathesis Failure, or a group of them
         found = list(getattr(error, "exceptions", None) or [error])
-        return [f"{case.method} {case.formatted_path} -> {response.status_code}: "
-                f"{getattr(failure, 'title', type(failure).__name__)}: {str(failure)[:400]}" for failure in found]
+        return [
+            f"{case.method} {case.formatted_path} -> {response.status_code}: "
+            f"{getattr(failure, 'title', type(failure).__name__)}: {str(failure)[:400]}"
+            for failure in found
+        ]
     return []
 
 
@@ -84,12 +90,22 @@ def fuzz_openapi(app, *, reader_headers: dict, writer_headers: dict, max_example
 
         def send(case, raw: str):
             """``raw`` as the body of ``case``'s request, sent as written (schemathesis re-encodes bodies)."""
-            return client.open(case.formatted_path, method=case.method, query_string=case.query, data=raw,
-                               headers={**headers, "Content-Type": "application/json"})
+            return client.open(
+                case.formatted_path,
+                method=case.method,
+                query_string=case.query,
+                data=raw,
+                headers={**headers, "Content-Type": "application/json"},
+            )
 
         @given(case=operation.as_strategy(), data=st.data())
-        @settings(max_examples=max_examples, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=max_examples,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def exercise(case, data):
             response = case.call(headers=headers)
             check(case, response)
@@ -100,8 +116,10 @@ def fuzz_openapi(app, *, reader_headers: dict, writer_headers: dict, max_example
                 sent_deep.add(operation.path)
                 deep = send(case, "[" * DEEP + "]" * DEEP)
                 if deep.status_code != 400 or deep.mimetype != "application/problem+json":
-                    failures.append(f"{case.method} {case.formatted_path} with {DEEP} levels of nesting -> "
-                                    f"{deep.status_code}: {deep.get_data(as_text=True)[:300]}")
+                    failures.append(
+                        f"{case.method} {case.formatted_path} with {DEEP} levels of nesting -> "
+                        f"{deep.status_code}: {deep.get_data(as_text=True)[:300]}"
+                    )
             body = case.body
             texts = sorted(k for k, v in body.items() if isinstance(v, str))
             numbers = sorted(k for k, v in body.items() if type(v) is int)
@@ -109,14 +127,21 @@ def fuzz_openapi(app, *, reader_headers: dict, writer_headers: dict, max_example
                 field = data.draw(st.sampled_from(texts))
                 kind = data.draw(st.sampled_from(sorted(REFUSED_TEXT) + sorted(ODD_TEXT)))
                 value = REFUSED_TEXT.get(kind, ODD_TEXT.get(kind))
-                check(case, send(case, json.dumps({**body, field: value})), what=f"{kind} text in {field}",
-                      must_refuse=kind in REFUSED_TEXT)
+                check(
+                    case,
+                    send(case, json.dumps({**body, field: value})),
+                    what=f"{kind} text in {field}",
+                    must_refuse=kind in REFUSED_TEXT,
+                )
             if numbers:
                 field = data.draw(st.sampled_from(numbers))
                 kind = data.draw(st.sampled_from(sorted(NOT_WHOLE_NUMBERS)))
-                check(case, send(case, json.dumps({**body, field: NOT_WHOLE_NUMBERS[kind]})),
-                      what=f"a {kind} for whole number {field}", must_refuse=True)
+                check(
+                    case,
+                    send(case, json.dumps({**body, field: NOT_WHOLE_NUMBERS[kind]})),
+                    what=f"a {kind} for whole number {field}",
+                    must_refuse=True,
+                )
 
         exercise()
     return failures
-

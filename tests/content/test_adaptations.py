@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from shared.envelope import parse_event
-from shared.testing import Tokens
-
 from services.content.domain.adaptations import FIDELITY_CHECKLIST
 from services.content.models import Adaptation, AdaptationReview, Module, platform
+from shared.envelope import parse_event
+from shared.testing import Tokens
 from tests.helpers import assert_problem, auth
 
 BACKENDS = ["sqlite", "postgres"]
@@ -30,14 +29,17 @@ def module(ctx, position: int = 3) -> Module:
 
 def counts(ctx) -> dict:
     with ctx.db.session() as session:
-        return {model.__name__: session.scalar(select(func.count()).select_from(model))
-                for model in (Adaptation, AdaptationReview, platform.outbox)}
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (Adaptation, AdaptationReview, platform.outbox)
+        }
 
 
 def outbox_events(ctx, event_type: str) -> list:
     with ctx.db.session() as session:
-        rows = session.scalars(select(platform.outbox).where(platform.outbox.event_type == event_type)
-                               .order_by(platform.outbox.id)).all()
+        rows = session.scalars(
+            select(platform.outbox).where(platform.outbox.event_type == event_type).order_by(platform.outbox.id)
+        ).all()
         return [parse_event(row.body) for row in rows]
 
 
@@ -45,8 +47,9 @@ def decisions(mod: Module, *, skip: int = 0, adapted: str | None = None) -> list
     result = []
     for name in mod.core_components[skip:]:
         if name == adapted:
-            result.append({"component": name, "decision": "adapted",
-                           "rationale": "Shorter video clips for evening sessions."})
+            result.append(
+                {"component": name, "decision": "adapted", "rationale": "Shorter video clips for evening sessions."}
+            )
         else:
             result.append({"component": name, "decision": "kept"})
     return result
@@ -57,8 +60,12 @@ def checklist(*, unmet: str | None = None) -> list[dict]:
 
 
 def create(client, tokens, mod: Module, who=CA_FACILITATOR, **overrides):
-    body = {"module_id": mod.id, "title": "Evening cohort", "audience": "Family child care providers",
-            "components": decisions(mod)}
+    body = {
+        "module_id": mod.id,
+        "title": "Evening cohort",
+        "audience": "Family child care providers",
+        "components": decisions(mod),
+    }
     body.update(overrides)
     response = client.post("/adaptations", json=body, headers=auth(tokens, who))
     assert response.status_code == 201, response.json
@@ -95,11 +102,16 @@ def test_draft_submit_changes_requested_resubmit_approved(client, tokens, conten
     assert event.data["facilitator"] == "fac-ca-1"
     assert set(event.data["components"]) == set(mod.core_components)
 
-    sent_back = review(client, tokens, created["id"], {
-        "decision": "changes_requested",
-        "checklist": checklist(unmet="Time allocated is sufficient for the learning activities"),
-        "comments": "The learning activities need more than 20 minutes.",
-    })
+    sent_back = review(
+        client,
+        tokens,
+        created["id"],
+        {
+            "decision": "changes_requested",
+            "checklist": checklist(unmet="Time allocated is sufficient for the learning activities"),
+            "comments": "The learning activities need more than 20 minutes.",
+        },
+    )
     assert sent_back.status_code == 201, sent_back.json
     assert sent_back.json["revision"] == 1
     assert sent_back.json["reviewer"] == "spec-ca"
@@ -113,12 +125,18 @@ def test_draft_submit_changes_requested_resubmit_approved(client, tokens, conten
     shown = client.get(f"/adaptations/{created['id']}", headers=facilitator)
     assert shown.json["status"] == "changes_requested"
     assert len(shown.json["reviews"]) == 1
-    edited = client.patch(f"/adaptations/{created['id']}", headers={**facilitator, "If-Match": shown.headers["ETag"]},
-                          json={"components": decisions(mod, adapted="Learning activities")})
+    edited = client.patch(
+        f"/adaptations/{created['id']}",
+        headers={**facilitator, "If-Match": shown.headers["ETag"]},
+        json={"components": decisions(mod, adapted="Learning activities")},
+    )
     assert edited.status_code == 200, edited.json
     assert edited.json["status"] == "changes_requested"
-    stale = client.patch(f"/adaptations/{created['id']}", headers={**facilitator, "If-Match": shown.headers["ETag"]},
-                         json={"title": "Lost update"})
+    stale = client.patch(
+        f"/adaptations/{created['id']}",
+        headers={**facilitator, "If-Match": shown.headers["ETag"]},
+        json={"title": "Lost update"},
+    )
     assert_problem(stale, 412)
 
     resubmitted = submit(client, tokens, created["id"])
@@ -135,11 +153,16 @@ def test_draft_submit_changes_requested_resubmit_approved(client, tokens, conten
     reviews = client.get(f"/adaptations/{created['id']}/reviews", headers=facilitator)
     assert [r["revision"] for r in reviews.json["items"]] == [1, 2]
     assert [e.data["decision"] for e in outbox_events(content_ctx, "content.adaptation.reviewed")] == [
-        "changes_requested", "approved"]
+        "changes_requested",
+        "approved",
+    ]
 
     before = counts(content_ctx)
-    late = client.patch(f"/adaptations/{created['id']}", headers={**facilitator, "If-Match": final.headers["ETag"]},
-                        json={"title": "After approval"})
+    late = client.patch(
+        f"/adaptations/{created['id']}",
+        headers={**facilitator, "If-Match": final.headers["ETag"]},
+        json={"title": "After approval"},
+    )
     assert_problem(late, 409, "status")
     assert_problem(submit(client, tokens, created["id"]), 409, "status")
     assert counts(content_ctx) == before
@@ -156,8 +179,10 @@ def test_other_jurisdictions_and_other_facilitators_get_404(client, tokens, cont
 
     assert_problem(client.get(url, headers=auth(tokens, TX_SPECIALIST)), 404)
     assert_problem(client.get(f"{url}/reviews", headers=auth(tokens, TX_SPECIALIST)), 404)
-    assert_problem(review(client, tokens, created["id"], {"decision": "approved", "checklist": checklist()},
-                          who=TX_SPECIALIST), 404)
+    assert_problem(
+        review(client, tokens, created["id"], {"decision": "approved", "checklist": checklist()}, who=TX_SPECIALIST),
+        404,
+    )
     tx = auth(tokens, TX_FACILITATOR)
     assert_problem(client.patch(url, headers={**tx, "If-Match": '"anything"'}, json={"title": "Mine now"}), 404)
     assert_problem(submit(client, tokens, created["id"], who=TX_FACILITATOR), 404)
@@ -187,23 +212,29 @@ def test_create_and_edit_refusals_write_nothing(client, tokens, content_ctx, dat
 
     body = assert_problem(client.post("/adaptations", headers=headers, json={**good, "tenant": "TX"}), 422, "tenant")
     assert body["title"] == "Validation failed"
-    assert_problem(client.post("/adaptations", headers=headers, json={**good, "facilitator": "someone"}),
-                   422, "facilitator")
+    assert_problem(
+        client.post("/adaptations", headers=headers, json={**good, "facilitator": "someone"}), 422, "facilitator"
+    )
     assert_problem(client.post("/adaptations", headers=headers, json={**good, "title": 5}), 422, "title")
-    assert_problem(client.post("/adaptations", headers=headers, json={**good, "module_id": "no-such-module"}),
-                   422, "module_id")
-    unknown = client.post("/adaptations", headers=headers, json={
-        **good, "components": [{"component": "Interpretive dance", "decision": "kept"}]})
+    assert_problem(
+        client.post("/adaptations", headers=headers, json={**good, "module_id": "no-such-module"}), 422, "module_id"
+    )
+    unknown = client.post(
+        "/adaptations",
+        headers=headers,
+        json={**good, "components": [{"component": "Interpretive dance", "decision": "kept"}]},
+    )
     assert "Interpretive dance" in assert_problem(unknown, 422, "components")["errors"]["components"][0]
     twice = [{"component": mod.core_components[0], "decision": "kept"}] * 2
-    assert_problem(client.post("/adaptations", headers=headers, json={**good, "components": twice}),
-                   422, "components")
+    assert_problem(client.post("/adaptations", headers=headers, json={**good, "components": twice}), 422, "components")
     no_reason = [{"component": mod.core_components[0], "decision": "dropped"}]
-    body = assert_problem(client.post("/adaptations", headers=headers, json={**good, "components": no_reason}),
-                          422, "components")
+    body = assert_problem(
+        client.post("/adaptations", headers=headers, json={**good, "components": no_reason}), 422, "components"
+    )
     assert "rationale" in body["errors"]["components"]["0"]
-    body = assert_problem(client.post("/adaptations", headers=headers, data="{not json",
-                                      content_type="application/json"), 400)
+    body = assert_problem(
+        client.post("/adaptations", headers=headers, data="{not json", content_type="application/json"), 400
+    )
     assert body["title"] == "Malformed JSON"
     assert_problem(client.post("/adaptations", headers=headers, data="title=x", content_type="text/plain"), 415)
     assert_problem(client.post("/adaptations", headers=auth(tokens, CA_SPECIALIST), json=good), 403)
@@ -214,10 +245,14 @@ def test_create_and_edit_refusals_write_nothing(client, tokens, content_ctx, dat
     etag = client.get(url, headers=headers).headers["ETag"]
     before = counts(content_ctx)
     assert_problem(client.patch(url, headers=headers, json={"title": "No If-Match"}), 428)
-    assert_problem(client.patch(url, headers={**headers, "If-Match": etag}, json={"status": "approved"}),
-                   422, "status")
-    assert_problem(client.patch(url, headers={**headers, "If-Match": etag},
-                                json={"components": [{"component": "Nope", "decision": "kept"}]}), 422, "components")
+    assert_problem(client.patch(url, headers={**headers, "If-Match": etag}, json={"status": "approved"}), 422, "status")
+    assert_problem(
+        client.patch(
+            url, headers={**headers, "If-Match": etag}, json={"components": [{"component": "Nope", "decision": "kept"}]}
+        ),
+        422,
+        "components",
+    )
     assert counts(content_ctx) == before
     assert client.get(url, headers=headers).json["components"] == created["components"]
 
@@ -240,28 +275,44 @@ def test_submit_and_review_refusals_write_nothing(client, tokens, content_ctx, d
 
     assert submit(client, tokens, draft["id"]).status_code == 200
     before = counts(content_ctx)
-    unmet = review(client, tokens, draft["id"], {
-        "decision": "approved", "checklist": checklist(unmet="Key messages and objectives are preserved")})
+    unmet = review(
+        client,
+        tokens,
+        draft["id"],
+        {"decision": "approved", "checklist": checklist(unmet="Key messages and objectives are preserved")},
+    )
     [message] = assert_problem(unmet, 422, "checklist")["errors"]["checklist"]
     assert "Key messages and objectives are preserved" in message
-    assert_problem(review(client, tokens, draft["id"], {"decision": "changes_requested", "checklist": checklist()}),
-                   422, "comments")
-    assert_problem(review(client, tokens, draft["id"], {"decision": "changes_requested", "checklist": checklist(),
-                                                        "comments": "   "}), 422, "comments")
-    assert_problem(review(client, tokens, draft["id"], {"decision": "approved", "checklist": checklist()[1:]}),
-                   422, "checklist")
+    assert_problem(
+        review(client, tokens, draft["id"], {"decision": "changes_requested", "checklist": checklist()}),
+        422,
+        "comments",
+    )
+    assert_problem(
+        review(
+            client, tokens, draft["id"], {"decision": "changes_requested", "checklist": checklist(), "comments": "   "}
+        ),
+        422,
+        "comments",
+    )
+    assert_problem(
+        review(client, tokens, draft["id"], {"decision": "approved", "checklist": checklist()[1:]}), 422, "checklist"
+    )
     twice = checklist() + checklist()[:1]
-    assert_problem(review(client, tokens, draft["id"], {"decision": "approved", "checklist": twice}),
-                   422, "checklist")
-    assert_problem(review(client, tokens, draft["id"], {"decision": "maybe", "checklist": checklist()}),
-                   422, "decision")
-    assert_problem(review(client, tokens, draft["id"], {"decision": "approved", "checklist": checklist()},
-                          who=CA_FACILITATOR), 403)
-    assert_problem(review(client, tokens, draft["id"], {"decision": "approved", "checklist": checklist()},
-                          who=CA_ADMIN), 403)
+    assert_problem(review(client, tokens, draft["id"], {"decision": "approved", "checklist": twice}), 422, "checklist")
+    assert_problem(
+        review(client, tokens, draft["id"], {"decision": "maybe", "checklist": checklist()}), 422, "decision"
+    )
+    assert_problem(
+        review(client, tokens, draft["id"], {"decision": "approved", "checklist": checklist()}, who=CA_FACILITATOR), 403
+    )
+    assert_problem(
+        review(client, tokens, draft["id"], {"decision": "approved", "checklist": checklist()}, who=CA_ADMIN), 403
+    )
     both = tokens.headers("specialist", "CA", sub="fac-ca-1", roles=["facilitator", "specialist"])
-    own = client.post(f"/adaptations/{draft['id']}/reviews", headers=both,
-                      json={"decision": "approved", "checklist": checklist()})
+    own = client.post(
+        f"/adaptations/{draft['id']}/reviews", headers=both, json={"decision": "approved", "checklist": checklist()}
+    )
     assert_problem(own, 403)
     assert counts(content_ctx) == before
     shown = client.get(f"/adaptations/{draft['id']}", headers=auth(tokens, CA_SPECIALIST))

@@ -18,8 +18,12 @@ def test_facilitator_sees_nine_sessions_in_order(client, tokens, database):
     assert modules[1]["title"] == "The Foundation of Relationship-Based Care"
     assert modules[8]["title"] == "Planning for Adult Learners"
     assert [m["title"] for m in modules[2:8]] == [
-        "Primary caregiving", "Continuity of care", "Small group care",
-        "Individualized care", "Culturally responsive care", "Inclusive care",
+        "Primary caregiving",
+        "Continuity of care",
+        "Small group care",
+        "Individualized care",
+        "Culturally responsive care",
+        "Inclusive care",
     ]
 
 

@@ -6,9 +6,8 @@ import psycopg
 import pytest
 from sqlalchemy import select
 
-from shared.testing import require_postgres, wait_until
-
 from services.content.models import Module, Series
+from shared.testing import require_postgres, wait_until
 from tests.helpers import auth
 
 BACKENDS = ["sqlite", "postgres"]
@@ -38,7 +37,7 @@ def test_a_changed_module_comes_again_and_nothing_else(client, content_ctx, toke
         series_id = session.scalars(select(Series.id)).first()
     path = f"/series/{series_id}/modules"
     modules, last = walk(client, tokens, path, 0)
-    assert len(modules) == 9   # the whole series, two at a time
+    assert len(modules) == 9  # the whole series, two at a time
     for list_path in ("/series", "/materials", "/adaptations"):
         assert "last_change" in synced(client, tokens, list_path, 0)
     with content_ctx.db.unit_of_work() as uow:
@@ -63,10 +62,11 @@ def test_a_change_is_held_back_while_an_older_transaction_is_open(client, conten
             ninth = newer.session.scalars(select(Module).where(Module.position == 9)).one()
             ninth.summary = "Written last, committed first."
             newer.commit()
-        assert walk(client, tokens, path, last)[0] == []   # the ninth would overtake the first
+        assert walk(client, tokens, path, last)[0] == []  # the ninth would overtake the first
         older.commit()
-    changed = wait_until(lambda: (items := walk(client, tokens, path, last)[0]) and len(items) == 2 and items,
-                         timeout=30)
+    changed = wait_until(
+        lambda: (items := walk(client, tokens, path, last)[0]) and len(items) == 2 and items, timeout=30
+    )
     assert sorted(m["position"] for m in changed) == [1, 9]
 
 
@@ -77,7 +77,7 @@ def test_a_transaction_left_open_elsewhere_on_the_server_holds_nothing_back(clie
     path = f"/series/{series_id}/modules"
     _modules, last = walk(client, tokens, path, 0)
     url = require_postgres().replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(url) as elsewhere:   # another service's (or database's) transaction, left open
+    with psycopg.connect(url) as elsewhere:  # another service's (or database's) transaction, left open
         elsewhere.execute("SELECT pg_current_xact_id()")
         with content_ctx.db.unit_of_work() as uow:
             module = uow.session.scalars(select(Module).where(Module.position == 2)).one()

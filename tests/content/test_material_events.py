@@ -22,8 +22,9 @@ from tests.shared.probe import Running
 
 def outbox_rows(ctx):
     with ctx.db.session() as session:
-        return list(session.scalars(select(platform.outbox).where(
-            platform.outbox.event_type == "content.material.published")))
+        return list(
+            session.scalars(select(platform.outbox).where(platform.outbox.event_type == "content.material.published"))
+        )
 
 
 @pytest.mark.parametrize("database,broker", [("postgres", "rabbitmq")], indirect=True)
@@ -56,8 +57,11 @@ def test_publishing_during_a_broker_outage_delivers_the_event_afterwards(content
             with pytest.raises(AssertionError):
                 wait_until(lambda: outbox_rows(ctx)[0].status == OUTBOX_SENT, timeout=1.5)
             proxy.restore()
-            wait_until(lambda: outbox_rows(ctx)[0].status == OUTBOX_SENT, timeout=20,
-                       message="the event to be relayed once the broker is back")
+            wait_until(
+                lambda: outbox_rows(ctx)[0].status == OUTBOX_SENT,
+                timeout=20,
+                message="the event to be relayed once the broker is back",
+            )
     finally:
         proxy.close()
         ctx.db.dispose()

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from shared.envelope import parse_event
-
 from services.content.models import Material, MaterialVersion, platform
+from shared.envelope import parse_event
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -23,8 +22,11 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 PPTX_TYPE = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 SMALL_LIMIT = 4096
 
-PDF = (b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-       + b"% padding so byte ranges have something to cut\n" * 20 + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    + b"% padding so byte ranges have something to cut\n" * 20
+    + b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
@@ -44,6 +46,7 @@ PPTX = office_file("ppt/presentation.xml")
 
 # --- helpers ------------------------------------------------------------------------------------
 
+
 def national_module_id(client, tokens, position: int = 1) -> str:
     headers = tokens.headers("facilitator", "CA")
     [series] = client.get("/series", headers=headers).json["items"]
@@ -55,26 +58,41 @@ def jurisdiction_module(client, headers, slug: str) -> dict:
     """A module of a new series of the caller's own jurisdiction."""
     series = client.post("/series", json={"slug": slug, "title": f"{slug} series"}, headers=headers)
     assert series.status_code == 201, series.json
-    module = client.post(f"/series/{series.json['id']}/modules", json={"position": 1, "title": "Local"},
-                         headers=headers)
+    module = client.post(
+        f"/series/{series.json['id']}/modules", json={"position": 1, "title": "Local"}, headers=headers
+    )
     assert module.status_code == 201, module.json
     return module.json
 
 
 def create_material(client, headers, module_id, kind="slide_deck", title="Session slides", **extra):
-    response = client.post("/materials", json={"module_id": module_id, "kind": kind, "title": title},
-                           headers={**headers, **extra})
+    response = client.post(
+        "/materials", json={"module_id": module_id, "kind": kind, "title": title}, headers={**headers, **extra}
+    )
     assert response.status_code == 201, response.json
     return response.json
 
 
-def upload(client, headers, material_id, content: bytes, *, filename="deck.pdf", content_type=PDF_TYPE,
-           note=None, extra_headers=None):
+def upload(
+    client,
+    headers,
+    material_id,
+    content: bytes,
+    *,
+    filename="deck.pdf",
+    content_type=PDF_TYPE,
+    note=None,
+    extra_headers=None,
+):
     data = {"file": (io.BytesIO(content), filename, content_type)}
     if note is not None:
         data["note"] = note
-    return client.post(f"/materials/{material_id}/versions", data=data, content_type="multipart/form-data",
-                       headers={**headers, **(extra_headers or {})})
+    return client.post(
+        f"/materials/{material_id}/versions",
+        data=data,
+        content_type="multipart/form-data",
+        headers={**headers, **(extra_headers or {})},
+    )
 
 
 def publish(client, headers, material_id, **body):
@@ -113,8 +131,9 @@ def small_ctx(content_ctx):
     """The content context with a 4 KiB upload limit (and a request limit just above it, as from_env sets)."""
     from services.content.bootstrap import build_context
 
-    config = dataclasses.replace(content_ctx.config, max_upload_bytes=SMALL_LIMIT,
-                                 max_request_bytes=SMALL_LIMIT + 64 * 1024)
+    config = dataclasses.replace(
+        content_ctx.config, max_upload_bytes=SMALL_LIMIT, max_request_bytes=SMALL_LIMIT + 64 * 1024
+    )
     ctx = build_context(config)
     yield ctx
     ctx.db.dispose()
@@ -130,6 +149,7 @@ def small_client(small_ctx):
 
 
 # --- the main path ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_upload_publish_and_download(client, tokens, admin, content_ctx, database):
@@ -148,8 +168,7 @@ def test_upload_publish_and_download(client, tokens, admin, content_ctx, databas
     assert uploaded.headers["Location"].endswith(f"/materials/{material['id']}/versions/1")
     assert content_ctx.extra["storage"].path_for(version["sha256"]).read_bytes() == PDF
 
-    published = client.post(f"/materials/{material['id']}/publish",
-                            headers={**admin, "X-Correlation-ID": "corr-1"})
+    published = client.post(f"/materials/{material['id']}/publish", headers={**admin, "X-Correlation-ID": "corr-1"})
     assert published.status_code == 200, published.json
     assert published.json["status"] == "published"
     assert published.json["published_version"] == 1
@@ -178,14 +197,16 @@ def test_upload_publish_and_download(client, tokens, admin, content_ctx, databas
         etag = download.headers["ETag"]
         assert version["sha256"] in etag
 
-        ranged = client.get(f"/materials/{material['id']}/versions/1/download",
-                            headers={**reader, "Range": "bytes=5-14"})
+        ranged = client.get(
+            f"/materials/{material['id']}/versions/1/download", headers={**reader, "Range": "bytes=5-14"}
+        )
         assert ranged.status_code == 206
         assert ranged.data == PDF[5:15]
         assert ranged.headers["Content-Range"] == f"bytes 5-14/{len(PDF)}"
 
-        cached = client.get(f"/materials/{material['id']}/versions/1/download",
-                            headers={**reader, "If-None-Match": etag})
+        cached = client.get(
+            f"/materials/{material['id']}/versions/1/download", headers={**reader, "If-None-Match": etag}
+        )
         assert cached.status_code == 304
         assert cached.data == b""
 
@@ -235,11 +256,13 @@ def test_drafts_are_invisible_to_facilitators(client, tokens, admin, database):
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_jurisdictions_material_stays_in_its_jurisdiction(client, tokens, admin, content_ctx, database):
     ca_admin = tokens.headers("jurisdiction_admin", "CA")
-    material = create_material(client, ca_admin, national_module_id(client, tokens, 2),
-                               kind="facilitator_guide", title="CA guide")
+    material = create_material(
+        client, ca_admin, national_module_id(client, tokens, 2), kind="facilitator_guide", title="CA guide"
+    )
     assert material["tenant"] == "CA"
-    assert upload(client, ca_admin, material["id"], DOCX, filename="guide.docx",
-                  content_type=DOCX_TYPE).status_code == 201
+    assert (
+        upload(client, ca_admin, material["id"], DOCX, filename="guide.docx", content_type=DOCX_TYPE).status_code == 201
+    )
     assert publish(client, ca_admin, material["id"]).status_code == 200
     with content_ctx.db.session() as session:
         [row] = session.scalars(select(platform.outbox)).all()
@@ -257,8 +280,9 @@ def test_a_jurisdictions_material_stays_in_its_jurisdiction(client, tokens, admi
     # A national admin sees it but does not own it.
     item = client.get(f"/materials/{material['id']}", headers=admin)
     assert item.status_code == 200
-    changed = client.patch(f"/materials/{material['id']}", json={"title": "Mine now"},
-                           headers={**admin, "If-Match": item.headers["ETag"]})
+    changed = client.patch(
+        f"/materials/{material['id']}", json={"title": "Mine now"}, headers={**admin, "If-Match": item.headers["ETag"]}
+    )
     assert_problem(changed, 403)
     assert_problem(upload(client, admin, material["id"], DOCX, content_type=DOCX_TYPE), 403)
 
@@ -266,12 +290,19 @@ def test_a_jurisdictions_material_stays_in_its_jurisdiction(client, tokens, admi
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_list_pages_with_filters(client, tokens, admin, database):
     module_id = national_module_id(client, tokens, 3)
-    made = [create_material(client, admin, module_id, kind=kind, title=f"Draft {n}")["id"]
-            for n, kind in enumerate(("slide_deck", "resource", "resource", "resource"))]
+    made = [
+        create_material(client, admin, module_id, kind=kind, title=f"Draft {n}")["id"]
+        for n, kind in enumerate(("slide_deck", "resource", "resource", "resource"))
+    ]
     seen, cursor = [], None
     while True:
-        query = {"limit": 1, "status": "draft", "kind": "resource", "module_id": module_id,
-                 **({"cursor": cursor} if cursor else {})}
+        query = {
+            "limit": 1,
+            "status": "draft",
+            "kind": "resource",
+            "module_id": module_id,
+            **({"cursor": cursor} if cursor else {}),
+        }
         page = client.get("/materials", query_string=query, headers=admin)
         assert page.status_code == 200, page.json
         seen += [m["id"] for m in page.json["items"]]
@@ -280,8 +311,12 @@ def test_the_list_pages_with_filters(client, tokens, admin, database):
             break
     assert seen == made[1:]  # oldest change first, one page each
     other_module = national_module_id(client, tokens, 4)
-    assert client.get("/materials", query_string={"status": "draft", "module_id": other_module},
-                      headers=admin).json["items"] == []
+    assert (
+        client.get("/materials", query_string={"status": "draft", "module_id": other_module}, headers=admin).json[
+            "items"
+        ]
+        == []
+    )
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -291,14 +326,16 @@ def test_module_must_be_one_the_curator_may_use(client, tokens, admin, database)
     assert create_material(client, ca_admin, module["id"])["tenant"] == "CA"
 
     body = {"module_id": module["id"], "kind": "resource", "title": "x"}
-    assert_problem(client.post("/materials", json=body, headers=tokens.headers("jurisdiction_admin", "TX")),
-                   422, "module_id")
+    assert_problem(
+        client.post("/materials", json=body, headers=tokens.headers("jurisdiction_admin", "TX")), 422, "module_id"
+    )
     assert_problem(client.post("/materials", json=body, headers=admin), 422, "module_id")
     unknown = {**body, "module_id": "nope"}
     assert_problem(client.post("/materials", json=unknown, headers=admin), 422, "module_id")
 
 
 # --- refusals: nothing is written ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_oversize_upload_is_refused_with_nothing_kept(small_client, tokens, admin, small_ctx, database):
@@ -309,8 +346,13 @@ def test_oversize_upload_is_refused_with_nothing_kept(small_client, tokens, admi
     # Far beyond the request limit: werkzeug refuses the body before the view, still as a problem.
     huge = upload(small_client, admin, material["id"], PDF + b"%" * (SMALL_LIMIT + 128 * 1024))
     assert_problem(huge, 413)
-    huge_keyed = upload(small_client, admin, material["id"], PDF + b"%" * (SMALL_LIMIT + 128 * 1024),
-                        extra_headers={"Idempotency-Key": "big-1"})
+    huge_keyed = upload(
+        small_client,
+        admin,
+        material["id"],
+        PDF + b"%" * (SMALL_LIMIT + 128 * 1024),
+        extra_headers={"Idempotency-Key": "big-1"},
+    )
     assert_problem(huge_keyed, 413)
 
     assert count(small_ctx, MaterialVersion) == 0
@@ -325,23 +367,28 @@ def test_wrong_file_types_are_refused_with_nothing_kept(client, tokens, admin, c
     module_id = national_module_id(client, tokens)
     deck = create_material(client, admin, module_id)
     cases = [
-        (PNG, "deck.pdf", PDF_TYPE),          # the bytes are a PNG, whatever the part says
-        (EXE, "deck.pdf", PDF_TYPE),          # an executable in disguise
+        (PNG, "deck.pdf", PDF_TYPE),  # the bytes are a PNG, whatever the part says
+        (EXE, "deck.pdf", PDF_TYPE),  # an executable in disguise
         (EXE, "setup.exe", "application/x-msdownload"),
-        (PNG, "photo.png", "image/png"),      # honest, but slide decks take no images
-        (DOCX, "guide.docx", DOCX_TYPE),      # honest, but not a slide deck format
+        (PNG, "photo.png", "image/png"),  # honest, but slide decks take no images
+        (DOCX, "guide.docx", DOCX_TYPE),  # honest, but not a slide deck format
         (PDF, "deck.pdf", "application/octet-stream"),  # the real type must be declared
         (PDF, "deck.pdf", PPTX_TYPE),
         (b"just some text", "notes.txt", "text/plain"),
     ]
     for content, filename, declared in cases:
-        assert_problem(upload(client, admin, deck["id"], content, filename=filename, content_type=declared),
-                       415, "file")
+        assert_problem(
+            upload(client, admin, deck["id"], content, filename=filename, content_type=declared), 415, "file"
+        )
 
-    assert_problem(client.post(f"/materials/{deck['id']}/versions", json={"url": "https://example.org/v"},
-                               headers=admin), 415, "file")
-    assert_problem(client.post(f"/materials/{deck['id']}/versions", data=PDF, content_type="text/plain",
-                               headers=admin), 415)
+    assert_problem(
+        client.post(f"/materials/{deck['id']}/versions", json={"url": "https://example.org/v"}, headers=admin),
+        415,
+        "file",
+    )
+    assert_problem(
+        client.post(f"/materials/{deck['id']}/versions", data=PDF, content_type="text/plain", headers=admin), 415
+    )
     video = create_material(client, admin, module_id, kind="video_link", title="Intro video")
     assert_problem(upload(client, admin, video["id"], PDF), 415, "url")
     assert count(content_ctx, MaterialVersion) == 0
@@ -356,12 +403,17 @@ def test_wrong_file_types_are_refused_with_nothing_kept(client, tokens, admin, c
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_upload_form_is_validated(client, tokens, admin, content_ctx, database):
     deck = create_material(client, admin, national_module_id(client, tokens))
-    missing = client.post(f"/materials/{deck['id']}/versions", data={"note": "no file"},
-                          content_type="multipart/form-data", headers=admin)
+    missing = client.post(
+        f"/materials/{deck['id']}/versions", data={"note": "no file"}, content_type="multipart/form-data", headers=admin
+    )
     assert_problem(missing, 422, "file")
     assert_problem(upload(client, admin, deck["id"], PDF, note="x" * 2001), 422, "note")
-    extra = client.post(f"/materials/{deck['id']}/versions", content_type="multipart/form-data", headers=admin,
-                        data={"file": (io.BytesIO(PDF), "d.pdf", PDF_TYPE), "colour": "blue"})
+    extra = client.post(
+        f"/materials/{deck['id']}/versions",
+        content_type="multipart/form-data",
+        headers=admin,
+        data={"file": (io.BytesIO(PDF), "d.pdf", PDF_TYPE), "colour": "blue"},
+    )
     assert_problem(extra, 422, "colour")
     assert count(content_ctx, MaterialVersion) == 0
 
@@ -378,8 +430,7 @@ def test_video_link_versions(client, tokens, admin, content_ctx, database):
     assert_problem(client.post(url, json=extra, headers=admin), 422, "extra")
     assert count(content_ctx, MaterialVersion) == 0
 
-    added = client.post(url, json={"url": "https://video.example.org/watch?v=42", "note": "recorded"},
-                        headers=admin)
+    added = client.post(url, json={"url": "https://video.example.org/watch?v=42", "note": "recorded"}, headers=admin)
     assert added.status_code == 201, added.json
     assert added.json["number"] == 1 and added.json["url"] == "https://video.example.org/watch?v=42"
     assert added.json["sha256"] is None and added.json["filename"] is None
@@ -394,6 +445,7 @@ def test_video_link_versions(client, tokens, admin, content_ctx, database):
 
 # --- HTTP conventions ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_bodies_and_callers_are_checked(client, tokens, admin, content_ctx, database):
     module_id = national_module_id(client, tokens)
@@ -404,8 +456,9 @@ def test_bodies_and_callers_are_checked(client, tokens, admin, content_ctx, data
     assert_problem(client.post("/materials", json={**body, "kind": "podcast"}, headers=admin), 422, "kind")
     malformed = client.post("/materials", data='{"title": ', content_type="application/json", headers=admin)
     assert_problem(malformed, 400)
-    assert_problem(client.post("/materials", data="title=x", content_type="application/x-www-form-urlencoded",
-                               headers=admin), 415)
+    assert_problem(
+        client.post("/materials", data="title=x", content_type="application/x-www-form-urlencoded", headers=admin), 415
+    )
     assert_problem(client.post("/materials", json=body), 401)
     assert_problem(client.get("/materials"), 401)
     assert_problem(client.post("/materials", json=body, headers=tokens.headers("facilitator", "CA")), 403)
@@ -413,8 +466,9 @@ def test_bodies_and_callers_are_checked(client, tokens, admin, content_ctx, data
 
     material = create_material(client, admin, module_id)
     assert_problem(upload(client, tokens.headers("facilitator", "CA"), material["id"], PDF), 403)
-    assert_problem(client.post(f"/materials/{material['id']}/publish",
-                               headers=tokens.headers("facilitator", "CA")), 403)
+    assert_problem(
+        client.post(f"/materials/{material['id']}/publish", headers=tokens.headers("facilitator", "CA")), 403
+    )
     assert_problem(client.get("/materials/no-such-id", headers=admin), 404)
 
 
@@ -423,8 +477,15 @@ def test_publish_needs_a_version_and_a_json_body(client, tokens, admin, content_
     material = create_material(client, admin, national_module_id(client, tokens))
     assert_problem(publish(client, admin, material["id"]), 409, "version")
     assert upload(client, admin, material["id"], PDF).status_code == 201
-    assert_problem(client.post(f"/materials/{material['id']}/publish", data="version=1",
-                               content_type="application/x-www-form-urlencoded", headers=admin), 415)
+    assert_problem(
+        client.post(
+            f"/materials/{material['id']}/publish",
+            data="version=1",
+            content_type="application/x-www-form-urlencoded",
+            headers=admin,
+        ),
+        415,
+    )
     assert_problem(publish(client, admin, material["id"], version="one"), 422, "version")
     assert_problem(publish(client, admin, material["id"], version=1, when="now"), 422, "when")
     assert count(content_ctx, platform.outbox) == 0
@@ -461,8 +522,11 @@ def test_idempotency_key_replays_creates(client, tokens, admin, content_ctx, dat
     # A retry resends the same bytes, multipart boundary included: the key fingerprints the raw body.
     part = FileStorage(io.BytesIO(PDF), "deck.pdf", content_type=PDF_TYPE)
     boundary, raw = encode_multipart({"file": part})
-    retry = dict(data=raw, content_type=f"multipart/form-data; boundary={boundary}",
-                 headers={**admin, "Idempotency-Key": "upload-1"})
+    retry = dict(
+        data=raw,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={**admin, "Idempotency-Key": "upload-1"},
+    )
     one = client.post(f"/materials/{first['id']}/versions", **retry)
     two = client.post(f"/materials/{first['id']}/versions", **retry)
     assert one.status_code == two.status_code == 201

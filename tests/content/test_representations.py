@@ -10,9 +10,15 @@ def test_module_reads_follow_updates(client, tokens, database):
     admin = tokens.headers()
     module_id = national_module_id(client, tokens, 4)
     first = client.get(f"/modules/{module_id}", headers=admin)
-    assert client.get(f"/modules/{module_id}", headers={**admin, "If-None-Match": first.headers["ETag"]}).status_code == 304
-    changed = client.patch(f"/modules/{module_id}", json={"summary": "Revised", "practice_codes": ["small-group-care"]},
-                           headers={**admin, "If-Match": first.headers["ETag"]})
+    assert (
+        client.get(f"/modules/{module_id}", headers={**admin, "If-None-Match": first.headers["ETag"]}).status_code
+        == 304
+    )
+    changed = client.patch(
+        f"/modules/{module_id}",
+        json={"summary": "Revised", "practice_codes": ["small-group-care"]},
+        headers={**admin, "If-Match": first.headers["ETag"]},
+    )
     assert changed.status_code == 200
     again = client.get(f"/modules/{module_id}", headers={**admin, "If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200 and again.headers["ETag"] == changed.headers["ETag"]
@@ -33,8 +39,12 @@ def test_material_pages_follow_updates(client, tokens, database):
     [listed] = client.get("/materials", headers=reader).json["items"]
     assert listed["published_version"] == 1
     etag = client.get(f"/materials/{material['id']}", headers=admin).headers["ETag"]
-    assert client.patch(f"/materials/{material['id']}", json={"title": "Renamed"},
-                        headers={**admin, "If-Match": etag}).status_code == 200
+    assert (
+        client.patch(
+            f"/materials/{material['id']}", json={"title": "Renamed"}, headers={**admin, "If-Match": etag}
+        ).status_code
+        == 200
+    )
     [listed] = client.get("/materials", headers=reader).json["items"]
     assert listed["title"] == "Renamed"
 

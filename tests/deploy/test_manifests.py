@@ -159,7 +159,10 @@ def render(overlay: Path) -> list[dict]:
         pytest.skip("kubectl is not installed: rendering skipped (with CI=true this fails)")
     result = subprocess.run(
         [kubectl, "kustomize", str(overlay)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, f"kubectl kustomize {overlay.relative_to(REPO)} failed:\n{result.stderr}"
     return load_all(result.stdout)
@@ -250,7 +253,11 @@ def config_map_keys(docs: list[dict], container: dict) -> set[str]:
 
 def config_map_named(docs: list[dict], name: str) -> dict:
     """A generated ConfigMap by its name before kustomize appended the content hash."""
-    found = [c for c in by_kind(docs, "ConfigMap") if re.fullmatch(rf"{re.escape(name)}(-[a-z0-9]{{10}})?", c["metadata"]["name"])]
+    found = [
+        c
+        for c in by_kind(docs, "ConfigMap")
+        if re.fullmatch(rf"{re.escape(name)}(-[a-z0-9]{{10}})?", c["metadata"]["name"])
+    ]
     assert len(found) == 1, f"expected one ConfigMap {name}, found {[c['metadata']['name'] for c in found]}"
     return found[0]
 
@@ -549,8 +556,10 @@ def test_process_commands_name_existing_modules(rendered, service):
     for component, name in service.components.items():
         (container,) = pod_spec(workload(docs, component, name))["containers"]
         assert_modules_exist(container["command"], f"{overlay}: {name}")
-        assert all(module.startswith(("shared.", f"services.{service.name}."))
-                   for module, _ in modules_run_by(container["command"])), f"{name} runs another service's code"
+        assert all(
+            module.startswith(("shared.", f"services.{service.name}."))
+            for module, _ in modules_run_by(container["command"])
+        ), f"{name} runs another service's code"
 
 
 @pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
@@ -559,7 +568,9 @@ def test_migration_job_migrates_then_seeds(rendered, service):
     job = one(docs, "Job", service.components["migrate"])
     (container,) = pod_spec(job)["containers"]
     script = " ".join(container["command"])
-    assert script.index(f"services.{service.name}.manage migrate") < script.index(f"services.{service.name}.manage seed")
+    assert script.index(f"services.{service.name}.manage migrate") < script.index(
+        f"services.{service.name}.manage seed"
+    )
     assert "&&" in script, "seed must not run when migrate fails"
     assert pod_spec(job)["restartPolicy"] in {"Never", "OnFailure"}
     assert job["spec"].get("ttlSecondsAfterFinished"), "a finished Job blocks the next release's apply"
@@ -596,14 +607,17 @@ def test_service_pdb_and_hpa_target_the_api_alone(rendered, service):
 def test_network_policies_deny_by_default_and_open_only_the_known_ports(rendered):
     _, docs = rendered
     default_deny = [
-        p for p in by_kind(docs, "NetworkPolicy")
+        p
+        for p in by_kind(docs, "NetworkPolicy")
         if p["spec"]["podSelector"] == {} and "Ingress" in p["spec"]["policyTypes"] and not p["spec"].get("ingress")
     ]
     assert default_deny, "no default-deny ingress policy for the namespace"
     expected = {"api": {API_PORT}, "worker": {WORKER_METRICS_PORT}, "migrate": set()}
     for _, component, name in ALL_PROCESSES:
         admitted = ingress_ports_admitted(docs, pod_labels(workload(docs, component, name)))
-        assert admitted == expected[component], f"{name}: ingress admitted on {admitted}, expected {expected[component]}"
+        assert admitted == expected[component], (
+            f"{name}: ingress admitted on {admitted}, expected {expected[component]}"
+        )
 
 
 @pytest.mark.parametrize("service", SERVICES.values(), ids=SERVICES)
@@ -615,7 +629,8 @@ def test_event_consumers_scale_and_relays_have_fixed_counts(rendered, service):
     name = service.components["worker"]
     worker = one(docs, "Deployment", name)
     scalers = [
-        d for d in docs
+        d
+        for d in docs
         if d["kind"] in {"HorizontalPodAutoscaler", "ScaledObject"} and d["spec"]["scaleTargetRef"]["name"] == name
     ]
     if service.consumes_events:
@@ -655,9 +670,12 @@ def base_workloads() -> list[dict]:
 
 def test_compose_file_matches_the_compose_specification():
     result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec",
-         str(COMPOSE_FILE)],
-        capture_output=True, text=True, timeout=120, cwd=REPO, check=False,
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -683,7 +701,7 @@ def test_procfile_processes_run_the_same_commands_everywhere(compose):
             name, _, command = line.partition(":")
             args = argv(command.strip())
             if "--bind" in args:  # make run binds each API to its own local port
-                del args[args.index("--bind"):args.index("--bind") + 2]
+                del args[args.index("--bind") : args.index("--bind") + 2]
             processes[name.strip()] = args
     expected = {name for _, component, name in ALL_PROCESSES if component != "migrate"}
     assert set(processes) == expected, f"Procfile names {sorted(processes)}, deployed are {sorted(expected)}"
@@ -739,7 +757,9 @@ def test_compose_environment(compose, service):
         assert env["BROKER_URL"].startswith("amqp://") and "@rabbitmq:5672/" in env["BROKER_URL"]
         for variable in ("JWT_ISSUER", "JWT_AUDIENCE", "JWT_JWKS_URL"):
             assert env.get(variable), f"{name}: {variable} missing"
-        assert env["JWT_JWKS_URL"].startswith("${JWT_JWKS_URL-"), "the JWKS URL must be overridable (and emptiable) from an env file"
+        assert env["JWT_JWKS_URL"].startswith("${JWT_JWKS_URL-"), (
+            "the JWKS URL must be overridable (and emptiable) from an env file"
+        )
         # Services may share a database because each keeps its tables in the schema named
         # after it; overriding the schema would let two services collide.
         assert not {"DB_SCHEMA", f"{service.name.upper()}_DB_SCHEMA"} & set(env), f"{name}: schema override"

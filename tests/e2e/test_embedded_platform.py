@@ -41,22 +41,45 @@ def get(url: str, token: str | None = None):
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("platform")
     port, scheduling_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_"))}
-    env.update(DATA_DIR=str(tmp_path), CONTENT_PORT=str(port), SCHEDULING_PORT=str(scheduling_port),
-               WEB_CONCURRENCY="1", PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_"))
+    }
+    env.update(
+        DATA_DIR=str(tmp_path),
+        CONTENT_PORT=str(port),
+        SCHEDULING_PORT=str(scheduling_port),
+        WEB_CONCURRENCY="1",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
     for service in ("content", "scheduling"):
         for command in ("migrate", "seed"):
-            subprocess.run([sys.executable, "-m", f"services.{service}.manage", command], cwd=ROOT, env=env,
-                           check=True, capture_output=True, timeout=120)
-    process = subprocess.Popen([sys.executable, "-m", "shared.launcher"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    running = {"port": port, "scheduling_port": scheduling_port, "env": env, "data_dir": tmp_path,
-               "process": process}
+            subprocess.run(
+                [sys.executable, "-m", f"services.{service}.manage", command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.launcher"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    running = {"port": port, "scheduling_port": scheduling_port, "env": env, "data_dir": tmp_path, "process": process}
     try:
         for each in (port, scheduling_port):
-            wait_until(lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200, timeout=60, interval=0.2,
-                       message="the APIs to answer")
+            wait_until(
+                lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200,
+                timeout=60,
+                interval=0.2,
+                message="the APIs to answer",
+            )
         yield running
     finally:
         if process.poll() is None:
@@ -79,36 +102,76 @@ def render_a_certificate(platform) -> None:
 
     assert certificates.THE_TRAINING  # the API process renders; this process only asks for it
     base, admin = f"http://127.0.0.1:{platform['scheduling_port']}", token(platform, "jurisdiction_admin", "CA")
-    status, cohort = send("POST", f"{base}/cohorts", admin, {
-        "series_id": "00000000-0000-4000-8000-000000000001", "title": "Log check cohort", "format": "virtual",
-        "time_zone": "America/Los_Angeles", "capacity": 5, "facilitators": ["fac-log"],
-        "completion_minimum": 1})
+    status, cohort = send(
+        "POST",
+        f"{base}/cohorts",
+        admin,
+        {
+            "series_id": "00000000-0000-4000-8000-000000000001",
+            "title": "Log check cohort",
+            "format": "virtual",
+            "time_zone": "America/Los_Angeles",
+            "capacity": 5,
+            "facilitators": ["fac-log"],
+            "completion_minimum": 1,
+        },
+    )
     assert status == 201, cohort
-    status, session = send("POST", f"{base}/cohorts/{cohort['id']}/sessions", admin, {
-        "module_id": "module-1", "title": "Session 1", "starts_at": "2024-01-08T17:00:00Z", "ends_at": "2024-01-08T19:00:00Z",
-        "meeting_url": "https://meet.example.org/log"})
+    status, session = send(
+        "POST",
+        f"{base}/cohorts/{cohort['id']}/sessions",
+        admin,
+        {
+            "module_id": "module-1",
+            "title": "Session 1",
+            "starts_at": "2024-01-08T17:00:00Z",
+            "ends_at": "2024-01-08T19:00:00Z",
+            "meeting_url": "https://meet.example.org/log",
+        },
+    )
     assert status == 201, session
-    status, registration = send("POST", f"{base}/cohorts/{cohort['id']}/registrations", admin, {
-        "participant": "log-check", "name": "Log Check", "email": "log@example.org"})
+    status, registration = send(
+        "POST",
+        f"{base}/cohorts/{cohort['id']}/registrations",
+        admin,
+        {"participant": "log-check", "name": "Log Check", "email": "log@example.org"},
+    )
     assert status == 201, registration
-    status, sheet = send("PUT", f"{base}/sessions/{session['id']}/attendance", admin, {
-        "records": [{"registration_id": registration["id"], "status": "present"}]})
+    status, sheet = send(
+        "PUT",
+        f"{base}/sessions/{session['id']}/attendance",
+        admin,
+        {"records": [{"registration_id": registration["id"], "status": "present"}]},
+    )
     assert status == 200, sheet
-    request = urllib.request.Request(f"{base}/registrations/{registration['id']}/certificate.pdf",
-                                     headers={"Authorization": f"Bearer {admin}"})
+    request = urllib.request.Request(
+        f"{base}/registrations/{registration['id']}/certificate.pdf", headers={"Authorization": f"Bearer {admin}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.read().startswith(b"%PDF")
 
 
 def token(platform, role: str, tenant: str) -> str:
-    return subprocess.run([sys.executable, "-m", "shared.devtoken", "--role", role, "--tenant", tenant],
-                          cwd=ROOT, env=platform["env"], check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-m", "shared.devtoken", "--role", role, "--tenant", tenant],
+        cwd=ROOT,
+        env=platform["env"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def test_make_run_serves_the_curriculum_to_a_development_token(platform):
     base = f"http://127.0.0.1:{platform['port']}"
-    token = subprocess.run([sys.executable, "-m", "shared.devtoken", "--role", "facilitator", "--tenant", "CA"],
-                           cwd=ROOT, env=platform["env"], check=True, capture_output=True, text=True).stdout.strip()
+    token = subprocess.run(
+        [sys.executable, "-m", "shared.devtoken", "--role", "facilitator", "--tenant", "CA"],
+        cwd=ROOT,
+        env=platform["env"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     status, series = get(f"{base}/series", token)
     assert status == 200
     status, modules = get(f"{base}/series/{series['items'][0]['id']}/modules", token)
@@ -116,8 +179,10 @@ def test_make_run_serves_the_curriculum_to_a_development_token(platform):
     status, practices = get(f"{base}/practices", token)
     assert len(practices["items"]) == 6
     assert get(f"{base}/series")[0] == 401
-    assert get(f"{base}/readyz") == (200, {"checks": {"broker": "ok", "database": "ok", "identity_provider": "ok"},
-                                           "status": "ready"})
+    assert get(f"{base}/readyz") == (
+        200,
+        {"checks": {"broker": "ok", "database": "ok", "identity_provider": "ok"}, "status": "ready"},
+    )
 
 
 def walkthrough_script(platform) -> str:
@@ -129,15 +194,24 @@ def walkthrough_script(platform) -> str:
     script = script.replace("127.0.0.1:8001", f"127.0.0.1:{platform['port']}")
     script = script.replace("127.0.0.1:8002", f"127.0.0.1:{platform['scheduling_port']}")
     # The same tokens `make token` prints, without needing the repository's own virtualenv.
-    return re.sub(r"make -s token ROLE=(\S+) TENANT=(\S+)",
-                  lambda m: f"{sys.executable} -m shared.devtoken --role {m[1]} --tenant {m[2]}", script)
+    return re.sub(
+        r"make -s token ROLE=(\S+) TENANT=(\S+)",
+        lambda m: f"{sys.executable} -m shared.devtoken --role {m[1]} --tenant {m[2]}",
+        script,
+    )
 
 
 def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     (tmp_path / "var").mkdir()
     env = {**platform["env"], "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(["bash", "-e", "-c", walkthrough_script(platform)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        ["bash", "-e", "-c", walkthrough_script(platform)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (tmp_path / "var" / "certificate.pdf").read_bytes().startswith(b"%PDF")
     assert "verified" in result.stdout  # the state registry's CSV export
@@ -151,29 +225,62 @@ def test_a_published_material_reaches_the_sessions_of_its_module(platform):
     env = platform["env"]
 
     def token(role, tenant):
-        return subprocess.run([sys.executable, "-m", "shared.devtoken", "--role", role, "--tenant", tenant],
-                              cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            [sys.executable, "-m", "shared.devtoken", "--role", role, "--tenant", tenant],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
 
     national, admin = token("national_admin", "US"), token("jurisdiction_admin", "CA")
     status, series = get(f"{content}/series", national)
     status, modules = get(f"{content}/series/{series['items'][0]['id']}/modules", national)
     module_id = modules["items"][5]["id"]
-    status, material = send("POST", f"{content}/materials", national,
-                            {"module_id": module_id, "kind": "video_link", "title": "Individualized care in action"})
+    status, material = send(
+        "POST",
+        f"{content}/materials",
+        national,
+        {"module_id": module_id, "kind": "video_link", "title": "Individualized care in action"},
+    )
     assert status == 201, material
-    status, version = send("POST", f"{content}/materials/{material['id']}/versions", national,
-                           {"url": "https://video.example.org/individualized-care"})
+    status, version = send(
+        "POST",
+        f"{content}/materials/{material['id']}/versions",
+        national,
+        {"url": "https://video.example.org/individualized-care"},
+    )
     assert status == 201, version
     assert send("POST", f"{content}/materials/{material['id']}/publish", national, {})[0] == 200
 
-    status, cohort = send("POST", f"{scheduling}/cohorts", admin, {
-        "series_id": series["items"][0]["id"], "title": "Event path cohort", "format": "virtual",
-        "time_zone": "America/Los_Angeles", "capacity": 10, "facilitators": ["fac-e2e"]})
+    status, cohort = send(
+        "POST",
+        f"{scheduling}/cohorts",
+        admin,
+        {
+            "series_id": series["items"][0]["id"],
+            "title": "Event path cohort",
+            "format": "virtual",
+            "time_zone": "America/Los_Angeles",
+            "capacity": 10,
+            "facilitators": ["fac-e2e"],
+        },
+    )
     assert status == 201, cohort
-    status, session = send("POST", f"{scheduling}/cohorts/{cohort['id']}/sessions", admin, {
-        "module_id": module_id, "module_position": 6, "title": "Individualized care",
-        "starts_at": "2030-01-08T17:00:00Z", "ends_at": "2030-01-08T19:00:00Z",
-        "meeting_url": "https://meet.example.org/e2e"})
+    status, session = send(
+        "POST",
+        f"{scheduling}/cohorts/{cohort['id']}/sessions",
+        admin,
+        {
+            "module_id": module_id,
+            "module_position": 6,
+            "title": "Individualized care",
+            "starts_at": "2030-01-08T17:00:00Z",
+            "ends_at": "2030-01-08T19:00:00Z",
+            "meeting_url": "https://meet.example.org/e2e",
+        },
+    )
     assert status == 201, session
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -189,20 +296,40 @@ def test_a_tribe_added_in_scheduling_may_use_content_within_seconds(platform):
     content, scheduling = f"http://127.0.0.1:{platform['port']}", f"http://127.0.0.1:{platform['scheduling_port']}"
     tribe_admin = subprocess.run(
         [sys.executable, "-m", "shared.devtoken", "--role", "jurisdiction_admin", "--tenant", "CTUIR", "--tribe"],
-        cwd=ROOT, env=platform["env"], check=True, capture_output=True, text=True).stdout.strip()
+        cwd=ROOT,
+        env=platform["env"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     assert get(f"{content}/series", tribe_admin)[0] == 403
-    status, added = send("POST", f"{scheduling}/jurisdictions", token(platform, "national_admin", "US"), {
-        "code": "CTUIR", "name": "Confederated Tribes of the Umatilla Indian Reservation",
-        "default_time_zone": "America/Los_Angeles"})
+    status, added = send(
+        "POST",
+        f"{scheduling}/jurisdictions",
+        token(platform, "national_admin", "US"),
+        {
+            "code": "CTUIR",
+            "name": "Confederated Tribes of the Umatilla Indian Reservation",
+            "default_time_zone": "America/Los_Angeles",
+        },
+    )
     assert status == 201, added
     assert get(f"{scheduling}/agencies", tribe_admin)[0] == 200
-    wait_until(lambda: get(f"{content}/series", tribe_admin)[0] == 200, timeout=20, interval=0.2,
-               message="content to let the Tribe in")
+    wait_until(
+        lambda: get(f"{content}/series", tribe_admin)[0] == 200,
+        timeout=20,
+        interval=0.2,
+        message="content to let the Tribe in",
+    )
 
 
 def send(method: str, url: str, token: str, body: dict):
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method=method, headers={
-        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -244,10 +371,16 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
     assert all(isinstance(record, dict) and record.get("event") for record in records)
     assert not [line for line in logs.splitlines() if "<class " in line or "fontTools" in line or "Traceback" in line]
     assert any(r.get("path", "").endswith("/certificate.pdf") and r.get("status") == 200 for r in records)
-    assert {r.get("process") for r in records} >= {"content-api", "content-worker", "scheduling-api",
-                                                   "scheduling-worker"}
+    assert {r.get("process") for r in records} >= {
+        "content-api",
+        "content-worker",
+        "scheduling-api",
+        "scheduling-worker",
+    }
     assert any(r.get("event") == "outbox relay connected" for r in records)
     sockets = {r["event"] for r in records if r.get("event", "").startswith("Control socket listening")}
-    assert sockets == {f"Control socket listening at {data_dir / 'content-api.ctl'}",
-                       f"Control socket listening at {data_dir / 'scheduling-api.ctl'}"}
+    assert sockets == {
+        f"Control socket listening at {data_dir / 'content-api.ctl'}",
+        f"Control socket listening at {data_dir / 'scheduling-api.ctl'}",
+    }
     assert returncode == 0

@@ -8,9 +8,19 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LEFTOVERS = (".venv/bin", "var/broker", "build/lib", "dist", "t4t_platform.egg-info", ".pytest_cache/v",
-             ".import_linter_cache", ".hypothesis/examples", "shared/__pycache__",
-             "services/scheduling/api/__pycache__", "tests/e2e/__pycache__")
+LEFTOVERS = (
+    ".venv/bin",
+    "var/broker",
+    "build/lib",
+    "dist",
+    "t4t_platform.egg-info",
+    ".pytest_cache/v",
+    ".import_linter_cache",
+    ".hypothesis/examples",
+    "shared/__pycache__",
+    "services/scheduling/api/__pycache__",
+    "tests/e2e/__pycache__",
+)
 
 
 def test_make_clean_leaves_no_build_folders(tmp_path):

@@ -17,10 +17,9 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from services.scheduling.models import Registration, Session, platform
 from shared.db import Database
 from shared.testing import AUDIENCE, ISSUER, wait_until
-
-from services.scheduling.models import Registration, Session, platform
 from tests.e2e.test_embedded_platform import free_port
 from tests.scheduling import factories
 
@@ -33,21 +32,48 @@ def scheduling_processes(tmp_path, signing_key_file):
     port = free_port()
     url = f"sqlite:///{tmp_path / 'scheduling.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "SCHEDULING_"))}
-    env.update(DATA_DIR=str(tmp_path), SCHEDULING_DATABASE_URL=url, SCHEDULING_PORT=str(port),
-               JWT_ISSUER=ISSUER, JWT_AUDIENCE=AUDIENCE, JWT_DEV_PRIVATE_KEY_FILE=signing_key_file,
-               WEB_CONCURRENCY="2", LOG_LEVEL="WARNING", OUTBOX_POLL_INTERVAL="0.01")
+    env.update(
+        DATA_DIR=str(tmp_path),
+        SCHEDULING_DATABASE_URL=url,
+        SCHEDULING_PORT=str(port),
+        JWT_ISSUER=ISSUER,
+        JWT_AUDIENCE=AUDIENCE,
+        JWT_DEV_PRIVATE_KEY_FILE=signing_key_file,
+        WEB_CONCURRENCY="2",
+        LOG_LEVEL="WARNING",
+        OUTBOX_POLL_INTERVAL="0.01",
+    )
     for command in ("migrate", "seed"):
-        subprocess.run([sys.executable, "-m", "services.scheduling.manage", command], cwd=ROOT, env=env,
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "services.scheduling.manage", command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     db = Database(url)
     with db.unit_of_work() as uow:
         cohort = factories.cohort(uow.session, capacity=30, sessions=1)
         uow.commit()
-    processes = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                  start_new_session=True)
-                 for command in ([sys.executable, "-m", "gunicorn", "-c", "python:services.scheduling.gunicorn_conf",
-                                  "--bind", f"127.0.0.1:{port}", "services.scheduling.wsgi:app"],
-                                 [sys.executable, "-m", "services.scheduling.worker"])]
+    processes = [
+        subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        for command in (
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:services.scheduling.gunicorn_conf",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "services.scheduling.wsgi:app",
+            ],
+            [sys.executable, "-m", "services.scheduling.worker"],
+        )
+    ]
     base = f"http://127.0.0.1:{port}"
 
     def healthy():
@@ -77,22 +103,36 @@ def test_concurrent_writers_with_and_without_keys_all_succeed_once(scheduling_pr
         headers = tokens.headers("participant", "CA", sub=sub)
         if keyed:
             headers["Idempotency-Key"] = f"register-{sub}"
-        return requests.post(f"{base}/cohorts/{cohort_id}/registrations", headers=headers, timeout=60,
-                             json={"name": sub, "email": f"{sub}@example.org"})
+        return requests.post(
+            f"{base}/cohorts/{cohort_id}/registrations",
+            headers=headers,
+            timeout=60,
+            json={"name": sub, "email": f"{sub}@example.org"},
+        )
 
     def schedule(n: int):
         starts = day + timedelta(days=n)
-        return requests.post(f"{base}/cohorts/{cohort_id}/sessions", headers=coordinator, timeout=60, json={
-            "module_id": f"module-{n}", "title": f"Extra session {n}", "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=2)).isoformat(), "meeting_url": "https://meet.example.org/rbc"})
+        return requests.post(
+            f"{base}/cohorts/{cohort_id}/sessions",
+            headers=coordinator,
+            timeout=60,
+            json={
+                "module_id": f"module-{n}",
+                "title": f"Extra session {n}",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "meeting_url": "https://meet.example.org/rbc",
+            },
+        )
 
     with ThreadPoolExecutor(max_workers=100) as pool:
         keyed = [pool.submit(register, n, True) for n in range(PEOPLE)]
         unkeyed = [pool.submit(register, n, False) for n in range(PEOPLE)]
         sessions = [pool.submit(schedule, n) for n in range(20)]
         answers = [f.result() for f in keyed + unkeyed + sessions]
-    assert [a.status_code for a in answers] == [201] * len(answers), \
-        [a.text for a in answers if a.status_code != 201][:3]
+    assert [a.status_code for a in answers] == [201] * len(answers), [a.text for a in answers if a.status_code != 201][
+        :3
+    ]
 
     with ThreadPoolExecutor(max_workers=PEOPLE) as pool:
         retries = list(pool.map(lambda n: register(n, True), range(PEOPLE)))
@@ -101,10 +141,10 @@ def test_concurrent_writers_with_and_without_keys_all_succeed_once(scheduling_pr
     assert [r.json()["id"] for r in retries] == [a.json()["id"] for a in answers[:PEOPLE]]
 
     with db.session() as session:
-        registrations = session.execute(select(Registration.status, Registration.waitlist_position)
-                                        .where(Registration.cohort_id == cohort_id)).all()
-        assert session.scalar(select(func.count()).select_from(Session)
-                              .where(Session.cohort_id == cohort_id)) == 1 + 20
+        registrations = session.execute(
+            select(Registration.status, Registration.waitlist_position).where(Registration.cohort_id == cohort_id)
+        ).all()
+        assert session.scalar(select(func.count()).select_from(Session).where(Session.cohort_id == cohort_id)) == 1 + 20
     assert len(registrations) == 2 * PEOPLE
     assert sum(status == "confirmed" for status, _ in registrations) == 30
     assert sorted(p for status, p in registrations if status == "waitlisted") == list(range(1, 2 * PEOPLE - 30 + 1))
@@ -114,5 +154,6 @@ def test_concurrent_writers_with_and_without_keys_all_succeed_once(scheduling_pr
 
 def _pending(db) -> int:
     with db.session() as session:
-        return session.scalar(select(func.count()).select_from(platform.outbox)
-                              .where(platform.outbox.status == "pending"))
+        return session.scalar(
+            select(func.count()).select_from(platform.outbox).where(platform.outbox.status == "pending")
+        )

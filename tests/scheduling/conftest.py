@@ -11,8 +11,9 @@ from tests.conftest import config_overrides, migrated_context
 def scheduling_ctx(database, broker, signing_key_file, tmp_path):
     from services.scheduling.config import SchedulingConfig
 
-    ctx = migrated_context("scheduling", SchedulingConfig,
-                           config_overrides(database, broker, signing_key_file, tmp_path))
+    ctx = migrated_context(
+        "scheduling", SchedulingConfig, config_overrides(database, broker, signing_key_file, tmp_path)
+    )
     yield ctx
     ctx.db.dispose()
 

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared.envelope import parse_event
-
 from services.scheduling.models import Attendance, Completion, Session
+from shared.envelope import parse_event
 from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
@@ -35,12 +34,18 @@ def auth(tokens, who) -> dict:
 @dataclass
 class Arranged:
     cohort_id: str
-    sessions: list[str]          # ids in date order
+    sessions: list[str]  # ids in date order
     registrations: dict[str, str]  # participant -> registration id
 
 
-def arrange(ctx, *, weeks_ago: int = 10, participants=("ana-lopez", "ben-cho", "cy-reyes"),
-            extra: dict[str, str] | None = None, **cohort_kwargs) -> Arranged:
+def arrange(
+    ctx,
+    *,
+    weeks_ago: int = 10,
+    participants=("ana-lopez", "ben-cho", "cy-reyes"),
+    extra: dict[str, str] | None = None,
+    **cohort_kwargs,
+) -> Arranged:
     """A CA cohort whose nine weekly sessions began ``weeks_ago`` weeks ago, with confirmed participants.
 
     ``extra`` adds registrations in other states: {participant: status}.
@@ -48,13 +53,19 @@ def arrange(ctx, *, weeks_ago: int = 10, participants=("ana-lopez", "ben-cho", "
     first_day = datetime.now(UTC) - timedelta(weeks=weeks_ago)
     with ctx.db.unit_of_work() as uow:
         cohort = factories.cohort(uow.session, first_day=first_day, **cohort_kwargs)
-        registrations = {p: factories.registration(uow.session, cohort, p, registry_id=f"REG-{p}").id
-                         for p in participants}
+        registrations = {
+            p: factories.registration(uow.session, cohort, p, registry_id=f"REG-{p}").id for p in participants
+        }
         for participant, status in (extra or {}).items():
-            registrations[participant] = factories.registration(uow.session, cohort, participant, status=status,
-                                                                position=1 if status == "waitlisted" else None).id
-        sessions = [s.id for s in uow.session.scalars(
-            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at))]
+            registrations[participant] = factories.registration(
+                uow.session, cohort, participant, status=status, position=1 if status == "waitlisted" else None
+            ).id
+        sessions = [
+            s.id
+            for s in uow.session.scalars(
+                select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+            )
+        ]
         uow.commit()
         return Arranged(cohort.id, sessions, registrations)
 
@@ -85,15 +96,21 @@ def by_registration(sheet: dict) -> dict:
 
 # --- marking --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_bulk_marking_credits_present_partial_and_absent(sclient, scheduling_ctx, tokens, database):
     a = arrange(scheduling_ctx)
     ana, ben, cy = (a.registrations[p] for p in ("ana-lopez", "ben-cho", "cy-reyes"))
-    response = mark(sclient, tokens, a.sessions[0], [
-        {"registration_id": ana, "status": "present"},
-        {"registration_id": ben, "status": "partial", "minutes": 45},
-        {"registration_id": cy, "status": "absent"},
-    ])
+    response = mark(
+        sclient,
+        tokens,
+        a.sessions[0],
+        [
+            {"registration_id": ana, "status": "present"},
+            {"registration_id": ben, "status": "partial", "minutes": 45},
+            {"registration_id": cy, "status": "absent"},
+        ],
+    )
     assert response.status_code == 200, response.json
     sheet = by_registration(response.json)
     assert (sheet[ana]["status"], sheet[ana]["minutes"], sheet[ana]["hours"]) == ("present", 120, 2.0)
@@ -108,7 +125,8 @@ def test_bulk_marking_credits_present_partial_and_absent(sclient, scheduling_ctx
 
     events = outbox_events(scheduling_ctx, RECORDED)
     assert sorted((e.data["registration_id"], e.data["status"], e.data["minutes"]) for e in events) == sorted(
-        [(ana, "present", 120), (ben, "partial", 45), (cy, "absent", 0)])
+        [(ana, "present", 120), (ben, "partial", 45), (cy, "absent", 0)]
+    )
     assert {e.tenant for e in events} == {"CA"}
     assert all(e.data["session_id"] == a.sessions[0] and e.data["cohort_id"] == a.cohort_id for e in events)
 
@@ -117,8 +135,9 @@ def test_bulk_marking_credits_present_partial_and_absent(sclient, scheduling_ctx
 def test_the_sheet_lists_unmarked_confirmed_registrations(sclient, scheduling_ctx, tokens, database):
     a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"), extra={"wait-listed": "waitlisted"})
     mark(sclient, tokens, a.sessions[0], present(a.registrations["ana-lopez"]))
-    sheet = by_registration(sclient.get(f"/sessions/{a.sessions[0]}/attendance",
-                                        headers=auth(tokens, COORDINATOR)).json)
+    sheet = by_registration(
+        sclient.get(f"/sessions/{a.sessions[0]}/attendance", headers=auth(tokens, COORDINATOR)).json
+    )
     assert set(sheet) == {a.registrations["ana-lopez"], a.registrations["ben-cho"]}
     assert sheet[a.registrations["ben-cho"]]["status"] is None
 
@@ -130,8 +149,12 @@ def test_the_same_rule_for_every_modality(sclient, scheduling_ctx, tokens, modal
         room = factories.room(uow.session, agency) if modality != "virtual" else None
         uow.commit()
     a = arrange(scheduling_ctx, participants=("ana-lopez",), format=modality, agency_row=agency, room_row=room)
-    response = mark(sclient, tokens, a.sessions[0],
-                    [{"registration_id": a.registrations["ana-lopez"], "status": "partial", "minutes": 90}])
+    response = mark(
+        sclient,
+        tokens,
+        a.sessions[0],
+        [{"registration_id": a.registrations["ana-lopez"], "status": "partial", "minutes": 90}],
+    )
     assert response.status_code == 200, response.json
     assert response.json["records"][0]["minutes"] == 90
 
@@ -141,8 +164,9 @@ def test_re_recording_updates_the_row_and_announces_only_changes(sclient, schedu
     a = arrange(scheduling_ctx, participants=("ana-lopez",))
     ana = a.registrations["ana-lopez"]
     assert mark(sclient, tokens, a.sessions[0], present(ana)).status_code == 200
-    changed = mark(sclient, tokens, a.sessions[0], [{"registration_id": ana, "status": "partial", "minutes": 60}],
-                   who=COORDINATOR)
+    changed = mark(
+        sclient, tokens, a.sessions[0], [{"registration_id": ana, "status": "partial", "minutes": 60}], who=COORDINATOR
+    )
     assert changed.status_code == 200
     row = changed.json["records"][0]
     assert (row["status"], row["minutes"], row["recorded_by"]) == ("partial", 60, "coord-ca")
@@ -150,10 +174,13 @@ def test_re_recording_updates_the_row_and_announces_only_changes(sclient, schedu
     assert same_again.status_code == 200
     assert count(scheduling_ctx, Attendance) == 1
     assert [(e.data["status"], e.data["minutes"]) for e in outbox_events(scheduling_ctx, RECORDED)] == [
-        ("present", 120), ("partial", 60)]
+        ("present", 120),
+        ("partial", 60),
+    ]
 
 
 # --- refusals, with nothing written ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_marking_too_early_is_a_conflict_naming_the_window(sclient, scheduling_ctx, tokens, database):
@@ -193,8 +220,9 @@ def test_a_cancelled_session_is_a_conflict(sclient, scheduling_ctx, tokens, data
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_unknown_or_unconfirmed_registrations_write_nothing(sclient, scheduling_ctx, tokens, database):
-    a = arrange(scheduling_ctx, participants=("ana-lopez",),
-                extra={"wait-listed": "waitlisted", "gone-away": "cancelled"})
+    a = arrange(
+        scheduling_ctx, participants=("ana-lopez",), extra={"wait-listed": "waitlisted", "gone-away": "cancelled"}
+    )
     other = arrange(scheduling_ctx, participants=("other-cohort",))
     records = [
         {"registration_id": a.registrations["ana-lopez"], "status": "present"},
@@ -217,32 +245,40 @@ def test_unknown_or_unconfirmed_registrations_write_nothing(sclient, scheduling_
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-@pytest.mark.parametrize(("records", "where"), [
-    ([{"status": "partial", "minutes": 0}], "minutes"),
-    ([{"status": "partial", "minutes": 120}], "minutes"),
-    ([{"status": "partial"}], "minutes"),
-    ([{"status": "present", "minutes": 30}], "minutes"),
-    ([{"status": "absent", "minutes": 30}], "minutes"),
-])
+@pytest.mark.parametrize(
+    ("records", "where"),
+    [
+        ([{"status": "partial", "minutes": 0}], "minutes"),
+        ([{"status": "partial", "minutes": 120}], "minutes"),
+        ([{"status": "partial"}], "minutes"),
+        ([{"status": "present", "minutes": 30}], "minutes"),
+        ([{"status": "absent", "minutes": 30}], "minutes"),
+    ],
+)
 def test_minutes_that_do_not_fit_write_nothing(sclient, scheduling_ctx, tokens, database, records, where):
     a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
-    body = [{"registration_id": a.registrations["ben-cho"], "status": "present"},
-            {"registration_id": a.registrations["ana-lopez"], **records[0]}]
+    body = [
+        {"registration_id": a.registrations["ben-cho"], "status": "present"},
+        {"registration_id": a.registrations["ana-lopez"], **records[0]},
+    ]
     response = mark(sclient, tokens, a.sessions[0], body)
     assert response.status_code == 422, response.json
     assert where in response.json["errors"]["records"]["1"]
     assert count(scheduling_ctx, Attendance) == 0
 
 
-@pytest.mark.parametrize("body", [
-    {"records": []},
-    {"records": [{"registration_id": "x", "status": "late"}]},
-    {"records": [{"registration_id": "x", "status": "partial", "minutes": "ten"}]},
-    {"records": [{"registration_id": "x", "status": "partial", "minutes": 10.5}]},
-    {"records": [{"registration_id": "x", "status": "present", "recorded_by": "me"}]},
-    {"records": [{"status": "present"}]},
-    {"rows": []},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"records": []},
+        {"records": [{"registration_id": "x", "status": "late"}]},
+        {"records": [{"registration_id": "x", "status": "partial", "minutes": "ten"}]},
+        {"records": [{"registration_id": "x", "status": "partial", "minutes": 10.5}]},
+        {"records": [{"registration_id": "x", "status": "present", "recorded_by": "me"}]},
+        {"records": [{"status": "present"}]},
+        {"rows": []},
+    ],
+)
 def test_malformed_sheets_are_problems(sclient, scheduling_ctx, tokens, body):
     a = arrange(scheduling_ctx, participants=("ana-lopez",))
     response = sclient.put(f"/sessions/{a.sessions[0]}/attendance", json=body, headers=auth(tokens, FACILITATOR))
@@ -254,13 +290,17 @@ def test_malformed_sheets_are_problems(sclient, scheduling_ctx, tokens, body):
 
 def test_a_body_that_is_not_json_is_refused(sclient, scheduling_ctx, tokens):
     a = arrange(scheduling_ctx, participants=("ana-lopez",))
-    response = sclient.put(f"/sessions/{a.sessions[0]}/attendance", data="records=1",
-                           headers={**auth(tokens, FACILITATOR), "Content-Type": "application/x-www-form-urlencoded"})
+    response = sclient.put(
+        f"/sessions/{a.sessions[0]}/attendance",
+        data="records=1",
+        headers={**auth(tokens, FACILITATOR), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
     assert response.mimetype == PROBLEM
 
 
 # --- roles ------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_who_may_mark(sclient, scheduling_ctx, tokens, database):
@@ -268,8 +308,10 @@ def test_who_may_mark(sclient, scheduling_ctx, tokens, database):
     records = present(a.registrations["ana-lopez"])
     assert mark(sclient, tokens, a.sessions[0], records, who=OTHER_FACILITATOR).status_code == 403
     assert mark(sclient, tokens, a.sessions[0], records, who=("participant", "CA", "ana-lopez")).status_code == 403
-    assert mark(sclient, tokens, a.sessions[0], records,
-                who=("agency_coordinator", "CA", "someone-else")).status_code == 403
+    assert (
+        mark(sclient, tokens, a.sessions[0], records, who=("agency_coordinator", "CA", "someone-else")).status_code
+        == 403
+    )
     assert count(scheduling_ctx, Attendance) == 0
     for who in (FACILITATOR, COORDINATOR, CA_ADMIN, NATIONAL):
         assert mark(sclient, tokens, a.sessions[0], records, who=who).status_code == 200
@@ -291,12 +333,14 @@ def test_another_jurisdiction_gets_404(sclient, scheduling_ctx, tokens, database
 
 def test_participants_do_not_read_the_sheet(sclient, scheduling_ctx, tokens):
     a = arrange(scheduling_ctx, participants=("ana-lopez",))
-    response = sclient.get(f"/sessions/{a.sessions[0]}/attendance", headers=tokens.headers("participant", "CA",
-                                                                                            sub="ana-lopez"))
+    response = sclient.get(
+        f"/sessions/{a.sessions[0]}/attendance", headers=tokens.headers("participant", "CA", sub="ana-lopez")
+    )
     assert response.status_code == 403
 
 
 # --- completion -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_completion_is_emitted_once_despite_re_recording_and_retries(sclient, scheduling_ctx, tokens, database):
@@ -308,9 +352,16 @@ def test_completion_is_emitted_once_despite_re_recording_and_retries(sclient, sc
 
     last = [{"registration_id": ana, "status": "present"}, {"registration_id": ben, "status": "absent"}]
     assert mark(sclient, tokens, a.sessions[8], last).status_code == 200
-    assert mark(sclient, tokens, a.sessions[8], last).status_code == 200        # the same request, retried
-    assert mark(sclient, tokens, a.sessions[8],                                  # re-recorded
-                [{"registration_id": ana, "status": "partial", "minutes": 100}]).status_code == 200
+    assert mark(sclient, tokens, a.sessions[8], last).status_code == 200  # the same request, retried
+    assert (
+        mark(
+            sclient,
+            tokens,
+            a.sessions[8],  # re-recorded
+            [{"registration_id": ana, "status": "partial", "minutes": 100}],
+        ).status_code
+        == 200
+    )
     assert mark(sclient, tokens, a.sessions[0], present(ana), who=CA_ADMIN).status_code == 200
 
     completed = outbox_events(scheduling_ctx, COMPLETED)
@@ -367,8 +418,11 @@ def test_concurrent_final_marks_complete_once(scheduling_app, scheduling_ctx, to
         barrier.wait()
         statuses.append(mark(own_client, tokens, session_id, present(ana), who=who).status_code)
 
-    threads = [threading.Thread(target=mark_in_thread, args=(session_id, who))
-               for session_id in a.sessions[7:9] for who in (FACILITATOR, CA_ADMIN)]
+    threads = [
+        threading.Thread(target=mark_in_thread, args=(session_id, who))
+        for session_id in a.sessions[7:9]
+        for who in (FACILITATOR, CA_ADMIN)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -38,11 +38,13 @@ def test_a_replayed_get_answers_for_the_session_asked(scheduling_ctx, scheduling
         first, second = db.scalars(select(Session.id).order_by(Session.starts_at)).all()
     headers = tokens.headers("jurisdiction_admin", "CA")
 
-    response, steps = same_sql.capture(scheduling_app, "GET", f"/sessions/{first}", headers,
-                                       {"session_id": first, "tenant": "CA"})
+    response, steps = same_sql.capture(
+        scheduling_app, "GET", f"/sessions/{first}", headers, {"session_id": first, "tenant": "CA"}
+    )
     with _connect(database) as conn:
-        rows = same_sql.replay(conn, steps, {"session_id": first, "tenant": "CA"},
-                               {"session_id": second, "tenant": "CA"})
+        rows = same_sql.replay(
+            conn, steps, {"session_id": first, "tenant": "CA"}, {"session_id": second, "tenant": "CA"}
+        )
 
     assert response.status_code == 200
     assert steps[0].sources["id_1"] == ("input", "session_id")
@@ -52,8 +54,9 @@ def test_a_replayed_get_answers_for_the_session_asked(scheduling_ctx, scheduling
 @pytest.mark.postgres
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 @pytest.mark.parametrize("keyed", [True, False], ids=["with key", "without key"])
-def test_a_replayed_registration_writes_the_rows_the_api_writes(scheduling_ctx, scheduling_app, tokens,
-                                                                database, keyed):
+def test_a_replayed_registration_writes_the_rows_the_api_writes(
+    scheduling_ctx, scheduling_app, tokens, database, keyed
+):
     with scheduling_ctx.db.unit_of_work() as uow:
         captured, replayed = cohort(uow.session, sessions=1).id, cohort(uow.session, sessions=1).id
         uow.commit()
@@ -64,8 +67,14 @@ def test_a_replayed_registration_writes_the_rows_the_api_writes(scheduling_ctx, 
         headers["Idempotency-Key"] = sample["key"] = str(uuid.uuid4())
         inputs["key"] = str(uuid.uuid4())
 
-    response, steps = same_sql.capture(scheduling_app, "POST", f"/cohorts/{captured}/registrations", headers,
-                                       sample, json={"name": "Ana", "email": "ana@example.org"})
+    response, steps = same_sql.capture(
+        scheduling_app,
+        "POST",
+        f"/cohorts/{captured}/registrations",
+        headers,
+        sample,
+        json={"name": "Ana", "email": "ana@example.org"},
+    )
     with _connect(database) as conn:
         same_sql.replay(conn, steps, sample, inputs)
 
@@ -74,13 +83,18 @@ def test_a_replayed_registration_writes_the_rows_the_api_writes(scheduling_ctx, 
     with scheduling_ctx.db.session() as db:
         ben = db.scalars(select(Registration).where(Registration.cohort_id == replayed)).one()
         assert (ben.participant, ben.status) == ("ben-okafor", "confirmed")
-        assert db.scalar(select(func.count()).select_from(RegistrationAudit)
-                         .where(RegistrationAudit.registration_id == ben.id)) == 1
+        assert (
+            db.scalar(
+                select(func.count()).select_from(RegistrationAudit).where(RegistrationAudit.registration_id == ben.id)
+            )
+            == 1
+        )
         events = db.scalars(select(Outbox.body).where(Outbox.body.contains(ben.id))).all()
         assert len(events) == 1 and replayed in events[0]
         assert db.scalar(select(func.count()).select_from(Registration)) == 2  # the captured one and ben
     if keyed:
         with _connect(database) as conn:
-            stored = conn.execute("SELECT status_code, response_body FROM idempotency_keys WHERE key = %s",
-                                  (inputs["key"],)).fetchall()
+            stored = conn.execute(
+                "SELECT status_code, response_body FROM idempotency_keys WHERE key = %s", (inputs["key"],)
+            ).fetchall()
         assert len(stored) == 1 and stored[0][0] == 201 and ben.id in stored[0][1]

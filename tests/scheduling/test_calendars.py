@@ -12,8 +12,8 @@ import vobject
 from sqlalchemy import select
 
 from services.scheduling.models import CalendarFeed, Session
-from tests.scheduling import factories
 from tests.helpers import arrange, auth
+from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -64,9 +64,9 @@ def session_rows(ctx, cohort_id: str) -> list[Session]:
 
 # --- cohort feeds ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_cohort_feed_parses_with_stable_uids_sequence_status_and_vtimezone(sclient, tokens, scheduling_ctx,
-                                                                           database):
+def test_cohort_feed_parses_with_stable_uids_sequence_status_and_vtimezone(sclient, tokens, scheduling_ctx, database):
     def build(db):
         agency = factories.agency(db)
         room = factories.room(db, agency)
@@ -114,15 +114,25 @@ def test_cohort_feed_parses_with_stable_uids_sequence_status_and_vtimezone(sclie
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-@pytest.mark.parametrize(("time_zone", "offset", "name"), [
-    ("Pacific/Guam", timedelta(hours=10), "ChST"),
-    ("Pacific/Pago_Pago", timedelta(hours=-11), "SST"),
-])
-def test_sessions_in_guam_and_pago_pago_render_in_their_zone(sclient, tokens, scheduling_ctx, database,
-                                                            time_zone, offset, name):
+@pytest.mark.parametrize(
+    ("time_zone", "offset", "name"),
+    [
+        ("Pacific/Guam", timedelta(hours=10), "ChST"),
+        ("Pacific/Pago_Pago", timedelta(hours=-11), "SST"),
+    ],
+)
+def test_sessions_in_guam_and_pago_pago_render_in_their_zone(
+    sclient, tokens, scheduling_ctx, database, time_zone, offset, name
+):
     tenant = "GU" if time_zone == "Pacific/Guam" else "AS"
-    cohort_id = arrange(scheduling_ctx, lambda db: factories.cohort(
-        db, tenant=tenant, time_zone=time_zone, first_day=FIRST_DAY, facilitators=("fac-island",)).id)
+    cohort_id = arrange(
+        scheduling_ctx,
+        lambda db: (
+            factories.cohort(
+                db, tenant=tenant, time_zone=time_zone, first_day=FIRST_DAY, facilitators=("fac-island",)
+            ).id
+        ),
+    )
     feed = new_feed(sclient, tokens, ("jurisdiction_admin", tenant, f"admin-{tenant}"), "cohort", cohort_id)
 
     calendar = parse(sclient, feed)
@@ -139,9 +149,11 @@ def test_sessions_in_guam_and_pago_pago_render_in_their_zone(sclient, tokens, sc
 
 # --- personal feeds ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_participant_feed_holds_confirmed_registrations_and_office_hour_bookings(sclient, tokens, scheduling_ctx,
-                                                                                database):
+def test_participant_feed_holds_confirmed_registrations_and_office_hour_bookings(
+    sclient, tokens, scheduling_ctx, database
+):
     def build(db):
         confirmed = factories.cohort(db, first_day=FIRST_DAY, sessions=3)
         waitlisted = factories.cohort(db, first_day=FIRST_DAY, sessions=3, local_hour=15)
@@ -157,8 +169,9 @@ def test_participant_feed_holds_confirmed_registrations_and_office_hour_bookings
     found = events(parse(sclient, feed))
     assert set(found) == {f"{s.id}@t4t-platform" for s in session_rows(scheduling_ctx, cohort_id)}
 
-    someone_else = sclient.post("/calendar-feeds", json={"kind": "participant", "subject": "pat-other"},
-                                headers=auth(tokens, CA_PARTICIPANT))
+    someone_else = sclient.post(
+        "/calendar-feeds", json={"kind": "participant", "subject": "pat-other"}, headers=auth(tokens, CA_PARTICIPANT)
+    )
     assert someone_else.status_code == 403 and someone_else.mimetype == PROBLEM
 
 
@@ -171,14 +184,26 @@ def test_facilitator_feed_holds_their_sessions_and_office_hour_bookings(sclient,
 
     cohort_id = arrange(scheduling_ctx, build)
     tuesday = _next_tuesday()
-    series = sclient.post("/recurring-series", json={
-        "kind": "office_hours", "title": "Office hours", "time_zone": "America/Chicago",
-        "local_start": tuesday.isoformat(), "duration_minutes": 60, "rrule": "FREQ=WEEKLY;COUNT=4",
-        "slot_minutes": 30, "supported_facilitators": ["fac-ca"]}, headers=auth(tokens, CA_SPECIALIST)).json
+    series = sclient.post(
+        "/recurring-series",
+        json={
+            "kind": "office_hours",
+            "title": "Office hours",
+            "time_zone": "America/Chicago",
+            "local_start": tuesday.isoformat(),
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY;COUNT=4",
+            "slot_minutes": 30,
+            "supported_facilitators": ["fac-ca"],
+        },
+        headers=auth(tokens, CA_SPECIALIST),
+    ).json
     slot = sclient.get(f"/office-hours/{series['id']}/slots", headers=auth(tokens, CA_FACILITATOR)).json["items"][0]
-    booking = sclient.post(f"/office-hours/{series['id']}/bookings", json={"slot_start": slot["starts_at"],
-                                                                          "topic": "Fidelity questions"},
-                           headers=auth(tokens, CA_FACILITATOR)).json
+    booking = sclient.post(
+        f"/office-hours/{series['id']}/bookings",
+        json={"slot_start": slot["starts_at"], "topic": "Fidelity questions"},
+        headers=auth(tokens, CA_FACILITATOR),
+    ).json
     feed = new_feed(sclient, tokens, CA_FACILITATOR, "facilitator")
 
     calendar = parse(sclient, feed)
@@ -197,19 +222,27 @@ def test_facilitator_feed_holds_their_sessions_and_office_hour_bookings(sclient,
 
 
 def _next_tuesday() -> datetime:
-    today = datetime.now(ZoneInfo("America/Chicago")).replace(tzinfo=None, hour=11, minute=0, second=0,
-                                                              microsecond=0)
+    today = datetime.now(ZoneInfo("America/Chicago")).replace(tzinfo=None, hour=11, minute=0, second=0, microsecond=0)
     return today + timedelta(days=(1 - today.weekday()) % 7 + 7)
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_owned_series_render_as_rrule_events_with_exdate_and_recurrence_id(sclient, tokens, scheduling_ctx,
-                                                                           database):
+def test_owned_series_render_as_rrule_events_with_exdate_and_recurrence_id(sclient, tokens, scheduling_ctx, database):
     headers = auth(tokens, CA_SPECIALIST)
-    series = sclient.post("/recurring-series", json={
-        "kind": "office_hours", "title": "Office hours", "time_zone": "America/Los_Angeles",
-        "local_start": "2026-10-20T10:00:00", "duration_minutes": 60, "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6",
-        "slot_minutes": 30, "supported_facilitators": ["fac-ca"]}, headers=headers).json
+    series = sclient.post(
+        "/recurring-series",
+        json={
+            "kind": "office_hours",
+            "title": "Office hours",
+            "time_zone": "America/Los_Angeles",
+            "local_start": "2026-10-20T10:00:00",
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6",
+            "slot_minutes": 30,
+            "supported_facilitators": ["fac-ca"],
+        },
+        headers=headers,
+    ).json
     feed = new_feed(sclient, tokens, CA_SPECIALIST, "facilitator")
     uid = f"{series['id']}@t4t-platform"
     first = events(parse(sclient, feed))[uid]
@@ -237,6 +270,7 @@ def test_owned_series_render_as_rrule_events_with_exdate_and_recurrence_id(sclie
 
 # --- tokens, revocation, roles -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_token_is_shown_once_stored_hashed_and_revocable(sclient, tokens, scheduling_ctx, database):
     cohort_id = arrange(scheduling_ctx, lambda db: factories.cohort(db, first_day=FIRST_DAY, sessions=1).id)
@@ -253,8 +287,10 @@ def test_the_token_is_shown_once_stored_hashed_and_revocable(sclient, tokens, sc
     assert fetch(sclient, feed).status_code == 200
 
     assert sclient.post(f"/calendar-feeds/{feed['id']}/revoke", headers=auth(tokens, TX_ADMIN)).status_code == 404
-    assert sclient.post(f"/calendar-feeds/{feed['id']}/revoke",
-                        headers=auth(tokens, CA_OTHER_FACILITATOR)).status_code == 403
+    assert (
+        sclient.post(f"/calendar-feeds/{feed['id']}/revoke", headers=auth(tokens, CA_OTHER_FACILITATOR)).status_code
+        == 403
+    )
     revoked = sclient.post(f"/calendar-feeds/{feed['id']}/revoke", headers=auth(tokens, CA_FACILITATOR))
     assert revoked.status_code == 200 and revoked.json["revoked"] is True
 
@@ -269,8 +305,7 @@ def test_who_may_create_a_cohort_feed(sclient, tokens, scheduling_ctx, database)
     cohort_id = arrange(scheduling_ctx, lambda db: factories.cohort(db, first_day=FIRST_DAY, sessions=1).id)
 
     def create(who, subject=cohort_id):
-        return sclient.post("/calendar-feeds", json={"kind": "cohort", "subject": subject},
-                            headers=auth(tokens, who))
+        return sclient.post("/calendar-feeds", json={"kind": "cohort", "subject": subject}, headers=auth(tokens, who))
 
     assert create(CA_ADMIN).status_code == 201
     assert create(CA_COORDINATOR).status_code == 201

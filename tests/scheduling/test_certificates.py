@@ -26,23 +26,38 @@ def auth(tokens, who) -> dict:
     return tokens.headers(role, tenant, sub=sub)
 
 
-def completed_cohort(client, ctx, tokens, *, tenant="CA", time_zone="America/Los_Angeles",
-                     facilitator="fac-ca", names=None, partial_minutes=30):
+def completed_cohort(
+    client,
+    ctx,
+    tokens,
+    *,
+    tenant="CA",
+    time_zone="America/Los_Angeles",
+    facilitator="fac-ca",
+    names=None,
+    partial_minutes=30,
+):
     """A cohort of nine past sessions; "leilani-kealoha" attends eight in full and one in part, "noa-kai" two.
 
     Returns (cohort id, {participant: registration id}, [session start instants]).
     """
     names = names or {}
     with ctx.db.unit_of_work() as uow:
-        cohort = factories.cohort(uow.session, tenant=tenant, time_zone=time_zone, facilitators=(facilitator,),
-                                  first_day=datetime.now(UTC) - timedelta(weeks=10))
+        cohort = factories.cohort(
+            uow.session,
+            tenant=tenant,
+            time_zone=time_zone,
+            facilitators=(facilitator,),
+            first_day=datetime.now(UTC) - timedelta(weeks=10),
+        )
         registrations = {}
         for participant in ("leilani-kealoha", "noa-kai"):
             row = factories.registration(uow.session, cohort, participant, registry_id=f"{tenant}-{participant}")
             row.name = names.get(participant, row.name)
             registrations[participant] = row.id
-        sessions = uow.session.scalars(select(Session).where(Session.cohort_id == cohort.id)
-                                       .order_by(Session.starts_at)).all()
+        sessions = uow.session.scalars(
+            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+        ).all()
         starts = [s.starts_at for s in sessions]
         session_ids = [s.id for s in sessions]
         cohort_id = cohort.id
@@ -51,8 +66,9 @@ def completed_cohort(client, ctx, tokens, *, tenant="CA", time_zone="America/Los
     for index, session_id in enumerate(session_ids):
         records = [{"registration_id": registrations["leilani-kealoha"], "status": "present"}]
         if index == 4:
-            records = [{"registration_id": registrations["leilani-kealoha"], "status": "partial",
-                        "minutes": partial_minutes}]
+            records = [
+                {"registration_id": registrations["leilani-kealoha"], "status": "partial", "minutes": partial_minutes}
+            ]
         if index < 2:
             records.append({"registration_id": registrations["noa-kai"], "status": "present"})
         response = client.put(f"/sessions/{session_id}/attendance", json={"records": records}, headers=headers)
@@ -67,16 +83,18 @@ def pdf_text(body: bytes) -> str:
 
 def certificate_code(ctx, registration_id: str) -> str:
     with ctx.db.session() as db:
-        return db.scalars(select(Completion.certificate_code)
-                          .where(Completion.registration_id == registration_id)).one()
+        return db.scalars(
+            select(Completion.certificate_code).where(Completion.registration_id == registration_id)
+        ).one()
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_certificate_pdf_parses_back_with_name_hours_and_code(sclient, scheduling_ctx, tokens, database):
     cohort_id, regs, starts = completed_cohort(sclient, scheduling_ctx, tokens)
     leilani = regs["leilani-kealoha"]
-    response = sclient.get(f"/registrations/{leilani}/certificate.pdf",
-                           headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    response = sclient.get(
+        f"/registrations/{leilani}/certificate.pdf", headers=tokens.headers("participant", "CA", sub="leilani-kealoha")
+    )
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
@@ -97,11 +115,14 @@ def test_the_certificate_pdf_parses_back_with_name_hours_and_code(sclient, sched
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_certificate_names_the_training_its_issuer_facilitators_and_registry_id(
-        sclient, scheduling_ctx, tokens, database):
+    sclient, scheduling_ctx, tokens, database
+):
     # Content has announced nothing yet: the certificate still names the training, not the cohort's label.
     _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
-    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
-                           headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    response = sclient.get(
+        f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+        headers=tokens.headers("participant", "CA", sub="leilani-kealoha"),
+    )
     assert response.status_code == 200
     text = " ".join(pdf_text(response.data).split())
     assert "Relationship-Based Care for Infants and Toddlers: A Training for Trainers" in text
@@ -111,16 +132,17 @@ def test_the_certificate_names_the_training_its_issuer_facilitators_and_registry
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_certificate_without_registry_id_or_host_agency_says_so_plainly(sclient, scheduling_ctx, tokens,
-                                                                          database):
+def test_a_certificate_without_registry_id_or_host_agency_says_so_plainly(sclient, scheduling_ctx, tokens, database):
     _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
     with scheduling_ctx.db.unit_of_work() as uow:
         registration = uow.session.get(Registration, regs["leilani-kealoha"])
         registration.registry_id = None
         uow.session.get(Cohort, registration.cohort_id).host_agency_id = None
         uow.commit()
-    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
-                           headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    response = sclient.get(
+        f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+        headers=tokens.headers("participant", "CA", sub="leilani-kealoha"),
+    )
     text = " ".join(pdf_text(response.data).split())
     assert "Registry ID" not in text
     assert "Issued by California" in text
@@ -132,10 +154,13 @@ def test_a_certificate_without_registry_id_or_host_agency_says_so_plainly(sclien
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_dates_are_those_of_the_cohorts_zone(sclient, scheduling_ctx, tokens, database):
     # 9:00 in Guam (ChST, UTC+10) is the previous day in UTC: the certificate shows Guam's dates.
-    _, regs, starts = completed_cohort(sclient, scheduling_ctx, tokens, tenant="GU", time_zone="Pacific/Guam",
-                                       facilitator="fac-gu")
-    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
-                           headers=tokens.headers("jurisdiction_admin", "GU", sub="admin-gu"))
+    _, regs, starts = completed_cohort(
+        sclient, scheduling_ctx, tokens, tenant="GU", time_zone="Pacific/Guam", facilitator="fac-gu"
+    )
+    response = sclient.get(
+        f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+        headers=tokens.headers("jurisdiction_admin", "GU", sub="admin-gu"),
+    )
     assert response.status_code == 200
     text = pdf_text(response.data)
     first, last = (moment.astimezone(ZoneInfo("Pacific/Guam")) for moment in (starts[0], starts[-1]))
@@ -147,8 +172,7 @@ def test_dates_are_those_of_the_cohorts_zone(sclient, scheduling_ctx, tokens, da
 @pytest.mark.skipif(certificates.unicode_font() is None, reason="no Unicode TrueType font installed")
 def test_names_print_as_written_with_a_unicode_font(sclient, scheduling_ctx, tokens):
     _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens, names={"leilani-kealoha": "Nāone Nguyễn"})
-    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
-                           headers=auth(tokens, CA_ADMIN))
+    response = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf", headers=auth(tokens, CA_ADMIN))
     assert "Nāone Nguyễn" in pdf_text(response.data)
 
 
@@ -164,8 +188,11 @@ def test_who_may_download_a_certificate(sclient, scheduling_ctx, tokens, databas
     assert sclient.get(url, headers=tokens.headers("participant", "CA", sub="leilani-kealoha")).status_code == 200
     assert sclient.get(url, headers=auth(tokens, FACILITATOR)).status_code == 200
     assert sclient.get(url, headers=auth(tokens, CA_ADMIN)).status_code == 200
-    for headers in (tokens.headers("participant", "CA", sub="noa-kai"), auth(tokens, TX_ADMIN),
-                    tokens.headers("participant", "TX", sub="leilani-kealoha")):
+    for headers in (
+        tokens.headers("participant", "CA", sub="noa-kai"),
+        auth(tokens, TX_ADMIN),
+        tokens.headers("participant", "TX", sub="leilani-kealoha"),
+    ):
         response = sclient.get(url, headers=headers)
         assert response.status_code == 404 and response.mimetype == PROBLEM
     assert sclient.get(url).status_code == 401
@@ -174,8 +201,9 @@ def test_who_may_download_a_certificate(sclient, scheduling_ctx, tokens, databas
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_no_certificate_before_completion(sclient, scheduling_ctx, tokens, database):
     _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
-    response = sclient.get(f"/registrations/{regs['noa-kai']}/certificate.pdf",
-                           headers=tokens.headers("participant", "CA", sub="noa-kai"))
+    response = sclient.get(
+        f"/registrations/{regs['noa-kai']}/certificate.pdf", headers=tokens.headers("participant", "CA", sub="noa-kai")
+    )
     assert response.status_code == 404
     assert "not completed" in response.json["detail"]
 
@@ -188,9 +216,22 @@ def test_anyone_verifies_a_code_without_a_token(sclient, scheduling_ctx, tokens,
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.json
-    assert set(body) == {"certificate_code", "participant_name", "registry_id", "series", "cohort", "hours",
-                         "sessions_attended", "sessions_held", "completed_at", "jurisdiction", "issuer",
-                         "facilitators", "status", "void_reason"}
+    assert set(body) == {
+        "certificate_code",
+        "participant_name",
+        "registry_id",
+        "series",
+        "cohort",
+        "hours",
+        "sessions_attended",
+        "sessions_held",
+        "completed_at",
+        "jurisdiction",
+        "issuer",
+        "facilitators",
+        "status",
+        "void_reason",
+    }
     assert (body["status"], body["void_reason"], body["sessions_attended"]) == ("valid", None, 9)
     # The training itself, even before content has announced the series' title; the cohort is its delivery.
     assert body["series"] == "Relationship-Based Care for Infants and Toddlers: A Training for Trainers"
@@ -233,8 +274,16 @@ def test_a_browser_opening_the_certificates_link_gets_a_page(sclient, scheduling
     text = " ".join(" ".join(page.parts).split())
     assert "Leilani <Kealoha>" in text  # printed as written, and escaped in the markup
     assert "<Kealoha>" not in response.get_data(as_text=True)
-    for fact in ("Relationship-Based Care for Infants and Toddlers: A Training for Trainers", "16.5",
-                 "9 of 9", "Bay Area Child Care Council", "California", "fac-ca", "CA-leilani-kealoha", code):
+    for fact in (
+        "Relationship-Based Care for Infants and Toddlers: A Training for Trainers",
+        "16.5",
+        "9 of 9",
+        "Bay Area Child Care Council",
+        "California",
+        "fac-ca",
+        "CA-leilani-kealoha",
+        code,
+    ):
         assert fact in text, fact
 
     unknown = sclient.get("/certificates/AAAAAAAAAAAA", headers={"Accept": BROWSER_ACCEPT})
@@ -267,10 +316,18 @@ def test_the_cohorts_completions(sclient, scheduling_ctx, tokens, database):
     assert sclient.get(item["certificate_url"], headers=auth(tokens, CA_ADMIN)).status_code == 200
 
     assert sclient.get(f"/cohorts/{cohort_id}/completions", headers=auth(tokens, TX_ADMIN)).status_code == 404
-    assert sclient.get(f"/cohorts/{cohort_id}/completions",
-                       headers=tokens.headers("participant", "CA", sub="noa-kai")).status_code == 403
-    assert sclient.get(f"/cohorts/{cohort_id}/completions",
-                       headers=tokens.headers("facilitator", "CA", sub="fac-other")).status_code == 403
+    assert (
+        sclient.get(
+            f"/cohorts/{cohort_id}/completions", headers=tokens.headers("participant", "CA", sub="noa-kai")
+        ).status_code
+        == 403
+    )
+    assert (
+        sclient.get(
+            f"/cohorts/{cohort_id}/completions", headers=tokens.headers("facilitator", "CA", sub="fac-other")
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -280,17 +337,35 @@ def test_the_certificate_names_the_series_content_announced(sclient, scheduling_
 
     _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
     title = "Relationship-Based Care for Infants and Toddlers: A Training for Trainers"
-    event = make_event("content.material.published", source="/services/content", subject="m1", tenant="national",
-                       data={"material_id": "m1", "module_id": "module-1", "series_id": factories.SERIES_ID,
-                             "series_title": title, "module_position": 1, "kind": "resource", "title": "Handout",
-                             "version": 1, "national": True, "published_by": "admin"})
+    event = make_event(
+        "content.material.published",
+        source="/services/content",
+        subject="m1",
+        tenant="national",
+        data={
+            "material_id": "m1",
+            "module_id": "module-1",
+            "series_id": factories.SERIES_ID,
+            "series_title": title,
+            "module_position": 1,
+            "kind": "resource",
+            "title": "Handout",
+            "version": 1,
+            "national": True,
+            "published_by": "admin",
+        },
+    )
     with scheduling_ctx.db.unit_of_work() as uow:
         HANDLERS["attach_material_version"](event, uow)
         uow.commit()
-    pdf = sclient.get(f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
-                      headers=tokens.headers("participant", "CA", sub="leilani-kealoha"))
+    pdf = sclient.get(
+        f"/registrations/{regs['leilani-kealoha']}/certificate.pdf",
+        headers=tokens.headers("participant", "CA", sub="leilani-kealoha"),
+    )
     assert pdf.status_code == 200
     assert "Relationship-Based Care for Infants and Toddlers" in " ".join(pdf_text(pdf.data).split())
-    verified = sclient.get(f"/certificates/{certificate_code(scheduling_ctx, regs['leilani-kealoha'])}",
-                           headers={"Accept": "application/json"}).json
+    verified = sclient.get(
+        f"/certificates/{certificate_code(scheduling_ctx, regs['leilani-kealoha'])}",
+        headers={"Accept": "application/json"},
+    ).json
     assert verified["series"] == title and verified["cohort"].startswith("Relationship-Based Care cohort")

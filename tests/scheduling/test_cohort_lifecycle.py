@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared.envelope import parse_event
-
 from services.scheduling.models import Booking, Cohort, Registration, RegistrationAudit, Session, platform
-from tests.scheduling import factories
+from shared.envelope import parse_event
 from tests.helpers import assert_problem, auth
+from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -57,38 +56,56 @@ def act(client, tokens, cohort_id: str, action: str, who=ADMIN, body: dict | Non
 
 def counts(ctx) -> dict:
     with ctx.db.session() as db:
-        return {model.__name__: db.scalar(select(func.count()).select_from(model))
-                for model in (Cohort, Session, Booking, Registration, RegistrationAudit, platform.outbox)}
+        return {
+            model.__name__: db.scalar(select(func.count()).select_from(model))
+            for model in (Cohort, Session, Booking, Registration, RegistrationAudit, platform.outbox)
+        }
 
 
 def snapshot(ctx, cohort_id: str) -> tuple:
     """What a refused request must leave as it was: the cohort, its sessions and registrations."""
     with ctx.db.session() as db:
         cohort = db.get(Cohort, cohort_id)
-        sessions = db.execute(select(Session.id, Session.status, Session.sequence, Session.updated_at)
-                              .where(Session.cohort_id == cohort_id).order_by(Session.id)).all()
-        registrations = db.execute(select(Registration.id, Registration.status, Registration.updated_at)
-                                   .where(Registration.cohort_id == cohort_id).order_by(Registration.id)).all()
+        sessions = db.execute(
+            select(Session.id, Session.status, Session.sequence, Session.updated_at)
+            .where(Session.cohort_id == cohort_id)
+            .order_by(Session.id)
+        ).all()
+        registrations = db.execute(
+            select(Registration.id, Registration.status, Registration.updated_at)
+            .where(Registration.cohort_id == cohort_id)
+            .order_by(Registration.id)
+        ).all()
         return (cohort.status, cohort.confirmed_count, cohort.updated_at, sessions, registrations)
 
 
 def outbox_events(ctx, event_type: str) -> list:
     with ctx.db.session() as db:
-        rows = db.scalars(select(platform.outbox).where(platform.outbox.event_type == event_type)
-                          .order_by(platform.outbox.id)).all()
+        rows = db.scalars(
+            select(platform.outbox).where(platform.outbox.event_type == event_type).order_by(platform.outbox.id)
+        ).all()
         return [parse_event(row.body) for row in rows]
 
 
 def new_session_elsewhere(client, tokens, ctx):
     """Schedule, in another cohort, a session for fac-ca at the time of the first cohort's first session."""
     other = make_cohort(ctx, sessions=0)
-    return client.post(f"/cohorts/{other}/sessions", headers=auth(tokens, ADMIN), json={
-        "module_id": "module-1", "title": "Session 1", "starts_at": FIRST_DAY.isoformat(),
-        "ends_at": (FIRST_DAY + timedelta(hours=2)).isoformat(), "meeting_url": "https://meet.example.org/x",
-        "facilitators": ["fac-ca"]})
+    return client.post(
+        f"/cohorts/{other}/sessions",
+        headers=auth(tokens, ADMIN),
+        json={
+            "module_id": "module-1",
+            "title": "Session 1",
+            "starts_at": FIRST_DAY.isoformat(),
+            "ends_at": (FIRST_DAY + timedelta(hours=2)).isoformat(),
+            "meeting_url": "https://meet.example.org/x",
+            "facilitators": ["fac-ca"],
+        },
+    )
 
 
 # --- close and reopen -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_closing_stops_registrations_and_reopening_takes_them_again(sclient, tokens, scheduling_ctx, database):
@@ -119,28 +136,43 @@ def test_closing_stops_registrations_and_reopening_takes_them_again(sclient, tok
 def test_patch_does_not_change_status(sclient, tokens, scheduling_ctx, database):
     cohort_id = make_cohort(scheduling_ctx)
     etag = sclient.get(f"/cohorts/{cohort_id}", headers=auth(tokens, ADMIN)).headers["ETag"]
-    assert_problem(sclient.patch(f"/cohorts/{cohort_id}", json={"status": "closed"},
-                                 headers=auth(tokens, ADMIN, **{"If-Match": etag})), 422, "status")
+    assert_problem(
+        sclient.patch(
+            f"/cohorts/{cohort_id}", json={"status": "closed"}, headers=auth(tokens, ADMIN, **{"If-Match": etag})
+        ),
+        422,
+        "status",
+    )
     assert sclient.get(f"/cohorts/{cohort_id}", headers=auth(tokens, ADMIN)).json["status"] == "open"
 
 
 # --- cancel ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_cancelling_cancels_sessions_and_registrations_and_frees_the_bookings(sclient, tokens, scheduling_ctx,
-                                                                               database):
+def test_cancelling_cancels_sessions_and_registrations_and_frees_the_bookings(
+    sclient, tokens, scheduling_ctx, database
+):
     cohort_id = make_cohort(scheduling_ctx, sessions=3, capacity=1, requires_approval=True)
     confirmed = registered(sclient, tokens, cohort_id, ADMIN, participant="p-1")
     waitlisted = registered(sclient, tokens, cohort_id, ADMIN, participant="p-2")
     pending = registered(sclient, tokens, cohort_id, person(3))
     assert [r["status"] for r in (confirmed, waitlisted, pending)] == ["confirmed", "waitlisted", "pending_approval"]
     gone = registered(sclient, tokens, cohort_id, person(4))
-    assert sclient.post(f"/registrations/{gone['id']}/cancel", json={"reason": "Moved"},
-                        headers=auth(tokens, person(4))).status_code == 200
+    assert (
+        sclient.post(
+            f"/registrations/{gone['id']}/cancel", json={"reason": "Moved"}, headers=auth(tokens, person(4))
+        ).status_code
+        == 200
+    )
     sessions = sclient.get(f"/cohorts/{cohort_id}/sessions", headers=auth(tokens, ADMIN)).json["items"]
     holiday = sessions[-1]
-    assert sclient.post(f"/sessions/{holiday['id']}/cancel", json={"reason": "Holiday"},
-                        headers=auth(tokens, ADMIN)).status_code == 200
+    assert (
+        sclient.post(
+            f"/sessions/{holiday['id']}/cancel", json={"reason": "Holiday"}, headers=auth(tokens, ADMIN)
+        ).status_code
+        == 200
+    )
     # The facilitator is booked: another cohort cannot have them at the same time.
     assert_problem(new_session_elsewhere(sclient, tokens, scheduling_ctx), 409)
     session_events = len(outbox_events(scheduling_ctx, "scheduling.session.cancelled"))
@@ -150,36 +182,47 @@ def test_cancelling_cancels_sessions_and_registrations_and_frees_the_bookings(sc
     assert response.status_code == 200, response.json
     assert (response.json["status"], response.json["confirmed_count"]) == ("cancelled", 0)
 
-    after = {s["id"]: s for s in sclient.get(f"/cohorts/{cohort_id}/sessions",
-                                              headers=auth(tokens, ADMIN)).json["items"]}
+    after = {
+        s["id"]: s for s in sclient.get(f"/cohorts/{cohort_id}/sessions", headers=auth(tokens, ADMIN)).json["items"]
+    }
     for before in sessions[:-1]:
         shown = after[before["id"]]
         assert (shown["status"], shown["cancel_reason"]) == ("cancelled", "The host agency closed.")
         assert shown["sequence"] == before["sequence"] + 1
     assert (after[holiday["id"]]["cancel_reason"], after[holiday["id"]]["sequence"]) == ("Holiday", 1)
     with scheduling_ctx.db.session() as db:
-        assert db.scalar(select(func.count()).select_from(Booking)
-                         .where(Booking.owner_id.in_(list(after)))) == 0
+        assert db.scalar(select(func.count()).select_from(Booking).where(Booking.owner_id.in_(list(after)))) == 0
         rows = {r.participant: r for r in db.scalars(select(Registration).where(Registration.cohort_id == cohort_id))}
         assert {p: (r.status, r.waitlist_position, r.cancelled_reason) for p, r in rows.items()} == {
             "p-1": ("cancelled", None, "The host agency closed."),
             "p-2": ("cancelled", None, "The host agency closed."),
             "p-3": ("cancelled", None, "The host agency closed."),
-            "p-4": ("cancelled", None, "Moved")}
-        audits = db.scalars(select(RegistrationAudit).where(
-            RegistrationAudit.registration_id.in_([confirmed["id"], waitlisted["id"], pending["id"]]),
-            RegistrationAudit.action == "cancelled")).all()
+            "p-4": ("cancelled", None, "Moved"),
+        }
+        audits = db.scalars(
+            select(RegistrationAudit).where(
+                RegistrationAudit.registration_id.in_([confirmed["id"], waitlisted["id"], pending["id"]]),
+                RegistrationAudit.action == "cancelled",
+            )
+        ).all()
         assert sorted((a.detail["previous_status"], a.by, a.detail["cause"]) for a in audits) == [
-            ("confirmed", "coord-ca", "cohort_cancelled"), ("pending_approval", "coord-ca", "cohort_cancelled"),
-            ("waitlisted", "coord-ca", "cohort_cancelled")]
+            ("confirmed", "coord-ca", "cohort_cancelled"),
+            ("pending_approval", "coord-ca", "cohort_cancelled"),
+            ("waitlisted", "coord-ca", "cohort_cancelled"),
+        ]
 
     staged = outbox_events(scheduling_ctx, "scheduling.session.cancelled")[session_events:]
     assert sorted(e.subject for e in staged) == sorted(s["id"] for s in sessions[:-1])
-    assert all(e.data["reason"] == "The host agency closed." and e.data["registrant_ids"] == ["p-1"]
-               and e.tenant == "CA" for e in staged)
+    assert all(
+        e.data["reason"] == "The host agency closed." and e.data["registrant_ids"] == ["p-1"] and e.tenant == "CA"
+        for e in staged
+    )
     staged = outbox_events(scheduling_ctx, "scheduling.registration.cancelled")[registration_events:]
     assert sorted((e.data["participant"], e.data["status"], e.data["by"]) for e in staged) == [
-        ("p-1", "cancelled", "coord-ca"), ("p-2", "cancelled", "coord-ca"), ("p-3", "cancelled", "coord-ca")]
+        ("p-1", "cancelled", "coord-ca"),
+        ("p-2", "cancelled", "coord-ca"),
+        ("p-3", "cancelled", "coord-ca"),
+    ]
 
     # The facilitator is free again at that time.
     assert new_session_elsewhere(sclient, tokens, scheduling_ctx).status_code == 201
@@ -188,9 +231,21 @@ def test_cancelling_cancels_sessions_and_registrations_and_frees_the_bookings(sc
     before = counts(scheduling_ctx)
     assert_problem(act(sclient, tokens, cohort_id, "reopen"), 409, "status")
     assert_problem(act(sclient, tokens, cohort_id, "close"), 409, "status")
-    assert_problem(sclient.post(f"/cohorts/{cohort_id}/sessions", headers=auth(tokens, ADMIN), json={
-        "module_id": "m", "title": "T", "starts_at": "2031-05-01T09:00:00-07:00",
-        "ends_at": "2031-05-01T10:00:00-07:00", "meeting_url": "https://meet.example.org/y"}), 409, "status")
+    assert_problem(
+        sclient.post(
+            f"/cohorts/{cohort_id}/sessions",
+            headers=auth(tokens, ADMIN),
+            json={
+                "module_id": "m",
+                "title": "T",
+                "starts_at": "2031-05-01T09:00:00-07:00",
+                "ends_at": "2031-05-01T10:00:00-07:00",
+                "meeting_url": "https://meet.example.org/y",
+            },
+        ),
+        409,
+        "status",
+    )
     assert_problem(register(sclient, tokens, cohort_id, person(5)), 409, "cohort")
     again = act(sclient, tokens, cohort_id, "cancel", body={"reason": "Once more"})
     assert again.status_code == 200 and again.json["status"] == "cancelled"

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.scheduling.models import Booking, Session, platform
-from tests.scheduling import factories
 from tests.helpers import arrange, auth
+from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -23,8 +23,10 @@ OTHER_START = datetime(2031, 3, 4, 15, 0, tzinfo=UTC)
 
 def counts(ctx) -> dict:
     with ctx.db.session() as db:
-        return {model.__name__: db.scalar(select(func.count()).select_from(model))
-                for model in (Session, Booking, platform.outbox)}
+        return {
+            model.__name__: db.scalar(select(func.count()).select_from(model))
+            for model in (Session, Booking, platform.outbox)
+        }
 
 
 def assert_problem(response, status: int, *fields: str) -> dict:
@@ -41,9 +43,18 @@ def other_session(ctx, *, tenant: str = "TX", facilitators=("fac-shared",), room
     def build(db):
         agency = factories.agency(db, tenant)
         room_row = factories.room(db, agency, time_zone="America/Chicago") if room else None
-        cohort = factories.cohort(db, tenant=tenant, time_zone="America/Chicago", facilitators=facilitators,
-                                  first_day=OTHER_START, sessions=1, minutes=hours * 60, agency_row=agency,
-                                  room_row=room_row, format="hybrid" if room else "virtual")
+        cohort = factories.cohort(
+            db,
+            tenant=tenant,
+            time_zone="America/Chicago",
+            facilitators=facilitators,
+            first_day=OTHER_START,
+            sessions=1,
+            minutes=hours * 60,
+            agency_row=agency,
+            room_row=room_row,
+            format="hybrid" if room else "virtual",
+        )
         session = db.scalars(select(Session).where(Session.cohort_id == cohort.id)).one()
         return session, room_row
 
@@ -51,13 +62,20 @@ def other_session(ctx, *, tenant: str = "TX", facilitators=("fac-shared",), room
 
 
 def ca_cohort(ctx, *, format: str = "virtual", facilitators=("fac-ca",)):
-    return arrange(ctx, lambda db: factories.cohort(db, tenant="CA", format=format, facilitators=facilitators,
-                                                    sessions=0))
+    return arrange(
+        ctx, lambda db: factories.cohort(db, tenant="CA", format=format, facilitators=facilitators, sessions=0)
+    )
 
 
 def schedule(client, tokens, cohort_id: str, starts_at: str, ends_at: str, who=CA_ADMIN, **extra):
-    body = {"module_id": "module-1", "title": "Session 1", "starts_at": starts_at, "ends_at": ends_at,
-            "meeting_url": "https://meet.example.org/rbc", **extra}
+    body = {
+        "module_id": "module-1",
+        "title": "Session 1",
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "meeting_url": "https://meet.example.org/rbc",
+        **extra,
+    }
     return client.post(f"/cohorts/{cohort_id}/sessions", json=body, headers=auth(tokens, who))
 
 
@@ -84,13 +102,17 @@ def test_a_room_booked_by_another_cohort_is_refused_and_named(sclient, tokens, s
     other, room = other_session(scheduling_ctx, tenant="CA", facilitators=("fac-other",), room=True)
     cohort = ca_cohort(scheduling_ctx, format="in_person")
     before = counts(scheduling_ctx)
-    refused = schedule(sclient, tokens, cohort.id, "2031-03-04T16:30:00Z", "2031-03-04T18:00:00Z",
-                       room_id=room.id, meeting_url=None)
+    refused = schedule(
+        sclient, tokens, cohort.id, "2031-03-04T16:30:00Z", "2031-03-04T18:00:00Z", room_id=room.id, meeting_url=None
+    )
     body = assert_problem(refused, 409, "conflicts")
     [conflict] = body["conflicts"]
     assert conflict["resource"] == f"room:{room.id}"
-    assert (conflict["session_id"], conflict["title"], conflict["cohort_id"]) == (other.id, other.title,
-                                                                                   other.cohort_id)
+    assert (conflict["session_id"], conflict["title"], conflict["cohort_id"]) == (
+        other.id,
+        other.title,
+        other.cohort_id,
+    )
     assert counts(scheduling_ctx) == before
 
 
@@ -123,28 +145,34 @@ def test_reschedule_into_a_conflict_is_refused_and_changes_nothing(sclient, toke
     created = created.json
     before = counts(scheduling_ctx)
 
-    refused = sclient.post(f"/sessions/{created['id']}/reschedule", headers=auth(tokens, CA_ADMIN), json={
-        "starts_at": "2031-03-04T16:00:00Z", "ends_at": "2031-03-04T18:00:00Z", "reason": "Room change"})
+    refused = sclient.post(
+        f"/sessions/{created['id']}/reschedule",
+        headers=auth(tokens, CA_ADMIN),
+        json={"starts_at": "2031-03-04T16:00:00Z", "ends_at": "2031-03-04T18:00:00Z", "reason": "Room change"},
+    )
     assert assert_problem(refused, 409, "conflicts")["conflicts"][0]["session_id"] == other.id
     assert counts(scheduling_ctx) == before
     shown = sclient.get(f"/sessions/{created['id']}", headers=auth(tokens, CA_ADMIN)).json
-    assert (shown["starts_at"], shown["ends_at"], shown["sequence"]) == (
-        created["starts_at"], created["ends_at"], 0)
+    assert (shown["starts_at"], shown["ends_at"], shown["sequence"]) == (created["starts_at"], created["ends_at"], 0)
     with scheduling_ctx.db.session() as db:
         [booking] = db.scalars(select(Booking).where(Booking.owner_id == created["id"])).all()
         assert booking.starts_at == datetime(2031, 3, 5, 17, 0, tzinfo=UTC)
 
     # Moving within its own slot never conflicts with itself.
-    nudged = sclient.post(f"/sessions/{created['id']}/reschedule", headers=auth(tokens, CA_ADMIN), json={
-        "starts_at": "2031-03-05T09:30:00-08:00", "ends_at": "2031-03-05T11:30:00-08:00", "reason": "Traffic"})
+    nudged = sclient.post(
+        f"/sessions/{created['id']}/reschedule",
+        headers=auth(tokens, CA_ADMIN),
+        json={"starts_at": "2031-03-05T09:30:00-08:00", "ends_at": "2031-03-05T11:30:00-08:00", "reason": "Traffic"},
+    )
     assert nudged.status_code == 200, nudged.json
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_cancelled_sessions_slot_can_be_taken(sclient, tokens, scheduling_ctx, database):
     other, _ = other_session(scheduling_ctx)
-    cancelled = sclient.post(f"/sessions/{other.id}/cancel", json={"reason": "Facilitator ill"},
-                             headers=auth(tokens, TX_ADMIN))
+    cancelled = sclient.post(
+        f"/sessions/{other.id}/cancel", json={"reason": "Facilitator ill"}, headers=auth(tokens, TX_ADMIN)
+    )
     assert cancelled.status_code == 200, cancelled.json
     cohort = ca_cohort(scheduling_ctx, facilitators=("fac-shared",))
     taken = schedule(sclient, tokens, cohort.id, "2031-03-04T07:00:00-08:00", "2031-03-04T09:00:00-08:00")

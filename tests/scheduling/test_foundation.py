@@ -28,10 +28,23 @@ def test_health_and_openapi(sclient):
 
 
 def published(material_id, version, tenant="national", national=True):
-    return make_event("content.material.published", source="/services/content", subject=material_id,
-                      tenant=tenant, data={"material_id": material_id, "module_id": "module-3", "series_id": "s",
-                                           "module_position": 3, "kind": "slide_deck", "title": f"Deck v{version}",
-                                           "version": version, "national": national, "published_by": "admin"})
+    return make_event(
+        "content.material.published",
+        source="/services/content",
+        subject=material_id,
+        tenant=tenant,
+        data={
+            "material_id": material_id,
+            "module_id": "module-3",
+            "series_id": "s",
+            "module_position": 3,
+            "kind": "slide_deck",
+            "title": f"Deck v{version}",
+            "version": version,
+            "national": national,
+            "published_by": "admin",
+        },
+    )
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
@@ -49,11 +62,24 @@ def test_material_published_keeps_the_newest_version(scheduling_ctx, database):
 def test_series_titles_come_from_content_events(scheduling_ctx, database):
     from services.scheduling.models import SeriesTitle
 
-    event = make_event("content.material.published", source="/services/content", subject="m9", tenant="national",
-                       data={"material_id": "m9", "module_id": "module-1", "series_id": "s-rbc",
-                             "series_title": "Relationship-Based Care for Infants and Toddlers",
-                             "module_position": 1, "kind": "resource", "title": "Handout", "version": 1,
-                             "national": True, "published_by": "admin"})
+    event = make_event(
+        "content.material.published",
+        source="/services/content",
+        subject="m9",
+        tenant="national",
+        data={
+            "material_id": "m9",
+            "module_id": "module-1",
+            "series_id": "s-rbc",
+            "series_title": "Relationship-Based Care for Infants and Toddlers",
+            "module_position": 1,
+            "kind": "resource",
+            "title": "Handout",
+            "version": 1,
+            "national": True,
+            "published_by": "admin",
+        },
+    )
     with scheduling_ctx.db.unit_of_work() as uow:
         HANDLERS["attach_material_version"](event, uow)
         uow.commit()

@@ -8,6 +8,10 @@ from shared.testing.fuzz import fuzz_openapi
 
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_no_generated_request_makes_the_api_fail(scheduling_ctx, tokens, database):
-    failures = fuzz_openapi(create_app(scheduling_ctx), reader_headers=tokens.headers("jurisdiction_admin", "CA"),
-                            writer_headers=tokens.headers("jurisdiction_admin", "CA"), max_examples=10)
+    failures = fuzz_openapi(
+        create_app(scheduling_ctx),
+        reader_headers=tokens.headers("jurisdiction_admin", "CA"),
+        writer_headers=tokens.headers("jurisdiction_admin", "CA"),
+        max_examples=10,
+    )
     assert failures == []

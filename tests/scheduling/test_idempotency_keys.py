@@ -10,11 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from shared.db import utcnow
-from shared.housekeeping import prune
-
 from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, platform
+from shared.db import utcnow
+from shared.housekeeping import prune
 from tests.helpers import assert_problem, auth
 from tests.scheduling.test_registrations import body_for, make_cohort, person, register
 
@@ -23,8 +22,9 @@ BACKENDS = ["sqlite", "postgres"]
 
 def registrations_of(ctx, participant: str) -> int:
     with ctx.db.session() as session:
-        return session.scalar(select(func.count()).select_from(Registration)
-                              .where(Registration.participant == participant))
+        return session.scalar(
+            select(func.count()).select_from(Registration).where(Registration.participant == participant)
+        )
 
 
 def keys(ctx) -> int:
@@ -34,7 +34,8 @@ def keys(ctx) -> int:
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_request_that_fails_after_committing_keeps_nothing_and_its_retry_makes_one_registration(
-        sclient, tokens, scheduling_ctx, database, monkeypatch):
+    sclient, tokens, scheduling_ctx, database, monkeypatch
+):
     """The failure comes after the registration was committed, where a crash or a lost answer would
     come: the retry with the same key must not find a registration made without its stored answer."""
     cohort_id = make_cohort(scheduling_ctx, capacity=5)
@@ -88,8 +89,9 @@ def test_equivalent_json_bodies_are_the_same_request(sclient, tokens, scheduling
     again = sclient.post(f"/cohorts/{cohort_id}/registrations", data=reordered, headers=headers)
     assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
     assert again.json["id"] == first.json["id"]
-    changed = sclient.post(f"/cohorts/{cohort_id}/registrations",
-                           data=json.dumps({**body, "name": "Someone Else"}), headers=headers)
+    changed = sclient.post(
+        f"/cohorts/{cohort_id}/registrations", data=json.dumps({**body, "name": "Someone Else"}), headers=headers
+    )
     assert_problem(changed, 422, "Idempotency-Key")
 
 
@@ -101,8 +103,9 @@ def test_keys_expire_after_their_lifetime_and_are_pruned(sclient, tokens, schedu
     assert first.status_code == 201
     lifetime = timedelta(hours=scheduling_ctx.config.idempotency_key_ttl_hours)
     with scheduling_ctx.db.unit_of_work() as uow:
-        uow.session.execute(update(platform.idempotency_key)
-                            .values(created_at=utcnow() - lifetime - timedelta(minutes=1)))
+        uow.session.execute(
+            update(platform.idempotency_key).values(created_at=utcnow() - lifetime - timedelta(minutes=1))
+        )
         uow.commit()
     # Expired: the same key is a new request (here refused: p-4 is registered already), not a replay.
     expired = register(sclient, tokens, cohort_id, person(4), headers=keyed)

@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
+from services.scheduling import attendance, hours
+from services.scheduling.models import Registration, SelfReportedHours, Session
 from shared.auth import FACILITATOR, JURISDICTION_ADMIN, Principal
 from shared.db import Database
 from shared.testing import wait_until
-
-from services.scheduling import attendance, hours
-from services.scheduling.models import Registration, SelfReportedHours, Session
 from tests.helpers import assert_problem
 from tests.scheduling import factories
 
@@ -31,12 +30,16 @@ def admin_headers(tokens) -> dict:
 class Registry:
     """A state registry's copy of the training hours, kept by the documented protocol (docs/api.md)."""
 
-    def __init__(self, client, headers, path="/training-hours", key=lambda row: (row["verification"],
-                                                                                 row["registration_id"] or
-                                                                                 row["self_reported_id"])):
+    def __init__(
+        self,
+        client,
+        headers,
+        path="/training-hours",
+        key=lambda row: (row["verification"], row["registration_id"] or row["self_reported_id"]),
+    ):
         self.client, self.headers, self.path, self.key = client, headers, path, key
         self.rows: dict = {}
-        self.deliveries: list = []   # (key, change) of every row received
+        self.deliveries: list = []  # (key, change) of every row received
         self.last_change = 0
 
     def sync(self) -> None:
@@ -73,11 +76,17 @@ def arrange_cohorts(ctx, count: int, people: int = 4) -> list[tuple[list[str], l
     made = []
     with ctx.db.unit_of_work() as uow:
         for n in range(count):
-            cohort = factories.cohort(uow.session, facilitators=("fac-ca",), completion_minimum=9,
-                                      first_day=datetime.now(UTC) - timedelta(weeks=10), book_resources=False)
+            cohort = factories.cohort(
+                uow.session,
+                facilitators=("fac-ca",),
+                completion_minimum=9,
+                first_day=datetime.now(UTC) - timedelta(weeks=10),
+                book_resources=False,
+            )
             regs = [factories.registration(uow.session, cohort, f"person-{n}-{p}").id for p in range(people)]
-            sessions = uow.session.scalars(select(Session.id).where(Session.cohort_id == cohort.id)
-                                           .order_by(Session.starts_at)).all()
+            sessions = uow.session.scalars(
+                select(Session.id).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+            ).all()
             made.append((regs, list(sessions)))
         uow.commit()
     return made
@@ -100,7 +109,7 @@ def slow_commits(db: Database) -> None:
 def test_a_registry_syncing_while_many_people_write_misses_nothing(scheduling_app, scheduling_ctx, tokens, database):
     cohorts = arrange_cohorts(scheduling_ctx, WRITERS)
     writers_db = Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=WRITERS + 2)
-    if writers_db.is_postgres:   # SQLite's writers take turns: a pause would only make them queue
+    if writers_db.is_postgres:  # SQLite's writers take turns: a pause would only make them queue
         slow_commits(writers_db)
     facilitator = Principal(sub="fac-ca", tenant="CA", roles=frozenset({FACILITATOR}))
     failures: list[BaseException] = []
@@ -116,9 +125,17 @@ def test_a_registry_syncing_while_many_people_write_misses_nothing(scheduling_ap
                     attendance.record_attendance(sessions[index], records, uow, facilitator, opens_minutes=30)
                 if index < REPORTS_PER_WRITER:
                     with writers_db.unit_of_work() as uow:
-                        hours.report_hours({"participant": f"person-{n}-{index % 4}", "title": f"Course {index}",
-                                            "provider": "Community college", "minutes": 60 + index,
-                                            "completed_on": date(2026, 1, 1 + index)}, uow, ADMIN)
+                        hours.report_hours(
+                            {
+                                "participant": f"person-{n}-{index % 4}",
+                                "title": f"Course {index}",
+                                "provider": "Community college",
+                                "minutes": 60 + index,
+                                "completed_on": date(2026, 1, 1 + index),
+                            },
+                            uow,
+                            ADMIN,
+                        )
         except BaseException as exc:  # noqa: BLE001 - reported by the test
             failures.append(exc)
 
@@ -128,7 +145,7 @@ def test_a_registry_syncing_while_many_people_write_misses_nothing(scheduling_ap
         for thread in threads:
             thread.start()
         while any(thread.is_alive() for thread in threads):
-            registry.sync()   # syncs keep running while the writers write
+            registry.sync()  # syncs keep running while the writers write
         for thread in threads:
             thread.join(60)
     finally:
@@ -150,19 +167,32 @@ def test_a_registry_syncing_while_many_people_write_misses_nothing(scheduling_ap
 
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_a_change_committed_late_with_an_earlier_marker_still_reaches_the_registry(
-        scheduling_app, scheduling_ctx, tokens, database):
+    scheduling_app, scheduling_ctx, tokens, database
+):
     client, headers = scheduling_app.test_client(), admin_headers(tokens)
     registry = Registry(client, headers)
     registry.sync()
-    report = {"participant": "ana-lopez", "title": "CPR", "provider": "Red Cross", "minutes": 90,
-              "completed_on": date(2026, 3, 2)}
+    report = {
+        "participant": "ana-lopez",
+        "title": "CPR",
+        "provider": "Red Cross",
+        "minutes": 90,
+        "completed_on": date(2026, 3, 2),
+    }
     with scheduling_ctx.db.unit_of_work() as slow:
-        early = SelfReportedHours(tenant="CA", participant="ana-lopez", name="Ana", title="First aid",
-                                  provider="Red Cross", completed_on=date(2026, 3, 1), minutes=60)
+        early = SelfReportedHours(
+            tenant="CA",
+            participant="ana-lopez",
+            name="Ana",
+            title="First aid",
+            provider="Red Cross",
+            completed_on=date(2026, 3, 1),
+            minutes=60,
+        )
         slow.session.add(early)
-        slow.session.flush()   # written first: its updated_at and its transaction come first
+        slow.session.flush()  # written first: its updated_at and its transaction come first
         with scheduling_ctx.db.unit_of_work() as fast:
-            hours.report_hours(report, fast, ADMIN)   # committed first
+            hours.report_hours(report, fast, ADMIN)  # committed first
         # Filtering on time, the late row would be lost: the newest time seen is already past it.
         newest = max(r["updated_at"] for r in client.get("/training-hours", headers=headers).json["items"])
         assert newest > early.updated_at.isoformat()
@@ -182,8 +212,17 @@ def test_every_write_transaction_on_sqlite_gets_the_next_marker(scheduling_ctx, 
     markers = []
     for title in ("First aid", "CPR"):
         with scheduling_ctx.db.unit_of_work() as uow:
-            hours.report_hours({"participant": "ana-lopez", "title": title, "provider": "Red Cross", "minutes": 60,
-                                "completed_on": date(2026, 3, 1)}, uow, ADMIN)
+            hours.report_hours(
+                {
+                    "participant": "ana-lopez",
+                    "title": title,
+                    "provider": "Red Cross",
+                    "minutes": 60,
+                    "completed_on": date(2026, 3, 1),
+                },
+                uow,
+                ADMIN,
+            )
         with scheduling_ctx.db.session() as session:
             markers.append(session.scalar(select(SelfReportedHours.change).where(SelfReportedHours.title == title)))
     assert markers[0] < markers[1]
@@ -194,8 +233,11 @@ def test_changed_after_is_refused_where_there_are_no_markers_and_with_updated_si
     headers = admin_headers(tokens)
     assert_problem(sclient.get("/jurisdictions?changed_after=0", headers=headers), 422, "changed_after")
     assert_problem(sclient.get("/training-hours?changed_after=-1", headers=headers), 422, "changed_after")
-    assert_problem(sclient.get("/training-hours?changed_after=0&updated_since=2026-01-01T00:00:00Z",
-                               headers=headers), 422, "updated_since")
+    assert_problem(
+        sclient.get("/training-hours?changed_after=0&updated_since=2026-01-01T00:00:00Z", headers=headers),
+        422,
+        "updated_since",
+    )
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -207,14 +249,28 @@ def test_every_synced_list_of_scheduling_walks_by_change_marker(sclient, schedul
         uow.commit()
     headers = admin_headers(tokens)
     registrations = f"/cohorts/{cohort_id}/registrations"
-    for path in ("/agencies", "/cohorts", f"/cohorts/{cohort_id}/sessions", "/sessions", registrations,
-                 "/requests", "/training-hours", "/training-hours/self-reported", "/api-keys"):
+    for path in (
+        "/agencies",
+        "/cohorts",
+        f"/cohorts/{cohort_id}/sessions",
+        "/sessions",
+        registrations,
+        "/requests",
+        "/training-hours",
+        "/training-hours/self-reported",
+        "/api-keys",
+    ):
         first = sclient.get(path, query_string={"changed_after": 0}, headers=headers)
         assert first.status_code == 200, (path, first.json)
         again = sclient.get(path, query_string={"changed_after": first.json["last_change"]}, headers=headers)
         assert again.status_code == 200 and again.json["last_change"] >= first.json["last_change"], path
-    synced = wait_until(lambda: (page := sclient.get(registrations, query_string={"changed_after": 0},
-                                                     headers=headers).json)["items"] and page, timeout=30)
+    synced = wait_until(
+        lambda: (
+            (page := sclient.get(registrations, query_string={"changed_after": 0}, headers=headers).json)["items"]
+            and page
+        ),
+        timeout=30,
+    )
     assert [r["participant"] for r in synced["items"]] == ["ana-lopez"]
     with scheduling_ctx.db.unit_of_work() as uow:
         registration = uow.session.scalars(select(Registration).where(Registration.cohort_id == cohort_id)).one()

@@ -21,8 +21,14 @@ CA_PARTICIPANT = ("participant", "CA", "pat-ca")
 
 
 def cohort_body(**overrides) -> dict:
-    return {"series_id": factories.SERIES_ID, "title": "Relationship-Based Care, spring", "format": "virtual",
-            "capacity": 20, "facilitators": ["fac-ca"], **overrides}
+    return {
+        "series_id": factories.SERIES_ID,
+        "title": "Relationship-Based Care, spring",
+        "format": "virtual",
+        "capacity": 20,
+        "facilitators": ["fac-ca"],
+        **overrides,
+    }
 
 
 def count(ctx, model) -> int:
@@ -31,8 +37,9 @@ def count(ctx, model) -> int:
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_text_fields_refuse_blank_control_bidi_and_surrogate_text_and_trim_the_rest(sclient, tokens, scheduling_ctx,
-                                                                                   database):
+def test_text_fields_refuse_blank_control_bidi_and_surrogate_text_and_trim_the_rest(
+    sclient, tokens, scheduling_ctx, database
+):
     admin = auth(tokens, CA_ADMIN)
     refused = {
         "   ": "blank",
@@ -51,8 +58,9 @@ def test_text_fields_refuse_blank_control_bidi_and_surrogate_text_and_trim_the_r
     # The reasons of a cancellation are multi-line: line breaks and tabs pass, other controls do not.
     assert count(scheduling_ctx, Cohort) == before
 
-    created = sclient.post("/cohorts", json=cohort_body(title="  Spring cohort\n", facilitators=[" fac-ca "]),
-                           headers=admin)
+    created = sclient.post(
+        "/cohorts", json=cohort_body(title="  Spring cohort\n", facilitators=[" fac-ca "]), headers=admin
+    )
     assert created.status_code == 201, created.json
     assert created.json["title"] == "Spring cohort" and created.json["facilitators"] == ["fac-ca"]
 
@@ -83,16 +91,25 @@ def test_capacity_is_a_whole_number_within_a_cohorts_bounds(sclient, tokens, sch
     cohort_id = arrange(scheduling_ctx, lambda db: factories.cohort(db, sessions=1, capacity=2).id)
     url = f"/cohorts/{cohort_id}/capacity"
     coordinator = {**auth(tokens, CA_COORDINATOR), "Content-Type": "application/json"}
-    for raw in ('{"capacity": 5.5}', '{"capacity": "5"}', '{"capacity": 1e2}', '{"capacity": 5.0}',
-                '{"capacity": true}', '{"capacity": 10001}', '{"capacity": 100000}', '{"capacity": 0}'):
+    for raw in (
+        '{"capacity": 5.5}',
+        '{"capacity": "5"}',
+        '{"capacity": 1e2}',
+        '{"capacity": 5.0}',
+        '{"capacity": true}',
+        '{"capacity": 10001}',
+        '{"capacity": 100000}',
+        '{"capacity": 0}',
+    ):
         assert_problem(sclient.put(url, data=raw, headers=coordinator), 422, "capacity")
     with scheduling_ctx.db.session() as db:
         assert db.get(Cohort, cohort_id).capacity == 2
     changed = sclient.put(url, data='{"capacity": 5}', headers=coordinator)
     assert changed.status_code == 200 and changed.json["capacity"] == 5
     # The same bounds as a cohort's own capacity, written once.
-    assert_problem(sclient.post("/cohorts", json=cohort_body(capacity=10_001), headers=auth(tokens, CA_ADMIN)),
-                   422, "capacity")
+    assert_problem(
+        sclient.post("/cohorts", json=cohort_body(capacity=10_001), headers=auth(tokens, CA_ADMIN)), 422, "capacity"
+    )
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -105,16 +122,18 @@ def test_no_stored_text_breaks_a_cohort_feed(sclient, tokens, scheduling_ctx, da
         room = factories.room(db, agency, name="Room\nA\x07")
         cohort = factories.cohort(db, agency_row=agency, room_row=room, format="hybrid", sessions=2)
         cohort.title = title
-        first, second = db.scalars(select(Session).where(Session.cohort_id == cohort.id)
-                                   .order_by(Session.starts_at)).all()
+        first, second = db.scalars(
+            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+        ).all()
         first.title = "Welcome\rand\u2028care"
         second.status, second.cancel_reason = "cancelled", "Snow.\r\nNew date\x1b soon.\r"
         db.get(Room, room.id).venue.address = "100 Main St\r\nOakland"
         return cohort.id
 
     cohort_id = arrange(scheduling_ctx, build)
-    made = sclient.post("/calendar-feeds", json={"kind": "cohort", "subject": cohort_id},
-                        headers=auth(tokens, CA_COORDINATOR))
+    made = sclient.post(
+        "/calendar-feeds", json={"kind": "cohort", "subject": cohort_id}, headers=auth(tokens, CA_COORDINATOR)
+    )
     assert made.status_code == 201, made.json
     response = sclient.get(urlsplit(made.json["url"]).path)
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -122,7 +141,7 @@ def test_no_stored_text_breaks_a_cohort_feed(sclient, tokens, scheduling_ctx, da
 
     # Every content line ends with CRLF and holds no other control character (RFC 5545 3.1, 3.3.11).
     for line in feed.split("\r\n"):
-        assert not any(ord(c) < 32 and c != "\t" or 0x7f <= ord(c) <= 0x9f for c in line), repr(line)
+        assert not any(ord(c) < 32 and c != "\t" or 0x7F <= ord(c) <= 0x9F for c in line), repr(line)
     for reader in (lambda text: vobject.readOne(text), lambda text: icalendar.Calendar.from_ical(text)):
         reader(feed)
     calendar = vobject.readOne(feed)

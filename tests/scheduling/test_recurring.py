@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries
 from services.scheduling.repository import book, session_resources
-from tests.scheduling import factories
 from tests.helpers import arrange, auth
+from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
 PROBLEM = "application/problem+json"
@@ -30,8 +30,10 @@ LA = ZoneInfo("America/Los_Angeles")
 
 def counts(ctx) -> dict:
     with ctx.db.session() as db:
-        return {model.__name__: db.scalar(select(func.count()).select_from(model))
-                for model in (RecurringSeries, OccurrenceChange, OfficeHourBooking, Booking)}
+        return {
+            model.__name__: db.scalar(select(func.count()).select_from(model))
+            for model in (RecurringSeries, OccurrenceChange, OfficeHourBooking, Booking)
+        }
 
 
 def index_rows(ctx, owner_id: str) -> list[Booking]:
@@ -40,10 +42,17 @@ def index_rows(ctx, owner_id: str) -> list[Booking]:
 
 
 def series_body(**overrides) -> dict:
-    body = {"kind": "office_hours", "title": "Office hours with the Infant/Toddler Specialist",
-            "time_zone": "America/Los_Angeles", "local_start": "2026-10-20T10:00:00", "duration_minutes": 60,
-            "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6", "meeting_url": "https://meet.example.org/office-hours",
-            "slot_minutes": 20, "supported_facilitators": ["fac-ca", "fac-ca-2"]}
+    body = {
+        "kind": "office_hours",
+        "title": "Office hours with the Infant/Toddler Specialist",
+        "time_zone": "America/Los_Angeles",
+        "local_start": "2026-10-20T10:00:00",
+        "duration_minutes": 60,
+        "rrule": "FREQ=WEEKLY;BYDAY=TU;COUNT=6",
+        "meeting_url": "https://meet.example.org/office-hours",
+        "slot_minutes": 20,
+        "supported_facilitators": ["fac-ca", "fac-ca-2"],
+    }
     body.update(overrides)
     return body
 
@@ -69,13 +78,23 @@ def next_weekday(weekday: int, zone: ZoneInfo, *, weeks_ahead: int = 1) -> datet
 
 # --- local time across daylight-saving changes, and zones without it ---------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-@pytest.mark.parametrize(("time_zone", "utc_hours", "offsets", "names"), [
-    ("America/Los_Angeles", [17, 17, 18, 18], ["-07:00", "-07:00", "-08:00", "-08:00"], ["PDT", "PDT", "PST", "PST"]),
-    ("America/New_York", [14, 14, 15, 15], ["-04:00", "-04:00", "-05:00", "-05:00"], ["EDT", "EDT", "EST", "EST"]),
-])
-def test_weekly_series_keeps_local_time_across_the_november_dst_change(sclient, tokens, database, time_zone,
-                                                                      utc_hours, offsets, names):
+@pytest.mark.parametrize(
+    ("time_zone", "utc_hours", "offsets", "names"),
+    [
+        (
+            "America/Los_Angeles",
+            [17, 17, 18, 18],
+            ["-07:00", "-07:00", "-08:00", "-08:00"],
+            ["PDT", "PDT", "PST", "PST"],
+        ),
+        ("America/New_York", [14, 14, 15, 15], ["-04:00", "-04:00", "-05:00", "-05:00"], ["EDT", "EDT", "EST", "EST"]),
+    ],
+)
+def test_weekly_series_keeps_local_time_across_the_november_dst_change(
+    sclient, tokens, database, time_zone, utc_hours, offsets, names
+):
     series = create(sclient, tokens, time_zone=time_zone, rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=4")
 
     items = occurrences(sclient, tokens, series["id"])
@@ -90,10 +109,13 @@ def test_weekly_series_keeps_local_time_across_the_november_dst_change(sclient, 
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-@pytest.mark.parametrize(("time_zone", "first_utc", "offset", "name"), [
-    ("Pacific/Guam", "2026-10-20T00:00:00+00:00", "+10:00", "ChST"),
-    ("Pacific/Pago_Pago", "2026-10-20T21:00:00+00:00", "-11:00", "SST"),
-])
+@pytest.mark.parametrize(
+    ("time_zone", "first_utc", "offset", "name"),
+    [
+        ("Pacific/Guam", "2026-10-20T00:00:00+00:00", "+10:00", "ChST"),
+        ("Pacific/Pago_Pago", "2026-10-20T21:00:00+00:00", "-11:00", "SST"),
+    ],
+)
 def test_series_in_guam_and_pago_pago(sclient, tokens, database, time_zone, first_utc, offset, name):
     series = create(sclient, tokens, time_zone=time_zone, rrule="FREQ=WEEKLY;BYDAY=TU;COUNT=26")
 
@@ -104,16 +126,26 @@ def test_series_in_guam_and_pago_pago(sclient, tokens, database, time_zone, firs
     assert {o["local_start"][11:] for o in items} == {f"10:00:00{offset}"}
     assert {o["zone_abbreviation"] for o in items} == {name}
     assert {datetime.fromisoformat(o["starts_at"]).hour for o in items} == {datetime.fromisoformat(first_utc).hour}
-    window = occurrences(sclient, tokens, series["id"], **{"from": "2026-11-01T00:00:00Z",
-                                                           "to": "2026-11-15T00:00:00Z"})
+    window = occurrences(
+        sclient, tokens, series["id"], **{"from": "2026-11-01T00:00:00Z", "to": "2026-11-15T00:00:00Z"}
+    )
     assert len(window) == 2
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_community_call_convened_by_a_jurisdiction_admin(sclient, tokens, scheduling_ctx, database):
-    series = create(sclient, tokens, who=CA_ADMIN, kind="community_call", title="Learning community call",
-                    rrule="FREQ=MONTHLY;BYDAY=3TH;COUNT=12", local_start="2026-11-19T13:00:00",
-                    duration_minutes=50, slot_minutes=None, supported_facilitators=[])
+    series = create(
+        sclient,
+        tokens,
+        who=CA_ADMIN,
+        kind="community_call",
+        title="Learning community call",
+        rrule="FREQ=MONTHLY;BYDAY=3TH;COUNT=12",
+        local_start="2026-11-19T13:00:00",
+        duration_minutes=50,
+        slot_minutes=None,
+        supported_facilitators=[],
+    )
 
     assert (series["owner"], series["tenant"], series["kind"]) == ("admin-ca", "CA", "community_call")
     items = occurrences(sclient, tokens, series["id"], who=CA_FACILITATOR)
@@ -123,26 +155,31 @@ def test_community_call_convened_by_a_jurisdiction_admin(sclient, tokens, schedu
 
 # --- bad input, roles, tenancy ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"rrule": "FREQ=SOMETIMES;BYDAY=TUESDAY"}, "rrule"),
-    ({"rrule": "BYDAY=TU;COUNT=3"}, "rrule"),
-    ({"rrule": "FREQ=WEEKLY;COUNT=3;UNTIL=20261231"}, "rrule"),
-    ({"rrule": "FREQ=WEEKLY;COUNT=200"}, "rrule"),
-    ({"rrule": "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"}, "rrule"),
-    ({"time_zone": "America/Springfield"}, "time_zone"),
-    ({"time_zone": "PST"}, "time_zone"),
-    ({"local_start": "2026-10-20T10:00:00-07:00"}, "local_start"),
-    ({"local_start": "2026-10-19T10:00:00"}, "local_start"),  # a Monday; the rule says Tuesday
-    ({"slot_minutes": None}, "slot_minutes"),
-    ({"slot_minutes": 90}, "slot_minutes"),
-    ({"kind": "community_call", "slot_minutes": None}, "supported_facilitators"),
-    ({"duration_minutes": 0}, "duration_minutes"),
-    ({"meeting_url": "javascript:alert(1)"}, "meeting_url"),
-    ({"owner": "someone-else"}, "owner"),
-])
-def test_bad_input_is_a_problem_naming_the_field_and_writes_nothing(sclient, tokens, scheduling_ctx, database,
-                                                                    overrides, field):
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"rrule": "FREQ=SOMETIMES;BYDAY=TUESDAY"}, "rrule"),
+        ({"rrule": "BYDAY=TU;COUNT=3"}, "rrule"),
+        ({"rrule": "FREQ=WEEKLY;COUNT=3;UNTIL=20261231"}, "rrule"),
+        ({"rrule": "FREQ=WEEKLY;COUNT=200"}, "rrule"),
+        ({"rrule": "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"}, "rrule"),
+        ({"time_zone": "America/Springfield"}, "time_zone"),
+        ({"time_zone": "PST"}, "time_zone"),
+        ({"local_start": "2026-10-20T10:00:00-07:00"}, "local_start"),
+        ({"local_start": "2026-10-19T10:00:00"}, "local_start"),  # a Monday; the rule says Tuesday
+        ({"slot_minutes": None}, "slot_minutes"),
+        ({"slot_minutes": 90}, "slot_minutes"),
+        ({"kind": "community_call", "slot_minutes": None}, "supported_facilitators"),
+        ({"duration_minutes": 0}, "duration_minutes"),
+        ({"meeting_url": "javascript:alert(1)"}, "meeting_url"),
+        ({"owner": "someone-else"}, "owner"),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field_and_writes_nothing(
+    sclient, tokens, scheduling_ctx, database, overrides, field
+):
     before = counts(scheduling_ctx)
 
     response = sclient.post("/recurring-series", json=series_body(**overrides), headers=auth(tokens, CA_SPECIALIST))
@@ -164,8 +201,10 @@ def test_who_may_hold_a_series(sclient, tokens, scheduling_ctx, database):
 
     series = create(sclient, tokens)
     assert sclient.get(f"/recurring-series/{series['id']}", headers=auth(tokens, TX_SPECIALIST)).status_code == 404
-    assert sclient.get(f"/recurring-series/{series['id']}/occurrences",
-                       headers=auth(tokens, TX_SPECIALIST)).status_code == 404
+    assert (
+        sclient.get(f"/recurring-series/{series['id']}/occurrences", headers=auth(tokens, TX_SPECIALIST)).status_code
+        == 404
+    )
     listed = sclient.get("/recurring-series?kind=office_hours", headers=auth(tokens, TX_SPECIALIST)).json
     assert listed["items"] == []
     listed = sclient.get("/recurring-series?owner=spec-ca", headers=auth(tokens, CA_FACILITATOR)).json
@@ -175,12 +214,25 @@ def test_who_may_hold_a_series(sclient, tokens, scheduling_ctx, database):
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_series_overlapping_the_specialists_bookings_is_refused(sclient, tokens, scheduling_ctx, database):
     def build(db):
-        cohort = factories.cohort(db, first_day=datetime(2026, 11, 3, 12, tzinfo=UTC), local_hour=9, sessions=1,
-                                  minutes=90, book_resources=False)
+        cohort = factories.cohort(
+            db,
+            first_day=datetime(2026, 11, 3, 12, tzinfo=UTC),
+            local_hour=9,
+            sessions=1,
+            minutes=90,
+            book_resources=False,
+        )
         session = cohort.sessions[0]
         session.specialist = "spec-ca"
-        book(db, tenant="CA", resources=session_resources(session), starts_at=session.starts_at,
-             ends_at=session.ends_at, owner_kind="session", owner_id=session.id)
+        book(
+            db,
+            tenant="CA",
+            resources=session_resources(session),
+            starts_at=session.starts_at,
+            ends_at=session.ends_at,
+            owner_kind="session",
+            owner_id=session.id,
+        )
         return session.id
 
     session_id = arrange(scheduling_ctx, build)  # Tuesday 3 November 2026, 09:00-10:30 in Los Angeles
@@ -196,9 +248,13 @@ def test_a_series_overlapping_the_specialists_bookings_is_refused(sclient, token
     series = create(sclient, tokens, local_start="2026-10-20T11:00:00")  # after the session: no overlap
     assert len(index_rows(scheduling_ctx, series["id"])) == 6
     assert {r.resource for r in index_rows(scheduling_ctx, series["id"])} == {"person:spec-ca"}
-    again = sclient.post("/recurring-series", json=series_body(local_start="2026-11-10T11:30:00", kind="meeting",
-                                                               slot_minutes=None, supported_facilitators=[]),
-                         headers=auth(tokens, CA_SPECIALIST))
+    again = sclient.post(
+        "/recurring-series",
+        json=series_body(
+            local_start="2026-11-10T11:30:00", kind="meeting", slot_minutes=None, supported_facilitators=[]
+        ),
+        headers=auth(tokens, CA_SPECIALIST),
+    )
     assert again.status_code == 409
     assert {c["series_id"] for c in again.json["conflicts"]} == {series["id"]}
     other = sclient.post("/recurring-series", json=series_body(), headers=auth(tokens, CA_OTHER_SPECIALIST))
@@ -207,20 +263,28 @@ def test_a_series_overlapping_the_specialists_bookings_is_refused(sclient, token
 
 # --- one occurrence ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_change_one_occurrence(sclient, tokens, scheduling_ctx, database):
     series = create(sclient, tokens)
     url = f"/recurring-series/{series['id']}/occurrences"
     headers = auth(tokens, CA_SPECIALIST)
 
-    moved = sclient.patch(f"{url}/20261103T180000Z", json={"starts_at": "2026-11-04T13:00:00-08:00",
-                                                            "duration_minutes": 40}, headers=headers)
+    moved = sclient.patch(
+        f"{url}/20261103T180000Z",
+        json={"starts_at": "2026-11-04T13:00:00-08:00", "duration_minutes": 40},
+        headers=headers,
+    )
     cancelled = sclient.patch(f"{url}/2026-11-10T18:00:00Z", json={"cancelled": True}, headers=headers)
 
     assert moved.status_code == 200, moved.json
-    assert (moved.json["status"], moved.json["original_start"], moved.json["starts_at"], moved.json["ends_at"],
-            moved.json["sequence"]) == ("moved", "2026-11-03T18:00:00+00:00", "2026-11-04T21:00:00+00:00",
-                                        "2026-11-04T21:40:00+00:00", 1)
+    assert (
+        moved.json["status"],
+        moved.json["original_start"],
+        moved.json["starts_at"],
+        moved.json["ends_at"],
+        moved.json["sequence"],
+    ) == ("moved", "2026-11-03T18:00:00+00:00", "2026-11-04T21:00:00+00:00", "2026-11-04T21:40:00+00:00", 1)
     assert (cancelled.json["status"], cancelled.json["sequence"]) == ("cancelled", 2)
     items = occurrences(sclient, tokens, series["id"])
     assert [o["status"] for o in items] == ["scheduled", "scheduled", "moved", "cancelled", "scheduled", "scheduled"]
@@ -235,21 +299,29 @@ def test_change_one_occurrence(sclient, tokens, scheduling_ctx, database):
     with scheduling_ctx.db.session() as db:  # back to the rule: no override left for it
         assert db.scalar(select(func.count()).select_from(OccurrenceChange)) == 1
 
-    onto_another = sclient.patch(f"{url}/20261117T180000Z", json={"starts_at": "2026-11-24T18:30:00Z"},
-                                 headers=headers)
+    onto_another = sclient.patch(f"{url}/20261117T180000Z", json={"starts_at": "2026-11-24T18:30:00Z"}, headers=headers)
     assert onto_another.status_code == 409 and "starts_at" in onto_another.json["errors"]
     assert sclient.patch(f"{url}/20261117T190000Z", json={"cancelled": True}, headers=headers).status_code == 404
     assert sclient.patch(f"{url}/not-a-time", json={"cancelled": True}, headers=headers).status_code == 422
     assert sclient.patch(f"{url}/20261117T180000Z", json={}, headers=headers).status_code == 422
-    assert sclient.patch(f"{url}/20261117T180000Z", json={"cancelled": True},
-                         headers=auth(tokens, CA_OTHER_SPECIALIST)).status_code == 403
-    assert sclient.patch(f"{url}/20261117T180000Z", json={"cancelled": True},
-                         headers=auth(tokens, TX_SPECIALIST)).status_code == 404
+    assert (
+        sclient.patch(
+            f"{url}/20261117T180000Z", json={"cancelled": True}, headers=auth(tokens, CA_OTHER_SPECIALIST)
+        ).status_code
+        == 403
+    )
+    assert (
+        sclient.patch(
+            f"{url}/20261117T180000Z", json={"cancelled": True}, headers=auth(tokens, TX_SPECIALIST)
+        ).status_code
+        == 404
+    )
     by_admin = sclient.patch(f"{url}/20261117T180000Z", json={"cancelled": True}, headers=auth(tokens, CA_ADMIN))
     assert by_admin.status_code == 200
 
 
 # --- this and following ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_this_and_following(sclient, tokens, scheduling_ctx, database):
@@ -258,9 +330,17 @@ def test_this_and_following(sclient, tokens, scheduling_ctx, database):
     url = f"/recurring-series/{series['id']}"
     sclient.patch(f"{url}/occurrences/20261201T180000Z", json={"cancelled": True}, headers=headers)  # 7th
 
-    response = sclient.post(f"{url}/split", json={
-        "at": "2026-11-10T18:00:00Z", "local_start": "2026-11-12T14:00:00", "rrule": "FREQ=WEEKLY;BYDAY=TH;COUNT=5",
-        "title": "Office hours (Thursday afternoons)", "duration_minutes": 90}, headers=headers)
+    response = sclient.post(
+        f"{url}/split",
+        json={
+            "at": "2026-11-10T18:00:00Z",
+            "local_start": "2026-11-12T14:00:00",
+            "rrule": "FREQ=WEEKLY;BYDAY=TH;COUNT=5",
+            "title": "Office hours (Thursday afternoons)",
+            "duration_minutes": 90,
+        },
+        headers=headers,
+    )
 
     assert response.status_code == 201, response.json
     ended, following = response.json["ended"], response.json["series"]
@@ -268,14 +348,26 @@ def test_this_and_following(sclient, tokens, scheduling_ctx, database):
     assert ended["sequence"] == 2
     assert following["split_from"] == series["id"]
     assert (following["kind"], following["owner"], following["slot_minutes"], following["sequence"]) == (
-        "office_hours", "spec-ca", 20, 0)
+        "office_hours",
+        "spec-ca",
+        20,
+        0,
+    )
     assert following["supported_facilitators"] == ["fac-ca", "fac-ca-2"]
     before = occurrences(sclient, tokens, series["id"])
     after = occurrences(sclient, tokens, following["id"])
-    assert [o["local_start"] for o in before] == ["2026-10-20T10:00:00-07:00", "2026-10-27T10:00:00-07:00",
-                                                  "2026-11-03T10:00:00-08:00"]
-    assert [o["local_start"][:10] for o in after] == ["2026-11-12", "2026-11-19", "2026-11-26", "2026-12-03",
-                                                      "2026-12-10"]
+    assert [o["local_start"] for o in before] == [
+        "2026-10-20T10:00:00-07:00",
+        "2026-10-27T10:00:00-07:00",
+        "2026-11-03T10:00:00-08:00",
+    ]
+    assert [o["local_start"][:10] for o in after] == [
+        "2026-11-12",
+        "2026-11-19",
+        "2026-11-26",
+        "2026-12-03",
+        "2026-12-10",
+    ]
     assert {o["local_start"][11:] for o in after} == {"14:00:00-08:00"}
     assert {o["status"] for o in after} == {"scheduled"}  # the cancelled Tuesday went with its rule
     assert len(index_rows(scheduling_ctx, series["id"])) == 3
@@ -283,35 +375,45 @@ def test_this_and_following(sclient, tokens, scheduling_ctx, database):
     with scheduling_ctx.db.session() as db:
         assert db.scalar(select(func.count()).select_from(OccurrenceChange)) == 0
 
-    defaults = sclient.post(f"/recurring-series/{following['id']}/split", json={"at": "2026-11-26T22:00:00Z"},
-                            headers=headers)
+    defaults = sclient.post(
+        f"/recurring-series/{following['id']}/split", json={"at": "2026-11-26T22:00:00Z"}, headers=headers
+    )
     assert defaults.status_code == 201, defaults.json
     assert defaults.json["series"]["rrule"] == "FREQ=WEEKLY;COUNT=3;BYDAY=TH"
     assert defaults.json["series"]["local_start"] == "2026-11-26T14:00:00"
 
     first = sclient.post(f"{url}/split", json={"at": "2026-10-20T17:00:00Z"}, headers=headers)
     assert first.status_code == 422 and "at" in first.json["errors"]
-    garbage = sclient.post(f"{url}/split", json={"at": "2026-10-27T17:00:00Z", "rrule": "FREQ=NEVER"},
-                           headers=headers)
+    garbage = sclient.post(f"{url}/split", json={"at": "2026-10-27T17:00:00Z", "rrule": "FREQ=NEVER"}, headers=headers)
     assert garbage.status_code == 422 and "rrule" in garbage.json["errors"]
-    assert sclient.post(f"{url}/split", json={"at": "2026-10-27T17:00:00Z"},
-                        headers=auth(tokens, CA_OTHER_SPECIALIST)).status_code == 403
+    assert (
+        sclient.post(
+            f"{url}/split", json={"at": "2026-10-27T17:00:00Z"}, headers=auth(tokens, CA_OTHER_SPECIALIST)
+        ).status_code
+        == 403
+    )
 
 
 # --- office hours ------------------------------------------------------------------------------
 
+
 def office_hours(client, tokens, **overrides) -> tuple[dict, list[dict]]:
     first = next_weekday(1, LA)  # a Tuesday at least a week ahead
     series = create(client, tokens, local_start=first.replace(hour=10).isoformat(), **overrides)
-    slots = client.get(f"/office-hours/{series['id']}/slots?to={(first + timedelta(days=1)).date()}T00:00:00Z",
-                       headers=auth(tokens, CA_FACILITATOR))
+    slots = client.get(
+        f"/office-hours/{series['id']}/slots?to={(first + timedelta(days=1)).date()}T00:00:00Z",
+        headers=auth(tokens, CA_FACILITATOR),
+    )
     assert slots.status_code == 200, slots.json
     return series, slots.json["items"]
 
 
 def book_slot(client, tokens, series_id: str, slot_start: str, who=CA_FACILITATOR):
-    return client.post(f"/office-hours/{series_id}/bookings", json={"slot_start": slot_start, "topic": "Adapting"},
-                       headers=auth(tokens, who))
+    return client.post(
+        f"/office-hours/{series_id}/bookings",
+        json={"slot_start": slot_start, "topic": "Adapting"},
+        headers=auth(tokens, who),
+    )
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -324,7 +426,10 @@ def test_office_hour_booking(sclient, tokens, scheduling_ctx, database):
 
     assert booked.status_code == 201, booked.json
     assert (booked.json["facilitator"], booked.json["status"], booked.json["slot_end"]) == (
-        "fac-ca", "booked", slots[1]["ends_at"])
+        "fac-ca",
+        "booked",
+        slots[1]["ends_at"],
+    )
     assert [r.resource for r in index_rows(scheduling_ctx, booked.json["id"])] == ["person:fac-ca"]
     again = book_slot(sclient, tokens, series["id"], slots[1]["starts_at"], who=CA_OTHER_FACILITATOR)
     assert again.status_code == 409 and again.mimetype == PROBLEM
@@ -338,20 +443,26 @@ def test_office_hour_booking(sclient, tokens, scheduling_ctx, database):
     assert off_grid.status_code == 422 and "slot_start" in off_grid.json["errors"]
     assert counts(scheduling_ctx)["OfficeHourBooking"] == 1
 
-    seen = sclient.get(f"/office-hours/{series['id']}/slots?to={slots[-1]['ends_at'].replace('+00:00', 'Z')}",
-                       headers=auth(tokens, CA_OTHER_FACILITATOR)).json["items"]
+    seen = sclient.get(
+        f"/office-hours/{series['id']}/slots?to={slots[-1]['ends_at'].replace('+00:00', 'Z')}",
+        headers=auth(tokens, CA_OTHER_FACILITATOR),
+    ).json["items"]
     assert [s["available"] for s in seen] == [True, False, True]
     assert seen[1]["booking"] is None  # who booked what is for the specialist and the booker
     mine = sclient.get(f"/office-hours/{series['id']}/slots", headers=auth(tokens, CA_FACILITATOR)).json["items"]
     assert mine[1]["booking"]["topic"] == "Adapting"
-    assert sclient.get(f"/office-hours/{series['id']}/slots",
-                       headers=auth(tokens, CA_UNSUPPORTED_FACILITATOR)).status_code == 403
+    assert (
+        sclient.get(f"/office-hours/{series['id']}/slots", headers=auth(tokens, CA_UNSUPPORTED_FACILITATOR)).status_code
+        == 403
+    )
 
-    cancelled = sclient.post(f"/office-hours/{series['id']}/bookings/{booked.json['id']}/cancel",
-                             headers=auth(tokens, CA_OTHER_FACILITATOR))
+    cancelled = sclient.post(
+        f"/office-hours/{series['id']}/bookings/{booked.json['id']}/cancel", headers=auth(tokens, CA_OTHER_FACILITATOR)
+    )
     assert cancelled.status_code == 403
-    cancelled = sclient.post(f"/office-hours/{series['id']}/bookings/{booked.json['id']}/cancel",
-                             headers=auth(tokens, CA_FACILITATOR))
+    cancelled = sclient.post(
+        f"/office-hours/{series['id']}/bookings/{booked.json['id']}/cancel", headers=auth(tokens, CA_FACILITATOR)
+    )
     assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
     assert index_rows(scheduling_ctx, booked.json["id"]) == []
     rebooked = book_slot(sclient, tokens, series["id"], slots[1]["starts_at"], who=CA_OTHER_FACILITATOR)
@@ -365,9 +476,17 @@ def test_office_hour_booking(sclient, tokens, scheduling_ctx, database):
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_facilitator_cannot_book_office_hours_while_facilitating(sclient, tokens, scheduling_ctx, database):
     first = next_weekday(1, LA)
-    arrange(scheduling_ctx, lambda db: factories.cohort(
-        db, first_day=first.replace(hour=12, tzinfo=LA), local_hour=10, minutes=30, sessions=1,
-        facilitators=("fac-ca",)))
+    arrange(
+        scheduling_ctx,
+        lambda db: factories.cohort(
+            db,
+            first_day=first.replace(hour=12, tzinfo=LA),
+            local_hour=10,
+            minutes=30,
+            sessions=1,
+            facilitators=("fac-ca",),
+        ),
+    )
     series, slots = office_hours(sclient, tokens)
 
     busy = book_slot(sclient, tokens, series["id"], slots[0]["starts_at"])
@@ -386,8 +505,11 @@ def test_changing_an_occurrence_cancels_the_slots_booked_in_it(sclient, tokens, 
     booking = book_slot(sclient, tokens, series["id"], slots[0]["starts_at"]).json
     original = slots[0]["occurrence_start"].replace("+00:00", "Z")
 
-    moved = sclient.patch(f"/recurring-series/{series['id']}/occurrences/{original}",
-                          json={"duration_minutes": 40}, headers=auth(tokens, CA_SPECIALIST))
+    moved = sclient.patch(
+        f"/recurring-series/{series['id']}/occurrences/{original}",
+        json={"duration_minutes": 40},
+        headers=auth(tokens, CA_SPECIALIST),
+    )
 
     assert moved.status_code == 200, moved.json
     with scheduling_ctx.db.session() as db:
@@ -407,13 +529,16 @@ def test_times_out_of_range_are_problems_not_errors(sclient, tokens, scheduling_
     headers = auth(tokens, CA_SPECIALIST)
     url = f"/recurring-series/{series['id']}"
 
-    far = sclient.patch(f"{url}/occurrences/20261027T170000Z", json={"starts_at": "2028-10-27T17:00:00Z"},
-                        headers=headers)
-    ancient = sclient.patch(f"{url}/occurrences/0001-01-01T00:00:00+01:00", json={"cancelled": True},
-                            headers=headers)
+    far = sclient.patch(
+        f"{url}/occurrences/20261027T170000Z", json={"starts_at": "2028-10-27T17:00:00Z"}, headers=headers
+    )
+    ancient = sclient.patch(f"{url}/occurrences/0001-01-01T00:00:00+01:00", json={"cancelled": True}, headers=headers)
     window = sclient.get(f"/office-hours/{series['id']}/slots?from=0001-01-01T00:00:00Z", headers=headers)
-    start = sclient.post("/recurring-series", json=series_body(local_start="0001-01-02T10:00:00",
-                                                               rrule="FREQ=WEEKLY;COUNT=2"), headers=headers)
+    start = sclient.post(
+        "/recurring-series",
+        json=series_body(local_start="0001-01-02T10:00:00", rrule="FREQ=WEEKLY;COUNT=2"),
+        headers=headers,
+    )
 
     assert (far.status_code, ancient.status_code, window.status_code, start.status_code) == (422, 422, 422, 422)
     assert "starts_at" in far.json["errors"] and "original_start" in ancient.json["errors"]

@@ -8,12 +8,11 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from shared.auth import PARTICIPANT, Principal
-from shared.db import Database
-
 from services.scheduling import places
 from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
+from shared.auth import PARTICIPANT, Principal
+from shared.db import Database
 from tests.scheduling.factories import places_taken
 from tests.scheduling.test_registrations import auth, make_cohort, person
 
@@ -45,8 +44,14 @@ def register_in_own_transaction(db: Database, cohort_id: str, n: int):
     def go():
         who = Principal(sub=f"racer-{n}", tenant="CA", roles=frozenset({PARTICIPANT}))
         with db.unit_of_work() as uow:
-            use_cases.register(cohort_id, {"name": f"Racer {n}", "email": f"racer-{n}@example.org"}, uow, who,
-                               correlationid=f"race-{n}")
+            use_cases.register(
+                cohort_id,
+                {"name": f"Racer {n}", "email": f"racer-{n}@example.org"},
+                uow,
+                who,
+                correlationid=f"race-{n}",
+            )
+
     return go
 
 
@@ -60,12 +65,16 @@ def assert_exactly(ctx, cohort_id: str, *, confirmed: int, waitlisted: int) -> N
         assert places_taken(session, cohort_id) == (confirmed, waitlisted)
         assert session.get(Cohort, cohort_id).confirmed_count == confirmed
         ids = [row.id for row in rows]
-        events = Counter(session.scalars(select(platform.outbox.event_type)
-                                         .where(platform.outbox.body.contains(cohort_id))).all())
-        assert events == {"scheduling.registration.confirmed": confirmed,
-                          "scheduling.registration.waitlisted": waitlisted}
-        audits = session.scalar(select(func.count()).select_from(RegistrationAudit)
-                                .where(RegistrationAudit.registration_id.in_(ids)))
+        events = Counter(
+            session.scalars(select(platform.outbox.event_type).where(platform.outbox.body.contains(cohort_id))).all()
+        )
+        assert events == {
+            "scheduling.registration.confirmed": confirmed,
+            "scheduling.registration.waitlisted": waitlisted,
+        }
+        audits = session.scalar(
+            select(func.count()).select_from(RegistrationAudit).where(RegistrationAudit.registration_id.in_(ids))
+        )
         assert audits == confirmed + waitlisted
 
 
@@ -92,8 +101,14 @@ def test_50_concurrent_http_registrations_for_20_seats(scheduling_app, schedulin
     def post(n):
         def go():
             client = scheduling_app.test_client()
-            responses.append(client.post(f"/cohorts/{cohort_id}/registrations", headers=headers[n],
-                                         json={"name": f"P {n}", "email": f"p-{n}@example.org"}))
+            responses.append(
+                client.post(
+                    f"/cohorts/{cohort_id}/registrations",
+                    headers=headers[n],
+                    json={"name": f"P {n}", "email": f"p-{n}@example.org"},
+                )
+            )
+
         return go
 
     assert race([post(n) for n in range(CONTENDERS)]) == []
@@ -109,9 +124,11 @@ def test_concurrent_cancellations_promote_each_waiting_person_once(scheduling_ct
     try:
         assert race([register_in_own_transaction(db, cohort_id, n) for n in range(CONTENDERS)]) == []
         with scheduling_ctx.db.session() as session:
-            leaving = session.scalars(select(Registration.id).where(Registration.cohort_id == cohort_id,
-                                                                    Registration.status == "confirmed")
-                                      .limit(10)).all()
+            leaving = session.scalars(
+                select(Registration.id)
+                .where(Registration.cohort_id == cohort_id, Registration.status == "confirmed")
+                .limit(10)
+            ).all()
 
         def cancel(registration_id):
             def go():
@@ -120,6 +137,7 @@ def test_concurrent_cancellations_promote_each_waiting_person_once(scheduling_ct
                     who = Principal(sub=registration.participant, tenant="CA", roles=frozenset({PARTICIPANT}))
                     uow.session.rollback()
                     use_cases.cancel(registration_id, {}, uow, who)
+
             return go
 
         # The same ten cancellations twice over: the second of each pair finds it cancelled (409).
@@ -134,8 +152,11 @@ def test_concurrent_cancellations_promote_each_waiting_person_once(scheduling_ct
         still_waiting = sorted(row.waitlist_position for row in rows if row.status == "waitlisted")
         assert still_waiting == list(range(11, 31))
         assert session.get(Cohort, cohort_id).confirmed_count == SEATS
-        promoted = session.scalar(select(func.count()).select_from(platform.outbox).where(
-            platform.outbox.event_type == "scheduling.registration.promoted"))
+        promoted = session.scalar(
+            select(func.count())
+            .select_from(platform.outbox)
+            .where(platform.outbox.event_type == "scheduling.registration.promoted")
+        )
         assert promoted == 10
 
 
@@ -162,7 +183,8 @@ def test_the_waitlist_grows_while_a_crowd_joins_it(scheduling_ctx, database, mon
 
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_meanwhile(
-        scheduling_ctx, database, monkeypatch):
+    scheduling_ctx, database, monkeypatch
+):
     cohort_id = make_cohort(scheduling_ctx, capacity=1)
     seat_held, waitlisted = threading.Event(), threading.Event()
     real_insert_many = use_cases.insert_many
@@ -177,15 +199,20 @@ def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_mea
 
     monkeypatch.setattr(use_cases, "insert_many", insert_many_then_fail_for_the_first)
     # Two API processes: within one, people registering at the same moment are written together.
-    db, other_process = (Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=4)
-                         for _ in range(2))
+    db, other_process = (
+        Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=4) for _ in range(2)
+    )
     try:
-        first = threading.Thread(target=lambda: pytest.raises(RuntimeError, register_in_own_transaction(db, cohort_id, 0)))
+        first = threading.Thread(
+            target=lambda: pytest.raises(RuntimeError, register_in_own_transaction(db, cohort_id, 0))
+        )
         first.start()
         assert seat_held.wait(30)
         register_in_own_transaction(other_process, cohort_id, 1)()  # finds the seat taken: waitlisted
         with scheduling_ctx.db.session() as session:
-            assert session.scalar(select(Registration.status).where(Registration.participant == "racer-1")) == "waitlisted"
+            assert (
+                session.scalar(select(Registration.status).where(Registration.participant == "racer-1")) == "waitlisted"
+            )
         waitlisted.set()
         first.join(30)
         assert not first.is_alive()
@@ -196,8 +223,15 @@ def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_mea
         rows = session.scalars(select(Registration).where(Registration.cohort_id == cohort_id)).all()
         assert [(row.participant, row.status) for row in rows] == [("racer-1", "confirmed")]
         assert places_taken(session, cohort_id)[0] == 1
-        promoted = session.scalars(select(RegistrationAudit).where(RegistrationAudit.registration_id == rows[0].id,
-                                                                   RegistrationAudit.action == "promoted")).one()
+        promoted = session.scalars(
+            select(RegistrationAudit).where(
+                RegistrationAudit.registration_id == rows[0].id, RegistrationAudit.action == "promoted"
+            )
+        ).one()
         assert promoted.detail["cause"] == "seat_released" and promoted.by == "service:scheduling"
-        assert "scheduling.registration.promoted" in session.scalars(
-            select(platform.outbox.event_type).where(platform.outbox.body.contains(rows[0].id))).all()
+        assert (
+            "scheduling.registration.promoted"
+            in session.scalars(
+                select(platform.outbox.event_type).where(platform.outbox.body.contains(rows[0].id))
+            ).all()
+        )

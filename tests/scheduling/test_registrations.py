@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared.db import utcnow
-from shared.envelope import parse_event
-
 from services.scheduling import places
 from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
-from tests.scheduling import factories
+from shared.db import utcnow
+from shared.envelope import parse_event
 from tests.helpers import assert_problem, auth
+from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -35,8 +34,9 @@ def person(n: int | str, tenant: str = "CA") -> tuple[str, str, str]:
 def make_cohort(ctx, **overrides) -> str:
     """A CA cohort (one session) whose agency is coordinated by coord-ca; returns its id."""
     overrides.setdefault("sessions", 1)
-    window = {name: overrides.pop(name) for name in ("registration_opens_at", "registration_closes_at")
-              if name in overrides}
+    window = {
+        name: overrides.pop(name) for name in ("registration_opens_at", "registration_closes_at") if name in overrides
+    }
     with ctx.db.unit_of_work() as uow:
         cohort = factories.cohort(uow.session, **overrides)
         for name, value in window.items():
@@ -51,8 +51,11 @@ def body_for(who: tuple[str, str, str], **extra) -> dict:
 
 
 def register(client, tokens, cohort_id: str, who, body: dict | None = None, headers: dict | None = None):
-    return client.post(f"/cohorts/{cohort_id}/registrations", json=body if body is not None else body_for(who),
-                       headers={**auth(tokens, who), **(headers or {})})
+    return client.post(
+        f"/cohorts/{cohort_id}/registrations",
+        json=body if body is not None else body_for(who),
+        headers={**auth(tokens, who), **(headers or {})},
+    )
 
 
 def registered(client, tokens, cohort_id: str, who, **extra) -> dict:
@@ -67,8 +70,10 @@ def cancel(client, tokens, registration_id: str, who, body: dict | None = None):
 
 def counts(ctx) -> dict:
     with ctx.db.session() as session:
-        return {model.__name__: session.scalar(select(func.count()).select_from(model))
-                for model in (Registration, RegistrationAudit, platform.outbox)}
+        return {
+            model.__name__: session.scalar(select(func.count()).select_from(model))
+            for model in (Registration, RegistrationAudit, platform.outbox)
+        }
 
 
 def outbox_events(ctx, verb: str | None = None) -> list:
@@ -81,9 +86,13 @@ def outbox_events(ctx, verb: str | None = None) -> list:
 
 def audit(ctx, registration_id: str) -> list[RegistrationAudit]:
     with ctx.db.session() as session:
-        return list(session.scalars(
-            select(RegistrationAudit).where(RegistrationAudit.registration_id == registration_id)
-            .order_by(RegistrationAudit.at, RegistrationAudit.id)))
+        return list(
+            session.scalars(
+                select(RegistrationAudit)
+                .where(RegistrationAudit.registration_id == registration_id)
+                .order_by(RegistrationAudit.at, RegistrationAudit.id)
+            )
+        )
 
 
 def taken(ctx, cohort_id: str) -> tuple[int, int]:
@@ -100,9 +109,9 @@ def statuses(client, tokens, cohort_id: str) -> dict[str, tuple[str, int | None]
 
 # --- seats, then the waitlist ------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_a_seat_left_free_while_people_wait_goes_to_them_not_to_a_newcomer(
-        sclient, tokens, scheduling_ctx, database):
+def test_a_seat_left_free_while_people_wait_goes_to_them_not_to_a_newcomer(sclient, tokens, scheduling_ctx, database):
     # As after a process died holding a seat it had claimed: one seat free, one person waiting.
     with scheduling_ctx.db.unit_of_work() as uow:
         cohort = factories.cohort(uow.session, capacity=1, sessions=1)
@@ -126,7 +135,8 @@ def test_the_waitlist_outgrows_the_places_made_in_advance(sclient, tokens, sched
     cohort_id = make_cohort(scheduling_ctx, capacity=1)
     made = [registered(sclient, tokens, cohort_id, person(n)) for n in range(8)]
     assert [(r["status"], r["waitlist_position"]) for r in made] == [("confirmed", None)] + [
-        ("waitlisted", position) for position in range(1, 8)]
+        ("waitlisted", position) for position in range(1, 8)
+    ]
     assert taken(scheduling_ctx, cohort_id) == (1, 7)
 
 
@@ -135,23 +145,35 @@ def test_seats_while_they_last_then_the_waitlist_in_order(sclient, tokens, sched
     cohort_id = make_cohort(scheduling_ctx, capacity=2)
     made = [registered(sclient, tokens, cohort_id, person(n), registry_id=f"R-{n}") for n in range(4)]
     assert [(r["status"], r["waitlist_position"]) for r in made] == [
-        ("confirmed", None), ("confirmed", None), ("waitlisted", 1), ("waitlisted", 2)]
+        ("confirmed", None),
+        ("confirmed", None),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+    ]
     first = made[0]
     assert (first["participant"], first["tenant"], first["cohort_id"], first["source"]) == (
-        "p-0", "CA", cohort_id, "self")
+        "p-0",
+        "CA",
+        cohort_id,
+        "self",
+    )
     assert first["registry_id"] == "R-0" and first["email"] == "p-0@example.org"
     assert taken(scheduling_ctx, cohort_id) == (2, 2)
 
     events = outbox_events(scheduling_ctx)
     assert [e.type for e in events] == ["scheduling.registration.confirmed"] * 2 + [
-        "scheduling.registration.waitlisted"] * 2
+        "scheduling.registration.waitlisted"
+    ] * 2
     assert events[2].subject == made[2]["id"] and events[2].tenant == "CA"
     assert events[2].data["waitlist_position"] == 1 and events[2].data["by"] == "p-2"
     assert events[0].data["email"] == "p-0@example.org"
     for registration in made:
         [entry] = audit(scheduling_ctx, registration["id"])
-        assert (entry.action, entry.by, entry.detail["status"]) == ("registered", registration["participant"],
-                                                                    registration["status"])
+        assert (entry.action, entry.by, entry.detail["status"]) == (
+            "registered",
+            registration["participant"],
+            registration["status"],
+        )
 
     location = register(sclient, tokens, cohort_id, person(9))
     assert location.headers["Location"].endswith(f"/registrations/{location.json['id']}")
@@ -161,8 +183,7 @@ def test_seats_while_they_last_then_the_waitlist_in_order(sclient, tokens, sched
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_one_registration_per_person_and_a_cancelled_one_is_taken_up_again(sclient, tokens, scheduling_ctx,
-                                                                            database):
+def test_one_registration_per_person_and_a_cancelled_one_is_taken_up_again(sclient, tokens, scheduling_ctx, database):
     cohort_id = make_cohort(scheduling_ctx, capacity=1)
     first = registered(sclient, tokens, cohort_id, person(1))
     before = counts(scheduling_ctx)
@@ -177,15 +198,21 @@ def test_one_registration_per_person_and_a_cancelled_one_is_taken_up_again(sclie
     again = registered(sclient, tokens, cohort_id, person(1), registry_id="R-new")
     assert again["id"] == first["id"]  # the same row, reused
     assert (again["status"], again["waitlist_position"], again["cancelled_reason"], again["registry_id"]) == (
-        "waitlisted", 1, None, "R-new")
+        "waitlisted",
+        1,
+        None,
+        "R-new",
+    )
     assert [entry.action for entry in audit(scheduling_ctx, first["id"])] == ["registered", "cancelled", "registered"]
     assert audit(scheduling_ctx, first["id"])[-1].detail["registered_again"] is True
     with scheduling_ctx.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(Registration)
-                              .where(Registration.participant == "p-1")) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(Registration).where(Registration.participant == "p-1")) == 1
+        )
 
 
 # --- cancellation and promotion -----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_cancellation_promotes_the_first_on_the_waitlist(sclient, tokens, scheduling_ctx, database):
@@ -197,9 +224,15 @@ def test_a_cancellation_promotes_the_first_on_the_waitlist(sclient, tokens, sche
     assert_problem(cancel(sclient, tokens, made[0]["id"], person(3)), 404)
     assert_problem(cancel(sclient, tokens, made[0]["id"], FACILITATOR), 403)
     assert_problem(cancel(sclient, tokens, made[0]["id"], OTHER_COORDINATOR), 403)
-    assert_problem(sclient.post(f"/registrations/{made[0]['id']}/cancel", data="reason=x",
-                                content_type="application/x-www-form-urlencoded",
-                                headers=auth(tokens, person(0))), 415)
+    assert_problem(
+        sclient.post(
+            f"/registrations/{made[0]['id']}/cancel",
+            data="reason=x",
+            content_type="application/x-www-form-urlencoded",
+            headers=auth(tokens, person(0)),
+        ),
+        415,
+    )
     assert_problem(cancel(sclient, tokens, made[0]["id"], person(0), {"reason": "x" * 2001}), 422, "reason")
     assert_problem(cancel(sclient, tokens, made[0]["id"], person(0), {"status": "x"}), 422, "status")
     assert counts(scheduling_ctx) == before
@@ -208,18 +241,24 @@ def test_a_cancellation_promotes_the_first_on_the_waitlist(sclient, tokens, sche
     assert cancelled.status_code == 200, cancelled.json
     assert (cancelled.json["status"], cancelled.json["cancelled_reason"]) == ("cancelled", "Moved away")
     assert statuses(sclient, tokens, cohort_id) == {
-        "p-0": ("cancelled", None), "p-1": ("confirmed", None), "p-2": ("confirmed", None),
-        "p-3": ("waitlisted", 2), "p-4": ("waitlisted", 3)}
+        "p-0": ("cancelled", None),
+        "p-1": ("confirmed", None),
+        "p-2": ("confirmed", None),
+        "p-3": ("waitlisted", 2),
+        "p-4": ("waitlisted", 3),
+    }
     [cancel_event] = outbox_events(scheduling_ctx, "cancelled")
     [promoted_event] = outbox_events(scheduling_ctx, "promoted")
     assert (cancel_event.subject, cancel_event.data["by"]) == (made[0]["id"], "p-0")
     assert (promoted_event.subject, promoted_event.data["status"], promoted_event.data["participant"]) == (
-        made[2]["id"], "confirmed", "p-2")
+        made[2]["id"],
+        "confirmed",
+        "p-2",
+    )
     assert promoted_event.correlationid == cancel_event.correlationid
     promoted_audit = audit(scheduling_ctx, made[2]["id"])
     assert [entry.action for entry in promoted_audit] == ["registered", "promoted"]
-    assert promoted_audit[-1].detail == {"status": "confirmed", "from_waitlist_position": 1,
-                                         "cause": "cancellation"}
+    assert promoted_audit[-1].detail == {"status": "confirmed", "from_waitlist_position": 1, "cause": "cancellation"}
     assert_problem(cancel(sclient, tokens, made[0]["id"], person(0)), 409, "status")
 
     # A manager cancels someone on the waitlist: no seat is freed, nobody is promoted.
@@ -245,8 +284,9 @@ def test_raising_capacity_promotes_in_waitlist_order(sclient, tokens, scheduling
     assert_problem(sclient.put(url, json={"capacity": 3}, headers=auth(tokens, TX_ADMIN)), 404)
     assert_problem(sclient.put(url, json={"capacity": 0}, headers=auth(tokens, COORDINATOR)), 422, "capacity")
     assert_problem(sclient.put(url, json={"capacity": "many"}, headers=auth(tokens, COORDINATOR)), 422, "capacity")
-    assert_problem(sclient.put(url, json={"capacity": 3, "confirmed": 9}, headers=auth(tokens, COORDINATOR)),
-                   422, "confirmed")
+    assert_problem(
+        sclient.put(url, json={"capacity": 3, "confirmed": 9}, headers=auth(tokens, COORDINATOR)), 422, "confirmed"
+    )
     assert_problem(sclient.put(url, data="capacity=3", headers=auth(tokens, COORDINATOR)), 415)
     assert counts(scheduling_ctx) == before
 
@@ -254,7 +294,12 @@ def test_raising_capacity_promotes_in_waitlist_order(sclient, tokens, scheduling
     assert raised.status_code == 200, raised.json
     assert raised.json["promoted"] == [made[1]["id"], made[3]["id"]]
     assert {k: raised.json[k] for k in ("capacity", "confirmed", "waitlisted", "pending_approval", "seats_free")} == {
-        "capacity": 3, "confirmed": 3, "waitlisted": 2, "pending_approval": 0, "seats_free": 0}
+        "capacity": 3,
+        "confirmed": 3,
+        "waitlisted": 2,
+        "pending_approval": 0,
+        "seats_free": 0,
+    }
     assert [e.subject for e in outbox_events(scheduling_ctx, "promoted")] == [made[1]["id"], made[3]["id"]]
     assert audit(scheduling_ctx, made[3]["id"])[-1].detail["cause"] == "capacity"
     assert statuses(sclient, tokens, cohort_id)["p-4"] == ("waitlisted", 4)
@@ -276,6 +321,7 @@ def test_raising_capacity_promotes_in_waitlist_order(sclient, tokens, scheduling
 
 
 # --- approval -----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_approval_flow(sclient, tokens, scheduling_ctx, database):
@@ -301,16 +347,23 @@ def test_approval_flow(sclient, tokens, scheduling_ctx, database):
     assert (second.json["status"], second.json["waitlist_position"]) == ("waitlisted", 1)
     declined = act("decline", 2, json={"reason": "Not in the agency's service area"})
     assert (declined.json["status"], declined.json["cancelled_reason"]) == (
-        "cancelled", "Not in the agency's service area")
+        "cancelled",
+        "Not in the agency's service area",
+    )
     assert act("decline", 3).json["cancelled_reason"]  # a default reason when none is given
     assert_problem(act("approve", 0), 409, "status")
     assert_problem(act("decline", 1), 409, "status")
 
     assert [(e.type.rsplit(".", 1)[1], e.subject) for e in outbox_events(scheduling_ctx)] == [
-        ("confirmed", pending[0]["id"]), ("waitlisted", pending[1]["id"]), ("cancelled", pending[2]["id"]),
-        ("cancelled", pending[3]["id"])]
+        ("confirmed", pending[0]["id"]),
+        ("waitlisted", pending[1]["id"]),
+        ("cancelled", pending[2]["id"]),
+        ("cancelled", pending[3]["id"]),
+    ]
     assert [(a.action, a.by) for a in audit(scheduling_ctx, pending[0]["id"])] == [
-        ("registered", "p-0"), ("approved", "coord-ca")]
+        ("registered", "p-0"),
+        ("approved", "coord-ca"),
+    ]
     assert audit(scheduling_ctx, pending[2]["id"])[-1].action == "declined"
 
     # When the confirmed participant leaves, the approved one waiting is promoted.
@@ -325,14 +378,17 @@ def test_approval_flow(sclient, tokens, scheduling_ctx, database):
 
 # --- the registration window ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_registration_outside_the_window_is_refused(sclient, tokens, scheduling_ctx, database):
     now = utcnow()
-    closed = make_cohort(scheduling_ctx, registration_opens_at=now - timedelta(days=10),
-                         registration_closes_at=now - timedelta(days=1))
+    closed = make_cohort(
+        scheduling_ctx, registration_opens_at=now - timedelta(days=10), registration_closes_at=now - timedelta(days=1)
+    )
     not_yet = make_cohort(scheduling_ctx, registration_opens_at=now + timedelta(days=1))
-    is_open = make_cohort(scheduling_ctx, registration_opens_at=now - timedelta(days=1),
-                          registration_closes_at=now + timedelta(days=1))
+    is_open = make_cohort(
+        scheduling_ctx, registration_opens_at=now - timedelta(days=1), registration_closes_at=now + timedelta(days=1)
+    )
     before = counts(scheduling_ctx)
     late = assert_problem(register(sclient, tokens, closed, person(1)), 409, "registration_closes_at")
     assert late["registration_closes_at"]
@@ -352,6 +408,7 @@ def test_registration_outside_the_window_is_refused(sclient, tokens, scheduling_
 
 # --- bad input, roles and tenancy: refused with nothing written --------------------------------
 
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_bad_registrations_are_refused_with_nothing_written(sclient, tokens, scheduling_ctx, database):
     cohort_id = make_cohort(scheduling_ctx)
@@ -363,13 +420,23 @@ def test_bad_registrations_are_refused_with_nothing_written(sclient, tokens, sch
     assert_problem(register(sclient, tokens, cohort_id, me, body_for(me, status="confirmed")), 422, "status")
     assert_problem(register(sclient, tokens, cohort_id, me, body_for(me, tenant="TX")), 422, "tenant")
     assert_problem(register(sclient, tokens, cohort_id, me, body_for(me, participant="")), 422, "participant")
-    assert_problem(register(sclient, tokens, cohort_id, me, body_for(me, registry_id="r" * 101)), 422,
-                   "registry_id")
+    assert_problem(register(sclient, tokens, cohort_id, me, body_for(me, registry_id="r" * 101)), 422, "registry_id")
     assert_problem(register(sclient, tokens, cohort_id, me, ["a list"]), 422)
-    assert_problem(sclient.post(f"/cohorts/{cohort_id}/registrations", data="name=x", headers=auth(tokens, me),
-                                content_type="application/x-www-form-urlencoded"), 415)
-    assert_problem(sclient.post(f"/cohorts/{cohort_id}/registrations", data="{", headers=auth(tokens, me),
-                                content_type="application/json"), 400)
+    assert_problem(
+        sclient.post(
+            f"/cohorts/{cohort_id}/registrations",
+            data="name=x",
+            headers=auth(tokens, me),
+            content_type="application/x-www-form-urlencoded",
+        ),
+        415,
+    )
+    assert_problem(
+        sclient.post(
+            f"/cohorts/{cohort_id}/registrations", data="{", headers=auth(tokens, me), content_type="application/json"
+        ),
+        400,
+    )
     assert_problem(sclient.post(f"/cohorts/{cohort_id}/registrations", json=body_for(me)), 401)
     # A participant cannot register someone else; an unknown cohort is a 404.
     assert_problem(register(sclient, tokens, cohort_id, me, body_for(person(2), participant="p-2")), 403)
@@ -393,8 +460,9 @@ def test_another_jurisdiction_gets_404_and_writes_nothing(sclient, tokens, sched
         assert sclient.get("/me/registrations", headers=auth(tokens, who)).json["items"] == []
     for verb in ("approve", "decline"):
         assert_problem(sclient.post(f"/registrations/{waiting['id']}/{verb}", headers=auth(tokens, TX_ADMIN)), 404)
-    assert_problem(sclient.put(f"/cohorts/{cohort_id}/capacity", json={"capacity": 5},
-                               headers=auth(tokens, TX_ADMIN)), 404)
+    assert_problem(
+        sclient.put(f"/cohorts/{cohort_id}/capacity", json={"capacity": 5}, headers=auth(tokens, TX_ADMIN)), 404
+    )
     assert_problem(sclient.get(f"/registrations/{confirmed['id']}/audit", headers=auth(tokens, TX_ADMIN)), 404)
     assert counts(scheduling_ctx) == before
     assert statuses(sclient, tokens, cohort_id) == {"p-1": ("confirmed", None), "p-2": ("waitlisted", 1)}
@@ -406,6 +474,7 @@ def test_another_jurisdiction_gets_404_and_writes_nothing(sclient, tokens, sched
 
 
 # --- reads ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_lists_of_registrations(sclient, tokens, scheduling_ctx, database):
@@ -456,8 +525,11 @@ def test_audit_trail_and_idempotent_registration(sclient, tokens, scheduling_ctx
     assert first.status_code == again.status_code == 201
     assert again.headers["Idempotent-Replayed"] == "true" and again.json["id"] == first.json["id"]
     assert counts(scheduling_ctx)["Registration"] == 1
-    assert_problem(register(sclient, tokens, cohort_id, person(0), body_for(person(0), name="Other"),
-                            headers=keyed), 422, "Idempotency-Key")
+    assert_problem(
+        register(sclient, tokens, cohort_id, person(0), body_for(person(0), name="Other"), headers=keyed),
+        422,
+        "Idempotency-Key",
+    )
     # A refused create with a key frees the key (and, on SQLite, the write lock) at once: no wait, no 500.
     started = time.monotonic()
     assert_problem(register(sclient, tokens, cohort_id, person(0), headers={"Idempotency-Key": "dup"}), 409)
@@ -471,8 +543,10 @@ def test_audit_trail_and_idempotent_registration(sclient, tokens, scheduling_ctx
     assert [(e["action"], e["by"]) for e in trail.json["items"]] == [("registered", "p-1"), ("promoted", "coord-ca")]
     assert all(e["at"] for e in trail.json["items"])
     cancelled = sclient.get(f"/registrations/{first.json['id']}/audit", headers=auth(tokens, ADMIN)).json["items"]
-    assert cancelled[-1]["detail"] == {"status": "cancelled", "previous_status": "confirmed",
-                                       "reason": "No-show at session 1"}
+    assert cancelled[-1]["detail"] == {
+        "status": "cancelled",
+        "previous_status": "confirmed",
+        "reason": "No-show at session 1",
+    }
     assert_problem(sclient.get(f"/registrations/{waiting['id']}/audit", headers=auth(tokens, person(1))), 403)
-    assert_problem(sclient.get(f"/registrations/{waiting['id']}/audit",
-                               headers=auth(tokens, OTHER_COORDINATOR)), 403)
+    assert_problem(sclient.get(f"/registrations/{waiting['id']}/audit", headers=auth(tokens, OTHER_COORDINATOR)), 403)

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.scheduling import factories
 from tests.helpers import arrange, assert_problem, auth
+from tests.scheduling import factories
 from tests.scheduling.test_cohorts import CA_ADMIN, NATIONAL, TX_ADMIN
 
 
@@ -13,15 +13,24 @@ from tests.scheduling.test_cohorts import CA_ADMIN, NATIONAL, TX_ADMIN
 def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_ctx, database):
     start = datetime(2027, 3, 1, 18, tzinfo=UTC)  # 1 March in California
     arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="CA", first_day=start, sessions=3))
-    arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="CA", first_day=start + timedelta(days=1),
-                                                        sessions=3, facilitators=("fac-ca-2",)))
-    arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="TX", time_zone="America/Chicago",
-                                                        first_day=start, sessions=3, facilitators=("fac-tx",)))
+    arrange(
+        scheduling_ctx,
+        lambda db: factories.cohort(
+            db, tenant="CA", first_day=start + timedelta(days=1), sessions=3, facilitators=("fac-ca-2",)
+        ),
+    )
+    arrange(
+        scheduling_ctx,
+        lambda db: factories.cohort(
+            db, tenant="TX", time_zone="America/Chicago", first_day=start, sessions=3, facilitators=("fac-tx",)
+        ),
+    )
     headers = auth(tokens, CA_ADMIN)
     seen, cursor = [], None
     while True:
-        page = sclient.get("/sessions", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                           headers=headers)
+        page = sclient.get(
+            "/sessions", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=headers
+        )
         assert page.status_code == 200, page.json
         seen += page.json["items"]
         cursor = page.json.get("next_cursor")
@@ -31,12 +40,15 @@ def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_
     assert [s["starts_at"] for s in seen] == sorted(s["starts_at"] for s in seen)
     assert seen[0]["local_start"].startswith("2027-03-01T09:00:00-08:00")
 
-    window = sclient.get("/sessions", query_string={"from": "2027-03-05T00:00:00Z", "to": "2027-03-10T00:00:00Z"},
-                         headers=headers).json["items"]
+    window = sclient.get(
+        "/sessions", query_string={"from": "2027-03-05T00:00:00Z", "to": "2027-03-10T00:00:00Z"}, headers=headers
+    ).json["items"]
     assert len(window) == 2 and all("2027-03-05" <= s["starts_at"][:10] < "2027-03-10" for s in window)
     cohort_id = seen[0]["cohort_id"]
-    assert {s["cohort_id"] for s in sclient.get("/sessions", query_string={"cohort_id": cohort_id},
-                                                headers=headers).json["items"]} == {cohort_id}
+    assert {
+        s["cohort_id"]
+        for s in sclient.get("/sessions", query_string={"cohort_id": cohort_id}, headers=headers).json["items"]
+    } == {cohort_id}
     assert len(sclient.get("/sessions", headers=auth(tokens, TX_ADMIN)).json["items"]) == 3
     assert_problem(sclient.get("/sessions", query_string={"from": "soon"}, headers=headers), 422, "from")
 
@@ -44,8 +56,9 @@ def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_
 def _all_pages(client, headers, query):
     seen, cursor = [], None
     while True:
-        page = client.get("/sessions", query_string={**query, **({"cursor": cursor} if cursor else {})},
-                          headers=headers)
+        page = client.get(
+            "/sessions", query_string={**query, **({"cursor": cursor} if cursor else {})}, headers=headers
+        )
         assert page.status_code == 200, page.json
         seen += page.json["items"]
         cursor = page.json.get("next_cursor")
@@ -54,14 +67,19 @@ def _all_pages(client, headers, query):
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
-def test_filters_and_cursors_combine_and_a_national_admin_sees_every_jurisdiction(sclient, tokens, scheduling_ctx,
-                                                                                database):
+def test_filters_and_cursors_combine_and_a_national_admin_sees_every_jurisdiction(
+    sclient, tokens, scheduling_ctx, database
+):
     # The list's statements are built once per combination of filters and reused with new values:
     # each combination must still filter by its own values, page after page.
     start = datetime(2027, 3, 1, 18, tzinfo=UTC)
     ca = arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="CA", first_day=start, sessions=4).id)
-    arrange(scheduling_ctx, lambda db: factories.cohort(db, tenant="TX", time_zone="America/Chicago",
-                                                        first_day=start, sessions=3, facilitators=("fac-tx",)))
+    arrange(
+        scheduling_ctx,
+        lambda db: factories.cohort(
+            db, tenant="TX", time_zone="America/Chicago", first_day=start, sessions=3, facilitators=("fac-tx",)
+        ),
+    )
     everyone = _all_pages(sclient, auth(tokens, NATIONAL), {"limit": 2})
     assert len(everyone) == 7 and {s["tenant"] for s in everyone} == {"CA", "TX"}
     assert [s["starts_at"] for s in everyone] == sorted(s["starts_at"] for s in everyone)
@@ -71,14 +89,19 @@ def test_filters_and_cursors_combine_and_a_national_admin_sees_every_jurisdictio
     cancel = sclient.post(f"/sessions/{cancelled}/cancel", headers=headers, json={"reason": "Room flooded"})
     assert cancel.status_code == 200, cancel.json
     assert [s["id"] for s in _all_pages(sclient, headers, {"limit": 1, "status": "cancelled"})] == [cancelled]
-    scheduled = _all_pages(sclient, headers, {"limit": 1, "status": "scheduled", "cohort_id": ca,
-                                              "from": "2027-03-01T00:00:00Z"})
+    scheduled = _all_pages(
+        sclient, headers, {"limit": 1, "status": "scheduled", "cohort_id": ca, "from": "2027-03-01T00:00:00Z"}
+    )
     assert len(scheduled) == 3 and cancelled not in {s["id"] for s in scheduled}
     changed = _all_pages(sclient, headers, {"limit": 1, "updated_since": cancel.json["updated_at"]})
     assert [s["id"] for s in changed] == [cancelled]
     assert [s["id"] for s in _all_pages(sclient, headers, {"limit": 1, "updated_since": "2999-01-01T00:00:00Z"})] == []
-    assert [s["id"] for s in sclient.get("/sessions", query_string={"status": "cancelled"},
-                                         headers=auth(tokens, TX_ADMIN)).json["items"]] == []
+    assert [
+        s["id"]
+        for s in sclient.get("/sessions", query_string={"status": "cancelled"}, headers=auth(tokens, TX_ADMIN)).json[
+            "items"
+        ]
+    ] == []
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -94,8 +117,11 @@ def test_the_list_follows_changes_and_new_materials(sclient, tokens, scheduling_
     with scheduling_ctx.db.unit_of_work() as uow:  # content publishes slides for module 3
         HANDLERS["attach_material_version"](published("m-3", 1), uow)
         uow.commit()
-    moved = sclient.post(f"/sessions/{first[0]['id']}/reschedule", headers=headers, json={
-        "starts_at": "2027-03-02T17:00:00Z", "ends_at": "2027-03-02T19:00:00Z", "reason": "Snow day"})
+    moved = sclient.post(
+        f"/sessions/{first[0]['id']}/reschedule",
+        headers=headers,
+        json={"starts_at": "2027-03-02T17:00:00Z", "ends_at": "2027-03-02T19:00:00Z", "reason": "Snow day"},
+    )
     assert moved.status_code == 200, moved.json
     again = {s["id"]: s for s in sclient.get("/sessions", headers=headers).json["items"]}
     assert again[first[0]["id"]]["starts_at"].startswith("2027-03-02T17:00:00")

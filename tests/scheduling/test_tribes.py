@@ -38,8 +38,9 @@ def add_tribe(sclient, tokens, tribe=TRIBE):
 
 def announcements(ctx) -> list[dict]:
     with ctx.db.session() as session:
-        bodies = session.scalars(select(platform.outbox.body).where(
-            platform.outbox.event_type == "scheduling.jurisdiction.added"))
+        bodies = session.scalars(
+            select(platform.outbox.body).where(platform.outbox.event_type == "scheduling.jurisdiction.added")
+        )
         return [json.loads(body) for body in bodies]
 
 
@@ -70,8 +71,11 @@ def test_another_process_of_scheduling_lets_the_tribe_in_within_seconds(sclient,
         admin = auth(tokens, ("jurisdiction_admin", "NAVAJO-NATION", "admin-nn"))
         assert other_client.get("/agencies", headers=admin).status_code == 403
         add_tribe(sclient, tokens)
-        wait_until(lambda: other_client.get("/agencies", headers=admin).status_code == 200, timeout=5,
-                   message="the other process to let the Tribe in")
+        wait_until(
+            lambda: other_client.get("/agencies", headers=admin).status_code == 200,
+            timeout=5,
+            message="the other process to let the Tribe in",
+        )
     finally:
         other.db.dispose()
 
@@ -85,8 +89,11 @@ def test_a_well_formed_but_unknown_code_is_still_refused(sclient, tokens):
 
 def test_a_tribe_s_api_key_works_like_a_state_s(sclient, tokens):
     add_tribe(sclient, tokens)
-    created = sclient.post("/api-keys", json={"name": "tribal registry"},
-                           headers=auth(tokens, ("jurisdiction_admin", "NAVAJO-NATION", "admin-nn")))
+    created = sclient.post(
+        "/api-keys",
+        json={"name": "tribal registry"},
+        headers=auth(tokens, ("jurisdiction_admin", "NAVAJO-NATION", "admin-nn")),
+    )
     assert created.status_code == 201 and created.json["tenant"] == "NAVAJO-NATION"
     assert sclient.get("/agencies", headers={"X-API-Key": created.json["key"]}).status_code == 200
 
@@ -113,8 +120,9 @@ def test_a_flood_of_unknown_codes_barely_reaches_the_database(sclient, tokens, s
     assert scheduling_ctx.jurisdictions.reads == len(reads)
 
 
-def test_announce_tribes_announces_every_tribe_again(sclient, tokens, scheduling_ctx, monkeypatch, tmp_path,
-                                                     signing_key_file):
+def test_announce_tribes_announces_every_tribe_again(
+    sclient, tokens, scheduling_ctx, monkeypatch, tmp_path, signing_key_file
+):
     from services.scheduling.manage import main
 
     add_tribe(sclient, tokens)
@@ -132,6 +140,7 @@ def test_announce_tribes_announces_every_tribe_again(sclient, tokens, scheduling
 
 # --- content learns of the Tribe from the event -----------------------------------------------------
 
+
 @pytest.fixture
 def content_side(database, broker, signing_key_file, tmp_path):
     """Content on a database of its own (services never share one), on the same broker as scheduling."""
@@ -143,8 +152,11 @@ def content_side(database, broker, signing_key_file, tmp_path):
         own = {**database, "schema": unique_name("content")}
     else:
         own = {**database, "url": f"sqlite:///{tmp_path / 'content.db'}"}
-    ctx = migrated_context("content", ContentConfig, dict(
-        storage_dir=str(tmp_path / "files"), **config_overrides(own, broker, signing_key_file, tmp_path)))
+    ctx = migrated_context(
+        "content",
+        ContentConfig,
+        dict(storage_dir=str(tmp_path / "files"), **config_overrides(own, broker, signing_key_file, tmp_path)),
+    )
     yield ctx, create_app(ctx).test_client()
     ctx.db.dispose()
     if database["backend"] == "postgres":
@@ -175,17 +187,25 @@ def test_content_lets_a_tribe_in_once_the_event_reaches_it(sclient, tokens, sche
     with Running(content_consumer(content_ctx)) as consumer:
         wait_until(consumer.ready.is_set, message="content's consumer to be ready")
         add_tribe(sclient, tokens)
-        relay = OutboxRelay(scheduling_ctx.db, scheduling_ctx.tables, scheduling_ctx.extra["bus"],
-                            poll_interval=0.02, max_backoff=0.5)
+        relay = OutboxRelay(
+            scheduling_ctx.db, scheduling_ctx.tables, scheduling_ctx.extra["bus"], poll_interval=0.02, max_backoff=0.5
+        )
         with Running(relay):
             wait_until(lambda: content_tribes(content_ctx), message="content to record the Tribe")
     [row] = content_tribes(content_ctx)
     assert (row.code, row.name, row.kind, row.default_time_zone) == (
-        "NAVAJO-NATION", "Navajo Nation", "tribe", "America/Denver")
+        "NAVAJO-NATION",
+        "Navajo Nation",
+        "tribe",
+        "America/Denver",
+    )
 
     # Within the registry's refresh interval (2 s), without restarting anything.
-    wait_until(lambda: content_client.get("/series", headers=tribe_admin).status_code == 200, timeout=5,
-               message="content to let the Tribe in")
+    wait_until(
+        lambda: content_client.get("/series", headers=tribe_admin).status_code == 200,
+        timeout=5,
+        message="content to let the Tribe in",
+    )
     assert content_client.get("/series", headers=tribe_admin).json["items"]  # the national curriculum
     for tenant in ("NAVAJO", "ZZ", "navajo-nation"):
         refused = content_client.get("/series", headers=auth(tokens, ("jurisdiction_admin", tenant, "x")))
@@ -204,10 +224,18 @@ def test_a_redelivered_or_re_announced_tribe_has_no_second_effect(sclient, token
             bus.declare(conn.default_channel)
             publisher = Publisher(bus, conn)
             for message_id in ("first", "redelivery"):  # the same event twice, as a broker may deliver it
-                publisher.publish(Outgoing(message_id=message_id, exchange=bus.topology.exchange,
-                                           routing_key=announced["type"], body=json.dumps(announced)))
-        wait_until(lambda: inbox_rows(content_ctx) == 1 and content_tribes(content_ctx),
-                   message="the first delivery to be handled")
+                publisher.publish(
+                    Outgoing(
+                        message_id=message_id,
+                        exchange=bus.topology.exchange,
+                        routing_key=announced["type"],
+                        body=json.dumps(announced),
+                    )
+                )
+        wait_until(
+            lambda: inbox_rows(content_ctx) == 1 and content_tribes(content_ctx),
+            message="the first delivery to be handled",
+        )
         [first] = content_tribes(content_ctx)
 
         # An operator re-announces every Tribe (a new event of the same Tribe): still one row.

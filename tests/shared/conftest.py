@@ -13,7 +13,8 @@ def scheduling_ctx(broker, signing_key_file, tmp_path):
     from services.scheduling.config import SchedulingConfig
 
     database = {"url": f"sqlite:///{tmp_path / 'scheduling.db'}", "schema": "main"}
-    ctx = migrated_context("scheduling", SchedulingConfig,
-                           config_overrides(database, broker, signing_key_file, tmp_path))
+    ctx = migrated_context(
+        "scheduling", SchedulingConfig, config_overrides(database, broker, signing_key_file, tmp_path)
+    )
     yield ctx
     ctx.db.dispose()

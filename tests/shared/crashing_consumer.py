@@ -32,9 +32,13 @@ def main(settings: dict) -> None:
             time.sleep(3600)  # hangs until the test kills the process
         uow.session.add(probe.Effect(event_id=event.id, title=event.data["title"]))
 
-    topology = Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=settings["namespace"],
-                        retry_delays=(0.2, 0.4), delivery_limit=settings["delivery_limit"],
-                        crash_limit=settings["crash_limit"])
+    topology = Topology(
+        subscriptions=(probe.SUBSCRIPTION,),
+        namespace=settings["namespace"],
+        retry_delays=(0.2, 0.4),
+        delivery_limit=settings["delivery_limit"],
+        crash_limit=settings["crash_limit"],
+    )
     bus = Bus(settings["broker_url"], topology, connect_timeout=2)
     db = Database(settings["database_url"], schema=settings["schema"])
     EventConsumer(bus, db, probe.tables, "probe", {"record_material": record_material}, prefetch=20).run()

@@ -48,12 +48,24 @@ class Probe:
 
 def material_event(title: str = "Slide deck", tenant: str = "CA", correlationid: str = ""):
     material_id = str(uuid.uuid4())
-    return make_event(EVENT_TYPE, source="/tests/probe", subject=material_id, tenant=tenant,
-                      correlationid=correlationid or str(uuid.uuid4()), data={
-                          "material_id": material_id, "module_id": "m1", "series_id": "s1",
-                          "module_position": 3, "kind": "slide_deck", "title": title, "version": 1,
-                          "national": True, "published_by": "tester",
-                      })
+    return make_event(
+        EVENT_TYPE,
+        source="/tests/probe",
+        subject=material_id,
+        tenant=tenant,
+        correlationid=correlationid or str(uuid.uuid4()),
+        data={
+            "material_id": material_id,
+            "module_id": "m1",
+            "series_id": "s1",
+            "module_position": 3,
+            "kind": "slide_deck",
+            "title": title,
+            "version": 1,
+            "national": True,
+            "published_by": "tester",
+        },
+    )
 
 
 def make_db(database: dict) -> Database:
@@ -114,5 +126,4 @@ def relay(db: Database, bus: Bus) -> OutboxRelay:
 
 
 def consumer(db: Database, bus: Bus, probe: Probe, **kwargs) -> EventConsumer:
-    return EventConsumer(bus, db, tables, "probe", {"record_material": probe.record_material}, prefetch=10,
-                         **kwargs)
+    return EventConsumer(bus, db, tables, "probe", {"record_material": probe.record_material}, prefetch=10, **kwargs)

@@ -73,8 +73,10 @@ def test_on_sqlite_a_unit_of_work_that_reads_first_still_writes_after_another_pr
         thread.join(30)
         assert failures == []
         with api.session() as session:
-            assert sorted(session.execute(text("SELECT body FROM notes")).scalars()) == ["from the api",
-                                                                                       "from the worker"]
+            assert sorted(session.execute(text("SELECT body FROM notes")).scalars()) == [
+                "from the api",
+                "from the worker",
+            ]
     finally:
         api.dispose()
         worker.dispose()

@@ -27,8 +27,9 @@ def test_replaying_an_invalid_dead_letter_brings_back_the_same_letter(db, broker
 
         assert api.post(f"/dead-letters/{letter['id']}/replay", headers=admin).status_code == 202
         with probe.Running(probe.relay(db, bus)):
-            wait_until(lambda: api.get("/dead-letters", headers=admin).json["items"],
-                       message="the replayed message dead again")
+            wait_until(
+                lambda: api.get("/dead-letters", headers=admin).json["items"], message="the replayed message dead again"
+            )
     assert [(row.id, row.status) for row in dead_letters(db)] == [(letter["id"], "dead")]
     assert api.get("/dead-letters?status=replayed", headers=admin).json["items"] == []
 
@@ -37,9 +38,15 @@ def test_replaying_an_invalid_dead_letter_brings_back_the_same_letter(db, broker
 def test_log_lines_of_an_unparseable_message_carry_no_earlier_event(db, broker, monkeypatch):
     """An invalid message's log lines name its queue and message id, not the event handled before it."""
     captured = structlog.testing.LogCapture()
-    monkeypatch.setattr(consumer_module, "log", structlog.wrap_logger(
-        structlog.PrintLogger(), processors=[structlog.contextvars.merge_contextvars, captured],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG)))
+    monkeypatch.setattr(
+        consumer_module,
+        "log",
+        structlog.wrap_logger(
+            structlog.PrintLogger(),
+            processors=[structlog.contextvars.merge_contextvars, captured],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        ),
+    )
     bus = probe.make_bus(broker)
     event = probe.material_event("Before the garbage", correlationid="request-before-the-garbage")
     with probe.Running(probe.consumer(db, bus, probe.Probe())) as consumer:

@@ -47,9 +47,19 @@ def time_passes(db, hours: int) -> None:
 
 def answered_key(db) -> None:
     with db.unit_of_work() as uow:
-        uow.session.add(probe.tables.idempotency_key(
-            tenant="CA", principal="coord-ca", key=str(uuid.uuid4()), endpoint="/cohorts", request_hash="0" * 64,
-            status_code=201, response_body="{}", response_headers={}, created_at=utcnow()))
+        uow.session.add(
+            probe.tables.idempotency_key(
+                tenant="CA",
+                principal="coord-ca",
+                key=str(uuid.uuid4()),
+                endpoint="/cohorts",
+                request_hash="0" * 64,
+                status_code=201,
+                response_body="{}",
+                response_headers={},
+                created_at=utcnow(),
+            )
+        )
         uow.commit()
 
 
@@ -73,9 +83,11 @@ def test_tables_stay_bounded_over_a_long_run(db, broker):
             wait_until(lambda: probe.count(db, t.inbox) >= min(handled, EVENTS_PER_ROUND), message="inbox rows")
             time_passes(db, HOURS_PER_ROUND)
             prune(db, t, RETENTION)
-            highest = {"outbox": max(highest["outbox"], probe.count(db, t.outbox)),
-                       "inbox": max(highest["inbox"], probe.count(db, t.inbox)),
-                       "keys": max(highest["keys"], probe.count(db, t.idempotency_key))}
+            highest = {
+                "outbox": max(highest["outbox"], probe.count(db, t.outbox)),
+                "inbox": max(highest["inbox"], probe.count(db, t.inbox)),
+                "keys": max(highest["keys"], probe.count(db, t.idempotency_key)),
+            }
     assert probe.count(db, probe.Effect) == 10 * EVENTS_PER_ROUND  # every event took effect, once
     # Retention 24 h = two rounds, 48 h = four rounds (a row aged exactly the retention is kept).
     assert highest["outbox"] <= 2 * EVENTS_PER_ROUND
@@ -90,19 +102,46 @@ def test_pending_events_and_the_inbox_rows_of_unresolved_dead_letters_are_kept(d
     t = probe.tables
     old = utcnow() - timedelta(days=400)
     with db.unit_of_work() as uow:
-        uow.session.add(t.outbox(message_id="never-sent", event_type="x", routing_key="x", body="{}",
-                                 status=OUTBOX_PENDING, created_at=old))
-        uow.session.add(t.outbox(message_id="sent-long-ago", event_type="x", routing_key="x", body="{}",
-                                 status=OUTBOX_SENT, created_at=old, sent_at=old))
+        uow.session.add(
+            t.outbox(
+                message_id="never-sent",
+                event_type="x",
+                routing_key="x",
+                body="{}",
+                status=OUTBOX_PENDING,
+                created_at=old,
+            )
+        )
+        uow.session.add(
+            t.outbox(
+                message_id="sent-long-ago",
+                event_type="x",
+                routing_key="x",
+                body="{}",
+                status=OUTBOX_SENT,
+                created_at=old,
+                sent_at=old,
+            )
+        )
         for event_id in ("awaiting-replay", "long-done"):
-            uow.session.add(t.inbox(consumer="probe.record_material", event_id=event_id, event_type="x",
-                                    handled_at=old))
-        uow.session.add(t.dead_letter(queue="probe.record_material", message_key="awaiting-replay",
-                                      event_id="awaiting-replay", body="{}", status="dead"))
-        uow.session.add(t.unfinished_run(consumer="probe.record_material", event_id="left-over", runs=1,
-                                         started_at=old))
-        uow.session.add(t.unfinished_run(consumer="probe.record_material", event_id="running", runs=1,
-                                         started_at=utcnow()))
+            uow.session.add(
+                t.inbox(consumer="probe.record_material", event_id=event_id, event_type="x", handled_at=old)
+            )
+        uow.session.add(
+            t.dead_letter(
+                queue="probe.record_material",
+                message_key="awaiting-replay",
+                event_id="awaiting-replay",
+                body="{}",
+                status="dead",
+            )
+        )
+        uow.session.add(
+            t.unfinished_run(consumer="probe.record_material", event_id="left-over", runs=1, started_at=old)
+        )
+        uow.session.add(
+            t.unfinished_run(consumer="probe.record_material", event_id="running", runs=1, started_at=utcnow())
+        )
         uow.commit()
     pruned = prune(db, t, RETENTION)
     assert (pruned.outbox, pruned.inbox, pruned.unfinished_runs) == (1, 1, 1)

@@ -82,8 +82,15 @@ def test_authentication_failures_are_401_problems(client, tokens):
 def test_unsigned_and_wrong_audience_tokens_are_refused(client, tokens):
     import jwt
 
-    claims = {"iss": "https://idp.test.example", "aud": "t4t-platform", "sub": "x", "tenant": "US",
-              "roles": ["national_admin"], "iat": 1, "exp": 4_102_444_800}
+    claims = {
+        "iss": "https://idp.test.example",
+        "aud": "t4t-platform",
+        "sub": "x",
+        "tenant": "US",
+        "roles": ["national_admin"],
+        "iat": 1,
+        "exp": 4_102_444_800,
+    }
     unsigned = jwt.encode(claims, key=None, algorithm="none")
     assert_problem(client.get("/series", headers={"Authorization": f"Bearer {unsigned}"}), 401)
     other_audience = jwt.encode({**claims, "aud": "someone-else"}, tokens.private_pem, algorithm="RS256")
@@ -97,7 +104,9 @@ def test_national_slugs_are_unique(client, tokens, content_ctx):
     assert client.post("/series", json=new_series(), headers=admin).status_code == 201
     assert_problem(client.post("/series", json=new_series(), headers=admin), 409, "slug")
     # Another jurisdiction may use the same slug for its own series.
-    assert client.post("/series", json=new_series(), headers=tokens.headers("jurisdiction_admin", "CA")).status_code == 201
+    assert (
+        client.post("/series", json=new_series(), headers=tokens.headers("jurisdiction_admin", "CA")).status_code == 201
+    )
 
 
 def test_roles_are_checked_before_the_body(client, tokens, content_ctx):
@@ -114,8 +123,9 @@ def test_jurisdiction_curriculum_is_invisible_to_other_jurisdictions(client, tok
     assert client.get(f"/series/{series_id}", headers=tokens.headers("facilitator", "CA")).status_code == 200
     assert_problem(client.get(f"/series/{series_id}", headers=tokens.headers("facilitator", "TX")), 404)
     tx_admin = tokens.headers("jurisdiction_admin", "TX")
-    assert_problem(client.post(f"/series/{series_id}/modules", json={"position": 1, "title": "x"},
-                               headers=tx_admin), 404)
+    assert_problem(
+        client.post(f"/series/{series_id}/modules", json={"position": 1, "title": "x"}, headers=tx_admin), 404
+    )
     listed = client.get("/series", headers=tokens.headers("facilitator", "TX")).json["items"]
     assert series_id not in [s["id"] for s in listed]
 
@@ -138,22 +148,32 @@ def test_etag_and_if_match_guard_updates(client, tokens):
     etag = read.headers["ETag"]
     assert client.get(f"/modules/{module['id']}", headers={**admin, "If-None-Match": etag}).status_code == 304
     assert_problem(client.patch(f"/modules/{module['id']}", json={"summary": "x"}, headers=admin), 428)
-    assert_problem(client.patch(f"/modules/{module['id']}", json={"summary": "x"},
-                                headers={**admin, "If-Match": '"stale"'}), 412)
+    assert_problem(
+        client.patch(f"/modules/{module['id']}", json={"summary": "x"}, headers={**admin, "If-Match": '"stale"'}), 412
+    )
     ok = client.patch(f"/modules/{module['id']}", json={"summary": "Updated"}, headers={**admin, "If-Match": etag})
     assert ok.status_code == 200 and ok.json["summary"] == "Updated"
-    assert_problem(client.patch(f"/modules/{module['id']}", json={"summary": "again"},
-                                headers={**admin, "If-Match": etag}), 412)
-    assert_problem(client.patch(f"/modules/{module['id']}", json={"practice_codes": ["nope"]},
-                                headers={**admin, "If-Match": ok.headers["ETag"]}), 422, "practice_codes")
+    assert_problem(
+        client.patch(f"/modules/{module['id']}", json={"summary": "again"}, headers={**admin, "If-Match": etag}), 412
+    )
+    assert_problem(
+        client.patch(
+            f"/modules/{module['id']}",
+            json={"practice_codes": ["nope"]},
+            headers={**admin, "If-Match": ok.headers["ETag"]},
+        ),
+        422,
+        "practice_codes",
+    )
 
 
 def test_a_jurisdiction_admin_cannot_edit_the_national_curriculum(client, tokens):
     ca_admin = tokens.headers("jurisdiction_admin", "CA")
     series_id = client.get("/series", headers=ca_admin).json["items"][0]["id"]
     etag = client.get(f"/series/{series_id}", headers=ca_admin).headers["ETag"]
-    assert_problem(client.patch(f"/series/{series_id}", json={"title": "Mine"},
-                                headers={**ca_admin, "If-Match": etag}), 403)
+    assert_problem(
+        client.patch(f"/series/{series_id}", json={"title": "Mine"}, headers={**ca_admin, "If-Match": etag}), 403
+    )
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
@@ -173,10 +193,12 @@ def test_cursor_pagination_walks_every_item_once(client, tokens, database):
     assert seen == list(range(1, 10))
     capped = client.get(f"/series/{series_id}/modules", query_string={"limit": 10_000}, headers=admin)
     assert len(capped.json["items"]) == 9
-    assert_problem(client.get(f"/series/{series_id}/modules", query_string={"cursor": "garbage"}, headers=admin),
-                   422, "cursor")
-    assert_problem(client.get("/series", query_string={"updated_since": "yesterday"}, headers=admin),
-                   422, "updated_since")
+    assert_problem(
+        client.get(f"/series/{series_id}/modules", query_string={"cursor": "garbage"}, headers=admin), 422, "cursor"
+    )
+    assert_problem(
+        client.get("/series", query_string={"updated_since": "yesterday"}, headers=admin), 422, "updated_since"
+    )
 
 
 def test_updated_since_returns_only_later_changes(client, tokens):
@@ -202,19 +224,24 @@ def test_api_keys_are_shown_once_stored_hashed_scoped_and_revocable(client, toke
     assert client.get("/series", headers=as_key).status_code == 200
     assert client.get("/api-keys", headers=ca_admin).json["items"][0]["last_used_at"]
     assert_problem(client.post("/series", json=new_series(), headers=as_key), 403)
-    assert_problem(client.post(f"/api-keys/{created.json['id']}/revoke",
-                               headers=tokens.headers("jurisdiction_admin", "TX")), 404)
+    assert_problem(
+        client.post(f"/api-keys/{created.json['id']}/revoke", headers=tokens.headers("jurisdiction_admin", "TX")), 404
+    )
     assert client.post(f"/api-keys/{created.json['id']}/revoke", headers=ca_admin).json["revoked"] is True
     assert_problem(client.get("/series", headers=as_key), 401)
-    assert_problem(client.post("/api-keys", json={"name": "x", "roles": ["national_admin"]}, headers=ca_admin),
-                   422, "roles")
+    assert_problem(
+        client.post("/api-keys", json={"name": "x", "roles": ["national_admin"]}, headers=ca_admin), 422, "roles"
+    )
 
 
 def test_health_readiness_metrics_and_correlation_id(client, tokens):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 200 and ready.json["checks"] == {"database": "ok", "broker": "ok",
-                                                                 "identity_provider": "ok"}
+    assert ready.status_code == 200 and ready.json["checks"] == {
+        "database": "ok",
+        "broker": "ok",
+        "identity_provider": "ok",
+    }
     response = client.get("/series", headers={**tokens.headers(), "X-Correlation-ID": "req-123"})
     assert response.headers["X-Correlation-ID"] == "req-123"
     assert client.get("/series", headers=tokens.headers()).headers["X-Correlation-ID"]
@@ -254,10 +281,16 @@ def test_module_positions_are_unique_per_series(client, tokens, content_ctx):
     admin = tokens.headers()
     series_id = client.get("/series", headers=admin).json["items"][0]["id"]
     before = count(content_ctx, Module)
-    assert_problem(client.post(f"/series/{series_id}/modules", json={"position": 3, "title": "Dup"}, headers=admin),
-                   409, "position")
-    added = client.post(f"/series/{series_id}/modules", json={"position": 10, "title": "Extra session",
-                                                               "practice_codes": ["inclusive-care"]}, headers=admin)
+    assert_problem(
+        client.post(f"/series/{series_id}/modules", json={"position": 3, "title": "Dup"}, headers=admin),
+        409,
+        "position",
+    )
+    added = client.post(
+        f"/series/{series_id}/modules",
+        json={"position": 10, "title": "Extra session", "practice_codes": ["inclusive-care"]},
+        headers=admin,
+    )
     assert added.status_code == 201 and added.json["practices"][0]["code"] == "inclusive-care"
     assert count(content_ctx, Module) == before + 1
 

@@ -100,20 +100,38 @@ class IdentityProvider:
     def jwk(self, kid: str) -> dict:
         key = self.private[kid]
         if isinstance(key, rsa.RSAPrivateKey):
-            return {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": kid,
-                    "use": "sig", "alg": "RS256"}
-        return {**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())), "kid": kid,
-                "use": "sig", "alg": "ES256"}
+            return {
+                **json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())),
+                "kid": kid,
+                "use": "sig",
+                "alg": "RS256",
+            }
+        return {
+            **json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key())),
+            "kid": kid,
+            "use": "sig",
+            "alg": "ES256",
+        }
 
-    def token(self, kid: str = GOOD_KID, *, signing_kid: str | None = None, algorithm: str | None = None,
-              headers: dict | None = None, **claims) -> str:
+    def token(
+        self,
+        kid: str = GOOD_KID,
+        *,
+        signing_kid: str | None = None,
+        algorithm: str | None = None,
+        headers: dict | None = None,
+        **claims,
+    ) -> str:
         key = self.private[signing_kid or kid]
         algorithm = algorithm or ("RS256" if isinstance(key, rsa.RSAPrivateKey) else "ES256")
         return jwt.encode(claims_for(**claims), key, algorithm=algorithm, headers={"kid": kid, **(headers or {})})
 
     def public_pem(self, kid: str) -> bytes:
-        return self.private[kid].public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return (
+            self.private[kid]
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
 
     def close(self) -> None:
         self._released.set()
@@ -123,8 +141,16 @@ class IdentityProvider:
 
 def claims_for(**overrides) -> dict:
     now = int(time.time())
-    return {"iss": ISSUER, "aud": AUDIENCE, "sub": "fac-ca-1", "tenant": "CA", "roles": ["facilitator"],
-            "iat": now, "exp": now + 600, **overrides}
+    return {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "fac-ca-1",
+        "tenant": "CA",
+        "roles": ["facilitator"],
+        "iat": now,
+        "exp": now + 600,
+        **overrides,
+    }
 
 
 def bearer(token: str) -> dict:
@@ -164,8 +190,12 @@ def service(database, broker, signing_key_file, tmp_path, idp):
     built = []
 
     def build(**settings):
-        overrides = {**config_overrides(database, broker, signing_key_file, tmp_path),
-                     "storage_dir": str(tmp_path / "files"), "jwt_jwks_url": idp.jwks_url, **settings}
+        overrides = {
+            **config_overrides(database, broker, signing_key_file, tmp_path),
+            "storage_dir": str(tmp_path / "files"),
+            "jwt_jwks_url": idp.jwks_url,
+            **settings,
+        }
         ctx = migrated_context("content", ContentConfig, overrides)
         built.append(ctx)
         app = create_app(ctx)
@@ -178,6 +208,7 @@ def service(database, broker, signing_key_file, tmp_path, idp):
 
 
 # --- What held before, kept -----------------------------------------------------------------------
+
 
 def test_forged_tokens_are_refused_and_nothing_is_fetched_from_where_a_token_points(service, idp):
     """HS256 signed with the public key, alg none, keys embedded or linked in the header, odd kids: 401."""
@@ -202,22 +233,27 @@ def test_forged_tokens_are_refused_and_nothing_is_fetched_from_where_a_token_poi
         public_pem = idp.public_pem(GOOD_KID)
         forged = {
             "HS256 keyed with the provider's public key": hand_made(
-                {"alg": "HS256", "typ": "JWT", "kid": GOOD_KID}, claims_for(),
-                lambda data: hmac.new(public_pem, data, hashlib.sha256).digest()),
+                {"alg": "HS256", "typ": "JWT", "kid": GOOD_KID},
+                claims_for(),
+                lambda data: hmac.new(public_pem, data, hashlib.sha256).digest(),
+            ),
             "alg none": hand_made({"alg": "none", "typ": "JWT", "kid": GOOD_KID}, claims_for()),
             "alg None": hand_made({"alg": "None", "kid": GOOD_KID}, claims_for()),
-            "own key embedded as jwk": jwt.encode(claims_for(), own, algorithm="RS256",
-                                                  headers={"kid": GOOD_KID, "jwk": own_jwk}),
-            "own key behind jku": jwt.encode(claims_for(), own, algorithm="RS256",
-                                             headers={"kid": "attacker-1", "jku": lure}),
-            "own key behind x5u": jwt.encode(claims_for(), own, algorithm="RS256",
-                                             headers={"kid": "attacker-2", "x5u": lure}),
+            "own key embedded as jwk": jwt.encode(
+                claims_for(), own, algorithm="RS256", headers={"kid": GOOD_KID, "jwk": own_jwk}
+            ),
+            "own key behind jku": jwt.encode(
+                claims_for(), own, algorithm="RS256", headers={"kid": "attacker-1", "jku": lure}
+            ),
+            "own key behind x5u": jwt.encode(
+                claims_for(), own, algorithm="RS256", headers={"kid": "attacker-2", "x5u": lure}
+            ),
         }
         odd_kids = ["../../../../etc/passwd", "x" * 5000, 123, None, "", {"$ne": ""}, ["key-1"]]
         for kid in odd_kids:
             forged[f"kid {str(kid)[:20]!r}"] = hand_made(
-                {"alg": "RS256", "kid": kid}, claims_for(),
-                lambda data: idp.private[GOOD_KID].sign(data, *_pkcs1()))
+                {"alg": "RS256", "kid": kid}, claims_for(), lambda data: idp.private[GOOD_KID].sign(data, *_pkcs1())
+            )
         for name, token in forged.items():
             response = client.get("/series", headers=bearer(token))
             assert response.status_code == 401, (name, response.get_data(as_text=True))
@@ -237,6 +273,7 @@ def _pkcs1():
 
 # --- Keys and verified tokens are trusted for a bounded time --------------------------------------
 
+
 def test_a_key_removed_from_the_jwks_is_refused_within_the_refresh_interval(service, idp):
     """The token verified a moment ago (and kept in the verified-token cache) is refused too."""
     client = service(jwt_jwks_refresh_seconds=0.5, jwt_jwks_max_age_seconds=60).test_client()
@@ -244,8 +281,11 @@ def test_a_key_removed_from_the_jwks_is_refused_within_the_refresh_interval(serv
     assert client.get("/series", headers=bearer(old)).status_code == 200
     idp.rotate_to("key-2")
     removed = time.monotonic()
-    wait_until(lambda: client.get("/series", headers=bearer(old)).status_code == 401, timeout=5,
-               message="the withdrawn key's token to be refused")
+    wait_until(
+        lambda: client.get("/series", headers=bearer(old)).status_code == 401,
+        timeout=5,
+        message="the withdrawn key's token to be refused",
+    )
     assert time.monotonic() - removed < 0.5 + 1.5
     assert client.get("/series", headers=bearer(idp.token(GOOD_KID, sub="fresh"))).status_code == 401
     assert client.get("/series", headers=bearer(idp.token("key-2"))).status_code == 200
@@ -258,13 +298,20 @@ def test_verified_tokens_are_kept_for_the_cache_ttl_not_until_they_expire():
     provider = IdentityProvider()
     try:
         provider.add_key(GOOD_KID)
-        verifier = TokenVerifier(issuer=ISSUER, audience=AUDIENCE, algorithms=("RS256",),
-                                 public_key_pem=provider.public_pem(GOOD_KID), cache_seconds=1.0)
+        verifier = TokenVerifier(
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            algorithms=("RS256",),
+            public_key_pem=provider.public_pem(GOOD_KID),
+            cache_seconds=1.0,
+        )
         token = provider.token(exp=int(time.time()) + 3600)
         # Made before the clock starts: on a busy machine making a key takes longer than the TTL.
         other_key = serialization.load_pem_public_key(
-            rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            .public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        )
         verifier.verify(token)
         verifier._public_key = other_key
         assert verifier.verify(token).sub == "fac-ca-1"  # still within the TTL
@@ -277,14 +324,16 @@ def test_verified_tokens_are_kept_for_the_cache_ttl_not_until_they_expire():
 
 # --- A failing provider: back-off, 503 with Retry-After, readiness ---------------------------------
 
+
 @pytest.mark.parametrize("mode", ["500", "html", "empty"])
 def test_a_failing_provider_is_asked_once_then_backed_off_and_callers_get_503(service, idp, mode):
     app = service(jwt_jwks_min_refetch_seconds=0.5)
     client = app.test_client()
     idp.mode = mode
     for _ in range(20):
-        response = client.get("/series", headers=bearer(idp.token(GOOD_KID, headers={"kid": uuid.uuid4().hex},
-                                                                  signing_kid=GOOD_KID)))
+        response = client.get(
+            "/series", headers=bearer(idp.token(GOOD_KID, headers={"kid": uuid.uuid4().hex}, signing_kid=GOOD_KID))
+        )
         body = assert_problem(response, 503)
         assert int(response.headers["Retry-After"]) >= 1
         text = json.dumps(body)
@@ -295,8 +344,12 @@ def test_a_failing_provider_is_asked_once_then_backed_off_and_callers_get_503(se
     assert ready.json["checks"]["identity_provider"].startswith("unavailable")
     # Once the provider answers again, the next fetch after the back-off brings the keys.
     idp.mode = "ok"
-    wait_until(lambda: client.get("/series", headers=bearer(idp.token())).status_code == 200, timeout=5,
-               interval=0.2, message="the provider's keys after its recovery")
+    wait_until(
+        lambda: client.get("/series", headers=bearer(idp.token())).status_code == 200,
+        timeout=5,
+        interval=0.2,
+        message="the provider's keys after its recovery",
+    )
     assert client.get("/readyz").json["checks"]["identity_provider"] == "ok"
 
 
@@ -310,6 +363,7 @@ def test_pyjwt_pin_excludes_versions_without_the_key_algorithm_binding_the_code_
 
 # --- A hanging provider holds no request thread -------------------------------------------------
 
+
 def test_a_hanging_provider_holds_no_request_thread(service, idp):
     app = service(jwt_jwks_timeout_seconds=1.0, jwt_jwks_min_refetch_seconds=3)
     known = idp.token()
@@ -320,8 +374,9 @@ def test_a_hanging_provider_holds_no_request_thread(service, idp):
 
     def unknown_kid_request(_):
         started = time.monotonic()
-        response = app.test_client().get("/series", headers=bearer(
-            idp.token(GOOD_KID, headers={"kid": uuid.uuid4().hex}, signing_kid=GOOD_KID)))
+        response = app.test_client().get(
+            "/series", headers=bearer(idp.token(GOOD_KID, headers={"kid": uuid.uuid4().hex}, signing_kid=GOOD_KID))
+        )
         return response.status_code, time.monotonic() - started
 
     with ThreadPoolExecutor(max_workers=60) as pool:
@@ -345,6 +400,7 @@ def test_a_hanging_provider_holds_no_request_thread(service, idp):
 
 # --- Never a 500: malformed keys and answers -----------------------------------------------------
 
+
 def test_a_token_naming_an_ec_key_with_rs256_is_a_401_not_a_500(service, idp):
     idp.add_key("ec-1", kind="ec")
     client = service(jwt_algorithms=("RS256", "ES256")).test_client()
@@ -364,8 +420,13 @@ def test_malformed_keys_in_the_jwks_are_skipped_and_the_good_ones_kept(service, 
     def with_junk():
         status, kind, body = good()
         keys = json.loads(body)["keys"]
-        junk = ["not a key", {"kty": "RSA", "kid": "bad-1", "n": "!!", "e": "AQAB"}, {"kid": 7, "kty": "RSA"},
-                {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"}, {"kty": "XYZ", "kid": "odd"}]
+        junk = [
+            "not a key",
+            {"kty": "RSA", "kid": "bad-1", "n": "!!", "e": "AQAB"},
+            {"kid": 7, "kty": "RSA"},
+            {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"},
+            {"kty": "XYZ", "kid": "odd"},
+        ]
         return status, kind, json.dumps({"keys": junk + keys}).encode()
 
     monkeypatch.setattr(idp, "answer", with_junk)
@@ -376,13 +437,18 @@ def test_malformed_keys_in_the_jwks_are_skipped_and_the_good_ones_kept(service, 
 
 # --- Rotation: a new key is trusted within seconds ----------------------------------------------
 
+
 def test_a_new_key_is_trusted_within_the_refetch_limit_and_made_up_kids_cannot_flood_the_provider(service, idp):
     client = service(jwt_jwks_min_refetch_seconds=1.0).test_client()
     assert client.get("/series", headers=bearer(idp.token())).status_code == 200
     idp.add_key("key-2")  # the provider publishes its next key and signs with it at once
     rotated = time.monotonic()
-    wait_until(lambda: client.get("/series", headers=bearer(idp.token("key-2"))).status_code == 200,
-               timeout=5, interval=0.1, message="the new key to be trusted")
+    wait_until(
+        lambda: client.get("/series", headers=bearer(idp.token("key-2"))).status_code == 200,
+        timeout=5,
+        interval=0.1,
+        message="the new key to be trusted",
+    )
     assert time.monotonic() - rotated < 1.0 + 1.0
     fetches = idp.fetches
     for _ in range(30):
@@ -396,30 +462,43 @@ def test_a_new_key_is_trusted_within_the_refetch_limit_and_made_up_kids_cannot_f
 GUID = "9188040d-6c67-4c5b-b112-36a304b66dad"
 PROVIDERS = {
     "Keycloak": (
-        {"JWT_AUDIENCE": "account", "JWT_ROLES_CLAIM": "realm_access.roles", "JWT_TENANT_CLAIM": "jurisdiction",
-         "JWT_ROLE_MAP": "t4t-coach=coach,t4t-admin=jurisdiction_admin"},
-        {"aud": "account", "jurisdiction": "CA",
-         "realm_access": {"roles": ["t4t-coach", "offline_access", "uma_authorization"]}},
-        ("CA", {"coach"})),
+        {
+            "JWT_AUDIENCE": "account",
+            "JWT_ROLES_CLAIM": "realm_access.roles",
+            "JWT_TENANT_CLAIM": "jurisdiction",
+            "JWT_ROLE_MAP": "t4t-coach=coach,t4t-admin=jurisdiction_admin",
+        },
+        {
+            "aud": "account",
+            "jurisdiction": "CA",
+            "realm_access": {"roles": ["t4t-coach", "offline_access", "uma_authorization"]},
+        },
+        ("CA", {"coach"}),
+    ),
     "Entra ID": (
         {"JWT_TENANT_CLAIM": "tid", "JWT_TENANT_MAP": f"{GUID}=GU", "JWT_ROLE_MAP": "Coaches=coach"},
         {"tid": GUID, "roles": ["Coaches", "Facilitator.ReadWrite"]},
-        ("GU", {"coach"})),
+        ("GU", {"coach"}),
+    ),
     "Okta": (
-        {"JWT_ROLES_CLAIM": "groups", "JWT_TENANT_CLAIM": "jurisdiction",
-         "JWT_ROLE_MAP": "T4T Specialists=specialist,T4T Coaches=coach"},
+        {
+            "JWT_ROLES_CLAIM": "groups",
+            "JWT_TENANT_CLAIM": "jurisdiction",
+            "JWT_ROLE_MAP": "T4T Specialists=specialist,T4T Coaches=coach",
+        },
         {"groups": ["Everyone", "T4T Specialists", "T4T Coaches"], "jurisdiction": "PR"},
-        ("PR", {"specialist", "coach"})),
+        ("PR", {"specialist", "coach"}),
+    ),
     "Auth0": (
         {"JWT_ROLES_CLAIM": "https://t4t.example/roles", "JWT_TENANT_CLAIM": "https://t4t.example/tenant"},
         {"https://t4t.example/roles": ["facilitator"], "https://t4t.example/tenant": "TX"},
-        ("TX", {"facilitator"})),
+        ("TX", {"facilitator"}),
+    ),
 }
 
 
 @pytest.mark.parametrize("provider", list(PROVIDERS))
-def test_each_providers_claims_map_to_a_tenant_and_roles_through_the_environment(
-        service, idp, monkeypatch, provider):
+def test_each_providers_claims_map_to_a_tenant_and_roles_through_the_environment(service, idp, monkeypatch, provider):
     settings, claims, (tenant, roles) = PROVIDERS[provider]
     for name, value in settings.items():
         monkeypatch.setenv(name, value)

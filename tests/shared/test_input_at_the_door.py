@@ -22,8 +22,12 @@ REPO = Path(__file__).resolve().parents[2]
 NATIONAL = ("national_admin", "US", "admin-us")
 CA_ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 SERIES = {"slug": "state-orientation", "title": "State orientation"}
-COHORT = {"series_id": "00000000-0000-4000-8000-000000000001", "title": "Spring cohort", "format": "virtual",
-          "capacity": 20}
+COHORT = {
+    "series_id": "00000000-0000-4000-8000-000000000001",
+    "title": "Spring cohort",
+    "format": "virtual",
+    "capacity": 20,
+}
 
 
 @pytest.fixture
@@ -37,10 +41,13 @@ def services(client, content_ctx, scheduling_ctx, tokens):
         def count():
             with ctx.db.session() as db:
                 return db.scalar(select(func.count()).select_from(model))
+
         return count
 
-    return [(client, "/series", SERIES, auth(tokens, NATIONAL), counter(content_ctx, Series)),
-            (sclient, "/cohorts", COHORT, auth(tokens, CA_ADMIN), counter(scheduling_ctx, Cohort))]
+    return [
+        (client, "/series", SERIES, auth(tokens, NATIONAL), counter(content_ctx, Series)),
+        (sclient, "/cohorts", COHORT, auth(tokens, CA_ADMIN), counter(scheduling_ctx, Cohort)),
+    ]
 
 
 def test_a_deeply_nested_body_is_a_400_problem_in_every_service(services):
@@ -48,7 +55,7 @@ def test_a_deeply_nested_body_is_a_400_problem_in_every_service(services):
         before = count()
         for depth in (10_000, 33):
             deep = "[" * depth + "]" * depth
-            for raw in (deep, '{"title": %s}' % deep):
+            for raw in (deep, f'{{"title": {deep}}}'):
                 response = client.post(path, data=raw, headers={**headers, "Content-Type": "application/json"})
                 problem = assert_problem(response, 400, "body")
                 assert problem["type"].endswith("/problems/malformed-json"), problem
@@ -80,6 +87,7 @@ def test_a_lone_surrogate_is_a_422_naming_its_field_in_every_service(services):
 
 # --- errors gunicorn answers itself -------------------------------------------------------------
 
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -98,19 +106,43 @@ def _exchange(port: int, request: bytes) -> tuple[int, dict, bytes]:
     return int(status_line.split()[1]), headers, body
 
 
-@pytest.fixture(params=[("shared.gunicorn_conf", "services.content.wsgi:app"),
-                        ("services.scheduling.gunicorn_conf", "services.scheduling.wsgi:app")],
-                ids=["content", "scheduling"])
+@pytest.fixture(
+    params=[
+        ("shared.gunicorn_conf", "services.content.wsgi:app"),
+        ("services.scheduling.gunicorn_conf", "services.scheduling.wsgi:app"),
+    ],
+    ids=["content", "scheduling"],
+)
 def served(request, tmp_path):
     """A service under its own gunicorn settings, as deployed: its port."""
     conf, app = request.param
     port = _free_port()
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "2",
-           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"), "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "WEB_CONCURRENCY": "1",
+        "GUNICORN_THREADS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
+        "LOG_LEVEL": "WARNING",
+    }
     env.pop("FORWARDED_ALLOW_IPS", None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", f"python:{conf}", "--bind",
-                               f"127.0.0.1:{port}", "--no-control-socket", app], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            f"python:{conf}",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            app,
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -141,6 +173,7 @@ def test_errors_of_the_server_in_front_of_flask_are_problems(served):
         assert problem["status"] == status and problem["title"] and problem["type"] == "about:blank"
         assert int(headers["content-length"]) == len(body)
     # Two Content-Length headers that disagree are refused the same way.
-    got, headers, _ = _exchange(served, b"POST /series HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
-                                        b"Content-Length: 3\r\n\r\n{}")
+    got, headers, _ = _exchange(
+        served, b"POST /series HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"
+    )
     assert got == 400 and headers["content-type"] == "application/problem+json"

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from shared.auth import verifier_from_config
 from shared.config import CommonConfig
-from shared.http.api import ServiceContext, create_service_app
+from shared.context import ServiceContext
+from shared.http.api import create_service_app
 from shared.messaging.bus import Outgoing, Publisher
 from shared.tables import OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_UNROUTABLE
 from shared.testing import AUDIENCE, ISSUER, wait_until
@@ -37,14 +38,16 @@ def publish_raw(bus, body: str, message_id: str = "m") -> None:
     """Put a message on the subscription's work queue as the broker would deliver it."""
     with bus.connection() as conn:
         bus.declare(conn.default_channel)
-        Publisher(bus, conn).publish(Outgoing(message_id=message_id, exchange=bus.topology.exchange,
-                                              routing_key=probe.EVENT_TYPE, body=body))
+        Publisher(bus, conn).publish(
+            Outgoing(message_id=message_id, exchange=bus.topology.exchange, routing_key=probe.EVENT_TYPE, body=body)
+        )
 
 
 def outbox_status(db, message_id: str) -> str:
     with db.session() as session:
-        return session.scalars(select(probe.tables.outbox.status)
-                               .where(probe.tables.outbox.message_id == message_id)).one()
+        return session.scalars(
+            select(probe.tables.outbox.status).where(probe.tables.outbox.message_id == message_id)
+        ).one()
 
 
 def dead_letters(db) -> list:
@@ -98,14 +101,23 @@ def dead_queue_depth(bus, broker) -> int:
 
 def probe_app(db, broker, signing_key_file):
     values = CommonConfig.common_from_env("probe")
-    values.update(jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_jwks_url="", jwt_public_key_file="",
-                  jwt_dev_private_key_file=signing_key_file, log_level="WARNING")
+    values.update(
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+        jwt_jwks_url="",
+        jwt_public_key_file="",
+        jwt_dev_private_key_file=signing_key_file,
+        log_level="WARNING",
+    )
     config = CommonConfig(**values)
     from shared.http import dead_letters as dead_letters_api
 
-    app, api = create_service_app(ServiceContext(config=config, db=db, tables=probe.tables,
-                                                 verifier=verifier_from_config(config)),
-                                  title="probe", version="1", description="probe")
+    app, api = create_service_app(
+        ServiceContext(config=config, db=db, tables=probe.tables, verifier=verifier_from_config(config)),
+        title="probe",
+        version="1",
+        description="probe",
+    )
     api.register_blueprint(dead_letters_api.blp)
     return app.test_client()
 
@@ -179,14 +191,18 @@ def test_outbox_keeps_events_while_the_broker_is_away(db, broker):
                 wait_until(lambda: outbox_status(db, event.id) == OUTBOX_SENT, timeout=1.5)
             assert outbox_status(db, event.id) == OUTBOX_PENDING
             proxy.restore()
-            wait_until(lambda: outbox_status(db, event.id) == OUTBOX_SENT, timeout=20,
-                       message="the relay to publish after the broker came back")
+            wait_until(
+                lambda: outbox_status(db, event.id) == OUTBOX_SENT,
+                timeout=20,
+                message="the relay to publish after the broker came back",
+            )
     finally:
         proxy.close()
     connection = pika.BlockingConnection(pika_params(broker["url"]))
     try:
         method, properties, body = connection.channel().basic_get(
-            bus.topology.work_queue(probe.SUBSCRIPTION), auto_ack=True)
+            bus.topology.work_queue(probe.SUBSCRIPTION), auto_ack=True
+        )
     finally:
         connection.close()
     assert method is not None, "the event never reached the consumer's queue"
@@ -199,9 +215,20 @@ def test_event_nobody_subscribes_to_is_marked_unroutable(db, broker):
     from shared.envelope import make_event
 
     bus = probe.make_bus(broker)
-    event = make_event("content.adaptation.reviewed", source="/tests", subject="a1", tenant="CA", data={
-        "adaptation_id": "a1", "module_id": "m1", "facilitator": "f", "reviewer": "r", "revision": 1,
-        "decision": "approved"})
+    event = make_event(
+        "content.adaptation.reviewed",
+        source="/tests",
+        subject="a1",
+        tenant="CA",
+        data={
+            "adaptation_id": "a1",
+            "module_id": "m1",
+            "facilitator": "f",
+            "reviewer": "r",
+            "revision": 1,
+            "decision": "approved",
+        },
+    )
     probe.stage(db, event)
     with probe.Running(probe.relay(db, bus)):
         wait_until(lambda: outbox_status(db, event.id) == OUTBOX_UNROUTABLE, message="unroutable mark")
@@ -222,6 +249,11 @@ def test_filesystem_broker_carries_events_between_processes(db, broker):
     )
     with probe.Running(probe.consumer(db, bus, handler)) as consumer:
         wait_until(consumer.ready.is_set, message="consumer ready")
-        subprocess.run([sys.executable, "-c", script, broker["folder"], probe.EVENT_TYPE],
-                       input=event.to_json(), text=True, check=True, timeout=60)
+        subprocess.run(
+            [sys.executable, "-c", script, broker["folder"], probe.EVENT_TYPE],
+            input=event.to_json(),
+            text=True,
+            check=True,
+            timeout=60,
+        )
         wait_until(lambda: probe.effects(db, event.id), message="the event from the other process")

@@ -23,14 +23,20 @@ from tests.helpers import TcpProxy, pika_params
 from tests.shared import probe
 from tests.shared.test_messaging import db, dead_letters, outbox_status  # noqa: F401 (db is a fixture)
 
-RABBITMQ = [pytest.param("postgres", "rabbitmq", id="postgres+rabbitmq",
-                         marks=[pytest.mark.postgres, pytest.mark.rabbitmq])]
+RABBITMQ = [
+    pytest.param("postgres", "rabbitmq", id="postgres+rabbitmq", marks=[pytest.mark.postgres, pytest.mark.rabbitmq])
+]
 
 
 def queue_counts(namespace: str) -> dict[str, tuple[int, int]]:
     """{queue: (ready, unacknowledged)} for the test's queues, as the broker itself reports them."""
-    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "messages_ready",
-                          "messages_unacknowledged"], capture_output=True, text=True, timeout=30, check=True).stdout
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "name", "messages_ready", "messages_unacknowledged"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
     counts = {}
     for line in out.splitlines():
         parts = line.split()
@@ -75,18 +81,25 @@ def test_a_burst_of_failures_is_retried_and_dead_lettered_without_stalling(db, b
     handler = Flaky()
     flaky = [probe.material_event(f"flaky {n}") for n in range(30)]
     poison = [probe.material_event(f"poison {n}") for n in range(30)]
-    consumer = CountingConsumer(bus, db, probe.tables, "probe", {"record_material": handler.record_material},
-                                prefetch=20)
+    consumer = CountingConsumer(
+        bus, db, probe.tables, "probe", {"record_material": handler.record_material}, prefetch=20
+    )
     with probe.Running(consumer):
         wait_until(consumer.ready.is_set, message="consumer ready")
         with bus.connection() as conn:
             publisher = Publisher(bus, conn)
-            for event in [e for pair in zip(flaky, poison) for e in pair]:
+            for event in [e for pair in zip(flaky, poison, strict=False) for e in pair]:
                 publisher.publish(Outgoing(event.id, bus.topology.exchange, probe.EVENT_TYPE, event.to_json()))
-        wait_until(lambda: len(dead_letters(db)) == len(poison) and len(probe.effects(db)) == len(flaky),
-                   timeout=30, message="every flaky event handled and every poison event filed")
-        wait_until(lambda: all(counts == (0, 0) for counts in queue_counts(broker["namespace"]).values()),
-                   timeout=10, message="no message left ready or unacknowledged on any queue")
+        wait_until(
+            lambda: len(dead_letters(db)) == len(poison) and len(probe.effects(db)) == len(flaky),
+            timeout=30,
+            message="every flaky event handled and every poison event filed",
+        )
+        wait_until(
+            lambda: all(counts == (0, 0) for counts in queue_counts(broker["namespace"]).values()),
+            timeout=10,
+            message="no message left ready or unacknowledged on any queue",
+        )
     assert sorted(e.event_id for e in probe.effects(db)) == sorted(e.id for e in flaky)
     assert sorted(letter.event_id for letter in dead_letters(db)) == sorted(e.id for e in poison)
     assert handler.poison_calls == 2 * len(poison)  # the first try and the one retry, no more
@@ -94,29 +107,50 @@ def test_a_burst_of_failures_is_retried_and_dead_lettered_without_stalling(db, b
 
 
 def start_consumer_process(settings: dict, log_file) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.shared.crashing_consumer", json.dumps(settings)],
-                            stdout=log_file, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.shared.crashing_consumer", json.dumps(settings)],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.mark.parametrize("database,broker", RABBITMQ, indirect=True)
-@pytest.mark.parametrize("mode,delivery_limit,crash_limit,reason", [
-    # The poison's own count (3 deaths after its first delivery) catches it before the broker's limit.
-    pytest.param("hang", 5, 3, "the consumer stopped 3 times", id="hangs-killed-default-limits"),
-    # A delivery limit the neighbours reach with the poison: the broker dead-letters them all, and
-    # the consumer must tell which one to file and which to re-drive.
-    pytest.param("crash", 2, 2, "broker dead-lettered (delivery_limit)", id="crashes-broker-limit-first"),
-])
-def test_a_consumer_killed_by_one_event_dead_letters_only_that_event(db, broker, tmp_path, mode, delivery_limit,
-                                                                     crash_limit, reason):
+@pytest.mark.parametrize(
+    "mode,delivery_limit,crash_limit,reason",
+    [
+        # The poison's own count (3 deaths after its first delivery) catches it before the broker's limit.
+        pytest.param("hang", 5, 3, "the consumer stopped 3 times", id="hangs-killed-default-limits"),
+        # A delivery limit the neighbours reach with the poison: the broker dead-letters them all, and
+        # the consumer must tell which one to file and which to re-drive.
+        pytest.param("crash", 2, 2, "broker dead-lettered (delivery_limit)", id="crashes-broker-limit-first"),
+    ],
+)
+def test_a_consumer_killed_by_one_event_dead_letters_only_that_event(
+    db, broker, tmp_path, mode, delivery_limit, crash_limit, reason
+):
     """A poison event kills its consumer again and again: its prefetched neighbours are handled once."""
     marks = tmp_path / "marks"
     marks.mkdir()
-    settings = {"database_url": db.engine.url.render_as_string(hide_password=False), "schema": db.schema,
-                "broker_url": broker["url"], "namespace": broker["namespace"], "marks": str(marks),
-                "mode": mode, "delivery_limit": delivery_limit, "crash_limit": crash_limit}
-    bus = Bus(broker["url"], Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=broker["namespace"],
-                                      retry_delays=(0.2, 0.4), delivery_limit=delivery_limit,
-                                      crash_limit=crash_limit))
+    settings = {
+        "database_url": db.engine.url.render_as_string(hide_password=False),
+        "schema": db.schema,
+        "broker_url": broker["url"],
+        "namespace": broker["namespace"],
+        "marks": str(marks),
+        "mode": mode,
+        "delivery_limit": delivery_limit,
+        "crash_limit": crash_limit,
+    }
+    bus = Bus(
+        broker["url"],
+        Topology(
+            subscriptions=(probe.SUBSCRIPTION,),
+            namespace=broker["namespace"],
+            retry_delays=(0.2, 0.4),
+            delivery_limit=delivery_limit,
+            crash_limit=crash_limit,
+        ),
+    )
     poison = probe.material_event("poison")
     innocents = [probe.material_event(f"innocent {n}") for n in range(5)]
     with bus.connection() as conn:
@@ -136,12 +170,18 @@ def test_a_consumer_killed_by_one_event_dead_letters_only_that_event(db, broker,
             started = len(list(marks.iterdir()))
             process = start_consumer_process(settings, log_file)
             try:
-                wait_until(lambda: poison_filed() or len(list(marks.iterdir())) > started
-                           or process.poll() is not None, timeout=20, message="the consumer to run the poison")
+                wait_until(
+                    lambda: poison_filed() or len(list(marks.iterdir())) > started or process.poll() is not None,
+                    timeout=20,
+                    message="the consumer to run the poison",
+                )
                 if poison_filed():
                     wait_until(settled, timeout=15, message="the innocent events handled or filed")
-                    wait_until(lambda: all(c == (0, 0) for c in queue_counts(broker["namespace"]).values()),
-                               timeout=10, message="every message acknowledged")
+                    wait_until(
+                        lambda: all(c == (0, 0) for c in queue_counts(broker["namespace"]).values()),
+                        timeout=10,
+                        message="every message acknowledged",
+                    )
                     break
             finally:
                 if process.poll() is None:
@@ -162,8 +202,9 @@ def rows_lockable(db, message_ids: list[str]) -> bool:
     Outbox = probe.tables.outbox
     try:
         with db.unit_of_work() as uow:
-            uow.session.scalars(select(Outbox.id).where(Outbox.message_id.in_(message_ids))
-                                .with_for_update(nowait=True)).all()
+            uow.session.scalars(
+                select(Outbox.id).where(Outbox.message_id.in_(message_ids)).with_for_update(nowait=True)
+            ).all()
             uow.rollback()
         return True
     except OperationalError:
@@ -190,10 +231,15 @@ def test_the_relay_lets_go_of_its_rows_while_the_broker_is_black_holed(db, broke
     bound = publish_timeout + batch_deadline + 1.0  # the last publish may start just before the deadline
     proxy = TcpProxy("127.0.0.1", int(broker["url"].rsplit(":", 1)[1].split("/")[0]))
     try:
-        bus = Bus(proxy.url(), Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=broker["namespace"]),
-                  connect_timeout=1.0, publish_timeout=publish_timeout)
-        relay = OutboxRelay(db, probe.tables, bus, batch_size=50, poll_interval=0.02, max_backoff=0.5,
-                            batch_deadline=batch_deadline)
+        bus = Bus(
+            proxy.url(),
+            Topology(subscriptions=(probe.SUBSCRIPTION,), namespace=broker["namespace"]),
+            connect_timeout=1.0,
+            publish_timeout=publish_timeout,
+        )
+        relay = OutboxRelay(
+            db, probe.tables, bus, batch_size=50, poll_interval=0.02, max_backoff=0.5, batch_deadline=batch_deadline
+        )
         before = probe.material_event("Before the black hole")
         with probe.Running(relay):
             probe.stage(db, before)
@@ -215,8 +261,11 @@ def test_the_relay_lets_go_of_its_rows_while_the_broker_is_black_holed(db, broke
                 assert rows_lockable(db, ids)
             assert {outbox_status(db, i) for i in ids} == {OUTBOX_PENDING}
             proxy.restore()
-            wait_until(lambda: {outbox_status(db, i) for i in ids} == {OUTBOX_SENT}, timeout=20,
-                       message="the rows sent once the broker answers again")
+            wait_until(
+                lambda: {outbox_status(db, i) for i in ids} == {OUTBOX_SENT},
+                timeout=20,
+                message="the rows sent once the broker answers again",
+            )
     finally:
         proxy.close()
     assert sorted(drain(broker, bus.topology.work_queue(probe.SUBSCRIPTION))) == sorted([before.id, *ids])
@@ -243,11 +292,20 @@ def test_a_handler_that_outlasts_the_heartbeat_keeps_its_connection(db, broker):
     with probe.Running(consumer):
         wait_until(consumer.ready.is_set, message="consumer ready")
         with bus.connection() as conn:
-            Publisher(bus, conn).publish(Outgoing(message_id=event.id, exchange=bus.topology.exchange,
-                                                  routing_key=probe.EVENT_TYPE, body=event.to_json()))
+            Publisher(bus, conn).publish(
+                Outgoing(
+                    message_id=event.id,
+                    exchange=bus.topology.exchange,
+                    routing_key=probe.EVENT_TYPE,
+                    body=event.to_json(),
+                )
+            )
         wait_until(lambda: probe.effects(db, event.id), timeout=30, message="the slow event's effect")
         work = bus.topology.work_queue(probe.SUBSCRIPTION)
-        wait_until(lambda: queue_counts(broker["namespace"]).get(work) == (0, 0), timeout=15,
-                   message="the message acknowledged")
+        wait_until(
+            lambda: queue_counts(broker["namespace"]).get(work) == (0, 0),
+            timeout=15,
+            message="the message acknowledged",
+        )
     assert connected == [1]
     assert handler.calls == 1

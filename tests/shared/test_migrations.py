@@ -57,23 +57,35 @@ def test_seat_counters_become_places_without_losing_anyone(database):
     engine = create_db_engine(database["url"], schema=database["schema"])
     try:
         with engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO cohorts (id, tenant, series_id, title, format, time_zone, capacity, facilitators, "
-                "requires_approval, completion_minimum, status, confirmed_count, waitlist_seq, created_at, updated_at) "
-                "VALUES ('c1', 'CA', 's', 'T', 'virtual', 'America/Los_Angeles', 2, '[]', false, 9, 'open', 2, 3, "
-                "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"))
-            for n, (status, position) in enumerate([("confirmed", None), ("confirmed", None), ("cancelled", None),
-                                                    ("waitlisted", 2), ("waitlisted", 3)]):
-                conn.execute(text(
-                    "INSERT INTO registrations (id, tenant, cohort_id, participant, name, status, waitlist_position, "
-                    "source, created_at, updated_at) VALUES (:id, 'CA', 'c1', :p, 'N', :s, :w, 'self', "
-                    ":at, :at)"), {"id": f"r{n}", "p": f"p{n}", "s": status, "w": position,
-                                   "at": f"2026-01-01 00:00:0{n}+00:00"})
+            conn.execute(
+                text(
+                    "INSERT INTO cohorts (id, tenant, series_id, title, format, time_zone, capacity, facilitators, "
+                    "requires_approval, completion_minimum, status, confirmed_count, waitlist_seq, created_at, updated_at) "
+                    "VALUES ('c1', 'CA', 's', 'T', 'virtual', 'America/Los_Angeles', 2, '[]', false, 9, 'open', 2, 3, "
+                    "'2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+                )
+            )
+            for n, (status, position) in enumerate(
+                [("confirmed", None), ("confirmed", None), ("cancelled", None), ("waitlisted", 2), ("waitlisted", 3)]
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO registrations (id, tenant, cohort_id, participant, name, status, waitlist_position, "
+                        "source, created_at, updated_at) VALUES (:id, 'CA', 'c1', :p, 'N', :s, :w, 'self', "
+                        ":at, :at)"
+                    ),
+                    {"id": f"r{n}", "p": f"p{n}", "s": status, "w": position, "at": f"2026-01-01 00:00:0{n}+00:00"},
+                )
         upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
         with engine.connect() as conn:
             places = conn.execute(text("SELECT kind, number, registration_id FROM places ORDER BY kind, number")).all()
-        assert [tuple(p) for p in places] == [("seat", 1, "r0"), ("seat", 2, "r1"), ("waitlist", 1, ""),
-                                             ("waitlist", 2, "r3"), ("waitlist", 3, "r4")]
+        assert [tuple(p) for p in places] == [
+            ("seat", 1, "r0"),
+            ("seat", 2, "r1"),
+            ("waitlist", 1, ""),
+            ("waitlist", 2, "r3"),
+            ("waitlist", 3, "r4"),
+        ]
         # And back: the counters are what the places say.
         command.downgrade(alembic_config(SCHEDULING_MIGRATIONS, database["url"], database["schema"]), "0001")
         with engine.connect() as conn:

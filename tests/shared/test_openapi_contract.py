@@ -3,7 +3,6 @@ operation serves, schemas that the responses keep, and a README-like flow checke
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import jsonschema
@@ -67,13 +66,21 @@ def resolve(spec: dict, node: dict) -> dict:
 
 # --- 1. one problem model ------------------------------------------------------------------------
 
+
 def test_every_error_is_documented_as_the_one_problem_component(service):
     name, app = service
     spec = document(app)
     schemas = spec["components"]["schemas"]
     assert "Error" not in schemas  # flask-smorest's {code, message}: no response of ours has that shape
-    assert set(schemas["Problem"]["properties"]) >= {"type", "title", "status", "detail", "errors", "conflicts",
-                                                     "correlationid"}
+    assert set(schemas["Problem"]["properties"]) >= {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "errors",
+        "conflicts",
+        "correlationid",
+    }
     errors = 0
     for path, method, operation in operations(spec):
         assert "default" not in operation["responses"], f"{method} {path}: list the statuses instead"
@@ -102,16 +109,25 @@ def test_problems_carry_stable_types_and_about_blank_keeps_the_status_phrase(cli
         assert body["type"] == (PROBLEM_TYPE_BASE + kind if kind else "about:blank"), body
         return body
 
-    assert problem(client.post("/series", json={**series, "title": 5}, headers=admin), 422,
-                   "validation")["errors"] == {"title": ["Not a valid string."]}
-    assert problem(client.post("/series", data="{", headers={**admin, "Content-Type": "application/json"}), 400,
-                   "malformed-json")["title"] == "Malformed JSON"
+    assert problem(client.post("/series", json={**series, "title": 5}, headers=admin), 422, "validation")["errors"] == {
+        "title": ["Not a valid string."]
+    }
+    assert (
+        problem(
+            client.post("/series", data="{", headers={**admin, "Content-Type": "application/json"}),
+            400,
+            "malformed-json",
+        )["title"]
+        == "Malformed JSON"
+    )
     body = problem(client.post("/series", data="x", headers={**admin, "Content-Type": "text/plain"}), 415, None)
     assert body["title"] == "Unsupported Media Type"
     assert problem(client.get("/series/nope", headers=admin), 404, None)["title"] == "Not Found"
     assert problem(client.get("/series"), 401, None)["title"] == "Unauthorized"
-    assert problem(client.post("/series", json=series, headers=tokens.headers("facilitator", "CA")), 403,
-                   None)["title"] == "Forbidden"
+    assert (
+        problem(client.post("/series", json=series, headers=tokens.headers("facilitator", "CA")), 403, None)["title"]
+        == "Forbidden"
+    )
 
     keyed = {**admin, "Idempotency-Key": "orientation-1"}
     created = client.post("/series", json=series, headers=keyed)
@@ -121,12 +137,14 @@ def test_problems_carry_stable_types_and_about_blank_keeps_the_status_phrase(cli
 
     item = f"/series/{created.json['id']}"
     problem(client.patch(item, json={"title": "New"}, headers=admin), 428, "etag-required")
-    stale = problem(client.patch(item, json={"title": "New"}, headers={**admin, "If-Match": '"stale"'}), 412,
-                    "stale-etag")
+    stale = problem(
+        client.patch(item, json={"title": "New"}, headers={**admin, "If-Match": '"stale"'}), 412, "stale-etag"
+    )
     assert "ETag" in stale["detail"]
 
 
 # --- 2. every status, header, media type, role and limit ------------------------------------------
+
 
 def test_each_operation_declares_what_its_view_can_answer(service):
     name, app = service
@@ -182,8 +200,10 @@ def test_roles_token_claims_and_media_types_are_documented(service):
     assert "text/calendar" in paths["/calendars/{token}.ics"]["get"]["responses"]["200"]["content"]
     hours = paths["/training-hours"]["get"]["responses"]["200"]
     assert "text/csv" in hours["content"] and "`=`, `+`, `-`, `@`" in hours["description"]
-    assert "application/pdf" in paths["/registrations/{registration_id}/certificate.pdf"]["get"]["responses"]["200"][
-        "content"]
+    assert (
+        "application/pdf"
+        in paths["/registrations/{registration_id}/certificate.pdf"]["get"]["responses"]["200"]["content"]
+    )
 
 
 def test_scheduling_limits_and_daylight_saving_are_documented(tmp_path, signing_key_file):
@@ -209,6 +229,7 @@ def test_servers_name_the_configured_public_url(tmp_path, signing_key_file):
 
 # --- 3. the schemas say what the responses are ---------------------------------------------------
 
+
 def test_declared_schemas_agree_with_what_is_served(tmp_path, signing_key_file):
     app, ctx = build_app("scheduling", tmp_path, signing_key_file)
     schemas = document(app)["components"]["schemas"]
@@ -224,6 +245,7 @@ def test_declared_schemas_agree_with_what_is_served(tmp_path, signing_key_file):
 
 
 # --- 4. a README-like flow, every response checked against the document ---------------------------
+
 
 def test_the_walkthrough_keeps_the_contract_of_both_services(tmp_path, signing_key_file, tokens):
     content_app, content_ctx = build_app("content", tmp_path, signing_key_file)
@@ -266,42 +288,100 @@ def test_the_walkthrough_keeps_the_contract_of_both_services(tmp_path, signing_k
             # Scheduling: jurisdictions, agency, request, approval, cohort.
             call(s, "GET", f"{api}/jurisdictions", 200, admin, params={"limit": 100})
             call(s, "GET", f"{api}/jurisdictions/CA", 200, admin)
-            agency = call(s, "POST", f"{api}/agencies", 201, admin, json={
-                "name": "Bay Area Child Care Council", "email": "training@example.org",
-                "coordinators": ["agency_coordinator-ca"]}).json()["id"]
-            request_id = call(s, "POST", f"{api}/requests", 201, coord, json={
-                "series_id": series, "host_agency_id": agency, "format": "virtual", "expected_participants": 20,
-                "preferred_windows": [{"starts_on": "2027-01-11", "ends_on": "2027-03-19"}]}).json()["id"]
+            agency = call(
+                s,
+                "POST",
+                f"{api}/agencies",
+                201,
+                admin,
+                json={
+                    "name": "Bay Area Child Care Council",
+                    "email": "training@example.org",
+                    "coordinators": ["agency_coordinator-ca"],
+                },
+            ).json()["id"]
+            request_id = call(
+                s,
+                "POST",
+                f"{api}/requests",
+                201,
+                coord,
+                json={
+                    "series_id": series,
+                    "host_agency_id": agency,
+                    "format": "virtual",
+                    "expected_participants": 20,
+                    "preferred_windows": [{"starts_on": "2027-01-11", "ends_on": "2027-03-19"}],
+                },
+            ).json()["id"]
             call(s, "GET", f"{api}/requests/{request_id}", 200, coord)
-            cohort = call(s, "POST", f"{api}/requests/{request_id}/approve", 200, national, json={
-                "title": "Relationship-Based Care, Bay Area", "capacity": 20, "facilitators": ["facilitator-ca"],
-                "completion_minimum": 2}).json()["cohort_id"]
+            cohort = call(
+                s,
+                "POST",
+                f"{api}/requests/{request_id}/approve",
+                200,
+                national,
+                json={
+                    "title": "Relationship-Based Care, Bay Area",
+                    "capacity": 20,
+                    "facilitators": ["facilitator-ca"],
+                    "completion_minimum": 2,
+                },
+            ).json()["cohort_id"]
             call(s, "GET", f"{api}/cohorts/{cohort}", 200, coord)
             call(s, "PATCH", f"{api}/cohorts/{cohort}", 428, coord, json={"title": "Bay Area"})
 
             # Sessions (in the past, so attendance can be taken), and a double booking.
             first = datetime.now(UTC).replace(hour=16, minute=0, second=0, microsecond=0) - timedelta(days=5)
-            bodies = [{"module_id": module["id"], "module_position": module["position"], "title": module["title"],
-                       "starts_at": (first + timedelta(days=n)).isoformat(),
-                       "ends_at": (first + timedelta(days=n, hours=2)).isoformat(),
-                       "meeting_url": "https://meet.example.org/bay-area"} for n, module in enumerate(modules[:2])]
+            bodies = [
+                {
+                    "module_id": module["id"],
+                    "module_position": module["position"],
+                    "title": module["title"],
+                    "starts_at": (first + timedelta(days=n)).isoformat(),
+                    "ends_at": (first + timedelta(days=n, hours=2)).isoformat(),
+                    "meeting_url": "https://meet.example.org/bay-area",
+                }
+                for n, module in enumerate(modules[:2])
+            ]
             for body in bodies:
                 call(s, "POST", f"{api}/cohorts/{cohort}/sessions", 201, coord, json=body)
             clash = call(s, "POST", f"{api}/cohorts/{cohort}/sessions", 409, coord, json=bodies[0]).json()
             assert clash["type"] == PROBLEM_TYPE_BASE + "conflict" and clash["conflicts"]
-            sessions = call(s, "GET", f"{api}/cohorts/{cohort}/sessions", 200, fac,
-                            params={"viewer_time_zone": "America/New_York"}).json()["items"]
+            sessions = call(
+                s, "GET", f"{api}/cohorts/{cohort}/sessions", 200, fac, params={"viewer_time_zone": "America/New_York"}
+            ).json()["items"]
             call(s, "GET", f"{api}/sessions", 200, admin, params={"limit": 1})
 
             # Registrations, a roster, capacity.
-            mine = call(s, "POST", f"{api}/cohorts/{cohort}/registrations", 201, ana, json={
-                "name": "Ana López", "email": "ana.lopez@example.org", "registry_id": "CA-100234"}).json()["id"]
-            call(s, "POST", f"{api}/cohorts/{cohort}/registrations", 201, coord, json={
-                "participant": "ben-cho", "name": "Ben Cho", "email": "ben.cho@example.org"})
-            roster = ("participant_id,name,email,registry_id\r\ncarla-ruiz,Carla Ruiz,carla.ruiz@example.org,"
-                      "-101502\r\ndee-tran,Dee Tran,not-an-email,\r\n")
-            report = call(s, "POST", f"{api}/cohorts/{cohort}/roster", 200, coord,
-                          files={"file": ("roster.csv", roster, "text/csv")}).json()
+            mine = call(
+                s,
+                "POST",
+                f"{api}/cohorts/{cohort}/registrations",
+                201,
+                ana,
+                json={"name": "Ana López", "email": "ana.lopez@example.org", "registry_id": "CA-100234"},
+            ).json()["id"]
+            call(
+                s,
+                "POST",
+                f"{api}/cohorts/{cohort}/registrations",
+                201,
+                coord,
+                json={"participant": "ben-cho", "name": "Ben Cho", "email": "ben.cho@example.org"},
+            )
+            roster = (
+                "participant_id,name,email,registry_id\r\ncarla-ruiz,Carla Ruiz,carla.ruiz@example.org,"
+                "-101502\r\ndee-tran,Dee Tran,not-an-email,\r\n"
+            )
+            report = call(
+                s,
+                "POST",
+                f"{api}/cohorts/{cohort}/roster",
+                200,
+                coord,
+                files={"file": ("roster.csv", roster, "text/csv")},
+            ).json()
             assert report["registered"] == 1 and len(report["rejected"]) == 1
             call(s, "GET", f"{api}/cohorts/{cohort}/capacity", 200, coord)
             call(s, "PUT", f"{api}/cohorts/{cohort}/capacity", 200, coord, json={"capacity": 25})
@@ -315,8 +395,18 @@ def test_the_walkthrough_keeps_the_contract_of_both_services(tmp_path, signing_k
             # Attendance, completions, the certificate and its public verification.
             for shown in sessions:
                 sheet = call(s, "GET", f"{api}/sessions/{shown['id']}/attendance", 200, fac).json()
-                call(s, "PUT", f"{api}/sessions/{shown['id']}/attendance", 200, fac, json={"records": [
-                    {"registration_id": r["registration_id"], "status": "present"} for r in sheet["records"]]})
+                call(
+                    s,
+                    "PUT",
+                    f"{api}/sessions/{shown['id']}/attendance",
+                    200,
+                    fac,
+                    json={
+                        "records": [
+                            {"registration_id": r["registration_id"], "status": "present"} for r in sheet["records"]
+                        ]
+                    },
+                )
             completions = call(s, "GET", f"{api}/cohorts/{cohort}/completions", 200, coord).json()["items"]
             code = next(c["certificate_code"] for c in completions if c["registration_id"] == mine)
             pdf = call(s, "GET", f"{api}/registrations/{mine}/certificate.pdf", 200, ana)
@@ -327,21 +417,41 @@ def test_the_walkthrough_keeps_the_contract_of_both_services(tmp_path, signing_k
             call(s, "GET", f"{api}/certificates/no-such-code", 404, headers={"Accept": "application/json"})
 
             # The state registry: an API key, the hours as JSON and as CSV.
-            secret = call(s, "POST", f"{api}/api-keys", 201, admin,
-                          json={"name": "CA training registry", "roles": ["integration"]}).json()["key"]
+            secret = call(
+                s,
+                "POST",
+                f"{api}/api-keys",
+                201,
+                admin,
+                json={"name": "CA training registry", "roles": ["integration"]},
+            ).json()["key"]
             registry = {"X-API-Key": secret}
             call(s, "GET", f"{api}/training-hours", 200, registry)
             csv = call(s, "GET", f"{api}/training-hours", 200, registry, params={"format": "csv"})
             assert csv.headers["Content-Type"].startswith("text/csv") and "'-101502" in csv.text
 
             # Office hours: a recurring series in local wall time, and its occurrences.
-            office = call(s, "POST", f"{api}/recurring-series", 201, specialist, json={
-                "kind": "office_hours", "title": "Office hours", "time_zone": "America/Los_Angeles",
-                "local_start": "2027-03-02T10:00:00", "duration_minutes": 60, "rrule": "FREQ=WEEKLY;COUNT=4",
-                "supported_facilitators": ["facilitator-ca"], "slot_minutes": 30}).json()
+            office = call(
+                s,
+                "POST",
+                f"{api}/recurring-series",
+                201,
+                specialist,
+                json={
+                    "kind": "office_hours",
+                    "title": "Office hours",
+                    "time_zone": "America/Los_Angeles",
+                    "local_start": "2027-03-02T10:00:00",
+                    "duration_minutes": 60,
+                    "rrule": "FREQ=WEEKLY;COUNT=4",
+                    "supported_facilitators": ["facilitator-ca"],
+                    "slot_minutes": 30,
+                },
+            ).json()
             assert office["local_start"] == "2027-03-02T10:00:00"
-            occurrences = call(s, "GET", f"{api}/recurring-series/{office['id']}/occurrences", 200,
-                               specialist).json()["items"]
+            occurrences = call(s, "GET", f"{api}/recurring-series/{office['id']}/occurrences", 200, specialist).json()[
+                "items"
+            ]
             # 10:00 in Los Angeles before and after the change to daylight time on 14 March 2027.
             assert [o["starts_at"][11:16] for o in occurrences] == ["18:00", "18:00", "17:00", "17:00"]
     finally:

@@ -6,8 +6,13 @@ from dataclasses import replace
 
 from tests.helpers import auth
 
-FORGED = {"Host": "attacker.example", "X-Forwarded-Proto": "gopher", "X-Forwarded-Host": "attacker.example",
-          "X-Forwarded-Prefix": "/phish", "Forwarded": "host=attacker.example;proto=http"}
+FORGED = {
+    "Host": "attacker.example",
+    "X-Forwarded-Proto": "gopher",
+    "X-Forwarded-Host": "attacker.example",
+    "X-Forwarded-Prefix": "/phish",
+    "Forwarded": "host=attacker.example;proto=http",
+}
 
 
 def _client(ctx, create_app, public_url: str):
@@ -15,18 +20,27 @@ def _client(ctx, create_app, public_url: str):
     return create_app(ctx).test_client()
 
 
-def test_link_headers_start_with_the_configured_public_url_not_the_request_host(content_ctx, scheduling_ctx,
-                                                                                tokens):
+def test_link_headers_start_with_the_configured_public_url_not_the_request_host(content_ctx, scheduling_ctx, tokens):
     from services.content.app import create_app as content_app
     from services.scheduling.app import create_app as scheduling_app
 
     content = _client(content_ctx, content_app, "https://content.your-state.gov")
     scheduling = _client(scheduling_ctx, scheduling_app, "https://api.your-state.gov/scheduling")
     series_id = content.get("/series", headers=tokens.headers()).json["items"][0]["id"]
-    lists = [(content, f"/series/{series_id}/modules?limit=2", auth(tokens, ("facilitator", "CA", "fac-ca")),
-              f"https://content.your-state.gov/series/{series_id}/modules?limit=2&cursor="),
-             (scheduling, "/jurisdictions?limit=2", auth(tokens, ("jurisdiction_admin", "CA", "admin-ca")),
-              "https://api.your-state.gov/scheduling/jurisdictions?limit=2&cursor=")]
+    lists = [
+        (
+            content,
+            f"/series/{series_id}/modules?limit=2",
+            auth(tokens, ("facilitator", "CA", "fac-ca")),
+            f"https://content.your-state.gov/series/{series_id}/modules?limit=2&cursor=",
+        ),
+        (
+            scheduling,
+            "/jurisdictions?limit=2",
+            auth(tokens, ("jurisdiction_admin", "CA", "admin-ca")),
+            "https://api.your-state.gov/scheduling/jurisdictions?limit=2&cursor=",
+        ),
+    ]
     for client, path, headers, expected in lists:
         for extra in ({}, FORGED):
             response = client.get(path, headers={**headers, **extra})

@@ -21,8 +21,7 @@ SUB = Subscription("scheduling", "attach_material_version", ("content.material.p
 
 @pytest.fixture
 def declared(broker):
-    topology = Topology(subscriptions=(SUB,), namespace=broker["namespace"], retry_delays=(0.3, 2.0),
-                        delivery_limit=4)
+    topology = Topology(subscriptions=(SUB,), namespace=broker["namespace"], retry_delays=(0.3, 2.0), delivery_limit=4)
     bus = Bus(broker["url"], topology)
     with bus.connection() as conn:
         bus.declare(conn.default_channel)
@@ -49,17 +48,31 @@ def test_exchanges_are_durable_topic_and_direct(declared):
 def test_work_retry_and_dead_queues_have_the_reliability_arguments(declared):
     ns, connection = declared
     work = f"{ns}scheduling.attach_material_version"
-    redeclare(connection, work, {
-        "x-queue-type": "quorum", "x-delivery-limit": 4,
-        "x-dead-letter-exchange": f"{ns}events.dlx", "x-dead-letter-routing-key": f"{work}.dead",
-        "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish",
-    })
+    redeclare(
+        connection,
+        work,
+        {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": 4,
+            "x-dead-letter-exchange": f"{ns}events.dlx",
+            "x-dead-letter-routing-key": f"{work}.dead",
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
     for level, ttl in ((1, 300), (2, 2000)):
-        redeclare(connection, f"{work}.retry.{level}", {
-            "x-queue-type": "quorum", "x-message-ttl": ttl,
-            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": work,
-            "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish",
-        })
+        redeclare(
+            connection,
+            f"{work}.retry.{level}",
+            {
+                "x-queue-type": "quorum",
+                "x-message-ttl": ttl,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": work,
+                "x-dead-letter-strategy": "at-least-once",
+                "x-overflow": "reject-publish",
+            },
+        )
     redeclare(connection, f"{work}.dead", {"x-queue-type": "quorum"})
     with pytest.raises(pika.exceptions.ChannelClosedByBroker):
         redeclare(connection, work, {"x-queue-type": "classic"})
@@ -89,8 +102,9 @@ def test_bindings_route_events_retries_and_dead_letters(declared):
     # A retry waits out its TTL, then the broker dead-letters it back to the work queue.
     sent = time.monotonic()
     channel.basic_publish("", f"{work}.retry.1", b'{"n": 3}', props, mandatory=True)
-    method, _, body = wait_until(lambda: _peek(connection, work), timeout=10,
-                                 message="the retried message back on the work queue")
+    method, _, body = wait_until(
+        lambda: _peek(connection, work), timeout=10, message="the retried message back on the work queue"
+    )
     assert body == b'{"n": 3}' and time.monotonic() - sent >= 0.25
 
 
@@ -105,8 +119,13 @@ def test_delivery_limit_dead_letters_a_message_nobody_can_ack(declared):
     work = f"{ns}scheduling.attach_material_version"
     channel = connection.channel()
     channel.confirm_delivery()
-    channel.basic_publish(f"{ns}events", "content.material.published", json.dumps({"crash": True}).encode(),
-                          pika.BasicProperties(delivery_mode=2), mandatory=True)
+    channel.basic_publish(
+        f"{ns}events",
+        "content.material.published",
+        json.dumps({"crash": True}).encode(),
+        pika.BasicProperties(delivery_mode=2),
+        mandatory=True,
+    )
     for _ in range(6):
         method, _, _ = channel.basic_get(work, auto_ack=False)
         if method is None:
@@ -124,8 +143,9 @@ def test_platform_topology_declares_on_the_broker(broker):
         bus.declare(conn.default_channel)
     connection = pika.BlockingConnection(pika_params(broker["url"]))
     try:
-        connection.channel().exchange_declare(f"{broker['namespace']}events", exchange_type="topic",
-                                              durable=True, passive=True)
+        connection.channel().exchange_declare(
+            f"{broker['namespace']}events", exchange_type="topic", durable=True, passive=True
+        )
         for sub in SUBSCRIPTIONS:
             connection.channel().queue_declare(f"{broker['namespace']}{sub.queue}", passive=True)
     finally:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import Conflict, Forbidden, InvalidInput
-
 from services.content.domain import adaptations as rules
+from shared.errors import Conflict, Forbidden, InvalidInput
 
 CORE = ["Key concepts", "Slide deck", "Learning activities"]
 
@@ -21,29 +20,36 @@ def answers(*, unmet: str | None = None) -> list[dict]:
 
 # --- lifecycle ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("status", "action", "after"), [
-    ("draft", rules.EDIT, "draft"),
-    ("draft", rules.SUBMIT, "submitted"),
-    ("changes_requested", rules.EDIT, "changes_requested"),
-    ("changes_requested", rules.SUBMIT, "submitted"),
-    ("submitted", rules.APPROVE, "approved"),
-    ("submitted", rules.REQUEST_CHANGES, "changes_requested"),
-])
+
+@pytest.mark.parametrize(
+    ("status", "action", "after"),
+    [
+        ("draft", rules.EDIT, "draft"),
+        ("draft", rules.SUBMIT, "submitted"),
+        ("changes_requested", rules.EDIT, "changes_requested"),
+        ("changes_requested", rules.SUBMIT, "submitted"),
+        ("submitted", rules.APPROVE, "approved"),
+        ("submitted", rules.REQUEST_CHANGES, "changes_requested"),
+    ],
+)
 def test_allowed_transitions(status, action, after):
     assert rules.transition(status, action) == after
 
 
-@pytest.mark.parametrize(("status", "action"), [
-    ("submitted", rules.EDIT),
-    ("submitted", rules.SUBMIT),
-    ("approved", rules.EDIT),
-    ("approved", rules.SUBMIT),
-    ("approved", rules.APPROVE),
-    ("approved", rules.REQUEST_CHANGES),
-    ("draft", rules.APPROVE),
-    ("draft", rules.REQUEST_CHANGES),
-    ("changes_requested", rules.APPROVE),
-])
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        ("submitted", rules.EDIT),
+        ("submitted", rules.SUBMIT),
+        ("approved", rules.EDIT),
+        ("approved", rules.SUBMIT),
+        ("approved", rules.APPROVE),
+        ("approved", rules.REQUEST_CHANGES),
+        ("draft", rules.APPROVE),
+        ("draft", rules.REQUEST_CHANGES),
+        ("changes_requested", rules.APPROVE),
+    ],
+)
 def test_refused_transitions_conflict(status, action):
     with pytest.raises(Conflict) as refused:
         rules.transition(status, action)
@@ -75,6 +81,7 @@ def test_only_the_author_changes_and_nobody_reviews_their_own():
 
 
 # --- component decisions ------------------------------------------------------------------------
+
 
 def test_components_may_be_partial_while_drafting():
     rules.check_components(kept("Slide deck"), CORE)
@@ -110,6 +117,7 @@ def test_submission_also_refuses_unknown_components():
 
 
 # --- fidelity checklist -------------------------------------------------------------------------
+
 
 def test_checklist_is_a_fixed_list_of_distinct_items():
     assert len(rules.FIDELITY_CHECKLIST) == 6

@@ -6,42 +6,48 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import Conflict, InvalidInput
-
 from services.scheduling.domain import attendance as rules
+from shared.errors import Conflict, InvalidInput
 
 START = datetime(2026, 3, 3, 17, 0, tzinfo=UTC)
 
 
 # --- minutes credited ---------------------------------------------------------------------------
 
+
 def test_session_minutes():
     assert rules.session_minutes(START, START + timedelta(hours=2)) == 120
     assert rules.session_minutes(START, START + timedelta(minutes=90, seconds=59)) == 90
 
 
-@pytest.mark.parametrize(("status", "minutes", "credited"), [
-    (rules.PRESENT, None, 120),
-    (rules.PRESENT, 120, 120),
-    (rules.ABSENT, None, 0),
-    (rules.ABSENT, 0, 0),
-    (rules.PARTIAL, 1, 1),
-    (rules.PARTIAL, 75, 75),
-    (rules.PARTIAL, 119, 119),
-])
+@pytest.mark.parametrize(
+    ("status", "minutes", "credited"),
+    [
+        (rules.PRESENT, None, 120),
+        (rules.PRESENT, 120, 120),
+        (rules.ABSENT, None, 0),
+        (rules.ABSENT, 0, 0),
+        (rules.PARTIAL, 1, 1),
+        (rules.PARTIAL, 75, 75),
+        (rules.PARTIAL, 119, 119),
+    ],
+)
 def test_minutes_credited(status, minutes, credited):
     assert rules.credited_minutes(status, minutes, 120) == credited
 
 
-@pytest.mark.parametrize(("status", "minutes", "field"), [
-    (rules.PARTIAL, None, "minutes"),
-    (rules.PARTIAL, 0, "minutes"),
-    (rules.PARTIAL, 120, "minutes"),
-    (rules.PARTIAL, 500, "minutes"),
-    (rules.PRESENT, 60, "minutes"),
-    (rules.ABSENT, 30, "minutes"),
-    ("late", None, "status"),
-])
+@pytest.mark.parametrize(
+    ("status", "minutes", "field"),
+    [
+        (rules.PARTIAL, None, "minutes"),
+        (rules.PARTIAL, 0, "minutes"),
+        (rules.PARTIAL, 120, "minutes"),
+        (rules.PARTIAL, 500, "minutes"),
+        (rules.PRESENT, 60, "minutes"),
+        (rules.ABSENT, 30, "minutes"),
+        ("late", None, "status"),
+    ],
+)
 def test_minutes_that_do_not_fit_the_mark_are_refused(status, minutes, field):
     with pytest.raises(InvalidInput) as caught:
         rules.credited_minutes(status, minutes, 120)
@@ -69,18 +75,27 @@ def test_credit_records_reports_every_bad_record_by_index():
 
 
 def test_credit_records_returns_the_minutes_in_order():
-    records = [{"registration_id": "a", "status": "present"},
-               {"registration_id": "b", "status": "partial", "minutes": 45},
-               {"registration_id": "c", "status": "absent"}]
+    records = [
+        {"registration_id": "a", "status": "present"},
+        {"registration_id": "b", "status": "partial", "minutes": 45},
+        {"registration_id": "c", "status": "absent"},
+    ]
     statuses = dict.fromkeys("abc", "confirmed")
     assert rules.credit_records(records, length=120, registration_status=statuses) == [120, 45, 0]
 
 
 # --- the marking window ---------------------------------------------------------------------------
 
+
 def markable(now, *, session_status="scheduled", cohort_status="open", opens=30):
-    rules.check_markable(session_status=session_status, cohort_status=cohort_status, starts_at=START, now=now,
-                         opens_minutes=opens, opens_at_local="2026-03-03T08:30:00-08:00")
+    rules.check_markable(
+        session_status=session_status,
+        cohort_status=cohort_status,
+        starts_at=START,
+        now=now,
+        opens_minutes=opens,
+        opens_at_local="2026-03-03T08:30:00-08:00",
+    )
 
 
 def test_marking_opens_shortly_before_the_start():
@@ -107,16 +122,20 @@ def test_cancelled_sessions_are_not_marked(session_status, cohort_status):
 
 # --- completion ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("attended", "minimum", "cancelled", "complete"), [
-    (9, 9, 0, True),
-    (8, 9, 0, False),
-    (7, 7, 0, True),
-    (6, 7, 0, False),
-    (8, 9, 1, True),    # one session cancelled: the bar drops by one
-    (3, 9, 0, False),   # three of the first three scheduled is not nine
-    (1, 0, 0, True),    # a minimum below one still needs one session
-    (0, 0, 0, False),
-])
+
+@pytest.mark.parametrize(
+    ("attended", "minimum", "cancelled", "complete"),
+    [
+        (9, 9, 0, True),
+        (8, 9, 0, False),
+        (7, 7, 0, True),
+        (6, 7, 0, False),
+        (8, 9, 1, True),  # one session cancelled: the bar drops by one
+        (3, 9, 0, False),  # three of the first three scheduled is not nine
+        (1, 0, 0, True),  # a minimum below one still needs one session
+        (0, 0, 0, False),
+    ],
+)
 def test_completion_rule(attended, minimum, cancelled, complete):
     assert rules.completes(attended, minimum, cancelled) is complete
 
@@ -126,8 +145,10 @@ def test_attended_totals_count_present_and_partial():
     assert rules.attended_totals(marks) == (3, 285)
 
 
-@pytest.mark.parametrize(("minutes", "hours", "text"), [
-    (1080, 18.0, "18"), (990, 16.5, "16.5"), (975, 16.25, "16.25"), (100, 1.67, "1.67"), (0, 0.0, "0")])
+@pytest.mark.parametrize(
+    ("minutes", "hours", "text"),
+    [(1080, 18.0, "18"), (990, 16.5, "16.5"), (975, 16.25, "16.25"), (100, 1.67, "1.67"), (0, 0.0, "0")],
+)
 def test_hours(minutes, hours, text):
     assert rules.hours(minutes) == hours
     assert rules.format_hours(minutes) == text

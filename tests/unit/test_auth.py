@@ -18,7 +18,9 @@ from shared.auth import (
 )
 
 KEY = generate_private_key_pem()
-VERIFIER = TokenVerifier(issuer="iss", audience="aud", algorithms=("RS256",), public_key_pem=public_pem_from_private(KEY))
+VERIFIER = TokenVerifier(
+    issuer="iss", audience="aud", algorithms=("RS256",), public_key_pem=public_pem_from_private(KEY)
+)
 
 
 def token(**kw):
@@ -32,9 +34,15 @@ def test_valid_token_gives_the_principal():
     assert (who.sub, who.tenant, who.roles) == ("u1", "CA", frozenset({"facilitator"}))
 
 
-@pytest.mark.parametrize("bad", [
-    dict(issuer="other"), dict(audience="other"), dict(ttl_seconds=-120), dict(now=time.time() + 3600),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(issuer="other"),
+        dict(audience="other"),
+        dict(ttl_seconds=-120),
+        dict(now=time.time() + 3600),
+    ],
+)
 def test_wrong_issuer_audience_or_time_is_refused(bad):
     with pytest.raises(AuthError):
         VERIFIER.verify(token(**bad))
@@ -89,10 +97,21 @@ def test_production_verifies_against_the_identity_providers_jwks():
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        verifier = TokenVerifier(issuer="iss", audience="aud", algorithms=("RS256",),
-                                 jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json")
-        claims = {"iss": "iss", "aud": "aud", "sub": "u2", "tenant": "AS", "roles": ["coach"],
-                  "iat": int(time.time()), "exp": int(time.time()) + 60}
+        verifier = TokenVerifier(
+            issuer="iss",
+            audience="aud",
+            algorithms=("RS256",),
+            jwks_url=f"http://127.0.0.1:{server.server_port}/jwks.json",
+        )
+        claims = {
+            "iss": "iss",
+            "aud": "aud",
+            "sub": "u2",
+            "tenant": "AS",
+            "roles": ["coach"],
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        }
         token = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "key-1"})
         assert verifier.verify(token).tenant == "AS"
         unknown_kid = jwt.encode(claims, KEY, algorithm="RS256", headers={"kid": "key-2"})

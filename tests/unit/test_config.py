@@ -22,12 +22,21 @@ def test_service_specific_url_wins(monkeypatch):
     assert ContentConfig.from_env().database_url == "postgresql+psycopg://db/content"
 
 
-@pytest.mark.parametrize("name,value", [
-    ("DATABASE_URL", "mysql://x"), ("BROKER_URL", "redis://x"), ("PAGE_SIZE_MAX", "lots"),
-    ("PAGE_SIZE_DEFAULT", "500"), ("RETRY_DELAYS", "1,soon"), ("DB_SCHEMA", "bad-name;"),
-    ("CONTENT_MAX_UPLOAD_BYTES", "10"), ("CONTENT_PUBLIC_URL", "content.your-state.gov"),
-    ("CONTENT_PUBLIC_URL", "ftp://content.your-state.gov"), ("CONTENT_PUBLIC_URL", "https://x.gov/?a=1"),
-])
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("DATABASE_URL", "mysql://x"),
+        ("BROKER_URL", "redis://x"),
+        ("PAGE_SIZE_MAX", "lots"),
+        ("PAGE_SIZE_DEFAULT", "500"),
+        ("RETRY_DELAYS", "1,soon"),
+        ("DB_SCHEMA", "bad-name;"),
+        ("CONTENT_MAX_UPLOAD_BYTES", "10"),
+        ("CONTENT_PUBLIC_URL", "content.your-state.gov"),
+        ("CONTENT_PUBLIC_URL", "ftp://content.your-state.gov"),
+        ("CONTENT_PUBLIC_URL", "https://x.gov/?a=1"),
+    ],
+)
 def test_bad_values_fail_fast(monkeypatch, name, value):
     monkeypatch.delenv("CONTENT_DATABASE_URL", raising=False)
     monkeypatch.setenv(name, value)

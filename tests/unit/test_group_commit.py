@@ -47,6 +47,7 @@ def submit_in_thread(group, request, writer, outcomes, errors):
             outcomes[request] = group.submit(request, writer)
         except RuntimeError as exc:
             errors[request] = exc
+
     thread = threading.Thread(target=run)
     thread.start()
     return thread
@@ -65,7 +66,8 @@ def test_requests_arriving_while_a_batch_is_written_go_together_in_arrival_order
     waiting = []
     for name in ("b", "c", "d"):  # one after another, so that their order is known
         waiting.append(submit_in_thread(group, name, writer, outcomes, errors))
-        wait_until(lambda n=len(waiting): queued(group) == n)
+        expected = len(waiting)
+        wait_until(lambda: queued(group) == expected)
     writer.release.set()
     for thread in (first, *waiting):
         thread.join(10)
@@ -81,7 +83,8 @@ def test_a_failed_batch_answers_none_to_its_requests_and_the_next_batch_is_still
     failing = []
     for name in ("b", "c"):
         failing.append(submit_in_thread(group, name, writer, outcomes, errors))
-        wait_until(lambda n=len(failing): queued(group) == n)
+        expected = len(failing)
+        wait_until(lambda: queued(group) == expected)
     writer.release.set()
     for thread in (first, *failing):
         thread.join(10)

@@ -83,8 +83,10 @@ def test_threads_asking_at_once_share_one_read():
     table = Table("NAVAJO", delay=release)
     registry = JurisdictionRegistry(table.read, refresh_seconds=2.0)
     answers: list[bool] = []
-    threads = [threading.Thread(target=lambda n=n: answers.append(registry.knows("NAVAJO" if n % 2 else f"ZZ{n}")))
-               for n in range(25)]
+    threads = [
+        threading.Thread(target=lambda n=n: answers.append(registry.knows("NAVAJO" if n % 2 else f"ZZ{n}")))
+        for n in range(25)
+    ]
     for thread in threads:
         thread.start()
     release.set()

@@ -19,8 +19,14 @@ def test_the_banner_names_postgresql_and_rabbitmq_when_they_are_configured(monke
 
 def test_the_banner_names_the_embedded_default_by_its_files(monkeypatch, tmp_path):
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
-    for name in ("DATABASE_URL", "CONTENT_DATABASE_URL", "SCHEDULING_DATABASE_URL", "BROKER_URL", "BROKER_FOLDER",
-                 "BROKER_NAMESPACE"):
+    for name in (
+        "DATABASE_URL",
+        "CONTENT_DATABASE_URL",
+        "SCHEDULING_DATABASE_URL",
+        "BROKER_URL",
+        "BROKER_FOLDER",
+        "BROKER_NAMESPACE",
+    ):
         monkeypatch.delenv(name, raising=False)
     text = banner()
     assert f"content DB     sqlite:///{tmp_path / 'content.db'}" in text
@@ -28,7 +34,9 @@ def test_the_banner_names_the_embedded_default_by_its_files(monkeypatch, tmp_pat
 
 
 def test_every_line_after_the_banner_is_json_with_its_process():
-    assert JsonLines.line("scheduling-api", '{"event": "request"}') == '{"process": "scheduling-api", "event": "request"}'
+    assert (
+        JsonLines.line("scheduling-api", '{"event": "request"}') == '{"process": "scheduling-api", "event": "request"}'
+    )
     assert '"event": "content-api started (pid=7)"' in JsonLines.line("system", "content-api started (pid=7)\n")
     # A line that is not JSON is shown as it came, so that a test or a person sees it.
     assert JsonLines.line("content-api", "Traceback (most recent call last):") == "Traceback (most recent call last):"

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.errors import Conflict, InvalidInput
-
 from services.scheduling.domain import recurrence as rules
+from shared.errors import Conflict, InvalidInput
 
 LA = ZoneInfo("America/Los_Angeles")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -34,6 +33,7 @@ def expand(rule: str, local_start: datetime, zone: ZoneInfo, minutes: int = 60, 
 
 # --- expansion in the series' zone -------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("zone", "summer_utc_hour", "winter_utc_hour"), [(LA, 17, 18), (NEW_YORK, 14, 15)])
 def test_weekly_series_keeps_its_local_time_across_the_november_2026_change(zone, summer_utc_hour, winter_utc_hour):
     # Daylight saving ends on Sunday 1 November 2026 in the United States.
@@ -51,10 +51,13 @@ def test_and_back_across_the_march_change():
     assert [s.hour for s in starts] == [14, 14, 13]  # EST, EST, then EDT from 14 March 2027
 
 
-@pytest.mark.parametrize(("zone", "utc_hour", "offset", "name"), [
-    (GUAM, 0, timedelta(hours=10), "ChST"),
-    (PAGO_PAGO, 21, timedelta(hours=-11), "SST"),
-])
+@pytest.mark.parametrize(
+    ("zone", "utc_hour", "offset", "name"),
+    [
+        (GUAM, 0, timedelta(hours=10), "ChST"),
+        (PAGO_PAGO, 21, timedelta(hours=-11), "SST"),
+    ],
+)
 def test_zones_without_daylight_saving_keep_one_offset(zone, utc_hour, offset, name):
     starts = [o.starts_at for o in expand("FREQ=WEEKLY;BYDAY=TU;COUNT=30", datetime(2026, 9, 1, 10), zone)]
 
@@ -78,34 +81,37 @@ def test_a_repeated_local_time_is_its_first_instance():
 
 def test_last_friday_of_the_month():
     starts = expand("FREQ=MONTHLY;BYDAY=FR;BYSETPOS=-1;COUNT=3", datetime(2026, 10, 30, 12), LA)
-    assert [o.starts_at.astimezone(LA).date().isoformat() for o in starts] == ["2026-10-30", "2026-11-27",
-                                                                              "2026-12-25"]
+    assert [o.starts_at.astimezone(LA).date().isoformat() for o in starts] == ["2026-10-30", "2026-11-27", "2026-12-25"]
 
 
 # --- validation --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("garbage", [
-    "",
-    "hello",
-    "BYDAY=TU;COUNT=3",
-    "FREQ=SOMETIMES",
-    "FREQ=HOURLY;COUNT=3",
-    "FREQ=WEEKLY;COUNT=3;UNTIL=20261231T000000Z",
-    "FREQ=WEEKLY;FREQ=DAILY",
-    "FREQ=WEEKLY;BYDAY=XX",
-    "FREQ=WEEKLY;BYDAY=1TU",
-    "FREQ=MONTHLY;BYDAY=6TU",
-    "FREQ=WEEKLY;COUNT=0",
-    "FREQ=WEEKLY;COUNT=many",
-    "FREQ=WEEKLY;BYHOUR=9,14",
-    "FREQ=WEEKLY;BYMONTH=13",
-    "FREQ=WEEKLY;INTERVAL=0",
-    "FREQ=WEEKLY;UNTIL=tomorrow",
-    "FREQ=WEEKLY;COLOR=RED",
-    "FREQ=WEEKLY\nDTSTART:20261027T100000",
-    "FREQ=WEEKLY;BYMONTHDAY=3",
-    "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
-])
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "",
+        "hello",
+        "BYDAY=TU;COUNT=3",
+        "FREQ=SOMETIMES",
+        "FREQ=HOURLY;COUNT=3",
+        "FREQ=WEEKLY;COUNT=3;UNTIL=20261231T000000Z",
+        "FREQ=WEEKLY;FREQ=DAILY",
+        "FREQ=WEEKLY;BYDAY=XX",
+        "FREQ=WEEKLY;BYDAY=1TU",
+        "FREQ=MONTHLY;BYDAY=6TU",
+        "FREQ=WEEKLY;COUNT=0",
+        "FREQ=WEEKLY;COUNT=many",
+        "FREQ=WEEKLY;BYHOUR=9,14",
+        "FREQ=WEEKLY;BYMONTH=13",
+        "FREQ=WEEKLY;INTERVAL=0",
+        "FREQ=WEEKLY;UNTIL=tomorrow",
+        "FREQ=WEEKLY;COLOR=RED",
+        "FREQ=WEEKLY\nDTSTART:20261027T100000",
+        "FREQ=WEEKLY;BYMONTHDAY=3",
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+    ],
+)
 def test_garbage_rules_are_refused_naming_rrule(garbage):
     with pytest.raises(InvalidInput) as refused:
         rules.normalize(garbage, datetime(2026, 10, 27, 10), LA)
@@ -127,11 +133,14 @@ def test_an_open_rule_is_closed_at_the_horizon():
     assert len(starts) == 79
 
 
-@pytest.mark.parametrize(("until", "stored"), [
-    ("20261110", "20261111T075959Z"),  # a date: the end of that local day
-    ("20261110T100000", "20261110T180000Z"),  # local wall time
-    ("20261110T180000Z", "20261110T180000Z"),
-])
+@pytest.mark.parametrize(
+    ("until", "stored"),
+    [
+        ("20261110", "20261111T075959Z"),  # a date: the end of that local day
+        ("20261110T100000", "20261110T180000Z"),  # local wall time
+        ("20261110T180000Z", "20261110T180000Z"),
+    ],
+)
 def test_until_is_stored_in_utc(until, stored):
     rule = rules.normalize(f"rrule:freq=weekly;until={until}", datetime(2026, 10, 27, 10), LA)
     assert rule == f"FREQ=WEEKLY;UNTIL={stored}"
@@ -150,10 +159,12 @@ def test_the_start_must_be_the_first_occurrence():
     with pytest.raises(InvalidInput) as refused:
         rules.normalize("FREQ=WEEKLY;BYDAY=TU;COUNT=3", datetime(2026, 10, 26, 10), LA)  # a Monday
     assert refused.value.errors["local_start"] == [
-        "local_start must be the rule's first occurrence; the rule next occurs at 2026-10-27T10:00:00."]
+        "local_start must be the rule's first occurrence; the rule next occurs at 2026-10-27T10:00:00."
+    ]
 
 
 # --- changes -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Change:
@@ -173,11 +184,16 @@ def test_changes_move_and_cancel_single_occurrences():
 
     result = rules.occurrences(rule, local_start, LA, 60, changes=[moved, cancelled, stray], sequence=3)
 
-    assert [(o.status, o.sequence) for o in result] == [("scheduled", 3), ("moved", 2), ("cancelled", 3),
-                                                        ("scheduled", 3)]
+    assert [(o.status, o.sequence) for o in result] == [
+        ("scheduled", 3),
+        ("moved", 2),
+        ("cancelled", 3),
+        ("scheduled", 3),
+    ]
     assert result[1].original_start == utc(2026, 11, 3, 18) and result[1].starts_at == utc(2026, 11, 4, 20)
     assert [o.original_start for o in rules.within(result, utc(2026, 11, 4), utc(2026, 11, 5))] == [
-        utc(2026, 11, 3, 18)]
+        utc(2026, 11, 3, 18)
+    ]
     with pytest.raises(Conflict):
         rules.refuse_overlap(result, utc(2026, 11, 3, 18), utc(2026, 11, 17, 18, 30), utc(2026, 11, 17, 19, 30))
     rules.refuse_overlap(result, utc(2026, 11, 3, 18), utc(2026, 11, 10, 18), utc(2026, 11, 10, 19))  # cancelled
@@ -193,8 +209,9 @@ def test_split_ends_the_series_before_the_occurrence_and_keeps_the_rest_of_the_c
     assert cut.ended_rule == "FREQ=WEEKLY;UNTIL=20261117T175959Z;BYDAY=TU"
     assert cut.following_rule == "FREQ=WEEKLY;COUNT=3;BYDAY=TU"
     assert cut.following_local_start == datetime(2026, 11, 17, 10)
-    after = (rules.original_starts(cut.ended_rule, local_start, LA)
-             + rules.original_starts(cut.following_rule, cut.following_local_start, LA))
+    after = rules.original_starts(cut.ended_rule, local_start, LA) + rules.original_starts(
+        cut.following_rule, cut.following_local_start, LA
+    )
     assert after == before
 
 
@@ -209,10 +226,16 @@ def test_split_needs_an_occurrence_after_the_first():
 
 # --- slots, overlaps, instants -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("minutes", "slot", "count"), [(60, 20, 3), (50, 20, 2), (30, 30, 1)])
 def test_an_occurrence_is_divided_into_whole_slots(minutes, slot, count):
-    occurrence = rules.Occurrence(utc(2026, 12, 1, 18), utc(2026, 12, 1, 18),
-                                  utc(2026, 12, 1, 18) + timedelta(minutes=minutes), rules.SCHEDULED, 0)
+    occurrence = rules.Occurrence(
+        utc(2026, 12, 1, 18),
+        utc(2026, 12, 1, 18),
+        utc(2026, 12, 1, 18) + timedelta(minutes=minutes),
+        rules.SCHEDULED,
+        0,
+    )
     found = rules.slots(occurrence, slot)
     assert len(found) == count
     assert found[0] == (utc(2026, 12, 1, 18), utc(2026, 12, 1, 18) + timedelta(minutes=slot))
@@ -220,9 +243,11 @@ def test_an_occurrence_is_divided_into_whole_slots(minutes, slot, count):
 
 def test_clashing_finds_busy_times_overlapping_any_interval():
     intervals = [(utc(2026, 12, d, 18), utc(2026, 12, d, 19)) for d in (1, 8, 15)]
-    busy = [(utc(2026, 12, 1, 17), utc(2026, 12, 1, 18)),  # ends as the first starts
-            (utc(2026, 12, 8, 18, 30), utc(2026, 12, 8, 20)),  # overlaps the second
-            (utc(2026, 12, 10), utc(2026, 12, 20))]  # covers the third
+    busy = [
+        (utc(2026, 12, 1, 17), utc(2026, 12, 1, 18)),  # ends as the first starts
+        (utc(2026, 12, 8, 18, 30), utc(2026, 12, 8, 20)),  # overlaps the second
+        (utc(2026, 12, 10), utc(2026, 12, 20)),
+    ]  # covers the third
     assert rules.clashing(busy, intervals, lambda b: b) == busy[1:]
 
 

@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.errors import Conflict, InvalidInput
-
 from services.scheduling.domain import registrations as rules
+from shared.errors import Conflict, InvalidInput
 
 NOW = datetime(2025, 3, 1, 17, 0, tzinfo=UTC)
 HEADER = "participant_id,name,email,registry_id\n"
 
 
 # --- seats and the waitlist ---------------------------------------------------------------------
+
 
 def test_seats_free_never_negative():
     assert rules.seats_free(10, 4) == 6
@@ -41,6 +41,7 @@ def test_capacity_never_below_the_confirmed_seats():
 
 
 # --- when and how one may register -------------------------------------------------------------
+
 
 def test_registration_window():
     rules.check_window(NOW, None, None)
@@ -84,6 +85,7 @@ def test_cancel_and_approval_preconditions():
 
 # --- roster CSV ---------------------------------------------------------------------------------
 
+
 def test_a_clean_roster():
     roster = rules.parse_roster(HEADER + "p1,Ana Ruiz,ana@example.org,R-1\r\np2,Bo Lee,bo@example.org,\n")
     assert roster.count == 2 and roster.rejected == [] and roster.ignored_columns == []
@@ -94,15 +96,17 @@ def test_a_clean_roster():
 
 
 def test_bad_rows_are_rejected_with_their_line_and_columns():
-    text = (HEADER
-            + ",No Id,noid@example.org,\n"            # line 2: participant_id missing
-            + "p3,Bad Email,not-an-email,\n"         # line 3
-            + "p4,,p4@example.org,\n"                # line 4: name missing
-            + "\n"                                   # line 5: blank, skipped
-            + "p5,Ok,ok@example.org,R5\n"            # line 6: good
-            + "p5,Again,again@example.org,\n"        # line 7: listed twice
-            + "p6,Too,many@example.org,R6,extra\n"   # line 8: more fields than columns
-            + f"{'x' * 201},Long,long@example.org,\n")  # line 9
+    text = (
+        HEADER
+        + ",No Id,noid@example.org,\n"  # line 2: participant_id missing
+        + "p3,Bad Email,not-an-email,\n"  # line 3
+        + "p4,,p4@example.org,\n"  # line 4: name missing
+        + "\n"  # line 5: blank, skipped
+        + "p5,Ok,ok@example.org,R5\n"  # line 6: good
+        + "p5,Again,again@example.org,\n"  # line 7: listed twice
+        + "p6,Too,many@example.org,R6,extra\n"  # line 8: more fields than columns
+        + f"{'x' * 201},Long,long@example.org,\n"
+    )  # line 9
     roster = rules.parse_roster(text)
     assert [row.participant_id for row in roster.rows] == ["p5"]
     assert roster.count == 7
@@ -120,8 +124,9 @@ def test_unknown_columns_are_ignored_and_reported_and_the_header_is_normalised()
     text = "\ufeff Email ,Participant_ID,Phone,name,County\nana@example.org,p1,555-0100,Ana,Alameda\n"
     roster = rules.parse_roster(text)
     assert roster.ignored_columns == ["Phone", "County"]
-    assert roster.rows[0] == rules.RosterRow(line=2, participant_id="p1", name="Ana", email="ana@example.org",
-                                             registry_id=None)
+    assert roster.rows[0] == rules.RosterRow(
+        line=2, participant_id="p1", name="Ana", email="ana@example.org", registry_id=None
+    )
 
 
 def test_short_rows_miss_their_required_values():
@@ -131,33 +136,46 @@ def test_short_rows_miss_their_required_values():
 
 def test_a_quoted_field_across_lines_is_reported_where_its_record_starts():
     roster = rules.parse_roster(HEADER + 'p1,"Ana\nRuiz",not-an-email,\np2,Bo,bo@example.org,\n')
-    assert roster.rejected == [{"line": 2, "errors": {
-        "name": ["Must be a single line: no line breaks or tabs (U+000A)."],
-        "email": ["Not a valid email address."]}}]
+    assert roster.rejected == [
+        {
+            "line": 2,
+            "errors": {
+                "name": ["Must be a single line: no line breaks or tabs (U+000A)."],
+                "email": ["Not a valid email address."],
+            },
+        }
+    ]
     assert roster.rows[0].line == 4
 
 
 def test_roster_cells_keep_the_text_rules_of_every_other_door():
-    roster = rules.parse_roster(HEADER + "p1,Ana\u202e,a@example.org,\n"
-                                         "p2,\u200b,b@example.org,\n"
-                                         "p3,Bo\x07,b@example.org,\n"
-                                         "p4,Cy,c@example.org,R\x1b4\n"
-                                         "p5,\u00a0Di Lee\u00a0,d@example.org,\n")
+    roster = rules.parse_roster(
+        HEADER + "p1,Ana\u202e,a@example.org,\n"
+        "p2,\u200b,b@example.org,\n"
+        "p3,Bo\x07,b@example.org,\n"
+        "p4,Cy,c@example.org,R\x1b4\n"
+        "p5,\u00a0Di Lee\u00a0,d@example.org,\n"
+    )
     rejected = {row["line"]: row["errors"] for row in roster.rejected}
-    assert rejected == {2: {"name": ["Must not hold bidirectional control characters (U+202E)."]},
-                        3: {"name": ["Required."]},
-                        4: {"name": ["Must not hold control characters (U+0007)."]},
-                        5: {"registry_id": ["Must not hold control characters (U+001B)."]}}
+    assert rejected == {
+        2: {"name": ["Must not hold bidirectional control characters (U+202E)."]},
+        3: {"name": ["Required."]},
+        4: {"name": ["Must not hold control characters (U+0007)."]},
+        5: {"registry_id": ["Must not hold control characters (U+001B)."]},
+    }
     assert [(row.participant_id, row.name) for row in roster.rows] == [("p5", "Di Lee")]
 
 
-@pytest.mark.parametrize("text", [
-    "",
-    "\n\n",
-    "p1,Ana Ruiz,ana@example.org,R-1\n",               # no header: the first row is data
-    "participant_id,name\np1,Ana\n",                     # email column missing
-    "participant_id,name,email,email\np1,A,a@example.org,b@example.org\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n",
+        "p1,Ana Ruiz,ana@example.org,R-1\n",  # no header: the first row is data
+        "participant_id,name\np1,Ana\n",  # email column missing
+        "participant_id,name,email,email\np1,A,a@example.org,b@example.org\n",
+    ],
+)
 def test_a_file_without_a_usable_header_is_refused_as_a_whole(text):
     with pytest.raises(InvalidInput) as refused:
         rules.parse_roster(text)
@@ -174,8 +192,12 @@ def test_roster_type_and_text():
     rules.check_roster_type("text/csv", "roster.csv")
     rules.check_roster_type("text/csv; charset=utf-8", None)
     rules.check_roster_type("application/vnd.ms-excel", "Roster.CSV")  # Windows browsers
-    for media_type, filename in [("application/pdf", "roster.csv"), ("text/plain", "roster.txt"),
-                                 ("application/vnd.ms-excel", "roster.xls"), (None, None)]:
+    for media_type, filename in [
+        ("application/pdf", "roster.csv"),
+        ("text/plain", "roster.txt"),
+        ("application/vnd.ms-excel", "roster.xls"),
+        (None, None),
+    ]:
         with pytest.raises(rules.NotCsv):
             rules.check_roster_type(media_type, filename)
     assert rules.decode_roster("\ufeffparticipant_id".encode()) == "participant_id"
@@ -189,6 +211,11 @@ def test_roster_type_and_text():
 
 
 def test_report_counts_and_orders_rejections_by_line():
-    report = rules.RosterReport(rows=4, registered=1, waitlisted=1, already_registered=0,
-                                rejected=[{"line": 5, "errors": {}}, {"line": 2, "errors": {}}])
+    report = rules.RosterReport(
+        rows=4,
+        registered=1,
+        waitlisted=1,
+        already_registered=0,
+        rejected=[{"line": 5, "errors": {}}, {"line": 2, "errors": {}}],
+    )
     assert [row["line"] for row in report.as_dict()["rejected"]] == [2, 5]

@@ -7,11 +7,6 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shared.auth import FACILITATOR, SPECIALIST
-from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
-
 from services.content import adaptations as use_cases
 from services.content import repository as repo
 from services.content.domain.adaptations import FIDELITY_CHECKLIST
@@ -25,9 +20,15 @@ from services.content.schemas import (
     AdaptationUpdateSchema,
     FidelityChecklistSchema,
 )
+from shared.auth import FACILITATOR, SPECIALIST
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
 
 blp = Blueprint(
-    "adaptations", __name__, url_prefix="/adaptations",
+    "adaptations",
+    __name__,
+    url_prefix="/adaptations",
     description="Facilitators' adaptations of a module and the specialists' fidelity review of them.",
 )
 
@@ -48,15 +49,20 @@ class AdaptationCollection(MethodView):
     @blp.response(200, AdaptationPage)
     def get(self, args):
         """List the adaptations you can see: your own, or your jurisdiction's if you review or administer it."""
-        stmt = (select(Adaptation).where(repo.adaptations_visible(principal()))
-                .options(selectinload(Adaptation.reviews)))
+        stmt = select(Adaptation).where(repo.adaptations_visible(principal())).options(selectinload(Adaptation.reviews))
         if args.get("status"):
             stmt = stmt.where(Adaptation.status == args["status"])
         if args.get("module_id"):
             stmt = stmt.where(Adaptation.module_id == args["module_id"])
-        page = paginate(request_uow().session, stmt, order_by=[Adaptation.updated_at, Adaptation.id],
-                        args=args, config=context().config, updated_column=Adaptation.updated_at,
-                        change_column=Adaptation.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[Adaptation.updated_at, Adaptation.id],
+            args=args,
+            config=context().config,
+            updated_column=Adaptation.updated_at,
+            change_column=Adaptation.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -111,9 +117,15 @@ class AdaptationReviews(MethodView):
         session = request_uow().session
         repo.get_adaptation(session, adaptation_id, principal())
         stmt = select(AdaptationReview).where(AdaptationReview.adaptation_id == adaptation_id)
-        page = paginate(session, stmt, order_by=[AdaptationReview.created_at, AdaptationReview.id],
-                        args=args, config=context().config, updated_column=AdaptationReview.created_at,
-                        change_column=AdaptationReview.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[AdaptationReview.created_at, AdaptationReview.id],
+            args=args,
+            config=context().config,
+            updated_column=AdaptationReview.created_at,
+            change_column=AdaptationReview.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent

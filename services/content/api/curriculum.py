@@ -5,12 +5,6 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from shared.errors import NotFound
-from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
-from shared.http.representations import RepresentationCache
-
 from services.content import repository as repo
 from services.content import services
 from services.content.models import Module, Practice, Series
@@ -24,6 +18,11 @@ from services.content.schemas import (
     SeriesSchema,
     SeriesUpdateSchema,
 )
+from shared.errors import NotFound
+from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
+from shared.http.representations import RepresentationCache
 
 blp = Blueprint("curriculum", __name__, description="The series, its sessions (modules) and the PITC practices.")
 
@@ -36,9 +35,15 @@ class SeriesCollection(MethodView):
     def get(self, args):
         """List the series you can see: the national curriculum and your jurisdiction's own."""
         stmt = select(Series).where(repo.curriculum_visible(Series, principal()))
-        page = paginate(request_uow().session, stmt, order_by=[Series.updated_at, Series.id], args=args,
-                        config=context().config, updated_column=Series.updated_at,
-                        change_column=Series.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[Series.updated_at, Series.id],
+            args=args,
+            config=context().config,
+            updated_column=Series.updated_at,
+            change_column=Series.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -81,9 +86,15 @@ class SeriesModules(MethodView):
         who, session = principal(), request_uow().session
         repo.get_series(session, series_id, who)
         stmt = select(Module).where(Module.series_id == series_id, repo.curriculum_visible(Module, who))
-        page = paginate(session, stmt, order_by=[Module.position, Module.id], args=args,
-                        config=context().config, updated_column=Module.updated_at,
-                        change_column=Module.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Module.position, Module.id],
+            args=args,
+            config=context().config,
+            updated_column=Module.updated_at,
+            change_column=Module.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -110,7 +121,8 @@ class ModuleItem(MethodView):
         session, who = request_uow().session, principal()
         version = repo.module_version(session, module_id, who)
         return MODULE_REPRESENTATIONS.response(
-            module_id, version, lambda: ModuleSchema().dump(repo.get_module(session, module_id, who)))
+            module_id, version, lambda: ModuleSchema().dump(repo.get_module(session, module_id, who))
+        )
 
     @require(*repo.CURATORS)
     @blp.etag
@@ -131,8 +143,13 @@ class Practices(MethodView):
     @blp.response(200, PracticePage)
     def get(self, args):
         """List the six PITC program practices with their definitions."""
-        page = paginate(request_uow().session, select(Practice), order_by=[Practice.position, Practice.code],
-                        args=args, config=context().config)
+        page = paginate(
+            request_uow().session,
+            select(Practice),
+            order_by=[Practice.position, Practice.code],
+            args=args,
+            config=context().config,
+        )
         return page, 200, link_header(page)
 
 

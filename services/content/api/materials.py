@@ -8,21 +8,6 @@ from flask import request, send_file, url_for
 from flask.views import MethodView
 from sqlalchemy import bindparam, select
 
-from shared.errors import NotFound
-from shared.http.api import (
-    JSON_MIMETYPES,
-    Blueprint,
-    context,
-    correlation_id,
-    principal,
-    request_uow,
-    require,
-)
-from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
-from shared.http.representations import RepresentationCache
-from shared.http.problems import Problem
-
 from services.content import materials
 from services.content import repository as repo
 from services.content.domain import materials as rules
@@ -40,10 +25,28 @@ from services.content.schemas import (
     UploadSchema,
     VideoLinkVersionSchema,
 )
+from shared.errors import NotFound
+from shared.http.api import (
+    JSON_MIMETYPES,
+    Blueprint,
+    context,
+    correlation_id,
+    principal,
+    request_uow,
+    require,
+)
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
+from shared.http.problems import Problem
+from shared.http.representations import RepresentationCache
 
-blp = Blueprint("materials", __name__, url_prefix="/materials",
-                description="Slide decks, guides, worksheets, resources, activities and video links of the "
-                            "modules, each with immutable numbered versions.")
+blp = Blueprint(
+    "materials",
+    __name__,
+    url_prefix="/materials",
+    description="Slide decks, guides, worksheets, resources, activities and video links of the "
+    "modules, each with immutable numbered versions.",
+)
 
 MULTIPART = "multipart/form-data"
 _BINARY = {"type": "string", "format": "binary"}
@@ -74,7 +77,8 @@ def _material_keys_statement(national: bool, sees_drafts: bool, filters: tuple[s
     materials changed since last served are loaded and dumped.
     """
     stmt = select(Material.id, Material.updated_at, Material.change).where(
-        repo.materials_visible_to(national=national, drafts=sees_drafts, tenant=bindparam("tenant")))
+        repo.materials_visible_to(national=national, drafts=sees_drafts, tenant=bindparam("tenant"))
+    )
     for name in filters:
         stmt = stmt.where(getattr(Material, name) == bindparam(name))
     return stmt
@@ -91,10 +95,17 @@ class MaterialCollection(MethodView):
         who = principal()
         filters = tuple(name for name in _MATERIAL_FILTERS if args.get(name) is not None)
         stmt = _material_keys_statement(who.is_national, repo.sees_drafts(who), filters)
-        page = paginate(session, stmt, order_by=[Material.updated_at, Material.id], args=args,
-                        config=context().config, updated_column=Material.updated_at,
-                        change_column=Material.change, rows=True,
-                        params={"tenant": who.tenant, **{name: args[name] for name in filters}})
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Material.updated_at, Material.id],
+            args=args,
+            config=context().config,
+            updated_column=Material.updated_at,
+            change_column=Material.change,
+            rows=True,
+            params={"tenant": who.tenant, **{name: args[name] for name in filters}},
+        )
 
         def load(ids):
             rows = session.scalars(select(Material).where(Material.id.in_(ids)))
@@ -145,20 +156,33 @@ class MaterialVersions(MethodView):
         stmt = select(MaterialVersion).where(MaterialVersion.material_id == material.id)
         if not repo.sees_drafts(who):
             stmt = stmt.where(MaterialVersion.number == material.published_version)
-        page = paginate(session, stmt, order_by=[MaterialVersion.number, MaterialVersion.id], args=args,
-                        config=context().config, updated_column=MaterialVersion.created_at,
-                        change_column=MaterialVersion.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[MaterialVersion.number, MaterialVersion.id],
+            args=args,
+            config=context().config,
+            updated_column=MaterialVersion.created_at,
+            change_column=MaterialVersion.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
     @require(*repo.CURATORS)
-    @blp.doc(requestBody={"required": True, "content": {
-        MULTIPART: {"schema": UploadSchema},
-        "application/json": {"schema": VideoLinkVersionSchema},
-    }}, description=(
-        "A file kind takes `multipart/form-data` with a `file` part (its Content-Type must be the file's "
-        "real type, one the kind accepts) and an optional `note`; a video link takes `application/json` "
-        "`{\"url\", \"note\"}`. Versions are immutable."))
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "content": {
+                MULTIPART: {"schema": UploadSchema},
+                "application/json": {"schema": VideoLinkVersionSchema},
+            },
+        },
+        description=(
+            "A file kind takes `multipart/form-data` with a `file` part (its Content-Type must be the file's "
+            "real type, one the kind accepts) and an optional `note`; a video link takes `application/json` "
+            '`{"url", "note"}`. Versions are immutable.'
+        ),
+    )
     @blp.response(201, MaterialVersionSchema)
     @blp.alt_response(413, description="The file is larger than the upload limit.")
     @blp.alt_response(415, description="The body's type, or the file's declared or real type, is not accepted.")
@@ -171,20 +195,24 @@ class MaterialVersions(MethodView):
         elif _is_json():
             source = rules.URL
         else:
-            raise Problem(415, "Send a file as multipart/form-data, or a video link as application/json.",
-                          title="Unsupported Media Type")
+            raise Problem(
+                415,
+                "Send a file as multipart/form-data, or a video link as application/json.",
+                title="Unsupported Media Type",
+            )
         rules.check_source(material.kind, source)
         if source == rules.URL:
             version = materials.add_link_version(material, _parse(VideoLinkVersionSchema, "json"), uow, who)
         else:
             upload = _parse(UploadFileSchema, "files")["file"]
             note = _parse(UploadFormSchema, "form")["note"]
-            incoming = materials.IncomingFile(filename=upload.filename, media_type=upload.content_type,
-                                              stream=upload.stream)
+            incoming = materials.IncomingFile(
+                filename=upload.filename, media_type=upload.content_type, stream=upload.stream
+            )
             ctx = context()
-            version = materials.add_file_version(material, incoming, note, uow, who,
-                                                 storage=ctx.extra["storage"],
-                                                 max_bytes=ctx.config.max_upload_bytes)
+            version = materials.add_file_version(
+                material, incoming, note, uow, who, storage=ctx.extra["storage"], max_bytes=ctx.config.max_upload_bytes
+            )
         return _created(version, ".MaterialVersionItem", material_id=material.id, number=version.number)
 
 
@@ -201,10 +229,19 @@ class MaterialVersionItem(MethodView):
 @blp.route("/<material_id>/versions/<int:number>/download")
 class MaterialVersionDownload(MethodView):
     @require()
-    @blp.response(200, _BINARY, content_type="application/octet-stream",
-                  description="The file, as an attachment; its ETag is its sha256.")
-    @blp.alt_response(206, schema=_BINARY, content_type="application/octet-stream",
-                      description="The requested byte range (Range).", success=True)
+    @blp.response(
+        200,
+        _BINARY,
+        content_type="application/octet-stream",
+        description="The file, as an attachment; its ETag is its sha256.",
+    )
+    @blp.alt_response(
+        206,
+        schema=_BINARY,
+        content_type="application/octet-stream",
+        description="The requested byte range (Range).",
+        success=True,
+    )
     @blp.alt_response(304, description="Not modified (If-None-Match matched the sha256).", success=True)
     def get(self, material_id, number):
         """Download a version's file; Range and If-None-Match are honoured."""
@@ -212,9 +249,14 @@ class MaterialVersionDownload(MethodView):
         version = materials.get_version(session, repo.get_material(session, material_id, who), number, who)
         if version.sha256 is None:
             raise NotFound("This version is a video link: it has no file to download; open its url.")
-        response = send_file(context().extra["storage"].path_for(version.sha256), mimetype=version.media_type,
-                             download_name=version.filename, as_attachment=True, conditional=True,
-                             etag=version.sha256)
+        response = send_file(
+            context().extra["storage"].path_for(version.sha256),
+            mimetype=version.media_type,
+            download_name=version.filename,
+            as_attachment=True,
+            conditional=True,
+            etag=version.sha256,
+        )
         response.cache_control.private = True  # access-controlled: no shared cache may keep it
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response

@@ -52,8 +52,10 @@ def transition(status: str, action: str) -> str:
     except KeyError:
         pass
     if action in (APPROVE, REQUEST_CHANGES):
-        raise Conflict(f"Only a submitted adaptation can be reviewed; this one is {status}.",
-                       errors={"status": [f"Is {status}, not {SUBMITTED}."]})
+        raise Conflict(
+            f"Only a submitted adaptation can be reviewed; this one is {status}.",
+            errors={"status": [f"Is {status}, not {SUBMITTED}."]},
+        )
     detail = _REFUSALS.get(status, f"An adaptation that is {status} cannot be changed.")
     raise Conflict(detail, errors={"status": [f"Is {status}."]})
 
@@ -84,14 +86,16 @@ def check_components(components: Sequence[Mapping], core_components: Iterable[st
     for decision in components:
         name = decision["component"]
         if name not in known:
-            messages.append(f"Not a core component of this module: {name!r} "
-                            f"(core components: {', '.join(core) or 'none'}).")
+            messages.append(
+                f"Not a core component of this module: {name!r} (core components: {', '.join(core) or 'none'})."
+            )
         elif name in seen:
             messages.append(f"More than one decision for {name!r}.")
         seen.add(name)
     if messages:
-        raise InvalidInput("Component decisions must name the module's core components, once each.",
-                           errors={"components": messages})
+        raise InvalidInput(
+            "Component decisions must name the module's core components, once each.", errors={"components": messages}
+        )
 
 
 def missing_components(components: Sequence[Mapping], core_components: Iterable[str]) -> list[str]:
@@ -108,7 +112,8 @@ def check_submittable(components: Sequence[Mapping], core_components: Iterable[s
     if missing:
         raise InvalidInput(
             "Every core component needs a decision before the adaptation is submitted.",
-            errors={"components": [f"No decision for core component {name!r}." for name in missing]})
+            errors={"components": [f"No decision for core component {name!r}." for name in missing]},
+        )
 
 
 def check_review(decision: str, checklist: Sequence[Mapping], comments: str) -> list[dict]:
@@ -118,8 +123,9 @@ def check_review(decision: str, checklist: Sequence[Mapping], comments: str) -> 
     changes says, in the comments, what to change.
     """
     if decision not in (APPROVE, REQUEST_CHANGES):
-        raise InvalidInput("Unknown review decision.",
-                           errors={"decision": [f"Not one of {APPROVE}, {REQUEST_CHANGES}."]})
+        raise InvalidInput(
+            "Unknown review decision.", errors={"decision": [f"Not one of {APPROVE}, {REQUEST_CHANGES}."]}
+        )
     answers: dict[str, Mapping] = {}
     messages = []
     for answer in checklist:
@@ -132,8 +138,9 @@ def check_review(decision: str, checklist: Sequence[Mapping], comments: str) -> 
             answers[item] = answer
     messages += [f"Not answered: {item!r}." for item in FIDELITY_CHECKLIST if item not in answers]
     if messages:
-        raise InvalidInput("A review answers every fidelity checklist item exactly once.",
-                           errors={"checklist": messages})
+        raise InvalidInput(
+            "A review answers every fidelity checklist item exactly once.", errors={"checklist": messages}
+        )
     errors = {}
     if decision == APPROVE:
         unmet = [item for item in FIDELITY_CHECKLIST if not answers[item]["met"]]

@@ -61,10 +61,14 @@ def check_source(kind: str, source: str) -> None:
     if source == version_source(kind):
         return
     if kind == VIDEO_LINK:
-        raise UnsupportedMediaType("A video link's version is a URL: send {\"url\": ...} as application/json.",
-                                   errors={"url": ["Required for a video link."]})
-    raise UnsupportedMediaType(f"A {kind}'s version is a file: send it as multipart/form-data in a 'file' part.",
-                               errors={"file": ["Required for this kind of material."]})
+        raise UnsupportedMediaType(
+            'A video link\'s version is a URL: send {"url": ...} as application/json.',
+            errors={"url": ["Required for a video link."]},
+        )
+    raise UnsupportedMediaType(
+        f"A {kind}'s version is a file: send it as multipart/form-data in a 'file' part.",
+        errors={"file": ["Required for this kind of material."]},
+    )
 
 
 def normalise_media_type(value: str | None) -> str:
@@ -88,12 +92,14 @@ def check_file_type(kind: str, declared: str | None, sniffed: str | None) -> str
     declared = normalise_media_type(declared)
     if sniffed not in accepted:
         what = f"is {sniffed}" if sniffed else "is not a recognised document or image"
-        raise UnsupportedMediaType(f"A {kind} accepts {allowed}; this file's content {what}.",
-                                   errors={"file": [f"Accepted types: {allowed}."]})
+        raise UnsupportedMediaType(
+            f"A {kind} accepts {allowed}; this file's content {what}.", errors={"file": [f"Accepted types: {allowed}."]}
+        )
     if declared != sniffed:
         raise UnsupportedMediaType(
             f"The file part declares {declared or 'no type'} but its content is {sniffed}.",
-            errors={"file": [f"Declare the part's Content-Type as {sniffed}."]})
+            errors={"file": [f"Declare the part's Content-Type as {sniffed}."]},
+        )
     return sniffed
 
 
@@ -130,17 +136,22 @@ def version_to_publish(*, latest: int, published: int | None, requested: int | N
         InvalidInput: the requested version does not exist.
     """
     if latest < 1:
-        raise Conflict("The material has no version to publish yet; add one first.",
-                       errors={"version": ["No versions yet."]})
+        raise Conflict(
+            "The material has no version to publish yet; add one first.", errors={"version": ["No versions yet."]}
+        )
     number = latest if requested is None else requested
     if number < 1 or number > latest:
-        raise InvalidInput(f"There is no version {number}; the latest is {latest}.",
-                           errors={"version": [f"Must be between 1 and {latest}."]})
+        raise InvalidInput(
+            f"There is no version {number}; the latest is {latest}.",
+            errors={"version": [f"Must be between 1 and {latest}."]},
+        )
     if published is not None and number == published:
         raise Conflict(f"Version {number} is already published.", errors={"version": ["Already published."]})
     if published is not None and number < published:
-        raise Conflict(f"Version {number} is older than the published version {published}.",
-                       errors={"version": [f"Publish a version newer than {published}."]})
+        raise Conflict(
+            f"Version {number} is older than the published version {published}.",
+            errors={"version": [f"Publish a version newer than {published}."]},
+        )
     return number
 
 

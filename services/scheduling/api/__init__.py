@@ -12,5 +12,14 @@ from services.scheduling.api import (
     requests,
 )
 
-BLUEPRINTS = (jurisdictions.blp, requests.blp, agencies.blp, cohorts.blp, registrations.blp, attendance.blp,
-              hours.blp, recurring.blp, calendars.blp)
+BLUEPRINTS = (
+    jurisdictions.blp,
+    requests.blp,
+    agencies.blp,
+    cohorts.blp,
+    registrations.blp,
+    attendance.blp,
+    hours.blp,
+    recurring.blp,
+    calendars.blp,
+)

@@ -7,11 +7,6 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN
-from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
-
 from services.scheduling import agencies as use_cases
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Room, Venue
@@ -24,9 +19,16 @@ from services.scheduling.schemas.agencies import (
     VenuePage,
     VenueSchema,
 )
+from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN
+from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
 
-blp = Blueprint("agencies", __name__,
-                description="Host agencies, their venues and rooms; agency coordinators manage their own agency's.")
+blp = Blueprint(
+    "agencies",
+    __name__,
+    description="Host agencies, their venues and rooms; agency coordinators manage their own agency's.",
+)
 
 
 def _agency(agency_id: str) -> HostAgency:
@@ -45,9 +47,15 @@ class AgencyCollection(MethodView):
     def get(self, args):
         """List your jurisdiction's host agencies (every jurisdiction's for a national admin)."""
         stmt = select(HostAgency).where(repo.in_tenant(HostAgency, principal()))
-        page = paginate(request_uow().session, stmt, order_by=[HostAgency.updated_at, HostAgency.id], args=args,
-                        config=context().config, updated_column=HostAgency.updated_at,
-                        change_column=HostAgency.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[HostAgency.updated_at, HostAgency.id],
+            args=args,
+            config=context().config,
+            updated_column=HostAgency.updated_at,
+            change_column=HostAgency.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -90,9 +98,15 @@ class AgencyVenues(MethodView):
         session = request_uow().session
         _agency(agency_id)
         stmt = select(Venue).where(Venue.agency_id == agency_id).options(selectinload(Venue.rooms))
-        page = paginate(session, stmt, order_by=[Venue.updated_at, Venue.id], args=args, config=context().config,
-                        updated_column=Venue.updated_at,
-                        change_column=Venue.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Venue.updated_at, Venue.id],
+            args=args,
+            config=context().config,
+            updated_column=Venue.updated_at,
+            change_column=Venue.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -124,9 +138,15 @@ class VenueRooms(MethodView):
         session = request_uow().session
         _venue(venue_id)
         stmt = select(Room).where(Room.venue_id == venue_id)
-        page = paginate(session, stmt, order_by=[Room.updated_at, Room.id], args=args, config=context().config,
-                        updated_column=Room.updated_at,
-                        change_column=Room.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Room.updated_at, Room.id],
+            args=args,
+            config=context().config,
+            updated_column=Room.updated_at,
+            change_column=Room.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent

@@ -6,11 +6,6 @@ from flask import Response, request
 from flask.views import MethodView
 from sqlalchemy import select
 
-from shared.auth import FACILITATOR
-from shared.errors import NotFound
-from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
-from shared.http.pagination import PageArgs, link_header, paginate
-
 from services.scheduling import attendance, certificates
 from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, Completion
@@ -20,10 +15,17 @@ from services.scheduling.schemas.attendance import (
     CertificateVerificationSchema,
     CompletionPage,
 )
+from shared.auth import FACILITATOR
+from shared.errors import NotFound
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.pagination import PageArgs, link_header, paginate
 
 # Routes live under /sessions, /cohorts, /registrations and /certificates, so no common prefix.
-blp = Blueprint("attendance", __name__,
-                description="Attendance per session, completions, certificates of attendance and their verification.")
+blp = Blueprint(
+    "attendance",
+    __name__,
+    description="Attendance per session, completions, certificates of attendance and their verification.",
+)
 
 HTML = "text/html"
 _PDF = {"type": "string", "format": "binary"}
@@ -35,8 +37,9 @@ class SessionAttendance(MethodView):
     @blp.response(200, AttendanceSheetSchema)
     def get(self, session_id):
         """Show a session's attendance sheet: every confirmed registration and its mark."""
-        return attendance.read_sheet(session_id, request_uow().session, principal(),
-                                     opens_minutes=context().config.attendance_opens_minutes)
+        return attendance.read_sheet(
+            session_id, request_uow().session, principal(), opens_minutes=context().config.attendance_opens_minutes
+        )
 
     @require(FACILITATOR, *repo.MANAGERS)
     @blp.arguments(AttendanceSheetInSchema)
@@ -50,9 +53,14 @@ class SessionAttendance(MethodView):
         `scheduling.attendance.recorded`, and a participant who meets the cohort's completion rule
         completes (once).
         """
-        return attendance.record_attendance(session_id, data["records"], request_uow(), principal(),
-                                            opens_minutes=context().config.attendance_opens_minutes,
-                                            correlationid=correlation_id())
+        return attendance.record_attendance(
+            session_id,
+            data["records"],
+            request_uow(),
+            principal(),
+            opens_minutes=context().config.attendance_opens_minutes,
+            correlationid=correlation_id(),
+        )
 
 
 @blp.route("/cohorts/<cohort_id>/completions")
@@ -66,23 +74,35 @@ class CohortCompletions(MethodView):
         cohort = repo.get_scoped(session, Cohort, cohort_id, who, what="cohort")
         certificates.check_may_list(session, cohort, who)
         stmt = select(Completion).where(Completion.cohort_id == cohort.id)
-        page = paginate(session, stmt, order_by=[Completion.completed_at, Completion.id], args=args,
-                        config=config, updated_column=Completion.completed_at,
-                        change_column=Completion.change)
-        page["items"] = certificates.describe_completions(session, page["items"],
-                                                          public_base_url=config.public_base_url)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Completion.completed_at, Completion.id],
+            args=args,
+            config=config,
+            updated_column=Completion.completed_at,
+            change_column=Completion.change,
+        )
+        page["items"] = certificates.describe_completions(
+            session, page["items"], public_base_url=config.public_base_url
+        )
         return page, 200, link_header(page)
 
 
 @blp.route("/registrations/<registration_id>/certificate.pdf")
 class RegistrationCertificate(MethodView):
     @require()
-    @blp.response(200, _PDF, content_type="application/pdf",
-                  description="The certificate of attendance (404 until the participant completes).")
+    @blp.response(
+        200,
+        _PDF,
+        content_type="application/pdf",
+        description="The certificate of attendance (404 until the participant completes).",
+    )
     def get(self, registration_id):
         """Download a participant's certificate of attendance (the participant, or the jurisdiction's staff)."""
-        certificate = certificates.certificate_for(request_uow().session, registration_id, principal(),
-                                                   public_base_url=context().config.public_base_url)
+        certificate = certificates.certificate_for(
+            request_uow().session, registration_id, principal(), public_base_url=context().config.public_base_url
+        )
         response = Response(certificates.render_pdf(certificate), mimetype="application/pdf")
         response.headers["Content-Disposition"] = f'inline; filename="{certificates.download_name(certificate)}"'
         response.cache_control.private = True  # personal: no shared cache may keep it
@@ -94,10 +114,17 @@ class RegistrationCertificate(MethodView):
 @blp.route("/certificates/<code>")
 class CertificateVerification(MethodView):
     @blp.doc(security=[])
-    @blp.response(200, CertificateVerificationSchema, description=(
-        "The certificate's facts as JSON; a browser (`Accept: text/html` preferred) gets them as a page."))
-    @blp.doc(responses={200: {"content": {HTML: {"schema": {"type": "string"}}}},
-                        404: {"content": {HTML: {"schema": {"type": "string"}}}}})
+    @blp.response(
+        200,
+        CertificateVerificationSchema,
+        description=("The certificate's facts as JSON; a browser (`Accept: text/html` preferred) gets them as a page."),
+    )
+    @blp.doc(
+        responses={
+            200: {"content": {HTML: {"schema": {"type": "string"}}}},
+            404: {"content": {HTML: {"schema": {"type": "string"}}}},
+        }
+    )
     @blp.alt_response(404, description="No certificate has this code (a page for a browser).")
     def get(self, code):
         """Verify a certificate by its code (public, no token): who, which training, hours, when, who issued it.

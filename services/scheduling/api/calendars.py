@@ -5,9 +5,6 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.pagination import PageArgs, link_header, paginate
-
 from services.scheduling import calendars as use_cases
 from services.scheduling.models import CalendarFeed
 from services.scheduling.schemas.calendars import (
@@ -15,15 +12,24 @@ from services.scheduling.schemas.calendars import (
     CalendarFeedSchema,
     CreatedCalendarFeedSchema,
 )
+from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.pagination import PageArgs, link_header, paginate
 
-blp = Blueprint("calendars", __name__, description=(
-    "iCalendar (RFC 5545) feeds per cohort, participant and facilitator behind private token URLs: "
-    "stable UIDs, SEQUENCE bumped on each change, STATUS:CANCELLED on cancel, VTIMEZONE included."))
+blp = Blueprint(
+    "calendars",
+    __name__,
+    description=(
+        "iCalendar (RFC 5545) feeds per cohort, participant and facilitator behind private token URLs: "
+        "stable UIDs, SEQUENCE bumped on each change, STATUS:CANCELLED on cancel, VTIMEZONE included."
+    ),
+)
 
 CALENDAR_MEDIA_TYPE = "text/calendar"
-CALENDAR_EXAMPLE = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t4t//scheduling//EN\r\nBEGIN:VEVENT\r\n"
-                    "UID:5b0e…@t4t\r\nSEQUENCE:0\r\nDTSTART;TZID=America/Los_Angeles:20270112T090000\r\n"
-                    "STATUS:CONFIRMED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+CALENDAR_EXAMPLE = (
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t4t//scheduling//EN\r\nBEGIN:VEVENT\r\n"
+    "UID:5b0e…@t4t\r\nSEQUENCE:0\r\nDTSTART;TZID=America/Los_Angeles:20270112T090000\r\n"
+    "STATUS:CONFIRMED\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+)
 
 
 @blp.route("/calendar-feeds")
@@ -33,8 +39,13 @@ class FeedCollection(MethodView):
     @blp.response(200, CalendarFeedPage)
     def get(self, args):
         """List the feeds you created (their tokens are never shown again)."""
-        page = paginate(request_uow().session, use_cases.feeds_query(principal()),
-                        order_by=[CalendarFeed.created_at, CalendarFeed.id], args=args, config=context().config)
+        page = paginate(
+            request_uow().session,
+            use_cases.feeds_query(principal()),
+            order_by=[CalendarFeed.created_at, CalendarFeed.id],
+            args=args,
+            config=context().config,
+        )
         return page, 200, link_header(page)
 
     # No Idempotency-Key replay here: it would keep the response, and with it the token, in clear.
@@ -59,18 +70,27 @@ class FeedRevoke(MethodView):
 @blp.route("/calendars/<token>.ics")
 class FeedDocument(MethodView):
     @blp.doc(security=[], summary="Read a calendar feed (the token in the URL is the credential).")
-    @blp.response(200, {"type": "string", "example": CALENDAR_EXAMPLE}, content_type=CALENDAR_MEDIA_TYPE,
-                  description="An RFC 5545 calendar (UTF-8): one VEVENT per session, with its VTIMEZONE.")
+    @blp.response(
+        200,
+        {"type": "string", "example": CALENDAR_EXAMPLE},
+        content_type=CALENDAR_MEDIA_TYPE,
+        description="An RFC 5545 calendar (UTF-8): one VEVENT per session, with its VTIMEZONE.",
+    )
     @blp.alt_response(404, description="Unknown or revoked feed.")
     def get(self, token):
         """Serve the feed as text/calendar; unknown and revoked tokens get 404."""
         db = request_uow().session
         feed = use_cases.feed_for_token(db, token)
         body = use_cases.render(db, feed)
-        return Response(body, status=200, content_type=f"{CALENDAR_MEDIA_TYPE}; charset=utf-8", headers={
-            "Content-Disposition": 'inline; filename="t4t.ics"',
-            # The URL is the secret: keep it out of shared caches and other sites' Referer headers.
-            "Cache-Control": "private, no-cache",
-            "Referrer-Policy": "no-referrer",
-            "X-Robots-Tag": "noindex",
-        })
+        return Response(
+            body,
+            status=200,
+            content_type=f"{CALENDAR_MEDIA_TYPE}; charset=utf-8",
+            headers={
+                "Content-Disposition": 'inline; filename="t4t.ics"',
+                # The URL is the secret: keep it out of shared caches and other sites' Referer headers.
+                "Cache-Control": "private, no-cache",
+                "Referrer-Policy": "no-referrer",
+                "X-Robots-Tag": "noindex",
+            },
+        )

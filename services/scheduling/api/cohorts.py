@@ -9,12 +9,6 @@ from flask.views import MethodView
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
-from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import link_header, paginate
-from shared.http.representations import RepresentationCache
-
 from services.scheduling import cohorts as use_cases
 from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, Room, Session
@@ -32,20 +26,27 @@ from services.scheduling.schemas.cohorts import (
     SessionSchema,
     ViewerArgs,
 )
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import link_header, paginate
+from shared.http.representations import RepresentationCache
 
-
-blp = Blueprint("cohorts", __name__,
-                description="Cohorts of a series and their sessions, in UTC and in the cohort's and viewer's zones.")
+blp = Blueprint(
+    "cohorts",
+    __name__,
+    description="Cohorts of a series and their sessions, in UTC and in the cohort's and viewer's zones.",
+)
 
 
 def _cohort(cohort_id: str, *, for_update: bool = False) -> Cohort:
-    return repo.get_scoped(request_uow().session, Cohort, cohort_id, principal(), what="cohort",
-                           for_update=for_update)
+    return repo.get_scoped(request_uow().session, Cohort, cohort_id, principal(), what="cohort", for_update=for_update)
 
 
 def _session(session_id: str, *, for_update: bool = False) -> Session:
-    return repo.get_scoped(request_uow().session, Session, session_id, principal(), what="session",
-                           for_update=for_update)
+    return repo.get_scoped(
+        request_uow().session, Session, session_id, principal(), what="session", for_update=for_update
+    )
 
 
 @blp.route("/cohorts")
@@ -59,9 +60,15 @@ class CohortCollection(MethodView):
         for name in ("status", "series_id", "host_agency_id"):
             if args.get(name):
                 stmt = stmt.where(getattr(Cohort, name) == args[name])
-        page = paginate(request_uow().session, stmt, order_by=[Cohort.updated_at, Cohort.id], args=args,
-                        config=context().config, updated_column=Cohort.updated_at,
-                        change_column=Cohort.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[Cohort.updated_at, Cohort.id],
+            args=args,
+            config=context().config,
+            updated_column=Cohort.updated_at,
+            change_column=Cohort.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -140,13 +147,22 @@ class CohortSessions(MethodView):
         """List a cohort's sessions in time order (add viewer_time_zone to see them in your zone too)."""
         session = request_uow().session
         _cohort(cohort_id)
-        stmt = (select(Session).where(Session.cohort_id == cohort_id)
-                .options(selectinload(Session.room).selectinload(Room.venue)))
+        stmt = (
+            select(Session)
+            .where(Session.cohort_id == cohort_id)
+            .options(selectinload(Session.room).selectinload(Room.venue))
+        )
         if args.get("status"):
             stmt = stmt.where(Session.status == args["status"])
-        page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
-                        config=context().config, updated_column=Session.updated_at,
-                        change_column=Session.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Session.starts_at, Session.id],
+            args=args,
+            config=context().config,
+            updated_column=Session.updated_at,
+            change_column=Session.change,
+        )
         page["items"] = use_cases.present_sessions(session, page["items"], args.get("viewer_time_zone"))
         return page, 200, link_header(page)
 
@@ -160,8 +176,11 @@ class CohortSessions(MethodView):
         # No lock on the cohort row: registrations decide against it, and the bookings guard the times.
         cohort = _cohort(cohort_id)
         created = use_cases.schedule_session(cohort, data, uow, principal(), correlationid=correlation_id())
-        return (use_cases.present_session(uow.session, created), 201,
-                {"Location": url_for(".SessionItem", session_id=created.id)})
+        return (
+            use_cases.present_session(uow.session, created),
+            201,
+            {"Location": url_for(".SessionItem", session_id=created.id)},
+        )
 
 
 SESSION_REPRESENTATIONS = RepresentationCache()
@@ -175,13 +194,19 @@ def _session_keys_statement(national: bool, filters: tuple[str, ...]):
     Page over keys and versions; only sessions changed since last served are loaded and rendered.
     The materials' version rides along as a scalar subquery: one round trip for the whole page.
     """
-    stmt = (select(Session.id, Session.updated_at, Session.change, Session.starts_at,
-                   use_cases.materials_version_column().label("materials_version"))
-            .where(repo.in_tenant_of(Session, national=national, tenant=bindparam("tenant"))))
-    conditions = {"cohort_id": lambda value: Session.cohort_id == value,
-                  "status": lambda value: Session.status == value,
-                  "starts_from": lambda value: Session.starts_at >= value,
-                  "starts_before": lambda value: Session.starts_at < value}
+    stmt = select(
+        Session.id,
+        Session.updated_at,
+        Session.change,
+        Session.starts_at,
+        use_cases.materials_version_column().label("materials_version"),
+    ).where(repo.in_tenant_of(Session, national=national, tenant=bindparam("tenant")))
+    conditions = {
+        "cohort_id": lambda value: Session.cohort_id == value,
+        "status": lambda value: Session.status == value,
+        "starts_from": lambda value: Session.starts_at >= value,
+        "starts_before": lambda value: Session.starts_at < value,
+    }
     for name in filters:
         stmt = stmt.where(conditions[name](bindparam(name)))
     return stmt
@@ -198,16 +223,29 @@ class JurisdictionSessions(MethodView):
         filters = tuple(name for name in _SESSION_FILTERS if args.get(name))
         stmt = _session_keys_statement(principal().is_national, filters)
         params = {"tenant": principal().tenant, **{name: args[name] for name in filters}}
-        page = paginate(session, stmt, order_by=[Session.starts_at, Session.id], args=args,
-                        config=context().config, updated_column=Session.updated_at,
-                        change_column=Session.change, rows=True, params=params)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[Session.starts_at, Session.id],
+            args=args,
+            config=context().config,
+            updated_column=Session.updated_at,
+            change_column=Session.change,
+            rows=True,
+            params=params,
+        )
         viewer = args.get("viewer_time_zone")
 
         def load(ids):
-            rows = session.scalars(select(Session).where(Session.id.in_(ids)).options(
-                selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue)))
-            return {shown["id"]: SessionSchema().dump(shown)
-                    for shown in use_cases.present_sessions(session, list(rows), viewer)}
+            rows = session.scalars(
+                select(Session)
+                .where(Session.id.in_(ids))
+                .options(selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue))
+            )
+            return {
+                shown["id"]: SessionSchema().dump(shown)
+                for shown in use_cases.present_sessions(session, list(rows), viewer)
+            }
 
         # A session's representation also shows its module's current materials and the viewer's zone.
         variant = (viewer, page["items"][0].materials_version if page["items"] else None)
@@ -233,8 +271,9 @@ class SessionReschedule(MethodView):
     def post(self, data, session_id):
         """Move a session, with a reason; SEQUENCE goes up and registrants are told."""
         uow = request_uow()
-        moved = use_cases.reschedule_session(_session(session_id, for_update=True), data, uow, principal(),
-                                             correlationid=correlation_id())
+        moved = use_cases.reschedule_session(
+            _session(session_id, for_update=True), data, uow, principal(), correlationid=correlation_id()
+        )
         return use_cases.present_session(uow.session, moved)
 
 
@@ -246,6 +285,7 @@ class SessionCancel(MethodView):
     def post(self, data, session_id):
         """Cancel a session, with a reason; its facilitators and room are free again and registrants are told."""
         uow = request_uow()
-        cancelled = use_cases.cancel_session(_session(session_id, for_update=True), data, uow, principal(),
-                                             correlationid=correlation_id())
+        cancelled = use_cases.cancel_session(
+            _session(session_id, for_update=True), data, uow, principal(), correlationid=correlation_id()
+        )
         return use_cases.present_session(uow.session, cancelled)

@@ -5,11 +5,6 @@ from __future__ import annotations
 from flask import Response, request, url_for
 from flask.views import MethodView
 
-from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT
-from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import link_header, paginate
-
 from services.scheduling import hours
 from services.scheduling.models import SelfReportedHours
 from services.scheduling.schemas.hours import (
@@ -19,15 +14,25 @@ from services.scheduling.schemas.hours import (
     TrainingHoursArgs,
     TrainingHoursPage,
 )
+from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT
+from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import link_header, paginate
 
-blp = Blueprint("hours", __name__, url_prefix="/training-hours",
-                description="Training hours for state registries: verified from attendance, and self-reported.")
+blp = Blueprint(
+    "hours",
+    __name__,
+    url_prefix="/training-hours",
+    description="Training hours for state registries: verified from attendance, and self-reported.",
+)
 
 CSV = "text/csv"
 NO_JURISDICTION = "No jurisdiction has the code given in `jurisdiction`."
-CSV_EXAMPLE = (",".join(hours.CSV_COLUMNS) + "\r\n"
-               "dev-participant-ca,Ana Ruiz,'-4471,CA,5b0e…,9c1d…,18.0,1080,9,true,2026-11-24T19:00:00+00:00,"
-               "verified,2026-11-24T19:05:00+00:00,,,,,active,,1834\r\n")
+CSV_EXAMPLE = (
+    ",".join(hours.CSV_COLUMNS) + "\r\n"
+    "dev-participant-ca,Ana Ruiz,'-4471,CA,5b0e…,9c1d…,18.0,1080,9,true,2026-11-24T19:00:00+00:00,"
+    "verified,2026-11-24T19:05:00+00:00,,,,,active,,1834\r\n"
+)
 
 
 def _wants_csv(args: dict) -> bool:
@@ -40,12 +45,17 @@ def _wants_csv(args: dict) -> bool:
 class TrainingHours(MethodView):
     @require(JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
     @blp.arguments(TrainingHoursArgs, location="query")
-    @blp.response(200, TrainingHoursPage, description=(
-        "A page of rows, ordered by updated_at, then the row's id (with changed_after: by change, then the "
-        "row's id); `Accept: text/csv` or `format=csv` returns the same page as CSV (UTF-8, RFC 4180, CRLF line "
-        "ends) with a header row, the next page in the `Link` header. A text value that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
-        "with a leading `'`, so that a spreadsheet shows it instead of running it as a formula (CSV injection); "
-        "strip that `'` if you read such values back (e.g. a registry id `-4471` arrives as `'-4471`)."))
+    @blp.response(
+        200,
+        TrainingHoursPage,
+        description=(
+            "A page of rows, ordered by updated_at, then the row's id (with changed_after: by change, then the "
+            "row's id); `Accept: text/csv` or `format=csv` returns the same page as CSV (UTF-8, RFC 4180, CRLF line "
+            "ends) with a header row, the next page in the `Link` header. A text value that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is written "
+            "with a leading `'`, so that a spreadsheet shows it instead of running it as a formula (CSV injection); "
+            "strip that `'` if you read such values back (e.g. a registry id `-4471` arrives as `'-4471`)."
+        ),
+    )
     @blp.doc(responses={200: {"content": {CSV: {"schema": {"type": "string"}, "example": CSV_EXAMPLE}}}})
     @blp.alt_response(404, description=NO_JURISDICTION)
     def get(self, args):
@@ -59,8 +69,16 @@ class TrainingHours(MethodView):
         """
         session, config = request_uow().session, context().config
         order_by, updated_column, change_column = hours.page_columns()
-        page = paginate(session, None, order_by=order_by, args=args, config=config, updated_column=updated_column,
-                        change_column=change_column, branches=hours.training_hours_query(session, principal(), args))
+        page = paginate(
+            session,
+            None,
+            order_by=order_by,
+            args=args,
+            config=config,
+            updated_column=updated_column,
+            change_column=change_column,
+            branches=hours.training_hours_query(session, principal(), args),
+        )
         page["items"] = [hours.describe(row) for row in page["items"]]
         headers = link_header(page)
         if _wants_csv(args):
@@ -82,9 +100,15 @@ class SelfReportedHoursList(MethodView):
         """List self-reported training: your own (participants), or your jurisdiction's (admins, state systems)."""
         session = request_uow().session
         stmt = hours.self_reported_query(session, principal(), args)
-        page = paginate(session, stmt, order_by=[SelfReportedHours.updated_at, SelfReportedHours.id], args=args,
-                        config=context().config, updated_column=SelfReportedHours.updated_at,
-                        change_column=SelfReportedHours.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[SelfReportedHours.updated_at, SelfReportedHours.id],
+            args=args,
+            config=context().config,
+            updated_column=SelfReportedHours.updated_at,
+            change_column=SelfReportedHours.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent

@@ -6,19 +6,21 @@ from flask import url_for
 from flask.views import MethodView
 from sqlalchemy import select
 
+from services.scheduling import agencies as use_cases
+from services.scheduling.models import Jurisdiction
+from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema, NewJurisdictionSchema
 from shared.auth import NATIONAL_ADMIN
 from shared.errors import NotFound
 from shared.http.api import Blueprint, context, correlation_id, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
 
-from services.scheduling import agencies as use_cases
-from services.scheduling.models import Jurisdiction
-from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema, NewJurisdictionSchema
-
-blp = Blueprint("jurisdictions", __name__, url_prefix="/jurisdictions",
-                description="The states, territories and Tribes, each with the time zone its sessions default to.")
-
+blp = Blueprint(
+    "jurisdictions",
+    __name__,
+    url_prefix="/jurisdictions",
+    description="The states, territories and Tribes, each with the time zone its sessions default to.",
+)
 
 
 @blp.route("")
@@ -28,8 +30,13 @@ class JurisdictionCollection(MethodView):
     @blp.response(200, JurisdictionPage)
     def get(self, args):
         """List every jurisdiction (states, DC, territories and Tribes) by code."""
-        page = paginate(request_uow().session, select(Jurisdiction), order_by=[Jurisdiction.code], args=args,
-                        config=context().config)
+        page = paginate(
+            request_uow().session,
+            select(Jurisdiction),
+            order_by=[Jurisdiction.code],
+            args=args,
+            config=context().config,
+        )
         return page, 200, link_header(page)
 
     @idempotent

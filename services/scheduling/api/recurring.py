@@ -5,11 +5,6 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from shared.auth import JURISDICTION_ADMIN, SPECIALIST
-from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
-
 from services.scheduling import recurrence as use_cases
 from services.scheduling import repository as repo
 from services.scheduling.domain.recurrence import parse_instant
@@ -29,11 +24,20 @@ from services.scheduling.schemas.recurring import (
     SplitSchema,
     WindowArgs,
 )
+from shared.auth import JURISDICTION_ADMIN, SPECIALIST
+from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
 
-blp = Blueprint("recurring", __name__, description=(
-    "Recurring series as RFC 5545 rules expanded in the series' own time zone, so local time holds across "
-    "daylight-saving changes; one occurrence or this-and-following can change; office-hour slots are booked "
-    "by the facilitators the specialist supports."))
+blp = Blueprint(
+    "recurring",
+    __name__,
+    description=(
+        "Recurring series as RFC 5545 rules expanded in the series' own time zone, so local time holds across "
+        "daylight-saving changes; one occurrence or this-and-following can change; office-hour slots are booked "
+        "by the facilitators the specialist supports."
+    ),
+)
 
 
 @blp.route("/recurring-series")
@@ -48,9 +52,15 @@ class SeriesCollection(MethodView):
             stmt = stmt.where(RecurringSeries.kind == args["kind"])
         if args.get("owner"):
             stmt = stmt.where(RecurringSeries.owner == args["owner"])
-        page = paginate(request_uow().session, stmt, order_by=[RecurringSeries.updated_at, RecurringSeries.id],
-                        args=args, config=context().config, updated_column=RecurringSeries.updated_at,
-                        change_column=RecurringSeries.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[RecurringSeries.updated_at, RecurringSeries.id],
+            args=args,
+            config=context().config,
+            updated_column=RecurringSeries.updated_at,
+            change_column=RecurringSeries.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -152,10 +162,15 @@ class OfficeHourBookings(MethodView):
         """List bookings: all of them for the specialist and admins, your own for a facilitator."""
         db, who = request_uow().session, principal()
         series = use_cases.get_office_hours(db, series_id, who)
-        page = paginate(db, use_cases.bookings_query(series, who),
-                        order_by=[OfficeHourBooking.slot_start, OfficeHourBooking.id], args=args,
-                        config=context().config, updated_column=OfficeHourBooking.updated_at,
-                        change_column=OfficeHourBooking.change)
+        page = paginate(
+            db,
+            use_cases.bookings_query(series, who),
+            order_by=[OfficeHourBooking.slot_start, OfficeHourBooking.id],
+            args=args,
+            config=context().config,
+            updated_column=OfficeHourBooking.updated_at,
+            change_column=OfficeHourBooking.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent

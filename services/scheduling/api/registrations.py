@@ -6,12 +6,6 @@ from flask import request, url_for
 from flask.views import MethodView
 from sqlalchemy import select
 
-from shared.auth import INTEGRATION
-from shared.http.api import JSON_MIMETYPES, Blueprint, context, correlation_id, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
-from shared.http.problems import Problem
-
 from services.scheduling import registrations as use_cases
 from services.scheduling.domain.registrations import WAITLISTED, seats_free
 from services.scheduling.models import Registration, RegistrationAudit
@@ -28,11 +22,20 @@ from services.scheduling.schemas.registrations import (
     RosterReportSchema,
     RosterUploadSchema,
 )
+from shared.auth import INTEGRATION
+from shared.http.api import JSON_MIMETYPES, Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import PageArgs, link_header, paginate
+from shared.http.problems import Problem
 
 # Routes live under /cohorts/<id>/… and /registrations/…, so the blueprint has no prefix of its own.
-blp = Blueprint("registrations", __name__, url_prefix=None,
-                description="Registrations and waitlists: seats while they last, then the waitlist in order; "
-                            "cancellations and added capacity promote from it; optional approval; CSV rosters.")
+blp = Blueprint(
+    "registrations",
+    __name__,
+    url_prefix=None,
+    description="Registrations and waitlists: seats while they last, then the waitlist in order; "
+    "cancellations and added capacity promote from it; optional approval; CSV rosters.",
+)
 
 MULTIPART = "multipart/form-data"
 
@@ -57,10 +60,15 @@ def _optional_json(schema) -> dict:
 
 def _capacity(session, cohort, promoted=()) -> dict:
     counts = use_cases.seat_counts(session, cohort)
-    return {"cohort_id": cohort.id, "capacity": cohort.capacity, "confirmed": cohort.confirmed_count,
-            "waitlisted": counts[WAITLISTED], "pending_approval": counts["pending_approval"],
-            "seats_free": seats_free(cohort.capacity, cohort.confirmed_count),
-            "promoted": [registration.id for registration in promoted]}
+    return {
+        "cohort_id": cohort.id,
+        "capacity": cohort.capacity,
+        "confirmed": cohort.confirmed_count,
+        "waitlisted": counts[WAITLISTED],
+        "pending_approval": counts["pending_approval"],
+        "seats_free": seats_free(cohort.capacity, cohort.confirmed_count),
+        "promoted": [registration.id for registration in promoted],
+    }
 
 
 @blp.route("/cohorts/<cohort_id>/registrations")
@@ -78,9 +86,15 @@ class CohortRegistrations(MethodView):
             stmt = stmt.where(Registration.status == args["status"])
             if args["status"] == WAITLISTED:
                 order_by = [Registration.waitlist_position, Registration.id]
-        page = paginate(session, stmt, order_by=order_by, args=args, config=context().config,
-                        updated_column=Registration.updated_at,
-                        change_column=Registration.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=order_by,
+            args=args,
+            config=context().config,
+            updated_column=Registration.updated_at,
+            change_column=Registration.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent
@@ -90,8 +104,7 @@ class CohortRegistrations(MethodView):
     @blp.alt_response(409, description="Already registered, outside the registration window, or the cohort is closed.")
     def post(self, data, cohort_id):
         """Register for a cohort: yourself, or (coordinators, jurisdiction admins) the participant named."""
-        registration = use_cases.register(cohort_id, data, request_uow(), principal(),
-                                          correlationid=correlation_id())
+        registration = use_cases.register(cohort_id, data, request_uow(), principal(), correlationid=correlation_id())
         return registration, 201, {"Location": url_for(".RegistrationItem", registration_id=registration.id)}
 
 
@@ -111,8 +124,9 @@ class CohortCapacity(MethodView):
     def put(self, data, cohort_id):
         """Set a cohort's capacity; new seats go to the waitlist in order (never below the confirmed count)."""
         uow = request_uow()
-        change = use_cases.change_capacity(cohort_id, data["capacity"], uow, principal(),
-                                           correlationid=correlation_id())
+        change = use_cases.change_capacity(
+            cohort_id, data["capacity"], uow, principal(), correlationid=correlation_id()
+        )
         return _capacity(uow.session, change.cohort, change.promoted)
 
 
@@ -131,15 +145,21 @@ class CohortRoster(MethodView):
         a changed file registers only the people not registered yet.
         """
         if request.mimetype != MULTIPART:
-            raise Problem(415, "Send the roster as multipart/form-data with a `file` part (text/csv).",
-                          title="Unsupported Media Type")
+            raise Problem(
+                415,
+                "Send the roster as multipart/form-data with a `file` part (text/csv).",
+                title="Unsupported Media Type",
+            )
         upload = _parse(RosterFileSchema, "files")["file"]
         _parse(RosterFormSchema, "form")
         result = use_cases.import_roster(
-            cohort_id, use_cases.RosterFile(filename=upload.filename, media_type=upload.content_type,
-                                            stream=upload.stream),
-            request_uow(), principal(), max_bytes=context().config.max_roster_bytes,
-            correlationid=correlation_id())
+            cohort_id,
+            use_cases.RosterFile(filename=upload.filename, media_type=upload.content_type, stream=upload.stream),
+            request_uow(),
+            principal(),
+            max_bytes=context().config.max_roster_bytes,
+            correlationid=correlation_id(),
+        )
         body = {**result.report, "import_id": result.import_id, "sha256": result.sha256}
         return body, 200, {"Idempotent-Replayed": "true"} if result.replayed else {}
 
@@ -198,9 +218,15 @@ class RegistrationAuditTrail(MethodView):
         session = request_uow().session
         registration = use_cases.registration_for_audit(session, registration_id, principal())
         stmt = select(RegistrationAudit).where(RegistrationAudit.registration_id == registration.id)
-        page = paginate(session, stmt, order_by=[RegistrationAudit.at, RegistrationAudit.id], args=args,
-                        config=context().config, updated_column=RegistrationAudit.at,
-                        change_column=RegistrationAudit.change)
+        page = paginate(
+            session,
+            stmt,
+            order_by=[RegistrationAudit.at, RegistrationAudit.id],
+            args=args,
+            config=context().config,
+            updated_column=RegistrationAudit.at,
+            change_column=RegistrationAudit.change,
+        )
         return page, 200, link_header(page)
 
 
@@ -215,7 +241,13 @@ class MyRegistrations(MethodView):
         stmt = select(Registration).where(Registration.participant == who.sub, Registration.tenant == who.tenant)
         if args.get("status"):
             stmt = stmt.where(Registration.status == args["status"])
-        page = paginate(request_uow().session, stmt, order_by=[Registration.updated_at, Registration.id],
-                        args=args, config=context().config, updated_column=Registration.updated_at,
-                        change_column=Registration.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[Registration.updated_at, Registration.id],
+            args=args,
+            config=context().config,
+            updated_column=Registration.updated_at,
+            change_column=Registration.change,
+        )
         return page, 200, link_header(page)

@@ -7,11 +7,6 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN
-from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
-from shared.http.idempotency import idempotent
-from shared.http.pagination import link_header, paginate
-
 from services.scheduling import repository as repo
 from services.scheduling import requests as use_cases
 from services.scheduling.models import TrainingRequest
@@ -22,14 +17,23 @@ from services.scheduling.schemas.requests import (
     TrainingRequestPage,
     TrainingRequestSchema,
 )
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
+from shared.http.pagination import link_header, paginate
 
-blp = Blueprint("requests", __name__, url_prefix="/requests",
-                description="Training requests of jurisdictions and the national admins' decisions on them.")
+blp = Blueprint(
+    "requests",
+    __name__,
+    url_prefix="/requests",
+    description="Training requests of jurisdictions and the national admins' decisions on them.",
+)
 
 
 def _get(request_id: str, *, for_update: bool = False) -> TrainingRequest:
-    return repo.get_scoped(request_uow().session, TrainingRequest, request_id, principal(),
-                           what="training request", for_update=for_update)
+    return repo.get_scoped(
+        request_uow().session, TrainingRequest, request_id, principal(), what="training request", for_update=for_update
+    )
 
 
 @blp.route("")
@@ -40,15 +44,24 @@ class RequestCollection(MethodView):
     def get(self, args):
         """List training requests: your jurisdiction's, or every jurisdiction's for a national admin."""
         who = principal()
-        stmt = (select(TrainingRequest).where(repo.in_tenant(TrainingRequest, who))
-                .options(selectinload(TrainingRequest.history)))
+        stmt = (
+            select(TrainingRequest)
+            .where(repo.in_tenant(TrainingRequest, who))
+            .options(selectinload(TrainingRequest.history))
+        )
         if args.get("status"):
             stmt = stmt.where(TrainingRequest.status == args["status"])
         if args.get("tenant"):
             stmt = stmt.where(TrainingRequest.tenant == args["tenant"])
-        page = paginate(request_uow().session, stmt, order_by=[TrainingRequest.updated_at, TrainingRequest.id],
-                        args=args, config=context().config, updated_column=TrainingRequest.updated_at,
-                        change_column=TrainingRequest.change)
+        page = paginate(
+            request_uow().session,
+            stmt,
+            order_by=[TrainingRequest.updated_at, TrainingRequest.id],
+            args=args,
+            config=context().config,
+            updated_column=TrainingRequest.updated_at,
+            change_column=TrainingRequest.change,
+        )
         return page, 200, link_header(page)
 
     @idempotent

@@ -33,22 +33,34 @@ def credited_minutes(status: str, minutes: int | None, length: int) -> int:
     """
     if status == PRESENT:
         if minutes is not None and minutes != length:
-            raise InvalidInput("Present credits the whole session.", errors={
-                "minutes": [f"Present credits all {length} minutes; omit minutes or use partial."]})
+            raise InvalidInput(
+                "Present credits the whole session.",
+                errors={"minutes": [f"Present credits all {length} minutes; omit minutes or use partial."]},
+            )
         return length
     if status == ABSENT:
         if minutes not in (None, 0):
-            raise InvalidInput("Absent credits no minutes.", errors={
-                "minutes": ["Absent credits 0 minutes; omit minutes or use partial."]})
+            raise InvalidInput(
+                "Absent credits no minutes.",
+                errors={"minutes": ["Absent credits 0 minutes; omit minutes or use partial."]},
+            )
         return 0
     if status == PARTIAL:
         if minutes is None:
-            raise InvalidInput("Partial attendance needs the minutes attended.", errors={
-                "minutes": [f"Required for partial: 1 to {length - 1}."]})
+            raise InvalidInput(
+                "Partial attendance needs the minutes attended.",
+                errors={"minutes": [f"Required for partial: 1 to {length - 1}."]},
+            )
         if not 1 <= minutes <= length - 1:
-            raise InvalidInput("Partial minutes must be within the session.", errors={
-                "minutes": [f"Must be 1 to {length - 1} for this {length}-minute session "
-                            f"(use present for the whole session, absent for none)."]})
+            raise InvalidInput(
+                "Partial minutes must be within the session.",
+                errors={
+                    "minutes": [
+                        f"Must be 1 to {length - 1} for this {length}-minute session "
+                        f"(use present for the whole session, absent for none)."
+                    ]
+                },
+            )
         return minutes
     raise InvalidInput("Unknown attendance status.", errors={"status": [f"Must be one of {', '.join(STATUSES)}."]})
 
@@ -57,27 +69,36 @@ def marking_opens_at(starts_at: datetime, opens_minutes: int) -> datetime:
     return starts_at - timedelta(minutes=opens_minutes)
 
 
-def check_markable(*, session_status: str, cohort_status: str, starts_at: datetime, now: datetime,
-                   opens_minutes: int, opens_at_local: str) -> None:
+def check_markable(
+    *,
+    session_status: str,
+    cohort_status: str,
+    starts_at: datetime,
+    now: datetime,
+    opens_minutes: int,
+    opens_at_local: str,
+) -> None:
     """Attendance is taken for sessions that happen: not cancelled, and from shortly before the start.
 
     ``opens_at_local`` is the opening instant rendered in the cohort's zone, for the message.
     """
     if session_status == CANCELLED or cohort_status == CANCELLED:
         what = "session" if session_status == CANCELLED else "cohort"
-        raise Conflict(f"This {what} is cancelled; attendance cannot be recorded for it.",
-                       errors={"session": [f"The {what} is cancelled."]})
+        raise Conflict(
+            f"This {what} is cancelled; attendance cannot be recorded for it.",
+            errors={"session": [f"The {what} is cancelled."]},
+        )
     opens = marking_opens_at(starts_at, opens_minutes)
     if now < opens:
         raise Conflict(
             f"Attendance for this session can be marked from {opens_at_local} "
             f"({opens_minutes} minutes before it starts).",
             errors={"session": [f"Marking opens at {opens_at_local}."]},
-            opens_at=opens.isoformat())
+            opens_at=opens.isoformat(),
+        )
 
 
-def credit_records(records: Sequence[Mapping], *, length: int,
-                   registration_status: Mapping[str, str]) -> list[int]:
+def credit_records(records: Sequence[Mapping], *, length: int, registration_status: Mapping[str, str]) -> list[int]:
     """The minutes each record credits, checking every record before any is written.
 
     ``registration_status`` maps the ids of this cohort's registrations to their status; only
@@ -94,8 +115,9 @@ def credit_records(records: Sequence[Mapping], *, length: int,
         if status is None:
             fault["registration_id"] = [f"{registration_id} is not a registration of this cohort."]
         elif status != CONFIRMED:
-            fault["registration_id"] = [f"{registration_id} is {status}, not confirmed; only confirmed "
-                                        f"registrations are marked."]
+            fault["registration_id"] = [
+                f"{registration_id} is {status}, not confirmed; only confirmed registrations are marked."
+            ]
         elif registration_id in seen:
             fault["registration_id"] = [f"{registration_id} is marked more than once in this request."]
         seen.add(registration_id)
@@ -107,8 +129,11 @@ def credit_records(records: Sequence[Mapping], *, length: int,
             errors[str(index)] = fault
     if errors:
         bad = [records[int(i)]["registration_id"] for i in errors]
-        raise InvalidInput(f"{len(errors)} of {len(records)} records are invalid (registrations "
-                           f"{', '.join(bad)}); nothing was recorded.", errors={"records": errors})
+        raise InvalidInput(
+            f"{len(errors)} of {len(records)} records are invalid (registrations "
+            f"{', '.join(bad)}); nothing was recorded.",
+            errors={"records": errors},
+        )
     return credited
 
 

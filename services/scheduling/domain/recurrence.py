@@ -24,12 +24,28 @@ MAX_COUNT = 1000
 
 FREQUENCIES = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-PART_ORDER = ("FREQ", "UNTIL", "COUNT", "INTERVAL", "BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY",
-              "BYSETPOS", "WKST")
+PART_ORDER = (
+    "FREQ",
+    "UNTIL",
+    "COUNT",
+    "INTERVAL",
+    "BYMONTH",
+    "BYWEEKNO",
+    "BYYEARDAY",
+    "BYMONTHDAY",
+    "BYDAY",
+    "BYSETPOS",
+    "WKST",
+)
 TIME_OF_DAY_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 # name -> (largest absolute value, whether negative values count from the end)
-INTEGER_LISTS = {"BYMONTH": (12, False), "BYWEEKNO": (53, True), "BYYEARDAY": (366, True),
-                 "BYMONTHDAY": (31, True), "BYSETPOS": (366, True)}
+INTEGER_LISTS = {
+    "BYMONTH": (12, False),
+    "BYWEEKNO": (53, True),
+    "BYYEARDAY": (366, True),
+    "BYMONTHDAY": (31, True),
+    "BYSETPOS": (366, True),
+}
 _BYDAY = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _INTEGER = re.compile(r"^[+-]?[0-9]{1,4}$")
 
@@ -56,6 +72,7 @@ def _invalid(message: str, field: str = "rrule") -> InvalidInput:
 
 
 # --- time --------------------------------------------------------------------------------------
+
 
 def localize(wall: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant of a naive wall time in ``zone``.
@@ -101,6 +118,7 @@ def _utc_basic(moment: datetime) -> str:
 
 # --- rules -------------------------------------------------------------------------------------
 
+
 def parse(text: str) -> dict[str, str]:
     """The parts of an RRULE value (``FREQ=WEEKLY;BYDAY=TU;COUNT=12``), checked against RFC 5545.
 
@@ -108,7 +126,7 @@ def parse(text: str) -> dict[str, str]:
     """
     body = text.strip()
     if body.upper().startswith("RRULE:"):
-        body = body[len("RRULE:"):]
+        body = body[len("RRULE:") :]
     if not body:
         raise _invalid("Give a rule such as FREQ=WEEKLY;BYDAY=TU;COUNT=12.")
     if any(character in body for character in "\r\n:"):
@@ -256,14 +274,17 @@ def normalize(rule_text: str, local_start: datetime, zone: ZoneInfo) -> str:
     if not walls:
         raise _invalid("This rule produces no occurrence.")
     if walls[0] != local_start:
-        raise _invalid(f"local_start must be the rule's first occurrence; the rule next occurs at "
-                       f"{format_local(walls[0])}.", "local_start")
+        raise _invalid(
+            f"local_start must be the rule's first occurrence; the rule next occurs at {format_local(walls[0])}.",
+            "local_start",
+        )
     if walls[-1] > horizon_end:
         raise _invalid(f"The occurrences must end within {HORIZON_TEXT} of local_start; lower COUNT.")
     return text(parts)
 
 
 # --- occurrences -------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Occurrence:
@@ -285,8 +306,15 @@ def original_starts(rule: str, local_start: datetime, zone: ZoneInfo) -> list[da
     return [localize(wall, zone) for wall in _local_starts(parse(rule), local_start, zone)]
 
 
-def occurrences(rule: str, local_start: datetime, zone: ZoneInfo, duration_minutes: int, *,
-                changes: Iterable = (), sequence: int = 0) -> list[Occurrence]:
+def occurrences(
+    rule: str,
+    local_start: datetime,
+    zone: ZoneInfo,
+    duration_minutes: int,
+    *,
+    changes: Iterable = (),
+    sequence: int = 0,
+) -> list[Occurrence]:
     """Every occurrence in order of start, moved or cancelled by ``changes``.
 
     ``changes`` are objects with ``original_start``, ``starts_at``, ``ends_at``, ``cancelled`` and
@@ -316,15 +344,25 @@ def find(items: Iterable[Occurrence], original_start: datetime) -> Occurrence | 
     return next((o for o in items if o.original_start == original_start), None)
 
 
-def refuse_overlap(items: Iterable[Occurrence], original_start: datetime, starts_at: datetime,
-                   ends_at: datetime) -> None:
+def refuse_overlap(
+    items: Iterable[Occurrence], original_start: datetime, starts_at: datetime, ends_at: datetime
+) -> None:
     """A moved occurrence must not overlap another occurrence of its own series."""
     for other in items:
-        if other.active and other.original_start != original_start and \
-                other.starts_at < ends_at and other.ends_at > starts_at:
-            raise Conflict("The series already has an occurrence at that time.",
-                           errors={"starts_at": [f"Overlaps the occurrence from {other.starts_at.isoformat()} "
-                                                 f"to {other.ends_at.isoformat()}."]})
+        if (
+            other.active
+            and other.original_start != original_start
+            and other.starts_at < ends_at
+            and other.ends_at > starts_at
+        ):
+            raise Conflict(
+                "The series already has an occurrence at that time.",
+                errors={
+                    "starts_at": [
+                        f"Overlaps the occurrence from {other.starts_at.isoformat()} to {other.ends_at.isoformat()}."
+                    ]
+                },
+            )
 
 
 def check_window(start: datetime | None, end: datetime | None) -> None:
@@ -333,6 +371,7 @@ def check_window(start: datetime | None, end: datetime | None) -> None:
 
 
 # --- this and following ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Split:
@@ -366,6 +405,7 @@ def split(rule: str, local_start: datetime, zone: ZoneInfo, at: datetime) -> Spl
 
 # --- office-hour slots -------------------------------------------------------------------------
 
+
 def slots(occurrence: Occurrence, slot_minutes: int) -> list[tuple[datetime, datetime]]:
     """The bookable slots of an occurrence; a remainder shorter than a slot is not offered."""
     step = timedelta(minutes=slot_minutes)
@@ -385,8 +425,9 @@ def check_slot_size(slot_minutes: int | None, duration_minutes: int) -> None:
 T = TypeVar("T")
 
 
-def clashing(busy: Iterable[T], intervals: Sequence[tuple[datetime, datetime]],
-             span: Callable[[T], tuple[datetime, datetime]]) -> list[T]:
+def clashing(
+    busy: Iterable[T], intervals: Sequence[tuple[datetime, datetime]], span: Callable[[T], tuple[datetime, datetime]]
+) -> list[T]:
     """The items of ``busy`` that overlap any of ``intervals`` (sorted by start), by bisection."""
     if not intervals:
         return []

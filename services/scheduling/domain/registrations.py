@@ -29,6 +29,7 @@ CLOSED_COHORT_STATUSES = frozenset({"cancelled", "closed", "completed"})
 
 # --- seats and the waitlist ---------------------------------------------------------------------
 
+
 def seats_free(capacity: int, confirmed: int) -> int:
     return max(capacity - confirmed, 0)
 
@@ -47,38 +48,47 @@ def to_promote(*, free: int, waitlist: Iterable[tuple[int, str]]) -> list[str]:
 def check_capacity(capacity: int, confirmed: int) -> None:
     """A cohort's capacity never drops below the seats already confirmed."""
     if capacity < confirmed:
-        raise Conflict(f"{confirmed} participants are confirmed; cancel registrations before lowering the "
-                       f"capacity below that.",
-                       errors={"capacity": [f"At least {confirmed} (the confirmed registrations)."]})
+        raise Conflict(
+            f"{confirmed} participants are confirmed; cancel registrations before lowering the capacity below that.",
+            errors={"capacity": [f"At least {confirmed} (the confirmed registrations)."]},
+        )
 
 
 # --- when and how one may register -------------------------------------------------------------
 
+
 def check_open(cohort_status: str) -> None:
     if cohort_status in CLOSED_COHORT_STATUSES:
-        raise Conflict(f"The cohort is {cohort_status}; it takes no registrations.",
-                       errors={"cohort": [f"Is {cohort_status}."]})
+        raise Conflict(
+            f"The cohort is {cohort_status}; it takes no registrations.", errors={"cohort": [f"Is {cohort_status}."]}
+        )
 
 
 def check_window(now: datetime, opens_at: datetime | None, closes_at: datetime | None) -> None:
     """Self-registration happens within the cohort's registration window, when it has one."""
     if opens_at is not None and now < opens_at:
-        raise Conflict("Registration for this cohort has not opened yet.",
-                       errors={"registration_opens_at": [f"Registration opens at {opens_at.isoformat()}."]},
-                       registration_opens_at=opens_at.isoformat(),
-                       registration_closes_at=closes_at.isoformat() if closes_at else None)
+        raise Conflict(
+            "Registration for this cohort has not opened yet.",
+            errors={"registration_opens_at": [f"Registration opens at {opens_at.isoformat()}."]},
+            registration_opens_at=opens_at.isoformat(),
+            registration_closes_at=closes_at.isoformat() if closes_at else None,
+        )
     if closes_at is not None and now >= closes_at:
-        raise Conflict("Registration for this cohort has closed.",
-                       errors={"registration_closes_at": [f"Registration closed at {closes_at.isoformat()}."]},
-                       registration_opens_at=opens_at.isoformat() if opens_at else None,
-                       registration_closes_at=closes_at.isoformat())
+        raise Conflict(
+            "Registration for this cohort has closed.",
+            errors={"registration_closes_at": [f"Registration closed at {closes_at.isoformat()}."]},
+            registration_opens_at=opens_at.isoformat() if opens_at else None,
+            registration_closes_at=closes_at.isoformat(),
+        )
 
 
 def check_not_registered(status: str | None) -> None:
     """One live registration per person and cohort; a cancelled one may be taken up again."""
     if status is not None and status != CANCELLED:
-        raise Conflict(f"This participant is already registered for the cohort ({status}).",
-                       errors={"participant": [f"Already registered ({status})."]})
+        raise Conflict(
+            f"This participant is already registered for the cohort ({status}).",
+            errors={"participant": [f"Already registered ({status})."]},
+        )
 
 
 def check_cancellable(status: str) -> None:
@@ -89,8 +99,10 @@ def check_cancellable(status: str) -> None:
 def check_pending(status: str) -> None:
     """Only a registration waiting for approval is approved or declined."""
     if status != PENDING:
-        raise Conflict(f"Only a registration pending approval can be approved or declined; this one is {status}.",
-                       errors={"status": [f"Is {status}, not {PENDING}."]})
+        raise Conflict(
+            f"Only a registration pending approval can be approved or declined; this one is {status}.",
+            errors={"status": [f"Is {status}, not {PENDING}."]},
+        )
 
 
 # --- roster CSV ---------------------------------------------------------------------------------
@@ -141,14 +153,18 @@ def check_roster_type(media_type: str | None, filename: str | None) -> None:
         return
     if declared in CSV_BY_EXTENSION_ONLY and (filename or "").lower().endswith(".csv"):
         return
-    raise NotCsv(f"A roster is a CSV file (text/csv); this part is {declared or 'untyped'}.",
-                 errors={"file": ["Send a text/csv file."]})
+    raise NotCsv(
+        f"A roster is a CSV file (text/csv); this part is {declared or 'untyped'}.",
+        errors={"file": ["Send a text/csv file."]},
+    )
 
 
 def check_roster_size(size: int, max_bytes: int) -> None:
     if size > max_bytes:
-        raise RosterTooLarge(f"The roster is larger than the limit of {max_bytes} bytes.",
-                             errors={"file": [f"At most {max_bytes} bytes."]})
+        raise RosterTooLarge(
+            f"The roster is larger than the limit of {max_bytes} bytes.",
+            errors={"file": [f"At most {max_bytes} bytes."]},
+        )
 
 
 def decode_roster(data: bytes) -> str:
@@ -158,8 +174,10 @@ def decode_roster(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NotCsv("The file is not UTF-8 text; export the roster as CSV UTF-8.",
-                     errors={"file": [f"Not UTF-8 (byte {exc.start})."]}) from None
+        raise NotCsv(
+            "The file is not UTF-8 text; export the roster as CSV UTF-8.",
+            errors={"file": [f"Not UTF-8 (byte {exc.start})."]},
+        ) from None
 
 
 def _header(names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -169,12 +187,18 @@ def _header(names: Sequence[str]) -> tuple[list[str], list[str]]:
     if missing:
         raise InvalidInput(
             "The first line must be a header naming the roster's columns.",
-            errors={"file": [f"Header is missing column {name!r} (columns: {', '.join(ROSTER_COLUMNS)})."
-                             for name in missing]})
+            errors={
+                "file": [
+                    f"Header is missing column {name!r} (columns: {', '.join(ROSTER_COLUMNS)})." for name in missing
+                ]
+            },
+        )
     repeated = sorted({name for name in columns if name in ROSTER_COLUMNS and columns.count(name) > 1})
     if repeated:
-        raise InvalidInput("A header names each column once.",
-                           errors={"file": [f"Column {name!r} appears more than once." for name in repeated]})
+        raise InvalidInput(
+            "A header names each column once.",
+            errors={"file": [f"Column {name!r} appears more than once." for name in repeated]},
+        )
     # Unknown columns are ignored, and reported: state exports carry extra columns (phone, county…)
     # that a coordinator should not have to delete by hand.
     ignored = [names[i].strip() for i, name in enumerate(columns) if name not in ROSTER_COLUMNS]
@@ -219,8 +243,10 @@ def parse_roster(text: str) -> Roster:
         while header is not None and not any(cell.strip() for cell in header):
             header = next(reader, None)  # leading blank lines
         if header is None:
-            raise InvalidInput("The roster is empty; it needs a header line and a line per participant.",
-                               errors={"file": ["Empty file."]})
+            raise InvalidInput(
+                "The roster is empty; it needs a header line and a line per participant.",
+                errors={"file": ["Empty file."]},
+            )
         columns, roster.ignored_columns = _header(header)
         seen: dict[str, int] = {}
         start = reader.line_num + 1
@@ -230,14 +256,23 @@ def parse_roster(text: str) -> Roster:
                 continue
             roster.count += 1
             if roster.count > MAX_ROSTER_ROWS:
-                raise InvalidInput(f"A roster has at most {MAX_ROSTER_ROWS} participants; split the file.",
-                                   errors={"file": [f"More than {MAX_ROSTER_ROWS} rows."]})
+                raise InvalidInput(
+                    f"A roster has at most {MAX_ROSTER_ROWS} participants; split the file.",
+                    errors={"file": [f"More than {MAX_ROSTER_ROWS} rows."]},
+                )
             if len(record) > len(columns):
-                roster.rejected.append({"line": line, "errors": {
-                    "row": [f"{len(record)} fields, but the header has {len(columns)} columns."]}})
+                roster.rejected.append(
+                    {
+                        "line": line,
+                        "errors": {"row": [f"{len(record)} fields, but the header has {len(columns)} columns."]},
+                    }
+                )
                 continue
-            values = {name: record[i].strip() if i < len(record) else "" for i, name in enumerate(columns)
-                      if name in ROSTER_COLUMNS}
+            values = {
+                name: record[i].strip() if i < len(record) else ""
+                for i, name in enumerate(columns)
+                if name in ROSTER_COLUMNS
+            }
             errors = _check_row(values)
             participant = values.get("participant_id")
             if not errors and participant in seen:
@@ -246,11 +281,19 @@ def parse_roster(text: str) -> Roster:
                 roster.rejected.append({"line": line, "errors": errors})
                 continue
             seen[participant] = line
-            roster.rows.append(RosterRow(line=line, participant_id=participant, name=values["name"],
-                                         email=values["email"], registry_id=values.get("registry_id") or None))
+            roster.rows.append(
+                RosterRow(
+                    line=line,
+                    participant_id=participant,
+                    name=values["name"],
+                    email=values["email"],
+                    registry_id=values.get("registry_id") or None,
+                )
+            )
     except csv.Error as exc:
-        raise InvalidInput("The file is not readable as CSV.",
-                           errors={"file": [f"Line {reader.line_num}: {exc}."]}) from None
+        raise InvalidInput(
+            "The file is not readable as CSV.", errors={"file": [f"Line {reader.line_num}: {exc}."]}
+        ) from None
     return roster
 
 
@@ -267,6 +310,11 @@ class RosterReport:
 
     def as_dict(self) -> dict:
         rejected = sorted(self.rejected, key=lambda row: row["line"])
-        return {"rows": self.rows, "registered": self.registered, "waitlisted": self.waitlisted,
-                "already_registered": self.already_registered, "rejected": rejected,
-                "ignored_columns": list(self.ignored_columns)}
+        return {
+            "rows": self.rows,
+            "registered": self.registered,
+            "waitlisted": self.waitlisted,
+            "already_registered": self.already_registered,
+            "rejected": rejected,
+            "ignored_columns": list(self.ignored_columns),
+        }

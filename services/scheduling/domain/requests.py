@@ -19,8 +19,10 @@ def decide(status: str, decision: str, reason: str | None = None) -> str:
     if decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision!r}")
     if status != SUBMITTED:
-        raise Conflict(f"This request was already {status}; a request is decided only once.",
-                       errors={"status": [f"Is {status}, not {SUBMITTED}."]})
+        raise Conflict(
+            f"This request was already {status}; a request is decided only once.",
+            errors={"status": [f"Is {status}, not {SUBMITTED}."]},
+        )
     if decision == DECLINED and not (reason or "").strip():
         raise InvalidInput("A declined request needs a reason.", errors={"reason": ["Say why it is declined."]})
     return decision
@@ -46,8 +48,10 @@ def cohort_settings(settings: Mapping, *, expected_participants: int, default_ti
     """The approved cohort's settings: what the admin sent, else the request's size and the jurisdiction's zone."""
     time_zone = settings.get("time_zone") or default_time_zone
     if not time_zone:
-        raise InvalidInput("The jurisdiction has no default time zone; send one.",
-                           errors={"time_zone": ["Required: the jurisdiction has no default."]})
+        raise InvalidInput(
+            "The jurisdiction has no default time zone; send one.",
+            errors={"time_zone": ["Required: the jurisdiction has no default."]},
+        )
     capacity = settings.get("capacity") or expected_participants
     return {
         "title": settings["title"],

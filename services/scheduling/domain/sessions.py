@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from shared.errors import Conflict, InvalidInput
-
 from services.scheduling.domain.timezones import abbreviation, as_utc, render
+from shared.errors import Conflict, InvalidInput
 
 IN_PERSON = "in_person"
 VIRTUAL = "virtual"
@@ -33,15 +32,18 @@ def check_times(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datet
     if ends <= starts:
         raise InvalidInput("The session ends before it starts.", errors={"ends_at": ["Must be after starts_at."]})
     if ends - starts > MAX_DURATION:
-        raise InvalidInput("A session lasts at most 12 hours.",
-                           errors={"ends_at": [f"More than {MAX_DURATION} after starts_at."]})
+        raise InvalidInput(
+            "A session lasts at most 12 hours.", errors={"ends_at": [f"More than {MAX_DURATION} after starts_at."]}
+        )
     return starts, ends
 
 
 def check_registration_window(opens_at: datetime | None, closes_at: datetime | None) -> None:
     if opens_at is not None and closes_at is not None and closes_at <= opens_at:
-        raise InvalidInput("Registration closes before it opens.",
-                           errors={"registration_closes_at": ["Must be after registration_opens_at."]})
+        raise InvalidInput(
+            "Registration closes before it opens.",
+            errors={"registration_closes_at": ["Must be after registration_opens_at."]},
+        )
 
 
 def check_place(format_: str, *, room_id: str | None, meeting_url: str | None) -> None:
@@ -68,8 +70,9 @@ def session_facilitators(requested: Iterable[str] | None, cohort_facilitators: I
 def check_changeable(status: str) -> None:
     """A cancelled session stays cancelled: schedule a new one instead."""
     if status == CANCELLED:
-        raise Conflict("This session is cancelled; schedule a new session instead.",
-                       errors={"status": [f"Is {CANCELLED}."]})
+        raise Conflict(
+            "This session is cancelled; schedule a new session instead.", errors={"status": [f"Is {CANCELLED}."]}
+        )
 
 
 def check_movable(*, has_attendance: bool) -> None:
@@ -80,8 +83,10 @@ def check_movable(*, has_attendance: bool) -> None:
     took place, then mark that one.
     """
     if has_attendance:
-        raise Conflict("This session has attendance; cancel it and schedule the session that took place instead.",
-                       errors={"starts_at": ["The session has attendance marks."]})
+        raise Conflict(
+            "This session has attendance; cancel it and schedule the session that took place instead.",
+            errors={"starts_at": ["The session has attendance marks."]},
+        )
 
 
 def render_times(starts_at: datetime, ends_at: datetime, time_zone: str, viewer_time_zone: str | None = None) -> dict:
@@ -95,10 +100,12 @@ def render_times(starts_at: datetime, ends_at: datetime, time_zone: str, viewer_
         "zone_abbreviation": abbreviation(starts_at, time_zone),
     }
     if viewer_time_zone and viewer_time_zone != time_zone:
-        rendered.update({
-            "viewer_time_zone": viewer_time_zone,
-            "viewer_start": render(starts_at, viewer_time_zone),
-            "viewer_end": render(ends_at, viewer_time_zone),
-            "viewer_zone_abbreviation": abbreviation(starts_at, viewer_time_zone),
-        })
+        rendered.update(
+            {
+                "viewer_time_zone": viewer_time_zone,
+                "viewer_start": render(starts_at, viewer_time_zone),
+                "viewer_end": render(ends_at, viewer_time_zone),
+                "viewer_zone_abbreviation": abbreviation(starts_at, viewer_time_zone),
+            }
+        )
     return rendered

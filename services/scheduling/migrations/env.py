@@ -2,8 +2,7 @@
 
 from alembic import context
 
-from shared.migrations import run_env
-
 from services.scheduling.models import Base
+from shared.migrations import run_env
 
 run_env(context, Base.metadata)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from services.scheduling.domain.timezones import zone
 from shared.errors import InvalidInput
 from shared.http.fields import Email, Text
 from shared.http.pagination import page_schema
 from shared.jurisdictions import CODE_PATTERN
-
-from services.scheduling.domain.timezones import zone
 
 
 class Input(Schema):
@@ -44,22 +43,32 @@ JURISDICTION_KINDS = ("state", "territory", "tribe")
 
 
 class JurisdictionSchema(Input):
-    code = Text(40, required=True, validate=validate.Regexp(
-        CODE_PATTERN, error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."))
+    code = Text(
+        40,
+        required=True,
+        validate=validate.Regexp(
+            CODE_PATTERN, error="2 to 40 capital letters, digits, '-' or '_', starting with a letter."
+        ),
+    )
     name = Text(200, required=True)
-    kind = fields.String(validate=validate.OneOf(JURISDICTION_KINDS), metadata={
-        "description": "state (DC included), territory or tribe"})
+    kind = fields.String(
+        validate=validate.OneOf(JURISDICTION_KINDS), metadata={"description": "state (DC included), territory or tribe"}
+    )
     default_time_zone = TimeZone(required=True)
 
 
 class NewJurisdictionSchema(JurisdictionSchema):
     """A jurisdiction added over the API: only Tribes are (states and territories are seeded)."""
 
-    kind = fields.String(load_default="tribe", validate=validate.OneOf(["tribe"]), metadata={
-        "description": "Only Tribes are added over the API (states and territories are seeded)."})
+    kind = fields.String(
+        load_default="tribe",
+        validate=validate.OneOf(["tribe"]),
+        metadata={"description": "Only Tribes are added over the API (states and territories are seeded)."},
+    )
 
 
 # --- host agencies, venues, rooms ---------------------------------------------------------------
+
 
 class RoomSchema(Input):
     id = fields.String(dump_only=True)
@@ -90,8 +99,12 @@ class AgencySchema(Input):
     name = Text(300, required=True)
     email = Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
     phone = Text(40, blank=True, load_default=None, allow_none=True)
-    coordinators = fields.List(Subject(), load_default=list, validate=validate.Length(max=100), metadata={
-        "description": "subs of the agency coordinators who manage this agency's cohorts, venues and rooms"})
+    coordinators = fields.List(
+        Subject(),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"description": "subs of the agency coordinators who manage this agency's cohorts, venues and rooms"},
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.scheduling.domain.attendance import STATUSES
 from shared.http.fields import Text
 from shared.http.pagination import page_schema
-
-from services.scheduling.domain.attendance import STATUSES
 
 MAX_RECORDS = 500  # a sheet is one session's roster; far above any cohort's capacity
 
@@ -16,14 +15,21 @@ class AttendanceRecordInSchema(Schema):
     registration_id = Text(36, required=True)
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     minutes = fields.Integer(
-        strict=True, load_default=None, allow_none=True, validate=validate.Range(min=0),
-        metadata={"description": "Minutes attended: required for partial (1 to the session's length - 1); "
-                                 "present credits the whole session and absent none, so omit it for them."})
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=0),
+        metadata={
+            "description": "Minutes attended: required for partial (1 to the session's length - 1); "
+            "present credits the whole session and absent none, so omit it for them."
+        },
+    )
 
 
 class AttendanceSheetInSchema(Schema):
-    records = fields.List(fields.Nested(AttendanceRecordInSchema), required=True,
-                          validate=validate.Length(min=1, max=MAX_RECORDS))
+    records = fields.List(
+        fields.Nested(AttendanceRecordInSchema), required=True, validate=validate.Length(min=1, max=MAX_RECORDS)
+    )
 
 
 class AttendanceRowSchema(Schema):
@@ -31,8 +37,9 @@ class AttendanceRowSchema(Schema):
     participant = fields.String(dump_only=True)
     name = fields.String(dump_only=True)
     registration_status = fields.String(dump_only=True)
-    status = fields.String(dump_only=True, allow_none=True,
-                           metadata={"description": "present, absent, partial; null while not yet marked"})
+    status = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "present, absent, partial; null while not yet marked"}
+    )
     minutes = fields.Integer(dump_only=True, allow_none=True)
     hours = fields.Float(dump_only=True, allow_none=True)
     recorded_by = fields.String(dump_only=True, allow_none=True)
@@ -50,8 +57,11 @@ class AttendanceSheetSchema(Schema):
     local_start = fields.String(dump_only=True)
     session_minutes = fields.Integer(dump_only=True)
     marking_opens_at = fields.AwareDateTime(dump_only=True)
-    records = fields.List(fields.Nested(AttendanceRowSchema), dump_only=True,
-                          metadata={"description": "Every confirmed registration, and any other that was marked."})
+    records = fields.List(
+        fields.Nested(AttendanceRowSchema),
+        dump_only=True,
+        metadata={"description": "Every confirmed registration, and any other that was marked."},
+    )
 
 
 class CompletionSchema(Schema):
@@ -84,22 +94,33 @@ class CertificateVerificationSchema(Schema):
 
     certificate_code = fields.String(dump_only=True)
     participant_name = fields.String(dump_only=True)
-    registry_id = fields.String(dump_only=True, allow_none=True, metadata={
-        "description": "The participant's id in the state's workforce registry, where known."})
-    series = fields.String(dump_only=True, metadata={
-        "description": "The training, as printed on the certificate (the series' title)."})
+    registry_id = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The participant's id in the state's workforce registry, where known."},
+    )
+    series = fields.String(
+        dump_only=True, metadata={"description": "The training, as printed on the certificate (the series' title)."}
+    )
     cohort = fields.String(dump_only=True, metadata={"description": "The series delivery (cohort title)."})
     hours = fields.Float(dump_only=True, metadata={"description": "The hours certified when it was issued."})
-    sessions_attended = fields.Integer(dump_only=True, metadata={
-        "description": "The sessions attended when it was issued."})
+    sessions_attended = fields.Integer(
+        dump_only=True, metadata={"description": "The sessions attended when it was issued."}
+    )
     sessions_held = fields.Integer(dump_only=True)
     completed_at = fields.AwareDateTime(dump_only=True)
     jurisdiction = fields.String(dump_only=True)
     issuer = fields.Nested(CertificateIssuerSchema, dump_only=True)
-    facilitators = fields.List(fields.String(), dump_only=True, metadata={
-        "description": "Who facilitated the sessions held (their subjects)."})
-    status = fields.String(dump_only=True, metadata={
-        "enum": ["valid", "voided"],
-        "description": "valid, or voided: the cohort was cancelled after the certificate was issued."})
-    void_reason = fields.String(dump_only=True, allow_none=True,
-                                metadata={"description": "Why it was voided; else null."})
+    facilitators = fields.List(
+        fields.String(), dump_only=True, metadata={"description": "Who facilitated the sessions held (their subjects)."}
+    )
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "enum": ["valid", "voided"],
+            "description": "valid, or voided: the cohort was cancelled after the certificate was issued.",
+        },
+    )
+    void_reason = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Why it was voided; else null."}
+    )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from shared.http.fields import Text, Url
-from shared.http.pagination import PageArgs, page_schema
-
 from services.scheduling.domain.sessions import FORMATS
 from services.scheduling.schemas.agencies import Id, Input, Reason, Subject, TimeZone
-
+from shared.http.fields import Text, Url
+from shared.http.pagination import PageArgs, page_schema
 
 COHORT_CAPACITY_MAX = 10_000  # seats of one cohort: also the bound of PUT /cohorts/<id>/capacity
 
@@ -19,21 +17,32 @@ class CohortSchema(Input):
     tenant = fields.String(dump_only=True)
     series_id = Id(required=True, metadata={"description": "The series (from the content service)."})
     request_id = fields.String(dump_only=True, allow_none=True)
-    host_agency_id = Id(blank=True, load_default=None, allow_none=True,
-                                   metadata={"description": "Required when an agency coordinator creates."})
+    host_agency_id = Id(
+        blank=True,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Required when an agency coordinator creates."},
+    )
     title = Text(300, required=True)
     format = fields.String(required=True, validate=validate.OneOf(FORMATS))
-    time_zone = TimeZone(load_default=None, allow_none=True,
-                         metadata={"description": "Defaults to the jurisdiction's default time zone."})
+    time_zone = TimeZone(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Defaults to the jurisdiction's default time zone."},
+    )
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX))
     facilitators = fields.List(Subject(), load_default=list, validate=validate.Length(max=50))
     registration_opens_at = fields.AwareDateTime(load_default=None, allow_none=True)
     registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
     requires_approval = fields.Boolean(load_default=False)
     completion_minimum = fields.Integer(load_default=9, strict=True, validate=validate.Range(min=1, max=100))
-    status = fields.String(dump_only=True, metadata={
-        "description": "open, closed (no new registrations) or cancelled; changed only by "
-                       "POST /cohorts/<id>/close, /reopen and /cancel."})
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "open, closed (no new registrations) or cancelled; changed only by "
+            "POST /cohorts/<id>/close, /reopen and /cancel."
+        },
+    )
     confirmed_count = fields.Integer(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
@@ -68,6 +77,7 @@ class CohortQueryArgs(PageArgs):
 
 # --- sessions -----------------------------------------------------------------------------------
 
+
 class PlaceSchema(Schema):
     venue_id = fields.String(dump_only=True)
     venue = fields.String(dump_only=True)
@@ -92,8 +102,9 @@ class SessionSchema(Input):
     tenant = fields.String(dump_only=True)
     cohort_id = fields.String(dump_only=True)
     module_id = Id(required=True, metadata={"description": "The module (from the content service)."})
-    module_position = fields.Integer(load_default=None, allow_none=True, strict=True,
-                                     validate=validate.Range(min=1, max=100))
+    module_position = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=100)
+    )
     title = Text(300, required=True)
     starts_at = fields.AwareDateTime(required=True, metadata={"description": "With an offset or Z; stored UTC."})
     ends_at = fields.AwareDateTime(required=True)
@@ -101,25 +112,39 @@ class SessionSchema(Input):
     local_start = fields.String(dump_only=True, metadata={"description": "In the cohort's zone, with offset."})
     local_end = fields.String(dump_only=True)
     zone_abbreviation = fields.String(dump_only=True, metadata={"example": "ChST"})
-    viewer_time_zone = fields.String(dump_only=True, metadata={"description": "Present with ?viewer_time_zone= "
-                                                                              "when it differs from the cohort's."})
+    viewer_time_zone = fields.String(
+        dump_only=True, metadata={"description": "Present with ?viewer_time_zone= when it differs from the cohort's."}
+    )
     viewer_start = fields.String(dump_only=True)
     viewer_end = fields.String(dump_only=True)
     viewer_zone_abbreviation = fields.String(dump_only=True)
-    room_id = Id(blank=True, load_default=None, allow_none=True,
-                            metadata={"description": "Required in person and hybrid."})
+    room_id = Id(
+        blank=True, load_default=None, allow_none=True, metadata={"description": "Required in person and hybrid."}
+    )
     place = fields.Nested(PlaceSchema, dump_only=True, allow_none=True)
-    meeting_url = Url(load_default=None, allow_none=True, schemes={"https", "http"}, require_tld=True,
-                             validate=validate.Length(max=2000),
-                             metadata={"description": "Required for virtual and hybrid sessions."})
-    facilitators = fields.List(Subject(), load_default=None, validate=validate.Length(max=20),
-                               metadata={"description": "Defaults to the cohort's facilitators."})
+    meeting_url = Url(
+        load_default=None,
+        allow_none=True,
+        schemes={"https", "http"},
+        require_tld=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "Required for virtual and hybrid sessions."},
+    )
+    facilitators = fields.List(
+        Subject(),
+        load_default=None,
+        validate=validate.Length(max=20),
+        metadata={"description": "Defaults to the cohort's facilitators."},
+    )
     specialist = Text(200, load_default=None, allow_none=True)
     status = fields.String(dump_only=True)
     cancel_reason = fields.String(dump_only=True, allow_none=True)
     sequence = fields.Integer(dump_only=True, metadata={"description": "iCalendar SEQUENCE, bumped on each change."})
-    materials = fields.List(fields.Nested(SessionMaterialSchema), dump_only=True,
-                            metadata={"description": "The current version of each material of the module."})
+    materials = fields.List(
+        fields.Nested(SessionMaterialSchema),
+        dump_only=True,
+        metadata={"description": "The current version of each material of the module."},
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 
@@ -135,8 +160,10 @@ class CancelSchema(Input):
 
 
 class ViewerArgs(Input):
-    viewer_time_zone = TimeZone(load_default=None, metadata={
-        "description": "Also render the times in this IANA zone (viewer_start, viewer_end)."})
+    viewer_time_zone = TimeZone(
+        load_default=None,
+        metadata={"description": "Also render the times in this IANA zone (viewer_start, viewer_end)."},
+    )
 
 
 class SessionQueryArgs(PageArgs, ViewerArgs):
@@ -145,10 +172,12 @@ class SessionQueryArgs(PageArgs, ViewerArgs):
 
 class JurisdictionSessionQueryArgs(SessionQueryArgs):
     cohort_id = Id(blank=True, load_default=None)
-    starts_from = fields.AwareDateTime(load_default=None, data_key="from",
-                                       metadata={"description": "Sessions starting at or after this instant."})
-    starts_before = fields.AwareDateTime(load_default=None, data_key="to",
-                                         metadata={"description": "Sessions starting before this instant."})
+    starts_from = fields.AwareDateTime(
+        load_default=None, data_key="from", metadata={"description": "Sessions starting at or after this instant."}
+    )
+    starts_before = fields.AwareDateTime(
+        load_default=None, data_key="to", metadata={"description": "Sessions starting before this instant."}
+    )
 
 
 CohortPage = page_schema(CohortSchema, "CohortPage")

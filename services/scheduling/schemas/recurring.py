@@ -6,11 +6,10 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.http.fields import Text, Url
-from shared.http.pagination import PageArgs, page_schema
-
 from services.scheduling.domain.recurrence import HORIZON_TEXT, KINDS, MAX_COUNT
 from services.scheduling.schemas.agencies import Subject, TimeZone
+from shared.http.fields import Text, Url
+from shared.http.pagination import PageArgs, page_schema
 
 
 class UtcDateTime(fields.AwareDateTime):
@@ -28,7 +27,8 @@ LOCAL_DATE_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{
 DST_RULE = (
     "Occurrences keep this local wall time in time_zone across daylight-saving changes (RFC 5545): a time "
     "that happens twice when clocks fall back is its first instance, and a time skipped when clocks spring "
-    "forward moves on by the gap (02:30 becomes 03:30); starts_at and ends_at give each occurrence's instant.")
+    "forward moves on by the gap (02:30 becomes 03:30); starts_at and ends_at give each occurrence's instant."
+)
 
 
 class LocalDateTime(fields.NaiveDateTime):
@@ -43,29 +43,45 @@ class LocalDateTime(fields.NaiveDateTime):
 
 
 def _local_start(**kw) -> LocalDateTime:
-    return LocalDateTime(metadata={
-        "description": "Local wall time of the first occurrence in time_zone, without offset "
-                       f"(YYYY-MM-DDTHH:MM:SS); it must be an occurrence of the rule. {DST_RULE}",
-        "pattern": LOCAL_DATE_TIME_PATTERN, "example": "2026-10-27T10:00:00"}, **kw)
+    return LocalDateTime(
+        metadata={
+            "description": "Local wall time of the first occurrence in time_zone, without offset "
+            f"(YYYY-MM-DDTHH:MM:SS); it must be an occurrence of the rule. {DST_RULE}",
+            "pattern": LOCAL_DATE_TIME_PATTERN,
+            "example": "2026-10-27T10:00:00",
+        },
+        **kw,
+    )
 
 
 def _rrule(**kw) -> fields.String:
-    return Text(500, metadata={
-        "description": "An RFC 5545 RRULE value. FREQ is required (DAILY to YEARLY); COUNT (at most "
-                       f"{MAX_COUNT}) or UNTIL bound it, and every occurrence must start within {HORIZON_TEXT} of "
-                       f"local_start: an open rule is closed {HORIZON_TEXT} after local_start, and a longer "
-                       "series continues with a split. UNTIL is stored in UTC.",
-        "example": "FREQ=WEEKLY;BYDAY=TU;COUNT=12"}, **kw)
+    return Text(
+        500,
+        metadata={
+            "description": "An RFC 5545 RRULE value. FREQ is required (DAILY to YEARLY); COUNT (at most "
+            f"{MAX_COUNT}) or UNTIL bound it, and every occurrence must start within {HORIZON_TEXT} of "
+            f"local_start: an open rule is closed {HORIZON_TEXT} after local_start, and a longer "
+            "series continues with a split. UNTIL is stored in UTC.",
+            "example": "FREQ=WEEKLY;BYDAY=TU;COUNT=12",
+        },
+        **kw,
+    )
 
 
 def _meeting_url(**kw) -> Url:
     return Url(schemes={"https", "http"}, allow_none=True, validate=validate.Length(max=2000), **kw)
 
 
-Duration = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=5, max=1440), **kw)  # noqa: E731
-SlotMinutes = lambda **kw: fields.Integer(strict=True, allow_none=True,  # noqa: E731
-                                          validate=validate.Range(min=5, max=480), **kw)
-Facilitators = lambda **kw: fields.List(Subject(), validate=validate.Length(max=200), **kw)  # noqa: E731
+def Duration(**kw) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(min=5, max=1440), **kw)
+
+
+def SlotMinutes(**kw) -> fields.Integer:
+    return fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=5, max=480), **kw)
+
+
+def Facilitators(**kw) -> fields.List:
+    return fields.List(Subject(), validate=validate.Length(max=200), **kw)
 
 
 class RecurringSeriesSchema(Schema):
@@ -79,8 +95,9 @@ class RecurringSeriesSchema(Schema):
     duration_minutes = Duration(required=True)
     rrule = _rrule(required=True)
     meeting_url = _meeting_url(load_default=None)
-    supported_facilitators = Facilitators(load_default=list, metadata={
-        "description": "Office hours: the facilitators (subs) who may book slots."})
+    supported_facilitators = Facilitators(
+        load_default=list, metadata={"description": "Office hours: the facilitators (subs) who may book slots."}
+    )
     slot_minutes = SlotMinutes(load_default=None, metadata={"description": "Office hours: length of a slot."})
     status = fields.String(dump_only=True)
     sequence = fields.Integer(dump_only=True, metadata={"description": "iCalendar SEQUENCE, bumped on each change."})
@@ -112,8 +129,10 @@ class WindowArgs(Schema):
 
 class OccurrenceSchema(Schema):
     series_id = fields.String(dump_only=True)
-    original_start = fields.AwareDateTime(dump_only=True, metadata={
-        "description": "Where the rule put it (UTC): the occurrence's id and its iCalendar RECURRENCE-ID."})
+    original_start = fields.AwareDateTime(
+        dump_only=True,
+        metadata={"description": "Where the rule put it (UTC): the occurrence's id and its iCalendar RECURRENCE-ID."},
+    )
     starts_at = fields.AwareDateTime(dump_only=True)
     ends_at = fields.AwareDateTime(dump_only=True)
     local_start = fields.String(dump_only=True, metadata={"example": "2026-11-03T10:00:00-08:00"})
@@ -146,8 +165,9 @@ class OccurrenceChangeSchema(Schema):
 class SplitSchema(Schema):
     """This and following: the series ends before ``at`` and a new series continues from it."""
 
-    at = UtcDateTime(required=True, metadata={
-        "description": "original_start of the occurrence from which the new settings apply."})
+    at = UtcDateTime(
+        required=True, metadata={"description": "original_start of the occurrence from which the new settings apply."}
+    )
     title = Text(300)
     time_zone = TimeZone()
     local_start = _local_start()
@@ -183,11 +203,16 @@ class SlotSchema(Schema):
     ends_at = fields.AwareDateTime(dump_only=True)
     local_start = fields.String(dump_only=True)
     local_end = fields.String(dump_only=True)
-    occurrence_start = fields.AwareDateTime(dump_only=True,
-                                            metadata={"description": "The occurrence's original_start."})
+    occurrence_start = fields.AwareDateTime(
+        dump_only=True, metadata={"description": "The occurrence's original_start."}
+    )
     available = fields.Boolean(dump_only=True)
-    booking = fields.Nested(OfficeHourBookingSchema, dump_only=True, allow_none=True, metadata={
-        "description": "Shown to the specialist, admins and the facilitator who booked it."})
+    booking = fields.Nested(
+        OfficeHourBookingSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Shown to the specialist, admins and the facilitator who booked it."},
+    )
 
 
 class SlotListSchema(Schema):

@@ -6,13 +6,12 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.http.fields import Text
-from shared.http.pagination import PageArgs, page_schema
-
 from services.scheduling.domain.requests import STATUSES
 from services.scheduling.domain.sessions import FORMATS
 from services.scheduling.schemas.agencies import Id, Input, Reason, Subject, TimeZone
 from services.scheduling.schemas.cohorts import COHORT_CAPACITY_MAX
+from shared.http.fields import Text
+from shared.http.pagination import PageArgs, page_schema
 
 
 class Day(fields.Date):
@@ -46,18 +45,22 @@ class TrainingRequestSchema(Input):
     tenant = fields.String(dump_only=True)
     series_id = Id(required=True, metadata={"description": "The series (from the content service)."})
     format = fields.String(required=True, validate=validate.OneOf(FORMATS))
-    preferred_windows = fields.List(fields.Nested(WindowSchema), load_default=list,
-                                    validate=validate.Length(max=20))
-    expected_participants = fields.Integer(required=True, strict=True,
-                                           validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX))
-    host_agency_id = Id(blank=True, load_default=None, allow_none=True,
-                                   metadata={"description": "An agency of your jurisdiction; "
-                                                            "required when an agency coordinator submits."})
+    preferred_windows = fields.List(fields.Nested(WindowSchema), load_default=list, validate=validate.Length(max=20))
+    expected_participants = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX)
+    )
+    host_agency_id = Id(
+        blank=True,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "An agency of your jurisdiction; required when an agency coordinator submits."},
+    )
     notes = Text(10_000, multiline=True, blank=True, load_default="")
     status = fields.String(dump_only=True)
     decision_reason = fields.String(dump_only=True, allow_none=True)
-    cohort_id = fields.String(dump_only=True, allow_none=True,
-                              metadata={"description": "The cohort an approval created."})
+    cohort_id = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "The cohort an approval created."}
+    )
     requested_by = fields.String(dump_only=True)
     decided_by = fields.String(dump_only=True, allow_none=True)
     history = fields.List(fields.Nested(StatusChangeSchema), dump_only=True)
@@ -69,11 +72,18 @@ class ApproveSchema(Input):
     """The settings of the cohort an approval creates."""
 
     title = Text(300, required=True)
-    time_zone = TimeZone(load_default=None, allow_none=True,
-                         metadata={"description": "Defaults to the jurisdiction's default time zone."})
-    capacity = fields.Integer(load_default=None, allow_none=True, strict=True,
-                              validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX),
-                              metadata={"description": "Defaults to the request's expected participants."})
+    time_zone = TimeZone(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Defaults to the jurisdiction's default time zone."},
+    )
+    capacity = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=validate.Range(min=1, max=COHORT_CAPACITY_MAX),
+        metadata={"description": "Defaults to the request's expected participants."},
+    )
     facilitators = fields.List(Subject(), load_default=list, validate=validate.Length(max=50))
     registration_opens_at = fields.AwareDateTime(load_default=None, allow_none=True)
     registration_closes_at = fields.AwareDateTime(load_default=None, allow_none=True)
@@ -87,8 +97,7 @@ class DeclineSchema(Input):
 
 class RequestQueryArgs(PageArgs):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    tenant = Text(40, load_default=None,
-                           metadata={"description": "National admins only: one jurisdiction's requests."})
+    tenant = Text(40, load_default=None, metadata={"description": "National admins only: one jurisdiction's requests."})
 
 
 TrainingRequestPage = page_schema(TrainingRequestSchema, "TrainingRequestPage")

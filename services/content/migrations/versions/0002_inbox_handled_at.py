@@ -8,8 +8,8 @@ from alembic import op
 
 from shared import migrations
 
-revision = '0002'
-down_revision = '0001'
+revision = "0002"
+down_revision = "0001"
 branch_labels = None
 depends_on = None
 

@@ -13,13 +13,21 @@ from alembic import op
 
 from shared.changes import add_change_markers, drop_change_markers
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-TABLES = ('series', 'modules', 'materials', 'material_versions', 'adaptations', 'adaptation_reviews',
-          'dead_letters', 'api_keys')
+TABLES = (
+    "series",
+    "modules",
+    "materials",
+    "material_versions",
+    "adaptations",
+    "adaptation_reviews",
+    "dead_letters",
+    "api_keys",
+)
 
 
 def upgrade() -> None:

@@ -8,8 +8,8 @@ from alembic import op
 
 from shared import migrations
 
-revision = '0004'
-down_revision = '0003'
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

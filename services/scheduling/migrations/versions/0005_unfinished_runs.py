@@ -12,8 +12,8 @@ from alembic import op
 
 from shared import migrations
 
-revision = '0005'
-down_revision = '0004'
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

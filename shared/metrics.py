@@ -1,10 +1,9 @@
-"""Prometheus metrics, in multiprocess mode when gunicorn runs several workers."""
+"""Prometheus metrics of every process kind, in multiprocess mode when gunicorn runs several workers."""
 
 from __future__ import annotations
 
 import os
 
-from flask import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -16,7 +15,9 @@ from prometheus_client import (
 
 REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 LATENCY = Histogram(
-    "http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "endpoint"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 EVENTS_PUBLISHED = Counter("events_published_total", "Events published by the outbox relay", ["type"])
@@ -28,11 +29,10 @@ def observe_request(method: str, endpoint: str, status: int, seconds: float) -> 
     LATENCY.labels(method, endpoint).observe(seconds)
 
 
-def metrics_response() -> Response:
+def exposition() -> tuple[bytes, str]:
+    """The metrics in Prometheus' text format, and that format's media type."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        payload = generate_latest(registry)
-    else:
-        payload = generate_latest()
-    return Response(payload, mimetype=CONTENT_TYPE_LATEST)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST
