@@ -167,6 +167,34 @@ class JurisdictionAdded(EventData):
     default_time_zone = fields.String(required=True)
 
 
+OFFICE_HOUR_CANCELLATIONS = (
+    "booking_cancelled",
+    "occurrence_cancelled",
+    "office_hours_cancelled",
+    "office_hours_changed",
+)
+
+
+class OfficeHourBooked(EventData):
+    """A facilitator booked a slot of a specialist's office hours."""
+
+    booking_id = fields.String(required=True)
+    series_id = fields.String(required=True)
+    specialist = fields.String(required=True)
+    facilitator = fields.String(required=True)
+    slot_start = fields.AwareDateTime(required=True)
+    slot_end = fields.AwareDateTime(required=True)
+    time_zone = fields.String(required=True)
+    topic = fields.String(load_default="")
+
+
+class OfficeHourCancelled(OfficeHourBooked):
+    """A booked slot that will not take place, and why."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(OFFICE_HOUR_CANCELLATIONS))
+    cancelled_by = fields.String(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     schema: type[Schema]
@@ -190,6 +218,8 @@ CATALOGUE: dict[str, EventSpec] = {
     "scheduling.registration.cancelled": EventSpec(RegistrationChanged),
     "scheduling.attendance.recorded": EventSpec(AttendanceRecorded),
     "scheduling.participant.completed": EventSpec(ParticipantCompleted),
+    "scheduling.office_hour.booked": EventSpec(OfficeHourBooked),
+    "scheduling.office_hour.cancelled": EventSpec(OfficeHourCancelled),
 }
 
 

@@ -4,7 +4,8 @@ Owns training requests, host agencies and venues, cohorts (one delivery of a ser
 sessions, registrations and waitlists, attendance, completions and certificates, training hours,
 recurring series (office hours, community calls) and iCalendar feeds, and the jurisdictions (the
 Tribes a national admin adds). Publishes ``scheduling.jurisdiction.added``, ``scheduling.request.*``, ``scheduling.session.*``, ``scheduling.registration.*``,
-``scheduling.attendance.recorded`` and ``scheduling.participant.completed``. Consumes
+``scheduling.attendance.recorded``, ``scheduling.participant.completed`` and
+``scheduling.office_hour.booked|cancelled``. Consumes
 ``content.material.published`` so each session shows the current version of its materials.
 """
 

@@ -9,6 +9,8 @@ from services.scheduling.models import (
     Cohort,
     Completion,
     Jurisdiction,
+    OfficeHourBooking,
+    RecurringSeries,
     Registration,
     Session,
     TrainingRequest,
@@ -201,4 +203,43 @@ def participant_completed(
             "completed_at": _iso(completion.completed_at),
             "certificate_code": completion.certificate_code,
         },
+    )
+
+
+def _booking_data(booking: OfficeHourBooking, series: RecurringSeries) -> dict:
+    return {
+        "booking_id": booking.id,
+        "series_id": series.id,
+        "specialist": series.owner,
+        "facilitator": booking.facilitator,
+        "slot_start": _iso(booking.slot_start),
+        "slot_end": _iso(booking.slot_end),
+        "time_zone": series.time_zone,
+        "topic": booking.topic,
+    }
+
+
+def office_hour_booked(db_session, booking: OfficeHourBooking, series: RecurringSeries, *, correlationid: str) -> None:
+    """``scheduling.office_hour.booked``: coaching opens a draft support activity for the specialist."""
+    _emit(
+        db_session,
+        "scheduling.office_hour.booked",
+        subject=booking.id,
+        tenant=booking.tenant,
+        correlationid=correlationid,
+        data=_booking_data(booking, series),
+    )
+
+
+def office_hour_cancelled(
+    db_session, booking: OfficeHourBooking, series: RecurringSeries, *, reason: str, by: str, correlationid: str
+) -> None:
+    """``scheduling.office_hour.cancelled``: the booked slot will not take place."""
+    _emit(
+        db_session,
+        "scheduling.office_hour.cancelled",
+        subject=booking.id,
+        tenant=booking.tenant,
+        correlationid=correlationid,
+        data={**_booking_data(booking, series), "reason": reason, "cancelled_by": by},
     )

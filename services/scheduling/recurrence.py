@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
@@ -234,14 +235,21 @@ def update_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Pri
     return series
 
 
-def cancel_series(series: RecurringSeries, uow: UnitOfWork, who: Principal) -> RecurringSeries:
+def cancel_series(series: RecurringSeries, uow: UnitOfWork, who: Principal, *, correlationid: str) -> RecurringSeries:
     """Cancel every occurrence: the owner is freed and the booked office-hour slots are cancelled."""
     _ensure_changeable(series, who)
     db = uow.session
     series.status = CANCELLED
     series.sequence += 1
     repo.release(db, series.id)
-    _cancel_bookings(db, _active_bookings(db, series.id, since=utcnow()))
+    _cancel_bookings(
+        db,
+        series,
+        _active_bookings(db, series.id, since=utcnow()),
+        reason="office_hours_cancelled",
+        by=who.sub,
+        correlationid=correlationid,
+    )
     uow.commit()
     return series
 
@@ -254,7 +262,13 @@ def occurrences_between(
 
 
 def change_occurrence(
-    series: RecurringSeries, original_start: datetime, data: dict, uow: UnitOfWork, who: Principal
+    series: RecurringSeries,
+    original_start: datetime,
+    data: dict,
+    uow: UnitOfWork,
+    who: Principal,
+    *,
+    correlationid: str,
 ) -> dict:
     """Move or cancel one occurrence (an iCalendar RECURRENCE-ID override), or put it back."""
     _ensure_changeable(series, who)
@@ -295,7 +309,14 @@ def change_occurrence(
         return present_occurrence(series, target)
     if target.active:
         # The slots booked in the old time no longer exist; their facilitators see them cancelled.
-        _cancel_bookings(db, _bookings_between(db, series.id, target.starts_at, target.ends_at))
+        _cancel_bookings(
+            db,
+            series,
+            _bookings_between(db, series.id, target.starts_at, target.ends_at),
+            reason="occurrence_cancelled" if cancel else "office_hours_changed",
+            by=who.sub,
+            correlationid=correlationid,
+        )
     series.sequence += 1
     restored = not cancel and (starts_at, ends_at) == (
         original_start,
@@ -317,7 +338,7 @@ def change_occurrence(
     return present_occurrence(series, rules.find(occurrences, original_start))
 
 
-def split_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Principal) -> dict:
+def split_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str) -> dict:
     """This and following: end the series just before an occurrence and continue with new settings."""
     _ensure_changeable(series, who)
     db = uow.session
@@ -368,7 +389,7 @@ def split_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Prin
     new_occurrences = expand(db, following)
     _refuse_busy(db, following, [(o.starts_at, o.ends_at) for o in new_occurrences])
     _index(db, following, new_occurrences)
-    _carry_bookings(db, series, kept, following, new_occurrences)
+    _carry_bookings(db, series, kept, following, new_occurrences, by=who.sub, correlationid=correlationid)
     uow.commit()
     return {"ended": series, "series": following}
 
@@ -379,6 +400,9 @@ def _carry_bookings(
     kept: Sequence[rules.Occurrence],
     following: RecurringSeries,
     new_occurrences: Sequence[rules.Occurrence],
+    *,
+    by: str,
+    correlationid: str,
 ) -> None:
     """Slots booked after the cut move to the new series when it still offers them to that facilitator."""
     kept_spans = [(o.starts_at, o.ends_at) for o in kept if o.active]
@@ -393,7 +417,7 @@ def _carry_bookings(
         ):
             booking.series_id = following.id
         else:
-            _cancel_bookings(db, [booking])
+            _cancel_bookings(db, ended, [booking], reason="office_hours_changed", by=by, correlationid=correlationid)
 
 
 # --- office hours ------------------------------------------------------------------------------
@@ -438,10 +462,20 @@ def _bookings_between(db: DbSession, series_id: str, start: datetime, end: datet
     )
 
 
-def _cancel_bookings(db: DbSession, bookings: Sequence[OfficeHourBooking]) -> None:
+def _cancel_bookings(
+    db: DbSession,
+    series: RecurringSeries,
+    bookings: Sequence[OfficeHourBooking],
+    *,
+    reason: str,
+    by: str,
+    correlationid: str,
+) -> None:
+    """Cancel booked slots and say so, so that the specialist's draft support activity is dropped."""
     for booking in bookings:
         booking.status = CANCELLED
         repo.release(db, booking.id)
+        events.office_hour_cancelled(db, booking, series, reason=reason, by=by, correlationid=correlationid)
 
 
 def list_slots(
@@ -498,7 +532,9 @@ def list_slots(
     return result
 
 
-def book_slot(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Principal) -> OfficeHourBooking:
+def book_slot(
+    series: RecurringSeries, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str
+) -> OfficeHourBooking:
     """Book one slot for the calling facilitator: one facilitator per slot, and never two places at once."""
     db = uow.session
     if not (who.has(FACILITATOR) and who.sub in (series.supported_facilitators or [])):
@@ -561,6 +597,7 @@ def book_slot(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Princip
         owner_kind="office_hour",
         owner_id=booking.id,
     )
+    events.office_hour_booked(db, booking, series, correlationid=correlationid)
     uow.commit()
     return booking
 
@@ -573,13 +610,15 @@ def get_booking(db: DbSession, series: RecurringSeries, booking_id: str) -> Offi
 
 
 def cancel_booking(
-    series: RecurringSeries, booking: OfficeHourBooking, uow: UnitOfWork, who: Principal
+    series: RecurringSeries, booking: OfficeHourBooking, uow: UnitOfWork, who: Principal, *, correlationid: str
 ) -> OfficeHourBooking:
     """Cancel a booked slot: by the facilitator who booked it, the specialist or a jurisdiction admin."""
     if who.sub != booking.facilitator and not _sees_bookings(series, who):
         raise Forbidden("Only the facilitator who booked, the specialist or an admin may cancel.")
     if booking.status == BOOKED:
-        _cancel_bookings(uow.session, [booking])
+        _cancel_bookings(
+            uow.session, series, [booking], reason="booking_cancelled", by=who.sub, correlationid=correlationid
+        )
         uow.commit()
     return booking
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries
 from services.scheduling.repository import book, session_resources
+from shared.envelope import parse_event
 from tests.helpers import arrange, auth
 from tests.scheduling import factories
 
@@ -568,3 +569,76 @@ def test_changing_a_series_needs_the_etag_it_was_read_with(sclient, tokens, sche
     assert again.status_code == 412
     other = sclient.patch(url, json={"title": "Theirs"}, headers={**auth(tokens, TX_SPECIALIST), "If-Match": etag})
     assert other.status_code == 404
+
+
+def office_hour_events(ctx) -> list[tuple[str, str, dict]]:
+    """The office-hour events in the outbox, in the order they were staged: (type, tenant, data)."""
+    outbox = ctx.tables.outbox
+    with ctx.db.session() as db:
+        rows = db.scalars(
+            select(outbox).where(outbox.event_type.like("scheduling.office_hour.%")).order_by(outbox.id)
+        ).all()
+        events = [parse_event(row.body) for row in rows]
+    return [(e.type, e.tenant, e.data) for e in events]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_every_booking_and_every_way_it_ends_is_announced(sclient, tokens, scheduling_ctx, database):
+    """Coaching opens a draft support activity from the booking and drops it when the slot will not
+    happen: by the facilitator's cancel, a moved or cancelled occurrence, or the series cancelled."""
+    series, slots = office_hours(sclient, tokens)
+    first = book_slot(sclient, tokens, series["id"], slots[0]["starts_at"]).json
+    second = book_slot(sclient, tokens, series["id"], slots[1]["starts_at"], who=CA_OTHER_FACILITATOR).json
+    third = book_slot(sclient, tokens, series["id"], slots[2]["starts_at"], who=CA_OTHER_FACILITATOR).json
+    refused = book_slot(sclient, tokens, series["id"], slots[0]["starts_at"], who=CA_OTHER_FACILITATOR)
+    assert refused.status_code == 409
+
+    sclient.post(f"/office-hours/{series['id']}/bookings/{first['id']}/cancel", headers=auth(tokens, CA_FACILITATOR))
+    original = slots[0]["occurrence_start"].replace("+00:00", "Z")
+    moved = sclient.patch(
+        f"/recurring-series/{series['id']}/occurrences/{original}",
+        json={"duration_minutes": 40},
+        headers=auth(tokens, CA_SPECIALIST),
+    )
+    assert moved.status_code == 200, moved.json
+
+    events = office_hour_events(scheduling_ctx)
+    assert [(t.rsplit(".", 1)[1], d["booking_id"]) for t, _, d in events] == [
+        ("booked", first["id"]),
+        ("booked", second["id"]),
+        ("booked", third["id"]),
+        ("cancelled", first["id"]),
+        ("cancelled", second["id"]),
+        ("cancelled", third["id"]),
+    ]
+    assert {tenant for _, tenant, _ in events} == {"CA"}
+    booked = events[0][2]
+    assert booked == {
+        "booking_id": first["id"],
+        "series_id": series["id"],
+        "specialist": "spec-ca",
+        "facilitator": "fac-ca",
+        "slot_start": datetime.fromisoformat(slots[0]["starts_at"]),
+        "slot_end": datetime.fromisoformat(slots[0]["ends_at"]),
+        "time_zone": "America/Los_Angeles",
+        "topic": "Adapting",
+    }
+    assert [(d["reason"], d["cancelled_by"]) for _, _, d in events[3:]] == [
+        ("booking_cancelled", "fac-ca"),
+        ("office_hours_changed", "spec-ca"),
+        ("office_hours_changed", "spec-ca"),
+    ]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_cancelling_office_hours_announces_each_booking_it_ends(sclient, tokens, scheduling_ctx, database):
+    series, slots = office_hours(sclient, tokens)
+    booking = book_slot(sclient, tokens, series["id"], slots[1]["starts_at"]).json
+
+    cancelled = sclient.post(f"/recurring-series/{series['id']}/cancel", headers=auth(tokens, CA_SPECIALIST))
+
+    assert cancelled.status_code == 200
+    ended = [
+        (d["booking_id"], d["reason"]) for t, _, d in office_hour_events(scheduling_ctx) if t.endswith("cancelled")
+    ]
+    assert ended == [(booking["id"], "office_hours_cancelled")]

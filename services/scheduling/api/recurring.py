@@ -25,7 +25,7 @@ from services.scheduling.schemas.recurring import (
     WindowArgs,
 )
 from shared.auth import JURISDICTION_ADMIN, SPECIALIST
-from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
 
@@ -102,7 +102,7 @@ class SeriesCancel(MethodView):
         """Cancel every occurrence from now on; booked office-hour slots are cancelled too."""
         uow = request_uow()
         series = use_cases.get_series(uow.session, series_id, principal(), for_update=True)
-        return use_cases.cancel_series(series, uow, principal())
+        return use_cases.cancel_series(series, uow, principal(), correlationid=correlation_id())
 
 
 @blp.route("/recurring-series/<series_id>/occurrences")
@@ -126,7 +126,9 @@ class OccurrenceItem(MethodView):
         """Move, shorten, cancel or reinstate one occurrence, named by its original start (UTC)."""
         uow = request_uow()
         series = use_cases.get_series(uow.session, series_id, principal(), for_update=True)
-        return use_cases.change_occurrence(series, parse_instant(original_start), data, uow, principal())
+        return use_cases.change_occurrence(
+            series, parse_instant(original_start), data, uow, principal(), correlationid=correlation_id()
+        )
 
 
 @blp.route("/recurring-series/<series_id>/split")
@@ -138,7 +140,7 @@ class SeriesSplit(MethodView):
         """Change this and following occurrences: the series ends before `at`, a new one continues."""
         uow = request_uow()
         series = use_cases.get_series(uow.session, series_id, principal(), for_update=True)
-        return use_cases.split_series(series, data, uow, principal())
+        return use_cases.split_series(series, data, uow, principal(), correlationid=correlation_id())
 
 
 @blp.route("/office-hours/<series_id>/slots")
@@ -181,7 +183,7 @@ class OfficeHourBookings(MethodView):
         """Book a slot as a facilitator the specialist supports; 409 if it is taken or you are busy then."""
         uow, who = request_uow(), principal()
         series = use_cases.get_office_hours(uow.session, series_id, who)
-        return use_cases.book_slot(series, data, uow, who)
+        return use_cases.book_slot(series, data, uow, who, correlationid=correlation_id())
 
 
 @blp.route("/office-hours/<series_id>/bookings/<booking_id>/cancel")
@@ -193,4 +195,4 @@ class OfficeHourBookingCancel(MethodView):
         uow, who = request_uow(), principal()
         series = use_cases.get_office_hours(uow.session, series_id, who)
         booking = use_cases.get_booking(uow.session, series, booking_id)
-        return use_cases.cancel_booking(series, booking, uow, who)
+        return use_cases.cancel_booking(series, booking, uow, who, correlationid=correlation_id())
