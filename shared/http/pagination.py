@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 
 from flask import current_app, request
 from marshmallow import Schema, fields, validate
-from sqlalchemy import bindparam, select, tuple_, union_all
+from sqlalchemy import bindparam, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from shared.changes import settled
 from shared.http.problems import Problem
@@ -97,7 +98,15 @@ def _after(columns: list, values: list):
     A row-value comparison (PostgreSQL, SQLite 3.15+): an index on the columns (after any columns
     held equal) starts the page's scan at the cursor, so a deep page costs what the first one does.
     """
-    return tuple_(*columns) > tuple_(*values)
+    # Each value bound with its column's type: a marker bound as an INTEGER beside a BIGINT column
+    # makes a cross-type row comparison, which PostgreSQL cannot use to start the index scan when
+    # another bound on the same column (``change > :after``) is present; it then reads every row of
+    # the run of equal markers a bulk load or a migration leaves, on every page of it.
+    bound = [
+        value if isinstance(value, BindParameter) else literal(value, type_=column.type)
+        for column, value in zip(columns, values, strict=True)
+    ]
+    return tuple_(*columns) > tuple_(*bound)
 
 
 def paginate(
