@@ -9,8 +9,9 @@ can no longer be overtaken:
 - PostgreSQL: the marker is the id of the writing transaction (``pg_current_xact_id()``, 64 bits,
   never reused). Ids are handed out in increasing order but commit in any order, so a list holds
   back every row at or above the oldest transaction still in flight that may write the service's
-  tables (from the statement's own snapshot, ``pg_current_snapshot()``; see ``_HORIZON``): below it
-  every such transaction has ended, and whatever a later transaction writes gets a larger id.
+  tables (from a snapshot taken just before the page is read, ``pg_current_snapshot()``; see
+  ``_HORIZON``): below it every such transaction has ended, and whatever a later transaction writes
+  gets a larger id, so a page read in a later snapshot finds nothing new below it either.
 - SQLite: writers take the write lock at their start (``BEGIN IMMEDIATE``) and so run one after
   another; each write transaction first adds one to a counter (``change_counter``) and marks its
   rows with the counter's value. Markers then follow commit order and nothing needs holding back.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import BigInteger, Integer, event, exc, literal_column, true
+from sqlalchemy import BigInteger, Integer, event, exc, literal, text, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
@@ -100,11 +101,23 @@ _HORIZON = """(WITH locks AS MATERIALIZED (
   WHERE CAST(CAST(x AS TEXT) AS BIGINT) % 4294967296 NOT IN (SELECT xid FROM elsewhere))"""
 
 
-def settled(column, dialect_name: str) -> ColumnElement:
-    """Rows whose marker no transaction still in flight can come in under (always true on SQLite)."""
-    if dialect_name == "postgresql":
-        return column < literal_column(_HORIZON)
-    return true()
+def horizon(session) -> int | None:
+    """The marker below which every change is settled (PostgreSQL); None on SQLite, where all are.
+
+    Read in a statement of its own and given to the page's query as a value: as a subquery, its
+    value is unknown when the page is planned, and the planner's guess for ``change < (subquery)``
+    led it, on a national year, to an index that read whole runs of equal markers for every page.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return session.execute(text(f"SELECT {_HORIZON}")).scalar_one()
+
+
+def settled(column, below: int | None) -> ColumnElement:
+    """Rows whose marker no transaction still in flight can come in under (``below`` from ``horizon``)."""
+    if below is None:
+        return true()
+    return column < literal(below, type_=BigInteger)
 
 
 def number_write_transactions(engine: Engine, writes_option: str) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, literal, select, tuple_, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
-from shared.changes import settled
+from shared.changes import horizon, settled
 from shared.http.problems import Problem
 
 
@@ -169,6 +169,7 @@ def paginate(
             )
         order_by = [change_column, *order_by[1:]]
     dialect = session.get_bind().dialect.name
+    below = horizon(session) if changed_after is not None else None
     if params is not None:
         stmt = _page_statement(
             stmt,
@@ -185,6 +186,8 @@ def paginate(
             params["page_updated_since"] = since
         if changed_after is not None:
             params["page_changed_after"] = changed_after
+            if below is not None:
+                params["page_horizon"] = below
         if cursor:
             params.update({f"page_after_{i}": value for i, value in enumerate(_decode(cursor, order_by))})
     elif branches is not None:
@@ -197,7 +200,7 @@ def paginate(
             if since is not None:
                 branch = branch.where(column(updated_column) >= since)
             if changed_after is not None:
-                branch = branch.where(column(change_column) > changed_after, settled(column(change_column), dialect))
+                branch = branch.where(column(change_column) > changed_after, settled(column(change_column), below))
             if values is not None:
                 branch = branch.where(_after([column(c) for c in order_by], values))
             # As a subquery: SQLite takes no ORDER BY or LIMIT on a member of a UNION itself.
@@ -210,7 +213,7 @@ def paginate(
         if since is not None:
             stmt = stmt.where(updated_column >= since)
         if changed_after is not None:
-            stmt = stmt.where(change_column > changed_after, settled(change_column, dialect))
+            stmt = stmt.where(change_column > changed_after, settled(change_column, below))
         if cursor:
             stmt = stmt.where(_after(order_by, _decode(cursor, order_by)))
         stmt = stmt.order_by(*order_by).limit(limit + 1)
@@ -241,9 +244,9 @@ def _page_statement(
     if since:
         stmt = stmt.where(updated_column >= bindparam("page_updated_since", type_=updated_column.type))
     if change_column is not None:
-        stmt = stmt.where(
-            change_column > bindparam("page_changed_after", type_=change_column.type), settled(change_column, dialect)
-        )
+        stmt = stmt.where(change_column > bindparam("page_changed_after", type_=change_column.type))
+        if dialect == "postgresql":  # the horizon (shared.changes.horizon) comes as a parameter
+            stmt = stmt.where(change_column < bindparam("page_horizon", type_=change_column.type))
     if cursor:
         stmt = stmt.where(
             _after(
