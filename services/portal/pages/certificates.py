@@ -61,7 +61,7 @@ def certificate(registration_id):
             message="The certificate is issued once the training is completed (its sessions attended). "
             "Come back after your last session.",
         ), 404
-    return _passed_through(response, "certificate.pdf")
+    return _passed_through(response, "certificate.pdf", attachment=True)
 
 
 @blp.get("/materials/<material_id>/versions/<int:number>")
@@ -79,11 +79,14 @@ def material(material_id, number):
     return _passed_through(response, None)
 
 
-def _passed_through(response, filename: str | None) -> Response:
+def _passed_through(response, filename: str | None, *, attachment: bool = False) -> Response:
+    """Stream a service's file to the browser, with its name; ``attachment`` saves it rather than opening it."""
     headers = {"Cache-Control": "private, no-store"}
-    disposition = response.headers.get("Content-Disposition")
-    if disposition or filename:
-        headers["Content-Disposition"] = disposition or f'attachment; filename="{filename}"'
+    disposition = response.headers.get("Content-Disposition") or (f'inline; filename="{filename}"' if filename else "")
+    if attachment:
+        disposition = "attachment" + disposition[disposition.index(";") :] if ";" in disposition else "attachment"
+    if disposition:
+        headers["Content-Disposition"] = disposition
     return Response(
         stream_with_context(response.iter_content(64 * 1024)),
         mimetype=response.headers.get("Content-Type", "application/octet-stream"),
