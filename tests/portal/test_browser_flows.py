@@ -27,7 +27,10 @@ class Pages:
     """One person's browser: every page it shows is checked with axe, and its API calls are counted."""
 
     def __init__(self, browser, platform, screenshots, viewport):
-        self.context = browser.new_context(viewport=viewport, base_url=platform.portal)
+        # People in California, as the cohort: the sign-in sends the browser's zone.
+        self.context = browser.new_context(
+            viewport=viewport, base_url=platform.portal, timezone_id="America/Los_Angeles"
+        )
         self.page = self.context.new_page()
         self.screenshots, self.viewport = screenshots, viewport
         self.calls: dict[str, int] = {}
