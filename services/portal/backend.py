@@ -7,6 +7,7 @@ being rendered (the page's ``X-API-Calls`` header), so a page that makes too man
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import requests
@@ -64,6 +65,8 @@ class Backend:
         adapter = HTTPAdapter(pool_connections=len(self.bases) or 1, pool_maxsize=pool_size)
         self.http.mount("http://", adapter)
         self.http.mount("https://", adapter)
+        # A page's independent reads go out together: it waits for the slowest, not for their sum.
+        self.together = ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="api")
 
     def has(self, service: str) -> bool:
         return service in self.bases
@@ -119,6 +122,19 @@ class Backend:
         return response
 
     def get(self, service: str, path: str, **kwargs):
+        return self.call("GET", service, path, **kwargs).json()
+
+    def get_all(self, *reads: tuple[str, str, dict]) -> list:
+        """Several independent GETs ``(service, path, kwargs)`` at once; their answers in order.
+
+        The first failure is raised, as one ``get`` would raise it.
+        """
+        if has_request_context():
+            g.api_calls = getattr(g, "api_calls", 0) + len(reads)  # the pool's threads have no request context
+        futures = [self.together.submit(self._get_json, service, path, kwargs) for service, path, kwargs in reads]
+        return [future.result() for future in futures]
+
+    def _get_json(self, service: str, path: str, kwargs: dict):
         return self.call("GET", service, path, **kwargs).json()
 
     def post(self, service: str, path: str, **kwargs):

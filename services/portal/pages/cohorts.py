@@ -18,9 +18,11 @@ PAGE = 200
 
 
 def _agencies_and_series() -> tuple[list[dict], list[dict]]:
-    agencies = backend().get("scheduling", "/agencies", token=token(), params={"limit": PAGE})["items"]
-    series = backend().get("content", "/series", token=token(), params={"limit": PAGE})["items"]
-    return agencies, series
+    agencies, series = backend().get_all(
+        ("scheduling", "/agencies", {"token": token(), "params": {"limit": PAGE}}),
+        ("content", "/series", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return agencies["items"], series["items"]
 
 
 def _subs(text: str) -> list[str]:
@@ -124,14 +126,13 @@ def new_cohort():
 
 def _cohort_page(cohort_id: str, *, form=None, errors=None, status: int = 200):
     """The cohort: its sessions as a list and a calendar, its registrations and waitlist. Three calls."""
-    cohort = backend().get("scheduling", f"/cohorts/{cohort_id}", token=token())
     zone = {"viewer_time_zone": g.user.zone} if g.user.zone else {}
-    sessions = backend().get(
-        "scheduling", f"/cohorts/{cohort_id}/sessions", token=token(), params={"limit": PAGE, **zone}
-    )["items"]
-    registrations = backend().get(
-        "scheduling", f"/cohorts/{cohort_id}/registrations", token=token(), params={"limit": PAGE}
-    )["items"]
+    cohort, sessions, registrations = backend().get_all(
+        ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
+        ("scheduling", f"/cohorts/{cohort_id}/sessions", {"token": token(), "params": {"limit": PAGE, **zone}}),
+        ("scheduling", f"/cohorts/{cohort_id}/registrations", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    sessions, registrations = sessions["items"], registrations["items"]
     waitlist = sorted(
         (r for r in registrations if r["status"] == "waitlisted"), key=lambda r: r.get("waitlist_position") or 0
     )

@@ -58,21 +58,23 @@ def my_training():
     cohort_ids = {r["cohort_id"] for r in active}
     titles: dict[str, str] = {}
     sessions: list[dict] = []
+    zone = _zone_params()
     if len(cohort_ids) == 1:
         (cohort_id,) = cohort_ids
-        cohort = backend().get("scheduling", f"/cohorts/{cohort_id}", token=token())
+        cohort, listed = backend().get_all(
+            ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
+            ("scheduling", f"/cohorts/{cohort_id}/sessions", {"token": token(), "params": {"limit": PAGE, **zone}}),
+        )
         titles[cohort_id] = cohort["title"]
-        sessions = backend().get(
-            "scheduling", f"/cohorts/{cohort_id}/sessions", token=token(), params={"limit": PAGE, **_zone_params()}
-        )["items"]
+        sessions = listed["items"]
     elif cohort_ids:
         since = (datetime.now(UTC) - RECENT).isoformat()
-        listed = backend().get(
-            "scheduling", "/sessions", token=token(), params={"from": since, "limit": PAGE, **_zone_params()}
-        )["items"]
-        sessions = [s for s in listed if s["cohort_id"] in cohort_ids]
-        cohorts = backend().get("scheduling", "/cohorts", token=token(), params={"limit": PAGE})["items"]
-        titles = {c["id"]: c["title"] for c in cohorts if c["id"] in cohort_ids}
+        listed, cohorts = backend().get_all(
+            ("scheduling", "/sessions", {"token": token(), "params": {"from": since, "limit": PAGE, **zone}}),
+            ("scheduling", "/cohorts", {"token": token(), "params": {"limit": PAGE}}),
+        )
+        sessions = [s for s in listed["items"] if s["cohort_id"] in cohort_ids]
+        titles = {c["id"]: c["title"] for c in cohorts["items"] if c["id"] in cohort_ids}
     confirmed = {r["cohort_id"] for r in active if r["status"] == "confirmed"}
     sessions = [s for s in sessions if s["cohort_id"] in confirmed]
     return render_template(
