@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
 from services.portal import identity
 from services.portal.backend import BackendError
@@ -173,10 +173,8 @@ def register(cohort_id):
         if error.status not in (409, 422):
             raise
         return _cohort_page(cohort_id, form=form, errors={**error.field_errors, "_form": error.message}, status=422)
-    return redirect(
-        url_for("cohorts.cohort", cohort_id=cohort_id, done=f"{registration['name']}: {registration['status']}")
-        + "#registrations"
-    )
+    flash(f"{registration['name']}: {registration['status'].replace('_', ' ')}")
+    return redirect(url_for("cohorts.cohort", cohort_id=cohort_id) + "#registrations")
 
 
 @blp.post("/registrations/<registration_id>/<any(approve, decline, cancel):action>")
@@ -185,8 +183,8 @@ def decide(registration_id, action):
     """Approve a pending registration, decline it, or cancel one (its seat goes to the waitlist)."""
     body = {"reason": request.form["reason"]} if request.form.get("reason") else None
     registration = backend().post("scheduling", f"/registrations/{registration_id}/{action}", token=token(), json=body)
-    done = f"{registration['name']}: {registration['status']}"
-    return redirect(url_for("cohorts.cohort", cohort_id=registration["cohort_id"], done=done) + "#registrations")
+    flash(f"{registration['name']}: {registration['status'].replace('_', ' ')}")
+    return redirect(url_for("cohorts.cohort", cohort_id=registration["cohort_id"]) + "#registrations")
 
 
 @blp.post("/cohorts/<cohort_id>/roster")
@@ -249,9 +247,8 @@ def schedule(cohort_id):
                     break
                 scheduled.append(module["position"])
             if not errors:
-                return redirect(
-                    url_for("cohorts.cohort", cohort_id=cohort_id, done=f"{len(scheduled)} sessions scheduled")
-                )
+                flash(f"{len(scheduled)} sessions scheduled")
+                return redirect(url_for("cohorts.cohort", cohort_id=cohort_id))
     return render_template(
         "schedule.html", cohort=cohort, modules=modules, rooms=rooms, form=form, errors=errors, scheduled=scheduled
     ), (422 if errors else 200)
@@ -282,11 +279,11 @@ def _check_schedule_form(form) -> dict:
 @identity.signed_in
 def completions(cohort_id):
     """Who completed, with hours, certificate downloads and verification links. Two calls."""
-    cohort = backend().get("scheduling", f"/cohorts/{cohort_id}", token=token())
-    done = backend().get("scheduling", f"/cohorts/{cohort_id}/completions", token=token(), params={"limit": PAGE})[
-        "items"
-    ]
-    return render_template("completions.html", cohort=cohort, completions=done)
+    cohort, done = backend().get_all(
+        ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
+        ("scheduling", f"/cohorts/{cohort_id}/completions", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return render_template("completions.html", cohort=cohort, completions=done["items"])
 
 
 @blp.get("/training-hours.csv")

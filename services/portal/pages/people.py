@@ -31,6 +31,7 @@ ZONE_CHOICES = (
 )
 RECENT = timedelta(days=60)  # past sessions still shown: a certificate or a correction may follow them
 PAGE = 200
+MAX_CALLS = 3  # a page makes at most three API calls
 
 
 @blp.get("/")
@@ -92,9 +93,14 @@ def my_training():
 def my_sessions():
     """A facilitator's sessions, recent and coming, each with its attendance sheet: one call."""
     since = (datetime.now(UTC) - RECENT).isoformat()
-    listed = backend().get(
-        "scheduling", "/sessions", token=token(), params={"from": since, "limit": PAGE, **_zone_params()}
-    )["items"]
+    listed, params = [], {"from": since, "limit": PAGE, **_zone_params()}
+    # The API lists the jurisdiction's sessions (it has no facilitator filter): up to three pages.
+    for _ in range(MAX_CALLS):
+        page = backend().get("scheduling", "/sessions", token=token(), params=params)
+        listed += page["items"]
+        if not page.get("next_cursor"):
+            break
+        params = {**params, "cursor": page["next_cursor"]}
     mine = [s for s in listed if g.user.sub in (s.get("facilitators") or []) or s.get("specialist") == g.user.sub]
     return render_template("my_sessions.html", sessions=mine, months=calendar_months(mine), zones=ZONE_CHOICES)
 
