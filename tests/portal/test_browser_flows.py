@@ -60,7 +60,8 @@ class Pages:
     def sign_in_as(self, name: str) -> None:
         self.page.goto("/sign-in")
         self.check("sign-in")
-        self.page.get_by_role("button", name=f"Sign in as {name}").click()
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=f"Sign in as {name}").click()
 
     def close(self) -> None:
         too_many = {path: n for path, n in self.calls.items() if n > MAX_CALLS_PER_PAGE}
@@ -339,7 +340,33 @@ def test_a_participant_finds_her_sessions_and_materials_and_downloads_her_certif
     phone.check("my-training")
 
 
+def test_the_host_agency_sees_completions_and_the_admin_exports_training_hours(platform, desktop, browser, screenshots):
+    page = desktop.page
+    desktop.sign_in_as("Casey Coordinator")
+    page.goto(f"/cohorts/{story['cohort_id']}")
+    page.get_by_role("link", name="Completions and certificates").click()
+    expect(page.get_by_role("cell", name="Ana López", exact=True)).to_be_visible()
+    desktop.check("completions")
+    story["verify_link"] = page.locator("table a[href^='/verify/']").first.get_attribute("href")
+
+    admin = Pages(browser, platform, screenshots, DESKTOP)
+    try:
+        admin.sign_in_as("Alex Admin")
+        admin.check()
+        with admin.page.expect_download() as download:
+            admin.page.get_by_role("link", name="Training-hours export (CSV)").click()
+        rows = download.value.path().read_text().splitlines()
+        assert rows[0].startswith("change,") or "participant" in rows[0]
+        assert sum("participant" in row and "name" in row for row in rows) == 1, "one header row"
+        assert any("CA-100234" in row for row in rows[1:]), "Ana's hours, with her registry id"
+    finally:
+        admin.close()
+
+
 def test_anyone_verifies_a_certificate_by_its_code(platform, desktop):
+    # From the link the completions page (and the certificate) give, without signing in.
+    desktop.page.goto(story["verify_link"])
+    expect(desktop.page.get_by_role("heading", name="This certificate is genuine")).to_be_visible()
     completions = platform.api(
         "GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}/completions", platform.token("jurisdiction_admin")
     )["items"]

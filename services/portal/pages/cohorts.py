@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
 
 from services.portal import identity
 from services.portal.backend import BackendError
@@ -289,12 +290,28 @@ def completions(cohort_id):
 @blp.get("/training-hours.csv")
 @identity.signed_in
 def training_hours():
-    """The jurisdiction's training-hours export, as the state registry gets it (CSV)."""
-    response = backend().call(
-        "GET", "scheduling", "/training-hours", token=token(), params={"format": "csv"}, accept="text/csv"
-    )
+    """The jurisdiction's training-hours export as one CSV file: every page the API gives, one header row."""
+    user_token = token()
+
+    def fetch(query: dict):
+        response = backend().call(
+            "GET", "scheduling", "/training-hours", token=user_token, params=query, accept="text/csv"
+        )
+        # The next page's address is built on the API's public URL; only its query is taken.
+        following = response.links.get("next", {}).get("url")
+        return response.text, dict(parse_qsl(urlsplit(following).query)) if following else None
+
+    first, following = fetch({"format": "csv", "limit": PAGE})
+
+    def pages():
+        yield first
+        query = following
+        while query:
+            text, query = fetch(query)
+            yield text.split("\n", 1)[1] if "\n" in text else ""
+
     return Response(
-        response.content,
+        stream_with_context(pages()),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="training-hours.csv"', "Cache-Control": "no-store"},
     )
