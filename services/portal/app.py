@@ -55,6 +55,11 @@ def create_app(config: Config | None = None) -> Flask:
         moment = datetime.fromisoformat(value)
         return moment.strftime("%a %-d %b %Y, %-I:%M %p")
 
+    @app.template_filter("day")
+    def day(value: str | None) -> str:
+        """An ISO instant's date, for when only the day matters: "Sat 5 Dec 2026"."""
+        return datetime.fromisoformat(value).strftime("%a %-d %b %Y") if value else ""
+
     @app.template_filter("options")
     def options(items: list[dict], value: str, text: str) -> list[tuple[str, str]]:
         return [(item[value], item[text]) for item in items]
