@@ -19,6 +19,9 @@ from shared.testing import wait_until
 from tests.portal.conftest import DESKTOP, PHONE, copy_for_readme
 
 MAX_CALLS_PER_PAGE = 3
+# The first test also starts the platform (migrations, five processes); a browser flow on two busy
+# cores takes tens of seconds.
+pytestmark = pytest.mark.timeout(600)
 story: dict = {}
 axe = Axe()
 
