@@ -5,8 +5,8 @@ each) on the embedded default in a folder of the run's own. A cohort of nine ses
 participants, attendance and certificates is set up through the APIs; then 20 people, each signed in to
 the portal with their own session (coordinators, facilitators, participants), load their main pages in
 a loop for ``BENCH_PORTAL_SECONDS`` (60) after a warm-up, ``BENCH_PORTAL_THINK`` (1) seconds apart.
-Every figure includes the API calls behind the page. Targets: p99 under 200 ms for every page, at most three API calls per page (the page's
-``X-API-Calls`` header), no error. Results go to ``var/bench-portal.json``.
+Every figure includes the API calls behind the page. Targets: p99 under 200 ms for every page, at
+most three API calls per page (the page's ``X-API-Calls`` header), no error. Results go to ``var/bench-portal.json``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The platform as processes for the portal's browser tests: the content and scheduling APIs and workers, and the portal.
+"""The platform as processes for the portal's browser tests: the APIs and workers of content and scheduling, the portal.
 
 Each runs as in production (gunicorn, the workers), on free ports, against a database and broker
 folder of the test's own (SQLite and the filesystem transport, the embedded default). Chromium is

@@ -282,7 +282,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     stale = (datetime.fromisoformat(sheet["carla-ruiz"]["updated_at"]) - timedelta(minutes=5)).isoformat()
     answer = page.evaluate(
         """([url, carla, stale]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
-             body: JSON.stringify({marks: [{key: 'k-old', registration_id: carla, status: 'absent', marked_at: stale}]})})
+             body: JSON.stringify({marks: [
+               {key: 'k-old', registration_id: carla, status: 'absent', marked_at: stale}]})})
            .then(r => r.json())""",
         [f"/sessions/{session_id}/attendance/marks", carla, stale],
     )
