@@ -50,9 +50,10 @@ test: $(STAMP)
 token: $(STAMP)
 	@$(BIN)/python -m shared.devtoken --role $(ROLE) --tenant $(TENANT) --sub "$(SUB)" --name "$(NAME)" $(if $(TRIBE),--tribe)
 
-## bench: throughput figures as ratios to this machine's own ceilings
+## bench: throughput figures as ratios to this machine's own ceilings, then the portal's pages under 20 people
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.portal
 
 ## clean: remove the virtualenv, the embedded data (var/) and every build and test leftover
 clean:

@@ -17,6 +17,7 @@ from shared.config import REPO_ROOT, CommonConfig, ConfigError, data_dir, descri
 
 SERVICES = ("content", "scheduling")
 DEFAULT_PORTS = {"content": "8001", "scheduling": "8002"}
+DEFAULT_PORTAL_PORT = "8000"  # the web pages people use; it has no database or broker of its own
 # honcho's return code when it stopped every process because it was asked to (Ctrl-C, or a TERM).
 ASKED_TO_STOP = {128 + signal.SIGINT, 128 + signal.SIGTERM}
 
@@ -28,7 +29,12 @@ def banner() -> str:
     """
     ports = {name: os.environ.get(f"{name.upper()}_PORT") or DEFAULT_PORTS[name] for name in SERVICES}
     configs = {name: CommonConfig.common_from_env(name) for name in SERVICES}
-    lines = ["", "The platform is starting."]
+    portal = os.environ.get("PORTAL_PORT") or DEFAULT_PORTAL_PORT
+    lines = [
+        "",
+        "The platform is starting.",
+        f"  Start here:    http://127.0.0.1:{portal}/   (the portal: sign in as a demo person)",
+    ]
     for name in SERVICES:
         lines.append(f"  {name:<14} API docs: http://127.0.0.1:{ports[name]}/docs   (OpenAPI: /openapi.json)")
     for name, config in configs.items():

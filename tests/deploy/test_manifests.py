@@ -85,6 +85,10 @@ SERVICES: dict[str, Service] = {
         config_keys=frozenset({"SCHEDULING_PUBLIC_URL", "ATTENDANCE_OPENS_MINUTES", "SCHEDULING_MAX_ROSTER_BYTES"}),
     ),
 }
+# The portal (services/portal/): the web pages people use. One process, an HTTP server on port 8000
+# (labelled as an API component for the network policies), with no database, broker or worker; the
+# same name in the Procfile, docker-compose.yml and deploy/k8s/.
+PORTAL = "portal"
 ALL_PROCESSES = [(svc, comp, name) for svc in SERVICES.values() for comp, name in svc.components.items()]
 
 
@@ -298,11 +302,11 @@ def test_kubernetes_version_is_shipped_by_kubernetes_validate():
 def test_every_service_of_the_repository_is_deployed():
     """A service (a package with a WSGI app under services/) without manifests fails here."""
     services = {path.parent.name for path in (REPO / "services").glob("*/wsgi.py")}
-    assert services == set(SERVICES), (
+    assert services == set(SERVICES) | {PORTAL}, (
         f"services in the repository {sorted(services)} vs deployed here {sorted(SERVICES)}: "
         "add the new service's folder under deploy/k8s/base/, its compose services and a row in SERVICES"
     )
-    for service in SERVICES:
+    for service in [*SERVICES, PORTAL]:
         assert BASE / service in kustomizations(), f"deploy/k8s/base/{service} is not in the base kustomization"
 
 
@@ -388,7 +392,7 @@ def test_expected_resources_exist(rendered, service):
 def test_only_the_apis_accept_connections_through_a_service(rendered):
     _, docs = rendered
     assert sorted(s["metadata"]["name"] for s in by_kind(docs, "Service")) == sorted(
-        svc.components["api"] for svc in SERVICES.values()
+        [*(svc.components["api"] for svc in SERVICES.values()), PORTAL]
     )
 
 
@@ -703,7 +707,7 @@ def test_procfile_processes_run_the_same_commands_everywhere(compose):
             if "--bind" in args:  # make run binds each API to its own local port
                 del args[args.index("--bind") : args.index("--bind") + 2]
             processes[name.strip()] = args
-    expected = {name for _, component, name in ALL_PROCESSES if component != "migrate"}
+    expected = {name for _, component, name in ALL_PROCESSES if component != "migrate"} | {PORTAL}
     assert set(processes) == expected, f"Procfile names {sorted(processes)}, deployed are {sorted(expected)}"
     for name, args in processes.items():
         assert argv(compose["services"][name]["command"]) == args, f"docker-compose.yml: {name}"
@@ -853,3 +857,49 @@ def test_dockerignore_keeps_local_state_out_of_the_context():
         assert entry in ignored, f".dockerignore should exclude {entry}"
     for needed in ("pyproject.toml", "shared", "services"):
         assert needed not in ignored
+
+
+# --------------------------------------------------------------------------- the portal
+
+
+def test_portal_is_served_on_the_api_port_with_probes_and_its_own_settings(rendered):
+    overlay, docs = rendered
+    portal = one(docs, "Deployment", PORTAL)
+    (container,) = pod_spec(portal)["containers"]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {"http": API_PORT}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/healthz"
+    assert ingress_ports_admitted(docs, pod_labels(portal)) == {API_PORT}
+    assert one(docs, "Service", PORTAL)["spec"]["selector"] == {
+        "app.kubernetes.io/name": PORTAL,
+        "app.kubernetes.io/component": "api",
+    }
+    settings = config_map_named(docs, "portal-config")["data"]
+    assert settings["PORTAL_CONTENT_URL"] == "http://content-api"
+    assert settings["PORTAL_SCHEDULING_URL"] == "http://scheduling-api"
+    assert settings["PORTAL_OIDC_ISSUER"].startswith("https://")
+    env = env_of(container)
+    assert env["PORTAL_SECRET_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "portal-secrets",
+        "key": "PORTAL_SECRET_KEY",
+    }
+    known = variables_read_by_the_code()
+    assert not set(env) - known, f"{overlay}: the portal sets unread {set(env) - known}"
+    assert not any("DATABASE_URL" in name or name == "BROKER_URL" for name in env), "the portal owns no data"
+    one(docs, "HorizontalPodAutoscaler", PORTAL)
+    one(docs, "PodDisruptionBudget", PORTAL)
+
+
+def test_compose_runs_the_portal_against_the_apis(compose):
+    portal = compose["services"][PORTAL]
+    assert_modules_exist(portal["command"], f"docker-compose.yml: {PORTAL}")
+    assert f"{API_PORT}:{API_PORT}" in [str(p) for p in portal["ports"]]
+    env = portal["environment"]
+    assert env["PORTAL_CONTENT_URL"] == f"http://content-api:{API_PORT}"
+    assert env["PORTAL_SCHEDULING_URL"] == f"http://scheduling-api:{API_PORT}"
+    assert {portal["depends_on"][api]["condition"] for api in ("content-api", "scheduling-api")} == {"service_healthy"}
+    assert not set(env) - variables_read_by_the_code()
+    docs = render(OVERLAYS["base"])
+    (container,) = pod_spec(one(docs, "Deployment", PORTAL))["containers"]
+    in_kubernetes = set(env_of(container)) | config_map_keys(docs, container)
+    assert not set(env) - in_kubernetes, f"set in docker-compose.yml but not in deploy/k8s: {set(env) - in_kubernetes}"

@@ -40,7 +40,7 @@ def get(url: str, token: str | None = None):
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("platform")
-    port, scheduling_port = free_port(), free_port()
+    port, scheduling_port, portal_port = free_port(), free_port(), free_port()
     env = {
         k: v
         for k, v in os.environ.items()
@@ -50,6 +50,7 @@ def platform(tmp_path_factory):
         DATA_DIR=str(tmp_path),
         CONTENT_PORT=str(port),
         SCHEDULING_PORT=str(scheduling_port),
+        PORTAL_PORT=str(portal_port),
         WEB_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
@@ -71,9 +72,16 @@ def platform(tmp_path_factory):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    running = {"port": port, "scheduling_port": scheduling_port, "env": env, "data_dir": tmp_path, "process": process}
+    running = {
+        "port": port,
+        "scheduling_port": scheduling_port,
+        "portal_port": portal_port,
+        "env": env,
+        "data_dir": tmp_path,
+        "process": process,
+    }
     try:
-        for each in (port, scheduling_port):
+        for each in (port, scheduling_port, portal_port):
             wait_until(
                 lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200,
                 timeout=60,
@@ -352,12 +360,23 @@ def test_each_services_address_leads_to_its_docs(platform):
             assert docs.status == 200 and "swagger" in docs.read().decode().lower()
 
 
+def test_the_banner_sends_a_new_user_to_the_portal_first(platform):
+    with urllib.request.urlopen(f"http://127.0.0.1:{platform['portal_port']}/", timeout=5) as page:
+        assert page.status == 200 and "Sign in" in page.read().decode()
+    with urllib.request.urlopen(f"http://127.0.0.1:{platform['portal_port']}/sign-in", timeout=5) as page:
+        assert "Development sign-in" in page.read().decode()
+
+
 def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(platform):
     """Last, as it stops the platform: the banner, then one JSON object per line, and a quiet Ctrl-C."""
     render_a_certificate(platform)
     returncode, output = stop_with_ctrl_c(platform)
     data_dir = platform["data_dir"]
     banner, _, logs = output.partition("Stop with Ctrl-C.\n")
+    assert (
+        banner.splitlines()[2]
+        == f"  Start here:    http://127.0.0.1:{platform['portal_port']}/   (the portal: sign in as a demo person)"
+    )
     assert f"content DB     sqlite:///{data_dir / 'content.db'}" in banner
     assert f"scheduling DB  sqlite:///{data_dir / 'scheduling.db'}" in banner
     assert f"Broker         filesystem broker in {data_dir / 'broker'}" in banner
@@ -376,11 +395,13 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         "content-worker",
         "scheduling-api",
         "scheduling-worker",
+        "portal",
     }
     assert any(r.get("event") == "outbox relay connected" for r in records)
     sockets = {r["event"] for r in records if r.get("event", "").startswith("Control socket listening")}
     assert sockets == {
         f"Control socket listening at {data_dir / 'content-api.ctl'}",
         f"Control socket listening at {data_dir / 'scheduling-api.ctl'}",
+        f"Control socket listening at {data_dir / 'portal-api.ctl'}",
     }
     assert returncode == 0

@@ -1,0 +1,317 @@
+"""A host agency's pages: training requests, cohorts and their sessions, registrations and the waitlist, rosters."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+
+from services.portal import identity
+from services.portal.backend import BackendError
+from services.portal.pages import backend, token
+from services.portal.schedule import calendar_months
+
+blp = Blueprint("cohorts", __name__)
+FORMATS = (("virtual", "Virtual"), ("in_person", "In person"), ("hybrid", "Hybrid"))
+PAGE = 200
+
+
+def _agencies_and_series() -> tuple[list[dict], list[dict]]:
+    agencies, series = backend().get_all(
+        ("scheduling", "/agencies", {"token": token(), "params": {"limit": PAGE}}),
+        ("content", "/series", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return agencies["items"], series["items"]
+
+
+def _subs(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def _integer(form, name: str, errors: dict) -> int | None:
+    value = form.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        errors[name] = "Enter a whole number."
+        return None
+
+
+@blp.get("/requests")
+@identity.signed_in
+def list_requests():
+    """The jurisdiction's training requests and where each stands."""
+    requests_ = backend().get("scheduling", "/requests", token=token(), params={"limit": PAGE})["items"]
+    return render_template("requests.html", requests=requests_)
+
+
+@blp.route("/requests/new", methods=["GET", "POST"])
+@identity.signed_in
+def request_series():
+    """Ask for the series for a host agency: format, preferred window, expected participants."""
+    form, errors = request.form, {}
+    if request.method == "POST":
+        body = {
+            "series_id": form.get("series_id", ""),
+            "format": form.get("format", ""),
+            "host_agency_id": form.get("host_agency_id") or None,
+            "notes": form.get("notes", ""),
+        }
+        expected = _integer(form, "expected_participants", errors)
+        if expected is not None:
+            body["expected_participants"] = expected
+        if form.get("starts_on") or form.get("ends_on"):
+            body["preferred_windows"] = [{"starts_on": form.get("starts_on", ""), "ends_on": form.get("ends_on", "")}]
+        if not errors:
+            try:
+                backend().post("scheduling", "/requests", token=token(), json=body, idempotent_create=True)
+                return redirect(url_for("cohorts.list_requests", sent=1))
+            except BackendError as error:
+                if error.status != 422:
+                    raise
+                errors = {key.replace("preferred_windows.0.", ""): value for key, value in error.field_errors.items()}
+                errors.setdefault("_form", error.message)
+    agencies, series = _agencies_and_series()
+    return render_template(
+        "request_new.html", agencies=agencies, series=series, formats=FORMATS, form=form, errors=errors
+    ), (422 if errors else 200)
+
+
+@blp.get("/cohorts")
+@identity.signed_in
+def list_cohorts():
+    """The cohorts of the jurisdiction, newest change first."""
+    cohorts = backend().get("scheduling", "/cohorts", token=token(), params={"limit": PAGE})["items"]
+    return render_template("cohorts.html", cohorts=cohorts)
+
+
+@blp.route("/cohorts/new", methods=["GET", "POST"])
+@identity.signed_in
+def new_cohort():
+    """Create a cohort for a host agency directly (a national admin approves requests into cohorts too)."""
+    form, errors = request.form, {}
+    if request.method == "POST":
+        body = {
+            "series_id": form.get("series_id", ""),
+            "title": form.get("title", ""),
+            "format": form.get("format", ""),
+            "host_agency_id": form.get("host_agency_id") or None,
+            "facilitators": _subs(form.get("facilitators", "")),
+            "requires_approval": form.get("requires_approval") == "yes",
+        }
+        for name in ("capacity", "completion_minimum"):
+            value = _integer(form, name, errors)
+            if value is not None:
+                body[name] = value
+        if "capacity" not in body and "capacity" not in errors:
+            errors["capacity"] = "Enter the number of seats."
+        if form.get("time_zone"):
+            body["time_zone"] = form["time_zone"]
+        if not errors:
+            try:
+                cohort = backend().post("scheduling", "/cohorts", token=token(), json=body, idempotent_create=True)
+                return redirect(url_for("cohorts.schedule", cohort_id=cohort["id"]))
+            except BackendError as error:
+                if error.status != 422:
+                    raise
+                errors = {**error.field_errors, "_form": error.message}
+    agencies, series = _agencies_and_series()
+    return render_template(
+        "cohort_new.html", agencies=agencies, series=series, formats=FORMATS, form=form, errors=errors
+    ), (422 if errors else 200)
+
+
+def _cohort_page(cohort_id: str, *, form=None, errors=None, status: int = 200):
+    """The cohort: its sessions as a list and a calendar, its registrations and waitlist. Three calls."""
+    zone = {"viewer_time_zone": g.user.zone} if g.user.zone else {}
+    cohort, sessions, registrations = backend().get_all(
+        ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
+        ("scheduling", f"/cohorts/{cohort_id}/sessions", {"token": token(), "params": {"limit": PAGE, **zone}}),
+        ("scheduling", f"/cohorts/{cohort_id}/registrations", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    sessions, registrations = sessions["items"], registrations["items"]
+    waitlist = sorted(
+        (r for r in registrations if r["status"] == "waitlisted"), key=lambda r: r.get("waitlist_position") or 0
+    )
+    return render_template(
+        "cohort.html",
+        cohort=cohort,
+        sessions=sessions,
+        months=calendar_months(sessions),
+        registrations=[r for r in registrations if r["status"] != "waitlisted"],
+        waitlist=waitlist,
+        pending=sum(r["status"] == "pending_approval" for r in registrations),
+        form=form or {},
+        errors=errors or {},
+    ), status
+
+
+@blp.get("/cohorts/<cohort_id>")
+@identity.signed_in
+def cohort(cohort_id):
+    return _cohort_page(cohort_id)
+
+
+@blp.post("/cohorts/<cohort_id>/registrations")
+@identity.signed_in
+def register(cohort_id):
+    """Register someone (a seat while one is free, else the waitlist)."""
+    form = request.form
+    body = {"name": form.get("name", ""), "email": form.get("email", "")}
+    if form.get("participant", "").strip():
+        body["participant"] = form["participant"].strip()
+    if form.get("registry_id", "").strip():
+        body["registry_id"] = form["registry_id"].strip()
+    try:
+        registration = backend().post(
+            "scheduling", f"/cohorts/{cohort_id}/registrations", token=token(), json=body, idempotent_create=True
+        )
+    except BackendError as error:
+        if error.status not in (409, 422):
+            raise
+        return _cohort_page(cohort_id, form=form, errors={**error.field_errors, "_form": error.message}, status=422)
+    flash(f"{registration['name']}: {registration['status'].replace('_', ' ')}")
+    return redirect(url_for("cohorts.cohort", cohort_id=cohort_id) + "#registrations")
+
+
+@blp.post("/registrations/<registration_id>/<any(approve, decline, cancel):action>")
+@identity.signed_in
+def decide(registration_id, action):
+    """Approve a pending registration, decline it, or cancel one (its seat goes to the waitlist)."""
+    body = {"reason": request.form["reason"]} if request.form.get("reason") else None
+    registration = backend().post("scheduling", f"/registrations/{registration_id}/{action}", token=token(), json=body)
+    flash(f"{registration['name']}: {registration['status'].replace('_', ' ')}")
+    return redirect(url_for("cohorts.cohort", cohort_id=registration["cohort_id"]) + "#registrations")
+
+
+@blp.post("/cohorts/<cohort_id>/roster")
+@identity.signed_in
+def roster(cohort_id):
+    """Upload a roster CSV; show the row report (who was registered, each rejected line and why)."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _cohort_page(cohort_id, errors={"file": "Choose a CSV file to upload."}, status=422)
+    files = {"file": (upload.filename, upload.stream, upload.mimetype or "text/csv")}
+    try:
+        report = backend().post("scheduling", f"/cohorts/{cohort_id}/roster", token=token(), files=files)
+    except BackendError as error:
+        if error.status not in (413, 415, 422):
+            raise
+        return _cohort_page(cohort_id, errors={**error.field_errors, "_form": error.message}, status=422)
+    return render_template("roster_report.html", report=report, cohort_id=cohort_id)
+
+
+@blp.route("/cohorts/<cohort_id>/schedule", methods=["GET", "POST"])
+@identity.signed_in
+def schedule(cohort_id):
+    """Schedule the series' sessions: one per module, a set number of days apart, at one local time."""
+    cohort = backend().get("scheduling", f"/cohorts/{cohort_id}", token=token())
+    modules = backend().get("content", f"/series/{cohort['series_id']}/modules", token=token())["items"]
+    rooms = []
+    if cohort["format"] != "virtual" and cohort.get("host_agency_id"):
+        venues = backend().get("scheduling", f"/agencies/{cohort['host_agency_id']}/venues", token=token())["items"]
+        rooms = [(room, venue) for venue in venues for room in venue.get("rooms", [])]
+    form, errors, scheduled = request.form, {}, []
+    if request.method == "POST":
+        errors = _check_schedule_form(form)
+        if not errors:
+            zone = ZoneInfo(cohort["time_zone"])
+            first = datetime.fromisoformat(form["first_start"]).replace(tzinfo=zone)
+            length = timedelta(minutes=round(float(form["hours"]) * 60))
+            gap = timedelta(days=int(form["days_apart"]))
+            chosen = [m for m in modules if m["id"] in form.getlist("module")]
+            for index, module in enumerate(chosen):
+                starts = first + gap * index
+                body = {
+                    "module_id": module["id"],
+                    "module_position": module["position"],
+                    "title": module["title"],
+                    "starts_at": starts.isoformat(),
+                    "ends_at": (starts + length).isoformat(),
+                }
+                if form.get("meeting_url"):
+                    body["meeting_url"] = form["meeting_url"]
+                if form.get("room_id"):
+                    body["room_id"] = form["room_id"]
+                try:
+                    backend().post(
+                        "scheduling", f"/cohorts/{cohort_id}/sessions", token=token(), json=body, idempotent_create=True
+                    )
+                except BackendError as error:
+                    if error.status not in (409, 422):
+                        raise
+                    errors = {**error.field_errors, "_form": f"Session {module['position']}: {error.message}"}
+                    break
+                scheduled.append(module["position"])
+            if not errors:
+                flash(f"{len(scheduled)} sessions scheduled")
+                return redirect(url_for("cohorts.cohort", cohort_id=cohort_id))
+    return render_template(
+        "schedule.html", cohort=cohort, modules=modules, rooms=rooms, form=form, errors=errors, scheduled=scheduled
+    ), (422 if errors else 200)
+
+
+def _check_schedule_form(form) -> dict:
+    errors = {}
+    try:
+        datetime.fromisoformat(form.get("first_start", ""))
+    except ValueError:
+        errors["first_start"] = "Enter the date and time of the first session."
+    try:
+        if not 0 < float(form.get("hours", "")) <= 12:
+            raise ValueError
+    except ValueError:
+        errors["hours"] = "A session lasts more than 0 and at most 12 hours."
+    try:
+        if not 0 <= int(form.get("days_apart", "")) <= 60:
+            raise ValueError
+    except ValueError:
+        errors["days_apart"] = "Enter a whole number of days from 0 to 60."
+    if not form.getlist("module"):
+        errors["module"] = "Choose at least one session."
+    return errors
+
+
+@blp.get("/cohorts/<cohort_id>/completions")
+@identity.signed_in
+def completions(cohort_id):
+    """Who completed, with hours, certificate downloads and verification links. Two calls."""
+    cohort, done = backend().get_all(
+        ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
+        ("scheduling", f"/cohorts/{cohort_id}/completions", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return render_template("completions.html", cohort=cohort, completions=done["items"])
+
+
+@blp.get("/training-hours.csv")
+@identity.signed_in
+def training_hours():
+    """The jurisdiction's training-hours export as one CSV file: every page the API gives, one header row."""
+    user_token = token()
+
+    def fetch(query: dict):
+        response = backend().call(
+            "GET", "scheduling", "/training-hours", token=user_token, params=query, accept="text/csv"
+        )
+        # The next page's address is built on the API's public URL; only its query is taken.
+        following = response.links.get("next", {}).get("url")
+        return response.text, dict(parse_qsl(urlsplit(following).query)) if following else None
+
+    first, following = fetch({"format": "csv", "limit": PAGE})
+
+    def pages():
+        yield first
+        query = following
+        while query:
+            text, query = fetch(query)
+            yield text.split("\n", 1)[1] if "\n" in text else ""
+
+    return Response(
+        stream_with_context(pages()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="training-hours.csv"', "Cache-Control": "no-store"},
+    )

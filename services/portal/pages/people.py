@@ -1,0 +1,125 @@
+"""Each person's own pages: where to start, a participant's training, a facilitator's sessions, their calendar feed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+
+from services.portal import identity
+from services.portal.pages import backend, token
+from services.portal.schedule import calendar_months
+
+blp = Blueprint("people", __name__)
+
+# The zones of the states, territories and Tribes the platform serves, for the "show times in" choice.
+ZONE_CHOICES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "America/Adak",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+    "America/St_Thomas",
+    "Pacific/Guam",
+    "Pacific/Saipan",
+    "Pacific/Pago_Pago",
+    "UTC",
+)
+RECENT = timedelta(days=60)  # past sessions still shown: a certificate or a correction may follow them
+PAGE = 200
+MAX_CALLS = 3  # a page makes at most three API calls
+
+
+@blp.get("/")
+def home():
+    user = identity.current_user()
+    if user is None:
+        return render_template("welcome.html")
+    if user.manages:
+        return redirect(url_for("cohorts.list_cohorts"))
+    if user.has("facilitator"):
+        return redirect(url_for("people.my_sessions"))
+    return redirect(url_for("people.my_training"))
+
+
+def _zone_params() -> dict:
+    return {"viewer_time_zone": g.user.zone} if g.user.zone else {}
+
+
+@blp.get("/my/training")
+@identity.signed_in
+def my_training():
+    """A participant's registrations, sessions (times in their zone), materials and certificate: three calls at most."""
+    registrations = backend().get("scheduling", "/me/registrations", token=token(), params={"limit": PAGE})["items"]
+    active = [r for r in registrations if r["status"] != "cancelled"]
+    cohort_ids = {r["cohort_id"] for r in active}
+    titles: dict[str, str] = {}
+    sessions: list[dict] = []
+    zone = _zone_params()
+    if len(cohort_ids) == 1:
+        (cohort_id,) = cohort_ids
+        cohort, listed = backend().get_all(
+            ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
+            ("scheduling", f"/cohorts/{cohort_id}/sessions", {"token": token(), "params": {"limit": PAGE, **zone}}),
+        )
+        titles[cohort_id] = cohort["title"]
+        sessions = listed["items"]
+    elif cohort_ids:
+        since = (datetime.now(UTC) - RECENT).isoformat()
+        listed, cohorts = backend().get_all(
+            ("scheduling", "/sessions", {"token": token(), "params": {"from": since, "limit": PAGE, **zone}}),
+            ("scheduling", "/cohorts", {"token": token(), "params": {"limit": PAGE}}),
+        )
+        sessions = [s for s in listed["items"] if s["cohort_id"] in cohort_ids]
+        titles = {c["id"]: c["title"] for c in cohorts["items"] if c["id"] in cohort_ids}
+    confirmed = {r["cohort_id"] for r in active if r["status"] == "confirmed"}
+    sessions = [s for s in sessions if s["cohort_id"] in confirmed]
+    return render_template(
+        "my_training.html",
+        registrations=registrations,
+        titles=titles,
+        sessions=sessions,
+        months=calendar_months(sessions),
+        zones=ZONE_CHOICES,
+    )
+
+
+@blp.get("/my/sessions")
+@identity.signed_in
+def my_sessions():
+    """A facilitator's sessions, recent and coming, each with its attendance sheet: one call."""
+    since = (datetime.now(UTC) - RECENT).isoformat()
+    listed, params = [], {"from": since, "limit": PAGE, **_zone_params()}
+    # The API lists the jurisdiction's sessions (it has no facilitator filter): up to three pages.
+    for _ in range(MAX_CALLS):
+        page = backend().get("scheduling", "/sessions", token=token(), params=params)
+        listed += page["items"]
+        if not page.get("next_cursor"):
+            break
+        params = {**params, "cursor": page["next_cursor"]}
+    mine = [s for s in listed if g.user.sub in (s.get("facilitators") or []) or s.get("specialist") == g.user.sub]
+    return render_template("my_sessions.html", sessions=mine, months=calendar_months(mine), zones=ZONE_CHOICES)
+
+
+@blp.post("/my/zone")
+@identity.signed_in
+def choose_zone():
+    """Show times in another zone from now on (kept in the person's session)."""
+    zone = identity.zone_or_none(request.form.get("zone"))
+    data = dict(session["user"])
+    data["zone"] = zone
+    session["user"] = data
+    return redirect(identity.safe_next(request.form.get("next")))
+
+
+@blp.post("/my/calendar-feed")
+@identity.signed_in
+def calendar_feed():
+    """Create a private calendar feed; its address is shown this once (the service keeps only its hash)."""
+    kind = "facilitator" if g.user.has("facilitator", "specialist") else "participant"
+    feed = backend().post("scheduling", "/calendar-feeds", token=token(), json={"kind": kind})
+    return render_template("calendar_feed.html", feed=feed)

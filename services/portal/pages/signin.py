@@ -1,0 +1,49 @@
+"""Signing in and out: the identity provider in production, the development sign-in on the embedded default."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from services.portal import identity
+
+blp = Blueprint("identity", __name__)
+
+
+@blp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Development: pick a demo person and role. Production: go to the identity provider."""
+    next_path = identity.safe_next(request.values.get("next"))
+    provider = current_app.extensions["oidc"]
+    if provider is not None:
+        return redirect(provider.authorization_url(next_path))
+    errors, form = {}, request.form
+    if request.method == "POST":
+        errors = identity.development_sign_in(form)
+        if not errors:
+            return redirect(next_path)
+    return render_template(
+        "sign_in.html",
+        demo_users=identity.DEMO_USERS,
+        roles=identity.ROLES,
+        errors=errors,
+        form=form,
+        next_path=next_path,
+    ), (422 if errors else 200)
+
+
+@blp.get("/auth/callback")
+def callback():
+    """Where the identity provider sends the person back with the authorization code."""
+    provider = current_app.extensions["oidc"]
+    if provider is None:
+        return redirect(url_for("identity.sign_in"))
+    try:
+        return redirect(identity.safe_next(provider.finish(request.args)))
+    except PermissionError as refusal:
+        return render_template("error.html", title="Sign-in failed", message=str(refusal), sign_in=True), 400
+
+
+@blp.post("/sign-out")
+def sign_out():
+    identity.sign_out()
+    return redirect(url_for("identity.sign_in"))

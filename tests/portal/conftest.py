@@ -1,0 +1,175 @@
+"""The platform as processes for the portal's browser tests: the APIs and workers of content and scheduling, the portal.
+
+Each runs as in production (gunicorn, the workers), on free ports, against a database and broker
+folder of the test's own (SQLite and the filesystem transport, the embedded default). Chromium is
+Debian's, driven by Playwright; axe-core checks each page the flows visit.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from shared.auth import load_or_create_dev_key, mint_token
+from shared.testing import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+ISSUER, AUDIENCE = "http://localhost/dev-issuer", "t4t-platform"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Platform:
+    """The running processes, their addresses, and tokens for the people of the stories."""
+
+    def __init__(self, data_dir: Path, env: dict, ports: dict):
+        self.data_dir, self.env, self.ports = data_dir, env, ports
+        self.processes: list[subprocess.Popen] = []
+        self.content = f"http://127.0.0.1:{ports['content']}"
+        self.scheduling = f"http://127.0.0.1:{ports['scheduling']}"
+        self.portal = f"http://127.0.0.1:{ports['portal']}"
+
+    def start(self, name: str, command: list[str]) -> None:
+        log = (self.data_dir / f"{name}.log").open("wb")
+        self.processes.append(
+            subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def token(self, role: str, tenant: str = "CA", sub: str | None = None, name: str = "") -> str:
+        key = load_or_create_dev_key(self.data_dir / "dev-signing-key.pem")
+        return mint_token(
+            key,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            sub=sub or f"dev-{role}-{tenant.lower()}",
+            tenant=tenant,
+            roles=[role],
+            name=name,
+        )
+
+    def api(self, method: str, url: str, token: str | None = None, **kwargs):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = requests.request(method, url, headers=headers, timeout=30, **kwargs)
+        assert response.status_code < 400, (method, url, response.status_code, response.text)
+        return response.json() if response.content else None
+
+
+@pytest.fixture(scope="session")
+def platform(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("platform")
+    ports = {name: free_port() for name in ("content", "scheduling", "portal")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_", "PORTAL_"))
+    }
+    env.update(
+        DATA_DIR=str(data_dir),
+        CONTENT_PORT=str(ports["content"]),
+        SCHEDULING_PORT=str(ports["scheduling"]),
+        PORTAL_PORT=str(ports["portal"]),
+        WEB_CONCURRENCY="1",
+        LOG_LEVEL="WARNING",
+        OUTBOX_POLL_INTERVAL="0.1",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    for service in ("content", "scheduling"):
+        for command in ("migrate", "seed"):
+            subprocess.run(
+                [sys.executable, "-m", f"services.{service}.manage", command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+    running = Platform(data_dir, env, ports)
+    gunicorn = [sys.executable, "-m", "gunicorn"]
+    try:
+        running.start(
+            "content-api",
+            [*gunicorn, "-c", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{ports['content']}"]
+            + ["services.content.wsgi:app"],
+        )
+        running.start(
+            "scheduling-api",
+            [*gunicorn, "-c", "python:services.scheduling.gunicorn_conf", "--bind", f"127.0.0.1:{ports['scheduling']}"]
+            + ["services.scheduling.wsgi:app"],
+        )
+        running.start("content-worker", [sys.executable, "-m", "services.content.worker"])
+        running.start("scheduling-worker", [sys.executable, "-m", "services.scheduling.worker"])
+        running.start(
+            "portal",
+            [*gunicorn, "-c", "python:services.portal.gunicorn_conf", "--bind", f"127.0.0.1:{ports['portal']}"]
+            + ["services.portal.wsgi:app"],
+        )
+        for base in (running.content, running.scheduling, running.portal):
+            wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, interval=0.2, message=f"{base} to answer")
+        yield running
+    finally:
+        running.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def readme_images() -> Path:
+    path = ROOT / "docs" / "images"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def copy_for_readme(shot: Path, readme_images: Path, name: str) -> None:
+    shutil.copyfile(shot, readme_images / name)

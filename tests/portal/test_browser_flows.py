@@ -1,0 +1,388 @@
+"""The portal in a real browser against the running services: the four flows people follow, offline attendance,
+an axe-core check of every page they visit, and screenshots at desktop and phone widths.
+
+The flows build on each other, as the people do: the coordinator's cohort is the one the facilitator
+marks and whose participant downloads her certificate.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import requests
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from shared.testing import wait_until
+from tests.portal.conftest import DESKTOP, PHONE, copy_for_readme
+
+MAX_CALLS_PER_PAGE = 3
+# The first test also starts the platform (migrations, five processes); a browser flow on two busy
+# cores takes tens of seconds.
+pytestmark = pytest.mark.timeout(600)
+story: dict = {}
+axe = Axe()
+
+
+class Pages:
+    """One person's browser: every page it shows is checked with axe, and its API calls are counted."""
+
+    def __init__(self, browser, platform, screenshots, viewport):
+        # People in California, as the cohort: the sign-in sends the browser's zone.
+        self.context = browser.new_context(
+            viewport=viewport, base_url=platform.portal, timezone_id="America/Los_Angeles"
+        )
+        self.page = self.context.new_page()
+        self.screenshots, self.viewport = screenshots, viewport
+        self.calls: dict[str, int] = {}
+        self.page.on("response", self._count)
+
+    def _count(self, response) -> None:
+        # A page is what a GET shows; a form's POST is an action (scheduling nine sessions is nine calls).
+        request = response.request
+        if request.resource_type == "document" and request.method == "GET" and "x-api-calls" in response.headers:
+            path = response.url.split("?")[0]
+            self.calls[path] = max(self.calls.get(path, 0), int(response.headers["x-api-calls"]))
+
+    def check(self, name: str | None = None):
+        """No serious or critical accessibility violation on the page shown; a screenshot if named."""
+        violations = [
+            f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+            for v in axe.run(self.page).response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        assert not violations, f"{self.page.url}: {violations}"
+        if name:
+            path = self.screenshots / f"{name}-{self.viewport['width']}.png"
+            self.page.screenshot(path=str(path), full_page=True)
+            return path
+        return None
+
+    def sign_in_as(self, name: str) -> None:
+        self.page.goto("/sign-in")
+        self.check("sign-in")
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name=f"Sign in as {name}").click()
+
+    def close(self) -> None:
+        too_many = {path: n for path, n in self.calls.items() if n > MAX_CALLS_PER_PAGE}
+        self.context.close()
+        assert not too_many, f"pages making more than {MAX_CALLS_PER_PAGE} API calls: {too_many}"
+
+
+@pytest.fixture
+def desktop(browser, platform, screenshots):
+    pages = Pages(browser, platform, screenshots, DESKTOP)
+    yield pages
+    pages.close()
+
+
+@pytest.fixture
+def phone(browser, platform, screenshots):
+    pages = Pages(browser, platform, screenshots, PHONE)
+    yield pages
+    pages.close()
+
+
+def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_participants(
+    platform, desktop, phone, readme_images, tmp_path
+):
+    admin = platform.token("jurisdiction_admin")
+    agency = platform.api(
+        "POST",
+        f"{platform.scheduling}/agencies",
+        admin,
+        json={"name": "Bay Area Child Care Council", "coordinators": ["dev-agency_coordinator-ca"]},
+    )
+    page = desktop.page
+    page.goto("/")
+    desktop.check("welcome")
+    desktop.sign_in_as("Casey Coordinator")
+    expect(page.get_by_role("heading", name="Cohorts")).to_be_visible()
+    desktop.check("cohorts-empty")
+
+    # The series request.
+    page.get_by_role("link", name="Request the series").first.click()
+    desktop.check()
+    page.get_by_label("Host agency").select_option(agency["id"])
+    page.get_by_label("Format").select_option("virtual")
+    page.get_by_label("Expected participants").fill("12")
+    page.get_by_label("From").fill("2027-01-11")
+    page.get_by_label("To").fill("2027-03-19")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_role("status").first).to_contain_text("Your request was sent")
+    expect(page.get_by_role("cell", name="submitted")).to_be_visible()
+    desktop.check("requests")
+
+    # A cohort: the API's field error shows next to its field, then the cohort is created.
+    page.get_by_role("link", name="Cohorts").click()
+    page.get_by_role("link", name="New cohort").click()
+    page.get_by_label("Host agency").select_option(agency["id"])
+    page.get_by_label("Seats").fill("2")
+    page.get_by_role("button", name="Create the cohort").click()
+    expect(page.locator("#title-error")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+    desktop.check("cohort-field-error")
+    page.get_by_label("Title").fill("Relationship-Based Care, Bay Area 2027")
+    page.get_by_label("Host agency").select_option(agency["id"])
+    page.get_by_label("Facilitators").fill("dev-facilitator-ca")
+    page.get_by_label("Sessions to attend to complete").fill("1")
+    page.get_by_role("button", name="Create the cohort").click()
+
+    # The nine sessions, on the nine days up to yesterday (attendance opens once a session starts).
+    expect(page.get_by_role("heading", name="Schedule sessions")).to_be_visible()
+    desktop.check("schedule")
+    first = datetime.now(ZoneInfo("America/Los_Angeles")) - timedelta(days=10)
+    page.get_by_label("First session starts").fill(first.strftime("%Y-%m-%dT09:00"))
+    page.get_by_label("Days between sessions").fill("1")
+    page.get_by_label("Meeting link").fill("https://meet.example.org/bay-area-rbc")
+    page.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_role("status").first).to_contain_text("9 sessions scheduled")
+    cohort_id = page.url.split("/cohorts/")[1].split("?")[0].split("#")[0]
+    story["cohort_id"] = cohort_id
+    sessions = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort_id}/sessions", admin)["items"]
+    assert [s["module_position"] for s in sessions] == list(range(1, 10))
+    assert sessions[0]["local_start"].startswith(first.strftime("%Y-%m-%dT09:00"))
+    story["sessions"] = [s["id"] for s in sessions]
+    expect(page.locator("table.calendar").first).to_be_visible()
+
+    # Registrations: two seats, then the waitlist; a bad e-mail is shown next to its field.
+    def register(name, email, participant, registry_id=""):
+        page.get_by_label("Name", exact=True).fill(name)
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Participant id").fill(participant)
+        page.get_by_label("Registry id").fill(registry_id)
+        page.get_by_role("button", name="Register", exact=True).click()
+
+    register("Ana López", "ana.lopez@example.org", "dev-participant-ca", "CA-100234")
+    expect(page.get_by_role("status").first).to_contain_text("Ana López: confirmed")
+    register("Ben Cho", "not-an-email", "ben-cho")
+    expect(page.locator("#email-error")).to_contain_text("email")
+    desktop.check("register-field-error")
+    register("Ben Cho", "ben.cho@example.org", "ben-cho")
+    expect(page.get_by_role("status").first).to_contain_text("Ben Cho: confirmed")
+    register("Carla Ruiz", "carla.ruiz@example.org", "carla-ruiz")
+    expect(page.get_by_role("status").first).to_contain_text("Carla Ruiz: waitlisted")
+    expect(page.locator("ol.waitlist")).to_contain_text("Carla Ruiz")
+
+    # Ben cancels through the coordinator: his seat goes to Carla, first on the waitlist.
+    page.get_by_role("button", name="Cancel Ben Cho's registration").click()
+    expect(page.get_by_role("status").first).to_contain_text("Ben Cho: cancelled")
+    expect(page.get_by_text("Nobody is waiting.")).to_be_visible()
+
+    # A roster: one good row (the waitlist, the seats being taken) and one rejected with its reason.
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "participant_id,name,email,registry_id\ndee-tran,Dee Tran,dee.tran@example.org,CA-101502\n"
+        "eli-park,Eli Park,not-an-email,\n"
+    )
+    page.get_by_label("Roster CSV file").set_input_files(str(roster))
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("heading", name="Roster report")).to_be_visible()
+    expect(page.get_by_role("status").first).to_contain_text("2 rows: 0 registered, 1 waitlisted")
+    expect(page.get_by_role("row", name="3 email")).to_be_visible()
+    desktop.check("roster-report")
+    page.get_by_role("link", name="Back to the cohort").click()
+    shot = desktop.check("cohort")
+    copy_for_readme(shot, readme_images, "portal-cohort.png")
+
+    registrations = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort_id}/registrations", admin)["items"]
+    assert {r["name"]: r["status"] for r in registrations} == {
+        "Ana López": "confirmed",
+        "Ben Cho": "cancelled",
+        "Carla Ruiz": "confirmed",
+        "Dee Tran": "waitlisted",
+    }
+    story["registrations"] = {r["participant"]: r["id"] for r in registrations}
+
+    # The cohort page on a phone.
+    phone.page.goto("/sign-in")
+    phone.page.get_by_role("button", name="Sign in as Casey Coordinator").click()
+    phone.page.goto(f"/cohorts/{cohort_id}")
+    phone.check("cohort")
+
+
+def _sheet(platform, session_id):
+    sheet = platform.api(
+        "GET", f"{platform.scheduling}/sessions/{session_id}/attendance", platform.token("facilitator")
+    )
+    return {row["participant"]: row for row in sheet["records"]}
+
+
+def test_a_facilitator_takes_attendance_on_a_phone(platform, phone, readme_images):
+    page = phone.page
+    phone.sign_in_as("Fran Facilitator")
+    expect(page.get_by_role("heading", name="My sessions")).to_be_visible()
+    phone.check("my-sessions")
+    page.get_by_role("link", name="Take attendance for session 1,").click()
+    expect(page.get_by_role("heading", name="Attendance:")).to_be_visible()
+    phone.check()
+    ana = story["registrations"]["dev-participant-ca"]
+    carla = story["registrations"]["carla-ruiz"]
+    page.locator(f"label[for='present-{ana}']").click()
+    page.get_by_label("Minutes attended", exact=False).nth(1).fill("60")
+    page.locator(f"label[for='partial-{carla}']").click()
+    expect(page.locator("#sync-status")).to_have_text("All marks are recorded.")
+    shot = phone.check("attendance")
+    copy_for_readme(shot, readme_images, "portal-attendance-phone.png")
+    sheet = _sheet(platform, story["sessions"][0])
+    assert (sheet["dev-participant-ca"]["status"], sheet["carla-ruiz"]["status"]) == ("present", "partial")
+    assert sheet["carla-ruiz"]["minutes"] == 60
+
+
+def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform, phone):
+    page = phone.page
+    phone.sign_in_as("Fran Facilitator")
+    session_id = story["sessions"][1]
+    page.goto(f"/sessions/{session_id}/attendance")
+    # The service worker keeps a copy of the sheet for a reload without a network.
+    wait_until(
+        lambda: page.evaluate("caches.match(location.pathname).then(r => !!r)"),
+        timeout=15,
+        message="the sheet to be kept by the service worker",
+    )
+    ana = story["registrations"]["dev-participant-ca"]
+    carla = story["registrations"]["carla-ruiz"]
+
+    phone.context.set_offline(True)
+    page.locator(f"label[for='absent-{ana}']").click()
+    page.locator(f"label[for='present-{ana}']").click()  # a correction before the network returns
+    page.locator(f"label[for='present-{carla}']").click()
+    expect(page.locator("#sync-status")).to_contain_text("Offline")
+    page.reload()
+    expect(page.get_by_role("heading", name="Attendance:")).to_be_visible()
+    expect(page.locator(f"#present-{ana}")).to_be_checked()
+    expect(page.locator(f"#present-{carla}")).to_be_checked()
+    assert page.evaluate(f"JSON.parse(localStorage.getItem('t4t-attendance:{session_id}')).length") == 3
+    assert all(row["status"] is None for row in _sheet(platform, session_id).values()), "nothing was sent offline"
+    phone.check("attendance-offline")
+
+    phone.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when the network returns
+    expect(page.locator("#sync-status")).to_have_text("All marks are recorded.", timeout=15000)
+    assert page.evaluate(f"localStorage.getItem('t4t-attendance:{session_id}')") == "[]"
+    sheet = _sheet(platform, session_id)
+    assert (sheet["dev-participant-ca"]["status"], sheet["carla-ruiz"]["status"]) == ("present", "present")
+
+    # The same marks again (their answer lost on a poor connection): acknowledged, written no second time.
+    again = page.evaluate(
+        """([url, ana, carla]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({marks: [
+               {key: 'k-ana', registration_id: ana, status: 'present', marked_at: new Date().toISOString()},
+               {key: 'k-carla', registration_id: carla, status: 'present', marked_at: new Date().toISOString()}]})})
+           .then(r => r.json())""",
+        [f"/sessions/{session_id}/attendance/marks", ana, carla],
+    )
+    assert again == {"applied": ["k-ana", "k-carla"], "superseded": []}
+    assert _sheet(platform, session_id) == sheet, "a mark sent twice changes nothing"
+
+    # A mark made before a later edit elsewhere loses to it (the later edit wins).
+    stale = (datetime.fromisoformat(sheet["carla-ruiz"]["updated_at"]) - timedelta(minutes=5)).isoformat()
+    answer = page.evaluate(
+        """([url, carla, stale]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+             body: JSON.stringify({marks: [
+               {key: 'k-old', registration_id: carla, status: 'absent', marked_at: stale}]})})
+           .then(r => r.json())""",
+        [f"/sessions/{session_id}/attendance/marks", carla, stale],
+    )
+    assert answer == {"applied": [], "superseded": ["k-old"]}
+    assert _sheet(platform, session_id)["carla-ruiz"]["status"] == "present"
+
+
+def test_a_participant_finds_her_sessions_and_materials_and_downloads_her_certificate(platform, desktop, phone):
+    national = platform.token("national_admin", "US")
+    cohort = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", national)
+    modules = platform.api("GET", f"{platform.content}/series/{cohort['series_id']}/modules", national)["items"]
+    material = platform.api(
+        "POST",
+        f"{platform.content}/materials",
+        national,
+        json={"module_id": modules[0]["id"], "kind": "video_link", "title": "Welcome video"},
+    )
+    platform.api(
+        "POST",
+        f"{platform.content}/materials/{material['id']}/versions",
+        national,
+        json={"url": "https://video.example.org/welcome"},
+    )
+    platform.api("POST", f"{platform.content}/materials/{material['id']}/publish", national)
+    first = story["sessions"][0]
+    wait_until(
+        lambda: platform.api("GET", f"{platform.scheduling}/sessions/{first}", national)["materials"],
+        timeout=30,
+        interval=0.3,
+        message="scheduling to learn of the published material",
+    )
+
+    page = desktop.page
+    desktop.sign_in_as("Ana López")
+    expect(page.get_by_role("heading", name="My training")).to_be_visible()
+    page.get_by_label("Show times in").select_option("Pacific/Guam")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("ol.sessions > li")).to_have_count(9)
+    expect(page.locator("ol.sessions > li").first).to_contain_text("ChST")
+    expect(page.get_by_role("link", name="Welcome video")).to_have_attribute(
+        "href", "https://video.example.org/welcome"
+    )
+    desktop.check("my-training")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download my certificate").click()
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF")
+
+    page.get_by_role("button", name="Get my calendar feed link").click()
+    feed = page.get_by_label("Calendar feed address").input_value()
+    desktop.check("calendar-feed")
+    calendar = requests.get(feed, timeout=10)
+    assert calendar.headers["Content-Type"].startswith("text/calendar")
+    assert calendar.text.count("BEGIN:VEVENT") == 9
+
+    phone.sign_in_as("Ana López")
+    phone.check("my-training")
+
+
+def test_the_host_agency_sees_completions_and_the_admin_exports_training_hours(platform, desktop, browser, screenshots):
+    page = desktop.page
+    desktop.sign_in_as("Casey Coordinator")
+    page.goto(f"/cohorts/{story['cohort_id']}")
+    page.get_by_role("link", name="Completions and certificates").click()
+    expect(page.get_by_role("cell", name="Ana López", exact=True)).to_be_visible()
+    desktop.check("completions")
+    story["verify_link"] = page.locator("table a[href^='/verify/']").first.get_attribute("href")
+
+    admin = Pages(browser, platform, screenshots, DESKTOP)
+    try:
+        admin.sign_in_as("Alex Admin")
+        admin.check()
+        with admin.page.expect_download() as download:
+            admin.page.get_by_role("link", name="Training-hours export (CSV)").click()
+        rows = download.value.path().read_text().splitlines()
+        assert rows[0].startswith("change,") or "participant" in rows[0]
+        assert sum("participant" in row and "name" in row for row in rows) == 1, "one header row"
+        assert any("CA-100234" in row for row in rows[1:]), "Ana's hours, with her registry id"
+    finally:
+        admin.close()
+
+
+def test_anyone_verifies_a_certificate_by_its_code(platform, desktop):
+    # From the link the completions page (and the certificate) give, without signing in.
+    desktop.page.goto(story["verify_link"])
+    expect(desktop.page.get_by_role("heading", name="This certificate is genuine")).to_be_visible()
+    completions = platform.api(
+        "GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}/completions", platform.token("jurisdiction_admin")
+    )["items"]
+    code = next(c["certificate_code"] for c in completions if c["participant"] == "dev-participant-ca")
+    page = desktop.page
+    page.goto("/verify")
+    desktop.check()
+    page.get_by_label("Code printed on the certificate").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="This certificate is genuine")).to_be_visible()
+    expect(page.locator("dl")).to_contain_text("Ana López")
+    desktop.check("verify")
+    page.goto("/verify/NOT-A-REAL-CODE")
+    expect(page.get_by_role("alert")).to_contain_text("No certificate has this code")
+    desktop.check()
