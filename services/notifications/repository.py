@@ -1,0 +1,181 @@
+"""Notifications' queries and locks, always scoped to one tenant; the only place its SQL is written."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from services.notifications.models import (
+    ContactPoint,
+    Delivery,
+    Jurisdiction,
+    JurisdictionPreference,
+    KnownSession,
+    PersonPreference,
+    Reminder,
+)
+from shared.http.problems import Problem
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, f"No {what} with this id in your jurisdiction.", title="Not Found")
+
+
+# --- contact points and preferences -------------------------------------------------------------
+
+
+def contact_points(tenant: str):
+    return select(ContactPoint).where(ContactPoint.tenant == tenant)
+
+
+def contact_point(session: Session, tenant: str, person: str, *, for_update: bool = False) -> ContactPoint | None:
+    stmt = select(ContactPoint).where(ContactPoint.tenant == tenant, ContactPoint.person == person)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def contact_points_of(session: Session, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
+    if not people:
+        return {}
+    rows = session.scalars(
+        select(ContactPoint).where(ContactPoint.tenant == tenant, ContactPoint.person.in_(people))
+    ).all()
+    return {row.person: row for row in rows}
+
+
+def jurisdiction_preferences(tenant: str):
+    return select(JurisdictionPreference).where(JurisdictionPreference.tenant == tenant)
+
+
+def jurisdiction_preference(session: Session, tenant: str, kind: str) -> JurisdictionPreference | None:
+    return session.get(JurisdictionPreference, (tenant, kind))
+
+
+def person_preferences(tenant: str, person: str):
+    return select(PersonPreference).where(PersonPreference.tenant == tenant, PersonPreference.person == person)
+
+
+def person_overrides(session: Session, tenant: str, people: list[str], kind: str, channel: str) -> dict[str, bool]:
+    if not people:
+        return {}
+    rows = session.execute(
+        select(PersonPreference.person, PersonPreference.enabled).where(
+            PersonPreference.tenant == tenant,
+            PersonPreference.kind == kind,
+            PersonPreference.channel == channel,
+            PersonPreference.person.in_(people),
+        )
+    ).all()
+    return {person: enabled for person, enabled in rows}
+
+
+# --- sessions and reminders --------------------------------------------------------------------
+
+
+def known_session(session: Session, session_id: str, *, for_update: bool = False) -> KnownSession | None:
+    return session.get(KnownSession, session_id, with_for_update=for_update or None)
+
+
+def sessions_of_cohort(session: Session, tenant: str, cohort_id: str) -> list[KnownSession]:
+    return list(
+        session.scalars(
+            select(KnownSession)
+            .where(KnownSession.tenant == tenant, KnownSession.cohort_id == cohort_id)
+            .order_by(KnownSession.starts_at, KnownSession.session_id)
+        )
+    )
+
+
+def reminders_of_session(session: Session, session_id: str) -> list[Reminder]:
+    return list(session.scalars(select(Reminder).where(Reminder.session_id == session_id).with_for_update()))
+
+
+def reminders_of_person(session: Session, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
+    if not session_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.tenant == tenant, Reminder.person == person, Reminder.session_id.in_(session_ids))
+            .with_for_update()
+        )
+    )
+
+
+def due_reminders(session: Session, now: datetime, limit: int) -> list[Reminder]:
+    """Pending reminders due by ``now``, locked; rows another replica holds are skipped, not waited for."""
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.status == "pending", Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def tenant_reminders(tenant: str):
+    return select(Reminder).where(Reminder.tenant == tenant)
+
+
+# --- the delivery log ---------------------------------------------------------------------------
+
+
+def deliveries(tenant: str, *, status: str | None = None, template: str | None = None, person: str | None = None):
+    stmt = select(Delivery).where(Delivery.tenant == tenant)
+    for column, value in ((Delivery.status, status), (Delivery.template, template), (Delivery.person, person)):
+        if value:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def delivery(session: Session, tenant: str, delivery_id: str, *, for_update: bool = False) -> Delivery:
+    stmt = select(Delivery).where(Delivery.tenant == tenant, Delivery.id == delivery_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise not_found("delivery")
+    return row
+
+
+def deliveries_to_send(session: Session, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
+    """Messages due to be sent, and those claimed by a sender that never recorded the outcome; locked."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                or_(
+                    (Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
+                    (Delivery.status == "sending") & (Delivery.claimed_at < stale_before),
+                )
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def deliveries_by_id(session: Session, ids: list[str]) -> list[Delivery]:
+    return list(session.scalars(select(Delivery).where(Delivery.id.in_(ids)).with_for_update()))
+
+
+def mark_sent(session: Session, ids_and_latency: list[tuple[str, int]], now: datetime) -> None:
+    for delivery_id, latency in ids_and_latency:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "sending")
+            .values(status="sent", sent_at=now, latency_ms=latency, last_error=None)
+        )
+
+
+# --- jurisdictions ------------------------------------------------------------------------------
+
+
+def jurisdiction_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Jurisdiction.code)))

@@ -1,0 +1,48 @@
+"""The development mail sink: ``python -m services.notifications.sink`` (aiosmtpd on 127.0.0.1).
+
+Keeps every message it receives in a Maildir (SMTP_SINK_DIR), which ``/dev/mailbox`` lists; it
+delivers nothing further, so nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import signal
+import threading
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+from shared.config import ConfigError, env_int, env_str
+from shared.logging import configure_logging, get_logger
+
+log = get_logger("smtp-sink")
+
+
+def start_sink(folder: str | Path, *, host: str = "127.0.0.1", port: int = 1025) -> Controller:
+    """Start a sink keeping messages in the Maildir ``folder``; ``controller.stop()`` ends it."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    mailbox.Maildir(str(folder), create=True)
+    controller = Controller(Mailbox(str(folder)), hostname=host, port=port)
+    controller.start()
+    return controller
+
+
+def main() -> None:
+    configure_logging(env_str("LOG_LEVEL", "INFO").upper())
+    folder = env_str("SMTP_SINK_DIR", "")
+    if not folder:
+        raise ConfigError("SMTP_SINK_DIR must name the folder the sink keeps messages in")
+    port = env_int("SMTP_SINK_PORT", 1025, minimum=1)
+    controller = start_sink(folder, port=port)
+    log.info("smtp sink listening", address=f"127.0.0.1:{port}", folder=folder)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    controller.stop()
+
+
+if __name__ == "__main__":
+    main()
