@@ -23,7 +23,6 @@ def build_message(delivery, mail_from: str) -> EmailMessage:
     message["From"] = mail_from
     message["To"] = delivery.recipient
     message["Subject"] = delivery.subject
-    message["Content-Language"] = delivery.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(delivery.text_body)
     message.add_alternative(delivery.html_body, subtype="html")
@@ -36,6 +35,8 @@ def build_message(delivery, mail_from: str) -> EmailMessage:
             filename="invite.ics",
             params={"method": method},
         )
+    # After the parts: setting the content drops every Content-* header set before it.
+    message["Content-Language"] = delivery.language
     return message
 
 

@@ -23,7 +23,6 @@ LABELS = {
         "where": "Where",
         "accessibility": "Accessibility",
         "join": "Join online",
-        "invite": "The calendar invite is attached: open it to add or update the session in your calendar.",
         "footer": "You receive this because you take part in the Training for Trainers program. "
         "Your jurisdiction's coordinator can change what you receive.",
         "copy": "A copy for you as supervisor of {person}.",
@@ -36,7 +35,6 @@ LABELS = {
         "where": "Dónde",
         "accessibility": "Accesibilidad",
         "join": "Unirse en línea",
-        "invite": "La invitación de calendario va adjunta: ábrala para añadir o actualizar la sesión en su calendario.",
         "footer": "Recibe este mensaje porque participa en el programa Training for Trainers. "
         "La coordinación de su jurisdicción puede cambiar lo que recibe.",
         "copy": "Copia para usted como supervisor/a de {person}.",
@@ -63,13 +61,15 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=False,
         )
+        # The bodies keep their blank lines as written: they separate the paragraphs.
+        self.bodies = Environment(loader=FileSystemLoader(folder), autoescape=False, undefined=StrictUndefined)
         self.html = Environment(
             loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]), undefined=StrictUndefined
         )
 
     def render(self, template: str, language: str, context: dict, *, copy_of: str | None = None) -> Rendered:
         language = language if language in LABELS else "en"
-        source = self.plain.get_template(f"{language}/{template}.txt").render(**context).strip()
+        source = self.bodies.get_template(f"{language}/{template}.txt").render(**context).strip()
         subject, _, body = source.partition("\n")
         paragraphs = [" ".join(p.split()) for p in body.strip().split("\n\n") if p.strip()]
         labels = LABELS[language]
