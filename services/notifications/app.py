@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.notifications.api import contact_points, deliveries, mailbox, preferences
+from services.notifications.api import contact_points, deliveries, mailbox, preferences, webhooks
 from services.notifications.bootstrap import build_context
 from shared.context import ServiceContext
 from shared.http import api_keys, dead_letters
@@ -23,7 +23,14 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
             "the e-mails (with calendar invites) and reminders it sends."
         ),
     )
-    for blueprint in (contact_points.blp, preferences.blp, deliveries.blp, api_keys.blp, dead_letters.blp):
+    for blueprint in (
+        contact_points.blp,
+        preferences.blp,
+        deliveries.blp,
+        webhooks.blp,
+        api_keys.blp,
+        dead_letters.blp,
+    ):
         api.register_blueprint(blueprint)
     if ctx.config.mailbox_dir:
         app.register_blueprint(mailbox.blp)

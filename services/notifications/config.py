@@ -24,6 +24,11 @@ class NotificationsConfig(CommonConfig):
         for a crashed send and sent again, with the same Message-ID (SEND_LEASE_SECONDS).
     send_max_attempts: failed sends of one message before it is marked failed (SEND_MAX_ATTEMPTS).
     send_interval: seconds between the worker's looks for messages to send (SEND_INTERVAL).
+    webhook_allow_private: let webhook subscriptions use plain HTTP and private, loopback or link-local
+        addresses (WEBHOOK_ALLOW_PRIVATE; for tests and on-premises receivers only).
+    webhook_timeout: seconds a receiver has to answer (WEBHOOK_TIMEOUT); anything but a 2xx in time fails.
+    webhook_disable_after_hours: an endpoint failing without a success for this long is disabled and its
+        contact told (WEBHOOK_DISABLE_AFTER_HOURS, default 5 days).
     """
 
     smtp_host: str = "127.0.0.1"
@@ -39,6 +44,9 @@ class NotificationsConfig(CommonConfig):
     send_lease_seconds: float = 60.0
     send_max_attempts: int = 8
     send_interval: float = 1.0
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    webhook_disable_after_hours: float = 120.0
 
     @classmethod
     def from_env(cls, **overrides) -> NotificationsConfig:
@@ -58,6 +66,9 @@ class NotificationsConfig(CommonConfig):
             send_lease_seconds=env_float("SEND_LEASE_SECONDS", 60.0),
             send_max_attempts=env_int("SEND_MAX_ATTEMPTS", 8, minimum=1),
             send_interval=env_float("SEND_INTERVAL", 1.0),
+            webhook_allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_timeout=env_float("WEBHOOK_TIMEOUT", 10.0),
+            webhook_disable_after_hours=env_float("WEBHOOK_DISABLE_AFTER_HOURS", 120.0),
         )
         values.update(overrides)
         return cls(**values)

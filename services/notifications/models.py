@@ -104,7 +104,7 @@ class Delivery(IdMixin, ChangeMixin, Base):
     recipient: Mapped[str] = mapped_column(String(320))
     person: Mapped[str | None] = mapped_column(String(200), nullable=True)
     channel: Mapped[str] = mapped_column(String(20))
-    template: Mapped[str] = mapped_column(String(60))
+    template: Mapped[str] = mapped_column(String(120))  # a template, or a webhook's event type
     message_id: Mapped[str] = mapped_column(String(200), unique=True)
     language: Mapped[str] = mapped_column(String(2))
     subject: Mapped[str] = mapped_column(String(400))
@@ -121,6 +121,24 @@ class Delivery(IdMixin, ChangeMixin, Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class WebhookSubscription(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A state system's endpoint: the event types it wants, signed with its secret (Standard Webhooks)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, disabled
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class Jurisdiction(Base):

@@ -15,6 +15,7 @@ from services.notifications.models import (
     KnownSession,
     PersonPreference,
     Reminder,
+    WebhookSubscription,
 )
 from shared.http.problems import Problem
 
@@ -125,9 +126,13 @@ def tenant_reminders(tenant: str):
 # --- the delivery log ---------------------------------------------------------------------------
 
 
-def deliveries(tenant: str, *, status: str | None = None, template: str | None = None, person: str | None = None):
+def deliveries(tenant: str, **filters):
+    """A tenant's messages, filtered by any of status, channel, template and person."""
     stmt = select(Delivery).where(Delivery.tenant == tenant)
-    for column, value in ((Delivery.status, status), (Delivery.template, template), (Delivery.person, person)):
+    for name, value in filters.items():
+        column = {"status": Delivery.status, "channel": Delivery.channel, "template": Delivery.template}.get(
+            name, Delivery.person
+        )
         if value:
             stmt = stmt.where(column == value)
     return stmt
@@ -165,13 +170,77 @@ def deliveries_by_id(session: Session, ids: list[str]) -> list[Delivery]:
     return list(session.scalars(select(Delivery).where(Delivery.id.in_(ids)).with_for_update()))
 
 
-def mark_sent(session: Session, ids_and_latency: list[tuple[str, int]], now: datetime) -> None:
-    for delivery_id, latency in ids_and_latency:
+def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now: datetime) -> None:
+    for delivery_id, latency, status in outcomes:
         session.execute(
             update(Delivery)
             .where(Delivery.id == delivery_id, Delivery.status == "sending")
-            .values(status="sent", sent_at=now, latency_ms=latency, last_error=None)
+            .values(status="sent", sent_at=now, latency_ms=latency, last_error=None, response_status=status)
         )
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+def subscriptions(tenant: str):
+    return select(WebhookSubscription).where(WebhookSubscription.tenant == tenant)
+
+
+def subscription(session: Session, tenant: str, subscription_id: str, *, for_update: bool = False):
+    stmt = select(WebhookSubscription).where(
+        WebhookSubscription.tenant == tenant, WebhookSubscription.id == subscription_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise not_found("webhook subscription")
+    return row
+
+
+def subscription_for_update(session: Session, subscription_id: str) -> WebhookSubscription | None:
+    return session.get(WebhookSubscription, subscription_id, with_for_update=True)
+
+
+def subscriptions_by_id(session: Session, ids: list[str]) -> dict[str, WebhookSubscription]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(WebhookSubscription).where(WebhookSubscription.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+def active_subscriptions(session: Session, tenant: str) -> list[WebhookSubscription]:
+    return list(
+        session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.tenant == tenant, WebhookSubscription.status == "active"
+            )
+        )
+    )
+
+
+def note_webhook_success(session: Session, subscription_id: str) -> None:
+    session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_not(None))
+        .values(failing_since=None)
+    )
+
+
+def deliveries_of_subscription_since(session: Session, tenant: str, subscription_id: str, since: datetime):
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.tenant == tenant,
+                Delivery.channel == "webhook",
+                Delivery.recipient == subscription_id,
+                Delivery.created_at >= since,
+                Delivery.status.in_(("sent", "failed")),
+            )
+            .with_for_update()
+        )
+    )
 
 
 # --- jurisdictions ------------------------------------------------------------------------------

@@ -11,16 +11,17 @@ from services.notifications.handlers import build_handlers
 from services.notifications.mail import SmtpMailer
 from services.notifications.use_cases.reminders import write_due_reminders
 from services.notifications.use_cases.sending import send_pending
+from services.notifications.webhooks import WebhookPoster
 from shared.messaging.worker import run_worker
 
 
 def main() -> None:
     ctx = build_context()
     config, notifier = ctx.config, ctx.extra["notifier"]
-    mailer = SmtpMailer(config)
+    mailer, poster = SmtpMailer(config), WebhookPoster(config)
 
     def send_all() -> None:
-        while send_pending(ctx.db, config, mailer):
+        while send_pending(ctx.db, config, mailer, poster):
             pass
 
     run_worker(

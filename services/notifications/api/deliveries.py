@@ -27,7 +27,7 @@ class DeliveryCollection(MethodView):
     @blp.response(200, DeliveryPage)
     def get(self, args):
         """List your jurisdiction's messages, newest changes last; filter by status, template or person."""
-        filters = {name: args.get(name) for name in ("status", "template", "person")}
+        filters = {name: args.get(name) for name in ("status", "channel", "template", "person")}
         page = paginate(
             request_uow().session,
             repo.deliveries(principal().tenant, **filters),

@@ -38,6 +38,7 @@ class Notifier:
         """Write the messages ``event`` causes; return how many."""
         kind = KINDS[event.type]
         data, tenant, session = event.data, event.tenant, uow.session
+        self.to_webhooks(session, event)
         if event.type.startswith("scheduling.session."):
             return self._session_changed(event, session)
         if event.type.startswith("scheduling.registration."):
@@ -137,6 +138,35 @@ class Notifier:
             }
 
         return self.tell(session, tenant, event.id, event.type, kind.template, [person], context)
+
+    def to_webhooks(self, session, event: Envelope) -> int:
+        """One signed message per active subscription of the tenant that asked for this event type."""
+        body = event.to_json()
+        written = 0
+        for hook in repo.active_subscriptions(session, event.tenant):
+            if event.type not in hook.event_types:
+                continue
+            session.add(
+                Delivery(
+                    tenant=event.tenant,
+                    event_id=event.id,
+                    event_type=event.type,
+                    recipient=hook.id,
+                    person=None,
+                    channel="webhook",
+                    template=event.type,
+                    message_id=f"msg_{uuid.uuid4().hex}",
+                    language="",
+                    subject=event.type,
+                    text_body=body,
+                    html_body="",
+                    invite=None,
+                    status="pending",
+                    next_attempt_at=self.clock(),
+                )
+            )
+            written += 1
+        return written
 
     # --- reminders --------------------------------------------------------------------------
 
