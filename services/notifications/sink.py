@@ -42,8 +42,10 @@ def main() -> None:
         stopped.wait()
         return
     port = env_int("SMTP_SINK_PORT", 1025, minimum=1)
-    controller = start_sink(folder, port=port)
-    log.info("smtp sink listening", address=f"127.0.0.1:{port}", folder=folder)
+    # 127.0.0.1 unless told otherwise: a container of docker-compose.yml listens for its neighbours.
+    host = env_str("SMTP_SINK_HOST", "127.0.0.1")
+    controller = start_sink(folder, host=host, port=port)
+    log.info("smtp sink listening", address=f"{host}:{port}", folder=folder)
     stopped.wait()
     controller.stop()
 
