@@ -6,6 +6,7 @@ delivers nothing further, so nothing leaves the machine.
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from pathlib import Path
@@ -31,6 +32,8 @@ def start_sink(folder: str | Path, *, host: str = "127.0.0.1", port: int = 1025)
 
 def main() -> None:
     configure_logging(env_str("LOG_LEVEL", "INFO").upper())
+    # aiosmtpd logs every SMTP command at INFO; the messages themselves are what matters, in the mailbox.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     folder = env_str("SMTP_SINK_DIR", "")
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -172,6 +172,10 @@ class Deliver:
         self.mailer = SmtpMailer(ctx.config)
 
     def event(self, event) -> str:
+        """Handle ``event`` as received from the broker: its body parsed and checked by the catalogue."""
+        from shared.envelope import parse_event
+
+        event = parse_event(event.to_json())
         queue = self.ctx.extra["bus"].topology.work_queue(
             next(s for s in self.ctx.extra["bus"].topology.for_consumer("notifications") if s.handler == "notify")
         )

@@ -7,6 +7,7 @@ consumers race on one event.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from services.notifications.domain.when import session_times
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
 from services.notifications.rendering import Renderer
 from shared.envelope import Envelope
+from shared.events import CATALOGUE
 
 CHANNEL = "email"
 GENERIC_TITLE = {"en": "your training cohort", "es": "su grupo de formación"}
@@ -36,6 +38,7 @@ class Notifier:
 
     def handle(self, event: Envelope, uow) -> int:
         """Write the messages ``event`` causes; return how many."""
+        event = as_sent(event)
         kind = KINDS[event.type]
         data, tenant, session = event.data, event.tenant, uow.session
         self.to_webhooks(session, event)
@@ -309,6 +312,15 @@ class Notifier:
             "accessibility": place.get("accessibility") or None,
             "meeting_url": data.get("meeting_url"),
         }
+
+
+def as_sent(event: Envelope) -> Envelope:
+    """The event with its data as its publisher wrote it (JSON values): the consumer hands it over loaded by
+    the catalogue's schema, instants as datetimes, which neither a JSON column nor a webhook body takes."""
+    spec = CATALOGUE.get(event.type)
+    if spec is None:
+        return event
+    return dataclasses.replace(event, data=spec.schema().dump(event.data))
 
 
 def lead_time(minutes: int, language: str) -> str:
