@@ -5,7 +5,10 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import format_datetime
 
 from shared.db import utcnow
@@ -15,28 +18,33 @@ class PermanentFailure(Exception):
     """The server refused the message for good (a 5xx answer): sending it again would not help."""
 
 
-def build_message(delivery, mail_from: str) -> EmailMessage:
-    """The message a person receives: text and HTML alternatives, and the calendar invite when there is one."""
-    message = EmailMessage()
+def build_message(delivery, mail_from: str) -> Message:
+    """The message a person receives: text and HTML alternatives, and the calendar invite when there is one.
+
+    Built with the email package's classic classes: its modern API re-parses every header it sets,
+    several times slower, and ``make bench`` shows that cost against plain smtplib.
+    """
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(delivery.text_body, "plain", "utf-8"))
+    body.attach(MIMEText(delivery.html_body, "html", "utf-8"))
+    if delivery.invite:
+        message = MIMEMultipart("mixed")
+        message.attach(body)
+        method = "CANCEL" if "METHOD:CANCEL" in delivery.invite else "REQUEST"
+        invite = MIMEText(delivery.invite, "calendar", "utf-8")
+        invite.set_param("method", method)
+        invite.set_param("name", "invite.ics")
+        invite.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        message.attach(invite)
+    else:
+        message = body
     message["Message-ID"] = delivery.message_id
     message["Date"] = format_datetime(delivery.created_at or utcnow())
     message["From"] = mail_from
     message["To"] = delivery.recipient
-    message["Subject"] = delivery.subject
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(delivery.text_body)
-    message.add_alternative(delivery.html_body, subtype="html")
-    if delivery.invite:
-        method = "CANCEL" if "METHOD:CANCEL" in delivery.invite else "REQUEST"
-        message.add_attachment(
-            delivery.invite.encode("utf-8"),
-            maintype="text",
-            subtype="calendar",
-            filename="invite.ics",
-            params={"method": method},
-        )
-    # After the parts: setting the content drops every Content-* header set before it.
+    message["Subject"] = Header(delivery.subject, "utf-8")  # RFC 2047 words: any server takes them
     message["Content-Language"] = delivery.language
+    message["Auto-Submitted"] = "auto-generated"
     return message
 
 
@@ -57,7 +65,7 @@ class SmtpMailer:
             self._smtp = smtp
         return self._smtp
 
-    def send(self, message: EmailMessage) -> int:
+    def send(self, message: Message) -> int:
         """Send one message; return its latency in milliseconds. Raises PermanentFailure on a 5xx refusal."""
         started = time.monotonic()
         for attempt in range(2):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications.models import (
@@ -171,12 +171,24 @@ def deliveries_by_id(session: Session, ids: list[str]) -> list[Delivery]:
 
 
 def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now: datetime) -> None:
-    for delivery_id, latency, status in outcomes:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.status == "sending")
-            .values(status="sent", sent_at=now, latency_ms=latency, last_error=None, response_status=status)
+    """Record a batch's sent messages in one statement run for every row (one round trip, not one each)."""
+    if not outcomes:
+        return
+    table = Delivery.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("sent_id"), table.c.status == "sending")
+        .values(
+            status="sent",
+            sent_at=now,
+            latency_ms=bindparam("sent_latency"),
+            last_error=None,
+            response_status=bindparam("sent_status"),
         )
+    )
+    session.execute(
+        stmt, [{"sent_id": i, "sent_latency": latency, "sent_status": status} for i, latency, status in outcomes]
+    )
 
 
 # --- webhooks -----------------------------------------------------------------------------------
