@@ -51,6 +51,7 @@ class PersonPreference(TimestampMixin, ChangeMixin, Base):
     kind: Mapped[str] = mapped_column(String(60), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    digest: Mapped[str] = mapped_column(String(10), default="none")  # none, hourly, daily
 
 
 class KnownSession(Base):
@@ -122,6 +123,10 @@ class Delivery(IdMixin, ChangeMixin, Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
     response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A message held for its recipient's digest (status "held" until the window ends, then "digested"):
+    # the window's end, what it is about (one line per key in the digest), and its line.
+    digest_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    digest_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class WebhookSubscription(IdMixin, TimestampMixin, ChangeMixin, Base):

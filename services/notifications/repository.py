@@ -59,18 +59,21 @@ def person_preferences(tenant: str, person: str):
     return select(PersonPreference).where(PersonPreference.tenant == tenant, PersonPreference.person == person)
 
 
-def person_overrides(session: Session, tenant: str, people: list[str], kind: str, channel: str) -> dict[str, bool]:
+def person_overrides(
+    session: Session, tenant: str, people: list[str], kind: str, channel: str
+) -> dict[str, tuple[bool, str]]:
+    """{person: (enabled, digest)} of those of ``people`` who chose something for ``kind`` on ``channel``."""
     if not people:
         return {}
     rows = session.execute(
-        select(PersonPreference.person, PersonPreference.enabled).where(
+        select(PersonPreference.person, PersonPreference.enabled, PersonPreference.digest).where(
             PersonPreference.tenant == tenant,
             PersonPreference.kind == kind,
             PersonPreference.channel == channel,
             PersonPreference.person.in_(people),
         )
     ).all()
-    return {person: enabled for person, enabled in rows}
+    return {person: (enabled, digest) for person, enabled, digest in rows}
 
 
 # --- sessions and reminders --------------------------------------------------------------------
@@ -251,6 +254,19 @@ def deliveries_of_subscription_since(session: Session, tenant: str, subscription
                 Delivery.status.in_(("sent", "failed")),
             )
             .with_for_update()
+        )
+    )
+
+
+def held_for_digest(session: Session, now: datetime, limit: int) -> list[Delivery]:
+    """Messages held for a digest whose window has ended, locked; another replica's are skipped."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.status == "held", Delivery.digest_until <= now)
+            .order_by(Delivery.digest_until, Delivery.recipient, Delivery.template, Delivery.created_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 

@@ -40,6 +40,21 @@ REMINDER = Kind("session_reminder", "confirmed registrants", None)
 TEMPLATES = tuple(sorted({k.template for k in KINDS.values()} | {REMINDER.template}))
 
 
+DIGESTS = ("none", "hourly", "daily")
+# Kinds a person may take as a digest: none that carries a calendar invite (the calendar must update
+# at once), nor reminders (a late reminder is no reminder).
+DIGESTIBLE = tuple(sorted({k.template for k in KINDS.values() if k.invite is None and k.template != REMINDER.template}))
+
+
+def digest_window_end(moment: datetime, digest: str) -> datetime:
+    """The end of the hourly or daily (UTC) window ``moment`` falls in."""
+    start = moment.replace(minute=0, second=0, microsecond=0)
+    if digest == "daily":
+        start = start.replace(hour=0)
+        return start + timedelta(days=1)
+    return start + timedelta(hours=1)
+
+
 def is_critical(template: str, starts_at: datetime | None, now: datetime) -> bool:
     """A session cancelled or moved within 48 hours of its start (the old or new one) cannot be opted out of."""
     if template not in ("session_cancelled", "session_rescheduled") or starts_at is None:

@@ -8,7 +8,7 @@ from services.notifications.domain.kinds import TEMPLATES
 from services.notifications.schemas.webhooks import WEBHOOK_EVENT_TYPES
 from shared.http.pagination import PageArgs, page_schema
 
-STATUSES = ("pending", "sending", "sent", "failed")
+STATUSES = ("held", "digested", "pending", "sending", "sent", "failed")
 
 
 class DeliverySchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.notifications.domain.kinds import CHANNELS
+from services.notifications.domain.kinds import CHANNELS, DIGESTS
 from shared.http.pagination import page_schema
 
 
@@ -23,6 +23,14 @@ class PersonPreferenceSchema(Schema):
     person = fields.String(dump_only=True)
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     enabled = fields.Boolean(required=True)
+    digest = fields.String(
+        load_default="none",
+        validate=validate.OneOf(DIGESTS),
+        metadata={
+            "description": "`hourly` or `daily`: gather this kind into one message per window (kinds without "
+            "a calendar invite only; a critical notice still goes at once)."
+        },
+    )
     updated_at = fields.AwareDateTime(dump_only=True)
 
 

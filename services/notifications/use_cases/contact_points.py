@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from services.notifications import repository as repo
+from services.notifications.domain.kinds import DIGESTIBLE
 from services.notifications.models import ContactPoint, JurisdictionPreference, PersonPreference
 from shared.auth import Principal
+from shared.http.problems import Problem
 
 
 def put_contact_point(person: str, data: dict, uow, who: Principal) -> ContactPoint:
@@ -35,11 +37,19 @@ def set_jurisdiction_preference(kind: str, data: dict, uow, who: Principal) -> J
 
 def set_person_preference(person: str, kind: str, data: dict, uow, who: Principal) -> PersonPreference:
     """Set one person's choice for one kind of notification on one channel."""
+    if data.get("digest", "none") != "none" and kind not in DIGESTIBLE:
+        raise Problem(
+            422,
+            "This kind cannot be gathered into a digest (it carries a calendar invite, or is a reminder).",
+            title="Validation failed",
+            errors={"digest": [f"Only these kinds take a digest: {', '.join(DIGESTIBLE)}."]},
+        )
     key = (who.tenant, person, kind, data["channel"])
     row = uow.session.get(PersonPreference, key)
     if row is None:
         row = PersonPreference(tenant=who.tenant, person=person, kind=kind, channel=data["channel"])
         uow.session.add(row)
     row.enabled = data["enabled"]
+    row.digest = data.get("digest", "none")
     uow.commit()
     return row

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from services.notifications import repository as repo
 from services.notifications.domain.invites import invite, where
-from services.notifications.domain.kinds import KINDS, REMINDER, is_critical, wants
+from services.notifications.domain.kinds import DIGESTIBLE, KINDS, REMINDER, digest_window_end, is_critical, wants
 from services.notifications.domain.reminders import due_times
 from services.notifications.domain.when import session_times
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
@@ -61,6 +61,7 @@ class Notifier:
             context = {"title": data.get("title", ""), "due": data.get("due_on") or data.get("due_at") or ""}
         if not person:
             return 0
+        context["digest_key"] = event.subject
         return self.tell(session, tenant, event.id, event.type, kind.template, [person], lambda contact, lang: context)
 
     def _session_changed(self, event: Envelope, session) -> int:
@@ -247,22 +248,27 @@ class Notifier:
             contact = contacts.get(person)
             if contact is None or not contact.email:
                 continue  # nobody to write to; the delivery log only holds messages that can go
+            enabled, digest = overrides.get(person, (None, "none"))
             if not wants(
                 template,
                 CHANNEL,
                 jurisdiction_default=default.email if default is not None else None,
-                person_override=overrides.get(person),
+                person_override=enabled,
                 critical=critical,
             ):
                 continue
             language = contact.language if contact.language in GENERIC_TITLE else "en"
             values = context(contact, language)
             rendered = self.renderer.render(template, language, values)
-            session.add(
-                self._delivery(
-                    tenant, event_id, event_type, template, contact.email, person, language, rendered, values
-                )
+            message = self._delivery(
+                tenant, event_id, event_type, template, contact.email, person, language, rendered, values
             )
+            if digest != "none" and template in DIGESTIBLE and not critical:
+                # Held for the person's digest: one message per window, one line per thing it is about.
+                message.status = "held"
+                message.digest_until = digest_window_end(self.clock(), digest)
+                message.digest_key = str(values.get("digest_key") or event_id)[:200]
+            session.add(message)
             written += 1
             if default is not None and default.copy_supervisor and contact.supervisor_email:
                 copy = self.renderer.render(template, language, {**values, "invite": None}, copy_of=contact.email)
