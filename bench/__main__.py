@@ -11,6 +11,9 @@
 4. The outbox relay publishes every event written; the bench counts what arrives.
 5. The training-hours export at a national year's size (``bench/export.py``; BENCH_EXPORT_SCALE,
    default 0.1 of a year; BENCH_SKIP_EXPORT=1 leaves it out).
+6. Notifications (``bench/notifications.py``): a session rescheduled for 1,000 registrants until the last
+   e-mail reaches a local SMTP server, and signed webhook deliveries per second, each against plain
+   smtplib or requests (BENCH_SKIP_NOTIFICATIONS=1 leaves it out).
 
 A figure taken while something went wrong (a 5xx, a wrong seat count, a lost event) is reported
 FAILED, and ``make bench`` exits non-zero. PostgreSQL and RabbitMQ come from DATABASE_TEST_URL and
@@ -29,7 +32,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench import export, scheduling
+from bench import export, notifications, scheduling
 from bench import national_year as year
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
 
@@ -141,6 +144,8 @@ def main() -> int:
                 tokens,
                 scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")),
             )
+        if not os.environ.get("BENCH_SKIP_NOTIFICATIONS"):  # its own schemas and broker namespaces
+            results["notifications"] = notifications.figures()
     finally:
         servers.stop()
         year.drop_database(POSTGRES_URL, run_db)
@@ -150,9 +155,13 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
     results["machine"]["load_average_after"] = os.getloadavg()
     results["verdicts"] = verdicts(results)
+    if "notifications" in results:
+        results["verdicts"] += notifications.verdicts(results["notifications"])
     report(results)
     if "export" in results:
         export.report(results["export"])
+    if "notifications" in results:
+        notifications.report(results["notifications"])
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
     return 1 if any(v["verdict"] == "FAILED" for v in results["verdicts"]) else 0

@@ -87,12 +87,14 @@ class RequestApproved(EventData):
     request_id = fields.String(required=True)
     cohort_id = fields.String(required=True)
     decided_by = fields.String(required=True)
+    requested_by = fields.String(allow_none=True, load_default=None)
 
 
 class RequestDeclined(EventData):
     request_id = fields.String(required=True)
     reason = fields.String(required=True)
     decided_by = fields.String(required=True)
+    requested_by = fields.String(allow_none=True, load_default=None)
 
 
 class Place(EventData):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from shared.config import REPO_ROOT, CommonConfig, ConfigError, data_dir, describe_broker, without_password
 
-SERVICES = ("content", "scheduling")
-DEFAULT_PORTS = {"content": "8001", "scheduling": "8002"}
+SERVICES = ("content", "scheduling", "notifications")
+DEFAULT_PORTS = {"content": "8001", "scheduling": "8002", "notifications": "8004"}
 DEFAULT_PORTAL_PORT = "8000"  # the web pages people use; it has no database or broker of its own
 # honcho's return code when it stopped every process because it was asked to (Ctrl-C, or a TERM).
 ASKED_TO_STOP = {128 + signal.SIGINT, 128 + signal.SIGTERM}
@@ -46,8 +46,14 @@ def banner() -> str:
     broker = describe_broker(config["broker_url"], config["broker_folder"])
     if config["broker_namespace"]:
         broker += f"   (names prefixed {config['broker_namespace']!r})"
+    lines.append(f"  {'Broker':<14} {broker}")
+    if os.environ.get("SMTP_SINK_DIR"):
+        lines.append(
+            f"  {'Mailbox':<14} http://127.0.0.1:{ports['notifications']}/dev/mailbox   (the e-mails the platform "
+            f"sent, caught by the local SMTP sink on 127.0.0.1:{os.environ.get('SMTP_SINK_PORT') or '1025'}; "
+            "nothing leaves this machine)"
+        )
     lines += [
-        f"  {'Broker':<14} {broker}",
         "  Get a token:   make token ROLE=national_admin TENANT=US   (or ROLE=facilitator TENANT=CA, ...)",
         "  For example:   TOKEN=$(make -s token ROLE=facilitator TENANT=CA)",
         f'                 curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:{ports["content"]}/series',
@@ -99,6 +105,9 @@ def main() -> None:
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DATA_DIR", str(data_dir()))
     os.environ.setdefault("WEB_CONCURRENCY", "2")
+    if not os.environ.get("SMTP_HOST"):
+        # No mail server named: e-mail goes to the local sink (the Procfile's smtp-sink), listed at /dev/mailbox.
+        os.environ.setdefault("SMTP_SINK_DIR", str(data_dir() / "mailbox"))
     try:
         print(banner(), flush=True)
     except ConfigError as error:

@@ -76,6 +76,7 @@ def request_decided(db_session, request: TrainingRequest, *, correlationid: str)
         data = {"request_id": request.id, "cohort_id": request.cohort_id, "decided_by": request.decided_by}
     else:
         data = {"request_id": request.id, "reason": request.decision_reason or "", "decided_by": request.decided_by}
+    data["requested_by"] = request.requested_by  # whom a notifier tells of the decision
     _emit(
         db_session,
         f"scheduling.request.{request.status}",

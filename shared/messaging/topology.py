@@ -28,6 +28,23 @@ class Subscription:
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("scheduling", "attach_material_version", ("content.material.published",)),
     Subscription("content", "record_jurisdiction", ("scheduling.jurisdiction.added",)),
+    Subscription("notifications", "record_jurisdiction", ("scheduling.jurisdiction.added",)),
+    Subscription(
+        "notifications",
+        "notify",
+        (
+            "scheduling.session.scheduled",
+            "scheduling.session.rescheduled",
+            "scheduling.session.cancelled",
+            "scheduling.registration.confirmed",
+            "scheduling.registration.waitlisted",
+            "scheduling.registration.promoted",
+            "scheduling.registration.cancelled",
+            "scheduling.request.approved",
+            "scheduling.request.declined",
+            "content.adaptation.reviewed",
+        ),
+    ),
 )
 
 

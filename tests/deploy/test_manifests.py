@@ -42,6 +42,8 @@ API_PORT = 8000
 WORKER_METRICS_PORT = 9100
 SECRET_KEYS = {"DATABASE_URL", "BROKER_URL"}
 SHARED_CONFIG_MAP = "platform-config"
+# Processes of make run and docker-compose.yml that no cluster runs: the local mail sink.
+DEVELOPMENT_ONLY = {"smtp-sink"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Service:
     config_map: str | None = None  # its own ConfigMap besides platform-config, if any
     config_keys: frozenset[str] = frozenset()  # settings that ConfigMap must carry
     api_files_claim: str | None = None  # PersistentVolumeClaim its API mounts at /data/files
+    optional_secret_keys: frozenset[str] = frozenset()  # keys its Secret may carry besides SECRET_KEYS
 
     @property
     def secret(self) -> str:
@@ -83,6 +86,13 @@ SERVICES: dict[str, Service] = {
         compose_api_port=8002,
         config_map="scheduling-config",
         config_keys=frozenset({"SCHEDULING_PUBLIC_URL", "ATTENDANCE_OPENS_MINUTES", "SCHEDULING_MAX_ROSTER_BYTES"}),
+    ),
+    "notifications": Service(
+        "notifications",
+        compose_api_port=8004,
+        config_map="notifications-config",
+        config_keys=frozenset({"NOTIFICATIONS_PUBLIC_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "MAIL_FROM"}),
+        optional_secret_keys=frozenset({"SMTP_USERNAME", "SMTP_PASSWORD"}),
     ),
 }
 # The portal (services/portal/): the web pages people use. One process, an HTTP server on port 8000
@@ -327,7 +337,7 @@ def test_secret_example_is_documented_but_never_rendered(service):
     validate(example, str(example_file.relative_to(K8S)))
     assert example["metadata"]["name"] == service.secret
     assert example["metadata"]["namespace"] == NAMESPACE
-    assert set(example["stringData"]) == SECRET_KEYS
+    assert set(example["stringData"]) == SECRET_KEYS | service.optional_secret_keys
     assert all("CHANGE-ME" in value for value in example["stringData"].values())
 
 
@@ -707,10 +717,12 @@ def test_procfile_processes_run_the_same_commands_everywhere(compose):
             if "--bind" in args:  # make run binds each API to its own local port
                 del args[args.index("--bind") : args.index("--bind") + 2]
             processes[name.strip()] = args
-    expected = {name for _, component, name in ALL_PROCESSES if component != "migrate"} | {PORTAL}
+    expected = {name for _, component, name in ALL_PROCESSES if component != "migrate"} | {PORTAL} | DEVELOPMENT_ONLY
     assert set(processes) == expected, f"Procfile names {sorted(processes)}, deployed are {sorted(expected)}"
     for name, args in processes.items():
         assert argv(compose["services"][name]["command"]) == args, f"docker-compose.yml: {name}"
+        if name in DEVELOPMENT_ONLY:
+            continue
         (container,) = pod_spec(one(docs, "Deployment", name))["containers"]
         assert container["command"] == args, f"deploy/k8s: {name}"
 

@@ -40,21 +40,23 @@ def get(url: str, token: str | None = None):
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("platform")
-    port, scheduling_port, portal_port = free_port(), free_port(), free_port()
+    port, scheduling_port, portal_port, notifications_port = free_port(), free_port(), free_port(), free_port()
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_"))
+        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_", "NOTIFICATIONS_", "SMTP_"))
     }
     env.update(
         DATA_DIR=str(tmp_path),
         CONTENT_PORT=str(port),
         SCHEDULING_PORT=str(scheduling_port),
         PORTAL_PORT=str(portal_port),
+        NOTIFICATIONS_PORT=str(notifications_port),
+        SMTP_SINK_PORT=str(free_port()),
         WEB_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    for service in ("content", "scheduling"):
+    for service in ("content", "scheduling", "notifications"):
         for command in ("migrate", "seed"):
             subprocess.run(
                 [sys.executable, "-m", f"services.{service}.manage", command],
@@ -76,12 +78,13 @@ def platform(tmp_path_factory):
         "port": port,
         "scheduling_port": scheduling_port,
         "portal_port": portal_port,
+        "notifications_port": notifications_port,
         "env": env,
         "data_dir": tmp_path,
         "process": process,
     }
     try:
-        for each in (port, scheduling_port, portal_port):
+        for each in (port, scheduling_port, portal_port, notifications_port):
             wait_until(
                 lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200,
                 timeout=60,
@@ -367,6 +370,42 @@ def test_the_banner_sends_a_new_user_to_the_portal_first(platform):
         assert "Development sign-in" in page.read().decode()
 
 
+def test_the_mailbox_shows_the_emails_a_registration_caused(platform):
+    base, admin = f"http://127.0.0.1:{platform['scheduling_port']}", token(platform, "jurisdiction_admin", "CA")
+    status, cohort = send(
+        "POST",
+        f"{base}/cohorts",
+        admin,
+        {
+            "series_id": "00000000-0000-4000-8000-000000000001",
+            "title": "Mailbox cohort",
+            "format": "virtual",
+            "time_zone": "America/Los_Angeles",
+            "capacity": 5,
+            "facilitators": ["fac-mail"],
+        },
+    )
+    assert status == 201, cohort
+    status, registration = send(
+        "POST",
+        f"{base}/cohorts/{cohort['id']}/registrations",
+        admin,
+        {"participant": "mail-check", "name": "Mail Check", "email": "mail-check@example.org"},
+    )
+    assert status == 201, registration
+    mailbox = f"http://127.0.0.1:{platform['notifications_port']}/dev/mailbox"
+
+    def page() -> str:
+        try:
+            with urllib.request.urlopen(mailbox, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            return ""
+
+    shown = wait_until(lambda: "mail-check@example.org" in page() and page(), timeout=60, message="the e-mail")
+    assert "You&#39;re registered" in shown or "You're registered" in shown
+
+
 def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(platform):
     """Last, as it stops the platform: the banner, then one JSON object per line, and a quiet Ctrl-C."""
     render_a_certificate(platform)
@@ -396,6 +435,9 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         "scheduling-api",
         "scheduling-worker",
         "portal",
+        "notifications-api",
+        "notifications-worker",
+        "smtp-sink",
     }
     assert any(r.get("event") == "outbox relay connected" for r in records)
     sockets = {r["event"] for r in records if r.get("event", "").startswith("Control socket listening")}
@@ -403,5 +445,6 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         f"Control socket listening at {data_dir / 'content-api.ctl'}",
         f"Control socket listening at {data_dir / 'scheduling-api.ctl'}",
         f"Control socket listening at {data_dir / 'portal-api.ctl'}",
+        f"Control socket listening at {data_dir / 'notifications-api.ctl'}",
     }
     assert returncode == 0

@@ -122,7 +122,12 @@ def test_request_approved_becomes_a_cohort_with_its_settings_and_events(
     [event] = outbox_events(scheduling_ctx, "scheduling.request.approved")
     assert event.subject == created["id"]
     assert event.tenant == "CA"
-    assert event.data == {"request_id": created["id"], "cohort_id": body["cohort_id"], "decided_by": "admin-us"}
+    assert event.data == {
+        "request_id": created["id"],
+        "cohort_id": body["cohort_id"],
+        "decided_by": "admin-us",
+        "requested_by": created["requested_by"],
+    }
 
     shown = sclient.get(f"/requests/{created['id']}", headers=auth(tokens, CA_ADMIN)).json
     assert shown["cohort_id"] == body["cohort_id"]

@@ -9,6 +9,8 @@ from alembic.migration import MigrationContext
 
 from services.content.bootstrap import MIGRATIONS
 from services.content.models import Base
+from services.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
+from services.notifications.models import Base as NotificationsBase
 from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING_MIGRATIONS
 from services.scheduling.models import Base as SchedulingBase
 from shared.db import create_db_engine
@@ -17,6 +19,7 @@ from shared.migrations import alembic_config, upgrade
 SERVICES = [
     pytest.param(MIGRATIONS, Base.metadata, id="content"),
     pytest.param(SCHEDULING_MIGRATIONS, SchedulingBase.metadata, id="scheduling"),
+    pytest.param(NOTIFICATIONS_MIGRATIONS, NotificationsBase.metadata, id="notifications"),
 ]
 
 

@@ -1,0 +1,84 @@
+"""Notifications' configuration: the common settings plus SMTP, the development mailbox and reminders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.notifications import SERVICE
+from shared.config import CommonConfig, ConfigError, env_bool, env_float, env_int, env_list, env_str
+
+
+@dataclass(frozen=True)
+class NotificationsConfig(CommonConfig):
+    """Attributes beyond CommonConfig:
+
+    smtp_host, smtp_port: the mail server (SMTP_HOST, SMTP_PORT; the local sink 127.0.0.1:1025 by default).
+    smtp_starttls: upgrade the connection with STARTTLS before sending (SMTP_STARTTLS).
+    smtp_username, smtp_password: log in when set (SMTP_USERNAME, SMTP_PASSWORD).
+    smtp_timeout: seconds to wait for the mail server (SMTP_TIMEOUT).
+    mail_from: the From address (MAIL_FROM).
+    mailbox_dir: the development sink's Maildir (SMTP_SINK_DIR); when set, ``/dev/mailbox`` lists it.
+    sink_port: the port the development sink listens on (SMTP_SINK_PORT).
+    reminder_minutes: how long before a session each reminder goes (REMINDER_MINUTES, default 1440,60).
+    send_lease_seconds: a message claimed for sending and not recorded as sent within this time is taken
+        for a crashed send and sent again, with the same Message-ID (SEND_LEASE_SECONDS).
+    send_max_attempts: failed sends of one message before it is marked failed (SEND_MAX_ATTEMPTS).
+    send_interval: seconds between the worker's looks for messages to send (SEND_INTERVAL).
+    webhook_allow_private: let webhook subscriptions use plain HTTP and private, loopback or link-local
+        addresses (WEBHOOK_ALLOW_PRIVATE; for tests and on-premises receivers only).
+    webhook_timeout: seconds a receiver has to answer (WEBHOOK_TIMEOUT); anything but a 2xx in time fails.
+    webhook_disable_after_hours: an endpoint failing without a success for this long is disabled and its
+        contact told (WEBHOOK_DISABLE_AFTER_HOURS, default 5 days).
+    """
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+    mail_from: str = "Training for Trainers <notifications@t4t.localhost>"
+    mailbox_dir: str = ""
+    sink_port: int = 1025
+    reminder_minutes: tuple[int, ...] = (1440, 60)
+    send_lease_seconds: float = 60.0
+    send_max_attempts: int = 8
+    send_interval: float = 1.0
+    webhook_allow_private: bool = False
+    webhook_timeout: float = 10.0
+    webhook_disable_after_hours: float = 120.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> NotificationsConfig:
+        values = cls.common_from_env(SERVICE, default_port=8004)
+        sink_port = env_int("SMTP_SINK_PORT", 1025, minimum=1)
+        values.update(
+            smtp_host=env_str("SMTP_HOST", "127.0.0.1"),
+            smtp_port=env_int("SMTP_PORT", sink_port, minimum=1),
+            smtp_starttls=env_bool("SMTP_STARTTLS", False),
+            smtp_username=env_str("SMTP_USERNAME", ""),
+            smtp_password=env_str("SMTP_PASSWORD", ""),
+            smtp_timeout=env_float("SMTP_TIMEOUT", 10.0),
+            mail_from=env_str("MAIL_FROM", "Training for Trainers <notifications@t4t.localhost>"),
+            mailbox_dir=env_str("SMTP_SINK_DIR", ""),
+            sink_port=sink_port,
+            reminder_minutes=_minutes(env_list("REMINDER_MINUTES", ("1440", "60"))),
+            send_lease_seconds=env_float("SEND_LEASE_SECONDS", 60.0),
+            send_max_attempts=env_int("SEND_MAX_ATTEMPTS", 8, minimum=1),
+            send_interval=env_float("SEND_INTERVAL", 1.0),
+            webhook_allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
+            webhook_timeout=env_float("WEBHOOK_TIMEOUT", 10.0),
+            webhook_disable_after_hours=env_float("WEBHOOK_DISABLE_AFTER_HOURS", 120.0),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+def _minutes(items: tuple[str, ...]) -> tuple[int, ...]:
+    try:
+        minutes = tuple(sorted({int(item) for item in items if item.strip()}, reverse=True))
+    except ValueError as exc:
+        raise ConfigError(f"REMINDER_MINUTES must list whole minutes, such as 1440,60 ({exc})") from None
+    if any(m <= 0 for m in minutes):
+        raise ConfigError("REMINDER_MINUTES must be positive")
+    return minutes

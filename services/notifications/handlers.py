@@ -1,0 +1,32 @@
+"""Consumed event type -> use case. Queue names derive from the handler names (see shared topology)."""
+
+from __future__ import annotations
+
+from services.notifications.models import Jurisdiction
+from services.notifications.use_cases.notify import Notifier
+from shared.envelope import Envelope
+
+
+def record_jurisdiction(event: Envelope, uow) -> None:
+    """Know a Tribe scheduling has added, so its people and systems may use notifications.
+
+    Only an announcement newer than the one kept changes its name or zone.
+    """
+    data = event.data
+    row = uow.session.get(Jurisdiction, data["code"])
+    if row is not None and row.announced_at >= event.time:
+        return
+    row = row or Jurisdiction(code=data["code"])
+    row.name, row.kind, row.default_time_zone = data["name"], data["kind"], data["default_time_zone"]
+    row.announced_at = event.time
+    uow.session.add(row)
+
+
+def build_handlers(notifier: Notifier) -> dict:
+    """The handlers, bound to the process's notifier (its configuration and templates)."""
+
+    def notify(event: Envelope, uow) -> None:
+        """Write the messages an event causes (registrations, session changes, decisions, reviews)."""
+        notifier.handle(event, uow)
+
+    return {"record_jurisdiction": record_jurisdiction, "notify": notify}

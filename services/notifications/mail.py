@@ -1,0 +1,97 @@
+"""Sending e-mail over SMTP (STARTTLS and login when configured), one connection kept for a batch."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import time
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime
+
+from shared.db import utcnow
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (a 5xx answer): sending it again would not help."""
+
+
+def build_message(delivery, mail_from: str) -> Message:
+    """The message a person receives: text and HTML alternatives, and the calendar invite when there is one.
+
+    Built with the email package's classic classes: its modern API re-parses every header it sets,
+    several times slower, and ``make bench`` shows that cost against plain smtplib.
+    """
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(delivery.text_body, "plain", "utf-8"))
+    body.attach(MIMEText(delivery.html_body, "html", "utf-8"))
+    if delivery.invite:
+        message = MIMEMultipart("mixed")
+        message.attach(body)
+        method = "CANCEL" if "METHOD:CANCEL" in delivery.invite else "REQUEST"
+        invite = MIMEText(delivery.invite, "calendar", "utf-8")
+        invite.set_param("method", method)
+        invite.set_param("name", "invite.ics")
+        invite.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        message.attach(invite)
+    else:
+        message = body
+    message["Message-ID"] = delivery.message_id
+    message["Date"] = format_datetime(delivery.created_at or utcnow())
+    message["From"] = mail_from
+    message["To"] = delivery.recipient
+    message["Subject"] = Header(delivery.subject, "utf-8")  # RFC 2047 words: any server takes them
+    message["Content-Language"] = delivery.language
+    message["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+class SmtpMailer:
+    """Sends messages through one SMTP connection, opened on first use and reopened when it drops."""
+
+    def __init__(self, config):
+        self.config = config
+        self._smtp: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=self.config.smtp_timeout)
+            if self.config.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.config.smtp_username:
+                smtp.login(self.config.smtp_username, self.config.smtp_password)
+            self._smtp = smtp
+        return self._smtp
+
+    def send(self, message: Message) -> int:
+        """Send one message; return its latency in milliseconds. Raises PermanentFailure on a 5xx refusal."""
+        started = time.monotonic()
+        for attempt in range(2):
+            try:
+                self._connection().send_message(message)
+                return int((time.monotonic() - started) * 1000)
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                if all(code >= 500 for code in codes):
+                    raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+                raise
+            except smtplib.SMTPResponseException as exc:
+                if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPServerDisconnected):
+                    raise PermanentFailure(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                raise
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                # A kept connection the server closed since its last use: open a new one, once.
+                self.close()
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None

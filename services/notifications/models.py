@@ -1,0 +1,158 @@
+"""Notifications' tables: contact points, preferences, the sessions it has heard of, reminders and the delivery log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.changes import ChangeMixin
+from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
+from shared.tables import define_platform_tables
+
+Base = make_base()
+platform = define_platform_tables(Base)
+ChangeCounter = platform.change_counter
+
+
+class ContactPoint(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """How to reach one person of a jurisdiction: e-mail, time zone, language, and a supervisor to copy."""
+
+    __tablename__ = "contact_points"
+    __table_args__ = (UniqueConstraint("tenant", "person"),)
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    person: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="en")
+    supervisor_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+
+
+class JurisdictionPreference(TimestampMixin, ChangeMixin, Base):
+    """A jurisdiction's default for one kind of notification (on or off by e-mail; copy the supervisor)."""
+
+    __tablename__ = "jurisdiction_preferences"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean, default=True)
+    copy_supervisor: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PersonPreference(TimestampMixin, ChangeMixin, Base):
+    """One person's override for one kind of notification on one channel."""
+
+    __tablename__ = "person_preferences"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(60), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    digest: Mapped[str] = mapped_column(String(10), default="none")  # none, hourly, daily
+
+
+class KnownSession(Base):
+    """The latest state of a session, from scheduling's events: what reminders and invites are made from."""
+
+    __tablename__ = "known_sessions"
+
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    cohort_id: Mapped[str] = mapped_column(String(36), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    data: Mapped[dict] = mapped_column(JSON)
+
+
+class Reminder(IdMixin, Base):
+    """A reminder due before a session for one registrant; moved when the session moves, dropped on cancel."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("session_id", "person", "minutes_before"),
+        Index("ix_reminders_due", "status", "due_at"),
+    )
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    person: Mapped[str] = mapped_column(String(200))
+    minutes_before: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, dropped
+
+
+class Delivery(IdMixin, ChangeMixin, Base):
+    """One message to one recipient on one channel: the delivery log, and the queue of messages to send.
+
+    Unique by (event, recipient, channel, template): an event handled twice, or by two consumers at
+    once, makes one message. Its ``message_id`` is fixed when the row is written, so a message sent
+    again after a crash carries the same Message-ID and its receiver can recognise it.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "recipient", "channel", "template"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    event_id: Mapped[str] = mapped_column(String(120))
+    event_type: Mapped[str] = mapped_column(String(120))
+    recipient: Mapped[str] = mapped_column(String(320))
+    person: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    template: Mapped[str] = mapped_column(String(120))  # a template, or a webhook's event type
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(400))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    invite: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # pending (to send), sending (claimed; sent or not, unknown until recorded), sent, failed
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ambiguous_sends: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    latency_ms: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A message held for its recipient's digest (status "held" until the window ends, then "digested"):
+    # the window's end, what it is about (one line per key in the digest), and its line.
+    digest_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    digest_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class WebhookSubscription(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A state system's endpoint: the event types it wants, signed with its secret (Standard Webhooks)."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    event_types: Mapped[list] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, disabled
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class Jurisdiction(Base):
+    """A Tribe notifications has learnt of from scheduling (``scheduling.jurisdiction.added``): one of its tenants."""
+
+    __tablename__ = "jurisdictions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    default_time_zone: Mapped[str] = mapped_column(String(64))
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,90 @@
+"""The e-mails, rendered from Jinja2 templates: one source per kind and language, read as plain text and HTML.
+
+Each ``templates/<language>/<template>.txt`` holds the subject on its first line and the body's
+paragraphs after it. The body is written once; ``layout.txt`` and ``layout.html`` (escaped) wrap it
+with the session's details, so the two parts never say different things.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+LABELS = {
+    "en": {
+        "when": "When",
+        "where_you_are": "your time",
+        "where_held": "where it is held",
+        "was": "Was",
+        "where": "Where",
+        "accessibility": "Accessibility",
+        "join": "Join online",
+        "footer": "You receive this because you take part in the Training for Trainers program. "
+        "Your jurisdiction's coordinator can change what you receive.",
+        "copy": "A copy for you as supervisor of {person}.",
+    },
+    "es": {
+        "when": "Cuándo",
+        "where_you_are": "su hora",
+        "where_held": "hora del lugar",
+        "was": "Antes",
+        "where": "Dónde",
+        "accessibility": "Accesibilidad",
+        "join": "Unirse en línea",
+        "footer": "Recibe este mensaje porque participa en el programa Training for Trainers. "
+        "La coordinación de su jurisdicción puede cambiar lo que recibe.",
+        "copy": "Copia para usted como supervisor/a de {person}.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    """Renders a template in a language, with the layout around it."""
+
+    def __init__(self, folder: Path = TEMPLATES):
+        self.plain = Environment(
+            loader=FileSystemLoader(folder),
+            autoescape=False,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        # The bodies keep their blank lines as written: they separate the paragraphs.
+        self.bodies = Environment(loader=FileSystemLoader(folder), autoescape=False, undefined=StrictUndefined)
+        self.html = Environment(
+            loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]), undefined=StrictUndefined
+        )
+
+    def render(self, template: str, language: str, context: dict, *, copy_of: str | None = None) -> Rendered:
+        language = language if language in LABELS else "en"
+        source = self.bodies.get_template(f"{language}/{template}.txt").render(**context).strip()
+        subject, _, body = source.partition("\n")
+        paragraphs = [" ".join(p.split()) for p in body.strip().split("\n\n") if p.strip()]
+        labels = LABELS[language]
+        note = labels["copy"].format(person=copy_of) if copy_of else None
+        values = dict(
+            subject=subject.strip(),
+            paragraphs=paragraphs,
+            details=context.get("session"),
+            invite=bool(context.get("invite")),
+            labels=labels,
+            language=language,
+            note=note,
+        )
+        return Rendered(
+            subject=subject.strip(),
+            text=self.plain.get_template("layout.txt").render(**values).strip() + "\n",
+            html=self.html.get_template("layout.html").render(**values),
+        )

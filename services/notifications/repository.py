@@ -1,0 +1,278 @@
+"""Notifications' queries and locks, always scoped to one tenant; the only place its SQL is written."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session
+
+from services.notifications.models import (
+    ContactPoint,
+    Delivery,
+    Jurisdiction,
+    JurisdictionPreference,
+    KnownSession,
+    PersonPreference,
+    Reminder,
+    WebhookSubscription,
+)
+from shared.http.problems import Problem
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, f"No {what} with this id in your jurisdiction.", title="Not Found")
+
+
+# --- contact points and preferences -------------------------------------------------------------
+
+
+def contact_points(tenant: str):
+    return select(ContactPoint).where(ContactPoint.tenant == tenant)
+
+
+def contact_point(session: Session, tenant: str, person: str, *, for_update: bool = False) -> ContactPoint | None:
+    stmt = select(ContactPoint).where(ContactPoint.tenant == tenant, ContactPoint.person == person)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def contact_points_of(session: Session, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
+    if not people:
+        return {}
+    rows = session.scalars(
+        select(ContactPoint).where(ContactPoint.tenant == tenant, ContactPoint.person.in_(people))
+    ).all()
+    return {row.person: row for row in rows}
+
+
+def jurisdiction_preferences(tenant: str):
+    return select(JurisdictionPreference).where(JurisdictionPreference.tenant == tenant)
+
+
+def jurisdiction_preference(session: Session, tenant: str, kind: str) -> JurisdictionPreference | None:
+    return session.get(JurisdictionPreference, (tenant, kind))
+
+
+def person_preferences(tenant: str, person: str):
+    return select(PersonPreference).where(PersonPreference.tenant == tenant, PersonPreference.person == person)
+
+
+def person_overrides(
+    session: Session, tenant: str, people: list[str], kind: str, channel: str
+) -> dict[str, tuple[bool, str]]:
+    """{person: (enabled, digest)} of those of ``people`` who chose something for ``kind`` on ``channel``."""
+    if not people:
+        return {}
+    rows = session.execute(
+        select(PersonPreference.person, PersonPreference.enabled, PersonPreference.digest).where(
+            PersonPreference.tenant == tenant,
+            PersonPreference.kind == kind,
+            PersonPreference.channel == channel,
+            PersonPreference.person.in_(people),
+        )
+    ).all()
+    return {person: (enabled, digest) for person, enabled, digest in rows}
+
+
+# --- sessions and reminders --------------------------------------------------------------------
+
+
+def known_session(session: Session, session_id: str, *, for_update: bool = False) -> KnownSession | None:
+    return session.get(KnownSession, session_id, with_for_update=for_update or None)
+
+
+def sessions_of_cohort(session: Session, tenant: str, cohort_id: str) -> list[KnownSession]:
+    return list(
+        session.scalars(
+            select(KnownSession)
+            .where(KnownSession.tenant == tenant, KnownSession.cohort_id == cohort_id)
+            .order_by(KnownSession.starts_at, KnownSession.session_id)
+        )
+    )
+
+
+def reminders_of_session(session: Session, session_id: str) -> list[Reminder]:
+    return list(session.scalars(select(Reminder).where(Reminder.session_id == session_id).with_for_update()))
+
+
+def reminders_of_person(session: Session, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
+    if not session_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.tenant == tenant, Reminder.person == person, Reminder.session_id.in_(session_ids))
+            .with_for_update()
+        )
+    )
+
+
+def due_reminders(session: Session, now: datetime, limit: int) -> list[Reminder]:
+    """Pending reminders due by ``now``, locked; rows another replica holds are skipped, not waited for."""
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.status == "pending", Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def tenant_reminders(tenant: str):
+    return select(Reminder).where(Reminder.tenant == tenant)
+
+
+# --- the delivery log ---------------------------------------------------------------------------
+
+
+def deliveries(tenant: str, **filters):
+    """A tenant's messages, filtered by any of status, channel, template and person."""
+    stmt = select(Delivery).where(Delivery.tenant == tenant)
+    for name, value in filters.items():
+        column = {"status": Delivery.status, "channel": Delivery.channel, "template": Delivery.template}.get(
+            name, Delivery.person
+        )
+        if value:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
+def delivery(session: Session, tenant: str, delivery_id: str, *, for_update: bool = False) -> Delivery:
+    stmt = select(Delivery).where(Delivery.tenant == tenant, Delivery.id == delivery_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise not_found("delivery")
+    return row
+
+
+def deliveries_to_send(session: Session, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
+    """Messages due to be sent, and those claimed by a sender that never recorded the outcome; locked."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                or_(
+                    (Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
+                    (Delivery.status == "sending") & (Delivery.claimed_at < stale_before),
+                )
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def deliveries_by_id(session: Session, ids: list[str]) -> list[Delivery]:
+    return list(session.scalars(select(Delivery).where(Delivery.id.in_(ids)).with_for_update()))
+
+
+def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now: datetime) -> None:
+    """Record a batch's sent messages in one statement run for every row (one round trip, not one each)."""
+    if not outcomes:
+        return
+    table = Delivery.__table__
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("sent_id"), table.c.status == "sending")
+        .values(
+            status="sent",
+            sent_at=now,
+            latency_ms=bindparam("sent_latency"),
+            last_error=None,
+            response_status=bindparam("sent_status"),
+        )
+    )
+    session.execute(
+        stmt, [{"sent_id": i, "sent_latency": latency, "sent_status": status} for i, latency, status in outcomes]
+    )
+
+
+# --- webhooks -----------------------------------------------------------------------------------
+
+
+def subscriptions(tenant: str):
+    return select(WebhookSubscription).where(WebhookSubscription.tenant == tenant)
+
+
+def subscription(session: Session, tenant: str, subscription_id: str, *, for_update: bool = False):
+    stmt = select(WebhookSubscription).where(
+        WebhookSubscription.tenant == tenant, WebhookSubscription.id == subscription_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    row = session.scalars(stmt).first()
+    if row is None:
+        raise not_found("webhook subscription")
+    return row
+
+
+def subscription_for_update(session: Session, subscription_id: str) -> WebhookSubscription | None:
+    return session.get(WebhookSubscription, subscription_id, with_for_update=True)
+
+
+def subscriptions_by_id(session: Session, ids: list[str]) -> dict[str, WebhookSubscription]:
+    if not ids:
+        return {}
+    rows = session.scalars(select(WebhookSubscription).where(WebhookSubscription.id.in_(set(ids))))
+    return {row.id: row for row in rows}
+
+
+def active_subscriptions(session: Session, tenant: str) -> list[WebhookSubscription]:
+    return list(
+        session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.tenant == tenant, WebhookSubscription.status == "active"
+            )
+        )
+    )
+
+
+def note_webhook_success(session: Session, subscription_id: str) -> None:
+    session.execute(
+        update(WebhookSubscription)
+        .where(WebhookSubscription.id == subscription_id, WebhookSubscription.failing_since.is_not(None))
+        .values(failing_since=None)
+    )
+
+
+def deliveries_of_subscription_since(session: Session, tenant: str, subscription_id: str, since: datetime):
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(
+                Delivery.tenant == tenant,
+                Delivery.channel == "webhook",
+                Delivery.recipient == subscription_id,
+                Delivery.created_at >= since,
+                Delivery.status.in_(("sent", "failed")),
+            )
+            .with_for_update()
+        )
+    )
+
+
+def held_for_digest(session: Session, now: datetime, limit: int) -> list[Delivery]:
+    """Messages held for a digest whose window has ended, locked; another replica's are skipped."""
+    return list(
+        session.scalars(
+            select(Delivery)
+            .where(Delivery.status == "held", Delivery.digest_until <= now)
+            .order_by(Delivery.digest_until, Delivery.recipient, Delivery.template, Delivery.created_at, Delivery.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+# --- jurisdictions ------------------------------------------------------------------------------
+
+
+def jurisdiction_codes(session: Session) -> list[str]:
+    return list(session.scalars(select(Jurisdiction.code)))

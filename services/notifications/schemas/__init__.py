@@ -1,0 +1,1 @@
+"""Notifications' HTTP schemas, one module per api/ module. Server-owned fields are dump_only."""

@@ -1,0 +1,70 @@
+"""Webhook subscriptions of state systems, and their redelivery."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.http.fields import Email, Text, Url
+from shared.http.pagination import page_schema
+
+# The event types a subscription may ask for: those notifications receives (docs/notifications.md).
+WEBHOOK_EVENT_TYPES = (
+    "scheduling.session.scheduled",
+    "scheduling.session.rescheduled",
+    "scheduling.session.cancelled",
+    "scheduling.registration.confirmed",
+    "scheduling.registration.waitlisted",
+    "scheduling.registration.promoted",
+    "scheduling.registration.cancelled",
+    "scheduling.request.approved",
+    "scheduling.request.declined",
+    "content.adaptation.reviewed",
+)
+
+
+class WebhookSubscriptionSchema(Schema):
+    id = fields.String(dump_only=True)
+    tenant = fields.String(dump_only=True)
+    url = Url(
+        required=True,
+        schemes={"https", "http"},
+        require_tld=False,
+        validate=validate.Length(max=2000),
+        metadata={"description": "An https:// address on the internet; private and local addresses are refused."},
+    )
+    event_types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_EVENT_TYPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(WEBHOOK_EVENT_TYPES)),
+    )
+    description = Text(500, blank=True, load_default="")
+    contact_email = Email(
+        allow_none=True,
+        load_default=None,
+        validate=validate.Length(max=320),
+        metadata={"description": "Told by e-mail if the endpoint fails for days and is disabled."},
+    )
+    status = fields.String(dump_only=True, metadata={"description": "`active` or `disabled`"})
+    failing_since = fields.AwareDateTime(dump_only=True, allow_none=True)
+    disabled_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    created_by = fields.String(dump_only=True)
+    created_at = fields.AwareDateTime(dump_only=True)
+    updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class NewWebhookSubscriptionSchema(WebhookSubscriptionSchema):
+    secret = fields.String(
+        dump_only=True,
+        metadata={"description": "The signing secret (`whsec_…`); shown once, in this response only."},
+    )
+
+
+class RedeliverySchema(Schema):
+    since = fields.AwareDateTime(required=True, metadata={"description": "Send again every message created since."})
+
+
+class RedeliveryResult(Schema):
+    queued = fields.Integer(required=True)
+
+
+WebhookSubscriptionPage = page_schema(WebhookSubscriptionSchema, "WebhookSubscriptionPage")

@@ -1,0 +1,1 @@
+"""Notifications' use cases: contact points and preferences, events into messages, reminders, sending."""

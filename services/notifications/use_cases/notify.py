@@ -1,0 +1,337 @@
+"""Events into messages: who hears of an event, in which language and zone, with which invite.
+
+Runs inside the consumer's transaction (the inbox row commits with the messages it writes), so an
+event handled twice writes its messages once; the delivery log's unique key holds even when two
+consumers race on one event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from services.notifications import repository as repo
+from services.notifications.domain.invites import invite, where
+from services.notifications.domain.kinds import DIGESTIBLE, KINDS, REMINDER, digest_window_end, is_critical, wants
+from services.notifications.domain.reminders import due_times
+from services.notifications.domain.when import session_times
+from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
+from services.notifications.rendering import Renderer
+from shared.envelope import Envelope
+from shared.events import CATALOGUE
+
+CHANNEL = "email"
+GENERIC_TITLE = {"en": "your training cohort", "es": "su grupo de formación"}
+
+
+class Notifier:
+    """Turns events into rows of the delivery log (and reminders), ready for the sender."""
+
+    def __init__(self, config, renderer: Renderer | None = None, clock=lambda: datetime.now(UTC)):
+        self.config = config
+        self.renderer = renderer or Renderer()
+        self.clock = clock
+        self.mail_domain = config.mail_from.rsplit("@", 1)[-1].strip(" >") or "t4t.localhost"
+
+    # --- events -----------------------------------------------------------------------------
+
+    def handle(self, event: Envelope, uow) -> int:
+        """Write the messages ``event`` causes; return how many."""
+        event = as_sent(event)
+        kind = KINDS[event.type]
+        data, tenant, session = event.data, event.tenant, uow.session
+        self.to_webhooks(session, event)
+        if event.type.startswith("scheduling.session."):
+            return self._session_changed(event, session)
+        if event.type.startswith("scheduling.registration."):
+            return self._registration_changed(event, session)
+        if event.type.startswith("scheduling.request."):
+            person = data.get("requested_by")
+            context = {"reason": data.get("reason")}
+        elif event.type == "content.adaptation.reviewed":
+            person = data["facilitator"]
+            context = {
+                "decision": data["decision"],
+                "comments": data.get("comments") or "",
+                "revision": data["revision"],
+            }
+        else:  # coaching's
+            person = data.get("coachee") or data.get("coach")
+            context = {"title": data.get("title", ""), "due": data.get("due_on") or data.get("due_at") or ""}
+        if not person:
+            return 0
+        context["digest_key"] = event.subject
+        return self.tell(session, tenant, event.id, event.type, kind.template, [person], lambda contact, lang: context)
+
+    def _session_changed(self, event: Envelope, session) -> int:
+        data, tenant = event.data, event.tenant
+        cancelled = event.type.endswith(".cancelled")
+        known = repo.known_session(session, data["session_id"], for_update=True)
+        if known is not None and known.sequence > data["sequence"]:
+            return 0  # an older change arriving late: the newer one already told everyone
+        if known is None:
+            known = KnownSession(session_id=data["session_id"], tenant=tenant, cohort_id=data["cohort_id"])
+            session.add(known)
+        known.sequence, known.cancelled, known.data = data["sequence"], cancelled, dict(data)
+        known.starts_at = datetime.fromisoformat(data["starts_at"])
+        people = sorted(set(data.get("registrant_ids") or []))
+        self._arrange_reminders(session, known, people)
+        template = KINDS[event.type].template
+        critical_at = known.starts_at
+        if data.get("previous_starts_at"):
+            critical_at = min(critical_at, datetime.fromisoformat(data["previous_starts_at"]))
+        critical = is_critical(template, critical_at, self.clock())
+        audience = sorted(set(people) | set(data.get("facilitators") or []))
+        method = KINDS[event.type].invite
+
+        def context(contact: ContactPoint, language: str) -> dict:
+            return {
+                "title": data["title"],
+                "reason": data.get("reason") or "",
+                "session": self._details(data, contact, language),
+                "invite": invite(method, [data], attendee=contact.email, organizer=self.organizer, stamp=event.time),
+            }
+
+        return self.tell(session, tenant, event.id, event.type, template, audience, context, critical=critical)
+
+    def _registration_changed(self, event: Envelope, session) -> int:
+        data, tenant = event.data, event.tenant
+        person = data["participant"]
+        contact = repo.contact_point(session, tenant, person, for_update=True)
+        if data.get("email") and (contact is None or contact.email != data["email"]):
+            # Rosters and registrations carry the e-mail a person gave; it keeps the contact point current.
+            if contact is None:
+                contact = ContactPoint(tenant=tenant, person=person, language="en")
+                session.add(contact)
+            contact.email = data["email"]
+            session.flush()
+        sessions = [s for s in repo.sessions_of_cohort(session, tenant, data["cohort_id"]) if not s.cancelled]
+        upcoming = [s for s in sessions if s.starts_at > self.clock()]
+        confirmed = data["status"] == "confirmed"
+        for known in upcoming:
+            people = set(known.data.get("registrant_ids") or [])
+            people = people | {person} if confirmed else people - {person}
+            known.data = {**known.data, "registrant_ids": sorted(people)}
+        if confirmed:
+            for known in upcoming:
+                self._arrange_reminders(session, known, [person], only=True)
+        else:
+            for reminder in repo.reminders_of_person(session, tenant, person, [s.session_id for s in upcoming]):
+                if reminder.status == "pending":
+                    reminder.status = "dropped"
+        kind = KINDS[event.type]
+        method = kind.invite
+
+        def context(contact: ContactPoint, language: str) -> dict:
+            first = upcoming[0].data if upcoming else None
+            return {
+                "title": GENERIC_TITLE[language],
+                "waitlist_position": data.get("waitlist_position"),
+                "sessions_count": len(upcoming) if method else 0,
+                "session": self._details(first, contact, language) if first and method == "REQUEST" else None,
+                "invite": invite(
+                    method,
+                    [s.data for s in upcoming],
+                    attendee=contact.email,
+                    organizer=self.organizer,
+                    stamp=event.time,
+                )
+                if method and upcoming
+                else None,
+            }
+
+        return self.tell(session, tenant, event.id, event.type, kind.template, [person], context)
+
+    def to_webhooks(self, session, event: Envelope) -> int:
+        """One signed message per active subscription of the tenant that asked for this event type."""
+        body = event.to_json()
+        written = 0
+        for hook in repo.active_subscriptions(session, event.tenant):
+            if event.type not in hook.event_types:
+                continue
+            session.add(
+                Delivery(
+                    tenant=event.tenant,
+                    event_id=event.id,
+                    event_type=event.type,
+                    recipient=hook.id,
+                    person=None,
+                    channel="webhook",
+                    template=event.type,
+                    message_id=f"msg_{uuid.uuid4().hex}",
+                    language="",
+                    subject=event.type,
+                    text_body=body,
+                    html_body="",
+                    invite=None,
+                    status="pending",
+                    next_attempt_at=self.clock(),
+                )
+            )
+            written += 1
+        return written
+
+    # --- reminders --------------------------------------------------------------------------
+
+    def _arrange_reminders(self, session, known: KnownSession, people: list[str], *, only: bool = False) -> None:
+        """Keep the session's reminders in step with it: moved with it, dropped when it is cancelled.
+
+        ``only``: arrange the reminders of ``people`` alone (a registration); otherwise ``people`` are
+        every confirmed registrant, and the reminders of anyone else are dropped.
+        """
+        existing = repo.reminders_of_session(session, known.session_id)
+        due = {} if known.cancelled else due_times(known.starts_at, self.config.reminder_minutes, self.clock())
+        wanted = set(people)
+        for reminder in existing:
+            if only and reminder.person not in wanted:
+                continue
+            at = due.get(reminder.minutes_before)
+            if reminder.person not in wanted or at is None:
+                if reminder.status == "pending":
+                    reminder.status = "dropped"
+                continue
+            if reminder.due_at != at or reminder.status == "dropped":
+                reminder.due_at, reminder.status = at, "pending"
+        have = {(r.person, r.minutes_before) for r in existing}
+        for person in sorted(wanted):
+            for minutes, at in due.items():
+                if (person, minutes) not in have:
+                    session.add(
+                        Reminder(
+                            tenant=known.tenant,
+                            session_id=known.session_id,
+                            person=person,
+                            minutes_before=minutes,
+                            due_at=at,
+                            status="pending",
+                        )
+                    )
+
+    def remind(self, session, reminder: Reminder) -> int:
+        """Write the message of one due reminder (once: the reminder and its due time key it)."""
+        known = repo.known_session(session, reminder.session_id)
+        reminder.status = "sent"
+        if known is None or known.cancelled or known.starts_at <= self.clock():
+            reminder.status = "dropped"
+            return 0
+        data = known.data
+        minutes = reminder.minutes_before
+
+        def context(contact: ContactPoint, language: str) -> dict:
+            return {
+                "title": data["title"],
+                "minutes_before": minutes,
+                "lead_time": lead_time(minutes, language),
+                "session": self._details(data, contact, language),
+            }
+
+        key = f"reminder:{reminder.id}:{reminder.due_at.isoformat()}"
+        return self.tell(session, known.tenant, key, "session.reminder", REMINDER.template, [reminder.person], context)
+
+    # --- writing messages -------------------------------------------------------------------
+
+    @property
+    def organizer(self) -> str:
+        return self.config.mail_from.rsplit("<", 1)[-1].strip(" >")
+
+    def tell(
+        self, session, tenant: str, event_id: str, event_type: str, template: str, people, context, *, critical=False
+    ) -> int:
+        """Write one message per person who is reachable and wants it (plus a supervisor's copy where asked)."""
+        people = list(dict.fromkeys(people))
+        contacts = repo.contact_points_of(session, tenant, people)
+        default = repo.jurisdiction_preference(session, tenant, template)
+        overrides = repo.person_overrides(session, tenant, people, template, CHANNEL)
+        written = 0
+        for person in people:
+            contact = contacts.get(person)
+            if contact is None or not contact.email:
+                continue  # nobody to write to; the delivery log only holds messages that can go
+            enabled, digest = overrides.get(person, (None, "none"))
+            if not wants(
+                template,
+                CHANNEL,
+                jurisdiction_default=default.email if default is not None else None,
+                person_override=enabled,
+                critical=critical,
+            ):
+                continue
+            language = contact.language if contact.language in GENERIC_TITLE else "en"
+            values = context(contact, language)
+            rendered = self.renderer.render(template, language, values)
+            message = self._delivery(
+                tenant, event_id, event_type, template, contact.email, person, language, rendered, values
+            )
+            if digest != "none" and template in DIGESTIBLE and not critical:
+                # Held for the person's digest: one message per window, one line per thing it is about.
+                message.status = "held"
+                message.digest_until = digest_window_end(self.clock(), digest)
+                message.digest_key = str(values.get("digest_key") or event_id)[:200]
+            session.add(message)
+            written += 1
+            if default is not None and default.copy_supervisor and contact.supervisor_email:
+                copy = self.renderer.render(template, language, {**values, "invite": None}, copy_of=contact.email)
+                session.add(
+                    self._delivery(
+                        tenant, event_id, event_type, template, contact.supervisor_email, None, language, copy, {}
+                    )
+                )
+                written += 1
+        return written
+
+    def _delivery(self, tenant, event_id, event_type, template, recipient, person, language, rendered, values):
+        return Delivery(
+            tenant=tenant,
+            event_id=event_id,
+            event_type=event_type,
+            recipient=recipient,
+            person=person,
+            channel=CHANNEL,
+            template=template,
+            message_id=f"<{uuid.uuid4()}@{self.mail_domain}>",
+            language=language,
+            subject=rendered.subject,
+            text_body=rendered.text,
+            html_body=rendered.html,
+            invite=values.get("invite"),
+            status="pending",
+            next_attempt_at=self.clock(),
+        )
+
+    def _details(self, data: dict | None, contact: ContactPoint, language: str) -> dict | None:
+        if data is None:
+            return None
+        starts, ends = datetime.fromisoformat(data["starts_at"]), datetime.fromisoformat(data["ends_at"])
+        shown, there = session_times(starts, ends, contact.time_zone, data["time_zone"], language)
+        was = None
+        if data.get("previous_starts_at"):
+            before = datetime.fromisoformat(data["previous_starts_at"])
+            was = session_times(before, before + (ends - starts), contact.time_zone, data["time_zone"], language)[0]
+        place = data.get("place") or {}
+        return {
+            "title": data["title"],
+            "when": shown,
+            "when_there": there,
+            "was": was,
+            "place": where(data.get("place")),
+            "accessibility": place.get("accessibility") or None,
+            "meeting_url": data.get("meeting_url"),
+        }
+
+
+def as_sent(event: Envelope) -> Envelope:
+    """The event with its data as its publisher wrote it (JSON values): the consumer hands it over loaded by
+    the catalogue's schema, instants as datetimes, which neither a JSON column nor a webhook body takes."""
+    spec = CATALOGUE.get(event.type)
+    if spec is None:
+        return event
+    return dataclasses.replace(event, data=spec.schema().dump(event.data))
+
+
+def lead_time(minutes: int, language: str) -> str:
+    span = timedelta(minutes=minutes)
+    hours, rest = divmod(int(span.total_seconds()) // 60, 60)
+    if language == "es":
+        return f"{hours} hora{'s' if hours != 1 else ''}" if hours and not rest else f"{minutes} minutos"
+    return f"{hours} hour{'s' if hours != 1 else ''}" if hours and not rest else f"{minutes} minutes"

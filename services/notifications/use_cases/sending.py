@@ -1,0 +1,172 @@
+"""Sending what the delivery log holds: claim, send, record; a crashed send is sent again with the same id.
+
+A message is claimed (``sending``, with the time) and committed before it goes out, and recorded as
+``sent`` after. A sender that dies in between leaves it ``sending``: once its lease has run out another
+sender takes it, counts it as an ambiguous send, and sends it again with the same Message-ID (or
+``webhook-id``), so the receiver can recognise the copy. Nothing is lost; a duplicate is possible only
+in that window, and recognisable.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from services.notifications import metrics
+from services.notifications import repository as repo
+from services.notifications.domain.webhooks import next_wait
+from services.notifications.mail import PermanentFailure, build_message
+from services.notifications.models import Delivery
+from shared.db import utcnow
+from shared.http.problems import Problem
+from shared.logging import get_logger
+
+log = get_logger("sender")
+# Seconds before each new attempt of an e-mail whose send failed (then it is marked failed).
+EMAIL_RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200)
+
+
+def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[dict]:
+    """Claim the messages due now; return what is needed to send each (the rows' state is committed)."""
+    now = now or utcnow()
+    with db.unit_of_work() as uow:
+        rows = repo.deliveries_to_send(uow.session, now, now - timedelta(seconds=config.send_lease_seconds), limit)
+        hooks = repo.subscriptions_by_id(uow.session, [r.recipient for r in rows if r.channel == "webhook"])
+        claimed = []
+        for row in rows:
+            if row.status == "sending":
+                row.ambiguous_sends += 1
+                metrics.AMBIGUOUS.labels(row.channel).inc()
+                log.warning("sending again a message whose earlier send was never recorded", message_id=row.message_id)
+            item = {"id": row.id, "channel": row.channel, "template": row.template}
+            if row.channel == "webhook":
+                hook = hooks.get(row.recipient)
+                if hook is None or hook.status != "active":
+                    row.status, row.last_error = "failed", "the subscription is disabled or deleted"
+                    continue
+                item.update(
+                    subscription=hook.id,
+                    url=hook.url,
+                    secret=hook.secret,
+                    webhook_id=row.message_id,
+                    body=row.text_body,
+                )
+            else:
+                item["message"] = build_message(row, config.mail_from)
+            row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
+            claimed.append(item)
+        uow.commit()
+    return claimed
+
+
+def send_pending(db, config, mailer, poster=None, *, now: datetime | None = None, limit: int = 200) -> int:
+    """Send one batch of due messages (e-mail through ``mailer``, webhooks through ``poster``); return how
+    many went out."""
+    batch = claim(db, config, now=now, limit=limit)
+    if not batch:
+        return 0
+    sent, failed = [], []
+    for item in batch:
+        if item["channel"] == "webhook":
+            outcome = poster.post(item["url"], item["secret"], item["webhook_id"], item["body"])
+            metrics.SEND_LATENCY.labels("webhook").observe(outcome.latency_ms / 1000)
+            if outcome.ok:
+                sent.append((item, outcome.latency_ms, outcome.status))
+                metrics.SENT.labels("webhook", item["template"]).inc()
+            else:
+                failed.append((item, outcome.error or "failed", False, outcome.status, outcome.latency_ms))
+                metrics.FAILED.labels("webhook", "error").inc()
+            continue
+        try:
+            latency = mailer.send(item["message"])
+        except PermanentFailure as exc:
+            failed.append((item, str(exc), True, None, None))
+            metrics.FAILED.labels("email", "refused").inc()
+        except Exception as exc:  # noqa: BLE001 - the server is away or answered 4xx: try again later
+            failed.append((item, f"{type(exc).__name__}: {exc}", False, None, None))
+            metrics.FAILED.labels("email", "error").inc()
+            mailer.close()
+        else:
+            sent.append((item, latency, None))
+            metrics.SENT.labels("email", item["template"]).inc()
+            metrics.SEND_LATENCY.labels("email").observe(latency / 1000)
+    _record(db, config, sent, failed, max(now or utcnow(), utcnow()))
+    return len(sent)
+
+
+def _record(db, config, sent, failed, now: datetime) -> None:
+    with db.unit_of_work() as uow:
+        repo.mark_sent(uow.session, [(item["id"], latency, status) for item, latency, status in sent], now)
+        rows = {r.id: r for r in repo.deliveries_by_id(uow.session, [item["id"] for item, *_ in failed])}
+        for item, error, permanent, status, latency in failed:
+            row = rows[item["id"]]
+            row.last_error, row.response_status, row.latency_ms = error[:2000], status, latency
+            if row.channel == "webhook":
+                wait = next_wait(row.attempts)
+                _note_failure(uow.session, config, row, now)
+            else:
+                attempts_left = row.attempts <= len(EMAIL_RETRY_DELAYS) and row.attempts < config.send_max_attempts
+                wait = timedelta(seconds=EMAIL_RETRY_DELAYS[row.attempts - 1]) if attempts_left else None
+            if permanent or wait is None:
+                row.status = "failed"
+            else:
+                row.status, row.next_attempt_at = "pending", now + wait
+        for subscription_id in {item["subscription"] for item, *_ in sent if item["channel"] == "webhook"}:
+            repo.note_webhook_success(uow.session, subscription_id)
+        uow.commit()
+
+
+def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
+    """An endpoint failing without a success for ``webhook_disable_after_hours`` is disabled, and its contact told."""
+    hook = repo.subscription_for_update(session, delivery.recipient)
+    if hook is None or hook.status != "active":
+        return
+    hook.failing_since = hook.failing_since or now
+    if now - hook.failing_since < timedelta(hours=config.webhook_disable_after_hours):
+        return
+    hook.status, hook.disabled_at = "disabled", now
+    log.warning("webhook endpoint disabled after failing for days", subscription=hook.id, url=hook.url)
+    if hook.contact_email:
+        text = (
+            f"The webhook endpoint {hook.url} has failed every delivery since {hook.failing_since:%Y-%m-%d %H:%M} UTC "
+            "and has been disabled. Fix the receiver, then enable the subscription again "
+            f"(POST /webhooks/{hook.id}/enable) and ask for the missed messages (POST /webhooks/{hook.id}/redeliver)."
+        )
+        session.add(
+            Delivery(
+                tenant=hook.tenant,
+                event_id=f"webhook-disabled:{hook.id}:{now.isoformat()}",
+                event_type="notifications.webhook.disabled",
+                recipient=hook.contact_email,
+                person=None,
+                channel="email",
+                template="webhook_disabled",
+                message_id=f"<{uuid.uuid4()}@t4t.localhost>",
+                language="en",
+                subject="A webhook endpoint of your jurisdiction was disabled",
+                text_body=text + "\n",
+                html_body=f'<!DOCTYPE html><html lang="en"><body><p>{_escape(text)}</p></body></html>',
+                invite=None,
+                status="pending",
+                next_attempt_at=now,
+            )
+        )
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def retry_delivery(delivery_id: str, uow, who):
+    """Send a message again now, with the same Message-ID or webhook-id: a failed one, or a webhook message
+    already delivered (redelivery on demand)."""
+    row = repo.delivery(uow.session, who.tenant, delivery_id, for_update=True)
+    if row.status in ("pending", "sending") or (row.status == "sent" and row.channel != "webhook"):
+        raise Problem(
+            409,
+            f"This message is {row.status}; a failed message, or a delivered webhook message, can be sent again.",
+            title="Conflict",
+        )
+    row.status, row.next_attempt_at, row.attempts = "pending", utcnow(), 0
+    uow.commit()
+    return row

@@ -1,0 +1,40 @@
+"""Notifications' worker: ``python -m services.notifications.worker``.
+
+The consumer (events into messages), the outbox relay, and the jobs: write due reminders, send what
+the delivery log holds.
+"""
+
+from __future__ import annotations
+
+from services.notifications.bootstrap import build_context
+from services.notifications.handlers import build_handlers
+from services.notifications.mail import SmtpMailer
+from services.notifications.use_cases.digests import write_due_digests
+from services.notifications.use_cases.reminders import write_due_reminders
+from services.notifications.use_cases.sending import send_pending
+from services.notifications.webhooks import WebhookPoster
+from shared.messaging.worker import run_worker
+
+
+def main() -> None:
+    ctx = build_context()
+    config, notifier = ctx.config, ctx.extra["notifier"]
+    mailer, poster = SmtpMailer(config), WebhookPoster(config)
+
+    def send_all() -> None:
+        while send_pending(ctx.db, config, mailer, poster):
+            pass
+
+    run_worker(
+        ctx,
+        build_handlers(notifier),
+        periodic={
+            "reminders": (30.0, lambda: write_due_reminders(ctx.db, notifier)),
+            "digests": (60.0, lambda: write_due_digests(ctx.db, notifier)),
+            "sender": (config.send_interval, send_all),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Notifications' consumer run as its own process, for a test to kill: ``python -m tests.notifications.consumer_process JSON``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from services.notifications.bootstrap import build_context
+from services.notifications.config import NotificationsConfig
+from services.notifications.handlers import build_handlers
+from shared.messaging.consumer import EventConsumer
+
+
+def main(overrides: dict) -> None:
+    overrides["retry_delays"] = tuple(overrides["retry_delays"])
+    ctx = build_context(NotificationsConfig.from_env(**overrides))
+    handlers = build_handlers(ctx.extra["notifier"])
+    notify = handlers["notify"]
+
+    def slow_notify(event, uow) -> None:
+        notify(event, uow)
+        time.sleep(0.01)  # a batch in flight long enough to be killed in the middle of it
+
+    handlers["notify"] = slow_notify
+    EventConsumer(ctx.extra["bus"], ctx.db, ctx.tables, "notifications", handlers, prefetch=20).run()
+
+
+if __name__ == "__main__":
+    main(json.loads(sys.argv[1]))

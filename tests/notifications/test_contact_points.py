@@ -1,0 +1,130 @@
+"""Contact points, preferences and the delivery log over REST: tenancy, who may act, bad input, lossless sync."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.notifications.conftest import add_contact, next_week, session_data, session_event
+
+ADMIN_CA = ("jurisdiction_admin", "CA")
+ADMIN_NY = ("jurisdiction_admin", "NY")
+
+
+def test_a_state_system_keeps_contact_points_and_syncs_them_losslessly(nclient, tokens):
+    headers = tokens.headers("integration", "CA")
+    body = {"email": "ana@example.org", "time_zone": "America/Los_Angeles", "language": "es"}
+    put = nclient.put("/contact-points/ana", json=body, headers=headers)
+    assert put.status_code == 200, put.json
+    assert put.json["person"] == "ana" and put.json["language"] == "es" and put.json["tenant"] == "CA"
+    nclient.put("/contact-points/ben", json={"email": "ben@example.org"}, headers=headers)
+
+    first = nclient.get("/contact-points?changed_after=0", headers=headers).json
+    assert [c["person"] for c in first["items"]] == ["ana", "ben"]
+    nclient.put("/contact-points/ana", json={**body, "language": "en"}, headers=headers)
+    later = nclient.get(f"/contact-points?changed_after={first['last_change']}", headers=headers).json
+    assert [(c["person"], c["language"]) for c in later["items"]] == [("ana", "en")]
+
+
+def test_another_jurisdiction_sees_none_of_it(nclient, tokens, notifications_ctx, deliver, smtp_server):
+    add_contact(notifications_ctx, "ana", "ana@example.org")
+    deliver.event(session_event("scheduled", session_data(next_week())))
+    ca = nclient.get("/deliveries", headers=tokens.headers(*ADMIN_CA)).json["items"]
+    assert len(ca) == 1
+    ny = tokens.headers(*ADMIN_NY)
+    assert nclient.get("/contact-points/ana", headers=ny).status_code == 404
+    assert nclient.get("/contact-points", headers=ny).json["items"] == []
+    assert nclient.get("/deliveries", headers=ny).json["items"] == []
+    for answer in (
+        nclient.get(f"/deliveries/{ca[0]['id']}", headers=ny),
+        nclient.post(f"/deliveries/{ca[0]['id']}/retry", headers=ny),
+    ):
+        assert answer.status_code == 404 and answer.content_type == "application/problem+json"
+    # NY writing "ana" makes NY's own contact point; CA's is untouched.
+    nclient.put("/contact-points/ana", json={"email": "other@example.org"}, headers=ny)
+    shown = nclient.get("/contact-points/ana", headers=tokens.headers(*ADMIN_CA)).json
+    assert shown["email"] == "ana@example.org"
+
+
+def test_a_participant_sees_and_changes_only_their_own(nclient, tokens, notifications_ctx):
+    add_contact(notifications_ctx, "ana", "ana@example.org")
+    add_contact(notifications_ctx, "ben", "ben@example.org")
+    ana = tokens.headers("participant", "CA", sub="ana")
+    assert nclient.get("/contact-points/ana", headers=ana).json["email"] == "ana@example.org"
+    assert nclient.put("/contact-points/ana", json={"email": "ana@new.example.org"}, headers=ana).status_code == 200
+    for answer in (
+        nclient.get("/contact-points/ben", headers=ana),
+        nclient.put("/contact-points/ben", json={"email": "x@example.org"}, headers=ana),
+        nclient.get("/contact-points", headers=ana),
+        nclient.get("/deliveries", headers=ana),
+        nclient.put("/preferences/session_reminder", json={"email": False}, headers=ana),
+    ):
+        assert answer.status_code == 403 and answer.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"email": "not an address"},
+        {"email": "ana@example.org", "language": "fr"},
+        {"email": "ana@example.org", "time_zone": "Mars/Olympus"},
+        {"email": "ana@example.org", "supervisor_email": 5},
+        {"email": "ana@example.org", "unknown": 1},
+        {"email": "ana\u202e@example.org"},
+        [],
+    ],
+)
+def test_bad_input_is_a_problem_and_writes_nothing(nclient, tokens, body):
+    headers = tokens.headers(*ADMIN_CA)
+    answer = nclient.put("/contact-points/ana", json=body, headers=headers)
+    assert answer.status_code == 422 and answer.content_type == "application/problem+json"
+    assert nclient.get("/contact-points", headers=headers).json["items"] == []
+
+
+def test_unknown_kinds_and_odd_people_are_not_found(nclient, tokens):
+    headers = tokens.headers(*ADMIN_CA)
+    answer = nclient.put("/preferences/telepathy", json={"email": False}, headers=headers)
+    assert answer.status_code == 404 and answer.content_type == "application/problem+json"
+    answer = nclient.put(
+        "/contact-points/a%20b/preferences/session_reminder",
+        json={"channel": "email", "enabled": False},
+        headers=headers,
+    )
+    assert answer.status_code == 404
+    answer = nclient.put(
+        "/contact-points/ana/preferences/session_reminder", json={"channel": "sms", "enabled": False}, headers=headers
+    )
+    assert answer.status_code == 422
+
+
+def test_preferences_at_two_levels_decide_who_gets_a_reminder(nclient, tokens, notifications_ctx, deliver, smtp_server):
+    from services.notifications.use_cases.reminders import write_due_reminders
+
+    add_contact(notifications_ctx, "ana", "ana@example.org")
+    add_contact(notifications_ctx, "ben", "ben@example.org")
+    admin = tokens.headers(*ADMIN_CA)
+    assert nclient.put("/preferences/session_reminder", json={"email": False}, headers=admin).status_code == 200
+    ben = tokens.headers("participant", "CA", sub="ben")
+    answer = nclient.put(
+        "/contact-points/ben/preferences/session_reminder", json={"channel": "email", "enabled": True}, headers=ben
+    )
+    assert answer.status_code == 200
+    assert nclient.get("/contact-points/ben/preferences", headers=ben).json["items"][0]["enabled"] is True
+    data = session_data(next_week(), registrants=("ana", "ben"))
+    deliver.event(session_event("scheduled", data))
+    from datetime import datetime
+
+    write_due_reminders(
+        notifications_ctx.db, notifications_ctx.extra["notifier"], now=datetime.fromisoformat(data["starts_at"])
+    )
+    deliver.send()
+    reminders = [m for m in smtp_server.messages if "starts in" in m.get_body(("plain",)).get_content()]
+    assert [m["To"] for m in reminders] == ["ben@example.org", "ben@example.org"]  # 24 h and 1 h; ana's default is off
+
+
+def test_the_kinds_are_listed_with_their_events_and_audience(nclient, tokens):
+    items = nclient.get("/notification-kinds", headers=tokens.headers("participant", "CA")).json["items"]
+    by_kind = {i["kind"]: i for i in items}
+    assert by_kind["session_cancelled"]["event_types"] == ["scheduling.session.cancelled"]
+    assert by_kind["session_cancelled"]["critical"]
+    assert "commitment_overdue" in by_kind and "session_reminder" in by_kind

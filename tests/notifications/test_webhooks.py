@@ -1,0 +1,261 @@
+"""Webhooks to a real HTTP receiver: signatures verified with the Standard Webhooks library, retries until the
+receiver comes back, 3xx as failure, private addresses refused, redelivery, and endpoints disabled after days."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from services.notifications.domain.webhooks import RETRY_SCHEDULE, RefusedAddress, next_wait
+from services.notifications.webhooks import WebhookPoster, _adapter
+from tests.notifications.conftest import Deliver, free_port, next_week, session_data, session_event
+
+ADMIN = ("jurisdiction_admin", "CA")
+
+
+class Receiver:
+    """A state system's endpoint on 127.0.0.1: verifies each delivery's signature as its own code would."""
+
+    def __init__(self, port: int | None = None, *, status: int = 204):
+        self.port = port or free_port()
+        self.status = status
+        self.secret: str | None = None
+        self.received: list[dict] = []
+        self.paths: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.paths.append(self.path)
+                try:
+                    payload = Webhook(receiver.secret).verify(body, dict(self.headers))
+                    verified = True
+                except WebhookVerificationError:
+                    payload, verified = None, False
+                receiver.received.append(
+                    {"id": self.headers["webhook-id"], "verified": verified, "payload": payload, "path": self.path}
+                )
+                self.send_response(receiver.status)
+                if 300 <= receiver.status < 400:
+                    self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def hook_ctx(notifications_ctx):
+    """The service with private addresses allowed, as on-premises and in tests (WEBHOOK_ALLOW_PRIVATE)."""
+    config = dataclasses.replace(notifications_ctx.config, webhook_allow_private=True)
+    return dataclasses.replace(notifications_ctx, config=config)
+
+
+@pytest.fixture
+def hclient(hook_ctx):
+    from services.notifications.app import create_app
+
+    return create_app(hook_ctx).test_client()
+
+
+def subscribe(client, tokens, url, types=("scheduling.session.scheduled",), **extra):
+    answer = client.post(
+        "/webhooks", json={"url": url, "event_types": list(types), **extra}, headers=tokens.headers(*ADMIN)
+    )
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+class Sender(Deliver):
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.poster = WebhookPoster(ctx.config)
+
+    def send(self, **kwargs) -> int:
+        from services.notifications.use_cases.sending import send_pending
+
+        total = 0
+        while sent := send_pending(self.ctx.db, self.ctx.config, self.mailer, self.poster, **kwargs):
+            total += sent
+        return total
+
+
+def test_every_delivery_is_signed_so_the_receiver_can_verify_it(hook_ctx, hclient, tokens, receiver):
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")
+    assert created["secret"].startswith("whsec_") and created["status"] == "active"
+    assert "secret" not in hclient.get(f"/webhooks/{created['id']}", headers=tokens.headers(*ADMIN)).json
+    receiver.secret = created["secret"]
+    sender = Sender(hook_ctx)
+    event = session_event("scheduled", session_data(next_week()))
+    sender.event(event)
+    sender.event(session_event("cancelled", session_data(next_week(), sequence=1)))  # not subscribed
+    assert sender.send() == 1
+    [got] = receiver.received
+    assert got["verified"] and got["payload"]["id"] == event.id and got["payload"]["type"] == event.type
+    [logged] = hclient.get("/deliveries?template=scheduling.session.scheduled", headers=tokens.headers(*ADMIN)).json[
+        "items"
+    ]
+    assert logged["channel"] == "webhook" and logged["message_id"] == got["id"]
+    assert logged["status"] == "sent" and logged["latency_ms"] is not None
+    # A tampered body or another secret fails the receiver's check.
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "A" * 43).verify(json.dumps(got["payload"]), {"webhook-id": got["id"]})
+
+
+def test_deliveries_retry_while_the_receiver_is_down_and_succeed_when_it_is_back(hook_ctx, hclient, tokens):
+    port = free_port()
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{port}/t4t")
+    sender = Sender(hook_ctx)
+    sender.event(session_event("scheduled", session_data(next_week())))
+    assert sender.send() == 0  # nobody listens: the first attempt fails at once
+    headers = tokens.headers(*ADMIN)
+    [waiting] = hclient.get("/deliveries?status=pending", headers=headers).json["items"]
+    assert waiting["attempts"] == 1 and "Connection" in waiting["last_error"]
+    wait = datetime.fromisoformat(waiting["next_attempt_at"]) - datetime.now(UTC)
+    assert timedelta(seconds=3) < wait <= timedelta(seconds=6)  # the schedule's 5 s, give or take 10 %
+    assert sender.send(now=datetime.now(UTC) + timedelta(seconds=6)) == 0  # still down: next wait ~5 min
+    back = Receiver(port)
+    back.secret = created["secret"]
+    try:
+        assert sender.send(now=datetime.now(UTC) + timedelta(minutes=6)) == 1
+    finally:
+        back.stop()
+    [got] = back.received
+    assert got["verified"] and got["id"] == waiting["message_id"]
+    shown = hclient.get(f"/deliveries/{waiting['id']}", headers=headers).json
+    assert (shown["status"], shown["attempts"], shown["response_status"]) == ("sent", 3, 204)
+
+
+def test_a_redirect_is_a_failure_and_is_not_followed(hook_ctx, hclient, tokens):
+    receiver = Receiver(status=302)
+    try:
+        created = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")
+        receiver.secret = created["secret"]
+        sender = Sender(hook_ctx)
+        sender.event(session_event("scheduled", session_data(next_week())))
+        assert sender.send() == 0
+        assert receiver.paths == ["/t4t"]  # /elsewhere never asked
+        [row] = hclient.get("/deliveries?status=pending", headers=tokens.headers(*ADMIN)).json["items"]
+        assert row["response_status"] == 302 and row["last_error"] == "the receiver answered 302"
+    finally:
+        receiver.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.org/hook",  # not https
+        "https://127.0.0.1/hook",
+        "https://127.1/hook",
+        "https://0x7f.0.0.1/hook",
+        "https://2130706433/hook",
+        "https://017700000001/hook",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[fe80::1]/hook",
+        "https://localhost/hook",
+        f"https://{socket.gethostname()}/hook",  # a name that resolves to a loopback address
+        "https://user:pw@example.org/hook",
+    ],
+)
+def test_a_private_or_local_address_is_refused_with_422(nclient, tokens, url):
+    answer = nclient.post(
+        "/webhooks", json={"url": url, "event_types": ["scheduling.session.scheduled"]}, headers=tokens.headers(*ADMIN)
+    )
+    assert answer.status_code == 422, answer.json
+    assert answer.content_type == "application/problem+json"
+    assert nclient.get("/webhooks", headers=tokens.headers(*ADMIN)).json["items"] == []
+
+
+def test_the_address_actually_connected_to_is_checked(receiver):
+    session = requests.Session()
+    session.mount("http://", _adapter(allow_private=False))
+    with pytest.raises(RefusedAddress, match="connection reached .* loopback"):
+        session.post(f"http://127.0.0.1:{receiver.port}/t4t", data=b"{}", timeout=5)
+    assert receiver.paths == []  # refused before a byte of the request was sent
+
+
+def test_one_message_or_everything_since_a_time_is_delivered_again(hook_ctx, hclient, tokens, receiver):
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")
+    receiver.secret = created["secret"]
+    sender = Sender(hook_ctx)
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    sender.event(session_event("scheduled", session_data(next_week())))
+    sender.send()
+    headers = tokens.headers(*ADMIN)
+    [row] = hclient.get("/deliveries?status=sent", headers=headers).json["items"]
+    assert hclient.post(f"/deliveries/{row['id']}/retry", headers=headers).status_code == 200
+    sender.send()
+    answer = hclient.post(f"/webhooks/{created['id']}/redeliver", json={"since": before.isoformat()}, headers=headers)
+    assert answer.status_code == 202 and answer.json == {"queued": 1}
+    sender.send()
+    assert [r["id"] for r in receiver.received] == [row["message_id"]] * 3
+    assert all(r["verified"] for r in receiver.received)
+
+
+def test_an_endpoint_failing_for_days_is_disabled_and_its_contact_told(hook_ctx, hclient, tokens, smtp_server):
+    port = free_port()
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{port}/t4t", contact_email="it@state.example.org")
+    ctx = dataclasses.replace(hook_ctx, config=dataclasses.replace(hook_ctx.config, webhook_disable_after_hours=48))
+    sender = Sender(ctx)
+    sender.event(session_event("scheduled", session_data(next_week())))
+    sender.send()
+    assert hclient.get(f"/webhooks/{created['id']}", headers=tokens.headers(*ADMIN)).json["status"] == "active"
+    sender.send(now=datetime.now(UTC) + timedelta(days=3))
+    shown = hclient.get(f"/webhooks/{created['id']}", headers=tokens.headers(*ADMIN)).json
+    assert shown["status"] == "disabled" and shown["failing_since"]
+    sender.send(now=datetime.now(UTC) + timedelta(days=3))
+    [told] = smtp_server.to("it@state.example.org")
+    assert "has been disabled" in told.get_body(("plain",)).get_content()
+    enabled = hclient.post(f"/webhooks/{created['id']}/enable", headers=tokens.headers(*ADMIN))
+    assert enabled.status_code == 200 and enabled.json["status"] == "active"
+
+
+def test_another_jurisdiction_cannot_see_or_touch_a_subscription(hclient, tokens, receiver):
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")
+    ny = tokens.headers("jurisdiction_admin", "NY")
+    for answer in (
+        hclient.get(f"/webhooks/{created['id']}", headers=ny),
+        hclient.delete(f"/webhooks/{created['id']}", headers=ny),
+        hclient.post(f"/webhooks/{created['id']}/redeliver", json={"since": "2026-01-01T00:00:00Z"}, headers=ny),
+    ):
+        assert answer.status_code == 404 and answer.content_type == "application/problem+json"
+    assert hclient.get("/webhooks", headers=ny).json["items"] == []
+
+
+def test_the_retry_schedule_spans_about_a_day_with_jitter():
+    import random
+
+    total = sum(RETRY_SCHEDULE, timedelta())
+    assert timedelta(hours=20) < total < timedelta(hours=30)
+    assert RETRY_SCHEDULE[0] == timedelta(seconds=5) and RETRY_SCHEDULE[-1] == timedelta(hours=10)
+    waits = [next_wait(1, random.Random(seed)) for seed in range(50)]
+    assert all(timedelta(seconds=4.5) <= w <= timedelta(seconds=5.5) for w in waits) and len(set(waits)) > 1
+    assert next_wait(len(RETRY_SCHEDULE) + 1) is None
