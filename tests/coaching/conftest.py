@@ -79,7 +79,9 @@ def deliver(ctx, type_: str, data: dict, *, tenant: str = "CA", time: datetime |
     from shared.messaging.topology import SUBSCRIPTIONS
 
     [sub] = [s for s in SUBSCRIPTIONS if s.consumer == "coaching" and type_ in s.event_types]
-    event = parse_event(make_event(type_, source="/services/scheduling", subject="x", tenant=tenant, data=data).to_json())
+    event = parse_event(
+        make_event(type_, source="/services/scheduling", subject="x", tenant=tenant, data=data).to_json()
+    )
     if time is not None:
         event = dataclasses.replace(event, time=time)
     with ctx.db.unit_of_work() as uow:
