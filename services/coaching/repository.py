@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, false, func, select
+from sqlalchemy import String, case, cast, false, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -232,15 +232,24 @@ def commitments_needing_notice(session: Session, today: date, limit: int = 500) 
     stmt = (
         select(Commitment, Plan.specialist)
         .join(Plan, Plan.id == Commitment.plan_id)
-        .where(Commitment.fulfilled_on.is_(None), Commitment.due_on <= horizon)
+        .where(Commitment.fulfilled_on.is_(None), Commitment.due_on <= horizon, ~_noticed(Commitment.id, "overdue"))
         .order_by(Commitment.due_on, Commitment.id)
     )
     return [(c, s) for c, s in session.execute(stmt).all()]
 
 
 def followups_due(session: Session, today: date) -> list[Activity]:
-    stmt = select(Activity).where(Activity.status == "logged", Activity.follow_up_on <= today)
+    stmt = select(Activity).where(
+        Activity.status == "logged",
+        Activity.follow_up_on <= today,
+        ~_noticed(Activity.id, literal("followup:", String) + cast(Activity.follow_up_on, String)),
+    )
     return list(session.scalars(stmt))
+
+
+def _noticed(subject, kind):
+    """The last notice a subject can get has been sent: nothing more to check for it."""
+    return select(Notice.id).where(Notice.subject_id == subject, Notice.kind == kind).exists()
 
 
 def claim_notice(session: Session, subject_id: str, kind: str, tenant: str) -> bool:
