@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import String, case, cast, false, func, literal, select
@@ -267,3 +268,73 @@ def claim_notice(session: Session, subject_id: str, kind: str, tenant: str) -> b
         .returning(Notice.id)
     )
     return session.execute(stmt).first() is not None
+
+
+# --- reports --------------------------------------------------------------------------------------------
+
+
+def report_inputs(session: Session, tenants: list[str] | None) -> dict[str, dict]:
+    """Per jurisdiction, the plain rows its report is computed from (``tenants`` None: every jurisdiction)."""
+
+    def scoped(stmt, column):
+        return stmt if tenants is None else stmt.where(column.in_(tenants))
+
+    out: dict[str, dict] = defaultdict(lambda: {"activities": [], "commitments": [], "scores": []})
+    stmt = select(Activity.tenant, Activity.kind, Activity.occurred_on, Activity.duration_minutes).where(
+        Activity.status == "logged"
+    )
+    for tenant, *row in session.execute(scoped(stmt, Activity.tenant)):
+        out[tenant]["activities"].append(tuple(row))
+    stmt = select(Commitment.tenant, Commitment.due_on, Commitment.fulfilled_on)
+    for tenant, *row in session.execute(scoped(stmt, Commitment.tenant)):
+        out[tenant]["commitments"].append(tuple(row))
+    stmt = select(FidelityObservation.tenant, FidelityObservation.practice, FidelityObservation.score)
+    for tenant, *row in session.execute(scoped(stmt, FidelityObservation.tenant)):
+        out[tenant]["scores"].append(tuple(row))
+    return out
+
+
+def reach_inputs(session: Session, tenants: list[str] | None) -> dict[str, dict]:
+    out: dict[str, dict] = defaultdict(lambda: {"plans": [], "sessions": []})
+    stmt = select(Plan.tenant, Plan.cohort_id, Plan.trainer)
+    if tenants is not None:
+        stmt = stmt.where(Plan.tenant.in_(tenants))
+    for tenant, *row in session.execute(stmt):
+        out[tenant]["plans"].append(tuple(row))
+    stmt = select(
+        DeliverySession.tenant,
+        DeliverySession.cohort_id,
+        DeliverySession.facilitators,
+        DeliverySession.reached,
+        DeliverySession.held_at.is_not(None),
+    ).where(DeliverySession.cancelled.is_(False))
+    if tenants is not None:
+        stmt = stmt.where(DeliverySession.tenant.in_(tenants))
+    for tenant, *row in session.execute(stmt):
+        out[tenant]["sessions"].append(tuple(row))
+    return out
+
+
+def tenants_with_records(session: Session) -> list[str]:
+    """Every jurisdiction coaching holds records of, or whose admin has said something about consent."""
+    found = set(session.scalars(select(Plan.tenant).distinct()))
+    found |= set(session.scalars(select(Activity.tenant).distinct()))
+    found |= set(session.scalars(select(JurisdictionSettings.tenant)))
+    return sorted(found)
+
+
+def consenting(session: Session) -> set[str]:
+    stmt = select(JurisdictionSettings.tenant).where(JurisdictionSettings.national_consent.is_(True))
+    return set(session.scalars(stmt))
+
+
+def consent_history(session: Session, tenant: str) -> list:
+    from services.coaching.models import ConsentRecord
+
+    stmt = select(ConsentRecord).where(ConsentRecord.tenant == tenant).order_by(ConsentRecord.at, ConsentRecord.id)
+    return list(session.scalars(stmt))
+
+
+def activity_rows_statement(tenant: str):
+    """A jurisdiction's logged activities, for state systems: never their notes, strengths or next steps."""
+    return select(Activity).where(Activity.tenant == tenant, Activity.status == "logged")
