@@ -186,10 +186,18 @@ def test_an_office_hour_booking_opens_a_draft_for_the_specialist_to_complete(ccl
         types = list(session.scalars(select(platform.outbox.event_type)))
     assert types.count("coaching.activity.logged") == 1
     # A cancellation after completion leaves the specialist's record alone; before, it removes the draft.
-    deliver(coaching_ctx, "scheduling.office_hour.cancelled", {**booking, "reason": "ill"})
+    deliver(
+        coaching_ctx,
+        "scheduling.office_hour.cancelled",
+        {**booking, "reason": "booking_cancelled", "cancelled_by": "trainer-ca-1"},
+    )
     assert cclient.get(f"/activities/{draft['id']}", headers=auth(tokens, ADMIN)).status_code == 200
     deliver(coaching_ctx, "scheduling.office_hour.booked", {**booking, "booking_id": "booking-2"})
-    deliver(coaching_ctx, "scheduling.office_hour.cancelled", {**booking, "booking_id": "booking-2", "reason": "ill"})
+    deliver(
+        coaching_ctx,
+        "scheduling.office_hour.cancelled",
+        {**booking, "booking_id": "booking-2", "reason": "occurrence_cancelled", "cancelled_by": "its-ca"},
+    )
     assert len(cclient.get("/activities?status=draft", headers=auth(tokens, SPECIALIST)).json["items"]) == 0
 
 
