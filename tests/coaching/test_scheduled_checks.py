@@ -156,6 +156,8 @@ def test_the_caseload_puts_overdue_first_with_last_contact_and_next_follow_up(cc
         ("due-soon", "due_soon", "2026-11-25", "2026-12-05"),
         ("on-track", "on_track", None, None),
     ]
+    ahead = cclient.get("/caseload?as_of=2027-04-05", headers=auth(tokens, SPECIALIST)).json
+    assert [(i["trainer"], i["status"]) for i in ahead["items"]][-1] == ("on-track", "due_soon")
     other = cclient.get("/caseload?specialist=its-ca", headers=auth(tokens, ("specialist", "CA", "its-ca-2")))
     assert other.status_code == 403
     assert len(cclient.get("/caseload?specialist=its-ca", headers=auth(tokens, ADMIN)).json["items"]) == 3

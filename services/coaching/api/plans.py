@@ -113,7 +113,7 @@ class Caseload(MethodView):
         specialist = args.get("specialist") or who.sub
         if specialist != who.sub and not who.has(JURISDICTION_ADMIN):
             raise Problem(403, "Specialists see their own caseload.", title="Forbidden")
-        return use_cases.caseload(request_uow().session, who.tenant, specialist, today())
+        return use_cases.caseload(request_uow().session, who.tenant, specialist, args.get("as_of") or today())
 
 
 @blp.route("/settings")

@@ -95,6 +95,9 @@ class CaseloadSchema(Schema):
 
 class CaseloadArgs(Schema):
     specialist = Sub(metadata={"description": "jurisdiction admins: whose caseload (specialists see their own)"})
+    as_of = fields.Date(
+        metadata={"description": "the caseload as it will stand on this day (planning ahead); today by default"}
+    )
 
 
 class SettingsSchema(Schema):
