@@ -15,6 +15,7 @@ from services.coaching.models import (
     Activity,
     ActivityRevision,
     Commitment,
+    ConsentRecord,
     DeliverySession,
     FidelityObservation,
     Jurisdiction,
@@ -328,9 +329,7 @@ def consenting(session: Session) -> set[str]:
     return set(session.scalars(stmt))
 
 
-def consent_history(session: Session, tenant: str) -> list:
-    from services.coaching.models import ConsentRecord
-
+def consent_history(session: Session, tenant: str) -> list[ConsentRecord]:
     stmt = select(ConsentRecord).where(ConsentRecord.tenant == tenant).order_by(ConsentRecord.at, ConsentRecord.id)
     return list(session.scalars(stmt))
 

@@ -79,6 +79,8 @@ def test_an_agreed_time_frame_records_who_and_when_and_moves_the_due_date(cclien
             {"party": "host_agency", "name": "Bay Area Child Care Council"},
         ],
     }
+    synced = cclient.get("/plans?changed_after=0", headers=auth(tokens, ("integration", "CA", "registry"))).json
+    assert [p["id"] for p in synced["items"]] == [plan.id]
     agreed = cclient.put(f"/plans/{plan.id}/time-frame", json=agreement, headers=auth(tokens, SPECIALIST))
     assert agreed.status_code == 200, agreed.json
     commitment = agreed.json["commitment"]
@@ -86,6 +88,11 @@ def test_an_agreed_time_frame_records_who_and_when_and_moves_the_due_date(cclien
     assert commitment["agreed_by"] == agreement["agreed_by"]
     assert (commitment["agreed_on"], commitment["agreement_recorded_by"]) == ("2027-09-10", "its-ca")
 
+    # The changed commitment comes to the next sync of the plans.
+    resync = cclient.get(
+        f"/plans?changed_after={synced['last_change']}", headers=auth(tokens, ("integration", "CA", "registry"))
+    ).json["items"]
+    assert [(p["id"], p["commitment"]["due_on"]) for p in resync] == [(plan.id, "2028-02-29")]
     nine = {**agreement, "months": 9}
     assert (
         cclient.put(f"/plans/{plan.id}/time-frame", json=nine, headers=auth(tokens, ADMIN)).json["commitment"]["due_on"]

@@ -432,6 +432,7 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
     )
     assert f"content DB     sqlite:///{data_dir / 'content.db'}" in banner
     assert f"scheduling DB  sqlite:///{data_dir / 'scheduling.db'}" in banner
+    assert f"coaching DB    sqlite:///{data_dir / 'coaching.db'}" in banner
     assert f"Broker         filesystem broker in {data_dir / 'broker'}" in banner
     records = []
     for line in logs.splitlines():
@@ -452,6 +453,8 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         "notifications-api",
         "notifications-worker",
         "smtp-sink",
+        "coaching-api",
+        "coaching-worker",
     }
     assert any(r.get("event") == "outbox relay connected" for r in records)
     sockets = {r["event"] for r in records if r.get("event", "").startswith("Control socket listening")}
@@ -460,5 +463,6 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         f"Control socket listening at {data_dir / 'scheduling-api.ctl'}",
         f"Control socket listening at {data_dir / 'portal-api.ctl'}",
         f"Control socket listening at {data_dir / 'notifications-api.ctl'}",
+        f"Control socket listening at {data_dir / 'coaching-api.ctl'}",
     }
     assert returncode == 0

@@ -11,7 +11,7 @@ from services.coaching.domain import activities as rules
 from services.coaching.models import Activity, ActivityRevision, NotesAudit
 from shared.auth import JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def _viewer(who: Principal) -> rules.Viewer:
@@ -25,7 +25,7 @@ def log_activity(data: dict, uow: UnitOfWork, who: Principal) -> Activity:
     if data.get("plan_id"):
         try:
             plan = repo.get_plan(session, data["plan_id"], who)
-        except Exception:
+        except NotFound:
             raise InvalidInput("No plan with this id.", errors={"plan_id": ["No plan with this id."]}) from None
         if plan.trainer != data["trainer"]:
             raise InvalidInput("The plan is another trainer's.", errors={"plan_id": ["Not this trainer's plan."]})

@@ -78,6 +78,7 @@ def agree_time_frame(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) ->
     commitment.agreed_by = [{"party": e["party"], "name": e["name"]} for e in data["agreed_by"]]
     commitment.agreed_on = data["agreed_on"]
     commitment.agreement_recorded_by = who.sub
+    _touch(plan)
     uow.commit()
     return plan
 
@@ -93,6 +94,7 @@ def record_delivery(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) -> 
     commitment.evidence = data["evidence"]
     commitment.evidence_recorded_by = who.sub
     commitment.delivery_completed_at = commitment.delivery_completed_at or utcnow()
+    _touch(plan)
     events.commitment_notice(uow.session, commitment, plan.specialist, rules.FULFILLED)
     uow.commit()
     return plan
@@ -150,6 +152,7 @@ def _progress(session, tenant: str, cohort_id: str) -> None:
     )
     for commitment in repo.open_commitments_of(session, tenant, facilitators):
         plan = commitment.plan
+        before = (commitment.delivery_scheduled_at, commitment.first_session_held_at, commitment.fulfilled_on)
         if progress["scheduled"] and commitment.delivery_scheduled_at is None:
             commitment.delivery_scheduled_at = utcnow()
         if progress["first_held_at"] is not None and commitment.first_session_held_at is None:
@@ -160,6 +163,8 @@ def _progress(session, tenant: str, cohort_id: str) -> None:
             commitment.fulfilled_by = "cohort"
             commitment.delivery_cohort_id = cohort_id
             events.commitment_notice(session, commitment, plan.specialist, rules.FULFILLED)
+        if (commitment.delivery_scheduled_at, commitment.first_session_held_at, commitment.fulfilled_on) != before:
+            _touch(plan)
 
 
 def change_settings(data: dict, uow: UnitOfWork, who: Principal) -> JurisdictionSettings:
@@ -193,8 +198,10 @@ def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> Train
     return row
 
 
-def status_of(plan: Plan, today: date) -> str:
-    return rules.status(plan.commitment.due_on, plan.commitment.fulfilled_on, today)
+def _touch(plan: Plan) -> None:
+    """A change to a plan's commitment is a change to the plan: it gets a new change marker, so that a
+    state system syncing ``/plans`` with ``changed_after`` receives it."""
+    plan.updated_at = utcnow()
 
 
 def with_status(plans: list[Plan], today: date) -> list[Plan]:
