@@ -1,4 +1,4 @@
-"""Fixtures of the coaching service: a migrated database, its app, a clock the test moves, and helpers."""
+"""Fixtures of the coaching service: a migrated database, its app, a clock the test moves, and event makers."""
 
 from __future__ import annotations
 
