@@ -11,6 +11,9 @@ from services.coaching.models import Activity, ActivityRevision, NotesAudit, pla
 from tests.coaching.conftest import deliver, open_plan
 from tests.helpers import assert_problem, auth
 
+# Every test on both engines: the embedded default and PostgreSQL.
+pytestmark = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+
 AUTHOR = ("coach", "CA", "coach-ca")
 SPECIALIST = ("specialist", "CA", "its-ca")
 ADMIN = ("jurisdiction_admin", "CA", "admin-ca")

@@ -7,9 +7,14 @@ import csv
 import io
 from datetime import UTC, datetime
 
+import pytest
+
 from tests.coaching.conftest import deliver, open_plan
 from tests.coaching.test_plans import attendance, session_event
 from tests.helpers import assert_problem, auth
+
+# Every test on both engines: the embedded default and PostgreSQL.
+pytestmark = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 
 ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 SPECIALIST = ("specialist", "CA", "its-ca")
