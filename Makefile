@@ -29,12 +29,14 @@ migrate: $(STAMP)
 	$(BIN)/python -m services.content.manage migrate
 	$(BIN)/python -m services.scheduling.manage migrate
 	$(BIN)/python -m services.notifications.manage migrate
+	$(BIN)/python -m services.coaching.manage migrate
 
 ## seed: load the curriculum and the jurisdictions (idempotent, create-only)
 seed: migrate
 	$(BIN)/python -m services.content.manage seed
 	$(BIN)/python -m services.scheduling.manage seed
 	$(BIN)/python -m services.notifications.manage seed
+	$(BIN)/python -m services.coaching.manage seed
 
 ## run: the whole platform: the embedded default (SQLite, filesystem broker) unless DATABASE_URL or BROKER_URL is set
 run: seed

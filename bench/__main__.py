@@ -14,6 +14,8 @@
 6. Notifications (``bench/notifications.py``): a session rescheduled for 1,000 registrants until the last
    e-mail reaches a local SMTP server, and signed webhook deliveries per second, each against plain
    smtplib or requests (BENCH_SKIP_NOTIFICATIONS=1 leaves it out).
+7. Coaching on a national year (``bench/coaching.py``): caseloads, a jurisdiction's report and the
+   national reach over HTTP (BENCH_COACHING_SCALE, default 0.25; BENCH_SKIP_COACHING=1 leaves it out).
 
 A figure taken while something went wrong (a 5xx, a wrong seat count, a lost event) is reported
 FAILED, and ``make bench`` exits non-zero. PostgreSQL and RabbitMQ come from DATABASE_TEST_URL and
@@ -32,7 +34,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench import export, notifications, scheduling
+from bench import coaching, export, notifications, scheduling
 from bench import national_year as year
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
 
@@ -146,6 +148,12 @@ def main() -> int:
             )
         if not os.environ.get("BENCH_SKIP_NOTIFICATIONS"):  # its own schemas and broker namespaces
             results["notifications"] = notifications.figures()
+        if not os.environ.get("BENCH_SKIP_COACHING"):  # coaching's own schema in the run's database
+            results["coaching"] = coaching.coaching_figures(
+                {**env, "COACHING_DATABASE_URL": env["SCHEDULING_DATABASE_URL"], "COACHING_DB_SCHEMA": "coaching"},
+                tokens,
+                scale=float(os.environ.get("BENCH_COACHING_SCALE", "0.25")),
+            )
     finally:
         servers.stop()
         year.drop_database(POSTGRES_URL, run_db)
@@ -162,6 +170,8 @@ def main() -> int:
         export.report(results["export"])
     if "notifications" in results:
         notifications.report(results["notifications"])
+    if "coaching" in results:
+        coaching.report(results["coaching"])
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
     return 1 if any(v["verdict"] == "FAILED" for v in results["verdicts"]) else 0

@@ -197,6 +197,56 @@ class OfficeHourCancelled(OfficeHourBooked):
     cancelled_by = fields.String(required=True)
 
 
+COMMITMENT_STATUSES = ("on_track", "due_soon", "overdue", "fulfilled")
+
+
+class PlanCreated(EventData):
+    plan_id = fields.String(required=True)
+    commitment_id = fields.String(required=True)
+    trainer = fields.String(required=True)
+    specialist = fields.String(allow_none=True, load_default=None)
+    series_id = fields.String(required=True)
+    cohort_id = fields.String(required=True)
+    registration_id = fields.String(required=True)
+    completed_at = fields.AwareDateTime(required=True)
+    due_on = fields.Date(required=True)
+    time_frame_months = fields.Integer(required=True)
+
+
+class ActivityLogged(EventData):
+    """A support activity completed by its author; never its confidential notes."""
+
+    activity_id = fields.String(required=True)
+    trainer = fields.String(required=True)
+    author = fields.String(required=True)
+    kind = fields.String(required=True)
+    occurred_on = fields.Date(required=True)
+    duration_minutes = fields.Integer(required=True)
+    mode = fields.String(required=True)
+    practices = fields.List(fields.String(), load_default=list)
+    follow_up_on = fields.Date(allow_none=True, load_default=None)
+
+
+class CommitmentNotice(EventData):
+    """A commitment due soon (``days_before`` 30 or 7), overdue or fulfilled."""
+
+    commitment_id = fields.String(required=True)
+    plan_id = fields.String(required=True)
+    trainer = fields.String(required=True)
+    specialist = fields.String(allow_none=True, load_default=None)
+    due_on = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(COMMITMENT_STATUSES))
+    days_before = fields.Integer(allow_none=True, load_default=None)
+    fulfilled_on = fields.Date(allow_none=True, load_default=None)
+
+
+class FollowupDue(EventData):
+    activity_id = fields.String(required=True)
+    trainer = fields.String(required=True)
+    author = fields.String(required=True)
+    follow_up_on = fields.Date(required=True)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     schema: type[Schema]
@@ -222,6 +272,12 @@ CATALOGUE: dict[str, EventSpec] = {
     "scheduling.participant.completed": EventSpec(ParticipantCompleted),
     "scheduling.office_hour.booked": EventSpec(OfficeHourBooked),
     "scheduling.office_hour.cancelled": EventSpec(OfficeHourCancelled),
+    "coaching.plan.created": EventSpec(PlanCreated),
+    "coaching.activity.logged": EventSpec(ActivityLogged),
+    "coaching.commitment.due_soon": EventSpec(CommitmentNotice),
+    "coaching.commitment.overdue": EventSpec(CommitmentNotice),
+    "coaching.commitment.fulfilled": EventSpec(CommitmentNotice),
+    "coaching.followup.due": EventSpec(FollowupDue),
 }
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from shared.config import REPO_ROOT, CommonConfig, ConfigError, data_dir, describe_broker, without_password
 
-SERVICES = ("content", "scheduling", "notifications")
-DEFAULT_PORTS = {"content": "8001", "scheduling": "8002", "notifications": "8004"}
+SERVICES = ("content", "scheduling", "notifications", "coaching")
+DEFAULT_PORTS = {"content": "8001", "scheduling": "8002", "notifications": "8004", "coaching": "8003"}
 DEFAULT_PORTAL_PORT = "8000"  # the web pages people use; it has no database or broker of its own
 # honcho's return code when it stopped every process because it was asked to (Ctrl-C, or a TERM).
 ASKED_TO_STOP = {128 + signal.SIGINT, 128 + signal.SIGTERM}

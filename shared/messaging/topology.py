@@ -45,6 +45,21 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "content.adaptation.reviewed",
         ),
     ),
+    Subscription("coaching", "record_jurisdiction", ("scheduling.jurisdiction.added",)),
+    Subscription("coaching", "open_plan", ("scheduling.participant.completed",)),
+    Subscription(
+        "coaching",
+        "follow_delivery",
+        (
+            "scheduling.session.scheduled",
+            "scheduling.session.rescheduled",
+            "scheduling.session.cancelled",
+            "scheduling.attendance.recorded",
+        ),
+    ),
+    Subscription(
+        "coaching", "draft_office_hour", ("scheduling.office_hour.booked", "scheduling.office_hour.cancelled")
+    ),
 )
 
 

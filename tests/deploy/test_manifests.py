@@ -94,6 +94,12 @@ SERVICES: dict[str, Service] = {
         config_keys=frozenset({"NOTIFICATIONS_PUBLIC_URL", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "MAIL_FROM"}),
         optional_secret_keys=frozenset({"SMTP_USERNAME", "SMTP_PASSWORD"}),
     ),
+    "coaching": Service(
+        "coaching",
+        compose_api_port=8003,
+        config_map="coaching-config",
+        config_keys=frozenset({"COACHING_CHECK_INTERVAL_SECONDS"}),
+    ),
 }
 # The portal (services/portal/): the web pages people use. One process, an HTTP server on port 8000
 # (labelled as an API component for the network policies), with no database, broker or worker; the

@@ -40,11 +40,13 @@ def get(url: str, token: str | None = None):
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("platform")
-    port, scheduling_port, portal_port, notifications_port = free_port(), free_port(), free_port(), free_port()
+    port, scheduling_port, portal_port, notifications_port, coaching_port = (free_port() for _ in range(5))
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_", "NOTIFICATIONS_", "SMTP_"))
+        if not k.startswith(
+            ("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_", "NOTIFICATIONS_", "SMTP_", "COACHING_")
+        )
     }
     env.update(
         DATA_DIR=str(tmp_path),
@@ -53,10 +55,11 @@ def platform(tmp_path_factory):
         PORTAL_PORT=str(portal_port),
         NOTIFICATIONS_PORT=str(notifications_port),
         SMTP_SINK_PORT=str(free_port()),
+        COACHING_PORT=str(coaching_port),
         WEB_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    for service in ("content", "scheduling", "notifications"):
+    for service in ("content", "scheduling", "notifications", "coaching"):
         for command in ("migrate", "seed"):
             subprocess.run(
                 [sys.executable, "-m", f"services.{service}.manage", command],
@@ -79,12 +82,13 @@ def platform(tmp_path_factory):
         "scheduling_port": scheduling_port,
         "portal_port": portal_port,
         "notifications_port": notifications_port,
+        "coaching_port": coaching_port,
         "env": env,
         "data_dir": tmp_path,
         "process": process,
     }
     try:
-        for each in (port, scheduling_port, portal_port, notifications_port):
+        for each in (port, scheduling_port, portal_port, notifications_port, coaching_port):
             wait_until(
                 lambda: get(f"http://127.0.0.1:{each}/healthz")[0] == 200,
                 timeout=60,
@@ -197,13 +201,17 @@ def test_make_run_serves_the_curriculum_to_a_development_token(platform):
 
 
 def walkthrough_script(platform) -> str:
-    """The README's walkthrough, as written, pointed at this test's ports."""
+    """The README's walkthrough and the coach's day that follows it, as written, pointed at this test's ports."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Walkthrough", 1)[1].split("\n## ", 1)[0]
-    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    blocks = []
+    for heading in ("## Walkthrough", "## A coach's day"):
+        section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
+        blocks += re.findall(r"```sh\n(.*?)```", section, flags=re.S)
     script = "\n".join(blocks)
     script = script.replace("127.0.0.1:8001", f"127.0.0.1:{platform['port']}")
     script = script.replace("127.0.0.1:8002", f"127.0.0.1:{platform['scheduling_port']}")
+    script = script.replace("127.0.0.1:8003", f"127.0.0.1:{platform['coaching_port']}")
+    script = script.replace(".venv/bin/python", sys.executable)
     # The same tokens `make token` prints, without needing the repository's own virtualenv.
     return re.sub(
         r"make -s token ROLE=(\S+) TENANT=(\S+)",
@@ -226,6 +234,12 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (tmp_path / "var" / "certificate.pdf").read_bytes().startswith(b"%PDF")
     assert "verified" in result.stdout  # the state registry's CSV export
+    # The coach's day: the backfill opened both trainers' plans, the coach saw no notes, the admin the
+    # audit of the specialist's write, and Ana's commitment shows due soon in the caseload looking ahead.
+    assert '"trainer": "ben-cho"' in result.stdout, result.stdout[-3000:]
+    assert "\nNone\n" in result.stdout
+    assert "write dev-specialist-ca" in result.stdout
+    assert re.search(r"^dev-participant-ca due_soon due \S+ next follow-up None$", result.stdout, flags=re.M)
 
 
 def test_a_published_material_reaches_the_sessions_of_its_module(platform):
@@ -418,6 +432,7 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
     )
     assert f"content DB     sqlite:///{data_dir / 'content.db'}" in banner
     assert f"scheduling DB  sqlite:///{data_dir / 'scheduling.db'}" in banner
+    assert f"coaching DB    sqlite:///{data_dir / 'coaching.db'}" in banner
     assert f"Broker         filesystem broker in {data_dir / 'broker'}" in banner
     records = []
     for line in logs.splitlines():
@@ -438,6 +453,8 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         "notifications-api",
         "notifications-worker",
         "smtp-sink",
+        "coaching-api",
+        "coaching-worker",
     }
     assert any(r.get("event") == "outbox relay connected" for r in records)
     sockets = {r["event"] for r in records if r.get("event", "").startswith("Control socket listening")}
@@ -446,5 +463,6 @@ def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(plat
         f"Control socket listening at {data_dir / 'scheduling-api.ctl'}",
         f"Control socket listening at {data_dir / 'portal-api.ctl'}",
         f"Control socket listening at {data_dir / 'notifications-api.ctl'}",
+        f"Control socket listening at {data_dir / 'coaching-api.ctl'}",
     }
     assert returncode == 0

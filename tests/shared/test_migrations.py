@@ -7,6 +7,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from services.coaching.bootstrap import MIGRATIONS as COACHING_MIGRATIONS
+from services.coaching.models import Base as CoachingBase
 from services.content.bootstrap import MIGRATIONS
 from services.content.models import Base
 from services.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
@@ -20,6 +22,7 @@ SERVICES = [
     pytest.param(MIGRATIONS, Base.metadata, id="content"),
     pytest.param(SCHEDULING_MIGRATIONS, SchedulingBase.metadata, id="scheduling"),
     pytest.param(NOTIFICATIONS_MIGRATIONS, NotificationsBase.metadata, id="notifications"),
+    pytest.param(COACHING_MIGRATIONS, CoachingBase.metadata, id="coaching"),
 ]
 
 

@@ -14,7 +14,8 @@ from shared.testing.contract import Contract, serving
 from tests.conftest import config_overrides, migrated_context
 
 PROBLEM = "application/problem+json"
-SERVICES = ("content", "scheduling")
+SERVICES = ("content", "scheduling", "coaching")
+PORTS = {"content": 8001, "scheduling": 8002, "coaching": 8003}
 
 
 def build_app(service: str, tmp_path, signing_key_file, **config):
@@ -29,6 +30,11 @@ def build_app(service: str, tmp_path, signing_key_file, **config):
         from services.content.config import ContentConfig
 
         ctx = migrated_context("content", ContentConfig, dict(storage_dir=str(folder / "files"), **overrides))
+    elif service == "coaching":
+        from services.coaching.app import create_app
+        from services.coaching.config import CoachingConfig
+
+        ctx = migrated_context("coaching", CoachingConfig, overrides)
     else:
         from services.scheduling.app import create_app
         from services.scheduling.config import SchedulingConfig
@@ -152,7 +158,7 @@ def test_each_operation_declares_what_its_view_can_answer(service):
     ids = [operation["operationId"] for _, _, operation in operations(spec)]
     assert len(ids) == len(set(ids)) and all(ids)
     # Every service has a public URL (<SERVICE>_PUBLIC_URL), by default its local port.
-    assert spec["servers"] == [{"url": "http://127.0.0.1:8002" if name == "scheduling" else "http://127.0.0.1:8001"}]
+    assert spec["servers"] == [{"url": f"http://127.0.0.1:{PORTS[name]}"}]
     for path, method, operation in operations(spec):
         label = f"{method.upper()} {path}"
         statuses = set(operation["responses"])
@@ -194,6 +200,12 @@ def test_roles_token_claims_and_media_types_are_documented(service):
     if name == "content":
         assert paths["/series"]["post"]["x-roles"] == ["national_admin", "jurisdiction_admin"]
         assert paths["/series"]["get"]["x-roles"] == []
+        return
+    if name == "coaching":
+        assert paths["/activities"]["post"]["x-roles"] == ["specialist", "coach"]
+        assert paths["/consent"]["put"]["x-roles"] == ["jurisdiction_admin"]
+        for path in ("/reports/summary", "/reports/activities", "/reports/national"):
+            assert "text/csv" in paths[path]["get"]["responses"]["200"]["content"], path
         return
     assert paths["/cohorts"]["post"]["x-roles"] == ["jurisdiction_admin", "agency_coordinator"]
     assert paths["/jurisdictions"]["post"]["x-roles"] == ["national_admin"]

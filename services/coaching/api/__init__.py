@@ -1,0 +1,1 @@
+"""Coaching's HTTP resources, one module per resource: blueprint and MethodViews."""

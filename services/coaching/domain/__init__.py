@@ -1,0 +1,1 @@
+"""Coaching's rules, free of Flask, SQLAlchemy and kombu."""

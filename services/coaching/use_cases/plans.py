@@ -1,0 +1,227 @@
+"""Plans and commitments: opened by a completion, specialists assigned, time frames agreed, deliveries seen."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from services.coaching import events
+from services.coaching import repository as repo
+from services.coaching.domain import commitments as rules
+from services.coaching.models import Commitment, DeliverySession, JurisdictionSettings, Plan, TrainerSeries
+from shared.auth import JURISDICTION_ADMIN, Principal
+from shared.db import UnitOfWork, utcnow
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+
+def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan | None:
+    """Open the trainer's plan and commitment for a completion of the training for trainers, once.
+
+    ``completion`` is the data of ``scheduling.participant.completed`` (or the same read back from
+    scheduling's API by the backfill). A completion already seen, by either path, opens nothing new;
+    one of another series opens nothing at all. The caller commits.
+    """
+    if not repo.is_trainer_series(session, completion["series_id"]):
+        return None
+    if repo.plan_of_registration(session, tenant, completion["registration_id"]) is not None:
+        return None
+    settings = repo.settings_of(session, tenant)
+    months = settings.default_time_frame_months if settings else rules.DEFAULT_TIME_FRAME_MONTHS
+    completed_at: datetime = completion["completed_at"]
+    plan = Plan(
+        tenant=tenant,
+        trainer=completion["participant"],
+        registry_id=completion.get("registry_id"),
+        specialist=settings.default_specialist if settings else None,
+        series_id=completion["series_id"],
+        cohort_id=completion["cohort_id"],
+        registration_id=completion["registration_id"],
+        completed_at=completed_at,
+        certificate_code=completion.get("certificate_code"),
+        opened_by=opened_by,
+    )
+    commitment = Commitment(
+        plan=plan,
+        tenant=tenant,
+        trainer=plan.trainer,
+        time_frame_months=months,
+        due_on=rules.due_date(completed_at.date(), months),
+        agreed_by=[],
+    )
+    session.add_all([plan, commitment])
+    session.flush()
+    events.plan_created(session, plan, commitment)
+    return plan
+
+
+def assign_specialist(plan: Plan, specialist: str, uow: UnitOfWork, who: Principal) -> Plan:
+    """A jurisdiction admin changes the Infant/Toddler Specialist who supports this trainer."""
+    plan.specialist = specialist
+    uow.commit()
+    return plan
+
+
+def agree_time_frame(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) -> Plan:
+    """Record the time frame the participant, the specialist and the jurisdiction or host agency agreed on."""
+    _check_supporter(plan, who)
+    commitment = plan.commitment
+    if commitment.fulfilled_on is not None:
+        raise Conflict("The commitment is already fulfilled; its time frame no longer changes.")
+    parties = {entry["party"] for entry in data["agreed_by"]}
+    missing = {"participant", "specialist"} - parties
+    if missing or not parties & {"jurisdiction", "host_agency"}:
+        raise InvalidInput(
+            "A time frame is agreed by the participant, the specialist, and the jurisdiction or host agency.",
+            errors={"agreed_by": ["Name the participant, the specialist, and the jurisdiction or host agency."]},
+        )
+    commitment.time_frame_months = data["months"]
+    commitment.due_on = rules.due_date(plan.completed_at.date(), data["months"])
+    commitment.agreed_by = [{"party": e["party"], "name": e["name"]} for e in data["agreed_by"]]
+    commitment.agreed_on = data["agreed_on"]
+    commitment.agreement_recorded_by = who.sub
+    _touch(plan)
+    uow.commit()
+    return plan
+
+
+def record_delivery(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) -> Plan:
+    """Fulfil the commitment by hand, with evidence of the delivery (when scheduling has no record of it)."""
+    _check_supporter(plan, who)
+    commitment = plan.commitment
+    if commitment.fulfilled_on is not None:
+        raise Conflict("The commitment is already fulfilled.")
+    commitment.fulfilled_on = data["delivered_on"]
+    commitment.fulfilled_by = "evidence"
+    commitment.evidence = data["evidence"]
+    commitment.evidence_recorded_by = who.sub
+    commitment.delivery_completed_at = commitment.delivery_completed_at or utcnow()
+    _touch(plan)
+    events.commitment_notice(uow.session, commitment, plan.specialist, rules.FULFILLED)
+    uow.commit()
+    return plan
+
+
+def _check_supporter(plan: Plan, who: Principal) -> None:
+    if not (who.has(JURISDICTION_ADMIN) or who.sub == plan.specialist):
+        raise Forbidden("Only the trainer's specialist or the jurisdiction admin may do this.")
+
+
+def follow_delivery(session, tenant: str, data: dict, *, held_at: datetime | None = None) -> None:
+    """Keep a session scheduling told of, and move its facilitators' commitments along (the caller commits).
+
+    A session with a facilitator who has an open commitment counts toward that commitment's delivery:
+    scheduled once a session is scheduled, first session held once attendance is first taken, and
+    fulfilled when every session of the cohort not cancelled has been held.
+    """
+    row = repo.delivery_session(session, data["session_id"])
+    if row is None:
+        row = DeliverySession(
+            session_id=data["session_id"],
+            tenant=tenant,
+            cohort_id=data["cohort_id"],
+            series_id=data.get("series_id", ""),
+            facilitators=list(data.get("facilitators", [])),
+            starts_at=data.get("starts_at") or held_at,
+            cancelled=False,
+            sequence=-1,
+            reached=[],
+        )
+        session.add(row)
+    if "sequence" in data and data["sequence"] >= row.sequence:
+        # Rescheduling and cancelling come in order of their sequence; an older one changes nothing.
+        row.sequence = data["sequence"]
+        row.facilitators = list(data["facilitators"])
+        row.starts_at = data["starts_at"]
+        row.series_id = data["series_id"]
+        row.cancelled = data.get("cancelled", False)
+    if held_at is not None:
+        row.held_at = row.held_at or held_at
+        participant = data.get("participant")
+        if participant and data.get("present") and participant not in row.reached:
+            row.reached = [*row.reached, participant]
+    session.flush()
+    _progress(session, tenant, row.cohort_id)
+
+
+def _progress(session, tenant: str, cohort_id: str) -> None:
+    sessions = repo.sessions_of_cohort(session, tenant, cohort_id)
+    facilitators = sorted({f for s in sessions if not s.cancelled for f in s.facilitators})
+    if not facilitators:
+        return
+    progress = rules.delivery_progress(
+        [{"starts_at": s.starts_at, "cancelled": s.cancelled, "held_at": s.held_at} for s in sessions]
+    )
+    for commitment in repo.open_commitments_of(session, tenant, facilitators):
+        plan = commitment.plan
+        before = (commitment.delivery_scheduled_at, commitment.first_session_held_at, commitment.fulfilled_on)
+        if progress["scheduled"] and commitment.delivery_scheduled_at is None:
+            commitment.delivery_scheduled_at = utcnow()
+        if progress["first_held_at"] is not None and commitment.first_session_held_at is None:
+            commitment.first_session_held_at = progress["first_held_at"]
+        if progress["completed_at"] is not None:
+            commitment.delivery_completed_at = progress["completed_at"]
+            commitment.fulfilled_on = progress["completed_at"].date()
+            commitment.fulfilled_by = "cohort"
+            commitment.delivery_cohort_id = cohort_id
+            events.commitment_notice(session, commitment, plan.specialist, rules.FULFILLED)
+        if (commitment.delivery_scheduled_at, commitment.first_session_held_at, commitment.fulfilled_on) != before:
+            _touch(plan)
+
+
+def change_settings(data: dict, uow: UnitOfWork, who: Principal) -> JurisdictionSettings:
+    """A jurisdiction admin sets the default specialist and time frame of new plans, and consent."""
+    session = uow.session
+    settings = repo.settings_of(session, who.tenant, for_update=True)
+    if settings is None:
+        settings = JurisdictionSettings(tenant=who.tenant, default_time_frame_months=rules.DEFAULT_TIME_FRAME_MONTHS)
+        session.add(settings)
+    for name in ("default_specialist", "default_time_frame_months"):
+        if name in data:
+            setattr(settings, name, data[name])
+    settings.updated_by = who.sub
+    uow.commit()
+    return settings
+
+
+def settings_for(session, tenant: str) -> JurisdictionSettings:
+    return repo.settings_of(session, tenant) or JurisdictionSettings(
+        tenant=tenant, default_time_frame_months=rules.DEFAULT_TIME_FRAME_MONTHS, national_consent=False
+    )
+
+
+def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> TrainerSeries:
+    """A national admin names a series of content's as the training for trainers (idempotent)."""
+    row = uow.session.get(TrainerSeries, series_id)
+    if row is None:
+        row = TrainerSeries(series_id=series_id, added_by=who.sub, added_at=utcnow())
+        uow.session.add(row)
+        uow.commit()
+    return row
+
+
+def _touch(plan: Plan) -> None:
+    """A change to a plan's commitment is a change to the plan: it gets a new change marker, so that a
+    state system syncing ``/plans`` with ``changed_after`` receives it."""
+    plan.updated_at = utcnow()
+
+
+def with_status(plans: list[Plan], today: date) -> list[Plan]:
+    """The plans, each commitment carrying its status as of ``today`` (it moves with the clock, not with writes)."""
+    for plan in plans:
+        plan.commitment.status = rules.status(plan.commitment.due_on, plan.commitment.fulfilled_on, today)
+    return plans
+
+
+def caseload(session, tenant: str, specialist: str, today: date) -> dict:
+    """A specialist's trainers, overdue first, then due soon, on track, fulfilled; by due date within each."""
+    items = [
+        {
+            "trainer": row["plan"].trainer,
+            "plan_id": row["plan"].id,
+            "status": rules.status(row["commitment"].due_on, row["commitment"].fulfilled_on, today),
+            "due_on": row["commitment"].due_on,
+            "last_contact": row["last_contact"],
+            "next_follow_up": row["next_follow_up"],
+        }
+        for row in repo.caseload(session, tenant, specialist, today)
+    ]
+    return {"specialist": specialist, "today": today, "items": items}

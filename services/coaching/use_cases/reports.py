@@ -1,0 +1,105 @@
+"""Reports for states and the nation, the reach cascade, and consent to national roll-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.coaching import repository as repo
+from services.coaching.domain import commitments as rules
+from services.coaching.domain import reports as figures
+from services.coaching.models import ConsentRecord, JurisdictionSettings
+from shared.auth import Principal
+from shared.db import UnitOfWork, utcnow
+
+WITHHELD = "withheld"
+
+
+def jurisdiction_summary(session, tenant: str, today: date) -> dict:
+    rows = repo.report_inputs(session, [tenant])[tenant]
+    return {
+        "jurisdiction": tenant,
+        "today": today,
+        **figures.summary(rows["activities"], rows["commitments"], rows["scores"], today),
+    }
+
+
+def national_summary(session, today: date) -> dict:
+    """Every jurisdiction with records: its figures if its admin consents to national roll-ups, else withheld."""
+    consenting = repo.consenting(session)
+    tenants = repo.tenants_with_records(session)
+    inputs = repo.report_inputs(session, sorted(consenting & set(tenants)))
+    items = []
+    for tenant in tenants:
+        if tenant not in consenting:
+            items.append({"jurisdiction": tenant, "status": WITHHELD})
+            continue
+        rows = inputs[tenant]
+        items.append(
+            {
+                "jurisdiction": tenant,
+                "status": "included",
+                **figures.summary(rows["activities"], rows["commitments"], rows["scores"], today),
+            }
+        )
+    return {"today": today, "items": items}
+
+
+def jurisdiction_reach(session, tenant: str) -> dict:
+    rows = repo.reach_inputs(session, [tenant])[tenant]
+    cohorts = figures.reach(rows["plans"], rows["sessions"])
+    return {"jurisdiction": tenant, "status": "included", "cohorts": cohorts, **_totals(cohorts)}
+
+
+def national_reach(session) -> dict:
+    """The cascade per jurisdiction, consenting ones only; the others are named as withheld, without figures."""
+    consenting = repo.consenting(session)
+    tenants = repo.tenants_with_records(session)
+    inputs = repo.reach_inputs(session, sorted(consenting & set(tenants)))
+    items = []
+    for tenant in tenants:
+        if tenant not in consenting:
+            items.append({"jurisdiction": tenant, "status": WITHHELD})
+            continue
+        cohorts = figures.reach(inputs[tenant]["plans"], inputs[tenant]["sessions"])
+        items.append({"jurisdiction": tenant, "status": "included", "cohorts": cohorts, **_totals(cohorts)})
+    included = [i for i in items if i["status"] == "included"]
+    return {
+        "items": items,
+        "graduates": sum(i["graduates"] for i in included),
+        "trainings_delivered": sum(i["trainings_delivered"] for i in included),
+        "practitioners_reached": sum(i["practitioners_reached"] for i in included),
+    }
+
+
+def _totals(cohorts: list[dict]) -> dict:
+    return {
+        "graduates": sum(c["graduates"] for c in cohorts),
+        "trainings_delivered": sum(c["trainings_delivered"] for c in cohorts),
+        "practitioners_reached": sum(c["practitioners_reached"] for c in cohorts),
+    }
+
+
+def set_consent(granted: bool, uow: UnitOfWork, who: Principal) -> dict:
+    """A jurisdiction admin grants or withdraws consent to national roll-ups; each change is recorded."""
+    session = uow.session
+    settings = repo.settings_of(session, who.tenant, for_update=True)
+    if settings is None:
+        settings = JurisdictionSettings(tenant=who.tenant, default_time_frame_months=rules.DEFAULT_TIME_FRAME_MONTHS)
+        session.add(settings)
+    now = utcnow()
+    settings.national_consent = granted
+    settings.consent_changed_by, settings.consent_changed_at = who.sub, now
+    session.add(ConsentRecord(tenant=who.tenant, granted=granted, by=who.sub, at=now))
+    uow.commit()
+    return consent_of(session, who.tenant)
+
+
+def consent_of(session, tenant: str) -> dict:
+    settings = repo.settings_of(session, tenant)
+    return {
+        "jurisdiction": tenant,
+        "national_roll_ups": bool(settings and settings.national_consent),
+        "changed_by": settings.consent_changed_by if settings else None,
+        "changed_at": settings.consent_changed_at if settings else None,
+        "history": [{"granted": r.granted, "by": r.by, "at": r.at} for r in repo.consent_history(session, tenant)],
+    }
