@@ -32,9 +32,9 @@ KINDS: dict[str, Kind] = {
     "scheduling.request.approved": Kind("request_approved", "the requester"),
     "scheduling.request.declined": Kind("request_declined", "the requester"),
     "content.adaptation.reviewed": Kind("adaptation_reviewed", "the facilitator"),
-    "coaching.commitment.due_soon": Kind("commitment_due_soon", "the coachee"),
-    "coaching.commitment.overdue": Kind("commitment_overdue", "the coachee and the coach"),
-    "coaching.followup.due": Kind("followup_due", "the coach"),
+    "coaching.commitment.due_soon": Kind("commitment_due_soon", "the trainer"),
+    "coaching.commitment.overdue": Kind("commitment_overdue", "the trainer and their specialist"),
+    "coaching.followup.due": Kind("followup_due", "the coach or specialist who set it"),
 }
 REMINDER = Kind("session_reminder", "confirmed registrants", None)
 TEMPLATES = tuple(sorted({k.template for k in KINDS.values()} | {REMINDER.template}))

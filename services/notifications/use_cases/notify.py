@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.notifications import repository as repo
 from services.notifications.domain.invites import invite, where
 from services.notifications.domain.kinds import DIGESTIBLE, KINDS, REMINDER, digest_window_end, is_critical, wants
 from services.notifications.domain.reminders import due_times
-from services.notifications.domain.when import session_times
+from services.notifications.domain.when import day, session_times
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
 from services.notifications.rendering import Renderer
 from shared.envelope import Envelope
@@ -23,6 +23,8 @@ from shared.events import CATALOGUE
 
 CHANNEL = "email"
 GENERIC_TITLE = {"en": "your training cohort", "es": "su grupo de formación"}
+COMMITMENT_TITLE = {"en": "delivering the training in your community", "es": "impartir la formación en su comunidad"}
+FOLLOWUP_TITLE = {"en": "your follow-up with {trainer}", "es": "su seguimiento con {trainer}"}
 
 
 class Notifier:
@@ -56,9 +58,39 @@ class Notifier:
                 "comments": data.get("comments") or "",
                 "revision": data["revision"],
             }
-        else:  # coaching's
-            person = data.get("coachee") or data.get("coach")
-            context = {"title": data.get("title", ""), "due": data.get("due_on") or data.get("due_at") or ""}
+        elif event.type.startswith("coaching.commitment."):
+            # The trainer's commitment to deliver the training; an overdue one is their specialist's too.
+            person = data["trainer"]
+            extra = [data["specialist"]] if event.type.endswith(".overdue") and data.get("specialist") else []
+            due = date.fromisoformat(str(data["due_on"]))
+            context = {"digest_key": event.subject}
+            return self.tell(
+                session,
+                tenant,
+                event.id,
+                event.type,
+                kind.template,
+                [person, *extra],
+                lambda contact, lang: {**context, "due": day(due, lang), "title": COMMITMENT_TITLE[lang]},
+            )
+        else:  # coaching.followup.due: whoever logged the activity set the follow-up
+            person = data["author"]
+            follow_up_on = date.fromisoformat(str(data["follow_up_on"]))
+            context = {"trainer": data["trainer"]}
+            return self.tell(
+                session,
+                tenant,
+                event.id,
+                event.type,
+                kind.template,
+                [person],
+                lambda contact, lang: {
+                    **context,
+                    "due": day(follow_up_on, lang),
+                    "title": FOLLOWUP_TITLE[lang].format(trainer=data["trainer"]),
+                    "digest_key": event.subject,
+                },
+            )
         if not person:
             return 0
         context["digest_key"] = event.subject
