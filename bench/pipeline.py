@@ -1,6 +1,6 @@
 """The event pipeline against its ceiling: ``python -m bench.pipeline`` (also part of ``make bench``).
 
-The pipeline: ``BENCH_PIPELINE_EVENTS`` (5,000) ``scheduling.registration.confirmed`` events for
+The pipeline: ``BENCH_PIPELINE_EVENTS`` (2,000) ``scheduling.registration.confirmed`` events for
 real registrants (cohorts of 25, each with an upcoming session known to notifications) are staged
 in scheduling's outbox, 100 per transaction; scheduling's worker process (its outbox relay, as
 deployed) publishes them to RabbitMQ, and notifications' worker process consumes them. "Consumer
@@ -433,7 +433,7 @@ def _dsn(url: str) -> str:
 def figures() -> dict:
     from shared.testing import POSTGRES_URL, RABBITMQ_URL
 
-    count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "5000"))
+    count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "2000"))
     run = uuid.uuid4().hex[:8]
     vhost = f"bench-pipeline-{run}"
     _rabbitmqctl("add_vhost", vhost)
