@@ -461,7 +461,7 @@ def verdicts(result: dict) -> list[dict]:
     broken = p["lost"] or p["duplicated"] or p["without_email"] or c["lost"] or c["duplicated"]
     verdict = "FAILED" if broken else ("PASS" if result["ratio"] >= TARGET else "MISS")
     detail = (
-        f"{result['ratio']:.0%} of its ceiling (target {TARGET:.0%}); lost {p['lost']}, duplicated {p['duplicated']}, "
+        f"{result['ratio']:.1%} of its ceiling (target {TARGET:.0%}); lost {p['lost']}, duplicated {p['duplicated']}, "
         f"without e-mail {p['without_email']}; ceiling lost {c['lost']}, duplicated {c['duplicated']}"
     )
     return [{"name": "event pipeline", "verdict": verdict, "detail": detail}]
