@@ -16,6 +16,9 @@
    smtplib or requests (BENCH_SKIP_NOTIFICATIONS=1 leaves it out).
 7. Coaching on a national year (``bench/coaching.py``): caseloads, a jurisdiction's report and the
    national reach over HTTP (BENCH_COACHING_SCALE, default 0.25; BENCH_SKIP_COACHING=1 leaves it out).
+8. The event pipeline (``bench/pipeline.py``): scheduling's outbox through its relay and RabbitMQ to
+   notifications' consumer commit, against raw pika with batched confirms and batched commits
+   (BENCH_SKIP_PIPELINE=1 leaves it out).
 
 A figure taken while something went wrong (a 5xx, a wrong seat count, a lost event) is reported
 FAILED, and ``make bench`` exits non-zero. PostgreSQL and RabbitMQ come from DATABASE_TEST_URL and
@@ -34,7 +37,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench import coaching, export, notifications, scheduling
+from bench import coaching, export, notifications, pipeline, scheduling
 from bench import national_year as year
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
 
@@ -154,6 +157,8 @@ def main() -> int:
                 tokens,
                 scale=float(os.environ.get("BENCH_COACHING_SCALE", "0.25")),
             )
+        if not os.environ.get("BENCH_SKIP_PIPELINE"):  # a vhost and schemas of its own
+            results["pipeline"] = pipeline.figures()
     finally:
         servers.stop()
         year.drop_database(POSTGRES_URL, run_db)
@@ -165,6 +170,8 @@ def main() -> int:
     results["verdicts"] = verdicts(results)
     if "notifications" in results:
         results["verdicts"] += notifications.verdicts(results["notifications"])
+    if "pipeline" in results:
+        results["verdicts"] += pipeline.verdicts(results["pipeline"])
     report(results)
     if "export" in results:
         export.report(results["export"])
@@ -172,6 +179,8 @@ def main() -> int:
         notifications.report(results["notifications"])
     if "coaching" in results:
         coaching.report(results["coaching"])
+    if "pipeline" in results:
+        pipeline.report(results["pipeline"])
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
     return 1 if any(v["verdict"] == "FAILED" for v in results["verdicts"]) else 0

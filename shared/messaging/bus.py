@@ -5,7 +5,8 @@ Nothing here connects at import time; every process builds its own Bus after any
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kombu import Connection, Exchange, Producer, Queue, binding
@@ -80,12 +81,13 @@ class Bus:
     def is_rabbitmq(self) -> bool:
         return self.url.split(":", 1)[0] in {"amqp", "pyamqp", "amqps"}
 
-    def connection(self, *, publishing: bool = False) -> Connection:
+    def connection(self, *, publishing: bool = False, confirm_each: bool = True) -> Connection:
         """A new, unopened connection; ``publishing`` for one that only publishes (relay, retries).
 
         A publishing connection has no heartbeats: nothing reads it between publishes, so the
         broker's heartbeats would go unanswered and it would be dropped while idle; a dead one is
-        noticed by the next publish's timeout instead.
+        noticed by the next publish's timeout instead. ``confirm_each=False`` leaves the waiting for
+        confirms to the caller (``BatchPublisher``) instead of every publish.
         """
         if self.is_rabbitmq:
             return Connection(
@@ -94,7 +96,7 @@ class Bus:
                 heartbeat=0 if publishing else self.heartbeat,
                 transport_options={
                     # Wait for the broker's ack on every publish: a message is only "sent" once confirmed.
-                    "confirm_publish": True,
+                    "confirm_publish": confirm_each,
                     # Socket timeouts bound the waits that take no timeout of their own (declares,
                     # channel opens, a close to a stalled broker).
                     "read_timeout": self.publish_timeout,
@@ -217,3 +219,109 @@ class Publisher:
         if out.message_id in self._returned:
             self._returned.discard(out.message_id)
             raise Unroutable(f"no queue bound for {out.exchange!r} / {out.routing_key!r}")
+
+
+@dataclass
+class BatchOutcome:
+    """What became of a batch: positions in it confirmed, returned unroutable, and the fault that ended it.
+
+    A position in neither list was not published (the batch's deadline), nacked, or not confirmed
+    before a fault: the caller leaves it for the next round.
+    """
+
+    confirmed: list[int] = field(default_factory=list)
+    unroutable: list[int] = field(default_factory=list)
+    nacked: list[int] = field(default_factory=list)
+    fault: Exception | None = None
+
+
+class BatchPublisher:
+    """Publishes a batch, then waits once for all its confirms (RabbitMQ's publisher confirms).
+
+    One confirm per publish costs a round trip each (about 900 messages/s locally); confirms
+    awaited per batch cost one. The broker numbers a channel's publishes 1, 2, 3… after
+    ``confirm.select`` and acks or nacks them by that number, one at a time or "everything up to
+    n"; a ``basic.return`` (mandatory, no queue bound) comes before the ack of its message. Give
+    it a connection of its own from ``bus.connection(publishing=True, confirm_each=False)``; after
+    a fault, drop the connection: confirms still in flight would be counted against the next batch.
+    Off RabbitMQ there are no confirms, and a publish that returns is taken as confirmed.
+    """
+
+    def __init__(self, bus: Bus, conn: Connection):
+        self.bus = bus
+        self.conn = conn
+        channel = conn.default_channel
+        self._returned: set[str] = set()
+        self._waiting: dict[int, int] = {}  # delivery tag -> position in the current batch
+        self._acked: list[int] = []
+        self._nacked: list[int] = []
+        self._last_tag = 0
+        if bus.is_rabbitmq:
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+        self.producer = Producer(channel, on_return=self._on_return if bus.is_rabbitmq else None)
+
+    def _on_return(self, exception, exchange, routing_key, message):
+        self._returned.add(message.properties.get("message_id", ""))
+
+    def _settle(self, tag: int, multiple: bool, into: list[int]) -> None:
+        tags = [t for t in self._waiting if t <= tag] if multiple else [tag]
+        into.extend(self._waiting.pop(t) for t in tags if t in self._waiting)
+
+    def _on_ack(self, delivery_tag, multiple):
+        self._settle(delivery_tag, multiple, self._acked)
+
+    def _on_nack(self, delivery_tag, multiple):
+        self._settle(delivery_tag, multiple, self._nacked)
+
+    def publish_batch(self, batch: list[Outgoing], *, deadline: float) -> BatchOutcome:
+        """Publish ``batch`` in order (none starts after ``deadline``, a ``time.monotonic()``), then
+        wait at most ``bus.publish_timeout`` for the confirms of all that went out."""
+        self._waiting.clear()
+        self._acked, self._nacked = [], []
+        outcome = BatchOutcome()
+        for position, out in enumerate(batch):
+            if time.monotonic() > deadline:
+                break  # a slow broker: settle what is confirmed and let go of the rest
+            try:
+                self.producer.publish(
+                    out.body,
+                    exchange=out.exchange,
+                    routing_key=out.routing_key,
+                    content_type=CONTENT_TYPE,
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=out.message_id,
+                    headers=out.headers or {},
+                    mandatory=self.bus.is_rabbitmq,
+                    retry=False,
+                    timeout=self.bus.publish_timeout,
+                )
+            except Exception as exc:  # the write failed: the connection is gone, no confirm will come
+                outcome.fault = exc
+                break
+            if self.bus.is_rabbitmq:
+                self._last_tag += 1
+                self._waiting[self._last_tag] = position
+            else:
+                self._acked.append(position)
+        give_up = time.monotonic() + self.bus.publish_timeout
+        while self._waiting and outcome.fault is None:
+            remaining = give_up - time.monotonic()
+            if remaining <= 0:
+                outcome.fault = TimeoutError(f"{len(self._waiting)} publishes not confirmed in time")
+                break
+            try:
+                self.conn.drain_events(timeout=remaining)
+            except Exception as exc:  # a timeout or a lost connection: what is unconfirmed stays pending
+                outcome.fault = exc
+        for position in sorted(self._acked):
+            if batch[position].message_id in self._returned:
+                self._returned.discard(batch[position].message_id)
+                outcome.unroutable.append(position)
+            else:
+                outcome.confirmed.append(position)
+        outcome.nacked = sorted(self._nacked)
+        self._waiting.clear()
+        return outcome

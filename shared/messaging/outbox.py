@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from shared.db import Database, utcnow
 from shared.envelope import Envelope
 from shared.logging import get_logger
-from shared.messaging.bus import Bus, Outgoing, Publisher, Unroutable
+from shared.messaging.bus import BatchPublisher, Bus, Outgoing
 from shared.metrics import EVENTS_PUBLISHED
 from shared.tables import OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_UNROUTABLE, PlatformTables
 
@@ -44,10 +44,12 @@ def add_direct(session, tables: PlatformTables, *, message_id: str, queue: str, 
 class OutboxRelay:
     """Publishes pending outbox rows in batches and marks them sent; backs off while the broker is away.
 
-    A batch's rows stay locked (PostgreSQL) while it publishes, so its time is bounded: each publish
-    waits at most ``bus.publish_timeout``, and no publish starts after ``batch_deadline`` seconds.
-    When the broker stalls or fails, the rows it confirmed are marked sent, the others are left
-    pending for the next batch, and the relay reconnects with back-off.
+    Each batch is published at once and its confirms awaited together (``BatchPublisher``), then
+    the confirmed rows are marked sent in one statement. A batch's rows stay locked (PostgreSQL)
+    while it publishes, so its time is bounded: no publish starts after ``batch_deadline`` seconds,
+    and the confirms are awaited at most ``bus.publish_timeout`` after the last one. When the broker
+    stalls, fails or refuses some, the rows it confirmed are marked sent, the others are left
+    pending for the next batch, and after a fault the relay reconnects with back-off.
     """
 
     def __init__(
@@ -74,9 +76,14 @@ class OutboxRelay:
         # Rows store the logical name; the bus's namespace (tests, shared brokers) is applied here.
         return self.bus.topology.exchange if row.exchange == "events" else row.exchange
 
-    def relay_batch(self, publisher: Publisher) -> int:
-        """Publish one batch; return how many rows were settled. A broker fault is raised after the
-        rows confirmed before it are marked sent."""
+    def relay_batch(self, publisher: BatchPublisher) -> int:
+        """Publish one batch, wait for its confirms, and mark what the broker confirmed in one
+        statement; return how many rows were settled. A broker fault is raised after that.
+
+        Nothing is marked sent that the broker did not confirm: a nacked row, one not confirmed in
+        time, and one never published stay pending for the next round (at least once: consumers
+        de-duplicate by event id).
+        """
         Outbox = self.tables.outbox
         deadline = time.monotonic() + self.batch_deadline
         with self.db.unit_of_work() as uow:
@@ -87,50 +94,54 @@ class OutboxRelay:
             rows = uow.session.scalars(stmt).all()
             if not rows:
                 return 0
-            sent, unroutable, fault = [], [], None
-            for row in rows:
-                if time.monotonic() > deadline:
-                    break  # a slow broker: settle what is confirmed and let go of the rest
-                out = Outgoing(
-                    message_id=row.message_id,
-                    exchange=self._exchange_name(row),
-                    routing_key=row.routing_key,
-                    body=row.body,
-                )
-                try:
-                    publisher.publish(out)
-                    sent.append(row.id)
-                    EVENTS_PUBLISHED.labels(row.event_type).inc()
-                except Unroutable:
-                    # Nobody subscribes to this type (yet): keep the row for audit, stop retrying it.
-                    log.warning("event unroutable", event_type=row.event_type, message_id=row.message_id)
-                    unroutable.append(row.id)
-                except Exception as exc:  # not confirmed in time, or the connection failed: stop here
-                    fault = exc
-                    break
+            outcome = publisher.publish_batch(
+                [
+                    Outgoing(
+                        message_id=row.message_id,
+                        exchange=self._exchange_name(row),
+                        routing_key=row.routing_key,
+                        body=row.body,
+                    )
+                    for row in rows
+                ],
+                deadline=deadline,
+            )
+            sent = [rows[i] for i in outcome.confirmed]
+            unroutable = [rows[i] for i in outcome.unroutable]
+            for row in sent:
+                EVENTS_PUBLISHED.labels(row.event_type).inc()
+            for row in unroutable:
+                # Nobody subscribes to this type (yet): keep the row for audit, stop retrying it.
+                log.warning("event unroutable", event_type=row.event_type, message_id=row.message_id)
+            if outcome.nacked:
+                log.warning("broker refused events; they stay pending", count=len(outcome.nacked))
             now = utcnow()
             if sent:
-                uow.session.execute(update(Outbox).where(Outbox.id.in_(sent)).values(status=OUTBOX_SENT, sent_at=now))
+                uow.session.execute(
+                    update(Outbox).where(Outbox.id.in_([r.id for r in sent])).values(status=OUTBOX_SENT, sent_at=now)
+                )
             if unroutable:
                 uow.session.execute(
-                    update(Outbox).where(Outbox.id.in_(unroutable)).values(status=OUTBOX_UNROUTABLE, sent_at=now)
+                    update(Outbox)
+                    .where(Outbox.id.in_([r.id for r in unroutable]))
+                    .values(status=OUTBOX_UNROUTABLE, sent_at=now)
                 )
             uow.commit()
-        if fault is not None:
-            raise fault
+        if outcome.fault is not None:
+            raise outcome.fault
         return len(sent) + len(unroutable)
 
     def run(self) -> None:
         """Relay until stopped; reconnect with exponential back-off when the broker goes away."""
         backoff = 0.5
         while not self.stopping.is_set():
-            conn = self.bus.connection(publishing=True)
+            conn = self.bus.connection(publishing=True, confirm_each=False)
             try:
                 conn.ensure_connection(max_retries=1, timeout=self.bus.connect_timeout)
                 self.bus.declare(conn.default_channel)
                 # No retry inside a publish: a batch holds its rows' locks, so a failure ends it at
                 # once and the relay reconnects here, with the rows unlocked.
-                publisher = Publisher(self.bus, conn, retry_policy=None)
+                publisher = BatchPublisher(self.bus, conn)
                 log.info("outbox relay connected", broker=self.bus.describe())
                 backoff = 0.5
                 while not self.stopping.is_set():

@@ -1,0 +1,495 @@
+"""The event pipeline against its ceiling: ``python -m bench.pipeline`` (also part of ``make bench``).
+
+The pipeline: ``BENCH_PIPELINE_EVENTS`` (2,000) ``scheduling.registration.confirmed`` events for
+real registrants (cohorts of 25, each with an upcoming session known to notifications) are staged
+in scheduling's outbox, 100 per transaction; scheduling's worker process (its outbox relay, as
+deployed) publishes them to RabbitMQ, and notifications' worker process consumes them. "Consumer
+commit" is the commit of the consumer's transaction for one event: its inbox row together with the
+confirmation e-mail (text, HTML and calendar invite) written to the delivery log, which is what
+makes the event handled. The sending of e-mails is measured by ``bench/notifications.py``; here the
+worker's sender is idle (SEND_INTERVAL one hour). The time runs from the first staged event to the
+last consumer commit.
+
+The ceiling, in the same run, on the same broker and database: a raw pika publisher with batched
+publisher confirms feeding a raw pika consumer that inserts one row per event into PostgreSQL and
+commits and acks in batches, for a few publish batch sizes and prefetch counts; the fastest is kept.
+
+A run where an event is lost, handled twice, or written as two e-mails is FAILED. Everything runs
+in a RabbitMQ vhost and PostgreSQL schemas of its own, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET = 0.40
+COHORT_SIZE = 25
+STAGE_PER_TRANSACTION = 100
+# (messages per publish batch, consumer prefetch = rows per commit) tried for the ceiling.
+CEILING_CONFIGS = ((100, 100), (500, 250), (1000, 500), (2000, 1000))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+def _vhost_url(base: str, vhost: str) -> str:
+    parts = urllib.parse.urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}/{urllib.parse.quote(vhost, safe='')}"
+
+
+def _pika(url: str):
+    import pika
+
+    from shared.testing import pika_params
+
+    return pika.BlockingConnection(pika_params(url))
+
+
+def _psql(url: str):
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True)
+
+
+# --- the pipeline as deployed ------------------------------------------------------------------
+
+
+def _events(count: int, starts: datetime):
+    """``count`` confirmations over cohorts of COHORT_SIZE, and each cohort's upcoming session."""
+    from shared.envelope import make_event
+
+    cohorts = [str(uuid.uuid4()) for _ in range((count + COHORT_SIZE - 1) // COHORT_SIZE)]
+    sessions = []
+    for n, cohort in enumerate(cohorts):
+        begins = starts + timedelta(hours=n % 200)
+        sessions.append(
+            {
+                "session_id": str(uuid.uuid4()),
+                "cohort_id": cohort,
+                "series_id": "series",
+                "title": "Session 1: Foundations of coaching",
+                "format": "in_person",
+                "starts_at": begins.isoformat(),
+                "ends_at": (begins + timedelta(hours=3)).isoformat(),
+                "time_zone": "America/Los_Angeles",
+                "local_start": begins.isoformat(),
+                "local_end": (begins + timedelta(hours=3)).isoformat(),
+                "place": {"venue": "Fresno Training Center", "address": "1 Main St, Fresno, CA", "room": "B"},
+                "meeting_url": None,
+                "facilitators": [],
+                "registrant_ids": [],
+                "sequence": 1,
+            }
+        )
+    events = []
+    for n in range(count):
+        person = f"person-{uuid.uuid4().hex[:12]}"
+        events.append(
+            make_event(
+                "scheduling.registration.confirmed",
+                source="/services/scheduling",
+                subject=str(uuid.uuid4()),
+                tenant="CA",
+                data={
+                    "registration_id": str(uuid.uuid4()),
+                    "cohort_id": cohorts[n // COHORT_SIZE],
+                    "participant": person,
+                    "email": f"{person}@example.org",
+                    "status": "confirmed",
+                    "waitlist_position": None,
+                    "by": person,
+                },
+            )
+        )
+    return events, sessions
+
+
+def _metric(port: int, name: str, **labels) -> float:
+    """A counter from a worker's Prometheus endpoint (0 when it has not counted yet)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    total = 0.0
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def _wait(condition, timeout: float, what: str, step: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -> dict:
+    """Stage ``count`` events in scheduling's outbox; time them to the last commit of notifications' consumer."""
+    from sqlalchemy import insert
+
+    from services.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS
+    from services.notifications.models import KnownSession
+    from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING
+    from services.scheduling.models import platform as scheduling_tables
+    from shared.db import Database
+    from shared.messaging.outbox import outbox_values
+    from shared.messaging.topology import Topology
+    from shared.migrations import upgrade
+
+    s_schema, n_schema = f"bench_pipeline_{run}_scheduling", f"bench_pipeline_{run}_notifications"
+    upgrade(SCHEDULING, database_url, s_schema)
+    upgrade(NOTIFICATIONS, database_url, n_schema)
+    starts = (datetime.now(UTC) + timedelta(days=9)).replace(minute=0, second=0, microsecond=0)
+    warmup, _ = _events(1, starts)
+    events, sessions = _events(count, starts)
+    warm_cohort = warmup[0].data["cohort_id"]
+    notifications_db = Database(database_url, schema=n_schema)
+    with notifications_db.unit_of_work() as uow:
+        for data in [*sessions, {**sessions[0], "session_id": str(uuid.uuid4()), "cohort_id": warm_cohort}]:
+            uow.session.add(
+                KnownSession(
+                    session_id=data["session_id"],
+                    tenant="CA",
+                    cohort_id=data["cohort_id"],
+                    sequence=1,
+                    starts_at=datetime.fromisoformat(data["starts_at"]),
+                    data=data,
+                )
+            )
+        uow.commit()
+    metrics_port = _free_port()
+    common = {
+        **os.environ,
+        "BROKER_URL": broker_url,
+        "BROKER_FOLDER": "",
+        "BROKER_NAMESPACE": "",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+    notifications_env = {
+        **common,
+        "NOTIFICATIONS_DATABASE_URL": database_url,
+        "NOTIFICATIONS_DB_SCHEMA": n_schema,
+        "SEND_INTERVAL": "3600",
+        "SMTP_PORT": str(_free_port()),
+        "WORKER_METRICS_PORT": str(metrics_port),
+    }
+    scheduling_env = {**common, "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_DB_SCHEMA": s_schema}
+    queue = next(
+        Topology().work_queue(sub) for sub in Topology().for_consumer("notifications") if sub.handler == "notify"
+    )
+    scheduling_db = Database(database_url, schema=s_schema)
+    Outbox = scheduling_tables.outbox
+    workers = []
+    admin = _pika(broker_url)
+    pg = _psql(database_url)
+    handled_sql = f"SELECT count(*) FROM {n_schema}.inbox WHERE consumer = %s"
+
+    def handled() -> int:
+        return pg.execute(handled_sql, (queue,)).fetchone()[0]
+
+    def stage(batch) -> None:
+        with scheduling_db.unit_of_work() as uow:
+            uow.session.execute(insert(Outbox), [outbox_values(e) for e in batch])
+            uow.commit()
+
+    try:
+        for module, env in (
+            ("services.notifications.worker", notifications_env),
+            ("services.scheduling.worker", scheduling_env),
+        ):
+            workers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", module], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr
+                )
+            )
+        _wait(
+            lambda: _consumers(admin, queue),
+            60,
+            "notifications' consumer",
+        )
+        # One event through the whole pipeline first: both processes connected, caches warm.
+        stage(warmup)
+        _wait(lambda: handled() == 1, 60, "the warm-up event")
+        load = os.getloadavg()
+        started_wall = datetime.now(UTC)
+        started = time.perf_counter()
+        for at in range(0, count, STAGE_PER_TRANSACTION):
+            stage(events[at : at + STAGE_PER_TRANSACTION])
+        staged = time.perf_counter() - started
+        deadline = time.monotonic() + 900
+        while handled() < count + 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seconds = time.perf_counter() - started
+        time.sleep(1.0)  # anything delivered twice arrives now
+        duplicates = _metric(metrics_port, "events_handled_total", queue=queue, outcome="duplicate")
+        ids = [e.id for e in events]
+        inbox = pg.execute(
+            f"SELECT count(*) FROM {n_schema}.inbox WHERE consumer = %s AND event_id = ANY(%s)", (queue, ids)
+        ).fetchone()[0]
+        emails = dict(
+            pg.execute(
+                f"SELECT event_id, count(*) FROM {n_schema}.deliveries WHERE event_id = ANY(%s) "
+                "AND channel = 'email' GROUP BY event_id",
+                (ids,),
+            ).fetchall()
+        )
+        last_sent = pg.execute(f"SELECT max(sent_at) FROM {s_schema}.outbox").fetchone()[0]
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        admin.close()
+        scheduling_db.dispose()
+        notifications_db.dispose()
+        pg.execute(f"DROP SCHEMA IF EXISTS {s_schema} CASCADE")
+        pg.execute(f"DROP SCHEMA IF EXISTS {n_schema} CASCADE")
+        pg.close()
+    relay_seconds = (last_sent.replace(tzinfo=UTC) - started_wall).total_seconds() if last_sent else None
+    return {
+        "events": count,
+        "seconds": round(seconds, 3),
+        "per_second": round(count / seconds, 1),
+        "staged_seconds": round(staged, 3),
+        "relay_seconds": round(relay_seconds, 3) if relay_seconds else None,
+        "relay_per_second": round(count / relay_seconds, 1) if relay_seconds else None,
+        "lost": count - inbox,
+        "duplicated": int(duplicates) + sum(1 for n in emails.values() if n > 1),
+        "without_email": count - len(emails),
+        "load_average": load,
+    }
+
+
+def _consumers(connection, queue: str) -> int:
+    channel = connection.channel()  # a failed passive declare closes its channel: one each time
+    try:
+        return channel.queue_declare(queue, passive=True).method.consumer_count
+    except Exception:  # noqa: BLE001 - not declared yet
+        return 0
+    finally:
+        if channel.is_open:
+            channel.close()
+
+
+# --- the ceiling -------------------------------------------------------------------------------
+
+CONSUMER = """
+import json, sys, psycopg, pika
+from shared.testing import pika_params
+url, dsn, queue, table, prefetch = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+db = psycopg.connect(dsn)
+connection = pika.BlockingConnection(pika_params(url))
+channel = connection.channel()
+channel.basic_qos(prefetch_count=prefetch)
+rows, last = [], None
+print("ready", flush=True)
+for method, properties, body in channel.consume(queue, inactivity_timeout=0.005):
+    if method is not None:
+        rows.append((json.loads(body)["id"],))
+        last = method.delivery_tag
+    if rows and (method is None or len(rows) >= prefetch):
+        with db.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {table} (event_id) VALUES (%s)", rows)
+        db.commit()
+        channel.basic_ack(last, multiple=True)
+        rows = []
+"""
+
+
+def _publish_with_batched_confirms(url: str, queue: str, bodies: list[bytes], batch: int) -> None:
+    """Publish ``bodies`` in batches, each batch's confirms awaited before the next (pika's own loop)."""
+    import pika
+
+    from shared.testing import pika_params
+
+    state = {"next": 0, "outstanding": 0, "acked": 0, "nacked": 0}
+
+    def publish_batch(channel):
+        end = min(state["next"] + batch, len(bodies))
+        properties = pika.BasicProperties(content_type="application/json", delivery_mode=2)
+        for body in bodies[state["next"] : end]:
+            channel.basic_publish("", queue, body, properties, mandatory=True)
+        state["outstanding"] = end - state["next"]
+        state["next"] = end
+
+    def on_confirm(frame, channel, connection):
+        method = frame.method
+        acked = method.delivery_tag - state["acked"] - state["nacked"] if method.multiple else 1
+        key = "acked" if isinstance(method, pika.spec.Basic.Ack) else "nacked"
+        state[key] += acked
+        state["outstanding"] -= acked
+        if state["outstanding"] == 0:
+            if state["next"] < len(bodies):
+                publish_batch(channel)
+            else:
+                connection.close()
+
+    def on_channel(channel, connection):
+        channel.confirm_delivery(lambda frame: on_confirm(frame, channel, connection))
+        publish_batch(channel)
+
+    connection = pika.SelectConnection(
+        pika_params(url),
+        on_open_callback=lambda c: c.channel(on_open_callback=lambda ch: on_channel(ch, c)),
+        on_close_callback=lambda c, reason: c.ioloop.stop(),
+    )
+    connection.ioloop.start()
+    if state["nacked"] or state["acked"] != len(bodies):
+        raise RuntimeError(f"the ceiling's publisher: {state}")
+
+
+def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) -> dict:
+    """The raw pipeline for each configuration of CEILING_CONFIGS; every one checked, the fastest kept."""
+
+    schema = f"bench_pipeline_{run}_ceiling"
+    pg = _psql(database_url)
+    pg.execute(f"CREATE SCHEMA {schema}")
+    table = f"{schema}.handled"
+    pg.execute(f"CREATE TABLE {table} (event_id varchar(100) NOT NULL)")
+    events, _ = _events(count, datetime.now(UTC) + timedelta(days=9))
+    bodies = [e.to_json().encode() for e in events]
+    ids = {e.id for e in events}
+    admin = _pika(broker_url)
+    channel = admin.channel()
+    trials = []
+    try:
+        for batch, prefetch in CEILING_CONFIGS:
+            queue = f"ceiling.{batch}.{prefetch}"
+            channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+            pg.execute(f"TRUNCATE {table}")
+            consumer = subprocess.Popen(
+                [sys.executable, "-c", CONSUMER, broker_url, _dsn(database_url), queue, table, str(prefetch)],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                consumer.stdout.readline()  # "ready"
+                started = time.perf_counter()
+                _publish_with_batched_confirms(broker_url, queue, bodies, batch)
+                deadline = time.monotonic() + 300
+                while pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0] < count:
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.01)
+                seconds = time.perf_counter() - started
+                time.sleep(0.5)
+                rows = [r[0] for r in pg.execute(f"SELECT event_id FROM {table}").fetchall()]
+            finally:
+                consumer.terminate()
+                consumer.wait(10)
+            channel.queue_delete(queue)
+            trials.append(
+                {
+                    "publish_batch": batch,
+                    "prefetch": prefetch,
+                    "seconds": round(seconds, 3),
+                    "per_second": round(count / seconds, 1),
+                    "lost": len(ids - set(rows)),
+                    "duplicated": len(rows) - len(set(rows)),
+                }
+            )
+    finally:
+        admin.close()
+        pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        pg.close()
+    sound = [t for t in trials if not t["lost"] and not t["duplicated"]]
+    best = max(sound or trials, key=lambda t: t["per_second"])
+    return {**best, "trials": trials, "broken_trials": len(trials) - len(sound)}
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def figures() -> dict:
+    from shared.testing import POSTGRES_URL, RABBITMQ_URL
+
+    count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "2000"))
+    run = uuid.uuid4().hex[:8]
+    vhost = f"bench-pipeline-{run}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, _user(RABBITMQ_URL), ".*", ".*", ".*")
+        broker_url = _vhost_url(RABBITMQ_URL, vhost)
+        pipeline = pipeline_figures(count, broker_url, POSTGRES_URL, run)
+        ceiling = ceiling_figures(count, broker_url, POSTGRES_URL, run)
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+    return {
+        "load_average": os.getloadavg(),
+        "pipeline": pipeline,
+        "ceiling": ceiling,
+        "ratio": round(pipeline["per_second"] / ceiling["per_second"], 3),
+    }
+
+
+def _user(url: str) -> str:
+    return urllib.parse.urlsplit(url).username or "guest"
+
+
+def verdicts(result: dict) -> list[dict]:
+    p, c = result["pipeline"], result["ceiling"]
+    broken = p["lost"] or p["duplicated"] or p["without_email"] or c["lost"] or c["duplicated"]
+    verdict = "FAILED" if broken else ("PASS" if result["ratio"] >= TARGET else "MISS")
+    detail = (
+        f"{result['ratio']:.1%} of its ceiling (target {TARGET:.0%}); lost {p['lost']}, duplicated {p['duplicated']}, "
+        f"without e-mail {p['without_email']}; ceiling lost {c['lost']}, duplicated {c['duplicated']}"
+    )
+    return [{"name": "event pipeline", "verdict": verdict, "detail": detail}]
+
+
+def report(result: dict) -> None:
+    p, c = result["pipeline"], result["ceiling"]
+    print("\nEvent pipeline (figures from a shared, loaded machine; load average", result["load_average"], ")")
+    print(
+        f"  outbox -> relay -> RabbitMQ -> notifications' consumer commit: {p['events']} events in {p['seconds']} s "
+        f"({p['per_second']}/s; staged in {p['staged_seconds']} s, all confirmed by the relay after "
+        f"{p['relay_seconds']} s, {p['relay_per_second']}/s)"
+    )
+    print(
+        f"  ceiling (raw pika, batched confirms -> batched commits and acks): {c['per_second']}/s, "
+        f"kept publish batch {c['publish_batch']}, prefetch {c['prefetch']}; tried "
+        + ", ".join(f"{t['publish_batch']}/{t['prefetch']}: {t['per_second']}/s" for t in c["trials"])
+    )
+    for verdict in verdicts(result):
+        print(f"  {verdict['verdict']:<6} {verdict['name']}: {verdict['detail']}")
+
+
+def main() -> int:
+    result = figures()
+    report(result)
+    print(json.dumps(result, default=str))
+    return 1 if any(v["verdict"] == "FAILED" for v in verdicts(result)) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
