@@ -9,7 +9,7 @@ from flask import Flask, g, render_template, request, send_from_directory
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
-from services.portal.pages import attendance, certificates, cohorts, people, signin
+from services.portal.pages import attendance, certificates, coaching, cohorts, people, signin
 from shared.logging import configure_logging, get_logger
 
 SERVICE_NAMES = {"content": "curriculum", "scheduling": "scheduling", "coaching": "coaching"}
@@ -35,7 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["backend"] = backend
     app.extensions["oidc"] = OpenIdProvider(config, backend.http) if config.oidc_issuer else None
-    for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp):
+    for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp, coaching.blp):
         app.register_blueprint(blueprint)
     log = get_logger("portal")
 
