@@ -386,3 +386,127 @@ def test_anyone_verifies_a_certificate_by_its_code(platform, desktop):
     page.goto("/verify/NOT-A-REAL-CODE")
     expect(page.get_by_role("alert")).to_contain_text("No certificate has this code")
     desktop.check()
+
+
+def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screenshots):
+    # Ana completed the training for trainers (the flows above): coaching opened her plan, with Sam as specialist.
+    admin = platform.token("jurisdiction_admin")
+    plans = wait_until(
+        lambda: platform.api("GET", f"{platform.coaching}/plans?trainer=dev-participant-ca", admin)["items"],
+        timeout=60,
+        interval=0.3,
+        message="coaching to open Ana's plan from her completion",
+    )
+    assert plans[0]["specialist"] == "dev-specialist-ca"
+    today = datetime.now(ZoneInfo("UTC")).date()
+    follow_up = (today + timedelta(days=7)).isoformat()
+
+    page = desktop.page
+    desktop.sign_in_as("Sam Specialist")
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="dev-participant-ca")
+    expect(row).to_contain_text("On track")
+    desktop.check("caseload")
+
+    # From the caseload row: the form starts filled in, Ana chosen.
+    row.get_by_role("link", name="Log a support activity with dev-participant-ca").click()
+    expect(page.get_by_role("heading", name="Log a support activity")).to_be_visible()
+    expect(page.get_by_label("Trainer")).to_have_value("dev-participant-ca")
+    expect(page.get_by_label("Kind")).to_have_value("consultation")
+    expect(page.get_by_label("Date")).to_have_value(today.isoformat())
+    expect(page.get_by_label("Minutes")).to_have_value("60")
+    expect(page.get_by_label("Mode")).to_have_value("virtual")
+    desktop.check("log-activity")
+
+    # The API's refusal is shown next to its field, and what was typed stays.
+    page.get_by_label("Minutes").fill("2000")
+    page.get_by_label("Primary caregiving").check()
+    page.get_by_label("Confidential notes").fill("Worried about finding a venue near the reservation.")
+    page.get_by_role("button", name="Log the activity").click()
+    expect(page.locator("#duration_minutes-error")).to_be_visible()
+    expect(page.get_by_label("Minutes")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Primary caregiving")).to_be_checked()
+    desktop.check()
+    assert not platform.api("GET", f"{platform.coaching}/activities?trainer=dev-participant-ca", admin)["items"]
+
+    page.get_by_label("Minutes").fill("45")
+    page.get_by_label("Continuity of care").check()
+    page.get_by_label("Next steps").fill("Book the community hall for the first session")
+    page.get_by_label("Follow up on").fill(follow_up)
+    page.get_by_role("button", name="Log the activity").click()
+    expect(page.get_by_role("heading", name="Trainer dev-participant-ca")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Logged: consultation with dev-participant-ca")
+    activity = page.locator("ol.activities > li")
+    expect(activity).to_have_count(1)
+    expect(activity).to_contain_text("45 minutes, virtual")
+    expect(activity).to_contain_text("Primary caregiving, Continuity of care")
+    expect(activity).to_contain_text("Worried about finding a venue")  # Sam wrote them: the API shows her the notes
+    expect(page.locator("#commitment-heading")).to_be_visible()
+    desktop.check("trainer")
+    (logged,) = platform.api("GET", f"{platform.coaching}/activities?trainer=dev-participant-ca", admin)["items"]
+    assert (logged["kind"], logged["duration_minutes"], logged["mode"], logged["follow_up_on"]) == (
+        "consultation",
+        45,
+        "virtual",
+        follow_up,
+    )
+    assert logged["author"] == "dev-specialist-ca" and logged["occurred_on"] == today.isoformat()
+
+    # A fidelity observation of her delivery, and her trend.
+    page.get_by_role("link", name="Record a fidelity observation").click()
+    desktop.check()
+    page.get_by_label("Session number").fill("1")
+    page.get_by_label("Component 1", exact=True).fill("Warm welcome")
+    page.get_by_label("Decision for component 1", exact=True).select_option("kept")
+    page.get_by_label("Component 2", exact=True).fill("Small-group practice")
+    page.get_by_label("Decision for component 2", exact=True).select_option("adapted")
+    page.get_by_role("button", name="Record the observation").click()
+    expect(page.get_by_role("status")).to_contain_text("a score of 75%")
+    expect(page.get_by_role("region", name="Fidelity")).to_contain_text("Average 75% over 1 observation")
+
+    page.get_by_role("link", name="Caseload").click()
+    expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_contain_text(
+        datetime.fromisoformat(follow_up).strftime("%-d %b %Y")
+    )
+    page.get_by_role("link", name="Follow-ups due").click()
+    expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_be_visible()
+    desktop.check("follow-ups")
+    page.get_by_role("link", name="Adaptations").click()
+    expect(page.get_by_role("heading", name="Adaptations to review")).to_be_visible()
+    desktop.check()
+    page.get_by_role("link", name="Office hours").click()
+    expect(page.get_by_role("heading", name="Office hours", exact=True)).to_be_visible()
+    desktop.check()
+
+    phone.sign_in_as("Sam Specialist")
+    expect(phone.page.get_by_role("row").filter(has_text="dev-participant-ca")).to_contain_text("On track")
+    phone.check("caseload")
+
+    # Another specialist of California sees the activity, never its notes.
+    other = Pages(browser, platform, screenshots, DESKTOP)
+    try:
+        other.page.goto("/sign-in")
+        other.page.get_by_label("Role").select_option("specialist")
+        other.page.get_by_label("Jurisdiction code").fill("CA")
+        other.page.get_by_label("User id").fill("dev-specialist-2-ca")
+        other.page.get_by_role("button", name="Sign in", exact=True).click()
+        other.page.goto("/coach/trainers/dev-participant-ca")
+        expect(other.page.locator("ol.activities > li")).to_contain_text("45 minutes")
+        expect(other.page.locator("ol.activities > li")).not_to_contain_text("Worried")
+    finally:
+        other.close()
+
+    # Ana's own commitment.
+    ana = Pages(browser, platform, screenshots, PHONE)
+    try:
+        ana.sign_in_as("Ana López")
+        ana.page.get_by_role("link", name="My commitment").click()
+        expect(ana.page.get_by_role("heading", name="My commitment")).to_be_visible()
+        expect(ana.page.locator(".commitment")).to_contain_text("On track")
+        due = datetime.fromisoformat(plans[0]["commitment"]["due_on"]).strftime("%-d %b %Y")
+        expect(ana.page.locator(".commitment")).to_contain_text(
+            f"due {datetime.fromisoformat(plans[0]['commitment']['due_on']).strftime('%a')} {due}"
+        )
+        ana.check("my-commitment")
+    finally:
+        ana.close()
