@@ -60,6 +60,11 @@ def create_app(config: Config | None = None) -> Flask:
         """An ISO instant's date, for when only the day matters: "Sat 5 Dec 2026"."""
         return datetime.fromisoformat(value).strftime("%a %-d %b %Y") if value else ""
 
+    @app.template_filter("clock")
+    def clock(value: str | None) -> str:
+        """An ISO instant's time of day as people read it: "2:30 PM"."""
+        return datetime.fromisoformat(value).strftime("%-I:%M %p") if value else ""
+
     @app.template_filter("options")
     def options(items: list[dict], value: str, text: str) -> list[tuple[str, str]]:
         return [(item[value], item[text]) for item in items]

@@ -471,12 +471,73 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page.get_by_role("link", name="Follow-ups due").click()
     expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_be_visible()
     desktop.check("follow-ups")
+    # Fran's adaptation waits for Sam's fidelity review; Fran booked a slot of Sam's office hours.
+    fran, sam = platform.token("facilitator"), platform.token("specialist")
+    series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
+    module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][0]
+    title = "Session 1 for a tribal child care center"
+    adaptation = platform.api(
+        "POST",
+        f"{platform.content}/adaptations",
+        fran,
+        json={
+            "module_id": module["id"],
+            "title": title,
+            "components": [{"component": name, "decision": "kept"} for name in module["core_components"]],
+        },
+    )
+    platform.api("POST", f"{platform.content}/adaptations/{adaptation['id']}/submit", fran)
+    start = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=2)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    office = platform.api(
+        "POST",
+        f"{platform.scheduling}/recurring-series",
+        sam,
+        json={
+            "kind": "office_hours",
+            "title": "Sam's office hours",
+            "time_zone": "America/Los_Angeles",
+            "local_start": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY;COUNT=4",
+            "supported_facilitators": ["dev-facilitator-ca"],
+            "slot_minutes": 30,
+        },
+    )
+    platform.api(
+        "POST",
+        f"{platform.scheduling}/office-hours/{office['id']}/bookings",
+        fran,
+        json={
+            "slot_start": start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "topic": "My first delivery",
+        },
+    )
+
     page.get_by_role("link", name="Adaptations").click()
-    expect(page.get_by_role("heading", name="Adaptations to review")).to_be_visible()
-    desktop.check()
+    card = page.get_by_role("region", name=title)
+    card.get_by_role("radio", name="Request changes").check()
+    card.get_by_role("button", name="Send the review").click()  # changes requested without saying which
+    expect(page.locator(f"#comments-{adaptation['id']}-error")).to_be_visible()
+    desktop.check("adaptations")
+    card = page.get_by_role("region", name=title)
+    expect(card.get_by_role("radio", name="Request changes")).to_be_checked()
+    card.get_by_label("Comments to the facilitator").fill("Keep the small-group practice in person.")
+    card.get_by_role("button", name="Send the review").click()
+    expect(page.get_by_role("status")).to_contain_text("Changes requested")
+    expect(page.get_by_text("No adaptations are waiting for review.")).to_be_visible()
+    reviewed = platform.api("GET", f"{platform.content}/adaptations/{adaptation['id']}", fran)
+    assert reviewed["status"] == "changes_requested"
+    assert [r["comments"] for r in reviewed["reviews"]] == ["Keep the small-group practice in person."]
+
     page.get_by_role("link", name="Office hours").click()
-    expect(page.get_by_role("heading", name="Office hours", exact=True)).to_be_visible()
-    desktop.check()
+    expect(page.get_by_role("heading", name="Sam's office hours")).to_be_visible()
+    booked = page.get_by_role("row").filter(has_text="My first delivery")
+    expect(booked).to_have_count(1)
+    expect(booked).to_contain_text("dev-facilitator-ca")
+    expect(page.get_by_role("row").filter(has_text="Open").first).to_be_visible()
+    desktop.check("office-hours")
 
     phone.sign_in_as("Sam Specialist")
     expect(phone.page.get_by_role("row").filter(has_text="dev-participant-ca")).to_contain_text("On track")
