@@ -105,6 +105,10 @@ def main() -> None:
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
     os.environ.setdefault("DATA_DIR", str(data_dir()))
     os.environ.setdefault("WEB_CONCURRENCY", "2")
+    # The portal's coach pages call the coaching API that make run starts beside it.
+    os.environ.setdefault(
+        "PORTAL_COACHING_URL", f"http://127.0.0.1:{os.environ.get('COACHING_PORT') or DEFAULT_PORTS['coaching']}"
+    )
     if not os.environ.get("SMTP_HOST"):
         # No mail server named: e-mail goes to the local sink (the Procfile's smtp-sink), listed at /dev/mailbox.
         os.environ.setdefault("SMTP_SINK_DIR", str(data_dir() / "mailbox"))

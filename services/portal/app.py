@@ -9,7 +9,7 @@ from flask import Flask, g, render_template, request, send_from_directory
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
-from services.portal.pages import attendance, certificates, cohorts, people, signin
+from services.portal.pages import attendance, certificates, coaching, cohorts, people, signin
 from shared.logging import configure_logging, get_logger
 
 SERVICE_NAMES = {"content": "curriculum", "scheduling": "scheduling", "coaching": "coaching"}
@@ -35,7 +35,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["backend"] = backend
     app.extensions["oidc"] = OpenIdProvider(config, backend.http) if config.oidc_issuer else None
-    for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp):
+    for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp, coaching.blp):
         app.register_blueprint(blueprint)
     log = get_logger("portal")
 
@@ -59,6 +59,11 @@ def create_app(config: Config | None = None) -> Flask:
     def day(value: str | None) -> str:
         """An ISO instant's date, for when only the day matters: "Sat 5 Dec 2026"."""
         return datetime.fromisoformat(value).strftime("%a %-d %b %Y") if value else ""
+
+    @app.template_filter("clock")
+    def clock(value: str | None) -> str:
+        """An ISO instant's time of day as people read it: "2:30 PM"."""
+        return datetime.fromisoformat(value).strftime("%-I:%M %p") if value else ""
 
     @app.template_filter("options")
     def options(items: list[dict], value: str, text: str) -> list[tuple[str, str]]:

@@ -30,6 +30,7 @@ ZONES = frozenset(available_timezones())
 DEMO_USERS = (
     ("agency_coordinator", "CA", "dev-agency_coordinator-ca", "Casey Coordinator"),
     ("facilitator", "CA", "dev-facilitator-ca", "Fran Facilitator"),
+    ("specialist", "CA", "dev-specialist-ca", "Sam Specialist"),
     ("participant", "CA", "dev-participant-ca", "Ana López"),
     ("jurisdiction_admin", "CA", "dev-jurisdiction_admin-ca", "Alex Admin"),
     ("national_admin", "US", "dev-national_admin-us", "Nat National"),

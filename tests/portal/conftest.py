@@ -1,4 +1,5 @@
-"""The platform as processes for the portal's browser tests: the APIs and workers of content and scheduling, the portal.
+"""The platform as processes for the portal's browser tests: the APIs and workers of content, scheduling and coaching,
+the portal.
 
 Each runs as in production (gunicorn, the workers), on free ports, against a database and broker
 folder of the test's own (SQLite and the filesystem transport, the embedded default). Chromium is
@@ -42,6 +43,7 @@ class Platform:
         self.processes: list[subprocess.Popen] = []
         self.content = f"http://127.0.0.1:{ports['content']}"
         self.scheduling = f"http://127.0.0.1:{ports['scheduling']}"
+        self.coaching = f"http://127.0.0.1:{ports['coaching']}"
         self.portal = f"http://127.0.0.1:{ports['portal']}"
 
     def start(self, name: str, command: list[str]) -> None:
@@ -84,23 +86,25 @@ class Platform:
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("platform")
-    ports = {name: free_port() for name in ("content", "scheduling", "portal")}
+    ports = {name: free_port() for name in ("content", "scheduling", "coaching", "portal")}
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_", "PORTAL_"))
+        if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "CONTENT_", "SCHEDULING_", "COACHING_", "PORTAL_"))
     }
     env.update(
         DATA_DIR=str(data_dir),
         CONTENT_PORT=str(ports["content"]),
         SCHEDULING_PORT=str(ports["scheduling"]),
+        COACHING_PORT=str(ports["coaching"]),
         PORTAL_PORT=str(ports["portal"]),
+        PORTAL_COACHING_URL=f"http://127.0.0.1:{ports['coaching']}",
         WEB_CONCURRENCY="1",
         LOG_LEVEL="WARNING",
         OUTBOX_POLL_INTERVAL="0.1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    for service in ("content", "scheduling"):
+    for service in ("content", "scheduling", "coaching"):
         for command in ("migrate", "seed"):
             subprocess.run(
                 [sys.executable, "-m", f"services.{service}.manage", command],
@@ -123,18 +127,38 @@ def platform(tmp_path_factory):
             [*gunicorn, "-c", "python:services.scheduling.gunicorn_conf", "--bind", f"127.0.0.1:{ports['scheduling']}"]
             + ["services.scheduling.wsgi:app"],
         )
+        running.start(
+            "coaching-api",
+            [*gunicorn, "-c", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{ports['coaching']}"]
+            + ["services.coaching.wsgi:app"],
+        )
         running.start("content-worker", [sys.executable, "-m", "services.content.worker"])
+        running.start("coaching-worker", [sys.executable, "-m", "services.coaching.worker"])
         running.start("scheduling-worker", [sys.executable, "-m", "services.scheduling.worker"])
         running.start(
             "portal",
             [*gunicorn, "-c", "python:services.portal.gunicorn_conf", "--bind", f"127.0.0.1:{ports['portal']}"]
             + ["services.portal.wsgi:app"],
         )
-        for base in (running.content, running.scheduling, running.portal):
+        for base in (running.content, running.scheduling, running.coaching, running.portal):
             wait_until(lambda: _answers(f"{base}/healthz"), timeout=60, interval=0.2, message=f"{base} to answer")
+        _coaching_follows_the_training_for_trainers(running)
         yield running
     finally:
         running.stop()
+
+
+def _coaching_follows_the_training_for_trainers(running: Platform) -> None:
+    """The seeded series is the training for trainers, and California's trainers go to its specialist, Sam."""
+    national = running.token("national_admin", "US")
+    for series in running.api("GET", f"{running.content}/series", national)["items"]:
+        running.api("PUT", f"{running.coaching}/trainer-series/{series['id']}", national)
+    running.api(
+        "PATCH",
+        f"{running.coaching}/settings",
+        running.token("jurisdiction_admin"),
+        json={"default_specialist": "dev-specialist-ca"},
+    )
 
 
 def _answers(url: str) -> bool:

@@ -386,3 +386,188 @@ def test_anyone_verifies_a_certificate_by_its_code(platform, desktop):
     page.goto("/verify/NOT-A-REAL-CODE")
     expect(page.get_by_role("alert")).to_contain_text("No certificate has this code")
     desktop.check()
+
+
+def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screenshots):
+    # Ana completed the training for trainers (the flows above): coaching opened her plan, with Sam as specialist.
+    admin = platform.token("jurisdiction_admin")
+    plans = wait_until(
+        lambda: platform.api("GET", f"{platform.coaching}/plans?trainer=dev-participant-ca", admin)["items"],
+        timeout=60,
+        interval=0.3,
+        message="coaching to open Ana's plan from her completion",
+    )
+    assert plans[0]["specialist"] == "dev-specialist-ca"
+    today = datetime.now(ZoneInfo("UTC")).date()
+    follow_up = (today + timedelta(days=7)).isoformat()
+
+    page = desktop.page
+    desktop.sign_in_as("Sam Specialist")
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="dev-participant-ca")
+    expect(row).to_contain_text("On track")
+    desktop.check("caseload")
+
+    # From the caseload row: the form starts filled in, Ana chosen.
+    row.get_by_role("link", name="Log a support activity with dev-participant-ca").click()
+    expect(page.get_by_role("heading", name="Log a support activity")).to_be_visible()
+    expect(page.get_by_label("Trainer")).to_have_value("dev-participant-ca")
+    expect(page.get_by_label("Kind")).to_have_value("consultation")
+    expect(page.get_by_label("Date")).to_have_value(today.isoformat())
+    expect(page.get_by_label("Minutes")).to_have_value("60")
+    expect(page.get_by_label("Mode")).to_have_value("virtual")
+    desktop.check("log-activity")
+
+    # The API's refusal is shown next to its field, and what was typed stays.
+    page.get_by_label("Minutes").fill("2000")
+    page.get_by_label("Primary caregiving").check()
+    page.get_by_label("Confidential notes").fill("Worried about finding a venue near the reservation.")
+    page.get_by_role("button", name="Log the activity").click()
+    expect(page.locator("#duration_minutes-error")).to_be_visible()
+    expect(page.get_by_label("Minutes")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Primary caregiving")).to_be_checked()
+    desktop.check()
+    assert not platform.api("GET", f"{platform.coaching}/activities?trainer=dev-participant-ca", admin)["items"]
+
+    page.get_by_label("Minutes").fill("45")
+    page.get_by_label("Continuity of care").check()
+    page.get_by_label("Next steps").fill("Book the community hall for the first session")
+    page.get_by_label("Follow up on").fill(follow_up)
+    page.get_by_role("button", name="Log the activity").click()
+    expect(page.get_by_role("heading", name="Trainer dev-participant-ca")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Logged: consultation with dev-participant-ca")
+    activity = page.locator("ol.activities > li")
+    expect(activity).to_have_count(1)
+    expect(activity).to_contain_text("45 minutes, virtual")
+    expect(activity).to_contain_text("Primary caregiving, Continuity of care")
+    expect(activity).to_contain_text("Worried about finding a venue")  # Sam wrote them: the API shows her the notes
+    expect(page.locator("#commitment-heading")).to_be_visible()
+    desktop.check("trainer")
+    (logged,) = platform.api("GET", f"{platform.coaching}/activities?trainer=dev-participant-ca", admin)["items"]
+    assert (logged["kind"], logged["duration_minutes"], logged["mode"], logged["follow_up_on"]) == (
+        "consultation",
+        45,
+        "virtual",
+        follow_up,
+    )
+    assert logged["author"] == "dev-specialist-ca" and logged["occurred_on"] == today.isoformat()
+
+    # A fidelity observation of her delivery, and her trend.
+    page.get_by_role("link", name="Record a fidelity observation").click()
+    desktop.check()
+    page.get_by_label("Session number").fill("1")
+    page.get_by_role("textbox", name="Component 1").fill("Warm welcome")
+    page.get_by_role("combobox", name="Decision for component 1").select_option("kept")
+    page.get_by_role("textbox", name="Component 2").fill("Small-group practice")
+    page.get_by_role("combobox", name="Decision for component 2").select_option("adapted")
+    page.get_by_role("button", name="Record the observation").click()
+    expect(page.get_by_role("status")).to_contain_text("a score of 75%")
+    expect(page.get_by_role("region", name="Fidelity")).to_contain_text("Average 75% over 1 observation")
+
+    page.get_by_role("link", name="Caseload").click()
+    expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_contain_text(
+        datetime.fromisoformat(follow_up).strftime("%-d %b %Y")
+    )
+    page.get_by_role("link", name="Follow-ups due").click()
+    expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_be_visible()
+    desktop.check("follow-ups")
+    # Fran's adaptation waits for Sam's fidelity review; Fran booked a slot of Sam's office hours.
+    fran, sam = platform.token("facilitator"), platform.token("specialist")
+    series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
+    module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][0]
+    title = "Session 1 for a tribal child care center"
+    adaptation = platform.api(
+        "POST",
+        f"{platform.content}/adaptations",
+        fran,
+        json={
+            "module_id": module["id"],
+            "title": title,
+            "components": [{"component": name, "decision": "kept"} for name in module["core_components"]],
+        },
+    )
+    platform.api("POST", f"{platform.content}/adaptations/{adaptation['id']}/submit", fran)
+    start = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=2)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    office = platform.api(
+        "POST",
+        f"{platform.scheduling}/recurring-series",
+        sam,
+        json={
+            "kind": "office_hours",
+            "title": "Sam's office hours",
+            "time_zone": "America/Los_Angeles",
+            "local_start": start.strftime("%Y-%m-%dT%H:%M:%S"),
+            "duration_minutes": 60,
+            "rrule": "FREQ=WEEKLY;COUNT=4",
+            "supported_facilitators": ["dev-facilitator-ca"],
+            "slot_minutes": 30,
+        },
+    )
+    platform.api(
+        "POST",
+        f"{platform.scheduling}/office-hours/{office['id']}/bookings",
+        fran,
+        json={
+            "slot_start": start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "topic": "My first delivery",
+        },
+    )
+
+    page.get_by_role("link", name="Adaptations").click()
+    card = page.get_by_role("region", name=title)
+    card.get_by_role("radio", name="Request changes").check()
+    card.get_by_role("button", name="Send the review").click()  # changes requested without saying which
+    expect(page.locator(f"#comments-{adaptation['id']}-error")).to_be_visible()
+    desktop.check("adaptations")
+    card = page.get_by_role("region", name=title)
+    expect(card.get_by_role("radio", name="Request changes")).to_be_checked()
+    card.get_by_label("Comments to the facilitator").fill("Keep the small-group practice in person.")
+    card.get_by_role("button", name="Send the review").click()
+    expect(page.get_by_role("status")).to_contain_text("Changes requested")
+    expect(page.get_by_text("No adaptations are waiting for review.")).to_be_visible()
+    reviewed = platform.api("GET", f"{platform.content}/adaptations/{adaptation['id']}", fran)
+    assert reviewed["status"] == "changes_requested"
+    assert [r["comments"] for r in reviewed["reviews"]] == ["Keep the small-group practice in person."]
+
+    page.get_by_role("link", name="Office hours").click()
+    expect(page.get_by_role("heading", name="Sam's office hours")).to_be_visible()
+    booked = page.get_by_role("row").filter(has_text="My first delivery")
+    expect(booked).to_have_count(1)
+    expect(booked).to_contain_text("dev-facilitator-ca")
+    expect(page.get_by_role("row").filter(has_text="Open").first).to_be_visible()
+    desktop.check("office-hours")
+
+    phone.sign_in_as("Sam Specialist")
+    expect(phone.page.get_by_role("row").filter(has_text="dev-participant-ca")).to_contain_text("On track")
+    phone.check("caseload")
+
+    # Another specialist of California sees the activity, never its notes.
+    other = Pages(browser, platform, screenshots, DESKTOP)
+    try:
+        other.page.goto("/sign-in")
+        other.page.get_by_label("Role").select_option("specialist")
+        other.page.get_by_label("Jurisdiction code").fill("CA")
+        other.page.get_by_label("User id").fill("dev-specialist-2-ca")
+        other.page.get_by_role("button", name="Sign in", exact=True).click()
+        other.page.goto("/coach/trainers/dev-participant-ca")
+        expect(other.page.locator("ol.activities > li")).to_contain_text("45 minutes")
+        expect(other.page.locator("ol.activities > li")).not_to_contain_text("Worried")
+    finally:
+        other.close()
+
+    # Ana's own commitment.
+    ana = Pages(browser, platform, screenshots, PHONE)
+    try:
+        ana.sign_in_as("Ana López")
+        ana.page.get_by_role("link", name="My commitment").click()
+        expect(ana.page.get_by_role("heading", name="My commitment")).to_be_visible()
+        expect(ana.page.locator(".commitment")).to_contain_text("On track")
+        due = datetime.fromisoformat(plans[0]["commitment"]["due_on"]).strftime("%-d %b %Y")
+        expect(ana.page.locator(".commitment")).to_contain_text(
+            f"due {datetime.fromisoformat(plans[0]['commitment']['due_on']).strftime('%a')} {due}"
+        )
+        ana.check("my-commitment")
+    finally:
+        ana.close()

@@ -41,6 +41,8 @@ def home():
         return render_template("welcome.html")
     if user.manages:
         return redirect(url_for("cohorts.list_cohorts"))
+    if user.has("specialist") and backend().has("coaching"):
+        return redirect(url_for("coaching.caseload"))
     if user.has("facilitator"):
         return redirect(url_for("people.my_sessions"))
     return redirect(url_for("people.my_training"))

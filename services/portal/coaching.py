@@ -1,0 +1,162 @@
+"""What the coach and specialist pages decide without a network: order, defaults, and forms turned into API bodies.
+
+Pure functions over the coaching and content APIs' JSON, so the pages stay thin and this is tested alone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+STATUS_ORDER = ("overdue", "due_soon", "on_track", "fulfilled")
+STATUS_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_track": "On track", "fulfilled": "Fulfilled"}
+KINDS = (
+    ("consultation", "Consultation"),
+    ("coaching", "Coaching"),
+    ("meeting", "Meeting"),
+    ("office_hours", "Office hours"),
+)
+MODES = (("virtual", "Virtual"), ("in_person", "In person"), ("phone", "Phone"))
+# The six PITC program practices, by the codes the coaching API takes.
+PRACTICES = (
+    ("primary-caregiving", "Primary caregiving"),
+    ("continuity-of-care", "Continuity of care"),
+    ("small-group-care", "Small group care"),
+    ("individualized-care", "Individualized care"),
+    ("culturally-responsive-care", "Culturally responsive care"),
+    ("inclusive-care", "Inclusive care"),
+)
+DECISIONS = (("kept", "Kept"), ("adapted", "Adapted"), ("dropped", "Dropped"))
+ACTIVITY_DEFAULTS = {"kind": "consultation", "duration_minutes": "60", "mode": "virtual"}
+CHECKLIST_ROWS = 6  # core components a specialist scores on one observation form
+FOLLOW_UP_WINDOW = timedelta(days=14)  # "follow-ups due": the next two weeks
+
+
+def sort_caseload(items: list[dict]) -> list[dict]:
+    """Overdue first, then due soon, on track, fulfilled; within a status the earliest due date first."""
+    rank = {status: index for index, status in enumerate(STATUS_ORDER)}
+    return sorted(items, key=lambda item: (rank.get(item.get("status"), len(rank)), item.get("due_on") or ""))
+
+
+def follow_ups_due(items: list[dict], today: date, window: timedelta = FOLLOW_UP_WINDOW) -> list[dict]:
+    """The trainers whose next follow-up falls within the window from today, soonest first."""
+    last = (today + window).isoformat()
+    due = [item for item in items if item.get("next_follow_up") and item["next_follow_up"] <= last]
+    return sorted(due, key=lambda item: item["next_follow_up"])
+
+
+def activity_defaults(today: date, trainer: str | None) -> dict:
+    """What the log form shows before anyone types: today, an hour, a virtual consultation, the trainer chosen."""
+    return {**ACTIVITY_DEFAULTS, "occurred_on": today.isoformat(), "trainer": trainer or ""}
+
+
+def _whole_number(text: str, name: str, errors: dict) -> int | None:
+    text = (text or "").strip()
+    if not text:
+        errors[name] = "Enter a number of minutes."
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        errors[name] = "Enter a whole number of minutes."
+        return None
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").replace(",", "\n").splitlines() if line.strip()]
+
+
+def activity_body(form) -> tuple[dict, dict]:
+    """The POST /activities body a log form gives, and the errors found before asking the API."""
+    errors: dict[str, str] = {}
+    body = {
+        "trainer": (form.get("trainer") or "").strip(),
+        "kind": form.get("kind", ""),
+        "occurred_on": form.get("occurred_on", ""),
+        "mode": form.get("mode", ""),
+        "people_present": _lines(form.get("people_present", "")),
+        "practices": [code for code in form.getlist("practices") if code],
+        "notes": form.get("notes", ""),
+        "strengths": form.get("strengths", ""),
+        "next_steps": form.get("next_steps", ""),
+        "follow_up_on": form.get("follow_up_on") or None,
+    }
+    if not body["trainer"]:
+        errors["trainer"] = "Choose the trainer you supported."
+    minutes = _whole_number(form.get("duration_minutes", ""), "duration_minutes", errors)
+    if minutes is not None:
+        body["duration_minutes"] = minutes
+    return body, errors
+
+
+def observation_body(form, trainer: str) -> tuple[dict, dict]:
+    """The POST /observations body of a fidelity observation form, and errors found before asking the API.
+
+    The form has a row per core component (its name and kept / adapted / dropped); empty rows are skipped.
+    """
+    errors: dict[str, str] = {}
+    checklist = []
+    for index in range(CHECKLIST_ROWS):
+        component = (form.get(f"component_{index}") or "").strip()
+        decision = form.get(f"decision_{index}") or ""
+        if component and not decision:
+            errors[f"decision_{index}"] = "Choose kept, adapted or dropped."
+        elif decision and not component:
+            errors[f"component_{index}"] = "Name the core component."
+        elif component:
+            checklist.append({"component": component, "decision": decision})
+    if not checklist and not errors:
+        errors["component_0"] = "Score at least one core component."
+    body = {
+        "trainer": trainer,
+        "observed_on": form.get("observed_on", ""),
+        "practice": form.get("practice") or None,
+        "cohort_id": (form.get("cohort_id") or "").strip() or None,
+        "comments": form.get("comments", ""),
+        "checklist": checklist,
+    }
+    position = (form.get("session_position") or "").strip()
+    try:
+        body["session_position"] = int(position)
+    except ValueError:
+        errors["session_position"] = "Enter the session's number (1 to 9)."
+    return body, errors
+
+
+def observation_errors(api_errors: dict) -> dict:
+    """The API's errors on ``checklist.N.field`` shown next to the form's row N."""
+    shown = {}
+    for key, message in api_errors.items():
+        parts = key.split(".")
+        if parts[0] == "checklist" and len(parts) == 3 and parts[1].isdigit():
+            shown[f"{parts[2]}_{parts[1]}"] = message
+        elif parts[0] == "checklist":
+            shown["component_0"] = message
+        else:
+            shown[key] = message
+    return shown
+
+
+def review_body(form, checklist_items: list[str]) -> dict:
+    """The POST /adaptations/{id}/reviews body: the decision, each fidelity checklist item met or not, comments."""
+    return {
+        "decision": form.get("decision", ""),
+        "checklist": [
+            {"item": item, "met": form.get(f"met_{index}") == "yes", "comment": form.get(f"comment_{index}", "")}
+            for index, item in enumerate(checklist_items)
+        ],
+        "comments": form.get("comments", ""),
+    }
+
+
+def milestones(commitment: dict) -> list[tuple[str, str | None]]:
+    """A commitment's milestones in the order they happen, each with when it was reached (or None)."""
+    return [
+        ("Delivery scheduled", commitment.get("delivery_scheduled_at")),
+        ("First session held", commitment.get("first_session_held_at")),
+        ("Delivery completed", commitment.get("delivery_completed_at")),
+    ]
+
+
+def latest_plan(plans: list[dict]) -> dict | None:
+    """A trainer's current plan: the one opened by their latest completion."""
+    return max(plans, key=lambda plan: plan.get("completed_at") or "", default=None)

@@ -1,0 +1,266 @@
+"""A coach's and specialist's pages: caseload, logging support, follow-ups, a trainer, fidelity, adaptations, office hours.
+
+Every page is one to three API calls; none exists while ``PORTAL_COACHING_URL`` is empty.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from services.portal import coaching as rules
+from services.portal import identity
+from services.portal.backend import BackendError
+from services.portal.pages import backend, token
+
+blp = Blueprint("coaching", __name__)
+PAGE = 200
+OFFICE_HOURS_AHEAD = timedelta(days=31)
+
+
+def with_coaching(view):
+    """The page exists only when the portal knows where the coaching service is."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not backend().has("coaching"):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()  # coaching's days are UTC days
+
+
+def _caseload() -> dict:
+    return backend().get("coaching", "/caseload", token=token())
+
+
+@blp.get("/coach")
+@identity.signed_in
+@with_coaching
+def caseload():
+    """The specialist's trainers, overdue first, with last contact and next follow-up: one call."""
+    listed = _caseload()
+    today = date.fromisoformat(listed["today"])
+    items = rules.sort_caseload(listed["items"])
+    return render_template(
+        "coach_caseload.html",
+        items=items,
+        follow_ups=rules.follow_ups_due(items, today),
+        today=today,
+        labels=rules.STATUS_LABELS,
+        counts={status: sum(item["status"] == status for item in items) for status in rules.STATUS_ORDER},
+    )
+
+
+@blp.get("/coach/follow-ups")
+@identity.signed_in
+@with_coaching
+def follow_ups():
+    """Follow-ups due in the next two weeks, soonest first: one call."""
+    listed = _caseload()
+    today = date.fromisoformat(listed["today"])
+    return render_template(
+        "coach_follow_ups.html",
+        follow_ups=rules.follow_ups_due(listed["items"], today),
+        today=today,
+        labels=rules.STATUS_LABELS,
+        window_days=rules.FOLLOW_UP_WINDOW.days,
+    )
+
+
+@blp.route("/coach/activities/new", methods=["GET", "POST"])
+@identity.signed_in
+@with_coaching
+def log_activity():
+    """Log a support activity in under a minute: defaults filled in, the trainer chosen from the caseload."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = request.form
+        body, errors = rules.activity_body(form)
+        if not errors:
+            try:
+                activity = backend().post("coaching", "/activities", token=token(), json=body, idempotent_create=True)
+                flash(
+                    f"Logged: {activity['kind'].replace('_', ' ')} with {activity['trainer']}, {activity['occurred_on']}."
+                )
+                return redirect(url_for("coaching.trainer", sub=activity["trainer"]))
+            except BackendError as error:
+                if error.status not in (404, 422):
+                    raise
+                errors = {**error.field_errors, "_form": error.message}
+                if error.status == 404:
+                    errors.setdefault("trainer", "No trainer of your jurisdiction has this id.")
+    else:
+        form = rules.activity_defaults(_today(), request.args.get("trainer"))
+    trainers = _trainer_choices(form.get("trainer"))
+    return render_template(
+        "activity_new.html",
+        form=form,
+        chosen_practices=form.getlist("practices") if hasattr(form, "getlist") else [],
+        errors=errors,
+        trainers=trainers,
+        kinds=rules.KINDS,
+        modes=rules.MODES,
+        practices=rules.PRACTICES,
+    ), (422 if errors else 200)
+
+
+def _trainer_choices(chosen: str | None) -> list[tuple[str, str]]:
+    """The caseload's trainers to choose from (specialists); coaches without a caseload type the trainer's id."""
+    try:
+        items = _caseload()["items"]
+    except BackendError as error:
+        if error.status != 403:  # a coach has no caseload of their own
+            raise
+        items = []
+    choices = [
+        (item["trainer"], f"{item['trainer']} ({rules.STATUS_LABELS.get(item['status'], item['status'])})")
+        for item in rules.sort_caseload(items)
+    ]
+    if chosen and chosen not in {value for value, _ in choices}:
+        choices.insert(0, (chosen, chosen))
+    return choices
+
+
+@blp.get("/coach/trainers/<sub>")
+@identity.signed_in
+@with_coaching
+def trainer(sub: str):
+    """A trainer's plan, commitment and milestones, support activities and fidelity trend: three calls."""
+    plans, activities, trend = backend().get_all(
+        ("coaching", "/plans", {"token": token(), "params": {"trainer": sub, "limit": PAGE}}),
+        ("coaching", "/activities", {"token": token(), "params": {"trainer": sub, "limit": PAGE}}),
+        ("coaching", "/observations/trend", {"token": token(), "params": {"trainer": sub}}),
+    )
+    plan = rules.latest_plan(plans["items"])
+    if plan is None and not activities["items"] and not trend["observations"]:
+        abort(404)
+    listed = sorted(activities["items"], key=lambda a: (a["occurred_on"], a.get("created_at") or ""), reverse=True)
+    return render_template(
+        "trainer.html",
+        sub=sub,
+        plan=plan,
+        milestones=rules.milestones(plan["commitment"]) if plan else [],
+        activities=listed,
+        trend=trend,
+        labels=rules.STATUS_LABELS,
+        practice_names=dict(rules.PRACTICES),
+    )
+
+
+@blp.route("/coach/trainers/<sub>/observations/new", methods=["GET", "POST"])
+@identity.signed_in
+@with_coaching
+def record_observation(sub: str):
+    """Record a fidelity observation of the trainer's delivery of a session: no call to show, one to save."""
+    errors: dict[str, str] = {}
+    form = request.form if request.method == "POST" else {"observed_on": _today().isoformat()}
+    if request.method == "POST":
+        body, errors = rules.observation_body(request.form, sub)
+        if not errors:
+            try:
+                observation = backend().post(
+                    "coaching", "/observations", token=token(), json=body, idempotent_create=True
+                )
+                flash(f"Observation recorded: a score of {observation['score']:.0%}.")
+                return redirect(url_for("coaching.trainer", sub=sub))
+            except BackendError as error:
+                if error.status not in (404, 422):
+                    raise
+                errors = {**rules.observation_errors(error.field_errors), "_form": error.message}
+    return render_template(
+        "observation_new.html",
+        sub=sub,
+        form=form,
+        errors=errors,
+        rows=range(rules.CHECKLIST_ROWS),
+        decisions=rules.DECISIONS,
+        practices=rules.PRACTICES,
+    ), (422 if errors else 200)
+
+
+@blp.get("/coach/adaptations")
+@identity.signed_in
+@with_coaching
+def adaptations():
+    """Adaptations submitted for fidelity review, each with the review form: two calls."""
+    return _adaptations_page({}, None)
+
+
+def _adaptations_page(errors: dict, failed: str | None, form=None):
+    listed, checklist = backend().get_all(
+        ("content", "/adaptations", {"token": token(), "params": {"status": "submitted", "limit": PAGE}}),
+        ("content", "/adaptations/fidelity-checklist", {"token": token()}),
+    )
+    return render_template(
+        "adaptations.html",
+        adaptations=listed["items"],
+        checklist=checklist["items"],
+        errors=errors,
+        failed=failed,
+        form=form or {},
+    ), (422 if errors else 200)
+
+
+@blp.post("/coach/adaptations/<adaptation_id>/review")
+@identity.signed_in
+@with_coaching
+def review_adaptation(adaptation_id: str):
+    """Approve an adaptation or request changes, answering the fidelity checklist."""
+    items = request.form.getlist("item")
+    body = rules.review_body(request.form, items)
+    try:
+        backend().post(
+            "content", f"/adaptations/{adaptation_id}/reviews", token=token(), json=body, idempotent_create=True
+        )
+    except BackendError as error:
+        if error.status != 422:
+            raise
+        return _adaptations_page({**error.field_errors, "_form": error.message}, adaptation_id, request.form)
+    flash("Approved." if body["decision"] == "approved" else "Changes requested: the facilitator has been told.")
+    return redirect(url_for("coaching.adaptations"))
+
+
+@blp.get("/coach/office-hours")
+@identity.signed_in
+@with_coaching
+def office_hours():
+    """The specialist's office hours and the next month's slots with their bookings: two calls."""
+    series = backend().get(
+        "scheduling",
+        "/recurring-series",
+        token=token(),
+        params={"kind": "office_hours", "owner": identity.current_user().sub, "limit": PAGE},
+    )["items"]
+    chosen = next((s for s in series if s["id"] == request.args.get("series")), series[0] if series else None)
+    slots = []
+    if chosen:
+        now = datetime.now(UTC).replace(microsecond=0)
+        slots = backend().get(
+            "scheduling",
+            f"/office-hours/{chosen['id']}/slots",
+            token=token(),
+            params={"from": now.isoformat(), "to": (now + OFFICE_HOURS_AHEAD).isoformat()},
+        )["items"]
+    return render_template("office_hours.html", series=series, chosen=chosen, slots=slots)
+
+
+@blp.get("/my/commitment")
+@identity.signed_in
+@with_coaching
+def my_commitment():
+    """A trainer's own plan: their commitment to deliver, its due date and status, its milestones: one call."""
+    plans = backend().get("coaching", "/plans", token=token(), params={"trainer": identity.current_user().sub})
+    plan = rules.latest_plan(plans["items"])
+    return render_template(
+        "my_commitment.html",
+        plan=plan,
+        milestones=rules.milestones(plan["commitment"]) if plan else [],
+        labels=rules.STATUS_LABELS,
+    )

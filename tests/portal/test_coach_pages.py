@@ -1,0 +1,177 @@
+"""The coach pages' logic without a browser: caseload order, follow-ups due, the log form's defaults and bodies,
+observation and review forms, and the pages hidden while the portal does not know the coaching service."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from services.portal import coaching as rules
+from services.portal.app import create_app
+from tests.portal.test_pages import closed_port, config, sign_in
+
+
+def test_the_caseload_puts_overdue_first_then_due_soon_on_track_fulfilled_each_by_due_date():
+    items = [
+        {"trainer": "f", "status": "fulfilled", "due_on": "2026-01-01"},
+        {"trainer": "t2", "status": "on_track", "due_on": "2027-05-01"},
+        {"trainer": "s", "status": "due_soon", "due_on": "2026-12-20"},
+        {"trainer": "o2", "status": "overdue", "due_on": "2026-11-30"},
+        {"trainer": "t1", "status": "on_track", "due_on": "2027-03-01"},
+        {"trainer": "o1", "status": "overdue", "due_on": "2026-10-01"},
+    ]
+    assert [item["trainer"] for item in rules.sort_caseload(items)] == ["o1", "o2", "s", "t1", "t2", "f"]
+
+
+def test_follow_ups_due_are_those_within_two_weeks_soonest_first():
+    today = date(2026, 12, 5)
+    items = [
+        {"trainer": "later", "next_follow_up": "2026-12-19"},
+        {"trainer": "too-late", "next_follow_up": "2026-12-20"},
+        {"trainer": "none", "next_follow_up": None},
+        {"trainer": "today", "next_follow_up": "2026-12-05"},
+    ]
+    assert [item["trainer"] for item in rules.follow_ups_due(items, today)] == ["today", "later"]
+
+
+def test_the_log_form_starts_as_an_hour_long_virtual_consultation_today_with_the_trainer_chosen():
+    assert rules.activity_defaults(date(2026, 12, 5), "dev-participant-ca") == {
+        "kind": "consultation",
+        "duration_minutes": "60",
+        "mode": "virtual",
+        "occurred_on": "2026-12-05",
+        "trainer": "dev-participant-ca",
+    }
+
+
+def test_a_log_form_becomes_the_api_body_with_practices_people_and_minutes():
+    form = MultiDict(
+        [
+            ("trainer", " ana "),
+            ("kind", "consultation"),
+            ("occurred_on", "2026-12-05"),
+            ("duration_minutes", "45"),
+            ("mode", "phone"),
+            ("practices", "primary-caregiving"),
+            ("practices", "inclusive-care"),
+            ("people_present", "Ana López\nDirector Ruiz"),
+            ("notes", "Worried about the venue."),
+            ("next_steps", "Book the hall"),
+            ("follow_up_on", ""),
+        ]
+    )
+    body, errors = rules.activity_body(form)
+    assert errors == {}
+    assert body["trainer"] == "ana" and body["duration_minutes"] == 45
+    assert body["practices"] == ["primary-caregiving", "inclusive-care"]
+    assert body["people_present"] == ["Ana López", "Director Ruiz"]
+    assert body["follow_up_on"] is None and body["notes"] == "Worried about the venue."
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"trainer": ""}, "trainer"),
+        ({"duration_minutes": "an hour"}, "duration_minutes"),
+        ({"duration_minutes": ""}, "duration_minutes"),
+    ],
+)
+def test_a_log_form_missing_what_the_api_needs_is_refused_next_to_its_field(changes, field):
+    form = MultiDict({"trainer": "ana", "kind": "consultation", "duration_minutes": "60", **changes})
+    _, errors = rules.activity_body(form)
+    assert list(errors) == [field]
+
+
+def test_an_observation_form_keeps_filled_rows_and_flags_half_filled_ones():
+    form = MultiDict(
+        {
+            "session_position": "3",
+            "observed_on": "2026-12-01",
+            "component_0": "Warm welcome",
+            "decision_0": "kept",
+            "component_1": "Small-group practice",
+            "decision_1": "adapted",
+            "component_2": "",
+            "decision_2": "",
+        }
+    )
+    body, errors = rules.observation_body(form, "ana")
+    assert errors == {}
+    assert body["trainer"] == "ana" and body["session_position"] == 3
+    assert body["checklist"] == [
+        {"component": "Warm welcome", "decision": "kept"},
+        {"component": "Small-group practice", "decision": "adapted"},
+    ]
+    _, errors = rules.observation_body(MultiDict({"session_position": "x", "component_1": "Welcome"}), "ana")
+    assert errors == {
+        "decision_1": "Choose kept, adapted or dropped.",
+        "session_position": "Enter the session's number (1 to 9).",
+    }
+    _, errors = rules.observation_body(MultiDict({"session_position": "1"}), "ana")
+    assert errors == {"component_0": "Score at least one core component."}
+
+
+def test_the_apis_checklist_errors_are_shown_next_to_the_forms_rows():
+    shown = rules.observation_errors({"checklist.1.decision": "Not one of kept.", "observed_on": "Not a date."})
+    assert shown == {"decision_1": "Not one of kept.", "observed_on": "Not a date."}
+
+
+def test_a_review_answers_every_checklist_item_met_or_not():
+    form = MultiDict({"decision": "changes_requested", "met_0": "yes", "comment_1": "Missing", "comments": "Fix it"})
+    body = rules.review_body(form, ["First item", "Second item"])
+    assert body == {
+        "decision": "changes_requested",
+        "checklist": [
+            {"item": "First item", "met": True, "comment": ""},
+            {"item": "Second item", "met": False, "comment": "Missing"},
+        ],
+        "comments": "Fix it",
+    }
+
+
+def test_milestones_and_the_latest_plan():
+    plans = [
+        {"id": "old", "completed_at": "2025-01-01T00:00:00Z"},
+        {"id": "new", "completed_at": "2026-06-01T00:00:00Z"},
+    ]
+    assert rules.latest_plan(plans)["id"] == "new"
+    assert rules.latest_plan([]) is None
+    assert rules.milestones({"delivery_scheduled_at": "2026-07-01T10:00:00+00:00"}) == [
+        ("Delivery scheduled", "2026-07-01T10:00:00+00:00"),
+        ("First session held", None),
+        ("Delivery completed", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/coach",
+        "/coach/follow-ups",
+        "/coach/activities/new",
+        "/coach/trainers/ana",
+        "/coach/adaptations",
+        "/coach/office-hours",
+        "/my/commitment",
+    ],
+)
+def test_coach_pages_do_not_exist_while_the_coaching_service_is_not_configured(tmp_path, path):
+    client = create_app(config(tmp_path)).test_client()
+    sign_in(client, role="specialist")
+    page = client.get(path)
+    assert page.status_code == 404
+    assert page.headers["X-API-Calls"] == "0"
+    assert "Caseload" not in client.get("/my/training").get_data(as_text=True)
+
+
+def test_a_coaching_service_that_does_not_answer_shows_a_plain_message(tmp_path):
+    client = create_app(config(tmp_path, coaching_url=f"http://127.0.0.1:{closed_port()}")).test_client()
+    sign_in(client, role="specialist")
+    page = client.get("/coach")
+    assert page.status_code == 503
+    assert "The coaching service could not answer just now" in page.get_data(as_text=True)
+    form = client.post("/coach/activities/new", data={"trainer": "", "duration_minutes": "60"})
+    # Refused before any write: the one call is the caseload the form is shown again with.
+    assert form.status_code == 503 and form.headers["X-API-Calls"] == "1"
