@@ -139,6 +139,7 @@ class Session(IdMixin, TimestampMixin, ChangeMixin, Base):
     __table_args__ = (
         Index("ix_sessions_cohort_start", "cohort_id", "starts_at"),
         Index("ix_sessions_tenant_start", "tenant", "starts_at", "id"),  # the jurisdiction-wide list
+        Index("ix_sessions_start", "starts_at", "id"),  # every jurisdiction's (national admins)
     )
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
@@ -219,6 +220,14 @@ class Place(Base):
             "number",
             postgresql_where=text("registration_id IS NULL"),
             sqlite_where=text("registration_id IS NULL"),
+        ),
+        # Free seats alone, for the worker's search of seats left free while people wait: empty while
+        # every seat is taken, and a claim (which takes a seat) adds nothing to it.
+        Index(
+            "ix_places_free_seats",
+            "cohort_id",
+            postgresql_where=text("kind = 'seat' AND registration_id IS NULL"),
+            sqlite_where=text("kind = 'seat' AND registration_id IS NULL"),
         ),
     )
 
