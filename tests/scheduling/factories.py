@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from services.scheduling import places
 from services.scheduling.models import Cohort, HostAgency, Place, Registration, Room, Session, Venue
 from services.scheduling.repository import book, session_resources
+from services.scheduling.repository import seats as places
 
 SERIES_ID = "00000000-0000-4000-8000-000000000001"
 

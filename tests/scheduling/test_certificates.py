@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from services.scheduling import certificates
 from services.scheduling.models import Cohort, Completion, Registration, Session
+from services.scheduling.use_cases import certificates
 from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from services.scheduling import attendance, hours
 from services.scheduling.models import Registration, SelfReportedHours, Session
+from services.scheduling.use_cases import attendance, hours
 from shared.auth import FACILITATOR, JURISDICTION_ADMIN, Principal
 from shared.db import Database
 from shared.testing import wait_until

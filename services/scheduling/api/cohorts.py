@@ -9,7 +9,6 @@ from flask.views import MethodView
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
-from services.scheduling import cohorts as use_cases
 from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, Room, Session
 from services.scheduling.schemas.cohorts import (
@@ -26,6 +25,7 @@ from services.scheduling.schemas.cohorts import (
     SessionSchema,
     ViewerArgs,
 )
+from services.scheduling.use_cases import cohorts as use_cases
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent

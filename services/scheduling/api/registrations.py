@@ -6,7 +6,6 @@ from flask import request, url_for
 from flask.views import MethodView
 from sqlalchemy import select
 
-from services.scheduling import registrations as use_cases
 from services.scheduling.domain.registrations import WAITLISTED, seats_free
 from services.scheduling.models import Registration, RegistrationAudit
 from services.scheduling.repository import MANAGERS
@@ -22,6 +21,7 @@ from services.scheduling.schemas.registrations import (
     RosterReportSchema,
     RosterUploadSchema,
 )
+from services.scheduling.use_cases import registrations as use_cases
 from shared.auth import INTEGRATION
 from shared.http.api import JSON_MIMETYPES, Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from services.scheduling import events
 from services.scheduling import repository as repo
-from services.scheduling.agencies import agency_of_tenant, default_time_zone
-from services.scheduling.cohorts import new_cohort
-from services.scheduling.domain import requests as rules
+from services.scheduling.domain import training_requests as rules
 from services.scheduling.models import Jurisdiction, RequestStatusChange, TrainingRequest
+from services.scheduling.use_cases.agencies import agency_of_tenant, default_time_zone
+from services.scheduling.use_cases.cohorts import new_cohort
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, InvalidInput

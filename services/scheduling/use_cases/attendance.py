@@ -10,11 +10,12 @@ from sqlalchemy import false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling import events, hours
+from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
 from services.scheduling.domain.timezones import render
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, Session
+from services.scheduling.use_cases import hours
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling import events, hours, places
+from services.scheduling import events
 from services.scheduling import repository as repo
-from services.scheduling.agencies import agency_of_tenant, default_time_zone
 from services.scheduling.domain import registrations as registration_rules
 from services.scheduling.domain import sessions as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
@@ -28,7 +27,10 @@ from services.scheduling.models import (
     Room,
     Session,
 )
-from services.scheduling.registrations import lock_cohort
+from services.scheduling.repository import seats as places
+from services.scheduling.use_cases import hours
+from services.scheduling.use_cases.agencies import agency_of_tenant, default_time_zone
+from services.scheduling.use_cases.registrations import lock_cohort
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput

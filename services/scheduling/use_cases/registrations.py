@@ -22,10 +22,11 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling import SERVICE, events, places
+from services.scheduling import SERVICE, events
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport, platform
 from services.scheduling.repository import STAFF, in_tenant, manages_cohort
+from services.scheduling.repository import seats as places
 from shared.auth import FACILITATOR, INTEGRATION, Principal
 from shared.db import Database, UnitOfWork, insert_many, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound

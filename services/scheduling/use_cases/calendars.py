@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
-from services.scheduling import recurrence
 from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
 from services.scheduling.models import (
@@ -28,6 +27,7 @@ from services.scheduling.models import (
     Room,
     Session,
 )
+from services.scheduling.use_cases import recurrence
 from shared.auth import FACILITATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, InvalidInput, NotFound

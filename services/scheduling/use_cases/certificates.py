@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import repository as repo
-from services.scheduling.attendance import attended_totals
 from services.scheduling.domain import attendance as rules
 from services.scheduling.models import (
     Cohort,
@@ -26,6 +25,7 @@ from services.scheduling.models import (
     SeriesTitle,
     Session,
 )
+from services.scheduling.use_cases.attendance import attended_totals
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
 from shared.errors import Forbidden, NotFound
 
