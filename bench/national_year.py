@@ -37,7 +37,8 @@ CAPACITY = 28  # confirmed per cohort
 WAITLISTED = 40  # then cancelled: the rest
 COMPLETED = 27  # of the confirmed
 SESSIONS_PER_COHORT = 9
-WAITLIST_MADE = 100  # waitlist places a cohort is given when it opens (services.scheduling.repository.seats.WAITLIST_BATCH)
+# Waitlist places a cohort is given when it opens (services.scheduling.repository.seats.WAITLIST_BATCH).
+WAITLIST_MADE = 100
 PEOPLE_PER_COHORT = 30  # a jurisdiction's pool of people: each registers for about three cohorts
 
 # A jurisdiction's share of the year, relative to a small territory's.
