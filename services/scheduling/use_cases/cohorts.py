@@ -29,9 +29,9 @@ from services.scheduling.models import (
 )
 from services.scheduling.repository import seats as places
 from services.scheduling.use_cases import hours
-from services.scheduling.use_cases.agencies import agency_of_tenant, default_time_zone
+from services.scheduling.use_cases.agencies import acting_agency, default_time_zone
 from services.scheduling.use_cases.registrations import lock_cohort
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
+from shared.auth import Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
@@ -82,16 +82,7 @@ def create_cohort(data: dict, uow: UnitOfWork, who: Principal) -> Cohort:
     """A cohort of the caller's jurisdiction; an agency coordinator creates one only for an agency they coordinate."""
     db = uow.session
     agency_id = data.get("host_agency_id")
-    if agency_id is not None:
-        agency_of_tenant(db, agency_id, who.tenant)
-    if not who.has(JURISDICTION_ADMIN) and who.has(AGENCY_COORDINATOR):
-        if agency_id is None:
-            raise InvalidInput(
-                "Name the host agency you coordinate.",
-                errors={"host_agency_id": ["Required when an agency coordinator creates a cohort."]},
-            )
-        if not repo.coordinates(db, agency_id, who):
-            raise Forbidden("You may create cohorts only for an agency you coordinate.")
+    acting_agency(db, agency_id, who, doing="creating a cohort")
     settings = {name: data.get(name) for name in _SETTINGS}
     settings["time_zone"] = data.get("time_zone") or default_time_zone(db, who.tenant)
     if not settings["time_zone"]:
