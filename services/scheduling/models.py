@@ -129,11 +129,16 @@ class Cohort(IdMixin, TimestampMixin, ChangeMixin, Base):
     completion_minimum: Mapped[int] = mapped_column(Integer, default=9)
     status: Mapped[str] = mapped_column(String(20), default="open")
 
-    sessions: Mapped[list[Session]] = relationship(back_populates="cohort", order_by="Session.starts_at")
+    sessions: Mapped[list[TrainingSession]] = relationship(
+        back_populates="cohort", order_by="TrainingSession.starts_at"
+    )
 
 
-class Session(IdMixin, TimestampMixin, ChangeMixin, Base):
-    """A dated occurrence of a cohort (usually one per module)."""
+class TrainingSession(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A dated occurrence of a cohort (usually one per module): a "session" in the API and to its users.
+
+    Named so beside SQLAlchemy's own ``Session`` (a database session), which the code imports as ``DbSession``.
+    """
 
     __tablename__ = "sessions"
     __table_args__ = (

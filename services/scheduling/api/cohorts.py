@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from services.scheduling import repository as repo
-from services.scheduling.models import Cohort, Room, Session
+from services.scheduling.models import Cohort, Room, TrainingSession
 from services.scheduling.schemas.cohorts import (
     CancelSchema,
     CohortCancelSchema,
@@ -43,9 +43,9 @@ def _cohort(cohort_id: str, *, for_update: bool = False) -> Cohort:
     return repo.get_scoped(request_uow().session, Cohort, cohort_id, principal(), what="cohort", for_update=for_update)
 
 
-def _session(session_id: str, *, for_update: bool = False) -> Session:
+def _session(session_id: str, *, for_update: bool = False) -> TrainingSession:
     return repo.get_scoped(
-        request_uow().session, Session, session_id, principal(), what="session", for_update=for_update
+        request_uow().session, TrainingSession, session_id, principal(), what="session", for_update=for_update
     )
 
 
@@ -148,20 +148,20 @@ class CohortSessions(MethodView):
         session = request_uow().session
         _cohort(cohort_id)
         stmt = (
-            select(Session)
-            .where(Session.cohort_id == cohort_id)
-            .options(selectinload(Session.room).selectinload(Room.venue))
+            select(TrainingSession)
+            .where(TrainingSession.cohort_id == cohort_id)
+            .options(selectinload(TrainingSession.room).selectinload(Room.venue))
         )
         if args.get("status"):
-            stmt = stmt.where(Session.status == args["status"])
+            stmt = stmt.where(TrainingSession.status == args["status"])
         page = paginate(
             session,
             stmt,
-            order_by=[Session.starts_at, Session.id],
+            order_by=[TrainingSession.starts_at, TrainingSession.id],
             args=args,
             config=context().config,
-            updated_column=Session.updated_at,
-            change_column=Session.change,
+            updated_column=TrainingSession.updated_at,
+            change_column=TrainingSession.change,
         )
         page["items"] = use_cases.present_sessions(session, page["items"], args.get("viewer_time_zone"))
         return page, 200, link_header(page)
@@ -195,17 +195,17 @@ def _session_keys_statement(national: bool, filters: tuple[str, ...]):
     The materials' version rides along as a scalar subquery: one round trip for the whole page.
     """
     stmt = select(
-        Session.id,
-        Session.updated_at,
-        Session.change,
-        Session.starts_at,
+        TrainingSession.id,
+        TrainingSession.updated_at,
+        TrainingSession.change,
+        TrainingSession.starts_at,
         use_cases.materials_version_column().label("materials_version"),
-    ).where(repo.in_tenant_of(Session, national=national, tenant=bindparam("tenant")))
+    ).where(repo.in_tenant_of(TrainingSession, national=national, tenant=bindparam("tenant")))
     conditions = {
-        "cohort_id": lambda value: Session.cohort_id == value,
-        "status": lambda value: Session.status == value,
-        "starts_from": lambda value: Session.starts_at >= value,
-        "starts_before": lambda value: Session.starts_at < value,
+        "cohort_id": lambda value: TrainingSession.cohort_id == value,
+        "status": lambda value: TrainingSession.status == value,
+        "starts_from": lambda value: TrainingSession.starts_at >= value,
+        "starts_before": lambda value: TrainingSession.starts_at < value,
     }
     for name in filters:
         stmt = stmt.where(conditions[name](bindparam(name)))
@@ -226,11 +226,11 @@ class JurisdictionSessions(MethodView):
         page = paginate(
             session,
             stmt,
-            order_by=[Session.starts_at, Session.id],
+            order_by=[TrainingSession.starts_at, TrainingSession.id],
             args=args,
             config=context().config,
-            updated_column=Session.updated_at,
-            change_column=Session.change,
+            updated_column=TrainingSession.updated_at,
+            change_column=TrainingSession.change,
             rows=True,
             params=params,
         )
@@ -238,9 +238,11 @@ class JurisdictionSessions(MethodView):
 
         def load(ids):
             rows = session.scalars(
-                select(Session)
-                .where(Session.id.in_(ids))
-                .options(selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue))
+                select(TrainingSession)
+                .where(TrainingSession.id.in_(ids))
+                .options(
+                    selectinload(TrainingSession.cohort), selectinload(TrainingSession.room).selectinload(Room.venue)
+                )
             )
             return {
                 shown["id"]: SessionSchema().dump(shown)
