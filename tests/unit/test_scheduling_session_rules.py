@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.scheduling.domain import requests as request_rules
 from services.scheduling.domain import sessions as rules
+from services.scheduling.domain import training_requests as request_rules
 from shared.errors import Conflict, InvalidInput
 
 GUAM = timezone(timedelta(hours=10))
