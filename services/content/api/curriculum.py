@@ -22,7 +22,6 @@ from shared.errors import NotFound
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
-from shared.http.representations import RepresentationCache
 
 blp = Blueprint("curriculum", __name__, description="The series, its sessions (modules) and the PITC practices.")
 
@@ -108,21 +107,14 @@ class SeriesModules(MethodView):
         return services.add_module(series, data, uow, principal())
 
 
-# Sessions are read on every page of every cohort and change rarely.
-MODULE_REPRESENTATIONS = RepresentationCache()
-
-
 @blp.route("/modules/<module_id>")
 class ModuleItem(MethodView):
     @require()
-    @blp.response(200, ModuleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.etag
+    @blp.response(200, ModuleSchema)
     def get(self, module_id):
         """Show a module: title, objectives, core components and linked practices (ETag, If-None-Match)."""
-        session, who = request_uow().session, principal()
-        version = repo.module_version(session, module_id, who)
-        return MODULE_REPRESENTATIONS.response(
-            module_id, version, lambda: ModuleSchema().dump(repo.get_module(session, module_id, who))
-        )
+        return repo.get_module(request_uow().session, module_id, principal())
 
     @require(*repo.CURATORS)
     @blp.etag

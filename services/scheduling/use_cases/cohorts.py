@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import events
@@ -458,15 +458,6 @@ def _place(session: TrainingSession) -> dict | None:
         "room": session.room.name,
         "accessibility": session.room.accessibility_notes,
     }
-
-
-def materials_version_column():
-    """When content last announced a material: sessions' representations older than that are stale.
-
-    As text: it is only compared, and it comes with every row of a page, where turning it into a
-    datetime 50 times would cost more than the rest of the row.
-    """
-    return cast(select(func.max(CurrentMaterial.published_at)).scalar_subquery(), String)
 
 
 def present_sessions(
