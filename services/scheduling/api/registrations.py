@@ -22,6 +22,7 @@ from services.scheduling.schemas.registrations import (
     RosterUploadSchema,
 )
 from services.scheduling.use_cases import registrations as use_cases
+from services.scheduling.use_cases import roster
 from shared.auth import INTEGRATION
 from shared.http.api import JSON_MIMETYPES, Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent
@@ -152,9 +153,9 @@ class CohortRoster(MethodView):
             )
         upload = _parse(RosterFileSchema, "files")["file"]
         _parse(RosterFormSchema, "form")
-        result = use_cases.import_roster(
+        result = roster.import_roster(
             cohort_id,
-            use_cases.RosterFile(filename=upload.filename, media_type=upload.content_type, stream=upload.stream),
+            roster.RosterFile(filename=upload.filename, media_type=upload.content_type, stream=upload.stream),
             request_uow(),
             principal(),
             max_bytes=context().config.max_roster_bytes,

@@ -13,9 +13,7 @@ than one each.
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql
@@ -24,7 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import SERVICE, events
 from services.scheduling.domain import registrations as rules
-from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport, platform
+from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
 from services.scheduling.repository import STAFF, in_tenant, manages_cohort
 from services.scheduling.repository import seats as places
 from shared.auth import FACILITATOR, INTEGRATION, Principal
@@ -145,7 +143,7 @@ def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> t
 _SEATS_CLAIMED = "scheduling.seats_claimed_in"
 
 
-def _releases_on_failure(use_case):
+def releases_on_failure(use_case):
     """Roll the use case's transaction back the moment it fails, releasing the cohort's lock.
 
     Otherwise the lock lives until the request ends. A seat claimed in the failed transaction comes
@@ -240,7 +238,7 @@ def reads_cohort_registrations(db: DbSession, cohort: Cohort, who: Principal) ->
 # --- the changes ----------------------------------------------------------------------------------
 
 
-def _audit(db: DbSession, registration: Registration, action: str, who: Principal, **detail) -> None:
+def audit(db: DbSession, registration: Registration, action: str, who: Principal, **detail) -> None:
     db.add(
         RegistrationAudit(
             tenant=registration.tenant,
@@ -253,7 +251,7 @@ def _audit(db: DbSession, registration: Registration, action: str, who: Principa
     )
 
 
-def _take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
+def take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
     """A seat for the registration if one is free, else the next waitlist place (the cohort is locked)."""
     position = places.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
     if position is None:
@@ -263,7 +261,7 @@ def _take_place(db: DbSession, cohort: Cohort | Row, registration: Registration)
         registration.status, registration.waitlist_position = rules.WAITLISTED, position
 
 
-def _announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
+def announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
     verb = _VERBS.get(registration.status)
     if verb is not None:  # a registration pending approval has no event until it is decided
         events.registration_changed(db, verb, registration, by=who.sub, correlationid=correlationid)
@@ -302,13 +300,13 @@ def fill_seats(
         if not places.claim_seat(db, cohort.id, registration.id):
             break  # cannot happen while the cohort is locked; never confirm without a seat
         registration.status, registration.waitlist_position = rules.CONFIRMED, None
-        _audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position, cause=cause)
+        audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position, cause=cause)
         events.registration_changed(db, "promoted", registration, by=who.sub, correlationid=correlationid)
         promoted.append(registration)
     return promoted
 
 
-@_releases_on_failure
+@releases_on_failure
 def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
     """Register the caller, or (for the cohort's managers and state systems) the participant named.
 
@@ -359,7 +357,7 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
     if cohort.requires_approval and not on_behalf:
         registration.status, registration.waitlist_position = rules.PENDING, None
     else:
-        _take_place(db, cohort, registration)
+        take_place(db, cohort, registration)
     detail = {
         "status": registration.status,
         "waitlist_position": registration.waitlist_position,
@@ -367,9 +365,9 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
         "registered_again": existing is not None,
     }
     if existing is not None:
-        _audit(db, registration, "registered", who, **detail)
-        _announce(db, registration, who, correlationid)
-        _flush(db)
+        audit(db, registration, "registered", who, **detail)
+        announce(db, registration, who, correlationid)
+        flush(db)
     else:
         # The hot path when a cohort opens: the registration, its audit entry and its event in one
         # round trip rather than an ORM flush.
@@ -587,14 +585,14 @@ def _registered_meanwhile() -> Conflict:
     )
 
 
-def _flush(db: DbSession) -> None:
+def flush(db: DbSession) -> None:
     try:
         db.flush()
     except IntegrityError:
         raise _registered_meanwhile() from None
 
 
-@_releases_on_failure
+@releases_on_failure
 def cancel(
     registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
 ) -> Registration:
@@ -609,7 +607,7 @@ def cancel(
     registration.status = rules.CANCELLED
     registration.waitlist_position = None
     registration.cancelled_reason = data.get("reason") or None
-    _audit(
+    audit(
         db,
         registration,
         "cancelled",
@@ -624,23 +622,23 @@ def cancel(
     return registration
 
 
-@_releases_on_failure
+@releases_on_failure
 def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
     """Approve a pending registration: a seat if one remains, else the next place on the waitlist."""
     db = uow.session
     cohort, registration = _lock_registration(db, registration_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
-    _take_place(db, cohort, registration)
-    _audit(
+    take_place(db, cohort, registration)
+    audit(
         db, registration, "approved", who, status=registration.status, waitlist_position=registration.waitlist_position
     )
-    _announce(db, registration, who, correlationid)
+    announce(db, registration, who, correlationid)
     uow.commit()
     return registration
 
 
-@_releases_on_failure
+@releases_on_failure
 def decline(
     registration_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
 ) -> Registration:
@@ -651,7 +649,7 @@ def decline(
     rules.check_pending(registration.status)
     registration.status = rules.CANCELLED
     registration.cancelled_reason = data.get("reason") or "Declined by the host agency."
-    _audit(db, registration, "declined", who, status=rules.CANCELLED, reason=registration.cancelled_reason)
+    audit(db, registration, "declined", who, status=rules.CANCELLED, reason=registration.cancelled_reason)
     events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
     uow.commit()
     return registration
@@ -663,7 +661,7 @@ class CapacityChange:
     promoted: list[Registration]
 
 
-@_releases_on_failure
+@releases_on_failure
 def change_capacity(
     cohort_id: str, capacity: int, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
 ) -> CapacityChange:
@@ -692,138 +690,6 @@ def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
         ).all()
     )
     return {status: counts.get(status, 0) for status in rules.STATUSES}
-
-
-# --- roster import ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RosterFile:
-    """An uploaded roster as the HTTP layer received it, not read yet."""
-
-    filename: str | None
-    media_type: str | None
-    stream: BinaryIO
-
-
-@dataclass(frozen=True)
-class RosterResult:
-    """An import's stored report, and whether this upload merely repeated an earlier one."""
-
-    import_id: str
-    sha256: str
-    report: dict
-    replayed: bool
-
-    @classmethod
-    def of(cls, roster_import: RosterImport, *, replayed: bool) -> RosterResult:
-        return cls(
-            import_id=roster_import.id,
-            sha256=roster_import.sha256,
-            report=dict(roster_import.report),
-            replayed=replayed,
-        )
-
-
-@_releases_on_failure
-def import_roster(
-    cohort_id: str, upload: RosterFile, uow: UnitOfWork, who: Principal, *, max_bytes: int, correlationid: str = ""
-) -> RosterResult:
-    """Register a roster's valid rows (a manager's registrations) and report every row.
-
-    The same file again (same sha256) returns the first report and changes nothing; a changed file
-    registers only the people not registered yet. A file that is not a usable CSV as a whole is
-    refused before anything is written.
-    """
-    rules.check_roster_type(upload.media_type, upload.filename)
-    data = upload.stream.read(max_bytes + 1)
-    rules.check_roster_size(len(data), max_bytes)
-    sha256 = hashlib.sha256(data).hexdigest()
-    roster = rules.parse_roster(rules.decode_roster(data))
-
-    db = uow.session
-    cohort = lock_cohort(db, cohort_id, who)
-    if not registers_others(db, cohort, who):
-        raise Forbidden("Only the cohort's coordinators, jurisdiction admins and state systems import rosters.")
-    previous = db.scalars(
-        select(RosterImport).where(RosterImport.cohort_id == cohort.id, RosterImport.sha256 == sha256)
-    ).first()
-    if previous is not None:
-        result = RosterResult.of(previous, replayed=True)
-        uow.rollback()  # nothing to write: release the cohort's lock now (see _releases_on_failure)
-        return result
-    rules.check_open(cohort.status)
-
-    existing = {
-        row.participant: row for row in db.scalars(select(Registration).where(Registration.cohort_id == cohort.id))
-    }
-    report = rules.RosterReport(
-        rows=roster.count, rejected=list(roster.rejected), ignored_columns=roster.ignored_columns
-    )
-    for row in roster.rows:
-        current = existing.get(row.participant_id)
-        if current is not None and current.status in rules.ACTIVE:
-            report.already_registered += 1
-            continue
-        if current is not None:
-            # Re-uploading the state's updated list must not sign people up again who cancelled or
-            # were declined; a coordinator takes them back one by one, knowingly.
-            report.rejected.append(
-                {
-                    "line": row.line,
-                    "errors": {
-                        "participant_id": [
-                            f"Their registration was cancelled ({current.cancelled_reason or 'no reason given'}); "
-                            f"register them individually to take them back."
-                        ]
-                    },
-                }
-            )
-            continue
-        registration = Registration(
-            id=new_id(),
-            tenant=cohort.tenant,
-            cohort_id=cohort.id,
-            participant=row.participant_id,
-            name=row.name,
-            email=row.email,
-            registry_id=row.registry_id,
-            source=rules.ROSTER,
-        )
-        db.add(registration)
-        _take_place(db, cohort, registration)
-        existing[row.participant_id] = registration
-        _audit(
-            db,
-            registration,
-            "registered",
-            who,
-            status=registration.status,
-            waitlist_position=registration.waitlist_position,
-            source=rules.ROSTER,
-            roster_sha256=sha256,
-            line=row.line,
-        )
-        _announce(db, registration, who, correlationid)
-        if registration.status == rules.CONFIRMED:
-            report.registered += 1
-        else:
-            report.waitlisted += 1
-
-    roster_import = RosterImport(
-        id=new_id(),
-        tenant=cohort.tenant,
-        cohort_id=cohort.id,
-        sha256=sha256,
-        filename=(upload.filename or "")[:255],
-        report=report.as_dict(),
-        imported_by=who.sub,
-        created_at=utcnow(),
-    )
-    db.add(roster_import)
-    _flush(db)
-    uow.commit()
-    return RosterResult.of(roster_import, replayed=False)
 
 
 # --- reads --------------------------------------------------------------------------------------
