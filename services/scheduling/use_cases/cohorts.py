@@ -28,9 +28,9 @@ from services.scheduling.models import (
     TrainingSession,
 )
 from services.scheduling.repository import seats as places
+from services.scheduling.repository.registrations import lock_cohort
 from services.scheduling.use_cases import hours
 from services.scheduling.use_cases.agencies import acting_agency, default_time_zone
-from services.scheduling.use_cases.registrations import lock_cohort
 from shared.auth import Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput

@@ -1,8 +1,9 @@
 """Registration use cases: each locks the cohort, audits and announces every change, and commits once.
 
-Seats and waitlist places are rows claimed in parallel (see ``places``); the cohort's row lock only
-decides what may run at once: registrations share it (FOR SHARE), everything that frees or adds seats
-takes it alone (FOR NO KEY UPDATE), so a seat freed by a cancellation goes to the waitlist first.
+Seats and waitlist places are rows claimed in parallel (``repository.seats``); the cohort's row lock
+(``repository.registrations``) only decides what may run at once: registrations share it (FOR SHARE),
+everything that frees or adds seats takes it alone (FOR NO KEY UPDATE), so a seat freed by a cancellation
+goes to the waitlist first.
 
 On PostgreSQL, people registering themselves for the same cohort at the same moment in one process
 are written together, one transaction for the lot (``register_arrivals``, through
@@ -15,8 +16,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -24,6 +24,7 @@ from services.scheduling import SERVICE, events
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
 from services.scheduling.repository import STAFF, in_tenant, manages_cohort
+from services.scheduling.repository import registrations as registrations_repo
 from services.scheduling.repository import seats as places
 from shared.auth import FACILITATOR, INTEGRATION, Principal
 from shared.db import Database, UnitOfWork, insert_many, new_id, utcnow
@@ -34,110 +35,6 @@ from shared.messaging.outbox import outbox_values
 
 _VERBS = {rules.CONFIRMED: "confirmed", rules.WAITLISTED: "waitlisted"}
 log = get_logger("registrations")
-
-
-# --- locking ------------------------------------------------------------------------------------
-
-
-def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
-    """The caller's cohort, locked until commit against registrations and every other seat change.
-
-    PostgreSQL: ``SELECT … FOR NO KEY UPDATE`` on the cohort row. It waits for the registrations in
-    flight (which hold the row FOR SHARE) and keeps new ones out until commit, so a seat it frees is
-    handed to the waitlist before anyone else can claim it. (NO KEY, unlike plain FOR UPDATE, does not
-    block inserts of rows that merely reference the cohort, such as its sessions.) On SQLite, which
-    has no row locks, the unit of work holds the database's write lock from its first statement
-    (``shared.db``). Another jurisdiction's cohort is a 404.
-    """
-    cohort = _locked_cohort(db, cohort_id, in_tenant(Cohort, who))
-    if cohort is None:
-        raise NotFound("No cohort with this id.")
-    return cohort
-
-
-def _locked_cohort(db: DbSession, cohort_id: str, scope=None) -> Cohort | None:
-    """The cohort within ``scope``, locked as ``lock_cohort`` says; None if there is none."""
-    stmt = select(Cohort).where(Cohort.id == cohort_id, true() if scope is None else scope)
-    if db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(key_share=True)
-    cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
-    if cohort is not None:
-        # Counted in the statement's snapshot, possibly before the lock was granted: read it again when asked.
-        db.expire(cohort, ["confirmed_count"])
-    return cohort
-
-
-def _cohort_for_registering(
-    db: DbSession, cohort_id: str, participant: str, who: Principal
-) -> tuple[Row, Registration | None]:
-    """What registering checks of the caller's cohort, held FOR SHARE, and the participant's registration.
-
-    FOR SHARE lets any number of registrations of the cohort run at once (each claims its own seat)
-    while keeping out whatever frees or adds seats. One round trip and plain columns: this is the
-    hot path when a cohort opens. (The cohort comes back as a row with the attributes registering
-    reads, not as an entity.)
-    """
-    statement = _registering_statement(national=who.is_national, postgres=db.get_bind().dialect.name == "postgresql")
-    row = (
-        db.connection()
-        .execute(statement, {"cohort": cohort_id, "participant": participant, "tenant": who.tenant})
-        .first()
-    )
-    if row is None:
-        raise NotFound("No cohort with this id.")
-    existing = None
-    if row.existing_id is not None:  # registering again after a cancellation: the ORM path
-        existing = db.scalars(
-            select(Registration).where(Registration.id == row.existing_id).execution_options(populate_existing=True)
-        ).one()
-    return row, existing
-
-
-@functools.cache
-def _registering_statement(*, national: bool, postgres: bool):
-    """The statement of ``_cohort_for_registering``, built once per kind of caller and database."""
-    cohorts, registrations = Cohort.__table__, Registration.__table__
-    statement = (
-        select(
-            cohorts.c.id,
-            cohorts.c.tenant,
-            cohorts.c.status,
-            cohorts.c.host_agency_id,
-            cohorts.c.registration_opens_at,
-            cohorts.c.registration_closes_at,
-            cohorts.c.requires_approval,
-            registrations.c.id.label("existing_id"),
-        )
-        .select_from(
-            cohorts.outerjoin(
-                registrations,
-                and_(
-                    registrations.c.cohort_id == cohorts.c.id, registrations.c.participant == bindparam("participant")
-                ),
-            )
-        )
-        .where(cohorts.c.id == bindparam("cohort"))
-    )
-    if not national:
-        statement = statement.where(cohorts.c.tenant == bindparam("tenant"))
-    if postgres:
-        statement = statement.with_for_update(read=True, of=cohorts)
-    return statement
-
-
-def _lock_registration(db: DbSession, registration_id: str, who: Principal) -> tuple[Cohort, Registration]:
-    """A registration of the caller's jurisdiction and its cohort, the cohort locked (see lock_cohort)."""
-    cohort_id = db.scalar(
-        select(Registration.cohort_id).where(Registration.id == registration_id, in_tenant(Registration, who))
-    )
-    if cohort_id is None:
-        raise NotFound("No registration with this id.")
-    cohort = lock_cohort(db, cohort_id, who)
-    # Read again under the lock: a concurrent cancel or approval may have changed it meanwhile.
-    registration = db.scalars(
-        select(Registration).where(Registration.id == registration_id).execution_options(populate_existing=True)
-    ).one()
-    return cohort, registration
 
 
 _SEATS_CLAIMED = "scheduling.seats_claimed_in"
@@ -174,7 +71,7 @@ def hand_on_free_seats(uow: UnitOfWork, cohort_id: str) -> list[Registration]:
     """
     db = uow.session
     try:
-        cohort = _locked_cohort(db, cohort_id)  # a service's own act: no jurisdiction to scope it to
+        cohort = registrations_repo.locked_cohort(db, cohort_id)  # a service's own act: no jurisdiction to scope it to
         if cohort is None:
             uow.rollback()
             return []
@@ -333,7 +230,7 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
         if registration is not None:
             return registration
         # Not the plain case (an error to explain, a registration again, an approval step): one by one.
-    cohort, existing = _cohort_for_registering(db, cohort_id, participant, who)
+    cohort, existing = registrations_repo.cohort_for_registering(db, cohort_id, participant, who)
     on_behalf = participant != who.sub
     if on_behalf and not registers_others(db, cohort, who):
         raise Forbidden(
@@ -413,9 +310,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
     cohort_id = arrivals[0].cohort_id
     participants = [arrival.who.sub for arrival in arrivals]
     try:
-        cohort = (
-            db.connection().execute(_ARRIVALS_STATEMENT, {"cohort": cohort_id, "participants": participants}).first()
-        )
+        cohort = registrations_repo.cohort_for_arrivals(db, cohort_id, participants)
         if cohort is None:
             uow.rollback()
             return outcomes
@@ -546,37 +441,6 @@ def _takes_registrations(cohort: Row, now) -> bool:
     return True
 
 
-def _arrivals_statement():
-    """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
-    and whether it has a seat or waitlist place to give (``places.availability``)."""
-    cohorts, registrations = Cohort.__table__, Registration.__table__
-    registered = (
-        select(func.array_agg(registrations.c.participant))
-        .where(
-            registrations.c.cohort_id == cohorts.c.id,
-            registrations.c.participant == any_(bindparam("participants", type_=postgresql.ARRAY(String))),
-        )
-        .scalar_subquery()
-    )
-    return (
-        select(
-            cohorts.c.id,
-            cohorts.c.tenant,
-            cohorts.c.status,
-            cohorts.c.registration_opens_at,
-            cohorts.c.registration_closes_at,
-            cohorts.c.requires_approval,
-            registered.label("registered"),
-            *places.availability(cohorts.c.id),
-        )
-        .where(cohorts.c.id == bindparam("cohort"))
-        .with_for_update(read=True, of=cohorts)
-    )
-
-
-_ARRIVALS_STATEMENT = _arrivals_statement()
-
-
 def _registered_meanwhile() -> Conflict:
     # Two registrations of one person at the same moment: the unique constraint keeps one of them.
     return Conflict(
@@ -598,7 +462,7 @@ def cancel(
 ) -> Registration:
     """Cancel a registration (the participant's own, or as a manager); a freed seat goes to the waitlist."""
     db = uow.session
-    cohort, registration = _lock_registration(db, registration_id, who)
+    cohort, registration = registrations_repo.lock_registration(db, registration_id, who)
     _ensure_owner_or_manager(db, cohort, registration, who)
     rules.check_cancellable(registration.status)
     was = registration.status
@@ -626,7 +490,7 @@ def cancel(
 def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
     """Approve a pending registration: a seat if one remains, else the next place on the waitlist."""
     db = uow.session
-    cohort, registration = _lock_registration(db, registration_id, who)
+    cohort, registration = registrations_repo.lock_registration(db, registration_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
     take_place(db, cohort, registration)
@@ -644,7 +508,7 @@ def decline(
 ) -> Registration:
     """Decline a pending registration; it ends cancelled, with the reason given."""
     db = uow.session
-    cohort, registration = _lock_registration(db, registration_id, who)
+    cohort, registration = registrations_repo.lock_registration(db, registration_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
     registration.status = rules.CANCELLED
@@ -667,7 +531,7 @@ def change_capacity(
 ) -> CapacityChange:
     """Set a cohort's capacity: never below its confirmed seats; new seats go to the waitlist in order."""
     db = uow.session
-    cohort = lock_cohort(db, cohort_id, who)
+    cohort = registrations_repo.lock_cohort(db, cohort_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_capacity(capacity, places.seats_taken(db, cohort.id))
     if capacity > cohort.capacity:

@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Registration, RosterImport
+from services.scheduling.repository.registrations import lock_cohort
 from services.scheduling.use_cases.registrations import (
     announce,
     audit,
     flush,
-    lock_cohort,
     registers_others,
     releases_on_failure,
     take_place,
