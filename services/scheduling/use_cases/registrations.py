@@ -153,9 +153,7 @@ def take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) 
     position = places.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
     if position is None:
         db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort.id)
-        registration.status, registration.waitlist_position = rules.CONFIRMED, None
-    else:
-        registration.status, registration.waitlist_position = rules.WAITLISTED, position
+    registration.status, registration.waitlist_position = rules.newcomer_placed(position)
 
 
 def announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
@@ -223,6 +221,9 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
         )
     participant = named or who.sub
     # A registration with an Idempotency-Key commits with its stored answer, in its own transaction.
+    # The batch is kept because make bench shows it where users feel it: 50 people on a cohort of 20
+    # seats at its opening wait about half as long at the 99th percentile with it as one by one
+    # (exactly 20 confirmed either way); spread over many cohorts it changes nothing (one per batch).
     if participant == who.sub and db.get_bind().dialect.name == "postgresql" and not uow.holds_commits:
         registration = group_commit_for((db.get_bind(), cohort_id)).submit(
             Arrival(cohort_id, data, who, correlationid), functools.partial(register_arrivals, uow)
@@ -355,9 +356,8 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
             db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
         registrations, audits, announcements = [], [], []
         for n, registration in welcome:
-            position = positions[registration.id]
-            registration.status = rules.CONFIRMED if position is None else rules.WAITLISTED
-            registration.waitlist_position = position
+            registration.status, registration.waitlist_position = rules.newcomer_placed(positions[registration.id])
+            position = registration.waitlist_position
             registrations.append(_row(registration))
             audits.append(
                 _registered_entry(
