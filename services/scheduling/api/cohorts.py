@@ -182,7 +182,7 @@ class CohortSessions(MethodView):
         )
 
 
-# Kept for the session list: make bench shows its pages answered several times faster with it (see
+# Kept for the session list: its pages answered several times faster with it in make bench's load (see
 # shared.http.representations).
 SESSION_REPRESENTATIONS = RepresentationCache()
 
