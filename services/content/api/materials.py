@@ -8,11 +8,10 @@ from flask import request, send_file, url_for
 from flask.views import MethodView
 from sqlalchemy import bindparam, select
 
-from services.content import materials
 from services.content import repository as repo
 from services.content.domain import materials as rules
 from services.content.models import Material, MaterialVersion
-from services.content.schemas import (
+from services.content.schemas.materials import (
     MaterialPage,
     MaterialQueryArgs,
     MaterialSchema,
@@ -25,6 +24,7 @@ from services.content.schemas import (
     UploadSchema,
     VideoLinkVersionSchema,
 )
+from services.content.use_cases import materials
 from shared.errors import NotFound
 from shared.http.api import (
     JSON_MIMETYPES,
