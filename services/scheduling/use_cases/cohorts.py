@@ -326,7 +326,7 @@ def schedule_session(
     if cohort.status == CANCELLED:
         raise Conflict("This cohort is cancelled; it gets no new sessions.", errors={"status": ["Is cancelled."]})
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
-    rules.check_place(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
+    rules.check_room_or_link(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
     room = _room(db, data.get("room_id"), cohort.tenant)
     session = TrainingSession(
         id=new_id(),
@@ -447,7 +447,7 @@ def _materials(db: DbSession, sessions: Sequence[TrainingSession]) -> dict[tuple
     return found
 
 
-def _place(session: TrainingSession) -> dict | None:
+def _venue(session: TrainingSession) -> dict | None:
     if session.room is None:
         return None
     venue = session.room.venue
@@ -488,7 +488,7 @@ def present_sessions(
             )
         }
         view.update(rules.render_times(s.starts_at, s.ends_at, s.cohort.time_zone, viewer_time_zone))
-        view["place"] = _place(s)
+        view["place"] = _venue(s)  # the API calls it the session's place
         view["materials"] = materials.get((s.module_id, s.tenant), [])
         shown.append(view)
     return shown
