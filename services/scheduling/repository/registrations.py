@@ -13,7 +13,7 @@ from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling.models import Cohort, Registration
+from services.scheduling.models import Cohort, Registration, RegistrationAudit
 from services.scheduling.repository import in_tenant
 from services.scheduling.repository import seats as places
 from shared.auth import Principal
@@ -155,3 +155,23 @@ _ARRIVALS_STATEMENT = _arrivals_statement()
 def cohort_for_arrivals(db: DbSession, cohort_id: str, participants: list[str]) -> Row | None:
     """PostgreSQL: the cohort as ``register_arrivals`` reads it, held FOR SHARE (``_arrivals_statement``)."""
     return db.connection().execute(_ARRIVALS_STATEMENT, {"cohort": cohort_id, "participants": participants}).first()
+
+
+# --- lists (statements for ``paginate``) ---------------------------------------------------------
+
+
+def cohort_registrations(cohort_id: str, status: str | None):
+    """A cohort's registrations, of ``status`` if given."""
+    stmt = select(Registration).where(Registration.cohort_id == cohort_id)
+    return stmt.where(Registration.status == status) if status else stmt
+
+
+def registrations_of(participant: str, tenant: str, status: str | None):
+    """A participant's own registrations in their jurisdiction, of ``status`` if given."""
+    stmt = select(Registration).where(Registration.participant == participant, Registration.tenant == tenant)
+    return stmt.where(Registration.status == status) if status else stmt
+
+
+def audit_trail(registration_id: str):
+    """Who changed a registration, when and how."""
+    return select(RegistrationAudit).where(RegistrationAudit.registration_id == registration_id)
