@@ -442,8 +442,8 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
 
 def open_cohorts(env: dict, count: int, seats: int, tenant: str = year.BIG) -> list[str]:
     """``count`` new open cohorts of ``seats`` seats, as the API opens them (seats and waitlist places)."""
-    from services.scheduling import places
     from services.scheduling.models import Cohort
+    from services.scheduling.repository import seats as places
     from shared.db import Database
 
     db = Database(env["SCHEDULING_DATABASE_URL"], schema=env["SCHEDULING_DB_SCHEMA"])

@@ -12,8 +12,8 @@ from services.scheduling.models import (
     OfficeHourBooking,
     RecurringSeries,
     Registration,
-    Session,
     TrainingRequest,
+    TrainingSession,
     platform,
 )
 from shared.envelope import Envelope, make_event
@@ -90,7 +90,7 @@ def request_decided(db_session, request: TrainingRequest, *, correlationid: str)
 def session_changed(
     db_session,
     verb: str,
-    session: Session,
+    session: TrainingSession,
     *,
     registrant_ids: list[str],
     correlationid: str,
@@ -164,7 +164,7 @@ def registration_event(verb: str, registration: Registration, *, by: str, correl
 
 
 def attendance_recorded(
-    db_session, attendance: Attendance, session: Session, registration: Registration, *, correlationid: str
+    db_session, attendance: Attendance, session: TrainingSession, registration: Registration, *, correlationid: str
 ) -> None:
     _emit(
         db_session,

@@ -1,9 +1,9 @@
 """Operations commands: ``python -m services.scheduling.manage migrate|seed|announce-tribes``."""
 
-from services.scheduling.agencies import announce_tribes
 from services.scheduling.bootstrap import build_context, migrate
 from services.scheduling.config import SchedulingConfig
 from services.scheduling.seed import load_seed
+from services.scheduling.use_cases.agencies import announce_tribes
 from shared import manage
 
 

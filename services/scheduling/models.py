@@ -129,16 +129,22 @@ class Cohort(IdMixin, TimestampMixin, ChangeMixin, Base):
     completion_minimum: Mapped[int] = mapped_column(Integer, default=9)
     status: Mapped[str] = mapped_column(String(20), default="open")
 
-    sessions: Mapped[list[Session]] = relationship(back_populates="cohort", order_by="Session.starts_at")
+    sessions: Mapped[list[TrainingSession]] = relationship(
+        back_populates="cohort", order_by="TrainingSession.starts_at"
+    )
 
 
-class Session(IdMixin, TimestampMixin, ChangeMixin, Base):
-    """A dated occurrence of a cohort (usually one per module)."""
+class TrainingSession(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A dated occurrence of a cohort (usually one per module): a "session" in the API and to its users.
+
+    Named so beside SQLAlchemy's own ``Session`` (a database session), which the code imports as ``DbSession``.
+    """
 
     __tablename__ = "sessions"
     __table_args__ = (
         Index("ix_sessions_cohort_start", "cohort_id", "starts_at"),
         Index("ix_sessions_tenant_start", "tenant", "starts_at", "id"),  # the jurisdiction-wide list
+        Index("ix_sessions_start", "starts_at", "id"),  # every jurisdiction's (national admins)
     )
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
@@ -219,6 +225,14 @@ class Place(Base):
             "number",
             postgresql_where=text("registration_id IS NULL"),
             sqlite_where=text("registration_id IS NULL"),
+        ),
+        # Free seats alone, for the worker's search of seats left free while people wait: empty while
+        # every seat is taken, and a claim (which takes a seat) adds nothing to it.
+        Index(
+            "ix_places_free_seats",
+            "cohort_id",
+            postgresql_where=text("kind = 'seat' AND registration_id IS NULL"),
+            sqlite_where=text("kind = 'seat' AND registration_id IS NULL"),
         ),
     )
 

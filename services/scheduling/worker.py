@@ -3,7 +3,7 @@ the periodic hand-on of seats a failed registration left free)."""
 
 from services.scheduling.bootstrap import build_context
 from services.scheduling.handlers import HANDLERS
-from services.scheduling.registrations import hand_on_all_free_seats
+from services.scheduling.use_cases.registrations import hand_on_all_free_seats
 from shared.messaging.worker import run_worker
 
 # How often the worker looks for seats left free while people wait (a few a day, at most).

@@ -113,7 +113,7 @@ def stop_with_ctrl_c(platform) -> tuple[int, str]:
 
 def render_a_certificate(platform) -> None:
     """A certificate rendered by the running API (the PDF's font subsetting is what used to log)."""
-    from services.scheduling import certificates
+    from services.scheduling.use_cases import certificates
 
     assert certificates.THE_TRAINING  # the API process renders; this process only asks for it
     base, admin = f"http://127.0.0.1:{platform['scheduling_port']}", token(platform, "jurisdiction_admin", "CA")

@@ -17,7 +17,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from services.scheduling.models import Registration, Session, platform
+from services.scheduling.models import Registration, TrainingSession, platform
 from shared.db import Database
 from shared.testing import AUDIENCE, ISSUER, wait_until
 from tests.e2e.test_embedded_platform import free_port
@@ -144,7 +144,12 @@ def test_concurrent_writers_with_and_without_keys_all_succeed_once(scheduling_pr
         registrations = session.execute(
             select(Registration.status, Registration.waitlist_position).where(Registration.cohort_id == cohort_id)
         ).all()
-        assert session.scalar(select(func.count()).select_from(Session).where(Session.cohort_id == cohort_id)) == 1 + 20
+        assert (
+            session.scalar(
+                select(func.count()).select_from(TrainingSession).where(TrainingSession.cohort_id == cohort_id)
+            )
+            == 1 + 20
+        )
     assert len(registrations) == 2 * PEOPLE
     assert sum(status == "confirmed" for status, _ in registrations) == 30
     assert sorted(p for status, p in registrations if status == "waitlisted") == list(range(1, 2 * PEOPLE - 30 + 1))

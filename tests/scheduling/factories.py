@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from services.scheduling import places
-from services.scheduling.models import Cohort, HostAgency, Place, Registration, Room, Session, Venue
+from services.scheduling.models import Cohort, HostAgency, Place, Registration, Room, TrainingSession, Venue
 from services.scheduling.repository import book, session_resources
+from services.scheduling.repository import seats as places
 
 SERIES_ID = "00000000-0000-4000-8000-000000000001"
 
@@ -90,7 +90,7 @@ def cohort(
     for position in range(1, sessions + 1):
         day = start_day + timedelta(weeks=position - 1)
         local = datetime(day.year, day.month, day.day, local_hour, 0, tzinfo=zone)
-        session = Session(
+        session = TrainingSession(
             tenant=tenant,
             cohort_id=row.id,
             module_id=f"module-{position}",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.scheduling.models import Attendance, Completion, Session
+from services.scheduling.models import Attendance, Completion, TrainingSession
 from shared.envelope import parse_event
 from tests.scheduling import factories
 
@@ -63,7 +63,9 @@ def arrange(
         sessions = [
             s.id
             for s in uow.session.scalars(
-                select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+                select(TrainingSession)
+                .where(TrainingSession.cohort_id == cohort.id)
+                .order_by(TrainingSession.starts_at)
             )
         ]
         uow.commit()
@@ -197,7 +199,7 @@ def test_marking_too_early_is_a_conflict_naming_the_window(sclient, scheduling_c
 def test_marking_opens_shortly_before_the_start(sclient, scheduling_ctx, tokens, database):
     a = arrange(scheduling_ctx, weeks_ago=-1, participants=("ana-lopez",))
     with scheduling_ctx.db.unit_of_work() as uow:
-        session = uow.session.get(Session, a.sessions[0])
+        session = uow.session.get(TrainingSession, a.sessions[0])
         session.starts_at = datetime.now(UTC) + timedelta(minutes=20)
         session.ends_at = session.starts_at + timedelta(minutes=120)
         uow.commit()
@@ -209,7 +211,7 @@ def test_marking_opens_shortly_before_the_start(sclient, scheduling_ctx, tokens,
 def test_a_cancelled_session_is_a_conflict(sclient, scheduling_ctx, tokens, database):
     a = arrange(scheduling_ctx, participants=("ana-lopez",))
     with scheduling_ctx.db.unit_of_work() as uow:
-        uow.session.get(Session, a.sessions[2]).status = "cancelled"
+        uow.session.get(TrainingSession, a.sessions[2]).status = "cancelled"
         uow.commit()
     response = mark(sclient, tokens, a.sessions[2], present(a.registrations["ana-lopez"]))
     assert response.status_code == 409
@@ -395,7 +397,7 @@ def test_completion_minimum_is_configurable(sclient, scheduling_ctx, tokens, dat
 def test_a_cancelled_session_does_not_block_completion(sclient, scheduling_ctx, tokens, database):
     a = arrange(scheduling_ctx, participants=("ana-lopez",))
     with scheduling_ctx.db.unit_of_work() as uow:
-        uow.session.get(Session, a.sessions[4]).status = "cancelled"
+        uow.session.get(TrainingSession, a.sessions[4]).status = "cancelled"
         uow.commit()
     for session_id in a.sessions[:4] + a.sessions[5:]:
         assert mark(sclient, tokens, session_id, present(a.registrations["ana-lopez"])).status_code == 200

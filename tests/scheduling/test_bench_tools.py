@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bench import national_year, same_sql
-from services.scheduling.models import Registration, RegistrationAudit, Session, platform
+from services.scheduling.models import Registration, RegistrationAudit, TrainingSession, platform
 from tests.scheduling.factories import cohort
 
 
@@ -35,7 +35,7 @@ def test_a_replayed_get_answers_for_the_session_asked(scheduling_ctx, scheduling
         cohort(uow.session, sessions=2)
         uow.commit()
     with scheduling_ctx.db.session() as db:
-        first, second = db.scalars(select(Session.id).order_by(Session.starts_at)).all()
+        first, second = db.scalars(select(TrainingSession.id).order_by(TrainingSession.starts_at)).all()
     headers = tokens.headers("jurisdiction_admin", "CA")
 
     response, steps = same_sql.capture(

@@ -11,7 +11,7 @@ import pytest
 import vobject
 from sqlalchemy import select
 
-from services.scheduling.models import CalendarFeed, Session
+from services.scheduling.models import CalendarFeed, TrainingSession
 from tests.helpers import arrange, auth
 from tests.scheduling import factories
 
@@ -57,9 +57,15 @@ def value(event, name: str, default=None):
     return event.contents[name][0].value if name in event.contents else default
 
 
-def session_rows(ctx, cohort_id: str) -> list[Session]:
+def session_rows(ctx, cohort_id: str) -> list[TrainingSession]:
     with ctx.db.session() as db:
-        return list(db.scalars(select(Session).where(Session.cohort_id == cohort_id).order_by(Session.starts_at)))
+        return list(
+            db.scalars(
+                select(TrainingSession)
+                .where(TrainingSession.cohort_id == cohort_id)
+                .order_by(TrainingSession.starts_at)
+            )
+        )
 
 
 # --- cohort feeds ------------------------------------------------------------------------------
@@ -95,7 +101,7 @@ def test_cohort_feed_parses_with_stable_uids_sequence_status_and_vtimezone(sclie
     assert offsets == {timedelta(hours=-7), timedelta(hours=-8)}
 
     def change(db):
-        rescheduled, cancelled = (db.get(Session, sessions[1].id), db.get(Session, sessions[2].id))
+        rescheduled, cancelled = (db.get(TrainingSession, sessions[1].id), db.get(TrainingSession, sessions[2].id))
         rescheduled.starts_at += timedelta(hours=1)
         rescheduled.ends_at += timedelta(hours=1)
         rescheduled.sequence += 1

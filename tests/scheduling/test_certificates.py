@@ -10,8 +10,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from services.scheduling import certificates
-from services.scheduling.models import Cohort, Completion, Registration, Session
+from services.scheduling.models import Cohort, Completion, Registration, TrainingSession
+from services.scheduling.use_cases import certificates
 from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
@@ -56,7 +56,7 @@ def completed_cohort(
             row.name = names.get(participant, row.name)
             registrations[participant] = row.id
         sessions = uow.session.scalars(
-            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+            select(TrainingSession).where(TrainingSession.cohort_id == cohort.id).order_by(TrainingSession.starts_at)
         ).all()
         starts = [s.starts_at for s in sessions]
         session_ids = [s.id for s in sessions]

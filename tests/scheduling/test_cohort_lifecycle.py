@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.scheduling.models import Booking, Cohort, Registration, RegistrationAudit, Session, platform
+from services.scheduling.models import Booking, Cohort, Registration, RegistrationAudit, TrainingSession, platform
 from shared.envelope import parse_event
 from tests.helpers import assert_problem, auth
 from tests.scheduling import factories
@@ -58,7 +58,7 @@ def counts(ctx) -> dict:
     with ctx.db.session() as db:
         return {
             model.__name__: db.scalar(select(func.count()).select_from(model))
-            for model in (Cohort, Session, Booking, Registration, RegistrationAudit, platform.outbox)
+            for model in (Cohort, TrainingSession, Booking, Registration, RegistrationAudit, platform.outbox)
         }
 
 
@@ -67,9 +67,9 @@ def snapshot(ctx, cohort_id: str) -> tuple:
     with ctx.db.session() as db:
         cohort = db.get(Cohort, cohort_id)
         sessions = db.execute(
-            select(Session.id, Session.status, Session.sequence, Session.updated_at)
-            .where(Session.cohort_id == cohort_id)
-            .order_by(Session.id)
+            select(TrainingSession.id, TrainingSession.status, TrainingSession.sequence, TrainingSession.updated_at)
+            .where(TrainingSession.cohort_id == cohort_id)
+            .order_by(TrainingSession.id)
         ).all()
         registrations = db.execute(
             select(Registration.id, Registration.status, Registration.updated_at)

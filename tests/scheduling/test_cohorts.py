@@ -13,7 +13,7 @@ from services.scheduling.models import (
     CurrentMaterial,
     HostAgency,
     Room,
-    Session,
+    TrainingSession,
     Venue,
     platform,
 )
@@ -38,7 +38,7 @@ def counts(ctx) -> dict:
     with ctx.db.session() as db:
         return {
             model.__name__: db.scalar(select(func.count()).select_from(model))
-            for model in (HostAgency, Venue, Room, Cohort, Session, Booking, platform.outbox)
+            for model in (HostAgency, Venue, Room, Cohort, TrainingSession, Booking, platform.outbox)
         }
 
 
@@ -650,4 +650,4 @@ def test_a_retried_schedule_with_its_idempotency_key_creates_one_session(sclient
     again = sclient.post(f"/cohorts/{cohort.id}/sessions", json=session_body(), headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert first.json["id"] == again.json["id"]
-    assert counts(scheduling_ctx)["Session"] == 1
+    assert counts(scheduling_ctx)["TrainingSession"] == 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from services.scheduling.models import Booking, Session, platform
+from services.scheduling.models import Booking, TrainingSession, platform
 from tests.helpers import arrange, auth
 from tests.scheduling import factories
 
@@ -25,7 +25,7 @@ def counts(ctx) -> dict:
     with ctx.db.session() as db:
         return {
             model.__name__: db.scalar(select(func.count()).select_from(model))
-            for model in (Session, Booking, platform.outbox)
+            for model in (TrainingSession, Booking, platform.outbox)
         }
 
 
@@ -55,7 +55,7 @@ def other_session(ctx, *, tenant: str = "TX", facilitators=("fac-shared",), room
             room_row=room_row,
             format="hybrid" if room else "virtual",
         )
-        session = db.scalars(select(Session).where(Session.cohort_id == cohort.id)).one()
+        session = db.scalars(select(TrainingSession).where(TrainingSession.cohort_id == cohort.id)).one()
         return session, room_row
 
     return arrange(ctx, build)

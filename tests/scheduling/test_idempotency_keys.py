@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, platform
+from services.scheduling.use_cases import registrations as use_cases
 from shared.db import utcnow
 from shared.housekeeping import prune
 from tests.helpers import assert_problem, auth

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from services.scheduling import attendance, hours
-from services.scheduling.models import Registration, SelfReportedHours, Session
+from services.scheduling.models import Registration, SelfReportedHours, TrainingSession
+from services.scheduling.use_cases import attendance, hours
 from shared.auth import FACILITATOR, JURISDICTION_ADMIN, Principal
 from shared.db import Database
 from shared.testing import wait_until
@@ -85,7 +85,9 @@ def arrange_cohorts(ctx, count: int, people: int = 4) -> list[tuple[list[str], l
             )
             regs = [factories.registration(uow.session, cohort, f"person-{n}-{p}").id for p in range(people)]
             sessions = uow.session.scalars(
-                select(Session.id).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+                select(TrainingSession.id)
+                .where(TrainingSession.cohort_id == cohort.id)
+                .order_by(TrainingSession.starts_at)
             ).all()
             made.append((regs, list(sessions)))
         uow.commit()

@@ -10,7 +10,7 @@ import pytest
 import vobject
 from sqlalchemy import func, select
 
-from services.scheduling.models import Cohort, Registration, Room, Session
+from services.scheduling.models import Cohort, Registration, Room, TrainingSession
 from tests.helpers import arrange, assert_problem, auth
 from tests.scheduling import factories
 
@@ -70,7 +70,9 @@ def test_text_fields_refuse_blank_control_bidi_and_surrogate_text_and_trim_the_r
     cancelled = sclient.post(cancel_url, json={"reason": "Venue closed.\r\n\tSee the e-mail.\r\n"}, headers=admin)
     assert cancelled.status_code == 200, cancelled.json
     with scheduling_ctx.db.session() as db:
-        reasons = set(db.scalars(select(Session.cancel_reason).where(Session.cohort_id == created.json["id"])))
+        reasons = set(
+            db.scalars(select(TrainingSession.cancel_reason).where(TrainingSession.cohort_id == created.json["id"]))
+        )
     assert reasons <= {"Venue closed.\n\tSee the e-mail.", None}
 
 
@@ -123,7 +125,7 @@ def test_no_stored_text_breaks_a_cohort_feed(sclient, tokens, scheduling_ctx, da
         cohort = factories.cohort(db, agency_row=agency, room_row=room, format="hybrid", sessions=2)
         cohort.title = title
         first, second = db.scalars(
-            select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+            select(TrainingSession).where(TrainingSession.cohort_id == cohort.id).order_by(TrainingSession.starts_at)
         ).all()
         first.title = "Welcome\rand\u2028care"
         second.status, second.cancel_reason = "cancelled", "Snow.\r\nNew date\x1b soon.\r"
@@ -156,7 +158,7 @@ def test_no_stored_text_breaks_a_cohort_feed(sclient, tokens, scheduling_ctx, da
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text():
-    from services.scheduling.hours import _cell
+    from services.scheduling.use_cases.hours import _cell
 
     for value in ("=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
         assert _cell(value) == "'" + value

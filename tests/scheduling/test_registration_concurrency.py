@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from services.scheduling import places
-from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
+from services.scheduling.repository import seats as places
+from services.scheduling.use_cases import registrations as use_cases
 from shared.auth import PARTICIPANT, Principal
 from shared.db import Database
 from tests.scheduling.factories import places_taken

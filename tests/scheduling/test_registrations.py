@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.scheduling import places
-from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
+from services.scheduling.repository import seats as places
+from services.scheduling.use_cases import registrations as use_cases
 from shared.db import utcnow
 from shared.envelope import parse_event
 from tests.helpers import assert_problem, auth

@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from services.scheduling import registrations as use_cases
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
+from services.scheduling.use_cases import registrations as use_cases
 from shared.auth import PARTICIPANT, Principal
 from shared.db import utcnow
 from shared.envelope import parse_event
@@ -168,7 +168,7 @@ def test_a_batch_that_fails_writes_nothing_and_leaves_everyone_to_register_alone
 
 
 def test_the_waitlist_places_run_out_in_the_middle_of_a_batch(scheduling_ctx, database, monkeypatch):
-    from services.scheduling import places
+    from services.scheduling.repository import seats as places
 
     monkeypatch.setattr(places, "WAITLIST_BATCH", 2)
     cohort_id = make_cohort(scheduling_ctx, capacity=2)  # 2 seats, 2 waitlist places made in advance

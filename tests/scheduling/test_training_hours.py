@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from services.scheduling.models import Registration, Session
+from services.scheduling.models import Registration, TrainingSession
 from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
@@ -57,7 +57,9 @@ def arrange(
         sessions = [
             (s.id, s.starts_at)
             for s in uow.session.scalars(
-                select(Session).where(Session.cohort_id == cohort.id).order_by(Session.starts_at)
+                select(TrainingSession)
+                .where(TrainingSession.cohort_id == cohort.id)
+                .order_by(TrainingSession.starts_at)
             )
         ]
         cohort_id = cohort.id

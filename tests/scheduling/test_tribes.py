@@ -239,7 +239,7 @@ def test_a_redelivered_or_re_announced_tribe_has_no_second_effect(sclient, token
         [first] = content_tribes(content_ctx)
 
         # An operator re-announces every Tribe (a new event of the same Tribe): still one row.
-        from services.scheduling.agencies import announce_tribes
+        from services.scheduling.use_cases.agencies import announce_tribes
 
         with scheduling_ctx.db.unit_of_work() as uow:
             assert announce_tribes(uow) == 1

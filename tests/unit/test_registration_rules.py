@@ -219,3 +219,8 @@ def test_report_counts_and_orders_rejections_by_line():
         rejected=[{"line": 5, "errors": {}}, {"line": 2, "errors": {}}],
     )
     assert [row["line"] for row in report.as_dict()["rejected"]] == [2, 5]
+
+
+def test_a_newcomer_given_a_seat_is_confirmed_and_one_given_a_waitlist_place_waits_at_its_number():
+    assert rules.newcomer_placed(None) == (rules.CONFIRMED, None)
+    assert rules.newcomer_placed(7) == (rules.WAITLISTED, 7)

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.scheduling.domain import requests as request_rules
 from services.scheduling.domain import sessions as rules
+from services.scheduling.domain import training_requests as request_rules
 from shared.errors import Conflict, InvalidInput
 
 GUAM = timezone(timedelta(hours=10))
@@ -93,7 +93,7 @@ def test_registration_closes_after_it_opens():
     ],
 )
 def test_each_format_gets_its_place(format_, room_id, meeting_url):
-    rules.check_place(format_, room_id=room_id, meeting_url=meeting_url)
+    rules.check_room_or_link(format_, room_id=room_id, meeting_url=meeting_url)
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ def test_each_format_gets_its_place(format_, room_id, meeting_url):
 )
 def test_a_missing_or_contradictory_place_names_its_fields(format_, room_id, meeting_url, fields):
     with pytest.raises(InvalidInput) as excinfo:
-        rules.check_place(format_, room_id=room_id, meeting_url=meeting_url)
+        rules.check_room_or_link(format_, room_id=room_id, meeting_url=meeting_url)
     assert set(errors_of(excinfo)) == fields
 
 

@@ -7,11 +7,10 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.content import adaptations as use_cases
 from services.content import repository as repo
 from services.content.domain.adaptations import FIDELITY_CHECKLIST
 from services.content.models import Adaptation, AdaptationReview
-from services.content.schemas import (
+from services.content.schemas.adaptations import (
     AdaptationPage,
     AdaptationQueryArgs,
     AdaptationReviewPage,
@@ -20,6 +19,7 @@ from services.content.schemas import (
     AdaptationUpdateSchema,
     FidelityChecklistSchema,
 )
+from services.content.use_cases import adaptations as use_cases
 from shared.auth import FACILITATOR, SPECIALIST
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent

@@ -6,9 +6,8 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from services.content import repository as repo
-from services.content import services
 from services.content.models import Module, Practice, Series
-from services.content.schemas import (
+from services.content.schemas.curriculum import (
     ModulePage,
     ModuleSchema,
     ModuleUpdateSchema,
@@ -18,11 +17,11 @@ from services.content.schemas import (
     SeriesSchema,
     SeriesUpdateSchema,
 )
+from services.content.use_cases import curriculum as use_cases
 from shared.errors import NotFound
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
-from shared.http.representations import RepresentationCache
 
 blp = Blueprint("curriculum", __name__, description="The series, its sessions (modules) and the PITC practices.")
 
@@ -52,7 +51,7 @@ class SeriesCollection(MethodView):
     @blp.response(201, SeriesSchema)
     def post(self, data):
         """Create a series (national for a national admin, your jurisdiction's for a jurisdiction admin)."""
-        return services.create_series(data, request_uow(), principal())
+        return use_cases.create_series(data, request_uow(), principal())
 
 
 @blp.route("/series/<series_id>")
@@ -73,7 +72,7 @@ class SeriesItem(MethodView):
         uow = request_uow()
         series = repo.get_series(uow.session, series_id, principal())
         blp.check_etag(series, SeriesSchema)
-        return services.update_series(series, data, uow, principal())
+        return use_cases.update_series(series, data, uow, principal())
 
 
 @blp.route("/series/<series_id>/modules")
@@ -105,24 +104,17 @@ class SeriesModules(MethodView):
         """Add a module (session) to a series."""
         uow = request_uow()
         series = repo.get_series(uow.session, series_id, principal())
-        return services.add_module(series, data, uow, principal())
-
-
-# Sessions are read on every page of every cohort and change rarely.
-MODULE_REPRESENTATIONS = RepresentationCache()
+        return use_cases.add_module(series, data, uow, principal())
 
 
 @blp.route("/modules/<module_id>")
 class ModuleItem(MethodView):
     @require()
-    @blp.response(200, ModuleSchema, headers={"ETag": {"schema": {"type": "string"}}})
+    @blp.etag
+    @blp.response(200, ModuleSchema)
     def get(self, module_id):
         """Show a module: title, objectives, core components and linked practices (ETag, If-None-Match)."""
-        session, who = request_uow().session, principal()
-        version = repo.module_version(session, module_id, who)
-        return MODULE_REPRESENTATIONS.response(
-            module_id, version, lambda: ModuleSchema().dump(repo.get_module(session, module_id, who))
-        )
+        return repo.get_module(request_uow().session, module_id, principal())
 
     @require(*repo.CURATORS)
     @blp.etag
@@ -133,7 +125,7 @@ class ModuleItem(MethodView):
         uow = request_uow()
         module = repo.get_module(uow.session, module_id, principal())
         blp.check_etag(module, ModuleSchema)
-        return services.update_module(module, data, uow, principal())
+        return use_cases.update_module(module, data, uow, principal())
 
 
 @blp.route("/practices")

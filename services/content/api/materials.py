@@ -8,11 +8,10 @@ from flask import request, send_file, url_for
 from flask.views import MethodView
 from sqlalchemy import bindparam, select
 
-from services.content import materials
 from services.content import repository as repo
 from services.content.domain import materials as rules
 from services.content.models import Material, MaterialVersion
-from services.content.schemas import (
+from services.content.schemas.materials import (
     MaterialPage,
     MaterialQueryArgs,
     MaterialSchema,
@@ -25,6 +24,7 @@ from services.content.schemas import (
     UploadSchema,
     VideoLinkVersionSchema,
 )
+from services.content.use_cases import materials
 from shared.errors import NotFound
 from shared.http.api import (
     JSON_MIMETYPES,
@@ -38,7 +38,6 @@ from shared.http.api import (
 from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
 from shared.http.problems import Problem
-from shared.http.representations import RepresentationCache
 
 blp = Blueprint(
     "materials",
@@ -65,18 +64,16 @@ def _created(body, endpoint: str, **values):
     return body, 201, {"Location": url_for(endpoint, **values)}
 
 
-MATERIAL_REPRESENTATIONS = RepresentationCache()
 _MATERIAL_FILTERS = ("module_id", "kind", "status")
 
 
 @functools.cache
 def _material_keys_statement(national: bool, sees_drafts: bool, filters: tuple[str, ...]):
-    """Keys and versions of a page of the materials a kind of caller sees, for one combination of filters.
+    """The materials a kind of caller sees, for one combination of filters.
 
-    Built once and run with bound values (see ``paginate``). Page over keys and versions; only
-    materials changed since last served are loaded and dumped.
+    Built once and run with bound values (see ``paginate``).
     """
-    stmt = select(Material.id, Material.updated_at, Material.change).where(
+    stmt = select(Material).where(
         repo.materials_visible_to(national=national, drafts=sees_drafts, tenant=bindparam("tenant"))
     )
     for name in filters:
@@ -103,15 +100,9 @@ class MaterialCollection(MethodView):
             config=context().config,
             updated_column=Material.updated_at,
             change_column=Material.change,
-            rows=True,
             params={"tenant": who.tenant, **{name: args[name] for name in filters}},
         )
-
-        def load(ids):
-            rows = session.scalars(select(Material).where(Material.id.in_(ids)))
-            return {row.id: MaterialSchema().dump(row) for row in rows}
-
-        return MATERIAL_REPRESENTATIONS.page_response(page, load, link_header(page))
+        return page, 200, link_header(page)
 
     @idempotent
     @require(*repo.CURATORS)

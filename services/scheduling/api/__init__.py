@@ -9,12 +9,12 @@ from services.scheduling.api import (
     jurisdictions,
     recurring,
     registrations,
-    requests,
+    training_requests,
 )
 
 BLUEPRINTS = (
     jurisdictions.blp,
-    requests.blp,
+    training_requests.blp,
     agencies.blp,
     cohorts.blp,
     registrations.blp,

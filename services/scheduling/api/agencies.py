@@ -7,7 +7,6 @@ from flask.views import MethodView
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from services.scheduling import agencies as use_cases
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Room, Venue
 from services.scheduling.schemas.agencies import (
@@ -19,6 +18,7 @@ from services.scheduling.schemas.agencies import (
     VenuePage,
     VenueSchema,
 )
+from services.scheduling.use_cases import agencies as use_cases
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.idempotency import idempotent

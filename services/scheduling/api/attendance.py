@@ -6,7 +6,6 @@ from flask import Response, request
 from flask.views import MethodView
 from sqlalchemy import select
 
-from services.scheduling import attendance, certificates
 from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, Completion
 from services.scheduling.schemas.attendance import (
@@ -15,6 +14,7 @@ from services.scheduling.schemas.attendance import (
     CertificateVerificationSchema,
     CompletionPage,
 )
+from services.scheduling.use_cases import attendance, certificates
 from shared.auth import FACILITATOR
 from shared.errors import NotFound
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require

@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Response
 from flask.views import MethodView
 
-from services.scheduling import calendars as use_cases
 from services.scheduling.models import CalendarFeed
 from services.scheduling.schemas.calendars import (
     CalendarFeedPage,
     CalendarFeedSchema,
     CreatedCalendarFeedSchema,
 )
+from services.scheduling.use_cases import calendars as use_cases
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.pagination import PageArgs, link_header, paginate
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, request, url_for
 from flask.views import MethodView
 
-from services.scheduling import hours
 from services.scheduling.models import SelfReportedHours
 from services.scheduling.schemas.hours import (
     SelfReportedArgs,
@@ -14,6 +13,7 @@ from services.scheduling.schemas.hours import (
     TrainingHoursArgs,
     TrainingHoursPage,
 )
+from services.scheduling.use_cases import hours
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.idempotency import idempotent

@@ -6,9 +6,9 @@ from flask import url_for
 from flask.views import MethodView
 from sqlalchemy import select
 
-from services.scheduling import agencies as use_cases
 from services.scheduling.models import Jurisdiction
 from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema, NewJurisdictionSchema
+from services.scheduling.use_cases import agencies as use_cases
 from shared.auth import NATIONAL_ADMIN
 from shared.errors import NotFound
 from shared.http.api import Blueprint, context, correlation_id, request_uow, require

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-from services.scheduling import recurrence as use_cases
 from services.scheduling import repository as repo
 from services.scheduling.domain.recurrence import parse_instant
 from services.scheduling.models import OfficeHourBooking, RecurringSeries
@@ -24,6 +23,7 @@ from services.scheduling.schemas.recurring import (
     SplitSchema,
     WindowArgs,
 )
+from services.scheduling.use_cases import recurrence as use_cases
 from shared.auth import JURISDICTION_ADMIN, SPECIALIST
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent

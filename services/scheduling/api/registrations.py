@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import request, url_for
 from flask.views import MethodView
-from sqlalchemy import select
 
-from services.scheduling import registrations as use_cases
 from services.scheduling.domain.registrations import WAITLISTED, seats_free
 from services.scheduling.models import Registration, RegistrationAudit
 from services.scheduling.repository import MANAGERS
+from services.scheduling.repository import registrations as registrations_repo
 from services.scheduling.schemas.registrations import (
     AuditPage,
     CapacitySchema,
@@ -22,6 +21,8 @@ from services.scheduling.schemas.registrations import (
     RosterReportSchema,
     RosterUploadSchema,
 )
+from services.scheduling.use_cases import registrations as use_cases
+from services.scheduling.use_cases import roster
 from shared.auth import INTEGRATION
 from shared.http.api import JSON_MIMETYPES, Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent
@@ -80,15 +81,12 @@ class CohortRegistrations(MethodView):
         """List a cohort's registrations (its managers and facilitators); `status=waitlisted` in waitlist order."""
         session = request_uow().session
         cohort = use_cases.cohort_for_registration_list(session, cohort_id, principal())
-        stmt = select(Registration).where(Registration.cohort_id == cohort.id)
         order_by = [Registration.updated_at, Registration.id]
-        if args.get("status"):
-            stmt = stmt.where(Registration.status == args["status"])
-            if args["status"] == WAITLISTED:
-                order_by = [Registration.waitlist_position, Registration.id]
+        if args.get("status") == WAITLISTED:
+            order_by = [Registration.waitlist_position, Registration.id]
         page = paginate(
             session,
-            stmt,
+            registrations_repo.cohort_registrations(cohort.id, args.get("status")),
             order_by=order_by,
             args=args,
             config=context().config,
@@ -152,9 +150,9 @@ class CohortRoster(MethodView):
             )
         upload = _parse(RosterFileSchema, "files")["file"]
         _parse(RosterFormSchema, "form")
-        result = use_cases.import_roster(
+        result = roster.import_roster(
             cohort_id,
-            use_cases.RosterFile(filename=upload.filename, media_type=upload.content_type, stream=upload.stream),
+            roster.RosterFile(filename=upload.filename, media_type=upload.content_type, stream=upload.stream),
             request_uow(),
             principal(),
             max_bytes=context().config.max_roster_bytes,
@@ -217,10 +215,9 @@ class RegistrationAuditTrail(MethodView):
         """List who changed a registration, when and how, oldest first (the cohort's managers)."""
         session = request_uow().session
         registration = use_cases.registration_for_audit(session, registration_id, principal())
-        stmt = select(RegistrationAudit).where(RegistrationAudit.registration_id == registration.id)
         page = paginate(
             session,
-            stmt,
+            registrations_repo.audit_trail(registration.id),
             order_by=[RegistrationAudit.at, RegistrationAudit.id],
             args=args,
             config=context().config,
@@ -238,12 +235,9 @@ class MyRegistrations(MethodView):
     def get(self, args):
         """List your own registrations across your jurisdiction's cohorts."""
         who = principal()
-        stmt = select(Registration).where(Registration.participant == who.sub, Registration.tenant == who.tenant)
-        if args.get("status"):
-            stmt = stmt.where(Registration.status == args["status"])
         page = paginate(
             request_uow().session,
-            stmt,
+            registrations_repo.registrations_of(who.sub, who.tenant, args.get("status")),
             order_by=[Registration.updated_at, Registration.id],
             args=args,
             config=context().config,

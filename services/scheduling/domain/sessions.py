@@ -46,7 +46,7 @@ def check_registration_window(opens_at: datetime | None, closes_at: datetime | N
         )
 
 
-def check_place(format_: str, *, room_id: str | None, meeting_url: str | None) -> None:
+def check_room_or_link(format_: str, *, room_id: str | None, meeting_url: str | None) -> None:
     """In person needs a room, virtual a link, hybrid both; nothing a format cannot use (no stray links)."""
     errors = {}
     if format_ in (IN_PERSON, HYBRID) and not room_id:

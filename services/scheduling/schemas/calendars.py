@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from services.scheduling.calendars import FEED_KINDS
+from services.scheduling.use_cases.calendars import FEED_KINDS
 from shared.http.fields import Text
 from shared.http.pagination import page_schema
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling import events, hours, places
+from services.scheduling import events
 from services.scheduling import repository as repo
-from services.scheduling.agencies import agency_of_tenant, default_time_zone
 from services.scheduling.domain import registrations as registration_rules
 from services.scheduling.domain import sessions as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
@@ -26,10 +25,13 @@ from services.scheduling.models import (
     Registration,
     RegistrationAudit,
     Room,
-    Session,
+    TrainingSession,
 )
-from services.scheduling.registrations import lock_cohort
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
+from services.scheduling.repository import seats as places
+from services.scheduling.repository.registrations import lock_cohort
+from services.scheduling.use_cases import hours
+from services.scheduling.use_cases.agencies import acting_agency, default_time_zone
+from shared.auth import Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
@@ -80,16 +82,7 @@ def create_cohort(data: dict, uow: UnitOfWork, who: Principal) -> Cohort:
     """A cohort of the caller's jurisdiction; an agency coordinator creates one only for an agency they coordinate."""
     db = uow.session
     agency_id = data.get("host_agency_id")
-    if agency_id is not None:
-        agency_of_tenant(db, agency_id, who.tenant)
-    if not who.has(JURISDICTION_ADMIN) and who.has(AGENCY_COORDINATOR):
-        if agency_id is None:
-            raise InvalidInput(
-                "Name the host agency you coordinate.",
-                errors={"host_agency_id": ["Required when an agency coordinator creates a cohort."]},
-            )
-        if not repo.coordinates(db, agency_id, who):
-            raise Forbidden("You may create cohorts only for an agency you coordinate.")
+    acting_agency(db, agency_id, who, doing="creating a cohort")
     settings = {name: data.get(name) for name in _SETTINGS}
     settings["time_zone"] = data.get("time_zone") or default_time_zone(db, who.tenant)
     if not settings["time_zone"]:
@@ -211,9 +204,9 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
         cohort.status = CANCELLED
         registrants = registrant_ids(db, cohort.id)
         sessions = db.scalars(
-            select(Session)
-            .where(Session.cohort_id == cohort.id, Session.status == rules.SCHEDULED)
-            .order_by(Session.starts_at, Session.id)
+            select(TrainingSession)
+            .where(TrainingSession.cohort_id == cohort.id, TrainingSession.status == rules.SCHEDULED)
+            .order_by(TrainingSession.starts_at, TrainingSession.id)
             .with_for_update()
             .execution_options(populate_existing=True)
         ).all()
@@ -280,7 +273,7 @@ def _describe(db: DbSession, tenant: str):
         if booking.owner_kind == "session":
             described["session_id"] = booking.owner_id
             if booking.tenant == tenant:
-                other = db.get(Session, booking.owner_id)
+                other = db.get(TrainingSession, booking.owner_id)
                 if other is not None:
                     described.update(title=other.title, cohort_id=other.cohort_id)
         return described
@@ -288,7 +281,7 @@ def _describe(db: DbSession, tenant: str):
     return describe
 
 
-def _book(db: DbSession, session: Session, starts_at, ends_at) -> None:
+def _book(db: DbSession, session: TrainingSession, starts_at, ends_at) -> None:
     """Refuse a double booking of the session's people and room over [starts_at, ends_at), else book them."""
     resources = repo.session_resources(session)
     repo.lock_resources(db, resources)
@@ -318,7 +311,7 @@ def _room(db: DbSession, room_id: str | None, tenant: str) -> Room | None:
 
 def schedule_session(
     cohort: Cohort, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
-) -> Session:
+) -> TrainingSession:
     """Schedule a session of the cohort: its times, place and people, unless one of them is already booked."""
     db = uow.session
     ensure_manages(db, cohort, who)
@@ -333,9 +326,9 @@ def schedule_session(
     if cohort.status == CANCELLED:
         raise Conflict("This cohort is cancelled; it gets no new sessions.", errors={"status": ["Is cancelled."]})
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
-    rules.check_place(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
+    rules.check_room_or_link(cohort.format, room_id=data.get("room_id"), meeting_url=data.get("meeting_url"))
     room = _room(db, data.get("room_id"), cohort.tenant)
-    session = Session(
+    session = TrainingSession(
         id=new_id(),
         tenant=cohort.tenant,
         cohort=cohort,
@@ -364,8 +357,8 @@ def schedule_session(
 
 
 def reschedule_session(
-    session: Session, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
-) -> Session:
+    session: TrainingSession, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> TrainingSession:
     """Move a session, saying why; its calendar SEQUENCE goes up and its registrants hear of it."""
     db = uow.session
     ensure_manages(db, session.cohort, who)
@@ -394,8 +387,8 @@ def reschedule_session(
 
 
 def cancel_session(
-    session: Session, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
-) -> Session:
+    session: TrainingSession, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = ""
+) -> TrainingSession:
     """Cancel a session, saying why: its people and room are free again, and its registrants hear of it."""
     db = uow.session
     ensure_manages(db, session.cohort, who)
@@ -405,7 +398,7 @@ def cancel_session(
     return session
 
 
-def _cancel(db: DbSession, session: Session, reason: str, registrants: list[str], correlationid: str) -> None:
+def _cancel(db: DbSession, session: TrainingSession, reason: str, registrants: list[str], correlationid: str) -> None:
     """Cancel one session (not committed): SEQUENCE up, its bookings released, its registrants told."""
     session.status = rules.CANCELLED
     session.cancel_reason = reason
@@ -422,7 +415,7 @@ def _cancel(db: DbSession, session: Session, reason: str, registrants: list[str]
 # --- sessions: what a reader sees -----------------------------------------------------------------
 
 
-def _materials(db: DbSession, sessions: Sequence[Session]) -> dict[tuple[str, str], list[dict]]:
+def _materials(db: DbSession, sessions: Sequence[TrainingSession]) -> dict[tuple[str, str], list[dict]]:
     """The current material versions of the sessions' modules, by (module, tenant): one query for a page."""
     module_ids = {s.module_id for s in sessions if s.module_id}
     tenants = {s.tenant for s in sessions}
@@ -454,7 +447,7 @@ def _materials(db: DbSession, sessions: Sequence[Session]) -> dict[tuple[str, st
     return found
 
 
-def _place(session: Session) -> dict | None:
+def _venue(session: TrainingSession) -> dict | None:
     if session.room is None:
         return None
     venue = session.room.venue
@@ -467,16 +460,9 @@ def _place(session: Session) -> dict | None:
     }
 
 
-def materials_version_column():
-    """When content last announced a material: sessions' representations older than that are stale.
-
-    As text: it is only compared, and it comes with every row of a page, where turning it into a
-    datetime 50 times would cost more than the rest of the row.
-    """
-    return cast(select(func.max(CurrentMaterial.published_at)).scalar_subquery(), String)
-
-
-def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zone: str | None = None) -> list[dict]:
+def present_sessions(
+    db: DbSession, sessions: Sequence[TrainingSession], viewer_time_zone: str | None = None
+) -> list[dict]:
     """Sessions as readers see them: UTC, the cohort's local time and zone, the viewer's, place and materials."""
     materials = _materials(db, sessions)
     shown = []
@@ -502,11 +488,11 @@ def present_sessions(db: DbSession, sessions: Sequence[Session], viewer_time_zon
             )
         }
         view.update(rules.render_times(s.starts_at, s.ends_at, s.cohort.time_zone, viewer_time_zone))
-        view["place"] = _place(s)
+        view["place"] = _venue(s)  # the API calls it the session's place
         view["materials"] = materials.get((s.module_id, s.tenant), [])
         shown.append(view)
     return shown
 
 
-def present_session(db: DbSession, session: Session, viewer_time_zone: str | None = None) -> dict:
+def present_session(db: DbSession, session: TrainingSession, viewer_time_zone: str | None = None) -> dict:
     return present_sessions(db, [session], viewer_time_zone)[0]

@@ -15,7 +15,6 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
-from services.scheduling import recurrence
 from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
 from services.scheduling.models import (
@@ -26,8 +25,9 @@ from services.scheduling.models import (
     RecurringSeries,
     Registration,
     Room,
-    Session,
+    TrainingSession,
 )
+from services.scheduling.use_cases import recurrence
 from shared.auth import FACILITATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -130,14 +130,14 @@ def _contains(db: DbSession, column, value: str):
     return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
 
 
-def _sessions(db: DbSession, feed: CalendarFeed) -> list[Session]:
+def _sessions(db: DbSession, feed: CalendarFeed) -> list[TrainingSession]:
     stmt = (
-        select(Session)
-        .where(Session.tenant == feed.tenant)
-        .options(selectinload(Session.cohort), selectinload(Session.room).selectinload(Room.venue))
+        select(TrainingSession)
+        .where(TrainingSession.tenant == feed.tenant)
+        .options(selectinload(TrainingSession.cohort), selectinload(TrainingSession.room).selectinload(Room.venue))
     )
     if feed.kind == COHORT:
-        stmt = stmt.where(Session.cohort_id == feed.subject)
+        stmt = stmt.where(TrainingSession.cohort_id == feed.subject)
     elif feed.kind == PARTICIPANT:
         # A cancelled cohort's sessions stay in the feed, as CANCELLED: a calendar removes an event it
         # is told was cancelled, and keeps one that merely stops appearing.
@@ -153,10 +153,12 @@ def _sessions(db: DbSession, feed: CalendarFeed) -> list[Session]:
                 ),
             )
         )
-        stmt = stmt.where(Session.cohort_id.in_(attending))
+        stmt = stmt.where(TrainingSession.cohort_id.in_(attending))
     else:
-        stmt = stmt.where(or_(_contains(db, Session.facilitators, feed.subject), Session.specialist == feed.subject))
-    return list(db.scalars(stmt.order_by(Session.starts_at, Session.id)))
+        stmt = stmt.where(
+            or_(_contains(db, TrainingSession.facilitators, feed.subject), TrainingSession.specialist == feed.subject)
+        )
+    return list(db.scalars(stmt.order_by(TrainingSession.starts_at, TrainingSession.id)))
 
 
 def _series(db: DbSession, feed: CalendarFeed) -> list[RecurringSeries]:
@@ -244,7 +246,7 @@ def _event(
     return event
 
 
-def _session_event(session: Session) -> Event:
+def _session_event(session: TrainingSession) -> Event:
     zone = ZoneInfo(session.cohort.time_zone)
     place = None
     if session.room is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, text, true
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, Session
+from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, TrainingSession
 from shared.auth import (
     AGENCY_COORDINATOR,
     FACILITATOR,
@@ -70,7 +70,7 @@ def manages_cohort(db: DbSession, cohort: Cohort, who: Principal) -> bool:
     return coordinates(db, cohort.host_agency_id, who)
 
 
-def facilitates(session: Session, who: Principal) -> bool:
+def facilitates(session: TrainingSession, who: Principal) -> bool:
     return who.has(FACILITATOR) and who.sub in (session.facilitators or [])
 
 
@@ -133,7 +133,7 @@ def person(sub: str) -> str:
     return f"person:{sub}"
 
 
-def session_resources(session: Session) -> list[str]:
+def session_resources(session: TrainingSession) -> list[str]:
     """The people and the room a session occupies."""
     people = [*(session.facilitators or []), *([session.specialist] if session.specialist else [])]
     resources = [person(sub) for sub in dict.fromkeys(people)]

@@ -21,7 +21,7 @@ from services.scheduling.models import (
     Registration,
     RegistrationHours,
     SelfReportedHours,
-    Session,
+    TrainingSession,
 )
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
 from shared.db import UnitOfWork, UTCDateTime, new_id, utcnow
@@ -94,9 +94,9 @@ def _window(db: DbSession, cohort_scope, first: date | None, last: date | None):
         zone = ZoneInfo(name)
         bounds = [Cohort.time_zone == name]
         if first is not None:
-            bounds.append(Session.starts_at >= datetime.combine(first, time(), zone))
+            bounds.append(TrainingSession.starts_at >= datetime.combine(first, time(), zone))
         if last is not None:
-            bounds.append(Session.starts_at < datetime.combine(last + timedelta(days=1), time(), zone))
+            bounds.append(TrainingSession.starts_at < datetime.combine(last + timedelta(days=1), time(), zone))
         clauses.append(and_(*bounds))
     return or_(*clauses) if clauses else false()
 
@@ -111,7 +111,7 @@ def refresh(db: DbSession, registration_ids) -> None:
     ids = sorted(set(registration_ids))
     if not ids:
         return
-    held = Session.status != rules.CANCELLED
+    held = TrainingSession.status != rules.CANCELLED
     credited = and_(Attendance.status.in_(rules.ATTENDED), held)
     totals = {
         row.registration_id: row
@@ -122,7 +122,7 @@ def refresh(db: DbSession, registration_ids) -> None:
                 func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
                 func.sum(case((held, 1), else_=0)).label("sessions_marked"),
             )
-            .join(Session, Session.id == Attendance.session_id)
+            .join(TrainingSession, TrainingSession.id == Attendance.session_id)
             .where(Attendance.registration_id.in_(ids))
             .group_by(Attendance.registration_id)
         )
@@ -211,7 +211,7 @@ def windowed_query(db: DbSession, who: Principal, args: dict):
     """
     scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
     first, last = args.get("from_"), args.get("to")
-    held = Session.status != rules.CANCELLED
+    held = TrainingSession.status != rules.CANCELLED
     credited = and_(Attendance.status.in_(rules.ATTENDED), held)
     per_registration = (
         select(
@@ -219,15 +219,15 @@ def windowed_query(db: DbSession, who: Principal, args: dict):
             func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
             func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
             func.sum(case((held, 1), else_=0)).label("held_sessions"),
-            func.max(_later(Attendance.updated_at, Session.updated_at)).label("marked_at"),
-            func.max(_later(Attendance.change, Session.change)).label("change"),
+            func.max(_later(Attendance.updated_at, TrainingSession.updated_at)).label("marked_at"),
+            func.max(_later(Attendance.change, TrainingSession.change)).label("change"),
         )
-        .join(Session, Session.id == Attendance.session_id)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .where(scope(Attendance))
         .group_by(Attendance.registration_id)
     )
     if first is not None or last is not None:
-        per_registration = per_registration.join(Cohort, Cohort.id == Session.cohort_id).where(
+        per_registration = per_registration.join(Cohort, Cohort.id == TrainingSession.cohort_id).where(
             _window(db, scope(Cohort), first, last)
         )
     totals = per_registration.subquery("totals")

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import repository as repo
-from services.scheduling.attendance import attended_totals
 from services.scheduling.domain import attendance as rules
 from services.scheduling.models import (
     Cohort,
@@ -24,8 +23,9 @@ from services.scheduling.models import (
     Jurisdiction,
     Registration,
     SeriesTitle,
-    Session,
+    TrainingSession,
 )
+from services.scheduling.use_cases.attendance import attended_totals
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
 from shared.errors import Forbidden, NotFound
 
@@ -155,9 +155,9 @@ def build_certificate(
 ) -> Certificate:
     cohort = db.get(Cohort, completion.cohort_id)
     held = db.execute(
-        select(Session.starts_at, Session.facilitators)
-        .where(Session.cohort_id == cohort.id, Session.status != rules.CANCELLED)
-        .order_by(Session.starts_at)
+        select(TrainingSession.starts_at, TrainingSession.facilitators)
+        .where(TrainingSession.cohort_id == cohort.id, TrainingSession.status != rules.CANCELLED)
+        .order_by(TrainingSession.starts_at)
     ).all()
     # What the completion certified when it was issued: a certificate downloaded again, and its
     # verification, state the same hours, whatever attendance or cancelled sessions did since.

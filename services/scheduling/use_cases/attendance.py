@@ -10,11 +10,12 @@ from sqlalchemy import false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling import events, hours
+from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
 from services.scheduling.domain.timezones import render
-from services.scheduling.models import Attendance, Cohort, Completion, Registration, Session
+from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
+from services.scheduling.use_cases import hours
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
 from shared.db import UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden
@@ -25,16 +26,16 @@ def new_certificate_code() -> str:
     return secrets.token_urlsafe(9)
 
 
-def get_session(db: DbSession, session_id: str, who: Principal) -> Session:
-    return repo.get_scoped(db, Session, session_id, who, what="session")
+def get_session(db: DbSession, session_id: str, who: Principal) -> TrainingSession:
+    return repo.get_scoped(db, TrainingSession, session_id, who, what="session")
 
 
-def may_mark(db: DbSession, session: Session, cohort: Cohort, who: Principal) -> bool:
+def may_mark(db: DbSession, session: TrainingSession, cohort: Cohort, who: Principal) -> bool:
     """The session's facilitators and the cohort's managers take attendance."""
     return repo.facilitates(session, who) or repo.manages_cohort(db, cohort, who)
 
 
-def may_read(db: DbSession, session: Session, cohort: Cohort, who: Principal) -> bool:
+def may_read(db: DbSession, session: TrainingSession, cohort: Cohort, who: Principal) -> bool:
     """Who may read a session's sheet: those who mark it, the cohort's facilitators, specialists and state systems."""
     if may_mark(db, session, cohort, who) or who.has(SPECIALIST, INTEGRATION):
         return True
@@ -134,7 +135,7 @@ def read_sheet(session_id: str, db: DbSession, who: Principal, *, opens_minutes:
     return attendance_sheet(db, session, cohort, opens_minutes=opens_minutes)
 
 
-def attendance_sheet(db: DbSession, session: Session, cohort: Cohort, *, opens_minutes: int) -> dict:
+def attendance_sheet(db: DbSession, session: TrainingSession, cohort: Cohort, *, opens_minutes: int) -> dict:
     """The session's roster with each confirmed (or already marked) registration's mark."""
     marks = {a.registration_id: a for a in db.scalars(select(Attendance).where(Attendance.session_id == session.id))}
     registrations = db.scalars(select(Registration).where(Registration.cohort_id == cohort.id)).all()
@@ -177,8 +178,8 @@ def attendance_sheet(db: DbSession, session: Session, cohort: Cohort, *, opens_m
 def cancelled_sessions(db: DbSession, cohort_id: str) -> int:
     return db.scalar(
         select(func.count())
-        .select_from(Session)
-        .where(Session.cohort_id == cohort_id, Session.status == rules.CANCELLED)
+        .select_from(TrainingSession)
+        .where(TrainingSession.cohort_id == cohort_id, TrainingSession.status == rules.CANCELLED)
     )
 
 
@@ -189,10 +190,10 @@ def attended_totals(db: DbSession, cohort_id: str, registration_ids: Iterable[st
         return {}
     stmt = (
         select(Attendance.registration_id, func.count(), func.sum(Attendance.minutes))
-        .join(Session, Session.id == Attendance.session_id)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .where(
-            Session.cohort_id == cohort_id,
-            Session.status != rules.CANCELLED,
+            TrainingSession.cohort_id == cohort_id,
+            TrainingSession.status != rules.CANCELLED,
             Attendance.status.in_(rules.ATTENDED),
             Attendance.registration_id.in_(ids),
         )

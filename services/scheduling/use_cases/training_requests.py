@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from services.scheduling import events
-from services.scheduling import repository as repo
-from services.scheduling.agencies import agency_of_tenant, default_time_zone
-from services.scheduling.cohorts import new_cohort
-from services.scheduling.domain import requests as rules
+from services.scheduling.domain import training_requests as rules
 from services.scheduling.models import Jurisdiction, RequestStatusChange, TrainingRequest
-from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, Principal
+from services.scheduling.use_cases.agencies import acting_agency, default_time_zone
+from services.scheduling.use_cases.cohorts import new_cohort
+from shared.auth import Principal
 from shared.db import UnitOfWork
-from shared.errors import Forbidden, InvalidInput
+from shared.errors import InvalidInput
 
 
 def _record(request: TrainingRequest, status: str, by: str, reason: str | None = None) -> None:
@@ -27,16 +26,7 @@ def submit_request(data: dict, uow: UnitOfWork, who: Principal, *, correlationid
             errors={"tenant": [f"Unknown jurisdiction {who.tenant!r}."]},
         )
     agency_id = data.get("host_agency_id")
-    if agency_id is not None:
-        agency_of_tenant(db, agency_id, who.tenant)
-    if not who.has(JURISDICTION_ADMIN) and who.has(AGENCY_COORDINATOR):
-        if agency_id is None:
-            raise InvalidInput(
-                "Name the host agency you coordinate.",
-                errors={"host_agency_id": ["Required when an agency coordinator submits."]},
-            )
-        if not repo.coordinates(db, agency_id, who):
-            raise Forbidden("You may request training only for an agency you coordinate.")
+    acting_agency(db, agency_id, who, doing="requesting training")
     request = TrainingRequest(
         tenant=who.tenant,
         series_id=data["series_id"],

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Jurisdiction, Room, Venue
-from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
+from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Forbidden, InvalidInput
 
@@ -54,6 +54,25 @@ def agency_of_tenant(db, agency_id: str, tenant: str, *, field: str = "host_agen
             "The host agency does not exist in your jurisdiction.", errors={field: ["No host agency with this id."]}
         )
     return row
+
+
+def acting_agency(db, agency_id: str | None, who: Principal, *, doing: str) -> HostAgency | None:
+    """The host agency a body names, if any, checked once for everything made for an agency.
+
+    The agency must be one of the caller's jurisdiction's (else a 422). The rule: a coordinator (who is
+    not also a jurisdiction admin) acts only for an agency they coordinate, so they must name one
+    (422) and it must list them (403). ``doing`` completes "You may … only for an agency you coordinate".
+    """
+    agency = agency_of_tenant(db, agency_id, who.tenant) if agency_id is not None else None
+    if who.has(AGENCY_COORDINATOR) and not who.has(JURISDICTION_ADMIN):
+        if agency is None:
+            raise InvalidInput(
+                "Name the host agency you coordinate.",
+                errors={"host_agency_id": [f"Required when an agency coordinator is {doing}."]},
+            )
+        if not repo.coordinates(db, agency.id, who):
+            raise Forbidden(f"You may be {doing} only for an agency you coordinate.")
+    return agency
 
 
 def ensure_manages_agency(db, agency: HostAgency, who: Principal) -> None:

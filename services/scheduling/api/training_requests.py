@@ -8,15 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from services.scheduling import repository as repo
-from services.scheduling import requests as use_cases
 from services.scheduling.models import TrainingRequest
-from services.scheduling.schemas.requests import (
+from services.scheduling.schemas.training_requests import (
     ApproveSchema,
     DeclineSchema,
     RequestQueryArgs,
     TrainingRequestPage,
     TrainingRequestSchema,
 )
+from services.scheduling.use_cases import training_requests as use_cases
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent

@@ -6,8 +6,8 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.scheduling.domain.requests import STATUSES
 from services.scheduling.domain.sessions import FORMATS
+from services.scheduling.domain.training_requests import STATUSES
 from services.scheduling.schemas.agencies import Id, Input, Reason, Subject, TimeZone
 from services.scheduling.schemas.cohorts import COHORT_CAPACITY_MAX
 from shared.http.fields import Text

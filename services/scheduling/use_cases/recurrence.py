@@ -15,7 +15,7 @@ from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
 from services.scheduling.domain.timezones import abbreviation, zone
-from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries, Session
+from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries, TrainingSession
 from shared.auth import (
     AGENCY_COORDINATOR,
     FACILITATOR,
@@ -97,7 +97,7 @@ def _describe(db: DbSession, tenant: str):
         }
         if booking.tenant == tenant:
             if booking.owner_kind == "session":
-                other = db.get(Session, booking.owner_id)
+                other = db.get(TrainingSession, booking.owner_id)
                 if other is not None:
                     described.update(session_id=other.id, title=other.title, cohort_id=other.cohort_id)
             elif booking.owner_kind == "occurrence":

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-
-from sqlalchemy import bindparam, or_, select, true
+from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from services.content.models import Adaptation, Jurisdiction, Material, Module, Practice, Series
@@ -61,28 +59,6 @@ def get_module(session: Session, module_id: str, who: Principal) -> Module:
     if row is None:
         raise NotFound("No module with this id.")
     return row
-
-
-def module_version(session: Session, module_id: str, who: Principal):
-    """The module's ``updated_at`` if the caller may see it: one primary-key read, no entity loaded.
-
-    Read on every GET of a module, so the statement is built once and runs without the ORM.
-    """
-    version = (
-        session.connection()
-        .execute(_module_version_statement(who.is_national), {"module": module_id, "tenant": who.tenant})
-        .scalar()
-    )
-    if version is None:
-        raise NotFound("No module with this id.")
-    return version
-
-
-@functools.cache
-def _module_version_statement(national: bool):
-    return select(Module.updated_at).where(
-        Module.id == bindparam("module"), curriculum_visible_to(Module, national=national, tenant=bindparam("tenant"))
-    )
 
 
 def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:

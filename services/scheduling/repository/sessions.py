@@ -1,0 +1,60 @@
+"""The jurisdiction-wide session list's queries: a page's keys and versions, then the sessions to present."""
+
+from __future__ import annotations
+
+import functools
+
+from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import selectinload
+
+from services.scheduling.models import CurrentMaterial, Room, TrainingSession
+from services.scheduling.repository import in_tenant_of
+
+# The list's filters, in the order their conditions are added.
+LIST_FILTERS = ("cohort_id", "status", "starts_from", "starts_before")
+
+
+def materials_version_column():
+    """When content last announced a material: sessions' representations older than that are stale.
+
+    As text: it is only compared, and it comes with every row of a page, where turning it into a
+    datetime 50 times would cost more than the rest of the row.
+    """
+    return cast(select(func.max(CurrentMaterial.published_at)).scalar_subquery(), String)
+
+
+@functools.cache
+def list_keys_statement(national: bool, filters: tuple[str, ...]):
+    """The keys and versions of a page of sessions, for one combination of filters: built once.
+
+    Page over keys and versions; only sessions changed since last served are loaded and rendered.
+    The materials' version rides along as a scalar subquery: one round trip for the whole page.
+    """
+    stmt = select(
+        TrainingSession.id,
+        TrainingSession.updated_at,
+        TrainingSession.change,
+        TrainingSession.starts_at,
+        materials_version_column().label("materials_version"),
+    ).where(in_tenant_of(TrainingSession, national=national, tenant=bindparam("tenant")))
+    conditions = {
+        "cohort_id": lambda value: TrainingSession.cohort_id == value,
+        "status": lambda value: TrainingSession.status == value,
+        "starts_from": lambda value: TrainingSession.starts_at >= value,
+        "starts_before": lambda value: TrainingSession.starts_at < value,
+    }
+    for name in filters:
+        stmt = stmt.where(conditions[name](bindparam(name)))
+    return stmt
+
+
+def to_present(db: DbSession, ids: list[str]) -> list[TrainingSession]:
+    """The sessions ``ids`` (of a page already scoped), with what presenting them reads."""
+    return list(
+        db.scalars(
+            select(TrainingSession)
+            .where(TrainingSession.id.in_(ids))
+            .options(selectinload(TrainingSession.cohort), selectinload(TrainingSession.room).selectinload(Room.venue))
+        )
+    )
