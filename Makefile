@@ -55,7 +55,7 @@ lint: $(STAMP)
 
 ## unit: the tests that need no database, broker, files or subprocess (seconds)
 unit: $(STAMP)
-	$(BIN)/python -m pytest -m unit -p no:xdist
+	$(BIN)/python -m pytest -m unit
 
 ## integration: real SQLite, PostgreSQL and RabbitMQ, services' apps and servers in the test process
 integration: $(STAMP)
@@ -63,7 +63,7 @@ integration: $(STAMP)
 
 ## e2e: the platform's processes started as deployed
 e2e: $(STAMP)
-	$(BIN)/python -m pytest -m e2e -p no:xdist
+	$(BIN)/python -m pytest -m e2e
 
 ## test: lint, then every tier in one parallel run; with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
 test: lint

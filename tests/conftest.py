@@ -45,7 +45,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, tier))
         if tier == "e2e" or where in SERIAL_MODULES or item.get_closest_marker("serial"):
             item.add_marker(pytest.mark.serial)
-            item.add_marker(pytest.mark.xdist_group("serial"))
+            if config.pluginmanager.hasplugin("xdist"):
+                item.add_marker(pytest.mark.xdist_group("serial"))
 
 
 def _tier(item, folder: str) -> str:
