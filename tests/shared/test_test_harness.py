@@ -30,7 +30,7 @@ def test_folders_give_the_tier_and_processes_as_deployed_run_serially(request):
             assert "unit" in markers(item), item.nodeid
         if where.startswith("tests/e2e/") or "served" in item.fixturenames:
             assert {"e2e", "serial"} <= markers(item), item.nodeid
-        if "unit" in markers(item):
+        if "unit" in markers(item) and not where.startswith("tests/unit/"):  # unit by what it uses
             assert not {"database", "broker", "tmp_path"} & set(item.fixturenames), item.nodeid
 
 
