@@ -26,8 +26,14 @@ TIER_OF_FOLDER = {"unit": "unit", "e2e": "e2e", "deploy": "integration"}  # test
 E2E_FIXTURES = {"served"}
 IO_FIXTURES = {"database", "broker", "tmp_path", "tmp_path_factory"}
 # Run one at a time in one xdist group (`--dist loadgroup`), never beside each other: e2e tests start
-# whole platforms, these measure timing under concurrency or time the bench's own tools.
-SERIAL_MODULES = {"scheduling/test_registration_concurrency.py", "scheduling/test_bench_tools.py"}
+# whole platforms, these measure timing under concurrency (many writers against a deadline, change
+# markers waiting for the server's older transactions) or time the bench's own tools.
+SERIAL_MODULES = {
+    "scheduling/test_registration_concurrency.py",
+    "scheduling/test_incremental_sync.py",
+    "content/test_incremental_sync.py",
+    "scheduling/test_bench_tools.py",
+}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
