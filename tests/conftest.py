@@ -23,7 +23,7 @@ TIERS = ("unit", "integration", "e2e")
 TIER_OF_FOLDER = {"unit": "unit", "e2e": "e2e", "deploy": "integration"}  # tests/<folder>/…
 # Elsewhere the fixtures a test uses (directly or through others) decide: these start processes as
 # deployed (e2e); these touch a database, a broker or files (integration); none of them: unit.
-E2E_FIXTURES = {"served"}
+E2E_FIXTURES = {"served", "platform", "browser"}  # gunicorn alone; `make run`'s processes; a browser
 IO_FIXTURES = {"database", "broker", "tmp_path", "tmp_path_factory"}
 # Run one at a time in one xdist group (`--dist loadgroup`), never beside each other: e2e tests start
 # whole platforms, these measure timing under concurrency (many writers against a deadline, change
