@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 
 from shared.testing import POSTGRES_URL
 
@@ -110,17 +110,26 @@ def copy_sqlite_template(service: str, config_cls, overrides: dict, database_url
 
 # --- PostgreSQL ------------------------------------------------------------------------------------
 
-_admin: Engine | None = None
 _FRESH: set[str] = set()  # per-test databases created empty here and not used yet
 _PG_TEMPLATES: dict[str, str] = {}
 
 
-def admin() -> Engine:
-    """An autocommit engine on the test server's maintenance database (CREATE/DROP DATABASE)."""
-    global _admin
-    if _admin is None:
-        _admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_size=1, max_overflow=2)
-    return _admin
+class _Admin:
+    """Plain psycopg connections (autocommit) to the test server's maintenance database.
+
+    Not SQLAlchemy: the dropper's thread runs beside the test, and a test may listen to every engine's
+    statements (the bench's SQL capture); these must never show up there.
+    """
+
+    def connect(self):
+        import psycopg
+
+        url = make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+        return psycopg.connect(url, autocommit=True)
+
+
+def admin() -> _Admin:
+    return _Admin()
 
 
 def database_url(name: str) -> str:
@@ -131,7 +140,7 @@ def create_test_database() -> str:
     """An empty database of the test's own (unique across xdist workers and checkouts); its URL."""
     name = f"t4t_test_{uuid.uuid4().hex[:16]}"
     with admin().connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(f'CREATE DATABASE "{name}"')
     _FRESH.add(name)
     return database_url(name)
 
@@ -143,24 +152,24 @@ def pg_template(service: str, config_cls, overrides: dict) -> str:
     name = f"t4t_tmpl_{service}_{inputs_hash(service)}"
     with admin().connect() as conn:
         # One builder at a time across workers and checkouts; the others wait, then find it built.
-        conn.execute(text("SELECT pg_advisory_lock(hashtext(:n))"), {"n": name})
+        conn.execute("SELECT pg_advisory_lock(hashtext(%(n)s))", {"n": name})
         try:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first():
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}).fetchone():
                 building = f"t4t_build_{service}_{inputs_hash(service)}"
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)'))  # a build cut short
-                conn.execute(text(f'CREATE DATABASE "{building}"'))
+                conn.execute(f'DROP DATABASE IF EXISTS "{building}" WITH (FORCE)')  # a build cut short
+                conn.execute(f'CREATE DATABASE "{building}"')
                 config = config_cls.from_env(
                     **_quiet_overrides(overrides, database_url=database_url(building), db_schema=service)
                 )
                 ctx = migrate_and_seed(service, config)
                 ctx.db.dispose()
                 conn.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": building}
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %(n)s", {"n": building}
                 )
                 # Renamed only once complete: a template that exists is a whole one.
-                conn.execute(text(f'ALTER DATABASE "{building}" RENAME TO "{name}"'))
+                conn.execute(f'ALTER DATABASE "{building}" RENAME TO "{name}"')
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(hashtext(:n))"), {"n": name})
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%(n)s))", {"n": name})
     _PG_TEMPLATES[service] = name
     return name
 
@@ -180,10 +189,10 @@ def clone_into(service: str, config_cls, overrides: dict, config) -> bool:
     unused = f"t4t_drop_{uuid.uuid4().hex[:16]}"
     with admin().connect() as conn:
         try:
-            conn.execute(text(f'ALTER DATABASE "{name}" RENAME TO "{unused}"'))  # refused if someone is connected
+            conn.execute(f'ALTER DATABASE "{name}" RENAME TO "{unused}"')  # refused if someone is connected
         except Exception:  # noqa: BLE001 - the test already uses it: keep it and migrate it in place
             return False
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     drop_database(unused)
     if config.db_schema != service:
         engine = create_engine(config.database_url, isolation_level="AUTOCOMMIT", poolclass=_null_pool())
@@ -216,7 +225,7 @@ class _Dropper:
         while (name := self.names.get()) is not None:
             try:
                 with admin().connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             except Exception:  # noqa: BLE001 - retried by finish(); a leftover is only disk space
                 _LEFT.append(name)
 
@@ -227,7 +236,7 @@ class _Dropper:
             self.thread = None
         while _LEFT:
             with admin().connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{_LEFT.pop()}" WITH (FORCE)'))
+                conn.execute(f'DROP DATABASE IF EXISTS "{_LEFT.pop()}" WITH (FORCE)')
 
 
 _LEFT: list[str] = []
@@ -244,5 +253,3 @@ def drop_database(url_or_name: str) -> None:
 def finish() -> None:
     """At the end of the run: every per-test database of this process dropped, connections closed."""
     _dropper.finish()
-    if _admin is not None:
-        _admin.dispose()

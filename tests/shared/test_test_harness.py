@@ -80,11 +80,11 @@ def test_per_test_databases_are_dropped_when_the_test_is_done(database):
     name = create_engine(url).url.database
     admin = templates.admin()
     with admin.connect() as conn:
-        assert conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}).fetchone()
     templates.drop_database(url)
     templates.finish()
     with admin.connect() as conn:
-        assert not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        assert not conn.execute("SELECT 1 FROM pg_database WHERE datname = %(n)s", {"n": name}).fetchone()
 
 
 def test_a_changed_migration_or_seed_gives_a_new_template(tmp_path, monkeypatch):
