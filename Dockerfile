@@ -13,10 +13,11 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 # Only what the wheel is built from, so editing tests or manifests keeps the layer cache.
-COPY pyproject.toml ./
+# constraints.txt pins every package to the version the tests passed with (make constraints).
+COPY pyproject.toml constraints.txt ./
 COPY shared ./shared
 COPY services ./services
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . -c constraints.txt
 
 # --- runtime stage ------------------------------------------------------------------------
 FROM python:3.11-slim

@@ -4,7 +4,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 ROLE   ?= national_admin
 TENANT ?= US
 # Empty unless given on the command line (make token SUB=… NAME=… TRIBE=1): an environment's NAME is not a user's name.
@@ -12,13 +12,18 @@ SUB    :=
 NAME   :=
 TRIBE  :=
 
-.PHONY: run test token bench migrate seed install clean
+.PHONY: run test lint unit integration e2e constraints token bench migrate seed install clean
 
-$(STAMP): pyproject.toml
+# Parallel test processes (pytest-xdist): 3 on the 2-core reference machine, where tests mostly wait
+# on PostgreSQL, RabbitMQ and sockets (docs/testing.md has the figures). PYTEST_WORKERS=0 runs in one.
+PYTEST_WORKERS ?= 3
+PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
+
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,run]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,run]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -43,12 +48,38 @@ run: seed
 	@$(BIN)/python -m shared.launcher
 
 ## lint: ruff (lint and format check) and the import contracts; `make test` runs it first
-## test: every test; with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
-test: $(STAMP)
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+
+## unit: the tests that need no database, broker, files or subprocess (seconds)
+unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit
+
+## integration: real SQLite, PostgreSQL and RabbitMQ, services' apps and servers in the test process
+integration: $(STAMP)
+	$(BIN)/python -m pytest -m integration $(PARALLEL)
+
+## e2e: the platform's processes started as deployed
+e2e: $(STAMP)
+	$(BIN)/python -m pytest -m e2e
+
+## test: lint, unit and integration in one parallel run, then e2e in one process; with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
+test: lint
+	$(BIN)/python -m pytest -m "unit or integration" $(PARALLEL)
+	$(BIN)/python -m pytest -m e2e
+
+## constraints: pin every package anew (newest the bounds in pyproject.toml allow) in constraints.txt
+constraints:
+	rm -rf .constraints-venv
+	$(PYTHON) -m venv .constraints-venv
+	.constraints-venv/bin/python -m pip install --quiet --upgrade pip
+	.constraints-venv/bin/python -m pip install --quiet '.[dev,run]'
+	{ echo "# Exact versions of every package, runtime and dev: make install and the Dockerfile install with -c."; \
+	  echo "# Refresh with make constraints (the newest versions pyproject.toml's bounds allow), then make test."; \
+	  .constraints-venv/bin/python -m pip freeze --exclude t4t-platform; } > constraints.txt
+	rm -rf .constraints-venv build
 
 ## token: a development token, e.g. make token ROLE=facilitator TENANT=CA SUB=ana NAME="Ana Ruiz"
 token: $(STAMP)

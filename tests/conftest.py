@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,11 +10,69 @@ from shared.testing import (
     AUDIENCE,
     ISSUER,
     Tokens,
-    drop_pg_schema,
     require_postgres,
     require_rabbitmq,
     unique_name,
 )
+
+# --- tiers and markers (docs/testing.md) -------------------------------------------------------------
+# Applied here from where a test lives and what it uses, never by hand on each test: a test that
+# runs on the PostgreSQL or RabbitMQ variant of the `database`/`broker` fixtures is marked so, and every
+# test gets exactly one tier. A module may still say its tier itself (`pytestmark = pytest.mark.e2e`).
+TIERS = ("unit", "integration", "e2e")
+TIER_OF_FOLDER = {"unit": "unit", "e2e": "e2e", "deploy": "integration"}  # tests/<folder>/…
+# Elsewhere the fixtures a test uses (directly or through others) decide: these start processes as
+# deployed (e2e); these touch a database, a broker or files (integration); none of them: unit.
+E2E_FIXTURES = {"served", "platform", "browser"}  # gunicorn alone; `make run`'s processes; a browser
+IO_FIXTURES = {"database", "broker", "tmp_path", "tmp_path_factory"}
+# Run one at a time in one xdist group (`--dist loadgroup`), never beside each other: e2e tests start
+# whole platforms, these measure timing under concurrency (many writers against a deadline, change
+# markers waiting for the server's older transactions) or time the bench's own tools.
+SERIAL_MODULES = {
+    "scheduling/test_registration_concurrency.py",
+    "scheduling/test_incremental_sync.py",
+    "content/test_incremental_sync.py",
+    "scheduling/test_bench_tools.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config, items):
+    tests_root = Path(__file__).parent
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("database") == "postgres" and not item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
+        if params.get("broker") == "rabbitmq" and not item.get_closest_marker("rabbitmq"):
+            item.add_marker(pytest.mark.rabbitmq)
+        where = item.path.relative_to(tests_root).as_posix() if item.path.is_relative_to(tests_root) else ""
+        tier = _tier(item, where.split("/")[0])
+        if not item.get_closest_marker(tier):
+            item.add_marker(getattr(pytest.mark, tier))
+        if tier == "e2e" or where in SERIAL_MODULES or item.get_closest_marker("serial"):
+            item.add_marker(pytest.mark.serial)
+            if config.pluginmanager.hasplugin("xdist"):
+                item.add_marker(pytest.mark.xdist_group("serial"))
+
+
+def _tier(item, folder: str) -> str:
+    for tier in TIERS:
+        if item.get_closest_marker(tier):
+            return tier
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if folder in TIER_OF_FOLDER:
+        return TIER_OF_FOLDER[folder]
+    if E2E_FIXTURES & fixtures:
+        return "e2e"
+    if item.get_closest_marker("postgres") or item.get_closest_marker("rabbitmq") or IO_FIXTURES & fixtures:
+        return "integration"
+    return "unit"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests import templates
+
+    templates.finish()  # the per-test PostgreSQL databases still being dropped
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +89,15 @@ def signing_key_file(tmp_path_factory, tokens) -> str:
 
 @pytest.fixture
 def database(request, tmp_path):
-    """A fresh, empty database: {'url', 'schema'} for SQLite or an isolated PostgreSQL schema."""
+    """A fresh, empty database: {'url', 'schema'}: a SQLite file or a PostgreSQL database of the test's own."""
     backend = getattr(request, "param", "sqlite")
     if backend == "postgres":
-        url = require_postgres()
-        schema = unique_name("test")
-        yield {"url": url, "schema": schema, "backend": backend}
-        drop_pg_schema(schema)
+        from tests import templates
+
+        require_postgres()
+        url = templates.create_test_database()  # a database of the test's own, dropped after it
+        yield {"url": url, "schema": unique_name("test"), "backend": backend}
+        templates.drop_database(url)
     else:
         yield {"url": f"sqlite:///{tmp_path / 'service.db'}", "schema": "main", "backend": backend}
 
@@ -80,49 +138,21 @@ def config_overrides(database, broker, signing_key_file, tmp_path) -> dict:
 def migrated_context(service: str, config_cls, overrides: dict):
     """A service's context on a migrated database with its seed data loaded.
 
-    On SQLite the database is a copy of one migrated and seeded once per test session (per service):
-    copying a file is far quicker than running every migration again for each of several hundred tests.
+    The database is a copy of a template migrated and seeded once (tests/templates.py): a SQLite file
+    copied per test, or on PostgreSQL ``CREATE DATABASE … TEMPLATE``, far quicker than running every
+    migration again for each of several hundred tests. Tests of the migrations themselves call
+    ``shared.migrations.upgrade`` on the ``database`` fixture instead.
     """
-    import importlib
+    from tests import templates
 
-    bootstrap = importlib.import_module(f"services.{service}.bootstrap")
-    seed = importlib.import_module(f"services.{service}.seed")
+    bootstrap, _seed = templates._modules(service)
     config = config_cls.from_env(**overrides)
     if config.database_url.startswith("sqlite:///"):
-        shutil.copyfile(_sqlite_template(service, config_cls, overrides), config.database_url[len("sqlite:///") :])
+        templates.copy_sqlite_template(service, config_cls, overrides, config.database_url)
         return bootstrap.build_context(config)
-    return _migrate_and_seed(bootstrap, seed, config)
-
-
-def _migrate_and_seed(bootstrap, seed, config):
-    bootstrap.migrate(config)
-    ctx = bootstrap.build_context(config)
-    with ctx.db.unit_of_work() as uow:
-        seed.load_seed(uow.session)
-        uow.commit()
-    return ctx
-
-
-_SQLITE_TEMPLATES: dict[str, str] = {}
-
-
-def _sqlite_template(service: str, config_cls, overrides: dict) -> str:
-    """The path of this session's migrated and seeded SQLite database of ``service``, made on first use."""
-    import importlib
-
-    if service not in _SQLITE_TEMPLATES:
-        path = Path(tempfile.mkdtemp(prefix=f"{service}-template-")) / "service.db"
-        config = config_cls.from_env(**{**overrides, "database_url": f"sqlite:///{path}"})
-        ctx = _migrate_and_seed(
-            importlib.import_module(f"services.{service}.bootstrap"),
-            importlib.import_module(f"services.{service}.seed"),
-            config,
-        )
-        with ctx.db.engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
-        ctx.db.dispose()
-        _SQLITE_TEMPLATES[service] = str(path)
-    return _SQLITE_TEMPLATES[service]
+    if templates.clone_into(service, config_cls, overrides, config):
+        return bootstrap.build_context(config)
+    return templates.migrate_and_seed(service, config)
 
 
 @pytest.fixture

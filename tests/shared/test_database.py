@@ -18,6 +18,7 @@ def engine_db():
     db.dispose()
 
 
+@pytest.mark.postgres  # the server itself, not the `database` fixture that marks the others
 def test_a_connection_the_server_terminated_is_replaced_at_checkout(engine_db):
     with engine_db.engine.connect() as conn:
         first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
