@@ -84,3 +84,108 @@ def add_unfinished_runs(op) -> None:
 
 def drop_unfinished_runs(op) -> None:
     op.drop_table("unfinished_runs")
+
+
+def create_platform_tables(op) -> None:
+    """A new service's first migration: the platform's tables (shared/tables.py) as they are today.
+
+    Their change markers come with the service's own synced tables: list ``api_keys`` and
+    ``dead_letters`` in its ``add_change_markers`` step (shared.changes).
+    """
+    import sqlalchemy as sa
+
+    from shared.db import UTCDateTime
+
+    op.create_table(
+        "api_keys",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("tenant", sa.String(length=40), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("prefix", sa.String(length=16), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("roles", sa.JSON(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked", sa.Boolean(), nullable=False),
+        sa.Column("revoked_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
+        sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
+    )
+    with op.batch_alter_table("api_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_api_keys_tenant"), ["tenant"], unique=False)
+
+    op.create_table(
+        "dead_letters",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("queue", sa.String(length=200), nullable=False),
+        sa.Column("message_key", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=True),
+        sa.Column("event_type", sa.String(length=120), nullable=True),
+        sa.Column("tenant", sa.String(length=40), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("replayed_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("replayed_by", sa.String(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),
+        sa.UniqueConstraint("queue", "message_key", name=op.f("uq_dead_letters_queue")),
+    )
+    with op.batch_alter_table("dead_letters", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_dead_letters_queue"), ["queue"], unique=False)
+        batch_op.create_index(batch_op.f("ix_dead_letters_status"), ["status"], unique=False)
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("tenant", sa.String(length=40), nullable=False),
+        sa.Column("principal", sa.String(length=200), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("endpoint", sa.String(length=200), nullable=False),
+        sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("response_headers", sa.JSON(), nullable=True),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("tenant", "principal", "key", name=op.f("pk_idempotency_keys")),
+    )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False)
+
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(length=200), nullable=False),
+        sa.Column("event_id", sa.String(length=100), nullable=False),
+        sa.Column("event_type", sa.String(length=120), nullable=False),
+        sa.Column("handled_at", UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
+    )
+    add_inbox_handled_at_index(op)
+
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("message_id", sa.String(length=100), nullable=False),
+        sa.Column("event_type", sa.String(length=120), nullable=False),
+        sa.Column("exchange", sa.String(length=200), nullable=False),
+        sa.Column("routing_key", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+        sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_id")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_pending", ["status", "id"], unique=False)
+    add_unfinished_runs(op)
+
+
+def drop_platform_tables(op) -> None:
+    """Undo ``create_platform_tables`` (after the change markers are dropped)."""
+    drop_unfinished_runs(op)
+    drop_inbox_handled_at_index(op)
+    for table in ("outbox", "inbox", "idempotency_keys", "dead_letters", "api_keys"):
+        op.drop_table(table)

@@ -10,6 +10,11 @@ import sqlalchemy as sa
 from alembic import op
 
 import shared.db
+from shared.changes import add_change_markers, drop_change_markers
+from shared.migrations import create_platform_tables, drop_platform_tables
+
+# The platform's synced tables; coaching's own carry their markers in their definitions below.
+PLATFORM_SYNCED = ("api_keys", "dead_letters")
 
 revision = "0001"
 down_revision = None
@@ -18,35 +23,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "api_keys",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("tenant", sa.String(length=40), nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("prefix", sa.String(length=16), nullable=False),
-        sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("roles", sa.JSON(), nullable=False),
-        sa.Column("created_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked", sa.Boolean(), nullable=False),
-        sa.Column("revoked_at", shared.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", shared.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("change", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
-        sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
-    )
-    with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_api_keys_change"), ["change"], unique=False)
-        batch_op.create_index(batch_op.f("ix_api_keys_tenant"), ["tenant"], unique=False)
-
-    counter = op.create_table(
-        "change_counter",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_change_counter")),
-    )
-    # SQLite numbers its write transactions from this one row (shared.changes).
-    op.bulk_insert(counter, [{"id": 1, "value": 1}])
+    create_platform_tables(op)
     op.create_table(
         "consent_records",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -58,30 +35,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_consent_records_tenant"), ["tenant"], unique=False)
-
-    op.create_table(
-        "dead_letters",
-        sa.Column("id", sa.String(length=36), nullable=False),
-        sa.Column("queue", sa.String(length=200), nullable=False),
-        sa.Column("message_key", sa.String(length=200), nullable=False),
-        sa.Column("event_id", sa.String(length=100), nullable=True),
-        sa.Column("event_type", sa.String(length=120), nullable=True),
-        sa.Column("tenant", sa.String(length=40), nullable=True),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("replayed_at", shared.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("replayed_by", sa.String(length=200), nullable=True),
-        sa.Column("change", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dead_letters")),
-        sa.UniqueConstraint("queue", "message_key", name=op.f("uq_dead_letters_queue")),
-    )
-    with op.batch_alter_table("dead_letters", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_dead_letters_change"), ["change"], unique=False)
-        batch_op.create_index(batch_op.f("ix_dead_letters_queue"), ["queue"], unique=False)
-        batch_op.create_index(batch_op.f("ix_dead_letters_status"), ["status"], unique=False)
 
     op.create_table(
         "delivery_sessions",
@@ -124,33 +77,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_fidelity_observations_tenant"), ["tenant"], unique=False)
         batch_op.create_index(batch_op.f("ix_fidelity_observations_updated_at"), ["updated_at"], unique=False)
         batch_op.create_index("ix_fidelity_tenant_trainer", ["tenant", "trainer", "observed_on"], unique=False)
-
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("tenant", sa.String(length=40), nullable=False),
-        sa.Column("principal", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column("endpoint", sa.String(length=200), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response_body", sa.Text(), nullable=True),
-        sa.Column("response_headers", sa.JSON(), nullable=True),
-        sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("tenant", "principal", "key", name=op.f("pk_idempotency_keys")),
-    )
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=200), nullable=False),
-        sa.Column("event_id", sa.String(length=100), nullable=False),
-        sa.Column("event_type", sa.String(length=120), nullable=False),
-        sa.Column("handled_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
-    )
-    with op.batch_alter_table("inbox", schema=None) as batch_op:
-        batch_op.create_index("ix_inbox_handled_at", ["handled_at"], unique=False)
 
     op.create_table(
         "jurisdiction_settings",
@@ -203,24 +129,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("subject_id", "kind", name=op.f("uq_notices_subject_id")),
     )
     op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("message_id", sa.String(length=100), nullable=False),
-        sa.Column("event_type", sa.String(length=120), nullable=False),
-        sa.Column("exchange", sa.String(length=200), nullable=False),
-        sa.Column("routing_key", sa.String(length=200), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("created_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", shared.db.UTCDateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_id")),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index("ix_outbox_pending", ["status", "id"], unique=False)
-
-    op.create_table(
         "plans",
         sa.Column("tenant", sa.String(length=40), nullable=False),
         sa.Column("trainer", sa.String(length=200), nullable=False),
@@ -253,14 +161,6 @@ def upgrade() -> None:
         sa.Column("added_by", sa.String(length=200), nullable=False),
         sa.Column("added_at", shared.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("series_id", name=op.f("pk_trainer_series")),
-    )
-    op.create_table(
-        "unfinished_runs",
-        sa.Column("consumer", sa.String(length=200), nullable=False),
-        sa.Column("event_id", sa.String(length=100), nullable=False),
-        sa.Column("runs", sa.Integer(), nullable=False),
-        sa.Column("started_at", shared.db.UTCDateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_unfinished_runs")),
     )
     op.create_table(
         "activities",
@@ -349,9 +249,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("activity_revisions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_activity_revisions_activity_id"), ["activity_id"], unique=False)
+    add_change_markers(op, PLATFORM_SYNCED)
 
 
 def downgrade() -> None:
+    drop_change_markers(op, PLATFORM_SYNCED)
     with op.batch_alter_table("activity_revisions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_activity_revisions_activity_id"))
 
@@ -374,7 +276,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_activities_author"))
 
     op.drop_table("activities")
-    op.drop_table("unfinished_runs")
     op.drop_table("trainer_series")
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_plans_updated_at"))
@@ -385,10 +286,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_plans_change"))
 
     op.drop_table("plans")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_pending")
-
-    op.drop_table("outbox")
     op.drop_table("notices")
     with op.batch_alter_table("notes_audit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notes_audit_tenant"))
@@ -400,14 +297,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_jurisdiction_settings_updated_at"))
 
     op.drop_table("jurisdiction_settings")
-    with op.batch_alter_table("inbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_inbox_handled_at")
-
-    op.drop_table("inbox")
-    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_idempotency_keys_created_at"))
-
-    op.drop_table("idempotency_keys")
     with op.batch_alter_table("fidelity_observations", schema=None) as batch_op:
         batch_op.drop_index("ix_fidelity_tenant_trainer")
         batch_op.drop_index(batch_op.f("ix_fidelity_observations_updated_at"))
@@ -420,19 +309,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_delivery_sessions_cohort_id"))
 
     op.drop_table("delivery_sessions")
-    with op.batch_alter_table("dead_letters", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_dead_letters_status"))
-        batch_op.drop_index(batch_op.f("ix_dead_letters_queue"))
-        batch_op.drop_index(batch_op.f("ix_dead_letters_change"))
-
-    op.drop_table("dead_letters")
     with op.batch_alter_table("consent_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consent_records_tenant"))
 
     op.drop_table("consent_records")
-    op.drop_table("change_counter")
-    with op.batch_alter_table("api_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_api_keys_tenant"))
-        batch_op.drop_index(batch_op.f("ix_api_keys_change"))
-
-    op.drop_table("api_keys")
+    drop_platform_tables(op)
