@@ -111,3 +111,19 @@ class JurisdictionRegistry:
 
     def _retry_after(self) -> int:
         return max(1, math.ceil(self._next_read_at - self._clock()))
+
+
+def record_announced(session, model: type, data: dict, announced_at) -> None:
+    """Keep a Tribe scheduling announced (``scheduling.jurisdiction.added``) in a service's own table.
+
+    An announcement may come again (a re-announcement, a redelivery): the row is kept, and only an
+    announcement newer than the one it holds changes its name or zone. ``model`` is the service's
+    jurisdictions table (code, name, kind, default_time_zone, announced_at).
+    """
+    row = session.get(model, data["code"])
+    if row is not None and row.announced_at >= announced_at:
+        return
+    row = row or model(code=data["code"])
+    row.name, row.kind, row.default_time_zone = data["name"], data["kind"], data["default_time_zone"]
+    row.announced_at = announced_at
+    session.add(row)

@@ -5,18 +5,12 @@ from __future__ import annotations
 from services.coaching.models import Jurisdiction
 from services.coaching.use_cases import activities, plans
 from shared.envelope import Envelope
+from shared.jurisdictions import record_announced
 
 
 def record_jurisdiction(event: Envelope, uow) -> None:
     """Know a Tribe scheduling has added, so its people may use coaching (a newer announcement wins)."""
-    data = event.data
-    row = uow.session.get(Jurisdiction, data["code"])
-    if row is not None and row.announced_at >= event.time:
-        return
-    row = row or Jurisdiction(code=data["code"])
-    row.name, row.kind, row.default_time_zone = data["name"], data["kind"], data["default_time_zone"]
-    row.announced_at = event.time
-    uow.session.add(row)
+    record_announced(uow.session, Jurisdiction, event.data, event.time)
 
 
 def open_plan(event: Envelope, uow) -> None:

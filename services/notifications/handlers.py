@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.notifications.models import Jurisdiction
 from services.notifications.use_cases.notify import Notifier
 from shared.envelope import Envelope
+from shared.jurisdictions import record_announced
 
 
 def record_jurisdiction(event: Envelope, uow) -> None:
@@ -12,14 +13,7 @@ def record_jurisdiction(event: Envelope, uow) -> None:
 
     Only an announcement newer than the one kept changes its name or zone.
     """
-    data = event.data
-    row = uow.session.get(Jurisdiction, data["code"])
-    if row is not None and row.announced_at >= event.time:
-        return
-    row = row or Jurisdiction(code=data["code"])
-    row.name, row.kind, row.default_time_zone = data["name"], data["kind"], data["default_time_zone"]
-    row.announced_at = event.time
-    uow.session.add(row)
+    record_announced(uow.session, Jurisdiction, event.data, event.time)
 
 
 def build_handlers(notifier: Notifier) -> dict:

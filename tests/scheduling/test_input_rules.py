@@ -158,7 +158,7 @@ def test_no_stored_text_breaks_a_cohort_feed(sclient, tokens, scheduling_ctx, da
 
 
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted_as_text():
-    from services.scheduling.use_cases.hours import _cell
+    from shared.spreadsheet import cell as _cell
 
     for value in ("=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"):
         assert _cell(value) == "'" + value

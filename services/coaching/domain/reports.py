@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
 from services.coaching.domain import commitments as rules
 from services.coaching.domain.activities import KINDS
+from shared import spreadsheet
 
 
 def summary(activities: list[tuple], commitments: list[tuple], scores: list[tuple], today: date) -> dict:
@@ -72,29 +73,13 @@ def reach(plans: list[tuple], sessions: list[tuple]) -> list[dict]:
     return rows
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, list):
-        value = ";".join(str(v) for v in value)
-    text = str(value)
-    # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection, OWASP).
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def to_csv(columns: tuple[str, ...], rows: list[dict]) -> str:
     """The rows as CSV with a header row (RFC 4180 line endings)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_cell(row.get(column)) for column in columns])
+        writer.writerow([spreadsheet.cell(row.get(column)) for column in columns])
     return out.getvalue()
 
 

@@ -23,6 +23,7 @@ from services.scheduling.models import (
     SelfReportedHours,
     TrainingSession,
 )
+from shared import spreadsheet
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
 from shared.db import UnitOfWork, UTCDateTime, new_id, utcnow
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -411,25 +412,11 @@ def report_hours(data: dict, uow: UnitOfWork, who: Principal) -> SelfReportedHou
     return entry
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    text = str(value)
-    # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection, OWASP).
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
 def to_csv(items: list[dict]) -> str:
     """The rows as CSV with a header row (RFC 4180 line endings)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for item in items:
-        writer.writerow([_cell(item[column]) for column in CSV_COLUMNS])
+        writer.writerow([spreadsheet.cell(item[column]) for column in CSV_COLUMNS])
     return out.getvalue()
