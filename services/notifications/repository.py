@@ -17,6 +17,7 @@ from services.notifications.models import (
     Reminder,
     WebhookSubscription,
 )
+from shared.db import insert_many
 from shared.http.problems import Problem
 
 
@@ -238,6 +239,11 @@ def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now
     session.execute(
         stmt, [{"sent_id": i, "sent_latency": latency, "sent_status": status} for i, latency, status in outcomes]
     )
+
+
+def add_deliveries(session: Session, rows: list[dict]) -> None:
+    """Write messages of the delivery log, every column given but the change marker (its default)."""
+    insert_many(session, [(Delivery.__table__, rows)])
 
 
 # --- webhooks -----------------------------------------------------------------------------------

@@ -26,10 +26,10 @@ from contextlib import contextmanager
 
 import structlog
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.db import Database, utcnow
+from shared.db import Database, insert_many, utcnow
 from shared.envelope import Envelope, InvalidEvent, parse_event
 from shared.logging import get_logger
 from shared.messaging.bus import Bus, Outgoing, Publisher
@@ -351,9 +351,17 @@ class EventConsumer(ConsumerMixin):
                     for event in fresh:
                         self.routes[queue][event.type](event, uow)
                 now = utcnow()
-                uow.session.execute(
-                    insert(Inbox),
-                    [{"consumer": queue, "event_id": e.id, "event_type": e.type, "handled_at": now} for e in fresh],
+                insert_many(
+                    uow.session,
+                    [
+                        (
+                            Inbox.__table__,
+                            [
+                                {"consumer": queue, "event_id": e.id, "event_type": e.type, "handled_at": now}
+                                for e in fresh
+                            ],
+                        )
+                    ],
                 )
             uow.commit()
         return outcomes
