@@ -196,7 +196,9 @@ class Notifier:
         def context(contact: ContactPoint, language: str) -> dict:
             first = upcoming[0].data if upcoming else None
             return {
-                "title": GENERIC_TITLE[language],
+                # Events published before scheduling named the cohort fall back to a generic title.
+                "title": data.get("cohort_title") or GENERIC_TITLE[language],
+                "cohort": data.get("cohort_title"),
                 "waitlist_position": data.get("waitlist_position"),
                 "sessions_count": len(upcoming) if method else 0,
                 "session": self._details(first, contact, language) if first and method == "REQUEST" else None,
