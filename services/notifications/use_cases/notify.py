@@ -42,10 +42,14 @@ class Notifier:
 
     def handle(self, event: Envelope, uow, lookups: Lookups | None = None) -> int:
         """Write the messages ``event`` causes; return how many."""
+        if lookups is None:
+            lookups = Lookups(uow.session)
+            written = self.handle(event, uow, lookups)
+            lookups.finish()
+            return written
         event = as_sent(event)
         kind = KINDS[event.type]
         data, tenant, session = event.data, event.tenant, uow.session
-        lookups = lookups or Lookups(session)
         self.to_webhooks(session, event, lookups)
         if event.type.startswith("scheduling.session."):
             return self._session_changed(event, session, lookups)
@@ -217,7 +221,11 @@ class Notifier:
 
     def to_webhooks(self, session, event: Envelope, lookups: Lookups | None = None) -> int:
         """One signed message per active subscription of the tenant that asked for this event type."""
-        lookups = lookups or Lookups(session)
+        if lookups is None:
+            lookups = Lookups(session)
+            written = self.to_webhooks(session, event, lookups)
+            lookups.finish()
+            return written
         body = None
         written = 0
         for hook in lookups.subscriptions(event.tenant):
@@ -323,7 +331,21 @@ class Notifier:
         lookups: Lookups | None = None,
     ) -> int:
         """Write one message per person who is reachable and wants it (plus a supervisor's copy where asked)."""
-        lookups = lookups or Lookups(session)
+        if lookups is None:
+            lookups = Lookups(session)
+            written = self.tell(
+                session,
+                tenant,
+                event_id,
+                event_type,
+                template,
+                people,
+                context,
+                critical=critical,
+                lookups=lookups,
+            )
+            lookups.finish()
+            return written
         people = list(dict.fromkeys(people))
         contacts = lookups.contact_points(tenant, people)
         default = lookups.jurisdiction_preference(tenant, template)
@@ -461,6 +483,7 @@ class Lookups:
 
     def __init__(self, session):
         self.session = session
+        self._deliveries: list[dict] = []
 
     def subscriptions(self, tenant: str) -> list:
         return repo.active_subscriptions(self.session, tenant)
@@ -493,7 +516,15 @@ class Lookups:
         return repo.person_overrides(self.session, tenant, people, template, channel)
 
     def add_delivery(self, row: dict) -> None:
-        self.session.add(Delivery(**row))
+        self._deliveries.append(row)
+
+    def finish(self) -> None:
+        """Write the messages added: one statement for them all, where the ORM spent most of a batch's
+        (or a session change's) time building and converting a statement of every row's values
+        (bench.pipeline, bench.notifications)."""
+        if self._deliveries:
+            repo.add_deliveries(self.session, self._deliveries)
+        self._deliveries = []
 
 
 class Preloaded(Lookups):
@@ -517,7 +548,6 @@ class Preloaded(Lookups):
         self._overrides: dict[tuple[str, str], dict] = {}
         self._cohorts: dict[tuple[str, str], list[KnownSession]] = {}
         self._reminders: dict[str, list[Reminder]] = {}
-        self._deliveries: list[dict] = []
         for tenant in sorted(people):
             self._subscriptions[tenant] = repo.active_subscriptions(session, tenant)
             self._defaults[tenant] = repo.jurisdiction_preferences_of(session, tenant)
@@ -584,15 +614,6 @@ class Preloaded(Lookups):
         if channel != CHANNEL or any((tenant, p) not in self._overrides for p in people):
             return super().person_overrides(tenant, people, template, channel)
         return {p: self._overrides[(tenant, p)][template] for p in people if template in self._overrides[(tenant, p)]}
-
-    def add_delivery(self, row: dict) -> None:
-        self._deliveries.append(row)
-
-    def finish(self) -> None:
-        """Write the run's messages: one statement for them all, where the ORM spent most of a batch's
-        time building and converting a statement of every row's values (bench.pipeline)."""
-        repo.add_deliveries(self.session, self._deliveries)
-        self._deliveries = []
 
 
 def audience(event: Envelope) -> list[str]:
