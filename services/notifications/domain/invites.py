@@ -6,7 +6,6 @@ import functools
 from datetime import UTC, datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
-from icalendar.parser import foldline
 
 UID_DOMAIN = "t4t-platform"  # the UID scheduling's calendar feeds give a session, so calendars update in place
 
@@ -36,9 +35,9 @@ def invite(method: str, sessions: list[dict], *, attendee: str | None, organizer
     )
     shared = _sessions_part(method, organizer, shown)
     # The same lines icalendar writes for these two properties (folded at 75 octets as RFC 5545 says).
-    lines = foldline(f"DTSTAMP:{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}") + "\r\n"
+    lines = fold(f"DTSTAMP:{stamp.astimezone(UTC):%Y%m%dT%H%M%SZ}") + "\r\n"
     if attendee:
-        lines += foldline(f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{attendee}") + "\r\n"
+        lines += fold(f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{attendee}") + "\r\n"
     return shared.replace("END:VEVENT\r\n", lines + "END:VEVENT\r\n")
 
 
@@ -66,6 +65,20 @@ def _sessions_part(method: str, organizer: str, sessions: tuple[tuple, ...]) -> 
         event.add("organizer", organizer_address)
         cal.add_component(event)
     return cal.to_ical().decode("utf-8")
+
+
+def fold(line: str) -> str:
+    """A content line folded as RFC 5545 says (75 octets at most a line), never inside a character."""
+    parts, current, size = [], "", 0
+    for char in line:
+        octets = len(char.encode("utf-8"))
+        if size + octets >= 75:  # as icalendar folds: 74 octets at most
+            parts.append(current)
+            current, size = " ", 0
+        current += char
+        size += octets
+    parts.append(current)
+    return "\r\n".join(parts)
 
 
 def where(place: dict | None) -> str | None:
