@@ -10,6 +10,13 @@ the whole year; the default 0.25 loads in seconds).
 
 Targets (the coaching service's issue): caseload and report p99 under 100 ms, the national reach under
 2 s, and time from half to full data at most 2.2 times.
+
+Then, after each half, the same two pages under concurrent load (``BENCH_CLIENTS`` closed-loop
+clients, each request a random specialist or jurisdiction admin with a token of their own) against
+the API served as deployed (gunicorn with ``shared.gunicorn_conf``) and against its ceiling: a bare
+Flask app replaying the SQL the API runs for the same request (``bench.same_sql``,
+``bench.bare_app``, as for scheduling), under the fastest of several gunicorn configurations, the two
+measured in interleaved rounds. Any 5xx, or a page whose counts differ from the database's, is FAILED.
 """
 
 from __future__ import annotations
@@ -135,6 +142,141 @@ def measure(base: str, tokens, jurisdictions: int, rng: random.Random) -> dict:
     }
 
 
+# --- the ceiling: the same SQL under concurrent load ----------------------------------------------
+
+CHECKED = 20  # callers whose pages are checked against the database's own counts
+
+
+def callers(jurisdictions: int) -> list[tuple[str, str]]:
+    return [
+        (f"J{j:03d}", f"its-J{j:03d}-{s}")
+        for j in range(1, jurisdictions + 1)
+        for s in range(SPECIALISTS_PER_JURISDICTION)
+    ]
+
+
+def capture_plans(app, tokens, caller: tuple[str, str]) -> tuple[dict, dict]:
+    """The SQL the API runs for a caseload and a jurisdiction's report, captured in process."""
+    from bench import same_sql
+
+    tenant, sub = caller
+    plans, shown = {}, {}
+    for name, path, headers, inputs in (
+        ("caseload", "/caseload", tokens.headers("specialist", tenant, sub=sub), {"tenant": tenant, "sub": sub}),
+        (
+            "report",
+            "/reports/summary",
+            tokens.headers("jurisdiction_admin", tenant, sub=f"admin-{tenant}"),
+            {"tenant": tenant},
+        ),
+    ):
+        response, steps = same_sql.capture(app, "GET", path, headers, inputs)
+        assert response.status_code == 200, response.get_data()
+        plans[name] = (inputs, steps)
+        shown[f"GET {path}"] = same_sql.describe(steps)
+    return plans, shown
+
+
+def load_requests(tokens, people: list[tuple[str, str]]) -> dict[str, tuple[list, list]]:
+    """{page: (the API's requests, the ceiling's)} for these callers, each with a token of their own."""
+    from bench.load import Request
+
+    caseload = [Request("GET", "/caseload", tokens.headers("specialist", t, sub=s)) for t, s in people]
+    report = [
+        Request("GET", "/reports/summary", tokens.headers("jurisdiction_admin", t, sub=f"admin-{t}")) for t, _ in people
+    ]
+    return {
+        "caseload": (caseload, [Request("GET", f"/replay/caseload?tenant={t}&sub={s}") for t, s in people]),
+        "report": (report, [Request("GET", f"/replay/report?tenant={t}") for t, _ in people]),
+    }
+
+
+def miscounts(db, api_port: int, tokens, people: list[tuple[str, str]]) -> list[str]:
+    """Pages of the API whose counts differ from what the database holds for the caller."""
+    http, wrong = requests.Session(), []
+    base = f"http://127.0.0.1:{api_port}"
+    with db.engine.connect() as conn:
+        for tenant, sub in people:
+            plans = conn.execute(
+                text("SELECT count(*) FROM plans WHERE tenant = :t AND specialist = :s"), {"t": tenant, "s": sub}
+            ).scalar()
+            page = http.get(f"{base}/caseload", headers=tokens.headers("specialist", tenant, sub=sub), timeout=30)
+            if page.status_code != 200 or len(page.json()["items"]) != plans:
+                wrong.append(f"caseload {tenant}/{sub}: {page.status_code}, expected {plans} trainers")
+            activities, commitments = (
+                conn.execute(text(f"SELECT count(*) FROM {table} WHERE tenant = :t"), {"t": tenant}).scalar()
+                for table in ("activities", "commitments")
+            )
+            summary = http.get(
+                f"{base}/reports/summary",
+                headers=tokens.headers("jurisdiction_admin", tenant, sub=f"admin-{tenant}"),
+                timeout=30,
+            )
+            body = summary.json() if summary.status_code == 200 else {}
+            counted = sum(k["count"] for k in body.get("activities_by_kind", {}).values())
+            committed = sum(body.get("commitments_by_status", {}).values())
+            if summary.status_code != 200 or (counted, committed) != (activities, commitments):
+                wrong.append(
+                    f"report {tenant}: {summary.status_code}, {counted}/{committed} against {activities}/{commitments}"
+                )
+    return wrong
+
+
+def ceiling_figures(db, tokens, servers, api_port: int, bare: dict, rng: random.Random) -> dict:
+    """The API and its bare ceiling under the same concurrent load, interleaved; ratios and checks."""
+    from bench.scheduling import CLIENTS, interleaved
+
+    everyone = callers(NATIONAL["jurisdictions"])
+    people = rng.sample(everyone, min(REQUESTS, len(everyone)))
+    pages = load_requests(tokens, people)
+    measured = interleaved(
+        {
+            **{f"api {page}": (api_port, api_reqs, False) for page, (api_reqs, _) in pages.items()},
+            **{f"bare {page}": (bare["port"], bare_reqs, False) for page, (_, bare_reqs) in pages.items()},
+        },
+        servers,
+        clients=CLIENTS,
+    )
+    figures = {"clients": CLIENTS, "miscounts": miscounts(db, api_port, tokens, people[:CHECKED])}
+    for page in pages:
+        api, ceiling = measured[f"api {page}"], measured[f"bare {page}"]
+        figures[page] = {
+            "api_rps": round(api["rps"], 1),
+            "api_p50_ms": round(api["p50_ms"], 1),
+            "api_p99_ms": round(api["p99_ms"], 1),
+            "bare_rps": round(ceiling["rps"], 1),
+            "bare_p99_ms": round(ceiling["p99_ms"], 1),
+            "ratio": round(api["rps"] / ceiling["rps"], 3) if ceiling["rps"] else None,
+            "api_statuses": api["statuses"],
+            "bare_statuses": ceiling["statuses"],
+        }
+    return figures
+
+
+def start_servers(env: dict, tmp: Path, app, tokens) -> tuple:
+    """The API as deployed, and its ceiling under the fastest configuration for caseloads."""
+    import pickle
+
+    from bench.__main__ import free_port, wait_http
+    from bench.load import Request, run_load
+    from bench.scheduling import Servers, best_ceiling, candidates, service_settings
+
+    conf = "shared.gunicorn_conf"
+    servers = Servers(env, tmp, free_port, wait_http, service="coaching", conf=conf)
+    api_port, _ = servers.api()
+    plans, shown = capture_plans(app, tokens, ("J001", "its-J001-0"))
+    path = tmp / "coaching-plans.pickle"
+    path.write_bytes(pickle.dumps(plans))
+    sample = [Request("GET", f"/replay/caseload?tenant={t}&sub={s}") for t, s in callers(NATIONAL["jurisdictions"])]
+    bare, trials = best_ceiling(
+        servers,
+        candidates(service_settings(env, conf)),
+        path,
+        lambda port, _name: run_load(port, sample, clients=8, seconds=2)["rps"],
+    )
+    return servers, api_port, bare, trials, shown
+
+
 def counts(db) -> dict:
     with db.engine.connect() as conn:
         return {
@@ -164,9 +306,11 @@ def coaching_figures(env: dict, tokens, *, scale: float) -> dict:
     }
     figures: dict = {"scale": scale}
     rng = random.Random(12)
+    servers = None
     try:
         load(ctx.db, _JURISDICTIONS, params)
-        with serving(create_app(ctx)) as base:
+        app = create_app(ctx)
+        with serving(app) as base:
             for name, first in (("half", 1), ("full", 1 + half)):
                 began = time.perf_counter()
                 load(ctx.db, _HALF, {**params, "first": first, "last": first + half - 1})
@@ -175,10 +319,16 @@ def coaching_figures(env: dict, tokens, *, scale: float) -> dict:
                     "counts": counts(ctx.db),
                     **measure(base, tokens, NATIONAL["jurisdictions"], rng),
                 }
+                if servers is None:
+                    servers, api_port, bare, trials, shown = start_servers(env, Path(env["DATA_DIR"]), app, tokens)
+                    figures["ceiling_trials"], figures["plans"] = trials, shown
+                figures[name]["concurrent"] = ceiling_figures(ctx.db, tokens, servers, api_port, bare, rng)
         figures["growth"] = max(
             figures["full"][key] / figures["half"][key] for key in ("caseload_p50_ms", "report_p50_ms", "reach_s")
         )
     finally:
+        if servers is not None:
+            servers.stop()
         ctx.db.dispose()
     return figures
 
@@ -203,6 +353,43 @@ def report(f: dict) -> None:
     print(
         f"  half to full data: x{f['growth']:.2f} (target <= {TARGETS['growth']}): {verdict(f['growth'] <= TARGETS['growth'])}"
     )
+    print(f"  ceiling configurations tried (caseload rps): {f['ceiling_trials']}")
+    for name in ("half", "full"):
+        c = f[name]["concurrent"]
+        for page in ("caseload", "report"):
+            r = c[page]
+            print(
+                f"  {name} {page}, {c['clients']} clients: API {r['api_rps']}/s (p50 {r['api_p50_ms']} ms, p99 "
+                f"{r['api_p99_ms']} ms), bare same SQL {r['bare_rps']}/s (p99 {r['bare_p99_ms']} ms): "
+                f"{r['ratio']:.0%} of the ceiling"
+            )
+    for verdict_ in verdicts(f):
+        print(f"  {verdict_['verdict']:<6} {verdict_['name']}: {verdict_['detail']}")
+
+
+def verdicts(f: dict) -> list[dict]:
+    """FAILED on any 5xx or miscounted page; otherwise the p99 targets under concurrent load."""
+    out = []
+    for name in ("half", "full"):
+        c = f[name]["concurrent"]
+        errors = sum(
+            c[p][side].get("5xx", 0) + c[p][side].get("failed", 0)
+            for p in ("caseload", "report")
+            for side in ("api_statuses", "bare_statuses")
+        )
+        broken = errors or c["miscounts"]
+        for page in ("caseload", "report"):
+            ok = c[page]["api_p99_ms"] < TARGETS[f"{page}_p99_ms"]
+            out.append(
+                {
+                    "name": f"coaching {page} ({name} data, concurrent)",
+                    "verdict": "FAILED" if broken else ("PASS" if ok else "MISS"),
+                    "detail": f"p99 {c[page]['api_p99_ms']} ms (target < {TARGETS[f'{page}_p99_ms']:.0f}), "
+                    f"{c[page]['ratio']:.0%} of the same SQL's ceiling; 5xx/failed {errors}; "
+                    f"miscounts {c['miscounts'][:3]}",
+                }
+            )
+    return out
 
 
 def main() -> int:
@@ -229,7 +416,7 @@ def main() -> int:
     finally:
         drop_pg_schema(schema)
     report(figures)
-    return 0
+    return 1 if any(v["verdict"] == "FAILED" for v in verdicts(figures)) else 0
 
 
 if __name__ == "__main__":

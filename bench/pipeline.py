@@ -116,6 +116,8 @@ def _events(count: int, starts: datetime):
                     "status": "confirmed",
                     "waitlist_position": None,
                     "by": person,
+                    "cohort_title": "Relationship-Based Care for Infants and Toddlers, Fresno",
+                    "cohort_time_zone": "America/Los_Angeles",
                 },
             )
         )

@@ -47,10 +47,10 @@ CLIENTS = int(_env_float("BENCH_CLIENTS", 8))  # closed-loop readers
 BURST_ROUNDS = int(_env_float("BENCH_BURST_ROUNDS", 5))
 
 
-def service_settings(env: dict) -> dict:
+def service_settings(env: dict, conf: str = SERVICE_CONF) -> dict:
     """The gunicorn settings the API is deployed with, read from its own configuration module."""
     code = (
-        f"import json, {SERVICE_CONF} as c; "
+        f"import json, {conf} as c; "
         "print(json.dumps({'workers': c.workers, 'threads': c.threads, 'keepalive': c.keepalive}))"
     )
     settings = json.loads(
@@ -89,15 +89,18 @@ def label(config: dict) -> str:
 class Servers:
     """The API, its bare ceilings and the worker, started and stopped by the bench."""
 
-    def __init__(self, env: dict, tmp: Path, free_port, wait_http):
+    def __init__(self, env: dict, tmp: Path, free_port, wait_http, *, service: str = "scheduling", conf=SERVICE_CONF):
+        """``service`` and its gunicorn settings module ``conf``: scheduling's by default (coaching's bench
+        uses the same servers)."""
         self.env, self.tmp, self.free_port, self.wait_http = env, tmp, free_port, wait_http
+        self.service, self.conf = service, conf
         self.procs: list[subprocess.Popen] = []
         self.counts = tmp / "counts"
 
     def api(self) -> tuple[int, subprocess.Popen]:
         self.counts.mkdir(exist_ok=True)
         port = self.free_port()
-        env = {**self.env, "BENCH_SERVICE_CONF": SERVICE_CONF, "BENCH_COUNTS_DIR": str(self.counts)}
+        env = {**self.env, "BENCH_SERVICE_CONF": self.conf, "BENCH_COUNTS_DIR": str(self.counts)}
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -107,7 +110,7 @@ class Servers:
                 "python:bench.counting_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
-                "services.scheduling.wsgi:app",
+                f"services.{self.service}.wsgi:app",
             ],
             cwd=ROOT,
             env=env,
@@ -120,12 +123,13 @@ class Servers:
 
     def bare(self, config: dict, plans: Path) -> tuple[int, subprocess.Popen]:
         port = self.free_port()
-        url = self.env["SCHEDULING_DATABASE_URL"]
+        prefix = self.service.upper()
+        url = self.env[f"{prefix}_DATABASE_URL"]
         env = {
             **self.env,
             "BENCH_PLANS": str(plans),
             "BENCH_DSN": year._admin_url(url, _database(url)),
-            "BENCH_DB_SCHEMA": self.env["SCHEDULING_DB_SCHEMA"],
+            "BENCH_DB_SCHEMA": self.env[f"{prefix}_DB_SCHEMA"],
             "BENCH_AUTOCOMMIT": "1" if config["autocommit"] else "0",
         }
         proc = subprocess.Popen(

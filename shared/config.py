@@ -95,6 +95,10 @@ class CommonConfig:
         broker_folder: folder of the filesystem transport (shared by every process).
         broker_namespace: prefix for exchange and queue names (tests isolate themselves with it);
             it ends with its separator: BROKER_NAMESPACE=staging gives queues named ``staging.scheduling...``.
+        broker_prefetch: messages a consumer holds unacknowledged (BROKER_PREFETCH); at least twice
+            ``consumer_batch_size`` when batching, so the next batch arrives while one commits.
+        consumer_batch_size: messages of one queue handled in one transaction (CONSUMER_BATCH_SIZE;
+            1, one by one, unless the service says otherwise; see ``shared.messaging.consumer``).
         jwt_*: bearer token verification settings.
         retry_delays: seconds a failed message waits before each retry; then it is dead-lettered.
         idempotency_key_ttl_hours: how long an ``Idempotency-Key``'s answer is replayed.
@@ -115,6 +119,7 @@ class CommonConfig:
     broker_namespace: str
     broker_connect_timeout: float
     broker_prefetch: int
+    consumer_batch_size: int
     retry_delays: tuple[float, ...]
     relay_batch_size: int
     relay_poll_interval: float
@@ -162,6 +167,7 @@ class CommonConfig:
             broker_namespace=namespace_prefix(env_str("BROKER_NAMESPACE", "")),
             broker_connect_timeout=env_float("BROKER_CONNECT_TIMEOUT", 5.0),
             broker_prefetch=env_int("BROKER_PREFETCH", 20, minimum=1),
+            consumer_batch_size=env_int("CONSUMER_BATCH_SIZE", 1, minimum=1),
             retry_delays=env_floats("RETRY_DELAYS", (1.0, 10.0, 60.0)),
             relay_batch_size=env_int("OUTBOX_BATCH_SIZE", 200, minimum=1),
             relay_poll_interval=env_float("OUTBOX_POLL_INTERVAL", 0.2),

@@ -136,6 +136,9 @@ class RegistrationChanged(EventData):
     status = fields.String(required=True)
     waitlist_position = fields.Integer(allow_none=True, load_default=None)
     by = fields.String(required=True)
+    # Added later: events published before carry neither, and a consumer falls back to its own words.
+    cohort_title = fields.String(allow_none=True, load_default=None)
+    cohort_time_zone = fields.String(allow_none=True, load_default=None)
 
 
 class AttendanceRecorded(EventData):

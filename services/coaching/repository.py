@@ -27,6 +27,7 @@ from services.coaching.models import (
 )
 from shared.auth import COACH, INTEGRATION, JURISDICTION_ADMIN, SPECIALIST, Principal
 from shared.errors import NotFound
+from shared.jurisdictions import jurisdictions
 
 STAFF = (SPECIALIST, COACH, JURISDICTION_ADMIN, INTEGRATION)
 
@@ -337,3 +338,13 @@ def consent_history(session: Session, tenant: str) -> list[ConsentRecord]:
 def activity_rows_statement(tenant: str):
     """A jurisdiction's logged activities, for state systems: never their notes, strengths or next steps."""
     return select(Activity).where(Activity.tenant == tenant, Activity.status == "logged")
+
+
+def time_zone_of(session: Session, tenant: str) -> str:
+    """A jurisdiction's time zone: a Tribe's as scheduling announced it, a state's or territory's from the
+    platform's list; UTC for a code neither knows."""
+    announced = session.get(Jurisdiction, tenant)
+    if announced is not None:
+        return announced.default_time_zone
+    known = jurisdictions().get(tenant)
+    return known.default_time_zone if known is not None else "UTC"

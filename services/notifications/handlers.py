@@ -24,3 +24,13 @@ def build_handlers(notifier: Notifier) -> dict:
         notifier.handle(event, uow)
 
     return {"record_jurisdiction": record_jurisdiction, "notify": notify}
+
+
+def build_batch_handlers(notifier: Notifier) -> dict:
+    """The handlers given a batch's events at once (the consumer's batches; see ``shared.messaging.consumer``)."""
+
+    def notify(events: list[Envelope], uow) -> None:
+        """Write the messages of several events, reading what they share once."""
+        notifier.handle_many(events, uow)
+
+    return {"notify": notify}

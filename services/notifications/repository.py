@@ -17,6 +17,7 @@ from services.notifications.models import (
     Reminder,
     WebhookSubscription,
 )
+from shared.db import insert_many
 from shared.http.problems import Problem
 
 
@@ -38,13 +39,14 @@ def contact_point(session: Session, tenant: str, person: str, *, for_update: boo
     return session.scalars(stmt).first()
 
 
-def contact_points_of(session: Session, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
+def contact_points_of(session: Session, tenant: str, people, *, for_update: bool = False) -> dict[str, ContactPoint]:
+    """The contact points of ``people``; locked in one order (by person) when ``for_update``."""
     if not people:
         return {}
-    rows = session.scalars(
-        select(ContactPoint).where(ContactPoint.tenant == tenant, ContactPoint.person.in_(people))
-    ).all()
-    return {row.person: row for row in rows}
+    stmt = select(ContactPoint).where(ContactPoint.tenant == tenant, ContactPoint.person.in_(sorted(set(people))))
+    if for_update:
+        stmt = stmt.order_by(ContactPoint.person).with_for_update()
+    return {row.person: row for row in session.scalars(stmt).all()}
 
 
 def jurisdiction_preferences(tenant: str):
@@ -53,6 +55,11 @@ def jurisdiction_preferences(tenant: str):
 
 def jurisdiction_preference(session: Session, tenant: str, kind: str) -> JurisdictionPreference | None:
     return session.get(JurisdictionPreference, (tenant, kind))
+
+
+def jurisdiction_preferences_of(session: Session, tenant: str) -> dict[str, JurisdictionPreference]:
+    """{kind: the jurisdiction's default} of every kind it has set."""
+    return {row.kind: row for row in session.scalars(jurisdiction_preferences(tenant))}
 
 
 def person_preferences(tenant: str, person: str):
@@ -76,6 +83,20 @@ def person_overrides(
     return {person: (enabled, digest) for person, enabled, digest in rows}
 
 
+def overrides_of(session: Session, tenant: str, people, channel: str) -> dict[tuple[str, str], tuple[bool, str]]:
+    """{(person, kind): (enabled, digest)} of every choice ``people`` made on ``channel``."""
+    if not people:
+        return {}
+    rows = session.execute(
+        select(PersonPreference.person, PersonPreference.kind, PersonPreference.enabled, PersonPreference.digest).where(
+            PersonPreference.tenant == tenant,
+            PersonPreference.channel == channel,
+            PersonPreference.person.in_(sorted(set(people))),
+        )
+    ).all()
+    return {(person, kind): (enabled, digest) for person, kind, enabled, digest in rows}
+
+
 # --- sessions and reminders --------------------------------------------------------------------
 
 
@@ -89,6 +110,32 @@ def sessions_of_cohort(session: Session, tenant: str, cohort_id: str) -> list[Kn
             select(KnownSession)
             .where(KnownSession.tenant == tenant, KnownSession.cohort_id == cohort_id)
             .order_by(KnownSession.starts_at, KnownSession.session_id)
+        )
+    )
+
+
+def sessions_of_cohorts(session: Session, tenant: str, cohort_ids) -> list[KnownSession]:
+    if not cohort_ids:
+        return []
+    return list(
+        session.scalars(
+            select(KnownSession)
+            .where(KnownSession.tenant == tenant, KnownSession.cohort_id.in_(sorted(set(cohort_ids))))
+            .order_by(KnownSession.starts_at, KnownSession.session_id)
+        )
+    )
+
+
+def reminders_of_sessions(session: Session, session_ids) -> list[Reminder]:
+    """The reminders of these sessions, locked in one order (by id)."""
+    if not session_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Reminder)
+            .where(Reminder.session_id.in_(sorted(set(session_ids))))
+            .order_by(Reminder.id)
+            .with_for_update()
         )
     )
 
@@ -192,6 +239,11 @@ def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now
     session.execute(
         stmt, [{"sent_id": i, "sent_latency": latency, "sent_status": status} for i, latency, status in outcomes]
     )
+
+
+def add_deliveries(session: Session, rows: list[dict]) -> None:
+    """Write messages of the delivery log, every column given but the change marker (its default)."""
+    insert_many(session, [(Delivery.__table__, rows)])
 
 
 # --- webhooks -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ the delivery log holds.
 from __future__ import annotations
 
 from services.notifications.bootstrap import build_context
-from services.notifications.handlers import build_handlers
+from services.notifications.handlers import build_batch_handlers, build_handlers
 from services.notifications.mail import SmtpMailer
 from services.notifications.use_cases.digests import write_due_digests
 from services.notifications.use_cases.reminders import write_due_reminders
@@ -33,6 +33,7 @@ def main() -> None:
             "digests": (60.0, lambda: write_due_digests(ctx.db, notifier)),
             "sender": (config.send_interval, send_all),
         },
+        batch_handlers=build_batch_handlers(notifier),
     )
 
 

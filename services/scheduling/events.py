@@ -140,11 +140,19 @@ def session_changed(
 
 def registration_changed(db_session, verb: str, registration: Registration, *, by: str, correlationid: str) -> None:
     """``scheduling.registration.confirmed|waitlisted|promoted|cancelled``."""
-    add_event(db_session, platform, registration_event(verb, registration, by=by, correlationid=correlationid))
+    # The cohort is in the session already wherever a registration changes (it was locked first).
+    cohort = db_session.get(Cohort, registration.cohort_id)
+    add_event(
+        db_session, platform, registration_event(verb, registration, by=by, correlationid=correlationid, cohort=cohort)
+    )
 
 
-def registration_event(verb: str, registration: Registration, *, by: str, correlationid: str) -> Envelope:
-    """The event of ``registration_changed``, for a writer that inserts its outbox row itself."""
+def registration_event(verb: str, registration: Registration, *, by: str, correlationid: str, cohort) -> Envelope:
+    """The event of ``registration_changed``, for a writer that inserts its outbox row itself.
+
+    ``cohort`` (an entity or a row with its ``title`` and ``time_zone``) names the cohort, so that a
+    notifier tells the participant what they registered for without calling scheduling back.
+    """
     return make_event(
         f"scheduling.registration.{verb}",
         source=SOURCE,
@@ -159,6 +167,8 @@ def registration_event(verb: str, registration: Registration, *, by: str, correl
             "status": registration.status,
             "waitlist_position": registration.waitlist_position,
             "by": by,
+            "cohort_title": cohort.title,
+            "cohort_time_zone": cohort.time_zone,
         },
     )
 

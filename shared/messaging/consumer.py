@@ -8,6 +8,12 @@ delivery callback on the consuming connection), each confirmed within a timeout,
 is acked only after its copy is confirmed. The event that kills its consumer's process is counted
 in the database (``unfinished_runs``) and dead-lettered after ``topology.crash_limit`` deaths; the
 innocent messages the broker dead-letters with it for its delivery limit are re-driven.
+
+With ``batch_size`` above 1, the messages of one queue that arrive together are handled in one
+transaction (one inbox query, one commit) and acked after it commits. A batch that fails for any
+reason is rolled back and its messages handled one by one, as above, so a poison message meets
+its retries and dead letter alone and never fails its neighbours. A redelivered message is never
+batched: it may be the one that ended the last process, and is counted as one run (see above).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from kombu.mixins import ConsumerMixin
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.db import Database, utcnow
+from shared.db import Database, insert_many, utcnow
 from shared.envelope import Envelope, InvalidEvent, parse_event
 from shared.logging import get_logger
 from shared.messaging.bus import Bus, Outgoing, Publisher
@@ -32,6 +38,8 @@ from shared.tables import PlatformTables
 
 log = get_logger("consumer")
 Handler = Callable[[Envelope, object], None]
+# Handles several events of one queue in one unit of work, in the order given; must not commit.
+BatchHandler = Callable[[list[Envelope], object], None]
 ATTEMPT_HEADER = "x-attempt"
 REASON_HEADER = "x-dead-reason"
 REDRIVE_HEADER = "x-redriven"
@@ -49,6 +57,10 @@ BROKER_HEADERS = (
     "x-last-death-reason",
     "x-delivery-count",
 )
+# A batch is handled when it is full, when no message has come for BATCH_IDLE seconds, or when its
+# first message has waited BATCH_MAX_WAIT seconds: a trickle of events is not held back for long.
+BATCH_IDLE = 0.005
+BATCH_MAX_WAIT = 0.1
 # One publishing attempt, then one more on a fresh connection: a publishing connection idles
 # without heartbeats and may have been dropped since its last use.
 FORWARD_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
@@ -75,16 +87,25 @@ class EventConsumer(ConsumerMixin):
         handlers: dict[str, Handler],
         *,
         prefetch: int = 20,
+        batch_size: int = 1,
+        batch_handlers: dict[str, BatchHandler] | None = None,
         collect_dead_letters: bool = True,
         sleep: Callable[[float], None] = time.sleep,
     ):
+        """``batch_size`` > 1 handles up to that many messages of a queue in one transaction; a handler
+        named in ``batch_handlers`` is then given them all at once (to load what they share in a few
+        queries), the others one after another in the same transaction."""
         self.bus = bus
         self.db = db
         self.tables = tables
         self.consumer = consumer
         self.routes = routes_for(bus, consumer, handlers)
         self.subscriptions = {bus.topology.work_queue(s): s for s in bus.topology.for_consumer(consumer)}
-        self.prefetch = prefetch
+        self.prefetch = max(prefetch, 2 * batch_size) if batch_size > 1 else prefetch
+        self.batch_size = batch_size
+        self.batch_handlers = batch_handlers or {}
+        self._batches: dict[str, list[tuple[object, Envelope, int]]] = {}
+        self._batch_since = 0.0  # when the first of the waiting messages came
         self.collect_dead_letters = collect_dead_letters
         self.sleep = sleep
         self.connection = bus.connection()
@@ -149,26 +170,76 @@ class EventConsumer(ConsumerMixin):
 
     # --- work messages --------------------------------------------------------------------
 
+    def consume(self, limit=None, timeout=None, safety_interval=1, **kwargs):
+        """kombu's loop, which also handles the batches waiting when no message comes for a moment."""
+        if self.batch_size <= 1:
+            yield from super().consume(limit=limit, timeout=timeout, safety_interval=safety_interval, **kwargs)
+            return
+        with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
+            try:
+                while not self.should_stop:
+                    self.on_iteration()
+                    waiting = bool(self._batches)
+                    try:
+                        conn.drain_events(timeout=BATCH_IDLE if waiting else safety_interval)
+                    except TimeoutError:
+                        if waiting:
+                            self._handle_batches()
+                        else:
+                            conn.heartbeat_check()
+                    except OSError:
+                        if not self.should_stop:
+                            raise
+                    else:
+                        if self._batches and time.monotonic() - self._batch_since > BATCH_MAX_WAIT:
+                            self._handle_batches()
+                        yield
+                # Stopping: what was received is handled and acked while the connection is still open.
+                self._handle_batches()
+            finally:
+                # After a connection error the broker delivers these again; they cannot be acked here.
+                self._batches.clear()
+
     def on_work_message(self, queue: str, message) -> None:
-        # The previous message's event must not lend its ids to this one's log lines.
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(queue=queue, message_id=message.properties.get("message_id"))
+        self._bind(queue, message)
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
         try:
             event = parse_event(message.body)
         except InvalidEvent as exc:
             self._dead_letter(queue, message, f"invalid event: {exc}", attempt)
             return
-        structlog.contextvars.bind_contextvars(
-            correlationid=event.correlationid, event_id=event.id, event_type=event.type, tenant=event.tenant
-        )
+        self._bind(queue, message, event)
         handler = self.routes.get(queue, {}).get(event.type)
         if handler is None:
             self._dead_letter(queue, message, f"no handler for {event.type} on {queue}", attempt)
             return
+        if self.batch_size > 1:
+            if not _redelivered(message):
+                if not self._batches:
+                    self._batch_since = time.monotonic()
+                batch = self._batches.setdefault(queue, [])
+                batch.append((message, event, attempt))
+                if len(batch) >= self.batch_size:
+                    self._handle_batch(queue)
+                return
+            self._handle_batch(queue)  # what came before it goes first, as it would one by one
+            self._bind(queue, message, event)
+        self._handle_alone(queue, message, event, handler, attempt)
+
+    def _bind(self, queue: str, message, event: Envelope | None = None) -> None:
+        # The previous message's event must not lend its ids to this one's log lines.
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(queue=queue, message_id=message.properties.get("message_id"))
+        if event is not None:
+            structlog.contextvars.bind_contextvars(
+                correlationid=event.correlationid, event_id=event.id, event_type=event.type, tenant=event.tenant
+            )
+
+    def _handle_alone(self, queue: str, message, event: Envelope, handler: Handler, attempt: int) -> None:
+        """Handle one message in its own transaction, with its retries and dead letter."""
         # A redelivered (or re-driven) message was in flight when a consumer's process or connection
         # ended: count this run before it starts, so a run that kills the process again is remembered.
-        watched = bool(message.delivery_info.get("redelivered") or REDRIVE_HEADER in (message.headers or {}))
+        watched = _redelivered(message)
         if watched:
             try:
                 earlier = self._start_run(queue, event.id)
@@ -215,6 +286,85 @@ class EventConsumer(ConsumerMixin):
             EVENTS_HANDLED.labels(queue, outcome).inc()
             log.info("event handled" if outcome == "handled" else "duplicate event skipped")
             return
+
+    # --- batches ------------------------------------------------------------------------------
+
+    def _handle_batches(self) -> None:
+        for queue in list(self._batches):
+            self._handle_batch(queue)
+
+    def _handle_batch(self, queue: str) -> None:
+        """Handle the messages waiting for ``queue`` in one transaction, or one by one if that fails."""
+        items = self._batches.pop(queue, [])
+        if not items:
+            return
+        if len(items) > 1:
+            try:
+                with self._heartbeats():
+                    outcomes = self.handle_batch(queue, [event for _, event, _ in items])
+            except Exception as exc:
+                structlog.contextvars.clear_contextvars()
+                log.warning(
+                    "batch failed; handling its messages one by one",
+                    queue=queue,
+                    size=len(items),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            else:
+                for (message, event, _), outcome in zip(items, outcomes, strict=True):
+                    message.ack()
+                    EVENTS_HANDLED.labels(queue, outcome).inc()
+                    self._bind(queue, message, event)
+                    log.info("event handled" if outcome == "handled" else "duplicate event skipped", batch=len(items))
+                return
+        for message, event, attempt in items:
+            self._bind(queue, message, event)
+            self._handle_alone(queue, message, event, self.routes[queue][event.type], attempt)
+
+    def handle_batch(self, queue: str, events: list[Envelope]) -> list[str]:
+        """Run the handler on ``events`` and record their inbox rows in one transaction; the outcome of each.
+
+        An event already in the inbox, or met earlier in the same batch, is a duplicate. Another
+        consumer finishing one of them first makes the commit fail: the caller then goes one by one.
+        """
+        Inbox = self.tables.inbox
+        name = self.subscriptions[queue].handler
+        with self.db.unit_of_work() as uow:
+            seen = set(
+                uow.session.scalars(
+                    select(Inbox.event_id).where(
+                        Inbox.consumer == queue, Inbox.event_id.in_(sorted({e.id for e in events}))
+                    )
+                )
+            )
+            outcomes, fresh = [], []
+            for event in events:
+                outcomes.append("duplicate" if event.id in seen else "handled")
+                if event.id not in seen:
+                    seen.add(event.id)
+                    fresh.append(event)
+            if fresh:
+                many = self.batch_handlers.get(name)
+                if many is not None:
+                    many(fresh, uow)
+                else:
+                    for event in fresh:
+                        self.routes[queue][event.type](event, uow)
+                now = utcnow()
+                insert_many(
+                    uow.session,
+                    [
+                        (
+                            Inbox.__table__,
+                            [
+                                {"consumer": queue, "event_id": e.id, "event_type": e.type, "handled_at": now}
+                                for e in fresh
+                            ],
+                        )
+                    ],
+                )
+            uow.commit()
+        return outcomes
 
     @contextmanager
     def _heartbeats(self) -> Iterator[None]:
@@ -392,6 +542,11 @@ class EventConsumer(ConsumerMixin):
                 return
         store_dead_letter(self.db, self.tables, queue, message.body, headers)
         message.ack()
+
+
+def _redelivered(message) -> bool:
+    """In flight when a consumer's process or connection ended (or re-driven after that)."""
+    return bool(message.delivery_info.get("redelivered") or REDRIVE_HEADER in (message.headers or {}))
 
 
 def _text(body) -> str:

@@ -12,7 +12,7 @@ from shared.config import env_int
 from shared.context import ServiceContext
 from shared.housekeeping import prune
 from shared.logging import configure_logging, get_logger
-from shared.messaging.consumer import EventConsumer, Handler
+from shared.messaging.consumer import BatchHandler, EventConsumer, Handler
 from shared.messaging.outbox import OutboxRelay
 
 log = get_logger("worker")
@@ -23,12 +23,14 @@ def run_worker(
     handlers: dict[str, Handler],
     *,
     periodic: dict[str, tuple[float, Callable[[], object]]] | None = None,
+    batch_handlers: dict[str, BatchHandler] | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT; each loop reconnects by itself when the broker or database returns.
 
     ``periodic`` names jobs to run every so many seconds (``{name: (seconds, job)}``), each in its own
     thread; a failing run is logged and the next one comes at its time. Every worker also prunes its
-    service's messaging and idempotency tables (``shared.housekeeping``).
+    service's messaging and idempotency tables (``shared.housekeeping``). ``batch_handlers`` are
+    given a batch's events at once when ``consumer_batch_size`` is above 1.
     """
     config = ctx.config
     configure_logging(config.log_level)
@@ -39,7 +41,16 @@ def run_worker(
     threads = [threading.Thread(target=relay.run, name="outbox-relay", daemon=True)]
     consumer = None
     if bus.topology.for_consumer(config.service):
-        consumer = EventConsumer(bus, ctx.db, ctx.tables, config.service, handlers, prefetch=config.broker_prefetch)
+        consumer = EventConsumer(
+            bus,
+            ctx.db,
+            ctx.tables,
+            config.service,
+            handlers,
+            prefetch=config.broker_prefetch,
+            batch_size=config.consumer_batch_size,
+            batch_handlers=batch_handlers,
+        )
         threads.append(threading.Thread(target=consumer.run, name="consumer", daemon=True))
     metrics_port = env_int("WORKER_METRICS_PORT", 0, minimum=0)
     if metrics_port:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 ON_TRACK = "on_track"
 DUE_SOON = "due_soon"
@@ -26,6 +27,12 @@ def add_months(start: date, months: int) -> date:
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def completion_day(completed_at: datetime, time_zone: str) -> date:
+    """The day a trainer completed the training, where their jurisdiction is: a completion at 03:00 UTC
+    on 1 March is still 28 February in California, and the time frame counts from there."""
+    return completed_at.astimezone(ZoneInfo(time_zone)).date()
 
 
 def due_date(completed_on: date, time_frame_months: int) -> date:

@@ -44,7 +44,7 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
         tenant=tenant,
         trainer=plan.trainer,
         time_frame_months=months,
-        due_on=rules.due_date(completed_at.date(), months),
+        due_on=rules.due_date(rules.completion_day(completed_at, repo.time_zone_of(session, tenant)), months),
         agreed_by=[],
     )
     session.add_all([plan, commitment])
@@ -74,7 +74,8 @@ def agree_time_frame(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) ->
             errors={"agreed_by": ["Name the participant, the specialist, and the jurisdiction or host agency."]},
         )
     commitment.time_frame_months = data["months"]
-    commitment.due_on = rules.due_date(plan.completed_at.date(), data["months"])
+    completed_on = rules.completion_day(plan.completed_at, repo.time_zone_of(uow.session, plan.tenant))
+    commitment.due_on = rules.due_date(completed_on, data["months"])
     commitment.agreed_by = [{"party": e["party"], "name": e["name"]} for e in data["agreed_by"]]
     commitment.agreed_on = data["agreed_on"]
     commitment.agreement_recorded_by = who.sub

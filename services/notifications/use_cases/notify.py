@@ -8,6 +8,7 @@ consumers race on one event.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,6 +19,7 @@ from services.notifications.domain.reminders import due_times
 from services.notifications.domain.when import day, session_times
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
 from services.notifications.rendering import Renderer
+from shared.db import new_id, utcnow
 from shared.envelope import Envelope
 from shared.events import CATALOGUE
 
@@ -38,16 +40,21 @@ class Notifier:
 
     # --- events -----------------------------------------------------------------------------
 
-    def handle(self, event: Envelope, uow) -> int:
+    def handle(self, event: Envelope, uow, lookups: Lookups | None = None) -> int:
         """Write the messages ``event`` causes; return how many."""
+        if lookups is None:
+            lookups = Lookups(uow.session)
+            written = self.handle(event, uow, lookups)
+            lookups.finish()
+            return written
         event = as_sent(event)
         kind = KINDS[event.type]
         data, tenant, session = event.data, event.tenant, uow.session
-        self.to_webhooks(session, event)
+        self.to_webhooks(session, event, lookups)
         if event.type.startswith("scheduling.session."):
-            return self._session_changed(event, session)
+            return self._session_changed(event, session, lookups)
         if event.type.startswith("scheduling.registration."):
-            return self._registration_changed(event, session)
+            return self._registration_changed(event, session, lookups)
         if event.type.startswith("scheduling.request."):
             person = data.get("requested_by")
             context = {"reason": data.get("reason")}
@@ -72,6 +79,7 @@ class Notifier:
                 kind.template,
                 [person, *extra],
                 lambda contact, lang: {**context, "due": day(due, lang), "title": COMMITMENT_TITLE[lang]},
+                lookups=lookups,
             )
         else:  # coaching.followup.due: whoever logged the activity set the follow-up
             person = data["author"]
@@ -90,13 +98,45 @@ class Notifier:
                     "title": FOLLOWUP_TITLE[lang].format(trainer=data["trainer"]),
                     "digest_key": event.subject,
                 },
+                lookups=lookups,
             )
         if not person:
             return 0
         context["digest_key"] = event.subject
-        return self.tell(session, tenant, event.id, event.type, kind.template, [person], lambda contact, lang: context)
+        return self.tell(
+            session,
+            tenant,
+            event.id,
+            event.type,
+            kind.template,
+            [person],
+            lambda contact, lang: context,
+            lookups=lookups,
+        )
 
-    def _session_changed(self, event: Envelope, session) -> int:
+    def handle_many(self, events: list[Envelope], uow) -> int:
+        """Write the messages of several events in one transaction, in their order; return how many.
+
+        What the events read (contact points, preferences, subscriptions, the cohorts' sessions and
+        their reminders) is loaded once for a run of events, not once per event. A session's change
+        may add sessions and reminders the loaded ones do not show: it is handled on its own, and
+        the events after it load again.
+        """
+        written, run = 0, []
+        for event in [*events, None]:
+            if event is not None and not event.type.startswith("scheduling.session."):
+                run.append(event)
+                continue
+            if run:
+                lookups = Preloaded(uow.session, run)
+                written += sum(self.handle(e, uow, lookups) for e in run)
+                lookups.finish()
+                run = []
+            if event is not None:
+                written += self.handle(event, uow)
+        return written
+
+    def _session_changed(self, event: Envelope, session, lookups: Lookups) -> int:
         data, tenant = event.data, event.tenant
         cancelled = event.type.endswith(".cancelled")
         known = repo.known_session(session, data["session_id"], for_update=True)
@@ -108,7 +148,7 @@ class Notifier:
         known.sequence, known.cancelled, known.data = data["sequence"], cancelled, dict(data)
         known.starts_at = datetime.fromisoformat(data["starts_at"])
         people = sorted(set(data.get("registrant_ids") or []))
-        self._arrange_reminders(session, known, people)
+        self._arrange_reminders(session, known, people, lookups)
         template = KINDS[event.type].template
         critical_at = known.starts_at
         if data.get("previous_starts_at"):
@@ -125,20 +165,22 @@ class Notifier:
                 "invite": invite(method, [data], attendee=contact.email, organizer=self.organizer, stamp=event.time),
             }
 
-        return self.tell(session, tenant, event.id, event.type, template, audience, context, critical=critical)
+        return self.tell(
+            session, tenant, event.id, event.type, template, audience, context, critical=critical, lookups=lookups
+        )
 
-    def _registration_changed(self, event: Envelope, session) -> int:
+    def _registration_changed(self, event: Envelope, session, lookups: Lookups) -> int:
         data, tenant = event.data, event.tenant
         person = data["participant"]
-        contact = repo.contact_point(session, tenant, person, for_update=True)
+        contact = lookups.contact_point_for_update(tenant, person)
         if data.get("email") and (contact is None or contact.email != data["email"]):
             # Rosters and registrations carry the e-mail a person gave; it keeps the contact point current.
             if contact is None:
                 contact = ContactPoint(tenant=tenant, person=person, language="en")
                 session.add(contact)
             contact.email = data["email"]
-            session.flush()
-        sessions = [s for s in repo.sessions_of_cohort(session, tenant, data["cohort_id"]) if not s.cancelled]
+            lookups.added_contact_point(contact)
+        sessions = [s for s in lookups.sessions_of_cohort(tenant, data["cohort_id"]) if not s.cancelled]
         upcoming = [s for s in sessions if s.starts_at > self.clock()]
         confirmed = data["status"] == "confirmed"
         for known in upcoming:
@@ -147,9 +189,9 @@ class Notifier:
             known.data = {**known.data, "registrant_ids": sorted(people)}
         if confirmed:
             for known in upcoming:
-                self._arrange_reminders(session, known, [person], only=True)
+                self._arrange_reminders(session, known, [person], lookups, only=True)
         else:
-            for reminder in repo.reminders_of_person(session, tenant, person, [s.session_id for s in upcoming]):
+            for reminder in lookups.reminders_of_person(tenant, person, [s.session_id for s in upcoming]):
                 if reminder.status == "pending":
                     reminder.status = "dropped"
         kind = KINDS[event.type]
@@ -158,7 +200,9 @@ class Notifier:
         def context(contact: ContactPoint, language: str) -> dict:
             first = upcoming[0].data if upcoming else None
             return {
-                "title": GENERIC_TITLE[language],
+                # Events published before scheduling named the cohort fall back to a generic title.
+                "title": data.get("cohort_title") or GENERIC_TITLE[language],
+                "cohort": data.get("cohort_title"),
                 "waitlist_position": data.get("waitlist_position"),
                 "sessions_count": len(upcoming) if method else 0,
                 "session": self._details(first, contact, language) if first and method == "REQUEST" else None,
@@ -173,20 +217,26 @@ class Notifier:
                 else None,
             }
 
-        return self.tell(session, tenant, event.id, event.type, kind.template, [person], context)
+        return self.tell(session, tenant, event.id, event.type, kind.template, [person], context, lookups=lookups)
 
-    def to_webhooks(self, session, event: Envelope) -> int:
+    def to_webhooks(self, session, event: Envelope, lookups: Lookups | None = None) -> int:
         """One signed message per active subscription of the tenant that asked for this event type."""
-        body = event.to_json()
+        if lookups is None:
+            lookups = Lookups(session)
+            written = self.to_webhooks(session, event, lookups)
+            lookups.finish()
+            return written
+        body = None
         written = 0
-        for hook in repo.active_subscriptions(session, event.tenant):
+        for hook in lookups.subscriptions(event.tenant):
             if event.type not in hook.event_types:
                 continue
-            session.add(
-                Delivery(
-                    tenant=event.tenant,
-                    event_id=event.id,
-                    event_type=event.type,
+            body = body or event.to_json()
+            lookups.add_delivery(
+                self._message_row(
+                    event.tenant,
+                    event.id,
+                    event.type,
                     recipient=hook.id,
                     person=None,
                     channel="webhook",
@@ -197,8 +247,6 @@ class Notifier:
                     text_body=body,
                     html_body="",
                     invite=None,
-                    status="pending",
-                    next_attempt_at=self.clock(),
                 )
             )
             written += 1
@@ -206,13 +254,15 @@ class Notifier:
 
     # --- reminders --------------------------------------------------------------------------
 
-    def _arrange_reminders(self, session, known: KnownSession, people: list[str], *, only: bool = False) -> None:
+    def _arrange_reminders(
+        self, session, known: KnownSession, people: list[str], lookups: Lookups, *, only: bool = False
+    ) -> None:
         """Keep the session's reminders in step with it: moved with it, dropped when it is cancelled.
 
         ``only``: arrange the reminders of ``people`` alone (a registration); otherwise ``people`` are
         every confirmed registrant, and the reminders of anyone else are dropped.
         """
-        existing = repo.reminders_of_session(session, known.session_id)
+        existing = lookups.reminders_of_session(known.session_id)
         due = {} if known.cancelled else due_times(known.starts_at, self.config.reminder_minutes, self.clock())
         wanted = set(people)
         for reminder in existing:
@@ -229,16 +279,16 @@ class Notifier:
         for person in sorted(wanted):
             for minutes, at in due.items():
                 if (person, minutes) not in have:
-                    session.add(
-                        Reminder(
-                            tenant=known.tenant,
-                            session_id=known.session_id,
-                            person=person,
-                            minutes_before=minutes,
-                            due_at=at,
-                            status="pending",
-                        )
+                    reminder = Reminder(
+                        tenant=known.tenant,
+                        session_id=known.session_id,
+                        person=person,
+                        minutes_before=minutes,
+                        due_at=at,
+                        status="pending",
                     )
+                    session.add(reminder)
+                    lookups.added_reminder(reminder)
 
     def remind(self, session, reminder: Reminder) -> int:
         """Write the message of one due reminder (once: the reminder and its due time key it)."""
@@ -268,13 +318,38 @@ class Notifier:
         return self.config.mail_from.rsplit("<", 1)[-1].strip(" >")
 
     def tell(
-        self, session, tenant: str, event_id: str, event_type: str, template: str, people, context, *, critical=False
+        self,
+        session,
+        tenant: str,
+        event_id: str,
+        event_type: str,
+        template: str,
+        people,
+        context,
+        *,
+        critical=False,
+        lookups: Lookups | None = None,
     ) -> int:
         """Write one message per person who is reachable and wants it (plus a supervisor's copy where asked)."""
+        if lookups is None:
+            lookups = Lookups(session)
+            written = self.tell(
+                session,
+                tenant,
+                event_id,
+                event_type,
+                template,
+                people,
+                context,
+                critical=critical,
+                lookups=lookups,
+            )
+            lookups.finish()
+            return written
         people = list(dict.fromkeys(people))
-        contacts = repo.contact_points_of(session, tenant, people)
-        default = repo.jurisdiction_preference(session, tenant, template)
-        overrides = repo.person_overrides(session, tenant, people, template, CHANNEL)
+        contacts = lookups.contact_points(tenant, people)
+        default = lookups.jurisdiction_preference(tenant, template)
+        overrides = lookups.person_overrides(tenant, people, template, CHANNEL)
         written = 0
         for person in people:
             contact = contacts.get(person)
@@ -292,20 +367,20 @@ class Notifier:
             language = contact.language if contact.language in GENERIC_TITLE else "en"
             values = context(contact, language)
             rendered = self.renderer.render(template, language, values)
-            message = self._delivery(
+            message = self._email_row(
                 tenant, event_id, event_type, template, contact.email, person, language, rendered, values
             )
             if digest != "none" and template in DIGESTIBLE and not critical:
                 # Held for the person's digest: one message per window, one line per thing it is about.
-                message.status = "held"
-                message.digest_until = digest_window_end(self.clock(), digest)
-                message.digest_key = str(values.get("digest_key") or event_id)[:200]
-            session.add(message)
+                message["status"] = "held"
+                message["digest_until"] = digest_window_end(self.clock(), digest)
+                message["digest_key"] = str(values.get("digest_key") or event_id)[:200]
+            lookups.add_delivery(message)
             written += 1
             if default is not None and default.copy_supervisor and contact.supervisor_email:
                 copy = self.renderer.render(template, language, {**values, "invite": None}, copy_of=contact.email)
-                session.add(
-                    self._delivery(
+                lookups.add_delivery(
+                    self._email_row(
                         tenant, event_id, event_type, template, contact.supervisor_email, None, language, copy, {}
                     )
                 )
@@ -313,10 +388,16 @@ class Notifier:
         return written
 
     def _delivery(self, tenant, event_id, event_type, template, recipient, person, language, rendered, values):
+        """One e-mail of the delivery log, to add to a session."""
         return Delivery(
-            tenant=tenant,
-            event_id=event_id,
-            event_type=event_type,
+            **self._email_row(tenant, event_id, event_type, template, recipient, person, language, rendered, values)
+        )
+
+    def _email_row(self, tenant, event_id, event_type, template, recipient, person, language, rendered, values):
+        return self._message_row(
+            tenant,
+            event_id,
+            event_type,
             recipient=recipient,
             person=person,
             channel=CHANNEL,
@@ -327,9 +408,30 @@ class Notifier:
             text_body=rendered.text,
             html_body=rendered.html,
             invite=values.get("invite"),
-            status="pending",
-            next_attempt_at=self.clock(),
         )
+
+    def _message_row(self, tenant: str, event_id: str, event_type: str, **values) -> dict:
+        """A row of the delivery log with every column but its change marker (see ``Preloaded.finish``)."""
+        now = self.clock()
+        return {
+            "id": new_id(),
+            "tenant": tenant,
+            "event_id": event_id,
+            "event_type": event_type,
+            **values,
+            "status": "pending",
+            "attempts": 0,
+            "ambiguous_sends": 0,
+            "last_error": None,
+            "created_at": utcnow(),
+            "next_attempt_at": now,
+            "claimed_at": None,
+            "sent_at": None,
+            "latency_ms": None,
+            "response_status": None,
+            "digest_until": None,
+            "digest_key": None,
+        }
 
     def _details(self, data: dict | None, contact: ContactPoint, language: str) -> dict | None:
         if data is None:
@@ -355,10 +457,17 @@ class Notifier:
 def as_sent(event: Envelope) -> Envelope:
     """The event with its data as its publisher wrote it (JSON values): the consumer hands it over loaded by
     the catalogue's schema, instants as datetimes, which neither a JSON column nor a webhook body takes."""
-    spec = CATALOGUE.get(event.type)
-    if spec is None:
+    schema = _schema(event.type)
+    if schema is None:
         return event
-    return dataclasses.replace(event, data=spec.schema().dump(event.data))
+    return dataclasses.replace(event, data=schema.dump(event.data))
+
+
+@functools.cache
+def _schema(event_type: str):
+    """The catalogue's schema of ``event_type``, built once (building one cost more than dumping with it)."""
+    spec = CATALOGUE.get(event_type)
+    return spec.schema() if spec is not None else None
 
 
 def lead_time(minutes: int, language: str) -> str:
@@ -367,3 +476,157 @@ def lead_time(minutes: int, language: str) -> str:
     if language == "es":
         return f"{hours} hora{'s' if hours != 1 else ''}" if hours and not rest else f"{minutes} minutos"
     return f"{hours} hour{'s' if hours != 1 else ''}" if hours and not rest else f"{minutes} minutes"
+
+
+class Lookups:
+    """What handling an event reads, asked of the repository as it is needed (one event at a time)."""
+
+    def __init__(self, session):
+        self.session = session
+        self._deliveries: list[dict] = []
+
+    def subscriptions(self, tenant: str) -> list:
+        return repo.active_subscriptions(self.session, tenant)
+
+    def contact_point_for_update(self, tenant: str, person: str) -> ContactPoint | None:
+        return repo.contact_point(self.session, tenant, person, for_update=True)
+
+    def added_contact_point(self, contact: ContactPoint) -> None:
+        self.session.flush()  # a second writer of the same person fails here, before any message is written
+
+    def contact_points(self, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
+        return repo.contact_points_of(self.session, tenant, people)
+
+    def sessions_of_cohort(self, tenant: str, cohort_id: str) -> list[KnownSession]:
+        return repo.sessions_of_cohort(self.session, tenant, cohort_id)
+
+    def reminders_of_session(self, session_id: str) -> list[Reminder]:
+        return repo.reminders_of_session(self.session, session_id)
+
+    def added_reminder(self, reminder: Reminder) -> None:
+        pass
+
+    def reminders_of_person(self, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
+        return repo.reminders_of_person(self.session, tenant, person, session_ids)
+
+    def jurisdiction_preference(self, tenant: str, template: str):
+        return repo.jurisdiction_preference(self.session, tenant, template)
+
+    def person_overrides(self, tenant: str, people: list[str], template: str, channel: str) -> dict:
+        return repo.person_overrides(self.session, tenant, people, template, channel)
+
+    def add_delivery(self, row: dict) -> None:
+        self._deliveries.append(row)
+
+    def finish(self) -> None:
+        """Write the messages added: one statement for them all, where the ORM spent most of a batch's
+        (or a session change's) time building and converting a statement of every row's values
+        (bench.pipeline, bench.notifications)."""
+        if self._deliveries:
+            repo.add_deliveries(self.session, self._deliveries)
+        self._deliveries = []
+
+
+class Preloaded(Lookups):
+    """The same for a run of events, loaded for all of them in a few queries per tenant.
+
+    The batch's own writes are kept in step (a contact point or reminder one event adds is what the
+    next one finds); a person or cohort the loading did not foresee is asked of the repository.
+    """
+
+    def __init__(self, session, events: list[Envelope]):
+        super().__init__(session)
+        people: dict[str, set[str]] = {}
+        cohorts: dict[str, set[str]] = {}
+        for event in events:
+            people.setdefault(event.tenant, set()).update(p for p in audience(event) if p)
+            if event.type.startswith("scheduling.registration."):
+                cohorts.setdefault(event.tenant, set()).add(str(event.data["cohort_id"]))
+        self._subscriptions: dict[str, list] = {}
+        self._defaults: dict[str, dict] = {}
+        self._contacts: dict[tuple[str, str], ContactPoint | None] = {}
+        self._overrides: dict[tuple[str, str], dict] = {}
+        self._cohorts: dict[tuple[str, str], list[KnownSession]] = {}
+        self._reminders: dict[str, list[Reminder]] = {}
+        for tenant in sorted(people):
+            self._subscriptions[tenant] = repo.active_subscriptions(session, tenant)
+            self._defaults[tenant] = repo.jurisdiction_preferences_of(session, tenant)
+            found = repo.contact_points_of(session, tenant, people[tenant], for_update=True)
+            self._contacts.update({(tenant, p): found.get(p) for p in people[tenant]})
+            chosen = repo.overrides_of(session, tenant, people[tenant], CHANNEL)
+            for person in people[tenant]:
+                self._overrides[(tenant, person)] = {k: v for (p, k), v in chosen.items() if p == person}
+            known = repo.sessions_of_cohorts(session, tenant, cohorts.get(tenant, ()))
+            for cohort in cohorts.get(tenant, ()):
+                self._cohorts[(tenant, cohort)] = [k for k in known if k.cohort_id == cohort]
+            ids = [k.session_id for k in known]
+            self._reminders.update({i: [] for i in ids})
+            for reminder in repo.reminders_of_sessions(session, ids):
+                self._reminders[reminder.session_id].append(reminder)
+
+    def subscriptions(self, tenant: str) -> list:
+        if tenant not in self._subscriptions:
+            self._subscriptions[tenant] = super().subscriptions(tenant)
+        return self._subscriptions[tenant]
+
+    def contact_point_for_update(self, tenant: str, person: str) -> ContactPoint | None:
+        if (tenant, person) not in self._contacts:
+            self._contacts[(tenant, person)] = super().contact_point_for_update(tenant, person)
+        return self._contacts[(tenant, person)]
+
+    def added_contact_point(self, contact: ContactPoint) -> None:
+        self._contacts[(contact.tenant, contact.person)] = contact
+
+    def contact_points(self, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
+        missing = [p for p in people if (tenant, p) not in self._contacts]
+        if missing:
+            found = super().contact_points(tenant, missing)
+            self._contacts.update({(tenant, p): found.get(p) for p in missing})
+        return {p: self._contacts[(tenant, p)] for p in people if self._contacts[(tenant, p)] is not None}
+
+    def sessions_of_cohort(self, tenant: str, cohort_id: str) -> list[KnownSession]:
+        if (tenant, cohort_id) not in self._cohorts:
+            return super().sessions_of_cohort(tenant, cohort_id)
+        return self._cohorts[(tenant, cohort_id)]
+
+    def reminders_of_session(self, session_id: str) -> list[Reminder]:
+        if session_id not in self._reminders:
+            self._reminders[session_id] = super().reminders_of_session(session_id)
+        return list(self._reminders[session_id])
+
+    def added_reminder(self, reminder: Reminder) -> None:
+        self._reminders.setdefault(reminder.session_id, []).append(reminder)
+
+    def reminders_of_person(self, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
+        return [
+            r
+            for session_id in session_ids
+            for r in self.reminders_of_session(session_id)
+            if r.tenant == tenant and r.person == person
+        ]
+
+    def jurisdiction_preference(self, tenant: str, template: str):
+        if tenant not in self._defaults:
+            self._defaults[tenant] = repo.jurisdiction_preferences_of(self.session, tenant)
+        return self._defaults[tenant].get(template)
+
+    def person_overrides(self, tenant: str, people: list[str], template: str, channel: str) -> dict:
+        if channel != CHANNEL or any((tenant, p) not in self._overrides for p in people):
+            return super().person_overrides(tenant, people, template, channel)
+        return {p: self._overrides[(tenant, p)][template] for p in people if template in self._overrides[(tenant, p)]}
+
+
+def audience(event: Envelope) -> list[str]:
+    """The people an event other than a session's change may write to (what a batch loads ahead)."""
+    data = event.data
+    if event.type.startswith("scheduling.registration."):
+        return [data["participant"]]
+    if event.type.startswith("scheduling.request."):
+        return [data.get("requested_by")]
+    if event.type == "content.adaptation.reviewed":
+        return [data["facilitator"]]
+    if event.type.startswith("coaching.commitment."):
+        return [data["trainer"], data.get("specialist")]
+    if event.type == "coaching.followup.due":
+        return [data["author"]]
+    return []

@@ -275,7 +275,9 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
         ]
         verb = _VERBS.get(registration.status)
         if verb is not None:
-            event = events.registration_event(verb, registration, by=who.sub, correlationid=correlationid)
+            event = events.registration_event(
+                verb, registration, by=who.sub, correlationid=correlationid, cohort=cohort
+            )
             runs.append((platform.outbox.__table__, [outbox_values(event)]))
         try:
             insert_many(db, runs)
@@ -377,6 +379,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
                 registration,
                 by=registration.participant,
                 correlationid=arrivals[n].correlationid,
+                cohort=cohort,
             )
             announcements.append(outbox_values(event))
             outcomes[n] = registration

@@ -1,0 +1,35 @@
+"""Registration events name their cohort (title and time zone), so a notifier never calls scheduling back."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.scheduling.models import Cohort
+from tests.scheduling.test_registrations import (
+    ADMIN,
+    BACKENDS,
+    COORDINATOR,
+    body_for,
+    cancel,
+    make_cohort,
+    outbox_events,
+    person,
+    register,
+    registered,
+)
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_every_registration_event_names_the_cohort(sclient, tokens, scheduling_ctx, database):
+    cohort_id = make_cohort(scheduling_ctx, capacity=1)
+    with scheduling_ctx.db.session() as session:
+        cohort = session.get(Cohort, cohort_id)
+        title, time_zone = cohort.title, cohort.time_zone
+    seated = registered(sclient, tokens, cohort_id, person(1))  # self-registration: the hot path
+    response = register(sclient, tokens, cohort_id, COORDINATOR, body_for(person(2), participant="p-2"))
+    assert response.status_code == 201, response.get_data(as_text=True)  # on someone's behalf: the waitlist
+    assert cancel(sclient, tokens, seated["id"], ADMIN).status_code == 200  # p-2 is promoted into the seat
+    events = outbox_events(scheduling_ctx)
+    assert [e.type.rsplit(".", 1)[1] for e in events] == ["confirmed", "waitlisted", "cancelled", "promoted"]
+    assert title and time_zone
+    assert {(e.data["cohort_title"], e.data["cohort_time_zone"]) for e in events} == {(title, time_zone)}
