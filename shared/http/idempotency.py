@@ -63,14 +63,11 @@ def idempotent(view=None, *, batched: bool = False):
         fingerprint = _fingerprint()
         ttl = timedelta(hours=ctx.config.idempotency_key_ttl_hours)
         if batched and uow.session.get_bind().dialect.name == "postgresql":
-            stored = uow.session.get(Row, ident)
-            if stored is not None and stored.created_at > utcnow() - ttl:
-                return _replay(stored, fingerprint)
-            if stored is None:
-                answered = _run_batched(view, args, kwargs, uow, Row, ident, fingerprint)
-                if answered is not None:
-                    return answered
-            # An expired key, or the use case could not answer it in a batch: the usual way.
+            answered = _run_batched(view, args, kwargs, Row, ident, fingerprint)
+            if answered is not None:
+                return answered
+            # Not answered in a batch (a retry of an answered key, an expired key, a request the
+            # batch does not write): the usual way, which replays, refuses or starts afresh.
         replay = _claim(uow, Row, ident, fingerprint, ttl)
         if replay is not None:
             return replay
@@ -118,10 +115,13 @@ def batch_key(build_answer) -> PendingKey | None:
     return pending
 
 
-def _run_batched(view, args, kwargs, uow: UnitOfWork, Row, ident, fingerprint: str) -> Response | None:
-    """Run the view with its key left for a batch to claim; None if the view must run again the usual way."""
+def _run_batched(view, args, kwargs, Row, ident, fingerprint: str) -> Response | None:
+    """Run the view with its key left for a batch to claim; None if the view must run again the usual way.
+
+    No look for a stored answer first: the batch cannot claim a key already answered, so a retry
+    comes back here and replays; the first attempt, the common case, saves the round trips.
+    """
     tenant, who, key = ident
-    uow.rollback()  # only read so far: no connection held while waiting for the batch
     pending = PendingKey(Row, tenant, who, key, request.path, fingerprint, utcnow(), answer=_no_answer)
     setattr(g, _PENDING, pending)
     try:
