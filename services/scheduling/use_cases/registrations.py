@@ -16,14 +16,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import SERVICE, events
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
-from services.scheduling.repository import STAFF, in_tenant, manages_cohort
+from services.scheduling.repository import STAFF, manages_cohort
 from services.scheduling.repository import registrations as registrations_repo
 from services.scheduling.repository import seats as places
 from shared.auth import FACILITATOR, INTEGRATION, Principal
@@ -174,21 +174,10 @@ def fill_seats(
     free = rules.seats_free(cohort.capacity, places.seats_taken(db, cohort.id))
     if free == 0:
         return []
-    waitlist = db.execute(
-        select(Registration.waitlist_position, Registration.id)
-        .where(Registration.cohort_id == cohort.id, Registration.status == rules.WAITLISTED)
-        .order_by(Registration.waitlist_position, Registration.id)
-        .limit(free)
-    ).all()
-    chosen = rules.to_promote(free=free, waitlist=[tuple(row) for row in waitlist])
+    chosen = rules.to_promote(free=free, waitlist=registrations_repo.head_of_waitlist(db, cohort.id, free))
     if not chosen:
         return []
-    rows = {
-        row.id: row
-        for row in db.scalars(
-            select(Registration).where(Registration.id.in_(chosen)).execution_options(populate_existing=True)
-        )
-    }
+    rows = registrations_repo.registrations_by_id(db, chosen)
     promoted = []
     for registration_id in chosen:
         registration = rows[registration_id]
@@ -569,13 +558,7 @@ def change_capacity(
 
 def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
     """How many registrations of the cohort are in each status."""
-    counts = dict(
-        db.execute(
-            select(Registration.status, func.count())
-            .where(Registration.cohort_id == cohort.id)
-            .group_by(Registration.status)
-        ).all()
-    )
+    counts = registrations_repo.counts_by_status(db, cohort.id)
     return {status: counts.get(status, 0) for status in rules.STATUSES}
 
 
@@ -584,9 +567,7 @@ def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
 
 def get_registration(db: DbSession, registration_id: str, who: Principal) -> Registration:
     """A registration the caller may see: their own, or any of their jurisdiction if they are staff."""
-    registration = db.scalars(
-        select(Registration).where(Registration.id == registration_id, in_tenant(Registration, who))
-    ).first()
+    registration = registrations_repo.registration_in_tenant(db, registration_id, who)
     if registration is None or not (registration.participant == who.sub or who.has(*STAFF)):
         raise NotFound("No registration with this id.")
     return registration
@@ -594,7 +575,7 @@ def get_registration(db: DbSession, registration_id: str, who: Principal) -> Reg
 
 def cohort_for_registration_list(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     """The cohort whose registrations the caller lists: its managers, facilitators and state systems."""
-    cohort = db.scalars(select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))).first()
+    cohort = registrations_repo.cohort_in_tenant(db, cohort_id, who)
     if cohort is None:
         raise NotFound("No cohort with this id.")
     if not reads_cohort_registrations(db, cohort, who):
