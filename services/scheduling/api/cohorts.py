@@ -214,8 +214,7 @@ class SessionItem(MethodView):
     @blp.response(200, SessionSchema)
     def get(self, args, session_id):
         """Show a session: UTC, local time and zone abbreviation, the viewer's time, place and materials."""
-        session = request_uow().session
-        return use_cases.present_session(session, _session(session_id), args.get("viewer_time_zone"))
+        return use_cases.show_session(request_uow().session, session_id, principal(), args.get("viewer_time_zone"))
 
 
 @blp.route("/sessions/<session_id>/reschedule")
