@@ -70,23 +70,6 @@ def wait_http(port: int, path: str = "/healthz", timeout: float = 60) -> None:
     raise RuntimeError(f"nothing answered on port {port}")
 
 
-def migrate(url: str) -> None:
-    """An empty database migrated to scheduling's head, with its jurisdictions."""
-    from services.scheduling.bootstrap import MIGRATIONS
-    from services.scheduling.seed import load_seed
-    from shared.db import Database
-    from shared.migrations import upgrade
-
-    upgrade(MIGRATIONS, url, year.SCHEMA)
-    db = Database(url, schema=year.SCHEMA)
-    try:
-        with db.unit_of_work() as uow:
-            load_seed(uow.session)
-            uow.commit()
-    finally:
-        db.dispose()
-
-
 def delete_namespace(namespace: str) -> None:
     """The queues and exchanges the worker and the bench declared under ``namespace``."""
     from tests.helpers import delete_namespace as delete
@@ -138,14 +121,14 @@ def main() -> int:
     servers = scheduling.Servers(env, tmp, free_port, wait_http)
     try:
         for half in (1, 2):
-            results["load"][half] = year.copy_year(POSTGRES_URL, scale, half, run_db, migrate=migrate)
+            results["load"][half] = year.copy_year(POSTGRES_URL, scale, half, run_db)
             results["data"][half] = year.counts(env["SCHEDULING_DATABASE_URL"])
             results["reads"][half] = scheduling.read_figures(env, tokens, servers, settings, half, tmp)
         results["registrations"] = scheduling.registration_figures(env, tokens, servers, settings, tmp)
         results["relay"] = scheduling.relay_figures(env, servers)
-        if not os.environ.get("BENCH_SKIP_EXPORT"):  # a schema of its own in the run's database
+        if not os.environ.get("BENCH_SKIP_EXPORT"):  # a database of its own, copied from the cached year
             results["export"] = export.export_figures(
-                {**env, "SCHEDULING_DB_SCHEMA": "export"},
+                {**env, "SCHEDULING_DATABASE_URL": year.database_url(POSTGRES_URL, f"{run_db}_export")},
                 tokens,
                 scale=float(os.environ.get("BENCH_EXPORT_SCALE", "0.1")),
             )

@@ -129,11 +129,29 @@ def drop_cached_years(url: str, *, stale_only: bool = False) -> list[str]:
     return dropped
 
 
-def copy_year(url: str, scale: float, half: int, into: str, *, migrate) -> dict:
+def migrate(url: str) -> None:
+    """An empty database migrated to scheduling's head, with its jurisdictions."""
+    from services.scheduling.bootstrap import MIGRATIONS
+    from services.scheduling.seed import load_seed
+    from shared.db import Database
+    from shared.migrations import upgrade
+
+    upgrade(MIGRATIONS, url, SCHEMA)
+    db = Database(url, schema=SCHEMA)
+    try:
+        with db.unit_of_work() as uow:
+            load_seed(uow.session)
+            uow.commit()
+    finally:
+        db.dispose()
+
+
+def copy_year(url: str, scale: float, half: int, into: str, *, migrate=migrate) -> dict:
     """Create database ``into`` holding ``half`` halves of the year, from the cache (built if missing).
 
     ``migrate(database_url)`` migrates an empty database and seeds its jurisdictions. Returns what
-    it took: whether the cache was used and the seconds spent loading or copying.
+    it took: whether the cache was used and the seconds spent loading or copying. The one loader of
+    a national year: ``make bench``'s reads and registrations and ``bench.export`` both copy it.
     """
     names = [year_database(url, scale, h) for h in (1, 2)]
     drop_cached_years(url, stale_only=True)
@@ -247,6 +265,18 @@ LOAD = [
               s.starts_at + interval '2 hours'
        FROM year_registrations r JOIN year_sessions s ON s.cohort_id = r.cohort_id
        WHERE r.status = 'confirmed'""",
+    # The credited hours that attendance keeps current (services.scheduling.models.RegistrationHours):
+    # marks in sessions held, one row per registration marked; what the training-hours export reads.
+    """INSERT INTO registration_hours (registration_id, tenant, cohort_id, minutes, sessions_attended,
+                                      sessions_marked, created_at, updated_at)
+       SELECT r.id, r.code, r.cohort_id,
+              coalesce(sum(a.minutes) FILTER (WHERE s.status <> 'cancelled'), 0),
+              count(*) FILTER (WHERE s.status <> 'cancelled' AND a.status = 'present'),
+              count(*) FILTER (WHERE s.status <> 'cancelled'),
+              max(a.updated_at), max(a.updated_at)
+       FROM year_registrations r JOIN attendance a ON a.registration_id = r.id
+            JOIN sessions s ON s.id = a.session_id
+       GROUP BY r.id, r.code, r.cohort_id""",
     """INSERT INTO completions (id, tenant, cohort_id, registration_id, participant, sessions_attended, minutes,
                                certificate_code, completed_at)
        SELECT {completion}, code, cohort_id, id, participant, {sessions}, {sessions} * 120,
@@ -286,7 +316,16 @@ def load_half(url: str, scale: float, half: int) -> None:
 
 def counts(url: str) -> dict[str, int]:
     """Rows per table of the year at ``url`` (for the report)."""
-    tables = ("cohorts", "sessions", "registrations", "places", "attendance", "completions", "registration_audit")
+    tables = (
+        "cohorts",
+        "sessions",
+        "registrations",
+        "places",
+        "attendance",
+        "completions",
+        "registration_audit",
+        "registration_hours",
+    )
     with psycopg.connect(_admin_url(url, make_url(url).database), options=f"-csearch_path={SCHEMA}") as conn:
         return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
 

@@ -7,6 +7,12 @@ and all its work with it, and the key is free again for a retry that cannot make
 second request with the same key waits for the first to end (PostgreSQL: on the key's row; SQLite:
 on the write lock), then gets the stored answer. Answers are replayed for
 ``IDEMPOTENCY_KEY_TTL_HOURS`` (24 by default); the worker's housekeeping prunes them after.
+
+A view whose use case writes requests in batches (``@idempotent(batched=True)``, PostgreSQL) has its
+key claimed and answered in the batch's transaction instead (``shared.idempotency_keys``): the view
+hands ``batch_key(build_answer)`` to its use case, and returns whatever it likes; the client gets the
+answer stored. A use case that could not answer the key in a batch raises ``ClaimKeyFirst`` before
+writing anything, and the view runs again the usual way.
 """
 
 from __future__ import annotations
@@ -17,19 +23,25 @@ import json
 from copy import deepcopy
 from datetime import timedelta
 
-from flask import Response, current_app, make_response, request
+from flask import Response, current_app, g, make_response, request
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import UnitOfWork, utcnow
 from shared.http.api import JSON_MIMETYPES, context, principal, request_uow
 from shared.http.problems import Problem
+from shared.idempotency_keys import Answer, ClaimKeyFirst, PendingKey
 
 HEADER = "Idempotency-Key"
 _REPLAY_HEADERS = ("Content-Type", "Location", "ETag")
 
 
-def idempotent(view):
-    """Decorate a create view (outermost, above flask-smorest's decorators)."""
+def idempotent(view=None, *, batched: bool = False):
+    """Decorate a create view (outermost, above flask-smorest's decorators).
+
+    ``batched=True``: the view's use case may answer the key in a batch's transaction (see the module).
+    """
+    if view is None:
+        return functools.partial(idempotent, batched=batched)
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
@@ -48,7 +60,15 @@ def idempotent(view):
         Row = ctx.tables.idempotency_key
         ident = (who.tenant, who.sub, key)
         uow = request_uow()
-        replay = _claim(uow, Row, ident, _fingerprint(), timedelta(hours=ctx.config.idempotency_key_ttl_hours))
+        fingerprint = _fingerprint()
+        ttl = timedelta(hours=ctx.config.idempotency_key_ttl_hours)
+        if batched and uow.session.get_bind().dialect.name == "postgresql":
+            answered = _run_batched(view, args, kwargs, Row, ident, fingerprint)
+            if answered is not None:
+                return answered
+            # Not answered in a batch (a retry of an answered key, an expired key, a request the
+            # batch does not write): the usual way, which replays, refuses or starts afresh.
+        replay = _claim(uow, Row, ident, fingerprint, ttl)
         if replay is not None:
             return replay
         uow.hold_commits()
@@ -72,6 +92,60 @@ def idempotent(view):
         }
     )
     return wrapper
+
+
+_PENDING = "idempotency_pending_key"
+
+
+def batch_key(build_answer) -> PendingKey | None:
+    """The request's key for its use case to claim and answer in a batch; None if it has none to give.
+
+    ``build_answer(outcome)`` makes the view's response from the use case's outcome (it may run in the
+    thread of another request of the same app, the batch's writer).
+    """
+    pending = g.get(_PENDING)
+    if pending is None:
+        return None
+
+    def answer(outcome) -> Answer:
+        response = make_response(build_answer(outcome))
+        return response.status_code, response.get_data(as_text=True), _replay_headers(response)
+
+    pending.answer = answer
+    return pending
+
+
+def _run_batched(view, args, kwargs, Row, ident, fingerprint: str) -> Response | None:
+    """Run the view with its key left for a batch to claim; None if the view must run again the usual way.
+
+    No look for a stored answer first: the batch cannot claim a key already answered, so a retry
+    comes back here and replays; the first attempt, the common case, saves the round trips.
+    """
+    tenant, who, key = ident
+    pending = PendingKey(Row, tenant, who, key, request.path, fingerprint, utcnow(), answer=_no_answer)
+    setattr(g, _PENDING, pending)
+    try:
+        response = make_response(view(*args, **kwargs))
+    except ClaimKeyFirst:
+        return None
+    finally:
+        g.pop(_PENDING, None)
+    if pending.stored is not None:
+        status, body, headers = pending.stored
+        answered = current_app.response_class(body, status=status)
+        answered.headers.update(headers)
+        return answered
+    if 200 <= response.status_code < 300:
+        raise RuntimeError("a batched view succeeded without storing its answer or asking for its key")
+    return response  # a refusal the view returned: nothing written, nothing to store
+
+
+def _no_answer(outcome) -> Answer:
+    raise RuntimeError("batch_key was not called: the view gave no way to build its answer")
+
+
+def _replay_headers(response: Response) -> dict:
+    return {h: response.headers[h] for h in _REPLAY_HEADERS if h in response.headers}
 
 
 def _fingerprint() -> str:
@@ -147,7 +221,7 @@ def _settle(uow: UnitOfWork, Row, ident: tuple[str, str, str], response: Respons
     row = uow.session.get(Row, ident)
     row.status_code = response.status_code
     row.response_body = response.get_data(as_text=True)
-    row.response_headers = {h: response.headers[h] for h in _REPLAY_HEADERS if h in response.headers}
+    row.response_headers = _replay_headers(response)
     uow.commit()
 
 

@@ -15,7 +15,7 @@ from services.scheduling.use_cases import registrations as use_cases
 from shared.db import utcnow
 from shared.housekeeping import prune
 from tests.helpers import assert_problem, auth
-from tests.scheduling.test_registrations import body_for, make_cohort, person, register
+from tests.scheduling.test_registrations import COORDINATOR, body_for, make_cohort, person, register
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -32,9 +32,13 @@ def keys(ctx) -> int:
         return session.scalar(select(func.count()).select_from(platform.idempotency_key))
 
 
-@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+# On PostgreSQL a self-registration is written in a batch whose transaction stores its answer (the
+# next tests); registering someone else, the coordinator's request goes the usual way there too.
+@pytest.mark.parametrize(
+    ("database", "by"), [("sqlite", None), ("postgres", COORDINATOR), ("sqlite", COORDINATOR)], indirect=["database"]
+)
 def test_a_request_that_fails_after_committing_keeps_nothing_and_its_retry_makes_one_registration(
-    sclient, tokens, scheduling_ctx, database, monkeypatch
+    sclient, tokens, scheduling_ctx, database, monkeypatch, by
 ):
     """The failure comes after the registration was committed, where a crash or a lost answer would
     come: the retry with the same key must not find a registration made without its stored answer."""
@@ -45,18 +49,49 @@ def test_a_request_that_fails_after_committing_keeps_nothing_and_its_retry_makes
         real_register(*args, **kwargs)  # commits
         raise RuntimeError("the process died before the answer was stored")
 
+    caller, body = (person(1), None) if by is None else (by, body_for(person(1), participant="p-1"))
     monkeypatch.setattr(use_cases, "register", register_then_fail)
     keyed = {"Idempotency-Key": "retry-after-failure"}
-    failed = register(sclient, tokens, cohort_id, person(1), headers=keyed)
+    failed = register(sclient, tokens, cohort_id, caller, body, headers=keyed)
     assert failed.status_code == 500
     assert registrations_of(scheduling_ctx, "p-1") == 0
     assert keys(scheduling_ctx) == 0
 
     monkeypatch.setattr(use_cases, "register", real_register)
-    retried = register(sclient, tokens, cohort_id, person(1), headers=keyed)
+    retried = register(sclient, tokens, cohort_id, caller, body, headers=keyed)
     assert retried.status_code == 201, retried.get_data(as_text=True)
-    again = register(sclient, tokens, cohort_id, person(1), headers=keyed)
+    again = register(sclient, tokens, cohort_id, caller, body, headers=keyed)
     assert again.headers["Idempotent-Replayed"] == "true" and again.json["id"] == retried.json["id"]
+    assert registrations_of(scheduling_ctx, "p-1") == 1
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_a_request_that_fails_after_its_batch_committed_is_answered_by_its_retry(
+    sclient, tokens, scheduling_ctx, database, monkeypatch
+):
+    """PostgreSQL, self-registration: the batch commits the registration with its stored answer, so a
+    failure after that commit (where a crash or a lost answer would come) leaves both, never one alone,
+    and the retry gets the stored answer."""
+    cohort_id = make_cohort(scheduling_ctx, capacity=5)
+    real_register = use_cases.register
+
+    def register_then_fail(*args, **kwargs):
+        real_register(*args, **kwargs)  # commits, in its batch
+        raise RuntimeError("the process died after the batch committed")
+
+    monkeypatch.setattr(use_cases, "register", register_then_fail)
+    keyed = {"Idempotency-Key": "retry-after-batch"}
+    failed = register(sclient, tokens, cohort_id, person(1), headers=keyed)
+    assert failed.status_code == 500
+    assert registrations_of(scheduling_ctx, "p-1") == 1
+    assert keys(scheduling_ctx) == 1
+
+    monkeypatch.setattr(use_cases, "register", real_register)
+    retried = register(sclient, tokens, cohort_id, person(1), headers=keyed)
+    assert retried.status_code == 201 and retried.headers["Idempotent-Replayed"] == "true"
+    with scheduling_ctx.db.session() as session:
+        (registration_id,) = session.scalars(select(Registration.id).where(Registration.participant == "p-1")).all()
+    assert retried.json["id"] == registration_id
     assert registrations_of(scheduling_ctx, "p-1") == 1
 
 

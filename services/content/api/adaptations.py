@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from services.content import repository as repo
 from services.content.domain.adaptations import FIDELITY_CHECKLIST
 from services.content.models import Adaptation, AdaptationReview
+from services.content.repository import lists
 from services.content.schemas.adaptations import (
     AdaptationPage,
     AdaptationQueryArgs,
@@ -49,14 +48,9 @@ class AdaptationCollection(MethodView):
     @blp.response(200, AdaptationPage)
     def get(self, args):
         """List the adaptations you can see: your own, or your jurisdiction's if you review or administer it."""
-        stmt = select(Adaptation).where(repo.adaptations_visible(principal())).options(selectinload(Adaptation.reviews))
-        if args.get("status"):
-            stmt = stmt.where(Adaptation.status == args["status"])
-        if args.get("module_id"):
-            stmt = stmt.where(Adaptation.module_id == args["module_id"])
         page = paginate(
             request_uow().session,
-            stmt,
+            lists.adaptations(principal(), args.get("status"), args.get("module_id")),
             order_by=[Adaptation.updated_at, Adaptation.id],
             args=args,
             config=context().config,
@@ -116,10 +110,9 @@ class AdaptationReviews(MethodView):
         """List an adaptation's reviews, oldest first."""
         session = request_uow().session
         repo.get_adaptation(session, adaptation_id, principal())
-        stmt = select(AdaptationReview).where(AdaptationReview.adaptation_id == adaptation_id)
         page = paginate(
             session,
-            stmt,
+            lists.reviews_of(adaptation_id),
             order_by=[AdaptationReview.created_at, AdaptationReview.id],
             args=args,
             config=context().config,

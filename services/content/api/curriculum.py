@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
 from services.content import repository as repo
 from services.content.models import Module, Practice, Series
+from services.content.repository import lists
 from services.content.schemas.curriculum import (
     ModulePage,
     ModuleSchema,
@@ -33,10 +33,9 @@ class SeriesCollection(MethodView):
     @blp.response(200, SeriesPage)
     def get(self, args):
         """List the series you can see: the national curriculum and your jurisdiction's own."""
-        stmt = select(Series).where(repo.curriculum_visible(Series, principal()))
         page = paginate(
             request_uow().session,
-            stmt,
+            lists.series(principal()),
             order_by=[Series.updated_at, Series.id],
             args=args,
             config=context().config,
@@ -84,10 +83,9 @@ class SeriesModules(MethodView):
         """List a series' modules in session order."""
         who, session = principal(), request_uow().session
         repo.get_series(session, series_id, who)
-        stmt = select(Module).where(Module.series_id == series_id, repo.curriculum_visible(Module, who))
         page = paginate(
             session,
-            stmt,
+            lists.modules_of(series_id, who),
             order_by=[Module.position, Module.id],
             args=args,
             config=context().config,
@@ -137,7 +135,7 @@ class Practices(MethodView):
         """List the six PITC program practices with their definitions."""
         page = paginate(
             request_uow().session,
-            select(Practice),
+            lists.practices(),
             order_by=[Practice.position, Practice.code],
             args=args,
             config=context().config,

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
-
 from flask import request, send_file, url_for
 from flask.views import MethodView
-from sqlalchemy import bindparam, select
 
 from services.content import repository as repo
 from services.content.domain import materials as rules
 from services.content.models import Material, MaterialVersion
+from services.content.repository import lists
 from services.content.schemas.materials import (
     MaterialPage,
     MaterialQueryArgs,
@@ -67,20 +65,6 @@ def _created(body, endpoint: str, **values):
 _MATERIAL_FILTERS = ("module_id", "kind", "status")
 
 
-@functools.cache
-def _material_keys_statement(national: bool, sees_drafts: bool, filters: tuple[str, ...]):
-    """The materials a kind of caller sees, for one combination of filters.
-
-    Built once and run with bound values (see ``paginate``).
-    """
-    stmt = select(Material).where(
-        repo.materials_visible_to(national=national, drafts=sees_drafts, tenant=bindparam("tenant"))
-    )
-    for name in filters:
-        stmt = stmt.where(getattr(Material, name) == bindparam(name))
-    return stmt
-
-
 @blp.route("")
 class MaterialCollection(MethodView):
     @require()
@@ -91,10 +75,9 @@ class MaterialCollection(MethodView):
         session = request_uow().session
         who = principal()
         filters = tuple(name for name in _MATERIAL_FILTERS if args.get(name) is not None)
-        stmt = _material_keys_statement(who.is_national, repo.sees_drafts(who), filters)
         page = paginate(
             session,
-            stmt,
+            lists.material_keys(who.is_national, repo.sees_drafts(who), filters),
             order_by=[Material.updated_at, Material.id],
             args=args,
             config=context().config,
@@ -144,12 +127,9 @@ class MaterialVersions(MethodView):
         """List a material's versions in order (non-curators: the published version only)."""
         who, session = principal(), request_uow().session
         material = repo.get_material(session, material_id, who)
-        stmt = select(MaterialVersion).where(MaterialVersion.material_id == material.id)
-        if not repo.sees_drafts(who):
-            stmt = stmt.where(MaterialVersion.number == material.published_version)
         page = paginate(
             session,
-            stmt,
+            lists.versions_of(material, who),
             order_by=[MaterialVersion.number, MaterialVersion.id],
             args=args,
             config=context().config,

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Room, Venue
+from services.scheduling.repository import lists
 from services.scheduling.schemas.agencies import (
     AgencyPage,
     AgencySchema,
@@ -46,10 +45,9 @@ class AgencyCollection(MethodView):
     @blp.response(200, AgencyPage)
     def get(self, args):
         """List your jurisdiction's host agencies (every jurisdiction's for a national admin)."""
-        stmt = select(HostAgency).where(repo.in_tenant(HostAgency, principal()))
         page = paginate(
             request_uow().session,
-            stmt,
+            lists.host_agencies(principal()),
             order_by=[HostAgency.updated_at, HostAgency.id],
             args=args,
             config=context().config,
@@ -97,10 +95,9 @@ class AgencyVenues(MethodView):
         """List an agency's venues with their rooms."""
         session = request_uow().session
         _agency(agency_id)
-        stmt = select(Venue).where(Venue.agency_id == agency_id).options(selectinload(Venue.rooms))
         page = paginate(
             session,
-            stmt,
+            lists.venues_of(agency_id),
             order_by=[Venue.updated_at, Venue.id],
             args=args,
             config=context().config,
@@ -137,10 +134,9 @@ class VenueRooms(MethodView):
         """List a venue's rooms."""
         session = request_uow().session
         _venue(venue_id)
-        stmt = select(Room).where(Room.venue_id == venue_id)
         page = paginate(
             session,
-            stmt,
+            lists.rooms_of(venue_id),
             order_by=[Room.updated_at, Room.id],
             args=args,
             config=context().config,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from sqlalchemy import select
 
 from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, Completion
+from services.scheduling.repository import lists
 from services.scheduling.schemas.attendance import (
     AttendanceSheetInSchema,
     AttendanceSheetSchema,
@@ -73,10 +73,9 @@ class CohortCompletions(MethodView):
         who, session, config = principal(), request_uow().session, context().config
         cohort = repo.get_scoped(session, Cohort, cohort_id, who, what="cohort")
         certificates.check_may_list(session, cohort, who)
-        stmt = select(Completion).where(Completion.cohort_id == cohort.id)
         page = paginate(
             session,
-            stmt,
+            lists.completions_of(cohort.id),
             order_by=[Completion.completed_at, Completion.id],
             args=args,
             config=config,

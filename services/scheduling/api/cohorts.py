@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from services.scheduling import repository as repo
-from services.scheduling.models import Cohort, Room, TrainingSession
+from services.scheduling.models import Cohort, TrainingSession
+from services.scheduling.repository import lists
 from services.scheduling.repository import sessions as sessions_repo
 from services.scheduling.schemas.cohorts import (
     CancelSchema,
@@ -55,13 +54,9 @@ class CohortCollection(MethodView):
     @blp.response(200, CohortPage)
     def get(self, args):
         """List your jurisdiction's cohorts (every jurisdiction's for a national admin), by last change."""
-        stmt = select(Cohort).where(repo.in_tenant(Cohort, principal()))
-        for name in ("status", "series_id", "host_agency_id"):
-            if args.get(name):
-                stmt = stmt.where(getattr(Cohort, name) == args[name])
         page = paginate(
             request_uow().session,
-            stmt,
+            lists.cohorts(principal(), args),
             order_by=[Cohort.updated_at, Cohort.id],
             args=args,
             config=context().config,
@@ -146,16 +141,9 @@ class CohortSessions(MethodView):
         """List a cohort's sessions in time order (add viewer_time_zone to see them in your zone too)."""
         session = request_uow().session
         _cohort(cohort_id)
-        stmt = (
-            select(TrainingSession)
-            .where(TrainingSession.cohort_id == cohort_id)
-            .options(selectinload(TrainingSession.room).selectinload(Room.venue))
-        )
-        if args.get("status"):
-            stmt = stmt.where(TrainingSession.status == args["status"])
         page = paginate(
             session,
-            stmt,
+            lists.sessions_of_cohort(cohort_id, args.get("status")),
             order_by=[TrainingSession.starts_at, TrainingSession.id],
             args=args,
             config=context().config,
@@ -226,8 +214,7 @@ class SessionItem(MethodView):
     @blp.response(200, SessionSchema)
     def get(self, args, session_id):
         """Show a session: UTC, local time and zone abbreviation, the viewer's time, place and materials."""
-        session = request_uow().session
-        return use_cases.present_session(session, _session(session_id), args.get("viewer_time_zone"))
+        return use_cases.show_session(request_uow().session, session_id, principal(), args.get("viewer_time_zone"))
 
 
 @blp.route("/sessions/<session_id>/reschedule")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import select
 
 from services.scheduling.models import Jurisdiction
+from services.scheduling.repository import lists
 from services.scheduling.schemas.agencies import JurisdictionPage, JurisdictionSchema, NewJurisdictionSchema
 from services.scheduling.use_cases import agencies as use_cases
 from shared.auth import NATIONAL_ADMIN
@@ -32,7 +32,7 @@ class JurisdictionCollection(MethodView):
         """List every jurisdiction (states, DC, territories and Tribes) by code."""
         page = paginate(
             request_uow().session,
-            select(Jurisdiction),
+            lists.jurisdictions(),
             order_by=[Jurisdiction.code],
             args=args,
             config=context().config,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from sqlalchemy import select
 
-from services.scheduling import repository as repo
 from services.scheduling.domain.recurrence import parse_instant
 from services.scheduling.models import OfficeHourBooking, RecurringSeries
+from services.scheduling.repository import lists
 from services.scheduling.schemas.recurring import (
     OccurrenceChangeSchema,
     OccurrenceListSchema,
@@ -47,14 +46,9 @@ class SeriesCollection(MethodView):
     @blp.response(200, RecurringSeriesPage)
     def get(self, args):
         """List your jurisdiction's recurring series, optionally by kind or owner."""
-        stmt = select(RecurringSeries).where(repo.in_tenant(RecurringSeries, principal()))
-        if args.get("kind"):
-            stmt = stmt.where(RecurringSeries.kind == args["kind"])
-        if args.get("owner"):
-            stmt = stmt.where(RecurringSeries.owner == args["owner"])
         page = paginate(
             request_uow().session,
-            stmt,
+            lists.recurring_series(principal(), args.get("kind"), args.get("owner")),
             order_by=[RecurringSeries.updated_at, RecurringSeries.id],
             args=args,
             config=context().config,

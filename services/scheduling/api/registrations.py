@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import jsonify, request, url_for
 from flask.views import MethodView
 
 from services.scheduling.domain.registrations import WAITLISTED, seats_free
@@ -25,7 +25,7 @@ from services.scheduling.use_cases import registrations as use_cases
 from services.scheduling.use_cases import roster
 from shared.auth import INTEGRATION
 from shared.http.api import JSON_MIMETYPES, Blueprint, context, correlation_id, principal, request_uow, require
-from shared.http.idempotency import idempotent
+from shared.http.idempotency import batch_key, idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
 from shared.http.problems import Problem
 
@@ -95,15 +95,31 @@ class CohortRegistrations(MethodView):
         )
         return page, 200, link_header(page)
 
-    @idempotent
+    @idempotent(batched=True)
     @require()
     @blp.arguments(RegistrationSchema)
     @blp.response(201, RegistrationSchema)
     @blp.alt_response(409, description="Already registered, outside the registration window, or the cohort is closed.")
     def post(self, data, cohort_id):
         """Register for a cohort: yourself, or (coordinators, jurisdiction admins) the participant named."""
-        registration = use_cases.register(cohort_id, data, request_uow(), principal(), correlationid=correlation_id())
-        return registration, 201, {"Location": url_for(".RegistrationItem", registration_id=registration.id)}
+        registration = use_cases.register(
+            cohort_id,
+            data,
+            request_uow(),
+            principal(),
+            correlationid=correlation_id(),
+            key=batch_key(_registered_answer),
+        )
+        return registration, 201, _location(registration)
+
+
+def _location(registration) -> dict:
+    return {"Location": url_for("registrations.RegistrationItem", registration_id=registration.id)}
+
+
+def _registered_answer(registration):
+    """The 201 the view's declared schema makes, for a registration written in a batch (any request's thread)."""
+    return jsonify(RegistrationSchema().dump(registration)), 201, _location(registration)
 
 
 @blp.route("/cohorts/<cohort_id>/capacity")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from services.scheduling import repository as repo
 from services.scheduling.models import TrainingRequest
+from services.scheduling.repository import lists
 from services.scheduling.schemas.training_requests import (
     ApproveSchema,
     DeclineSchema,
@@ -43,19 +42,9 @@ class RequestCollection(MethodView):
     @blp.response(200, TrainingRequestPage)
     def get(self, args):
         """List training requests: your jurisdiction's, or every jurisdiction's for a national admin."""
-        who = principal()
-        stmt = (
-            select(TrainingRequest)
-            .where(repo.in_tenant(TrainingRequest, who))
-            .options(selectinload(TrainingRequest.history))
-        )
-        if args.get("status"):
-            stmt = stmt.where(TrainingRequest.status == args["status"])
-        if args.get("tenant"):
-            stmt = stmt.where(TrainingRequest.tenant == args["tenant"])
         page = paginate(
             request_uow().session,
-            stmt,
+            lists.training_requests(principal(), args.get("status"), args.get("tenant")),
             order_by=[TrainingRequest.updated_at, TrainingRequest.id],
             args=args,
             config=context().config,

@@ -13,6 +13,7 @@ from sqlalchemy import Row, String, and_, any_, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as DbSession
 
+from services.scheduling.domain.registrations import WAITLISTED
 from services.scheduling.models import Cohort, Registration, RegistrationAudit
 from services.scheduling.repository import in_tenant
 from services.scheduling.repository import seats as places
@@ -159,6 +160,50 @@ _ARRIVALS_STATEMENT = _arrivals_statement()
 def cohort_for_arrivals(db: DbSession, cohort_id: str, participants: list[str]) -> Row | None:
     """PostgreSQL: the cohort as ``register_arrivals`` reads it, held FOR SHARE (``_arrivals_statement``)."""
     return db.connection().execute(_ARRIVALS_STATEMENT, {"cohort": cohort_id, "participants": participants}).first()
+
+
+def head_of_waitlist(db: DbSession, cohort_id: str, count: int) -> list[tuple[int, str]]:
+    """The first ``count`` (waitlist position, registration id) of the cohort's waitlist, in its order."""
+    rows = db.execute(
+        select(Registration.waitlist_position, Registration.id)
+        .where(Registration.cohort_id == cohort_id, Registration.status == WAITLISTED)
+        .order_by(Registration.waitlist_position, Registration.id)
+        .limit(count)
+    ).all()
+    return [tuple(row) for row in rows]
+
+
+def registrations_by_id(db: DbSession, ids: list[str]) -> dict[str, Registration]:
+    """The registrations of ``ids``, read afresh (what the session held of them is replaced)."""
+    return {
+        row.id: row
+        for row in db.scalars(
+            select(Registration).where(Registration.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    }
+
+
+def counts_by_status(db: DbSession, cohort_id: str) -> dict[str, int]:
+    """How many registrations of the cohort are in each status that has any."""
+    return dict(
+        db.execute(
+            select(Registration.status, func.count())
+            .where(Registration.cohort_id == cohort_id)
+            .group_by(Registration.status)
+        ).all()
+    )
+
+
+def registration_in_tenant(db: DbSession, registration_id: str, who: Principal) -> Registration | None:
+    """The registration if it is of the caller's jurisdiction (any for a national admin)."""
+    return db.scalars(
+        select(Registration).where(Registration.id == registration_id, in_tenant(Registration, who))
+    ).first()
+
+
+def cohort_in_tenant(db: DbSession, cohort_id: str, who: Principal) -> Cohort | None:
+    """The cohort if it is of the caller's jurisdiction (any for a national admin)."""
+    return db.scalars(select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))).first()
 
 
 # --- lists (statements for ``paginate``) ---------------------------------------------------------

@@ -6,10 +6,12 @@ import functools
 
 from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from services.scheduling.models import CurrentMaterial, Room, TrainingSession
-from services.scheduling.repository import in_tenant_of
+from services.scheduling.models import Cohort, CurrentMaterial, Room, TrainingSession
+from services.scheduling.repository import in_tenant, in_tenant_of
+from shared.auth import Principal
+from shared.errors import NotFound
 
 # The list's filters, in the order their conditions are added.
 LIST_FILTERS = ("cohort_id", "status", "starts_from", "starts_before")
@@ -58,3 +60,20 @@ def to_present(db: DbSession, ids: list[str]) -> list[TrainingSession]:
             .options(selectinload(TrainingSession.cohort), selectinload(TrainingSession.room).selectinload(Room.venue))
         )
     )
+
+
+def session_to_show(db: DbSession, session_id: str, who: Principal) -> TrainingSession:
+    """A session of the caller's jurisdiction with what showing it reads (its cohort's time zone, its room
+    and venue), in one statement rather than one lazy load each; another jurisdiction's is a 404."""
+    session = db.scalars(
+        select(TrainingSession)
+        .where(TrainingSession.id == session_id, in_tenant(TrainingSession, who))
+        .options(
+            # Only the zone: the rest of the cohort, its seat count (a subquery) above all, is not shown.
+            joinedload(TrainingSession.cohort).load_only(Cohort.time_zone),
+            joinedload(TrainingSession.room).joinedload(Room.venue),
+        )
+    ).first()
+    if session is None:
+        raise NotFound("No session with this id.")
+    return session

@@ -28,6 +28,7 @@ from services.scheduling.models import (
     TrainingSession,
 )
 from services.scheduling.repository import seats as places
+from services.scheduling.repository import sessions as sessions_repo
 from services.scheduling.repository.registrations import lock_cohort
 from services.scheduling.use_cases import hours
 from services.scheduling.use_cases.agencies import acting_agency, default_time_zone
@@ -496,3 +497,9 @@ def present_sessions(
 
 def present_session(db: DbSession, session: TrainingSession, viewer_time_zone: str | None = None) -> dict:
     return present_sessions(db, [session], viewer_time_zone)[0]
+
+
+def show_session(db: DbSession, session_id: str, who: Principal, viewer_time_zone: str | None = None) -> dict:
+    """A session of the caller's jurisdiction as readers see it (GET by id: two statements, the session
+    with its cohort and place, then its materials)."""
+    return present_session(db, sessions_repo.session_to_show(db, session_id, who), viewer_time_zone)

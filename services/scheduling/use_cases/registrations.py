@@ -16,20 +16,21 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import SERVICE, events
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
-from services.scheduling.repository import STAFF, in_tenant, manages_cohort
+from services.scheduling.repository import STAFF, manages_cohort
 from services.scheduling.repository import registrations as registrations_repo
 from services.scheduling.repository import seats as places
 from shared.auth import FACILITATOR, INTEGRATION, Principal
 from shared.db import Database, UnitOfWork, insert_many, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.group_commit import group_commit_for
+from shared.idempotency_keys import ClaimKeyFirst, PendingKey, claim_keys, store_answers
 from shared.logging import get_logger
 from shared.messaging.outbox import outbox_values
 
@@ -173,21 +174,10 @@ def fill_seats(
     free = rules.seats_free(cohort.capacity, places.seats_taken(db, cohort.id))
     if free == 0:
         return []
-    waitlist = db.execute(
-        select(Registration.waitlist_position, Registration.id)
-        .where(Registration.cohort_id == cohort.id, Registration.status == rules.WAITLISTED)
-        .order_by(Registration.waitlist_position, Registration.id)
-        .limit(free)
-    ).all()
-    chosen = rules.to_promote(free=free, waitlist=[tuple(row) for row in waitlist])
+    chosen = rules.to_promote(free=free, waitlist=registrations_repo.head_of_waitlist(db, cohort.id, free))
     if not chosen:
         return []
-    rows = {
-        row.id: row
-        for row in db.scalars(
-            select(Registration).where(Registration.id.in_(chosen)).execution_options(populate_existing=True)
-        )
-    }
+    rows = registrations_repo.registrations_by_id(db, chosen)
     promoted = []
     for registration_id in chosen:
         registration = rows[registration_id]
@@ -202,7 +192,15 @@ def fill_seats(
 
 
 @releases_on_failure
-def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
+def register(
+    cohort_id: str,
+    data: dict,
+    uow: UnitOfWork,
+    who: Principal,
+    *,
+    correlationid: str = "",
+    key: PendingKey | None = None,
+) -> Registration:
     """Register the caller, or (for the cohort's managers and state systems) the participant named.
 
     Self-registration keeps the cohort's registration window and its approval step; a manager's
@@ -211,6 +209,9 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
 
     On PostgreSQL a self-registration first joins the batch of whoever registers for the cohort at
     the same moment (``register_arrivals``); what the batch leaves out is done here one by one.
+    ``key``, the request's Idempotency-Key left for a batch to claim, is answered in the batch's
+    transaction; if the batch leaves the registration out, ``ClaimKeyFirst`` is raised before
+    anything is written, so that the key is claimed the usual way first.
     """
     db = uow.session
     named = data.get("participant")
@@ -220,17 +221,19 @@ def register(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *, cor
             errors={"participant": ["Required when registering with an API key."]},
         )
     participant = named or who.sub
-    # A registration with an Idempotency-Key commits with its stored answer, in its own transaction.
     # The batch is kept because make bench shows it where users feel it: 50 people on a cohort of 20
     # seats at its opening wait about half as long at the 99th percentile with it as one by one
     # (exactly 20 confirmed either way); spread over many cohorts it changes nothing (one per batch).
+    # A registration with an Idempotency-Key joins it too, its answer stored in the batch's transaction.
     if participant == who.sub and db.get_bind().dialect.name == "postgresql" and not uow.holds_commits:
         registration = group_commit_for((db.get_bind(), cohort_id)).submit(
-            Arrival(cohort_id, data, who, correlationid), functools.partial(register_arrivals, uow)
+            Arrival(cohort_id, data, who, correlationid, key), functools.partial(register_arrivals, uow)
         )
         if registration is not None:
             return registration
         # Not the plain case (an error to explain, a registration again, an approval step): one by one.
+    if key is not None:
+        raise ClaimKeyFirst()
     cohort, existing = registrations_repo.cohort_for_registering(db, cohort_id, participant, who)
     on_behalf = participant != who.sub
     if on_behalf and not registers_others(db, cohort, who):
@@ -295,6 +298,7 @@ class Arrival:
     data: dict
     who: Principal
     correlationid: str = ""
+    key: PendingKey | None = None  # its Idempotency-Key, to claim and answer in the batch's transaction
 
 
 def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registration | None]:
@@ -305,8 +309,10 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
     waitlist places for all of them in order of arrival, one statement for every registration, audit
     entry and event, one commit. Only the plain case is written here, a newcomer to an open cohort
     without an approval step; for anyone else the answer is None, and ``register`` goes on one by one,
-    which explains any refusal itself. If the batch fails, nothing of it is written (a seat it held
-    goes to the waitlist) and everyone gets None.
+    which explains any refusal itself. An arrival with an Idempotency-Key is written only if the batch
+    claims its key (not if another request holds it: that one's answer, or a refusal, is for
+    ``register`` to give), and its answer is stored beside its registration. If the batch fails,
+    nothing of it is written (a seat it held goes to the waitlist) and everyone gets None.
     """
     db = uow.session
     outcomes: list[Registration | None] = [None] * len(arrivals)
@@ -350,6 +356,11 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
                     ),
                 )
             )
+        keyed = [(n, arrivals[n].key) for n, _registration in welcome if arrivals[n].key is not None]
+        if keyed:
+            claimed = claim_keys(db, [key for _n, key in keyed])
+            refused = {n for (n, _key), ok in zip(keyed, claimed, strict=True) if not ok}
+            welcome = [(n, registration) for n, registration in welcome if n not in refused]
         if not welcome:
             uow.rollback()
             return outcomes
@@ -391,6 +402,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
                 (platform.outbox.__table__, announcements),
             ],
         )
+        store_answers(db, [(arrivals[n].key, registration) for n, registration in welcome if arrivals[n].key])
         uow.commit()
         return outcomes
     except Exception as exc:
@@ -549,13 +561,7 @@ def change_capacity(
 
 def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
     """How many registrations of the cohort are in each status."""
-    counts = dict(
-        db.execute(
-            select(Registration.status, func.count())
-            .where(Registration.cohort_id == cohort.id)
-            .group_by(Registration.status)
-        ).all()
-    )
+    counts = registrations_repo.counts_by_status(db, cohort.id)
     return {status: counts.get(status, 0) for status in rules.STATUSES}
 
 
@@ -564,9 +570,7 @@ def seat_counts(db: DbSession, cohort: Cohort) -> dict[str, int]:
 
 def get_registration(db: DbSession, registration_id: str, who: Principal) -> Registration:
     """A registration the caller may see: their own, or any of their jurisdiction if they are staff."""
-    registration = db.scalars(
-        select(Registration).where(Registration.id == registration_id, in_tenant(Registration, who))
-    ).first()
+    registration = registrations_repo.registration_in_tenant(db, registration_id, who)
     if registration is None or not (registration.participant == who.sub or who.has(*STAFF)):
         raise NotFound("No registration with this id.")
     return registration
@@ -574,7 +578,7 @@ def get_registration(db: DbSession, registration_id: str, who: Principal) -> Reg
 
 def cohort_for_registration_list(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
     """The cohort whose registrations the caller lists: its managers, facilitators and state systems."""
-    cohort = db.scalars(select(Cohort).where(Cohort.id == cohort_id, in_tenant(Cohort, who))).first()
+    cohort = registrations_repo.cohort_in_tenant(db, cohort_id, who)
     if cohort is None:
         raise NotFound("No cohort with this id.")
     if not reads_cohort_registrations(db, cohort, who):
