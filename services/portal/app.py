@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, g, render_template, request, send_from_directory
 
+from services.portal import csrf
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
@@ -35,6 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
     )
     app.extensions["backend"] = backend
     app.extensions["oidc"] = OpenIdProvider(config, backend.http) if config.oidc_issuer else None
+    csrf.init_app(app)
     for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp, coaching.blp):
         app.register_blueprint(blueprint)
     log = get_logger("portal")

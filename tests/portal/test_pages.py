@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import socket
 import threading
 import time
@@ -55,8 +56,15 @@ def client(tmp_path):
     return create_app(config(tmp_path)).test_client()
 
 
+def csrf_token(client) -> str:
+    """The token a page of the portal puts in its forms for this client's session."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
 def sign_in(client, role="agency_coordinator", tenant="CA"):
-    return client.post("/sign-in", data={"role": role, "tenant": tenant, "name": "Casey", "next": "/cohorts"})
+    form = {"role": role, "tenant": tenant, "name": "Casey", "next": "/cohorts", "csrf_token": csrf_token(client)}
+    return client.post("/sign-in", data=form)
 
 
 def test_a_service_that_does_not_answer_shows_a_plain_message_never_a_trace(client):
@@ -83,14 +91,15 @@ def test_development_sign_in_mints_a_token_the_services_accept_and_marks_every_p
 
 
 def test_development_sign_in_refuses_an_unknown_jurisdiction_next_to_its_field(client):
-    page = client.post("/sign-in", data={"role": "participant", "tenant": "XX"})
+    page = client.post("/sign-in", data={"role": "participant", "tenant": "XX", "csrf_token": csrf_token(client)})
     assert page.status_code == 422
     assert 'id="tenant-error"' in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
 def test_sign_in_returns_only_to_a_page_of_the_portal(client, target):
-    answer = client.post("/sign-in", data={"role": "participant", "tenant": "CA", "next": target})
+    form = {"role": "participant", "tenant": "CA", "next": target, "csrf_token": csrf_token(client)}
+    answer = client.post("/sign-in", data=form)
     assert answer.headers["Location"] == "/"
 
 
@@ -125,7 +134,7 @@ def test_pages_need_a_signed_in_person(client):
 )
 def test_queued_marks_of_a_bad_shape_are_refused_before_any_call(client, body, field):
     sign_in(client, role="facilitator")
-    answer = client.post("/sessions/s1/attendance/marks", json=body)
+    answer = client.post("/sessions/s1/attendance/marks", json=body, headers={"X-CSRF-Token": csrf_token(client)})
     assert answer.status_code == 422
     assert field in answer.get_json()["errors"]
     assert answer.headers["X-API-Calls"] == "0"
