@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -168,7 +169,9 @@ def run(portal: str, chosen: list) -> dict:
 
     def person(form: dict, paths: list[str]) -> None:
         browser = requests.Session()
-        browser.post(f"{portal}/sign-in", data=form, timeout=10).raise_for_status()
+        sign_in = browser.get(f"{portal}/sign-in", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', sign_in).group(1)  # as the sign-in page's form
+        browser.post(f"{portal}/sign-in", data={**form, "csrf_token": token}, timeout=10).raise_for_status()
         i = 0
         while (now := time.monotonic()) < stop_at:
             page, path = paths[i % len(paths)]
