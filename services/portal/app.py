@@ -13,7 +13,7 @@ from services.portal.identity import OpenIdProvider, current_user
 from services.portal.pages import attendance, certificates, coaching, cohorts, people, signin
 from shared.logging import configure_logging, get_logger
 
-SERVICE_NAMES = {"content": "curriculum", "scheduling": "scheduling", "coaching": "coaching"}
+SERVICE_NAMES = {"content": "curriculum", "scheduling": "scheduling", "coaching": "coaching", "identity": "sign-in"}
 
 
 def create_app(config: Config | None = None) -> Flask:

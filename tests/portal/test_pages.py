@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import re
+import secrets
 import socket
 import threading
 import time
@@ -149,14 +150,38 @@ def test_an_api_problem_becomes_one_message_per_field():
 
 
 class IdentityProvider:
-    """A real HTTP server playing the identity provider: discovery, keys and a token endpoint that checks PKCE."""
+    """A real HTTP server playing the identity provider: discovery, keys and a token endpoint that checks PKCE.
 
-    def __init__(self):
+    With ``refresh=True`` it also gives refresh tokens and rotates them as careful providers do: each
+    one is good for one exchange, which returns a new access token and a new refresh token.
+    """
+
+    def __init__(self, refresh: bool = False):
         self.key = generate_private_key_pem()
         self.codes: dict[str, dict] = {}
-        self.server = make_server("127.0.0.1", 0, self.app)
+        self.refresh = refresh
+        self.refresh_tokens: dict[str, str] = {}  # the ones still good -> their sub
+        self.grants: list[dict] = []  # every token request's form, in order
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def tokens(self, sub: str, *, nonce: str | None) -> dict:
+        now = int(time.time())
+        common = {"iss": self.issuer, "sub": sub, "iat": now, "exp": now + 300, "jti": secrets.token_hex(8)}
+        id_claims = {**common, "aud": "t4t-portal", "name": "Ana Ruiz"} | ({"nonce": nonce} if nonce else {})
+        body = {
+            "access_token": jwt.encode(
+                {**common, "aud": "t4t-platform", "roles": ["participant"], "tenant": "CA"}, self.key, "RS256"
+            ),
+            "id_token": jwt.encode(id_claims, self.key, "RS256", headers={"kid": "k1"}),
+            "token_type": "Bearer",
+            "expires_in": 300,
+        }
+        if self.refresh:
+            body["refresh_token"] = secrets.token_urlsafe(24)
+            self.refresh_tokens[body["refresh_token"]] = sub
+        return body
 
     def app(self, environ, start_response):
         request = Request(environ)
@@ -172,27 +197,20 @@ class IdentityProvider:
             jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
             body = {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}
         elif request.path == "/token":
-            grant = self.codes.pop(request.form.get("code", ""), None)
-            verifier = request.form.get("code_verifier", "")
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if grant is None or challenge != grant["challenge"]:
-                return Response(json.dumps({"error": "invalid_grant"}), 400, content_type="application/json")(
-                    environ, start_response
-                )
-            now = int(time.time())
-            common = {"iss": self.issuer, "sub": "ana-ruiz", "iat": now, "exp": now + 300}
-            body = {
-                "access_token": jwt.encode(
-                    {**common, "aud": "t4t-platform", "roles": ["participant"], "tenant": "CA"}, self.key, "RS256"
-                ),
-                "id_token": jwt.encode(
-                    {**common, "aud": "t4t-portal", "nonce": grant["nonce"], "name": "Ana Ruiz"},
-                    self.key,
-                    "RS256",
-                    headers={"kid": "k1"},
-                ),
-                "token_type": "Bearer",
-            }
+            self.grants.append(dict(request.form))
+            refused = Response(json.dumps({"error": "invalid_grant"}), 400, content_type="application/json")
+            if request.form.get("grant_type") == "refresh_token":
+                sub = self.refresh_tokens.pop(request.form.get("refresh_token", ""), None)  # used up
+                if sub is None or request.form.get("client_id") != "t4t-portal":
+                    return refused(environ, start_response)
+                body = self.tokens(sub, nonce=None)
+            else:
+                grant = self.codes.pop(request.form.get("code", ""), None)
+                verifier = request.form.get("code_verifier", "")
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if grant is None or challenge != grant["challenge"]:
+                    return refused(environ, start_response)
+                body = self.tokens("ana-ruiz", nonce=grant["nonce"])
         else:
             return Response("not found", 404)(environ, start_response)
         return Response(json.dumps(body), content_type="application/json")(environ, start_response)
