@@ -258,6 +258,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     assert page.evaluate(f"JSON.parse(localStorage.getItem('t4t-attendance:{session_id}')).length") == 3
     assert all(row["status"] is None for row in _sheet(platform, session_id).values()), "nothing was sent offline"
     phone.check("attendance-offline")
+    # A copy kept offline may carry the CSRF token of an earlier sign-in: the script renews it and sends.
+    page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'from-an-earlier-sign-in'")
 
     phone.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when the network returns
