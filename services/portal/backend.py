@@ -6,6 +6,7 @@ being rendered (the page's ``X-API-Calls`` header), so a page that makes too man
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -96,8 +97,10 @@ class Backend:
             headers["Authorization"] = f"Bearer {token}"
         if idempotency_key or idempotent_create:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
-        if has_request_context():
+        counted = has_request_context()
+        if counted:
             g.api_calls = getattr(g, "api_calls", 0) + 1
+        started = time.perf_counter()
         try:
             response = self.http.request(
                 method,
@@ -111,6 +114,9 @@ class Backend:
             )
         except requests.RequestException as error:
             raise Unavailable(service, type(error).__name__) from error
+        finally:
+            if counted:
+                g.api_seconds = getattr(g, "api_seconds", 0.0) + time.perf_counter() - started
         if response.status_code >= 500:
             raise Unavailable(service, f"status {response.status_code}")
         if response.status_code >= 400:
@@ -129,10 +135,16 @@ class Backend:
 
         The first failure is raised, as one ``get`` would raise it.
         """
-        if has_request_context():
+        counted = has_request_context()
+        if counted:
             g.api_calls = getattr(g, "api_calls", 0) + len(reads)  # the pool's threads have no request context
-        futures = [self.together.submit(self._get_json, service, path, kwargs) for service, path, kwargs in reads]
-        return [future.result() for future in futures]
+        started = time.perf_counter()
+        try:
+            futures = [self.together.submit(self._get_json, service, path, kwargs) for service, path, kwargs in reads]
+            return [future.result() for future in futures]
+        finally:
+            if counted:  # the page waited for the slowest read, not for their sum
+                g.api_seconds = getattr(g, "api_seconds", 0.0) + time.perf_counter() - started
 
     def _get_json(self, service: str, path: str, kwargs: dict):
         return self.call("GET", service, path, **kwargs).json()

@@ -10,20 +10,27 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from functools import wraps
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 from zoneinfo import available_timezones
 
 import jwt
 import requests
 from flask import current_app, flash, g, redirect, request, session, url_for
 
+from services.portal.backend import Unavailable
 from shared.auth import ROLES, load_or_create_dev_key, mint_token, tenant_refusal
 from shared.jurisdictions import is_jurisdiction
 
 DEV_TOKEN_HOURS = 8
+# Renew an access token this long before it expires, so that it does not expire between the portal's
+# check and the API's.
+REFRESH_MARGIN_SECONDS = 30
+# How long a process remembers the answer to a refresh, for the other requests of the same page.
+RENEWED_KEPT_SECONDS = 60
 ZONES = frozenset(available_timezones())
 
 # The demo people of the development sign-in: the subs the README's walkthrough uses.
@@ -68,17 +75,41 @@ def current_user() -> User | None:
     )
 
 
+def fresh_user() -> User | None:
+    """The signed-in person, their access token renewed first if it has expired (or is about to).
+
+    Renewal needs a refresh token, which only an identity provider gives (and not every one, nor to
+    every client); without one, or when the provider refuses it, the person is no longer signed in.
+    """
+    data = session.get("user")
+    if data and data.get("refresh") and data.get("expires", 0) - REFRESH_MARGIN_SECONDS <= time.time():
+        provider = current_app.extensions["oidc"]
+        if provider is None or not provider.refresh(data):
+            session.pop("user", None)
+    return current_user()
+
+
 def signed_in(view):
     """The view needs a signed-in person; others go to the sign-in page and come back afterwards."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        g.user = current_user()
+        g.user = fresh_user()
         if g.user is None:
-            return redirect(url_for("identity.sign_in", next=request.full_path.rstrip("?")))
+            return redirect(url_for("identity.sign_in", next=_coming_back_to()))
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _coming_back_to() -> str:
+    """Where to return after signing in: this page; for a form, the page it was sent from."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path:
+        return urlunsplit(("", "", referrer.path, referrer.query, ""))
+    return url_for("people.home")
 
 
 def safe_next(target: str | None) -> str:
@@ -92,9 +123,14 @@ def zone_or_none(value: str | None) -> str | None:
     return value if value in ZONES else None
 
 
-def start_session(*, token: str, claims: dict, zone: str | None) -> None:
+def start_session(*, token: str, claims: dict, zone: str | None, refresh: str | None = None) -> None:
     session.clear()
-    session["user"] = {
+    session["user"] = _user_data(token, claims, zone=zone, refresh=refresh)
+    session.permanent = True
+
+
+def _user_data(token: str, claims: dict, *, zone: str | None, refresh: str | None) -> dict:
+    data = {
         "sub": claims["sub"],
         "name": claims.get("name") or claims.get("preferred_username") or claims["sub"],
         "roles": [r for r in claims.get("roles", []) if r in ROLES] if isinstance(claims.get("roles"), list) else [],
@@ -103,7 +139,9 @@ def start_session(*, token: str, claims: dict, zone: str | None) -> None:
         "expires": int(claims.get("exp", time.time() + 3600)),
         "zone": zone,
     }
-    session.permanent = True
+    if refresh:
+        data["refresh"] = refresh
+    return data
 
 
 def development_sign_in(form) -> dict[str, str]:
@@ -148,6 +186,8 @@ class OpenIdProvider:
         self.http = http
         self._metadata: dict | None = None
         self._keys: jwt.PyJWKClient | None = None
+        self._refresh_lock = threading.Lock()
+        self._renewed: dict[str, tuple[dict, float]] = {}  # refresh token -> (its answer, when)
 
     def metadata(self) -> dict:
         if self._metadata is None:
@@ -199,23 +239,84 @@ class OpenIdProvider:
         if response.status_code != 200:
             raise PermissionError("The identity provider did not accept the sign-in. Sign in again.")
         tokens = response.json()
+        claims = self._id_claims(tokens["id_token"])
+        if claims.get("nonce") != pending["nonce"]:
+            raise PermissionError("The sign-in answer was not for this browser. Sign in again.")
+        # The access token's claims only shape the navigation; the APIs verify the token itself.
+        access = _access_claims(tokens)
+        shown = {**access, "name": claims.get("name") or claims.get("preferred_username") or access.get("name")}
+        start_session(token=tokens["access_token"], claims=shown, zone=None, refresh=_refresh_token(tokens))
+        return pending["next"]
+
+    def refresh(self, data: dict) -> bool:
+        """Renew the session's access token with its refresh token; False when the provider refuses it.
+
+        The requests of one page (and of the attendance script beside it) may all find the token
+        expired at once: within a process they make one exchange, and the others take its answer,
+        since a provider that rotates refresh tokens refuses the second use of one (and may revoke
+        the whole sign-in for it).
+        """
+        old = data["refresh"]
+        with self._refresh_lock:
+            now = time.monotonic()
+            self._renewed = {k: v for k, v in self._renewed.items() if v[1] > now - RENEWED_KEPT_SECONDS}
+            tokens = self._renewed.get(old, (None, 0))[0]
+            if tokens is None:
+                tokens = self._exchange(old)
+                if tokens is None:
+                    return False
+                self._renewed[old] = (tokens, now)
+        try:
+            access = _access_claims(tokens)
+            if "id_token" in tokens and self._id_claims(tokens["id_token"]).get("sub") != data["sub"]:
+                return False
+        except (jwt.PyJWTError, KeyError):
+            return False
+        if access.get("sub") != data["sub"] or access.get("exp", float("inf")) <= time.time():
+            return False
+        shown = {**access, "name": data.get("name")}
+        session["user"] = _user_data(
+            tokens["access_token"], shown, zone=data.get("zone"), refresh=_refresh_token(tokens) or old
+        )
+        return True
+
+    def _exchange(self, refresh_token: str) -> dict | None:
+        body = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.config.oidc_client_id}
+        if self.config.oidc_client_secret:
+            body["client_secret"] = self.config.oidc_client_secret
+        try:
+            response = self.http.post(self.metadata()["token_endpoint"], data=body, timeout=self.config.api_timeout)
+        except requests.RequestException as error:
+            raise Unavailable("identity", type(error).__name__) from error
+        if response.status_code >= 500:
+            raise Unavailable("identity", f"status {response.status_code}")
+        if response.status_code != 200:
+            return None  # refused (expired, revoked, reused): the person signs in again
+        try:
+            tokens = response.json()
+        except ValueError:
+            return None
+        return tokens if isinstance(tokens, dict) and isinstance(tokens.get("access_token"), str) else None
+
+    def _id_claims(self, id_token: str) -> dict:
         if self._keys is None:
             self._keys = jwt.PyJWKClient(self.metadata()["jwks_uri"], timeout=int(self.config.api_timeout))
-        id_token = tokens["id_token"]
-        claims = jwt.decode(
+        return jwt.decode(
             id_token,
             self._keys.get_signing_key_from_jwt(id_token).key,
             algorithms=["RS256", "ES256", "PS256"],
             audience=self.config.oidc_client_id,
             issuer=self.config.oidc_issuer,
         )
-        if claims.get("nonce") != pending["nonce"]:
-            raise PermissionError("The sign-in answer was not for this browser. Sign in again.")
-        # The access token's claims only shape the navigation; the APIs verify the token itself.
-        access = jwt.decode(tokens["access_token"], options={"verify_signature": False})
-        shown = {**access, "name": claims.get("name") or claims.get("preferred_username") or access.get("name")}
-        start_session(token=tokens["access_token"], claims=shown, zone=None)
-        return pending["next"]
+
+
+def _access_claims(tokens: dict) -> dict:
+    return jwt.decode(tokens["access_token"], options={"verify_signature": False})
+
+
+def _refresh_token(tokens: dict) -> str | None:
+    value = tokens.get("refresh_token")
+    return value if isinstance(value, str) and value else None
 
 
 def sign_out() -> None:

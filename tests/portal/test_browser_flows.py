@@ -258,6 +258,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     assert page.evaluate(f"JSON.parse(localStorage.getItem('t4t-attendance:{session_id}')).length") == 3
     assert all(row["status"] is None for row in _sheet(platform, session_id).values()), "nothing was sent offline"
     phone.check("attendance-offline")
+    # A copy kept offline may carry the CSRF token of an earlier sign-in: the script renews it and sends.
+    page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'from-an-earlier-sign-in'")
 
     phone.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when the network returns
@@ -268,7 +270,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
 
     # The same marks again (their answer lost on a poor connection): acknowledged, written no second time.
     again = page.evaluate(
-        """([url, ana, carla]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+        """([url, ana, carla]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json',
+             'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content},
              body: JSON.stringify({marks: [
                {key: 'k-ana', registration_id: ana, status: 'present', marked_at: new Date().toISOString()},
                {key: 'k-carla', registration_id: carla, status: 'present', marked_at: new Date().toISOString()}]})})
@@ -281,7 +284,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     # A mark made before a later edit elsewhere loses to it (the later edit wins).
     stale = (datetime.fromisoformat(sheet["carla-ruiz"]["updated_at"]) - timedelta(minutes=5)).isoformat()
     answer = page.evaluate(
-        """([url, carla, stale]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json'},
+        """([url, carla, stale]) => fetch(url, {method: 'POST', headers: {'Content-Type': 'application/json',
+             'X-CSRF-Token': document.querySelector('meta[name="csrf-token"]').content},
              body: JSON.stringify({marks: [
                {key: 'k-old', registration_id: carla, status: 'absent', marked_at: stale}]})})
            .then(r => r.json())""",

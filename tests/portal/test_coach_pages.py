@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from services.portal import coaching as rules
 from services.portal.app import create_app
-from tests.portal.test_pages import closed_port, config, sign_in
+from tests.portal.test_pages import closed_port, config, csrf_token, sign_in
 
 
 def test_the_caseload_puts_overdue_first_then_due_soon_on_track_fulfilled_each_by_due_date():
@@ -172,6 +172,8 @@ def test_a_coaching_service_that_does_not_answer_shows_a_plain_message(tmp_path)
     page = client.get("/coach")
     assert page.status_code == 503
     assert "The coaching service could not answer just now" in page.get_data(as_text=True)
-    form = client.post("/coach/activities/new", data={"trainer": "", "duration_minutes": "60"})
+    form = client.post(
+        "/coach/activities/new", data={"trainer": "", "duration_minutes": "60", "csrf_token": csrf_token(client)}
+    )
     # Refused before any write: the one call is the caseload the form is shown again with.
     assert form.status_code == 503 and form.headers["X-API-Calls"] == "1"

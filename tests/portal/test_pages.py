@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import secrets
 import socket
 import threading
 import time
@@ -55,8 +57,15 @@ def client(tmp_path):
     return create_app(config(tmp_path)).test_client()
 
 
+def csrf_token(client) -> str:
+    """The token a page of the portal puts in its forms for this client's session."""
+    page = client.get("/sign-in").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
 def sign_in(client, role="agency_coordinator", tenant="CA"):
-    return client.post("/sign-in", data={"role": role, "tenant": tenant, "name": "Casey", "next": "/cohorts"})
+    form = {"role": role, "tenant": tenant, "name": "Casey", "next": "/cohorts", "csrf_token": csrf_token(client)}
+    return client.post("/sign-in", data=form)
 
 
 def test_a_service_that_does_not_answer_shows_a_plain_message_never_a_trace(client):
@@ -83,14 +92,15 @@ def test_development_sign_in_mints_a_token_the_services_accept_and_marks_every_p
 
 
 def test_development_sign_in_refuses_an_unknown_jurisdiction_next_to_its_field(client):
-    page = client.post("/sign-in", data={"role": "participant", "tenant": "XX"})
+    page = client.post("/sign-in", data={"role": "participant", "tenant": "XX", "csrf_token": csrf_token(client)})
     assert page.status_code == 422
     assert 'id="tenant-error"' in page.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example"])
 def test_sign_in_returns_only_to_a_page_of_the_portal(client, target):
-    answer = client.post("/sign-in", data={"role": "participant", "tenant": "CA", "next": target})
+    form = {"role": "participant", "tenant": "CA", "next": target, "csrf_token": csrf_token(client)}
+    answer = client.post("/sign-in", data=form)
     assert answer.headers["Location"] == "/"
 
 
@@ -125,7 +135,7 @@ def test_pages_need_a_signed_in_person(client):
 )
 def test_queued_marks_of_a_bad_shape_are_refused_before_any_call(client, body, field):
     sign_in(client, role="facilitator")
-    answer = client.post("/sessions/s1/attendance/marks", json=body)
+    answer = client.post("/sessions/s1/attendance/marks", json=body, headers={"X-CSRF-Token": csrf_token(client)})
     assert answer.status_code == 422
     assert field in answer.get_json()["errors"]
     assert answer.headers["X-API-Calls"] == "0"
@@ -140,14 +150,38 @@ def test_an_api_problem_becomes_one_message_per_field():
 
 
 class IdentityProvider:
-    """A real HTTP server playing the identity provider: discovery, keys and a token endpoint that checks PKCE."""
+    """A real HTTP server playing the identity provider: discovery, keys and a token endpoint that checks PKCE.
 
-    def __init__(self):
+    With ``refresh=True`` it also gives refresh tokens and rotates them as careful providers do: each
+    one is good for one exchange, which returns a new access token and a new refresh token.
+    """
+
+    def __init__(self, refresh: bool = False):
         self.key = generate_private_key_pem()
         self.codes: dict[str, dict] = {}
-        self.server = make_server("127.0.0.1", 0, self.app)
+        self.refresh = refresh
+        self.refresh_tokens: dict[str, str] = {}  # the ones still good -> their sub
+        self.grants: list[dict] = []  # every token request's form, in order
+        self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def tokens(self, sub: str, *, nonce: str | None) -> dict:
+        now = int(time.time())
+        common = {"iss": self.issuer, "sub": sub, "iat": now, "exp": now + 300, "jti": secrets.token_hex(8)}
+        id_claims = {**common, "aud": "t4t-portal", "name": "Ana Ruiz"} | ({"nonce": nonce} if nonce else {})
+        body = {
+            "access_token": jwt.encode(
+                {**common, "aud": "t4t-platform", "roles": ["participant"], "tenant": "CA"}, self.key, "RS256"
+            ),
+            "id_token": jwt.encode(id_claims, self.key, "RS256", headers={"kid": "k1"}),
+            "token_type": "Bearer",
+            "expires_in": 300,
+        }
+        if self.refresh:
+            body["refresh_token"] = secrets.token_urlsafe(24)
+            self.refresh_tokens[body["refresh_token"]] = sub
+        return body
 
     def app(self, environ, start_response):
         request = Request(environ)
@@ -163,27 +197,20 @@ class IdentityProvider:
             jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(public))
             body = {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}
         elif request.path == "/token":
-            grant = self.codes.pop(request.form.get("code", ""), None)
-            verifier = request.form.get("code_verifier", "")
-            challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-            if grant is None or challenge != grant["challenge"]:
-                return Response(json.dumps({"error": "invalid_grant"}), 400, content_type="application/json")(
-                    environ, start_response
-                )
-            now = int(time.time())
-            common = {"iss": self.issuer, "sub": "ana-ruiz", "iat": now, "exp": now + 300}
-            body = {
-                "access_token": jwt.encode(
-                    {**common, "aud": "t4t-platform", "roles": ["participant"], "tenant": "CA"}, self.key, "RS256"
-                ),
-                "id_token": jwt.encode(
-                    {**common, "aud": "t4t-portal", "nonce": grant["nonce"], "name": "Ana Ruiz"},
-                    self.key,
-                    "RS256",
-                    headers={"kid": "k1"},
-                ),
-                "token_type": "Bearer",
-            }
+            self.grants.append(dict(request.form))
+            refused = Response(json.dumps({"error": "invalid_grant"}), 400, content_type="application/json")
+            if request.form.get("grant_type") == "refresh_token":
+                sub = self.refresh_tokens.pop(request.form.get("refresh_token", ""), None)  # used up
+                if sub is None or request.form.get("client_id") != "t4t-portal":
+                    return refused(environ, start_response)
+                body = self.tokens(sub, nonce=None)
+            else:
+                grant = self.codes.pop(request.form.get("code", ""), None)
+                verifier = request.form.get("code_verifier", "")
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if grant is None or challenge != grant["challenge"]:
+                    return refused(environ, start_response)
+                body = self.tokens("ana-ruiz", nonce=grant["nonce"])
         else:
             return Response("not found", 404)(environ, start_response)
         return Response(json.dumps(body), content_type="application/json")(environ, start_response)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy import func, select
 
 from services.scheduling.models import Attendance, Completion, TrainingSession
 from shared.envelope import parse_event
+from tests.helpers import assert_problem
 from tests.scheduling import factories
 
 BACKENDS = ["sqlite", "postgres"]
@@ -433,3 +435,98 @@ def test_concurrent_final_marks_complete_once(scheduling_app, scheduling_ctx, to
     assert len(outbox_events(scheduling_ctx, COMPLETED)) == 1
     assert count(scheduling_ctx, Completion) == 1
     assert count(scheduling_ctx, Attendance) == 9
+
+
+# --- Idempotency-Key ------------------------------------------------------------------------------
+
+
+def keyed_mark(client, tokens, session_id: str, records: list[dict], key: str, who=FACILITATOR):
+    return client.put(
+        f"/sessions/{session_id}/attendance",
+        json={"records": records},
+        headers={**auth(tokens, who), "Idempotency-Key": key},
+    )
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_retried_sheet_gets_its_first_answer_and_does_not_undo_a_later_correction(
+    sclient, scheduling_ctx, tokens, database
+):
+    """A device's batch of offline marks is sent again after its answer was lost; meanwhile someone
+    corrected a mark from another device. The retry must not write the older mark back."""
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    batch = [{"registration_id": ana, "status": "present"}, {"registration_id": ben, "status": "absent"}]
+    first = keyed_mark(sclient, tokens, a.sessions[0], batch, "device-1-batch-1")
+    assert first.status_code == 200, first.json
+    assert "Idempotent-Replayed" not in first.headers
+
+    corrected = mark(sclient, tokens, a.sessions[0], [{"registration_id": ana, "status": "absent"}], who=CA_ADMIN)
+    assert by_registration(corrected.json)[ana]["status"] == "absent"
+
+    # The same batch in another key order is the same request (JSON compared by its meaning).
+    retried = sclient.put(
+        f"/sessions/{a.sessions[0]}/attendance",
+        data=json.dumps(
+            {"records": [{"status": "present", "registration_id": ana}, {"registration_id": ben, "status": "absent"}]}
+        ),
+        headers={
+            **auth(tokens, FACILITATOR),
+            "Idempotency-Key": "device-1-batch-1",
+            "Content-Type": "application/json",
+        },
+    )
+    assert retried.status_code == 200
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.json == first.json
+    sheet = by_registration(sclient.get(f"/sessions/{a.sessions[0]}/attendance", headers=auth(tokens, CA_ADMIN)).json)
+    assert (sheet[ana]["status"], sheet[ben]["status"]) == ("absent", "absent")
+    # Three marks changed (two first, then the correction); the replay announced nothing.
+    assert len(outbox_events(scheduling_ctx, RECORDED)) == 3
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_key_reused_with_other_marks_is_refused_and_writes_nothing(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    assert keyed_mark(sclient, tokens, a.sessions[0], present(ana), "batch-7").status_code == 200
+    reused = keyed_mark(sclient, tokens, a.sessions[0], present(ben), "batch-7")
+    body = assert_problem(reused, 422, "Idempotency-Key")
+    assert body["type"].endswith("/idempotency-key-reused")
+    # The same key on another session's sheet is another request too.
+    assert_problem(keyed_mark(sclient, tokens, a.sessions[1], present(ana), "batch-7"), 422, "Idempotency-Key")
+    assert count(scheduling_ctx, Attendance) == 1
+    assert len(outbox_events(scheduling_ctx, RECORDED)) == 1
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_refused_sheet_frees_its_key(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    ana = a.registrations["ana-lopez"]
+    with scheduling_ctx.db.unit_of_work() as uow:
+        uow.session.get(TrainingSession, a.sessions[0]).status = "cancelled"
+        uow.commit()
+    assert_problem(keyed_mark(sclient, tokens, a.sessions[0], present(ana), "batch-9"), 409)
+    with scheduling_ctx.db.unit_of_work() as uow:
+        uow.session.get(TrainingSession, a.sessions[0]).status = "scheduled"
+        uow.commit()
+    answer = keyed_mark(sclient, tokens, a.sessions[0], present(ana), "batch-9")
+    assert answer.status_code == 200 and "Idempotent-Replayed" not in answer.headers
+    assert count(scheduling_ctx, Attendance) == 1
+
+
+def test_keys_belong_to_their_caller(sclient, scheduling_ctx, tokens):
+    """Two people may pick the same key: each gets their own request run, not the other's answer."""
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    assert keyed_mark(sclient, tokens, a.sessions[0], present(ana), "same-key").status_code == 200
+    other = keyed_mark(sclient, tokens, a.sessions[0], present(ben), "same-key", who=CA_ADMIN)
+    assert other.status_code == 200 and "Idempotent-Replayed" not in other.headers
+    assert count(scheduling_ctx, Attendance) == 2
+
+
+def test_the_openapi_document_declares_the_key_on_the_sheet(sclient):
+    operation = sclient.get("/openapi.json").json["paths"]["/sessions/{session_id}/attendance"]["put"]
+    assert "Idempotency-Key" in [p.get("name") for p in operation["parameters"]]
+    assert "Idempotent-Replayed" in operation["responses"]["200"]["headers"]
+    assert {"400", "409", "422"} <= set(operation["responses"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
@@ -95,7 +96,13 @@ def sync(session_id):
             for m in to_write.values()
         ]
         try:
-            backend().put("scheduling", f"/sessions/{session_id}/attendance", token=token(), json={"records": records})
+            backend().put(
+                "scheduling",
+                f"/sessions/{session_id}/attendance",
+                token=token(),
+                json={"records": records},
+                idempotency_key=_batch_key(session_id, to_write.values()),
+            )
         except BackendError as error:
             if error.status not in (409, 422):
                 raise
@@ -109,6 +116,12 @@ def sync(session_id):
             if m["registration_id"] in to_write and m["key"] not in written and m["key"] not in applied
         ]
     return jsonify({"applied": applied, "superseded": superseded})
+
+
+def _batch_key(session_id: str, marks) -> str:
+    """The same queued marks sent again (two tabs, or a lost answer) are the same request to the API."""
+    keys = "\n".join(sorted(m["key"] for m in marks))
+    return "marks-" + hashlib.sha256(f"{session_id}\n{keys}".encode()).hexdigest()
 
 
 def _instant(value: str) -> datetime:

@@ -36,7 +36,7 @@ MAX_CALLS = 3  # a page makes at most three API calls
 
 @blp.get("/")
 def home():
-    user = identity.current_user()
+    user = identity.fresh_user()
     if user is None:
         return render_template("welcome.html")
     if user.manages:

@@ -70,7 +70,24 @@
     return queue.length;
   }
 
-  function sync() {
+  // The session's token against cross-site forgery (services/portal/csrf.py). A copy of the page kept
+  // offline may hold the token of an earlier sign-in: then a fresh copy of the page gives today's.
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+  function renewCsrfToken() {
+    return fetch(location.pathname, { credentials: "same-origin", cache: "no-store" }).then(function (response) {
+      return response.text();
+    }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html").querySelector('meta[name="csrf-token"]');
+      var meta = document.querySelector('meta[name="csrf-token"]');
+      if (fresh && meta && fresh.content !== meta.content) { meta.content = fresh.content; return true; }
+      return false;
+    }).catch(function () { return false; });
+  }
+
+  function sync(renewed) {
     var queue = load();
     if (!queue.length) { return Promise.resolve(); }
     if (!navigator.onLine) {
@@ -83,7 +100,7 @@
     return fetch(form.dataset.sync, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": csrfToken() },
       body: JSON.stringify({ marks: queue })
     }).then(function (response) {
       if (response.status === 401 || response.redirected) {
@@ -91,6 +108,13 @@
         return;
       }
       return response.json().then(function (answer) {
+        if (response.status === 400 && answer.type === "csrf" && !renewed) {
+          return renewCsrfToken().then(function (changed) {
+            // Sent again once this round has ended (a timer runs after the "finally" below).
+            if (changed) { setTimeout(function () { sync(true); }, 0); return; }
+            say("Not sent: " + answer.title + ". The marks stay on this device.");
+          });
+        }
         if (!response.ok) {
           say("Not sent: " + (answer.title || "the server refused the marks") + ". They stay on this device.");
           return;

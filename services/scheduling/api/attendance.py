@@ -18,6 +18,7 @@ from services.scheduling.use_cases import attendance, certificates
 from shared.auth import FACILITATOR
 from shared.errors import NotFound
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
+from shared.http.idempotency import idempotent
 from shared.http.pagination import PageArgs, link_header, paginate
 
 # Routes live under /sessions, /cohorts, /registrations and /certificates, so no common prefix.
@@ -41,6 +42,7 @@ class SessionAttendance(MethodView):
             session_id, request_uow().session, principal(), opens_minutes=context().config.attendance_opens_minutes
         )
 
+    @idempotent
     @require(FACILITATOR, *repo.MANAGERS)
     @blp.arguments(AttendanceSheetInSchema)
     @blp.response(200, AttendanceSheetSchema)
@@ -52,6 +54,10 @@ class SessionAttendance(MethodView):
         All records are written or none. Re-marking replaces the previous mark; each change emits
         `scheduling.attendance.recorded`, and a participant who meets the cohort's completion rule
         completes (once).
+
+        With an `Idempotency-Key` (a device's queue of offline marks sends one per batch), a retry gets
+        the first answer back and writes nothing again, so a mark that was corrected since is not
+        overwritten by the retry of an older one.
         """
         return attendance.record_attendance(
             session_id,
