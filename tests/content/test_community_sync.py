@@ -69,7 +69,12 @@ def test_a_state_system_syncing_while_members_write_misses_nothing(client, conte
     staff = tokens.headers("national_admin", "US", sub="staff-rosa")
     people = [f"writer-{n}" for n in range(WRITERS)]
     for sub in people:
-        ok(client.post(f"/communities/{story.id}/members", json=member_body(("participant", "CA", sub)), headers=staff), 201)
+        ok(
+            client.post(
+                f"/communities/{story.id}/members", json=member_body(("participant", "CA", sub)), headers=staff
+            ),
+            201,
+        )
     writers_db = Database(content_ctx.db.url, schema=content_ctx.db.schema, pool_size=WRITERS + 2)
     if writers_db.is_postgres:  # SQLite's writers take turns: a pause would only make them queue
         slow_commits(writers_db)
@@ -132,7 +137,9 @@ def test_a_state_system_syncing_while_members_write_misses_nothing(client, conte
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_every_list_of_a_community_and_the_published_syntheses_sync_by_change_marker(client, content_ctx, tokens, database):
+def test_every_list_of_a_community_and_the_published_syntheses_sync_by_change_marker(
+    client, content_ctx, tokens, database
+):
     story = build_story(client, tokens, content_ctx)
     base = f"/communities/{story.id}"
     paths = [
@@ -156,6 +163,12 @@ def test_every_list_of_a_community_and_the_published_syntheses_sync_by_change_ma
     sid = story.synthesis["id"]
     ok(client.post(f"{base}/syntheses/{sid}/publish", headers=headers))
     last = ok(client.get("/syntheses", query_string={"changed_after": 0}, headers=headers))["last_change"]
-    ok(client.put(f"{base}/consents/CTUIR", json={"choice": "attribute"}, headers=tokens.headers("jurisdiction_admin", "CTUIR", sub="admin-ctuir")))
+    ok(
+        client.put(
+            f"{base}/consents/CTUIR",
+            json={"choice": "attribute"},
+            headers=tokens.headers("jurisdiction_admin", "CTUIR", sub="admin-ctuir"),
+        )
+    )
     again = ok(client.get("/syntheses", query_string={"changed_after": last}, headers=headers))["items"]
     assert [s["id"] for s in again] == [sid] and again[0]["contributions"][0]["jurisdiction"] == "CTUIR"
