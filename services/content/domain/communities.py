@@ -131,17 +131,6 @@ def check_consent_recorder(viewer: Viewer, jurisdiction: str) -> None:
         raise Forbidden(f"Only {jurisdiction}'s jurisdiction admin records its consent.")
 
 
-def followers_after_reply(following: dict[str, bool], replier: str) -> dict[str, bool]:
-    """Who follows a thread once ``replier`` has replied: a replier follows, unless they unfollowed it.
-
-    ``following`` maps each person with a recorded choice to whether they follow; a person never
-    recorded is not following.
-    """
-    result = dict(following)
-    result.setdefault(replier, True)
-    return result
-
-
 def to_tell(following: dict[str, bool], *, author: str, members: Iterable[str]) -> list[str]:
     """Followers to tell of a reply: those following who are still members, never the reply's author."""
     current = set(members)
