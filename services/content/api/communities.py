@@ -133,9 +133,7 @@ class CommunityCollection(MethodView):
     @blp.response(201, CommunitySchema)
     def post(self, data):
         """Convene a community (staff): focus area, goals, start week, planned months, facilitators."""
-        community = use_cases.convene(
-            data, request_uow(), principal(), correlationid=correlation_id(), knows=context().jurisdictions.knows
-        )
+        community = use_cases.convene(data, request_uow(), principal(), correlationid=correlation_id())
         return _created(community, ".CommunityItem", community_id=community.id)
 
 

@@ -54,7 +54,7 @@ def _flush(uow: UnitOfWork, detail: str) -> None:
 # --- communities --------------------------------------------------------------------------------------
 
 
-def convene(data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str, knows) -> Community:
+def convene(data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str) -> Community:
     """Convene a community in its start week; its facilitators join as staff members."""
     facilitators = data.pop("facilitators", [])
     subs = [person["sub"] for person in facilitators]
