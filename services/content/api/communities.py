@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import request, send_file, url_for
 from flask.views import MethodView
 
+from services.content.domain import materials as material_rules
 from services.content.models import (
     AttributionConsent,
     Community,
@@ -358,9 +359,16 @@ class DocumentItem(MethodView):
         return repo.get_document(request_uow().session, _space(community_id), document_id)
 
 
+# A document is served as the type it was checked to be on upload (a resource material's types).
+_DOWNLOAD_TYPES = {
+    media_type: {"schema": _BINARY} for media_type in sorted(material_rules.ACCEPTED_MEDIA_TYPES["resource"])
+}
+
+
 @blp.route("/<community_id>/documents/<document_id>/download")
 class DocumentDownload(MethodView):
     @require()
+    @blp.doc(responses={"200": {"content": _DOWNLOAD_TYPES}, "206": {"content": _DOWNLOAD_TYPES}})
     @blp.response(200, _BINARY, content_type="application/octet-stream", description="The file, as an attachment.")
     @blp.alt_response(
         206,
