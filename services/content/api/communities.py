@@ -368,7 +368,7 @@ _DOWNLOAD_TYPES = {
 @blp.route("/<community_id>/documents/<document_id>/download")
 class DocumentDownload(MethodView):
     @require()
-    @blp.doc(responses={"200": {"content": _DOWNLOAD_TYPES}, "206": {"content": _DOWNLOAD_TYPES}})
+    @blp.doc(responses={200: {"content": _DOWNLOAD_TYPES}, 206: {"content": _DOWNLOAD_TYPES}})
     @blp.response(200, _BINARY, content_type="application/octet-stream", description="The file, as an attachment.")
     @blp.alt_response(
         206,
