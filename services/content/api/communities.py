@@ -369,11 +369,11 @@ _DOWNLOAD_TYPES = {
 class DocumentDownload(MethodView):
     @require()
     @blp.doc(responses={200: {"content": _DOWNLOAD_TYPES}, 206: {"content": _DOWNLOAD_TYPES}})
-    @blp.response(200, _BINARY, content_type="application/octet-stream", description="The file, as an attachment.")
+    @blp.response(200, _BINARY, content_type=material_rules.PDF, description="The file, as an attachment.")
     @blp.alt_response(
         206,
         schema=_BINARY,
-        content_type="application/octet-stream",
+        content_type=material_rules.PDF,
         description="The requested byte range (Range).",
         success=True,
     )
