@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.content.api import adaptations, curriculum, materials
+from services.content.api import adaptations, communities, curriculum, materials
 from services.content.bootstrap import build_context
 from shared.context import ServiceContext
 from shared.http import api_keys, dead_letters
@@ -20,9 +20,18 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
         version="1.0",
         description=(
             "The Relationship-Based Care for Infants and Toddlers curriculum: series, the nine sessions, "
-            "the six PITC practices, materials with immutable versions, and adaptations with fidelity review."
+            "the six PITC practices, materials with immutable versions, and adaptations with fidelity review; "
+            "and the learning communities of state, territory and Tribe teams, with their published syntheses."
         ),
     )
-    for blueprint in (curriculum.blp, materials.blp, adaptations.blp, api_keys.blp, dead_letters.blp):
+    for blueprint in (
+        curriculum.blp,
+        materials.blp,
+        adaptations.blp,
+        communities.blp,
+        communities.published,
+        api_keys.blp,
+        dead_letters.blp,
+    ):
         api.register_blueprint(blueprint)
     return app

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from services.content import SERVICE
-from services.content.models import Adaptation, AdaptationReview, Material, MaterialVersion, platform
+from services.content.models import (
+    Adaptation,
+    AdaptationReview,
+    Community,
+    CommunityMember,
+    CommunityThread,
+    Material,
+    MaterialVersion,
+    Synthesis,
+    ThreadReply,
+    platform,
+)
 from shared.envelope import make_event
 from shared.messaging.outbox import add_event
 
@@ -77,5 +88,127 @@ def adaptation_reviewed(session, adaptation: Adaptation, review: AdaptationRevie
             "revision": review.revision,
             "decision": review.decision,
             "comments": review.comments,
+        },
+    )
+
+
+# --- learning communities: national events (tenant ``national``), with what consumers need to act ------
+
+
+def _community_data(community: Community) -> dict:
+    return {
+        "community_id": community.id,
+        "title": community.title,
+        "focus_area": community.focus_area,
+        "status": community.status,
+        "starts_on": community.starts_on.isoformat(),
+        "planned_months": community.planned_months,
+        "facilitators": list(community.facilitators),
+        "time_zone": community.time_zone,
+    }
+
+
+def community_convened(session, community: Community, *, correlationid: str) -> None:
+    _emit(
+        session,
+        "content.community.convened",
+        subject=community.id,
+        tenant=None,
+        correlationid=correlationid,
+        data=_community_data(community),
+    )
+
+
+def community_updated(session, community: Community, *, correlationid: str) -> None:
+    _emit(
+        session,
+        "content.community.updated",
+        subject=community.id,
+        tenant=None,
+        correlationid=correlationid,
+        data=_community_data(community),
+    )
+
+
+def _member_data(community: Community, member: CommunityMember) -> dict:
+    return {
+        "community_id": community.id,
+        "community_title": community.title,
+        "member": member.sub,
+        "kind": member.kind,
+        "jurisdiction": member.jurisdiction,
+        "name": member.name,
+        "email": member.email,
+        "time_zone": member.time_zone,
+        "language": member.language,
+    }
+
+
+def member_joined(session, community: Community, member: CommunityMember, *, correlationid: str) -> None:
+    _emit(
+        session,
+        "content.community.member_joined",
+        subject=community.id,
+        tenant=None,
+        correlationid=correlationid,
+        data=_member_data(community, member),
+    )
+
+
+def member_left(session, community: Community, member: CommunityMember, *, correlationid: str) -> None:
+    _emit(
+        session,
+        "content.community.member_left",
+        subject=community.id,
+        tenant=None,
+        correlationid=correlationid,
+        data=_member_data(community, member),
+    )
+
+
+def thread_replied(
+    session,
+    community: Community,
+    thread: CommunityThread,
+    reply: ThreadReply,
+    *,
+    excerpt: str,
+    followers: list[str],
+    correlationid: str,
+) -> None:
+    _emit(
+        session,
+        "content.thread.replied",
+        subject=thread.id,
+        tenant=None,
+        correlationid=correlationid,
+        data={
+            "community_id": community.id,
+            "community_title": community.title,
+            "thread_id": thread.id,
+            "thread_title": thread.title,
+            "reply_id": reply.id,
+            "author": reply.author,
+            "author_name": reply.author_name,
+            "excerpt": excerpt,
+            "followers": followers,
+            "replied_at": reply.created_at.isoformat(),
+        },
+    )
+
+
+def synthesis_published(session, community: Community, synthesis: Synthesis, *, correlationid: str) -> None:
+    _emit(
+        session,
+        "content.synthesis.published",
+        subject=synthesis.id,
+        tenant=None,
+        correlationid=correlationid,
+        data={
+            "community_id": community.id,
+            "community_title": community.title,
+            "synthesis_id": synthesis.id,
+            "title": synthesis.title,
+            "published_at": synthesis.published_at.isoformat(),
         },
     )

@@ -1,10 +1,11 @@
-"""Content's tables: curriculum (national rows have no tenant), materials, versions, adaptations, reviews."""
+"""Content's tables: curriculum (national rows have no tenant), materials, versions, adaptations, reviews,
+and learning communities with their members, threads, documents, work plan, knowledge products and syntheses."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shared.changes import ChangeMixin
@@ -173,3 +174,169 @@ class Jurisdiction(Base):
     kind: Mapped[str] = mapped_column(String(20))
     default_time_zone: Mapped[str] = mapped_column(String(64))
     announced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- learning communities ---------------------------------------------------------------------------
+# A community spans jurisdictions by design, so its rows carry no tenant: who sees them is decided by
+# membership (domain.communities.sees_space), enforced by every query of repository.communities.
+
+
+class Community(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A learning community the Initiative convenes on a focus area, for about a year."""
+
+    __tablename__ = "communities"
+
+    title: Mapped[str] = mapped_column(String(300))
+    focus_area: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[list] = mapped_column(JSON, default=list)
+    starts_on: Mapped[date] = mapped_column(Date)
+    planned_months: Mapped[int] = mapped_column(Integer, default=12)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="convening")
+    facilitators: Mapped[list] = mapped_column(JSON, default=list)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class CommunityMember(IdMixin, ChangeMixin, Base):
+    """A person in a community: a jurisdiction's team member, a staff facilitator or a guest expert.
+
+    A member who leaves keeps the row (``status`` left): a synced copy learns of the departure, and what
+    they posted keeps the jurisdiction it was posted for.
+    """
+
+    __tablename__ = "community_members"
+    __table_args__ = (UniqueConstraint("community_id", "sub"),)
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    sub: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    jurisdiction: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class _Authored:
+    """Who posted a thread, reply or document, and for which jurisdiction (kept if they later leave)."""
+
+    author: Mapped[str] = mapped_column(String(200))
+    author_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    author_kind: Mapped[str] = mapped_column(String(20))
+    author_jurisdiction: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class CommunityThread(IdMixin, TimestampMixin, ChangeMixin, _Authored, Base):
+    """A discussion thread; a reply updates it, so a synced copy sees the new count and time."""
+
+    __tablename__ = "community_threads"
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ThreadReply(IdMixin, TimestampMixin, ChangeMixin, _Authored, Base):
+    __tablename__ = "thread_replies"
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("community_threads.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class ThreadFollow(IdMixin, ChangeMixin, Base):
+    """A person's choice to follow a thread or not; no row means they never chose and never posted in it."""
+
+    __tablename__ = "thread_follows"
+    __table_args__ = (UniqueConstraint("thread_id", "sub"),)
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("community_threads.id"), index=True)
+    sub: Mapped[str] = mapped_column(String(200))
+    following: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CommunityDocument(IdMixin, TimestampMixin, ChangeMixin, _Authored, Base):
+    """A document of the community: a file it uploaded, or a reference to a version of a content material."""
+
+    __tablename__ = "community_documents"
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(10))
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    media_type: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    material_id: Mapped[str | None] = mapped_column(ForeignKey("materials.id"), nullable=True)
+    material_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class WorkItem(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A goal of the community's own work plan, or a task toward one, with its owner, due date and status."""
+
+    __tablename__ = "work_items"
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    goal_id: Mapped[str | None] = mapped_column(ForeignKey("work_items.id"), nullable=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class KnowledgeProduct(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """A thread, reply or document staff marked as knowledge the community produced."""
+
+    __tablename__ = "knowledge_products"
+    __table_args__ = (UniqueConstraint("community_id", "source_kind", "source_id"),)
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    source_kind: Mapped[str] = mapped_column(String(10))
+    source_id: Mapped[str] = mapped_column(String(36))
+    title: Mapped[str] = mapped_column(String(300))
+    excerpt: Mapped[str] = mapped_column(Text)
+    jurisdiction: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    marked_by: Mapped[str] = mapped_column(String(200))
+
+
+class Synthesis(IdMixin, TimestampMixin, ChangeMixin, Base):
+    """Staff's synthesis of a community's knowledge products; once published, every jurisdiction reads it."""
+
+    __tablename__ = "syntheses"
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    knowledge_products: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    created_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class AttributionConsent(IdMixin, ChangeMixin, Base):
+    """A member jurisdiction's recorded choice of how its contributions appear in published syntheses."""
+
+    __tablename__ = "attribution_consents"
+    __table_args__ = (UniqueConstraint("community_id", "jurisdiction"),)
+
+    community_id: Mapped[str] = mapped_column(ForeignKey("communities.id"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(40))
+    choice: Mapped[str] = mapped_column(String(10))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
