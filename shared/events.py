@@ -247,6 +247,86 @@ class FollowupDue(EventData):
     follow_up_on = fields.Date(required=True)
 
 
+# --- learning communities (content owns the community; scheduling its calls) -------------------
+
+COMMUNITY_MEMBER_KINDS = ("team_member", "staff", "guest_expert")
+COMMUNITY_CALL_KINDS = ("interactive_call", "expert_session", "face_to_face", "audio_conference")
+LANGUAGE_CODES = ("en", "es")
+
+
+class CommunityConvened(EventData):
+    """A learning community convened or changed (``content.community.convened`` / ``.updated``)."""
+
+    community_id = fields.String(required=True)
+    title = fields.String(required=True)
+    focus_area = fields.String(required=True)
+    status = fields.String(required=True)
+    starts_on = fields.Date(required=True)
+    planned_months = fields.Integer(required=True)
+    facilitators = fields.List(fields.String(), load_default=list)
+    time_zone = fields.String(load_default="America/New_York")
+
+
+class CommunityMembership(EventData):
+    """A person joined or left a community (``content.community.member_joined`` / ``.member_left``)."""
+
+    community_id = fields.String(required=True)
+    community_title = fields.String(required=True)
+    member = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_MEMBER_KINDS))
+    jurisdiction = fields.String(allow_none=True, load_default=None)
+    name = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None)
+    time_zone = fields.String(allow_none=True, load_default=None)
+    language = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LANGUAGE_CODES))
+
+
+class ThreadReplied(EventData):
+    """A reply in a community thread, with the followers to tell (the author excluded)."""
+
+    community_id = fields.String(required=True)
+    community_title = fields.String(required=True)
+    thread_id = fields.String(required=True)
+    thread_title = fields.String(required=True)
+    reply_id = fields.String(required=True)
+    author = fields.String(required=True)
+    author_name = fields.String(allow_none=True, load_default=None)
+    excerpt = fields.String(required=True)
+    followers = fields.List(fields.String(), load_default=list)
+    replied_at = fields.AwareDateTime(required=True)
+
+
+class SynthesisPublished(EventData):
+    community_id = fields.String(required=True)
+    community_title = fields.String(required=True)
+    synthesis_id = fields.String(required=True)
+    title = fields.String(required=True)
+    published_at = fields.AwareDateTime(required=True)
+
+
+class CommunityCallChanged(EventData):
+    """One occurrence of a community's calls (or a national audio-conference) scheduled, moved or cancelled;
+    shaped like ``scheduling.session.*`` so a notifier needs nothing else."""
+
+    call_id = fields.String(required=True)
+    community_id = fields.String(allow_none=True, load_default=None)  # None for an audio-conference
+    community_title = fields.String(allow_none=True, load_default=None)
+    kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_CALL_KINDS))
+    title = fields.String(required=True)
+    agenda = fields.String(load_default="")
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    time_zone = fields.String(required=True)
+    local_start = fields.String(required=True)
+    local_end = fields.String(required=True)
+    place = fields.Nested(Place, allow_none=True, load_default=None)
+    meeting_url = fields.String(allow_none=True, load_default=None)
+    invitees = fields.List(fields.String(), load_default=list)
+    sequence = fields.Integer(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+    previous_starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     schema: type[Schema]
@@ -272,6 +352,15 @@ CATALOGUE: dict[str, EventSpec] = {
     "scheduling.participant.completed": EventSpec(ParticipantCompleted),
     "scheduling.office_hour.booked": EventSpec(OfficeHourBooked),
     "scheduling.office_hour.cancelled": EventSpec(OfficeHourCancelled),
+    "content.community.convened": EventSpec(CommunityConvened),
+    "content.community.updated": EventSpec(CommunityConvened),
+    "content.community.member_joined": EventSpec(CommunityMembership),
+    "content.community.member_left": EventSpec(CommunityMembership),
+    "content.thread.replied": EventSpec(ThreadReplied),
+    "content.synthesis.published": EventSpec(SynthesisPublished),
+    "scheduling.community_call.scheduled": EventSpec(CommunityCallChanged),
+    "scheduling.community_call.rescheduled": EventSpec(CommunityCallChanged),
+    "scheduling.community_call.cancelled": EventSpec(CommunityCallChanged),
     "coaching.plan.created": EventSpec(PlanCreated),
     "coaching.activity.logged": EventSpec(ActivityLogged),
     "coaching.commitment.due_soon": EventSpec(CommitmentNotice),
