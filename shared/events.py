@@ -65,6 +65,56 @@ class AdaptationReviewed(EventData):
     comments = fields.String(load_default="")
 
 
+COMMUNITY_FOCUS_AREAS = ("specialist_networks", "credentials", "quality_rating_systems", "other")
+COMMUNITY_STATUSES = ("convening", "active", "closing", "closed")
+COMMUNITY_MEMBER_KINDS = ("team_member", "staff", "guest_expert")
+LANGUAGES = ("en", "es")
+
+
+class CommunityChanged(EventData):
+    community_id = fields.String(required=True)
+    title = fields.String(required=True)
+    focus_area = fields.String(required=True, validate=validate.OneOf(COMMUNITY_FOCUS_AREAS))
+    status = fields.String(required=True, validate=validate.OneOf(COMMUNITY_STATUSES))
+    starts_on = fields.Date(required=True)
+    planned_months = fields.Integer(required=True, validate=validate.Range(min=1))
+    facilitators = fields.List(fields.String(), required=True)
+    time_zone = fields.String(required=True)
+
+
+class CommunityMembership(EventData):
+    community_id = fields.String(required=True)
+    community_title = fields.String(required=True)
+    member = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_MEMBER_KINDS))
+    jurisdiction = fields.String(required=True, allow_none=True, validate=validate.Regexp(CODE_PATTERN))
+    name = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True, allow_none=True)
+    time_zone = fields.String(required=True, allow_none=True)
+    language = fields.String(required=True, allow_none=True, validate=validate.OneOf(LANGUAGES))
+
+
+class ThreadReplied(EventData):
+    community_id = fields.String(required=True)
+    community_title = fields.String(required=True)
+    thread_id = fields.String(required=True)
+    thread_title = fields.String(required=True)
+    reply_id = fields.String(required=True)
+    author = fields.String(required=True)
+    author_name = fields.String(required=True, allow_none=True)
+    excerpt = fields.String(required=True, validate=validate.Length(max=280))
+    followers = fields.List(fields.String(), required=True)
+    replied_at = fields.AwareDateTime(required=True)
+
+
+class SynthesisPublished(EventData):
+    community_id = fields.String(required=True)
+    community_title = fields.String(required=True)
+    synthesis_id = fields.String(required=True)
+    title = fields.String(required=True)
+    published_at = fields.AwareDateTime(required=True)
+
+
 DELIVERY_FORMATS = ("in_person", "virtual", "hybrid")
 
 
@@ -247,61 +297,7 @@ class FollowupDue(EventData):
     follow_up_on = fields.Date(required=True)
 
 
-# --- learning communities (content owns the community; scheduling its calls) -------------------
-
-COMMUNITY_MEMBER_KINDS = ("team_member", "staff", "guest_expert")
 COMMUNITY_CALL_KINDS = ("interactive_call", "expert_session", "face_to_face", "audio_conference")
-LANGUAGE_CODES = ("en", "es")
-
-
-class CommunityConvened(EventData):
-    """A learning community convened or changed (``content.community.convened`` / ``.updated``)."""
-
-    community_id = fields.String(required=True)
-    title = fields.String(required=True)
-    focus_area = fields.String(required=True)
-    status = fields.String(required=True)
-    starts_on = fields.Date(required=True)
-    planned_months = fields.Integer(required=True)
-    facilitators = fields.List(fields.String(), load_default=list)
-    time_zone = fields.String(load_default="America/New_York")
-
-
-class CommunityMembership(EventData):
-    """A person joined or left a community (``content.community.member_joined`` / ``.member_left``)."""
-
-    community_id = fields.String(required=True)
-    community_title = fields.String(required=True)
-    member = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_MEMBER_KINDS))
-    jurisdiction = fields.String(allow_none=True, load_default=None)
-    name = fields.String(allow_none=True, load_default=None)
-    email = fields.String(allow_none=True, load_default=None)
-    time_zone = fields.String(allow_none=True, load_default=None)
-    language = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LANGUAGE_CODES))
-
-
-class ThreadReplied(EventData):
-    """A reply in a community thread, with the followers to tell (the author excluded)."""
-
-    community_id = fields.String(required=True)
-    community_title = fields.String(required=True)
-    thread_id = fields.String(required=True)
-    thread_title = fields.String(required=True)
-    reply_id = fields.String(required=True)
-    author = fields.String(required=True)
-    author_name = fields.String(allow_none=True, load_default=None)
-    excerpt = fields.String(required=True)
-    followers = fields.List(fields.String(), load_default=list)
-    replied_at = fields.AwareDateTime(required=True)
-
-
-class SynthesisPublished(EventData):
-    community_id = fields.String(required=True)
-    community_title = fields.String(required=True)
-    synthesis_id = fields.String(required=True)
-    title = fields.String(required=True)
-    published_at = fields.AwareDateTime(required=True)
 
 
 class CommunityCallChanged(EventData):
@@ -337,6 +333,12 @@ CATALOGUE: dict[str, EventSpec] = {
     "content.material.published": EventSpec(MaterialPublished),
     "content.adaptation.submitted": EventSpec(AdaptationSubmitted),
     "content.adaptation.reviewed": EventSpec(AdaptationReviewed),
+    "content.community.convened": EventSpec(CommunityChanged),
+    "content.community.updated": EventSpec(CommunityChanged),
+    "content.community.member_joined": EventSpec(CommunityMembership),
+    "content.community.member_left": EventSpec(CommunityMembership),
+    "content.thread.replied": EventSpec(ThreadReplied),
+    "content.synthesis.published": EventSpec(SynthesisPublished),
     "scheduling.jurisdiction.added": EventSpec(JurisdictionAdded),
     "scheduling.request.submitted": EventSpec(RequestSubmitted),
     "scheduling.request.approved": EventSpec(RequestApproved),
@@ -352,12 +354,6 @@ CATALOGUE: dict[str, EventSpec] = {
     "scheduling.participant.completed": EventSpec(ParticipantCompleted),
     "scheduling.office_hour.booked": EventSpec(OfficeHourBooked),
     "scheduling.office_hour.cancelled": EventSpec(OfficeHourCancelled),
-    "content.community.convened": EventSpec(CommunityConvened),
-    "content.community.updated": EventSpec(CommunityConvened),
-    "content.community.member_joined": EventSpec(CommunityMembership),
-    "content.community.member_left": EventSpec(CommunityMembership),
-    "content.thread.replied": EventSpec(ThreadReplied),
-    "content.synthesis.published": EventSpec(SynthesisPublished),
     "scheduling.community_call.scheduled": EventSpec(CommunityCallChanged),
     "scheduling.community_call.rescheduled": EventSpec(CommunityCallChanged),
     "scheduling.community_call.cancelled": EventSpec(CommunityCallChanged),

@@ -7,8 +7,11 @@ from services.scheduling.domain.timezones import render
 from services.scheduling.events import SOURCE
 from services.scheduling.models import platform
 from shared.envelope import make_event
-from shared.jurisdictions import NATIONAL
 from shared.messaging.outbox import add_event
+
+# The envelope tenant of events about a community, which spans jurisdictions (content's too): who hears of
+# one is decided by its membership, never by this attribute.
+EVENT_TENANT = "national"
 
 
 def call_changed(
@@ -30,7 +33,7 @@ def call_changed(
             f"scheduling.community_call.{verb}",
             source=SOURCE,
             subject=call.id,
-            tenant=NATIONAL,
+            tenant=EVENT_TENANT,
             correlationid=correlationid,
             data={
                 "call_id": call.id,

@@ -37,7 +37,7 @@ MEMBERS = [  # (sub, kind, jurisdiction, email, time zone, language)
 
 
 def content_event(type_: str, data: dict):
-    return make_event(type_, source="/services/content", subject=data["community_id"], tenant="US", data=data)
+    return make_event(type_, source="/services/content", subject=data["community_id"], tenant="national", data=data)
 
 
 def joined(sub, kind, jurisdiction, email, time_zone, language, verb="member_joined"):
@@ -87,7 +87,7 @@ def call_event(verb: str, data: dict):
         f"scheduling.community_call.{verb}",
         source="/services/scheduling",
         subject=data["call_id"],
-        tenant="US",
+        tenant="national",
         data=data,
     )
 

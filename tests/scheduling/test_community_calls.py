@@ -31,7 +31,7 @@ ELSEWHERE = ("participant", "OR", "or-person")
 
 
 def content_event(type_: str, data: dict, *, at: datetime | None = None):
-    event = make_event(type_, source="/services/content", subject=data["community_id"], tenant="US", data=data)
+    event = make_event(type_, source="/services/content", subject=data["community_id"], tenant="national", data=data)
     if at is not None:
         import dataclasses
 
@@ -140,7 +140,7 @@ def test_a_recurrence_rule_makes_twelve_monthly_calls_each_announced_to_the_memb
     events = outbox(scheduling_ctx)
     assert len(events) == 12
     first = next(e for e in events if e["data"]["call_id"] == calls[0]["id"])
-    assert first["type"] == "scheduling.community_call.scheduled" and first["tenant"] == "US"
+    assert first["type"] == "scheduling.community_call.scheduled" and first["tenant"] == "national"
     assert first["data"]["invitees"] == sorted([STAFF[2], ANA_CA[2], BO_GU[2], TALA_CTUIR[2]])
     assert first["data"]["community_title"] == "Infant/Toddler Specialist Networks"
     assert first["data"]["sequence"] == 0 and first["data"]["local_start"] == "2027-01-12T14:00:00-05:00"
