@@ -216,6 +216,29 @@ def test_each_invitee_gets_an_invitation_then_an_update_then_a_cancellation_of_o
 
 
 @BOTH
+def test_a_member_who_joins_later_is_invited_to_the_upcoming_calls_once(
+    notifications_ctx, community, deliver, smtp_server
+):
+    starts = next_month()
+    community(call_event("scheduled", call_data(starts)))
+    past = call_data(datetime.now(UTC) - timedelta(days=2), call_id="ca11ca11-0000-4000-8000-000000000002")
+    community(call_event("scheduled", past))
+    deliver.send()
+    newcomer = joined("kai-hi", "team_member", "HI", "kai@example.org", "Pacific/Honolulu", "en")
+    community(newcomer, newcomer)
+    deliver.send()
+    [message] = smtp_server.to("kai@example.org")  # the upcoming call only, once
+    cal = invite_of(message)
+    assert (cal.method.value, cal.vevent.uid.value) == ("REQUEST", f"{CALL}@t4t-platform")
+    assert "HST" in message.get_body(("plain",)).get_content()
+    with notifications_ctx.db.session() as db:
+        assert {r.minutes_before for r in db.scalars(select(CallReminder).where(CallReminder.person == "kai-hi"))} == {
+            1440,
+            60,
+        }
+
+
+@BOTH
 def test_reminders_before_a_call_and_none_for_a_member_who_left(notifications_ctx, community, deliver, smtp_server):
     starts = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     community(call_event("scheduled", call_data(starts)))

@@ -41,7 +41,7 @@ class CommunityNotices:
         session = uow.session
         if event.type in ("content.community.member_joined", "content.community.member_left"):
             self._membership(session, event)
-            return 0
+            return self._invite_newcomer(session, event) if event.type.endswith("member_joined") else 0
         if event.type.startswith("scheduling.community_call."):
             return self._call_changed(session, event)
         if event.type == "content.thread.replied":
@@ -155,6 +155,54 @@ class CommunityNotices:
         for tenant, members in sorted(groups.items()):
             written += self.notifier.tell(
                 session, tenant, event.id, event.type, kind.template, members, context, critical=critical
+            )
+        return written
+
+    def _invite_newcomer(self, session, event: Envelope) -> int:
+        """A member who joins after calls were scheduled gets an invitation to each upcoming one."""
+        data = event.data
+        person = data["member"]
+        row = session.get(CommunityMembership, (data["community_id"], person))
+        if row is None or not row.active or row.announced_at != event.time:
+            return 0  # a newer leave already applies
+        upcoming = session.scalars(
+            select(KnownCall)
+            .where(
+                KnownCall.community_id == data["community_id"],
+                KnownCall.cancelled.is_(False),
+                KnownCall.starts_at > self.clock(),
+            )
+            .order_by(KnownCall.starts_at)
+        )
+        kind = KINDS["scheduling.community_call.scheduled"]
+        written = 0
+        for known in upcoming:
+            call = known.data
+            if person in (call.get("invitees") or []):
+                continue
+            known.data = {**call, "invitees": sorted({*(call.get("invitees") or []), person})}
+            self._arrange_reminders(session, known, {row.tenant: [person]}, only=True)
+            as_session = {**call, "session_id": call["call_id"]}
+
+            def context(contact: ContactPoint, language: str, call=call, as_session=as_session) -> dict:
+                return {
+                    "title": call["title"],
+                    "community": call.get("community_title") or "",
+                    "agenda": call.get("agenda") or "",
+                    "reason": "",
+                    "session": self.notifier._details(call, contact, language),
+                    "invite": invite(
+                        "REQUEST",
+                        [as_session],
+                        attendee=contact.email,
+                        organizer=self.notifier.organizer,
+                        stamp=event.time,
+                    ),
+                }
+
+            # Keyed by the joining and the call: one invitation per upcoming call, once.
+            written += self.notifier.tell(
+                session, row.tenant, f"{event.id}:{known.call_id}", event.type, kind.template, [person], context
             )
         return written
 
