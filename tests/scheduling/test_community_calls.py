@@ -266,6 +266,7 @@ def test_the_members_calendar_feed(scheduling_ctx, sclient, tokens):
     # A token for another community, or a wrong token, is a 404; so is the feed of a member who has left.
     assert sclient.get(f"/communities/{OTHER_COMMUNITY}/calendar.ics?token={created.json['token']}").status_code == 404
     assert sclient.get(f"/communities/{COMMUNITY}/calendar.ics?token=nope").status_code == 404
+    assert sclient.get(f"/calendars/{created.json['token']}.ics").status_code == 404  # only at the community's address
     # Jurisdiction admins see the space but the feed is the members'; outsiders do not learn it exists.
     assert sclient.post(f"/communities/{COMMUNITY}/calendar-feeds", headers=auth(tokens, CA_ADMIN)).status_code == 403
     assert (

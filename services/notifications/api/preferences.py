@@ -54,6 +54,8 @@ class NotificationKinds(MethodView):
             entry["event_types"].append(event_type)
         for name in ("session_cancelled", "session_rescheduled"):
             kinds[name]["critical"] = "within 48 hours of the session: sent whatever the preferences"
+        for name in ("community_call_cancelled", "community_call_rescheduled"):
+            kinds[name]["critical"] = "within 48 hours of the call: sent whatever the preferences"
         return {"items": [kinds[name] for name in sorted(kinds)]}
 
 
