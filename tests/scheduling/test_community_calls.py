@@ -10,7 +10,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
-from services.scheduling.community_models import CallAttendance, CommunityCall, CommunityMember
+from services.scheduling.community_models import CallAttendance, Community, CommunityCall, CommunityMember
 from shared.envelope import make_event, parse_event
 from tests.helpers import assert_problem, auth
 
@@ -325,9 +325,11 @@ def test_who_sees_a_communitys_calls(scheduling_ctx, sclient, tokens):
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_membership_events_delivered_twice_keep_one_member(scheduling_ctx):
     event = joined(ANA_CA[2], "team_member", "CA")
-    feed(scheduling_ctx, convened(), event, event)
+    # The member is announced before the community itself reaches scheduling, and twice.
+    feed(scheduling_ctx, event, event, convened(title="Infant/Toddler Credentials"))
     with scheduling_ctx.db.session() as db:
         assert db.scalar(select(func.count()).select_from(CommunityMember)) == 1
+        assert db.get(Community, COMMUNITY).title == "Infant/Toddler Credentials"
 
 
 BAD_BODIES = [
