@@ -300,6 +300,32 @@ class FollowupDue(EventData):
     follow_up_on = fields.Date(required=True)
 
 
+COMMUNITY_CALL_KINDS = ("interactive_call", "expert_session", "face_to_face", "audio_conference")
+
+
+class CommunityCallChanged(EventData):
+    """One occurrence of a community's calls (or a national audio-conference) scheduled, moved or cancelled;
+    shaped like ``scheduling.session.*`` so a notifier needs nothing else."""
+
+    call_id = fields.String(required=True)
+    community_id = fields.String(allow_none=True, load_default=None)  # None for an audio-conference
+    community_title = fields.String(allow_none=True, load_default=None)
+    kind = fields.String(required=True, validate=validate.OneOf(COMMUNITY_CALL_KINDS))
+    title = fields.String(required=True)
+    agenda = fields.String(load_default="")
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    time_zone = fields.String(required=True)
+    local_start = fields.String(required=True)
+    local_end = fields.String(required=True)
+    place = fields.Nested(Place, allow_none=True, load_default=None)
+    meeting_url = fields.String(allow_none=True, load_default=None)
+    invitees = fields.List(fields.String(), load_default=list)
+    sequence = fields.Integer(required=True)
+    reason = fields.String(allow_none=True, load_default=None)
+    previous_starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
+
+
 @dataclass(frozen=True)
 class EventSpec:
     schema: type[Schema]
@@ -331,6 +357,9 @@ CATALOGUE: dict[str, EventSpec] = {
     "scheduling.participant.completed": EventSpec(ParticipantCompleted),
     "scheduling.office_hour.booked": EventSpec(OfficeHourBooked),
     "scheduling.office_hour.cancelled": EventSpec(OfficeHourCancelled),
+    "scheduling.community_call.scheduled": EventSpec(CommunityCallChanged),
+    "scheduling.community_call.rescheduled": EventSpec(CommunityCallChanged),
+    "scheduling.community_call.cancelled": EventSpec(CommunityCallChanged),
     "coaching.plan.created": EventSpec(PlanCreated),
     "coaching.activity.logged": EventSpec(ActivityLogged),
     "coaching.commitment.due_soon": EventSpec(CommitmentNotice),

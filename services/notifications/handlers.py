@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.notifications.models import Jurisdiction
+from services.notifications.use_cases.community_notices import CommunityNotices
 from services.notifications.use_cases.notify import Notifier
 from shared.envelope import Envelope
 from shared.jurisdictions import record_announced
@@ -23,7 +24,13 @@ def build_handlers(notifier: Notifier) -> dict:
         """Write the messages an event causes (registrations, session changes, decisions, reviews)."""
         notifier.handle(event, uow)
 
-    return {"record_jurisdiction": record_jurisdiction, "notify": notify}
+    notices = CommunityNotices(notifier)
+
+    def notify_community(event: Envelope, uow) -> None:
+        """Learning communities: keep members' contact points; invite to calls; tell followers of replies."""
+        notices.handle(event, uow)
+
+    return {"record_jurisdiction": record_jurisdiction, "notify": notify, "notify_community": notify_community}
 
 
 def build_batch_handlers(notifier: Notifier) -> dict:

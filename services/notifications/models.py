@@ -156,3 +156,7 @@ class Jurisdiction(Base):
     kind: Mapped[str] = mapped_column(String(20))
     default_time_zone: Mapped[str] = mapped_column(String(64))
     announced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Learning communities' tables live in their own module, on this Base (imported last: it needs Base).
+from services.notifications import community_models  # noqa: E402,F401

@@ -9,6 +9,7 @@ from __future__ import annotations
 from services.notifications.bootstrap import build_context
 from services.notifications.handlers import build_batch_handlers, build_handlers
 from services.notifications.mail import SmtpMailer
+from services.notifications.use_cases.community_notices import CommunityNotices, write_due_call_reminders
 from services.notifications.use_cases.digests import write_due_digests
 from services.notifications.use_cases.reminders import write_due_reminders
 from services.notifications.use_cases.sending import send_pending
@@ -30,6 +31,7 @@ def main() -> None:
         build_handlers(notifier),
         periodic={
             "reminders": (30.0, lambda: write_due_reminders(ctx.db, notifier)),
+            "call-reminders": (30.0, lambda: write_due_call_reminders(ctx.db, CommunityNotices(notifier))),
             "digests": (60.0, lambda: write_due_digests(ctx.db, notifier)),
             "sender": (config.send_interval, send_all),
         },

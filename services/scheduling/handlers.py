@@ -29,4 +29,15 @@ def attach_material_version(event: Envelope, uow) -> None:
     uow.session.add(row)
 
 
-HANDLERS = {"attach_material_version": attach_material_version}
+def keep_community(event: Envelope, uow) -> None:
+    """Keep a community's title, zone and members from content's events, so its calls know whom to invite."""
+    from services.scheduling.use_cases import communities
+
+    if event.type in ("content.community.convened", "content.community.updated"):
+        communities.record_community(uow.session, event.data, event.time)
+    else:
+        joined = event.type == "content.community.member_joined"
+        communities.record_membership(uow.session, event.data, event.time, joined=joined)
+
+
+HANDLERS = {"attach_material_version": attach_material_version, "keep_community": keep_community}

@@ -474,3 +474,7 @@ def _completion_changed(_mapper, connection, completion) -> None:
 def _cohort_changed(_mapper, connection, cohort) -> None:
     if inspect(cohort).attrs["status"].history.has_changes():
         _touch_hours(connection, RegistrationHours.cohort_id == cohort.id)
+
+
+# Learning communities' tables live in their own module, on this Base (imported last: it needs Base).
+from services.scheduling import community_models  # noqa: E402,F401

@@ -48,6 +48,29 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "coaching.followup.due",
         ),
     ),
+    Subscription(
+        "scheduling",
+        "keep_community",
+        (
+            "content.community.convened",
+            "content.community.updated",
+            "content.community.member_joined",
+            "content.community.member_left",
+        ),
+    ),
+    Subscription(
+        "notifications",
+        "notify_community",
+        (
+            "content.community.member_joined",
+            "content.community.member_left",
+            "content.thread.replied",
+            "content.synthesis.published",
+            "scheduling.community_call.scheduled",
+            "scheduling.community_call.rescheduled",
+            "scheduling.community_call.cancelled",
+        ),
+    ),
     Subscription("coaching", "record_jurisdiction", ("scheduling.jurisdiction.added",)),
     Subscription("coaching", "open_plan", ("scheduling.participant.completed",)),
     Subscription(

@@ -52,7 +52,7 @@ def test_a_broker_namespace_gets_its_separator(monkeypatch, namespace):
     config = ContentConfig.from_env()
     assert config.broker_namespace == "staging."
     topology = Bus.from_config(config).topology
-    (subscription,) = topology.for_consumer("scheduling")
+    subscription = next(s for s in topology.for_consumer("scheduling") if s.handler == "attach_material_version")
     assert topology.work_queue(subscription) == "staging.scheduling.attach_material_version"
     assert topology.exchange == "staging.events"
 

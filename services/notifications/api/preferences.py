@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from services.notifications import repository as repo
 from services.notifications.api import MANAGERS, check_person
-from services.notifications.domain.kinds import KINDS, REMINDER, TEMPLATES
+from services.notifications.domain.kinds import CALL_REMINDER, KINDS, REMINDER, TEMPLATES
 from services.notifications.models import JurisdictionPreference, PersonPreference
 from services.notifications.schemas.preferences import (
     JurisdictionPreferencePage,
@@ -43,13 +43,19 @@ class NotificationKinds(MethodView):
     def get(self):
         """List the kinds of notification, the events that cause them and who hears of them."""
         kinds: dict[str, dict] = {}
-        for event_type, kind in [*KINDS.items(), ("(a reminder before each session)", REMINDER)]:
+        for event_type, kind in [
+            *KINDS.items(),
+            ("(a reminder before each session)", REMINDER),
+            ("(a reminder before each community call)", CALL_REMINDER),
+        ]:
             entry = kinds.setdefault(
                 kind.template, {"kind": kind.template, "audience": kind.audience, "event_types": []}
             )
             entry["event_types"].append(event_type)
         for name in ("session_cancelled", "session_rescheduled"):
             kinds[name]["critical"] = "within 48 hours of the session: sent whatever the preferences"
+        for name in ("community_call_cancelled", "community_call_rescheduled"):
+            kinds[name]["critical"] = "within 48 hours of the call: sent whatever the preferences"
         return {"items": [kinds[name] for name in sorted(kinds)]}
 
 

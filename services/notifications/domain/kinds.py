@@ -35,9 +35,21 @@ KINDS: dict[str, Kind] = {
     "coaching.commitment.due_soon": Kind("commitment_due_soon", "the trainer"),
     "coaching.commitment.overdue": Kind("commitment_overdue", "the trainer and their specialist"),
     "coaching.followup.due": Kind("followup_due", "the coach or specialist who set it"),
+    "scheduling.community_call.scheduled": Kind(
+        "community_call_scheduled", "the community's members (an audio-conference's registrant)", "REQUEST"
+    ),
+    "scheduling.community_call.rescheduled": Kind(
+        "community_call_rescheduled", "the community's members (an audio-conference's registrants)", "REQUEST"
+    ),
+    "scheduling.community_call.cancelled": Kind(
+        "community_call_cancelled", "the community's members (an audio-conference's registrants)", "CANCEL"
+    ),
+    "content.thread.replied": Kind("thread_replied", "the thread's followers (not the reply's author)"),
+    "content.synthesis.published": Kind("synthesis_published", "the community's members"),
 }
 REMINDER = Kind("session_reminder", "confirmed registrants", None)
-TEMPLATES = tuple(sorted({k.template for k in KINDS.values()} | {REMINDER.template}))
+CALL_REMINDER = Kind("community_call_reminder", "the call's invitees", None)
+TEMPLATES = tuple(sorted({k.template for k in KINDS.values()} | {REMINDER.template, CALL_REMINDER.template}))
 
 
 DIGESTS = ("none", "hourly", "daily")
@@ -55,9 +67,17 @@ def digest_window_end(moment: datetime, digest: str) -> datetime:
     return start + timedelta(hours=1)
 
 
+CRITICAL_TEMPLATES = (
+    "session_cancelled",
+    "session_rescheduled",
+    "community_call_cancelled",
+    "community_call_rescheduled",
+)
+
+
 def is_critical(template: str, starts_at: datetime | None, now: datetime) -> bool:
     """A session cancelled or moved within 48 hours of its start (the old or new one) cannot be opted out of."""
-    if template not in ("session_cancelled", "session_rescheduled") or starts_at is None:
+    if template not in CRITICAL_TEMPLATES or starts_at is None:
         return False
     return starts_at - now <= CRITICAL_WINDOW
 

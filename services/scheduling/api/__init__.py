@@ -5,6 +5,7 @@ from services.scheduling.api import (
     attendance,
     calendars,
     cohorts,
+    communities,
     hours,
     jurisdictions,
     recurring,
@@ -22,4 +23,5 @@ BLUEPRINTS = (
     hours.blp,
     recurring.blp,
     calendars.blp,
+    communities.blp,
 )

@@ -114,7 +114,8 @@ def feed_for_token(db: DbSession, token: str) -> CalendarFeed:
     if not token or len(token) > 200:
         raise NotFound("No calendar at this address.")
     feed = db.scalars(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))).first()
-    if feed is None or feed.revoked:
+    # A community's feed is served at the community's own address (use_cases.communities), never here.
+    if feed is None or feed.revoked or feed.kind not in FEED_KINDS:
         raise NotFound("No calendar at this address.")
     return feed
 
