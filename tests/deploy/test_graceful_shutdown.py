@@ -266,7 +266,7 @@ def test_a_consumer_told_to_stop_finishes_or_hands_back_every_message(content, b
 
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     first = start_consumer(env, first_log)
-    wait_until(lambda: inbox() >= 60 or first.poll() is not None, timeout=60, message="the consumer to get going")
+    wait_until(lambda: inbox() >= 60 or first.poll() is not None, timeout=120, message="the consumer to get going")
     assert first.poll() is None, first_log.read_text()[-2000:]
     first.send_signal(signal.SIGTERM)
     assert stopped_within(first, GRACE_SECONDS) == 0, first_log.read_text()[-2000:]
