@@ -975,3 +975,20 @@ def test_dockerignore_keeps_local_state_out_of_the_context():
         assert entry in ignored, f".dockerignore should exclude {entry}"
     for needed in ("pyproject.toml", "constraints.txt", "shared", "services"):
         assert needed not in ignored
+
+
+def test_the_migrations_can_be_applied_before_the_rollout(rendered):
+    """docs/deploy.md applies `-l 'app.kubernetes.io/component in (config,migrate)'` first: that must
+    hold every Job and every ConfigMap the Jobs read, and no Deployment."""
+    _, docs = rendered
+    first = [
+        d for d in docs if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") in {"config", "migrate"}
+    ]
+    kinds = {d["kind"] for d in first}
+    assert kinds == {"ConfigMap", "Job", "NetworkPolicy"}, kinds
+    applied = {d["metadata"]["name"] for d in first}
+    for process in (p for p in PROCESSES if p.component == "migrate"):
+        assert process.name in applied
+        (container,) = pod_spec(workload(docs, process))["containers"]
+        for source in container.get("envFrom", []):
+            assert source["configMapRef"]["name"] in applied, f"{process.name} would wait for its ConfigMap"
