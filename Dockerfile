@@ -3,7 +3,9 @@
 # (see docker-compose.yml and deploy/k8s/). Build: docker build -t t4t-platform:local .
 
 # --- build stage: install the project (no dev extras) into a virtualenv -------------------
-FROM python:3.11-slim AS build
+# The base is pinned to an exact version tag (no registry was reachable to read its digest when this was
+# written: add @sha256:<digest> after the tag where the build can resolve it, and keep both stages equal).
+FROM python:3.11.11-slim-bookworm AS build
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -20,7 +22,7 @@ COPY services ./services
 RUN pip install --no-cache-dir . -c constraints.txt
 
 # --- runtime stage ------------------------------------------------------------------------
-FROM python:3.11-slim
+FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -52,7 +54,7 @@ EXPOSE 8000
 # Default process: the content API. Other processes override the command (the Procfile,
 # docker-compose.yml and deploy/k8s/ name them all), e.g.
 #   gunicorn -c python:services.scheduling.gunicorn_conf services.scheduling.wsgi:app
-#   python -m services.content.worker | python -m services.scheduling.worker
+#   python -m services.<service>.worker consumer | relay | jobs    (one part each; none: all three)
 #       (with WORKER_METRICS_PORT=9100 a worker serves Prometheus metrics on that port)
 #   python -m services.content.manage migrate | python -m services.scheduling.manage migrate
 CMD ["gunicorn", "-c", "python:shared.gunicorn_conf", "services.content.wsgi:app"]
