@@ -37,7 +37,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench import coaching, export, notifications, pipeline, scheduling
+from bench import coaching, export, load, notifications, pipeline, scheduling
 from bench import national_year as year
 from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
 
@@ -111,7 +111,7 @@ def main() -> int:
             "readers": scheduling.CLIENTS,
             "crowd": scheduling.CROWD,
             "burst_rounds": scheduling.BURST_ROUNDS,
-            "client_processes": scheduling.client_processes(),
+            "client_processes": load.client_processes(),
             "api": settings,
         },
         "load": {},
