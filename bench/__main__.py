@@ -311,13 +311,13 @@ def report(r: dict) -> None:
             print(f"     {line}")
     for half, reads in r["reads"].items():
         data = r["data"][half]
-        load = r["load"][half]
+        loading = r["load"][half]
         print(
             f"\n== {'half' if half == 1 else 'full'} year: {data['sessions']:,} sessions, "
             f"{data['cohorts']:,} cohorts, "
             f"{data['registrations']:,} registrations, {data['attendance']:,} attendance marks, "
             f"{data['completions']:,} completions "
-            f"({'; '.join(f'{k} {v:.1f} s' for k, v in load.items())})"
+            f"({'; '.join(f'{k} {v:.1f} s' for k, v in loading.items())})"
         )
         for name, choice in reads["ceiling_choice"].items():
             print(
