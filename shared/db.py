@@ -139,7 +139,11 @@ def create_db_engine(url: str, *, schema: str | None = None, pool_size: int = 5)
         return engine
 
     # In UTC, timestamps come back already in the zone the services use, with nothing to convert.
-    connect_args = {"options": "-ctimezone=UTC"}
+    # Every statement is planned for the values it is run with: psycopg prepares a statement on its
+    # fifth run, and PostgreSQL would then settle on a generic plan blind to the values, which for a
+    # keyset page cannot see where the cursor is (a national year's deep export pages took 200 to
+    # 450 ms with it, 20 to 60 ms without). Preparing still saves the parsing.
+    connect_args = {"options": "-ctimezone=UTC -cplan_cache_mode=force_custom_plan"}
     if schema:
         connect_args["options"] += f" -csearch_path={schema}"
     engine = create_engine(
