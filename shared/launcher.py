@@ -109,6 +109,10 @@ def main() -> None:
     os.environ.setdefault(
         "PORTAL_COACHING_URL", f"http://127.0.0.1:{os.environ.get('COACHING_PORT') or DEFAULT_PORTS['coaching']}"
     )
+    os.environ.setdefault(
+        "PORTAL_NOTIFICATIONS_URL",
+        f"http://127.0.0.1:{os.environ.get('NOTIFICATIONS_PORT') or DEFAULT_PORTS['notifications']}",
+    )
     if not os.environ.get("SMTP_HOST"):
         # No mail server named: e-mail goes to the local sink (the Procfile's smtp-sink), listed at /dev/mailbox.
         os.environ.setdefault("SMTP_SINK_DIR", str(data_dir() / "mailbox"))

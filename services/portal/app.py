@@ -11,10 +11,16 @@ from services.portal import csrf
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
-from services.portal.pages import attendance, certificates, coaching, cohorts, people, signin
+from services.portal.pages import attendance, certificates, coaching, cohorts, notifications, people, signin
 from shared.logging import configure_logging, get_logger
 
-SERVICE_NAMES = {"content": "curriculum", "scheduling": "scheduling", "coaching": "coaching", "identity": "sign-in"}
+SERVICE_NAMES = {
+    "content": "curriculum",
+    "scheduling": "scheduling",
+    "coaching": "coaching",
+    "notifications": "notifications",
+    "identity": "sign-in",
+}
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -31,14 +37,27 @@ def create_app(config: Config | None = None) -> Flask:
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
     )
     backend = Backend(
-        {"content": config.content_url, "scheduling": config.scheduling_url, "coaching": config.coaching_url},
+        {
+            "content": config.content_url,
+            "scheduling": config.scheduling_url,
+            "coaching": config.coaching_url,
+            "notifications": config.notifications_url,
+        },
         timeout=config.api_timeout,
         pool_size=config.api_pool_size,
     )
     app.extensions["backend"] = backend
     app.extensions["oidc"] = OpenIdProvider(config, backend.http) if config.oidc_issuer else None
     csrf.init_app(app)
-    for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp, coaching.blp):
+    for blueprint in (
+        signin.blp,
+        people.blp,
+        cohorts.blp,
+        attendance.blp,
+        certificates.blp,
+        coaching.blp,
+        notifications.blp,
+    ):
         app.register_blueprint(blueprint)
     log = get_logger("portal")
 
@@ -48,6 +67,7 @@ def create_app(config: Config | None = None) -> Flask:
             "user": getattr(g, "user", None) or current_user(),
             "development_sign_in": config.development_sign_in,
             "coaching_available": backend.has("coaching"),
+            "notifications_available": backend.has("notifications"),
         }
 
     @app.template_filter("when")

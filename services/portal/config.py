@@ -17,6 +17,8 @@ class Config:
         content_url, scheduling_url: base URLs of the services' APIs (``PORTAL_CONTENT_URL``,
             ``PORTAL_SCHEDULING_URL``; by default the ports ``make run`` uses).
         coaching_url: the coaching API, once it is deployed; empty hides the coach pages.
+        notifications_url: the notifications API (``PORTAL_NOTIFICATIONS_URL``); empty hides the page where
+            people choose how they hear from the platform.
         api_timeout: seconds the portal waits for an API before it shows a failure page.
         api_pool_size: connections kept open per API (one pooled session per process).
         secret_key: signs the portal's session cookie (``PORTAL_SECRET_KEY``; required with OIDC).
@@ -42,6 +44,7 @@ class Config:
     jwt_dev_private_key_file: str
     public_url: str
     log_level: str
+    notifications_url: str = ""
 
     @property
     def development_sign_in(self) -> bool:
@@ -76,6 +79,7 @@ class Config:
             jwt_dev_private_key_file=env_str("JWT_DEV_PRIVATE_KEY_FILE", str(data_dir() / "dev-signing-key.pem")),
             public_url=env_str("PORTAL_PUBLIC_URL", f"http://127.0.0.1:{env_str('PORTAL_PORT', '8000')}").rstrip("/"),
             log_level=env_str("LOG_LEVEL", "INFO").upper(),
+            notifications_url=env_str("PORTAL_NOTIFICATIONS_URL", "").rstrip("/"),
         )
         if config.oidc_issuer and not config.oidc_client_id:
             raise ConfigError("PORTAL_OIDC_CLIENT_ID is required with PORTAL_OIDC_ISSUER")

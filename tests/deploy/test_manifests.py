@@ -784,11 +784,14 @@ def test_network_policies_deny_by_default_in_both_directions(rendered):
         for t in p["spec"]["policyTypes"]
     }
     assert types == {"Ingress", "Egress"}, "no default deny for the namespace"
-    # The portal reaches the APIs it calls, and nothing reaches a migration job.
+    # The portal reaches the APIs it calls (those its settings name), and nothing reaches a migration job.
     portal = next(p for p in PROCESSES if p.service == PORTAL)
+    settings = config_map_named(docs, "portal-config")["data"]
+    called = {p.service for p in PROCESSES if f"PORTAL_{p.service.upper()}_URL" in settings}
+    assert called == {"content", "scheduling", "coaching", "notifications"}
     for api in (p for p in PROCESSES if p.component == "api" and p.service != PORTAL):
         reaches = may_reach(docs, pod_labels(workload(docs, portal)), pod_labels(workload(docs, api)), API_PORT)
-        assert reaches == (api.service in {"content", "scheduling", "coaching"}), api.name
+        assert reaches == (api.service in called), api.name
 
 
 def test_the_ingress_routes_each_api_by_its_name_and_the_portal_at_the_root(rendered):

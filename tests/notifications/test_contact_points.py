@@ -128,3 +128,11 @@ def test_the_kinds_are_listed_with_their_events_and_audience(nclient, tokens):
     assert by_kind["session_cancelled"]["event_types"] == ["scheduling.session.cancelled"]
     assert by_kind["session_cancelled"]["critical"]
     assert "commitment_overdue" in by_kind and "session_reminder" in by_kind
+
+
+def test_each_kind_says_whether_a_person_may_take_it_as_a_digest(nclient, tokens):
+    items = nclient.get("/notification-kinds", headers=tokens.headers("participant", "CA")).json["items"]
+    digestible = {i["kind"] for i in items if i["digestible"]}
+    assert {"thread_replied", "request_approved", "followup_due"} <= digestible
+    # An invite must update the calendar at once, and a late reminder is no reminder.
+    assert not {"registration_confirmed", "session_rescheduled", "session_reminder"} & digestible

@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from services.notifications import repository as repo
 from services.notifications.api import MANAGERS, check_person
-from services.notifications.domain.kinds import CALL_REMINDER, KINDS, REMINDER, TEMPLATES
+from services.notifications.domain.kinds import CALL_REMINDER, DIGESTIBLE, KINDS, REMINDER, TEMPLATES
 from services.notifications.models import JurisdictionPreference, PersonPreference
 from services.notifications.schemas.preferences import (
     JurisdictionPreferencePage,
@@ -49,7 +49,13 @@ class NotificationKinds(MethodView):
             ("(a reminder before each community call)", CALL_REMINDER),
         ]:
             entry = kinds.setdefault(
-                kind.template, {"kind": kind.template, "audience": kind.audience, "event_types": []}
+                kind.template,
+                {
+                    "kind": kind.template,
+                    "audience": kind.audience,
+                    "event_types": [],
+                    "digestible": kind.template in DIGESTIBLE,
+                },
             )
             entry["event_types"].append(event_type)
         for name in ("session_cancelled", "session_rescheduled"):

@@ -39,6 +39,10 @@ class KindSchema(Schema):
     audience = fields.String(dump_only=True)
     event_types = fields.List(fields.String(), dump_only=True)
     critical = fields.String(dump_only=True, allow_none=True)
+    digestible = fields.Boolean(
+        dump_only=True,
+        metadata={"description": "Whether a person may take this kind as an hourly or daily digest."},
+    )
 
 
 class KindList(Schema):

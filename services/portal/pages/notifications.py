@@ -1,0 +1,178 @@
+"""How a person hears from the platform: where we write to them, and what we send, kind by kind.
+
+The page reads three things at once (the kinds, the person's contact point, their choices) and exists
+only while ``PORTAL_NOTIFICATIONS_URL`` names the notifications service.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+
+from services.portal import identity
+from services.portal.backend import BackendError
+from services.portal.pages import backend, token
+from services.portal.pages.people import ZONE_CHOICES
+
+blp = Blueprint("notifications", __name__)
+LANGUAGES = (("en", "English"), ("es", "Español"))
+# What a person may choose for one kind of notification, on the one channel there is (e-mail).
+CHOICES = {
+    "email": "By e-mail, at once",
+    "hourly": "In an hourly digest",
+    "daily": "In a daily digest",
+    "off": "Not at all",
+}
+DEFAULT = "default"  # no choice of the person's own yet: the jurisdiction's default applies
+PAGE = 200
+
+
+def with_notifications(view):
+    """The page exists only when the portal knows where the notifications service is."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not backend().has("notifications"):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_choices(preferences: list[dict]) -> dict[str, str]:
+    """The person's e-mail choice per kind, as the page's select shows it."""
+    choices = {}
+    for preference in preferences:
+        if preference["channel"] != "email":
+            continue
+        if not preference["enabled"]:
+            choices[preference["kind"]] = "off"
+        else:
+            choices[preference["kind"]] = preference["digest"] if preference["digest"] != "none" else "email"
+    return choices
+
+
+def preference_body(choice: str) -> dict:
+    """The API's body for one select's value (``email``, ``hourly``, ``daily`` or ``off``)."""
+    if choice not in CHOICES:
+        raise ValueError(choice)
+    return {
+        "channel": "email",
+        "enabled": choice != "off",
+        "digest": choice if choice in ("hourly", "daily") else "none",
+    }
+
+
+def changed_choices(form, kinds: list[str]) -> dict[str, str]:
+    """The kinds whose select the person changed (``was-<kind>`` holds what the page showed)."""
+    return {
+        kind: form.get(f"choice-{kind}", "")
+        for kind in kinds
+        if form.get(f"choice-{kind}", "") != form.get(f"was-{kind}", "") and form.get(f"choice-{kind}") != DEFAULT
+    }
+
+
+def contact_body(form) -> dict:
+    """The contact point as the API takes it; empty optional fields become null."""
+    return {
+        "email": form.get("email", "").strip(),
+        "time_zone": form.get("time_zone") or None,
+        "language": form.get("language", "en"),
+        "supervisor_email": form.get("supervisor_email", "").strip() or None,
+    }
+
+
+def _shown(contact: dict) -> dict:
+    """The contact point as the form shows it: an unset field is empty, not "None"."""
+    return {key: "" if value is None else value for key, value in contact.items()}
+
+
+def kind_label(kind: str) -> str:
+    """``followup_due`` as people read it: "Follow-up due"."""
+    return kind.replace("followup", "follow-up").replace("_", " ").capitalize()
+
+
+def _path() -> str:
+    return f"/contact-points/{g.user.sub}"
+
+
+@blp.get("/my/notifications")
+@identity.signed_in
+@with_notifications
+def my_notifications():
+    return _render({}, None, {})
+
+
+def _render(errors: dict, form, choices_form: dict, status: int = 200):
+    """The page: three reads at once; a person the service does not know yet sees an empty form."""
+    try:
+        kinds, contact, preferences = backend().get_all(
+            ("notifications", "/notification-kinds", {"token": token()}),
+            ("notifications", _path(), {"token": token()}),
+            ("notifications", f"{_path()}/preferences", {"token": token(), "params": {"limit": PAGE}}),
+        )
+    except BackendError as error:
+        if error.status != 404:
+            raise
+        # No contact point yet (nobody registered this person with an e-mail): the kinds and an empty form.
+        kinds, contact, preferences = backend().get("notifications", "/notification-kinds", token=token()), None, None
+    chosen = current_choices(preferences["items"] if preferences else [])
+    return render_template(
+        "my_notifications.html",
+        contact=contact,
+        form=form if form is not None else _shown(contact or {"language": "en"}),
+        errors=errors,
+        kinds=kinds["items"],
+        kind_label=kind_label,
+        chosen=chosen,
+        shown={**chosen, **choices_form},
+        choices=CHOICES,
+        default=DEFAULT,
+        zones=[("", "The session's own zone"), *((zone, zone.replace("_", " ")) for zone in ZONE_CHOICES)],
+        languages=LANGUAGES,
+    ), status
+
+
+@blp.post("/my/notifications/contact")
+@identity.signed_in
+@with_notifications
+def save_contact():
+    """Create or replace where the platform writes to this person."""
+    try:
+        backend().put("notifications", _path(), token=token(), json=contact_body(request.form))
+    except BackendError as error:
+        if error.status != 422:
+            raise
+        return _render({**error.field_errors, "_form": error.message}, request.form, {}, 422)
+    flash("Saved: we write to you at this address.")
+    return redirect(url_for("notifications.my_notifications"))
+
+
+@blp.post("/my/notifications/choices")
+@identity.signed_in
+@with_notifications
+def save_choices():
+    """Save the kinds whose choice changed; a refused kind shows its reason beside its own select."""
+    kinds = [key.removeprefix("was-") for key in request.form if key.startswith("was-")]
+    errors: dict[str, str] = {}
+    saved = 0
+    changed = changed_choices(request.form, kinds)
+    for kind, choice in changed.items():
+        try:
+            body = preference_body(choice)
+        except ValueError:
+            errors[f"choice-{kind}"] = "Choose one of the options."
+            continue
+        try:
+            backend().put("notifications", f"{_path()}/preferences/{kind}", token=token(), json=body)
+            saved += 1
+        except BackendError as error:
+            if error.status not in (404, 422):
+                raise
+            errors[f"choice-{kind}"] = " ".join(error.field_errors.values()) or error.message
+    if errors:
+        errors["_form"] = f"{saved} saved; the choices marked below were not." if saved else "Nothing was saved."
+        return _render(errors, None, {k: v for k, v in changed.items() if f"choice-{k}" in errors}, 422)
+    flash(f"Saved {saved} choice{'s' if saved != 1 else ''}." if saved else "Nothing changed.")
+    return redirect(url_for("notifications.my_notifications"))
