@@ -373,3 +373,34 @@ def test_a_member_who_leaves_gets_one_cancel_of_the_upcoming_calls_they_were_inv
         "Invitación",
         f"Ha dejado {TITLE}",
     ]
+
+
+@BOTH
+def test_an_audio_conference_registrant_without_a_contact_point_gets_the_address_they_gave(
+    notifications_ctx, deliver, smtp_server
+):
+    feed = DeliverCommunity(deliver)
+    conference = call_data(
+        next_month(),
+        call_id="a0d10c0f-0000-4000-8000-000000000001",
+        community_id=None,
+        community_title=None,
+        kind="audio_conference",
+        invitees=["or-person"],
+    )
+    registered = {**conference, "registrant": {"person": "or-person", "tenant": "OR", "name": None, "email": None}}
+    feed(call_event("scheduled", registered))  # no address given, none known: nobody to write to
+    assert deliver.send() == 0
+    registered["registrant"] = {"person": "or-person", "tenant": "OR", "name": "Or", "email": "or@example.org"}
+    feed(call_event("scheduled", registered))
+    deliver.send()
+    [message] = smtp_server.to("or@example.org")
+    cal = invite_of(message)
+    assert (cal.method.value, cal.vevent.uid.value) == ("REQUEST", "a0d10c0f-0000-4000-8000-000000000001@t4t-platform")
+    with notifications_ctx.db.session() as db:
+        [contact] = db.scalars(select(ContactPoint).where(ContactPoint.person == "or-person"))
+    assert (contact.tenant, contact.email) == ("OR", "or@example.org")
+    # Its later changes reach them at that address, like any registrant's.
+    feed(call_event("cancelled", {**conference, "sequence": 1, "invitees": ["or-person"]}))
+    deliver.send()
+    assert invite_of(smtp_server.to("or@example.org")[-1]).method.value == "CANCEL"

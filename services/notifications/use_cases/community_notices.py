@@ -126,6 +126,7 @@ class CommunityNotices:
         known.sequence, known.cancelled, known.data = data["sequence"], cancelled, dict(data)
         known.starts_at = datetime.fromisoformat(data["starts_at"])
         people = sorted(set(data.get("invitees") or []))
+        self._registrant(session, data.get("registrant"))
         # An audio-conference's registration invites its one registrant: the others keep their reminders.
         only = data["kind"] == "audio_conference" and event.type.endswith(".scheduled")
         groups = self._tenants(session, data.get("community_id"), people)
@@ -159,6 +160,22 @@ class CommunityNotices:
                 session, tenant, event.id, event.type, kind.template, members, context, critical=critical
             )
         return written
+
+    def _registrant(self, session, registrant: dict | None) -> None:
+        """An audio-conference's registrant is often no member of anything here: the address they gave on
+        registering becomes their contact point (under their own jurisdiction), so the invitation reaches them."""
+        if not registrant or not registrant.get("email"):
+            return
+        contact = session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.tenant == registrant["tenant"], ContactPoint.person == registrant["person"]
+            )
+        ).first()
+        if contact is None:
+            contact = ContactPoint(tenant=registrant["tenant"], person=registrant["person"], language="en")
+            session.add(contact)
+        contact.email = registrant["email"]
+        session.flush()
 
     def _invite_newcomer(self, session, event: Envelope) -> int:
         """A member who joins after calls were scheduled gets an invitation to each upcoming one."""
