@@ -207,7 +207,11 @@ def walkthrough_script(platform) -> str:
     for heading in ("## Walkthrough", "## A coach's day", "## A learning community"):
         section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
         blocks += re.findall(r"```sh\n(.*?)```", section, flags=re.S)
-    script = "\n".join(blocks)
+    return as_run_here(platform, "\n".join(blocks))
+
+
+def as_run_here(platform, script: str) -> str:
+    """Shell commands of the docs, pointed at this test's ports and tokens."""
     script = script.replace("127.0.0.1:8001", f"127.0.0.1:{platform['port']}")
     script = script.replace("127.0.0.1:8002", f"127.0.0.1:{platform['scheduling_port']}")
     script = script.replace("127.0.0.1:8003", f"127.0.0.1:{platform['coaching_port']}")
@@ -251,6 +255,20 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     assert "\n12\nTrue\n" in community
     assert '"attribution": "attributed"' in community and '"jurisdiction": "TX"' in community
     assert community.rstrip().endswith("404\n404")
+
+
+def test_the_learning_communities_examples_run_as_written(platform, tmp_path):
+    """docs/communities.md's commands, in order: convening and taking part, then the calls and meetings."""
+    text = (ROOT / "docs" / "communities.md").read_text()
+    script = as_run_here(platform, "\n".join(re.findall(r"```sh\n(.*?)```", text, flags=re.S)))
+    env = {**platform["env"], "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert '"attribution": "attributed"' in result.stdout and "404\n" in result.stdout
+    assert "BEGIN:VCALENDAR" in result.stdout  # the member's calendar feed
+    assert '"call_id"' in result.stdout  # the audio-conference registration
 
 
 def test_a_published_material_reaches_the_sessions_of_its_module(platform):
