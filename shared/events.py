@@ -303,6 +303,13 @@ class FollowupDue(EventData):
 COMMUNITY_CALL_KINDS = ("interactive_call", "expert_session", "face_to_face", "audio_conference")
 
 
+class Registrant(EventData):
+    person = fields.String(required=True)
+    tenant = fields.String(required=True)
+    name = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None)
+
+
 class CommunityCallChanged(EventData):
     """One occurrence of a community's calls (or a national audio-conference) scheduled, moved or cancelled;
     shaped like ``scheduling.session.*`` so a notifier needs nothing else."""
@@ -324,6 +331,8 @@ class CommunityCallChanged(EventData):
     sequence = fields.Integer(required=True)
     reason = fields.String(allow_none=True, load_default=None)
     previous_starts_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    # An audio-conference's registration only: who registered and the address they gave (may be null).
+    registrant = fields.Nested(Registrant, allow_none=True, load_default=None)
 
 
 @dataclass(frozen=True)

@@ -369,6 +369,72 @@ def test_bad_input_gets_problem_details_and_writes_nothing(client, content_ctx, 
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_changes_through_another_community_from_outside_or_with_bad_values_are_refused_and_change_nothing(
+    client, content_ctx, tokens, database
+):
+    story = build_story(client, tokens, content_ctx)
+    staff = auth(tokens, STAFF)
+    other = convene(client, tokens, title="Credentials", focus_area="credentials")
+    ok(client.post(f"/communities/{other['id']}/members", json=member_body(CA_MEMBER), headers=staff), 201)
+    base, elsewhere = f"/communities/{story.id}", f"/communities/{other['id']}"
+    community, thread = base, f"{base}/threads/{story.thread['id']}"
+    item, synthesis = f"{base}/work-items/{story.work_item['id']}", f"{base}/syntheses/{story.synthesis['id']}"
+
+    def seen() -> list:
+        return [ok(client.get(path, headers=staff)) for path in (community, thread, item, synthesis)]
+
+    def etag(path: str) -> str:
+        return client.get(path, headers=staff).headers["ETag"]
+
+    before, outbox_before = seen(), count(content_ctx, platform.outbox)
+    members_before = count(content_ctx, models.CommunityMember)
+
+    # Another community's path to this one's rows: 404, whoever asks, even with the row's own ETag.
+    for path, body, who in (
+        (f"{elsewhere}/work-items/{story.work_item['id']}", {"status": "done"}, CA_MEMBER),
+        (f"{elsewhere}/syntheses/{story.synthesis['id']}", {"title": "Hijacked"}, STAFF),
+    ):
+        real = path.replace(elsewhere, base)
+        headers = {**auth(tokens, who), "If-Match": etag(real)}
+        assert_problem(client.patch(path, json=body, headers=headers), 404)
+    assert_problem(
+        client.delete(f"{elsewhere}/threads/{story.thread['id']}/follow", headers=auth(tokens, CA_MEMBER)), 404
+    )
+    # Another jurisdiction, or a person of a member jurisdiction who is not a member: 404 for a member's change.
+    for who in (NY_ADMIN, NY_PERSON, CA_OUTSIDER):
+        headers = {**auth(tokens, who), "If-Match": etag(item)}
+        assert_problem(client.patch(item, json={"status": "done"}, headers=headers), 404)
+        assert_problem(client.delete(f"{base}/members/ca-ana", headers=auth(tokens, who)), 404)
+        assert_problem(client.delete(f"{thread}/follow", headers=auth(tokens, who)), 404)
+        # Staff's changes are refused to their role at the door, the same for any id: that tells nothing either.
+        for path, body in ((community, {"status": "active"}), (synthesis, {"title": "X"})):
+            headers = {**auth(tokens, who), "If-Match": etag(path)}
+            real = client.patch(path, json=body, headers=headers)
+            unknown = client.patch(path.replace(story.id, "no-such-community"), json=body, headers=headers)
+            assert assert_problem(real, 403) == assert_problem(unknown, 403)
+
+    # Bad values in a change, with the right ETag: a problem naming the field.
+    for path, body, who, name in (
+        (community, {"status": "dormant"}, STAFF, "status"),
+        (community, {"planned_months": 99}, STAFF, "planned_months"),
+        (community, {"starts_on": "soon"}, STAFF, "starts_on"),
+        (community, {"facilitators": ["nobody-here"]}, STAFF, "facilitators"),
+        (item, {"status": "finished"}, CA_MEMBER, "status"),
+        (item, {"owner": "ny-fay"}, CA_MEMBER, "owner"),
+        (item, {"due_on": "2027-02-30"}, CA_MEMBER, "due_on"),
+        (synthesis, {"knowledge_products": ["nope"]}, STAFF, "knowledge_products"),
+        (synthesis, {"title": ""}, STAFF, "title"),
+    ):
+        response = client.patch(path, json=body, headers={**auth(tokens, who), "If-Match": etag(path)})
+        assert_problem(response, 422, name)
+    assert_problem(client.post(f"{thread}/replies", json={"body": ""}, headers=auth(tokens, CA_MEMBER)), 422, "body")
+
+    assert seen() == before
+    assert count(content_ctx, platform.outbox) == outbox_before
+    assert count(content_ctx, models.CommunityMember) == members_before
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_the_lifecycle_moves_only_forward_by_its_rule_and_a_closed_space_takes_no_posts(
     client, content_ctx, tokens, database
 ):

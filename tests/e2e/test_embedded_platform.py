@@ -204,18 +204,26 @@ def walkthrough_script(platform) -> str:
     """The README's walkthrough and the coach's day that follows it, as written, pointed at this test's ports."""
     readme = (ROOT / "README.md").read_text()
     blocks = []
-    for heading in ("## Walkthrough", "## A coach's day"):
+    for heading in ("## Walkthrough", "## A coach's day", "## A learning community"):
         section = readme.split(heading, 1)[1].split("\n## ", 1)[0]
         blocks += re.findall(r"```sh\n(.*?)```", section, flags=re.S)
-    script = "\n".join(blocks)
+    return as_run_here(platform, "\n".join(blocks))
+
+
+def as_run_here(platform, script: str) -> str:
+    """Shell commands of the docs, pointed at this test's ports and tokens."""
     script = script.replace("127.0.0.1:8001", f"127.0.0.1:{platform['port']}")
     script = script.replace("127.0.0.1:8002", f"127.0.0.1:{platform['scheduling_port']}")
     script = script.replace("127.0.0.1:8003", f"127.0.0.1:{platform['coaching_port']}")
     script = script.replace(".venv/bin/python", sys.executable)
     # The same tokens `make token` prints, without needing the repository's own virtualenv.
     return re.sub(
-        r"make -s token ROLE=(\S+) TENANT=(\S+)",
-        lambda m: f"{sys.executable} -m shared.devtoken --role {m[1]} --tenant {m[2]}",
+        r'make -s token ROLE=(\S+) TENANT=([^\s)]+)(?: SUB=([^\s)]+))?(?: NAME="([^"]*)")?',
+        lambda m: (
+            f"{sys.executable} -m shared.devtoken --role {m[1]} --tenant {m[2]}"
+            + (f" --sub {m[3]}" if m[3] else "")
+            + (f' --name "{m[4]}"' if m[4] else "")
+        ),
         script,
     )
 
@@ -240,6 +248,27 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     assert "\nNone\n" in result.stdout
     assert "write dev-specialist-ca" in result.stdout
     assert re.search(r"^dev-participant-ca due_soon due \S+ next follow-up None$", result.stdout, flags=re.M)
+    # The learning community: twelve calls, Ana's feed of them, her following her thread, Texas named in the
+    # synthesis New York reads, and 404 for New York on the community's threads and calls.
+    community = result.stdout.split("ana-ruiz\nben-ortiz\ncruz-lee\ngina-cruz\n", 1)[1]
+    assert len(re.findall(r"^\S+ 20\d\d-\d\d-\d\dT14:00:00", community, flags=re.M)) == 12, community[:3000]
+    assert "\n12\nTrue\n" in community
+    assert '"attribution": "attributed"' in community and '"jurisdiction": "TX"' in community
+    assert community.rstrip().endswith("404\n404")
+
+
+def test_the_learning_communities_examples_run_as_written(platform, tmp_path):
+    """docs/communities.md's commands, in order: convening and taking part, then the calls and meetings."""
+    text = (ROOT / "docs" / "communities.md").read_text()
+    script = as_run_here(platform, "\n".join(re.findall(r"```sh\n(.*?)```", text, flags=re.S)))
+    env = {**platform["env"], "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert '"attribution": "attributed"' in result.stdout and "404\n" in result.stdout
+    assert "BEGIN:VCALENDAR" in result.stdout  # the member's calendar feed
+    assert '"call_id"' in result.stdout  # the audio-conference registration
 
 
 def test_a_published_material_reaches_the_sessions_of_its_module(platform):

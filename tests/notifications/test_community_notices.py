@@ -337,3 +337,70 @@ def test_through_rabbitmq_members_get_invitations_and_followers_a_reply_notice(n
         m for m in smtp_server.messages if "reply" in m["Subject"].lower() or "respuesta" in m["Subject"].lower()
     ]
     assert sorted(m["To"] for m in notices) == ["ana@example.org", "lupe@example.org", "staff@example.org"]
+
+
+@BOTH
+def test_a_member_who_leaves_gets_one_cancel_of_the_upcoming_calls_they_were_invited_to(
+    notifications_ctx, community, deliver, smtp_server
+):
+    starts = next_month()
+    later = {**call_data(starts + timedelta(days=28), sequence=1), "call_id": "ca11ca11-0000-4000-8000-000000000003"}
+    past = {**call_data(datetime.now(UTC) - timedelta(days=2)), "call_id": "ca11ca11-0000-4000-8000-000000000002"}
+    community(
+        call_event("scheduled", call_data(starts)), call_event("rescheduled", later), call_event("scheduled", past)
+    )
+    deliver.send()
+    before = len(smtp_server.to("lupe@example.org"))
+    left = joined(*MEMBERS[1], verb="member_left")
+    community(left, left)  # redelivered under the same id: one message
+    deliver.send()
+    [message] = smtp_server.to("lupe@example.org")[before:]
+    assert message["Subject"] == f"Ha dejado {TITLE}"  # in Lupe's language
+    cal = invite_of(message)
+    assert cal.method.value == "CANCEL"
+    # The two upcoming calls, each under the UID of its invitation with a higher SEQUENCE; the past one is left.
+    assert sorted((e.uid.value, e.sequence.value) for e in cal.vevent_list) == [
+        (f"{CALL}@t4t-platform", "1"),
+        ("ca11ca11-0000-4000-8000-000000000003@t4t-platform", "2"),
+    ]
+    assert all(e.attendee.value == "mailto:lupe@example.org" for e in cal.vevent_list)
+    assert len(smtp_server.to("ana@example.org")) == 3  # the others hear nothing of it
+    # Back and gone again: invited to both calls anew, then one CANCEL again.
+    community(joined(*MEMBERS[1]), joined(*MEMBERS[1], verb="member_left"))
+    deliver.send()
+    assert [m["Subject"].split(":")[0] for m in smtp_server.to("lupe@example.org")[before + 1 :]] == [
+        "Invitación",
+        "Invitación",
+        f"Ha dejado {TITLE}",
+    ]
+
+
+@BOTH
+def test_an_audio_conference_registrant_without_a_contact_point_gets_the_address_they_gave(
+    notifications_ctx, deliver, smtp_server
+):
+    feed = DeliverCommunity(deliver)
+    conference = call_data(
+        next_month(),
+        call_id="a0d10c0f-0000-4000-8000-000000000001",
+        community_id=None,
+        community_title=None,
+        kind="audio_conference",
+        invitees=["or-person"],
+    )
+    registered = {**conference, "registrant": {"person": "or-person", "tenant": "OR", "name": None, "email": None}}
+    feed(call_event("scheduled", registered))  # no address given, none known: nobody to write to
+    assert deliver.send() == 0
+    registered["registrant"] = {"person": "or-person", "tenant": "OR", "name": "Or", "email": "or@example.org"}
+    feed(call_event("scheduled", registered))
+    deliver.send()
+    [message] = smtp_server.to("or@example.org")
+    cal = invite_of(message)
+    assert (cal.method.value, cal.vevent.uid.value) == ("REQUEST", "a0d10c0f-0000-4000-8000-000000000001@t4t-platform")
+    with notifications_ctx.db.session() as db:
+        [contact] = db.scalars(select(ContactPoint).where(ContactPoint.person == "or-person"))
+    assert (contact.tenant, contact.email) == ("OR", "or@example.org")
+    # Its later changes reach them at that address, like any registrant's.
+    feed(call_event("cancelled", {**conference, "sequence": 1, "invitees": ["or-person"]}))
+    deliver.send()
+    assert invite_of(smtp_server.to("or@example.org")[-1]).method.value == "CANCEL"

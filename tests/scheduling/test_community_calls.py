@@ -417,3 +417,31 @@ def test_audio_conferences_anyone_may_register_for_once(scheduling_ctx, sclient,
     last = [e for e in outbox(scheduling_ctx) if e["data"]["call_id"] == conference][-1]
     assert last["type"].endswith(".cancelled") and last["data"]["invitees"] == sorted([ELSEWHERE[2], ANA_CA[2]])
     assert last["data"]["community_id"] is None and last["data"]["kind"] == "audio_conference"
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_an_audio_conference_registrant_may_give_the_address_their_invitation_goes_to(scheduling_ctx, sclient, tokens):
+    body = {
+        "title": "What the learning communities learnt about caseloads",
+        "starts_at": "2027-07-13T14:00:00-04:00",
+        "meeting_url": "https://meet.example.org/national-audio-conference",
+    }
+    conference = sclient.post("/audio-conferences", json=body, headers=auth(tokens, NATIONAL)).json["id"]
+    path = f"/audio-conferences/{conference}/registrations"
+    before = len(outbox(scheduling_ctx))
+    bad = sclient.post(path, json={"email": "not an address"}, headers=auth(tokens, ELSEWHERE))
+    assert_problem(bad, 422, "email")
+    assert len(outbox(scheduling_ctx)) == before  # nothing written: no registration, no event
+    assert sclient.get(path, headers=auth(tokens, ELSEWHERE)).json["items"] == []
+
+    answer = sclient.post(path, json={"name": "Or Person", "email": "or@example.org"}, headers=auth(tokens, ELSEWHERE))
+    assert answer.status_code == 201 and "email" not in answer.json  # passed on, not kept
+    sclient.post(path, json={}, headers=auth(tokens, ANA_CA))
+    first, second = [e["data"] for e in outbox(scheduling_ctx) if e["data"]["call_id"] == conference]
+    assert first["registrant"] == {
+        "person": ELSEWHERE[2],
+        "tenant": "OR",
+        "name": "Or Person",
+        "email": "or@example.org",
+    }
+    assert second["registrant"] == {"person": ANA_CA[2], "tenant": "CA", "name": None, "email": None}

@@ -49,7 +49,11 @@ KINDS: dict[str, Kind] = {
 }
 REMINDER = Kind("session_reminder", "confirmed registrants", None)
 CALL_REMINDER = Kind("community_call_reminder", "the call's invitees", None)
-TEMPLATES = tuple(sorted({k.template for k in KINDS.values()} | {REMINDER.template, CALL_REMINDER.template}))
+# content.community.member_left: the calls a leaver was invited to leave their calendar with them.
+COMMUNITY_LEFT = Kind("community_left", "the member who left", "CANCEL")
+TEMPLATES = tuple(
+    sorted({k.template for k in KINDS.values()} | {REMINDER.template, CALL_REMINDER.template, COMMUNITY_LEFT.template})
+)
 
 
 DIGESTS = ("none", "hourly", "daily")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from services.notifications.community_models import CallReminder, CommunityMembership, KnownCall
 from services.notifications.domain.invites import invite
-from services.notifications.domain.kinds import CALL_REMINDER, KINDS, is_critical
+from services.notifications.domain.kinds import CALL_REMINDER, COMMUNITY_LEFT, KINDS, is_critical
 from services.notifications.domain.reminders import due_times
 from services.notifications.models import ContactPoint
 from services.notifications.use_cases.notify import Notifier, as_sent, lead_time
@@ -41,7 +41,9 @@ class CommunityNotices:
         session = uow.session
         if event.type in ("content.community.member_joined", "content.community.member_left"):
             self._membership(session, event)
-            return self._invite_newcomer(session, event) if event.type.endswith("member_joined") else 0
+            if event.type.endswith("member_joined"):
+                return self._invite_newcomer(session, event)
+            return self._cancel_for_leaver(session, event)
         if event.type.startswith("scheduling.community_call."):
             return self._call_changed(session, event)
         if event.type == "content.thread.replied":
@@ -124,6 +126,7 @@ class CommunityNotices:
         known.sequence, known.cancelled, known.data = data["sequence"], cancelled, dict(data)
         known.starts_at = datetime.fromisoformat(data["starts_at"])
         people = sorted(set(data.get("invitees") or []))
+        self._registrant(session, data.get("registrant"))
         # An audio-conference's registration invites its one registrant: the others keep their reminders.
         only = data["kind"] == "audio_conference" and event.type.endswith(".scheduled")
         groups = self._tenants(session, data.get("community_id"), people)
@@ -157,6 +160,22 @@ class CommunityNotices:
                 session, tenant, event.id, event.type, kind.template, members, context, critical=critical
             )
         return written
+
+    def _registrant(self, session, registrant: dict | None) -> None:
+        """An audio-conference's registrant is often no member of anything here: the address they gave on
+        registering becomes their contact point (under their own jurisdiction), so the invitation reaches them."""
+        if not registrant or not registrant.get("email"):
+            return
+        contact = session.scalars(
+            select(ContactPoint).where(
+                ContactPoint.tenant == registrant["tenant"], ContactPoint.person == registrant["person"]
+            )
+        ).first()
+        if contact is None:
+            contact = ContactPoint(tenant=registrant["tenant"], person=registrant["person"], language="en")
+            session.add(contact)
+        contact.email = registrant["email"]
+        session.flush()
 
     def _invite_newcomer(self, session, event: Envelope) -> int:
         """A member who joins after calls were scheduled gets an invitation to each upcoming one."""
@@ -205,6 +224,47 @@ class CommunityNotices:
                 session, row.tenant, f"{event.id}:{known.call_id}", event.type, kind.template, [person], context
             )
         return written
+
+    def _cancel_for_leaver(self, session, event: Envelope) -> int:
+        """A member who leaves gets one message whose CANCEL takes the community's upcoming calls they were
+        invited to out of their calendar (scheduling's later changes of those calls no longer name them)."""
+        data = event.data
+        person = data["member"]
+        row = session.get(CommunityMembership, (data["community_id"], person))
+        if row is None or row.active or row.announced_at != event.time:
+            return 0  # a newer joining already applies: their invitations stand
+        calls = []
+        for known in session.scalars(
+            select(KnownCall)
+            .where(
+                KnownCall.community_id == data["community_id"],
+                KnownCall.cancelled.is_(False),
+                KnownCall.starts_at > self.clock(),
+            )
+            .order_by(KnownCall.starts_at, KnownCall.call_id)
+        ):
+            if person not in (known.data.get("invitees") or []):
+                continue
+            known.data = {**known.data, "invitees": [p for p in known.data["invitees"] if p != person]}
+            # A SEQUENCE above the one of the invitation they hold, so their calendar takes the CANCEL.
+            calls.append({**known.data, "session_id": known.call_id, "sequence": known.sequence + 1})
+        if not calls:
+            return 0
+
+        def context(contact: ContactPoint, language: str) -> dict:
+            return {
+                "community": data.get("community_title") or "",
+                "calls": [
+                    {"title": call["title"], "when": self.notifier._details(call, contact, language)["when"]}
+                    for call in calls
+                ],
+                "invite": invite(
+                    "CANCEL", calls, attendee=contact.email, organizer=self.notifier.organizer, stamp=event.time
+                ),
+            }
+
+        # Keyed by the leaving: handled twice, it still writes one message.
+        return self.notifier.tell(session, row.tenant, event.id, event.type, COMMUNITY_LEFT.template, [person], context)
 
     def _arrange_reminders(self, session, known: KnownCall, groups: dict[str, list[str]], *, only: bool) -> None:
         """Keep the call's reminders in step: moved with it, dropped when it is cancelled or a person is no

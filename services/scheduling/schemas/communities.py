@@ -7,7 +7,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.scheduling.domain.communities import ALL_KINDS, CALL_KINDS, DEFAULT_CALL_MINUTES, MARKS, MAX_CALL_MINUTES
 from services.scheduling.schemas.agencies import Subject, TimeZone
 from services.scheduling.schemas.recurring import UtcDateTime, _local_start, _meeting_url, _rrule
-from shared.http.fields import Text, Url
+from shared.http.fields import Email, Text, Url
 from shared.http.pagination import PageArgs, page_schema
 
 
@@ -145,6 +145,15 @@ class AudioConferenceRegistrationSchema(Schema):
     person = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
     name = Text(300, blank=True, load_default="", metadata={"description": "How to name you on the call."})
+    email = Email(
+        load_only=True,
+        load_default=None,
+        validate=validate.Length(max=320),
+        metadata={
+            "description": "Where to send your invitation and the conference's changes, if the platform has no "
+            "address for you yet (it is passed on to the notifications service, not kept with the registration)."
+        },
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 

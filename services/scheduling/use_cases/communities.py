@@ -459,7 +459,16 @@ def register(call: CommunityCall, data: dict, uow: UnitOfWork, who: Principal, *
         # The same person registering twice at once: the other request's registration is the one.
         return repo.registration(db, call.id, who.sub), False
     # The new registrant's own invitation: the conference as it stands, for them alone.
-    events.call_changed(db, "scheduled", call, community_title=None, invitees=[who.sub], correlationid=correlationid)
+    registrant = {"person": who.sub, "tenant": who.tenant, "name": row.name or None, "email": data.get("email")}
+    events.call_changed(
+        db,
+        "scheduled",
+        call,
+        community_title=None,
+        invitees=[who.sub],
+        correlationid=correlationid,
+        registrant=registrant,
+    )
     uow.commit()
     return row, True
 
