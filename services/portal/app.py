@@ -11,7 +11,7 @@ from services.portal import csrf
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
-from services.portal.pages import attendance, certificates, coaching, cohorts, people, signin
+from services.portal.pages import attendance, certificates, coaching, cohorts, communities, people, signin
 from shared.logging import configure_logging, get_logger
 
 SERVICE_NAMES = {"content": "curriculum", "scheduling": "scheduling", "coaching": "coaching", "identity": "sign-in"}
@@ -38,7 +38,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["backend"] = backend
     app.extensions["oidc"] = OpenIdProvider(config, backend.http) if config.oidc_issuer else None
     csrf.init_app(app)
-    for blueprint in (signin.blp, people.blp, cohorts.blp, attendance.blp, certificates.blp, coaching.blp):
+    for blueprint in (
+        signin.blp,
+        people.blp,
+        cohorts.blp,
+        attendance.blp,
+        certificates.blp,
+        coaching.blp,
+        communities.blp,
+    ):
         app.register_blueprint(blueprint)
     log = get_logger("portal")
 
