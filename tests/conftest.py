@@ -36,7 +36,7 @@ SERIAL_MODULES = {
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(wrapper=True)  # around xdist's own hook: marks before it reads them, its renaming checked after
 def pytest_collection_modifyitems(config, items):
     tests_root = Path(__file__).parent
     for item in items:
@@ -53,6 +53,33 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.serial)
             if config.pluginmanager.hasplugin("xdist"):
                 item.add_marker(pytest.mark.xdist_group("serial"))
+    result = yield
+    _name_xdist_groups(config, items)
+    return result
+
+
+def _name_xdist_groups(config, items) -> None:
+    """Give each grouped test the ``@<group>`` suffix that ``--dist loadgroup`` schedules by, on a worker.
+
+    xdist 3.8 appends it by assigning ``item._nodeid``, which pytest 9 no longer reads (a node keeps its
+    id as a structured ``_id``): the suffix was silently lost, and every group ran spread over all the
+    workers. Where xdist's own renaming took, this changes nothing.
+    """
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers under --dist loadgroup
+        return
+    for item in items:
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        suffix = "@" + "_".join(groups)
+        if not groups or item.nodeid.endswith(suffix):
+            continue
+        if hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId  # pytest 9's node ids; parse keeps the text as given
+
+            item._id = NodeId.parse(item.nodeid + suffix)
+        else:
+            item._nodeid = item.nodeid + suffix
 
 
 def _tier(item, folder: str) -> str:

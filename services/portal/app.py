@@ -11,7 +11,16 @@ from services.portal import csrf
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
-from services.portal.pages import attendance, certificates, coaching, cohorts, notifications, people, signin
+from services.portal.pages import (
+    attendance,
+    certificates,
+    coaching,
+    cohorts,
+    communities,
+    notifications,
+    people,
+    signin,
+)
 from shared.logging import configure_logging, get_logger
 
 SERVICE_NAMES = {
@@ -57,6 +66,7 @@ def create_app(config: Config | None = None) -> Flask:
         certificates.blp,
         coaching.blp,
         notifications.blp,
+        communities.blp,
     ):
         app.register_blueprint(blueprint)
     log = get_logger("portal")

@@ -86,17 +86,20 @@ class Backend:
         accept: str = "application/json",
         stream: bool = False,
         idempotent_create: bool = False,
+        if_match: str | None = None,
     ) -> requests.Response:
         """Send one request; return the response of a success, raise ``BackendError`` or ``Unavailable`` otherwise.
 
         ``idempotent_create`` gives a POST an ``Idempotency-Key`` of its own, so the service can tell a
-        retry from a second create.
+        retry from a second create. ``if_match`` is the ETag of the read an update is based on.
         """
         headers = {"Accept": accept}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if idempotency_key or idempotent_create:
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
+        if if_match:
+            headers["If-Match"] = if_match
         counted = has_request_context()
         if counted:
             g.api_calls = getattr(g, "api_calls", 0) + 1
