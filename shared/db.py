@@ -28,10 +28,12 @@ from sqlalchemy import (
     literal_column,
     text,
 )
+from sqlalchemy import Row as Row
 from sqlalchemy import select as select_rows
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import IntegrityError as IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -45,6 +47,11 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+
+# The names use cases need without writing SQL (their packages may not import SQLAlchemy): the
+# unit of work's session, named so beside the training-session model; a result row; the error a
+# unique constraint raises on flush. ``Row`` and ``IntegrityError`` are re-exported above.
+DbSession = Session
 
 # Execution option of the connections of units of work (see create_db_engine).
 WRITES = "unit_of_work_writes"
@@ -245,6 +252,14 @@ def ensure_schema(engine: Engine, schema: str) -> None:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+def lock_row(session: Session, row) -> None:
+    """Reload ``row`` under a row lock (PostgreSQL), so concurrent changes to it queue up.
+
+    SQLite has no row locks: it runs one writer at a time anyway.
+    """
+    session.refresh(row, with_for_update=session.get_bind().dialect.name == "postgresql")
 
 
 class UnitOfWork:

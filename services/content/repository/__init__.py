@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, true
 from sqlalchemy.orm import Session, joinedload
 
-from services.content.models import Adaptation, Jurisdiction, Material, Module, Practice, Series
+from services.content.models import Adaptation, Jurisdiction, Material, MaterialVersion, Module, Practice, Series
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
 from shared.errors import Forbidden, NotFound
 
@@ -61,6 +61,11 @@ def get_module(session: Session, module_id: str, who: Principal) -> Module:
     return row
 
 
+def module_at(session: Session, series_id: str, position: int) -> str | None:
+    """The id of the series' module at ``position``, if one is there."""
+    return session.scalars(select(Module.id).where(Module.series_id == series_id, Module.position == position)).first()
+
+
 def practices_by_code(session: Session, codes: list[str]) -> list[Practice]:
     found = {p.code: p for p in session.scalars(select(Practice).where(Practice.code.in_(codes)))}
     return [found[c] for c in codes if c in found]
@@ -87,6 +92,13 @@ def get_material(session: Session, material_id: str, who: Principal, *, for_upda
     if row is None:
         raise NotFound("No material with this id.")
     return row
+
+
+def material_version(session: Session, material_id: str, number: int) -> MaterialVersion | None:
+    """Version ``number`` of a material, whoever may read it (the caller checks)."""
+    return session.scalars(
+        select(MaterialVersion).where(MaterialVersion.material_id == material_id, MaterialVersion.number == number)
+    ).first()
 
 
 def adaptations_visible(who: Principal):

@@ -206,6 +206,12 @@ def members_list(community_id: str, status: str | None = None):
     return stmt
 
 
+def current_staff(session: Session, community_id: str) -> set[str]:
+    """The subs of the community's staff members who have joined and not left."""
+    stmt = members_list(community_id, rules.JOINED).where(CommunityMember.kind == rules.STAFF)
+    return {member.sub for member in session.scalars(stmt)}
+
+
 def threads_list(community_id: str):
     return select(CommunityThread).where(CommunityThread.community_id == community_id)
 

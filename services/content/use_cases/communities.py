@@ -4,7 +4,6 @@ products, syntheses and consent. Each commits once, with the events it announces
 from __future__ import annotations
 
 import filetype
-from sqlalchemy.exc import IntegrityError
 
 from services.content import events
 from services.content import repository as curriculum
@@ -27,7 +26,7 @@ from services.content.repository.communities import Space
 from services.content.storage import FileStorage, TooLarge
 from services.content.use_cases.materials import IncomingFile, _read_head, _Rewound, get_version
 from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
+from shared.db import IntegrityError, UnitOfWork, lock_row, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.jurisdictions import is_jurisdiction
 
@@ -41,7 +40,7 @@ def _staff_only(space: Space) -> None:
 
 def _lock(uow: UnitOfWork, row) -> None:
     """Reload ``row`` under a row lock (PostgreSQL), so concurrent changes to it queue up."""
-    uow.session.refresh(row, with_for_update=uow.session.get_bind().dialect.name == "postgresql")
+    lock_row(uow.session, row)
 
 
 def _flush(uow: UnitOfWork, detail: str) -> None:
@@ -86,12 +85,7 @@ def update_community(space: Space, data: dict, uow: UnitOfWork, *, correlationid
     if "starts_on" in data:
         data["starts_on"] = rules.start_week(data["starts_on"])
     if "facilitators" in data:
-        staff = {
-            m.sub
-            for m in uow.session.scalars(
-                repo.members_list(community.id, rules.JOINED).where(CommunityMember.kind == rules.STAFF)
-            )
-        }
+        staff = repo.current_staff(uow.session, community.id)
         strangers = [sub for sub in data["facilitators"] if sub not in staff]
         if strangers:
             raise InvalidInput(

@@ -5,13 +5,10 @@ Materials and adaptations have their own use-case modules (materials.py, adaptat
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-
 from services.content import repository as repo
 from services.content.models import Module, Series
 from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
+from shared.db import IntegrityError, UnitOfWork, utcnow
 from shared.errors import Conflict, InvalidInput
 
 
@@ -45,10 +42,7 @@ def update_series(series: Series, data: dict, uow: UnitOfWork, who: Principal) -
 def add_module(series: Series, data: dict, uow: UnitOfWork, who: Principal) -> Module:
     repo.ensure_curator(series, who)
     codes = data.pop("practice_codes", [])
-    taken = uow.session.scalars(
-        select(Module.id).where(Module.series_id == series.id, Module.position == data["position"])
-    ).first()
-    if taken:
+    if repo.module_at(uow.session, series.id, data["position"]):
         raise Conflict("The series has a module at this position.", errors={"position": ["Already used."]})
     practices = _practices(uow.session, codes)
     module = Module(series=series, tenant=series.tenant, practices=practices, **data)

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 import filetype
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from services.content import events
 from services.content import repository as repo
@@ -16,7 +13,7 @@ from services.content.domain import materials as rules
 from services.content.models import Material, MaterialVersion
 from services.content.storage import FileStorage, TooLarge
 from shared.auth import Principal
-from shared.db import UnitOfWork, utcnow
+from shared.db import DbSession, IntegrityError, UnitOfWork, lock_row, utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 
 SNIFF_BYTES = 8192  # as much as filetype ever looks at
@@ -55,20 +52,13 @@ def _read_head(stream: BinaryIO) -> bytes:
     return head
 
 
-def _lock(session: Session, material: Material) -> None:
-    """Reload ``material`` under a row lock (PostgreSQL), so concurrent versions and publishes queue up."""
-    session.refresh(material, with_for_update=session.get_bind().dialect.name == "postgresql")
-
-
-def get_version(session: Session, material: Material, number: int, who: Principal) -> MaterialVersion:
+def get_version(session: DbSession, material: Material, number: int, who: Principal) -> MaterialVersion:
     """Version ``number`` of a material the caller can see; only the published one for non-curators."""
     # Bounded first: a number past the latest cannot exist, and PostgreSQL refuses one past its INTEGER.
     if 1 <= number <= material.latest_version and rules.readable_version(
         number, published=material.published_version, sees_drafts=repo.sees_drafts(who)
     ):
-        row = session.scalars(
-            select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number)
-        ).first()
+        row = repo.material_version(session, material.id, number)
         if row is not None:
             return row
     raise NotFound("No version with this number.")
@@ -141,7 +131,7 @@ def add_link_version(material: Material, data: dict, uow: UnitOfWork, who: Princ
 def _add_version(
     material: Material, uow: UnitOfWork, who: Principal, *, note: str, filename_given: str | None = None, **recorded
 ) -> MaterialVersion:
-    _lock(uow.session, material)
+    lock_row(uow.session, material)  # concurrent versions and publishes queue up
     number = rules.next_version(material.latest_version)
     filename = None
     if recorded.get("media_type"):
@@ -162,13 +152,12 @@ def _add_version(
 def publish(material: Material, data: dict, uow: UnitOfWork, who: Principal, *, correlationid: str) -> Material:
     """Make a version (the latest by default) the one readers get, and announce it in the same transaction."""
     repo.ensure_curator(material, who)
-    _lock(uow.session, material)
+    lock_row(uow.session, material)  # concurrent versions and publishes queue up
     number = rules.version_to_publish(
         latest=material.latest_version, published=material.published_version, requested=data.get("version")
     )
-    version = uow.session.scalars(
-        select(MaterialVersion).where(MaterialVersion.material_id == material.id, MaterialVersion.number == number)
-    ).one()
+    version = repo.material_version(uow.session, material.id, number)
+    assert version is not None  # versions are never deleted, and ``number`` is at most the latest
     material.published_version = number
     material.published_at = utcnow()
     material.status = rules.PUBLISHED

@@ -51,6 +51,22 @@ def list_keys_statement(national: bool, filters: tuple[str, ...]):
     return stmt
 
 
+# Built once: the modules and tenants of a page are expanding parameters, not part of the statement.
+_CURRENT_MATERIALS = (
+    select(CurrentMaterial)
+    .where(
+        CurrentMaterial.module_id.in_(bindparam("module_ids", expanding=True)),
+        CurrentMaterial.tenant.is_(None) | CurrentMaterial.tenant.in_(bindparam("tenants", expanding=True)),
+    )
+    .order_by(CurrentMaterial.kind, CurrentMaterial.title, CurrentMaterial.material_id)
+)
+
+
+def current_materials(db: DbSession, module_ids: set[str], tenants: set[str]) -> list[CurrentMaterial]:
+    """The current material versions of ``module_ids``: national ones and those of ``tenants``, in one query."""
+    return list(db.scalars(_CURRENT_MATERIALS, {"module_ids": sorted(module_ids), "tenants": sorted(tenants)}))
+
+
 def to_present(db: DbSession, ids: list[str]) -> list[TrainingSession]:
     """The sessions ``ids`` (of a page already scoped), with what presenting them reads."""
     return list(

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-
-from sqlalchemy import false, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
 from services.scheduling.domain.timezones import render
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
+from services.scheduling.repository import attendance as marks_repo
+from services.scheduling.repository.attendance import attended_totals, cancelled_sessions
 from services.scheduling.use_cases import hours
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
-from shared.db import UnitOfWork, new_id, utcnow
+from shared.db import DbSession, IntegrityError, UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden
 
 
@@ -58,20 +56,12 @@ def record_attendance(
     meets the completion rule completes, once.
     """
     db = uow.session
-    dialect = db.get_bind().dialect.name
-    if dialect == "sqlite":
-        # SQLite has no row locks, and a transaction that read before another committed cannot write
-        # afterwards (a stale WAL snapshot fails at once). A write that matches no row, before any
-        # read, takes the database's write lock now: concurrent sheets wait for each other instead.
-        db.execute(
-            update(Cohort).where(false()).values(status=Cohort.status).execution_options(synchronize_session=False)
-        )
+    marks_repo.take_write_lock_first(db)  # SQLite: concurrent sheets wait for each other
     session = get_session(db, session_id, who)
     # Every marking of a cohort takes its row lock on PostgreSQL, so concurrent sheets (and retries)
     # of one cohort run one after another: each sees the others' attendance and completions.
     cohort = repo.get_scoped(db, Cohort, session.cohort_id, who, what="cohort", for_update=True)
-    if dialect == "postgresql":
-        db.refresh(session)  # its status as of the lock, not as of the first read
+    marks_repo.reread_under_lock(db, session)  # its status as of the lock, not as of the first read
     if not may_mark(db, session, cohort, who):
         raise Forbidden("Only this session's facilitators and the cohort's managers take its attendance.")
     rules.check_markable(
@@ -84,21 +74,13 @@ def record_attendance(
     )
 
     ids = list(dict.fromkeys(record["registration_id"] for record in records))
-    registrations = {
-        r.id: r
-        for r in db.scalars(select(Registration).where(Registration.cohort_id == cohort.id, Registration.id.in_(ids)))
-    }
+    registrations = marks_repo.registrations_in_cohort(db, cohort.id, ids)
     length = rules.session_minutes(session.starts_at, session.ends_at)
     credited = rules.credit_records(
         records, length=length, registration_status={rid: r.status for rid, r in registrations.items()}
     )
 
-    existing = {
-        a.registration_id: a
-        for a in db.scalars(
-            select(Attendance).where(Attendance.session_id == session.id, Attendance.registration_id.in_(ids))
-        )
-    }
+    existing = marks_repo.marks_of(db, session.id, ids)
     changed: list[Attendance] = []
     for record, minutes in zip(records, credited, strict=True):
         row = existing.get(record["registration_id"])
@@ -137,8 +119,8 @@ def read_sheet(session_id: str, db: DbSession, who: Principal, *, opens_minutes:
 
 def attendance_sheet(db: DbSession, session: TrainingSession, cohort: Cohort, *, opens_minutes: int) -> dict:
     """The session's roster with each confirmed (or already marked) registration's mark."""
-    marks = {a.registration_id: a for a in db.scalars(select(Attendance).where(Attendance.session_id == session.id))}
-    registrations = db.scalars(select(Registration).where(Registration.cohort_id == cohort.id)).all()
+    marks = marks_repo.marks_of(db, session.id)
+    registrations = marks_repo.cohort_registrations(db, cohort.id)
     rows = []
     for registration in sorted(registrations, key=lambda r: ((r.name or r.participant).casefold(), r.id)):
         mark = marks.get(registration.id)
@@ -175,33 +157,6 @@ def attendance_sheet(db: DbSession, session: TrainingSession, cohort: Cohort, *,
 # --- completion ---------------------------------------------------------------------------------
 
 
-def cancelled_sessions(db: DbSession, cohort_id: str) -> int:
-    return db.scalar(
-        select(func.count())
-        .select_from(TrainingSession)
-        .where(TrainingSession.cohort_id == cohort_id, TrainingSession.status == rules.CANCELLED)
-    )
-
-
-def attended_totals(db: DbSession, cohort_id: str, registration_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
-    """Sessions attended (present or partial) and minutes credited per registration, over held sessions."""
-    ids = list(registration_ids)
-    if not ids:
-        return {}
-    stmt = (
-        select(Attendance.registration_id, func.count(), func.sum(Attendance.minutes))
-        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-        .where(
-            TrainingSession.cohort_id == cohort_id,
-            TrainingSession.status != rules.CANCELLED,
-            Attendance.status.in_(rules.ATTENDED),
-            Attendance.registration_id.in_(ids),
-        )
-        .group_by(Attendance.registration_id)
-    )
-    return {rid: (int(count), int(minutes or 0)) for rid, count, minutes in db.execute(stmt)}
-
-
 def complete_eligible(
     db: DbSession, cohort: Cohort, registrations: Sequence[Registration], *, correlationid: str = ""
 ) -> list[Completion]:
@@ -213,13 +168,7 @@ def complete_eligible(
     candidates = [r for r in registrations if r.status == rules.CONFIRMED]
     if not candidates:
         return []
-    done = set(
-        db.scalars(
-            select(Completion.registration_id).where(
-                Completion.cohort_id == cohort.id, Completion.registration_id.in_([r.id for r in candidates])
-            )
-        )
-    )
+    done = marks_repo.completed_among(db, cohort.id, [r.id for r in candidates])
     pending = [r for r in candidates if r.id not in done]
     if not pending:
         return []
@@ -262,11 +211,6 @@ def _insert_completion(
                 db.add(completion)
             return completion
         except IntegrityError:
-            already = db.scalar(
-                select(Completion.id).where(
-                    Completion.cohort_id == cohort.id, Completion.registration_id == registration.id
-                )
-            )
-            if already is not None:
+            if marks_repo.has_completed(db, cohort.id, registration.id):
                 return None
     raise RuntimeError("could not draw a unique certificate code")

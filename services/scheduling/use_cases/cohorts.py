@@ -9,31 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session as DbSession
-
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.domain import registrations as registration_rules
 from services.scheduling.domain import sessions as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
-from services.scheduling.models import (
-    Attendance,
-    Booking,
-    Cohort,
-    CurrentMaterial,
-    Registration,
-    RegistrationAudit,
-    Room,
-    TrainingSession,
-)
+from services.scheduling.models import Booking, Cohort, RegistrationAudit, Room, TrainingSession
+from services.scheduling.repository import cohorts as cohorts_repo
 from services.scheduling.repository import seats as places
 from services.scheduling.repository import sessions as sessions_repo
 from services.scheduling.repository.registrations import lock_cohort
 from services.scheduling.use_cases import hours
 from services.scheduling.use_cases.agencies import acting_agency, default_time_zone
 from shared.auth import Principal
-from shared.db import UnitOfWork, new_id, utcnow
+from shared.db import DbSession, UnitOfWork, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput
 
 # --- cohorts --------------------------------------------------------------------------------------
@@ -198,28 +187,14 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
             return False
         if cohort.status not in (OPEN, CLOSED):
             _refuse(cohort, "cancelled")
-        if db.get_bind().dialect.name == "postgresql":
-            # FOR UPDATE, stronger than lock_cohort's: it waits for (and then stops) schedule_session's
-            # FOR KEY SHARE, so no session is scheduled into the cohort while it is being cancelled.
-            db.execute(select(Cohort.id).where(Cohort.id == cohort.id).with_for_update())
+        # FOR UPDATE, stronger than lock_cohort's: it waits for (and then stops) schedule_session's
+        # FOR KEY SHARE, so no session is scheduled into the cohort while it is being cancelled.
+        cohorts_repo.hold_cohort_exclusively(db, cohort.id)
         cohort.status = CANCELLED
         registrants = registrant_ids(db, cohort.id)
-        sessions = db.scalars(
-            select(TrainingSession)
-            .where(TrainingSession.cohort_id == cohort.id, TrainingSession.status == rules.SCHEDULED)
-            .order_by(TrainingSession.starts_at, TrainingSession.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).all()
-        for session in sessions:
+        for session in cohorts_repo.scheduled_sessions_locked(db, cohort.id):
             _cancel(db, session, reason, registrants, correlationid)
-        registrations = db.scalars(
-            select(Registration)
-            .where(Registration.cohort_id == cohort.id, Registration.status.in_(registration_rules.ACTIVE))
-            .order_by(Registration.participant, Registration.id)
-            .execution_options(populate_existing=True)
-        ).all()
-        for registration in registrations:
+        for registration in cohorts_repo.active_registrations(db, cohort.id):
             was = registration.status
             registration.status = registration_rules.CANCELLED
             registration.waitlist_position = None
@@ -251,13 +226,7 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
 
 def registrant_ids(db: DbSession, cohort_id: str) -> list[str]:
     """Who a session change must reach: the cohort's confirmed participants."""
-    return list(
-        db.scalars(
-            select(Registration.participant)
-            .where(Registration.cohort_id == cohort_id, Registration.status == "confirmed")
-            .order_by(Registration.participant)
-        )
-    )
+    return cohorts_repo.confirmed_participants(db, cohort_id)
 
 
 def _describe(db: DbSession, tenant: str):
@@ -302,7 +271,7 @@ def _book(db: DbSession, session: TrainingSession, starts_at, ends_at) -> None:
 def _room(db: DbSession, room_id: str | None, tenant: str) -> Room | None:
     if room_id is None:
         return None
-    room = db.scalars(select(Room).where(Room.id == room_id, Room.tenant == tenant)).first()
+    room = cohorts_repo.room_in(db, room_id, tenant)
     if room is None:
         raise InvalidInput(
             "The room does not exist in this jurisdiction.", errors={"room_id": ["No room with this id."]}
@@ -318,12 +287,7 @@ def schedule_session(
     ensure_manages(db, cohort, who)
     # FOR KEY SHARE on PostgreSQL, and the status as of the lock: a cohort being cancelled (which holds
     # FOR UPDATE) is waited for, then refused, so no scheduled session outlives its cohort's cancellation.
-    cohort = db.scalars(
-        select(Cohort)
-        .where(Cohort.id == cohort.id)
-        .with_for_update(read=True, key_share=True)
-        .execution_options(populate_existing=True)
-    ).one()
+    cohort = cohorts_repo.cohort_for_scheduling(db, cohort.id)
     if cohort.status == CANCELLED:
         raise Conflict("This cohort is cancelled; it gets no new sessions.", errors={"status": ["Is cancelled."]})
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
@@ -365,10 +329,9 @@ def reschedule_session(
     ensure_manages(db, session.cohort, who)
     rules.check_changeable(session.status)
     starts_at, ends_at = rules.check_times(data["starts_at"], data["ends_at"])
-    if db.get_bind().dialect.name == "postgresql":
-        # The cohort's lock, as attendance takes it: no sheet is marked while the session is moved.
-        db.execute(select(Cohort.id).where(Cohort.id == session.cohort_id).with_for_update())
-    rules.check_movable(has_attendance=db.scalar(select(exists().where(Attendance.session_id == session.id))))
+    # The cohort's lock, as attendance takes it: no sheet is marked while the session is moved.
+    cohorts_repo.hold_cohort_exclusively(db, session.cohort_id)
+    rules.check_movable(has_attendance=cohorts_repo.has_attendance(db, session.id))
     # Checked before anything changes, so a refused move leaves the session and its bookings as they were.
     _book(db, session, starts_at, ends_at)
     previous_starts_at = session.starts_at
@@ -407,7 +370,7 @@ def _cancel(db: DbSession, session: TrainingSession, reason: str, registrants: l
     repo.release(db, session.id)
     db.flush()
     # The people marked in it lose its credit: their hours rows change in this transaction.
-    hours.refresh(db, db.scalars(select(Attendance.registration_id).where(Attendance.session_id == session.id)))
+    hours.refresh(db, cohorts_repo.marked_registrations(db, session.id))
     events.session_changed(
         db, "cancelled", session, registrant_ids=registrants, correlationid=correlationid, reason=reason
     )
@@ -422,14 +385,7 @@ def _materials(db: DbSession, sessions: Sequence[TrainingSession]) -> dict[tuple
     tenants = {s.tenant for s in sessions}
     if not module_ids:
         return {}
-    rows = db.scalars(
-        select(CurrentMaterial)
-        .where(
-            CurrentMaterial.module_id.in_(module_ids),
-            CurrentMaterial.tenant.is_(None) | CurrentMaterial.tenant.in_(tenants),
-        )
-        .order_by(CurrentMaterial.kind, CurrentMaterial.title, CurrentMaterial.material_id)
-    )
+    rows = sessions_repo.current_materials(db, module_ids, tenants)
     found: dict[tuple[str, str], list[dict]] = {}
     for row in rows:
         for tenant in tenants if row.tenant is None else (row.tenant,):

@@ -5,33 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, and_, case, cast, false, func, literal, null, or_, select, true, union_all
-from sqlalchemy.orm import Session as DbSession
-
-from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
-from services.scheduling.models import (
-    Attendance,
-    Cohort,
-    Completion,
-    Jurisdiction,
-    Registration,
-    RegistrationHours,
-    SelfReportedHours,
-    TrainingSession,
+from services.scheduling.models import RegistrationHours, SelfReportedHours
+from services.scheduling.repository import hours as hours_repo
+from services.scheduling.repository.hours import (
+    CANCELLED_COHORT,
+    RECORDERS,
+    SELF_REPORTED,
+    VOIDED,
 )
 from shared import spreadsheet
-from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT, Principal
-from shared.db import UnitOfWork, UTCDateTime, new_id, utcnow
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.auth import PARTICIPANT, Principal
+from shared.db import DbSession, UnitOfWork, new_id, utcnow
+from shared.errors import Forbidden, InvalidInput
 
-# verified: credited from attendance taken by the session's facilitators or managers.
-# self_reported: training a participant reports having taken elsewhere (no attendance records here).
-VERIFIED = "verified"
-SELF_REPORTED = "self_reported"
 # Existing columns keep their places; the self-reported details come after them (empty on verified rows), then
 # the row's status, why it was voided, and its change marker.
 CSV_COLUMNS = (
@@ -56,50 +44,6 @@ CSV_COLUMNS = (
     "void_reason",
     "change",
 )
-# active: counts. voided: a tombstone, sent once to incremental exports, of a row that no longer counts.
-ACTIVE = "active"
-VOIDED = "voided"
-CANCELLED_COHORT = "cancelled"
-# Who records self-reported hours for someone else, and sees every such entry of a jurisdiction.
-RECORDERS = (JURISDICTION_ADMIN, INTEGRATION)
-
-
-def _later(a, b):
-    """The later of two instants, either of which may be NULL (GREATEST is not portable to SQLite)."""
-    return case((b.is_(None), a), (a.is_(None), b), (a >= b, a), else_=b)
-
-
-def _jurisdiction_scope(db: DbSession, who: Principal, jurisdiction: str | None):
-    """A row filter, for any tenant-owned model, of what the caller may export.
-
-    Their own jurisdiction, or every one for a national admin, narrowed to ``jurisdiction`` when
-    asked; another jurisdiction's code is a 404, as is an unknown one.
-    """
-    if jurisdiction is None:
-        return lambda model: repo.in_tenant(model, who)
-    if (not who.is_national and jurisdiction != who.tenant) or db.get(Jurisdiction, jurisdiction) is None:
-        raise NotFound("No jurisdiction with this code.")
-    return lambda model: model.tenant == jurisdiction
-
-
-def _window(db: DbSession, cohort_scope, first: date | None, last: date | None):
-    """Sessions whose local date, in their cohort's zone, lies in [first, last].
-
-    One bound pair per time zone in use (a handful per jurisdiction), so the filter stays a range
-    on ``starts_at`` while honouring each cohort's calendar: a 9:00 session in Guam is on the
-    registry's date even though it starts the previous day in UTC.
-    """
-    zones = db.scalars(select(Cohort.time_zone).distinct().where(cohort_scope)).all()
-    clauses = []
-    for name in zones:
-        zone = ZoneInfo(name)
-        bounds = [Cohort.time_zone == name]
-        if first is not None:
-            bounds.append(TrainingSession.starts_at >= datetime.combine(first, time(), zone))
-        if last is not None:
-            bounds.append(TrainingSession.starts_at < datetime.combine(last + timedelta(days=1), time(), zone))
-        clauses.append(and_(*bounds))
-    return or_(*clauses) if clauses else false()
 
 
 def refresh(db: DbSession, registration_ids) -> None:
@@ -112,29 +56,11 @@ def refresh(db: DbSession, registration_ids) -> None:
     ids = sorted(set(registration_ids))
     if not ids:
         return
-    held = TrainingSession.status != rules.CANCELLED
-    credited = and_(Attendance.status.in_(rules.ATTENDED), held)
-    totals = {
-        row.registration_id: row
-        for row in db.execute(
-            select(
-                Attendance.registration_id,
-                func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
-                func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
-                func.sum(case((held, 1), else_=0)).label("sessions_marked"),
-            )
-            .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-            .where(Attendance.registration_id.in_(ids))
-            .group_by(Attendance.registration_id)
-        )
-    }
+    totals = hours_repo.attendance_totals(db, ids)
     if not totals:
         return
-    rows = {
-        r.registration_id: r
-        for r in db.scalars(select(RegistrationHours).where(RegistrationHours.registration_id.in_(list(totals))))
-    }
-    registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(list(totals))))}
+    rows = hours_repo.hours_rows(db, list(totals))
+    registrations = hours_repo.registrations_by_id(db, list(totals))
     now = utcnow()
     for registration_id, total in totals.items():
         row = rows.get(registration_id)
@@ -151,160 +77,13 @@ def refresh(db: DbSession, registration_ids) -> None:
 
 
 def training_hours_query(db: DbSession, who: Principal, args: dict):
-    """The two sources of training-hours rows (verified, self-reported), for ``paginate``'s ``branches``.
-
-    Without dates, verified rows are read from the hours rows kept current as attendance is written
-    (``refresh``): a page is a range of an index (jurisdiction, change or updated_at), at any depth
-    and any size. With ``from`` or ``to``, the hours of the sessions on those dates are summed from
-    attendance (``windowed_query``).
-    """
-    if args.get("from_") is not None or args.get("to") is not None:
-        return windowed_query(db, who, args)
-    scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
-    kept = RegistrationHours
-    # The row's own updated_at and change: refresh touches it whenever anything it shows changes.
-    status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (kept.sessions_marked == 0, VOIDED), else_=ACTIVE)
-    verified = (
-        select(
-            kept.registration_id.label("row_id"),
-            literal(VERIFIED, String).label("verification"),
-            kept.registration_id.label("registration_id"),
-            cast(null(), String).label("self_reported_id"),
-            Registration.participant,
-            Registration.name,
-            Registration.registry_id,
-            kept.tenant.label("jurisdiction"),
-            kept.cohort_id,
-            kept.minutes,
-            kept.sessions_attended,
-            Completion.completed_at,
-            cast(null(), String).label("title"),
-            cast(null(), String).label("provider"),
-            cast(null(), Date).label("completed_on"),
-            kept.updated_at.label("updated_at"),
-            status.label("status"),
-            Cohort.status.label("cohort_status"),
-            Registration.cancelled_reason.label("cancelled_reason"),
-            kept.change.label("change"),
-        )
-        .join(Registration, Registration.id == kept.registration_id)
-        .join(Cohort, Cohort.id == kept.cohort_id)
-        .outerjoin(Completion, Completion.registration_id == kept.registration_id)
-        .where(scope(kept))
-    )
-    if args.get("changed_after") is None and args.get("updated_since") is None:
-        # Tombstones are for incremental exports only. Said as plain conditions (not on ``status``)
-        # so that the planner sees most rows pass and reads the index in order, a page at a time.
-        verified = verified.where(Cohort.status != CANCELLED_COHORT, kept.sessions_marked > 0)
-    return [verified, _self_reported_rows(scope, None, None)]
-
-
-def windowed_query(db: DbSession, who: Principal, args: dict):
-    """The two sources of training-hours rows counting only the sessions on the dates asked (``branches``).
-
-    Verified rows are summed from the attendance of the sessions on those dates. ``row_id`` is the
-    registration's id on a verified row and the self-reported entry's id on the other (UUIDs: unique
-    across the two), so (updated_at, row_id) orders every row once. A verified row's change marker
-    is the latest of everything it is computed from (the registration, its attendance, the sessions
-    marked, the cohort, the completion). A row left with no credit (its cohort cancelled, or every
-    session it was marked in cancelled) is ``voided``: incremental exports (``changed_after``,
-    ``updated_since``) carry it once as a tombstone with the reason; a full export leaves it out.
-    """
-    scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
-    first, last = args.get("from_"), args.get("to")
-    held = TrainingSession.status != rules.CANCELLED
-    credited = and_(Attendance.status.in_(rules.ATTENDED), held)
-    per_registration = (
-        select(
-            Attendance.registration_id.label("registration_id"),
-            func.sum(case((credited, Attendance.minutes), else_=0)).label("minutes"),
-            func.sum(case((credited, 1), else_=0)).label("sessions_attended"),
-            func.sum(case((held, 1), else_=0)).label("held_sessions"),
-            func.max(_later(Attendance.updated_at, TrainingSession.updated_at)).label("marked_at"),
-            func.max(_later(Attendance.change, TrainingSession.change)).label("change"),
-        )
-        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-        .where(scope(Attendance))
-        .group_by(Attendance.registration_id)
-    )
-    if first is not None or last is not None:
-        per_registration = per_registration.join(Cohort, Cohort.id == TrainingSession.cohort_id).where(
-            _window(db, scope(Cohort), first, last)
-        )
-    totals = per_registration.subquery("totals")
-    updated_at = _later(
-        _later(_later(totals.c.marked_at, Registration.updated_at), Completion.completed_at), Cohort.updated_at
-    )
-    change = _later(_later(_later(totals.c.change, Registration.change), Completion.change), Cohort.change)
-    status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (totals.c.held_sessions == 0, VOIDED), else_=ACTIVE)
-    verified = (
-        select(
-            Registration.id.label("row_id"),
-            literal(VERIFIED, String).label("verification"),
-            Registration.id.label("registration_id"),
-            cast(null(), String).label("self_reported_id"),
-            Registration.participant,
-            Registration.name,
-            Registration.registry_id,
-            Registration.tenant.label("jurisdiction"),
-            Registration.cohort_id,
-            totals.c.minutes,
-            totals.c.sessions_attended,
-            Completion.completed_at,
-            cast(null(), String).label("title"),
-            cast(null(), String).label("provider"),
-            cast(null(), Date).label("completed_on"),
-            updated_at.label("updated_at"),
-            status.label("status"),
-            Cohort.status.label("cohort_status"),
-            Registration.cancelled_reason.label("cancelled_reason"),
-            change.label("change"),
-        )
-        .join(totals, totals.c.registration_id == Registration.id)
-        .join(Cohort, Cohort.id == Registration.cohort_id)
-        .outerjoin(Completion, Completion.registration_id == Registration.id)
-    )
-    if args.get("changed_after") is None and args.get("updated_since") is None:
-        verified = verified.where(status == ACTIVE)  # tombstones are for incremental exports only
-    return [verified, _self_reported_rows(scope, first, last)]
+    """The two sources of training-hours rows (verified, self-reported), for ``paginate``'s ``branches``."""
+    return hours_repo.training_hours_branches(db, who, args)
 
 
 def page_columns():
     """The export's order (updated_at, then the row's id), its update time and its change marker, by name."""
-    rows = union_all(*[_self_reported_rows(lambda model: true(), None, None)] * 2).subquery("training_hours")
-    return [rows.c.updated_at, rows.c.row_id], rows.c.updated_at, rows.c.change
-
-
-def _self_reported_rows(scope, first: date | None, last: date | None):
-    """Self-reported entries as export rows; `from` and `to` apply to the day the training was completed."""
-    reported = SelfReportedHours
-    bounds = [scope(reported)]
-    if first is not None:
-        bounds.append(reported.completed_on >= first)
-    if last is not None:
-        bounds.append(reported.completed_on <= last)
-    return select(
-        reported.id.label("row_id"),
-        literal(SELF_REPORTED, String).label("verification"),
-        cast(null(), String).label("registration_id"),
-        reported.id.label("self_reported_id"),
-        reported.participant,
-        reported.name,
-        reported.registry_id,
-        reported.tenant.label("jurisdiction"),
-        reported.cohort_id,
-        reported.minutes.label("minutes"),
-        cast(null(), Integer).label("sessions_attended"),
-        cast(null(), UTCDateTime()).label("completed_at"),
-        reported.title,
-        reported.provider,
-        reported.completed_on,
-        reported.updated_at.label("updated_at"),
-        literal(ACTIVE, String).label("status"),
-        cast(null(), String).label("cohort_status"),
-        cast(null(), String).label("cancelled_reason"),
-        reported.change.label("change"),
-    ).where(*bounds)
+    return hours_repo.page_columns()
 
 
 def _void_reason(row) -> str | None:
@@ -343,28 +122,14 @@ def describe(row) -> dict:
     }
 
 
-def _self_reported_scope(db: DbSession, who: Principal, jurisdiction: str | None):
-    """What self-reported entries the caller sees: a jurisdiction's (admins, state systems), else their own."""
-    if who.has(*RECORDERS, NATIONAL_ADMIN):
-        return _jurisdiction_scope(db, who, jurisdiction)(SelfReportedHours)
-    if jurisdiction is not None and jurisdiction != who.tenant:
-        raise NotFound("No jurisdiction with this code.")
-    return and_(SelfReportedHours.tenant == who.tenant, SelfReportedHours.participant == who.sub)
-
-
 def self_reported_query(db: DbSession, who: Principal, args: dict):
     """A select of the self-reported entries the caller may list, for ``paginate`` on (updated_at, id)."""
-    return select(SelfReportedHours).where(_self_reported_scope(db, who, args.get("jurisdiction")))
+    return hours_repo.self_reported_list(db, who, args.get("jurisdiction"))
 
 
 def get_self_reported(db: DbSession, entry_id: str, who: Principal) -> SelfReportedHours:
     """One self-reported entry the caller may see; anyone else's (or another jurisdiction's) is a 404."""
-    entry = db.scalars(
-        select(SelfReportedHours).where(SelfReportedHours.id == entry_id, _self_reported_scope(db, who, None))
-    ).first()
-    if entry is None:
-        raise NotFound("No self-reported training with this id.")
-    return entry
+    return hours_repo.self_reported_entry(db, entry_id, who)
 
 
 def report_hours(data: dict, uow: UnitOfWork, who: Principal) -> SelfReportedHours:
@@ -386,10 +151,7 @@ def report_hours(data: dict, uow: UnitOfWork, who: Principal) -> SelfReportedHou
             errors={"participant": ["Required unless you report your own training."]},
         )
     cohort_id = data.get("cohort_id")
-    if (
-        cohort_id is not None
-        and db.scalars(select(Cohort.id).where(Cohort.id == cohort_id, Cohort.tenant == who.tenant)).first() is None
-    ):
+    if cohort_id is not None and hours_repo.cohort_of_jurisdiction(db, cohort_id, who.tenant) is None:
         raise InvalidInput(
             "No cohort with this id in your jurisdiction.",
             errors={"cohort_id": ["No cohort with this id in your jurisdiction."]},
