@@ -369,3 +369,16 @@ def test_the_certificate_names_the_series_content_announced(sclient, scheduling_
         headers={"Accept": "application/json"},
     ).json
     assert verified["series"] == title and verified["cohort"].startswith("Relationship-Based Care cohort")
+
+
+def test_the_api_loads_the_pdf_library_only_when_a_certificate_is_rendered():
+    """fpdf2 with fontTools and Pillow is tens of MB that an API worker serving no certificate never needs."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from services.scheduling.app import create_app; create_app(); "
+        "print(sorted(m for m in ('fpdf', 'fontTools', 'PIL') if m in sys.modules))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip().splitlines()[-1] == "[]"

@@ -51,3 +51,29 @@ def test_threads_sharing_one_cache_each_get_their_own_page():
         thread.join(60)
     assert failures == []
     assert len(cache._entries) <= 50
+
+
+def test_items_filled_together_expire_at_different_times_within_the_ttl(monkeypatch):
+    """A page's items are filled at one moment; they expire spread over ttl/2..ttl, never all at once."""
+    from shared.http import representations
+
+    clock = [1000.0]
+    monkeypatch.setattr(representations, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    page = rows(range(200))
+
+    def rendered_again(cache, at: float) -> int:
+        """How many of the page's items, filled at 1000 s, are rendered again when asked at ``at``."""
+        loaded = []
+
+        def counting_load(ids):
+            loaded.extend(ids)
+            return load(ids)
+
+        clock[0] = at
+        assert served(cache.items(page, counting_load)) == list(range(200))
+        return len(loaded)
+
+    for at, expected in ((1029.9, lambda n: n == 0), (1045.0, lambda n: 0 < n < 200), (1060.1, lambda n: n == 200)):
+        cache = RepresentationCache(ttl=60.0, maxsize=1000)
+        assert rendered_again(cache, 1000.0) == 200
+        assert expected(rendered_again(cache, at)), at

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import String, bindparam, cast, func, select
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import joinedload, selectinload
 
-from services.scheduling.models import Cohort, CurrentMaterial, Room, TrainingSession
-from services.scheduling.repository import in_tenant, in_tenant_of
+from services.scheduling.models import Cohort, CurrentMaterial, Room, TrainingSession, Venue
+from services.scheduling.repository import in_tenant_of
 from shared.auth import Principal
 from shared.errors import NotFound
 
@@ -67,29 +68,125 @@ def current_materials(db: DbSession, module_ids: set[str], tenants: set[str]) ->
     return list(db.scalars(_CURRENT_MATERIALS, {"module_ids": sorted(module_ids), "tenants": sorted(tenants)}))
 
 
-def to_present(db: DbSession, ids: list[str]) -> list[TrainingSession]:
-    """The sessions ``ids`` (of a page already scoped), with what presenting them reads."""
-    return list(
-        db.scalars(
-            select(TrainingSession)
-            .where(TrainingSession.id.in_(ids))
-            .options(selectinload(TrainingSession.cohort), selectinload(TrainingSession.room).selectinload(Room.venue))
+@dataclass(frozen=True, slots=True)
+class CohortZone:
+    time_zone: str
+
+
+@dataclass(frozen=True, slots=True)
+class VenueShown:
+    id: str
+    name: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class RoomShown:
+    name: str
+    accessibility_notes: str
+    venue: VenueShown
+
+
+@dataclass(frozen=True, slots=True)
+class SessionToPresent:
+    """What presenting a session reads, with the names of the model's attributes (``cohort.time_zone``,
+    ``room.venue.name``), loaded as plain columns: nothing for the ORM to track or refresh."""
+
+    id: str
+    tenant: str
+    cohort_id: str
+    module_id: str | None
+    module_position: int | None
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room_id: str | None
+    meeting_url: str | None
+    facilitators: list
+    specialist: str | None
+    status: str
+    cancel_reason: str | None
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+    cohort: CohortZone
+    room: RoomShown | None
+
+
+_SESSION_COLUMNS = (
+    "id",
+    "tenant",
+    "cohort_id",
+    "module_id",
+    "module_position",
+    "title",
+    "starts_at",
+    "ends_at",
+    "room_id",
+    "meeting_url",
+    "facilitators",
+    "specialist",
+    "status",
+    "cancel_reason",
+    "sequence",
+    "created_at",
+    "updated_at",
+)
+
+
+def _to_present_statement():
+    """The sessions with their cohort's zone, room and venue in one statement, only the columns shown
+    (not the whole cohort, whose seat count is a subquery)."""
+    return (
+        select(
+            *[getattr(TrainingSession, name) for name in _SESSION_COLUMNS],
+            Cohort.time_zone.label("cohort_time_zone"),
+            Room.name.label("room_name"),
+            Room.accessibility_notes.label("room_accessibility_notes"),
+            Venue.id.label("venue_id"),
+            Venue.name.label("venue_name"),
+            Venue.address.label("venue_address"),
         )
+        .join(Cohort, Cohort.id == TrainingSession.cohort_id)
+        .outerjoin(Room, Room.id == TrainingSession.room_id)
+        .outerjoin(Venue, Venue.id == Room.venue_id)
     )
 
 
-def session_to_show(db: DbSession, session_id: str, who: Principal) -> TrainingSession:
-    """A session of the caller's jurisdiction with what showing it reads (its cohort's time zone, its room
-    and venue), in one statement rather than one lazy load each; another jurisdiction's is a 404."""
-    session = db.scalars(
-        select(TrainingSession)
-        .where(TrainingSession.id == session_id, in_tenant(TrainingSession, who))
-        .options(
-            # Only the zone: the rest of the cohort, its seat count (a subquery) above all, is not shown.
-            joinedload(TrainingSession.cohort).load_only(Cohort.time_zone),
-            joinedload(TrainingSession.room).joinedload(Room.venue),
+def _presentable(row) -> SessionToPresent:
+    room = None
+    if row.room_id is not None:
+        room = RoomShown(
+            row.room_name, row.room_accessibility_notes, VenueShown(row.venue_id, row.venue_name, row.venue_address)
         )
-    ).first()
-    if session is None:
+    return SessionToPresent(*row[: len(_SESSION_COLUMNS)], cohort=CohortZone(row.cohort_time_zone), room=room)
+
+
+# Built once: the list and GET by id are the hottest reads, and SQLAlchemy looks up a statement's
+# compiled SQL by walking it unless it is the same object as last time. Run as plain rows, in one
+# statement where loading the models took four (sessions, their whole cohorts, rooms, venues).
+_PAGE_TO_PRESENT = _to_present_statement().where(TrainingSession.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _one_to_show(national: bool):
+    return _to_present_statement().where(
+        TrainingSession.id == bindparam("session_id"),
+        in_tenant_of(TrainingSession, national=national, tenant=bindparam("tenant")),
+    )
+
+
+def to_present(db: DbSession, ids: list[str]) -> list[SessionToPresent]:
+    """The sessions ``ids`` (of a page already scoped), with what presenting them reads: one statement."""
+    return [_presentable(row) for row in db.connection().execute(_PAGE_TO_PRESENT, {"ids": list(ids)})]
+
+
+def session_to_show(db: DbSession, session_id: str, who: Principal) -> SessionToPresent:
+    """A session of the caller's jurisdiction with what showing it reads (its cohort's time zone, its room
+    and venue), in one statement; another jurisdiction's is a 404."""
+    row = (
+        db.connection().execute(_one_to_show(who.is_national), {"session_id": session_id, "tenant": who.tenant}).first()
+    )
+    if row is None:
         raise NotFound("No session with this id.")
-    return session
+    return _presentable(row)

@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
@@ -316,6 +315,10 @@ def latin1(text: str) -> str:
 
 def render_pdf(certificate: Certificate) -> bytes:
     """A one-page, landscape US Letter certificate of attendance."""
+    # Imported here, not with the module: fpdf2 brings fontTools and Pillow, about 45 MB in every API
+    # worker that never renders a certificate (``make bench``'s largest process RSS, limit 150 MB).
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="L", unit="mm", format="Letter")
     pdf.set_auto_page_break(False)
     pdf.set_margins(20, 20, 20)
