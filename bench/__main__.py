@@ -150,11 +150,7 @@ def main() -> int:
             year.drop_cached_years(POSTGRES_URL)
         shutil.rmtree(tmp, ignore_errors=True)
     results["machine"]["load_average_after"] = os.getloadavg()
-    results["verdicts"] = verdicts(results)
-    if "notifications" in results:
-        results["verdicts"] += notifications.verdicts(results["notifications"])
-    if "pipeline" in results:
-        results["verdicts"] += pipeline.verdicts(results["pipeline"])
+    results["verdicts"] = all_verdicts(results)
     report(results)
     if "export" in results:
         export.report(results["export"])
@@ -167,6 +163,18 @@ def main() -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     (ROOT / "var" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
     return 1 if any(v["verdict"] == "FAILED" for v in results["verdicts"]) else 0
+
+
+def all_verdicts(results: dict) -> list[dict]:
+    """Every section's verdicts in the one list the run's exit status and its final report come from."""
+    out = verdicts(results)
+    if "notifications" in results:
+        out += notifications.verdicts(results["notifications"])
+    if "coaching" in results:
+        out += coaching.verdicts(results["coaching"])
+    if "pipeline" in results:
+        out += pipeline.verdicts(results["pipeline"])
+    return out
 
 
 def _errors(figure: dict) -> int:

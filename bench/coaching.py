@@ -368,7 +368,8 @@ def report(f: dict) -> None:
 
 
 def verdicts(f: dict) -> list[dict]:
-    """FAILED on any 5xx or miscounted page; otherwise the p99 targets under concurrent load."""
+    """FAILED on any 5xx or miscounted page; otherwise every target of the coaching service's issue, PASS or
+    MISS: caseload and report p99 under concurrent load, the national reach, the growth to the full year."""
     out = []
     for name in ("half", "full"):
         c = f[name]["concurrent"]
@@ -389,6 +390,21 @@ def verdicts(f: dict) -> list[dict]:
                     f"miscounts {c['miscounts'][:3]}",
                 }
             )
+    reach = f["full"]["reach_s"]
+    out.append(
+        {
+            "name": "coaching national reach roll-up (full data)",
+            "verdict": "PASS" if reach < TARGETS["reach_s"] else "MISS",
+            "detail": f"{reach:.2f} s (target < {TARGETS['reach_s']:.0f} s)",
+        }
+    )
+    out.append(
+        {
+            "name": "coaching growth from half to full data (worst of caseload, report, reach)",
+            "verdict": "PASS" if f["growth"] <= TARGETS["growth"] else "MISS",
+            "detail": f"{f['growth']:.2f}x (target <= {TARGETS['growth']}x)",
+        }
+    )
     return out
 
 

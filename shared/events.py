@@ -211,6 +211,8 @@ class ParticipantCompleted(EventData):
     hours = fields.Float(required=True)
     completed_at = fields.AwareDateTime(required=True)
     certificate_code = fields.String(required=True)
+    # Added later: a completion published before carries no name, and a consumer shows the participant's id.
+    participant_name = fields.String(allow_none=True, load_default=None)
 
 
 class JurisdictionAdded(EventData):
@@ -257,6 +259,7 @@ class PlanCreated(EventData):
     plan_id = fields.String(required=True)
     commitment_id = fields.String(required=True)
     trainer = fields.String(required=True)
+    trainer_name = fields.String(allow_none=True, load_default=None)
     specialist = fields.String(allow_none=True, load_default=None)
     series_id = fields.String(required=True)
     cohort_id = fields.String(required=True)

@@ -3,7 +3,7 @@
 ``python -m services.coaching.manage backfill --from https://scheduling.example.org`` walks scheduling's
 ``GET /training-hours`` with ``changed_after`` (every row, lossless), keeps the completed ones, reads each
 cohort's series once (``GET /cohorts/{id}``) and opens a plan for each completion of the training for
-trainers that has none. A plan is keyed by its jurisdiction and registration, whichever path opens it
+trainers that has none (a plan opened before completions carried the trainer's name gets it). A plan is keyed by its jurisdiction and registration, whichever path opens it
 first, so the backfill may run any number of times, and while the consumer runs, without a second plan.
 The caller's credentials come from ``SCHEDULING_TOKEN`` (a national admin's bearer token for every
 jurisdiction, or a jurisdiction admin's or a state system's API key ``t4tk_…`` for one).
@@ -55,6 +55,8 @@ def backfill(db: Database, get: Callable[[str, dict], dict]) -> dict:
             "series_id": series_of[cohort],
             "registration_id": row["registration_id"],
             "participant": row["participant"],
+            # The export shows the participant's id where the registration has no name: that is no name.
+            "participant_name": row["name"] if row.get("name") and row["name"] != row["participant"] else None,
             "registry_id": row.get("registry_id"),
             "completed_at": datetime.fromisoformat(row["completed_at"]),
             "certificate_code": None,

@@ -27,6 +27,7 @@ def plan_created(session, plan: Plan, commitment: Commitment, *, correlationid: 
             "plan_id": plan.id,
             "commitment_id": commitment.id,
             "trainer": plan.trainer,
+            "trainer_name": plan.trainer_name,
             "specialist": plan.specialist,
             "series_id": plan.series_id,
             "cohort_id": plan.cohort_id,

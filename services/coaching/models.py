@@ -76,6 +76,8 @@ class Plan(IdMixin, TimestampMixin, ChangeMixin, Base):
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
     trainer: Mapped[str] = mapped_column(String(200), index=True)
+    # The name the trainer registered under in scheduling, so people see a name, not a sub.
+    trainer_name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     registry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     specialist: Mapped[str | None] = mapped_column(String(200), nullable=True)
     series_id: Mapped[str] = mapped_column(String(36))

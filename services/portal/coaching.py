@@ -37,6 +37,13 @@ def sort_caseload(items: list[dict]) -> list[dict]:
     return sorted(items, key=lambda item: (rank.get(item.get("status"), len(rank)), item.get("due_on") or ""))
 
 
+def trainer_label(item: dict) -> str:
+    """A caseload row's trainer as people know them: the name they registered under, with their id to tell
+    two of the same name apart; the id alone when scheduling gave no name."""
+    name = item.get("trainer_name")
+    return f"{name}, {item['trainer']}" if name else item["trainer"]
+
+
 def follow_ups_due(items: list[dict], today: date, window: timedelta = FOLLOW_UP_WINDOW) -> list[dict]:
     """The trainers whose next follow-up falls within the window from today, soonest first."""
     last = (today + window).isoformat()

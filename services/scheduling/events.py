@@ -208,6 +208,8 @@ def participant_completed(
             "series_id": cohort.series_id,
             "registration_id": registration.id,
             "participant": registration.participant,
+            # The name as registered, so that a coach's caseload names the trainer (null when unknown).
+            "participant_name": registration.name or None,
             "registry_id": registration.registry_id,
             "sessions_attended": completion.sessions_attended,
             "hours": round(completion.minutes / 60, 2),

@@ -1,5 +1,5 @@
 """The backfill opens the plans of completions recorded before coaching ran, from scheduling's REST API over
-real HTTP, once: running it again, or after the events, opens nothing new."""
+real HTTP, once: running it again, or after the events, opens nothing new; plans without a name get it."""
 
 from __future__ import annotations
 
@@ -77,4 +77,6 @@ def test_the_backfill_opens_each_missing_plan_once(sclient, scheduling_app, sche
     ana, cy = plans(coaching_side)
     assert (ana.trainer, ana.opened_by, ana.registry_id) == ("ana-lopez", "event", "REG-1001")
     assert (cy.trainer, cy.opened_by, cy.tenant, cy.registration_id) == ("cy-diaz", "backfill", "CA", regs["cy-diaz"])
+    # Names as registered in scheduling: Cy's read with the completion, Ana's (her event predates names) filled in.
+    assert (ana.trainer_name, cy.trainer_name) == ("Ana Lopez", "Cy Diaz")
     assert cy.commitment.due_on.isoformat() > cy.completed_at.date().isoformat()

@@ -47,6 +47,29 @@ def test_a_completion_opens_one_plan_with_the_default_specialist_and_time_frame(
     assert commitment["status"] == "on_track" and commitment["agreed_by"] == []
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_the_caseload_and_the_plan_name_the_trainer_as_registered(cclient, tokens, coaching_ctx):
+    from shared.envelope import parse_event
+
+    cclient.patch("/settings", json={"default_specialist": "its-ca"}, headers=auth(tokens, ADMIN))
+    open_plan(coaching_ctx, trainer="trainer-ca-1", participant_name="Ana López")
+    open_plan(coaching_ctx, trainer="trainer-ca-2")  # a completion published before names were: no name
+    caseload = cclient.get("/caseload", headers=auth(tokens, SPECIALIST))
+    assert caseload.status_code == 200, caseload.json
+    assert sorted((i["trainer"], i["trainer_name"]) for i in caseload.json["items"]) == [
+        ("trainer-ca-1", "Ana López"),
+        ("trainer-ca-2", None),
+    ]
+    [plan] = cclient.get("/plans?trainer=trainer-ca-1", headers=auth(tokens, ADMIN)).json["items"]
+    assert plan["trainer_name"] == "Ana López"
+    assert cclient.get(f"/plans/{plan['id']}", headers=auth(tokens, TRAINER)).json["trainer_name"] == "Ana López"
+    with coaching_ctx.db.session() as session:
+        bodies = session.scalars(
+            select(platform.outbox.body).where(platform.outbox.event_type == "coaching.plan.created")
+        ).all()
+    assert sorted(str(parse_event(b).data["trainer_name"]) for b in bodies) == ["Ana López", "None"]
+
+
 def test_a_completion_of_another_series_opens_nothing(coaching_ctx):
     open_plan(coaching_ctx, series_id="another-series")
     assert plans_in(coaching_ctx) == []

@@ -410,10 +410,11 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="dev-participant-ca")
     expect(row).to_contain_text("On track")
+    expect(row.get_by_role("rowheader")).to_contain_text("Ana López")  # her name as registered, her id beside
     desktop.check("caseload")
 
     # From the caseload row: the form starts filled in, Ana chosen.
-    row.get_by_role("link", name="Log a support activity with dev-participant-ca").click()
+    row.get_by_role("link", name="Log a support activity with Ana López").click()
     expect(page.get_by_role("heading", name="Log a support activity")).to_be_visible()
     expect(page.get_by_label("Trainer")).to_have_value("dev-participant-ca")
     expect(page.get_by_label("Kind")).to_have_value("consultation")

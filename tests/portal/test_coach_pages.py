@@ -177,3 +177,50 @@ def test_a_coaching_service_that_does_not_answer_shows_a_plain_message(tmp_path)
     )
     # Refused before any write: the one call is the caseload the form is shown again with.
     assert form.status_code == 503 and form.headers["X-API-Calls"] == "1"
+
+
+def test_the_caseload_names_trainers_as_they_registered_with_their_id_beside(tmp_path):
+    """The caseload, follow-ups and the log form's choices show the name coaching gives, over real HTTP."""
+    from flask import Flask
+
+    from shared.testing.contract import serving
+
+    today = date.today()
+    coaching = Flask("coaching-stand-in")
+    caseload = {
+        "specialist": "dev-specialist-ca",
+        "today": today.isoformat(),
+        "items": [
+            {
+                "trainer": "dev-participant-ca",
+                "trainer_name": "Ana López",
+                "plan_id": "p1",
+                "status": "due_soon",
+                "due_on": today.isoformat(),
+                "last_contact": None,
+                "next_follow_up": today.isoformat(),
+            },
+            {
+                "trainer": "ben-cho",
+                "trainer_name": None,  # a plan opened before completions carried names
+                "plan_id": "p2",
+                "status": "on_track",
+                "due_on": today.isoformat(),
+                "last_contact": None,
+                "next_follow_up": None,
+            },
+        ],
+    }
+    coaching.get("/caseload")(lambda: caseload)
+    with serving(coaching) as url:
+        client = create_app(config(tmp_path, coaching_url=url)).test_client()
+        sign_in(client, role="specialist")
+        page = client.get("/coach").get_data(as_text=True)
+        follow_ups = client.get("/coach/follow-ups").get_data(as_text=True)
+        form = client.get("/coach/activities/new").get_data(as_text=True)
+    assert '>Ana López</a> <span class="hint">dev-participant-ca</span>' in page
+    assert "a support activity with Ana López</span>" in page
+    assert ">ben-cho</a></th>" in page and "a support activity with ben-cho</span>" in page
+    assert 'Log the follow-up<span class="visually-hidden"> with Ana López</span>' in follow_ups
+    assert ">Ana López, dev-participant-ca (Due soon)</option>" in form
+    assert rules.trainer_label({"trainer": "ben-cho", "trainer_name": None}) == "ben-cho"

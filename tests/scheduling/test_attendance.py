@@ -375,6 +375,7 @@ def test_completion_is_emitted_once_despite_re_recording_and_retries(sclient, sc
     assert event.data["sessions_attended"] == 9
     assert event.data["hours"] == 18.0
     assert event.data["registry_id"] == "REG-ana-lopez"
+    assert event.data["participant_name"] == "Ana Lopez"  # as registered: coaching's caseload shows it
     with scheduling_ctx.db.session() as db:
         rows = db.scalars(select(Completion)).all()
         assert [(c.registration_id, c.certificate_code) for c in rows] == [(ana, event.data["certificate_code"])]

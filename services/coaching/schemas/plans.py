@@ -41,6 +41,9 @@ class PlanSchema(Schema):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
     trainer = fields.String(dump_only=True)
+    trainer_name = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "the name they registered under; null if unknown"}
+    )
     registry_id = fields.String(dump_only=True, allow_none=True)
     specialist = fields.String(dump_only=True, allow_none=True)
     series_id = fields.String(dump_only=True)
@@ -80,6 +83,7 @@ class DeliverySchema(Schema):
 
 class CaseloadItemSchema(Schema):
     trainer = fields.String()
+    trainer_name = fields.String(allow_none=True, metadata={"description": "null when scheduling gave no name"})
     plan_id = fields.String()
     status = fields.String(validate=validate.OneOf(rules.STATUSES))
     due_on = fields.Date()

@@ -18,11 +18,17 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
 
     ``completion`` is the data of ``scheduling.participant.completed`` (or the same read back from
     scheduling's API by the backfill). A completion already seen, by either path, opens nothing new;
-    one of another series opens nothing at all. The caller commits.
+    one of another series opens nothing at all, and one whose plan has no name yet names it. The caller
+    commits.
     """
     if not repo.is_trainer_series(session, completion["series_id"]):
         return None
-    if repo.plan_of_registration(session, tenant, completion["registration_id"]) is not None:
+    existing = repo.plan_of_registration(session, tenant, completion["registration_id"])
+    if existing is not None:
+        # Plans opened before completions carried a name get it from the backfill (or a redelivery).
+        if existing.trainer_name is None and completion.get("participant_name"):
+            existing.trainer_name = completion["participant_name"]
+            _touch(existing)
         return None
     settings = repo.settings_of(session, tenant)
     months = settings.default_time_frame_months if settings else rules.DEFAULT_TIME_FRAME_MONTHS
@@ -30,6 +36,7 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
     plan = Plan(
         tenant=tenant,
         trainer=completion["participant"],
+        trainer_name=completion.get("participant_name") or None,
         registry_id=completion.get("registry_id"),
         specialist=settings.default_specialist if settings else None,
         series_id=completion["series_id"],
@@ -217,6 +224,7 @@ def caseload(session, tenant: str, specialist: str, today: date) -> dict:
     items = [
         {
             "trainer": row["plan"].trainer,
+            "trainer_name": row["plan"].trainer_name,
             "plan_id": row["plan"].id,
             "status": rules.status(row["commitment"].due_on, row["commitment"].fulfilled_on, today),
             "due_on": row["commitment"].due_on,

@@ -120,7 +120,7 @@ def _trainer_choices(chosen: str | None) -> list[tuple[str, str]]:
             raise
         items = []
     choices = [
-        (item["trainer"], f"{item['trainer']} ({rules.STATUS_LABELS.get(item['status'], item['status'])})")
+        (item["trainer"], f"{rules.trainer_label(item)} ({rules.STATUS_LABELS.get(item['status'], item['status'])})")
         for item in rules.sort_caseload(items)
     ]
     if chosen and chosen not in {value for value, _ in choices}:
