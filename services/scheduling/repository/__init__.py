@@ -55,6 +55,11 @@ def get_scoped(db: DbSession, model, row_id: str, who: Principal, *, what: str, 
     return row
 
 
+def agency_in(db: DbSession, agency_id: str, tenant: str) -> HostAgency | None:
+    """The host agency, if it is the jurisdiction's."""
+    return db.scalars(select(HostAgency).where(HostAgency.id == agency_id, HostAgency.tenant == tenant)).first()
+
+
 def coordinates(db: DbSession, agency_id: str | None, who: Principal) -> bool:
     """True if the caller is a coordinator of the agency."""
     if agency_id is None or not who.has(AGENCY_COORDINATOR):

@@ -103,3 +103,24 @@ def has_completed(db: DbSession, cohort_id: str, registration_id: str) -> bool:
         )
         is not None
     )
+
+
+def completion_of(db: DbSession, registration_id: str) -> Completion | None:
+    """The registration's completion, if it has completed."""
+    return db.scalars(select(Completion).where(Completion.registration_id == registration_id)).first()
+
+
+def completion_by_code(db: DbSession, code: str) -> Completion | None:
+    """The completion whose certificate carries ``code``."""
+    return db.scalars(select(Completion).where(Completion.certificate_code == code)).first()
+
+
+def held_sessions(db: DbSession, cohort_id: str) -> list:
+    """The start and facilitators of each of the cohort's sessions not cancelled, in time order."""
+    return list(
+        db.execute(
+            select(TrainingSession.starts_at, TrainingSession.facilitators)
+            .where(TrainingSession.cohort_id == cohort_id, TrainingSession.status != rules.CANCELLED)
+            .order_by(TrainingSession.starts_at)
+        )
+    )

@@ -14,9 +14,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.domain.registrations import WAITLISTED
-from services.scheduling.models import Cohort, Registration, RegistrationAudit
-from services.scheduling.repository import in_tenant
-from services.scheduling.repository import seats as places
+from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport
+from services.scheduling.repository import in_tenant, seats
 from shared.auth import Principal
 from shared.errors import NotFound
 
@@ -126,7 +125,7 @@ def lock_registration(db: DbSession, registration_id: str, who: Principal) -> tu
 
 def _arrivals_statement():
     """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
-    and whether it has a seat or waitlist place to give (``places.availability``)."""
+    and whether it has a seat or waitlist place to give (``seats.availability``)."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
     registered = (
         select(func.array_agg(registrations.c.participant))
@@ -147,7 +146,7 @@ def _arrivals_statement():
             cohorts.c.registration_closes_at,
             cohorts.c.requires_approval,
             registered.label("registered"),
-            *places.availability(cohorts.c.id),
+            *seats.availability(cohorts.c.id),
         )
         .where(cohorts.c.id == bindparam("cohort"))
         .with_for_update(read=True, of=cohorts)
@@ -224,3 +223,15 @@ def registrations_of(participant: str, tenant: str, status: str | None):
 def audit_trail(registration_id: str):
     """Who changed a registration, when and how."""
     return select(RegistrationAudit).where(RegistrationAudit.registration_id == registration_id)
+
+
+def roster_imported(db: DbSession, cohort_id: str, sha256: str) -> RosterImport | None:
+    """The cohort's earlier import of the same file (by its SHA-256), if any."""
+    return db.scalars(
+        select(RosterImport).where(RosterImport.cohort_id == cohort_id, RosterImport.sha256 == sha256)
+    ).first()
+
+
+def registrations_by_participant(db: DbSession, cohort_id: str) -> dict[str, Registration]:
+    """Every registration of the cohort, whatever its status, by participant."""
+    return {row.participant: row for row in db.scalars(select(Registration).where(Registration.cohort_id == cohort_id))}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.models import HostAgency, Jurisdiction, Room, Venue
@@ -48,7 +46,7 @@ def default_time_zone(db, tenant: str) -> str | None:
 
 def agency_of_tenant(db, agency_id: str, tenant: str, *, field: str = "host_agency_id") -> HostAgency:
     """An agency named in a body: one of ``tenant``'s, else a 422 on ``field`` that reveals no other tenant's."""
-    row = db.scalars(select(HostAgency).where(HostAgency.id == agency_id, HostAgency.tenant == tenant)).first()
+    row = repo.agency_in(db, agency_id, tenant)
     if row is None:
         raise InvalidInput(
             "The host agency does not exist in your jurisdiction.", errors={field: ["No host agency with this id."]}

@@ -10,26 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration, vRecur, vText
-from sqlalchemy import and_, cast, exists, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import selectinload
 
 from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
-from services.scheduling.models import (
-    CalendarFeed,
-    Cohort,
-    OccurrenceChange,
-    OfficeHourBooking,
-    RecurringSeries,
-    Registration,
-    Room,
-    TrainingSession,
-)
+from services.scheduling.models import CalendarFeed, Cohort, OfficeHourBooking, RecurringSeries, TrainingSession
+from services.scheduling.repository import recurrence as series_repo
 from services.scheduling.use_cases import recurrence
 from shared.auth import FACILITATOR, JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
-from shared.db import UnitOfWork
+from shared.db import DbSession, UnitOfWork
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 COHORT, PARTICIPANT, FACILITATOR_FEED = "cohort", "participant", "facilitator"
@@ -92,7 +80,7 @@ def _present(feed: CalendarFeed) -> dict:
 
 def feeds_query(who: Principal):
     """The caller's own feeds (never their tokens)."""
-    return select(CalendarFeed).where(CalendarFeed.created_by == who.sub, repo.in_tenant(CalendarFeed, who))
+    return series_repo.feeds_list(who)
 
 
 def revoke_feed(feed_id: str, uow: UnitOfWork, who: Principal) -> CalendarFeed:
@@ -113,7 +101,7 @@ def feed_for_token(db: DbSession, token: str) -> CalendarFeed:
     """
     if not token or len(token) > 200:
         raise NotFound("No calendar at this address.")
-    feed = db.scalars(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))).first()
+    feed = series_repo.feed_by_token_hash(db, token_hash(token))
     # A community's feed is served at the community's own address (use_cases.communities), never here.
     if feed is None or feed.revoked or feed.kind not in FEED_KINDS:
         raise NotFound("No calendar at this address.")
@@ -123,67 +111,20 @@ def feed_for_token(db: DbSession, token: str) -> CalendarFeed:
 # --- what a feed holds -------------------------------------------------------------------------
 
 
-def _contains(db: DbSession, column, value: str):
-    """``value`` is an element of the JSON list in ``column`` (JSONB containment, or SQLite's json_each)."""
-    if db.get_bind().dialect.name == "postgresql":
-        return cast(column, JSONB).contains([value])
-    elements = func.json_each(column).table_valued("value")
-    return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
-
-
 def _sessions(db: DbSession, feed: CalendarFeed) -> list[TrainingSession]:
-    stmt = (
-        select(TrainingSession)
-        .where(TrainingSession.tenant == feed.tenant)
-        .options(selectinload(TrainingSession.cohort), selectinload(TrainingSession.room).selectinload(Room.venue))
-    )
     if feed.kind == COHORT:
-        stmt = stmt.where(TrainingSession.cohort_id == feed.subject)
-    elif feed.kind == PARTICIPANT:
-        # A cancelled cohort's sessions stay in the feed, as CANCELLED: a calendar removes an event it
-        # is told was cancelled, and keeps one that merely stops appearing.
-        attending = (
-            select(Registration.cohort_id)
-            .join(Cohort, Cohort.id == Registration.cohort_id)
-            .where(
-                Registration.tenant == feed.tenant,
-                Registration.participant == feed.subject,
-                or_(
-                    Registration.status == "confirmed",
-                    and_(Registration.status == "cancelled", Cohort.status == "cancelled"),
-                ),
-            )
-        )
-        stmt = stmt.where(TrainingSession.cohort_id.in_(attending))
-    else:
-        stmt = stmt.where(
-            or_(_contains(db, TrainingSession.facilitators, feed.subject), TrainingSession.specialist == feed.subject)
-        )
-    return list(db.scalars(stmt.order_by(TrainingSession.starts_at, TrainingSession.id)))
+        return series_repo.cohort_sessions(db, feed.tenant, feed.subject)
+    if feed.kind == PARTICIPANT:
+        return series_repo.participant_sessions(db, feed.tenant, feed.subject)
+    return series_repo.staffed_sessions(db, feed.tenant, feed.subject)
 
 
 def _series(db: DbSession, feed: CalendarFeed) -> list[RecurringSeries]:
-    if feed.kind == COHORT:
-        return []
-    return list(
-        db.scalars(
-            select(RecurringSeries)
-            .where(RecurringSeries.tenant == feed.tenant, RecurringSeries.owner == feed.subject)
-            .order_by(RecurringSeries.created_at, RecurringSeries.id)
-        )
-    )
+    return [] if feed.kind == COHORT else series_repo.owned_series(db, feed.tenant, feed.subject)
 
 
 def _bookings(db: DbSession, feed: CalendarFeed) -> list[tuple[OfficeHourBooking, RecurringSeries]]:
-    if feed.kind == COHORT:
-        return []
-    rows = db.execute(
-        select(OfficeHourBooking, RecurringSeries)
-        .join(RecurringSeries, RecurringSeries.id == OfficeHourBooking.series_id)
-        .where(OfficeHourBooking.tenant == feed.tenant, OfficeHourBooking.facilitator == feed.subject)
-        .order_by(OfficeHourBooking.slot_start, OfficeHourBooking.id)
-    )
-    return [(booking, series) for booking, series in rows]
+    return [] if feed.kind == COHORT else series_repo.office_hours_booked_by(db, feed.tenant, feed.subject)
 
 
 def _title(db: DbSession, feed: CalendarFeed) -> str:
@@ -297,13 +238,7 @@ def _series_events(db: DbSession, series: RecurringSeries) -> tuple[list[Event],
         url=series.meeting_url,
     )
     master.add("rrule", vRecur.from_ical(series.rrule))
-    changes = list(
-        db.scalars(
-            select(OccurrenceChange)
-            .where(OccurrenceChange.series_id == series.id)
-            .order_by(OccurrenceChange.original_start)
-        )
-    )
+    changes = series_repo.occurrence_changes(db, series.id)
     occurrences = recurrence.expand(db, series)
     valid = {o.original_start for o in occurrences}
     exdates = [c.original_start.astimezone(zone) for c in changes if c.cancelled and c.original_start in valid]

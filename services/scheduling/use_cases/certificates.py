@@ -10,8 +10,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
-from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import repository as repo
 from services.scheduling.domain import attendance as rules
@@ -22,10 +20,12 @@ from services.scheduling.models import (
     Jurisdiction,
     Registration,
     SeriesTitle,
-    TrainingSession,
 )
-from services.scheduling.use_cases.attendance import attended_totals
+from services.scheduling.repository import attendance as marks_repo
+from services.scheduling.repository.attendance import attended_totals
+from services.scheduling.repository.hours import registrations_by_id
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
+from shared.db import DbSession
 from shared.errors import Forbidden, NotFound
 
 # A Unicode TrueType font, so names such as Hawaiʻi, Nguyễn or Chamorro spellings print as written.
@@ -71,7 +71,7 @@ def describe_completions(db: DbSession, completions: list[Completion], *, public
     if not completions:
         return []
     ids = [c.registration_id for c in completions]
-    registrations = {r.id: r for r in db.scalars(select(Registration).where(Registration.id.in_(ids)))}
+    registrations = registrations_by_id(db, ids)
     totals: dict[str, tuple[int, int]] = {}
     for cohort_id in {c.cohort_id for c in completions}:
         totals.update(
@@ -137,7 +137,7 @@ def certificate_for(db: DbSession, registration_id: str, who: Principal, *, publ
     if not (who.has(*repo.STAFF) or who.sub == registration.participant):
         # Another participant's registration: as if it did not exist.
         raise NotFound("No registration with this id.")
-    completion = db.scalars(select(Completion).where(Completion.registration_id == registration.id)).first()
+    completion = marks_repo.completion_of(db, registration.id)
     if completion is None:
         raise NotFound("This participant has not completed the cohort: there is no certificate yet.")
     return build_certificate(db, completion, registration, public_base_url=public_base_url)
@@ -153,11 +153,7 @@ def build_certificate(
     db: DbSession, completion: Completion, registration: Registration, *, public_base_url: str
 ) -> Certificate:
     cohort = db.get(Cohort, completion.cohort_id)
-    held = db.execute(
-        select(TrainingSession.starts_at, TrainingSession.facilitators)
-        .where(TrainingSession.cohort_id == cohort.id, TrainingSession.status != rules.CANCELLED)
-        .order_by(TrainingSession.starts_at)
-    ).all()
+    held = marks_repo.held_sessions(db, cohort.id)
     # What the completion certified when it was issued: a certificate downloaded again, and its
     # verification, state the same hours, whatever attendance or cancelled sessions did since.
     sessions, minutes = completion.sessions_attended, completion.minutes
@@ -205,7 +201,7 @@ def verify(db: DbSession, code: str) -> Certificate:
     """The certificate a public verifier holds the code of (404 for any other code)."""
     if not CODE_PATTERN.match(code or ""):
         raise NotFound("No certificate with this code.")
-    completion = db.scalars(select(Completion).where(Completion.certificate_code == code)).first()
+    completion = marks_repo.completion_by_code(db, code)
     if completion is None:
         raise NotFound("No certificate with this code.")
     registration = db.get(Registration, completion.registration_id)

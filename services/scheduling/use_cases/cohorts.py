@@ -16,7 +16,7 @@ from services.scheduling.domain import sessions as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
 from services.scheduling.models import Booking, Cohort, RegistrationAudit, Room, TrainingSession
 from services.scheduling.repository import cohorts as cohorts_repo
-from services.scheduling.repository import seats as places
+from services.scheduling.repository import seats
 from services.scheduling.repository import sessions as sessions_repo
 from services.scheduling.repository.registrations import lock_cohort
 from services.scheduling.use_cases import hours
@@ -64,7 +64,7 @@ def new_cohort(
     cohort.facilitators = rules.session_facilitators(cohort.facilitators, [])
     db.add(cohort)
     db.flush()
-    places.provide(db, cohort.id, cohort.capacity)
+    seats.provide(db, cohort.id, cohort.capacity)
     return cohort
 
 
@@ -215,7 +215,7 @@ def cancel_cohort(cohort_id: str, data: dict, uow: UnitOfWork, who: Principal, *
                 )
             )
             events.registration_changed(db, "cancelled", registration, by=who.sub, correlationid=correlationid)
-        places.release_all_seats(db, cohort.id)
+        seats.release_all_seats(db, cohort.id)
         return True
 
     return _change_status(cohort_id, uow, who, cancel)

@@ -10,9 +10,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, vDuration
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling import community_events as events
 from services.scheduling.community_models import (
@@ -27,6 +24,7 @@ from services.scheduling.domain import recurrence
 from services.scheduling.domain.timezones import abbreviation, render, zone
 from services.scheduling.models import CalendarFeed
 from services.scheduling.repository import communities as repo
+from services.scheduling.repository import recurrence as series_repo
 from services.scheduling.use_cases.calendars import (
     PRODID,
     REFRESH,
@@ -38,7 +36,7 @@ from services.scheduling.use_cases.calendars import (
     token_hash,
 )
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, Principal
-from shared.db import UnitOfWork, utcnow
+from shared.db import DbSession, IntegrityError, UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.jurisdictions import NATIONAL
 
@@ -352,7 +350,7 @@ def feed_for(db: DbSession, community_id: str, token: str | None) -> Community:
     missing = NotFound("No calendar at this address.")
     if not token or len(token) > 200:
         raise missing
-    feed = db.scalars(select(CalendarFeed).where(CalendarFeed.token_hash == token_hash(token))).first()
+    feed = series_repo.feed_by_token_hash(db, token_hash(token))
     if feed is None or feed.revoked or feed.kind != COMMUNITY_FEED or feed.subject != community_id:
         raise missing
     community = repo.community(db, community_id)

@@ -6,16 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as DbSession
-
 from services.scheduling import events
 from services.scheduling import repository as repo
 from services.scheduling.domain import recurrence as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
 from services.scheduling.domain.timezones import abbreviation, zone
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries, TrainingSession
+from services.scheduling.repository import recurrence as series_repo
 from shared.auth import (
     AGENCY_COORDINATOR,
     FACILITATOR,
@@ -24,13 +21,13 @@ from shared.auth import (
     SPECIALIST,
     Principal,
 )
-from shared.db import UnitOfWork, utcnow
+from shared.db import DbSession, IntegrityError, UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 OFFICE_HOURS = rules.OFFICE_HOURS
 ACTIVE = "active"
 CANCELLED = "cancelled"
-BOOKED = "booked"
+BOOKED = series_repo.BOOKED
 
 # Office-hour slots are listed a window at a time: a daily series of 5-minute slots has thousands.
 MAX_SLOT_WINDOW = timedelta(days=92)
@@ -53,13 +50,12 @@ def _zone(series: RecurringSeries) -> ZoneInfo:
 
 def expand(db: DbSession, series: RecurringSeries) -> list[rules.Occurrence]:
     """Every occurrence of the series with its stored changes applied."""
-    changes = db.scalars(select(OccurrenceChange).where(OccurrenceChange.series_id == series.id))
     return rules.occurrences(
         series.rrule,
         rules.parse_local(series.local_start),
         _zone(series),
         series.duration_minutes,
-        changes=list(changes),
+        changes=series_repo.occurrence_changes(db, series.id),
         sequence=series.sequence,
     )
 
@@ -277,11 +273,7 @@ def change_occurrence(
     target = rules.find(occurrences, original_start)
     if target is None:
         raise NotFound("No occurrence of this series originally starts then.")
-    change = db.scalars(
-        select(OccurrenceChange).where(
-            OccurrenceChange.series_id == series.id, OccurrenceChange.original_start == original_start
-        )
-    ).first()
+    change = series_repo.occurrence_change(db, series.id, original_start)
     cancel = bool(data.get("cancelled"))
     if cancel:
         starts_at = ends_at = None
@@ -362,9 +354,7 @@ def split_series(series: RecurringSeries, data: dict, uow: UnitOfWork, who: Prin
     series.rrule = cut.ended_rule
     series.sequence += 1
     # The following occurrences are replaced, their individual changes with them.
-    db.execute(
-        delete(OccurrenceChange).where(OccurrenceChange.series_id == series.id, OccurrenceChange.original_start >= at)
-    )
+    series_repo.drop_changes_from(db, series.id, at)
     db.flush()
     kept = expand(db, series)
     _index(db, series, kept)
@@ -443,23 +433,11 @@ def _ensure_may_view_slots(series: RecurringSeries, who: Principal) -> None:
 
 
 def _active_bookings(db: DbSession, series_id: str, *, since: datetime | None = None) -> list[OfficeHourBooking]:
-    stmt = select(OfficeHourBooking).where(OfficeHourBooking.series_id == series_id, OfficeHourBooking.status == BOOKED)
-    if since is not None:
-        stmt = stmt.where(OfficeHourBooking.slot_start >= since)
-    return list(db.scalars(stmt))
+    return series_repo.booked_slots(db, series_id, since=since)
 
 
 def _bookings_between(db: DbSession, series_id: str, start: datetime, end: datetime) -> list[OfficeHourBooking]:
-    return list(
-        db.scalars(
-            select(OfficeHourBooking).where(
-                OfficeHourBooking.series_id == series_id,
-                OfficeHourBooking.status == BOOKED,
-                OfficeHourBooking.slot_start >= start,
-                OfficeHourBooking.slot_start < end,
-            )
-        )
-    )
+    return series_repo.booked_slots(db, series_id, since=start, before=end)
 
 
 def _cancel_bookings(
@@ -492,15 +470,7 @@ def list_slots(
             "Ask for at most 92 days of slots at a time.", errors={"to": ["At most 92 days after from."]}
         )
     taken = {
-        b.slot_start: b
-        for b in db.scalars(
-            select(OfficeHourBooking).where(
-                OfficeHourBooking.series_id == series.id,
-                OfficeHourBooking.status == BOOKED,
-                OfficeHourBooking.slot_start >= start - timedelta(days=1),
-                OfficeHourBooking.slot_start < end,
-            )
-        )
+        b.slot_start: b for b in series_repo.booked_slots(db, series.id, since=start - timedelta(days=1), before=end)
     }
     local_zone = _zone(series)
     result = []
@@ -561,19 +531,14 @@ def book_slot(
         raise InvalidInput("The slot has already started.", errors={"slot_start": ["In the past."]})
     resource = facilitator_resource(who.sub)
     repo.lock_resources(db, [resource])
-    existing = db.scalars(
-        select(OfficeHourBooking).where(
-            OfficeHourBooking.series_id == series.id, OfficeHourBooking.slot_start == slot_start
-        )
-    ).first()
+    existing = series_repo.booking_of_slot(db, series.id, slot_start)
     if existing is not None and existing.status == BOOKED:
         raise Conflict("The slot is already booked.", errors={"slot_start": ["Already booked."]})
     refuse_double_booking(repo.conflicts(db, [resource], slot[0], slot[1]), _describe(db, series.tenant))
     if existing is not None:
         # A cancelled booking keeps the slot's unique key; the new booking gets a fresh id (and UID).
         # A Core delete, so a concurrent re-booking of the same slot ends in the unique key's 409 below.
-        db.expunge(existing)
-        db.execute(delete(OfficeHourBooking).where(OfficeHourBooking.id == existing.id))
+        series_repo.delete_booking(db, existing)
     booking = OfficeHourBooking(
         tenant=series.tenant,
         series_id=series.id,
@@ -625,9 +590,8 @@ def cancel_booking(
 
 def bookings_query(series: RecurringSeries, who: Principal):
     """The bookings of the series the caller may see."""
-    stmt = select(OfficeHourBooking).where(OfficeHourBooking.series_id == series.id)
     if _sees_bookings(series, who):
-        return stmt
+        return series_repo.bookings_list(series.id)
     if who.has(FACILITATOR):
-        return stmt.where(OfficeHourBooking.facilitator == who.sub)
+        return series_repo.bookings_list(series.id, facilitator=who.sub)
     raise Forbidden("Only the specialist, an admin or the booking facilitators see these bookings.")

@@ -16,18 +16,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session as DbSession
-
 from services.scheduling import SERVICE, events
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
-from services.scheduling.repository import STAFF, manages_cohort
+from services.scheduling.repository import STAFF, manages_cohort, seats
 from services.scheduling.repository import registrations as registrations_repo
-from services.scheduling.repository import seats as places
 from shared.auth import FACILITATOR, INTEGRATION, Principal
-from shared.db import Database, UnitOfWork, insert_many, new_id, utcnow
+from shared.db import Database, DbSession, IntegrityError, Row, UnitOfWork, insert_many, new_id, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.group_commit import group_commit_for
 from shared.idempotency_keys import ClaimKeyFirst, PendingKey, claim_keys, store_answers
@@ -94,7 +89,7 @@ def hand_on_all_free_seats(db: Database) -> int:
     number of registrations promoted.
     """
     with db.session() as session:
-        cohort_ids = places.cohorts_with_free_seats_and_people_waiting(session)
+        cohort_ids = seats.cohorts_with_free_seats_and_people_waiting(session)
     promoted = 0
     for cohort_id in cohort_ids:
         with db.unit_of_work() as uow:
@@ -151,7 +146,7 @@ def audit(db: DbSession, registration: Registration, action: str, who: Principal
 
 def take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
     """A seat for the registration if one is free, else the next waitlist place (the cohort is locked)."""
-    position = places.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
+    position = seats.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
     if position is None:
         db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort.id)
     registration.status, registration.waitlist_position = rules.newcomer_placed(position)
@@ -171,7 +166,7 @@ def fill_seats(
     The cohort must be locked (``lock_cohort``) in the caller's transaction; the caller commits.
     Each promotion is audited and announced (``scheduling.registration.promoted``).
     """
-    free = rules.seats_free(cohort.capacity, places.seats_taken(db, cohort.id))
+    free = rules.seats_free(cohort.capacity, seats.seats_taken(db, cohort.id))
     if free == 0:
         return []
     chosen = rules.to_promote(free=free, waitlist=registrations_repo.head_of_waitlist(db, cohort.id, free))
@@ -182,7 +177,7 @@ def fill_seats(
     for registration_id in chosen:
         registration = rows[registration_id]
         position = registration.waitlist_position
-        if not places.claim_seat(db, cohort.id, registration.id):
+        if not seats.claim_seat(db, cohort.id, registration.id):
             break  # cannot happen while the cohort is locked; never confirm without a seat
         registration.status, registration.waitlist_position = rules.CONFIRMED, None
         audit(db, registration, "promoted", who, status=rules.CONFIRMED, from_waitlist_position=position, cause=cause)
@@ -364,7 +359,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
         if not welcome:
             uow.rollback()
             return outcomes
-        positions = places.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
+        positions = seats.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
         if any(position is None for position in positions.values()):
             db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
         registrations, audits, announcements = [], [], []
@@ -482,7 +477,7 @@ def cancel(
     rules.check_cancellable(registration.status)
     was = registration.status
     if was == rules.CONFIRMED:
-        places.release_seat(db, registration.id)
+        seats.release_seat(db, registration.id)
     registration.status = rules.CANCELLED
     registration.waitlist_position = None
     registration.cancelled_reason = data.get("reason") or None
@@ -548,11 +543,11 @@ def change_capacity(
     db = uow.session
     cohort = registrations_repo.lock_cohort(db, cohort_id, who)
     _ensure_manages(db, cohort, who)
-    rules.check_capacity(capacity, places.seats_taken(db, cohort.id))
+    rules.check_capacity(capacity, seats.seats_taken(db, cohort.id))
     if capacity > cohort.capacity:
-        places.add_seats(db, cohort.id, capacity - cohort.capacity)
+        seats.add_seats(db, cohort.id, capacity - cohort.capacity)
     else:
-        places.remove_free_seats(db, cohort.id, cohort.capacity - capacity)
+        seats.remove_free_seats(db, cohort.id, cohort.capacity - capacity)
     cohort.capacity = capacity
     promoted = fill_seats(db, cohort, who, cause="capacity", correlationid=correlationid)
     uow.commit()

@@ -6,11 +6,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import select
-
 from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Registration, RosterImport
-from services.scheduling.repository.registrations import lock_cohort
+from services.scheduling.repository.registrations import lock_cohort, registrations_by_participant, roster_imported
 from services.scheduling.use_cases.registrations import (
     announce,
     audit,
@@ -72,18 +70,14 @@ def import_roster(
     cohort = lock_cohort(db, cohort_id, who)
     if not registers_others(db, cohort, who):
         raise Forbidden("Only the cohort's coordinators, jurisdiction admins and state systems import rosters.")
-    previous = db.scalars(
-        select(RosterImport).where(RosterImport.cohort_id == cohort.id, RosterImport.sha256 == sha256)
-    ).first()
+    previous = roster_imported(db, cohort.id, sha256)
     if previous is not None:
         result = RosterResult.of(previous, replayed=True)
         uow.rollback()  # nothing to write: release the cohort's lock now (see releases_on_failure)
         return result
     rules.check_open(cohort.status)
 
-    existing = {
-        row.participant: row for row in db.scalars(select(Registration).where(Registration.cohort_id == cohort.id))
-    }
+    existing = registrations_by_participant(db, cohort.id)
     report = rules.RosterReport(
         rows=roster.count, rejected=list(roster.rejected), ignored_columns=roster.ignored_columns
     )
