@@ -74,7 +74,10 @@ class JsonLines:
     def write(self, message) -> None:
         text = message.data.decode("utf-8", "replace") if isinstance(message.data, bytes) else message.data
         for line in text.splitlines():
-            print(self.line(message.name, line), file=self.output, flush=True)
+            # One write per line: print() writes the text and its newline apart, and honcho's Ctrl-C
+            # message, printed from the signal handler, could land between them (two records, one line).
+            self.output.write(self.line(message.name, line) + "\n")
+            self.output.flush()
 
     @staticmethod
     def line(process: str, line: str) -> str:

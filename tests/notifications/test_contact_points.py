@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from services.notifications.domain.kinds import TEMPLATES
 from tests.notifications.conftest import add_contact, next_week, session_data, session_event
 
 ADMIN_CA = ("jurisdiction_admin", "CA")
@@ -128,6 +129,9 @@ def test_the_kinds_are_listed_with_their_events_and_audience(nclient, tokens):
     assert by_kind["session_cancelled"]["event_types"] == ["scheduling.session.cancelled"]
     assert by_kind["session_cancelled"]["critical"]
     assert "commitment_overdue" in by_kind and "session_reminder" in by_kind
+    # Every kind a person may set a preference for is listed, the leaver's CANCEL too.
+    assert set(by_kind) == set(TEMPLATES)
+    assert by_kind["community_left"]["event_types"] == ["content.community.member_left"]
 
 
 def test_each_kind_says_whether_a_person_may_take_it_as_a_digest(nclient, tokens):

@@ -445,3 +445,40 @@ def test_an_audio_conference_registrant_may_give_the_address_their_invitation_go
         "email": "or@example.org",
     }
     assert second["registrant"] == {"person": ANA_CA[2], "tenant": "CA", "name": None, "email": None}
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_another_communitys_call_cannot_be_changed_or_marked_and_bad_marks_write_nothing(
+    scheduling_ctx, sclient, tokens
+):
+    set_up(scheduling_ctx)
+    held = (datetime.now(UTC) - timedelta(days=1)).astimezone().replace(tzinfo=None, microsecond=0)
+    body = {**MONTHLY, "rrule": None, "local_start": held.isoformat(timespec="seconds"), "time_zone": None}
+    body = {k: v for k, v in body.items() if v is not None}
+    ours = sclient.post(f"/communities/{COMMUNITY}/calls", json=body, headers=auth(tokens, NATIONAL)).json["calls"][0]
+    theirs = sclient.post(f"/communities/{OTHER_COMMUNITY}/calls", json=body, headers=auth(tokens, NATIONAL))
+    theirs = theirs.json["calls"][0]
+
+    def etag(call) -> str:
+        return sclient.get(f"/community-calls/{call['id']}", headers=auth(tokens, NATIONAL)).headers["ETag"]
+
+    before = counts(scheduling_ctx), etag(ours), etag(theirs)
+    # A staff member of one community changes and marks nothing of another's: 404, as if it did not exist.
+    for who, call in ((STAFF, theirs), (ELSEWHERE, ours), (OUTSIDER_CA, ours)):
+        headers = auth(tokens, who, **{"If-Match": etag(call)})
+        assert_problem(sclient.patch(f"/community-calls/{call['id']}", json={"cancelled": True}, headers=headers), 404)
+        marks = {"marks": [{"person": "zed-or", "status": "present"}]}
+        assert_problem(sclient.put(f"/community-calls/{call['id']}/attendance", json=marks, headers=headers), 404)
+    # Bad marks and bad changes of a call one runs: problems naming the field.
+    for marks in (
+        {"marks": [{"person": ANA_CA[2], "status": "late"}]},
+        {"marks": [{"person": ANA_CA[2]}]},
+        {"marks": "everyone"},
+        {"marks": [{"person": ANA_CA[2], "status": "present"}], "minutes": "x"},
+    ):
+        response = sclient.put(f"/community-calls/{ours['id']}/attendance", json=marks, headers=auth(tokens, STAFF))
+        assert response.status_code == 422 and response.mimetype == "application/problem+json", response.json
+    for change, name in (({"duration_minutes": 0}, "duration_minutes"), ({"agenda": "x\u202e"}, "agenda")):
+        headers = auth(tokens, STAFF, **{"If-Match": etag(ours)})
+        assert_problem(sclient.patch(f"/community-calls/{ours['id']}", json=change, headers=headers), 422, name)
+    assert (counts(scheduling_ctx), etag(ours), etag(theirs)) == before

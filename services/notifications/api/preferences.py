@@ -6,7 +6,14 @@ from flask.views import MethodView
 
 from services.notifications import repository as repo
 from services.notifications.api import MANAGERS, check_person
-from services.notifications.domain.kinds import CALL_REMINDER, DIGESTIBLE, KINDS, REMINDER, TEMPLATES
+from services.notifications.domain.kinds import (
+    CALL_REMINDER,
+    COMMUNITY_LEFT,
+    DIGESTIBLE,
+    KINDS,
+    REMINDER,
+    TEMPLATES,
+)
 from services.notifications.models import JurisdictionPreference, PersonPreference
 from services.notifications.schemas.preferences import (
     JurisdictionPreferencePage,
@@ -47,6 +54,7 @@ class NotificationKinds(MethodView):
             *KINDS.items(),
             ("(a reminder before each session)", REMINDER),
             ("(a reminder before each community call)", CALL_REMINDER),
+            ("content.community.member_left", COMMUNITY_LEFT),
         ]:
             entry = kinds.setdefault(
                 kind.template,
