@@ -97,6 +97,11 @@ def test_a_member_takes_part_through_the_pages_and_a_stranger_finds_nothing(plat
     no_file = cruz.post(f"{base}/documents", data={"source": "file", "title": "", "csrf_token": cruz.csrf}, timeout=30)
     assert "error-summary" in no_file.text
     assert int(posted.headers["X-API-Calls"]) <= 3
+    (document,) = platform.api("GET", f"{platform.content}/communities/{community}/documents", staff)["items"]
+    downloaded = ana.get(f"{base}/documents/{document['id']}/download", timeout=30)
+    assert downloaded.status_code == 200 and downloaded.content == PDF
+    assert downloaded.headers["Content-Type"] == "application/pdf"
+    assert downloaded.headers["Content-Disposition"].startswith("attachment")
 
     # The work plan: add a goal owned by Cruz, then move it along.
     plan = ana.post(
@@ -132,7 +137,14 @@ def test_a_member_takes_part_through_the_pages_and_a_stranger_finds_nothing(plat
     # Someone of another jurisdiction, not a member: a plain "Not found" for every page of the space.
     stranger = portal_session(platform, "specialist", "NY", "ny-person", "Nia York")
     assert "Infant/Toddler Specialist Networks" not in stranger.get(f"{platform.portal}/communities", timeout=30).text
-    for path in ("", "/documents", "/work-plan", "/members", thread_url.split(community)[1]):
+    for path in (
+        "",
+        "/documents",
+        f"/documents/{document['id']}/download",
+        "/work-plan",
+        "/members",
+        thread_url.split(community)[1],
+    ):
         page = stranger.get(base + path, timeout=30)
         assert page.status_code == 404 and "Not found" in page.text, path
         assert "Caseloads" not in page.text and "Traceback" not in page.text

@@ -13,6 +13,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
+from services.portal.pages.certificates import passed_through
 
 blp = Blueprint("communities", __name__)
 PAGE = 100
@@ -264,3 +265,22 @@ def synthesis(synthesis_id: str):
     """One published synthesis with its contributions as each jurisdiction's consent allows: one call."""
     shown = backend().get("content", f"/syntheses/{synthesis_id}", token=token())
     return render_template("synthesis.html", synthesis=shown)
+
+
+@blp.get("/communities/<community_id>/documents/<document_id>/download")
+@identity.signed_in
+def document_file(community_id: str, document_id: str):
+    """A file the community posted, from content with the person's token: one call.
+
+    Saved rather than opened: its bytes are a member's upload, so the browser never renders them as a page of
+    the portal.
+    """
+    response = backend().call(
+        "GET",
+        "content",
+        f"{_base(community_id)}/documents/{document_id}/download",
+        token=token(),
+        accept="*/*",
+        stream=True,
+    )
+    return passed_through(response, None, attachment=True)
