@@ -82,6 +82,13 @@ def test_a_member_takes_part_through_the_pages_and_a_stranger_finds_nothing(plat
     assert 'id="body-error"' in empty_reply.text
     replied = cruz.post(thread_url, data={"body": "Twelve each in Texas.", "csrf_token": cruz.csrf}, timeout=30)
     assert "Twelve each in Texas." in replied.text and "Cruz Lee" in replied.text and "Replies (1)" in replied.text
+    # Ana follows the thread she started; she stops, and the API knows it.
+    assert "You follow this thread" in ana.get(thread_url, timeout=30).text
+    stopped = ana.post(f"{thread_url}/follow", data={"follow": "no", "csrf_token": ana.csrf}, timeout=30)
+    assert "You do not follow this thread" in stopped.text
+    follow_api = f"{platform.content}/communities/{community}/threads/{thread_url.rsplit('/', 1)[1]}/follow"
+    ana_token = platform.token("specialist", "CA", sub="ana-ruiz")
+    assert platform.api("GET", follow_api, ana_token)["following"] is False
     space = ana.get(base, timeout=30)
     assert "Caseloads" in space.text and "1 reply" in space.text
     assert int(space.headers["X-API-Calls"]) <= 3
@@ -133,6 +140,13 @@ def test_a_member_takes_part_through_the_pages_and_a_stranger_finds_nothing(plat
     members = ana.get(f"{base}/members", timeout=30)
     assert "Ana Ruiz" in members.text and "Cruz Lee" in members.text and "Rosa Staff" in members.text
     assert "Nothing recorded" in members.text
+
+    # California's administrator reads the space (a member jurisdiction) but is no member to follow a thread.
+    ca_admin = portal_session(platform, "jurisdiction_admin", "CA", "ca-admin", "Alex Admin")
+    read = ca_admin.get(thread_url, timeout=30)
+    assert read.status_code == 200 and "Twelve each in Texas." in read.text
+    refused = ca_admin.post(f"{thread_url}/follow", data={"follow": "yes", "csrf_token": ca_admin.csrf}, timeout=30)
+    assert refused.status_code == 403 and "Not allowed" in refused.text and "Traceback" not in refused.text
 
     # Someone of another jurisdiction, not a member: a plain "Not found" for every page of the space.
     stranger = portal_session(platform, "specialist", "NY", "ny-person", "Nia York")

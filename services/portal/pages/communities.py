@@ -122,9 +122,31 @@ def thread(community_id: str, thread_id: str):
         ("content", path, {"token": token()}),
         ("content", f"{path}/replies", {"token": token(), "params": {"limit": PAGE}}),
     )
+    try:
+        following = backend().get("content", f"{path}/follow", token=token())["following"]
+    except BackendError as error:
+        # Only members follow threads: a jurisdiction admin who reads the space is told so (403).
+        if error.status != 403:
+            raise
+        following = None
     return render_template(
-        "thread.html", community_id=community_id, thread=shown, replies=replies["items"], form=form, errors=errors
+        "thread.html",
+        community_id=community_id,
+        thread=shown,
+        replies=replies["items"],
+        following=following,
+        form=form,
+        errors=errors,
     )
+
+
+@blp.post("/communities/<community_id>/threads/<thread_id>/follow")
+@identity.signed_in
+def follow(community_id: str, thread_id: str):
+    """Follow a thread (hear of its replies) or stop following it: one call."""
+    path = f"{_base(community_id)}/threads/{thread_id}/follow"
+    backend().call("PUT" if request.form.get("follow") == "yes" else "DELETE", "content", path, token=token())
+    return redirect(url_for("communities.thread", community_id=community_id, thread_id=thread_id))
 
 
 @blp.route("/communities/<community_id>/documents", methods=["GET", "POST"])
