@@ -61,11 +61,18 @@ def convene():
             "starts_on": form.get("starts_on", ""),
             "facilitators": [{"sub": g.user.sub, "name": g.user.name}],
         }
-        try:
-            created = backend().post("content", "/communities", token=token(), json=body, idempotent_create=True)
-            return redirect(url_for("communities.community", community_id=created["id"]))
-        except BackendError as error:
-            errors = _refused(error)
+        # An empty choice is caught here in words a person uses (the API would list its codes); what the
+        # API refuses otherwise comes back next to its field.
+        if not body["focus_area"]:
+            errors["focus_area"] = "Choose the focus area."
+        if not body["starts_on"]:
+            errors["starts_on"] = "Enter a day of the week the community begins."
+        if not errors:
+            try:
+                created = backend().post("content", "/communities", token=token(), json=body, idempotent_create=True)
+                return redirect(url_for("communities.community", community_id=created["id"]))
+            except BackendError as error:
+                errors = _refused(error)
     return render_template("community_new.html", form=form, errors=errors, focus_areas=FOCUS_AREAS)
 
 
