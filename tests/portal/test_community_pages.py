@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
+from playwright.sync_api import expect
 
-from tests.portal.conftest import Platform
+from shared.testing import wait_until
+from tests.portal.conftest import DESKTOP, PHONE, Platform
+from tests.portal.test_browser_flows import Pages
+
+pytestmark = pytest.mark.timeout(600)
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
 def portal_session(platform: Platform, role: str, tenant: str, sub: str, name: str) -> requests.Session:
@@ -75,22 +82,33 @@ def test_a_member_takes_part_through_the_pages_and_a_stranger_finds_nothing(plat
     assert 'id="body-error"' in empty_reply.text
     replied = cruz.post(thread_url, data={"body": "Twelve each in Texas.", "csrf_token": cruz.csrf}, timeout=30)
     assert "Twelve each in Texas." in replied.text and "Cruz Lee" in replied.text and "Replies (1)" in replied.text
+    # Ana follows the thread she started; she stops, and the API knows it.
+    assert "You follow this thread" in ana.get(thread_url, timeout=30).text
+    stopped = ana.post(f"{thread_url}/follow", data={"follow": "no", "csrf_token": ana.csrf}, timeout=30)
+    assert "You do not follow this thread" in stopped.text
+    follow_api = f"{platform.content}/communities/{community}/threads/{thread_url.rsplit('/', 1)[1]}/follow"
+    ana_token = platform.token("specialist", "CA", sub="ana-ruiz")
+    assert platform.api("GET", follow_api, ana_token)["following"] is False
     space = ana.get(base, timeout=30)
     assert "Caseloads" in space.text and "1 reply" in space.text
     assert int(space.headers["X-API-Calls"]) <= 3
 
     # Documents: a file the community wrote.
-    pdf = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
     posted = cruz.post(
         f"{base}/documents",
         data={"source": "file", "title": "Texas network map", "csrf_token": cruz.csrf},
-        files={"file": ("map.pdf", pdf, "application/pdf")},
+        files={"file": ("map.pdf", PDF, "application/pdf")},
         timeout=30,
     )
     assert posted.status_code == 200 and "Texas network map" in posted.text and "map.pdf" in posted.text
     no_file = cruz.post(f"{base}/documents", data={"source": "file", "title": "", "csrf_token": cruz.csrf}, timeout=30)
     assert "error-summary" in no_file.text
     assert int(posted.headers["X-API-Calls"]) <= 3
+    (document,) = platform.api("GET", f"{platform.content}/communities/{community}/documents", staff)["items"]
+    downloaded = ana.get(f"{base}/documents/{document['id']}/download", timeout=30)
+    assert downloaded.status_code == 200 and downloaded.content == PDF
+    assert downloaded.headers["Content-Type"] == "application/pdf"
+    assert downloaded.headers["Content-Disposition"].startswith("attachment")
 
     # The work plan: add a goal owned by Cruz, then move it along.
     plan = ana.post(
@@ -123,10 +141,24 @@ def test_a_member_takes_part_through_the_pages_and_a_stranger_finds_nothing(plat
     assert "Ana Ruiz" in members.text and "Cruz Lee" in members.text and "Rosa Staff" in members.text
     assert "Nothing recorded" in members.text
 
+    # California's administrator reads the space (a member jurisdiction) but is no member to follow a thread.
+    ca_admin = portal_session(platform, "jurisdiction_admin", "CA", "ca-admin", "Alex Admin")
+    read = ca_admin.get(thread_url, timeout=30)
+    assert read.status_code == 200 and "Twelve each in Texas." in read.text
+    refused = ca_admin.post(f"{thread_url}/follow", data={"follow": "yes", "csrf_token": ca_admin.csrf}, timeout=30)
+    assert refused.status_code == 403 and "Not allowed" in refused.text and "Traceback" not in refused.text
+
     # Someone of another jurisdiction, not a member: a plain "Not found" for every page of the space.
     stranger = portal_session(platform, "specialist", "NY", "ny-person", "Nia York")
     assert "Infant/Toddler Specialist Networks" not in stranger.get(f"{platform.portal}/communities", timeout=30).text
-    for path in ("", "/documents", "/work-plan", "/members", thread_url.split(community)[1]):
+    for path in (
+        "",
+        "/documents",
+        f"/documents/{document['id']}/download",
+        "/work-plan",
+        "/members",
+        thread_url.split(community)[1],
+    ):
         page = stranger.get(base + path, timeout=30)
         assert page.status_code == 404 and "Not found" in page.text, path
         assert "Caseloads" not in page.text and "Traceback" not in page.text
@@ -163,3 +195,122 @@ def test_a_published_synthesis_is_read_by_any_jurisdiction(platform):
     # California recorded nothing: its contribution appears without attribution.
     assert "From a member jurisdiction" in shown.text and "From CA" not in shown.text
     assert reader.get(f"{platform.portal}/communities/{community}", timeout=30).status_code == 404
+
+
+def test_staff_convene_and_a_member_takes_part_in_chromium(browser, platform, screenshots):
+    """Every page of the flow passes axe (no serious or critical violation) at phone and desktop widths."""
+    staff_pages = Pages(browser, platform, screenshots, DESKTOP)
+    page = staff_pages.page
+    staff_pages.sign_in_as("Nat National")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Communities").click()
+    expect(page.get_by_role("heading", name="Learning communities")).to_be_visible()
+    staff_pages.check("communities-staff")
+    page.get_by_role("link", name="Convene a community").click()
+    page.get_by_label("Title").fill("Quality Rating Systems Community")
+    page.get_by_role("button", name="Convene").click()  # no focus area, no start week
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("#focus_area-error")).to_have_text("Choose the focus area.")
+    page.get_by_label("Title").fill("")
+    page.get_by_label("Focus area").select_option("quality_rating_systems")
+    page.get_by_label("Start week").fill("2027-01-06")
+    page.get_by_role("button", name="Convene").click()  # no title: the API's own error, next to its field
+    expect(page.locator("#title-error")).to_be_visible()
+    staff_pages.check("community-new-errors")
+    page.get_by_label("Title").fill("Quality Rating Systems Community")
+    page.get_by_label("Focus area").select_option("quality_rating_systems")
+    page.get_by_label("Start week").fill("2027-01-06")
+    page.get_by_label("Goals").fill("Share rating criteria for infant rooms\nAlign coaching with ratings")
+    page.get_by_role("button", name="Convene").click()
+    expect(page.get_by_role("heading", name="Quality Rating Systems Community")).to_be_visible()
+    community = page.url.rstrip("/").split("/")[-1]
+    staff_pages.close()
+
+    staff = platform.token("national_admin", "US")
+    for member in (
+        {"sub": "dev-participant-ca", "kind": "team_member", "jurisdiction": "CA", "name": "Ana López"},
+        {"sub": "gina-cruz", "kind": "team_member", "jurisdiction": "GU", "name": "Gina Cruz"},
+    ):
+        platform.api("POST", f"{platform.content}/communities/{community}/members", staff, json=member)
+    calls = f"{platform.scheduling}/communities/{community}/calls"
+    wait_until(  # scheduling learns of the community from content's events
+        lambda: requests.get(calls, headers={"Authorization": f"Bearer {staff}"}, timeout=10).status_code == 200,
+        timeout=60,
+        interval=0.2,
+        message="scheduling to know the community",
+    )
+    platform.api(
+        "POST",
+        calls,
+        staff,
+        json={
+            "kind": "interactive_call",
+            "title": "Monthly community call",
+            "agenda": "Introductions\nState updates",
+            "local_start": "2027-01-12T14:00:00",
+            "rrule": "FREQ=MONTHLY;BYDAY=2TU;COUNT=12",
+            "meeting_url": "https://meet.example.org/qrs",
+        },
+    )
+
+    member = Pages(browser, platform, screenshots, PHONE)
+    page = member.page
+    member.sign_in_as("Ana López")
+    page.get_by_role("link", name="Communities").click()
+    member.check("communities")
+    page.get_by_role("link", name="Quality Rating Systems Community").click()
+    expect(page.get_by_role("heading", name="Monthly community call").first).to_be_visible()
+    member.check("community")
+    page.get_by_label("Title").fill("Rating infant rooms")
+    page.get_by_label("Message").fill("Which criteria do your raters use for infant rooms?")
+    page.get_by_role("button", name="Start the thread").click()
+    expect(page.get_by_role("heading", name="Rating infant rooms")).to_be_visible()
+    page.get_by_role("button", name="Reply").click()  # empty: the API's error next to the field
+    expect(page.locator("#body-error")).to_be_visible()
+    member.check("thread-error")
+    page.get_by_label("Your reply").fill("We use the environment rating scale, adapted.")
+    page.get_by_role("button", name="Reply").click()
+    expect(page.get_by_text("We use the environment rating scale, adapted.")).to_be_visible()
+    member.check("thread")
+
+    page.get_by_role("link", name="Back to the community").click()
+    page.get_by_role("navigation", name="This community").get_by_role("link", name="Documents").click()
+    page.get_by_label("Title").fill("Our rating criteria")
+    page.get_by_label("File", exact=False).and_(page.locator("input[type=file]")).set_input_files(
+        files=[{"name": "criteria.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_role("cell", name="criteria.pdf")).to_be_visible()
+    member.check("documents")
+
+    page.get_by_role("link", name="Work plan").click()
+    page.get_by_label("Kind").select_option("goal")
+    page.get_by_label("Title").fill("Share rating criteria")
+    page.get_by_label("Owner").select_option("dev-participant-ca")
+    page.get_by_label("Due on").fill("2027-04-30")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("heading", name="Goal: Share rating criteria")).to_be_visible()
+    page.get_by_label("Status of Share rating criteria").select_option("in_progress")
+    page.get_by_role("button", name="Update Share rating criteria").click()
+    expect(page.get_by_label("Status of Share rating criteria")).to_have_value("in_progress")
+    member.check("work-plan")
+
+    page.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("cell", name="Gina Cruz")).to_be_visible()
+    member.check("members")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Syntheses").click()
+    member.check("syntheses")
+
+    # The same pages at desktop width, for their screenshots and the axe check there too.
+    wide = Pages(browser, platform, screenshots, DESKTOP)
+    wide.sign_in_as("Ana López")
+    for name, path in (
+        ("communities", "/communities"),
+        ("community", f"/communities/{community}"),
+        ("documents", f"/communities/{community}/documents"),
+        ("work-plan", f"/communities/{community}/work-plan"),
+        ("members", f"/communities/{community}/members"),
+    ):
+        wide.page.goto(path)
+        wide.check(name)
+    wide.close()
+    member.close()

@@ -61,7 +61,7 @@ def certificate(registration_id):
             message="The certificate is issued once the training is completed (its sessions attended). "
             "Come back after your last session.",
         ), 404
-    return _passed_through(response, "certificate.pdf", attachment=True)
+    return passed_through(response, "certificate.pdf", attachment=True)
 
 
 @blp.get("/materials/<material_id>/versions/<int:number>")
@@ -76,10 +76,10 @@ def material(material_id, number):
         accept="*/*",
         stream=True,
     )
-    return _passed_through(response, None)
+    return passed_through(response, None)
 
 
-def _passed_through(response, filename: str | None, *, attachment: bool = False) -> Response:
+def passed_through(response, filename: str | None, *, attachment: bool = False) -> Response:
     """Stream a service's file to the browser, with its name; ``attachment`` saves it rather than opening it."""
     headers = {"Cache-Control": "private, no-store"}
     disposition = response.headers.get("Content-Disposition") or (f'inline; filename="{filename}"' if filename else "")

@@ -13,6 +13,7 @@ from flask import Blueprint, g, redirect, render_template, request, url_for
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
+from services.portal.pages.certificates import passed_through
 
 blp = Blueprint("communities", __name__)
 PAGE = 100
@@ -60,11 +61,18 @@ def convene():
             "starts_on": form.get("starts_on", ""),
             "facilitators": [{"sub": g.user.sub, "name": g.user.name}],
         }
-        try:
-            created = backend().post("content", "/communities", token=token(), json=body, idempotent_create=True)
-            return redirect(url_for("communities.community", community_id=created["id"]))
-        except BackendError as error:
-            errors = _refused(error)
+        # An empty choice is caught here in words a person uses (the API would list its codes); what the
+        # API refuses otherwise comes back next to its field.
+        if not body["focus_area"]:
+            errors["focus_area"] = "Choose the focus area."
+        if not body["starts_on"]:
+            errors["starts_on"] = "Enter a day of the week the community begins."
+        if not errors:
+            try:
+                created = backend().post("content", "/communities", token=token(), json=body, idempotent_create=True)
+                return redirect(url_for("communities.community", community_id=created["id"]))
+            except BackendError as error:
+                errors = _refused(error)
     return render_template("community_new.html", form=form, errors=errors, focus_areas=FOCUS_AREAS)
 
 
@@ -121,9 +129,31 @@ def thread(community_id: str, thread_id: str):
         ("content", path, {"token": token()}),
         ("content", f"{path}/replies", {"token": token(), "params": {"limit": PAGE}}),
     )
+    try:
+        following = backend().get("content", f"{path}/follow", token=token())["following"]
+    except BackendError as error:
+        # Only members follow threads: a jurisdiction admin who reads the space is told so (403).
+        if error.status != 403:
+            raise
+        following = None
     return render_template(
-        "thread.html", community_id=community_id, thread=shown, replies=replies["items"], form=form, errors=errors
+        "thread.html",
+        community_id=community_id,
+        thread=shown,
+        replies=replies["items"],
+        following=following,
+        form=form,
+        errors=errors,
     )
+
+
+@blp.post("/communities/<community_id>/threads/<thread_id>/follow")
+@identity.signed_in
+def follow(community_id: str, thread_id: str):
+    """Follow a thread (hear of its replies) or stop following it: one call."""
+    path = f"{_base(community_id)}/threads/{thread_id}/follow"
+    backend().call("PUT" if request.form.get("follow") == "yes" else "DELETE", "content", path, token=token())
+    return redirect(url_for("communities.thread", community_id=community_id, thread_id=thread_id))
 
 
 @blp.route("/communities/<community_id>/documents", methods=["GET", "POST"])
@@ -264,3 +294,22 @@ def synthesis(synthesis_id: str):
     """One published synthesis with its contributions as each jurisdiction's consent allows: one call."""
     shown = backend().get("content", f"/syntheses/{synthesis_id}", token=token())
     return render_template("synthesis.html", synthesis=shown)
+
+
+@blp.get("/communities/<community_id>/documents/<document_id>/download")
+@identity.signed_in
+def document_file(community_id: str, document_id: str):
+    """A file the community posted, from content with the person's token: one call.
+
+    Saved rather than opened: its bytes are a member's upload, so the browser never renders them as a page of
+    the portal.
+    """
+    response = backend().call(
+        "GET",
+        "content",
+        f"{_base(community_id)}/documents/{document_id}/download",
+        token=token(),
+        accept="*/*",
+        stream=True,
+    )
+    return passed_through(response, None, attachment=True)
