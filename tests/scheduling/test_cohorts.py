@@ -448,6 +448,16 @@ def test_session_scheduled_in_person_with_place_materials_and_registrants(sclien
     assert event.correlationid
     assert sorted(event.data["registrant_ids"]) == ["pat-1", "pat-2"]
     assert event.data["place"]["room"] == "Room A"
+    # Read back, by id and in the jurisdiction's list, it is presented as it was when created.
+    shown = sclient.get(f"/sessions/{created['id']}", headers=auth(tokens, CA_ADMIN))
+    assert shown.status_code == 200, shown.get_data(as_text=True)
+    listed = sclient.get("/sessions", headers=auth(tokens, CA_ADMIN))
+    assert listed.status_code == 200, listed.get_data(as_text=True)
+    [item] = [s for s in listed.json["items"] if s["id"] == created["id"]]
+    for read in (shown.json, item):
+        assert read["place"] == created["place"]
+        assert read["materials"] == created["materials"]
+        assert read["local_start"] == created["local_start"] and read["zone_abbreviation"] == "PDT"
     assert event.data["sequence"] == 0
     with scheduling_ctx.db.session() as db:
         resources = sorted(db.scalars(select(Booking.resource).where(Booking.owner_id == created["id"])))

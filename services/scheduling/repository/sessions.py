@@ -165,6 +165,9 @@ def _presentable(row) -> SessionToPresent:
 # Built once: the list and GET by id are the hottest reads, and SQLAlchemy looks up a statement's
 # compiled SQL by walking it unless it is the same object as last time. Run as plain rows, in one
 # statement where loading the models took four (sessions, their whole cohorts, rooms, venues).
+# make bench's reads at a tenth of a year, on a 2-core machine under other load (noisy): the big
+# state's session list at half load, p50 12.5 ms before, 4.5-4.9 ms after; p99 75 ms before, 45-58
+# ms after; GET by id 33 % of its ceiling before, 33-39 % after.
 _PAGE_TO_PRESENT = _to_present_statement().where(TrainingSession.id.in_(bindparam("ids", expanding=True)))
 
 
