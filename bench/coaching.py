@@ -13,7 +13,7 @@ Targets (the coaching service's issue): caseload and report p99 under 100 ms, th
 
 Then, after each half, the same two pages under concurrent load (``BENCH_CLIENTS`` closed-loop
 clients, each request a random specialist or jurisdiction admin with a token of their own) against
-the API served as deployed (gunicorn with ``shared.gunicorn_conf``) and against its ceiling: a bare
+the API served as deployed (gunicorn with ``services.coaching.gunicorn_conf``) and against its ceiling: a bare
 Flask app replaying the SQL the API runs for the same request (``bench.same_sql``,
 ``bench.bare_app``, as for scheduling), under the fastest of several gunicorn configurations, the two
 measured in interleaved rounds. Any 5xx, or a page whose counts differ from the database's, is FAILED.
@@ -261,7 +261,7 @@ def start_servers(env: dict, tmp: Path, app, tokens) -> tuple:
     from bench.load import Request, run_load
     from bench.scheduling import Servers, best_ceiling, candidates, service_settings
 
-    conf = "shared.gunicorn_conf"
+    conf = "services.coaching.gunicorn_conf"
     servers = Servers(env, tmp, free_port, wait_http, service="coaching", conf=conf)
     api_port, _ = servers.api()
     plans, shown = capture_plans(app, tokens, ("J001", "its-J001-0"))

@@ -245,6 +245,7 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     # The coach's day: the backfill opened both trainers' plans, the coach saw no notes, the admin the
     # audit of the specialist's write, and Ana's commitment shows due soon in the caseload looking ahead.
     assert '"trainer": "ben-cho"' in result.stdout, result.stdout[-3000:]
+    assert '"trainer_name": "Ben Cho"' in result.stdout  # the name he registered under, read by the backfill
     assert "\nNone\n" in result.stdout
     assert "write dev-specialist-ca" in result.stdout
     assert re.search(r"^dev-participant-ca due_soon due \S+ next follow-up None$", result.stdout, flags=re.M)

@@ -129,7 +129,7 @@ def platform(tmp_path_factory):
         )
         running.start(
             "coaching-api",
-            [*gunicorn, "-c", "python:shared.gunicorn_conf", "--bind", f"127.0.0.1:{ports['coaching']}"]
+            [*gunicorn, "-c", "python:services.coaching.gunicorn_conf", "--bind", f"127.0.0.1:{ports['coaching']}"]
             + ["services.coaching.wsgi:app"],
         )
         running.start("content-worker", [sys.executable, "-m", "services.content.worker"])
