@@ -260,10 +260,19 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     phone.check("attendance-offline")
     # A copy kept offline may carry the CSRF token of an earlier sign-in: the script renews it and sends.
     page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'from-an-earlier-sign-in'")
+    # Every message the sync shows, to tell a renewal at once from a refusal the 15-second timer repaired.
+    page.evaluate(
+        """() => { window.shown = []; const status = document.getElementById('sync-status');
+             new MutationObserver(() => window.shown.push(status.textContent))
+               .observe(status, {childList: true, characterData: true, subtree: true}); }"""
+    )
 
     phone.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when the network returns
     expect(page.locator("#sync-status")).to_have_text("All marks are recorded.", timeout=15000)
+    assert not [text for text in page.evaluate("window.shown") if text.startswith("Not sent")], page.evaluate(
+        "window.shown"
+    )
     assert page.evaluate(f"localStorage.getItem('t4t-attendance:{session_id}')") == "[]"
     sheet = _sheet(platform, session_id)
     assert (sheet["dev-participant-ca"]["status"], sheet["carla-ruiz"]["status"]) == ("present", "present")

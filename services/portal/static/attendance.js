@@ -146,7 +146,9 @@
     });
     sync();
   });
-  window.addEventListener("online", sync);
+  // Never sync as a listener itself: the event would arrive as sync's "renewed" argument, and a stale token
+  // would then be refused without being renewed, so the marks waited for the next timer.
+  window.addEventListener("online", function () { sync(); });
   window.addEventListener("offline", function () { sync(); });
   var waiting = showQueue();
   if (waiting) { say(waiting + " mark(s) kept on this device."); }
