@@ -113,7 +113,8 @@ class SessionToPresent:
     room: RoomShown | None
 
 
-_SESSION_COLUMNS = (
+# The columns of a session as it is presented (its times become local times on the way out).
+SESSION_COLUMNS = (
     "id",
     "tenant",
     "cohort_id",
@@ -139,7 +140,7 @@ def _to_present_statement():
     (not the whole cohort, whose seat count is a subquery)."""
     return (
         select(
-            *[getattr(TrainingSession, name) for name in _SESSION_COLUMNS],
+            *[getattr(TrainingSession, name) for name in SESSION_COLUMNS],
             Cohort.time_zone.label("cohort_time_zone"),
             Room.name.label("room_name"),
             Room.accessibility_notes.label("room_accessibility_notes"),
@@ -159,7 +160,7 @@ def _presentable(row) -> SessionToPresent:
         room = RoomShown(
             row.room_name, row.room_accessibility_notes, VenueShown(row.venue_id, row.venue_name, row.venue_address)
         )
-    return SessionToPresent(*row[: len(_SESSION_COLUMNS)], cohort=CohortZone(row.cohort_time_zone), room=room)
+    return SessionToPresent(*row[: len(SESSION_COLUMNS)], cohort=CohortZone(row.cohort_time_zone), room=room)
 
 
 # Built once: the list and GET by id are the hottest reads, and SQLAlchemy looks up a statement's

@@ -27,6 +27,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput
 
 # --- cohorts --------------------------------------------------------------------------------------
 
+_TIMES = ("starts_at", "ends_at")  # presented as local times, by the domain
 _SETTINGS = (
     "title",
     "time_zone",
@@ -424,26 +425,7 @@ def present_sessions(
     materials = _materials(db, sessions)
     shown = []
     for s in sessions:
-        view = {
-            name: getattr(s, name)
-            for name in (
-                "id",
-                "tenant",
-                "cohort_id",
-                "module_id",
-                "module_position",
-                "title",
-                "room_id",
-                "meeting_url",
-                "facilitators",
-                "specialist",
-                "status",
-                "cancel_reason",
-                "sequence",
-                "created_at",
-                "updated_at",
-            )
-        }
+        view = {name: getattr(s, name) for name in sessions_repo.SESSION_COLUMNS if name not in _TIMES}
         view.update(rules.render_times(s.starts_at, s.ends_at, s.cohort.time_zone, viewer_time_zone))
         view["place"] = _venue(s)  # the API calls it the session's place
         view["materials"] = materials.get((s.module_id, s.tenant), [])
