@@ -23,7 +23,7 @@ import pytest
 import vobject
 
 from shared.testing import AUDIENCE, ISSUER, wait_until
-from tests.notifications.conftest import Collector, free_port
+from tests.notifications.conftest import free_port, running_smtp_server
 
 pytestmark = pytest.mark.e2e
 
@@ -77,14 +77,8 @@ class Api:
 
 @pytest.fixture
 def smtp():
-    from aiosmtpd.controller import Controller
-
-    collector = Collector()
-    collector.port = free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=collector.port)
-    controller.start()
-    yield collector
-    controller.stop()
+    with running_smtp_server() as collector:
+        yield collector
 
 
 @pytest.fixture

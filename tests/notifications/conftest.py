@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
 
@@ -44,15 +45,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1."""
+@contextmanager
+def running_smtp_server():
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, keeping what it is given."""
     collector = Collector()
     collector.port = free_port()
     controller = Controller(collector, hostname="127.0.0.1", port=collector.port)
     controller.start()
-    yield collector
-    controller.stop()
+    try:
+        yield collector
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with running_smtp_server() as collector:
+        yield collector
 
 
 @pytest.fixture
