@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pika
 
 from shared.testing import pika_params
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def migrate_and_seed(services, env: dict) -> None:
+    """Run each service's migrations and seed, as `make seed` does, in processes with ``env``."""
+    for service in services:
+        for command in ("migrate", "seed"):
+            subprocess.run(
+                [sys.executable, "-m", f"services.{service}.manage", command],
+                cwd=ROOT,
+                env=env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+
 
 def delete_namespace(url: str, namespace: str) -> None:
     """Delete the queues and exchanges a test declared under ``namespace`` (best effort)."""
-    import subprocess
-
     try:
         out = subprocess.run(
             ["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True, text=True, timeout=30

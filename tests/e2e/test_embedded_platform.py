@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from shared.testing import wait_until
+from tests.helpers import migrate_and_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,16 +60,7 @@ def platform(tmp_path_factory):
         WEB_CONCURRENCY="1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    for service in ("content", "scheduling", "notifications", "coaching"):
-        for command in ("migrate", "seed"):
-            subprocess.run(
-                [sys.executable, "-m", f"services.{service}.manage", command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
+    migrate_and_seed(("content", "scheduling", "notifications", "coaching"), env)
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.launcher"],
         cwd=ROOT,

@@ -23,6 +23,7 @@ import pytest
 import vobject
 
 from shared.testing import AUDIENCE, ISSUER, wait_until
+from tests.helpers import migrate_and_seed
 from tests.notifications.conftest import free_port, running_smtp_server
 
 pytestmark = pytest.mark.e2e
@@ -110,16 +111,7 @@ def platform(database, broker, signing_key_file, tokens, smtp, tmp_path):
         env[f"{service.upper()}_DB_SCHEMA"] = f"{database['schema']}_{service}"
         ports[service] = free_port()
         env[f"{service.upper()}_PORT"] = str(ports[service])
-    for service in SERVICES:
-        for command in ("migrate", "seed"):
-            subprocess.run(
-                [sys.executable, "-m", f"services.{service}.manage", command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
+    migrate_and_seed(SERVICES, env)
     processes, logs = [], {}
     conf = {"scheduling": "python:services.scheduling.gunicorn_conf"}
     try:

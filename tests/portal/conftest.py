@@ -21,6 +21,7 @@ import requests
 
 from shared.auth import load_or_create_dev_key, mint_token
 from shared.testing import wait_until
+from tests.helpers import migrate_and_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -104,16 +105,7 @@ def platform(tmp_path_factory):
         OUTBOX_POLL_INTERVAL="0.1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    for service in ("content", "scheduling", "coaching"):
-        for command in ("migrate", "seed"):
-            subprocess.run(
-                [sys.executable, "-m", f"services.{service}.manage", command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
+    migrate_and_seed(("content", "scheduling", "coaching"), env)
     running = Platform(data_dir, env, ports)
     gunicorn = [sys.executable, "-m", "gunicorn"]
     try:
