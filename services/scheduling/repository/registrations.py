@@ -125,7 +125,7 @@ def lock_registration(db: DbSession, registration_id: str, who: Principal) -> tu
 
 def _arrivals_statement():
     """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
-    and whether it has a seat or waitlist place to give (``seats.availability``)."""
+    and whether it has a seat or waitlist spot to give (``seats.availability``)."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
     registered = (
         select(func.array_agg(registrations.c.participant))

@@ -1,6 +1,6 @@
 """Registration use cases: each locks the cohort, audits and announces every change, and commits once.
 
-Seats and waitlist places are rows claimed in parallel (``repository.seats``); the cohort's row lock
+Seats and waitlist spots are rows claimed in parallel (``repository.seats``); the cohort's row lock
 (``repository.registrations``) only decides what may run at once: registrations share it (FOR SHARE),
 everything that frees or adds seats takes it alone (FOR NO KEY UPDATE), so a seat freed by a cancellation
 goes to the waitlist first.
@@ -144,12 +144,12 @@ def audit(db: DbSession, registration: Registration, action: str, who: Principal
     )
 
 
-def take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
-    """A seat for the registration if one is free, else the next waitlist place (the cohort is locked)."""
-    position = seats.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
+def admit_newcomer(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
+    """A seat for the registration if one is free, else the next waitlist spot (the cohort is locked)."""
+    position = seats.claim_seat_else_waitlist_spot(db, cohort.id, registration.id)
     if position is None:
         db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort.id)
-    registration.status, registration.waitlist_position = rules.newcomer_placed(position)
+    registration.status, registration.waitlist_position = rules.newcomer_admitted(position)
 
 
 def announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
@@ -200,7 +200,7 @@ def register(
 
     Self-registration keeps the cohort's registration window and its approval step; a manager's
     registration is made outside the window if need be and counts as approved by that manager.
-    Then: a seat while one remains, else the next place on the waitlist.
+    Then: a seat while one remains, else the next spot on the waitlist.
 
     On PostgreSQL a self-registration first joins the batch of whoever registers for the cohort at
     the same moment (``register_arrivals``); what the batch leaves out is done here one by one.
@@ -253,7 +253,7 @@ def register(
     if cohort.requires_approval and not on_behalf:
         registration.status, registration.waitlist_position = rules.PENDING, None
     else:
-        take_place(db, cohort, registration)
+        admit_newcomer(db, cohort, registration)
     detail = {
         "status": registration.status,
         "waitlist_position": registration.waitlist_position,
@@ -301,7 +301,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
 
     The group commit behind ``register`` when a crowd arrives (see ``shared.group_commit``): one read
     of the cohort (held FOR SHARE) and of who is already registered, one claim of seats then of
-    waitlist places for all of them in order of arrival, one statement for every registration, audit
+    waitlist spots for all of them in order of arrival, one statement for every registration, audit
     entry and event, one commit. Only the plain case is written here, a newcomer to an open cohort
     without an approval step; for anyone else the answer is None, and ``register`` goes on one by one,
     which explains any refusal itself. An arrival with an Idempotency-Key is written only if the batch
@@ -359,12 +359,12 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
         if not welcome:
             uow.rollback()
             return outcomes
-        positions = seats.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
+        positions = seats.claim_spots_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
         if any(position is None for position in positions.values()):
             db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
         registrations, audits, announcements = [], [], []
         for n, registration in welcome:
-            registration.status, registration.waitlist_position = rules.newcomer_placed(positions[registration.id])
+            registration.status, registration.waitlist_position = rules.newcomer_admitted(positions[registration.id])
             position = registration.waitlist_position
             registrations.append(_row(registration))
             audits.append(
@@ -498,12 +498,12 @@ def cancel(
 
 @releases_on_failure
 def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
-    """Approve a pending registration: a seat if one remains, else the next place on the waitlist."""
+    """Approve a pending registration: a seat if one remains, else the next spot on the waitlist."""
     db = uow.session
     cohort, registration = registrations_repo.lock_registration(db, registration_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
-    take_place(db, cohort, registration)
+    admit_newcomer(db, cohort, registration)
     audit(
         db, registration, "approved", who, status=registration.status, waitlist_position=registration.waitlist_position
     )
