@@ -337,7 +337,7 @@ class SelfReportedHours(IdMixin, TimestampMixin, ChangeMixin, Base):
 
     __tablename__ = "self_reported_hours"
     __table_args__ = (
-        # The export's two orders within a jurisdiction (training_hours_query).
+        # The export's two orders within a jurisdiction (repository.hours.training_hours_branches).
         Index("ix_self_reported_hours_sync", "tenant", "change", "id"),
         Index("ix_self_reported_hours_updated", "tenant", "updated_at", "id"),
     )
