@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.domain.registrations import WAITLISTED as WAITLISTED_STATUS
 from services.scheduling.models import Registration, Spot
+from shared.db import is_postgres
 
 SEAT = "seat"
 WAITLIST = "waitlist"
@@ -49,7 +50,7 @@ def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> No
     """Spots ``first`` … ``first + count - 1``; numbers another transaction added first are kept."""
     if count <= 0:
         return
-    if db.get_bind().dialect.name == "postgresql":
+    if is_postgres(db):
         # The numbers made by the server: one small statement however many spots (a waitlist doubles).
         db.execute(_ADD_SPOTS, {"in_cohort": cohort_id, "kind": kind, "first": first, "last": first + count - 1})
         return
@@ -182,7 +183,7 @@ def claim_seat_else_waitlist_spot(db: DbSession, cohort_id: str, registration_id
 
     For a newcomer: a seat only while nobody waits (``behind_the_waitlist``).
     """
-    if db.get_bind().dialect.name != "postgresql":
+    if not is_postgres(db):
         if _claim(db, _CLAIM_NEWCOMER_SEAT, cohort_id, registration_id) is not None:
             return None
         return claim_waitlist_spot(db, cohort_id, registration_id)
@@ -306,7 +307,7 @@ def _add_waitlist_spots(db: DbSession, cohort_id: str, *, wait: bool) -> None:
     to whoever is already making them; ``wait=True`` waits for them and makes more only if there
     are still none free. SQLite has one writer, the caller's transaction: the spots go into it.
     """
-    if db.get_bind().dialect.name != "postgresql":
+    if not is_postgres(db):
         _double_the_waitlist_spots(db, cohort_id)
         return
     key = func.hashtextextended("waitlist:" + cohort_id, 0)

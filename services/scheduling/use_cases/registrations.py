@@ -220,7 +220,7 @@ def register(
     # seats at its opening wait about half as long at the 99th percentile with it as one by one
     # (exactly 20 confirmed either way); spread over many cohorts it changes nothing (one per batch).
     # A registration with an Idempotency-Key joins it too, its answer stored in the batch's transaction.
-    if participant == who.sub and db.get_bind().dialect.name == "postgresql" and not uow.holds_commits:
+    if participant == who.sub and registrations_repo.registers_arrivals_together(db) and not uow.holds_commits:
         registration = group_commit_for((db.get_bind(), cohort_id)).submit(
             Arrival(cohort_id, data, who, correlationid, key), functools.partial(register_arrivals, uow)
         )
