@@ -507,7 +507,7 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
     app.teardown_request(_close_request_uow)
     app.register_error_handler(Exception, _unexpected_error)
 
-    register_health(app)
+    register_health(app, ctx)
     _serve_swagger_assets(app)
     _point_to_the_docs(app)
     return app, api
