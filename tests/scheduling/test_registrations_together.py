@@ -62,7 +62,7 @@ def test_a_batch_takes_the_seats_then_the_waitlist_in_order_of_arrival(schedulin
             parse_event(body)
             for body in session.scalars(select(platform.outbox.body).where(platform.outbox.body.contains(cohort_id)))
         ]
-        # Each event carries its own person's correlation id and place.
+        # Each event carries its own person's correlation id and waitlist position.
         assert {(e.data["participant"], e.correlationid, e.data["waitlist_position"]) for e in events} == {
             (f"p-{n}", f"arrival-{n}", None if n < 3 else n - 2) for n in range(5)
         }

@@ -21,7 +21,7 @@ from shared.db import DbSession, UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden, InvalidInput
 from shared.http.pagination import paginate
 
-# Existing columns keep their places; the self-reported details come after them (empty on verified rows), then
+# Existing columns keep their positions; the self-reported details come after them (empty on verified rows), then
 # the row's status, why it was voided, and its change marker.
 CSV_COLUMNS = (
     "participant",
