@@ -30,6 +30,8 @@ WAITLIST = "waitlist"
 WAITLIST_BATCH = 100
 
 _spots = Spot.__table__
+# Where the session notes the cohorts its newcomers took seats in, until commit or rollback.
+_SEATS_CLAIMED_IN = "scheduling.seats_claimed_in"
 
 
 def _highest_number(cohort_id, kind: str):
@@ -185,10 +187,12 @@ def claim_seat_else_waitlist_spot(db: DbSession, cohort_id: str, registration_id
     """
     if not is_postgres(db):
         if _claim(db, _CLAIM_NEWCOMER_SEAT, cohort_id, registration_id) is not None:
+            _note_seats_claimed(db, cohort_id)
             return None
         return claim_waitlist_spot(db, cohort_id, registration_id)
     seat, position, highest = _claim(db, _SEAT_ELSE_WAITLIST, cohort_id, registration_id)
     if seat is not None:
+        _note_seats_claimed(db, cohort_id)
         return None
     if position is None:
         return claim_waitlist_spot(db, cohort_id, registration_id)
@@ -276,6 +280,8 @@ def claim_spots_for_newcomers(db: DbSession, cohort_id: str, holders: list[str],
                 _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders}
             )
         )
+    if taken:
+        _note_seats_claimed(db, cohort_id)
     waiting = [holder for holder in holders if holder not in taken]
     highest = cohort.highest_waitlist_spot
     while waiting:
@@ -288,6 +294,19 @@ def claim_spots_for_newcomers(db: DbSession, cohort_id: str, holders: list[str],
             _add_waitlist_spots(db, cohort_id, wait=True)
             highest = _highest(db, cohort_id, WAITLIST)
     return taken
+
+
+def _note_seats_claimed(db: DbSession, cohort_id: str) -> None:
+    db.info.setdefault(_SEATS_CLAIMED_IN, set()).add(cohort_id)
+
+
+def forget_seats_claimed(db: DbSession) -> set[str]:
+    """The cohorts where newcomers took seats in the session's transaction, forgotten as they are read.
+
+    Call it once the transaction ended: after a rollback those seats are free again, and go to the
+    waitlist first (``registrations.hand_on_free_seats``); after a commit they are simply forgotten.
+    """
+    return db.info.pop(_SEATS_CLAIMED_IN, set())
 
 
 def claim_waitlist_spot(db: DbSession, cohort_id: str, registration_id: str) -> int:

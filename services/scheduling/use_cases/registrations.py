@@ -33,9 +33,6 @@ _VERBS = {rules.CONFIRMED: "confirmed", rules.WAITLISTED: "waitlisted"}
 log = get_logger("registrations")
 
 
-_SEATS_CLAIMED = "scheduling.seats_claimed_in"
-
-
 def releases_on_failure(use_case):
     """Roll the use case's transaction back the moment it fails, releasing the cohort's lock.
 
@@ -50,11 +47,11 @@ def releases_on_failure(use_case):
             return use_case(*args, **kwargs)
         except BaseException:
             uow.rollback()
-            for cohort_id in uow.session.info.pop(_SEATS_CLAIMED, ()):
+            for cohort_id in seats.forget_seats_claimed(uow.session):
                 hand_on_free_seats(uow, cohort_id)
             raise
         finally:
-            uow.session.info.pop(_SEATS_CLAIMED, None)
+            seats.forget_seats_claimed(uow.session)
 
     return run
 
@@ -147,8 +144,6 @@ def audit(db: DbSession, registration: Registration, action: str, who: Principal
 def admit_newcomer(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
     """A seat for the registration if one is free, else the next waitlist spot (the cohort is locked)."""
     position = seats.claim_seat_else_waitlist_spot(db, cohort.id, registration.id)
-    if position is None:
-        db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort.id)
     registration.status, registration.waitlist_position = rules.newcomer_admitted(position)
 
 
@@ -360,8 +355,6 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
             uow.rollback()
             return outcomes
         positions = seats.claim_spots_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
-        if any(position is None for position in positions.values()):
-            db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
         registrations, audits, announcements = [], [], []
         for n, registration in welcome:
             registration.status, registration.waitlist_position = rules.newcomer_admitted(positions[registration.id])
@@ -411,11 +404,11 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
             error=type(exc).__name__,
             cause=cause,
         )
-        for claimed_in in db.info.pop(_SEATS_CLAIMED, ()):
+        for claimed_in in seats.forget_seats_claimed(db):
             hand_on_free_seats(uow, claimed_in)
         return [None] * len(arrivals)
     finally:
-        db.info.pop(_SEATS_CLAIMED, None)
+        seats.forget_seats_claimed(db)
 
 
 def _row(registration: Registration) -> dict:
