@@ -2,7 +2,7 @@
 
 At ``BENCH_SCALE=1``: about 11,000 cohorts of nine sessions (99,000 sessions), 1,000,000
 registrations (28 confirmed, 40 waitlisted and 23 cancelled per cohort), 1.4 million seats and
-waitlist places (660,000 of them waitlist places made in advance, still free, as the API makes them),
+waitlist spots (660,000 of them waitlist spots made in advance, still free, as the API makes them),
 2.8 million attendance marks (every confirmed person at every session), 300,000 completions, and one
 audit entry per registration. Jurisdictions are skewed as real ones are: California and Texas
 ten times a small territory (``WEIGHTS``).
@@ -37,7 +37,7 @@ CAPACITY = 28  # confirmed per cohort
 WAITLISTED = 40  # then cancelled: the rest
 COMPLETED = 27  # of the confirmed
 SESSIONS_PER_COHORT = 9
-# Waitlist places a cohort is given when it opens (services.scheduling.repository.seats.WAITLIST_BATCH).
+# Waitlist spots a cohort is given when it opens (services.scheduling.repository.seats.WAITLIST_BATCH).
 WAITLIST_MADE = 100
 PEOPLE_PER_COHORT = 30  # a jurisdiction's pool of people: each registers for about three cohorts
 
@@ -248,12 +248,12 @@ LOAD = [
     """INSERT INTO registration_audit (id, tenant, registration_id, action, by, at, detail)
        SELECT {audit}, code, id, 'registered', participant, first_session - interval '50 days', '{{}}'::json
        FROM year_registrations""",
-    """INSERT INTO places (cohort_id, kind, number, registration_id)
+    """INSERT INTO spots (cohort_id, kind, number, registration_id)
        SELECT cohort_id, CASE WHEN status = 'confirmed' THEN 'seat' ELSE 'waitlist' END,
               CASE WHEN status = 'confirmed' THEN r + 1 ELSE r - {capacity} + 1 END, id
        FROM year_registrations WHERE status IN ('confirmed', 'waitlisted')""",
-    # The waitlist places made in advance and still free, as the API makes them (services.scheduling.repository.seats).
-    """INSERT INTO places (cohort_id, kind, number, registration_id)
+    # The waitlist spots made in advance and still free, as the API makes them (services.scheduling.repository.seats).
+    """INSERT INTO spots (cohort_id, kind, number, registration_id)
        SELECT cohort_id, 'waitlist', n, NULL
        FROM plan, generate_series({waitlisted} + 1, {waitlist_made}) AS n""",
     """INSERT INTO attendance (id, tenant, session_id, registration_id, status, minutes, recorded_by,
@@ -320,7 +320,7 @@ def counts(url: str) -> dict[str, int]:
         "cohorts",
         "sessions",
         "registrations",
-        "places",
+        "spots",
         "attendance",
         "completions",
         "registration_audit",

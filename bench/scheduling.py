@@ -445,9 +445,9 @@ def read_figures(env: dict, tokens, servers: Servers, settings: dict, half: int,
 
 
 def open_cohorts(env: dict, count: int, seats: int, tenant: str = year.BIG) -> list[str]:
-    """``count`` new open cohorts of ``seats`` seats, as the API opens them (seats and waitlist places)."""
+    """``count`` new open cohorts of ``seats`` seats, as the API opens them (seats and waitlist spots)."""
     from services.scheduling.models import Cohort
-    from services.scheduling.repository import seats as places
+    from services.scheduling.repository.seats import provide
     from shared.db import Database
 
     db = Database(env["SCHEDULING_DATABASE_URL"], schema=env["SCHEDULING_DB_SCHEMA"])
@@ -467,7 +467,7 @@ def open_cohorts(env: dict, count: int, seats: int, tenant: str = year.BIG) -> l
                 )
                 uow.session.add(cohort)
                 uow.session.flush()
-                places.provide(uow.session, cohort.id, seats)
+                provide(uow.session, cohort.id, seats)
                 ids.append(cohort.id)
             uow.commit()
     finally:

@@ -254,12 +254,23 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+def is_postgres(session: Session) -> bool:
+    """Whether ``session`` talks to PostgreSQL (row and advisory locks, SKIP LOCKED), not SQLite."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def lock_row(session: Session, row) -> None:
     """Reload ``row`` under a row lock (PostgreSQL), so concurrent changes to it queue up.
 
     SQLite has no row locks: it runs one writer at a time anyway.
     """
-    session.refresh(row, with_for_update=session.get_bind().dialect.name == "postgresql")
+    session.refresh(row, with_for_update=is_postgres(session))
+
+
+def locking(session: Session, statement, **lock):
+    """``statement`` locking the rows it reads until commit (``lock``: ``with_for_update``'s options)
+    on PostgreSQL; unchanged on SQLite, which has no row locks and runs one writer at a time anyway."""
+    return statement.with_for_update(**lock) if is_postgres(session) else statement
 
 
 class UnitOfWork:

@@ -1,6 +1,6 @@
 """Requests that arrive at the same moment in one process, written together in one transaction.
 
-When a crowd writes to one hot spot (everyone registering for a cohort the minute it opens), most of
+When a crowd writes to the same rows at once (everyone registering for a cohort the minute it opens), most of
 what each small transaction costs is the transaction itself: its round trips, its locks, its commit,
 and the contention between fifty of them. A group commit pays that once for everyone waiting: while
 one batch is being written, whoever arrives queues up; the next to get its turn writes everything

@@ -204,22 +204,23 @@ class Registration(IdMixin, TimestampMixin, ChangeMixin, Base):
     cancelled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
-class Place(Base):
-    """A seat of a cohort, or a numbered place on its waitlist, and the registration holding it.
+class Spot(Base):
+    """A seat of a cohort, or a numbered spot on its waitlist, and the registration holding it.
 
     A cohort has one seat row per unit of capacity. Registering claims the lowest free seat with
     ``FOR UPDATE SKIP LOCKED``, so people registering at the same moment take different seats in
     parallel instead of queueing on one counter, and a cohort can never confirm more people than it
-    has seat rows. Waitlist places are claimed the same way and never handed out twice, so the
-    waitlist keeps the order people joined it. (``registration_id`` has no foreign key: the place is
-    claimed in the same transaction that inserts the registration, before it.)
+    has seat rows. Waitlist spots are claimed the same way and never handed out twice, so the
+    waitlist keeps the order people joined it. (``registration_id`` has no foreign key: the spot is
+    claimed in the same transaction that inserts the registration, before it.) Not to be confused
+    with a session's place, its venue.
     """
 
-    __tablename__ = "places"
+    __tablename__ = "spots"
     __table_args__ = (
-        # Only the free places: the claim's "lowest free" search never walks the taken ones.
+        # Only the free spots: the claim's "lowest free" search never walks the taken ones.
         Index(
-            "ix_places_free",
+            "ix_spots_free",
             "cohort_id",
             "kind",
             "number",
@@ -229,7 +230,7 @@ class Place(Base):
         # Free seats alone, for the worker's search of seats left free while people wait: empty while
         # every seat is taken, and a claim (which takes a seat) adds nothing to it.
         Index(
-            "ix_places_free_seats",
+            "ix_spots_free_seats",
             "cohort_id",
             postgresql_where=text("kind = 'seat' AND registration_id IS NULL"),
             sqlite_where=text("kind = 'seat' AND registration_id IS NULL"),
@@ -246,8 +247,8 @@ class Place(Base):
 # the cohort queue on that row.
 Cohort.confirmed_count = column_property(
     select(func.count())
-    .where(Place.cohort_id == Cohort.id, Place.kind == "seat", Place.registration_id.is_not(None))
-    .correlate_except(Place)
+    .where(Spot.cohort_id == Cohort.id, Spot.kind == "seat", Spot.registration_id.is_not(None))
+    .correlate_except(Spot)
     .scalar_subquery()
 )
 
@@ -336,7 +337,7 @@ class SelfReportedHours(IdMixin, TimestampMixin, ChangeMixin, Base):
 
     __tablename__ = "self_reported_hours"
     __table_args__ = (
-        # The export's two orders within a jurisdiction (training_hours_query).
+        # The export's two orders within a jurisdiction (repository.hours.training_hours_branches).
         Index("ix_self_reported_hours_sync", "tenant", "change", "id"),
         Index("ix_self_reported_hours_updated", "tenant", "updated_at", "id"),
     )

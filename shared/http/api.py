@@ -26,7 +26,7 @@ from shared.auth import (
     tenant_refusal,
 )
 from shared.context import ServiceContext
-from shared.db import WRITES, UnitOfWork, utcnow
+from shared.db import WRITES, UnitOfWork, is_postgres, utcnow
 from shared.errors import DomainError
 from shared.http.health import register_health
 from shared.http.openapi import ContractPlugin, register_components, required_roles
@@ -261,7 +261,7 @@ def request_uow() -> UnitOfWork:
     if "uow" not in g:
         g.uow = context().db.unit_of_work().__enter__()
         if request.method in ("GET", "HEAD"):
-            if g.uow.session.get_bind().dialect.name == "postgresql":
+            if is_postgres(g.uow.session):
                 # A read needs no transaction under READ COMMITTED (each statement sees committed data
                 # either way); autocommit saves the BEGIN and ROLLBACK round trips on every read.
                 g.uow.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
@@ -507,7 +507,7 @@ def create_service_app(ctx: ServiceContext, *, title: str, version: str, descrip
     app.teardown_request(_close_request_uow)
     app.register_error_handler(Exception, _unexpected_error)
 
-    register_health(app)
+    register_health(app, ctx)
     _serve_swagger_assets(app)
     _point_to_the_docs(app)
     return app, api

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify
 
+from shared.context import ServiceContext
 from shared.db import ping
 from shared.http.problems import problem_response
 from shared.metrics import exposition
 
 
-def register_health(app: Flask) -> None:
+def register_health(app: Flask, ctx: ServiceContext) -> None:
+    """``/healthz``, ``/readyz`` (what ``ctx`` reaches, read at each request) and ``/metrics``."""
+
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")
 
     @app.get("/readyz")
     def readyz():
-        from shared.http.api import context
-
-        ctx = context()
         checks = {}
         try:
             ping(ctx.db.engine)

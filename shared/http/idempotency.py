@@ -26,7 +26,7 @@ from datetime import timedelta
 from flask import Response, current_app, g, make_response, request
 from sqlalchemy.exc import IntegrityError
 
-from shared.db import UnitOfWork, utcnow
+from shared.db import UnitOfWork, is_postgres, utcnow
 from shared.http.api import JSON_MIMETYPES, context, principal, request_uow
 from shared.http.problems import Problem
 from shared.idempotency_keys import Answer, ClaimKeyFirst, PendingKey
@@ -62,7 +62,7 @@ def idempotent(view=None, *, batched: bool = False):
         uow = request_uow()
         fingerprint = _fingerprint()
         ttl = timedelta(hours=ctx.config.idempotency_key_ttl_hours)
-        if batched and uow.session.get_bind().dialect.name == "postgresql":
+        if batched and is_postgres(uow.session):
             answered = _run_batched(view, args, kwargs, Row, ident, fingerprint)
             if answered is not None:
                 return answered

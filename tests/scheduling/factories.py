@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from services.scheduling.models import Cohort, HostAgency, Place, Registration, Room, TrainingSession, Venue
-from services.scheduling.repository import book, session_resources
-from services.scheduling.repository import seats as places
+from services.scheduling.models import Cohort, HostAgency, Registration, Room, Spot, TrainingSession, Venue
+from services.scheduling.repository import book, seats, session_resources
 
 SERIES_ID = "00000000-0000-4000-8000-000000000001"
 
@@ -84,7 +83,7 @@ def cohort(
     )
     db.add(row)
     db.flush()
-    places.provide(db, row.id, capacity)
+    seats.provide(db, row.id, capacity)
     zone = ZoneInfo(time_zone)
     start_day = (first_day or datetime.now(UTC) + timedelta(days=7)).astimezone(zone)
     for position in range(1, sessions + 1):
@@ -140,21 +139,21 @@ def registration(
     db.add(row)
     db.flush()
     if status == "confirmed":
-        assert places.claim_seat(db, cohort_row.id, row.id), "no seat left in this cohort"
+        assert seats.claim_seat(db, cohort_row.id, row.id), "no seat left in this cohort"
     elif status == "waitlisted":
-        row.waitlist_position = places.claim_waitlist_place(db, cohort_row.id, row.id)
+        row.waitlist_position = seats.claim_waitlist_spot(db, cohort_row.id, row.id)
         assert position in (None, row.waitlist_position)
         db.flush()
     return row
 
 
-def places_taken(db, cohort_id: str) -> tuple[int, int]:
-    """(seats held, waitlist places handed out) of a cohort."""
+def spots_taken(db, cohort_id: str) -> tuple[int, int]:
+    """(seats held, waitlist spots handed out) of a cohort."""
     taken = dict(
         db.execute(
-            select(Place.kind, func.count())
-            .where(Place.cohort_id == cohort_id, Place.registration_id.is_not(None))
-            .group_by(Place.kind)
+            select(Spot.kind, func.count())
+            .where(Spot.cohort_id == cohort_id, Spot.registration_id.is_not(None))
+            .group_by(Spot.kind)
         ).all()
     )
     return taken.get("seat", 0), taken.get("waitlist", 0)

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
-from services.scheduling.repository import seats as places
+from services.scheduling.repository import seats
 from services.scheduling.use_cases import registrations as use_cases
 from shared.auth import PARTICIPANT, Principal
 from shared.db import Database
-from tests.scheduling.factories import places_taken
+from tests.scheduling.factories import spots_taken
 from tests.scheduling.test_registrations import auth, make_cohort, person
 
 CONTENDERS, SEATS, ROUNDS = 50, 20, 3
@@ -62,7 +62,7 @@ def assert_exactly(ctx, cohort_id: str, *, confirmed: int, waitlisted: int) -> N
         assert by_status == {"confirmed": confirmed, "waitlisted": waitlisted}
         positions = sorted(row.waitlist_position for row in rows if row.status == "waitlisted")
         assert positions == list(range(1, waitlisted + 1))  # unique, no gaps
-        assert places_taken(session, cohort_id) == (confirmed, waitlisted)
+        assert spots_taken(session, cohort_id) == (confirmed, waitlisted)
         assert session.get(Cohort, cohort_id).confirmed_count == confirmed
         ids = [row.id for row in rows]
         events = Counter(
@@ -170,8 +170,8 @@ def test_concurrent_registrations_on_sqlite_queue_for_the_write_lock(scheduling_
 
 @pytest.mark.parametrize("database", ["postgres"], indirect=True)
 def test_the_waitlist_grows_while_a_crowd_joins_it(scheduling_ctx, database, monkeypatch):
-    # Few waitlist places made in advance (20, as many as the seats): the crowd outgrows them.
-    monkeypatch.setattr(places, "WAITLIST_BATCH", 4)
+    # Few waitlist spots made in advance (20, as many as the seats): the crowd outgrows them.
+    monkeypatch.setattr(seats, "WAITLIST_BATCH", 4)
     db = Database(scheduling_ctx.db.url, schema=scheduling_ctx.db.schema, pool_size=CONTENDERS)
     try:
         cohort_id = make_cohort(scheduling_ctx, capacity=SEATS)
@@ -222,7 +222,7 @@ def test_a_seat_left_by_a_failed_registration_goes_to_whoever_was_waitlisted_mea
     with scheduling_ctx.db.session() as session:
         rows = session.scalars(select(Registration).where(Registration.cohort_id == cohort_id)).all()
         assert [(row.participant, row.status) for row in rows] == [("racer-1", "confirmed")]
-        assert places_taken(session, cohort_id)[0] == 1
+        assert spots_taken(session, cohort_id)[0] == 1
         promoted = session.scalars(
             select(RegistrationAudit).where(
                 RegistrationAudit.registration_id == rows[0].id, RegistrationAudit.action == "promoted"

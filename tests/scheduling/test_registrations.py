@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, platform
-from services.scheduling.repository import seats as places
+from services.scheduling.repository import seats
 from services.scheduling.use_cases import registrations as use_cases
 from shared.db import utcnow
 from shared.envelope import parse_event
@@ -96,9 +96,9 @@ def audit(ctx, registration_id: str) -> list[RegistrationAudit]:
 
 
 def taken(ctx, cohort_id: str) -> tuple[int, int]:
-    """(seats held, waitlist places handed out) of the cohort."""
+    """(seats held, waitlist spots handed out) of the cohort."""
     with ctx.db.session() as session:
-        return factories.places_taken(session, cohort_id)
+        return factories.spots_taken(session, cohort_id)
 
 
 def statuses(client, tokens, cohort_id: str) -> dict[str, tuple[str, int | None]]:
@@ -130,8 +130,8 @@ def test_a_seat_left_free_while_people_wait_goes_to_them_not_to_a_newcomer(sclie
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_the_waitlist_outgrows_the_places_made_in_advance(sclient, tokens, scheduling_ctx, database, monkeypatch):
-    monkeypatch.setattr(places, "WAITLIST_BATCH", 2)  # one seat, two waitlist places made with the cohort
+def test_the_waitlist_outgrows_the_spots_made_in_advance(sclient, tokens, scheduling_ctx, database, monkeypatch):
+    monkeypatch.setattr(seats, "WAITLIST_BATCH", 2)  # one seat, two waitlist spots made with the cohort
     cohort_id = make_cohort(scheduling_ctx, capacity=1)
     made = [registered(sclient, tokens, cohort_id, person(n)) for n in range(8)]
     assert [(r["status"], r["waitlist_position"]) for r in made] == [("confirmed", None)] + [

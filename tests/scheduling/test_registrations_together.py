@@ -17,7 +17,7 @@ from shared.auth import PARTICIPANT, Principal
 from shared.db import utcnow
 from shared.envelope import parse_event
 from shared.errors import Conflict, NotFound
-from tests.scheduling.factories import places_taken
+from tests.scheduling.factories import spots_taken
 from tests.scheduling.test_registration_concurrency import assert_exactly
 from tests.scheduling.test_registrations import make_cohort
 
@@ -51,7 +51,7 @@ def test_a_batch_takes_the_seats_then_the_waitlist_in_order_of_arrival(schedulin
         ("p-3", "waitlisted", 1),
         ("p-4", "waitlisted", 2),
     ]
-    assert_exactly(scheduling_ctx, cohort_id, confirmed=3, waitlisted=2)  # places, audit entries and events
+    assert_exactly(scheduling_ctx, cohort_id, confirmed=3, waitlisted=2)  # spots, audit entries and events
     with scheduling_ctx.db.session() as session:
         stored = {
             r.participant: (r.status, r.waitlist_position, r.source, r.email)
@@ -62,7 +62,7 @@ def test_a_batch_takes_the_seats_then_the_waitlist_in_order_of_arrival(schedulin
             parse_event(body)
             for body in session.scalars(select(platform.outbox.body).where(platform.outbox.body.contains(cohort_id)))
         ]
-        # Each event carries its own person's correlation id and place.
+        # Each event carries its own person's correlation id and waitlist position.
         assert {(e.data["participant"], e.correlationid, e.data["waitlist_position"]) for e in events} == {
             (f"p-{n}", f"arrival-{n}", None if n < 3 else n - 2) for n in range(5)
         }
@@ -137,7 +137,7 @@ def test_a_cohort_that_takes_no_plain_registration_writes_nothing_in_a_batch(sch
             session.scalar(select(func.count()).select_from(Registration).where(Registration.cohort_id == cohort_id))
             == 0
         )
-        assert places_taken(session, cohort_id) == (0, 0)
+        assert spots_taken(session, cohort_id) == (0, 0)
 
 
 def test_a_batch_for_a_cohort_that_does_not_exist_writes_nothing(scheduling_ctx, database):
@@ -154,7 +154,7 @@ def test_a_batch_that_fails_writes_nothing_and_leaves_everyone_to_register_alone
             session.scalar(select(func.count()).select_from(Registration).where(Registration.cohort_id == cohort_id))
             == 0
         )
-        assert places_taken(session, cohort_id) == (0, 0)  # the seats it claimed are free again
+        assert spots_taken(session, cohort_id) == (0, 0)  # the seats it claimed are free again
         assert (
             session.scalar(
                 select(func.count()).select_from(platform.outbox).where(platform.outbox.body.contains(cohort_id))
@@ -164,14 +164,14 @@ def test_a_batch_that_fails_writes_nothing_and_leaves_everyone_to_register_alone
     assert register_alone(scheduling_ctx, batch[0]).status == "confirmed"
     assert register_alone(scheduling_ctx, batch[2]).status == "confirmed"
     with scheduling_ctx.db.session() as session:
-        assert places_taken(session, cohort_id) == (2, 0)
+        assert spots_taken(session, cohort_id) == (2, 0)
 
 
-def test_the_waitlist_places_run_out_in_the_middle_of_a_batch(scheduling_ctx, database, monkeypatch):
-    from services.scheduling.repository import seats as places
+def test_the_waitlist_spots_run_out_in_the_middle_of_a_batch(scheduling_ctx, database, monkeypatch):
+    from services.scheduling.repository import seats
 
-    monkeypatch.setattr(places, "WAITLIST_BATCH", 2)
-    cohort_id = make_cohort(scheduling_ctx, capacity=2)  # 2 seats, 2 waitlist places made in advance
+    monkeypatch.setattr(seats, "WAITLIST_BATCH", 2)
+    cohort_id = make_cohort(scheduling_ctx, capacity=2)  # 2 seats, 2 waitlist spots made in advance
     outcomes = write_together(scheduling_ctx, [arrival(cohort_id, n) for n in range(9)])
     assert [r.waitlist_position for r in outcomes] == [None, None, 1, 2, 3, 4, 5, 6, 7]
     assert_exactly(scheduling_ctx, cohort_id, confirmed=2, waitlisted=7)

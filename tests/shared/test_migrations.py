@@ -55,8 +55,9 @@ def test_each_service_keeps_its_tables_in_its_own_schema(database):
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
-def test_seat_counters_become_places_without_losing_anyone(database):
-    """0002: a cohort's confirmed registrations hold seats and its waitlist keeps its positions."""
+def test_seat_counters_become_spots_without_losing_anyone(database):
+    """0002: a cohort's confirmed registrations hold seats and its waitlist keeps its positions (0009
+    renames the table they are in from places to spots, rows unchanged)."""
     from sqlalchemy import text
 
     upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"], revision="0001")
@@ -84,15 +85,15 @@ def test_seat_counters_become_places_without_losing_anyone(database):
                 )
         upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
         with engine.connect() as conn:
-            places = conn.execute(text("SELECT kind, number, registration_id FROM places ORDER BY kind, number")).all()
-        assert [tuple(p) for p in places] == [
+            spots = conn.execute(text("SELECT kind, number, registration_id FROM spots ORDER BY kind, number")).all()
+        assert [tuple(p) for p in spots] == [
             ("seat", 1, "r0"),
             ("seat", 2, "r1"),
             ("waitlist", 1, ""),
             ("waitlist", 2, "r3"),
             ("waitlist", 3, "r4"),
         ]
-        # And back: the counters are what the places say.
+        # And back: the counters are what the spots say.
         command.downgrade(alembic_config(SCHEDULING_MIGRATIONS, database["url"], database["schema"]), "0001")
         with engine.connect() as conn:
             assert tuple(conn.execute(text("SELECT confirmed_count, waitlist_seq FROM cohorts")).one()) == (2, 3)
@@ -121,3 +122,45 @@ def test_the_dropped_registration_indexes_come_back_on_downgrade(database):
     assert "ix_registration_audit_tenant" in indexes("registration_audit")
     upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
     assert "ix_registrations_cohort_id" not in indexes("registrations")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_places_become_spots_with_their_keys_and_indexes_and_back(database):
+    """0009 renames the seat and waitlist table, its keys and indexes; going back to 0008 restores the old names."""
+    from sqlalchemy import inspect
+
+    def names(table: str) -> tuple[set[str], str, set[str]]:
+        engine = create_db_engine(database["url"], schema=database["schema"])
+        try:
+            with engine.connect() as conn:
+                found = inspect(conn)
+                return (
+                    {index["name"] for index in found.get_indexes(table)},
+                    found.get_pk_constraint(table)["name"],
+                    {key["name"] for key in found.get_foreign_keys(table)},
+                )
+        finally:
+            engine.dispose()
+
+    def tables() -> set[str]:
+        engine = create_db_engine(database["url"], schema=database["schema"])
+        try:
+            with engine.connect() as conn:
+                return set(inspect(conn).get_table_names())
+        finally:
+            engine.dispose()
+
+    upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
+    assert "spots" in tables() and "places" not in tables()
+    assert names("spots") == (
+        {"ix_spots_free", "ix_spots_free_seats", "ix_spots_registration_id"},
+        "pk_spots",
+        {"fk_spots_cohort_id_cohorts"},
+    )
+    command.downgrade(alembic_config(SCHEDULING_MIGRATIONS, database["url"], database["schema"]), "0008")
+    assert "places" in tables() and "spots" not in tables()
+    assert names("places") == (
+        {"ix_places_free", "ix_places_free_seats", "ix_places_registration_id"},
+        "pk_places",
+        {"fk_places_cohort_id_cohorts"},
+    )

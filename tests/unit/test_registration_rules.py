@@ -221,6 +221,6 @@ def test_report_counts_and_orders_rejections_by_line():
     assert [row["line"] for row in report.as_dict()["rejected"]] == [2, 5]
 
 
-def test_a_newcomer_given_a_seat_is_confirmed_and_one_given_a_waitlist_place_waits_at_its_number():
-    assert rules.newcomer_placed(None) == (rules.CONFIRMED, None)
-    assert rules.newcomer_placed(7) == (rules.WAITLISTED, 7)
+def test_a_newcomer_given_a_seat_is_confirmed_and_one_given_a_waitlist_spot_waits_at_its_number():
+    assert rules.newcomer_admitted(None) == (rules.CONFIRMED, None)
+    assert rules.newcomer_admitted(7) == (rules.WAITLISTED, 7)

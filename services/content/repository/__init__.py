@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from services.content.models import Adaptation, Jurisdiction, Material, MaterialVersion, Module, Practice, Series
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST, Principal
+from shared.db import locking
 from shared.errors import Forbidden, NotFound
 
 CURATORS = (NATIONAL_ADMIN, JURISDICTION_ADMIN)
@@ -86,8 +87,8 @@ def materials_visible_to(*, national: bool, drafts: bool, tenant):
 
 def get_material(session: Session, material_id: str, who: Principal, *, for_update: bool = False) -> Material:
     stmt = select(Material).where(Material.id == material_id, materials_visible(who))
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = locking(session, stmt)
     row = session.scalars(stmt).first()
     if row is None:
         raise NotFound("No material with this id.")
@@ -113,8 +114,8 @@ def adaptations_visible(who: Principal):
 
 def get_adaptation(session: Session, adaptation_id: str, who: Principal, *, for_update: bool = False) -> Adaptation:
     stmt = select(Adaptation).where(Adaptation.id == adaptation_id, adaptations_visible(who))
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = locking(session, stmt)
     row = session.scalars(stmt).first()
     if row is None:
         raise NotFound("No adaptation with this id.")

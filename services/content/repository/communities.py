@@ -26,6 +26,7 @@ from services.content.models import (
     WorkItem,
 )
 from shared.auth import JURISDICTION_ADMIN, Principal
+from shared.db import locking
 from shared.errors import NotFound
 
 
@@ -97,8 +98,8 @@ def jurisdiction_was_member(session: Session, community_id: str, jurisdiction: s
 def get_space(session: Session, community_id: str, who: Principal, *, for_update: bool = False) -> Space:
     """The community with this id if the caller sees it; 404 otherwise, whether it exists or not."""
     stmt = select(Community).where(Community.id == community_id)
-    if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = locking(session, stmt)
     community = session.scalars(stmt).first()
     if community is not None:
         seen_by = viewer(who)

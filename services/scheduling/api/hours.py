@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Response, request, url_for
 from flask.views import MethodView
 
-from services.scheduling.models import SelfReportedHours
 from services.scheduling.schemas.hours import (
     SelfReportedArgs,
     SelfReportedHoursPage,
@@ -17,7 +16,7 @@ from services.scheduling.use_cases import hours
 from shared.auth import INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, PARTICIPANT
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.idempotency import idempotent
-from shared.http.pagination import link_header, paginate
+from shared.http.pagination import link_header
 
 blp = Blueprint(
     "hours",
@@ -67,19 +66,7 @@ class TrainingHours(MethodView):
         registry syncs incrementally with `changed_after` (docs/api.md): corrections come as rows with a
         new `change`, and rows that no longer count once as `voided` tombstones with their reason.
         """
-        session, config = request_uow().session, context().config
-        order_by, updated_column, change_column = hours.page_columns()
-        page = paginate(
-            session,
-            None,
-            order_by=order_by,
-            args=args,
-            config=config,
-            updated_column=updated_column,
-            change_column=change_column,
-            branches=hours.training_hours_query(session, principal(), args),
-        )
-        page["items"] = [hours.describe(row) for row in page["items"]]
+        page = hours.training_hours_page(request_uow().session, principal(), args, context().config)
         headers = link_header(page)
         if _wants_csv(args):
             response = Response(hours.to_csv(page["items"]), mimetype=CSV)
@@ -98,17 +85,7 @@ class SelfReportedHoursList(MethodView):
     @blp.alt_response(404, description=NO_JURISDICTION)
     def get(self, args):
         """List self-reported training: your own (participants), or your jurisdiction's (admins, state systems)."""
-        session = request_uow().session
-        stmt = hours.self_reported_query(session, principal(), args)
-        page = paginate(
-            session,
-            stmt,
-            order_by=[SelfReportedHours.updated_at, SelfReportedHours.id],
-            args=args,
-            config=context().config,
-            updated_column=SelfReportedHours.updated_at,
-            change_column=SelfReportedHours.change,
-        )
+        page = hours.self_reported_page(request_uow().session, principal(), args, context().config)
         return page, 200, link_header(page)
 
     @idempotent

@@ -30,14 +30,14 @@ CLOSED_COHORT_STATUSES = frozenset({"cancelled", "closed", "completed"})
 # --- seats and the waitlist ---------------------------------------------------------------------
 
 
-def newcomer_placed(waitlist_position: int | None) -> tuple[str, int | None]:
+def newcomer_admitted(waitlist_position: int | None) -> tuple[str, int | None]:
     """What happens when someone joins a cohort, full or not: their status and waitlist position.
 
     The rule: a newcomer takes a free seat only while nobody is waiting (people waiting go first);
-    otherwise the next place on the waitlist, numbered in the order people joined, so that a
+    otherwise the next spot on the waitlist, numbered in the order people joined, so that a
     promotion renumbers nobody. The repository carries it out in one atomic claim
-    (``repository.seats.claim_seat_else_waitlist_place``) and reports what the claim gave: no
-    waitlist position for a seat, else the waitlist place's number. Every path that places a
+    (``repository.seats.claim_seat_else_waitlist_spot``) and reports what the claim gave: no
+    waitlist position for a seat, else the waitlist spot's number. Every path that admits a
     newcomer (a registration, an approval, a roster row, a batch of arrivals) decides here.
     """
     if waitlist_position is None:

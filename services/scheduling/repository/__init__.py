@@ -17,6 +17,7 @@ from shared.auth import (
     SPECIALIST,
     Principal,
 )
+from shared.db import is_postgres, locking
 from shared.errors import NotFound
 
 # Who may read a jurisdiction's scheduling data at all (participants see only their own rows).
@@ -47,8 +48,8 @@ def in_tenant_of(model, *, national: bool, tenant):
 def get_scoped(db: DbSession, model, row_id: str, who: Principal, *, what: str, for_update: bool = False):
     """One row by id within the caller's jurisdiction; another jurisdiction's id is a 404."""
     stmt = select(model).where(model.id == row_id, in_tenant(model, who))
-    if for_update and db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = locking(db, stmt)
     row = db.scalars(stmt).first()
     if row is None:
         raise NotFound(f"No {what} with this id.")
@@ -153,7 +154,7 @@ def lock_resources(db: DbSession, resources) -> None:
     PostgreSQL only (transaction-scoped advisory locks, taken in a fixed order so they cannot deadlock);
     SQLite runs one writer at a time anyway.
     """
-    if db.get_bind().dialect.name != "postgresql":
+    if not is_postgres(db):
         return
     for resource in sorted(set(resources)):
         db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:r, 0))"), {"r": f"booking:{resource}"})

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.domain import attendance as rules
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
+from shared.db import is_postgres
 
 
 def take_write_lock_first(db: DbSession) -> None:
@@ -18,7 +19,7 @@ def take_write_lock_first(db: DbSession) -> None:
     afterwards (a stale WAL snapshot fails at once). A write that matches no row, before any read,
     takes the write lock now: concurrent sheets wait for each other instead.
     """
-    if db.get_bind().dialect.name == "sqlite":
+    if not is_postgres(db):
         db.execute(
             update(Cohort).where(false()).values(status=Cohort.status).execution_options(synchronize_session=False)
         )
@@ -29,7 +30,7 @@ def reread_under_lock(db: DbSession, row) -> None:
 
     SQLite's writers hold the whole database from their first statement (``take_write_lock_first``).
     """
-    if db.get_bind().dialect.name == "postgresql":
+    if is_postgres(db):
         db.refresh(row)
 
 

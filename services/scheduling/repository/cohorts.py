@@ -8,10 +8,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.scheduling.domain import registrations as registration_rules
 from services.scheduling.domain import sessions as session_rules
 from services.scheduling.models import Attendance, Cohort, Registration, Room, TrainingSession
-
-
-def _on_postgres(db: DbSession) -> bool:
-    return db.get_bind().dialect.name == "postgresql"
+from shared.db import is_postgres
 
 
 def hold_cohort_exclusively(db: DbSession, cohort_id: str) -> None:
@@ -20,7 +17,7 @@ def hold_cohort_exclusively(db: DbSession, cohort_id: str) -> None:
     Stronger than ``registrations.lock_cohort``: it waits for, and then stops, the FOR KEY SHARE of
     ``cohort_for_scheduling``, and attendance's marks, which take the same lock.
     """
-    if _on_postgres(db):
+    if is_postgres(db):
         db.execute(select(Cohort.id).where(Cohort.id == cohort_id).with_for_update())
 
 

@@ -13,14 +13,15 @@ from services.scheduling.community_models import (
     CommunityMember,
 )
 from services.scheduling.domain.communities import AUDIO_CONFERENCE, Membership
+from shared.db import locking
 
 
 def community(db: DbSession, community_id: str, *, for_update: bool = False) -> Community | None:
     if len(community_id) > 36:
         return None
     stmt = select(Community).where(Community.id == community_id)
-    if for_update and db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = locking(db, stmt)
     return db.scalars(stmt).first()
 
 
@@ -37,8 +38,8 @@ def call(db: DbSession, call_id: str, *, for_update: bool = False) -> CommunityC
     if len(call_id) > 36:
         return None
     stmt = select(CommunityCall).where(CommunityCall.id == call_id)
-    if for_update and db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+    if for_update:
+        stmt = locking(db, stmt)
     return db.scalars(stmt).first()
 
 

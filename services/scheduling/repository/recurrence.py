@@ -21,6 +21,7 @@ from services.scheduling.models import (
 )
 from services.scheduling.repository import in_tenant
 from shared.auth import Principal
+from shared.db import is_postgres
 
 BOOKED = "booked"
 
@@ -108,7 +109,7 @@ def feed_by_token_hash(db: DbSession, hashed: str) -> CalendarFeed | None:
 
 def _contains(db: DbSession, column, value: str):
     """``value`` is an element of the JSON list in ``column`` (JSONB containment, or SQLite's json_each)."""
-    if db.get_bind().dialect.name == "postgresql":
+    if is_postgres(db):
         return cast(column, JSONB).contains([value])
     elements = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))

@@ -17,6 +17,7 @@ from services.scheduling.domain.registrations import WAITLISTED
 from services.scheduling.models import Cohort, Registration, RegistrationAudit, RosterImport
 from services.scheduling.repository import in_tenant, seats
 from shared.auth import Principal
+from shared.db import is_postgres, locking
 from shared.errors import NotFound
 
 
@@ -39,9 +40,7 @@ def lock_cohort(db: DbSession, cohort_id: str, who: Principal) -> Cohort:
 def locked_cohort(db: DbSession, cohort_id: str, scope=None) -> Cohort | None:
     """The cohort within ``scope``, locked as ``lock_cohort`` says; None if there is none."""
     stmt = select(Cohort).where(Cohort.id == cohort_id, true() if scope is None else scope)
-    if db.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(key_share=True)
-    cohort = db.scalars(stmt.execution_options(populate_existing=True)).first()
+    cohort = db.scalars(locking(db, stmt, key_share=True).execution_options(populate_existing=True)).first()
     if cohort is not None:
         # Counted in the statement's snapshot, possibly before the lock was granted: read it again when asked.
         db.expire(cohort, ["confirmed_count"])
@@ -58,7 +57,7 @@ def cohort_for_registering(
     hot path when a cohort opens. (The cohort comes back as a row with the attributes registering
     reads, not as an entity.)
     """
-    statement = _registering_statement(national=who.is_national, postgres=db.get_bind().dialect.name == "postgresql")
+    statement = _registering_statement(national=who.is_national, postgres=is_postgres(db))
     row = (
         db.connection()
         .execute(statement, {"cohort": cohort_id, "participant": participant, "tenant": who.tenant})
@@ -125,7 +124,7 @@ def lock_registration(db: DbSession, registration_id: str, who: Principal) -> tu
 
 def _arrivals_statement():
     """The cohort, held FOR SHARE as in ``_cohort_for_registering``, which of :participants it has already,
-    and whether it has a seat or waitlist place to give (``seats.availability``)."""
+    and whether it has a seat or waitlist spot to give (``seats.availability``)."""
     cohorts, registrations = Cohort.__table__, Registration.__table__
     registered = (
         select(func.array_agg(registrations.c.participant))
@@ -154,6 +153,12 @@ def _arrivals_statement():
 
 
 _ARRIVALS_STATEMENT = _arrivals_statement()
+
+
+def registers_arrivals_together(db: DbSession) -> bool:
+    """Whether people arriving at once can be registered in one batch: PostgreSQL only, where its
+    statements (``cohort_for_arrivals``, ``seats.claim_spots_for_newcomers``) run."""
+    return is_postgres(db)
 
 
 def cohort_for_arrivals(db: DbSession, cohort_id: str, participants: list[str]) -> Row | None:

@@ -1,11 +1,11 @@
-"""A cohort's seats and waitlist places: made with the cohort, claimed by registrations.
+"""A cohort's seats and waitlist spots: made with the cohort, claimed by registrations.
 
 A registration takes the lowest free seat with ``FOR UPDATE SKIP LOCKED``: people registering at the
 same moment each lock a different seat row and commit in parallel, and a cohort can never confirm
 more people than it has seat rows (one per unit of capacity). When no seat is left they take the
-next waitlist place, claimed the same way. Waitlist places are never handed out twice, so positions
+next waitlist spot, claimed the same way. Waitlist spots are never handed out twice, so positions
 grow in the order people joined and a promotion renumbers nobody. People registering together (one
-batch of ``registrations.register_arrivals``) claim their places in one statement, in their order.
+batch of ``registrations.register_arrivals``) claim their spots in one statement, in their order.
 
 What may run at once is decided by the lock on the cohort row (see ``registrations``): registrations
 hold it FOR SHARE, which many holders share; whatever frees or adds seats (a cancellation, a capacity
@@ -21,22 +21,25 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.domain.registrations import WAITLISTED as WAITLISTED_STATUS
-from services.scheduling.models import Place, Registration
+from services.scheduling.models import Registration, Spot
+from shared.db import is_postgres
 
 SEAT = "seat"
 WAITLIST = "waitlist"
-# Waitlist places are made at least this many at a time, when the last one is taken.
+# Waitlist spots are made at least this many at a time, when the last one is taken.
 WAITLIST_BATCH = 100
 
-_places = Place.__table__
+_spots = Spot.__table__
+# Where the session notes the cohorts its newcomers took seats in, until commit or rollback.
+_SEATS_CLAIMED_IN = "scheduling.seats_claimed_in"
 
 
 def _highest_number(cohort_id, kind: str):
-    """The highest number among the cohort's places of ``kind``, 0 if none (``cohort_id``: a value,
+    """The highest number among the cohort's spots of ``kind``, 0 if none (``cohort_id``: a value,
     a bound parameter or a column)."""
     return (
-        select(func.coalesce(func.max(_places.c.number), 0))
-        .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind)
+        select(func.coalesce(func.max(_spots.c.number), 0))
+        .where(_spots.c.cohort_id == cohort_id, _spots.c.kind == kind)
         .scalar_subquery()
     )
 
@@ -46,31 +49,31 @@ def _highest(db: DbSession, cohort_id: str, kind: str) -> int:
 
 
 def _add(db: DbSession, cohort_id: str, kind: str, first: int, count: int) -> None:
-    """Places ``first`` … ``first + count - 1``; numbers another transaction added first are kept."""
+    """Spots ``first`` … ``first + count - 1``; numbers another transaction added first are kept."""
     if count <= 0:
         return
-    if db.get_bind().dialect.name == "postgresql":
-        # The numbers made by the server: one small statement however many places (a waitlist doubles).
-        db.execute(_ADD_PLACES, {"in_cohort": cohort_id, "kind": kind, "first": first, "last": first + count - 1})
+    if is_postgres(db):
+        # The numbers made by the server: one small statement however many spots (a waitlist doubles).
+        db.execute(_ADD_SPOTS, {"in_cohort": cohort_id, "kind": kind, "first": first, "last": first + count - 1})
         return
     rows = [
         {"cohort_id": cohort_id, "kind": kind, "number": n, "registration_id": None}
         for n in range(first, first + count)
     ]
-    db.execute(sqlite.insert(_places).values(rows).on_conflict_do_nothing())
+    db.execute(sqlite.insert(_spots).values(rows).on_conflict_do_nothing())
 
 
-def _add_places_statement():
+def _add_spots_statement():
     numbers = (
         func.generate_series(bindparam("first", type_=Integer), bindparam("last", type_=Integer))
         .table_valued("number")
         .render_derived()
     )
     made = select(bindparam("in_cohort", type_=String), bindparam("kind", type_=String), numbers.c.number)
-    return postgresql.insert(_places).from_select(["cohort_id", "kind", "number"], made).on_conflict_do_nothing()
+    return postgresql.insert(_spots).from_select(["cohort_id", "kind", "number"], made).on_conflict_do_nothing()
 
 
-_ADD_PLACES = _add_places_statement()
+_ADD_SPOTS = _add_spots_statement()
 
 
 def add_seats(db: DbSession, cohort_id: str, count: int) -> None:
@@ -79,7 +82,7 @@ def add_seats(db: DbSession, cohort_id: str, count: int) -> None:
 
 
 def provide(db: DbSession, cohort_id: str, capacity: int) -> None:
-    """A new cohort's seats, and as many waitlist places (at least WAITLIST_BATCH) made in advance."""
+    """A new cohort's seats, and as many waitlist spots (at least WAITLIST_BATCH) made in advance."""
     _add(db, cohort_id, SEAT, 1, capacity)
     _add(db, cohort_id, WAITLIST, 1, max(WAITLIST_BATCH, capacity))
 
@@ -87,51 +90,51 @@ def provide(db: DbSession, cohort_id: str, capacity: int) -> None:
 def remove_free_seats(db: DbSession, cohort_id: str, count: int) -> None:
     """Take away ``count`` free seats (a capacity cut; the caller checked that enough are free)."""
     doomed = (
-        select(_places.c.number)
-        .where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.registration_id.is_(None))
-        .order_by(_places.c.number.desc())
+        select(_spots.c.number)
+        .where(_spots.c.cohort_id == cohort_id, _spots.c.kind == SEAT, _spots.c.registration_id.is_(None))
+        .order_by(_spots.c.number.desc())
         .limit(count)
     )
     db.execute(
-        delete(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.number.in_(doomed))
+        delete(_spots).where(_spots.c.cohort_id == cohort_id, _spots.c.kind == SEAT, _spots.c.number.in_(doomed))
     )
 
 
 def _claim_statement(kind: str, *, behind_the_waitlist: bool = False):
-    """UPDATE the lowest free place of ``kind`` in :in_cohort to :holder, RETURNING its number.
+    """UPDATE the lowest free spot of ``kind`` in :in_cohort to :holder, RETURNING its number.
 
     ``behind_the_waitlist``: only if nobody is waitlisted. A newcomer never takes a seat ahead of the
     people waiting (a seat can come free with people waiting only for a moment after a failure).
 
-    SKIP LOCKED: a place another registration is claiming right now is passed over, not waited for.
-    Only claims lock free places, and a claim always takes the place it locked, so finding none
-    means that every free place is being taken. (Waiting instead would hold locks on places found
+    SKIP LOCKED: a spot another registration is claiming right now is passed over, not waited for.
+    Only claims lock free spots, and a claim always takes the spot it locked, so finding none
+    means that every free spot is being taken. (Waiting instead would hold locks on spots found
     taken on re-check, which deadlocks under load.)
     """
     cohort_id = bindparam("in_cohort")
-    lowest_free = _free_places(cohort_id, kind).limit(1).scalar_subquery()
+    lowest_free = _free_spots(cohort_id, kind).limit(1).scalar_subquery()
     statement = (
-        update(_places)
+        update(_spots)
         .where(
-            _places.c.cohort_id == cohort_id,
-            _places.c.kind == kind,
-            _places.c.number == lowest_free,
-            _places.c.registration_id.is_(None),
+            _spots.c.cohort_id == cohort_id,
+            _spots.c.kind == kind,
+            _spots.c.number == lowest_free,
+            _spots.c.registration_id.is_(None),
         )
         .values(registration_id=bindparam("holder"))
-        .returning(_places.c.number)
+        .returning(_spots.c.number)
     )
     if behind_the_waitlist:
         statement = statement.where(~_people_waiting(cohort_id))
     return statement
 
 
-def _free_places(cohort_id, kind: str, *also):
-    """The cohort's free places of ``kind``, lowest first, each locked as it is read (SKIP LOCKED)."""
+def _free_spots(cohort_id, kind: str, *also):
+    """The cohort's free spots of ``kind``, lowest first, each locked as it is read (SKIP LOCKED)."""
     return (
-        select(_places.c.number, *also)
-        .where(_places.c.cohort_id == cohort_id, _places.c.kind == kind, _places.c.registration_id.is_(None))
-        .order_by(_places.c.number)
+        select(_spots.c.number, *also)
+        .where(_spots.c.cohort_id == cohort_id, _spots.c.kind == kind, _spots.c.registration_id.is_(None))
+        .order_by(_spots.c.number)
         .with_for_update(skip_locked=True)
     )
 
@@ -143,23 +146,23 @@ def _people_waiting(cohort_id):
 
 
 def _seat_else_waitlist_statement():
-    """On PostgreSQL, one round trip: a seat, and only if none was left, a waitlist place.
+    """On PostgreSQL, one round trip: a seat, and only if none was left, a waitlist spot.
 
-    It also reads the highest waitlist place there is, so that more are made before they run out.
+    It also reads the highest waitlist spot there is, so that more are made before they run out.
     """
     seat = _claim_statement(SEAT, behind_the_waitlist=True).cte("seat")
-    waitlist = _claim_statement(WAITLIST).where(~exists(select(seat.c.number))).cte("waitlist_place")
+    waitlist = _claim_statement(WAITLIST).where(~exists(select(seat.c.number))).cte("waitlist_spot")
     return select(
         select(seat.c.number).scalar_subquery().label("seat"),
-        select(waitlist.c.number).scalar_subquery().label("waitlist_place"),
-        _highest_number(bindparam("in_cohort"), WAITLIST).label("highest_waitlist_place"),
+        select(waitlist.c.number).scalar_subquery().label("waitlist_spot"),
+        _highest_number(bindparam("in_cohort"), WAITLIST).label("highest_waitlist_spot"),
     )
 
 
 # Built once: they run for every registration.
 _CLAIM_SEAT = _claim_statement(SEAT)
 _CLAIM_NEWCOMER_SEAT = _claim_statement(SEAT, behind_the_waitlist=True)
-_CLAIM_WAITLIST_PLACE = _claim_statement(WAITLIST)
+_CLAIM_WAITLIST_SPOT = _claim_statement(WAITLIST)
 _SEAT_ELSE_WAITLIST = _seat_else_waitlist_statement()
 
 
@@ -177,39 +180,41 @@ def claim_seat(db: DbSession, cohort_id: str, registration_id: str) -> bool:
     return _claim(db, _CLAIM_SEAT, cohort_id, registration_id) is not None
 
 
-def claim_seat_else_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int | None:
-    """A seat (None), or else the number of the waitlist place claimed for the registration.
+def claim_seat_else_waitlist_spot(db: DbSession, cohort_id: str, registration_id: str) -> int | None:
+    """A seat (None), or else the number of the waitlist spot claimed for the registration.
 
     For a newcomer: a seat only while nobody waits (``behind_the_waitlist``).
     """
-    if db.get_bind().dialect.name != "postgresql":
+    if not is_postgres(db):
         if _claim(db, _CLAIM_NEWCOMER_SEAT, cohort_id, registration_id) is not None:
+            _note_seats_claimed(db, cohort_id)
             return None
-        return claim_waitlist_place(db, cohort_id, registration_id)
+        return claim_waitlist_spot(db, cohort_id, registration_id)
     seat, position, highest = _claim(db, _SEAT_ELSE_WAITLIST, cohort_id, registration_id)
     if seat is not None:
+        _note_seats_claimed(db, cohort_id)
         return None
     if position is None:
-        return claim_waitlist_place(db, cohort_id, registration_id)
+        return claim_waitlist_spot(db, cohort_id, registration_id)
     if position == highest - highest // 4:
-        # Whoever takes the first place of the last quarter makes more now (each number is handed
+        # Whoever takes the first spot of the last quarter makes more now (each number is handed
         # out once), so that the waitlist does not run out under a crowd, who would all wait then.
-        _add_waitlist_places(db, cohort_id, wait=False)
+        _add_waitlist_spots(db, cohort_id, wait=False)
     return position
 
 
 def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
     """``_claim_statement`` for the registrations :holders at once, in their order.
 
-    The lowest free places of ``kind`` (as many as there are holders, SKIP LOCKED) are paired with
-    the holders by rank: the first holder gets the lowest place. RETURNING holder and number; fewer
-    rows than holders when fewer places were free. The places are updated by their primary key: they
+    The lowest free spots of ``kind`` (as many as there are holders, SKIP LOCKED) are paired with
+    the holders by rank: the first holder gets the lowest spot. RETURNING holder and number; fewer
+    rows than holders when fewer spots were free. The spots are updated by their primary key: they
     are locked by this statement's own search, so none changed in between. (Addressing them by
     physical row address instead was no faster in make bench's bursts, measured back to back.)
     """
     cohort_id = bindparam("in_cohort")
     holders_given = bindparam("holders", type_=postgresql.ARRAY(String))
-    lowest_free = _free_places(cohort_id, kind).limit(func.cardinality(holders_given))
+    lowest_free = _free_spots(cohort_id, kind).limit(func.cardinality(holders_given))
     if behind_the_waitlist:
         lowest_free = lowest_free.where(~_people_waiting(cohort_id))
     lowest_free = lowest_free.subquery()
@@ -227,44 +232,44 @@ def _claim_many_statement(kind: str, *, behind_the_waitlist: bool = False):
         .prefix_with("MATERIALIZED")
     )
     return (
-        update(_places)
+        update(_spots)
         .where(
-            _places.c.cohort_id == cohort_id,
-            _places.c.kind == kind,
-            _places.c.number == paired.c.number,
-            _places.c.registration_id.is_(None),
+            _spots.c.cohort_id == cohort_id,
+            _spots.c.kind == kind,
+            _spots.c.number == paired.c.number,
+            _spots.c.registration_id.is_(None),
         )
         .values(registration_id=paired.c.holder)
-        .returning(_places.c.registration_id, _places.c.number)
+        .returning(_spots.c.registration_id, _spots.c.number)
     )
 
 
 _CLAIM_NEWCOMERS_SEATS = _claim_many_statement(SEAT, behind_the_waitlist=True)
-_CLAIM_WAITLIST_PLACES = _claim_many_statement(WAITLIST)
+_CLAIM_WAITLIST_SPOTS = _claim_many_statement(WAITLIST)
 
 
 def availability(cohort_id):
     """Columns for a cohort's read (``cohort_id``: its id column): whether a newcomer could get a seat,
-    and the highest waitlist place made; what ``claim_places_for_newcomers`` needs.
+    and the highest waitlist spot made; what ``claim_spots_for_newcomers`` needs.
 
     Read while the cohort is held FOR SHARE, they stay true until commit, except that seats only
     get fewer (others registering take them) and the waitlist only longer.
     """
     free_seat = exists().where(
-        _places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.registration_id.is_(None)
+        _spots.c.cohort_id == cohort_id, _spots.c.kind == SEAT, _spots.c.registration_id.is_(None)
     )
     return [
         (free_seat & ~_people_waiting(cohort_id)).label("seat_for_newcomers"),
-        _highest_number(cohort_id, WAITLIST).label("highest_waitlist_place"),
+        _highest_number(cohort_id, WAITLIST).label("highest_waitlist_spot"),
     ]
 
 
-def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str], cohort) -> dict[str, int | None]:
-    """PostgreSQL: places for several new registrations of the cohort, in their order of arrival.
+def claim_spots_for_newcomers(db: DbSession, cohort_id: str, holders: list[str], cohort) -> dict[str, int | None]:
+    """PostgreSQL: spots for several new registrations of the cohort, in their order of arrival.
 
-    Seats while free and nobody waits (as ``claim_seat_else_waitlist_place``), then the next
-    waitlist places in the same order. ``cohort``: the cohort's read with the ``availability`` columns
-    (no seat is looked for when none was free). Returns each holder's waitlist place, None for a seat.
+    Seats while free and nobody waits (as ``claim_seat_else_waitlist_spot``), then the next
+    waitlist spots in the same order. ``cohort``: the cohort's read with the ``availability`` columns
+    (no seat is looked for when none was free). Returns each holder's waitlist spot, None for a seat.
     """
     connection = db.connection()
     taken: dict[str, int | None] = {}
@@ -275,39 +280,54 @@ def claim_places_for_newcomers(db: DbSession, cohort_id: str, holders: list[str]
                 _CLAIM_NEWCOMERS_SEATS, {"in_cohort": cohort_id, "holders": holders}
             )
         )
+    if taken:
+        _note_seats_claimed(db, cohort_id)
     waiting = [holder for holder in holders if holder not in taken]
-    highest = cohort.highest_waitlist_place
+    highest = cohort.highest_waitlist_spot
     while waiting:
-        claimed = dict(connection.execute(_CLAIM_WAITLIST_PLACES, {"in_cohort": cohort_id, "holders": waiting}).all())
+        claimed = dict(connection.execute(_CLAIM_WAITLIST_SPOTS, {"in_cohort": cohort_id, "holders": waiting}).all())
         taken.update(claimed)
         if claimed and min(claimed.values()) <= highest - highest // 4 <= max(claimed.values()):
-            _add_waitlist_places(db, cohort_id, wait=False)  # as in claim_seat_else_waitlist_place
+            _add_waitlist_spots(db, cohort_id, wait=False)  # as in claim_seat_else_waitlist_spot
         waiting = [holder for holder in waiting if holder not in claimed]
         if waiting:
-            _add_waitlist_places(db, cohort_id, wait=True)
+            _add_waitlist_spots(db, cohort_id, wait=True)
             highest = _highest(db, cohort_id, WAITLIST)
     return taken
 
 
-def claim_waitlist_place(db: DbSession, cohort_id: str, registration_id: str) -> int:
-    """The next waitlist place's number, making more places when the last is taken."""
+def _note_seats_claimed(db: DbSession, cohort_id: str) -> None:
+    db.info.setdefault(_SEATS_CLAIMED_IN, set()).add(cohort_id)
+
+
+def forget_seats_claimed(db: DbSession) -> set[str]:
+    """The cohorts where newcomers took seats in the session's transaction, forgotten as they are read.
+
+    Call it once the transaction ended: after a rollback those seats are free again, and go to the
+    waitlist first (``registrations.hand_on_free_seats``); after a commit they are simply forgotten.
+    """
+    return db.info.pop(_SEATS_CLAIMED_IN, set())
+
+
+def claim_waitlist_spot(db: DbSession, cohort_id: str, registration_id: str) -> int:
+    """The next waitlist spot's number, making more spots when the last is taken."""
     while True:
-        claimed = _claim(db, _CLAIM_WAITLIST_PLACE, cohort_id, registration_id)
+        claimed = _claim(db, _CLAIM_WAITLIST_SPOT, cohort_id, registration_id)
         if claimed is not None:
             return claimed.number
-        _add_waitlist_places(db, cohort_id, wait=True)
+        _add_waitlist_spots(db, cohort_id, wait=True)
 
 
-def _add_waitlist_places(db: DbSession, cohort_id: str, *, wait: bool) -> None:
-    """As many new waitlist places as there are already (at least WAITLIST_BATCH).
+def _add_waitlist_spots(db: DbSession, cohort_id: str, *, wait: bool) -> None:
+    """As many new waitlist spots as there are already (at least WAITLIST_BATCH).
 
     On PostgreSQL they are made and committed in a short transaction of their own, by one
     registration at a time (an advisory lock on the cohort's waitlist): ``wait=False`` leaves it
     to whoever is already making them; ``wait=True`` waits for them and makes more only if there
-    are still none free. SQLite has one writer, the caller's transaction: the places go into it.
+    are still none free. SQLite has one writer, the caller's transaction: the spots go into it.
     """
-    if db.get_bind().dialect.name != "postgresql":
-        _double_the_waitlist_places(db, cohort_id)
+    if not is_postgres(db):
+        _double_the_waitlist_spots(db, cohort_id)
         return
     key = func.hashtextextended("waitlist:" + cohort_id, 0)
     with DbSession(db.get_bind()) as own:
@@ -319,18 +339,18 @@ def _add_waitlist_places(db: DbSession, cohort_id: str, *, wait: bool) -> None:
             if own.execute(
                 select(
                     exists().where(
-                        _places.c.cohort_id == cohort_id,
-                        _places.c.kind == WAITLIST,
-                        _places.c.registration_id.is_(None),
+                        _spots.c.cohort_id == cohort_id,
+                        _spots.c.kind == WAITLIST,
+                        _spots.c.registration_id.is_(None),
                     )
                 )
             ).scalar():
                 return  # made by whoever held the lock before us
-        _double_the_waitlist_places(own, cohort_id)
+        _double_the_waitlist_spots(own, cohort_id)
         own.commit()
 
 
-def _double_the_waitlist_places(db: DbSession, cohort_id: str) -> None:
+def _double_the_waitlist_spots(db: DbSession, cohort_id: str) -> None:
     highest = _highest(db, cohort_id, WAITLIST)
     _add(db, cohort_id, WAITLIST, highest + 1, max(WAITLIST_BATCH, highest))
 
@@ -338,15 +358,15 @@ def _double_the_waitlist_places(db: DbSession, cohort_id: str) -> None:
 def release_seat(db: DbSession, registration_id: str) -> None:
     """Free the registration's seat (a cancellation); the caller hands it on with ``fill_seats``."""
     db.execute(
-        update(_places)
-        .where(_places.c.kind == SEAT, _places.c.registration_id == registration_id)
+        update(_spots)
+        .where(_spots.c.kind == SEAT, _spots.c.registration_id == registration_id)
         .values(registration_id=None)
     )
 
 
 def release_all_seats(db: DbSession, cohort_id: str) -> None:
     db.execute(
-        update(_places).where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT).values(registration_id=None)
+        update(_spots).where(_spots.c.cohort_id == cohort_id, _spots.c.kind == SEAT).values(registration_id=None)
     )
 
 
@@ -354,9 +374,9 @@ def cohorts_with_free_seats_and_people_waiting(db: DbSession) -> list[str]:
     """Cohorts where a seat came free while people wait (see ``registrations.hand_on_free_seats``)."""
     return list(
         db.execute(
-            select(_places.c.cohort_id)
+            select(_spots.c.cohort_id)
             .distinct()
-            .where(_places.c.kind == SEAT, _places.c.registration_id.is_(None), _people_waiting(_places.c.cohort_id))
+            .where(_spots.c.kind == SEAT, _spots.c.registration_id.is_(None), _people_waiting(_spots.c.cohort_id))
         ).scalars()
     )
 
@@ -365,6 +385,6 @@ def seats_taken(db: DbSession, cohort_id: str) -> int:
     """Confirmed registrations, read afresh (call it after taking the cohort's lock)."""
     return db.execute(
         select(func.count())
-        .select_from(_places)
-        .where(_places.c.cohort_id == cohort_id, _places.c.kind == SEAT, _places.c.registration_id.is_not(None))
+        .select_from(_spots)
+        .where(_spots.c.cohort_id == cohort_id, _spots.c.kind == SEAT, _spots.c.registration_id.is_not(None))
     ).scalar_one()

@@ -19,8 +19,9 @@ from shared import spreadsheet
 from shared.auth import PARTICIPANT, Principal
 from shared.db import DbSession, UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden, InvalidInput
+from shared.http.pagination import paginate
 
-# Existing columns keep their places; the self-reported details come after them (empty on verified rows), then
+# Existing columns keep their positions; the self-reported details come after them (empty on verified rows), then
 # the row's status, why it was voided, and its change marker.
 CSV_COLUMNS = (
     "participant",
@@ -76,14 +77,25 @@ def refresh(db: DbSession, registration_ids) -> None:
     db.flush()
 
 
-def training_hours_query(db: DbSession, who: Principal, args: dict):
-    """The two sources of training-hours rows (verified, self-reported), for ``paginate``'s ``branches``."""
-    return hours_repo.training_hours_branches(db, who, args)
+def training_hours_page(db: DbSession, who: Principal, args: dict, config) -> dict:
+    """A page of the training-hours export: verified and self-reported rows in one list, described.
 
-
-def page_columns():
-    """The export's order (updated_at, then the row's id), its update time and its change marker, by name."""
-    return hours_repo.page_columns()
+    Ordered by updated_at then the row's id (with ``changed_after``: by change marker); each source is
+    paged on its own index and the pages merged (``paginate``'s ``branches``).
+    """
+    order_by, updated_column, change_column = hours_repo.page_columns()
+    page = paginate(
+        db,
+        None,
+        order_by=order_by,
+        args=args,
+        config=config,
+        updated_column=updated_column,
+        change_column=change_column,
+        branches=hours_repo.training_hours_branches(db, who, args),
+    )
+    page["items"] = [describe(row) for row in page["items"]]
+    return page
 
 
 def _void_reason(row) -> str | None:
@@ -122,9 +134,17 @@ def describe(row) -> dict:
     }
 
 
-def self_reported_query(db: DbSession, who: Principal, args: dict):
-    """A select of the self-reported entries the caller may list, for ``paginate`` on (updated_at, id)."""
-    return hours_repo.self_reported_list(db, who, args.get("jurisdiction"))
+def self_reported_page(db: DbSession, who: Principal, args: dict, config) -> dict:
+    """A page of the self-reported entries the caller may list, by updated_at then id."""
+    return paginate(
+        db,
+        hours_repo.self_reported_list(db, who, args.get("jurisdiction")),
+        order_by=[SelfReportedHours.updated_at, SelfReportedHours.id],
+        args=args,
+        config=config,
+        updated_column=SelfReportedHours.updated_at,
+        change_column=SelfReportedHours.change,
+    )
 
 
 def get_self_reported(db: DbSession, entry_id: str, who: Principal) -> SelfReportedHours:

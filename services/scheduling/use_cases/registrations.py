@@ -1,6 +1,6 @@
 """Registration use cases: each locks the cohort, audits and announces every change, and commits once.
 
-Seats and waitlist places are rows claimed in parallel (``repository.seats``); the cohort's row lock
+Seats and waitlist spots are rows claimed in parallel (``repository.seats``); the cohort's row lock
 (``repository.registrations``) only decides what may run at once: registrations share it (FOR SHARE),
 everything that frees or adds seats takes it alone (FOR NO KEY UPDATE), so a seat freed by a cancellation
 goes to the waitlist first.
@@ -33,9 +33,6 @@ _VERBS = {rules.CONFIRMED: "confirmed", rules.WAITLISTED: "waitlisted"}
 log = get_logger("registrations")
 
 
-_SEATS_CLAIMED = "scheduling.seats_claimed_in"
-
-
 def releases_on_failure(use_case):
     """Roll the use case's transaction back the moment it fails, releasing the cohort's lock.
 
@@ -50,11 +47,11 @@ def releases_on_failure(use_case):
             return use_case(*args, **kwargs)
         except BaseException:
             uow.rollback()
-            for cohort_id in uow.session.info.pop(_SEATS_CLAIMED, ()):
+            for cohort_id in seats.forget_seats_claimed(uow.session):
                 hand_on_free_seats(uow, cohort_id)
             raise
         finally:
-            uow.session.info.pop(_SEATS_CLAIMED, None)
+            seats.forget_seats_claimed(uow.session)
 
     return run
 
@@ -144,12 +141,10 @@ def audit(db: DbSession, registration: Registration, action: str, who: Principal
     )
 
 
-def take_place(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
-    """A seat for the registration if one is free, else the next waitlist place (the cohort is locked)."""
-    position = seats.claim_seat_else_waitlist_place(db, cohort.id, registration.id)
-    if position is None:
-        db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort.id)
-    registration.status, registration.waitlist_position = rules.newcomer_placed(position)
+def admit_newcomer(db: DbSession, cohort: Cohort | Row, registration: Registration) -> None:
+    """A seat for the registration if one is free, else the next waitlist spot (the cohort is locked)."""
+    position = seats.claim_seat_else_waitlist_spot(db, cohort.id, registration.id)
+    registration.status, registration.waitlist_position = rules.newcomer_admitted(position)
 
 
 def announce(db: DbSession, registration: Registration, who: Principal, correlationid: str) -> None:
@@ -200,7 +195,7 @@ def register(
 
     Self-registration keeps the cohort's registration window and its approval step; a manager's
     registration is made outside the window if need be and counts as approved by that manager.
-    Then: a seat while one remains, else the next place on the waitlist.
+    Then: a seat while one remains, else the next spot on the waitlist.
 
     On PostgreSQL a self-registration first joins the batch of whoever registers for the cohort at
     the same moment (``register_arrivals``); what the batch leaves out is done here one by one.
@@ -220,7 +215,7 @@ def register(
     # seats at its opening wait about half as long at the 99th percentile with it as one by one
     # (exactly 20 confirmed either way); spread over many cohorts it changes nothing (one per batch).
     # A registration with an Idempotency-Key joins it too, its answer stored in the batch's transaction.
-    if participant == who.sub and db.get_bind().dialect.name == "postgresql" and not uow.holds_commits:
+    if participant == who.sub and registrations_repo.registers_arrivals_together(db) and not uow.holds_commits:
         registration = group_commit_for((db.get_bind(), cohort_id)).submit(
             Arrival(cohort_id, data, who, correlationid, key), functools.partial(register_arrivals, uow)
         )
@@ -253,7 +248,7 @@ def register(
     if cohort.requires_approval and not on_behalf:
         registration.status, registration.waitlist_position = rules.PENDING, None
     else:
-        take_place(db, cohort, registration)
+        admit_newcomer(db, cohort, registration)
     detail = {
         "status": registration.status,
         "waitlist_position": registration.waitlist_position,
@@ -301,7 +296,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
 
     The group commit behind ``register`` when a crowd arrives (see ``shared.group_commit``): one read
     of the cohort (held FOR SHARE) and of who is already registered, one claim of seats then of
-    waitlist places for all of them in order of arrival, one statement for every registration, audit
+    waitlist spots for all of them in order of arrival, one statement for every registration, audit
     entry and event, one commit. Only the plain case is written here, a newcomer to an open cohort
     without an approval step; for anyone else the answer is None, and ``register`` goes on one by one,
     which explains any refusal itself. An arrival with an Idempotency-Key is written only if the batch
@@ -359,12 +354,10 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
         if not welcome:
             uow.rollback()
             return outcomes
-        positions = seats.claim_places_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
-        if any(position is None for position in positions.values()):
-            db.info.setdefault(_SEATS_CLAIMED, set()).add(cohort_id)
+        positions = seats.claim_spots_for_newcomers(db, cohort_id, [r.id for _n, r in welcome], cohort)
         registrations, audits, announcements = [], [], []
         for n, registration in welcome:
-            registration.status, registration.waitlist_position = rules.newcomer_placed(positions[registration.id])
+            registration.status, registration.waitlist_position = rules.newcomer_admitted(positions[registration.id])
             position = registration.waitlist_position
             registrations.append(_row(registration))
             audits.append(
@@ -411,11 +404,11 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
             error=type(exc).__name__,
             cause=cause,
         )
-        for claimed_in in db.info.pop(_SEATS_CLAIMED, ()):
+        for claimed_in in seats.forget_seats_claimed(db):
             hand_on_free_seats(uow, claimed_in)
         return [None] * len(arrivals)
     finally:
-        db.info.pop(_SEATS_CLAIMED, None)
+        seats.forget_seats_claimed(db)
 
 
 def _row(registration: Registration) -> dict:
@@ -498,12 +491,12 @@ def cancel(
 
 @releases_on_failure
 def approve(registration_id: str, uow: UnitOfWork, who: Principal, *, correlationid: str = "") -> Registration:
-    """Approve a pending registration: a seat if one remains, else the next place on the waitlist."""
+    """Approve a pending registration: a seat if one remains, else the next spot on the waitlist."""
     db = uow.session
     cohort, registration = registrations_repo.lock_registration(db, registration_id, who)
     _ensure_manages(db, cohort, who)
     rules.check_pending(registration.status)
-    take_place(db, cohort, registration)
+    admit_newcomer(db, cohort, registration)
     audit(
         db, registration, "approved", who, status=registration.status, waitlist_position=registration.waitlist_position
     )

@@ -10,12 +10,12 @@ from services.scheduling.domain import registrations as rules
 from services.scheduling.models import Registration, RosterImport
 from services.scheduling.repository.registrations import lock_cohort, registrations_by_participant, roster_imported
 from services.scheduling.use_cases.registrations import (
+    admit_newcomer,
     announce,
     audit,
     flush,
     registers_others,
     releases_on_failure,
-    take_place,
 )
 from shared.auth import Principal
 from shared.db import UnitOfWork, new_id, utcnow
@@ -112,7 +112,7 @@ def import_roster(
             source=rules.ROSTER,
         )
         db.add(registration)
-        take_place(db, cohort, registration)
+        admit_newcomer(db, cohort, registration)
         existing[row.participant_id] = registration
         audit(
             db,
