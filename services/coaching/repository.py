@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import String, case, cast, false, func, literal, select
+from sqlalchemy import String, and_, case, cast, false, func, literal, select, true
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -296,25 +296,103 @@ def report_inputs(session: Session, tenants: list[str] | None) -> dict[str, dict
     return out
 
 
-def reach_inputs(session: Session, tenants: list[str] | None) -> dict[str, dict]:
-    out: dict[str, dict] = defaultdict(lambda: {"plans": [], "sessions": []})
-    stmt = select(Plan.tenant, Plan.cohort_id, Plan.trainer)
-    if tenants is not None:
-        stmt = stmt.where(Plan.tenant.in_(tenants))
-    for tenant, *row in session.execute(stmt):
-        out[tenant]["plans"].append(tuple(row))
-    stmt = select(
-        DeliverySession.tenant,
-        DeliverySession.cohort_id,
-        DeliverySession.facilitators,
-        DeliverySession.reached,
+def reach(session: Session, tenants: list[str]) -> dict[str, list[dict]]:
+    """The cascade per training-for-trainers cohort of each jurisdiction, counted in the database.
+
+    A cohort's graduates are the trainers whose plan it opened. A training they delivered is another
+    cohort of the same jurisdiction they facilitate at least one held session of (cancelled sessions
+    count for nothing); the people it reached are the distinct participants marked present or partial
+    in its held sessions. Each jurisdiction's cohorts come in the order of their ids.
+    """
+    out: dict[str, list[dict]] = {tenant: [] for tenant in tenants}
+    if not tenants:
+        return out
+    held = (
+        DeliverySession.tenant.in_(tenants),
+        DeliverySession.cancelled.is_(False),
         DeliverySession.held_at.is_not(None),
-    ).where(DeliverySession.cancelled.is_(False))
-    if tenants is not None:
-        stmt = stmt.where(DeliverySession.tenant.in_(tenants))
-    for tenant, *row in session.execute(stmt):
-        out[tenant]["sessions"].append(tuple(row))
+    )
+    facilitator = _json_elements(session, DeliverySession.facilitators)
+    facilitated = (
+        select(DeliverySession.tenant, DeliverySession.cohort_id, facilitator.c.value.label("trainer"))
+        .join(facilitator, true())
+        .where(*held)
+        .distinct()
+        .cte("facilitated")
+    )
+    person = _json_elements(session, DeliverySession.reached)
+    reached = (
+        select(DeliverySession.tenant, DeliverySession.cohort_id, person.c.value.label("person"))
+        .join(person, true())
+        .where(*held)
+        .cte("reached")
+    )
+    graduates = (
+        select(Plan.tenant, Plan.cohort_id, Plan.trainer).where(Plan.tenant.in_(tenants)).distinct().cte("graduates")
+    )
+    trainings = (
+        select(graduates.c.tenant, graduates.c.cohort_id, facilitated.c.cohort_id.label("training"))
+        .join(
+            facilitated,
+            and_(
+                facilitated.c.tenant == graduates.c.tenant,
+                facilitated.c.trainer == graduates.c.trainer,
+                facilitated.c.cohort_id != graduates.c.cohort_id,
+            ),
+        )
+        .distinct()
+        .cte("trainings")
+    )
+    per_cohort = (
+        select(graduates.c.tenant, graduates.c.cohort_id, func.count().label("graduates"))
+        .group_by(graduates.c.tenant, graduates.c.cohort_id)
+        .subquery("per_cohort")
+    )
+    delivered = (
+        select(trainings.c.tenant, trainings.c.cohort_id, func.count().label("trainings"))
+        .group_by(trainings.c.tenant, trainings.c.cohort_id)
+        .subquery("delivered")
+    )
+    people = (
+        select(trainings.c.tenant, trainings.c.cohort_id, func.count(reached.c.person.distinct()).label("people"))
+        .join(reached, and_(reached.c.tenant == trainings.c.tenant, reached.c.cohort_id == trainings.c.training))
+        .group_by(trainings.c.tenant, trainings.c.cohort_id)
+        .subquery("people")
+    )
+
+    def same_cohort(other):
+        return and_(other.c.tenant == per_cohort.c.tenant, other.c.cohort_id == per_cohort.c.cohort_id)
+
+    stmt = (
+        select(
+            per_cohort.c.tenant,
+            per_cohort.c.cohort_id,
+            per_cohort.c.graduates,
+            func.coalesce(delivered.c.trainings, 0),
+            func.coalesce(people.c.people, 0),
+        )
+        .outerjoin(delivered, same_cohort(delivered))
+        .outerjoin(people, same_cohort(people))
+    )
+    for tenant, cohort, graduated, trainings_delivered, reached_count in session.execute(stmt):
+        out[tenant].append(
+            {
+                "cohort_id": cohort,
+                "graduates": graduated,
+                "trainings_delivered": trainings_delivered,
+                "practitioners_reached": reached_count,
+            }
+        )
+    for cohorts in out.values():  # in Python: the database's collation may order ids otherwise
+        cohorts.sort(key=lambda c: c["cohort_id"])
     return out
+
+
+def _json_elements(session: Session, column):
+    """The elements of a JSON list column as text, one row each, named ``value`` (per engine)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.json_array_elements_text(column).table_valued("value")
+    return func.json_each(column).table_valued("value")
 
 
 def tenants_with_records(session: Session) -> list[str]:

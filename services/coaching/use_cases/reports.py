@@ -45,8 +45,7 @@ def national_summary(session, today: date) -> dict:
 
 
 def jurisdiction_reach(session, tenant: str) -> dict:
-    rows = repo.reach_inputs(session, [tenant])[tenant]
-    cohorts = figures.reach(rows["plans"], rows["sessions"])
+    cohorts = repo.reach(session, [tenant])[tenant]
     return {"jurisdiction": tenant, "status": "included", "cohorts": cohorts, **_totals(cohorts)}
 
 
@@ -54,13 +53,14 @@ def national_reach(session) -> dict:
     """The cascade per jurisdiction, consenting ones only; the others are named as withheld, without figures."""
     consenting = repo.consenting(session)
     tenants = repo.tenants_with_records(session)
-    inputs = repo.reach_inputs(session, sorted(consenting & set(tenants)))
+    # Withheld jurisdictions' rows are never read: their figures cannot leak into the totals.
+    per_jurisdiction = repo.reach(session, sorted(consenting & set(tenants)))
     items = []
     for tenant in tenants:
         if tenant not in consenting:
             items.append({"jurisdiction": tenant, "status": WITHHELD})
             continue
-        cohorts = figures.reach(inputs[tenant]["plans"], inputs[tenant]["sessions"])
+        cohorts = per_jurisdiction[tenant]
         items.append({"jurisdiction": tenant, "status": "included", "cohorts": cohorts, **_totals(cohorts)})
     included = [i for i in items if i["status"] == "included"]
     return {
