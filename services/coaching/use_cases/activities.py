@@ -42,7 +42,7 @@ def log_activity(data: dict, uow: UnitOfWork, who: Principal) -> Activity:
     session.add(activity)
     session.flush()
     _keep_revision(session, activity, who.sub)
-    _audit(session, activity, who.sub, "write", "notes written (revision 1)")
+    _audit(session, activity, who.sub, "write", "logged (revision 1)")
     events.activity_logged(session, activity)
     uow.commit()
     return activity
@@ -74,6 +74,7 @@ def edit_activity(activity: Activity, data: dict, uow: UnitOfWork, who: Principa
     completing = data.get("status") == rules.LOGGED and activity.status == rules.DRAFT
     if data.get("status") == rules.DRAFT and activity.status == rules.LOGGED:
         raise Conflict("A logged activity cannot go back to draft.")
+    changed = [name for name in rules.EDITABLE if name in data and data[name] != getattr(activity, name)]
     for name in rules.EDITABLE:
         if name in data:
             setattr(activity, name, data[name])
@@ -83,8 +84,10 @@ def edit_activity(activity: Activity, data: dict, uow: UnitOfWork, who: Principa
     activity.revision += 1
     uow.session.flush()
     _keep_revision(uow.session, activity, who.sub)
-    if "notes" in data:
-        _audit(uow.session, activity, who.sub, "write", f"notes written (revision {activity.revision})")
+    # Every write is audited, whatever it changed (an edit of the date alone too), naming what it changed.
+    verb = "completed" if completing else "edited"
+    what = f"{verb} (revision {activity.revision}): {', '.join(changed) or 'nothing changed'}"
+    _audit(uow.session, activity, who.sub, "write", what[:200])
     if completing:
         events.activity_logged(uow.session, activity)
     uow.commit()
@@ -161,15 +164,27 @@ def draft_from_booking(session, tenant: str, data: dict, *, cancelled: bool) -> 
     row = repo.activity_by_booking(session, data["booking_id"])
     if cancelled:
         if row is not None and row.status == rules.DRAFT:
+            _audit(session, row, BY_BOOKINGS, "write", "draft removed: its office-hour booking was cancelled")
             session.delete(row)
         elif row is None:
             # A cancellation that overtook its booking: remember the booking so a late one opens nothing.
-            session.add(_draft(tenant, data, status="cancelled"))
+            _add_audited(session, _draft(tenant, data, status="cancelled"), "booking cancelled before it arrived")
         return
     if row is not None:
         return
     plan = repo.latest_plan_of(session, tenant, data["facilitator"])
-    session.add(_draft(tenant, data, status=rules.DRAFT, plan_id=plan.id if plan else None))
+    draft = _draft(tenant, data, status=rules.DRAFT, plan_id=plan.id if plan else None)
+    _add_audited(session, draft, "draft opened from an office-hour booking")
+
+
+# Who writes the drafts of office hours: coaching itself, on scheduling's booking events.
+BY_BOOKINGS = "service:coaching"
+
+
+def _add_audited(session, activity: Activity, what: str) -> None:
+    session.add(activity)
+    session.flush()  # its id, for the audit record
+    _audit(session, activity, BY_BOOKINGS, "write", what)
 
 
 def _draft(tenant: str, data: dict, *, status: str, plan_id: str | None = None) -> Activity:
