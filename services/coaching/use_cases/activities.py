@@ -9,6 +9,7 @@ from services.coaching import events
 from services.coaching import repository as repo
 from services.coaching.domain import activities as rules
 from services.coaching.models import Activity, ActivityRevision, NotesAudit
+from services.coaching.use_cases import Listing
 from shared.auth import JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -62,8 +63,9 @@ _EMPTY = {
 }
 
 
-def edit_activity(activity: Activity, data: dict, uow: UnitOfWork, who: Principal) -> Activity:
+def edit_activity(activity_id: str, data: dict, uow: UnitOfWork, who: Principal) -> Activity:
     """Its author changes an activity (or completes a draft); the version before is kept in its history."""
+    activity = repo.get_activity(uow.session, activity_id, who, for_update=True)
     if activity.author != who.sub:
         raise Forbidden("Only the activity's author may change it.")
     if data.get("revision") is not None and data["revision"] != activity.revision:
@@ -148,9 +150,38 @@ def record_reads(db, activity_ids: list[str], tenants: dict[str, str], who: Prin
         uow.commit()
 
 
-def may_read_audit(activity: Activity, who: Principal) -> None:
+def list_activities(db, who: Principal, args: dict) -> Listing:
+    """The activities the caller may see, by last change; notes only where they may read them (each read audited)."""
+    return Listing(
+        repo.activities_statement(who, trainer=args.get("trainer"), status=args.get("status")),
+        order_by=(Activity.updated_at, Activity.id),
+        updated_column=Activity.updated_at,
+        change_column=Activity.change,
+        present=lambda activities: present(db, activities, who, what="listed"),
+    )
+
+
+def show_activity(session, db, activity_id: str, who: Principal) -> dict:
+    """An activity as the caller may see it (404 if they may not see it at all)."""
+    return present(db, [repo.get_activity(session, activity_id, who)], who, what="shown")[0]
+
+
+def revisions_of(session, db, activity_id: str, who: Principal) -> Listing:
+    """An activity's revisions, oldest first, their notes only for the notes' readers."""
+    activity = repo.get_activity(session, activity_id, who)
+    return Listing(
+        repo.revisions_statement(activity.id),
+        order_by=(ActivityRevision.revision, ActivityRevision.id),
+        present=lambda revisions: present_revisions(db, activity, revisions, who),
+    )
+
+
+def audit_of(session, activity_id: str, who: Principal) -> Listing:
+    """Who wrote the activity and who read its notes, and when: for its jurisdiction's admin only."""
+    activity = repo.get_activity(session, activity_id, who)
     if not (who.has(JURISDICTION_ADMIN) and who.tenant == activity.tenant):
         raise Forbidden("Only the jurisdiction admin reads the notes' audit.")
+    return Listing(repo.audit_statement(activity.id), order_by=(NotesAudit.at, NotesAudit.id))
 
 
 # --- office hours ---------------------------------------------------------------------------------------

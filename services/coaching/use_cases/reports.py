@@ -7,20 +7,58 @@ from datetime import date
 from services.coaching import repository as repo
 from services.coaching.domain import commitments as rules
 from services.coaching.domain import reports as figures
-from services.coaching.models import ConsentRecord, JurisdictionSettings
+from services.coaching.models import Activity, ConsentRecord, JurisdictionSettings
+from services.coaching.use_cases import Listing
 from shared.auth import Principal
 from shared.db import UnitOfWork, utcnow
 
 WITHHELD = "withheld"
 
 
+# What state systems receive of a logged activity: never its notes, strengths or next steps.
+ACTIVITY_COLUMNS = (
+    "id",
+    "trainer",
+    "author",
+    "kind",
+    "occurred_on",
+    "duration_minutes",
+    "mode",
+    "practices",
+    "follow_up_on",
+    "updated_at",
+    "change",
+)
+
+
 def jurisdiction_summary(session, tenant: str, today: date) -> dict:
+    """A jurisdiction's figures as of ``today``: activities and hours by kind and month, commitments, fidelity."""
     rows = repo.report_inputs(session, [tenant])[tenant]
     return {
         "jurisdiction": tenant,
         "today": today,
+        "status": "included",
         **figures.summary(rows["activities"], rows["commitments"], rows["scores"], today),
     }
+
+
+def jurisdiction_summary_csv(session, tenant: str, today: date) -> str:
+    """The jurisdiction's figures as CSV rows of (jurisdiction, measure, key, value)."""
+    summary = jurisdiction_summary(session, tenant, today)
+    return figures.to_csv(figures.SUMMARY_COLUMNS, figures.summary_rows(tenant, summary))
+
+
+def activity_rows(tenant: str) -> Listing:
+    """The jurisdiction's logged activities for state systems, by last change, without notes (JSON or CSV)."""
+    return Listing(
+        repo.activity_rows_statement(tenant),
+        order_by=(Activity.updated_at, Activity.id),
+        updated_column=Activity.updated_at,
+        change_column=Activity.change,
+        as_csv=lambda activities: figures.to_csv(
+            ACTIVITY_COLUMNS, [{c: getattr(a, c) for c in ACTIVITY_COLUMNS} for a in activities]
+        ),
+    )
 
 
 def national_summary(session, today: date) -> dict:
@@ -42,6 +80,17 @@ def national_summary(session, today: date) -> dict:
             }
         )
     return {"today": today, "items": items}
+
+
+def national_summary_csv(session, today: date) -> str:
+    """The national figures as CSV: a jurisdiction without consent is one ``withheld`` row, never its figures."""
+    rows = []
+    for item in national_summary(session, today)["items"]:
+        if item["status"] == WITHHELD:
+            rows.append({"jurisdiction": item["jurisdiction"], "measure": "withheld", "key": "", "value": ""})
+        else:
+            rows += figures.summary_rows(item["jurisdiction"], item)
+    return figures.to_csv(figures.SUMMARY_COLUMNS, rows)
 
 
 def jurisdiction_reach(session, tenant: str) -> dict:
