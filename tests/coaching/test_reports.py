@@ -8,7 +8,9 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
+from services.coaching.models import FidelityObservation
 from tests.coaching.conftest import deliver, open_plan
 from tests.coaching.test_plans import attendance, session_event
 from tests.helpers import arrange, assert_problem, auth
@@ -44,6 +46,8 @@ def test_fidelity_scores_and_the_trend_over_time(cclient, tokens, coaching_ctx):
     assert_problem(observe(cclient, tokens, "2026-11-02", ["perfect"]), 422, "checklist")
     assert_problem(observe(cclient, tokens, "2026-11-02", []), 422, "checklist")
     assert observe(cclient, tokens, "2026-11-02", ["kept"], who=("coach", "CA", "c")).status_code == 403
+    with coaching_ctx.db.session() as session:  # the refused ones wrote nothing
+        assert session.scalar(select(func.count()).select_from(FidelityObservation)) == 2
     other = cclient.get("/observations/trend?trainer=trainer-ca-1", headers=auth(tokens, ("specialist", "NY", "x")))
     assert other.json["observations"] == []
 
