@@ -153,6 +153,7 @@ def test_reach_counts_trainings_delivered_by_graduates_and_the_people_they_reach
     arrange(coaching_ctx, lambda s: s.add_all(rows))
     with coaching_ctx.db.unit_of_work() as uow:
         found = repo.reach(uow.session, ["CA", "NY", "TX"])
+        everywhere = repo.reach(uow.session, None)
     assert found == {
         "CA": [
             {"cohort_id": "t4t-1", "graduates": 2, "trainings_delivered": 2, "practitioners_reached": 4},
@@ -161,6 +162,7 @@ def test_reach_counts_trainings_delivered_by_graduates_and_the_people_they_reach
         "NY": [{"cohort_id": "t4t-9", "graduates": 1, "trainings_delivered": 0, "practitioners_reached": 0}],
         "TX": [],
     }
+    assert everywhere == {"CA": found["CA"], "NY": found["NY"]}  # every jurisdiction with plans
 
 
 def test_reach_follows_the_cascade_and_consent_governs_national_views(cclient, tokens, coaching_ctx):

