@@ -384,7 +384,7 @@ def reach(session: Session, tenants: list[str] | None) -> dict[str, list[dict]]:
         # The planner takes each JSON list for 100 elements (its guess for any set-returning function),
         # so a national year looks a hundred times its size and PostgreSQL compiles the query with JIT:
         # 0.6 s of compiling for a query of 0.3 s at the full year, the more the larger (make bench,
-        # coaching's national reach and its growth). Off for this transaction only.
+        # coaching's national reach and its growth). Off for this transaction only: the caller runs this in one.
         session.execute(text("SET LOCAL jit = off"))
     out: dict[str, list[dict]] = defaultdict(list)
     for tenant in tenants or ():

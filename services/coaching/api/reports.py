@@ -101,7 +101,7 @@ class Reach(MethodView):
     @blp.response(200, ReachSchema)
     def get(self):
         """Your jurisdiction's cascade: per training-for-trainers cohort, trainings delivered and people reached."""
-        return use_cases.jurisdiction_reach(request_uow().session, principal().tenant)
+        return use_cases.jurisdiction_reach(context().db, principal().tenant)
 
 
 @blp.route("/reach/national")
@@ -110,7 +110,7 @@ class NationalReach(MethodView):
     @blp.response(200, NationalReachSchema)
     def get(self):
         """The national cascade: consenting jurisdictions' figures; the others named as withheld."""
-        return use_cases.national_reach(request_uow().session)
+        return use_cases.national_reach(context().db)
 
 
 @blp.route("/consent")

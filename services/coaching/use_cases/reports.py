@@ -93,13 +93,28 @@ def national_summary_csv(session, today: date) -> str:
     return figures.to_csv(figures.SUMMARY_COLUMNS, rows)
 
 
-def jurisdiction_reach(session, tenant: str) -> dict:
+# The reach is counted in a transaction of its own, not in the request's reads (which run without one on
+# PostgreSQL): the counting query turns PostgreSQL's JIT off for its transaction (repository.reach).
+
+
+def jurisdiction_reach(db, tenant: str) -> dict:
+    """A jurisdiction's cascade per training-for-trainers cohort, with its totals."""
+    with db.session() as session:
+        return _jurisdiction_reach(session, tenant)
+
+
+def _jurisdiction_reach(session, tenant: str) -> dict:
     cohorts = repo.reach(session, [tenant])[tenant]
     return {"jurisdiction": tenant, "status": "included", "cohorts": cohorts, **_totals(cohorts)}
 
 
-def national_reach(session) -> dict:
+def national_reach(db) -> dict:
     """The cascade per jurisdiction, consenting ones only; the others are named as withheld, without figures."""
+    with db.session() as session:
+        return _national_reach(session)
+
+
+def _national_reach(session) -> dict:
     consenting = repo.consenting(session)
     tenants = repo.tenants_with_records(session)
     # Counted for every jurisdiction at once (one pass over the tables, not a filter per row); only the
