@@ -15,7 +15,7 @@
    e-mail reaches a local SMTP server, and signed webhook deliveries per second, each against plain
    smtplib or requests (BENCH_SKIP_NOTIFICATIONS=1 leaves it out).
 7. Coaching on a national year (``bench/coaching.py``): caseloads, a jurisdiction's report and the
-   national reach over HTTP (BENCH_COACHING_SCALE, default 0.25; BENCH_SKIP_COACHING=1 leaves it out).
+   national reach over HTTP (BENCH_COACHING_SCALE, default 1, the whole year; BENCH_SKIP_COACHING=1 leaves it out).
 8. The event pipeline (``bench/pipeline.py``): scheduling's outbox through its relay and RabbitMQ to
    notifications' consumer commit, against raw pika with batched confirms and batched commits
    (BENCH_SKIP_PIPELINE=1 leaves it out).
@@ -138,7 +138,7 @@ def main() -> int:
             results["coaching"] = coaching.coaching_figures(
                 {**env, "COACHING_DATABASE_URL": env["SCHEDULING_DATABASE_URL"], "COACHING_DB_SCHEMA": "coaching"},
                 tokens,
-                scale=float(os.environ.get("BENCH_COACHING_SCALE", "0.25")),
+                scale=float(os.environ.get("BENCH_COACHING_SCALE", "1")),
             )
         if not os.environ.get("BENCH_SKIP_PIPELINE"):  # a vhost and schemas of its own
             results["pipeline"] = pipeline.figures()

@@ -179,7 +179,7 @@ class ActivityRevision(Base):
 
 
 class NotesAudit(Base):
-    """One write or read of an activity's confidential notes: who, when, what."""
+    """One write of an activity, or one read of its confidential notes: who, when, what."""
 
     __tablename__ = "notes_audit"
 

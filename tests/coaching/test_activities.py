@@ -161,6 +161,43 @@ def test_edits_keep_their_history(cclient, tokens, coaching_ctx, logged):
     assert logged["revision"] == 2
 
 
+def audit_records(ctx, activity_id: str) -> list[tuple[str, str, str]]:
+    with ctx.db.session() as session:
+        stmt = select(NotesAudit).where(NotesAudit.activity_id == activity_id).order_by(NotesAudit.at, NotesAudit.id)
+        return [(r.actor, r.action, r.what) for r in session.scalars(stmt)]
+
+
+def test_every_write_of_an_activity_is_audited_whatever_it_changes(cclient, tokens, coaching_ctx, logged):
+    assert audit_records(coaching_ctx, logged["id"]) == [
+        ("coach-ca", "write", "logged (revision 1)"),
+        ("coach-ca", "write", "edited (revision 2): notes"),
+    ]
+    # No note touched: the edit of the date and duration is a write all the same.
+    moved = cclient.patch(
+        f"/activities/{logged['id']}",
+        json={"occurred_on": "2026-12-02", "duration_minutes": 45, "revision": 2},
+        headers=auth(tokens, AUTHOR),
+    )
+    assert moved.status_code == 200, moved.json
+    assert audit_records(coaching_ctx, logged["id"])[-1] == (
+        "coach-ca",
+        "write",
+        "edited (revision 3): occurred_on, duration_minutes",
+    )
+    unchanged = cclient.patch(f"/activities/{logged['id']}", json={"revision": 3}, headers=auth(tokens, AUTHOR))
+    assert unchanged.status_code == 200, unchanged.json
+    assert audit_records(coaching_ctx, logged["id"])[-1] == (
+        "coach-ca",
+        "write",
+        "edited (revision 4): nothing changed",
+    )
+    # A refused edit wrote nothing, and leaves no record of a write.
+    assert_problem(
+        cclient.patch(f"/activities/{logged['id']}", json={"revision": 1}, headers=auth(tokens, AUTHOR)), 409
+    )
+    assert len(audit_records(coaching_ctx, logged["id"])) == 4
+
+
 def test_an_office_hour_booking_opens_a_draft_for_the_specialist_to_complete(cclient, tokens, coaching_ctx):
     booking = {
         "booking_id": "booking-1",
@@ -177,6 +214,10 @@ def test_an_office_hour_booking_opens_a_draft_for_the_specialist_to_complete(ccl
     drafts = cclient.get("/activities?status=draft", headers=auth(tokens, SPECIALIST)).json["items"]
     assert len(drafts) == 1
     [draft] = drafts
+    # Opened by coaching itself, then read by the specialist in the list above.
+    assert [r for r in audit_records(coaching_ctx, draft["id"]) if r[1] == "write"] == [
+        ("service:coaching", "write", "draft opened from an office-hour booking")
+    ]
     assert (draft["kind"], draft["occurred_on"], draft["duration_minutes"]) == ("office_hours", "2026-12-02", 30)
     assert draft["author"] == "its-ca" and draft["status"] == "draft"
     # Nobody else sees a draft.
@@ -185,6 +226,7 @@ def test_an_office_hour_booking_opens_a_draft_for_the_specialist_to_complete(ccl
         f"/activities/{draft['id']}", json={"status": "logged", "notes": "Went well."}, headers=auth(tokens, SPECIALIST)
     )
     assert done.status_code == 200 and done.json["status"] == "logged"
+    assert audit_records(coaching_ctx, draft["id"])[-1] == ("its-ca", "write", "completed (revision 2): notes")
     with coaching_ctx.db.session() as session:
         types = list(session.scalars(select(platform.outbox.event_type)))
     assert types.count("coaching.activity.logged") == 1
@@ -202,6 +244,9 @@ def test_an_office_hour_booking_opens_a_draft_for_the_specialist_to_complete(ccl
         {**booking, "booking_id": "booking-2", "reason": "occurrence_cancelled", "cancelled_by": "its-ca"},
     )
     assert len(cclient.get("/activities?status=draft", headers=auth(tokens, SPECIALIST)).json["items"]) == 0
+    with coaching_ctx.db.session() as session:
+        removed = session.scalars(select(NotesAudit.what).where(NotesAudit.action == "write")).all()
+    assert removed.count("draft removed: its office-hour booking was cancelled") == 1
 
 
 BAD = [

@@ -1,23 +1,9 @@
-"""Pure rules of reports, reach, fidelity and the notes' readers."""
+"""Pure rules of reports, fidelity and the notes' readers."""
 
 from datetime import date
 
 from services.coaching.domain import fidelity, reports
 from services.coaching.domain.activities import Viewer, may_read_notes
-
-
-def test_reach_counts_trainings_delivered_by_graduates_and_the_people_they_reached():
-    plans = [("t4t-1", "ana"), ("t4t-1", "ben"), ("t4t-2", "cy")]
-    sessions = [
-        ("c-ana", ["ana"], ["p1", "p2"], True),
-        ("c-ana", ["ana"], ["p2", "p3"], True),
-        ("c-ben", ["ben", "ana"], ["p4"], True),  # co-facilitated: one training, counted once
-        ("c-cy", ["cy"], ["p9"], False),  # scheduled, never held: not delivered yet
-    ]
-    assert reports.reach(plans, sessions) == [
-        {"cohort_id": "t4t-1", "graduates": 2, "trainings_delivered": 2, "practitioners_reached": 4},
-        {"cohort_id": "t4t-2", "graduates": 1, "trainings_delivered": 0, "practitioners_reached": 0},
-    ]
 
 
 def test_a_summary_adds_hours_by_kind_and_month_and_counts_statuses():

@@ -8,10 +8,12 @@ import io
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 
+from services.coaching.models import FidelityObservation
 from tests.coaching.conftest import deliver, open_plan
 from tests.coaching.test_plans import attendance, session_event
-from tests.helpers import assert_problem, auth
+from tests.helpers import arrange, assert_problem, auth
 
 # Every test on both engines: the embedded default and PostgreSQL.
 pytestmark = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
@@ -44,6 +46,8 @@ def test_fidelity_scores_and_the_trend_over_time(cclient, tokens, coaching_ctx):
     assert_problem(observe(cclient, tokens, "2026-11-02", ["perfect"]), 422, "checklist")
     assert_problem(observe(cclient, tokens, "2026-11-02", []), 422, "checklist")
     assert observe(cclient, tokens, "2026-11-02", ["kept"], who=("coach", "CA", "c")).status_code == 403
+    with coaching_ctx.db.session() as session:  # the refused ones wrote nothing
+        assert session.scalar(select(func.count()).select_from(FidelityObservation)) == 2
     other = cclient.get("/observations/trend?trainer=trainer-ca-1", headers=auth(tokens, ("specialist", "NY", "x")))
     assert other.json["observations"] == []
 
@@ -103,6 +107,62 @@ def test_activity_rows_sync_losslessly_and_never_carry_notes(cclient, tokens, co
     as_csv = cclient.get("/reports/activities?format=csv", headers=auth(tokens, STATE)).get_data(as_text=True)
     assert "secret" not in as_csv and "notes" not in as_csv.splitlines()[0]
     assert cclient.get("/reports/activities", headers=auth(tokens, SPECIALIST)).status_code == 403
+
+
+def test_reach_counts_trainings_delivered_by_graduates_and_the_people_they_reached(coaching_ctx):
+    from services.coaching import repository as repo
+    from services.coaching.models import DeliverySession, Plan
+
+    def plan(tenant, cohort, trainer):
+        return Plan(
+            tenant=tenant,
+            trainer=trainer,
+            series_id="series",
+            cohort_id=cohort,
+            registration_id=f"reg-{tenant}-{cohort}-{trainer}",
+            completed_at=datetime(2026, 8, 31, tzinfo=UTC),
+            opened_by="event",
+        )
+
+    def held(session_id, tenant, cohort, facilitators, reached, *, was_held=True, cancelled=False):
+        return DeliverySession(
+            session_id=session_id,
+            tenant=tenant,
+            cohort_id=cohort,
+            series_id="community",
+            facilitators=facilitators,
+            starts_at=datetime(2027, 1, 5, 17, tzinfo=UTC),
+            cancelled=cancelled,
+            held_at=datetime(2027, 1, 5, 19, tzinfo=UTC) if was_held else None,
+            reached=reached,
+        )
+
+    rows = [
+        plan("CA", "t4t-1", "ana"),
+        plan("CA", "t4t-1", "ben"),
+        plan("CA", "t4t-2", "cy"),
+        plan("NY", "t4t-9", "ana"),  # the same sub in another jurisdiction: CA's deliveries are not hers
+        held("s1", "CA", "c-ana", ["ana"], ["p1", "p2"]),
+        held("s2", "CA", "c-ana", ["ana"], ["p2", "p3"]),
+        held("s3", "CA", "c-ben", ["ben", "ana"], ["p4"]),  # co-facilitated: one training, counted once
+        held("s4", "CA", "c-cy", ["cy"], ["p9"], was_held=False),  # scheduled, never held: not delivered yet
+        held("s5", "CA", "c-cy", ["cy"], ["p8"], cancelled=True),  # cancelled: never counts
+        held("s6", "CA", "t4t-1", ["ana"], ["p7"]),  # her own training for trainers is not a delivery of it
+        held("s7", "NY", "c-other", ["ben"], ["p5"]),  # another jurisdiction's cohort
+    ]
+    arrange(coaching_ctx, lambda s: s.add_all(rows))
+    with coaching_ctx.db.unit_of_work() as uow:
+        found = repo.reach(uow.session, ["CA", "NY", "TX"])
+        everywhere = repo.reach(uow.session, None)
+    assert found == {
+        "CA": [
+            {"cohort_id": "t4t-1", "graduates": 2, "trainings_delivered": 2, "practitioners_reached": 4},
+            {"cohort_id": "t4t-2", "graduates": 1, "trainings_delivered": 0, "practitioners_reached": 0},
+        ],
+        "NY": [{"cohort_id": "t4t-9", "graduates": 1, "trainings_delivered": 0, "practitioners_reached": 0}],
+        "TX": [],
+    }
+    assert everywhere == {"CA": found["CA"], "NY": found["NY"]}  # every jurisdiction with plans
 
 
 def test_reach_follows_the_cascade_and_consent_governs_national_views(cclient, tokens, coaching_ctx):

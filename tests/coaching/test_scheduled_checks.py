@@ -4,6 +4,7 @@ runners racing on PostgreSQL; and the caseload a specialist starts the day with.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import date
 
 import pytest
@@ -124,6 +125,53 @@ def test_two_runners_racing_send_each_notice_once(coaching_ctx):
     assert sum(totals) == 40
     sent = [subject for kind, subject, _ in notices(coaching_ctx) if kind == "coaching.commitment.overdue"]
     assert len(sent) == len(set(sent)) == 60
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_runners_racing_send_each_kind_of_notice_once(cclient, tokens, coaching_ctx):
+    """Not only overdue: the reminders 30 and 7 days before and the follow-ups due go once each too."""
+    for n in range(10):
+        open_plan(coaching_ctx, trainer=f"week-{n}", completed_at="2026-08-31T17:00:00+00:00")  # due 2027-02-28
+        open_plan(coaching_ctx, trainer=f"month-{n}", completed_at="2026-09-20T17:00:00+00:00")  # due 2027-03-20
+        logged = cclient.post(
+            "/activities",
+            json={
+                "trainer": f"week-{n}",
+                "kind": "coaching",
+                "occurred_on": "2026-12-01",
+                "duration_minutes": 30,
+                "mode": "phone",
+                "follow_up_on": "2027-02-20",
+            },
+            headers=auth(tokens, SPECIALIST),
+        )
+        assert logged.status_code == 201, logged.json
+    today = date(2027, 2, 21)  # a week before the first ten are due (both reminders owed), 27 days before the others
+    barrier = threading.Barrier(4)
+    results = []
+
+    def runner():
+        barrier.wait()
+        results.append(run_checks(coaching_ctx.db, today))
+
+    threads = [threading.Thread(target=runner) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 4
+    assert {kind: sum(r[kind] for r in results) for kind in ("due_soon", "overdue", "followup")} == {
+        "due_soon": 30,
+        "overdue": 0,
+        "followup": 10,
+    }
+    sent = notices(coaching_ctx)
+    assert len(sent) == len(set(sent)) == 40
+    assert Counter((kind, days) for kind, _, days in sent) == {
+        ("coaching.commitment.due_soon", 30): 20,
+        ("coaching.commitment.due_soon", 7): 10,
+        ("coaching.followup.due", None): 10,
+    }
 
 
 def test_the_caseload_puts_overdue_first_with_last_contact_and_next_follow_up(cclient, tokens, coaching_ctx, clock):

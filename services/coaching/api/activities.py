@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 
-from services.coaching import repository as repo
-from services.coaching.models import Activity, ActivityRevision, NotesAudit
+from services.coaching.api import page_of
 from services.coaching.schemas.activities import (
     ActivityPage,
     ActivityQueryArgs,
@@ -19,7 +18,7 @@ from services.coaching.use_cases import activities as use_cases
 from shared.auth import COACH, SPECIALIST
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.idempotency import idempotent
-from shared.http.pagination import PageArgs, link_header, paginate
+from shared.http.pagination import PageArgs, link_header
 
 blp = Blueprint(
     "activities",
@@ -36,18 +35,7 @@ class ActivityCollection(MethodView):
     @blp.response(200, ActivityPage)
     def get(self, args):
         """List the activities you may see, by last change; notes only where you may read them."""
-        who = principal()
-        stmt = repo.activities_statement(who, trainer=args.get("trainer"), status=args.get("status"))
-        page = paginate(
-            request_uow().session,
-            stmt,
-            order_by=[Activity.updated_at, Activity.id],
-            args=args,
-            config=context().config,
-            updated_column=Activity.updated_at,
-            change_column=Activity.change,
-        )
-        page["items"] = use_cases.present(context().db, page["items"], who, what="listed")
+        page = page_of(use_cases.list_activities(context().db, principal(), args), args)
         return page, 200, link_header(page)
 
     @idempotent
@@ -66,17 +54,14 @@ class ActivityItem(MethodView):
     @blp.response(200, ActivitySchema)
     def get(self, activity_id):
         """Show an activity; its notes only if you wrote them, are the trainer's specialist or the admin."""
-        activity = repo.get_activity(request_uow().session, activity_id, principal())
-        return use_cases.present(context().db, [activity], principal(), what="shown")[0]
+        return use_cases.show_activity(request_uow().session, context().db, activity_id, principal())
 
     @require(SPECIALIST, COACH)
     @blp.arguments(ActivityUpdateSchema)
     @blp.response(200, ActivitySchema)
     def patch(self, data, activity_id):
         """Change your activity, or complete a draft (status logged); the version before stays in its history."""
-        uow = request_uow()
-        activity = repo.get_activity(uow.session, activity_id, principal(), for_update=True)
-        return use_cases.edit_activity(activity, data, uow, principal())
+        return use_cases.edit_activity(activity_id, data, request_uow(), principal())
 
 
 @blp.route("/<activity_id>/revisions")
@@ -86,16 +71,8 @@ class ActivityRevisions(MethodView):
     @blp.response(200, RevisionPage)
     def get(self, args, activity_id):
         """List an activity's revisions, oldest first: every edit is kept."""
-        session = request_uow().session
-        activity = repo.get_activity(session, activity_id, principal())
-        page = paginate(
-            session,
-            repo.revisions_statement(activity.id),
-            order_by=[ActivityRevision.revision, ActivityRevision.id],
-            args=args,
-            config=context().config,
-        )
-        page["items"] = use_cases.present_revisions(context().db, activity, page["items"], principal())
+        listing = use_cases.revisions_of(request_uow().session, context().db, activity_id, principal())
+        page = page_of(listing, args)
         return page, 200, link_header(page)
 
 
@@ -106,14 +83,5 @@ class ActivityAudit(MethodView):
     @blp.response(200, AuditPage)
     def get(self, args, activity_id):
         """List who wrote and who read the activity's notes, and when (jurisdiction admins)."""
-        session = request_uow().session
-        activity = repo.get_activity(session, activity_id, principal())
-        use_cases.may_read_audit(activity, principal())
-        page = paginate(
-            session,
-            repo.audit_statement(activity.id),
-            order_by=[NotesAudit.at, NotesAudit.id],
-            args=args,
-            config=context().config,
-        )
+        page = page_of(use_cases.audit_of(request_uow().session, activity_id, principal()), args)
         return page, 200, link_header(page)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 
-from services.coaching import repository as repo
-from services.coaching.models import FidelityObservation
+from services.coaching.api import page_of
 from services.coaching.schemas.fidelity import (
     ObservationPage,
     ObservationQueryArgs,
@@ -16,9 +15,9 @@ from services.coaching.schemas.fidelity import (
 )
 from services.coaching.use_cases import fidelity as use_cases
 from shared.auth import SPECIALIST
-from shared.http.api import Blueprint, context, principal, request_uow, require
+from shared.http.api import Blueprint, principal, request_uow, require
 from shared.http.idempotency import idempotent
-from shared.http.pagination import link_header, paginate
+from shared.http.pagination import link_header
 
 blp = Blueprint(
     "fidelity",
@@ -35,15 +34,7 @@ class ObservationCollection(MethodView):
     @blp.response(200, ObservationPage)
     def get(self, args):
         """List your jurisdiction's observations (a trainer: their own), by last change."""
-        page = paginate(
-            request_uow().session,
-            repo.observations_statement(principal(), trainer=args.get("trainer")),
-            order_by=[FidelityObservation.updated_at, FidelityObservation.id],
-            args=args,
-            config=context().config,
-            updated_column=FidelityObservation.updated_at,
-            change_column=FidelityObservation.change,
-        )
+        page = page_of(use_cases.list_observations(principal(), args), args)
         return page, 200, link_header(page)
 
     @idempotent

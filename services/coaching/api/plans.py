@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from services.coaching import repository as repo
-from services.coaching.models import Plan
+from services.coaching.api import page_of
 from services.coaching.schemas.plans import (
     CaseloadArgs,
     CaseloadSchema,
@@ -22,8 +21,7 @@ from services.coaching.schemas.plans import (
 from services.coaching.use_cases import plans as use_cases
 from shared.auth import JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST
 from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.pagination import link_header, paginate
-from shared.http.problems import Problem
+from shared.http.pagination import link_header
 
 blp = Blueprint(
     "plans",
@@ -44,17 +42,7 @@ class PlanCollection(MethodView):
     @blp.response(200, PlanPage)
     def get(self, args):
         """List your jurisdiction's plans (a trainer: their own), by last change; sync with changed_after."""
-        stmt = repo.plans_statement(principal(), trainer=args.get("trainer"), specialist=args.get("specialist"))
-        page = paginate(
-            request_uow().session,
-            stmt,
-            order_by=[Plan.updated_at, Plan.id],
-            args=args,
-            config=context().config,
-            updated_column=Plan.updated_at,
-            change_column=Plan.change,
-        )
-        page["items"] = use_cases.with_status(page["items"], today())
+        page = page_of(use_cases.list_plans(principal(), args, today()), args)
         return page, 200, link_header(page)
 
 
@@ -64,18 +52,14 @@ class PlanItem(MethodView):
     @blp.response(200, PlanSchema)
     def get(self, plan_id):
         """Show a plan with its commitment: status as of today, due date, agreement, milestones."""
-        return use_cases.with_status([repo.get_plan(request_uow().session, plan_id, principal())], today())[0]
+        return use_cases.show_plan(request_uow().session, plan_id, principal(), today())
 
     @require(JURISDICTION_ADMIN)
     @blp.arguments(PlanUpdateSchema)
     @blp.response(200, PlanSchema)
     def patch(self, data, plan_id):
         """Assign the trainer another Infant/Toddler Specialist."""
-        uow = request_uow()
-        plan = repo.get_plan(uow.session, plan_id, principal(), for_update=True)
-        return use_cases.with_status(
-            [use_cases.assign_specialist(plan, data["specialist"], uow, principal())], today()
-        )[0]
+        return use_cases.assign_specialist(plan_id, data["specialist"], request_uow(), principal(), today())
 
 
 @blp.route("/plans/<plan_id>/time-frame")
@@ -85,9 +69,7 @@ class PlanTimeFrame(MethodView):
     @blp.response(200, PlanSchema)
     def put(self, data, plan_id):
         """Record the agreed time frame (who agreed, when); the due date becomes completion + the time frame."""
-        uow = request_uow()
-        plan = repo.get_plan(uow.session, plan_id, principal(), for_update=True)
-        return use_cases.with_status([use_cases.agree_time_frame(plan, data, uow, principal())], today())[0]
+        return use_cases.agree_time_frame(plan_id, data, request_uow(), principal(), today())
 
 
 @blp.route("/plans/<plan_id>/delivery")
@@ -97,9 +79,7 @@ class PlanDelivery(MethodView):
     @blp.response(200, PlanSchema)
     def put(self, data, plan_id):
         """Record a delivery by hand, with evidence: the commitment is fulfilled."""
-        uow = request_uow()
-        plan = repo.get_plan(uow.session, plan_id, principal(), for_update=True)
-        return use_cases.with_status([use_cases.record_delivery(plan, data, uow, principal())], today())[0]
+        return use_cases.record_delivery(plan_id, data, request_uow(), principal(), today())
 
 
 @blp.route("/caseload")
@@ -109,11 +89,9 @@ class Caseload(MethodView):
     @blp.response(200, CaseloadSchema)
     def get(self, args):
         """A specialist's trainers: commitment status, last contact, next follow-up; overdue first."""
-        who = principal()
-        specialist = args.get("specialist") or who.sub
-        if specialist != who.sub and not who.has(JURISDICTION_ADMIN):
-            raise Problem(403, "Specialists see their own caseload.", title="Forbidden")
-        return use_cases.caseload(request_uow().session, who.tenant, specialist, args.get("as_of") or today())
+        return use_cases.caseload(
+            request_uow().session, principal(), args.get("specialist"), args.get("as_of") or today()
+        )
 
 
 @blp.route("/settings")
@@ -138,7 +116,7 @@ class TrainerSeriesCollection(MethodView):
     @blp.response(200, TrainerSeriesListSchema)
     def get(self):
         """List the series whose completion opens a plan (the training for trainers)."""
-        return {"items": repo.trainer_series(request_uow().session)}
+        return use_cases.trainer_series(request_uow().session)
 
 
 @blp.route("/trainer-series/<series_id>")
@@ -147,6 +125,4 @@ class TrainerSeriesItem(MethodView):
     @blp.response(200, TrainerSeriesSchema)
     def put(self, series_id):
         """Name a series of the content service (its id) as the training for trainers."""
-        if len(series_id) > 36:
-            raise Problem(404, "No such series.", title="Not Found")
         return use_cases.add_trainer_series(series_id, request_uow(), principal())

@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 from flask.views import MethodView
 
-from services.coaching import repository as repo
-from services.coaching.domain import reports as figures
-from services.coaching.models import Activity
+from services.coaching.api import page_of
 from services.coaching.schemas.reports import (
     ActivityRowArgs,
     ActivityRowPage,
@@ -22,7 +20,7 @@ from services.coaching.schemas.reports import (
 from services.coaching.use_cases import reports as use_cases
 from shared.auth import COACH, INTEGRATION, JURISDICTION_ADMIN, NATIONAL_ADMIN, SPECIALIST
 from shared.http.api import Blueprint, context, principal, request_uow, require
-from shared.http.pagination import link_header, paginate
+from shared.http.pagination import link_header
 
 blp = Blueprint(
     "reports",
@@ -33,9 +31,6 @@ blp = Blueprint(
 
 CSV = "text/csv"
 CSV_DOC = {"content": {CSV: {"schema": {"type": "string"}}}}
-ACTIVITY_COLUMNS = tuple(
-    ("id", "trainer", "author", "kind", "occurred_on", "duration_minutes", "mode", "practices", "follow_up_on")
-) + ("updated_at", "change")
 
 
 def _wants_csv(args: dict) -> bool:
@@ -64,12 +59,10 @@ class JurisdictionReport(MethodView):
     @blp.doc(responses={200: CSV_DOC})
     def get(self, args):
         """Your jurisdiction's figures: activities and hours by kind, hours by month, commitments by status, fidelity."""
-        tenant = principal().tenant
-        summary = use_cases.jurisdiction_summary(request_uow().session, tenant, today())
-        summary["status"] = "included"
+        session, tenant = request_uow().session, principal().tenant
         if _wants_csv(args):
-            return _csv(figures.to_csv(figures.SUMMARY_COLUMNS, figures.summary_rows(tenant, summary)), "summary.csv")
-        return summary, 200, {"Vary": "Accept"}
+            return _csv(use_cases.jurisdiction_summary_csv(session, tenant, today()), "summary.csv")
+        return use_cases.jurisdiction_summary(session, tenant, today()), 200, {"Vary": "Accept"}
 
 
 @blp.route("/reports/activities")
@@ -80,19 +73,11 @@ class ActivityRows(MethodView):
     @blp.doc(responses={200: CSV_DOC})
     def get(self, args):
         """Your jurisdiction's logged activities, without notes, for state systems: sync with changed_after."""
-        page = paginate(
-            request_uow().session,
-            repo.activity_rows_statement(principal().tenant),
-            order_by=[Activity.updated_at, Activity.id],
-            args=args,
-            config=context().config,
-            updated_column=Activity.updated_at,
-            change_column=Activity.change,
-        )
+        listing = use_cases.activity_rows(principal().tenant)
+        page = page_of(listing, args)
         headers = link_header(page)
         if _wants_csv(args):
-            rows = [{c: getattr(a, c) for c in ACTIVITY_COLUMNS} for a in page["items"]]
-            return _csv(figures.to_csv(ACTIVITY_COLUMNS, rows), "activities.csv", headers)
+            return _csv(listing.as_csv(page["items"]), "activities.csv", headers)
         return page, 200, {**headers, "Vary": "Accept"}
 
 
@@ -104,16 +89,10 @@ class NationalReport(MethodView):
     @blp.doc(responses={200: CSV_DOC})
     def get(self, args):
         """Every jurisdiction's figures, or `withheld` where its admin has not consented to national roll-ups."""
-        summary = use_cases.national_summary(request_uow().session, today())
+        session = request_uow().session
         if _wants_csv(args):
-            rows = []
-            for item in summary["items"]:
-                if item["status"] == use_cases.WITHHELD:
-                    rows.append({"jurisdiction": item["jurisdiction"], "measure": "withheld", "key": "", "value": ""})
-                else:
-                    rows += figures.summary_rows(item["jurisdiction"], item)
-            return _csv(figures.to_csv(figures.SUMMARY_COLUMNS, rows), "national.csv")
-        return summary, 200, {"Vary": "Accept"}
+            return _csv(use_cases.national_summary_csv(session, today()), "national.csv")
+        return use_cases.national_summary(session, today()), 200, {"Vary": "Accept"}
 
 
 @blp.route("/reach")
@@ -122,7 +101,7 @@ class Reach(MethodView):
     @blp.response(200, ReachSchema)
     def get(self):
         """Your jurisdiction's cascade: per training-for-trainers cohort, trainings delivered and people reached."""
-        return use_cases.jurisdiction_reach(request_uow().session, principal().tenant)
+        return use_cases.jurisdiction_reach(context().db, principal().tenant)
 
 
 @blp.route("/reach/national")
@@ -131,7 +110,7 @@ class NationalReach(MethodView):
     @blp.response(200, NationalReachSchema)
     def get(self):
         """The national cascade: consenting jurisdictions' figures; the others named as withheld."""
-        return use_cases.national_reach(request_uow().session)
+        return use_cases.national_reach(context().db)
 
 
 @blp.route("/consent")

@@ -1,4 +1,4 @@
-"""Report figures from plain rows: activities by kind, hours by month, commitments by status, fidelity, reach."""
+"""Report figures from plain rows: activities by kind, hours by month, commitments by status, fidelity."""
 
 from __future__ import annotations
 
@@ -37,40 +37,6 @@ def summary(activities: list[tuple], commitments: list[tuple], scores: list[tupl
             "by_practice": {p: round(sum(v) / len(v), 4) for p, v in sorted(per_practice.items())},
         },
     }
-
-
-def reach(plans: list[tuple], sessions: list[tuple]) -> list[dict]:
-    """The cascade per training-for-trainers cohort: its graduates, the trainings they delivered, the people reached.
-
-    ``plans``: (cohort_id, trainer); ``sessions``: (cohort_id, facilitators, reached, held). A delivered
-    training is a cohort a graduate facilitates with at least one session held; reached people are the
-    distinct participants marked present or partial in its sessions.
-    """
-    graduates: dict[str, set[str]] = defaultdict(set)
-    for cohort, trainer in plans:
-        graduates[cohort].add(trainer)
-    delivered: dict[str, tuple[set, set]] = defaultdict(lambda: (set(), set()))  # cohort -> (facilitators, reached)
-    for cohort, facilitators, reached, held in sessions:
-        if held:
-            delivered[cohort][0].update(facilitators)
-            delivered[cohort][1].update(reached)
-    by_trainer: dict[str, set[str]] = defaultdict(set)
-    for cohort, (facilitators, _) in delivered.items():
-        for trainer in facilitators:
-            by_trainer[trainer].add(cohort)
-    rows = []
-    for cohort, trainers in sorted(graduates.items()):
-        trainings = set().union(*(by_trainer[t] for t in trainers)) - {cohort}
-        people = set().union(*(delivered[c][1] for c in trainings)) if trainings else set()
-        rows.append(
-            {
-                "cohort_id": cohort,
-                "graduates": len(trainers),
-                "trainings_delivered": len(trainings),
-                "practitioners_reached": len(people),
-            }
-        )
-    return rows
 
 
 def to_csv(columns: tuple[str, ...], rows: list[dict]) -> str:

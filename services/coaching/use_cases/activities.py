@@ -9,6 +9,7 @@ from services.coaching import events
 from services.coaching import repository as repo
 from services.coaching.domain import activities as rules
 from services.coaching.models import Activity, ActivityRevision, NotesAudit
+from services.coaching.use_cases import Listing
 from shared.auth import JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,7 +43,7 @@ def log_activity(data: dict, uow: UnitOfWork, who: Principal) -> Activity:
     session.add(activity)
     session.flush()
     _keep_revision(session, activity, who.sub)
-    _audit(session, activity, who.sub, "write", "notes written (revision 1)")
+    _audit(session, activity, who.sub, "write", "logged (revision 1)")
     events.activity_logged(session, activity)
     uow.commit()
     return activity
@@ -62,8 +63,9 @@ _EMPTY = {
 }
 
 
-def edit_activity(activity: Activity, data: dict, uow: UnitOfWork, who: Principal) -> Activity:
+def edit_activity(activity_id: str, data: dict, uow: UnitOfWork, who: Principal) -> Activity:
     """Its author changes an activity (or completes a draft); the version before is kept in its history."""
+    activity = repo.get_activity(uow.session, activity_id, who, for_update=True)
     if activity.author != who.sub:
         raise Forbidden("Only the activity's author may change it.")
     if data.get("revision") is not None and data["revision"] != activity.revision:
@@ -74,6 +76,7 @@ def edit_activity(activity: Activity, data: dict, uow: UnitOfWork, who: Principa
     completing = data.get("status") == rules.LOGGED and activity.status == rules.DRAFT
     if data.get("status") == rules.DRAFT and activity.status == rules.LOGGED:
         raise Conflict("A logged activity cannot go back to draft.")
+    changed = [name for name in rules.EDITABLE if name in data and data[name] != getattr(activity, name)]
     for name in rules.EDITABLE:
         if name in data:
             setattr(activity, name, data[name])
@@ -83,8 +86,10 @@ def edit_activity(activity: Activity, data: dict, uow: UnitOfWork, who: Principa
     activity.revision += 1
     uow.session.flush()
     _keep_revision(uow.session, activity, who.sub)
-    if "notes" in data:
-        _audit(uow.session, activity, who.sub, "write", f"notes written (revision {activity.revision})")
+    # Every write is audited, whatever it changed (an edit of the date alone too), naming what it changed.
+    verb = "completed" if completing else "edited"
+    what = f"{verb} (revision {activity.revision}): {', '.join(changed) or 'nothing changed'}"
+    _audit(uow.session, activity, who.sub, "write", what[:200])
     if completing:
         events.activity_logged(uow.session, activity)
     uow.commit()
@@ -145,9 +150,38 @@ def record_reads(db, activity_ids: list[str], tenants: dict[str, str], who: Prin
         uow.commit()
 
 
-def may_read_audit(activity: Activity, who: Principal) -> None:
+def list_activities(db, who: Principal, args: dict) -> Listing:
+    """The activities the caller may see, by last change; notes only where they may read them (each read audited)."""
+    return Listing(
+        repo.activities_statement(who, trainer=args.get("trainer"), status=args.get("status")),
+        order_by=(Activity.updated_at, Activity.id),
+        updated_column=Activity.updated_at,
+        change_column=Activity.change,
+        present=lambda activities: present(db, activities, who, what="listed"),
+    )
+
+
+def show_activity(session, db, activity_id: str, who: Principal) -> dict:
+    """An activity as the caller may see it (404 if they may not see it at all)."""
+    return present(db, [repo.get_activity(session, activity_id, who)], who, what="shown")[0]
+
+
+def revisions_of(session, db, activity_id: str, who: Principal) -> Listing:
+    """An activity's revisions, oldest first, their notes only for the notes' readers."""
+    activity = repo.get_activity(session, activity_id, who)
+    return Listing(
+        repo.revisions_statement(activity.id),
+        order_by=(ActivityRevision.revision, ActivityRevision.id),
+        present=lambda revisions: present_revisions(db, activity, revisions, who),
+    )
+
+
+def audit_of(session, activity_id: str, who: Principal) -> Listing:
+    """Who wrote the activity and who read its notes, and when: for its jurisdiction's admin only."""
+    activity = repo.get_activity(session, activity_id, who)
     if not (who.has(JURISDICTION_ADMIN) and who.tenant == activity.tenant):
         raise Forbidden("Only the jurisdiction admin reads the notes' audit.")
+    return Listing(repo.audit_statement(activity.id), order_by=(NotesAudit.at, NotesAudit.id))
 
 
 # --- office hours ---------------------------------------------------------------------------------------
@@ -161,15 +195,27 @@ def draft_from_booking(session, tenant: str, data: dict, *, cancelled: bool) -> 
     row = repo.activity_by_booking(session, data["booking_id"])
     if cancelled:
         if row is not None and row.status == rules.DRAFT:
+            _audit(session, row, BY_BOOKINGS, "write", "draft removed: its office-hour booking was cancelled")
             session.delete(row)
         elif row is None:
             # A cancellation that overtook its booking: remember the booking so a late one opens nothing.
-            session.add(_draft(tenant, data, status="cancelled"))
+            _add_audited(session, _draft(tenant, data, status="cancelled"), "booking cancelled before it arrived")
         return
     if row is not None:
         return
     plan = repo.latest_plan_of(session, tenant, data["facilitator"])
-    session.add(_draft(tenant, data, status=rules.DRAFT, plan_id=plan.id if plan else None))
+    draft = _draft(tenant, data, status=rules.DRAFT, plan_id=plan.id if plan else None)
+    _add_audited(session, draft, "draft opened from an office-hour booking")
+
+
+# Who writes the drafts of office hours: coaching itself, on scheduling's booking events.
+BY_BOOKINGS = "service:coaching"
+
+
+def _add_audited(session, activity: Activity, what: str) -> None:
+    session.add(activity)
+    session.flush()  # its id, for the audit record
+    _audit(session, activity, BY_BOOKINGS, "write", what)
 
 
 def _draft(tenant: str, data: dict, *, status: str, plan_id: str | None = None) -> Activity:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.coaching import repository as repo
 from services.coaching.domain import fidelity as rules
 from services.coaching.models import FidelityObservation
+from services.coaching.use_cases import Listing
 from shared.auth import Principal
 from shared.db import UnitOfWork
 
@@ -36,3 +37,13 @@ def trend_of(session, who: Principal, trainer: str) -> dict:
         "average": round(sum(s for _, s in scores) / len(scores), 4) if scores else None,
         "trend": rules.trend(scores),
     }
+
+
+def list_observations(who: Principal, args: dict) -> Listing:
+    """The jurisdiction's observations (a trainer: their own), by last change."""
+    return Listing(
+        repo.observations_statement(who, trainer=args.get("trainer")),
+        order_by=(FidelityObservation.updated_at, FidelityObservation.id),
+        updated_column=FidelityObservation.updated_at,
+        change_column=FidelityObservation.change,
+    )

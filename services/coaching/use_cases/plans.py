@@ -8,9 +8,10 @@ from services.coaching import events
 from services.coaching import repository as repo
 from services.coaching.domain import commitments as rules
 from services.coaching.models import Commitment, DeliverySession, JurisdictionSettings, Plan, TrainerSeries
+from services.coaching.use_cases import Listing
 from shared.auth import JURISDICTION_ADMIN, Principal
 from shared.db import UnitOfWork, utcnow
-from shared.errors import Conflict, Forbidden, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan | None:
@@ -60,15 +61,33 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
     return plan
 
 
-def assign_specialist(plan: Plan, specialist: str, uow: UnitOfWork, who: Principal) -> Plan:
+def list_plans(who: Principal, args: dict, today: date) -> Listing:
+    """The jurisdiction's plans (a trainer: their own), by last change, each with its status as of ``today``."""
+    return Listing(
+        repo.plans_statement(who, trainer=args.get("trainer"), specialist=args.get("specialist")),
+        order_by=(Plan.updated_at, Plan.id),
+        updated_column=Plan.updated_at,
+        change_column=Plan.change,
+        present=lambda plans: with_status(plans, today),
+    )
+
+
+def show_plan(session, plan_id: str, who: Principal, today: date) -> Plan:
+    """A plan with its commitment and the commitment's status as of ``today``."""
+    return _with_status(repo.get_plan(session, plan_id, who), today)
+
+
+def assign_specialist(plan_id: str, specialist: str, uow: UnitOfWork, who: Principal, today: date) -> Plan:
     """A jurisdiction admin changes the Infant/Toddler Specialist who supports this trainer."""
+    plan = repo.get_plan(uow.session, plan_id, who, for_update=True)
     plan.specialist = specialist
     uow.commit()
-    return plan
+    return _with_status(plan, today)
 
 
-def agree_time_frame(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) -> Plan:
+def agree_time_frame(plan_id: str, data: dict, uow: UnitOfWork, who: Principal, today: date) -> Plan:
     """Record the time frame the participant, the specialist and the jurisdiction or host agency agreed on."""
+    plan = repo.get_plan(uow.session, plan_id, who, for_update=True)
     _check_supporter(plan, who)
     commitment = plan.commitment
     if commitment.fulfilled_on is not None:
@@ -88,11 +107,12 @@ def agree_time_frame(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) ->
     commitment.agreement_recorded_by = who.sub
     _touch(plan)
     uow.commit()
-    return plan
+    return _with_status(plan, today)
 
 
-def record_delivery(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) -> Plan:
+def record_delivery(plan_id: str, data: dict, uow: UnitOfWork, who: Principal, today: date) -> Plan:
     """Fulfil the commitment by hand, with evidence of the delivery (when scheduling has no record of it)."""
+    plan = repo.get_plan(uow.session, plan_id, who, for_update=True)
     _check_supporter(plan, who)
     commitment = plan.commitment
     if commitment.fulfilled_on is not None:
@@ -105,7 +125,7 @@ def record_delivery(plan: Plan, data: dict, uow: UnitOfWork, who: Principal) -> 
     _touch(plan)
     events.commitment_notice(uow.session, commitment, plan.specialist, rules.FULFILLED)
     uow.commit()
-    return plan
+    return _with_status(plan, today)
 
 
 def _check_supporter(plan: Plan, who: Principal) -> None:
@@ -196,8 +216,15 @@ def settings_for(session, tenant: str) -> JurisdictionSettings:
     )
 
 
+def trainer_series(session) -> dict:
+    """The series whose completion opens a plan (the training for trainers)."""
+    return {"items": repo.trainer_series(session)}
+
+
 def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> TrainerSeries:
     """A national admin names a series of content's as the training for trainers (idempotent)."""
+    if len(series_id) > 36:  # longer than any series id content gives
+        raise NotFound("No such series.")
     row = uow.session.get(TrainerSeries, series_id)
     if row is None:
         row = TrainerSeries(series_id=series_id, added_by=who.sub, added_at=utcnow())
@@ -219,8 +246,19 @@ def with_status(plans: list[Plan], today: date) -> list[Plan]:
     return plans
 
 
-def caseload(session, tenant: str, specialist: str, today: date) -> dict:
-    """A specialist's trainers, overdue first, then due soon, on track, fulfilled; by due date within each."""
+def _with_status(plan: Plan, today: date) -> Plan:
+    return with_status([plan], today)[0]
+
+
+def caseload(session, who: Principal, specialist: str | None, today: date) -> dict:
+    """A specialist's trainers, overdue first, then due soon, on track, fulfilled; by due date within each.
+
+    A specialist sees their own caseload; the jurisdiction admin anyone's (``specialist``; default: the caller's).
+    """
+    specialist = specialist or who.sub
+    if specialist != who.sub and not who.has(JURISDICTION_ADMIN):
+        raise Forbidden("Specialists see their own caseload.")
+    tenant = who.tenant
     items = [
         {
             "trainer": row["plan"].trainer,
