@@ -565,3 +565,75 @@ def test_staff_run_the_calls_and_add_members_and_a_member_follows_in_chromium(br
         wide.check(name)
     wide.close()
     print(f"screenshots in {screenshots}")
+
+
+def test_staff_mark_knowledge_products_and_publish_a_synthesis_showing_what_consent_allows(platform):
+    community, staff = convene(platform)
+    consents = f"{platform.content}/communities/{community}/consents"
+    # Texas consents to be named; California chose to be left out.
+    platform.api("PUT", f"{consents}/TX", platform.token("jurisdiction_admin", "TX"), json={"choice": "attribute"})
+    platform.api("PUT", f"{consents}/CA", platform.token("jurisdiction_admin", "CA"), json={"choice": "exclude"})
+    ana_token = platform.token("specialist", "CA", sub="ana-ruiz", name="Ana Ruiz")
+    cruz_token = platform.token("specialist", "TX", sub="cruz-lee", name="Cruz Lee")
+    threads = f"{platform.content}/communities/{community}/threads"
+    ca_thread = platform.api("POST", threads, ana_token, json={"title": "Caseloads", "body": "A dozen each."})
+    tx_thread = platform.api("POST", threads, cruz_token, json={"title": "Rural reach", "body": "By phone."})
+    rosa = portal_session(platform, "national_admin", "US", "rosa-staff", "Rosa Staff")
+    ana = portal_session(platform, "specialist", "CA", "ana-ruiz", "Ana Ruiz")
+    base = f"{platform.portal}/communities/{community}"
+
+    # Staff mark from the thread page; a member is offered no such button, and the API refuses them anyway.
+    assert "Mark as a knowledge product" in rosa.get(f"{base}/threads/{ca_thread['id']}", timeout=30).text
+    assert "Mark as a knowledge product" not in ana.get(f"{base}/threads/{ca_thread['id']}", timeout=30).text
+    for thread in (ca_thread, tx_thread):
+        marked = rosa.post(
+            f"{base}/knowledge-products",
+            data={"source_kind": "thread", "source_id": thread["id"], "csrf_token": rosa.csrf},
+            timeout=30,
+        )
+        assert "The knowledge product was marked." in marked.text
+    refused = ana.post(
+        f"{base}/knowledge-products",
+        data={"source_kind": "thread", "source_id": ca_thread["id"], "csrf_token": ana.csrf},
+        timeout=30,
+    )
+    assert refused.status_code == 403 and "Traceback" not in refused.text
+
+    page = rosa.get(f"{base}/synthesis", timeout=30)
+    assert int(page.headers["X-API-Calls"]) <= 3 and "Caseloads" in page.text and "Rural reach" in page.text
+    products = re.findall(r'name="product" value="([^"]+)"', page.text)
+    no_title = rosa.post(
+        f"{base}/synthesis",
+        data={"action": "draft", "title": "", "summary": "x", "product": products, "csrf_token": rosa.csrf},
+        timeout=30,
+    )
+    assert 'id="title-error"' in no_title.text
+    drafted = rosa.post(
+        f"{base}/synthesis",
+        data={
+            "action": "draft",
+            "title": "What the networks learnt",
+            "summary": "About a dozen.",
+            "product": products,
+            "csrf_token": rosa.csrf,
+        },
+        timeout=30,
+    )
+    assert "The draft was saved." in drafted.text
+    # The consent rule's outcome, before publishing: Texas named, California left out.
+    assert "Rural reach: <strong>From TX (its consent)</strong>" in drafted.text
+    assert "Caseloads:" not in drafted.text and "1 left out" in drafted.text
+    synthesis_id = re.search(r'name="synthesis_id" value="([^"]+)"', drafted.text).group(1)
+    published = rosa.post(
+        f"{base}/synthesis",
+        data={"action": "publish", "synthesis_id": synthesis_id, "csrf_token": rosa.csrf},
+        timeout=30,
+    )
+    assert published.url.endswith(f"/syntheses/{synthesis_id}") and "About a dozen." in published.text
+    assert "From TX" in published.text and "Caseloads" not in published.text
+    again = rosa.post(
+        f"{base}/synthesis",
+        data={"action": "publish", "synthesis_id": synthesis_id, "csrf_token": rosa.csrf},
+        timeout=30,
+    )
+    assert again.status_code == 409 and "Not possible now" in again.text

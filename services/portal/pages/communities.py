@@ -514,6 +514,52 @@ def calendar_feed(community_id: str):
     )
 
 
+@blp.route("/communities/<community_id>/synthesis", methods=["GET", "POST"])
+@identity.signed_in
+def synthesis_work(community_id: str):
+    """Staff draft a synthesis of the marked knowledge products and publish it; each draft shows its contributions
+    as each jurisdiction's consent allows: three calls (one more to draft or publish)."""
+    form, errors = request.form, {}
+    path = f"{_base(community_id)}/syntheses"
+    if request.method == "POST":
+        try:
+            if form.get("action") == "publish":
+                done = backend().post("content", f"{path}/{form.get('synthesis_id', '')}/publish", token=token())
+                return redirect(url_for("communities.synthesis", synthesis_id=done["id"]))
+            body = {
+                "title": form.get("title", ""),
+                "summary": form.get("summary", ""),
+                "knowledge_products": form.getlist("product"),
+            }
+            backend().post("content", path, token=token(), json=body)
+            return redirect(url_for("communities.synthesis_work", community_id=community_id, drafted=1) + "#drafts")
+        except BackendError as error:
+            errors = _refused(error, {"knowledge_products": "product"})
+    space, products, drafts = backend().get_all(
+        ("content", _base(community_id), {"token": token()}),
+        ("content", f"{_base(community_id)}/knowledge-products", {"token": token(), "params": {"limit": PAGE}}),
+        ("content", path, {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return _shown(
+        "synthesis_work.html",
+        errors,
+        community=space,
+        products=products["items"],
+        drafts=[d for d in drafts["items"] if d["status"] != "published"],
+        published=[d for d in drafts["items"] if d["status"] == "published"],
+        drafted=request.args.get("drafted"),
+    )
+
+
+@blp.post("/communities/<community_id>/knowledge-products")
+@identity.signed_in
+def mark_knowledge_product(community_id: str):
+    """Staff mark a thread, a reply or a document as a knowledge product of the community: one call."""
+    body = {"source_kind": request.form.get("source_kind", ""), "source_id": request.form.get("source_id", "")}
+    backend().post("content", f"{_base(community_id)}/knowledge-products", token=token(), json=body)
+    return redirect(url_for("communities.synthesis_work", community_id=community_id, marked=1))
+
+
 @blp.get("/syntheses")
 @identity.signed_in
 def syntheses():
