@@ -637,3 +637,52 @@ def test_staff_mark_knowledge_products_and_publish_a_synthesis_showing_what_cons
         timeout=30,
     )
     assert again.status_code == 409 and "Not possible now" in again.text
+
+
+def test_staff_announce_a_national_audio_conference_and_anyone_registers_in_chromium(browser, platform, screenshots):
+    nat = Pages(browser, platform, screenshots, DESKTOP)
+    page = nat.page
+    nat.sign_in_as("Nat National")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audio-conferences").click()
+    page.get_by_label("Title").fill("Infant rooms and ratings: a national conversation")
+    page.get_by_label("Starts").fill("2027-03-02T15:00")
+    page.get_by_label("Time zone").select_option("America/Chicago")
+    page.get_by_role("button", name="Announce").click()  # no link: the API's error next to its field
+    expect(page.locator("#meeting_url-error")).to_be_visible()
+    expect(page.get_by_label("Time zone")).to_have_value("America/Chicago")
+    nat.check("audio-conferences-errors")
+    page.get_by_label("Link to join").fill("https://meet.example.org/national")
+    page.get_by_role("button", name="Announce").click()
+    expect(page.get_by_role("status")).to_contain_text("The audio-conference is announced")
+    expect(page.get_by_text("Tue 2 Mar 2027, 3:00 PM CST")).to_be_visible()
+    call_url = page.url.split("?")[0]
+    nat.close()
+
+    # Someone of a jurisdiction that is in no community registers, with an address for the invitation.
+    reader = Pages(browser, platform, screenshots, PHONE)
+    page = reader.page
+    reader.sign_in_as("Alex Admin")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audio-conferences").click()
+    reader.check("audio-conferences")
+    page.get_by_role("link", name="Infant rooms and ratings: a national conversation").click()
+    page.get_by_label("E-mail for the invitation").fill("not-an-address")
+    page.get_by_role("button", name="Register").click()
+    expect(page.locator("#email-error")).to_be_visible()
+    reader.check("audio-conference-error")
+    page.get_by_label("E-mail for the invitation").fill("alex@example.org")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status")).to_have_text("You are registered. The invitation comes by e-mail.")
+    expect(page.get_by_role("link", name="Join the audio-conference")).to_be_visible()
+    reader.check("audio-conference-registered")
+    reader.close()
+
+    call_id = call_url.rsplit("/", 1)[1]
+    staff = platform.token("national_admin", "US")
+    registrations = platform.api("GET", f"{platform.scheduling}/audio-conferences/{call_id}/registrations", staff)
+    assert [(r["person"], r["name"]) for r in registrations["items"]] == [("dev-jurisdiction_admin-ca", "Alex Admin")]
+    wide = Pages(browser, platform, screenshots, DESKTOP)
+    wide.sign_in_as("Nat National")
+    wide.page.goto(call_url)
+    expect(wide.page.get_by_role("cell", name="Alex Admin")).to_be_visible()
+    wide.check("audio-conference-staff")
+    wide.close()

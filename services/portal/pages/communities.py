@@ -7,6 +7,7 @@ Who sees a community is content's rule (docs/communities.md): a person who is no
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 
@@ -42,6 +43,17 @@ MEMBER_KINDS = (
 )
 LANGUAGES = (("en", "English"), ("es", "Spanish"))
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# The zones a national audio-conference is announced in: the country's, from east to west.
+ANNOUNCED_ZONES = (
+    ("America/New_York", "Eastern"),
+    ("America/Chicago", "Central"),
+    ("America/Denver", "Mountain"),
+    ("America/Los_Angeles", "Pacific"),
+    ("America/Anchorage", "Alaska"),
+    ("Pacific/Honolulu", "Hawaii"),
+    ("America/Puerto_Rico", "Atlantic"),
+    ("Pacific/Guam", "Chamorro"),
+)
 # Scheduling takes attendance from 30 minutes before a call starts; the form opens then too.
 ATTENDANCE_OPENS_BEFORE = timedelta(minutes=30)
 
@@ -558,6 +570,87 @@ def mark_knowledge_product(community_id: str):
     body = {"source_kind": request.form.get("source_kind", ""), "source_id": request.form.get("source_id", "")}
     backend().post("content", f"{_base(community_id)}/knowledge-products", token=token(), json=body)
     return redirect(url_for("communities.synthesis_work", community_id=community_id, marked=1))
+
+
+@blp.route("/audio-conferences", methods=["GET", "POST"])
+@identity.signed_in
+def audio_conferences():
+    """National audio-conferences, for anyone to register; national staff announce one: one call (one more to
+    announce)."""
+    form, errors = request.form, {}
+    if request.method == "POST":
+        body, errors = _announcement(form)
+        if not errors:
+            try:
+                made = backend().post(
+                    "scheduling", "/audio-conferences", token=token(), json=body, idempotent_create=True
+                )
+                return redirect(url_for("communities.audio_conference", call_id=made["id"], announced=1))
+            except BackendError as error:
+                errors = _refused(error, {"starts_at": "local_start"})
+    listed = backend().get("scheduling", "/audio-conferences", token=token(), params={"limit": PAGE})["items"]
+    now = datetime.now(UTC)
+    return _shown(
+        "audio_conferences.html",
+        errors,
+        upcoming=[c for c in listed if datetime.fromisoformat(c["ends_at"]) >= now],
+        zones=ANNOUNCED_ZONES,
+    )
+
+
+def _announcement(form) -> tuple[dict, dict]:
+    """The API's body for an audio-conference: the wall time typed, in the zone chosen, as an instant."""
+    errors: dict[str, str] = {}
+    zone, local_start = form.get("time_zone", ""), form.get("local_start", "")
+    body = {
+        "title": form.get("title", ""),
+        "agenda": form.get("agenda", ""),
+        "time_zone": zone,
+        "meeting_url": form.get("meeting_url", "").strip(),
+    }
+    minutes = form.get("duration_minutes", "").strip()
+    if minutes:
+        body["duration_minutes"] = int(minutes) if minutes.isdigit() else minutes
+    if zone not in dict(ANNOUNCED_ZONES):
+        errors["time_zone"] = "Choose the time zone it is announced in."
+    try:
+        moment = datetime.fromisoformat(local_start)
+    except ValueError:
+        errors["local_start"] = "Enter the day and time it starts."
+    else:
+        if not errors:
+            body["starts_at"] = moment.replace(tzinfo=ZoneInfo(zone)).isoformat()
+    return body, errors
+
+
+@blp.route("/audio-conferences/<call_id>", methods=["GET", "POST"])
+@identity.signed_in
+def audio_conference(call_id: str):
+    """One audio-conference and the person's registration (national staff: every registration); register: two
+    calls (one more to register)."""
+    form, errors = request.form, {}
+    path = f"/audio-conferences/{call_id}/registrations"
+    if request.method == "POST":
+        body = {"name": form.get("name", "").strip(), "email": form.get("email", "").strip() or None}
+        try:
+            backend().post("scheduling", path, token=token(), json=body)
+            return redirect(url_for("communities.audio_conference", call_id=call_id, registered=1))
+        except BackendError as error:
+            errors = _refused(error)
+    shown, registrations = backend().get_all(
+        ("scheduling", f"/community-calls/{call_id}", {"token": token()}),
+        ("scheduling", path, {"token": token(), "params": {"limit": PAGE}}),
+    )
+    if shown.get("kind") != "audio_conference":  # a community's call is not read through this page
+        abort(404)
+    mine = next((r for r in registrations["items"] if r["person"] == g.user.sub), None)
+    return _shown(
+        "audio_conference.html",
+        errors,
+        call=shown,
+        mine=mine,
+        registrations=registrations["items"] if g.user.has("national_admin") else [],
+    )
 
 
 @blp.get("/syntheses")
