@@ -13,6 +13,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from services.portal.backend import Backend, BackendError
 from shared.testing import wait_until
 from tests.portal.conftest import DESKTOP, PHONE, Platform
 from tests.portal.test_browser_flows import Pages
@@ -540,6 +541,26 @@ def test_staff_run_the_calls_and_add_members_and_a_member_follows_in_chromium(br
     expect(page.get_by_role("status")).to_have_text("Attendance saved.")
     expect(page.get_by_role("group", name="Ana López").get_by_label("Present")).to_be_checked()
     nat.check("call-staff")
+
+    # Synthesis: a member's thread is marked from where it is read, drafted, checked, published.
+    thread = platform.api(
+        "POST",
+        f"{platform.content}/communities/{community}/threads",
+        platform.token("participant", "CA", sub="dev-participant-ca", name="Ana López"),
+        json={"title": "Rating infant rooms", "body": "We adapted the environment rating scale."},
+    )
+    page.goto(f"{base}/threads/{thread['id']}")
+    page.get_by_role("button", name=re.compile(r"^Mark as a knowledge product\W+Rating infant rooms$")).click()
+    expect(page.get_by_role("status")).to_have_text("The knowledge product was marked.")
+    page.get_by_label("Title").fill("How the networks rate infant rooms")
+    page.get_by_label("Summary").fill("Most adapt a national scale.")
+    page.get_by_label("Rating infant rooms").check()
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_text("Rating infant rooms: From a member jurisdiction, not named")).to_be_visible()
+    nat.check("synthesis-draft")
+    page.get_by_role("button", name=re.compile(r"^Publish\W+How the networks rate infant rooms\W+for every")).click()
+    expect(page.get_by_role("heading", name="How the networks rate infant rooms")).to_be_visible()
+    nat.check("synthesis-published")
     nat.close()
 
     ana = Pages(browser, platform, screenshots, PHONE)
@@ -686,3 +707,18 @@ def test_staff_announce_a_national_audio_conference_and_anyone_registers_in_chro
     expect(wide.page.get_by_role("cell", name="Alex Admin")).to_be_visible()
     wide.check("audio-conference-staff")
     wide.close()
+
+
+def test_a_read_given_an_absent_value_answers_it_for_a_404_and_for_nothing_else(platform):
+    """The community page reads scheduling's calls beside content's reads: a community scheduling does not know
+    yet has no calls, while any other refusal still shows."""
+    api = Backend({"scheduling": platform.scheduling}, timeout=10, pool_size=2)
+    staff = platform.token("national_admin", "US")
+    unknown = "/communities/00000000-0000-0000-0000-000000000000/calls"
+    assert api.get_all(("scheduling", unknown, {"token": staff, "absent": {"items": []}})) == [{"items": []}]
+    with pytest.raises(BackendError) as not_found:
+        api.get_all(("scheduling", unknown, {"token": staff}))
+    assert not_found.value.status == 404
+    with pytest.raises(BackendError) as refused:
+        api.get_all(("scheduling", unknown, {"token": "not-a-token", "absent": {"items": []}}))
+    assert refused.value.status == 401

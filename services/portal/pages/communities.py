@@ -87,18 +87,17 @@ def _runs_calls(space: dict) -> bool:
     return g.user.has("national_admin") or g.user.sub in space.get("facilitators", [])
 
 
-def _calls_of(community_id: str, **params) -> list[dict]:
-    """The community's calls and meetings in time order: one call to scheduling."""
-    try:
-        return backend().get(
-            "scheduling", f"{_base(community_id)}/calls", token=token(), params={"limit": PAGE, **params}
-        )["items"]
-    except BackendError as error:
-        # Scheduling learns of a community from content's events a moment after content has it: until
-        # then it does not know the community, and the space simply has no calls yet.
-        if error.status != 404:
-            raise
-        return []
+def _calls_read(community_id: str) -> tuple[str, str, dict]:
+    """The read of the community's calls and meetings in time order, for ``get_all`` beside the page's others.
+
+    Scheduling learns of a community from content's events a moment after content has it: until then it
+    does not know the community (404), and the space simply has no calls yet.
+    """
+    return (
+        "scheduling",
+        f"{_base(community_id)}/calls",
+        {"token": token(), "params": {"limit": PAGE}, "absent": {"items": []}},
+    )
 
 
 @blp.get("/communities")
@@ -150,12 +149,13 @@ def community(community_id: str):
             return redirect(url_for("communities.thread", community_id=community_id, thread_id=thread["id"]))
         except BackendError as error:
             errors = _refused(error)
-    space, threads = backend().get_all(
+    space, threads, calls = backend().get_all(
         ("content", _base(community_id), {"token": token()}),
         ("content", f"{_base(community_id)}/threads", {"token": token(), "params": {"limit": PAGE}}),
+        _calls_read(community_id),
     )
     now = datetime.now(UTC)
-    upcoming = [c for c in _calls_of(community_id) if datetime.fromisoformat(c["ends_at"]) >= now][:6]
+    upcoming = [c for c in calls["items"] if datetime.fromisoformat(c["ends_at"]) >= now][:6]
     return _shown(
         "community.html",
         errors,
@@ -421,8 +421,8 @@ def calls(community_id: str):
                 return redirect(url_for("communities.calls", community_id=community_id, scheduled=len(made["calls"])))
             except BackendError as error:
                 errors = _refused(error, CALL_FIELDS)
-    space = backend().get("content", _base(community_id), token=token())
-    listed = _calls_of(community_id)
+    space, calls = backend().get_all(("content", _base(community_id), {"token": token()}), _calls_read(community_id))
+    listed = calls["items"]
     now = datetime.now(UTC)
     return _shown(
         "calls.html",
