@@ -1,10 +1,12 @@
 """``python -m bench.portal`` (the last part of ``make bench``): the portal's pages under 20 concurrent people.
 
 The content and scheduling APIs and the portal run as deployed (gunicorn, ``WEB_CONCURRENCY`` workers
-each) on the embedded default in a folder of the run's own. A cohort of nine sessions with 20
-participants, attendance and certificates is set up through the APIs; then 20 people, each signed in to
-the portal with their own session (coordinators, facilitators, participants), load their main pages in
-a loop for ``BENCH_PORTAL_SECONDS`` (60) after a warm-up, ``BENCH_PORTAL_THINK`` (1) seconds apart.
+each; the content and scheduling workers beside them) on the embedded default in a folder of the run's
+own. A cohort of nine sessions with 20 participants, attendance and certificates, and a learning
+community of the same participants with a year of monthly calls, threads and a work plan, are set up
+through the APIs; then 20 people, each signed in to the portal with their own session (coordinators,
+facilitators, participants), load their main pages in a loop for ``BENCH_PORTAL_SECONDS`` (60) after a
+warm-up, ``BENCH_PORTAL_THINK`` (1) seconds apart.
 Every figure includes the API calls behind the page. Targets: p99 under 200 ms for every page, at
 most three API calls per page (the page's ``X-API-Calls`` header), no error. Results go to ``var/bench-portal.json``.
 """
@@ -74,6 +76,19 @@ def start(env: dict, folder: Path) -> tuple[dict, list[subprocess.Popen]]:
                 start_new_session=True,
             )  # fmt: skip
         )
+    # Scheduling learns of a learning community from content's events: their workers carry them.
+    for name in ("content-worker", "scheduling-worker"):
+        log = (folder / f"{name}.log").open("wb")
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", f"services.{name.split('-')[0]}.worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+        )
     bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     deadline = time.monotonic() + 60
     for base in bases.values():
@@ -130,7 +145,44 @@ def set_up(bases: dict, key: bytes) -> dict:
     call("PUT", f"{api}/sessions/{sessions[0]['id']}/attendance", admin,
          {"records": [{"registration_id": r["id"], "status": "present"} for r in registrations]})  # fmt: skip
     code = call("GET", f"{api}/cohorts/{cohort['id']}/completions", admin)["items"][0]["certificate_code"]
-    return {"cohort": cohort["id"], "session": sessions[0]["id"], "code": code}
+    return {
+        "cohort": cohort["id"],
+        "session": sessions[0]["id"],
+        "code": code,
+        "community": learning_community(bases, token("national_admin", "US"), call),
+    }
+
+
+def learning_community(bases: dict, staff: str, call) -> str:
+    """A community the participants are members of: a year of monthly calls, threads and a work plan."""
+    community = call("POST", f"{bases['content']}/communities", staff, {
+        "title": "Bench community", "focus_area": "specialist_networks", "starts_on": "2027-01-04",
+        "facilitators": [{"sub": "dev-national_admin-us", "name": "Nat National"}],
+    })["id"]  # fmt: skip
+    base = f"{bases['content']}/communities/{community}"
+    for n in range(20):
+        call("POST", f"{base}/members", staff,
+             {"sub": f"bench-{n:02d}", "kind": "team_member", "jurisdiction": "CA", "name": f"Participant {n}"})  # fmt: skip
+    for n in range(10):
+        call("POST", f"{base}/threads", staff, {"title": f"Thread {n}", "body": "What works in your state?"})
+    for n in range(10):
+        call(
+            "POST",
+            f"{base}/work-items",
+            staff,
+            {"kind": "task", "title": f"Task {n}", "due_on": f"2027-0{n % 9 + 1}-15"},
+        )
+    calls = f"{bases['scheduling']}/communities/{community}/calls"
+    deadline = time.monotonic() + 60
+    while requests.get(calls, headers={"Authorization": f"Bearer {staff}"}, timeout=10).status_code != 200:
+        if time.monotonic() > deadline:
+            raise SystemExit("scheduling did not learn of the bench community from content's events")
+        time.sleep(0.2)
+    call("POST", calls, staff, {
+        "kind": "interactive_call", "title": "Monthly community call", "local_start": "2027-01-12T14:00:00",
+        "rrule": "FREQ=MONTHLY;BYDAY=2TU;COUNT=12", "meeting_url": "https://meet.example.org/bench",
+    })  # fmt: skip
+    return community
 
 
 def people(story: dict) -> list[tuple[dict, list[str]]]:
@@ -144,7 +196,11 @@ def people(story: dict) -> list[tuple[dict, list[str]]]:
         ("/my/sessions", "/my/sessions"),
         ("/sessions/<id>/attendance", f"/sessions/{story['session']}/attendance"),
     ]
-    participant = [("/my/training", "/my/training"), ("/verify/<code>", f"/verify/{story['code']}")]
+    participant = [
+        ("/my/training", "/my/training"),
+        ("/verify/<code>", f"/verify/{story['code']}"),
+        ("/communities/<id>", f"/communities/{story['community']}"),
+    ]
     chosen = []
     for n in range(USERS):
         if n % 10 < 3:

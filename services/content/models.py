@@ -197,6 +197,8 @@ class Community(IdMixin, TimestampMixin, ChangeMixin, Base):
     facilitators: Mapped[list] = mapped_column(JSON, default=list)
     member_count: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(200))
+    # Read only when one community is shown with its work plan's summary (never for a list of them).
+    work_items: Mapped[list[WorkItem]] = relationship(lazy="select", viewonly=True)
 
 
 class CommunityMember(IdMixin, ChangeMixin, Base):

@@ -136,7 +136,8 @@ class Backend:
     def get_all(self, *reads: tuple[str, str, dict]) -> list:
         """Several independent GETs ``(service, path, kwargs)`` at once; their answers in order.
 
-        The first failure is raised, as one ``get`` would raise it.
+        The first failure is raised, as one ``get`` would raise it; a read whose kwargs name an ``absent``
+        value answers it instead of a 404.
         """
         counted = has_request_context()
         if counted:
@@ -150,7 +151,14 @@ class Backend:
                 g.api_seconds = getattr(g, "api_seconds", 0.0) + time.perf_counter() - started
 
     def _get_json(self, service: str, path: str, kwargs: dict):
-        return self.call("GET", service, path, **kwargs).json()
+        kwargs = dict(kwargs)
+        has_absent, absent = "absent" in kwargs, kwargs.pop("absent", None)
+        try:
+            return self.call("GET", service, path, **kwargs).json()
+        except BackendError as error:
+            if error.status != 404 or not has_absent:
+                raise
+            return absent
 
     def post(self, service: str, path: str, **kwargs):
         response = self.call("POST", service, path, **kwargs)

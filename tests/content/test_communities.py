@@ -630,6 +630,51 @@ def test_the_work_plan_is_the_members_own(client, content_ctx, tokens, database)
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_one_community_shows_where_its_work_plan_stands_and_its_etag_follows_the_plan(
+    client, content_ctx, tokens, database
+):
+    story = build_story(client, tokens, content_ctx)
+    base = f"/communities/{story.id}"
+    for body in (
+        {"kind": "task", "title": "Overdue survey", "due_on": "2020-01-31"},
+        {"kind": "task", "title": "Finished map", "due_on": "2020-01-01", "status": "done"},
+        {"kind": "task", "title": "Undated idea"},
+    ):
+        ok(client.post(f"{base}/work-items", json=body, headers=auth(tokens, CA_MEMBER)), 201)
+    read = client.get(base, headers=auth(tokens, TX_MEMBER))
+    assert read.json["work_plan"] == {
+        "goals": 1,
+        "tasks": 3,
+        "open": 3,
+        "in_progress": 0,
+        "done": 1,
+        "dropped": 0,
+        "overdue": 1,
+        "next_due": {"id": story.work_item["id"], "title": "Map each network's reach", "due_on": "2027-09-30"},
+    }
+    # A list of communities stays one statement a page: no summary there.
+    assert all("work_plan" not in c for c in ok(client.get("/communities", headers=auth(tokens, STAFF)))["items"])
+    # The summary is part of what the ETag covers, so a change of the plan makes an earlier read stale.
+    ok(
+        client.post(f"{base}/work-items", json={"kind": "task", "title": "One more"}, headers=auth(tokens, CA_MEMBER)),
+        201,
+    )
+    assert_problem(
+        client.patch(
+            base, json={"title": "Renamed"}, headers={**auth(tokens, STAFF), "If-Match": read.headers["ETag"]}
+        ),
+        412,
+    )
+    fresh = client.get(base, headers=auth(tokens, STAFF))
+    renamed = ok(
+        client.patch(
+            base, json={"title": "Renamed"}, headers={**auth(tokens, STAFF), "If-Match": fresh.headers["ETag"]}
+        )
+    )
+    assert renamed["title"] == "Renamed" and renamed["work_plan"]["tasks"] == 4
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_a_published_synthesis_is_read_by_every_jurisdiction_as_consent_allows_while_the_space_stays_hidden(
     client, content_ctx, tokens, database
 ):

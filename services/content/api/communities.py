@@ -24,6 +24,7 @@ from services.content.models import (
 )
 from services.content.repository import communities as repo
 from services.content.schemas.communities import (
+    CommunityDetailSchema,
     CommunityPage,
     CommunityQueryArgs,
     CommunitySchema,
@@ -142,20 +143,20 @@ class CommunityCollection(MethodView):
 class CommunityItem(MethodView):
     @require()
     @blp.etag
-    @blp.response(200, CommunitySchema)
+    @blp.response(200, CommunityDetailSchema)
     def get(self, community_id):
-        """Show a community you see."""
+        """Show a community you see, with where its work plan stands."""
         return _space(community_id).community
 
     @require(NATIONAL_ADMIN)
     @blp.etag
     @blp.arguments(CommunityUpdateSchema)
-    @blp.response(200, CommunitySchema)
+    @blp.response(200, CommunityDetailSchema)
     @blp.alt_response(409, description="The lifecycle does not allow this status from the current one.")
     def patch(self, data, community_id):
         """Change a community (staff): its plan, facilitators, or status (convening, active, closing, closed)."""
         space = _space(community_id, for_update=True)
-        blp.check_etag(space.community, CommunitySchema)
+        blp.check_etag(space.community, CommunityDetailSchema)
         return use_cases.update_community(space, data, request_uow(), correlationid=correlation_id())
 
 

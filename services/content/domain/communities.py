@@ -173,3 +173,24 @@ def check_editable_synthesis(status: str) -> None:
         raise Conflict(
             "A published synthesis is final; write a new one to say more.", errors={"status": ["Published."]}
         )
+
+
+def work_plan_summary(items: Iterable, today: date) -> dict:
+    """Where the work plan stands: goals and tasks by status, those overdue, and the next one due.
+
+    ``items`` are the community's goals and tasks (anything with ``kind``, ``title``, ``status`` and
+    ``due_on``); what is done or dropped is never overdue nor next.
+    """
+    summary = {"goals": 0, "tasks": 0, "overdue": 0, "next_due": None, **{s: 0 for s in WORK_ITEM_STATUSES}}
+    pending = []
+    for item in items:
+        summary["goals" if item.kind == GOAL else "tasks"] += 1
+        summary[item.status] += 1
+        if item.status in ("open", "in_progress") and item.due_on is not None:
+            pending.append(item)
+            if item.due_on < today:
+                summary["overdue"] += 1
+    upcoming = sorted((i for i in pending if i.due_on >= today), key=lambda i: (i.due_on, i.title))
+    if upcoming:
+        summary["next_due"] = {"id": upcoming[0].id, "title": upcoming[0].title, "due_on": upcoming[0].due_on}
+    return summary

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from services.content.domain import communities as rules
 from services.content.schemas import Id
@@ -93,6 +94,42 @@ class CommunitySchema(Schema):
     created_by = fields.String(dump_only=True)
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
+
+
+class NextDueSchema(Schema):
+    id = fields.String(dump_only=True)
+    title = fields.String(dump_only=True)
+    due_on = fields.Date(dump_only=True)
+
+
+class WorkPlanSummarySchema(Schema):
+    """Where the work plan stands, counted from its goals and tasks (the list is at /work-items)."""
+
+    goals = fields.Integer(dump_only=True)
+    tasks = fields.Integer(dump_only=True)
+    open = fields.Integer(dump_only=True)
+    in_progress = fields.Integer(dump_only=True)
+    done = fields.Integer(dump_only=True)
+    dropped = fields.Integer(dump_only=True)
+    overdue = fields.Integer(
+        dump_only=True, metadata={"description": "Open or in progress, with a due date before today (UTC)."}
+    )
+    next_due = fields.Nested(
+        NextDueSchema,
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The open goal or task due soonest, today or later."},
+    )
+
+    @pre_dump
+    def summarise(self, items, **kwargs):
+        return rules.work_plan_summary(items, datetime.now(UTC).date())
+
+
+class CommunityDetailSchema(CommunitySchema):
+    """One community as its page shows it: with where its work plan stands."""
+
+    work_plan = fields.Nested(WorkPlanSummarySchema, attribute="work_items", dump_only=True)
 
 
 class CommunityUpdateSchema(Schema):

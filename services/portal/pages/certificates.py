@@ -44,13 +44,12 @@ def verify(code):
 def certificate(registration_id):
     """The certificate of attendance (PDF), passed through; a friendly page until the participant completes."""
     try:
-        response = backend().call(
-            "GET",
+        return file_from(
             "scheduling",
             f"/registrations/{registration_id}/certificate.pdf",
-            token=token(),
+            filename="certificate.pdf",
             accept="application/pdf",
-            stream=True,
+            attachment=True,
         )
     except BackendError as error:
         if error.status != 404:
@@ -61,26 +60,23 @@ def certificate(registration_id):
             message="The certificate is issued once the training is completed (its sessions attended). "
             "Come back after your last session.",
         ), 404
-    return passed_through(response, "certificate.pdf", attachment=True)
 
 
 @blp.get("/materials/<material_id>/versions/<int:number>")
 @identity.signed_in
 def material(material_id, number):
     """A session's material file, from the content service."""
-    response = backend().call(
-        "GET",
-        "content",
-        f"/materials/{material_id}/versions/{number}/download",
-        token=token(),
-        accept="*/*",
-        stream=True,
-    )
-    return passed_through(response, None)
+    return file_from("content", f"/materials/{material_id}/versions/{number}/download")
 
 
-def passed_through(response, filename: str | None, *, attachment: bool = False) -> Response:
-    """Stream a service's file to the browser, with its name; ``attachment`` saves it rather than opening it."""
+def file_from(
+    service: str, path: str, *, filename: str | None = None, accept: str = "*/*", attachment: bool = False
+) -> Response:
+    """A service's file, read with the person's token and streamed to the browser with its name.
+
+    ``attachment`` saves it rather than opening it; ``filename`` names it when the service does not.
+    """
+    response = backend().call("GET", service, path, token=token(), accept=accept, stream=True)
     headers = {"Cache-Control": "private, no-store"}
     disposition = response.headers.get("Content-Disposition") or (f'inline; filename="{filename}"' if filename else "")
     if attachment:
