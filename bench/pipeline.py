@@ -154,6 +154,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
     from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING
     from services.scheduling.models import platform as scheduling_tables
     from shared.db import Database
+    from shared.messaging.bus import Bus
     from shared.messaging.outbox import outbox_values
     from shared.messaging.topology import Topology
     from shared.migrations import upgrade
@@ -216,6 +217,12 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
             uow.commit()
 
     try:
+        # The topology first: waiting for the consumer asks the broker for its queue, and asking for
+        # a queue not yet declared fails the channel (pika logs a NOT_FOUND each time) until the
+        # worker has declared it. Declared as the workers declare it, so theirs are no-ops.
+        bus = Bus(broker_url, Topology())
+        with bus.connection() as conn:
+            bus.declare(conn.default_channel)
         for module, env in (
             ("services.notifications.worker", notifications_env),
             ("services.scheduling.worker", scheduling_env),

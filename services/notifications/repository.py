@@ -246,6 +246,14 @@ def add_deliveries(session: Session, rows: list[dict]) -> None:
     insert_many(session, [(Delivery.__table__, rows)])
 
 
+def add_notified(session: Session, contacts: list[dict], reminders: list[dict], deliveries: list[dict]) -> None:
+    """Write new contact points, reminders and messages in one round trip, every column given but the
+    change marker (its default)."""
+    insert_many(
+        session, [(ContactPoint.__table__, contacts), (Reminder.__table__, reminders), (Delivery.__table__, deliveries)]
+    )
+
+
 # --- webhooks -----------------------------------------------------------------------------------
 
 

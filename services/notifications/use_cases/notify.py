@@ -176,10 +176,11 @@ class Notifier:
         if data.get("email") and (contact is None or contact.email != data["email"]):
             # Rosters and registrations carry the e-mail a person gave; it keeps the contact point current.
             if contact is None:
-                contact = ContactPoint(tenant=tenant, person=person, language="en")
-                session.add(contact)
-            contact.email = data["email"]
-            lookups.added_contact_point(contact)
+                contact = ContactPoint(id=new_id(), tenant=tenant, person=person, language="en", email=data["email"])
+                lookups.add_contact_point(contact)
+            else:
+                contact.email = data["email"]
+                lookups.changed_contact_point(contact)
         sessions = [s for s in lookups.sessions_of_cohort(tenant, data["cohort_id"]) if not s.cancelled]
         upcoming = [s for s in sessions if s.starts_at > self.clock()]
         confirmed = data["status"] == "confirmed"
@@ -280,6 +281,7 @@ class Notifier:
             for minutes, at in due.items():
                 if (person, minutes) not in have:
                     reminder = Reminder(
+                        id=new_id(),
                         tenant=known.tenant,
                         session_id=known.session_id,
                         person=person,
@@ -287,8 +289,7 @@ class Notifier:
                         due_at=at,
                         status="pending",
                     )
-                    session.add(reminder)
-                    lookups.added_reminder(reminder)
+                    lookups.add_reminder(reminder)
 
     def remind(self, session, reminder: Reminder) -> int:
         """Write the message of one due reminder (once: the reminder and its due time key it)."""
@@ -491,8 +492,12 @@ class Lookups:
     def contact_point_for_update(self, tenant: str, person: str) -> ContactPoint | None:
         return repo.contact_point(self.session, tenant, person, for_update=True)
 
-    def added_contact_point(self, contact: ContactPoint) -> None:
+    def add_contact_point(self, contact: ContactPoint) -> None:
+        self.session.add(contact)
         self.session.flush()  # a second writer of the same person fails here, before any message is written
+
+    def changed_contact_point(self, contact: ContactPoint) -> None:
+        self.session.flush()
 
     def contact_points(self, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
         return repo.contact_points_of(self.session, tenant, people)
@@ -503,8 +508,8 @@ class Lookups:
     def reminders_of_session(self, session_id: str) -> list[Reminder]:
         return repo.reminders_of_session(self.session, session_id)
 
-    def added_reminder(self, reminder: Reminder) -> None:
-        pass
+    def add_reminder(self, reminder: Reminder) -> None:
+        self.session.add(reminder)
 
     def reminders_of_person(self, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
         return repo.reminders_of_person(self.session, tenant, person, session_ids)
@@ -548,6 +553,8 @@ class Preloaded(Lookups):
         self._overrides: dict[tuple[str, str], dict] = {}
         self._cohorts: dict[tuple[str, str], list[KnownSession]] = {}
         self._reminders: dict[str, list[Reminder]] = {}
+        self._new_contacts: list[ContactPoint] = []
+        self._new_reminders: list[Reminder] = []
         for tenant in sorted(people):
             self._subscriptions[tenant] = repo.active_subscriptions(session, tenant)
             self._defaults[tenant] = repo.jurisdiction_preferences_of(session, tenant)
@@ -574,7 +581,13 @@ class Preloaded(Lookups):
             self._contacts[(tenant, person)] = super().contact_point_for_update(tenant, person)
         return self._contacts[(tenant, person)]
 
-    def added_contact_point(self, contact: ContactPoint) -> None:
+    def add_contact_point(self, contact: ContactPoint) -> None:
+        # Written with the batch's messages (``finish``): the ORM's flush of one row at a time was
+        # the largest part of a batch of registrations (bench.pipeline).
+        self._contacts[(contact.tenant, contact.person)] = contact
+        self._new_contacts.append(contact)
+
+    def changed_contact_point(self, contact: ContactPoint) -> None:
         self._contacts[(contact.tenant, contact.person)] = contact
 
     def contact_points(self, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
@@ -594,8 +607,42 @@ class Preloaded(Lookups):
             self._reminders[session_id] = super().reminders_of_session(session_id)
         return list(self._reminders[session_id])
 
-    def added_reminder(self, reminder: Reminder) -> None:
+    def add_reminder(self, reminder: Reminder) -> None:
+        # Written in ``finish`` with the values it has then (a later event of the batch may drop it).
         self._reminders.setdefault(reminder.session_id, []).append(reminder)
+        self._new_reminders.append(reminder)
+
+    def finish(self) -> None:
+        """Write the contact points, reminders and messages the run added, in one statement."""
+        now = utcnow()
+        contacts = [
+            {
+                "id": c.id,
+                "tenant": c.tenant,
+                "person": c.person,
+                "email": c.email,
+                "time_zone": c.time_zone,
+                "language": c.language,
+                "supervisor_email": c.supervisor_email,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for c in self._new_contacts
+        ]
+        reminders = [
+            {
+                "id": r.id,
+                "tenant": r.tenant,
+                "session_id": r.session_id,
+                "person": r.person,
+                "minutes_before": r.minutes_before,
+                "due_at": r.due_at,
+                "status": r.status,
+            }
+            for r in self._new_reminders
+        ]
+        repo.add_notified(self.session, contacts, reminders, self._deliveries)
+        self._new_contacts, self._new_reminders, self._deliveries = [], [], []
 
     def reminders_of_person(self, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
         return [
