@@ -64,31 +64,20 @@ def start(env: dict, folder: Path) -> tuple[dict, list[subprocess.Popen]]:
         "portal": ["python:services.portal.gunicorn_conf", "services.portal.wsgi:app"],
     }
     processes = []
-    for name, (conf, app) in commands.items():
+
+    def start(name: str, command: list[str]) -> None:
         log = (folder / f"{name}.log").open("wb")
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", conf, "--bind", f"127.0.0.1:{ports[name]}", app],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )  # fmt: skip
         )
+
+    for name, (conf, app) in commands.items():
+        start(name, [sys.executable, "-m", "gunicorn", "-c", conf, "--bind", f"127.0.0.1:{ports[name]}", app])
     # Scheduling learns of a learning community from content's events: their workers carry them.
     for name in ("content-worker", "scheduling-worker"):
-        log = (folder / f"{name}.log").open("wb")
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", f"services.{name.split('-')[0]}.worker"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        )
+        start(name, [sys.executable, "-m", f"services.{name.split('-')[0]}.worker"])
     bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     deadline = time.monotonic() + 60
     for base in bases.values():

@@ -26,6 +26,7 @@ from services.coaching.models import (
     TrainerSeries,
 )
 from shared.auth import COACH, INTEGRATION, JURISDICTION_ADMIN, SPECIALIST, Principal
+from shared.db import is_postgres, locking
 from shared.errors import NotFound
 from shared.jurisdictions import jurisdictions
 
@@ -37,16 +38,12 @@ def jurisdiction_codes(session: Session) -> list[str]:
     return list(session.scalars(select(Jurisdiction.code)))
 
 
-def _for_update(session: Session, stmt):
-    return stmt.with_for_update() if session.get_bind().dialect.name == "postgresql" else stmt
-
-
 # --- settings and the training for trainers -----------------------------------------------------------
 
 
 def settings_of(session: Session, tenant: str, *, for_update: bool = False) -> JurisdictionSettings | None:
     stmt = select(JurisdictionSettings).where(JurisdictionSettings.tenant == tenant)
-    return session.scalars(_for_update(session, stmt) if for_update else stmt).first()
+    return session.scalars(locking(session, stmt) if for_update else stmt).first()
 
 
 def is_trainer_series(session: Session, series_id: str) -> bool:
@@ -79,7 +76,7 @@ def plans_statement(who: Principal, *, trainer: str | None = None, specialist: s
 
 def get_plan(session: Session, plan_id: str, who: Principal, *, for_update: bool = False) -> Plan:
     stmt = select(Plan).where(Plan.id == plan_id, plans_visible(who))
-    row = session.scalars(_for_update(session, stmt) if for_update else stmt).first()
+    row = session.scalars(locking(session, stmt) if for_update else stmt).first()
     if row is None:
         raise NotFound("No plan with this id.")
     return row
@@ -104,7 +101,7 @@ def open_commitments_of(session: Session, tenant: str, trainers: list[str]) -> l
     stmt = select(Commitment).where(
         Commitment.tenant == tenant, Commitment.trainer.in_(trainers), Commitment.fulfilled_on.is_(None)
     )
-    return list(session.scalars(_for_update(session, stmt)))
+    return list(session.scalars(locking(session, stmt)))
 
 
 def sessions_of_cohort(session: Session, tenant: str, cohort_id: str) -> list[DeliverySession]:
@@ -114,7 +111,7 @@ def sessions_of_cohort(session: Session, tenant: str, cohort_id: str) -> list[De
 
 def delivery_session(session: Session, session_id: str) -> DeliverySession | None:
     return session.scalars(
-        _for_update(session, select(DeliverySession).where(DeliverySession.session_id == session_id))
+        locking(session, select(DeliverySession).where(DeliverySession.session_id == session_id))
     ).first()
 
 
@@ -143,7 +140,7 @@ def activities_statement(who: Principal, *, trainer: str | None = None, status: 
 
 def get_activity(session: Session, activity_id: str, who: Principal, *, for_update: bool = False) -> Activity:
     stmt = select(Activity).where(Activity.id == activity_id, activities_visible(who))
-    row = session.scalars(_for_update(session, stmt) if for_update else stmt).first()
+    row = session.scalars(locking(session, stmt) if for_update else stmt).first()
     if row is None:
         raise NotFound("No activity with this id.")
     return row
@@ -157,7 +154,7 @@ def specialists_of_plans(session: Session, plan_ids: list[str]) -> dict[str, str
 
 
 def activity_by_booking(session: Session, booking_id: str) -> Activity | None:
-    return session.scalars(_for_update(session, select(Activity).where(Activity.booking_id == booking_id))).first()
+    return session.scalars(locking(session, select(Activity).where(Activity.booking_id == booking_id))).first()
 
 
 def revisions_statement(activity_id: str):
@@ -261,8 +258,7 @@ def claim_notice(session: Session, subject_id: str, kind: str, tenant: str) -> b
     ON CONFLICT DO NOTHING on the (subject, kind) key: a concurrent runner's insert waits for ours to
     commit or roll back, then finds the key taken, so each notice is claimed, and its event staged, once.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = pg_insert if is_postgres(session) else sqlite_insert
     stmt = (
         insert(Notice)
         .values(subject_id=subject_id, kind=kind, tenant=tenant)
@@ -380,7 +376,7 @@ def reach(session: Session, tenants: list[str] | None) -> dict[str, list[dict]]:
         .outerjoin(delivered, same_cohort(delivered))
         .outerjoin(people, same_cohort(people))
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         # The planner takes each JSON list for 100 elements (its guess for any set-returning function),
         # so a national year looks a hundred times its size and PostgreSQL compiles the query with JIT:
         # 0.6 s of compiling for a query of 0.3 s at the full year, the more the larger (make bench,
@@ -405,7 +401,7 @@ def reach(session: Session, tenants: list[str] | None) -> dict[str, list[dict]]:
 
 def _json_elements(session: Session, column):
     """The elements of a JSON list column as text, one row each, named ``value`` (per engine)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return func.json_array_elements_text(column).table_valued("value")
     return func.json_each(column).table_valued("value")
 
