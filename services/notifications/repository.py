@@ -140,8 +140,12 @@ def reminders_of_sessions(session: Session, session_ids) -> list[Reminder]:
     )
 
 
-def reminders_of_session(session: Session, session_id: str) -> list[Reminder]:
-    return list(session.scalars(select(Reminder).where(Reminder.session_id == session_id).with_for_update()))
+def reminders_of_session(session: Session, session_id: str, people: list[str] | None = None) -> list[Reminder]:
+    """The session's reminders, locked (only ``people``'s when given)."""
+    stmt = select(Reminder).where(Reminder.session_id == session_id)
+    if people is not None:
+        stmt = stmt.where(Reminder.person.in_(people))
+    return list(session.scalars(stmt.with_for_update()))
 
 
 def reminders_of_person(session: Session, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:

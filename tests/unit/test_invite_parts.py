@@ -49,3 +49,12 @@ def test_folding_keeps_characters_whole_and_unfolds_to_the_line():
         folded = fold(line)
         assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
         assert folded.replace("\r\n ", "") == line
+
+
+def test_ascii_lines_fold_into_full_lines_of_74_octets_as_icalendar_writes_them():
+    for n in range(0, 400, 7):
+        line = "ATTENDEE;ROLE=REQ-PARTICIPANT:mailto:" + "a.b-c" * n
+        parts = fold(line).split("\r\n")
+        assert fold(line).replace("\r\n ", "") == line
+        assert [len(p) for p in parts[:-1]] == [74, *[75] * (len(parts) - 2)][: len(parts) - 1]  # then a space and 74
+        assert 0 < len(parts[-1]) <= 75

@@ -69,6 +69,8 @@ def _sessions_part(method: str, organizer: str, sessions: tuple[tuple, ...]) -> 
 
 def fold(line: str) -> str:
     """A content line folded as RFC 5545 says (75 octets at most a line), never inside a character."""
+    if line.isascii():  # one octet a character: 74 of them a line (after the space on a continued one)
+        return "\r\n ".join([line[n : n + 74] for n in range(0, len(line), 74)] or [""])
     parts, current, size = [], "", 0
     for char in line:
         octets = len(char.encode("utf-8"))

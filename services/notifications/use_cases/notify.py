@@ -263,12 +263,11 @@ class Notifier:
         ``only``: arrange the reminders of ``people`` alone (a registration); otherwise ``people`` are
         every confirmed registrant, and the reminders of anyone else are dropped.
         """
-        existing = lookups.reminders_of_session(known.session_id)
+        # A registration reads its own person's reminders, not the whole cohort's once per registrant.
+        existing = lookups.reminders_of_session(known.session_id, people if only else None)
         due = {} if known.cancelled else due_times(known.starts_at, self.config.reminder_minutes, self.clock())
         wanted = set(people)
         for reminder in existing:
-            if only and reminder.person not in wanted:
-                continue
             at = due.get(reminder.minutes_before)
             if reminder.person not in wanted or at is None:
                 if reminder.status == "pending":
@@ -505,8 +504,9 @@ class Lookups:
     def sessions_of_cohort(self, tenant: str, cohort_id: str) -> list[KnownSession]:
         return repo.sessions_of_cohort(self.session, tenant, cohort_id)
 
-    def reminders_of_session(self, session_id: str) -> list[Reminder]:
-        return repo.reminders_of_session(self.session, session_id)
+    def reminders_of_session(self, session_id: str, people: list[str] | None = None) -> list[Reminder]:
+        """The session's reminders (only ``people``'s when given)."""
+        return repo.reminders_of_session(self.session, session_id, people)
 
     def add_reminder(self, reminder: Reminder) -> None:
         self.session.add(reminder)
@@ -552,7 +552,8 @@ class Preloaded(Lookups):
         self._contacts: dict[tuple[str, str], ContactPoint | None] = {}
         self._overrides: dict[tuple[str, str], dict] = {}
         self._cohorts: dict[tuple[str, str], list[KnownSession]] = {}
-        self._reminders: dict[str, list[Reminder]] = {}
+        # session id -> person -> their reminders of it: a registration looks up its own person's.
+        self._reminders: dict[str, dict[str, list[Reminder]]] = {}
         self._new_contacts: list[ContactPoint] = []
         self._new_reminders: list[Reminder] = []
         for tenant in sorted(people):
@@ -567,9 +568,9 @@ class Preloaded(Lookups):
             for cohort in cohorts.get(tenant, ()):
                 self._cohorts[(tenant, cohort)] = [k for k in known if k.cohort_id == cohort]
             ids = [k.session_id for k in known]
-            self._reminders.update({i: [] for i in ids})
+            self._reminders.update({i: {} for i in ids})
             for reminder in repo.reminders_of_sessions(session, ids):
-                self._reminders[reminder.session_id].append(reminder)
+                self._reminders[reminder.session_id].setdefault(reminder.person, []).append(reminder)
 
     def subscriptions(self, tenant: str) -> list:
         if tenant not in self._subscriptions:
@@ -602,14 +603,20 @@ class Preloaded(Lookups):
             return super().sessions_of_cohort(tenant, cohort_id)
         return self._cohorts[(tenant, cohort_id)]
 
-    def reminders_of_session(self, session_id: str) -> list[Reminder]:
+    def _reminders_by_person(self, session_id: str) -> dict[str, list[Reminder]]:
         if session_id not in self._reminders:
-            self._reminders[session_id] = super().reminders_of_session(session_id)
-        return list(self._reminders[session_id])
+            self._reminders[session_id] = {}
+            for reminder in super().reminders_of_session(session_id):
+                self._reminders[session_id].setdefault(reminder.person, []).append(reminder)
+        return self._reminders[session_id]
+
+    def reminders_of_session(self, session_id: str, people: list[str] | None = None) -> list[Reminder]:
+        by_person = self._reminders_by_person(session_id)
+        return [r for p in (by_person if people is None else people) for r in by_person.get(p, ())]
 
     def add_reminder(self, reminder: Reminder) -> None:
         # Written in ``finish`` with the values it has then (a later event of the batch may drop it).
-        self._reminders.setdefault(reminder.session_id, []).append(reminder)
+        self._reminders_by_person(reminder.session_id).setdefault(reminder.person, []).append(reminder)
         self._new_reminders.append(reminder)
 
     def finish(self) -> None:
@@ -648,8 +655,8 @@ class Preloaded(Lookups):
         return [
             r
             for session_id in session_ids
-            for r in self.reminders_of_session(session_id)
-            if r.tenant == tenant and r.person == person
+            for r in self.reminders_of_session(session_id, [person])
+            if r.tenant == tenant
         ]
 
     def jurisdiction_preference(self, tenant: str, template: str):
