@@ -145,6 +145,52 @@ def _wait(condition, timeout: float, what: str, step: float = 0.05):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
+# --- where the CPU goes --------------------------------------------------------------------------
+
+
+def _cpu_ticks(pid: int) -> int:
+    """User and system CPU a process (all its threads) has used, in clock ticks; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _cpu_ticks_of(command: str) -> int:
+    """The same for every process of this name (PostgreSQL's backends, RabbitMQ's Erlang VM)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() != command:
+                        continue
+            except OSError:
+                continue
+            total += _cpu_ticks(int(entry))
+    return total
+
+
+def _cpu_snapshot(processes: dict[str, int]) -> dict[str, int]:
+    """CPU ticks of the named processes, of PostgreSQL and RabbitMQ, and of this program (empty off Linux)."""
+    if not os.path.isdir("/proc"):
+        return {}
+    return {
+        **{name: _cpu_ticks(pid) for name, pid in processes.items()},
+        "PostgreSQL": _cpu_ticks_of("postgres"),
+        "RabbitMQ": _cpu_ticks_of("beam.smp"),
+        "this program": _cpu_ticks(os.getpid()),
+    }
+
+
+def _cpu_per_event(before: dict[str, int], after: dict[str, int], count: int) -> dict[str, float]:
+    """Milliseconds of CPU per event each part spent between two snapshots."""
+    tick = 1000.0 / os.sysconf("SC_CLK_TCK")
+    return {name: round((after[name] - before[name]) * tick / count, 3) for name in before}
+
+
 def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -> dict:
     """Stage ``count`` events in scheduling's outbox; time them to the last commit of notifications' consumer."""
     from sqlalchemy import insert
@@ -241,6 +287,8 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
         stage(warmup)
         _wait(lambda: handled() == 1, 60, "the warm-up event")
         load = os.getloadavg()
+        processes = {"consumer (notifications' worker)": workers[0].pid, "relay (scheduling's worker)": workers[1].pid}
+        cpu_before = _cpu_snapshot(processes)
         started_wall = datetime.now(UTC)
         started = time.perf_counter()
         for at in range(0, count, STAGE_PER_TRANSACTION):
@@ -250,6 +298,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
         while handled() < count + 1 and time.monotonic() < deadline:
             time.sleep(0.01)
         seconds = time.perf_counter() - started
+        cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
         time.sleep(1.0)  # anything delivered twice arrives now
         duplicates = _metric(metrics_port, "events_handled_total", queue=queue, outcome="duplicate")
         ids = [e.id for e in events]
@@ -290,6 +339,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
         "duplicated": int(duplicates) + sum(1 for n in emails.values() if n > 1),
         "without_email": count - len(emails),
         "load_average": load,
+        "cpu_ms_per_event": cpu,
     }
 
 
@@ -399,6 +449,8 @@ def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) ->
             )
             try:
                 consumer.stdout.readline()  # "ready"
+                processes = {"consumer": consumer.pid}
+                cpu_before = _cpu_snapshot(processes)
                 started = time.perf_counter()
                 _publish_with_batched_confirms(broker_url, queue, bodies, batch)
                 deadline = time.monotonic() + 300
@@ -407,6 +459,7 @@ def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) ->
                         break
                     time.sleep(0.01)
                 seconds = time.perf_counter() - started
+                cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
                 time.sleep(0.5)
                 rows = [r[0] for r in pg.execute(f"SELECT event_id FROM {table}").fetchall()]
             finally:
@@ -421,6 +474,7 @@ def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) ->
                     "per_second": round(count / seconds, 1),
                     "lost": len(ids - set(rows)),
                     "duplicated": len(rows) - len(set(rows)),
+                    "cpu_ms_per_event": cpu,
                 }
             )
     finally:
@@ -455,6 +509,7 @@ def figures() -> dict:
         _rabbitmqctl("delete_vhost", vhost)
     return {
         "load_average": os.getloadavg(),
+        "cores": os.cpu_count(),
         "pipeline": pipeline,
         "ceiling": ceiling,
         "ratio": round(pipeline["per_second"] / ceiling["per_second"], 3),
@@ -489,6 +544,18 @@ def report(result: dict) -> None:
         f"kept publish batch {c['publish_batch']}, prefetch {c['prefetch']}; tried "
         + ", ".join(f"{t['publish_batch']}/{t['prefetch']}: {t['per_second']}/s" for t in c["trials"])
     )
+    if p.get("cpu_ms_per_event"):
+        # The budget: at the target rate, every process of the pipeline together may use at most the
+        # machine's cores; what each spends per event says which one keeps the pipeline from it.
+        budget = result["cores"] * 1000.0 / (TARGET * c["per_second"])
+        spent = sum(p["cpu_ms_per_event"].values())
+        print(
+            f"  CPU per event, ms: pipeline {spent:.3f} ("
+            + ", ".join(f"{name} {ms:.3f}" for name, ms in p["cpu_ms_per_event"].items())
+            + f"); ceiling {sum(c['cpu_ms_per_event'].values()):.3f} ("
+            + ", ".join(f"{name} {ms:.3f}" for name, ms in c["cpu_ms_per_event"].items())
+            + f"); at {TARGET:.0%} of the ceiling on {result['cores']} cores the pipeline may spend {budget:.3f}"
+        )
     for verdict in verdicts(result):
         print(f"  {verdict['verdict']:<6} {verdict['name']}: {verdict['detail']}")
 

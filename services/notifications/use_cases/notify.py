@@ -176,8 +176,7 @@ class Notifier:
         if data.get("email") and (contact is None or contact.email != data["email"]):
             # Rosters and registrations carry the e-mail a person gave; it keeps the contact point current.
             if contact is None:
-                contact = ContactPoint(id=new_id(), tenant=tenant, person=person, language="en", email=data["email"])
-                lookups.add_contact_point(contact)
+                contact = lookups.add_contact_point(tenant, person, data["email"])
             else:
                 contact.email = data["email"]
                 lookups.changed_contact_point(contact)
@@ -279,16 +278,7 @@ class Notifier:
         for person in sorted(wanted):
             for minutes, at in due.items():
                 if (person, minutes) not in have:
-                    reminder = Reminder(
-                        id=new_id(),
-                        tenant=known.tenant,
-                        session_id=known.session_id,
-                        person=person,
-                        minutes_before=minutes,
-                        due_at=at,
-                        status="pending",
-                    )
-                    lookups.add_reminder(reminder)
+                    lookups.add_reminder(known.tenant, known.session_id, person, minutes, at)
 
     def remind(self, session, reminder: Reminder) -> int:
         """Write the message of one due reminder (once: the reminder and its due time key it)."""
@@ -478,6 +468,32 @@ def lead_time(minutes: int, language: str) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}" if hours and not rest else f"{minutes} minutes"
 
 
+@dataclasses.dataclass(slots=True)
+class NewContactPoint:
+    """A contact point a batch adds, read like a loaded one and written with the batch (``Preloaded.finish``)."""
+
+    id: str
+    tenant: str
+    person: str
+    email: str
+    time_zone: str | None = None
+    language: str = "en"
+    supervisor_email: str | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class NewReminder:
+    """A reminder a batch adds, read and changed like a loaded one until the batch writes it."""
+
+    id: str
+    tenant: str
+    session_id: str
+    person: str
+    minutes_before: int
+    due_at: datetime
+    status: str = "pending"
+
+
 class Lookups:
     """What handling an event reads, asked of the repository as it is needed (one event at a time)."""
 
@@ -491,9 +507,11 @@ class Lookups:
     def contact_point_for_update(self, tenant: str, person: str) -> ContactPoint | None:
         return repo.contact_point(self.session, tenant, person, for_update=True)
 
-    def add_contact_point(self, contact: ContactPoint) -> None:
+    def add_contact_point(self, tenant: str, person: str, email: str) -> ContactPoint:
+        contact = ContactPoint(id=new_id(), tenant=tenant, person=person, language="en", email=email)
         self.session.add(contact)
         self.session.flush()  # a second writer of the same person fails here, before any message is written
+        return contact
 
     def changed_contact_point(self, contact: ContactPoint) -> None:
         self.session.flush()
@@ -508,8 +526,18 @@ class Lookups:
         """The session's reminders (only ``people``'s when given)."""
         return repo.reminders_of_session(self.session, session_id, people)
 
-    def add_reminder(self, reminder: Reminder) -> None:
-        self.session.add(reminder)
+    def add_reminder(self, tenant: str, session_id: str, person: str, minutes_before: int, due_at: datetime) -> None:
+        self.session.add(
+            Reminder(
+                id=new_id(),
+                tenant=tenant,
+                session_id=session_id,
+                person=person,
+                minutes_before=minutes_before,
+                due_at=due_at,
+                status="pending",
+            )
+        )
 
     def reminders_of_person(self, tenant: str, person: str, session_ids: list[str]) -> list[Reminder]:
         return repo.reminders_of_person(self.session, tenant, person, session_ids)
@@ -554,8 +582,8 @@ class Preloaded(Lookups):
         self._cohorts: dict[tuple[str, str], list[KnownSession]] = {}
         # session id -> person -> their reminders of it: a registration looks up its own person's.
         self._reminders: dict[str, dict[str, list[Reminder]]] = {}
-        self._new_contacts: list[ContactPoint] = []
-        self._new_reminders: list[Reminder] = []
+        self._new_contacts: list[NewContactPoint] = []
+        self._new_reminders: list[NewReminder] = []
         for tenant in sorted(people):
             self._subscriptions[tenant] = repo.active_subscriptions(session, tenant)
             self._defaults[tenant] = repo.jurisdiction_preferences_of(session, tenant)
@@ -582,11 +610,13 @@ class Preloaded(Lookups):
             self._contacts[(tenant, person)] = super().contact_point_for_update(tenant, person)
         return self._contacts[(tenant, person)]
 
-    def add_contact_point(self, contact: ContactPoint) -> None:
+    def add_contact_point(self, tenant: str, person: str, email: str) -> NewContactPoint:
         # Written with the batch's messages (``finish``): the ORM's flush of one row at a time was
-        # the largest part of a batch of registrations (bench.pipeline).
-        self._contacts[(contact.tenant, contact.person)] = contact
+        # the largest part of a batch of registrations, and building ORM objects the next (bench.pipeline).
+        contact = NewContactPoint(id=new_id(), tenant=tenant, person=person, email=email)
+        self._contacts[(tenant, person)] = contact
         self._new_contacts.append(contact)
+        return contact
 
     def changed_contact_point(self, contact: ContactPoint) -> None:
         self._contacts[(contact.tenant, contact.person)] = contact
@@ -614,9 +644,10 @@ class Preloaded(Lookups):
         by_person = self._reminders_by_person(session_id)
         return [r for p in (by_person if people is None else people) for r in by_person.get(p, ())]
 
-    def add_reminder(self, reminder: Reminder) -> None:
+    def add_reminder(self, tenant: str, session_id: str, person: str, minutes_before: int, due_at: datetime) -> None:
         # Written in ``finish`` with the values it has then (a later event of the batch may drop it).
-        self._reminders_by_person(reminder.session_id).setdefault(reminder.person, []).append(reminder)
+        reminder = NewReminder(new_id(), tenant, session_id, person, minutes_before, due_at)
+        self._reminders_by_person(session_id).setdefault(person, []).append(reminder)
         self._new_reminders.append(reminder)
 
     def finish(self) -> None:
