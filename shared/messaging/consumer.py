@@ -23,7 +23,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
+import kombu
 import structlog
 from kombu.mixins import ConsumerMixin
 from sqlalchemy import delete, select
@@ -120,8 +122,15 @@ class EventConsumer(ConsumerMixin):
         consumers = []
         for sub in self.subscriptions.values():
             work = self.bus.work_queue(sub)
+            # On RabbitMQ each work queue has a channel of its own, so that a batch is acked with
+            # one frame (``_ack_batch``); the channels close with their connection.
+            on_channel = (
+                partial(kombu.Consumer, channel.connection.client.channel(), on_decode_error=self.on_decode_error)
+                if self._acks_batches
+                else Consumer
+            )
             consumers.append(
-                Consumer(
+                on_channel(
                     queues=[work],
                     prefetch_count=self.prefetch,
                     on_message=lambda m, q=work.name: self.on_work_message(q, m),
@@ -311,8 +320,8 @@ class EventConsumer(ConsumerMixin):
                     error=f"{type(exc).__name__}: {exc}",
                 )
             else:
+                self._ack_batch([message for message, _, _ in items])
                 for (message, event, _), outcome in zip(items, outcomes, strict=True):
-                    message.ack()
                     EVENTS_HANDLED.labels(queue, outcome).inc()
                     self._bind(queue, message, event)
                     log.info("event handled" if outcome == "handled" else "duplicate event skipped", batch=len(items))
@@ -320,6 +329,28 @@ class EventConsumer(ConsumerMixin):
         for message, event, attempt in items:
             self._bind(queue, message, event)
             self._handle_alone(queue, message, event, self.routes[queue][event.type], attempt)
+
+    @property
+    def _acks_batches(self) -> bool:
+        # kombu's other transports ack one delivery tag at a time, whatever ``multiple`` says.
+        return self.batch_size > 1 and self.bus.is_rabbitmq
+
+    def _ack_batch(self, messages: list) -> None:
+        """Ack a committed batch, in one frame on RabbitMQ.
+
+        A multiple ack settles every message of the channel up to the last one's delivery tag. Each
+        work queue has a channel of its own, and every message of it that came before the last one
+        of the batch is in the batch or was settled (acked, dead-lettered, forwarded for a retry or
+        requeued) when it came: the loop handles one message at a time, and a message it does not
+        batch is handled, and settled, at once. One frame, not one per message, also
+        spares a quorum queue a log entry per message (about 40 % of the broker's CPU per event in
+        bench.pipeline).
+        """
+        if self._acks_batches:
+            messages[-1].ack(multiple=True)
+            return
+        for message in messages:
+            message.ack()
 
     def handle_batch(self, queue: str, events: list[Envelope]) -> list[str]:
         """Run the handler on ``events`` and record their inbox rows in one transaction; the outcome of each.

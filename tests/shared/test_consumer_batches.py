@@ -3,11 +3,15 @@ duplicated or failed with a neighbour when one of them is poison or the batch is
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 
+from shared.messaging import consumer as consumer_module
+from shared.messaging.bus import Bus, Outgoing, Publisher
 from shared.messaging.consumer import EventConsumer
+from shared.messaging.topology import Subscription, Topology
 from shared.metrics import EVENTS_HANDLED
 from shared.testing import wait_until
 from tests.shared import probe
@@ -95,3 +99,69 @@ def test_a_half_handled_batch_delivered_again_has_no_second_effect(db, broker):
     assert sorted(e.event_id for e in probe.effects(db)) == sorted(e.id for e in events)
     # The redelivered messages met their inbox rows: none reached the handler a second time.
     assert all(len(runs) == 1 for runs in handler.sessions.values())
+
+
+COPY = Subscription("probe", "record_copy", (probe.EVENT_TYPE,))
+
+
+class Died(BaseException):
+    """The consumer's process ending at once: nothing after it runs, nothing is closed."""
+
+
+class DiesAfterAnAckWhileAnotherQueueWaits(EventConsumer):
+    """Dies just after it acks a batch of the first queue while the second queue's batch waits,
+    handled but not committed, and therefore unacked."""
+
+    waiting_in_second_queue = 0
+    dead_connection = None
+
+    def _ack_batch(self, messages) -> None:
+        super()._ack_batch(messages)
+        second = self.bus.topology.work_queue(COPY)
+        if self._batches.get(second):
+            self.waiting_in_second_queue = len(self._batches[second])
+            self.dead_connection = messages[-1].channel.connection
+            raise Died()
+
+
+def run_until_it_dies(consumer) -> None:
+    try:
+        consumer.run()
+    except Died:
+        pass
+
+
+@pytest.mark.parametrize("broker", ["rabbitmq"], indirect=True)
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_acking_a_batch_of_one_queue_leaves_another_queues_waiting_messages_unacked(db, broker, monkeypatch):
+    """A batch is acked with one frame on RabbitMQ: it must settle that queue's messages only."""
+    # The second queue's short batch waits for more (consumed first, it arrives first) while the
+    # first queue's batches fill and are acked.
+    monkeypatch.setattr(consumer_module, "BATCH_IDLE", 2.0)
+    monkeypatch.setattr(consumer_module, "BATCH_MAX_WAIT", 5.0)
+    topology = Topology(subscriptions=(COPY, probe.SUBSCRIPTION), namespace=broker["namespace"])
+    bus = Bus(broker["url"], topology, folder=broker["folder"], connect_timeout=2)
+    first, second = topology.work_queue(probe.SUBSCRIPTION), topology.work_queue(COPY)
+    firsts = [probe.material_event(f"first {n}") for n in range(4 * BATCH)]
+    seconds = [probe.material_event(f"second {n}") for n in range(BATCH - 1)]  # never a full batch
+    with bus.connection() as conn:
+        bus.declare(conn.default_channel)
+        publisher = Publisher(bus, conn)
+        for queue, events in ((second, seconds), (first, firsts)):
+            for event in events:
+                publisher.publish(Outgoing(message_id=event.id, exchange="", routing_key=queue, body=event.to_json()))
+    handler = Recording()
+    handlers = {"record_material": handler.record_material, "record_copy": handler.record_material}
+    dying = DiesAfterAnAckWhileAnotherQueueWaits(
+        bus, db, probe.tables, "probe", handlers, prefetch=4 * BATCH, batch_size=BATCH
+    )
+    thread = threading.Thread(target=run_until_it_dies, args=(dying,), daemon=True)
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive() and dying.waiting_in_second_queue > 0  # it died while the second queue's waited
+    dying.dead_connection.collect()  # the broker sees the process gone: what it had not acked goes back
+    with probe.Running(EventConsumer(bus, db, probe.tables, "probe", handlers, prefetch=4 * BATCH, batch_size=BATCH)):
+        wait_until(
+            lambda: len(probe.effects(db)) == len(firsts) + len(seconds), timeout=30, message="every event's effect"
+        )
+    assert sorted(e.event_id for e in probe.effects(db)) == sorted(e.id for e in [*firsts, *seconds])
