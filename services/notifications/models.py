@@ -20,9 +20,10 @@ class ContactPoint(IdMixin, TimestampMixin, ChangeMixin, Base):
     """How to reach one person of a jurisdiction: e-mail, time zone, language, and a supervisor to copy."""
 
     __tablename__ = "contact_points"
+    # It also finds a jurisdiction's contact points: no index of their own on tenant.
     __table_args__ = (UniqueConstraint("tenant", "person"),)
 
-    tenant: Mapped[str] = mapped_column(String(40), index=True)
+    tenant: Mapped[str] = mapped_column(String(40))
     person: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -73,12 +74,13 @@ class Reminder(IdMixin, Base):
 
     __tablename__ = "reminders"
     __table_args__ = (
+        # It also finds a session's reminders: no index of their own on session_id.
         UniqueConstraint("session_id", "person", "minutes_before"),
         Index("ix_reminders_due", "status", "due_at"),
     )
 
     tenant: Mapped[str] = mapped_column(String(40), index=True)
-    session_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_id: Mapped[str] = mapped_column(String(36))
     person: Mapped[str] = mapped_column(String(200))
     minutes_before: Mapped[int] = mapped_column(Integer)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -26,6 +26,18 @@ SERVICES = [
 ]
 
 
+def index_names(database, table: str) -> set[str]:
+    """The names of ``table``'s indexes in the test database as it is now."""
+    from sqlalchemy import inspect
+
+    engine = create_db_engine(database["url"], schema=database["schema"])
+    try:
+        with engine.connect() as conn:
+            return {index["name"] for index in inspect(conn).get_indexes(table)}
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 @pytest.mark.parametrize("migrations,metadata", SERVICES)
 def test_migrations_match_models(database, migrations, metadata):
@@ -104,24 +116,28 @@ def test_seat_counters_become_spots_without_losing_anyone(database):
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 def test_the_dropped_registration_indexes_come_back_on_downgrade(database):
     """0003 drops two indexes nobody reads through; going back to 0002 restores them, and forward again."""
-    from sqlalchemy import inspect
-
-    def indexes(table: str) -> set[str]:
-        engine = create_db_engine(database["url"], schema=database["schema"])
-        try:
-            with engine.connect() as conn:
-                return {index["name"] for index in inspect(conn).get_indexes(table)}
-        finally:
-            engine.dispose()
-
     upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
-    assert "ix_registrations_cohort_id" not in indexes("registrations")
-    assert "ix_registration_audit_tenant" not in indexes("registration_audit")
+    assert "ix_registrations_cohort_id" not in index_names(database, "registrations")
+    assert "ix_registration_audit_tenant" not in index_names(database, "registration_audit")
     command.downgrade(alembic_config(SCHEDULING_MIGRATIONS, database["url"], database["schema"]), "0002")
-    assert "ix_registrations_cohort_id" in indexes("registrations")
-    assert "ix_registration_audit_tenant" in indexes("registration_audit")
+    assert "ix_registrations_cohort_id" in index_names(database, "registrations")
+    assert "ix_registration_audit_tenant" in index_names(database, "registration_audit")
     upgrade(SCHEDULING_MIGRATIONS, database["url"], database["schema"])
-    assert "ix_registrations_cohort_id" not in indexes("registrations")
+    assert "ix_registrations_cohort_id" not in index_names(database, "registrations")
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_notifications_twin_indexes_are_dropped_and_come_back_on_downgrade(database):
+    """Notifications' 0003 drops the indexes its unique constraints already provide; 0002 has them again."""
+    upgrade(NOTIFICATIONS_MIGRATIONS, database["url"], database["schema"])
+    assert "ix_contact_points_tenant" not in index_names(database, "contact_points")
+    assert "ix_reminders_session_id" not in index_names(database, "reminders")
+    assert "ix_reminders_tenant" in index_names(database, "reminders")  # a jurisdiction's reminders are listed by it
+    command.downgrade(alembic_config(NOTIFICATIONS_MIGRATIONS, database["url"], database["schema"]), "0002")
+    assert "ix_contact_points_tenant" in index_names(database, "contact_points")
+    assert "ix_reminders_session_id" in index_names(database, "reminders")
+    upgrade(NOTIFICATIONS_MIGRATIONS, database["url"], database["schema"])
+    assert "ix_reminders_session_id" not in index_names(database, "reminders")
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
