@@ -95,8 +95,8 @@ class CommonConfig:
         broker_folder: folder of the filesystem transport (shared by every process).
         broker_namespace: prefix for exchange and queue names (tests isolate themselves with it);
             it ends with its separator: BROKER_NAMESPACE=staging gives queues named ``staging.scheduling...``.
-        broker_prefetch: messages a consumer holds unacknowledged (BROKER_PREFETCH); at least twice
-            ``consumer_batch_size`` when batching, so the next batch arrives while one commits.
+        broker_prefetch: messages a consumer holds unacknowledged (BROKER_PREFETCH); at least four
+            times ``consumer_batch_size`` when batching, so the next batches arrive while one commits.
         consumer_batch_size: messages of one queue handled in one transaction (CONSUMER_BATCH_SIZE;
             1, one by one, unless the service says otherwise; see ``shared.messaging.consumer``).
         jwt_*: bearer token verification settings.

@@ -103,7 +103,10 @@ class EventConsumer(ConsumerMixin):
         self.consumer = consumer
         self.routes = routes_for(bus, consumer, handlers)
         self.subscriptions = {bus.topology.work_queue(s): s for s in bus.topology.for_consumer(consumer)}
-        self.prefetch = max(prefetch, 2 * batch_size) if batch_size > 1 else prefetch
+        # Four batches' worth: a batch is acked at once, and the broker then refills the window a
+        # batch at a time; with two, the consumer waited for deliveries (bench.pipeline, consumer
+        # alone: 1,370/s with 200 unacked, 1,850/s with 400, 1,970/s with 600).
+        self.prefetch = max(prefetch, 4 * batch_size) if batch_size > 1 else prefetch
         self.batch_size = batch_size
         self.batch_handlers = batch_handlers or {}
         self._batches: dict[str, list[tuple[object, Envelope, int]]] = {}
