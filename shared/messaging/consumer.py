@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -213,11 +214,11 @@ class EventConsumer(ConsumerMixin):
                 self._batches.clear()
 
     def on_work_message(self, queue: str, message) -> None:
-        self._bind(queue, message)
         attempt = int((message.headers or {}).get(ATTEMPT_HEADER, 0))
         try:
             event = parse_event(message.body)
         except InvalidEvent as exc:
+            self._bind(queue, message)
             self._dead_letter(queue, message, f"invalid event: {exc}", attempt)
             return
         self._bind(queue, message, event)
@@ -241,11 +242,7 @@ class EventConsumer(ConsumerMixin):
     def _bind(self, queue: str, message, event: Envelope | None = None) -> None:
         # The previous message's event must not lend its ids to this one's log lines.
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(queue=queue, message_id=message.properties.get("message_id"))
-        if event is not None:
-            structlog.contextvars.bind_contextvars(
-                correlationid=event.correlationid, event_id=event.id, event_type=event.type, tenant=event.tenant
-            )
+        structlog.contextvars.bind_contextvars(**_log_fields(queue, message, event))
 
     def _handle_alone(self, queue: str, message, event: Envelope, handler: Handler, attempt: int) -> None:
         """Handle one message in its own transaction, with its retries and dead letter."""
@@ -311,6 +308,9 @@ class EventConsumer(ConsumerMixin):
         if not items:
             return
         if len(items) > 1:
+            # A batch's lines name its queue and size; no one message's ids.
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(queue=queue, batch=len(items))
             try:
                 with self._heartbeats():
                     outcomes = self.handle_batch(queue, [event for _, event, _ in items])
@@ -324,10 +324,13 @@ class EventConsumer(ConsumerMixin):
                 )
             else:
                 self._ack_batch([message for message, _, _ in items])
+                for outcome, count in Counter(outcomes).items():
+                    EVENTS_HANDLED.labels(queue, outcome).inc(count)
                 for (message, event, _), outcome in zip(items, outcomes, strict=True):
-                    EVENTS_HANDLED.labels(queue, outcome).inc()
-                    self._bind(queue, message, event)
-                    log.info("event handled" if outcome == "handled" else "duplicate event skipped", batch=len(items))
+                    log.info(
+                        "event handled" if outcome == "handled" else "duplicate event skipped",
+                        **_log_fields(queue, message, event),
+                    )
                 return
         for message, event, attempt in items:
             self._bind(queue, message, event)
@@ -576,6 +579,14 @@ class EventConsumer(ConsumerMixin):
                 return
         store_dead_letter(self.db, self.tables, queue, message.body, headers)
         message.ack()
+
+
+def _log_fields(queue: str, message, event: Envelope | None = None) -> dict:
+    """What a message's log lines say of it: its queue and message id, and its event's ids once parsed."""
+    fields = {"queue": queue, "message_id": message.properties.get("message_id")}
+    if event is not None:
+        fields.update(correlationid=event.correlationid, event_id=event.id, event_type=event.type, tenant=event.tenant)
+    return fields
 
 
 def _redelivered(message) -> bool:

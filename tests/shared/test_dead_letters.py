@@ -60,3 +60,40 @@ def test_log_lines_of_an_unparseable_message_carry_no_earlier_event(db, broker, 
     dead = next(line for line in captured.entries if line["event"] == "dead-lettering message")
     assert dead["message_id"] == "garbage" and dead["queue"] == bus.topology.work_queue(probe.SUBSCRIPTION)
     assert not {"correlationid", "event_id", "event_type", "tenant"} & dead.keys(), dead
+
+
+class Talkative(probe.Probe):
+    """The probe's handler, logging a line for each event as a service's handler may."""
+
+    def record_material(self, event, uow) -> None:
+        consumer_module.log.info("handler ran", title=event.data["title"])
+        super().record_material(event, uow)
+
+
+@pytest.mark.parametrize("database,broker", [PAIRS[0]], indirect=True)
+def test_a_batch_logs_each_event_with_its_own_ids_and_its_handler_lines_with_no_single_events(db, broker, monkeypatch):
+    """Lines logged while a batch is handled name its queue and size, not one of its events; each
+    event's "event handled" line names that event."""
+    captured = structlog.testing.LogCapture()
+    monkeypatch.setattr(
+        consumer_module,
+        "log",
+        structlog.wrap_logger(
+            structlog.PrintLogger(),
+            processors=[structlog.contextvars.merge_contextvars, captured],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        ),
+    )
+    bus = probe.make_bus(broker)
+    events = [probe.material_event(f"event {n}", correlationid=f"request-{n}") for n in range(5)]
+    for event in events:
+        publish_raw(bus, event.to_json(), event.id)
+    with probe.Running(probe.consumer(db, bus, Talkative(), batch_size=5)):
+        wait_until(lambda: len(probe.effects(db)) == 5, message="the batch handled")
+    ran = [line for line in captured.entries if line["event"] == "handler ran"]
+    assert len(ran) == 5 and all(line["batch"] == 5 and "event_id" not in line for line in ran), ran
+    handled = [line for line in captured.entries if line["event"] == "event handled"]
+    assert sorted((line["event_id"], line["correlationid"]) for line in handled) == sorted(
+        (event.id, event.correlationid) for event in events
+    )
+    assert all(line["batch"] == 5 and line["queue"] == bus.topology.work_queue(probe.SUBSCRIPTION) for line in handled)
