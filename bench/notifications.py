@@ -5,7 +5,7 @@
    local SMTP server (aiosmtpd), through the service's consumer, delivery log and sender, as the
    worker runs them. The ceiling: plain smtplib, one kept connection, sending the same rendered
    messages to the same server.
-2. Webhook deliveries per second to a local receiver (``BENCH_WEBHOOKS``, 500): signed, claimed and
+2. Webhook deliveries per second to a local receiver (``BENCH_WEBHOOKS``, 2,000): signed, claimed and
    recorded in the delivery log, against plain ``requests`` posts of the same bodies on a kept-alive
    session to the same receiver.
 
@@ -296,7 +296,7 @@ def _drop(ctx, schema: str, namespace: str) -> None:
 
 def figures() -> dict:
     registrants = int(os.environ.get("BENCH_REGISTRANTS", "1000"))
-    webhooks = int(os.environ.get("BENCH_WEBHOOKS", "500"))
+    webhooks = int(os.environ.get("BENCH_WEBHOOKS", "2000"))
     return {
         "load_average": os.getloadavg(),
         "reschedule": reschedule_figures(registrants),
