@@ -13,6 +13,22 @@ from tests.shared import probe
 from tests.shared.test_messaging import PAIRS, db, dead_letters, probe_app, publish_raw  # noqa: F401 (db fixture)
 
 
+@pytest.fixture
+def captured(monkeypatch) -> structlog.testing.LogCapture:
+    """The consumer's log lines, with the context bound when each was written."""
+    lines = structlog.testing.LogCapture()
+    monkeypatch.setattr(
+        consumer_module,
+        "log",
+        structlog.wrap_logger(
+            structlog.PrintLogger(),
+            processors=[structlog.contextvars.merge_contextvars, lines],
+            wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        ),
+    )
+    return lines
+
+
 @pytest.mark.parametrize("database,broker", PAIRS, indirect=True)
 def test_replaying_an_invalid_dead_letter_brings_back_the_same_letter(db, broker, tokens, signing_key_file):
     bus = probe.make_bus(broker)
@@ -35,18 +51,8 @@ def test_replaying_an_invalid_dead_letter_brings_back_the_same_letter(db, broker
 
 
 @pytest.mark.parametrize("database,broker", [PAIRS[0]], indirect=True)
-def test_log_lines_of_an_unparseable_message_carry_no_earlier_event(db, broker, monkeypatch):
+def test_log_lines_of_an_unparseable_message_carry_no_earlier_event(db, broker, captured):
     """An invalid message's log lines name its queue and message id, not the event handled before it."""
-    captured = structlog.testing.LogCapture()
-    monkeypatch.setattr(
-        consumer_module,
-        "log",
-        structlog.wrap_logger(
-            structlog.PrintLogger(),
-            processors=[structlog.contextvars.merge_contextvars, captured],
-            wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        ),
-    )
     bus = probe.make_bus(broker)
     event = probe.material_event("Before the garbage", correlationid="request-before-the-garbage")
     with probe.Running(probe.consumer(db, bus, probe.Probe())) as consumer:
@@ -71,19 +77,9 @@ class Talkative(probe.Probe):
 
 
 @pytest.mark.parametrize("database,broker", [PAIRS[0]], indirect=True)
-def test_a_batch_logs_each_event_with_its_own_ids_and_its_handler_lines_with_no_single_events(db, broker, monkeypatch):
+def test_a_batch_logs_each_event_with_its_own_ids_and_its_handler_lines_with_no_single_events(db, broker, captured):
     """Lines logged while a batch is handled name its queue and size, not one of its events; each
     event's "event handled" line names that event."""
-    captured = structlog.testing.LogCapture()
-    monkeypatch.setattr(
-        consumer_module,
-        "log",
-        structlog.wrap_logger(
-            structlog.PrintLogger(),
-            processors=[structlog.contextvars.merge_contextvars, captured],
-            wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        ),
-    )
     bus = probe.make_bus(broker)
     events = [probe.material_event(f"event {n}", correlationid=f"request-{n}") for n in range(5)]
     for event in events:
