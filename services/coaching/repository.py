@@ -226,7 +226,7 @@ def caseload(session: Session, tenant: str, specialist: str, today: date) -> lis
 # --- scheduled checks -----------------------------------------------------------------------------------
 
 
-def commitments_needing_notice(session: Session, today: date, limit: int = 500) -> list[tuple[Commitment, str | None]]:
+def commitments_needing_notice(session: Session, today: date) -> list[tuple[Commitment, str | None]]:
     """Open commitments due within the first reminder's reach (or past due), with their plan's specialist."""
     horizon = date.fromordinal(today.toordinal() + max(rules.REMINDER_DAYS))
     stmt = (
