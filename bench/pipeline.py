@@ -185,6 +185,22 @@ def _cpu_snapshot(processes: dict[str, int]) -> dict[str, int]:
     }
 
 
+def _machine_ticks() -> tuple[int, int]:
+    """(all CPU ticks, ticks stolen by other guests of the host) of the machine so far, from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(f) for f in stat.readline().split()[1:]]
+    except OSError:
+        return 0, 0
+    return sum(fields[:8]), fields[7]
+
+
+def _stolen_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """The share of the machine's CPU time another guest of the host took between two readings."""
+    total = after[0] - before[0]
+    return round((after[1] - before[1]) / total, 3) if total > 0 else None
+
+
 def _cpu_per_event(before: dict[str, int], after: dict[str, int], count: int) -> dict[str, float]:
     """Milliseconds of CPU per event each part spent between two snapshots."""
     tick = 1000.0 / os.sysconf("SC_CLK_TCK")
@@ -288,7 +304,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
         _wait(lambda: handled() == 1, 60, "the warm-up event")
         load = os.getloadavg()
         processes = {"consumer (notifications' worker)": workers[0].pid, "relay (scheduling's worker)": workers[1].pid}
-        cpu_before = _cpu_snapshot(processes)
+        cpu_before, machine_before = _cpu_snapshot(processes), _machine_ticks()
         started_wall = datetime.now(UTC)
         started = time.perf_counter()
         for at in range(0, count, STAGE_PER_TRANSACTION):
@@ -299,6 +315,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
             time.sleep(0.01)
         seconds = time.perf_counter() - started
         cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
+        stolen = _stolen_share(machine_before, _machine_ticks())
         time.sleep(1.0)  # anything delivered twice arrives now
         duplicates = _metric(metrics_port, "events_handled_total", queue=queue, outcome="duplicate")
         ids = [e.id for e in events]
@@ -340,6 +357,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
         "without_email": count - len(emails),
         "load_average": load,
         "cpu_ms_per_event": cpu,
+        "cpu_stolen_share": stolen,
     }
 
 
@@ -555,6 +573,11 @@ def report(result: dict) -> None:
             + f"); ceiling {sum(c['cpu_ms_per_event'].values()):.3f} ("
             + ", ".join(f"{name} {ms:.3f}" for name, ms in c["cpu_ms_per_event"].items())
             + f"); at {TARGET:.0%} of the ceiling on {result['cores']} cores the pipeline may spend {budget:.3f}"
+        )
+    if p.get("cpu_stolen_share") is not None:
+        # On a shared host every figure above swings with it: read them together.
+        print(
+            f"  CPU time taken by other guests of the host while the pipeline ran (steal): {p['cpu_stolen_share']:.1%}"
         )
     for verdict in verdicts(result):
         print(f"  {verdict['verdict']:<6} {verdict['name']}: {verdict['detail']}")
