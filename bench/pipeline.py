@@ -38,6 +38,8 @@ COHORT_SIZE = 25
 STAGE_PER_TRANSACTION = 100
 # (messages per publish batch, consumer prefetch = rows per commit) tried for the ceiling.
 CEILING_CONFIGS = ((100, 100), (500, 250), (1000, 500), (2000, 1000))
+# Messages per publish batch when the raw publisher feeds the service's consumer (``consumer``).
+PUBLISHER_BATCH = 500
 
 
 def _free_port() -> int:
@@ -207,8 +209,13 @@ def _cpu_per_event(before: dict[str, int], after: dict[str, int], count: int) ->
     return {name: round((after[name] - before[name]) * tick / count, 3) for name in before}
 
 
-def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -> dict:
-    """Stage ``count`` events in scheduling's outbox; time them to the last commit of notifications' consumer."""
+def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *, source: str = "relay") -> dict:
+    """Stage ``count`` events in scheduling's outbox; time them to the last commit of notifications' consumer.
+
+    ``source="publisher"`` leaves the outbox and the relay out: the ceiling's raw publisher (batched
+    confirms) puts the events straight on the consumer's work queue, so that the figure is the
+    consumer's own (``python -m bench.pipeline consumer``).
+    """
     from sqlalchemy import insert
 
     from services.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS
@@ -287,7 +294,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
             bus.declare(conn.default_channel)
         for module, env in (
             ("services.notifications.worker", notifications_env),
-            ("services.scheduling.worker", scheduling_env),
+            *((("services.scheduling.worker", scheduling_env),) if source == "relay" else ()),
         ):
             workers.append(
                 subprocess.Popen(
@@ -300,15 +307,24 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str) -
             "notifications' consumer",
         )
         # One event through the whole pipeline first: both processes connected, caches warm.
-        stage(warmup)
+        bodies = [e.to_json().encode() for e in events]
+        if source == "relay":
+            stage(warmup)
+        else:
+            _publish_with_batched_confirms(broker_url, queue, [warmup[0].to_json().encode()], 1)
         _wait(lambda: handled() == 1, 60, "the warm-up event")
         load = os.getloadavg()
-        processes = {"consumer (notifications' worker)": workers[0].pid, "relay (scheduling's worker)": workers[1].pid}
+        processes = {"consumer (notifications' worker)": workers[0].pid}
+        if source == "relay":
+            processes["relay (scheduling's worker)"] = workers[1].pid
         cpu_before, machine_before = _cpu_snapshot(processes), _machine_ticks()
         started_wall = datetime.now(UTC)
         started = time.perf_counter()
-        for at in range(0, count, STAGE_PER_TRANSACTION):
-            stage(events[at : at + STAGE_PER_TRANSACTION])
+        if source == "relay":
+            for at in range(0, count, STAGE_PER_TRANSACTION):
+                stage(events[at : at + STAGE_PER_TRANSACTION])
+        else:
+            _publish_with_batched_confirms(broker_url, queue, bodies, PUBLISHER_BATCH)
         staged = time.perf_counter() - started
         deadline = time.monotonic() + 900
         while handled() < count + 1 and time.monotonic() < deadline:
@@ -583,7 +599,34 @@ def report(result: dict) -> None:
         print(f"  {verdict['verdict']:<6} {verdict['name']}: {verdict['detail']}")
 
 
+def consumer_alone() -> dict:
+    """Notifications' consumer fed by the raw publisher, in a vhost and schemas of its own."""
+    from shared.testing import POSTGRES_URL, RABBITMQ_URL
+
+    count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "2000"))
+    run = uuid.uuid4().hex[:8]
+    vhost = f"bench-pipeline-{run}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, _user(RABBITMQ_URL), ".*", ".*", ".*")
+        return pipeline_figures(count, _vhost_url(RABBITMQ_URL, vhost), POSTGRES_URL, run, source="publisher")
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
 def main() -> int:
+    if sys.argv[1:] == ["consumer"]:
+        # A diagnosis, not a target: the consumer's own rate and CPU, without the outbox and relay.
+        alone = consumer_alone()
+        print(
+            f"notifications' consumer fed by a raw publisher: {alone['events']} events in {alone['seconds']} s "
+            f"({alone['per_second']}/s); CPU per event, ms: "
+            + ", ".join(f"{name} {ms:.3f}" for name, ms in alone["cpu_ms_per_event"].items())
+            + f"; steal {alone['cpu_stolen_share']:.1%}; lost {alone['lost']}, duplicated {alone['duplicated']}, "
+            f"without e-mail {alone['without_email']}"
+        )
+        print(json.dumps(alone, default=str))
+        return 1 if alone["lost"] or alone["duplicated"] or alone["without_email"] else 0
     result = figures()
     report(result)
     print(json.dumps(result, default=str))

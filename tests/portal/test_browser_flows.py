@@ -247,6 +247,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     carla = story["registrations"]["carla-ruiz"]
 
     phone.context.set_offline(True)
+    # The page hears of it a moment later: a mark made before then is sent, as on a real phone.
+    page.wait_for_function("() => !navigator.onLine")
     page.locator(f"label[for='absent-{ana}']").click()
     page.locator(f"label[for='present-{ana}']").click()  # a correction before the network returns
     page.locator(f"label[for='present-{carla}']").click()
@@ -256,7 +258,8 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     expect(page.locator(f"#present-{ana}")).to_be_checked()
     expect(page.locator(f"#present-{carla}")).to_be_checked()
     assert page.evaluate(f"JSON.parse(localStorage.getItem('t4t-attendance:{session_id}')).length") == 3
-    assert all(row["status"] is None for row in _sheet(platform, session_id).values()), "nothing was sent offline"
+    sheet = _sheet(platform, session_id)
+    assert all(row["status"] is None for row in sheet.values()), f"something was sent offline: {sheet}"
     phone.check("attendance-offline")
     # A copy kept offline may carry the CSRF token of an earlier sign-in: the script renews it and sends.
     page.evaluate("document.querySelector('meta[name=\"csrf-token\"]').content = 'from-an-earlier-sign-in'")
