@@ -29,6 +29,8 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -527,20 +529,28 @@ def _dsn(url: str) -> str:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def figures() -> dict:
-    from shared.testing import POSTGRES_URL, RABBITMQ_URL
+@contextmanager
+def _own_vhost() -> Iterator[tuple[str, str]]:
+    """(broker URL, run name): a RabbitMQ vhost of the run's own, deleted at the end; the name is its schemas'."""
+    from shared.testing import RABBITMQ_URL
 
-    count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "2000"))
     run = uuid.uuid4().hex[:8]
     vhost = f"bench-pipeline-{run}"
     _rabbitmqctl("add_vhost", vhost)
     try:
         _rabbitmqctl("set_permissions", "-p", vhost, _user(RABBITMQ_URL), ".*", ".*", ".*")
-        broker_url = _vhost_url(RABBITMQ_URL, vhost)
-        pipeline = pipeline_figures(count, broker_url, POSTGRES_URL, run)
-        ceiling = ceiling_figures(count, broker_url, POSTGRES_URL, run)
+        yield _vhost_url(RABBITMQ_URL, vhost), run
     finally:
         _rabbitmqctl("delete_vhost", vhost)
+
+
+def figures() -> dict:
+    from shared.testing import POSTGRES_URL
+
+    count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "2000"))
+    with _own_vhost() as (broker_url, run):
+        pipeline = pipeline_figures(count, broker_url, POSTGRES_URL, run)
+        ceiling = ceiling_figures(count, broker_url, POSTGRES_URL, run)
     return {
         "load_average": os.getloadavg(),
         "cores": os.cpu_count(),
@@ -601,17 +611,11 @@ def report(result: dict) -> None:
 
 def consumer_alone() -> dict:
     """Notifications' consumer fed by the raw publisher, in a vhost and schemas of its own."""
-    from shared.testing import POSTGRES_URL, RABBITMQ_URL
+    from shared.testing import POSTGRES_URL
 
     count = int(os.environ.get("BENCH_PIPELINE_EVENTS", "2000"))
-    run = uuid.uuid4().hex[:8]
-    vhost = f"bench-pipeline-{run}"
-    _rabbitmqctl("add_vhost", vhost)
-    try:
-        _rabbitmqctl("set_permissions", "-p", vhost, _user(RABBITMQ_URL), ".*", ".*", ".*")
-        return pipeline_figures(count, _vhost_url(RABBITMQ_URL, vhost), POSTGRES_URL, run, source="publisher")
-    finally:
-        _rabbitmqctl("delete_vhost", vhost)
+    with _own_vhost() as (broker_url, run):
+        return pipeline_figures(count, broker_url, POSTGRES_URL, run, source="publisher")
 
 
 def main() -> int:

@@ -348,8 +348,8 @@ class EventConsumer(ConsumerMixin):
         work queue has a channel of its own, and every message of it that came before the last one
         of the batch is in the batch or was settled (acked, dead-lettered, forwarded for a retry or
         requeued) when it came: the loop handles one message at a time, and a message it does not
-        batch is handled, and settled, at once. One frame, not one per message, also
-        spares a quorum queue a log entry per message (about 40 % of the broker's CPU per event in
+        batch is handled, and settled, at once. One frame, not one per message, also spares a
+        quorum queue a log entry per message (about 40 % of the broker's CPU per event in
         bench.pipeline).
         """
         if self._acks_batches:
