@@ -309,7 +309,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
             "notifications' consumer",
         )
         # One event through the whole pipeline first: both processes connected, caches warm.
-        bodies = [e.to_json().encode() for e in events]
+        bodies = [e.to_json().encode() for e in events] if source == "publisher" else []
         if source == "relay":
             stage(warmup)
         else:

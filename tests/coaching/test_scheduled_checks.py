@@ -19,6 +19,23 @@ ADMIN = ("jurisdiction_admin", "CA", "admin-ca")
 SPECIALIST = ("specialist", "CA", "its-ca")
 
 
+def race(runners: int, work) -> list:
+    """Run ``work`` in ``runners`` threads released at the same moment; what each returned."""
+    barrier = threading.Barrier(runners)
+    results = []
+
+    def runner():
+        barrier.wait()
+        results.append(work())
+
+    threads = [threading.Thread(target=runner) for _ in range(runners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
 def notices(ctx) -> list[tuple[str, str]]:
     import json
 
@@ -110,18 +127,7 @@ def test_two_runners_racing_send_each_notice_once(coaching_ctx):
     # Then a free-for-all of several runners on new commitments.
     for n in range(20, 60):
         open_plan(coaching_ctx, trainer=f"trainer-{n}", completed_at="2026-08-31T17:00:00+00:00")
-    barrier = threading.Barrier(4)
-    totals = []
-
-    def runner():
-        barrier.wait()
-        totals.append(run_checks(coaching_ctx.db, today)["overdue"])
-
-    threads = [threading.Thread(target=runner) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    totals = [result["overdue"] for result in race(4, lambda: run_checks(coaching_ctx.db, today))]
     assert sum(totals) == 40
     sent = [subject for kind, subject, _ in notices(coaching_ctx) if kind == "coaching.commitment.overdue"]
     assert len(sent) == len(set(sent)) == 60
@@ -147,18 +153,7 @@ def test_runners_racing_send_each_kind_of_notice_once(cclient, tokens, coaching_
         )
         assert logged.status_code == 201, logged.json
     today = date(2027, 2, 21)  # a week before the first ten are due (both reminders owed), 27 days before the others
-    barrier = threading.Barrier(4)
-    results = []
-
-    def runner():
-        barrier.wait()
-        results.append(run_checks(coaching_ctx.db, today))
-
-    threads = [threading.Thread(target=runner) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race(4, lambda: run_checks(coaching_ctx.db, today))
     assert len(results) == 4
     assert {kind: sum(r[kind] for r in results) for kind in ("due_soon", "overdue", "followup")} == {
         "due_soon": 30,
