@@ -17,8 +17,8 @@
 7. Coaching on a national year (``bench/coaching.py``): caseloads, a jurisdiction's report and the
    national reach over HTTP (BENCH_COACHING_SCALE, default 1, the whole year; BENCH_SKIP_COACHING=1 leaves it out).
 8. The event pipeline (``bench/pipeline.py``): scheduling's outbox through its relay and RabbitMQ to
-   notifications' consumer commit, against raw pika with batched confirms and batched commits
-   (BENCH_SKIP_PIPELINE=1 leaves it out).
+   notifications' consumer commit, against raw pika with batched confirms and batched commits, and
+   beside it a bare program doing the consumer's job (BENCH_SKIP_PIPELINE=1 leaves it out).
 
 A figure taken while something went wrong (a 5xx, a wrong seat count, a lost event) is reported
 FAILED, and ``make bench`` exits non-zero. PostgreSQL and RabbitMQ come from DATABASE_TEST_URL and

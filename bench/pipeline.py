@@ -14,6 +14,10 @@ The ceiling, in the same run, on the same broker and database: a raw pika publis
 publisher confirms feeding a raw pika consumer that inserts one row per event into PostgreSQL and
 commits and acks in batches, for a few publish batch sizes and prefetch counts; the fastest is kept.
 
+Beside it, for context and not as the target, a second ceiling: a bare program doing the consumer's
+job (``bench/bare_notifier.py``: raw pika and psycopg, the same e-mails, reminders and rows, batched
+commits and acks), fed by the same raw publisher; the report gives the pipeline's share of both.
+
 A run where an event is lost, handled twice, or written as two e-mails is FAILED. Everything runs
 in a RabbitMQ vhost and PostgreSQL schemas of its own, dropped at the end; the schemas first get a
 deployed platform's history, analysed (``_deployed_history``).
@@ -41,7 +45,9 @@ COHORT_SIZE = 25
 STAGE_PER_TRANSACTION = 100
 # (messages per publish batch, consumer prefetch = rows per commit) tried for the ceiling.
 CEILING_CONFIGS = ((100, 100), (500, 250), (1000, 500), (2000, 1000))
-# Messages per publish batch when the raw publisher feeds the service's consumer (``consumer``).
+# Deliveries per transaction tried for the bare program doing the consumer's job (``same_job_figures``).
+SAME_JOB_PREFETCH = (100, 250, 500)
+# Messages per publish batch when the raw publisher feeds a consumer (``consumer``, ``same_job_figures``).
 PUBLISHER_BATCH = 500
 # What the schemas hold before the run, as a deployed platform's do mid-year (``_deployed_history``).
 HISTORY_INBOX = 100_000
@@ -228,7 +234,6 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
     from sqlalchemy import insert
 
     from services.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS
-    from services.notifications.models import KnownSession
     from services.scheduling.bootstrap import MIGRATIONS as SCHEDULING
     from services.scheduling.models import platform as scheduling_tables
     from shared.db import Database
@@ -245,19 +250,9 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
     events, sessions = _events(count, starts)
     warm_cohort = warmup[0].data["cohort_id"]
     notifications_db = Database(database_url, schema=n_schema)
-    with notifications_db.unit_of_work() as uow:
-        for data in [*sessions, {**sessions[0], "session_id": str(uuid.uuid4()), "cohort_id": warm_cohort}]:
-            uow.session.add(
-                KnownSession(
-                    session_id=data["session_id"],
-                    tenant="CA",
-                    cohort_id=data["cohort_id"],
-                    sequence=1,
-                    starts_at=datetime.fromisoformat(data["starts_at"]),
-                    data=data,
-                )
-            )
-        uow.commit()
+    _known_sessions(
+        notifications_db, [*sessions, {**sessions[0], "session_id": str(uuid.uuid4()), "cohort_id": warm_cohort}]
+    )
     queue = next(
         Topology().work_queue(sub) for sub in Topology().for_consumer("notifications") if sub.handler == "notify"
     )
@@ -383,6 +378,25 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
     }
 
 
+def _known_sessions(notifications_db, sessions: list[dict]) -> None:
+    """Tell notifications' database of the cohorts' sessions, as scheduling's session events would have."""
+    from services.notifications.models import KnownSession
+
+    with notifications_db.unit_of_work() as uow:
+        for data in sessions:
+            uow.session.add(
+                KnownSession(
+                    session_id=data["session_id"],
+                    tenant="CA",
+                    cohort_id=data["cohort_id"],
+                    sequence=1,
+                    starts_at=datetime.fromisoformat(data["starts_at"]),
+                    data=data,
+                )
+            )
+        uow.commit()
+
+
 def _until_all_handled(pg, sql: str, consumer: str, ids: list[str], *, timeout: float) -> bool:
     """Whether every id reached the inbox within ``timeout``; asked so as to load the database under test lightly.
 
@@ -402,8 +416,8 @@ def _until_all_handled(pg, sql: str, consumer: str, ids: list[str], *, timeout: 
     return not outstanding
 
 
-def _deployed_history(database_url: str, s_schema: str, n_schema: str, queue: str) -> None:
-    """Give the fresh schemas what a deployed platform's hold mid-year, with the statistics autovacuum keeps.
+def _deployed_history(database_url: str, s_schema: str | None, n_schema: str, queue: str) -> None:
+    """Give the fresh schemas (scheduling's, unless None, and notifications') what a deployed platform's hold mid-year, with the statistics autovacuum keeps.
 
     Fresh tables have no statistics: the planner takes each for a handful of rows and looks a batch's
     people or event ids up by scanning all of a state's rows (an inbox or contact point lookup read
@@ -422,12 +436,13 @@ def _deployed_history(database_url: str, s_schema: str, n_schema: str, queue: st
                 person = f"person-{uuid.uuid4().hex[:12]}"
                 copy.write_row((str(uuid.uuid4()), "CA", person, f"{person}@example.org", "en", old, old, n + 1))
         columns = "message_id, event_type, exchange, routing_key, body, status, attempts, created_at, sent_at"
-        with pg.cursor().copy(f"COPY {s_schema}.outbox ({columns}) FROM STDIN") as copy:
-            for _ in range(HISTORY_OUTBOX):
-                event_type = "scheduling.registration.confirmed"
-                copy.write_row((str(uuid.uuid4()), event_type, "events", event_type, "{}", "sent", 1, old, old))
+        if s_schema:
+            with pg.cursor().copy(f"COPY {s_schema}.outbox ({columns}) FROM STDIN") as copy:
+                for _ in range(HISTORY_OUTBOX):
+                    event_type = "scheduling.registration.confirmed"
+                    copy.write_row((str(uuid.uuid4()), event_type, "events", event_type, "{}", "sent", 1, old, old))
         tables = pg.execute(
-            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN (%s, %s)", (n_schema, s_schema)
+            "SELECT schemaname, tablename FROM pg_tables WHERE schemaname IN (%s, %s)", (n_schema, s_schema or n_schema)
         ).fetchall()
         for schema, table in tables:
             pg.execute(f"ANALYZE {schema}.{table}")
@@ -576,6 +591,93 @@ def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) ->
     return {**best, "trials": trials, "broken_trials": len(trials) - len(sound)}
 
 
+def same_job_figures(count: int, broker_url: str, database_url: str, run: str) -> dict:
+    """``bench.bare_notifier`` fed by the raw publisher, for each prefetch of SAME_JOB_PREFETCH; the fastest kept.
+
+    Each trial has events and sessions of its own, in one schema of notifications' tables holding
+    the deployed history; every trial's events are checked for one inbox row and one e-mail each.
+    """
+    from services.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS
+    from shared.db import Database
+    from shared.migrations import upgrade
+
+    schema = f"bench_pipeline_{run}_bare"
+    upgrade(NOTIFICATIONS, database_url, schema)
+    queue = "notifications.bare"
+    _deployed_history(database_url, None, schema, queue)
+    db = Database(database_url, schema=schema)
+    pg = _psql(database_url)
+    admin = _pika(broker_url)
+    channel = admin.channel()
+    trials = []
+    try:
+        for prefetch in SAME_JOB_PREFETCH:
+            events, sessions = _events(count, datetime.now(UTC) + timedelta(days=9))
+            _known_sessions(db, sessions)
+            bodies = [e.to_json().encode() for e in events]
+            ids = [e.id for e in events]
+            channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
+            consumer = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.bare_notifier",
+                    broker_url,
+                    _dsn(database_url),
+                    queue,
+                    schema,
+                    str(prefetch),
+                ],
+                cwd=ROOT,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                consumer.stdout.readline()  # "ready"
+                processes = {"consumer": consumer.pid}
+                cpu_before = _cpu_snapshot(processes)
+                started = time.perf_counter()
+                _publish_with_batched_confirms(broker_url, queue, bodies, PUBLISHER_BATCH)
+                sql = f"SELECT event_id FROM {schema}.inbox WHERE consumer = %s AND event_id = ANY(%s)"
+                _until_all_handled(pg, sql, queue, ids, timeout=300)
+                seconds = time.perf_counter() - started
+                cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
+                time.sleep(0.5)
+            finally:
+                consumer.terminate()
+                consumer.wait(10)
+            channel.queue_delete(queue)
+            inbox = pg.execute(
+                f"SELECT count(*) FROM {schema}.inbox WHERE consumer = %s AND event_id = ANY(%s)", (queue, ids)
+            ).fetchone()[0]
+            emails = dict(
+                pg.execute(
+                    f"SELECT event_id, count(*) FROM {schema}.deliveries WHERE event_id = ANY(%s) GROUP BY event_id",
+                    (ids,),
+                ).fetchall()
+            )
+            trials.append(
+                {
+                    "prefetch": prefetch,
+                    "seconds": round(seconds, 3),
+                    "per_second": round(count / seconds, 1),
+                    "lost": count - inbox,
+                    "duplicated": sum(1 for n in emails.values() if n > 1),
+                    "without_email": count - len(emails),
+                    "cpu_ms_per_event": cpu,
+                }
+            )
+    finally:
+        admin.close()
+        db.dispose()
+        pg.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        pg.close()
+    sound = [t for t in trials if not t["lost"] and not t["duplicated"] and not t["without_email"]]
+    best = max(sound or trials, key=lambda t: t["per_second"])
+    return {**best, "trials": trials, "broken_trials": len(trials) - len(sound)}
+
+
 def _dsn(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
@@ -605,12 +707,15 @@ def figures() -> dict:
     with _own_vhost() as (broker_url, run):
         pipeline = pipeline_figures(count, broker_url, POSTGRES_URL, run)
         ceiling = ceiling_figures(count, broker_url, POSTGRES_URL, run)
+        same_job = same_job_figures(count, broker_url, POSTGRES_URL, run)
     return {
         "load_average": os.getloadavg(),
         "cores": os.cpu_count(),
         "pipeline": pipeline,
         "ceiling": ceiling,
         "ratio": round(pipeline["per_second"] / ceiling["per_second"], 3),
+        "same_job": same_job,
+        "ratio_to_same_job": round(pipeline["per_second"] / same_job["per_second"], 3),
     }
 
 
@@ -620,7 +725,9 @@ def _user(url: str) -> str:
 
 def verdicts(result: dict) -> list[dict]:
     p, c = result["pipeline"], result["ceiling"]
+    b = result.get("same_job") or {"lost": 0, "duplicated": 0, "without_email": 0}
     broken = p["lost"] or p["duplicated"] or p["without_email"] or c["lost"] or c["duplicated"]
+    broken = broken or b["lost"] or b["duplicated"] or b["without_email"]
     verdict = "FAILED" if broken else ("PASS" if result["ratio"] >= TARGET else "MISS")
     detail = (
         f"{result['ratio']:.1%} of its ceiling (target {TARGET:.0%}); lost {p['lost']}, duplicated {p['duplicated']}, "
@@ -642,6 +749,19 @@ def report(result: dict) -> None:
         f"kept publish batch {c['publish_batch']}, prefetch {c['prefetch']}; tried "
         + ", ".join(f"{t['publish_batch']}/{t['prefetch']}: {t['per_second']}/s" for t in c["trials"])
     )
+    if result.get("same_job"):
+        # Context, not the target: what the consumer's own work costs when nothing but it is done.
+        b = result["same_job"]
+        print(
+            f"  a bare program doing the consumer's job (bench/bare_notifier.py: raw pika and psycopg, the same "
+            f"e-mails, reminders and rows, batched commits and acks): {b['per_second']}/s "
+            f"({b['per_second'] / c['per_second']:.1%} of the ceiling above), kept prefetch {b['prefetch']}; "
+            f"tried "
+            + ", ".join(f"{t['prefetch']}: {t['per_second']}/s" for t in b["trials"])
+            + f"; the pipeline reaches {result['ratio_to_same_job']:.1%} of it; CPU per event, ms: "
+            + ", ".join(f"{name} {ms:.3f}" for name, ms in b["cpu_ms_per_event"].items())
+            + f"; lost {b['lost']}, duplicated {b['duplicated']}, without e-mail {b['without_email']}"
+        )
     if p.get("cpu_ms_per_event"):
         # The budget: at the target rate, every process of the pipeline together may use at most the
         # machine's cores; what each spends per event says which one keeps the pipeline from it.
