@@ -90,3 +90,53 @@ def test_a_batch_of_contact_points_is_looked_up_by_person_in_the_deployed_histor
         db.dispose()
     assert not any("Seq Scan" in line for line in plans), plans
     assert any("Index Cond" in line and "person" in line for line in plans), plans
+
+
+def test_the_bare_program_writes_what_the_service_writes(database, notifications_ctx, deliver):
+    """The second ceiling does the consumer's job: the same e-mails, reminders, contact points and registrants."""
+    from datetime import UTC, datetime, timedelta
+
+    from bench import bare_notifier
+    from services.notifications.rendering import Renderer
+
+    starts = (datetime.now(UTC) + timedelta(days=9)).replace(minute=0, second=0, microsecond=0)
+    events, sessions = pipeline._events(3, starts)
+    bare_schema = f"{database['schema']}_bare"
+    upgrade(NOTIFICATIONS, database["url"], bare_schema)
+    bare_db = Database(database["url"], schema=bare_schema)
+    try:
+        for db in (notifications_ctx.db, bare_db):
+            pipeline._known_sessions(db, sessions)
+    finally:
+        bare_db.dispose()
+    for event in events:
+        deliver.event(event)
+    with _connect(database) as pg:
+        pg.autocommit = False
+        bodies = [e.to_json().encode() for e in events]
+        bare_notifier.handle(pg, bare_schema, "notifications.bare", [*bodies, bodies[0]], Renderer())
+        pg.commit()
+
+        def written(schema):
+            return {
+                "e-mails": sorted(
+                    pg.execute(
+                        f"SELECT event_id, recipient, person, template, language, subject, text_body, html_body, "
+                        f"invite, status FROM {schema}.deliveries"
+                    ).fetchall()
+                ),
+                "reminders": sorted(
+                    pg.execute(f"SELECT session_id, person, minutes_before, due_at, status FROM {schema}.reminders")
+                ),
+                "contact points": sorted(pg.execute(f"SELECT tenant, person, email FROM {schema}.contact_points")),
+                "registrants": sorted(
+                    (r[0], sorted(r[1]["registrant_ids"]))
+                    for r in pg.execute(f"SELECT session_id, data FROM {schema}.known_sessions")
+                ),
+                "inbox": sorted(r[0] for r in pg.execute(f"SELECT event_id FROM {schema}.inbox")),
+            }
+
+        service, bare = written(database["schema"]), written(bare_schema)
+    assert len(service["e-mails"]) == 3 and all(row[8].startswith("BEGIN:VCALENDAR") for row in service["e-mails"])
+    assert len(service["reminders"]) == 6
+    assert bare == service
