@@ -24,30 +24,13 @@ ORGANIZER = "notifications@t4t.localhost"
 MAIL_DOMAIN = "t4t.localhost"
 
 
-def _details(data: dict, zone: str | None) -> dict:
-    from services.notifications.domain.invites import where
-    from services.notifications.domain.when import session_times
-
-    starts, ends = datetime.fromisoformat(data["starts_at"]), datetime.fromisoformat(data["ends_at"])
-    shown, there = session_times(starts, ends, zone, data["time_zone"], "en")
-    place = data.get("place") or {}
-    return {
-        "title": data["title"],
-        "when": shown,
-        "when_there": there,
-        "was": None,
-        "place": where(place),
-        "accessibility": place.get("accessibility") or None,
-        "meeting_url": data.get("meeting_url"),
-    }
-
-
 def handle(db, schema: str, queue: str, bodies: list[bytes], renderer) -> None:
     """Write what the service writes for these confirmations, in the caller's transaction."""
     from psycopg.types.json import Json
 
     from services.notifications.domain.invites import invite
     from services.notifications.domain.kinds import KINDS
+    from services.notifications.domain.when import session_details
 
     events = [json.loads(body) for body in bodies]
     seen = {
@@ -116,7 +99,7 @@ def handle(db, schema: str, queue: str, bodies: list[bytes], renderer) -> None:
             "cohort": data.get("cohort_title"),
             "waitlist_position": None,
             "sessions_count": len(upcoming),
-            "session": _details(upcoming[0], zone) if upcoming else None,
+            "session": session_details(upcoming[0], zone, "en") if upcoming else None,
             "invite": invite("REQUEST", upcoming, attendee=email, organizer=ORGANIZER, stamp=stamp)
             if upcoming
             else None,
@@ -154,28 +137,11 @@ def handle(db, schema: str, queue: str, bodies: list[bytes], renderer) -> None:
 
 
 def main(url: str, dsn: str, queue: str, schema: str, prefetch: int) -> None:
-    import pika
-    import psycopg
-
+    from bench.bare_consumer import consume_in_batches
     from services.notifications.rendering import Renderer
-    from shared.testing import pika_params
 
-    db = psycopg.connect(dsn)
     renderer = Renderer()
-    connection = pika.BlockingConnection(pika_params(url))
-    channel = connection.channel()
-    channel.basic_qos(prefetch_count=prefetch)
-    bodies, last = [], None
-    print("ready", flush=True)
-    for method, _properties, body in channel.consume(queue, inactivity_timeout=0.005):
-        if method is not None:
-            bodies.append(body)
-            last = method.delivery_tag
-        if bodies and (method is None or len(bodies) >= prefetch):
-            handle(db, schema, queue, bodies, renderer)
-            db.commit()
-            channel.basic_ack(last, multiple=True)
-            bodies = []
+    consume_in_batches(url, dsn, queue, prefetch, lambda db, bodies: handle(db, schema, queue, bodies, renderer))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from services.notifications.domain.invites import where
+
 DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
     "es": ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"),
@@ -54,3 +56,26 @@ def session_times(
     shown = span(starts_at, ends_at, mine, language)
     there = span(starts_at, ends_at, theirs, language)
     return shown, (there if there != shown else None)
+
+
+def session_details(data: dict, person_zone: str | None, language: str) -> dict:
+    """What a message says of a session (event data of scheduling's session events), in the person's zone.
+
+    ``was`` is the time it had before a reschedule, when the event says so.
+    """
+    starts, ends = datetime.fromisoformat(data["starts_at"]), datetime.fromisoformat(data["ends_at"])
+    shown, there = session_times(starts, ends, person_zone, data["time_zone"], language)
+    was = None
+    if data.get("previous_starts_at"):
+        before = datetime.fromisoformat(data["previous_starts_at"])
+        was = session_times(before, before + (ends - starts), person_zone, data["time_zone"], language)[0]
+    place = data.get("place") or {}
+    return {
+        "title": data["title"],
+        "when": shown,
+        "when_there": there,
+        "was": was,
+        "place": where(data.get("place")),
+        "accessibility": place.get("accessibility") or None,
+        "meeting_url": data.get("meeting_url"),
+    }

@@ -13,10 +13,10 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from services.notifications import repository as repo
-from services.notifications.domain.invites import invite, where
+from services.notifications.domain.invites import invite
 from services.notifications.domain.kinds import DIGESTIBLE, KINDS, REMINDER, digest_window_end, is_critical, wants
 from services.notifications.domain.reminders import due_times
-from services.notifications.domain.when import day, session_times
+from services.notifications.domain.when import day, session_details
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
 from services.notifications.rendering import Renderer
 from shared.db import new_id, utcnow
@@ -424,24 +424,7 @@ class Notifier:
         }
 
     def _details(self, data: dict | None, contact: ContactPoint, language: str) -> dict | None:
-        if data is None:
-            return None
-        starts, ends = datetime.fromisoformat(data["starts_at"]), datetime.fromisoformat(data["ends_at"])
-        shown, there = session_times(starts, ends, contact.time_zone, data["time_zone"], language)
-        was = None
-        if data.get("previous_starts_at"):
-            before = datetime.fromisoformat(data["previous_starts_at"])
-            was = session_times(before, before + (ends - starts), contact.time_zone, data["time_zone"], language)[0]
-        place = data.get("place") or {}
-        return {
-            "title": data["title"],
-            "when": shown,
-            "when_there": there,
-            "was": was,
-            "place": where(data.get("place")),
-            "accessibility": place.get("accessibility") or None,
-            "meeting_url": data.get("meeting_url"),
-        }
+        return None if data is None else session_details(data, contact.time_zone, language)
 
 
 def as_sent(event: Envelope) -> Envelope:
