@@ -461,28 +461,6 @@ def _consumers(connection, queue: str) -> int:
 
 # --- the ceiling -------------------------------------------------------------------------------
 
-CONSUMER = """
-import json, sys, psycopg, pika
-from shared.testing import pika_params
-url, dsn, queue, table, prefetch = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-db = psycopg.connect(dsn)
-connection = pika.BlockingConnection(pika_params(url))
-channel = connection.channel()
-channel.basic_qos(prefetch_count=prefetch)
-rows, last = [], None
-print("ready", flush=True)
-for method, properties, body in channel.consume(queue, inactivity_timeout=0.005):
-    if method is not None:
-        rows.append((json.loads(body)["id"],))
-        last = method.delivery_tag
-    if rows and (method is None or len(rows) >= prefetch):
-        with db.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {table} (event_id) VALUES (%s)", rows)
-        db.commit()
-        channel.basic_ack(last, multiple=True)
-        rows = []
-"""
-
 
 def _publish_with_batched_confirms(url: str, queue: str, bodies: list[bytes], batch: int) -> None:
     """Publish ``bodies`` in batches, each batch's confirms awaited before the next (pika's own loop)."""
@@ -526,6 +504,34 @@ def _publish_with_batched_confirms(url: str, queue: str, bodies: list[bytes], ba
         raise RuntimeError(f"the ceiling's publisher: {state}")
 
 
+def _timed_consumer(module: list[str], publish, until_done, count: int) -> tuple[float, dict[str, float]]:
+    """Start a bare consumer (``python -m`` ``module``), time ``publish`` until ``until_done``; its CPU per event.
+
+    It is stopped half a second after the last event, so that a late duplicate still lands to be counted.
+    """
+    consumer = subprocess.Popen(
+        [sys.executable, "-m", *module],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        consumer.stdout.readline()  # "ready"
+        processes = {"consumer": consumer.pid}
+        cpu_before = _cpu_snapshot(processes)
+        started = time.perf_counter()
+        publish()
+        until_done()
+        seconds = time.perf_counter() - started
+        cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
+        time.sleep(0.5)
+    finally:
+        consumer.terminate()
+        consumer.wait(10)
+    return seconds, cpu
+
+
 def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) -> dict:
     """The raw pipeline for each configuration of CEILING_CONFIGS; every one checked, the fastest kept."""
 
@@ -545,31 +551,21 @@ def ceiling_figures(count: int, broker_url: str, database_url: str, run: str) ->
             queue = f"ceiling.{batch}.{prefetch}"
             channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
             pg.execute(f"TRUNCATE {table}")
-            consumer = subprocess.Popen(
-                [sys.executable, "-c", CONSUMER, broker_url, _dsn(database_url), queue, table, str(prefetch)],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            try:
-                consumer.stdout.readline()  # "ready"
-                processes = {"consumer": consumer.pid}
-                cpu_before = _cpu_snapshot(processes)
-                started = time.perf_counter()
-                _publish_with_batched_confirms(broker_url, queue, bodies, batch)
+
+            def until_all_rows() -> None:
                 deadline = time.monotonic() + 300
                 while pg.execute(f"SELECT count(*) FROM {table}").fetchone()[0] < count:
                     if time.monotonic() > deadline:
                         break
                     time.sleep(0.01)
-                seconds = time.perf_counter() - started
-                cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
-                time.sleep(0.5)
-                rows = [r[0] for r in pg.execute(f"SELECT event_id FROM {table}").fetchall()]
-            finally:
-                consumer.terminate()
-                consumer.wait(10)
+
+            seconds, cpu = _timed_consumer(
+                ["bench.bare_consumer", broker_url, _dsn(database_url), queue, table, str(prefetch)],
+                lambda: _publish_with_batched_confirms(broker_url, queue, bodies, batch),
+                until_all_rows,
+                count,
+            )
+            rows = [r[0] for r in pg.execute(f"SELECT event_id FROM {table}").fetchall()]
             channel.queue_delete(queue)
             trials.append(
                 {
@@ -617,36 +613,13 @@ def same_job_figures(count: int, broker_url: str, database_url: str, run: str) -
             bodies = [e.to_json().encode() for e in events]
             ids = [e.id for e in events]
             channel.queue_declare(queue, durable=True, arguments={"x-queue-type": "quorum"})
-            consumer = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.bare_notifier",
-                    broker_url,
-                    _dsn(database_url),
-                    queue,
-                    schema,
-                    str(prefetch),
-                ],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)},
-                stdout=subprocess.PIPE,
-                text=True,
+            sql = f"SELECT event_id FROM {schema}.inbox WHERE consumer = %s AND event_id = ANY(%s)"
+            seconds, cpu = _timed_consumer(
+                ["bench.bare_notifier", broker_url, _dsn(database_url), queue, schema, str(prefetch)],
+                lambda: _publish_with_batched_confirms(broker_url, queue, bodies, PUBLISHER_BATCH),
+                lambda: _until_all_handled(pg, sql, queue, ids, timeout=300),
+                count,
             )
-            try:
-                consumer.stdout.readline()  # "ready"
-                processes = {"consumer": consumer.pid}
-                cpu_before = _cpu_snapshot(processes)
-                started = time.perf_counter()
-                _publish_with_batched_confirms(broker_url, queue, bodies, PUBLISHER_BATCH)
-                sql = f"SELECT event_id FROM {schema}.inbox WHERE consumer = %s AND event_id = ANY(%s)"
-                _until_all_handled(pg, sql, queue, ids, timeout=300)
-                seconds = time.perf_counter() - started
-                cpu = _cpu_per_event(cpu_before, _cpu_snapshot(processes), count)
-                time.sleep(0.5)
-            finally:
-                consumer.terminate()
-                consumer.wait(10)
             channel.queue_delete(queue)
             inbox = pg.execute(
                 f"SELECT count(*) FROM {schema}.inbox WHERE consumer = %s AND event_id = ANY(%s)", (queue, ids)
