@@ -29,7 +29,7 @@ from functools import partial
 import kombu
 import structlog
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database, insert_many, utcnow
@@ -67,6 +67,8 @@ BATCH_MAX_WAIT = 0.1
 # One publishing attempt, then one more on a fresh connection: a publishing connection idles
 # without heartbeats and may have been dropped since its last use.
 FORWARD_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0}
+# Longest pause between two checks of a database that is away (the first comes after half a second).
+DATABASE_CHECK_MAX_INTERVAL = 5.0
 
 
 def routes_for(bus: Bus, consumer: str, handlers: dict[str, Handler]) -> dict[str, dict[str, Handler]]:
@@ -270,6 +272,13 @@ class EventConsumer(ConsumerMixin):
                     outcome = self.handle_once(queue, event, handler, watched=watched)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
+                if self._database_away():
+                    # An outage is not the event's fault: it keeps its attempts and waits, unacked,
+                    # for the database; retries would dead-letter every event of a longer outage.
+                    log.warning("handler failed while the database is away", attempt=attempt, error=error)
+                    if not self._wait_for_database():
+                        return  # stopping: unacknowledged, the broker delivers it again
+                    continue
                 log.warning("handler failed", attempt=attempt, error=error)
                 if watched:
                     self._forget_runs(queue, event.id)  # it failed, but its process lived on
@@ -402,6 +411,35 @@ class EventConsumer(ConsumerMixin):
                 )
             uow.commit()
         return outcomes
+
+    def _database_away(self) -> bool:
+        """Whether the service's database fails a trivial query just now."""
+        try:
+            with self.db.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # refused, dropped, timed out: away, whatever the driver calls it
+            return True
+        return False
+
+    def _wait_for_database(self) -> bool:
+        """Hold on until the database answers, heartbeats going on; False if told to stop meanwhile.
+
+        The messages this consumer holds stay unacknowledged, and no more arrive past the prefetch
+        window: the queue keeps them until the database is back.
+        """
+        log.warning("waiting for the database")
+        pause, since = 0.5, time.monotonic()
+        with self._heartbeats():
+            while True:
+                until = time.monotonic() + pause
+                while time.monotonic() < until:
+                    if self.should_stop:
+                        return False
+                    self.sleep(0.1)
+                if not self._database_away():
+                    log.info("the database answers again", waited=round(time.monotonic() - since, 1))
+                    return True
+                pause = min(pause * 2, DATABASE_CHECK_MAX_INTERVAL)
 
     @contextmanager
     def _heartbeats(self) -> Iterator[None]:
@@ -577,7 +615,15 @@ class EventConsumer(ConsumerMixin):
                 if self._forward(message, queue, {REDRIVE_HEADER: redriven + 1}, drop=BROKER_HEADERS):
                     EVENTS_HANDLED.labels(queue, "redriven").inc()
                 return
-        store_dead_letter(self.db, self.tables, queue, message.body, headers)
+        while True:
+            try:
+                store_dead_letter(self.db, self.tables, queue, message.body, headers)
+                break
+            except Exception:
+                if not self._database_away():
+                    raise
+                if not self._wait_for_database():
+                    return  # stopping: unacknowledged, the broker delivers it again
         message.ack()
 
 

@@ -309,3 +309,57 @@ def test_a_handler_that_outlasts_the_heartbeat_keeps_its_connection(db, broker):
         )
     assert connected == [1]
     assert handler.calls == 1
+
+
+@pytest.mark.parametrize("database,broker", RABBITMQ, indirect=True)
+@pytest.mark.parametrize("batch_size", [1, 5], ids=["one-by-one", "batches"])
+def test_events_that_arrive_while_the_database_is_away_wait_for_it_and_are_handled_once(db, broker, batch_size):
+    """A database outage longer than all the retry delays together: its events are not the events'
+    fault, so none is dead-lettered; each is handled once when the database answers again."""
+    from sqlalchemy.engine import make_url
+
+    from shared.db import Database
+
+    url = make_url(db.engine.url.render_as_string(hide_password=False))
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    through_proxy = Database(
+        url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False), schema=db.schema
+    )
+    bus = probe.make_bus(broker, retry_delays=(0.1, 0.1))
+    handler = probe.Probe()
+    consumer = probe.consumer(through_proxy, bus, handler, batch_size=batch_size)
+    first = probe.material_event("Before the outage")
+    during = [probe.material_event(f"During the outage {n}") for n in range(8)]
+    try:
+        with probe.Running(consumer):
+            wait_until(consumer.ready.is_set, message="consumer ready")
+            with bus.connection() as conn:
+                publisher = Publisher(bus, conn)
+                publisher.publish(Outgoing(first.id, bus.topology.exchange, probe.EVENT_TYPE, first.to_json()))
+                wait_until(lambda: probe.effects(db, first.id), message="the consumer at work")
+                proxy.cut()
+                for event in during:
+                    publisher.publish(Outgoing(event.id, bus.topology.exchange, probe.EVENT_TYPE, event.to_json()))
+            time.sleep(3)  # fifteen times the retry delays together
+            dead = bus.topology.dead_queue(probe.SUBSCRIPTION)
+            assert queue_counts(broker["namespace"]).get(dead, (0, 0)) == (0, 0), (
+                "dead-lettered while the database was away"
+            )
+            proxy.restore()
+            wait_until(
+                lambda: len(probe.effects(db)) == 1 + len(during),
+                timeout=30,
+                message="every event handled once the database answers",
+            )
+            work = bus.topology.work_queue(probe.SUBSCRIPTION)
+            wait_until(
+                lambda: queue_counts(broker["namespace"]).get(work) == (0, 0),
+                timeout=15,
+                message="every message acknowledged",
+            )
+    finally:
+        proxy.close()
+        through_proxy.dispose()
+    assert sorted(e.event_id for e in probe.effects(db)) == sorted([first.id, *(e.id for e in during)])
+    assert dead_letters(db) == []
+    assert queue_counts(broker["namespace"]).get(bus.topology.dead_queue(probe.SUBSCRIPTION), (0, 0)) == (0, 0)
