@@ -254,6 +254,15 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+def database_answers(engine: Engine) -> bool:
+    """Whether the database runs a trivial query just now: what tells an outage from a failing statement."""
+    try:
+        ping(engine)
+    except Exception:  # refused, dropped, timed out: away, whatever the driver calls it
+        return False
+    return True
+
+
 def is_postgres(session: Session) -> bool:
     """Whether ``session`` talks to PostgreSQL (row and advisory locks, SKIP LOCKED), not SQLite."""
     return session.get_bind().dialect.name == "postgresql"

@@ -12,6 +12,7 @@ import flask_smorest
 import structlog
 from flask import Flask, current_app, g, redirect, request
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from webargs.core import parse_json
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
@@ -26,7 +27,7 @@ from shared.auth import (
     tenant_refusal,
 )
 from shared.context import ServiceContext
-from shared.db import WRITES, UnitOfWork, is_postgres, utcnow
+from shared.db import WRITES, UnitOfWork, database_answers, is_postgres, utcnow
 from shared.errors import DomainError
 from shared.http.health import register_health
 from shared.http.openapi import ContractPlugin, register_components, required_roles
@@ -428,11 +429,25 @@ def _after_request(response):
     return response
 
 
+# Seconds a client is asked to wait when the database cannot be reached (a failover takes about this).
+DATABASE_RETRY_AFTER = 5
+
+
 def _unexpected_error(error: Exception):
     if isinstance(error, DomainError):
         return problem_response(error.status, error.title, error.detail, errors=error.errors, **error.extra)
     if isinstance(error, HTTPException):
         return current_app.extensions["api_instance"].handle_http_exception(error)
+    if isinstance(error, DBAPIError) and not database_answers(context().db.engine):
+        # An outage, not a fault of the request or the code: the client may send it again shortly.
+        log.error("database unreachable", error=f"{type(error).__name__}: {error.orig}")
+        return problem_response(
+            503,
+            "Service Unavailable",
+            "The database cannot be reached just now. Send the same request again after Retry-After "
+            "seconds (a create with the same Idempotency-Key, so that it is done once).",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     log.exception("unhandled error", error=type(error).__name__)
     return problem_response(
         500,

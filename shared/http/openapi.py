@@ -27,8 +27,9 @@ _WHY = {
     "reused with another body.",
     428: "This update needs If-Match with the ETag of your last GET.",
     500: "An unexpected error; quote `correlationid` to the operators.",
-    503: "Your credentials cannot be checked just now (the identity provider's keys or the list of "
-    "jurisdictions cannot be read); send the same request again after `Retry-After` seconds.",
+    503: "The service cannot answer just now: its database cannot be reached, or your credentials cannot "
+    "be checked (the identity provider's keys or the list of jurisdictions cannot be read); send the same "
+    "request again after `Retry-After` seconds.",
 }
 
 HEADERS = {
@@ -44,7 +45,7 @@ HEADERS = {
     },
     "RETRY_AFTER": {
         "description": "Seconds to wait before retrying (a request with the same Idempotency-Key still running, "
-        "or credentials that cannot be checked just now).",
+        "a database that cannot be reached, or credentials that cannot be checked just now).",
         "schema": {"type": "integer", "minimum": 0},
     },
     "IDEMPOTENT_REPLAYED": {
@@ -120,9 +121,9 @@ class ContractPlugin(BasePlugin):
         roles = operation.get("x-roles")
         idempotent = IDEMPOTENCY_HEADER in names
 
-        statuses = {500}
+        statuses = {500, 503}  # 503: the database cannot be reached, whoever asks
         if roles is not None:
-            statuses |= {401, 403, 503}
+            statuses |= {401, 403}
             operation["description"] = "\n\n".join(
                 part for part in (operation.get("description", ""), roles_sentence(roles)) if part
             )

@@ -216,6 +216,18 @@ _EXAMPLES = {
         ),
     },
     428: {"etag-required": problem_body(428, detail="Send If-Match with the ETag of your last GET.")},
+    503: {
+        "database-unreachable": problem_body(
+            503,
+            detail="The database cannot be reached just now. Send the same request again after Retry-After "
+            "seconds (a create with the same Idempotency-Key, so that it is done once).",
+        ),
+        "credentials-unchecked": problem_body(
+            503,
+            detail="The identity provider's keys cannot be fetched just now, so the token cannot be checked; "
+            "try again shortly.",
+        ),
+    },
     500: {
         "internal": problem_body(
             500,

@@ -29,10 +29,10 @@ from functools import partial
 import kombu
 import structlog
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from shared.db import Database, insert_many, utcnow
+from shared.db import Database, database_answers, insert_many, utcnow
 from shared.envelope import Envelope, InvalidEvent, parse_event
 from shared.logging import get_logger
 from shared.messaging.bus import Bus, Outgoing, Publisher
@@ -413,13 +413,7 @@ class EventConsumer(ConsumerMixin):
         return outcomes
 
     def _database_away(self) -> bool:
-        """Whether the service's database fails a trivial query just now."""
-        try:
-            with self.db.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:  # refused, dropped, timed out: away, whatever the driver calls it
-            return True
-        return False
+        return not database_answers(self.db.engine)
 
     def _wait_for_database(self) -> bool:
         """Hold on until the database answers, heartbeats going on; False if told to stop meanwhile.
