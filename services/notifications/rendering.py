@@ -27,7 +27,7 @@ LABELS = {
         "accessibility": "Accessibility",
         "join": "Join online",
         "footer": "You receive this because you take part in the Training for Trainers program. "
-        "You choose which of these e-mails you receive, and how often, under My e-mails in the program's portal.",
+        "You choose which of these e-mails you receive, and how often, under “My e-mails” in the program's portal.",
         "copy": "A copy for you as supervisor of {person}.",
     },
     "es": {
@@ -39,7 +39,7 @@ LABELS = {
         "accessibility": "Accesibilidad",
         "join": "Unirse en línea",
         "footer": "Recibe este mensaje porque participa en el programa Training for Trainers. "
-        "Usted elige cuáles de estos mensajes recibe, y con qué frecuencia, en My e-mails del portal del programa.",
+        "Usted elige cuáles de estos mensajes recibe, y con qué frecuencia, en «My e-mails» del portal del programa.",
         "copy": "Copia para usted como supervisor/a de {person}.",
     },
 }

@@ -149,7 +149,7 @@ def test_an_opt_out_is_kept_except_for_a_change_within_48_hours(
     [message] = smtp_server.to("ana@example.org")  # cancelled within 48 hours: critical, sent anyway
     assert message["Subject"].startswith("Cancelled:")
     # Every e-mail says where its reader chooses what they receive (their own page, not a coordinator).
-    assert "under My e-mails in the program's portal" in " ".join(message.get_body(("plain",)).get_content().split())
+    assert "under “My e-mails” in the program's portal" in " ".join(message.get_body(("plain",)).get_content().split())
 
 
 def test_a_jurisdiction_that_asks_for_it_copies_the_supervisor(
