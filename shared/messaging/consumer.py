@@ -272,7 +272,7 @@ class EventConsumer(ConsumerMixin):
                     outcome = self.handle_once(queue, event, handler, watched=watched)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
-                if self._database_away():
+                if not database_answers(self.db.engine):
                     # An outage is not the event's fault: it keeps its attempts and waits, unacked,
                     # for the database; retries would dead-letter every event of a longer outage.
                     log.warning("handler failed while the database is away", attempt=attempt, error=error)
@@ -412,9 +412,6 @@ class EventConsumer(ConsumerMixin):
             uow.commit()
         return outcomes
 
-    def _database_away(self) -> bool:
-        return not database_answers(self.db.engine)
-
     def _wait_for_database(self) -> bool:
         """Hold on until the database answers, heartbeats going on; False if told to stop meanwhile.
 
@@ -430,7 +427,7 @@ class EventConsumer(ConsumerMixin):
                     if self.should_stop:
                         return False
                     self.sleep(0.1)
-                if not self._database_away():
+                if database_answers(self.db.engine):
                     log.info("the database answers again", waited=round(time.monotonic() - since, 1))
                     return True
                 pause = min(pause * 2, DATABASE_CHECK_MAX_INTERVAL)
@@ -614,7 +611,7 @@ class EventConsumer(ConsumerMixin):
                 store_dead_letter(self.db, self.tables, queue, message.body, headers)
                 break
             except Exception:
-                if not self._database_away():
+                if database_answers(self.db.engine):
                     raise
                 if not self._wait_for_database():
                     return  # stopping: unacknowledged, the broker delivers it again
