@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,25 @@ def pytest_sessionfinish(session, exitstatus):
     from tests import templates
 
     templates.finish()  # the per-test PostgreSQL databases still being dropped
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; Playwright drives it, it never downloads a browser
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Chromium for the tests of pages (the portal's, the development mailbox)."""
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

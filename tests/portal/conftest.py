@@ -3,7 +3,7 @@ the portal.
 
 Each runs as in production (gunicorn, the workers), on free ports, against a database and broker
 folder of the test's own (SQLite and the filesystem transport, the embedded default). Chromium is
-Debian's, driven by Playwright; axe-core checks each page the flows visit.
+Debian's, driven by Playwright (the `browser` fixture of tests/conftest.py); axe-core checks each page the flows visit.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from shared.testing import wait_until
 from tests.helpers import migrate_and_seed
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ISSUER, AUDIENCE = "http://localhost/dev-issuer", "t4t-platform"
@@ -158,21 +157,6 @@ def _answers(url: str) -> bool:
         return requests.get(url, timeout=2).status_code == 200
     except requests.RequestException:
         return False
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        message = f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

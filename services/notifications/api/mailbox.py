@@ -31,12 +31,13 @@ td,th{padding:.4rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left}a{colo
 
 SHOW = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ subject }}</title>
 <style>body{font-family:Helvetica,Arial,sans-serif;margin:2rem;color:#1f2933}pre{white-space:pre-wrap;background:#f5f7fa;padding:1rem}
-iframe{width:100%;height:70vh;border:1px solid #e4e7eb}dt{font-weight:bold}</style></head><body>
+iframe{width:100%;height:24rem;border:1px solid #e4e7eb}dt{font-weight:bold}</style></head><body>
 <p><a href="{{ url_for('mailbox.index') }}">&larr; Mailbox</a></p>
 <dl><dt>From</dt><dd>{{ sender }}</dd><dt>To</dt><dd>{{ to }}</dd><dt>Subject</dt><dd>{{ subject }}</dd>
 <dt>Message-ID</dt><dd>{{ message_id }}</dd></dl>
 {% if invite %}<p><a href="{{ url_for('mailbox.invite', key=key) }}">Calendar invite (invite.ics)</a></p>{% endif %}
-<h2>As HTML</h2><iframe sandbox src="{{ url_for('mailbox.html', key=key) }}" title="HTML part"></iframe>
+<h2>As HTML</h2><iframe sandbox="allow-same-origin" src="{{ url_for('mailbox.html', key=key) }}" title="HTML part"
+ onload="this.style.height = Math.ceil(this.contentDocument.documentElement.getBoundingClientRect().height) + 'px'"></iframe>
 <h2>As plain text</h2><pre>{{ text }}</pre>
 {% if invite %}<h2>Invite</h2><pre>{{ invite }}</pre>{% endif %}</body></html>"""
 
@@ -112,7 +113,9 @@ def show(key):
 
 @blp.route("/<key>/html")
 def html(key):
-    # Shown in a sandboxed frame: the message's own markup, with no script allowed to run.
+    # Shown in a sandboxed frame: the message's own markup, with no script allowed to run (the sandbox
+    # withholds scripts and this policy forbids them). Same-origin lets the page size the frame to the
+    # message, as a mail client shows it, instead of a fixed box that is too tall or scrolls.
     return Response(
         _parts(_message(key))[1],
         mimetype="text/html",
