@@ -418,6 +418,21 @@ class CalendarFeed(IdMixin, Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class FacilitatorName(Base):
+    """The name a facilitator signs in with, as their token last gave it when they took attendance.
+
+    Scheduling knows facilitators by their identity provider's subject; certificates name them, so
+    the name is kept from where the facilitator acts on their own sessions.
+    """
+
+    __tablename__ = "facilitator_names"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class SeriesTitle(Base):
     """A series' title as content last announced it, for certificates (scheduling owns no curriculum)."""
 

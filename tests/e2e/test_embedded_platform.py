@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from shared.testing import wait_until
 from tests.helpers import migrate_and_seed
@@ -232,7 +234,10 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert (tmp_path / "var" / "certificate.pdf").read_bytes().startswith(b"%PDF")
+    certificate = (tmp_path / "var" / "certificate.pdf").read_bytes()
+    assert certificate.startswith(b"%PDF")
+    printed = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate)).pages).split())
+    assert "Facilitated by Farah Haddad" in printed and "8 of 9 sessions" in printed  # as step 7 says
     assert "verified" in result.stdout  # the state registry's CSV export
     # The coach's day: the backfill opened both trainers' plans, the coach saw no notes, the admin the
     # audit of the specialist's write, and Ana's commitment shows due soon in the caseload looking ahead.

@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from services.scheduling.models import Cohort, Completion, Registration, TrainingSession
+from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
+from services.scheduling.repository import attendance as marks_repo
 from services.scheduling.use_cases import certificates
 from tests.scheduling import factories
 
@@ -34,6 +35,7 @@ def completed_cohort(
     tenant="CA",
     time_zone="America/Los_Angeles",
     facilitator="fac-ca",
+    facilitator_name="",
     names=None,
     partial_minutes=30,
 ):
@@ -62,7 +64,7 @@ def completed_cohort(
         session_ids = [s.id for s in sessions]
         cohort_id = cohort.id
         uow.commit()
-    headers = tokens.headers("facilitator", tenant, sub=facilitator)
+    headers = tokens.headers("facilitator", tenant, sub=facilitator, name=facilitator_name)
     for index, session_id in enumerate(session_ids):
         records = [{"registration_id": registrations["leilani-kealoha"], "status": "present"}]
         if index == 4:
@@ -129,6 +131,34 @@ def test_the_certificate_names_the_training_its_issuer_facilitators_and_registry
     assert "Issued by Bay Area Child Care Council, California" in text
     assert "Facilitated by fac-ca" in text
     assert "Registry ID: CA-leilani-kealoha" in text
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_the_certificate_names_facilitators_as_they_sign_in_once_they_have_taken_attendance(
+    sclient, scheduling_ctx, tokens, database
+):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens, facilitator_name="Malia Akana")
+    leilani = regs["leilani-kealoha"]
+    participant = tokens.headers("participant", "CA", sub="leilani-kealoha")
+
+    def named_on_both():
+        text = " ".join(
+            pdf_text(sclient.get(f"/registrations/{leilani}/certificate.pdf", headers=participant).data).split()
+        )
+        verified = sclient.get(f"/certificates/{certificate_code(scheduling_ctx, leilani)}").json["facilitators"]
+        return text.split("Facilitated by ", 1)[1].split(" Completed on", 1)[0], verified
+
+    assert named_on_both() == ("Malia Akana", ["Malia Akana"])
+    # Her sign-in's name changes (a marriage, a correction): the next sheet she marks brings it.
+    with scheduling_ctx.db.session() as db:
+        first_session = db.scalars(select(Attendance.session_id).where(Attendance.registration_id == leilani)).first()
+    renamed = tokens.headers("facilitator", "CA", sub="fac-ca", name="Malia Akana-Kahale")
+    records = {"records": [{"registration_id": leilani, "status": "present"}]}
+    assert sclient.put(f"/sessions/{first_session}/attendance", json=records, headers=renamed).status_code == 200
+    assert named_on_both() == ("Malia Akana-Kahale", ["Malia Akana-Kahale"])
+    # The same subject in another jurisdiction is another person to it: California's name stays California's.
+    with scheduling_ctx.db.session() as db:
+        assert marks_repo.facilitator_names(db, "OR", ["fac-ca"]) == {}
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

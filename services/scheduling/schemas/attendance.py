@@ -112,7 +112,12 @@ class CertificateVerificationSchema(Schema):
     jurisdiction = fields.String(dump_only=True)
     issuer = fields.Nested(CertificateIssuerSchema, dump_only=True)
     facilitators = fields.List(
-        fields.String(), dump_only=True, metadata={"description": "Who facilitated the sessions held (their subjects)."}
+        fields.String(),
+        dump_only=True,
+        metadata={
+            "description": "Who facilitated the sessions held, by the name they sign in with once they have "
+            "taken attendance (by their subject until then)."
+        },
     )
     status = fields.String(
         dump_only=True,

@@ -170,7 +170,7 @@ def build_certificate(
         minutes=minutes,
         jurisdiction=jurisdiction.name if jurisdiction else cohort.tenant,
         host_agency=agency.name if agency else None,
-        facilitators=facilitators_of([row.facilitators for row in held], cohort.facilitators),
+        facilitators=named(db, cohort.tenant, facilitators_of([row.facilitators for row in held], cohort.facilitators)),
         registry_id=registration.registry_id or None,
         completed_at=completion.completed_at,
         code=completion.certificate_code,
@@ -195,6 +195,12 @@ def facilitators_of(per_session: list[list[str] | None], cohort_default: list[st
     """Who facilitated the sessions held, in order of first appearance; the cohort's own list if none is named."""
     named = dict.fromkeys(sub for subs in per_session for sub in (subs or []))
     return tuple(named or dict.fromkeys(cohort_default or []))
+
+
+def named(db: DbSession, tenant: str, subs: tuple[str, ...]) -> tuple[str, ...]:
+    """Facilitators by the name they sign in with; by subject until they have taken attendance."""
+    names = marks_repo.facilitator_names(db, tenant, subs)
+    return tuple(names.get(sub, sub) for sub in subs)
 
 
 def verify(db: DbSession, code: str) -> Certificate:
