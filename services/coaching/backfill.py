@@ -103,5 +103,8 @@ def main(argv: list[str]) -> int:
     configure_logging(ctx.config.log_level)
     counts = backfill(ctx.db, http_getter(args.base_url, credential))
     log.info("backfill", **counts)
-    print(counts)
+    print(
+        f"{counts['completions']} completions read: {counts['opened']} plans opened, "
+        f"{counts['existing']} already open, {counts['other_series']} of another series"
+    )
     return 0
