@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,7 @@ def platform(tmp_path_factory):
         SMTP_SINK_PORT=str(free_port()),
         COACHING_PORT=str(coaching_port),
         WEB_CONCURRENCY="1",
+        WEBHOOK_ALLOW_PRIVATE="true",  # as docs/notifications.md starts it, to try webhooks on this machine
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
     migrate_and_seed(("content", "scheduling", "notifications", "coaching"), env)
@@ -209,6 +211,7 @@ def as_run_here(platform, script: str) -> str:
     script = script.replace("127.0.0.1:8001", f"127.0.0.1:{platform['port']}")
     script = script.replace("127.0.0.1:8002", f"127.0.0.1:{platform['scheduling_port']}")
     script = script.replace("127.0.0.1:8003", f"127.0.0.1:{platform['coaching_port']}")
+    script = script.replace("127.0.0.1:8004", f"127.0.0.1:{platform['notifications_port']}")
     script = script.replace(".venv/bin/python", sys.executable)
     # The same tokens `make token` prints, without needing the repository's own virtualenv.
     return re.sub(
@@ -222,18 +225,56 @@ def as_run_here(platform, script: str) -> str:
     )
 
 
+@contextmanager
+def the_webhook_receiver_of_the_docs(platform, tmp_path):
+    """docs/notifications.md's "Try it on this machine": its receiver subscribed and running; yields what it printed."""
+    text = (ROOT / "docs" / "notifications.md").read_text()
+    section = text.split("### Try it on this machine", 1)[1].split("\n## ", 1)[0]
+    start, subscribe, deliveries = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    assert start.strip() == "WEBHOOK_ALLOW_PRIVATE=true make run"  # as the platform fixture runs
+    port = free_port()
+    script = as_run_here(platform, subscribe).replace("127.0.0.1:9000", f"127.0.0.1:{port}")
+    printed = tmp_path / "receiver.out"
+    env = {**platform["env"], "PYTHONPATH": str(ROOT), "RECEIVER_PORT": str(port)}
+    with printed.open("w") as out:
+        receiver = subprocess.Popen(
+            ["bash", "-e", "-c", script],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield printed, as_run_here(platform, deliveries)
+    finally:
+        os.killpg(receiver.pid, signal.SIGTERM)
+        receiver.wait(timeout=30)
+
+
 def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     (tmp_path / "var").mkdir()
     env = {**platform["env"], "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        ["bash", "-e", "-c", walkthrough_script(platform)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with the_webhook_receiver_of_the_docs(platform, tmp_path) as (printed, deliveries):
+        result = subprocess.run(
+            ["bash", "-e", "-c", walkthrough_script(platform)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        # The state registry's receiver heard of step 5's three registrations, signed, once each.
+        registered = ["dev-participant-ca", "ben-cho", "carla-ruiz"]
+
+        def heard() -> list[str]:
+            lines = [line.split() for line in printed.read_text().splitlines()]
+            return [line[2] for line in lines if line[1:2] == ["scheduling.registration.confirmed"]]
+
+        wait_until(lambda: sorted(heard()) == sorted(registered), timeout=60, message=f"{registered} at the receiver")
+        logged = subprocess.run(["bash", "-e", "-c", deliveries], cwd=tmp_path, env=env, capture_output=True, text=True)
+        assert logged.stdout.count("sent 204 ") == 3, logged.stdout + logged.stderr
     certificate = (tmp_path / "var" / "certificate.pdf").read_bytes()
     assert certificate.startswith(b"%PDF")
     printed = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate)).pages).split())
@@ -259,6 +300,7 @@ def test_the_learning_communities_examples_run_as_written(platform, tmp_path):
     """docs/communities.md's commands, in order: convening and taking part, then the calls and meetings."""
     text = (ROOT / "docs" / "communities.md").read_text()
     script = as_run_here(platform, "\n".join(re.findall(r"```sh\n(.*?)```", text, flags=re.S)))
+    (tmp_path / "var").mkdir()  # as at the root of the repository once `make run` has run
     env = {**platform["env"], "PYTHONPATH": str(ROOT)}
     result = subprocess.run(
         ["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
