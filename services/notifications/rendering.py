@@ -29,6 +29,8 @@ LABELS = {
         "footer": "You receive this because you take part in the Training for Trainers program. "
         "You choose which of these e-mails you receive, and how often, under “My e-mails” in the program's portal.",
         "copy": "A copy for you as supervisor of {person}.",
+        "footer_admin": "You receive this because you subscribed this endpoint for your jurisdiction, "
+        "or were named as its contact.",
     },
     "es": {
         "when": "Cuándo",
@@ -41,6 +43,8 @@ LABELS = {
         "footer": "Recibe este mensaje porque participa en el programa Training for Trainers. "
         "Usted elige cuáles de estos mensajes recibe, y con qué frecuencia, en «My e-mails» del portal del programa.",
         "copy": "Copia para usted como supervisor/a de {person}.",
+        "footer_admin": "Recibe este mensaje porque suscribió este destino para su jurisdicción, "
+        "o figura como su contacto.",
     },
 }
 
@@ -88,31 +92,34 @@ class Renderer:
             undefined=StrictUndefined,
         )
 
-    def render(self, template: str, language: str, context: dict, *, copy_of: str | None = None) -> Rendered:
+    def render(
+        self, template: str, language: str, context: dict, *, copy_of: str | None = None, footer: str = "footer"
+    ) -> Rendered:
+        """``footer`` names the label that says why the recipient gets it (``footer_admin``: a notice to admins)."""
         language = language if language in LABELS else "en"
         # The invite's text is not shown in the message, only whether there is one.
         shown = {**context, "invite": bool(context.get("invite"))}
         try:
-            key = json.dumps([template, language, copy_of, shown], sort_keys=True)
+            key = json.dumps([template, language, copy_of, footer, shown], sort_keys=True)
         except TypeError:  # a value JSON cannot spell: render it without the cache
-            return self._render(template, language, context, copy_of)
+            return self._render(template, language, context, copy_of, footer)
         with self._lock:
             rendered = self._cache.get(key)
             if rendered is not None:
                 self._cache.move_to_end(key)
                 return rendered
-        rendered = self._render(template, language, context, copy_of)
+        rendered = self._render(template, language, context, copy_of, footer)
         with self._lock:
             self._cache[key] = rendered
             if len(self._cache) > CACHED_MESSAGES:
                 self._cache.popitem(last=False)
         return rendered
 
-    def _render(self, template: str, language: str, context: dict, copy_of: str | None) -> Rendered:
+    def _render(self, template: str, language: str, context: dict, copy_of: str | None, footer: str) -> Rendered:
         source = self.bodies.get_template(f"{language}/{template}.txt").render(**context).strip()
         subject, _, body = source.partition("\n")
         paragraphs = [" ".join(p.split()) for p in body.strip().split("\n\n") if p.strip()]
-        labels = LABELS[language]
+        labels = {**LABELS[language], "footer": LABELS[language][footer]}
         note = labels["copy"].format(person=copy_of) if copy_of else None
         values = dict(
             subject=subject.strip(),

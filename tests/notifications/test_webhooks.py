@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.notifications.domain.webhooks import RETRY_SCHEDULE, RefusedAddress, next_wait
 from services.notifications.webhooks import WebhookPoster, _adapter
-from tests.notifications.conftest import Deliver, free_port, next_week, session_data, session_event
+from tests.notifications.conftest import Deliver, add_contact, free_port, next_week, session_data, session_event
 
 ADMIN = ("jurisdiction_admin", "CA")
 
@@ -83,9 +83,8 @@ def hclient(hook_ctx):
 
 
 def subscribe(client, tokens, url, types=("scheduling.session.scheduled",), **extra):
-    answer = client.post(
-        "/webhooks", json={"url": url, "event_types": list(types), **extra}, headers=tokens.headers(*ADMIN)
-    )
+    body = {"url": url, "event_types": list(types), "contact_email": "it@state.example.org", **extra}
+    answer = client.post("/webhooks", json=body, headers=tokens.headers(*ADMIN))
     assert answer.status_code == 201, answer.json
     return answer.json
 
@@ -186,11 +185,11 @@ def test_a_redirect_is_a_failure_and_is_not_followed(hook_ctx, hclient, tokens):
     ],
 )
 def test_a_private_or_local_address_is_refused_with_422(nclient, tokens, url):
-    answer = nclient.post(
-        "/webhooks", json={"url": url, "event_types": ["scheduling.session.scheduled"]}, headers=tokens.headers(*ADMIN)
-    )
+    body = {"url": url, "event_types": ["scheduling.session.scheduled"], "contact_email": "it@state.example.org"}
+    answer = nclient.post("/webhooks", json=body, headers=tokens.headers(*ADMIN))
     assert answer.status_code == 422, answer.json
     assert answer.content_type == "application/problem+json"
+    assert list(answer.json["errors"]) == ["url"]  # the address is the only thing wrong
     assert nclient.get("/webhooks", headers=tokens.headers(*ADMIN)).json["items"] == []
 
 
@@ -220,7 +219,11 @@ def test_one_message_or_everything_since_a_time_is_delivered_again(hook_ctx, hcl
     assert all(r["verified"] for r in receiver.received)
 
 
-def test_an_endpoint_failing_for_days_is_disabled_and_its_contact_told(hook_ctx, hclient, tokens, smtp_server):
+def test_an_endpoint_failing_for_days_is_disabled_and_its_admin_and_contact_told(
+    hook_ctx, hclient, tokens, smtp_server
+):
+    # California's admin, who subscribes, reads Spanish; the registry's IT contact is told too.
+    add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov", language="es")
     port = free_port()
     created = subscribe(hclient, tokens, f"http://127.0.0.1:{port}/t4t", contact_email="it@state.example.org")
     ctx = dataclasses.replace(hook_ctx, config=dataclasses.replace(hook_ctx.config, webhook_disable_after_hours=48))
@@ -233,9 +236,30 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_contact_told(hook_ctx,
     assert shown["status"] == "disabled" and shown["failing_since"]
     sender.send(now=datetime.now(UTC) + timedelta(days=3))
     [told] = smtp_server.to("it@state.example.org")
-    assert "has been disabled" in told.get_body(("plain",)).get_content()
+    text = told.get_body(("plain",)).get_content()
+    assert told["Subject"] == "A webhook endpoint of your jurisdiction was disabled"
+    assert f"http://127.0.0.1:{port}/t4t has failed every delivery since" in " ".join(text.split())
+    assert f"POST /webhooks/{created['id']}/enable" in " ".join(text.split())
+    assert "you subscribed this endpoint" in " ".join(text.split())  # not the participants' footer
+    assert "has been disabled" in told.get_body(("html",)).get_content()
+    [admin] = smtp_server.to("lead@ca.example.gov")
+    assert admin["Subject"] == "Se desactivó un webhook de su jurisdicción"
+    assert "se ha desactivado" in admin.get_body(("plain",)).get_content()
     enabled = hclient.post(f"/webhooks/{created['id']}/enable", headers=tokens.headers(*ADMIN))
     assert enabled.status_code == 200 and enabled.json["status"] == "active"
+
+
+def test_a_subscription_nobody_could_be_told_about_is_refused(hclient, hook_ctx, tokens, receiver):
+    body = {"url": f"http://127.0.0.1:{receiver.port}/t4t", "event_types": ["scheduling.session.scheduled"]}
+    # A state system's key, or an admin the platform has no e-mail address for: name a contact.
+    for who in (tokens.headers("integration", "CA"), tokens.headers(*ADMIN)):
+        answer = hclient.post("/webhooks", json=body, headers=who)
+        assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+        assert "contact_email" in answer.json["errors"]
+    assert hclient.get("/webhooks", headers=tokens.headers(*ADMIN)).json["items"] == []
+    # The admin with a contact point is told at it: no contact_email needed.
+    add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov")
+    assert hclient.post("/webhooks", json=body, headers=tokens.headers(*ADMIN)).status_code == 201
 
 
 def test_another_jurisdiction_cannot_see_or_touch_a_subscription(hclient, tokens, receiver):

@@ -42,7 +42,11 @@ class WebhookSubscriptionSchema(Schema):
         allow_none=True,
         load_default=None,
         validate=validate.Length(max=320),
-        metadata={"description": "Told by e-mail if the endpoint fails for days and is disabled."},
+        metadata={
+            "description": "Told by e-mail, with the subscriber at their contact point, if the endpoint fails for "
+            "days and is disabled. Required when the platform has no e-mail address for the subscriber in "
+            "this jurisdiction (a state system's key, an admin without a contact point)."
+        },
     )
     status = fields.String(dump_only=True, metadata={"description": "`active` or `disabled`"})
     failing_since = fields.AwareDateTime(dump_only=True, allow_none=True)

@@ -17,10 +17,13 @@ from services.notifications import repository as repo
 from services.notifications.domain.webhooks import next_wait
 from services.notifications.mail import PermanentFailure, build_message
 from services.notifications.models import Delivery
+from services.notifications.rendering import Renderer
 from shared.db import utcnow
 from shared.http.problems import Problem
 from shared.logging import get_logger
 
+# The service's own notices, caused by no event (an endpoint disabled): rendered like every e-mail.
+NOTICES = Renderer()
 log = get_logger("sender")
 # Seconds before each new attempt of an e-mail whose send failed (then it is marked failed).
 EMAIL_RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200)
@@ -117,7 +120,7 @@ def _record(db, config, sent, failed, now: datetime) -> None:
 
 
 def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
-    """An endpoint failing without a success for ``webhook_disable_after_hours`` is disabled, and its contact told."""
+    """An endpoint failing without a success for ``webhook_disable_after_hours`` is disabled, and its people told."""
     hook = repo.subscription_for_update(session, delivery.recipient)
     if hook is None or hook.status != "active":
         return
@@ -126,26 +129,28 @@ def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
         return
     hook.status, hook.disabled_at = "disabled", now
     log.warning("webhook endpoint disabled after failing for days", subscription=hook.id, url=hook.url)
-    if hook.contact_email:
-        text = (
-            f"The webhook endpoint {hook.url} has failed every delivery since {hook.failing_since:%Y-%m-%d %H:%M} UTC "
-            "and has been disabled. Fix the receiver, then enable the subscription again "
-            f"(POST /webhooks/{hook.id}/enable) and ask for the missed messages (POST /webhooks/{hook.id}/redeliver)."
-        )
+    context = {
+        "url": hook.url,
+        "subscription": hook.id,
+        "failing_since": f"{hook.failing_since:%Y-%m-%d %H:%M}",
+        "failing_since_iso": hook.failing_since.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    for address, language, person in _told_of_disabling(session, hook):
+        rendered = NOTICES.render("webhook_disabled", language, context, footer="footer_admin")
         session.add(
             Delivery(
                 tenant=hook.tenant,
                 event_id=f"webhook-disabled:{hook.id}:{now.isoformat()}",
                 event_type="notifications.webhook.disabled",
-                recipient=hook.contact_email,
-                person=None,
+                recipient=address,
+                person=person,
                 channel="email",
                 template="webhook_disabled",
                 message_id=f"<{uuid.uuid4()}@t4t.localhost>",
-                language="en",
-                subject="A webhook endpoint of your jurisdiction was disabled",
-                text_body=text + "\n",
-                html_body=f'<!DOCTYPE html><html lang="en"><body><p>{_escape(text)}</p></body></html>',
+                language=language,
+                subject=rendered.subject,
+                text_body=rendered.text,
+                html_body=rendered.html,
                 invite=None,
                 status="pending",
                 next_attempt_at=now,
@@ -153,8 +158,16 @@ def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
         )
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _told_of_disabling(session, hook) -> list[tuple[str, str, str | None]]:
+    """(address, language, person): the jurisdiction's admin who subscribed, at their contact point, and the
+    subscription's contact address; once each."""
+    told: dict[str, tuple[str, str, str | None]] = {}
+    subscriber = repo.contact_point(session, hook.tenant, hook.created_by)
+    if subscriber is not None and subscriber.email:
+        told[subscriber.email.lower()] = (subscriber.email, subscriber.language, subscriber.person)
+    if hook.contact_email:
+        told.setdefault(hook.contact_email.lower(), (hook.contact_email, "en", None))
+    return list(told.values())
 
 
 def retry_delivery(delivery_id: str, uow, who):

@@ -23,6 +23,15 @@ def subscribe(data: dict, uow, who: Principal, config) -> WebhookSubscription:
         check_endpoint(data["url"], allow_private=config.webhook_allow_private)
     except RefusedAddress as exc:
         raise _refuse(exc) from None
+    if not data.get("contact_email"):
+        subscriber = repo.contact_point(uow.session, who.tenant, who.sub)
+        if subscriber is None or not subscriber.email:
+            # Someone must hear of it when the endpoint fails for days and is disabled.
+            message = (
+                "Give contact_email: the address told if this endpoint fails for days and is disabled "
+                "(the platform has no e-mail address for you in this jurisdiction)."
+            )
+            raise Problem(422, message, title="Validation failed", errors={"contact_email": [message]})
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     row = WebhookSubscription(
         tenant=who.tenant,
