@@ -156,6 +156,10 @@ def test_the_certificate_names_facilitators_as_they_sign_in_once_they_have_taken
     records = {"records": [{"registration_id": leilani, "status": "present"}]}
     assert sclient.put(f"/sessions/{first_session}/attendance", json=records, headers=renamed).status_code == 200
     assert named_on_both() == ("Malia Akana-Kahale", ["Malia Akana-Kahale"])
+    # A name of any shape from an identity provider: spaced as printed, cut to what is kept, never a 500.
+    sprawling = tokens.headers("facilitator", "CA", sub="fac-ca", name="  Malia\n Akana " + "x" * 300)
+    assert sclient.put(f"/sessions/{first_session}/attendance", json=records, headers=sprawling).status_code == 200
+    assert named_on_both()[1] == [("Malia Akana " + "x" * 300)[:200]]
     # The same subject in another jurisdiction is another person to it: California's name stays California's.
     with scheduling_ctx.db.session() as db:
         assert marks_repo.facilitator_names(db, "OR", ["fac-ca"]) == {}
