@@ -158,10 +158,12 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
 
     register("Ana López", "ana.lopez@example.org", "dev-participant-ca", "CA-100234")
     expect(page.get_by_role("status").first).to_contain_text("Ana López: confirmed")
+    register("Ben Cho", "", "")  # nobody to key him by: refused here, never filed as the coordinator
+    expect(page.locator("#email-error")).to_contain_text("Give their e-mail address")
     register("Ben Cho", "not-an-email", "ben-cho")
     expect(page.locator("#email-error")).to_contain_text("email")
     desktop.check("register-field-error")
-    register("Ben Cho", "ben.cho@example.org", "ben-cho")
+    register("Ben Cho", "Ben.Cho@example.org", "")  # no id given: keyed by his e-mail, never the coordinator's
     expect(page.get_by_role("status").first).to_contain_text("Ben Cho: confirmed")
     register("Carla Ruiz", "carla.ruiz@example.org", "carla-ruiz")
     expect(page.get_by_role("status").first).to_contain_text("Carla Ruiz: waitlisted")
@@ -195,6 +197,7 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
         "Carla Ruiz": "confirmed",
         "Dee Tran": "waitlisted",
     }
+    assert {r["name"]: r["participant"] for r in registrations}["Ben Cho"] == "ben.cho@example.org"
     story["registrations"] = {r["participant"]: r["id"] for r in registrations}
 
     # The cohort page on a phone.

@@ -162,10 +162,16 @@ def register(cohort_id):
     """Register someone (a seat while one is free, else the waitlist)."""
     form = request.form
     body = {"name": form.get("name", ""), "email": form.get("email", "")}
-    if form.get("participant", "").strip():
-        body["participant"] = form["participant"].strip()
     if form.get("registry_id", "").strip():
         body["registry_id"] = form["registry_id"].strip()
+    # Someone registered by a manager is never the manager: without an id given, the person is keyed by
+    # their registry id, else their e-mail address (the API would register the caller).
+    body["participant"] = (
+        form.get("participant", "").strip() or body.get("registry_id") or form.get("email", "").strip().lower()
+    )
+    if not body["participant"]:
+        message = "Give their e-mail address (or their participant id)."
+        return _cohort_page(cohort_id, form=form, errors={"email": message, "_form": message}, status=422)
     try:
         registration = backend().post(
             "scheduling", f"/cohorts/{cohort_id}/registrations", token=token(), json=body, idempotent_create=True
