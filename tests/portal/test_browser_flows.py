@@ -54,6 +54,9 @@ class Pages:
             if v["impact"] in ("serious", "critical")
         ]
         assert not violations, f"{self.page.url}: {violations}"
+        # Nothing runs off the screen's edge (a phone would have to scroll sideways to reach it).
+        overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{self.page.url} is {overflow}px wider than the {self.viewport['width']}px screen"
         if name:
             path = self.screenshots / f"{name}-{self.viewport['width']}.png"
             self.page.screenshot(path=str(path), full_page=True)
