@@ -278,7 +278,7 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     certificate = (tmp_path / "var" / "certificate.pdf").read_bytes()
     assert certificate.startswith(b"%PDF")
     printed = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate)).pages).split())
-    assert "Facilitated by Farah Haddad" in printed and "8 of 9 sessions" in printed  # as step 7 says
+    assert "Facilitated by Fran Facilitator" in printed and "8 of 9 sessions" in printed  # as step 7 says
     assert "verified" in result.stdout  # the state registry's CSV export
     # The coach's day: the backfill opened both trainers' plans, the coach saw no notes, the admin the
     # audit of the specialist's write, and Ana's commitment shows due soon in the caseload looking ahead.
