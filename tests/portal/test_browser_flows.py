@@ -466,8 +466,11 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page.get_by_label("Next steps").fill("Book the community hall for the first session")
     page.get_by_label("Follow up on").fill(follow_up)
     page.get_by_role("button", name="Log the activity").click()
-    expect(page.get_by_role("heading", name="Trainer dev-participant-ca")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Logged: consultation with dev-participant-ca")
+    # The trainer by the name she registered under, her id beside it; the day as every page shows days.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ana López trainer dev-participant-ca")
+    [logged] = platform.api("GET", f"{platform.coaching}/activities?trainer=dev-participant-ca", admin)["items"]
+    logged_on = datetime.fromisoformat(logged["occurred_on"]).strftime("%a %-d %b %Y")
+    expect(page.get_by_role("status")).to_contain_text(f"Logged: consultation of {logged_on}.")
     activity = page.locator("ol.activities > li")
     expect(activity).to_have_count(1)
     expect(activity).to_contain_text("45 minutes, virtual")

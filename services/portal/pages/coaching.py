@@ -86,9 +86,8 @@ def log_activity():
         if not errors:
             try:
                 activity = backend().post("coaching", "/activities", token=token(), json=body, idempotent_create=True)
-                flash(
-                    f"Logged: {activity['kind'].replace('_', ' ')} with {activity['trainer']}, {activity['occurred_on']}."
-                )
+                day = date.fromisoformat(activity["occurred_on"]).strftime("%a %-d %b %Y")  # as the pages show days
+                flash(f"Logged: {activity['kind'].replace('_', ' ')} of {day}.")  # on the trainer's page, named
                 return redirect(url_for("coaching.trainer", sub=activity["trainer"]))
             except BackendError as error:
                 if error.status not in (404, 422):
@@ -145,6 +144,7 @@ def trainer(sub: str):
     return render_template(
         "trainer.html",
         sub=sub,
+        name=(plan or {}).get("trainer_name"),  # as they registered; scheduling gave none for some
         plan=plan,
         milestones=rules.milestones(plan["commitment"]) if plan else [],
         activities=listed,
