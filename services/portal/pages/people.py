@@ -59,10 +59,11 @@ def my_training():
     registrations = backend().get("scheduling", "/me/registrations", token=token(), params={"limit": PAGE})["items"]
     active = [r for r in registrations if r["status"] != "cancelled"]
     cohort_ids = {r["cohort_id"] for r in active}
+    every_cohort = {r["cohort_id"] for r in registrations}  # a cancelled registration's cohort is named too
     titles: dict[str, str] = {}
     sessions: list[dict] = []
     zone = _zone_params()
-    if len(cohort_ids) == 1:
+    if len(cohort_ids) == 1 and every_cohort == cohort_ids:
         (cohort_id,) = cohort_ids
         cohort, listed = backend().get_all(
             ("scheduling", f"/cohorts/{cohort_id}", {"token": token()}),
@@ -70,14 +71,14 @@ def my_training():
         )
         titles[cohort_id] = cohort["title"]
         sessions = listed["items"]
-    elif cohort_ids:
+    elif every_cohort:
         since = (datetime.now(UTC) - RECENT).isoformat()
         listed, cohorts = backend().get_all(
             ("scheduling", "/sessions", {"token": token(), "params": {"from": since, "limit": PAGE, **zone}}),
             ("scheduling", "/cohorts", {"token": token(), "params": {"limit": PAGE}}),
         )
         sessions = [s for s in listed["items"] if s["cohort_id"] in cohort_ids]
-        titles = {c["id"]: c["title"] for c in cohorts["items"] if c["id"] in cohort_ids}
+        titles = {c["id"]: c["title"] for c in cohorts["items"] if c["id"] in every_cohort}
     confirmed = {r["cohort_id"] for r in active if r["status"] == "confirmed"}
     sessions = [s for s in sessions if s["cohort_id"] in confirmed]
     return render_template(
