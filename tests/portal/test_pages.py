@@ -246,3 +246,11 @@ def test_openid_connect_sign_in_with_pkce(tmp_path, provider):
     with client.session_transaction() as session:
         user = session["user"]
     assert (user["sub"], user["name"], user["roles"], user["tenant"]) == ("ana-ruiz", "Ana Ruiz", ["participant"], "CA")
+
+
+def test_every_page_names_the_portal_icon_and_it_is_served(client):
+    page = client.get("/sign-in").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page).group(1)
+    icon = client.get(href)
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert b"<svg" in icon.data
