@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Flask, g, render_template, request, send_from_directory
 
@@ -92,6 +93,14 @@ def create_app(config: Config | None = None) -> Flask:
     def day(value: str | None) -> str:
         """An ISO instant's date, for when only the day matters: "Sat 5 Dec 2026"."""
         return datetime.fromisoformat(value).strftime("%a %-d %b %Y") if value else ""
+
+    @app.template_filter("in_zone")
+    def in_zone(value: str | None, zone: str | None) -> str:
+        """An ISO instant as read in ``zone``: "Tue 12 Jan 2027, 11:00 AM PST"; empty without a zone."""
+        if not value or not zone:
+            return ""
+        moment = datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
+        return f"{moment:%a %-d %b %Y, %-I:%M %p} {moment.tzname()}"
 
     @app.template_filter("clock")
     def clock(value: str | None) -> str:

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.timeout(600)
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
-def portal_session(platform: Platform, role: str, tenant: str, sub: str, name: str) -> requests.Session:
-    """A person signed in to the portal with the development sign-in."""
+def portal_session(platform: Platform, role: str, tenant: str, sub: str, name: str, zone: str = "") -> requests.Session:
+    """A person signed in to the portal with the development sign-in (``zone``: their browser's time zone)."""
     session = requests.Session()
     page = session.get(f"{platform.portal}/sign-in", timeout=30).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     answer = session.post(
         f"{platform.portal}/sign-in",
-        data={"role": role, "tenant": tenant, "sub": sub, "name": name, "csrf_token": csrf},
+        data={"role": role, "tenant": tenant, "sub": sub, "name": name, "zone": zone, "csrf_token": csrf},
         timeout=30,
     )
     assert answer.status_code == 200, answer.text
@@ -399,6 +399,12 @@ def test_staff_add_a_member_schedule_a_series_and_keep_a_calls_minutes_and_atten
     series = platform.api("GET", calls_api, staff)["items"]
     assert len(series) == 12 and set(series[0]["rrule"].split(";")) == {"FREQ=MONTHLY", "BYDAY=2TU", "COUNT=12"}
     assert [c["local_start"][:10] for c in series[:3]] == ["2027-01-12", "2027-02-09", "2027-03-09"]
+    # A member in California reads each call in her own time first, then as it was scheduled.
+    pacific = portal_session(platform, "specialist", "CA", "ana-ruiz", "Ana Ruiz", zone="America/Los_Angeles")
+    listed = pacific.get(calls_page, timeout=30).text
+    first = series[0]
+    assert "Tue 12 Jan 2027, 11:00 AM PST (your time), Tue 12 Jan 2027, 2:00 PM EST (as scheduled)" in listed, first
+    assert "(your time)" not in ana.get(calls_page, timeout=30).text  # no zone known: as scheduled only
 
     # A face-to-face meeting that has started: its place comes from the form, and attendance is open.
     meeting = platform.api(
