@@ -147,6 +147,8 @@ class Activity(IdMixin, TimestampMixin, ChangeMixin, Base):
     trainer: Mapped[str] = mapped_column(String(200))
     plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"), nullable=True, index=True)
     author: Mapped[str] = mapped_column(String(200), index=True)
+    # As the author's sign-in named them when they logged it; null for office hours' drafts (no sign-in).
+    author_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="logged")
     kind: Mapped[str] = mapped_column(String(30))
     occurred_on: Mapped[date] = mapped_column(Date)

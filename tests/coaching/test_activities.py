@@ -278,3 +278,16 @@ def test_not_json_or_not_an_object_is_a_problem(cclient, tokens, coaching_ctx):
     assert_problem(cclient.post("/activities", data="{", headers={**headers, "Content-Type": "application/json"}), 400)
     assert_problem(cclient.post("/activities", json=[1, 2], headers=headers), 422)
     assert_problem(cclient.post("/activities", data="x", headers={**headers, "Content-Type": "text/plain"}), 415)
+
+
+def test_an_activity_names_its_author_as_their_sign_in_did(cclient, tokens, coaching_ctx):
+    open_plan(coaching_ctx)
+    named = tokens.headers("coach", "CA", sub="coach-ca", name="  Casey\n Coach ")
+    created = cclient.post("/activities", json=ACTIVITY, headers=named)
+    assert created.status_code == 201, created.json
+    assert (created.json["author"], created.json["author_name"]) == ("coach-ca", "Casey Coach")
+    listed = cclient.get("/activities?trainer=trainer-ca-1", headers=auth(tokens, ADMIN)).json["items"]
+    assert [a["author_name"] for a in listed] == ["Casey Coach"]
+    # A sign-in without a name: the API says so (null), and a page shows the author's id instead.
+    unnamed = cclient.post("/activities", json={**ACTIVITY, "occurred_on": "2026-12-02"}, headers=auth(tokens, AUTHOR))
+    assert unnamed.status_code == 201 and unnamed.json["author_name"] is None

@@ -473,7 +473,7 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     expect(page.get_by_role("status")).to_contain_text(f"Logged: consultation of {logged_on}.")
     activity = page.locator("ol.activities > li")
     expect(activity).to_have_count(1)
-    expect(activity).to_contain_text("45 minutes, virtual")
+    expect(activity).to_contain_text("45 minutes, virtual, by Sam Specialist")  # her name, not her id
     expect(activity).to_contain_text("Primary caregiving, Continuity of care")
     expect(activity).to_contain_text("Worried about finding a venue")  # Sam wrote them: the API shows her the notes
     expect(page.locator("#commitment-heading")).to_be_visible()

@@ -17,6 +17,11 @@ class ActivitySchema(Schema):
     trainer = Sub(required=True, metadata={"description": "the trainer supported (their sub)"})
     plan_id = Text(36, allow_none=True, load_default=None)
     author = fields.String(dump_only=True)
+    author_name = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "the author's name as their sign-in gave it when they logged it; null if none"},
+    )
     status = fields.String(dump_only=True, metadata={"description": "draft (office hours to complete) or logged"})
     kind = fields.String(required=True, validate=validate.OneOf(rules.KINDS))
     occurred_on = fields.Date(required=True)
