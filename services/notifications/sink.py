@@ -16,6 +16,7 @@ from aiosmtpd.handlers import Mailbox
 
 from shared.config import env_int, env_str
 from shared.logging import configure_logging, get_logger
+from shared.messaging.worker import wait_for_stop
 
 log = get_logger("smtp-sink")
 
@@ -42,14 +43,14 @@ def main() -> None:
         # A real mail server is configured (SMTP_HOST): the sink has nothing to do, but stays up, since
         # `make run` stops every process when one of them ends.
         log.info("smtp sink idle: SMTP_SINK_DIR is not set, mail goes to SMTP_HOST")
-        stopped.wait()
+        wait_for_stop(stopped)
         return
     port = env_int("SMTP_SINK_PORT", 1025, minimum=1)
     # 127.0.0.1 unless told otherwise: a container of docker-compose.yml listens for its neighbours.
     host = env_str("SMTP_SINK_HOST", "127.0.0.1")
     controller = start_sink(folder, host=host, port=port)
     log.info("smtp sink listening", address=f"{host}:{port}", folder=folder)
-    stopped.wait()
+    wait_for_stop(stopped)
     controller.stop()
 
 

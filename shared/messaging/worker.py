@@ -118,7 +118,7 @@ def run_worker(
     for thread in threads:
         thread.start()
     log.info("worker started", service=config.service, parts=list(roles), consumes=consumes)
-    stopped.wait()
+    wait_for_stop(stopped)
     # One deadline for every part, not one each: several parts waited for in turn could outlast the
     # container's grace period, and the kill would come in the middle of a handler.
     deadline = time.monotonic() + STOP_SECONDS
@@ -129,6 +129,17 @@ def run_worker(
         # What they held is not lost: an unacked message is delivered again, an unmarked outbox row sent again.
         log.warning("worker stopped with parts still running", parts=unfinished)
     log.info("worker stopped", service=config.service)
+
+
+def wait_for_stop(stopped: threading.Event) -> None:
+    """Block the main thread until ``stopped``, waking now and then.
+
+    Python runs signal handlers in the main thread only, and a SIGTERM the kernel hands to another of
+    the process's threads does not interrupt a main thread blocked in ``Event.wait()`` without a
+    timeout: the handler would wait, and Kubernetes would kill the process after its grace period.
+    """
+    while not stopped.wait(0.5):
+        pass
 
 
 def run_periodically(name: str, seconds: float, job: Callable[[], object], stopped: threading.Event) -> None:

@@ -8,6 +8,7 @@ the message in hand and hand the others back, so that a second consumer handles 
 
 from __future__ import annotations
 
+import ctypes
 import http.client
 import json
 import os
@@ -298,3 +299,34 @@ def test_a_consumer_told_to_stop_finishes_or_hands_back_every_message(content, b
         connection.close()
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(ctx.tables.dead_letter)) == 0
+
+
+def signal_another_thread(pid: int, signum: int) -> None:
+    """Deliver ``signum`` to one of the process's threads other than its main one, as the kernel may.
+
+    A signal sent to a process goes to whichever of its threads can take it; this picks the case a
+    Python program gets wrong when its main thread blocks without a timeout.
+    """
+    threads = sorted(int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid)
+    assert threads, "the process has no thread besides its main one"
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.tgkill(pid, threads[0], signum) != 0:
+        raise OSError(ctypes.get_errno(), "tgkill failed")
+
+
+@pytest.mark.parametrize("database,broker", PG_AND_RABBITMQ, indirect=True)
+def test_a_worker_stops_when_sigterm_reaches_another_of_its_threads(content, broker, tmp_path):
+    _, env = content
+    log_path = tmp_path / "worker.log"
+    worker = start_consumer(env, log_path)
+    try:
+        wait_until(lambda: log_events(log_path, "worker started") or worker.poll() is not None, timeout=60)
+        assert worker.poll() is None, log_path.read_text()[-2000:]
+        wait_until(lambda: len(os.listdir(f"/proc/{worker.pid}/task")) > 1, timeout=30, message="its threads")
+        signal_another_thread(worker.pid, signal.SIGTERM)
+        assert stopped_within(worker, GRACE_SECONDS) == 0, log_path.read_text()[-2000:]
+        assert log_events(log_path, "worker stopping") and log_events(log_path, "worker stopped")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
