@@ -247,7 +247,7 @@ def test_a_consumer_told_to_stop_finishes_or_hands_back_every_message(content, b
     bus = ctx.extra["bus"]
     (subscription,) = bus.topology.for_consumer("content")
     work_queue, dead_queue = bus.topology.work_queue(subscription), bus.topology.dead_queue(subscription)
-    tribes = [f"SHUTDOWN-{n:04d}" for n in range(400)]
+    tribes = [f"SHUTDOWN-{n:04d}" for n in range(1000)]  # enough that a loaded machine still stops it mid-way
     with bus.connection(publishing=True) as conn:
         bus.declare(conn.default_channel)
         publisher = Publisher(bus, conn)
