@@ -606,3 +606,42 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
         ana.check("my-commitment")
     finally:
         ana.close()
+
+
+def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(platform, desktop):
+    coordinator = platform.token("jurisdiction_admin")  # California's admin asks, for no agency in particular
+    series = platform.api("GET", f"{platform.content}/series", coordinator)["items"][0]["id"]
+    asked = [
+        platform.api(
+            "POST",
+            f"{platform.scheduling}/requests",
+            coordinator,
+            json={"series_id": series, "format": "hybrid", "expected_participants": 24, "notes": note},
+        )
+        for note in ("Saturdays suit our family child care providers.", "A second request, sent by mistake.")
+    ]
+    page = desktop.page
+    desktop.sign_in_as("Nat National")
+    page.goto("/requests")
+    desktop.check("requests-national")
+    page.get_by_role("link", name="Approve or decline CA's request of").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Decide a training request")
+    page.goto(f"/requests/{asked[0]['id']}/decision")
+    expect(page.get_by_text("Saturdays suit our family child care providers.")).to_be_visible()
+    expect(page.get_by_label("Seats")).to_have_value("24")  # the request's size unless changed
+    page.get_by_role("button", name="Approve").click()  # no title: the API's error next to its field
+    expect(page.locator("#title-error")).to_be_visible()
+    desktop.check("request-decision-error")
+    page.get_by_label("Title").fill("Relationship-Based Care, Sacramento 2027")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status").first).to_contain_text("Approved")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Relationship-Based Care, Sacramento 2027")
+    approved = platform.api("GET", f"{platform.scheduling}/requests/{asked[0]['id']}", coordinator)
+    assert approved["status"] == "approved" and approved["cohort_id"] in page.url
+
+    page.goto(f"/requests/{asked[1]['id']}/decision")
+    page.get_by_label("Reason").fill("Sent twice; we keep the first.")
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_role("status").first).to_contain_text("Declined")
+    declined = platform.api("GET", f"{platform.scheduling}/requests/{asked[1]['id']}", coordinator)
+    assert (declined["status"], declined["decision_reason"]) == ("declined", "Sent twice; we keep the first.")

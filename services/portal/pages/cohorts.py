@@ -49,6 +49,44 @@ def list_requests():
     return render_template("requests.html", requests=requests_)
 
 
+@blp.route("/requests/<request_id>/decision", methods=["GET", "POST"])
+@identity.signed_in
+def decide_request(request_id):
+    """National staff approve a request into a cohort (its settings) or decline it with a reason."""
+    training_request = backend().get("scheduling", f"/requests/{request_id}", token=token())
+    form, errors = request.form, {}
+    if request.method == "POST":
+        if form.get("decision") == "decline":
+            path, body = f"/requests/{request_id}/decline", {"reason": form.get("reason", "")}
+        else:
+            path = f"/requests/{request_id}/approve"
+            body = {"title": form.get("title", ""), "facilitators": _subs(form.get("facilitators", ""))}
+            for name in ("capacity", "completion_minimum"):
+                value = _integer(form, name, errors)
+                if value is not None:
+                    body[name] = value
+        if not errors:
+            try:
+                decided = backend().post("scheduling", path, token=token(), json=body)
+            except BackendError as error:
+                if error.status not in (409, 422):
+                    raise
+                errors = {**error.field_errors, "_form": error.message}
+            else:
+                if decided.get("cohort_id"):
+                    flash("Approved: its cohort is ready to be scheduled.")
+                    return redirect(url_for("cohorts.cohort", cohort_id=decided["cohort_id"]))
+                flash("Declined; the requester is told why.")
+                return redirect(url_for("cohorts.list_requests"))
+    return render_template(
+        "request_decision.html",
+        training_request=training_request,
+        form=form,
+        defaults={"capacity": training_request.get("expected_participants") or "", "completion_minimum": 9},
+        errors=errors,
+    ), (422 if errors else 200)
+
+
 @blp.route("/requests/new", methods=["GET", "POST"])
 @identity.signed_in
 def request_series():
