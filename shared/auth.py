@@ -66,6 +66,12 @@ class Principal:
         return bool(self.roles.intersection(roles))
 
     @property
+    def display_name(self) -> str:
+        """The token's name as pages and documents print it: spaces collapsed, at most 200 characters
+        (the columns that keep it); empty when the token names nobody."""
+        return " ".join(self.name.split())[:200]
+
+    @property
     def is_national(self) -> bool:
         return NATIONAL_ADMIN in self.roles
 

@@ -24,6 +24,9 @@ from services.portal.pages import (
 )
 from shared.logging import configure_logging, get_logger
 
+# How pages write a moment and a day ("Tue 12 Jan 2027, 9:00 AM", "Sat 5 Dec 2026"): the filters below.
+MOMENT = "%a %-d %b %Y, %-I:%M %p"
+DAY = "%a %-d %b %Y"
 SERVICE_NAMES = {
     "content": "curriculum",
     "scheduling": "scheduling",
@@ -86,13 +89,12 @@ def create_app(config: Config | None = None) -> Flask:
         """An ISO instant with offset as people read it: "Tue 12 Jan 2027, 9:00 AM"."""
         if not value:
             return ""
-        moment = datetime.fromisoformat(value)
-        return moment.strftime("%a %-d %b %Y, %-I:%M %p")
+        return datetime.fromisoformat(value).strftime(MOMENT)
 
     @app.template_filter("day")
     def day(value: str | None) -> str:
         """An ISO instant's date, for when only the day matters: "Sat 5 Dec 2026"."""
-        return datetime.fromisoformat(value).strftime("%a %-d %b %Y") if value else ""
+        return datetime.fromisoformat(value).strftime(DAY) if value else ""
 
     @app.template_filter("in_zone")
     def in_zone(value: str | None, zone: str | None) -> str:
@@ -100,7 +102,7 @@ def create_app(config: Config | None = None) -> Flask:
         if not value or not zone:
             return ""
         moment = datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
-        return f"{moment:%a %-d %b %Y, %-I:%M %p} {moment.tzname()}"
+        return f"{moment.strftime(MOMENT)} {moment.tzname()}"
 
     @app.template_filter("clock")
     def clock(value: str | None) -> str:

@@ -35,7 +35,7 @@ def log_activity(data: dict, uow: UnitOfWork, who: Principal) -> Activity:
         trainer=data["trainer"],
         plan_id=plan.id if plan else None,
         author=who.sub,
-        author_name=" ".join(who.name.split())[:200] or None,
+        author_name=who.display_name or None,
         status=rules.LOGGED,
         revision=1,
         **{name: _EMPTY[name] if data.get(name) is None else data[name] for name in rules.EDITABLE},

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from services.portal import coaching as rules
 from services.portal import identity
@@ -86,7 +86,7 @@ def log_activity():
         if not errors:
             try:
                 activity = backend().post("coaching", "/activities", token=token(), json=body, idempotent_create=True)
-                day = date.fromisoformat(activity["occurred_on"]).strftime("%a %-d %b %Y")  # as the pages show days
+                day = current_app.jinja_env.filters["day"](activity["occurred_on"])  # as the pages show days
                 flash(f"Logged: {activity['kind'].replace('_', ' ')} of {day}.")  # on the trainer's page, named
                 return redirect(url_for("coaching.trainer", sub=activity["trainer"]))
             except BackendError as error:

@@ -64,10 +64,9 @@ def record_attendance(
     marks_repo.reread_under_lock(db, session)  # its status as of the lock, not as of the first read
     if not may_mark(db, session, cohort, who):
         raise Forbidden("Only this session's facilitators and the cohort's managers take its attendance.")
-    name = " ".join(who.name.split())[:200]  # as a certificate prints it, within the column
-    if name and repo.facilitates(session, who):
+    if who.display_name and repo.facilitates(session, who):
         # Certificates name their facilitators; scheduling knows them only by subject until they act.
-        marks_repo.remember_facilitator_name(db, session.tenant, who.sub, name)
+        marks_repo.remember_facilitator_name(db, session.tenant, who.sub, who.display_name)
     rules.check_markable(
         session_status=session.status,
         cohort_status=cohort.status,
