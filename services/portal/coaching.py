@@ -95,10 +95,23 @@ def activity_body(form) -> tuple[dict, dict]:
     return body, errors
 
 
-def observation_body(form, trainer: str) -> tuple[dict, dict]:
+def cohort_choices(cohorts: list[dict]) -> list[tuple[str, str]]:
+    """The cohorts a trainer facilitates as a form's choices, the newest first; cancelled ones left out."""
+    kept = [c for c in cohorts if c.get("status") != "cancelled"]
+    kept.sort(key=lambda c: c.get("created_at") or "", reverse=True)
+    return [(c["id"], c["title"] if c.get("status") != "closed" else f"{c['title']} (closed)") for c in kept]
+
+
+def observation_defaults(today: date, cohorts: list[tuple[str, str]]) -> dict:
+    """A new observation form: observed today, of the trainer's one cohort when they facilitate just one."""
+    return {"observed_on": today.isoformat(), **({"cohort_id": cohorts[0][0]} if len(cohorts) == 1 else {})}
+
+
+def observation_body(form, trainer: str, cohorts: set[str] = frozenset()) -> tuple[dict, dict]:
     """The POST /observations body of a fidelity observation form, and errors found before asking the API.
 
     The form has a row per core component (its name and kept / adapted / dropped); empty rows are skipped.
+    The cohort is one of ``cohorts`` (those the trainer facilitates) or none.
     """
     errors: dict[str, str] = {}
     checklist = []
@@ -117,10 +130,12 @@ def observation_body(form, trainer: str) -> tuple[dict, dict]:
         "trainer": trainer,
         "observed_on": form.get("observed_on", ""),
         "practice": form.get("practice") or None,
-        "cohort_id": (form.get("cohort_id") or "").strip() or None,
+        "cohort_id": form.get("cohort_id") or None,
         "comments": form.get("comments", ""),
         "checklist": checklist,
     }
+    if body["cohort_id"] and body["cohort_id"] not in cohorts:
+        errors["cohort_id"] = "Choose one of the cohorts the trainer facilitates, or none."
     position = (form.get("session_position") or "").strip()
     try:
         body["session_position"] = int(position)

@@ -113,6 +113,27 @@ def test_an_observation_form_keeps_filled_rows_and_flags_half_filled_ones():
     assert errors == {"component_0": "Score at least one core component."}
 
 
+def test_an_observation_names_one_of_the_cohorts_the_trainer_facilitates_or_none():
+    cohorts = [
+        {"id": "c-old", "title": "Fall", "status": "closed", "created_at": "2026-09-01T00:00:00Z"},
+        {"id": "c-new", "title": "Spring", "status": "open", "created_at": "2027-01-05T00:00:00Z"},
+        {"id": "c-off", "title": "Called off", "status": "cancelled", "created_at": "2026-10-01T00:00:00Z"},
+    ]
+    choices = rules.cohort_choices(cohorts)
+    assert choices == [("c-new", "Spring"), ("c-old", "Fall (closed)")]
+    today = date(2027, 2, 1)
+    assert rules.observation_defaults(today, choices) == {"observed_on": "2027-02-01"}
+    assert rules.observation_defaults(today, choices[:1]) == {"observed_on": "2027-02-01", "cohort_id": "c-new"}
+
+    filled = {"session_position": "2", "component_0": "Welcome", "decision_0": "kept"}
+    body, errors = rules.observation_body(MultiDict({**filled, "cohort_id": "c-old"}), "ana", {"c-new", "c-old"})
+    assert errors == {} and body["cohort_id"] == "c-old"
+    body, errors = rules.observation_body(MultiDict({**filled, "cohort_id": ""}), "ana", {"c-new"})
+    assert errors == {} and body["cohort_id"] is None
+    _, errors = rules.observation_body(MultiDict({**filled, "cohort_id": "c-off"}), "ana", {"c-new"})
+    assert errors == {"cohort_id": "Choose one of the cohorts the trainer facilitates, or none."}
+
+
 def test_the_apis_checklist_errors_are_shown_next_to_the_forms_rows():
     shown = rules.observation_errors({"checklist.1.decision": "Not one of kept.", "observed_on": "Not a date."})
     assert shown == {"decision_1": "Not one of kept.", "observed_on": "Not a date."}

@@ -299,6 +299,22 @@ def test_cohorts_created_read_and_changed_within_the_jurisdiction(sclient, token
     assert len(sclient.get("/cohorts?status=open", headers=auth(tokens, CA_ADMIN)).json["items"]) == 2
 
 
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_cohorts_are_listed_by_a_person_they_name_as_facilitator(sclient, tokens, scheduling_ctx, database):
+    hers = create_cohort(sclient, tokens, title="Hers", facilitators=["fac-ca", "fac-two"])
+    also_hers = create_cohort(sclient, tokens, title="Also hers", facilitators=["fac-two"])
+    create_cohort(sclient, tokens, title="Not hers", facilitators=["fac-ca"])
+    create_cohort(sclient, tokens, TX_ADMIN, title="Texas", facilitators=["fac-two"])
+    admin = auth(tokens, CA_ADMIN)
+
+    listed = sclient.get("/cohorts", query_string={"facilitator": "fac-two"}, headers=admin)
+    assert listed.status_code == 200
+    assert sorted(c["title"] for c in listed.json["items"]) == sorted([hers["title"], also_hers["title"]])
+    # A subject that is a prefix of another's, or nobody's, matches no cohort.
+    assert sclient.get("/cohorts", query_string={"facilitator": "fac"}, headers=admin).json["items"] == []
+    assert_problem(sclient.get("/cohorts", query_string={"facilitator": "x" * 201}, headers=admin), 422, "facilitator")
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_bad_cohorts_are_refused_with_the_field(sclient, tokens, scheduling_ctx, database):
     tx_agency = arrange(scheduling_ctx, lambda db: factories.agency(db, "TX"))

@@ -158,11 +158,13 @@ def trainer(sub: str):
 @identity.signed_in
 @with_coaching
 def record_observation(sub: str):
-    """Record a fidelity observation of the trainer's delivery of a session: no call to show, one to save."""
+    """Record a fidelity observation of the trainer's delivery of a session: two calls to show, three to save."""
+    name, cohorts = _observed(sub)
+    choices = rules.cohort_choices(cohorts)
     errors: dict[str, str] = {}
-    form = request.form if request.method == "POST" else {"observed_on": _today().isoformat()}
+    form = request.form if request.method == "POST" else rules.observation_defaults(_today(), choices)
     if request.method == "POST":
-        body, errors = rules.observation_body(request.form, sub)
+        body, errors = rules.observation_body(request.form, sub, cohorts={value for value, _ in choices})
         if not errors:
             try:
                 observation = backend().post(
@@ -177,12 +179,24 @@ def record_observation(sub: str):
     return render_template(
         "observation_new.html",
         sub=sub,
+        name=name,
         form=form,
         errors=errors,
+        cohorts=choices,
         rows=range(rules.CHECKLIST_ROWS),
         decisions=rules.DECISIONS,
         practices=rules.PRACTICES,
     ), (422 if errors else 200)
+
+
+def _observed(sub: str) -> tuple[str | None, list[dict]]:
+    """The trainer's name (from their plan) and the cohorts they facilitate, where they deliver what is observed."""
+    reads = [("coaching", "/plans", {"token": token(), "params": {"trainer": sub, "limit": PAGE}})]
+    if backend().has("scheduling"):
+        reads.append(("scheduling", "/cohorts", {"token": token(), "params": {"facilitator": sub, "limit": PAGE}}))
+    plans, *cohorts = backend().get_all(*reads)
+    plan = rules.latest_plan(plans["items"])
+    return (plan or {}).get("trainer_name"), (cohorts[0]["items"] if cohorts else [])
 
 
 @blp.get("/coach/adaptations")

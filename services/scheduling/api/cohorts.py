@@ -56,7 +56,7 @@ class CohortCollection(MethodView):
         """List your jurisdiction's cohorts (every jurisdiction's for a national admin), by last change."""
         page = paginate(
             request_uow().session,
-            lists.cohorts(principal(), args),
+            lists.cohorts(request_uow().session, principal(), args),
             order_by=[Cohort.updated_at, Cohort.id],
             args=args,
             config=context().config,

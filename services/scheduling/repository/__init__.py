@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, text, true
+from sqlalchemy import cast, delete, exists, func, literal, select, text, true
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, TrainingSession
@@ -158,3 +159,11 @@ def lock_resources(db: DbSession, resources) -> None:
         return
     for resource in sorted(set(resources)):
         db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:r, 0))"), {"r": f"booking:{resource}"})
+
+
+def json_list_contains(db: DbSession, column, value: str):
+    """``value`` is an element of the JSON list in ``column`` (JSONB containment, or SQLite's json_each)."""
+    if is_postgres(db):
+        return cast(column, JSONB).contains([value])
+    elements = func.json_each(column).table_valued("value")
+    return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))

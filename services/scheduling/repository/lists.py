@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
 from services.scheduling.models import (
@@ -16,7 +17,7 @@ from services.scheduling.models import (
     TrainingSession,
     Venue,
 )
-from services.scheduling.repository import in_tenant
+from services.scheduling.repository import in_tenant, json_list_contains
 from shared.auth import Principal
 
 
@@ -43,12 +44,15 @@ def completions_of(cohort_id: str) -> Select:
 COHORT_FILTERS = ("status", "series_id", "host_agency_id")
 
 
-def cohorts(who: Principal, filters: dict) -> Select:
-    """The caller's jurisdiction's cohorts, with the equality filters of ``COHORT_FILTERS`` given."""
+def cohorts(db: DbSession, who: Principal, filters: dict) -> Select:
+    """The caller's jurisdiction's cohorts, with the equality filters of ``COHORT_FILTERS`` given, and
+    only those a person facilitates when ``facilitator`` is."""
     stmt = select(Cohort).where(in_tenant(Cohort, who))
     for name in COHORT_FILTERS:
         if filters.get(name):
             stmt = stmt.where(getattr(Cohort, name) == filters[name])
+    if filters.get("facilitator"):
+        stmt = stmt.where(json_list_contains(db, Cohort.facilitators, filters["facilitator"]))
     return stmt
 
 

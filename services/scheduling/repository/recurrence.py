@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, cast, delete, exists, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
@@ -19,9 +18,8 @@ from services.scheduling.models import (
     Room,
     TrainingSession,
 )
-from services.scheduling.repository import in_tenant
+from services.scheduling.repository import in_tenant, json_list_contains
 from shared.auth import Principal
-from shared.db import is_postgres
 
 BOOKED = "booked"
 
@@ -107,14 +105,6 @@ def feed_by_token_hash(db: DbSession, hashed: str) -> CalendarFeed | None:
     return db.scalars(select(CalendarFeed).where(CalendarFeed.token_hash == hashed)).first()
 
 
-def _contains(db: DbSession, column, value: str):
-    """``value`` is an element of the JSON list in ``column`` (JSONB containment, or SQLite's json_each)."""
-    if is_postgres(db):
-        return cast(column, JSONB).contains([value])
-    elements = func.json_each(column).table_valued("value")
-    return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))
-
-
 def _feed_sessions(db: DbSession, tenant: str, condition) -> list[TrainingSession]:
     stmt = (
         select(TrainingSession)
@@ -153,7 +143,9 @@ def participant_sessions(db: DbSession, tenant: str, participant: str) -> list[T
 def staffed_sessions(db: DbSession, tenant: str, person: str) -> list[TrainingSession]:
     """The sessions a person facilitates or is the specialist of, in time order."""
     return _feed_sessions(
-        db, tenant, or_(_contains(db, TrainingSession.facilitators, person), TrainingSession.specialist == person)
+        db,
+        tenant,
+        or_(json_list_contains(db, TrainingSession.facilitators, person), TrainingSession.specialist == person),
     )
 
 

@@ -73,6 +73,9 @@ class CohortQueryArgs(PageArgs):
     status = Text(20, load_default=None)
     series_id = Id(load_default=None)
     host_agency_id = Id(load_default=None)
+    facilitator = Subject(
+        load_default=None, metadata={"description": "Only the cohorts this person (a subject) facilitates."}
+    )
 
 
 # --- sessions -----------------------------------------------------------------------------------
