@@ -309,6 +309,16 @@ class Completion(IdMixin, ChangeMixin, Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+# Read, never stored twice: when the registration completed (its certificate is issued from then on).
+# A completion also touches its registration, so the registration lists' change markers carry it.
+Registration.completed_at = column_property(
+    select(Completion.completed_at)
+    .where(Completion.registration_id == Registration.id)
+    .correlate_except(Completion)
+    .scalar_subquery()
+)
+
+
 class RegistrationHours(ChangeMixin, TimestampMixin, Base):
     """A registration's credited training hours, kept current as attendance is written: a verified export row.
 

@@ -357,6 +357,8 @@ def test_a_participant_finds_her_sessions_and_materials_and_downloads_her_certif
     expect(page.get_by_role("link", name="Welcome video")).to_have_attribute(
         "href", "https://video.example.org/welcome"
     )
+    # Completed, so her certificate is offered.
+    expect(page.get_by_role("row").filter(has_text=cohort["title"])).to_contain_text("completed")
     desktop.check("my-training")
 
     with page.expect_download() as download:
@@ -379,6 +381,18 @@ def test_the_host_agency_sees_completions_and_the_admin_exports_training_hours(p
     page = desktop.page
     desktop.sign_in_as("Casey Coordinator")
     page.goto(f"/cohorts/{story['cohort_id']}")
+    # Those who met the completion rule read "completed", the others their status.
+    listed = platform.api(
+        "GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}/registrations", platform.token("jurisdiction_admin")
+    )["items"]
+    assert {r["participant"] for r in listed if r["completed_at"]} >= {"dev-participant-ca"}
+    rows = page.locator("table.registrations tbody tr")
+    for registration in listed:
+        if registration["status"] == "confirmed":
+            row = rows.filter(has_text=registration["email"])
+            expect(row.locator("td[data-label=Status]")).to_have_text(
+                "completed" if registration["completed_at"] else "confirmed"
+            )
     page.get_by_role("link", name="Completions and certificates").click()
     expect(page.get_by_role("cell", name="Ana López", exact=True)).to_be_visible()
     desktop.check("completions")
@@ -487,8 +501,15 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     )
     assert logged["author"] == "dev-specialist-ca" and logged["occurred_on"] == today.isoformat()
 
-    # A fidelity observation of her delivery, and her trend.
+    # A fidelity observation of her delivery, in the cohort she facilitates (chosen for Sam), and her trend.
+    series_id = platform.api("GET", f"{platform.scheduling}/cohorts", admin)["items"][0]["series_id"]
+    delivery = {"series_id": series_id, "title": "Ana's first cohort", "format": "in_person", "capacity": 24}
+    delivery = platform.api(
+        "POST", f"{platform.scheduling}/cohorts", admin, json={**delivery, "facilitators": ["dev-participant-ca"]}
+    )
     page.get_by_role("link", name="Record a fidelity observation").click()
+    expect(page.locator("p.lead")).to_contain_text("Of Ana López delivering a session")
+    expect(page.get_by_label("Cohort observed")).to_have_value(delivery["id"])
     desktop.check()
     page.get_by_label("Session number").fill("1")
     page.get_by_role("textbox", name="Component 1").fill("Warm welcome")
@@ -497,6 +518,8 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page.get_by_role("combobox", name="Decision for component 2").select_option("adapted")
     page.get_by_role("button", name="Record the observation").click()
     expect(page.get_by_role("status")).to_contain_text("a score of 75%")
+    (observed,) = platform.api("GET", f"{platform.coaching}/observations?trainer=dev-participant-ca", admin)["items"]
+    assert observed["cohort_id"] == delivery["id"]
     expect(page.get_by_role("region", name="Fidelity")).to_contain_text("Average 75% over 1 observation")
 
     page.get_by_role("link", name="Caseload").click()

@@ -383,6 +383,35 @@ def test_completion_is_emitted_once_despite_re_recording_and_retries(sclient, sc
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_completed_registration_says_when_and_comes_again_in_changed_after_lists(
+    sclient, scheduling_ctx, tokens, database
+):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"))
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    admin = auth(tokens, CA_ADMIN)
+    listed = sclient.get(f"/cohorts/{a.cohort_id}/registrations", query_string={"changed_after": 0}, headers=admin)
+    synced = listed.json["last_change"]
+    assert {r["id"]: r["completed_at"] for r in listed.json["items"]} == {ana: None, ben: None}
+
+    for session_id in a.sessions:
+        assert (
+            mark(sclient, tokens, session_id, present(ana) + [{"registration_id": ben, "status": "absent"}]).status_code
+            == 200
+        )
+
+    since = sclient.get(
+        f"/cohorts/{a.cohort_id}/registrations", query_string={"changed_after": synced}, headers=admin
+    ).json["items"]
+    assert [r["id"] for r in since] == [ana]  # the completion reached the sync; Ben's unchanged row did not come
+    with scheduling_ctx.db.session() as db:
+        completed_at = db.scalar(select(Completion.completed_at).where(Completion.registration_id == ana))
+    assert datetime.fromisoformat(since[0]["completed_at"]) == completed_at
+    assert since[0]["status"] == "confirmed"
+    mine = sclient.get("/me/registrations", headers=tokens.headers("participant", "CA", sub="ana-lopez")).json
+    assert [r["completed_at"] for r in mine["items"]] == [since[0]["completed_at"]]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_completion_minimum_is_configurable(sclient, scheduling_ctx, tokens, database):
     a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho"), completion_minimum=7)
     ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]

@@ -38,6 +38,14 @@ class RegistrationSchema(Schema):
     )
     source = fields.String(dump_only=True, metadata={"enum": ["self", "coordinator", "roster"]})
     cancelled_reason = fields.String(dump_only=True, allow_none=True)
+    completed_at = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "When the person met the cohort's completion rule (their certificate is ready from then "
+            "on); null until then. Completing changes the registration: it comes again in `changed_after` lists."
+        },
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 
