@@ -237,6 +237,15 @@ def test_a_facilitator_takes_attendance_on_a_phone(platform, phone, readme_image
     assert (sheet["dev-participant-ca"]["status"], sheet["carla-ruiz"]["status"]) == ("present", "partial")
     assert sheet["carla-ruiz"]["minutes"] == 60
 
+    # Back on her sessions: the first is taken (both seats marked), the next ones not yet.
+    page.goto("/my/sessions")
+    cards = page.locator("ol.sessions > li")
+    expect(cards.nth(0)).to_contain_text("Attendance taken: 2 marked")
+    expect(cards.nth(0).get_by_role("link", name="Review attendance for session 1,")).to_be_visible()
+    expect(cards.nth(1)).to_contain_text("Attendance not taken yet")
+    expect(cards.nth(1).get_by_role("link", name="Take attendance for session 2,")).to_be_visible()
+    phone.check("my-sessions-taken")
+
 
 def cut_off(route) -> None:
     route.abort("internetdisconnected")
@@ -510,7 +519,7 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page.get_by_role("link", name="Record a fidelity observation").click()
     expect(page.locator("p.lead")).to_contain_text("Of Ana López delivering a session")
     expect(page.get_by_label("Cohort observed")).to_have_value(delivery["id"])
-    desktop.check()
+    desktop.check("observation")
     page.get_by_label("Session number").fill("1")
     page.get_by_role("textbox", name="Component 1").fill("Warm welcome")
     page.get_by_role("combobox", name="Decision for component 1").select_option("kept")

@@ -343,6 +343,51 @@ def test_participants_do_not_read_the_sheet(sclient, scheduling_ctx, tokens):
     assert response.status_code == 403
 
 
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_summary_tells_how_far_attendance_is_taken_in_each_session(sclient, scheduling_ctx, tokens, database):
+    a = arrange(scheduling_ctx, participants=("ana-lopez", "ben-cho", "cy-reyes"), extra={"wait-listed": "waitlisted"})
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    mark(
+        sclient,
+        tokens,
+        a.sessions[0],
+        present(ana, ben) + [{"registration_id": a.registrations["cy-reyes"], "status": "absent"}],
+    )
+    mark(sclient, tokens, a.sessions[1], present(ana))
+    asked = [a.sessions[0], a.sessions[1], a.sessions[2], a.sessions[0]]  # a repeated id is answered once
+    response = sclient.get(
+        "/attendance-summaries", query_string={"session_id": asked}, headers=auth(tokens, FACILITATOR)
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    summary = {item["session_id"]: (item["marked"], item["unmarked"]) for item in response.json["items"]}
+    assert summary == {a.sessions[0]: (3, 0), a.sessions[1]: (1, 2), a.sessions[2]: (0, 3)}
+    assert [item["session_status"] for item in response.json["items"]] == ["scheduled"] * 3
+
+
+def test_a_summary_covers_every_session_asked_for_or_none(sclient, scheduling_ctx, tokens):
+    a = arrange(scheduling_ctx, participants=("ana-lopez",))
+    other = arrange(scheduling_ctx, participants=("ana-lopez",), tenant="TX")
+    mine = {"session_id": [a.sessions[0]]}
+    assert_problem(
+        sclient.get(
+            "/attendance-summaries",
+            query_string={"session_id": [a.sessions[0], other.sessions[0]]},
+            headers=auth(tokens, FACILITATOR),
+        ),
+        404,
+    )
+    participant = tokens.headers("participant", "CA", sub="ana-lopez")
+    assert_problem(sclient.get("/attendance-summaries", query_string=mine, headers=participant), 403)
+    assert_problem(sclient.get("/attendance-summaries", headers=auth(tokens, FACILITATOR)), 422, "session_id")
+    too_many = {"session_id": [a.sessions[0]] * 51}
+    assert_problem(
+        sclient.get("/attendance-summaries", query_string=too_many, headers=auth(tokens, FACILITATOR)),
+        422,
+        "session_id",
+    )
+    assert sclient.get("/attendance-summaries", query_string=mine).status_code == 401
+
+
 # --- completion -------------------------------------------------------------------------------------
 
 

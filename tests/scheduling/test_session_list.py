@@ -52,6 +52,15 @@ def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_
     assert len(sclient.get("/sessions", headers=auth(tokens, TX_ADMIN)).json["items"]) == 3
     assert_problem(sclient.get("/sessions", query_string={"from": "soon"}, headers=headers), 422, "from")
 
+    # A facilitator's own sessions, also in pages; a subject's prefix is nobody's; another state's are not listed.
+    hers = _all_pages(sclient, headers, {"facilitator": "fac-ca-2", "limit": 2})
+    assert len(hers) == 3 and all(s["facilitators"] == ["fac-ca-2"] for s in hers)
+    assert _all_pages(sclient, headers, {"facilitator": "fac-ca-", "limit": 2}) == []
+    assert _all_pages(sclient, headers, {"facilitator": "fac-tx"}) == []
+    assert_problem(
+        sclient.get("/sessions", query_string={"facilitator": "f" * 201}, headers=headers), 422, "facilitator"
+    )
+
 
 def _all_pages(client, headers, query):
     seen, cursor = [], None

@@ -8,7 +8,7 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 
 from services.portal import identity
 from services.portal.pages import backend, token
-from services.portal.schedule import calendar_months
+from services.portal.schedule import attendance_state, calendar_months, to_summarize
 
 blp = Blueprint("people", __name__)
 
@@ -94,18 +94,27 @@ def my_training():
 @blp.get("/my/sessions")
 @identity.signed_in
 def my_sessions():
-    """A facilitator's sessions, recent and coming, each with its attendance sheet: one call."""
+    """A facilitator's sessions, recent and coming, each with its attendance sheet and how far it is taken.
+
+    Their sessions in pages (one call, up to two), then one summary of the attendance of those begun.
+    """
     since = (datetime.now(UTC) - RECENT).isoformat()
-    listed, params = [], {"from": since, "limit": PAGE, **_zone_params()}
-    # The API lists the jurisdiction's sessions (it has no facilitator filter): up to three pages.
-    for _ in range(MAX_CALLS):
+    mine, params = [], {"from": since, "facilitator": g.user.sub, "limit": PAGE, **_zone_params()}
+    for _ in range(MAX_CALLS - 1):
         page = backend().get("scheduling", "/sessions", token=token(), params=params)
-        listed += page["items"]
+        mine += page["items"]
         if not page.get("next_cursor"):
             break
         params = {**params, "cursor": page["next_cursor"]}
-    mine = [s for s in listed if g.user.sub in (s.get("facilitators") or []) or s.get("specialist") == g.user.sub]
-    return render_template("my_sessions.html", sessions=mine, months=calendar_months(mine), zones=ZONE_CHOICES)
+    asked = to_summarize(mine, datetime.now(UTC))
+    summaries = {}
+    if asked:
+        listed = backend().get("scheduling", "/attendance-summaries", token=token(), params={"session_id": asked})
+        summaries = {item["session_id"]: item for item in listed["items"]}
+    states = {s["id"]: attendance_state(summaries.get(s["id"])) for s in mine}
+    return render_template(
+        "my_sessions.html", sessions=mine, states=states, months=calendar_months(mine), zones=ZONE_CHOICES
+    )
 
 
 @blp.post("/my/zone")

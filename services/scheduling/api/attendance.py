@@ -11,6 +11,8 @@ from services.scheduling.repository import lists
 from services.scheduling.schemas.attendance import (
     AttendanceSheetInSchema,
     AttendanceSheetSchema,
+    AttendanceSummaryArgs,
+    AttendanceSummaryListSchema,
     CertificateVerificationSchema,
     CompletionPage,
 )
@@ -67,6 +69,28 @@ class SessionAttendance(MethodView):
             opens_minutes=context().config.attendance_opens_minutes,
             correlationid=correlation_id(),
         )
+
+
+@blp.route("/attendance-summaries")
+class AttendanceSummaries(MethodView):
+    @require()
+    @blp.arguments(AttendanceSummaryArgs, location="query")
+    @blp.response(200, AttendanceSummaryListSchema)
+    @blp.alt_response(403, description="A session's attendance is not yours to read; nothing is returned.")
+    @blp.alt_response(404, description="A session is not one of your jurisdiction's; nothing is returned.")
+    def get(self, args):
+        """Show how far attendance is taken in several sessions: marked and still unmarked registrations.
+
+        For a facilitator's list of sessions (taken, partly taken, not yet), in one call. Readable by
+        those who read each session's sheet.
+        """
+        items = attendance.summarize_attendance(
+            args["session_id"],
+            request_uow().session,
+            principal(),
+            opens_minutes=context().config.attendance_opens_minutes,
+        )
+        return {"items": items}
 
 
 @blp.route("/cohorts/<cohort_id>/completions")

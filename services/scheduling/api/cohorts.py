@@ -25,6 +25,7 @@ from services.scheduling.schemas.cohorts import (
 )
 from services.scheduling.use_cases import cohorts as use_cases
 from shared.auth import AGENCY_COORDINATOR, JURISDICTION_ADMIN
+from shared.db import is_postgres
 from shared.http.api import Blueprint, context, correlation_id, principal, request_uow, require
 from shared.http.idempotency import idempotent
 from shared.http.pagination import link_header, paginate
@@ -186,7 +187,7 @@ class JurisdictionSessions(MethodView):
         filters = tuple(name for name in sessions_repo.LIST_FILTERS if args.get(name))
         page = paginate(
             session,
-            sessions_repo.list_keys_statement(principal().is_national, filters),
+            sessions_repo.list_keys_statement(principal().is_national, filters, is_postgres(session)),
             order_by=[TrainingSession.starts_at, TrainingSession.id],
             args=args,
             config=context().config,

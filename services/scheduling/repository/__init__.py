@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import cast, delete, exists, func, literal, select, text, true
+from sqlalchemy import Text, cast, delete, exists, func, literal, select, text, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
 
@@ -55,6 +55,15 @@ def get_scoped(db: DbSession, model, row_id: str, who: Principal, *, what: str, 
     if row is None:
         raise NotFound(f"No {what} with this id.")
     return row
+
+
+def get_many_scoped(db: DbSession, model, row_ids: list[str], who: Principal, *, what: str) -> list:
+    """Rows by id within the caller's jurisdiction, in one query; any id not found there is a 404."""
+    rows = list(db.scalars(select(model).where(model.id.in_(row_ids), in_tenant(model, who))))
+    missing = set(row_ids) - {row.id for row in rows}
+    if missing:
+        raise NotFound(f"No {what} with the id {sorted(missing)[0]}.")
+    return rows
 
 
 def agency_in(db: DbSession, agency_id: str, tenant: str) -> HostAgency | None:
@@ -161,9 +170,12 @@ def lock_resources(db: DbSession, resources) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:r, 0))"), {"r": f"booking:{resource}"})
 
 
-def json_list_contains(db: DbSession, column, value: str):
-    """``value`` is an element of the JSON list in ``column`` (JSONB containment, or SQLite's json_each)."""
-    if is_postgres(db):
-        return cast(column, JSONB).contains([value])
+def json_list_contains(column, value, *, postgres: bool):
+    """``value`` (a string, or a bound parameter) is an element of the JSON list of strings in ``column``.
+
+    PostgreSQL's JSONB ``?`` (a top-level string element), or SQLite's json_each.
+    """
+    if postgres:
+        return cast(column, JSONB).has_key(cast(value, Text))  # as text: JSONB would coerce it to a document
     elements = func.json_each(column).table_valued("value")
     return exists(select(literal(1)).select_from(elements).where(elements.c.value == value))

@@ -65,6 +65,31 @@ def cohort_registrations(db: DbSession, cohort_id: str) -> list[Registration]:
     return list(db.scalars(select(Registration).where(Registration.cohort_id == cohort_id)))
 
 
+def attendance_counts(db: DbSession, session_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per session: (registrations marked, confirmed registrations of its cohort not marked yet), two queries."""
+    marked = dict(
+        db.execute(
+            select(Attendance.session_id, func.count())
+            .where(Attendance.session_id.in_(session_ids))
+            .group_by(Attendance.session_id)
+        ).all()
+    )
+    has_mark = (
+        select(Attendance.id)
+        .where(Attendance.session_id == TrainingSession.id, Attendance.registration_id == Registration.id)
+        .exists()
+    )
+    unmarked = dict(
+        db.execute(
+            select(TrainingSession.id, func.count(Registration.id))
+            .join(Registration, Registration.cohort_id == TrainingSession.cohort_id)
+            .where(TrainingSession.id.in_(session_ids), Registration.status == rules.CONFIRMED, ~has_mark)
+            .group_by(TrainingSession.id)
+        ).all()
+    )
+    return {session_id: (marked.get(session_id, 0), unmarked.get(session_id, 0)) for session_id in session_ids}
+
+
 def cancelled_sessions(db: DbSession, cohort_id: str) -> int:
     return db.scalar(
         select(func.count())

@@ -19,6 +19,7 @@ from services.scheduling.models import (
 )
 from services.scheduling.repository import in_tenant, json_list_contains
 from shared.auth import Principal
+from shared.db import is_postgres
 
 
 def host_agencies(who: Principal) -> Select:
@@ -52,7 +53,7 @@ def cohorts(db: DbSession, who: Principal, filters: dict) -> Select:
         if filters.get(name):
             stmt = stmt.where(getattr(Cohort, name) == filters[name])
     if filters.get("facilitator"):
-        stmt = stmt.where(json_list_contains(db, Cohort.facilitators, filters["facilitator"]))
+        stmt = stmt.where(json_list_contains(Cohort.facilitators, filters["facilitator"], postgres=is_postgres(db)))
     return stmt
 
 

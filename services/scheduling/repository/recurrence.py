@@ -20,6 +20,7 @@ from services.scheduling.models import (
 )
 from services.scheduling.repository import in_tenant, json_list_contains
 from shared.auth import Principal
+from shared.db import is_postgres
 
 BOOKED = "booked"
 
@@ -145,7 +146,10 @@ def staffed_sessions(db: DbSession, tenant: str, person: str) -> list[TrainingSe
     return _feed_sessions(
         db,
         tenant,
-        or_(json_list_contains(db, TrainingSession.facilitators, person), TrainingSession.specialist == person),
+        or_(
+            json_list_contains(TrainingSession.facilitators, person, postgres=is_postgres(db)),
+            TrainingSession.specialist == person,
+        ),
     )
 
 

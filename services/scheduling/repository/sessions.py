@@ -6,16 +6,16 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, bindparam, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.models import Cohort, CurrentMaterial, Room, TrainingSession, Venue
-from services.scheduling.repository import in_tenant_of
+from services.scheduling.repository import in_tenant_of, json_list_contains
 from shared.auth import Principal
 from shared.errors import NotFound
 
 # The list's filters, in the order their conditions are added.
-LIST_FILTERS = ("cohort_id", "status", "starts_from", "starts_before")
+LIST_FILTERS = ("cohort_id", "status", "starts_from", "starts_before", "facilitator")
 
 
 def materials_version_column():
@@ -28,7 +28,7 @@ def materials_version_column():
 
 
 @functools.cache
-def list_keys_statement(national: bool, filters: tuple[str, ...]):
+def list_keys_statement(national: bool, filters: tuple[str, ...], postgres: bool):
     """The keys and versions of a page of sessions, for one combination of filters: built once.
 
     Page over keys and versions; only sessions changed since last served are loaded and rendered.
@@ -46,6 +46,10 @@ def list_keys_statement(national: bool, filters: tuple[str, ...]):
         "status": lambda value: TrainingSession.status == value,
         "starts_from": lambda value: TrainingSession.starts_at >= value,
         "starts_before": lambda value: TrainingSession.starts_at < value,
+        "facilitator": lambda value: or_(
+            json_list_contains(TrainingSession.facilitators, value, postgres=postgres),
+            TrainingSession.specialist == value,
+        ),
     }
     for name in filters:
         stmt = stmt.where(conditions[name](bindparam(name)))

@@ -64,6 +64,32 @@ class AttendanceSheetSchema(Schema):
     )
 
 
+MAX_SUMMARIZED = 50  # sessions per attendance summary: a facilitator's recent weeks
+
+
+class AttendanceSummaryArgs(Schema):
+    session_id = fields.List(
+        Text(36),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SUMMARIZED),
+        metadata={"description": f"A session's id; repeat it for up to {MAX_SUMMARIZED} sessions."},
+    )
+
+
+class AttendanceSummarySchema(Schema):
+    session_id = fields.String(dump_only=True)
+    session_status = fields.String(dump_only=True)
+    marking_opens_at = fields.AwareDateTime(dump_only=True)
+    marked = fields.Integer(
+        dump_only=True, metadata={"description": "Registrations marked (present, partial, absent)."}
+    )
+    unmarked = fields.Integer(dump_only=True, metadata={"description": "Confirmed registrations not marked yet."})
+
+
+class AttendanceSummaryListSchema(Schema):
+    items = fields.List(fields.Nested(AttendanceSummarySchema), required=True)
+
+
 class CompletionSchema(Schema):
     registration_id = fields.String(dump_only=True)
     cohort_id = fields.String(dump_only=True)

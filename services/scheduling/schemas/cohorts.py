@@ -181,6 +181,10 @@ class JurisdictionSessionQueryArgs(SessionQueryArgs):
     starts_before = fields.AwareDateTime(
         load_default=None, data_key="to", metadata={"description": "Sessions starting before this instant."}
     )
+    facilitator = Subject(
+        load_default=None,
+        metadata={"description": "Only the sessions this person (a subject) facilitates, or supports as specialist."},
+    )
 
 
 CohortPage = page_schema(CohortSchema, "CohortPage")

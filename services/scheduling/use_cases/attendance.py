@@ -120,6 +120,33 @@ def read_sheet(session_id: str, db: DbSession, who: Principal, *, opens_minutes:
     return attendance_sheet(db, session, cohort, opens_minutes=opens_minutes)
 
 
+def summarize_attendance(session_ids: list[str], db: DbSession, who: Principal, *, opens_minutes: int) -> list[dict]:
+    """How far attendance is taken in each of these sessions, for one who may read each sheet.
+
+    Any session unknown in the caller's jurisdiction is a 404, and one whose sheet they may not read a
+    403, as for the sheet itself: the answer covers every session asked for, or none.
+    """
+    unique = list(dict.fromkeys(session_ids))
+    sessions = {s.id: s for s in repo.get_many_scoped(db, TrainingSession, unique, who, what="session")}
+    for session_id in unique:
+        session = sessions[session_id]
+        if not may_read(db, session, session.cohort, who):
+            raise Forbidden(
+                f"Only the cohort's facilitators, managers and specialists read session {session_id}'s attendance."
+            )
+    counts = marks_repo.attendance_counts(db, unique)
+    return [
+        {
+            "session_id": session_id,
+            "session_status": sessions[session_id].status,
+            "marking_opens_at": rules.marking_opens_at(sessions[session_id].starts_at, opens_minutes),
+            "marked": counts[session_id][0],
+            "unmarked": counts[session_id][1],
+        }
+        for session_id in unique
+    ]
+
+
 def attendance_sheet(db: DbSession, session: TrainingSession, cohort: Cohort, *, opens_minutes: int) -> dict:
     """The session's roster with each confirmed (or already marked) registration's mark."""
     marks = marks_repo.marks_of(db, session.id)
