@@ -22,6 +22,7 @@ from services.portal.pages import (
     people,
     signin,
 )
+from services.portal.zones import zone_name
 from shared.logging import configure_logging, get_logger
 
 # How pages write a moment and a day ("Tue 12 Jan 2027, 9:00 AM", "Sat 5 Dec 2026"): the filters below.
@@ -103,6 +104,8 @@ def create_app(config: Config | None = None) -> Flask:
             return ""
         moment = datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
         return f"{moment.strftime(MOMENT)} {moment.tzname()}"
+
+    app.add_template_filter(zone_name, "zone_name")
 
     @app.template_filter("clock")
     def clock(value: str | None) -> str:

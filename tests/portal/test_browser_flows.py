@@ -190,6 +190,7 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
     expect(page.get_by_role("row", name="3 email")).to_be_visible()
     desktop.check("roster-report")
     page.get_by_role("link", name="Back to the cohort").click()
+    expect(page.locator("p.lead")).to_contain_text("Virtual · Pacific time (Los Angeles) · Open ·")
     shot = desktop.check("cohort")
     copy_for_readme(shot, readme_images, "portal-cohort.png")
 

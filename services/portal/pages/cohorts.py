@@ -12,6 +12,7 @@ from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
 from services.portal.schedule import calendar_months
+from services.portal.zones import ZONE_CHOICES, zone_name
 
 blp = Blueprint("cohorts", __name__)
 FORMATS = (("virtual", "Virtual"), ("in_person", "In person"), ("hybrid", "Hybrid"))
@@ -159,7 +160,13 @@ def new_cohort():
                 errors = {**error.field_errors, "_form": error.message}
     agencies, series = _agencies_and_series()
     return render_template(
-        "cohort_new.html", agencies=agencies, series=series, formats=FORMATS, form=form, errors=errors
+        "cohort_new.html",
+        agencies=agencies,
+        series=series,
+        formats=FORMATS,
+        zones=[(zone, zone_name(zone)) for zone in ZONE_CHOICES],
+        form=form,
+        errors=errors,
     ), (422 if errors else 200)
 
 

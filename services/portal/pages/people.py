@@ -9,26 +9,10 @@ from flask import Blueprint, g, redirect, render_template, request, session, url
 from services.portal import identity
 from services.portal.pages import backend, token
 from services.portal.schedule import attendance_state, calendar_months, to_summarize
+from services.portal.zones import ZONE_CHOICES
 
 blp = Blueprint("people", __name__)
 
-# The zones of the states, territories and Tribes the platform serves, for the "show times in" choice.
-ZONE_CHOICES = (
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Phoenix",
-    "America/Los_Angeles",
-    "America/Anchorage",
-    "America/Adak",
-    "Pacific/Honolulu",
-    "America/Puerto_Rico",
-    "America/St_Thomas",
-    "Pacific/Guam",
-    "Pacific/Saipan",
-    "Pacific/Pago_Pago",
-    "UTC",
-)
 RECENT = timedelta(days=60)  # past sessions still shown: a certificate or a correction may follow them
 PAGE = 200
 MAX_CALLS = 3  # a page makes at most three API calls
