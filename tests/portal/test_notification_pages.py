@@ -148,6 +148,30 @@ def test_the_page_shows_what_the_service_holds_an_enabled_digest_as_the_digest()
     assert page.current_choices(held) == {"thread_replied": "daily", "request_approved": "off", "followup_due": "email"}
 
 
+def test_a_person_sees_first_the_messages_of_their_roles_and_the_others_apart():
+    kinds = [{"kind": k} for k in ("registration_confirmed", "followup_due", "thread_replied", "request_approved")]
+    names = lambda listed: [k["kind"] for k in listed]  # noqa: E731
+    yours, others = page.kinds_for(kinds, ("participant",), {})
+    assert names(yours) == ["registration_confirmed", "thread_replied"]  # a community's kinds are everyone's
+    assert names(others) == ["followup_due", "request_approved"]
+    yours, others = page.kinds_for(kinds, ("coach",), {"request_approved": "off"})  # a choice made stays in view
+    assert names(yours) == ["followup_due", "thread_replied", "request_approved"]
+    assert names(others) == ["registration_confirmed"]
+    # Every kind the service sends is placed: a new kind missing from the table would be everyone's, not lost.
+    from services.notifications.domain.kinds import TEMPLATES
+
+    assert set(page.KIND_ROLES) <= set(TEMPLATES)
+
+
+def test_the_page_puts_other_roles_messages_in_a_closed_section(person):
+    _save_address(person)
+    html = person.get("/my/notifications").get_data(as_text=True)
+    mine, _, others = html.partition('<details class="other-kinds">')
+    assert 'id="choice-registration_confirmed"' in mine and 'id="choice-thread_replied"' in mine
+    assert 'id="choice-followup_due"' in others and 'id="choice-followup_due"' not in mine
+    assert "Messages for other roles (" in others
+
+
 def test_in_a_browser_a_participant_saves_an_address_and_a_digest_with_no_accessibility_violation(
     notifications_api, signing_key_file, tmp_path, browser, screenshots
 ):

@@ -88,6 +88,39 @@ def _shown(contact: dict) -> dict:
     return {key: "" if value is None else value for key, value in contact.items()}
 
 
+# Who, by role, hears of each kind (docs/notifications.md's table); a kind not listed here is everyone's.
+# Anyone may belong to a learning community, so its kinds are everyone's.
+_PARTICIPANTS = ("participant",)
+_SESSION_PEOPLE = ("participant", "facilitator", "specialist")
+_REQUESTERS = ("agency_coordinator", "jurisdiction_admin", "national_admin")
+KIND_ROLES = {
+    "registration_confirmed": _PARTICIPANTS,
+    "registration_waitlisted": _PARTICIPANTS,
+    "registration_promoted": _PARTICIPANTS,
+    "registration_cancelled": _PARTICIPANTS,
+    "session_reminder": _PARTICIPANTS,
+    "session_scheduled": _SESSION_PEOPLE,
+    "session_rescheduled": _SESSION_PEOPLE,
+    "session_cancelled": _SESSION_PEOPLE,
+    "request_approved": _REQUESTERS,
+    "request_declined": _REQUESTERS,
+    "adaptation_reviewed": ("facilitator", "participant"),  # a trainer delivering the series adapts it
+    "commitment_due_soon": ("participant", "facilitator"),  # trainers, who completed the series
+    "commitment_overdue": ("participant", "facilitator", "specialist"),
+    "followup_due": ("coach", "specialist"),
+}
+
+
+def kinds_for(kinds: list[dict], roles: tuple[str, ...], chosen: dict) -> tuple[list[dict], list[dict]]:
+    """The kinds a person with these roles hears of (or has chosen for), and the others, each in the list's order."""
+    yours, others = [], []
+    for kind in kinds:
+        audience = KIND_ROLES.get(kind["kind"])
+        mine = audience is None or any(role in audience for role in roles) or kind["kind"] in chosen
+        (yours if mine else others).append(kind)
+    return yours, others
+
+
 def kind_label(kind: str) -> str:
     """``followup_due`` as people read it: "Follow-up due"."""
     return kind.replace("followup", "follow-up").replace("_", " ").capitalize()
@@ -118,12 +151,15 @@ def _render(errors: dict, form, choices_form: dict, status: int = 200):
         # No contact point yet (nobody registered this person with an e-mail): the kinds and an empty form.
         kinds, contact, preferences = backend().get("notifications", "/notification-kinds", token=token()), None, None
     chosen = current_choices(preferences["items"] if preferences else [])
+    yours, others = kinds_for(kinds["items"], g.user.roles, chosen)
     return render_template(
         "my_notifications.html",
         contact=contact,
         form=form if form is not None else _shown(contact or {"language": "en"}),
         errors=errors,
-        kinds=kinds["items"],
+        kinds=yours,
+        other_kinds=others,
+        others_open=any(f"choice-{kind['kind']}" in errors for kind in others),  # an error there is seen
         kind_label=kind_label,
         chosen=chosen,
         shown={**chosen, **choices_form},
