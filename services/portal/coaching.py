@@ -5,7 +5,7 @@ Pure functions over the coaching and content APIs' JSON, so the pages stay thin 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 STATUS_ORDER = ("overdue", "due_soon", "on_track", "fulfilled")
 STATUS_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_track": "On track", "fulfilled": "Fulfilled"}
@@ -182,3 +182,56 @@ def milestones(commitment: dict) -> list[tuple[str, str | None]]:
 def latest_plan(plans: list[dict]) -> dict | None:
     """A trainer's current plan: the one opened by their latest completion."""
     return max(plans, key=lambda plan: plan.get("completed_at") or "", default=None)
+
+
+OFFICE_HOURS_DEFAULTS = {"title": "Office hours", "duration_minutes": "60", "slot_minutes": "30", "weeks": "12"}
+# The API's fields as the office-hours form names them.
+OFFICE_HOURS_FIELDS = {"local_start": "first_start", "rrule": "weeks", "supported_facilitators": "other_facilitators"}
+
+
+def office_hours_body(form) -> tuple[dict, dict]:
+    """The POST /recurring-series body of the "hold office hours" form (weekly, for a number of weeks), and errors.
+
+    The facilitators who may book are those ticked among the caseload and any other user ids typed.
+    """
+    errors: dict[str, str] = {}
+    numbers = {}
+    for name, low, high in (("duration_minutes", 5, 1440), ("slot_minutes", 5, 480), ("weeks", 1, 52)):
+        text = (form.get(name) or "").strip()
+        if not text.isdigit() or not low <= int(text) <= high:
+            errors[name] = f"Enter a whole number from {low} to {high}."
+        else:
+            numbers[name] = int(text)
+    first = (form.get("first_start") or "").strip()
+    try:
+        local_start = datetime.strptime(first, "%Y-%m-%dT%H:%M").strftime("%Y-%m-%dT%H:%M:00")
+    except ValueError:
+        errors["first_start"] = "Enter the day and time of the first office hours."
+        local_start = first
+    facilitators = list(dict.fromkeys([*form.getlist("facilitator"), *split_ids(form.get("other_facilitators", ""))]))
+    if not facilitators:
+        errors["other_facilitators"] = "Choose at least one facilitator who may book a slot."
+    body = {
+        "kind": "office_hours",
+        "title": (form.get("title") or "").strip(),
+        "time_zone": form.get("time_zone") or "",
+        "local_start": local_start,
+        "duration_minutes": numbers.get("duration_minutes"),
+        "slot_minutes": numbers.get("slot_minutes"),
+        "rrule": f"FREQ=WEEKLY;COUNT={numbers.get('weeks', 1)}",
+        "meeting_url": (form.get("meeting_url") or "").strip() or None,
+        "supported_facilitators": facilitators,
+    }
+    return body, errors
+
+
+def office_hours_errors(api_errors: dict) -> dict:
+    """The API's field errors shown next to the office-hours form's own fields."""
+    return {
+        OFFICE_HOURS_FIELDS.get(key.split(".")[0], key.split(".")[0]): message for key, message in api_errors.items()
+    }
+
+
+def split_ids(text: str) -> list[str]:
+    """User ids typed separated by commas or lines."""
+    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]

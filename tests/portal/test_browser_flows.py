@@ -539,7 +539,7 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page.get_by_role("link", name="Follow-ups due").click()
     expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_be_visible()
     desktop.check("follow-ups")
-    # Fran's adaptation waits for Sam's fidelity review; Fran booked a slot of Sam's office hours.
+    # Fran's adaptation waits for Sam's fidelity review.
     fran, sam = platform.token("facilitator"), platform.token("specialist")
     series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
     module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][0]
@@ -555,34 +555,6 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
         },
     )
     platform.api("POST", f"{platform.content}/adaptations/{adaptation['id']}/submit", fran)
-    start = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=2)).replace(
-        hour=14, minute=0, second=0, microsecond=0
-    )
-    office = platform.api(
-        "POST",
-        f"{platform.scheduling}/recurring-series",
-        sam,
-        json={
-            "kind": "office_hours",
-            "title": "Sam's office hours",
-            "time_zone": "America/Los_Angeles",
-            "local_start": start.strftime("%Y-%m-%dT%H:%M:%S"),
-            "duration_minutes": 60,
-            "rrule": "FREQ=WEEKLY;COUNT=4",
-            "supported_facilitators": ["dev-facilitator-ca"],
-            "slot_minutes": 30,
-        },
-    )
-    platform.api(
-        "POST",
-        f"{platform.scheduling}/office-hours/{office['id']}/bookings",
-        fran,
-        json={
-            "slot_start": start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "topic": "My first delivery",
-        },
-    )
-
     page.get_by_role("link", name="Adaptations").click()
     card = page.get_by_role("region", name=title)
     card.get_by_role("radio", name="Request changes").check()
@@ -599,8 +571,50 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     assert reviewed["status"] == "changes_requested"
     assert [r["comments"] for r in reviewed["reviews"]] == ["Keep the small-group practice in person."]
 
+    # Sam holds weekly office hours for Fran from the portal; Fran books a slot on hers; Sam sees it.
     page.get_by_role("link", name="Office hours").click()
+    expect(page.get_by_text("You hold no office hours yet.")).to_be_visible()
+    start = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=2)).replace(
+        hour=14, minute=0, second=0, microsecond=0
+    )
+    page.get_by_label("Title").fill("Sam's office hours")
+    page.get_by_label("First office hours").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Time zone").select_option("America/Los_Angeles")
+    page.get_by_label("Weeks").fill("4")
+    page.get_by_role("button", name="Hold these office hours").click()
+    expect(page.locator("#other_facilitators-error")).to_be_visible()  # nobody chosen to book: refused
+    expect(page.get_by_label("Weeks")).to_have_value("4")  # what was typed stays
+    page.get_by_label("Other facilitators").fill("dev-facilitator-ca")
+    page.get_by_role("button", name="Hold these office hours").click()
+    expect(page.get_by_role("status")).to_contain_text("Office hours held: Sam's office hours, weekly for 4 weeks.")
     expect(page.get_by_role("heading", name="Sam's office hours")).to_be_visible()
+    [office] = platform.api(
+        "GET", f"{platform.scheduling}/recurring-series?kind=office_hours&owner=dev-specialist-ca", sam
+    )["items"]
+    assert (office["rrule"], office["slot_minutes"], office["supported_facilitators"]) == (
+        "FREQ=WEEKLY;COUNT=4",
+        30,
+        ["dev-facilitator-ca"],
+    )
+
+    fran_pages = Pages(browser, platform, screenshots, PHONE)
+    try:
+        fran_pages.sign_in_as("Fran Facilitator")
+        fran_page = fran_pages.page
+        fran_page.goto("/my/office-hours")
+        expect(fran_page.get_by_role("heading", name="Sam's office hours")).to_be_visible()
+        first_slot = fran_page.locator("ol.slots > li").first
+        first_slot.get_by_label("What to talk about").fill("My first delivery")
+        first_slot.get_by_role("button", name="Book").click()
+        expect(fran_page.get_by_role("status")).to_contain_text("Booked")
+        expect(fran_page.locator("ol.slots > li").first).to_contain_text("Booked by you: My first delivery")
+        fran_pages.check("my-office-hours")
+    finally:
+        fran_pages.close()
+    [booking] = platform.api("GET", f"{platform.scheduling}/office-hours/{office['id']}/bookings", sam)["items"]
+    assert (datetime.fromisoformat(booking["slot_start"]), booking["topic"]) == (start, "My first delivery")
+
+    page.reload()
     booked = page.get_by_role("row").filter(has_text="My first delivery")
     expect(booked).to_have_count(1)
     expect(booked).to_contain_text("dev-facilitator-ca")

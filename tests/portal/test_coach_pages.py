@@ -134,6 +134,46 @@ def test_an_observation_names_one_of_the_cohorts_the_trainer_facilitates_or_none
     assert errors == {"cohort_id": "Choose one of the cohorts the trainer facilitates, or none."}
 
 
+def test_the_office_hours_form_becomes_a_weekly_series_for_the_facilitators_chosen():
+    form = MultiDict(
+        [
+            ("title", "Sam's office hours"),
+            ("first_start", "2027-01-12T14:00"),
+            ("time_zone", "America/Los_Angeles"),
+            ("duration_minutes", "60"),
+            ("slot_minutes", "30"),
+            ("weeks", "8"),
+            ("meeting_url", ""),
+            ("facilitator", "ana"),
+            ("facilitator", "ben"),
+            ("other_facilitators", "fran, ana,\ngus"),
+        ]
+    )
+    body, errors = rules.office_hours_body(form)
+    assert errors == {}
+    assert body == {
+        "kind": "office_hours",
+        "title": "Sam's office hours",
+        "time_zone": "America/Los_Angeles",
+        "local_start": "2027-01-12T14:00:00",
+        "duration_minutes": 60,
+        "slot_minutes": 30,
+        "rrule": "FREQ=WEEKLY;COUNT=8",
+        "meeting_url": None,
+        "supported_facilitators": ["ana", "ben", "fran", "gus"],
+    }
+    _, errors = rules.office_hours_body(
+        MultiDict({"first_start": "next tuesday", "duration_minutes": "0", "slot_minutes": "30", "weeks": "53"})
+    )
+    assert set(errors) == {"first_start", "duration_minutes", "weeks", "other_facilitators"}
+    assert errors["weeks"] == "Enter a whole number from 1 to 52."
+    # The API's refusals land next to the form's own fields.
+    assert rules.office_hours_errors({"local_start": "Not a time.", "supported_facilitators.0": "Too long."}) == {
+        "first_start": "Not a time.",
+        "other_facilitators": "Too long.",
+    }
+
+
 def test_the_apis_checklist_errors_are_shown_next_to_the_forms_rows():
     shown = rules.observation_errors({"checklist.1.decision": "Not one of kept.", "observed_on": "Not a date."})
     assert shown == {"decision_1": "Not one of kept.", "observed_on": "Not a date."}

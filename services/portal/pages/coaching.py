@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from services.portal import coaching as rules
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
+from services.portal.zones import ZONE_CHOICES, zone_name
 
 blp = Blueprint("coaching", __name__)
 PAGE = 200
@@ -241,17 +242,39 @@ def review_adaptation(adaptation_id: str):
     return redirect(url_for("coaching.adaptations"))
 
 
-@blp.get("/coach/office-hours")
+@blp.route("/coach/office-hours", methods=["GET", "POST"])
 @identity.signed_in
 @with_coaching
 def office_hours():
-    """The specialist's office hours and the next month's slots with their bookings: two calls."""
-    series = backend().get(
-        "scheduling",
-        "/recurring-series",
-        token=token(),
-        params={"kind": "office_hours", "owner": identity.current_user().sub, "limit": PAGE},
-    )["items"]
+    """The specialist's office hours, the next month's slots with their bookings, and a form to hold more.
+
+    Three calls to show (their office hours and caseload at once, then the slots); one more to hold new ones.
+    """
+    errors: dict[str, str] = {}
+    form = {**rules.OFFICE_HOURS_DEFAULTS, "time_zone": g.user.zone or ""}
+    if request.method == "POST":
+        form = request.form
+        body, errors = rules.office_hours_body(request.form)
+        if not errors:
+            try:
+                held = backend().post(
+                    "scheduling", "/recurring-series", token=token(), json=body, idempotent_create=True
+                )
+                flash(f"Office hours held: {held['title']}, weekly for {request.form['weeks']} weeks.")
+                return redirect(url_for("coaching.office_hours", series=held["id"]))
+            except BackendError as error:
+                if error.status not in (409, 422):
+                    raise
+                errors = {**rules.office_hours_errors(error.field_errors), "_form": error.message}
+    listed, caseload = backend().get_all(
+        (
+            "scheduling",
+            "/recurring-series",
+            {"token": token(), "params": {"kind": "office_hours", "owner": g.user.sub, "limit": PAGE}},
+        ),
+        ("coaching", "/caseload", {"token": token()}),
+    )
+    series = [s for s in listed["items"] if s["status"] == "active"]  # not cancelled, nor ended by a split
     chosen = next((s for s in series if s["id"] == request.args.get("series")), series[0] if series else None)
     slots = []
     if chosen:
@@ -262,7 +285,18 @@ def office_hours():
             token=token(),
             params={"from": now.isoformat(), "to": (now + OFFICE_HOURS_AHEAD).isoformat()},
         )["items"]
-    return render_template("office_hours.html", series=series, chosen=chosen, slots=slots)
+    trainers = {item["trainer"]: rules.trainer_label(item) for item in rules.sort_caseload(caseload["items"])}
+    return render_template(
+        "office_hours.html",
+        series=series,
+        chosen=chosen,
+        slots=slots,
+        trainers=trainers,
+        form=form,
+        ticked=set(request.form.getlist("facilitator")) if request.method == "POST" else set(),
+        errors=errors,
+        zones=[(zone, zone_name(zone)) for zone in ZONE_CHOICES],
+    ), (422 if errors else 200)
 
 
 @blp.get("/my/commitment")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from services.portal import identity
+from services.portal.backend import BackendError
 from services.portal.pages import backend, token
 from services.portal.schedule import attendance_state, calendar_months, to_summarize
 from services.portal.zones import ZONE_CHOICES
 
 blp = Blueprint("people", __name__)
 
+OFFICE_HOURS_AHEAD = timedelta(days=31)
 RECENT = timedelta(days=60)  # past sessions still shown: a certificate or a correction may follow them
 PAGE = 200
 MAX_CALLS = 3  # a page makes at most three API calls
@@ -99,6 +101,58 @@ def my_sessions():
     return render_template(
         "my_sessions.html", sessions=mine, states=states, months=calendar_months(mine), zones=ZONE_CHOICES
     )
+
+
+@blp.get("/my/office-hours")
+@identity.signed_in
+def my_office_hours():
+    """The office hours a facilitator may book, the next month's slots, theirs booked: two calls."""
+    listed = backend().get(
+        "scheduling", "/recurring-series", token=token(), params={"kind": "office_hours", "limit": PAGE}
+    )["items"]
+    series = [s for s in listed if s["status"] == "active" and g.user.sub in (s.get("supported_facilitators") or [])]
+    chosen = next((s for s in series if s["id"] == request.args.get("series")), series[0] if series else None)
+    slots = []
+    if chosen:
+        now = datetime.now(UTC).replace(microsecond=0)
+        slots = backend().get(
+            "scheduling",
+            f"/office-hours/{chosen['id']}/slots",
+            token=token(),
+            params={"from": now.isoformat(), "to": (now + OFFICE_HOURS_AHEAD).isoformat()},
+        )["items"]
+    return render_template("my_office_hours.html", series=series, chosen=chosen, slots=slots)
+
+
+@blp.post("/my/office-hours/<series_id>/book")
+@identity.signed_in
+def book_office_hours(series_id: str):
+    """Book one slot, with what the facilitator wants to talk about."""
+    body = {"slot_start": request.form.get("slot_start", ""), "topic": request.form.get("topic", "").strip()}
+    try:
+        backend().post(
+            "scheduling", f"/office-hours/{series_id}/bookings", token=token(), json=body, idempotent_create=True
+        )
+        flash("Booked: the slot is yours, and in your calendar feed.")
+    except BackendError as error:
+        if error.status not in (409, 422):
+            raise
+        flash(f"Not booked: {error.message}", "error")
+    return redirect(url_for("people.my_office_hours", series=series_id))
+
+
+@blp.post("/my/office-hours/<series_id>/bookings/<booking_id>/cancel")
+@identity.signed_in
+def cancel_office_hours(series_id: str, booking_id: str):
+    """Give a booked slot back."""
+    try:
+        backend().post("scheduling", f"/office-hours/{series_id}/bookings/{booking_id}/cancel", token=token())
+        flash("Your booking is cancelled; the slot is open again.")
+    except BackendError as error:
+        if error.status not in (409, 422):
+            raise
+        flash(f"Not cancelled: {error.message}", "error")
+    return redirect(url_for("people.my_office_hours", series=series_id))
 
 
 @blp.post("/my/zone")
