@@ -609,9 +609,17 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
         expect(fran_page.get_by_role("status")).to_contain_text("Booked")
         expect(fran_page.locator("ol.slots > li").first).to_contain_text("Booked by you: My first delivery")
         fran_pages.check("my-office-hours")
+        # A second slot, given back.
+        fran_page.locator("ol.slots > li").nth(1).get_by_role("button", name="Book").click()
+        expect(fran_page.locator("ol.slots > li").nth(1)).to_contain_text("Booked by you")
+        fran_page.locator("ol.slots > li").nth(1).get_by_role("button", name="Cancel my booking").click()
+        expect(fran_page.get_by_role("status")).to_contain_text("Your booking is cancelled")
+        expect(fran_page.locator("ol.slots > li").nth(1).get_by_role("button", name="Book")).to_be_visible()
     finally:
         fran_pages.close()
-    [booking] = platform.api("GET", f"{platform.scheduling}/office-hours/{office['id']}/bookings", sam)["items"]
+    bookings = platform.api("GET", f"{platform.scheduling}/office-hours/{office['id']}/bookings", sam)["items"]
+    assert sorted(b["status"] for b in bookings) == ["booked", "cancelled"]
+    [booking] = [b for b in bookings if b["status"] == "booked"]
     assert (datetime.fromisoformat(booking["slot_start"]), booking["topic"]) == (start, "My first delivery")
 
     page.reload()
