@@ -410,6 +410,7 @@ class OfficeHourBooking(IdMixin, TimestampMixin, ChangeMixin, Base):
     slot_start: Mapped[datetime] = mapped_column(UTCDateTime())
     slot_end: Mapped[datetime] = mapped_column(UTCDateTime())
     facilitator: Mapped[str] = mapped_column(String(200), index=True)
+    facilitator_name: Mapped[str | None] = mapped_column(String(200), nullable=True)  # as they signed in
     topic: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(20), default="booked")
 

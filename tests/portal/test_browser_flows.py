@@ -625,7 +625,7 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page.reload()
     booked = page.get_by_role("row").filter(has_text="My first delivery")
     expect(booked).to_have_count(1)
-    expect(booked).to_contain_text("dev-facilitator-ca")
+    expect(booked).to_contain_text("Fran Facilitator")  # her name as she signed in, not her id
     expect(page.get_by_role("row").filter(has_text="Open").first).to_be_visible()
     desktop.check("office-hours")
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries
+from services.scheduling.repository import attendance as marks_repo
 from services.scheduling.repository import book, session_resources
 from shared.envelope import parse_event
 from tests.helpers import arrange, auth
@@ -472,6 +473,25 @@ def test_office_hour_booking(sclient, tokens, scheduling_ctx, database):
     assert [b["facilitator"] for b in listed["items"]] == ["fac-ca-2"]
     own = sclient.get(f"/office-hours/{series['id']}/bookings", headers=auth(tokens, CA_FACILITATOR)).json
     assert own["items"] == []
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_booking_names_the_facilitator_as_they_signed_in(sclient, tokens, scheduling_ctx, database):
+    series, slots = office_hours(sclient, tokens)
+    named = tokens.headers("facilitator", "CA", sub="fac-ca", name="  Fran\n Facilitator ")
+    booked = sclient.post(
+        f"/office-hours/{series['id']}/bookings", json={"slot_start": slots[0]["starts_at"]}, headers=named
+    )
+    assert booked.status_code == 201, booked.json
+    assert booked.json["facilitator_name"] == "Fran Facilitator"
+    seen = sclient.get(f"/office-hours/{series['id']}/slots", headers=auth(tokens, CA_SPECIALIST)).json["items"]
+    assert seen[0]["booking"]["facilitator_name"] == "Fran Facilitator"
+    # Her certificates name her so too, though she has taken no attendance yet.
+    with scheduling_ctx.db.session() as db:
+        assert marks_repo.facilitator_names(db, "CA", ["fac-ca"]) == {"fac-ca": "Fran Facilitator"}
+    # A token without a name books as before, named by nobody.
+    other = book_slot(sclient, tokens, series["id"], slots[1]["starts_at"], who=("facilitator", "CA", "fac-ca-2"))
+    assert other.status_code == 201 and other.json["facilitator_name"] is None
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)

@@ -189,6 +189,9 @@ class OfficeHourBookingSchema(Schema):
     slot_start = UtcDateTime(required=True)
     slot_end = fields.AwareDateTime(dump_only=True)
     facilitator = fields.String(dump_only=True)
+    facilitator_name = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "As the facilitator signed in when booking."}
+    )
     topic = Text(2000, multiline=True, blank=True, load_default="")
     status = fields.String(dump_only=True, metadata={"description": "booked or cancelled"})
     created_at = fields.AwareDateTime(dump_only=True)
