@@ -700,3 +700,61 @@ def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(pl
     expect(page.get_by_role("status").first).to_contain_text("Declined")
     declined = platform.api("GET", f"{platform.scheduling}/requests/{asked[1]['id']}", coordinator)
     assert (declined["status"], declined["decision_reason"]) == ("declined", "Sent twice; we keep the first.")
+
+
+def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, desktop):
+    admin = platform.token("jurisdiction_admin")
+    series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
+    cohort = platform.api(
+        "POST",
+        f"{platform.scheduling}/cohorts",
+        admin,
+        json={"series_id": series_id, "title": "Relationship-Based Care, Fresno", "format": "virtual", "capacity": 20},
+    )
+    first = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=20)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    modules = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"]
+    for number in (1, 2):
+        starts = first + timedelta(days=7 * (number - 1))
+        platform.api(
+            "POST",
+            f"{platform.scheduling}/cohorts/{cohort['id']}/sessions",
+            admin,
+            json={
+                "module_id": modules[number - 1]["id"],
+                "module_position": number,
+                "title": f"Session {number}",
+                "meeting_url": "https://meet.example.org/fresno-rbc",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            },
+        )
+    page = desktop.page
+    desktop.sign_in_as("Alex Admin")
+    page.goto(f"/cohorts/{cohort['id']}")
+    page.get_by_role("link", name="Change session 1").click()
+    expect(page.get_by_label("New start")).to_have_value(first.strftime("%Y-%m-%dT%H:%M"))
+    expect(page.get_by_label("Hours")).to_have_value("2")
+    moved = first + timedelta(days=1, hours=3)
+    page.get_by_label("New start").fill(moved.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Move the session").click()  # no reason: refused beside its field
+    expect(page.locator("#reschedule_reason-error")).to_be_visible()
+    expect(page.get_by_label("New start")).to_have_value(moved.strftime("%Y-%m-%dT%H:%M"))
+    desktop.check("session-change-error")
+    page.get_by_label("Why it moves").fill("The hall is taken that morning.")
+    page.get_by_role("button", name="Move the session").click()
+    expect(page.get_by_role("status").first).to_contain_text("Session 1 moved")
+
+    page.get_by_role("link", name="Change session 2").click()
+    page.get_by_label("Why it is cancelled").fill("Merged with session 1.")
+    page.get_by_role("button", name="Cancel the session").click()
+    expect(page.get_by_role("status").first).to_contain_text("Session 2 cancelled")
+    expect(page.locator("tr.cancelled")).to_contain_text("Session 2 (cancelled)")
+    desktop.check()
+
+    sessions = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}/sessions", admin)["items"]
+    one, two = sorted(sessions, key=lambda s: s["module_position"])
+    assert (datetime.fromisoformat(one["starts_at"]), one["sequence"], one["status"]) == (moved, 1, "scheduled")
+    assert datetime.fromisoformat(one["ends_at"]) - datetime.fromisoformat(one["starts_at"]) == timedelta(hours=2)
+    assert (two["status"], two["cancel_reason"]) == ("cancelled", "Merged with session 1.")

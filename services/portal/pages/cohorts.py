@@ -306,6 +306,79 @@ def schedule(cohort_id):
     ), (422 if errors else 200)
 
 
+@blp.route("/sessions/<session_id>/change", methods=["GET", "POST"])
+@identity.signed_in
+def change_session(session_id):
+    """Reschedule or cancel one session; its registrants and facilitators are told (updated or cancelled invite).
+
+    One call to show; one more to change it.
+    """
+    session_ = backend().get("scheduling", f"/sessions/{session_id}", token=token())
+    starts, ends = datetime.fromisoformat(session_["local_start"]), datetime.fromisoformat(session_["local_end"])
+    form = {
+        "starts": starts.strftime("%Y-%m-%dT%H:%M"),
+        "hours": f"{(ends - starts).total_seconds() / 3600:g}",
+    }
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        form = request.form
+        action = form.get("action")
+        errors = _check_change_form(form, action)
+        if not errors:
+            try:
+                if action == "reschedule":
+                    new_start = datetime.fromisoformat(form["starts"]).replace(tzinfo=ZoneInfo(session_["time_zone"]))
+                    body = {
+                        "starts_at": new_start.isoformat(),
+                        "ends_at": (new_start + timedelta(minutes=round(float(form["hours"]) * 60))).isoformat(),
+                        "reason": form["reason"].strip(),
+                    }
+                    backend().post("scheduling", f"/sessions/{session_id}/reschedule", token=token(), json=body)
+                    flash(f"Session {session_['module_position']} moved; its people get the updated invitation.")
+                else:
+                    body = {"reason": form["reason"].strip()}
+                    backend().post("scheduling", f"/sessions/{session_id}/cancel", token=token(), json=body)
+                    flash(f"Session {session_['module_position']} cancelled; its people are told.")
+                return redirect(url_for("cohorts.cohort", cohort_id=session_["cohort_id"]))
+            except BackendError as error:
+                if error.status not in (403, 409, 422):
+                    raise
+                errors = {**_change_errors(error.field_errors, action), "_form": error.message}
+    return render_template("session_change.html", session=session_, form=form, errors=errors), (422 if errors else 200)
+
+
+def _check_change_form(form, action: str | None) -> dict:
+    errors = {}
+    if action not in ("reschedule", "cancel"):
+        return {"_form": "Choose to reschedule or to cancel the session."}
+    if action == "reschedule":
+        try:
+            datetime.fromisoformat(form.get("starts", ""))
+        except ValueError:
+            errors["starts"] = "Enter the new date and time."
+        try:
+            if not 0 < float(form.get("hours", "")) <= 12:
+                raise ValueError
+        except ValueError:
+            errors["hours"] = "A session lasts more than 0 and at most 12 hours."
+    if not (form.get("reason") or "").strip():
+        errors[f"{action}_reason"] = "Say why: the e-mail to its people gives your reason."
+    return errors
+
+
+def _change_errors(api_errors: dict, action: str | None) -> dict:
+    """The API's errors beside the form's fields: the reason field of the form used, the new start."""
+    shown = {}
+    for key, message in api_errors.items():
+        if key == "reason":
+            shown[f"{action}_reason"] = message
+        elif key in ("starts_at", "ends_at"):
+            shown["starts"] = message
+        else:
+            shown[key] = message
+    return shown
+
+
 def _check_schedule_form(form) -> dict:
     errors = {}
     try:
