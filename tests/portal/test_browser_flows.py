@@ -758,3 +758,47 @@ def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, 
     assert (datetime.fromisoformat(one["starts_at"]), one["sequence"], one["status"]) == (moved, 1, "scheduled")
     assert datetime.fromisoformat(one["ends_at"]) - datetime.fromisoformat(one["starts_at"]) == timedelta(hours=2)
     assert (two["status"], two["cancel_reason"]) == ("cancelled", "Merged with session 1.")
+
+    # Its settings: more seats, details saved over the version read, registration closed and reopened, then cancelled.
+    page.goto(f"/cohorts/{cohort['id']}")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Number of seats").fill("25")
+    page.get_by_role("button", name="Save the seats").click()
+    expect(page.get_by_role("status").first).to_contain_text("25 seats.")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_label("Title").fill("Relationship-Based Care, Fresno (evenings)")
+    # Someone else renames it meanwhile: saving over their change is refused, the typed title kept.
+    read = requests.get(f"{platform.scheduling}/cohorts/{cohort['id']}", headers={"Authorization": f"Bearer {admin}"})
+    renamed = requests.patch(
+        f"{platform.scheduling}/cohorts/{cohort['id']}",
+        json={"title": "Relationship-Based Care, Fresno County"},
+        headers={"Authorization": f"Bearer {admin}", "If-Match": read.headers["ETag"]},
+        timeout=10,
+    )
+    assert renamed.status_code == 200, renamed.text
+    page.get_by_role("button", name="Save the details").click()
+    expect(page.get_by_role("alert")).to_contain_text("Someone changed this cohort since you opened it")
+    expect(page.get_by_label("Title")).to_have_value("Relationship-Based Care, Fresno (evenings)")
+    desktop.check("cohort-settings-stale")
+    page.get_by_role("button", name="Save the details").click()
+    expect(page.get_by_role("status").first).to_contain_text("Cohort saved.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Relationship-Based Care, Fresno (evenings)")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Close registration").click()
+    expect(page.get_by_role("status").first).to_contain_text("Registration closed.")
+    assert platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}", admin)["status"] == "closed"
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Reopen registration").click()
+    expect(page.get_by_role("status").first).to_contain_text("Registration open again.")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Cancel the cohort").click()
+    expect(page.locator("#reason-error")).to_be_visible()
+    page.get_by_label("Why it is cancelled").fill("Too few registrations this season.")
+    page.get_by_role("button", name="Cancel the cohort").click()
+    expect(page.get_by_role("status").first).to_contain_text("Cohort cancelled")
+    final = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}", admin)
+    assert (final["status"], final["capacity"], final["title"]) == (
+        "cancelled",
+        25,
+        "Relationship-Based Care, Fresno (evenings)",
+    )

@@ -306,6 +306,92 @@ def schedule(cohort_id):
     ), (422 if errors else 200)
 
 
+@blp.route("/cohorts/<cohort_id>/settings", methods=["GET", "POST"])
+@identity.signed_in
+def cohort_settings(cohort_id):
+    """Change a cohort: its seats, its details, whether it takes registrations, or cancel it.
+
+    One call to show (the cohort and its ETag); one more to change one thing.
+    """
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        errors = _change_cohort(cohort_id, form)
+        if not errors:
+            return redirect(url_for("cohorts.cohort", cohort_id=cohort_id))
+    read = backend().call("GET", "scheduling", f"/cohorts/{cohort_id}", token=token())
+    cohort = read.json()
+    if request.method == "GET" or form.get("action") != "details" or not errors:
+        shown = {
+            "title": cohort["title"],
+            "facilitators": ", ".join(cohort.get("facilitators") or []),
+            "completion_minimum": str(cohort["completion_minimum"]),
+            "requires_approval": "yes" if cohort["requires_approval"] else "",
+        }
+    else:
+        shown = form  # what was typed stays beside the errors
+    capacity = form.get("capacity") if form.get("action") == "capacity" and errors else str(cohort["capacity"])
+    return render_template(
+        "cohort_settings.html",
+        cohort=cohort,
+        etag=form.get("etag") if errors.get("_stale") is None and form.get("etag") else read.headers.get("ETag"),
+        form=shown,
+        capacity=capacity,
+        action=form.get("action"),
+        errors=errors,
+    ), (422 if errors else 200)
+
+
+def _change_cohort(cohort_id: str, form) -> dict:
+    """Send the one change the form asks for; the errors to show beside its fields, or none."""
+    action = form.get("action")
+    path = f"/cohorts/{cohort_id}"
+    try:
+        if action == "capacity":
+            seats = _integer(form, "capacity", {})
+            if seats is None:
+                return {"capacity": "Enter the number of seats."}
+            change = backend().put("scheduling", f"{path}/capacity", token=token(), json={"capacity": seats})
+            promoted = len(change.get("promoted") or [])
+            flash(f"{seats} seats." + (f" {promoted} promoted from the waitlist." if promoted else ""))
+        elif action == "details":
+            errors: dict[str, str] = {}
+            body = {
+                "title": form.get("title", ""),
+                "facilitators": _subs(form.get("facilitators", "")),
+                "requires_approval": form.get("requires_approval") == "yes",
+            }
+            minimum = _integer(form, "completion_minimum", errors)
+            if minimum is not None:
+                body["completion_minimum"] = minimum
+            if errors:
+                return errors
+            backend().call("PATCH", "scheduling", path, token=token(), json=body, if_match=form.get("etag") or None)
+            flash("Cohort saved.")
+        elif action in ("close", "reopen"):
+            backend().post("scheduling", f"{path}/{action}", token=token())
+            flash("Registration closed." if action == "close" else "Registration open again.")
+        elif action == "cancel":
+            reason = (form.get("reason") or "").strip()
+            if not reason:
+                return {"reason": "Say why: every registrant and facilitator is told."}
+            backend().post("scheduling", f"{path}/cancel", token=token(), json={"reason": reason})
+            flash("Cohort cancelled: its sessions and registrations with it; everyone is told.")
+        else:
+            return {"_form": "Choose what to change."}
+    except BackendError as error:
+        if error.status == 412:
+            return {
+                "_stale": "yes",
+                "_form": "Someone changed this cohort since you opened it. What you typed is kept below: compare "
+                "it with the cohort as it is now, then save again.",
+            }
+        if error.status not in (403, 409, 422):
+            raise
+        return {**error.field_errors, "_form": error.message}
+    return {}
+
+
 @blp.route("/sessions/<session_id>/change", methods=["GET", "POST"])
 @identity.signed_in
 def change_session(session_id):
