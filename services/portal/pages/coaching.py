@@ -5,7 +5,7 @@ Every page is one to three API calls; none exists while ``PORTAL_COACHING_URL`` 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -14,11 +14,11 @@ from services.portal import coaching as rules
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
+from services.portal.pages.people import office_hours_slots
 from services.portal.zones import ZONE_CHOICES, zone_name
 
 blp = Blueprint("coaching", __name__)
 PAGE = 200
-OFFICE_HOURS_AHEAD = timedelta(days=31)
 
 
 def with_coaching(view):
@@ -275,16 +275,7 @@ def office_hours():
         ("coaching", "/caseload", {"token": token()}),
     )
     series = [s for s in listed["items"] if s["status"] == "active"]  # not cancelled, nor ended by a split
-    chosen = next((s for s in series if s["id"] == request.args.get("series")), series[0] if series else None)
-    slots = []
-    if chosen:
-        now = datetime.now(UTC).replace(microsecond=0)
-        slots = backend().get(
-            "scheduling",
-            f"/office-hours/{chosen['id']}/slots",
-            token=token(),
-            params={"from": now.isoformat(), "to": (now + OFFICE_HOURS_AHEAD).isoformat()},
-        )["items"]
+    chosen, slots = office_hours_slots(series)
     trainers = {item["trainer"]: rules.trainer_label(item) for item in rules.sort_caseload(caseload["items"])}
     return render_template(
         "office_hours.html",

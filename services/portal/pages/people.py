@@ -111,17 +111,23 @@ def my_office_hours():
         "scheduling", "/recurring-series", token=token(), params={"kind": "office_hours", "limit": PAGE}
     )["items"]
     series = [s for s in listed if s["status"] == "active" and g.user.sub in (s.get("supported_facilitators") or [])]
-    chosen = next((s for s in series if s["id"] == request.args.get("series")), series[0] if series else None)
-    slots = []
-    if chosen:
-        now = datetime.now(UTC).replace(microsecond=0)
-        slots = backend().get(
-            "scheduling",
-            f"/office-hours/{chosen['id']}/slots",
-            token=token(),
-            params={"from": now.isoformat(), "to": (now + OFFICE_HOURS_AHEAD).isoformat()},
-        )["items"]
+    chosen, slots = office_hours_slots(series)
     return render_template("my_office_hours.html", series=series, chosen=chosen, slots=slots)
+
+
+def office_hours_slots(series: list[dict]) -> tuple[dict | None, list[dict]]:
+    """The office hours asked for (``?series=``, else the first) and its slots of the next 31 days: one call."""
+    chosen = next((s for s in series if s["id"] == request.args.get("series")), series[0] if series else None)
+    if chosen is None:
+        return None, []
+    now = datetime.now(UTC).replace(microsecond=0)
+    slots = backend().get(
+        "scheduling",
+        f"/office-hours/{chosen['id']}/slots",
+        token=token(),
+        params={"from": now.isoformat(), "to": (now + OFFICE_HOURS_AHEAD).isoformat()},
+    )["items"]
+    return chosen, slots
 
 
 @blp.post("/my/office-hours/<series_id>/book")
