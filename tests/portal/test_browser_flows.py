@@ -802,3 +802,78 @@ def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, 
         25,
         "Relationship-Based Care, Fresno (evenings)",
     )
+
+
+def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desktop, browser, screenshots):
+    admin = platform.token("jurisdiction_admin")
+    series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
+    module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][0]
+    cohort = platform.api(
+        "POST",
+        f"{platform.scheduling}/cohorts",
+        admin,
+        json={"series_id": series_id, "title": "Relationship-Based Care, Redding", "format": "virtual", "capacity": 1},
+    )
+    starts = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=30)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    platform.api(
+        "POST",
+        f"{platform.scheduling}/cohorts/{cohort['id']}/sessions",
+        admin,
+        json={
+            "module_id": module["id"],
+            "module_position": 1,
+            "title": module["title"],
+            "meeting_url": "https://meet.example.org/redding-rbc",
+            "starts_at": starts.isoformat(),
+            "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        },
+    )
+    page = desktop.page
+    desktop.sign_in_as("Ana López")
+    page.get_by_role("link", name="Find a training").click()
+    card = page.locator("ol.trainings > li").filter(has_text="Relationship-Based Care, Redding")
+    expect(card).to_contain_text("1 seat left")
+    expect(card).to_contain_text(f"Next session: {starts.strftime('%a %-d %b %Y')}")
+    desktop.check("trainings")
+    # The cohort she facilitates is hers to deliver, not to register for.
+    expect(page.locator("ol.trainings > li").filter(has_text="Ana's first cohort")).to_have_count(0)
+    card.get_by_role("link", name="Register for Relationship-Based Care, Redding").click()
+    expect(page.get_by_label("Your name")).to_have_value("Ana López")
+    page.get_by_role("button", name="Register").click()  # no e-mail: the API's error beside its field
+    expect(page.locator("#email-error")).to_be_visible()
+    desktop.check("register-myself-error")
+    page.get_by_label("Your e-mail").fill("ana.lopez@example.org")
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status").first).to_contain_text("You have a seat.")
+    expect(page.get_by_role("row").filter(has_text="Relationship-Based Care, Redding")).to_contain_text("confirmed")
+    page.get_by_role("link", name="Find a training").click()
+    expect(page.locator("ol.trainings > li").filter(has_text="Redding")).to_contain_text(
+        "You are registered (confirmed)"
+    )
+
+    # The seat is taken: the next person joins the waitlist.
+    ben = Pages(browser, platform, screenshots, PHONE)
+    try:
+        ben.page.goto("/sign-in")
+        ben.page.get_by_label("Role").select_option("participant")
+        ben.page.get_by_label("Jurisdiction code").fill("CA")
+        ben.page.get_by_label("User id").fill("ben-cho-ca")
+        ben.page.get_by_label("Display name").fill("Ben Cho")
+        ben.page.get_by_role("button", name="Sign in", exact=True).click()
+        ben.page.goto("/trainings")
+        redding = ben.page.locator("ol.trainings > li").filter(has_text="Redding")
+        expect(redding).to_contain_text("full: you would join the waitlist")
+        redding.get_by_role("link", name="Register for Relationship-Based Care, Redding").click()
+        ben.page.get_by_label("Your e-mail").fill("ben.cho@example.org")
+        ben.page.get_by_role("button", name="Register").click()
+        expect(ben.page.get_by_role("status").first).to_contain_text("you are number 1 on its waitlist")
+        ben.check("my-training-waitlisted")
+    finally:
+        ben.close()
+    registrations = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}/registrations", admin)["items"]
+    assert sorted((r["participant"], r["status"], r["source"]) for r in registrations) == [
+        ("ben-cho-ca", "waitlisted", "self"),
+        ("dev-participant-ca", "confirmed", "self"),
+    ]

@@ -103,6 +103,63 @@ def my_sessions():
     )
 
 
+@blp.get("/trainings")
+@identity.signed_in
+def trainings():
+    """The jurisdiction's cohorts open for registration, their next session and seats left: three calls at once."""
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    cohorts, sessions, mine = backend().get_all(
+        ("scheduling", "/cohorts", {"token": token(), "params": {"status": "open", "limit": PAGE}}),
+        ("scheduling", "/sessions", {"token": token(), "params": {"from": now, "limit": PAGE, **_zone_params()}}),
+        ("scheduling", "/me/registrations", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    first: dict[str, dict] = {}
+    for session_ in sessions["items"]:  # in time order: the first seen is the cohort's next session
+        if session_["status"] != "cancelled":
+            first.setdefault(session_["cohort_id"], session_)
+    registered = {r["cohort_id"]: r for r in mine["items"] if r["status"] != "cancelled"}
+    open_to_me = [c for c in cohorts["items"] if g.user.sub not in (c.get("facilitators") or [])]  # not one's own
+    listed = sorted(open_to_me, key=lambda c: (first.get(c["id"], {}).get("starts_at") or "9999", c["title"]))
+    return render_template("trainings.html", cohorts=listed, first=first, registered=registered)
+
+
+@blp.route("/trainings/<cohort_id>/register", methods=["GET", "POST"])
+@identity.signed_in
+def register_myself(cohort_id: str):
+    """Register oneself for a cohort: a seat, the waitlist, or (where the cohort asks) approval first.
+
+    One call to show; one more to register.
+    """
+    form = request.form if request.method == "POST" else {"name": g.user.name if g.user.name != g.user.sub else ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        body = {
+            "name": form.get("name", "").strip(),
+            "email": form.get("email", "").strip(),
+            "registry_id": form.get("registry_id", "").strip() or None,
+        }
+        try:
+            registration = backend().post(
+                "scheduling", f"/cohorts/{cohort_id}/registrations", token=token(), json=body, idempotent_create=True
+            )
+            flash(SELF_REGISTERED[registration["status"]].format(position=registration.get("waitlist_position")))
+            return redirect(url_for("people.my_training"))
+        except BackendError as error:
+            if error.status not in (409, 422):
+                raise
+            errors = {**error.field_errors, "_form": error.message}
+    cohort = backend().get("scheduling", f"/cohorts/{cohort_id}", token=token())
+    return render_template("register_myself.html", cohort=cohort, form=form, errors=errors), (422 if errors else 200)
+
+
+# What a person reads after registering, by the registration's status.
+SELF_REGISTERED = {
+    "confirmed": "You have a seat. Your invitation is on its way by e-mail.",
+    "waitlisted": "The cohort is full: you are number {position} on its waitlist, and get a seat as one frees up.",
+    "pending_approval": "Registered: the host agency approves registrations to this cohort; you will hear by e-mail.",
+}
+
+
 @blp.get("/my/office-hours")
 @identity.signed_in
 def my_office_hours():
