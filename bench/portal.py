@@ -187,6 +187,7 @@ def people(story: dict) -> list[tuple[dict, list[str]]]:
     ]
     participant = [
         ("/my/training", "/my/training"),
+        ("/trainings", "/trainings"),
         ("/verify/<code>", f"/verify/{story['code']}"),
         ("/communities/<id>", f"/communities/{story['community']}"),
     ]
