@@ -870,10 +870,15 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
         ben.page.get_by_role("button", name="Register").click()
         expect(ben.page.get_by_role("status").first).to_contain_text("you are number 1 on its waitlist")
         ben.check("my-training-waitlisted")
+        # He cannot come after all: he leaves the waitlist from his training page.
+        ben.page.get_by_role("button", name="Leave the waitlist for Relationship-Based Care, Redding").click()
+        expect(ben.page.get_by_role("status").first).to_contain_text("Your registration is cancelled")
+        expect(ben.page.get_by_role("row").filter(has_text="Redding")).to_contain_text("cancelled")
+        expect(ben.page.get_by_role("button", name="Leave the waitlist")).to_have_count(0)
     finally:
         ben.close()
     registrations = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}/registrations", admin)["items"]
     assert sorted((r["participant"], r["status"], r["source"]) for r in registrations) == [
-        ("ben-cho-ca", "waitlisted", "self"),
+        ("ben-cho-ca", "cancelled", "self"),
         ("dev-participant-ca", "confirmed", "self"),
     ]

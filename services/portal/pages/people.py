@@ -160,6 +160,20 @@ SELF_REGISTERED = {
 }
 
 
+@blp.post("/my/registrations/<registration_id>/cancel")
+@identity.signed_in
+def cancel_my_registration(registration_id: str):
+    """Give up one's seat, waitlist place or pending registration; the first person waiting gets the seat."""
+    try:
+        backend().post("scheduling", f"/registrations/{registration_id}/cancel", token=token(), json={})
+        flash("Your registration is cancelled. Your invitations are withdrawn by e-mail.")
+    except BackendError as error:
+        if error.status not in (403, 404, 409, 422):
+            raise
+        flash(f"Not cancelled: {error.message}", "error")
+    return redirect(url_for("people.my_training"))
+
+
 @blp.get("/my/office-hours")
 @identity.signed_in
 def my_office_hours():
