@@ -848,6 +848,25 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status").first).to_contain_text("You have a seat.")
     expect(page.get_by_role("row").filter(has_text="Relationship-Based Care, Redding")).to_contain_text("confirmed")
+    # Training she took elsewhere, reported for her registry from her training page.
+    page.get_by_role("link", name="Training taken elsewhere").click()
+    page.get_by_label("Training", exact=True).fill("Responsive caregiving in family child care")
+    page.get_by_label("Provider").fill("Shasta County Office of Education")
+    page.get_by_label("Hours").fill("1.5")
+    page.get_by_role("button", name="Report it").click()  # no date: the API's error beside its field
+    expect(page.locator("#completed_on-error")).to_be_visible()
+    expect(page.get_by_label("Hours")).to_have_value("1.5")
+    page.get_by_label("Completed on").fill((starts - timedelta(days=60)).strftime("%Y-%m-%d"))
+    page.get_by_role("button", name="Report it").click()
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Reported: Responsive caregiving in family child care, 1.5 hours."
+    )
+    expect(page.get_by_role("row").filter(has_text="Shasta County Office of Education")).to_contain_text("1.5")
+    desktop.check("my-hours")
+    ana_token = platform.token("participant", sub="dev-participant-ca")
+    [reported] = platform.api("GET", f"{platform.scheduling}/training-hours/self-reported", ana_token)["items"]
+    assert (reported["minutes"], reported["provider"]) == (90, "Shasta County Office of Education")
+
     page.get_by_role("link", name="Find a training").click()
     expect(page.locator("ol.trainings > li").filter(has_text="Redding")).to_contain_text(
         "You are registered (confirmed)"

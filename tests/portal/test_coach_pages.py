@@ -285,3 +285,21 @@ def test_the_caseload_names_trainers_as_they_registered_with_their_id_beside(tmp
     assert 'Log the follow-up<span class="visually-hidden"> with Ana López</span>' in follow_ups
     assert ">Ana López, dev-participant-ca (Due soon)</option>" in form
     assert rules.trainer_label({"trainer": "ben-cho", "trainer_name": None}) == "ben-cho"
+
+
+def test_reported_hours_are_sent_as_minutes_and_bad_hours_refused_before_any_call():
+    from services.portal.pages.people import reported_hours_body
+
+    form = MultiDict({"title": " Infant CPR ", "provider": "Red Cross", "completed_on": "2026-10-01", "hours": "2.25"})
+    body, errors = reported_hours_body(form)
+    assert errors == {}
+    assert body == {
+        "title": "Infant CPR",
+        "provider": "Red Cross",
+        "completed_on": "2026-10-01",
+        "minutes": 135,
+        "registry_id": None,
+    }
+    for hours in ("", "two", "0", "101"):
+        _, errors = reported_hours_body(MultiDict({**form, "hours": hours}))
+        assert list(errors) == ["hours"], hours

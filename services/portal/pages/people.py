@@ -174,6 +174,54 @@ def cancel_my_registration(registration_id: str):
     return redirect(url_for("people.my_training"))
 
 
+@blp.route("/my/hours", methods=["GET", "POST"])
+@identity.signed_in
+def my_hours():
+    """Training taken elsewhere, reported by the person for their registry's export: one call, one more to report."""
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        body, errors = reported_hours_body(form)
+        if not errors:
+            try:
+                backend().post(
+                    "scheduling", "/training-hours/self-reported", token=token(), json=body, idempotent_create=True
+                )
+                flash(f"Reported: {body['title']}, {body['minutes'] / 60:g} hours.")
+                return redirect(url_for("people.my_hours"))
+            except BackendError as error:
+                if error.status != 422:
+                    raise
+                errors = {
+                    **{("hours" if k == "minutes" else k): v for k, v in error.field_errors.items()},
+                    "_form": error.message,
+                }
+    listed = backend().get("scheduling", "/training-hours/self-reported", token=token(), params={"limit": PAGE})
+    entries = sorted(listed["items"], key=lambda e: e["completed_on"], reverse=True)
+    return render_template("my_hours.html", entries=entries, form=form, errors=errors), (422 if errors else 200)
+
+
+def reported_hours_body(form) -> tuple[dict, dict]:
+    """The API's body for a training reported by the person, hours given in quarters; errors found before asking."""
+    errors: dict[str, str] = {}
+    minutes = 0
+    try:
+        hours = float((form.get("hours") or "").strip())
+        minutes = round(hours * 60)
+        if not 1 <= minutes <= 6000:
+            raise ValueError
+    except ValueError:
+        errors["hours"] = "Enter the hours, such as 2 or 1.5 (at most 100)."
+    body = {
+        "title": (form.get("title") or "").strip(),
+        "provider": (form.get("provider") or "").strip(),
+        "completed_on": form.get("completed_on") or "",
+        "minutes": minutes,
+        "registry_id": (form.get("registry_id") or "").strip() or None,
+    }
+    return body, errors
+
+
 @blp.get("/my/office-hours")
 @identity.signed_in
 def my_office_hours():
