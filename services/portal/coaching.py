@@ -235,3 +235,73 @@ def office_hours_errors(api_errors: dict) -> dict:
 def split_ids(text: str) -> list[str]:
     """User ids typed separated by commas or lines."""
     return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+# Who agrees a time frame besides the trainer and the specialist: the jurisdiction or the host agency.
+SIGNING_PARTIES = (("jurisdiction", "The jurisdiction"), ("host_agency", "The host agency"))
+
+
+def specialist_name(plan: dict | None, activities: list[dict]) -> str | None:
+    """The plan's specialist by the name they signed in with when they logged support, if they have."""
+    if not plan or not plan.get("specialist"):
+        return None
+    return next(
+        (a["author_name"] for a in activities if a["author"] == plan["specialist"] and a.get("author_name")), None
+    )
+
+
+def commitment_defaults(plan: dict | None, trainer_name: str | None, my_name: str, today: date) -> dict:
+    """The time-frame and delivery forms as they open: the plan's months, today, the trainer and the signed-in person."""
+    months = (plan or {}).get("commitment", {}).get("time_frame_months") or 6
+    return {
+        "months": str(months),
+        "agreed_on": today.isoformat(),
+        "participant_name": trainer_name or "",
+        "specialist_name": my_name,
+        "party": "host_agency",
+        "delivered_on": today.isoformat(),
+    }
+
+
+def time_frame_body(form) -> tuple[dict, dict]:
+    """PUT /plans/<id>/time-frame's body: months, the day, and who agreed (trainer, specialist, and one more)."""
+    errors: dict[str, str] = {}
+    months = (form.get("months") or "").strip()
+    if not months.isdigit() or not 1 <= int(months) <= 60:
+        errors["months"] = "Enter the months, from 1 to 60."
+    names = {key: (form.get(key) or "").strip() for key in ("participant_name", "specialist_name", "party_name")}
+    for key, text in names.items():
+        if not text:
+            errors[key] = "Name who agreed."
+    body = {
+        "months": int(months) if months.isdigit() else 0,
+        "agreed_on": form.get("agreed_on") or "",
+        "agreed_by": [
+            {"party": "participant", "name": names["participant_name"]},
+            {"party": "specialist", "name": names["specialist_name"]},
+            {"party": form.get("party") or "", "name": names["party_name"]},
+        ],
+    }
+    return body, errors
+
+
+def delivery_body(form) -> tuple[dict, dict]:
+    """PUT /plans/<id>/delivery's body: the day the trainer delivered the training and what shows it."""
+    evidence = (form.get("evidence") or "").strip()
+    errors = {} if evidence else {"evidence": "Say what shows the delivery happened."}
+    return {"delivered_on": form.get("delivered_on") or "", "evidence": evidence}, errors
+
+
+def commitment_errors(api_errors: dict) -> dict:
+    """The API's errors beside the forms' fields (``agreed_by.2.party`` is the third party's choice)."""
+    shown = {}
+    for key, message in api_errors.items():
+        parts = key.split(".")
+        if parts[0] == "agreed_by" and len(parts) == 3 and parts[1] in ("0", "1", "2"):
+            field = ("participant_name", "specialist_name", "party_name")[int(parts[1])]
+            shown["party" if parts[2] == "party" else field] = message
+        elif parts[0] == "agreed_by":
+            shown["party_name"] = message
+        else:
+            shown[parts[0]] = message
+    return shown

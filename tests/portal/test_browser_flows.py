@@ -511,6 +511,26 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     )
     assert logged["author"] == "dev-specialist-ca" and logged["occurred_on"] == today.isoformat()
 
+    # The time frame Ana, Sam and her host agency agreed: nine months instead of six.
+    expect(page.locator(".commitment")).to_contain_text("Sam Specialist")  # her name (from her activity), not her id
+    page.get_by_text("Record the agreed time frame").click()
+    expect(page.get_by_label("The trainer")).to_have_value("Ana López")
+    expect(page.get_by_label("The specialist")).to_have_value("Sam Specialist")
+    page.get_by_label("Months to deliver").fill("9")
+    page.get_by_role("button", name="Record the time frame").click()  # the host agency unnamed: refused
+    expect(page.locator("#party_name-error")).to_be_visible()
+    expect(page.get_by_label("Months to deliver")).to_have_value("9")
+    page.get_by_label("Its name").fill("Bay Area Child Care Council")
+    page.get_by_role("button", name="Record the time frame").click()
+    expect(page.get_by_role("status")).to_contain_text("Time frame recorded.")
+    expect(page.locator(".commitment")).to_contain_text("9 months, agreed")
+    plans = platform.api("GET", f"{platform.coaching}/plans?trainer=dev-participant-ca", admin)["items"]
+    agreed = plans[0]["commitment"]
+    assert (agreed["time_frame_months"], [a["party"] for a in agreed["agreed_by"]]) == (
+        9,
+        ["participant", "specialist", "host_agency"],
+    )
+
     # A fidelity observation of her delivery, in the cohort she facilitates (chosen for Sam), and her trend.
     series_id = platform.api("GET", f"{platform.scheduling}/cohorts", admin)["items"][0]["series_id"]
     delivery = {"series_id": series_id, "title": "Ana's first cohort", "format": "in_person", "capacity": 24}
@@ -661,6 +681,19 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
         ana.check("my-commitment")
     finally:
         ana.close()
+
+    # She delivered it to her own center's staff outside the platform's cohorts: Sam records it by hand.
+    page.goto("/coach/trainers/dev-participant-ca")
+    page.get_by_text("Record a delivery by hand").click()
+    page.get_by_role("button", name="Record the delivery").click()  # no evidence: refused beside it
+    expect(page.locator("#evidence-error")).to_be_visible()
+    page.get_by_label("Evidence").fill("Sign-in sheets of all nine sessions, sent by the center's director.")
+    page.get_by_role("button", name="Record the delivery").click()
+    expect(page.get_by_role("status")).to_contain_text("Delivery recorded")
+    expect(page.locator(".commitment")).to_contain_text("Fulfilled")
+    expect(page.get_by_text("Record a delivery by hand")).to_have_count(0)
+    fulfilled = platform.api("GET", f"{platform.coaching}/plans?trainer=dev-participant-ca", admin)["items"][0]
+    assert (fulfilled["commitment"]["status"], fulfilled["commitment"]["fulfilled_by"]) == ("fulfilled", "evidence")
 
 
 def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(platform, desktop):

@@ -303,3 +303,44 @@ def test_reported_hours_are_sent_as_minutes_and_bad_hours_refused_before_any_cal
     for hours in ("", "two", "0", "101"):
         _, errors = reported_hours_body(MultiDict({**form, "hours": hours}))
         assert list(errors) == ["hours"], hours
+
+
+def test_the_time_frame_form_names_the_three_who_agreed_and_maps_the_apis_errors_back():
+    form = MultiDict(
+        {
+            "months": "9",
+            "agreed_on": "2027-01-04",
+            "participant_name": "Ana López",
+            "specialist_name": " Sam Specialist ",
+            "party": "host_agency",
+            "party_name": "Bay Area Child Care Council",
+        }
+    )
+    body, errors = rules.time_frame_body(form)
+    assert errors == {}
+    assert body == {
+        "months": 9,
+        "agreed_on": "2027-01-04",
+        "agreed_by": [
+            {"party": "participant", "name": "Ana López"},
+            {"party": "specialist", "name": "Sam Specialist"},
+            {"party": "host_agency", "name": "Bay Area Child Care Council"},
+        ],
+    }
+    _, errors = rules.time_frame_body(MultiDict({"months": "61", "party": "jurisdiction"}))
+    assert set(errors) == {"months", "participant_name", "specialist_name", "party_name"}
+    assert rules.commitment_errors({"agreed_by.2.party": "Not one of…", "agreed_on": "Not a date."}) == {
+        "party": "Not one of…",
+        "agreed_on": "Not a date.",
+    }
+    assert rules.delivery_body(MultiDict({"delivered_on": "2027-05-01", "evidence": "  "}))[1] == {
+        "evidence": "Say what shows the delivery happened."
+    }
+
+
+def test_the_specialist_is_named_as_they_signed_in_when_they_logged_support():
+    plan = {"specialist": "sam"}
+    activities = [{"author": "cy", "author_name": "Cy"}, {"author": "sam", "author_name": "Sam Specialist"}]
+    assert rules.specialist_name(plan, activities) == "Sam Specialist"
+    assert rules.specialist_name(plan, activities[:1]) is None  # the page falls back to the id
+    assert rules.specialist_name({"specialist": None}, activities) is None

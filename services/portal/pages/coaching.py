@@ -133,6 +133,10 @@ def _trainer_choices(chosen: str | None) -> list[tuple[str, str]]:
 @with_coaching
 def trainer(sub: str):
     """A trainer's plan, commitment and milestones, support activities and fidelity trend: three calls."""
+    return _trainer_page(sub)
+
+
+def _trainer_page(sub: str, errors: dict | None = None, form=None, failed: str | None = None):
     plans, activities, trend = backend().get_all(
         ("coaching", "/plans", {"token": token(), "params": {"trainer": sub, "limit": PAGE}}),
         ("coaching", "/activities", {"token": token(), "params": {"trainer": sub, "limit": PAGE}}),
@@ -142,17 +146,41 @@ def trainer(sub: str):
     if plan is None and not activities["items"] and not trend["observations"]:
         abort(404)
     listed = sorted(activities["items"], key=lambda a: (a["occurred_on"], a.get("created_at") or ""), reverse=True)
+    name = (plan or {}).get("trainer_name")  # as they registered; scheduling gave none for some
     return render_template(
         "trainer.html",
         sub=sub,
-        name=(plan or {}).get("trainer_name"),  # as they registered; scheduling gave none for some
+        name=name,
         plan=plan,
+        specialist_name=rules.specialist_name(plan, listed),
         milestones=rules.milestones(plan["commitment"]) if plan else [],
         activities=listed,
         trend=trend,
         labels=rules.STATUS_LABELS,
         practice_names=dict(rules.PRACTICES),
-    )
+        errors=errors or {},
+        failed=failed,
+        form=form if form is not None else rules.commitment_defaults(plan, name, g.user.name, _today()),
+        parties=rules.SIGNING_PARTIES,
+    ), (422 if errors else 200)
+
+
+@blp.post("/coach/trainers/<sub>/plans/<plan_id>/<any('time-frame', delivery):what>")
+@identity.signed_in
+@with_coaching
+def record_commitment(sub: str, plan_id: str, what: str):
+    """Record the time frame agreed with the trainer, or a delivery by hand with its evidence."""
+    body, errors = (rules.time_frame_body if what == "time-frame" else rules.delivery_body)(request.form)
+    if not errors:
+        try:
+            backend().put("coaching", f"/plans/{plan_id}/{what}", token=token(), json=body)
+            flash("Time frame recorded." if what == "time-frame" else "Delivery recorded: the commitment is fulfilled.")
+            return redirect(url_for("coaching.trainer", sub=sub))
+        except BackendError as error:
+            if error.status not in (403, 409, 422):
+                raise
+            errors = {**rules.commitment_errors(error.field_errors), "_form": error.message}
+    return _trainer_page(sub, errors, request.form, what)
 
 
 @blp.route("/coach/trainers/<sub>/observations/new", methods=["GET", "POST"])
