@@ -735,34 +735,39 @@ def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(pl
     assert (declined["status"], declined["decision_reason"]) == ("declined", "Sent twice; we keep the first.")
 
 
-def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, desktop):
-    admin = platform.token("jurisdiction_admin")
+def virtual_cohort(platform, admin: str, title: str, capacity: int, starts: list[datetime]) -> dict:
+    """A virtual cohort of California's series made through the API, with one two-hour session per start."""
     series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
+    modules = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"]
     cohort = platform.api(
         "POST",
         f"{platform.scheduling}/cohorts",
         admin,
-        json={"series_id": series_id, "title": "Relationship-Based Care, Fresno", "format": "virtual", "capacity": 20},
+        json={"series_id": series_id, "title": title, "format": "virtual", "capacity": capacity},
     )
-    first = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=20)).replace(
-        hour=10, minute=0, second=0, microsecond=0
-    )
-    modules = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"]
-    for number in (1, 2):
-        starts = first + timedelta(days=7 * (number - 1))
+    for module, start in zip(modules, starts, strict=False):
         platform.api(
             "POST",
             f"{platform.scheduling}/cohorts/{cohort['id']}/sessions",
             admin,
             json={
-                "module_id": modules[number - 1]["id"],
-                "module_position": number,
-                "title": f"Session {number}",
-                "meeting_url": "https://meet.example.org/fresno-rbc",
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=2)).isoformat(),
+                "module_id": module["id"],
+                "module_position": module["position"],
+                "title": module["title"],
+                "meeting_url": "https://meet.example.org/rbc",
+                "starts_at": start.isoformat(),
+                "ends_at": (start + timedelta(hours=2)).isoformat(),
             },
         )
+    return cohort
+
+
+def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, desktop):
+    admin = platform.token("jurisdiction_admin")
+    first = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=20)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    cohort = virtual_cohort(platform, admin, "Relationship-Based Care, Fresno", 20, [first, first + timedelta(days=7)])
     page = desktop.page
     desktop.sign_in_as("Alex Admin")
     page.goto(f"/cohorts/{cohort['id']}")
@@ -783,7 +788,8 @@ def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, 
     page.get_by_label("Why it is cancelled").fill("Merged with session 1.")
     page.get_by_role("button", name="Cancel the session").click()
     expect(page.get_by_role("status").first).to_contain_text("Session 2 cancelled")
-    expect(page.locator("tr.cancelled")).to_contain_text("Session 2 (cancelled)")
+    expect(page.locator("tr.cancelled")).to_have_count(1)
+    expect(page.locator("tr.cancelled")).to_contain_text("(cancelled)")
     desktop.check()
 
     sessions = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}/sessions", admin)["items"]
@@ -839,30 +845,10 @@ def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, 
 
 def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desktop, browser, screenshots):
     admin = platform.token("jurisdiction_admin")
-    series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
-    module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][0]
-    cohort = platform.api(
-        "POST",
-        f"{platform.scheduling}/cohorts",
-        admin,
-        json={"series_id": series_id, "title": "Relationship-Based Care, Redding", "format": "virtual", "capacity": 1},
-    )
     starts = (datetime.now(ZoneInfo("America/Los_Angeles")) + timedelta(days=30)).replace(
         hour=9, minute=0, second=0, microsecond=0
     )
-    platform.api(
-        "POST",
-        f"{platform.scheduling}/cohorts/{cohort['id']}/sessions",
-        admin,
-        json={
-            "module_id": module["id"],
-            "module_position": 1,
-            "title": module["title"],
-            "meeting_url": "https://meet.example.org/redding-rbc",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=2)).isoformat(),
-        },
-    )
+    cohort = virtual_cohort(platform, admin, "Relationship-Based Care, Redding", 1, [starts])
     page = desktop.page
     desktop.sign_in_as("Ana López")
     page.get_by_role("link", name="Find a training").click()
