@@ -920,3 +920,44 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
         ("ben-cho-ca", "cancelled", "self"),
         ("dev-participant-ca", "confirmed", "self"),
     ]
+
+
+def test_an_admin_adds_a_host_agency_its_venue_and_a_room(platform, desktop):
+    page = desktop.page
+    desktop.sign_in_as("Alex Admin")
+    page.get_by_role("link", name="Agencies").click()
+    expect(page.get_by_role("heading", name="Host agencies")).to_be_visible()
+    page.get_by_role("button", name="Add the agency").click()  # no name: the API's error beside it
+    expect(page.locator("#name-error")).to_be_visible()
+    page.get_by_label("Name").fill("Redwood Early Learning")
+    page.get_by_label("Coordinators").fill("coord-redwood")
+    page.get_by_role("button", name="Add the agency").click()
+    expect(page.get_by_role("status").first).to_contain_text("Host agency added: Redwood Early Learning.")
+    page.get_by_label("Venue name").fill("Redwood Center")
+    page.get_by_label("Address").fill("1 Redwood Way\nEureka, CA 95501")
+    page.get_by_label("Time zone").select_option("America/Los_Angeles")
+    page.get_by_role("button", name="Add the venue").click()
+    expect(page.get_by_role("status").first).to_contain_text("Venue added: Redwood Center.")
+    page.get_by_label("Room name").fill("Room A")
+    page.get_by_role("button", name="Add the room").click()  # how many it holds is missing
+    expect(page.locator("#capacity-error")).to_be_visible()
+    expect(page.get_by_label("Room name")).to_have_value("Room A")
+    page.get_by_label("People it holds").fill("30")
+    page.get_by_label("Accessibility").fill("Step-free entrance")
+    page.get_by_role("button", name="Add the room").click()
+    expect(page.get_by_role("status").first).to_contain_text("Room added: Room A.")
+    expect(page.get_by_role("region", name="Redwood Center")).to_contain_text("Room A: 30 people · Step-free entrance")
+    desktop.check("agency")
+
+    admin = platform.token("jurisdiction_admin")
+    [agency] = [
+        a
+        for a in platform.api("GET", f"{platform.scheduling}/agencies", admin)["items"]
+        if a["name"] == "Redwood Early Learning"
+    ]
+    [venue] = platform.api("GET", f"{platform.scheduling}/agencies/{agency['id']}/venues", admin)["items"]
+    assert agency["coordinators"] == ["coord-redwood"]
+    assert (venue["time_zone"], [(r["name"], r["capacity"]) for r in venue["rooms"]]) == (
+        "America/Los_Angeles",
+        [("Room A", 30)],
+    )

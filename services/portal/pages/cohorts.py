@@ -306,6 +306,88 @@ def schedule(cohort_id):
     ), (422 if errors else 200)
 
 
+@blp.route("/agencies", methods=["GET", "POST"])
+@identity.signed_in
+def agencies():
+    """The jurisdiction's host agencies; jurisdiction admins add one. One call to show, one more to add."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        body = {
+            "name": request.form.get("name", "").strip(),
+            "email": request.form.get("email", "").strip() or None,
+            "phone": request.form.get("phone", "").strip() or None,
+            "coordinators": _subs(request.form.get("coordinators", "")),
+        }
+        try:
+            agency = backend().post("scheduling", "/agencies", token=token(), json=body, idempotent_create=True)
+            flash(f"Host agency added: {agency['name']}. Add its venues and rooms here.")
+            return redirect(url_for("cohorts.agency", agency_id=agency["id"]))
+        except BackendError as error:
+            if error.status not in (403, 422):
+                raise
+            errors = {**error.field_errors, "_form": error.message}
+    listed = backend().get("scheduling", "/agencies", token=token(), params={"limit": PAGE})["items"]
+    listed.sort(key=lambda a: a["name"].casefold())
+    return render_template("agencies.html", agencies=listed, form=request.form, errors=errors), (422 if errors else 200)
+
+
+@blp.route("/agencies/<agency_id>", methods=["GET", "POST"])
+@identity.signed_in
+def agency(agency_id: str):
+    """A host agency, its venues and their rooms; its managers add a venue or a room. Two calls; one more to add."""
+    errors: dict[str, str] = {}
+    action = request.form.get("action")
+    if request.method == "POST":
+        try:
+            if action == "venue":
+                body = {key: request.form.get(key, "").strip() for key in ("name", "address", "time_zone")}
+                venue = backend().post(
+                    "scheduling", f"/agencies/{agency_id}/venues", token=token(), json=body, idempotent_create=True
+                )
+                flash(f"Venue added: {venue['name']}.")
+            else:
+                body = {
+                    "name": request.form.get("room_name", "").strip(),
+                    "accessibility_notes": request.form.get("accessibility_notes", "").strip(),
+                }
+                seats = _integer(request.form, "capacity", errors)
+                if seats is None and "capacity" not in errors:
+                    errors["capacity"] = "Enter how many people the room holds."
+                if not request.form.get("venue_id"):
+                    errors["venue_id"] = "Choose the venue."
+                if not errors:
+                    room = backend().post(
+                        "scheduling",
+                        f"/venues/{request.form['venue_id']}/rooms",
+                        token=token(),
+                        json={**body, "capacity": seats},
+                        idempotent_create=True,
+                    )
+                    flash(f"Room added: {room['name']}.")
+            if not errors:
+                return redirect(url_for("cohorts.agency", agency_id=agency_id))
+        except BackendError as error:
+            if error.status not in (403, 404, 422):
+                raise
+            shown = error.field_errors
+            if action == "room" and "name" in shown:  # the room form's name field is room_name
+                shown["room_name"] = shown.pop("name")
+            errors = {**shown, "_form": error.message}
+    found, venues = backend().get_all(
+        ("scheduling", f"/agencies/{agency_id}", {"token": token()}),
+        ("scheduling", f"/agencies/{agency_id}/venues", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return render_template(
+        "agency.html",
+        agency=found,
+        venues=venues["items"],
+        form=request.form,
+        action=action,
+        errors=errors,
+        zones=[(zone, zone_name(zone)) for zone in ZONE_CHOICES],
+    ), (422 if errors else 200)
+
+
 @blp.route("/cohorts/<cohort_id>/settings", methods=["GET", "POST"])
 @identity.signed_in
 def cohort_settings(cohort_id):
