@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from services.portal.forms import split_ids
+
 STATUS_ORDER = ("overdue", "due_soon", "on_track", "fulfilled")
 STATUS_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_track": "On track", "fulfilled": "Fulfilled"}
 KINDS = (
@@ -230,11 +232,6 @@ def office_hours_errors(api_errors: dict) -> dict:
     return {
         OFFICE_HOURS_FIELDS.get(key.split(".")[0], key.split(".")[0]): message for key, message in api_errors.items()
     }
-
-
-def split_ids(text: str) -> list[str]:
-    """User ids typed separated by commas or lines."""
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
 # Who agrees a time frame besides the trainer and the specialist: the jurisdiction or the host agency.

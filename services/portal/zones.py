@@ -46,3 +46,7 @@ def zone_name(zone: str | None) -> str:
     place = zone.rsplit("/", 1)[-1].replace("_", " ")
     name = _TIME_NAMES.get(zone)
     return f"{name} ({place})" if name else place
+
+
+# The choices as a form's select shows them: (zone, its name).
+ZONE_OPTIONS = tuple((zone, zone_name(zone)) for zone in ZONE_CHOICES)

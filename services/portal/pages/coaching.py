@@ -15,7 +15,7 @@ from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
 from services.portal.pages.people import office_hours_slots
-from services.portal.zones import ZONE_CHOICES, zone_name
+from services.portal.zones import ZONE_OPTIONS
 
 blp = Blueprint("coaching", __name__)
 PAGE = 200
@@ -314,7 +314,7 @@ def office_hours():
         form=form,
         ticked=set(request.form.getlist("facilitator")) if request.method == "POST" else set(),
         errors=errors,
-        zones=[(zone, zone_name(zone)) for zone in ZONE_CHOICES],
+        zones=ZONE_OPTIONS,
     ), (422 if errors else 200)
 
 

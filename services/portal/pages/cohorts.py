@@ -10,9 +10,10 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 
 from services.portal import identity
 from services.portal.backend import BackendError
+from services.portal.forms import split_ids
 from services.portal.pages import backend, token
 from services.portal.schedule import calendar_months
-from services.portal.zones import ZONE_CHOICES, zone_name
+from services.portal.zones import ZONE_OPTIONS
 
 blp = Blueprint("cohorts", __name__)
 FORMATS = (("virtual", "Virtual"), ("in_person", "In person"), ("hybrid", "Hybrid"))
@@ -25,10 +26,6 @@ def _agencies_and_series() -> tuple[list[dict], list[dict]]:
         ("content", "/series", {"token": token(), "params": {"limit": PAGE}}),
     )
     return agencies["items"], series["items"]
-
-
-def _subs(text: str) -> list[str]:
-    return [part.strip() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
 def _integer(form, name: str, errors: dict) -> int | None:
@@ -61,7 +58,7 @@ def decide_request(request_id):
             path, body = f"/requests/{request_id}/decline", {"reason": form.get("reason", "")}
         else:
             path = f"/requests/{request_id}/approve"
-            body = {"title": form.get("title", ""), "facilitators": _subs(form.get("facilitators", ""))}
+            body = {"title": form.get("title", ""), "facilitators": split_ids(form.get("facilitators", ""))}
             for name in ("capacity", "completion_minimum"):
                 value = _integer(form, name, errors)
                 if value is not None:
@@ -139,7 +136,7 @@ def new_cohort():
             "title": form.get("title", ""),
             "format": form.get("format", ""),
             "host_agency_id": form.get("host_agency_id") or None,
-            "facilitators": _subs(form.get("facilitators", "")),
+            "facilitators": split_ids(form.get("facilitators", "")),
             "requires_approval": form.get("requires_approval") == "yes",
         }
         for name in ("capacity", "completion_minimum"):
@@ -164,7 +161,7 @@ def new_cohort():
         agencies=agencies,
         series=series,
         formats=FORMATS,
-        zones=[(zone, zone_name(zone)) for zone in ZONE_CHOICES],
+        zones=ZONE_OPTIONS,
         form=form,
         errors=errors,
     ), (422 if errors else 200)
@@ -316,7 +313,7 @@ def agencies():
             "name": request.form.get("name", "").strip(),
             "email": request.form.get("email", "").strip() or None,
             "phone": request.form.get("phone", "").strip() or None,
-            "coordinators": _subs(request.form.get("coordinators", "")),
+            "coordinators": split_ids(request.form.get("coordinators", "")),
         }
         try:
             agency = backend().post("scheduling", "/agencies", token=token(), json=body, idempotent_create=True)
@@ -384,7 +381,7 @@ def agency(agency_id: str):
         form=request.form,
         action=action,
         errors=errors,
-        zones=[(zone, zone_name(zone)) for zone in ZONE_CHOICES],
+        zones=ZONE_OPTIONS,
     ), (422 if errors else 200)
 
 
@@ -416,7 +413,8 @@ def cohort_settings(cohort_id):
     return render_template(
         "cohort_settings.html",
         cohort=cohort,
-        etag=form.get("etag") if errors.get("_stale") is None and form.get("etag") else read.headers.get("ETag"),
+        # The version the form was read at, so a second try still protects it; after a 412, today's.
+        etag=read.headers.get("ETag") if errors.get("_stale") or not form.get("etag") else form["etag"],
         form=shown,
         capacity=capacity,
         action=form.get("action"),
@@ -440,7 +438,7 @@ def _change_cohort(cohort_id: str, form) -> dict:
             errors: dict[str, str] = {}
             body = {
                 "title": form.get("title", ""),
-                "facilitators": _subs(form.get("facilitators", "")),
+                "facilitators": split_ids(form.get("facilitators", "")),
                 "requires_approval": form.get("requires_approval") == "yes",
             }
             minimum = _integer(form, "completion_minimum", errors)
@@ -524,11 +522,7 @@ def _check_change_form(form, action: str | None) -> dict:
             datetime.fromisoformat(form.get("starts", ""))
         except ValueError:
             errors["starts"] = "Enter the new date and time."
-        try:
-            if not 0 < float(form.get("hours", "")) <= 12:
-                raise ValueError
-        except ValueError:
-            errors["hours"] = "A session lasts more than 0 and at most 12 hours."
+        errors.update(_hours_error(form))
     if not (form.get("reason") or "").strip():
         errors[f"{action}_reason"] = "Say why: the e-mail to its people gives your reason."
     return errors
@@ -547,17 +541,23 @@ def _change_errors(api_errors: dict, action: str | None) -> dict:
     return shown
 
 
+def _hours_error(form) -> dict:
+    """A session's length in hours, as the schedule and change forms take it."""
+    try:
+        if 0 < float(form.get("hours", "")) <= 12:
+            return {}
+    except ValueError:
+        pass
+    return {"hours": "A session lasts more than 0 and at most 12 hours."}
+
+
 def _check_schedule_form(form) -> dict:
     errors = {}
     try:
         datetime.fromisoformat(form.get("first_start", ""))
     except ValueError:
         errors["first_start"] = "Enter the date and time of the first session."
-    try:
-        if not 0 < float(form.get("hours", "")) <= 12:
-            raise ValueError
-    except ValueError:
-        errors["hours"] = "A session lasts more than 0 and at most 12 hours."
+    errors.update(_hours_error(form))
     try:
         if not 0 <= int(form.get("days_apart", "")) <= 60:
             raise ValueError

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
-from services.portal.zones import ZONE_CHOICES, zone_name
+from services.portal.zones import ZONE_OPTIONS
 
 blp = Blueprint("notifications", __name__)
 LANGUAGES = (("en", "English"), ("es", "Español"))
@@ -165,7 +165,7 @@ def _render(errors: dict, form, choices_form: dict, status: int = 200):
         shown={**chosen, **choices_form},
         choices=CHOICES,
         default=DEFAULT,
-        zones=[("", "The session's own zone"), *((zone, zone_name(zone)) for zone in ZONE_CHOICES)],
+        zones=[("", "The session's own zone"), *ZONE_OPTIONS],
         languages=LANGUAGES,
     ), status
 

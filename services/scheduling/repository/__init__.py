@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Text, cast, delete, exists, func, literal, select, text, true
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import selectinload
 
 from services.scheduling.models import Booking, Cohort, HostAgency, Jurisdiction, TrainingSession
 from shared.auth import (
@@ -57,9 +58,11 @@ def get_scoped(db: DbSession, model, row_id: str, who: Principal, *, what: str, 
     return row
 
 
-def get_many_scoped(db: DbSession, model, row_ids: list[str], who: Principal, *, what: str) -> list:
-    """Rows by id within the caller's jurisdiction, in one query; any id not found there is a 404."""
-    rows = list(db.scalars(select(model).where(model.id.in_(row_ids), in_tenant(model, who))))
+def get_many_scoped(db: DbSession, model, row_ids: list[str], who: Principal, *, what: str, load=()) -> list:
+    """Rows by id within the caller's jurisdiction, in one query, with the relationships in ``load`` (one
+    more query each); any id not found there is a 404."""
+    stmt = select(model).where(model.id.in_(row_ids), in_tenant(model, who))
+    rows = list(db.scalars(stmt.options(*(selectinload(related) for related in load))))
     missing = set(row_ids) - {row.id for row in rows}
     if missing:
         raise NotFound(f"No {what} with the id {sorted(missing)[0]}.")

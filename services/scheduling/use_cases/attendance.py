@@ -127,7 +127,10 @@ def summarize_attendance(session_ids: list[str], db: DbSession, who: Principal, 
     403, as for the sheet itself: the answer covers every session asked for, or none.
     """
     unique = list(dict.fromkeys(session_ids))
-    sessions = {s.id: s for s in repo.get_many_scoped(db, TrainingSession, unique, who, what="session")}
+    found = repo.get_many_scoped(
+        db, TrainingSession, unique, who, what="session", load=[TrainingSession.cohort]
+    )  # each sheet's reader is decided on its cohort: all of them in one more query, not one per session
+    sessions = {s.id: s for s in found}
     for session_id in unique:
         session = sessions[session_id]
         if not may_read(db, session, session.cohort, who):
