@@ -7,7 +7,7 @@ marks and whose participant downloads her certificate.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -735,7 +735,7 @@ def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(pl
     assert (declined["status"], declined["decision_reason"]) == ("declined", "Sent twice; we keep the first.")
 
 
-def virtual_cohort(platform, admin: str, title: str, capacity: int, starts: list[datetime]) -> dict:
+def virtual_cohort(platform, admin: str, title: str, capacity: int, starts: list[datetime], **settings) -> dict:
     """A virtual cohort of California's series made through the API, with one two-hour session per start."""
     series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
     modules = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"]
@@ -743,7 +743,7 @@ def virtual_cohort(platform, admin: str, title: str, capacity: int, starts: list
         "POST",
         f"{platform.scheduling}/cohorts",
         admin,
-        json={"series_id": series_id, "title": title, "format": "virtual", "capacity": capacity},
+        json={"series_id": series_id, "title": title, "format": "virtual", "capacity": capacity, **settings},
     )
     for module, start in zip(modules, starts, strict=False):
         platform.api(
@@ -849,12 +849,40 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
         hour=9, minute=0, second=0, microsecond=0
     )
     cohort = virtual_cohort(platform, admin, "Relationship-Based Care, Redding", 1, [starts])
+    now = datetime.now(UTC)
+    virtual_cohort(platform, admin, "Relationship-Based Care, Chico (ended)", 20, [starts - timedelta(days=45)])
+    virtual_cohort(
+        platform,
+        admin,
+        "Relationship-Based Care, Eureka (closed)",
+        20,
+        [starts],
+        registration_closes_at=now.isoformat(),
+    )
+    opens = (starts - timedelta(days=10)).astimezone(UTC)
+    virtual_cohort(
+        platform,
+        admin,
+        "Relationship-Based Care, Yreka",
+        20,
+        [starts + timedelta(days=7)],
+        registration_opens_at=opens.isoformat(),
+    )
     page = desktop.page
     desktop.sign_in_as("Ana López")
     page.get_by_role("link", name="Find a training").click()
     card = page.locator("ol.trainings > li").filter(has_text="Relationship-Based Care, Redding")
     expect(card).to_contain_text("1 seat left")
     expect(card).to_contain_text(f"Next session: {starts.strftime('%a %-d %b %Y')}")
+    # Not offered: a cohort whose sessions are all behind, or whose registration has closed.
+    expect(page.locator("ol.trainings > li").filter(has_text="Chico")).to_have_count(0)
+    expect(page.locator("ol.trainings > li").filter(has_text="Eureka")).to_have_count(0)
+    # One whose registration opens later says when, and offers no registration yet.
+    yreka = page.locator("ol.trainings > li").filter(has_text="Yreka")
+    expect(yreka).to_contain_text(
+        f"Registration opens {opens.astimezone(ZoneInfo('America/Los_Angeles')).strftime('%a %-d %b %Y')}"
+    )
+    expect(yreka.get_by_role("link")).to_have_count(0)
     desktop.check("trainings")
     # The cohort she facilitates is hers to deliver, not to register for.
     expect(page.locator("ol.trainings > li").filter(has_text="Ana's first cohort")).to_have_count(0)

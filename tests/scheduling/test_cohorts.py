@@ -315,6 +315,39 @@ def test_cohorts_are_listed_by_a_person_they_name_as_facilitator(sclient, tokens
     assert_problem(sclient.get("/cohorts", query_string={"facilitator": "x" * 201}, headers=admin), 422, "facilitator")
 
 
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_cohorts_with_a_session_ahead_are_listed_apart_from_those_behind_or_cancelled(
+    sclient, tokens, scheduling_ctx, database
+):
+    ahead = create_cohort(sclient, tokens, title="Ahead", facilitators=[])
+    scheduled(sclient, tokens, ahead["id"], starts_at="2031-03-04T09:00:00-08:00", ends_at="2031-03-04T11:00:00-08:00")
+    scheduled(sclient, tokens, ahead["id"], starts_at="2031-05-04T09:00:00-07:00", ends_at="2031-05-04T11:00:00-07:00")
+    behind = create_cohort(sclient, tokens, title="Behind", facilitators=[])
+    scheduled(sclient, tokens, behind["id"], starts_at="2031-03-01T09:00:00-08:00", ends_at="2031-03-01T11:00:00-08:00")
+    called_off = create_cohort(sclient, tokens, title="Its session ahead was cancelled", facilitators=[])
+    off = scheduled(
+        sclient, tokens, called_off["id"], starts_at="2031-06-01T09:00:00-07:00", ends_at="2031-06-01T11:00:00-07:00"
+    )
+    assert sclient.post(f"/sessions/{off['id']}/cancel", json={"reason": "No venue."}, headers=auth(tokens, CA_ADMIN))
+    create_cohort(sclient, tokens, title="No session yet", facilitators=[])
+    texas = create_cohort(sclient, tokens, TX_ADMIN, title="Texas", facilitators=[])
+    scheduled(
+        sclient, tokens, texas["id"], TX_ADMIN, starts_at="2031-05-04T09:00:00-05:00", ends_at="2031-05-04T11:00:00-05:00"
+    )
+    admin = auth(tokens, CA_ADMIN)
+
+    def titles(session_from: str) -> list[str]:
+        listed = sclient.get("/cohorts", query_string={"session_from": session_from}, headers=admin)
+        assert listed.status_code == 200, listed.json
+        return sorted(c["title"] for c in listed.json["items"])
+
+    # A cohort is ahead while one of its scheduled sessions starts at or after the instant, in any zone's spelling.
+    assert titles("2031-03-04T17:00:00Z") == ["Ahead"]
+    assert titles("2031-03-01T09:00:00-08:00") == ["Ahead", "Behind"]
+    assert titles("2031-05-04T16:00:01Z") == []
+    assert_problem(sclient.get("/cohorts?session_from=2031-03-04T09:00:00", headers=admin), 422, "session_from")
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_bad_cohorts_are_refused_with_the_field(sclient, tokens, scheduling_ctx, database):
     tx_agency = arrange(scheduling_ctx, lambda db: factories.agency(db, "TX"))

@@ -106,21 +106,50 @@ def my_sessions():
 @blp.get("/trainings")
 @identity.signed_in
 def trainings():
-    """The jurisdiction's cohorts open for registration, their next session and seats left: three calls at once."""
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    """The jurisdiction's cohorts open for registration with a session ahead, their next session and seats
+    left: three calls at once."""
+    now = datetime.now(UTC).replace(microsecond=0)
     cohorts, sessions, mine = backend().get_all(
-        ("scheduling", "/cohorts", {"token": token(), "params": {"status": "open", "limit": PAGE}}),
-        ("scheduling", "/sessions", {"token": token(), "params": {"from": now, "limit": PAGE, **_zone_params()}}),
+        (
+            "scheduling",
+            "/cohorts",
+            {"token": token(), "params": {"status": "open", "session_from": now.isoformat(), "limit": PAGE}},
+        ),
+        (
+            "scheduling",
+            "/sessions",
+            {"token": token(), "params": {"from": now.isoformat(), "limit": PAGE, **_zone_params()}},
+        ),
         ("scheduling", "/me/registrations", {"token": token(), "params": {"limit": PAGE}}),
     )
     first: dict[str, dict] = {}
     for session_ in sessions["items"]:  # in time order: the first seen is the cohort's next session
         if session_["status"] != "cancelled":
             first.setdefault(session_["cohort_id"], session_)
+    # A cohort missing from a full page of the jurisdiction's next sessions starts after its last one.
+    later_than = sessions["items"][-1] if len(sessions["items"]) >= PAGE else None
     registered = {r["cohort_id"]: r for r in mine["items"] if r["status"] != "cancelled"}
-    open_to_me = [c for c in cohorts["items"] if g.user.sub not in (c.get("facilitators") or [])]  # not one's own
-    listed = sorted(open_to_me, key=lambda c: (first.get(c["id"], {}).get("starts_at") or "9999", c["title"]))
-    return render_template("trainings.html", cohorts=listed, first=first, registered=registered)
+    listed = sorted(
+        (c for c in cohorts["items"] if registrable(c, g.user.sub, now)),
+        key=lambda c: (first.get(c["id"], {}).get("starts_at") or "9999", c["title"]),
+    )
+    opening = {
+        c["id"]: opens_at
+        for c in listed
+        if (opens_at := c.get("registration_opens_at")) and datetime.fromisoformat(opens_at) > now
+    }
+    return render_template(
+        "trainings.html", cohorts=listed, first=first, later_than=later_than, registered=registered, opening=opening
+    )
+
+
+def registrable(cohort: dict, sub: str, now: datetime) -> bool:
+    """Whether a person may still register for an open cohort: not one they facilitate (theirs to deliver),
+    nor one whose registration has closed. One that opens later is shown with its opening."""
+    closes_at = cohort.get("registration_closes_at")
+    if closes_at and datetime.fromisoformat(closes_at) <= now:
+        return False
+    return sub not in (cohort.get("facilitators") or [])
 
 
 @blp.route("/trainings/<cohort_id>/register", methods=["GET", "POST"])

@@ -46,14 +46,24 @@ COHORT_FILTERS = ("status", "series_id", "host_agency_id")
 
 
 def cohorts(db: DbSession, who: Principal, filters: dict) -> Select:
-    """The caller's jurisdiction's cohorts, with the equality filters of ``COHORT_FILTERS`` given, and
-    only those a person facilitates when ``facilitator`` is."""
+    """The caller's jurisdiction's cohorts, with the equality filters of ``COHORT_FILTERS`` given, only
+    those a person facilitates when ``facilitator`` is, and those with a session ahead of ``session_from``."""
     stmt = select(Cohort).where(in_tenant(Cohort, who))
     for name in COHORT_FILTERS:
         if filters.get(name):
             stmt = stmt.where(getattr(Cohort, name) == filters[name])
     if filters.get("facilitator"):
         stmt = stmt.where(json_list_contains(Cohort.facilitators, filters["facilitator"], postgres=is_postgres(db)))
+    if filters.get("session_from"):
+        stmt = stmt.where(
+            select(TrainingSession.id)  # ix_sessions_cohort_start
+            .where(
+                TrainingSession.cohort_id == Cohort.id,
+                TrainingSession.starts_at >= filters["session_from"],
+                TrainingSession.status == "scheduled",
+            )
+            .exists()
+        )
     return stmt
 
 

@@ -76,6 +76,13 @@ class CohortQueryArgs(PageArgs):
     facilitator = Subject(
         load_default=None, metadata={"description": "Only the cohorts this person (a subject) facilitates."}
     )
+    session_from = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "Only the cohorts with a scheduled (not cancelled) session starting at or after "
+            "this instant: with now, the cohorts still ahead."
+        },
+    )
 
 
 # --- sessions -----------------------------------------------------------------------------------
