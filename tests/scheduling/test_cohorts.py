@@ -332,7 +332,12 @@ def test_cohorts_with_a_session_ahead_are_listed_apart_from_those_behind_or_canc
     create_cohort(sclient, tokens, title="No session yet", facilitators=[])
     texas = create_cohort(sclient, tokens, TX_ADMIN, title="Texas", facilitators=[])
     scheduled(
-        sclient, tokens, texas["id"], TX_ADMIN, starts_at="2031-05-04T09:00:00-05:00", ends_at="2031-05-04T11:00:00-05:00"
+        sclient,
+        tokens,
+        texas["id"],
+        TX_ADMIN,
+        starts_at="2031-05-04T09:00:00-05:00",
+        ends_at="2031-05-04T11:00:00-05:00",
     )
     admin = auth(tokens, CA_ADMIN)
 
