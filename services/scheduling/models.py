@@ -430,10 +430,10 @@ class CalendarFeed(IdMixin, Base):
 
 
 class FacilitatorName(Base):
-    """The name a facilitator signs in with, as their token last gave it when they took attendance.
+    """A facilitator's entry in the jurisdiction's directory: the name they are known by.
 
-    Scheduling knows facilitators by their identity provider's subject; certificates name them, so
-    the name is kept from where the facilitator acts on their own sessions.
+    Scheduling knows facilitators by their identity provider's subject; forms choose them and
+    certificates name them by this name (repository/facilitators.py says where it comes from).
     """
 
     __tablename__ = "facilitator_names"

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
-from services.scheduling.repository import attendance as marks_repo
+from services.scheduling.repository import facilitators as directory_repo
 from services.scheduling.use_cases import certificates
 from tests.scheduling import factories
 
@@ -162,7 +162,23 @@ def test_the_certificate_names_facilitators_as_they_sign_in_once_they_have_taken
     assert named_on_both()[1] == [("Malia Akana " + "x" * 300)[:200]]
     # The same subject in another jurisdiction is another person to it: California's name stays California's.
     with scheduling_ctx.db.session() as db:
-        assert marks_repo.facilitator_names(db, "OR", ["fac-ca"]) == {}
+        assert directory_repo.facilitator_names(db, "OR", ["fac-ca"]) == {}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_facilitator_entered_in_the_directory_by_an_admin_is_named_on_certificates(
+    sclient, scheduling_ctx, tokens, database
+):
+    _, regs, _ = completed_cohort(sclient, scheduling_ctx, tokens)
+    code = certificate_code(scheduling_ctx, regs["leilani-kealoha"])
+    assert sclient.get(f"/certificates/{code}").json["facilitators"] == ["fac-ca"]
+    entered = sclient.put(
+        "/facilitators/fac-ca",
+        json={"name": "Malia Akana"},
+        headers=tokens.headers("jurisdiction_admin", "CA", sub="admin-ca"),
+    )
+    assert entered.status_code == 200, entered.json
+    assert sclient.get(f"/certificates/{code}").json["facilitators"] == ["Malia Akana"]
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

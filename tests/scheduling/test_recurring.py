@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries
-from services.scheduling.repository import attendance as marks_repo
 from services.scheduling.repository import book, session_resources
+from services.scheduling.repository import facilitators as directory_repo
 from shared.envelope import parse_event
 from tests.helpers import arrange, auth
 from tests.scheduling import factories
@@ -488,7 +488,7 @@ def test_a_booking_names_the_facilitator_as_they_signed_in(sclient, tokens, sche
     assert seen[0]["booking"]["facilitator_name"] == "Fran Facilitator"
     # Her certificates name her so too, though she has taken no attendance yet.
     with scheduling_ctx.db.session() as db:
-        assert marks_repo.facilitator_names(db, "CA", ["fac-ca"]) == {"fac-ca": "Fran Facilitator"}
+        assert directory_repo.facilitator_names(db, "CA", ["fac-ca"]) == {"fac-ca": "Fran Facilitator"}
     # A token without a name books as before, named by nobody.
     other = book_slot(sclient, tokens, series["id"], slots[1]["starts_at"], who=("facilitator", "CA", "fac-ca-2"))
     assert other.status_code == 201 and other.json["facilitator_name"] is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import false, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
 from services.scheduling.domain import attendance as rules
@@ -13,11 +12,10 @@ from services.scheduling.models import (
     Attendance,
     Cohort,
     Completion,
-    FacilitatorName,
     Registration,
     TrainingSession,
 )
-from shared.db import is_postgres, utcnow
+from shared.db import is_postgres
 
 
 def take_write_lock_first(db: DbSession) -> None:
@@ -158,29 +156,3 @@ def held_sessions(db: DbSession, cohort_id: str) -> list:
             .order_by(TrainingSession.starts_at)
         )
     )
-
-
-def remember_facilitator_name(db: DbSession, tenant: str, sub: str, name: str) -> None:
-    """Keep the name a facilitator signed in with; one statement, so concurrent sheets never collide on it."""
-    insert = (postgresql if is_postgres(db) else sqlite).insert(FacilitatorName)
-    statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
-    db.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant", "sub"],
-            set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
-            where=FacilitatorName.name != statement.excluded.name,
-        )
-    )
-
-
-def facilitator_names(db: DbSession, tenant: str, subs: Iterable[str]) -> dict[str, str]:
-    """The known names of these facilitators, by subject (those never seen taking attendance are left out)."""
-    subs = list(subs)
-    if not subs:
-        return {}
-    rows = db.execute(
-        select(FacilitatorName.sub, FacilitatorName.name).where(
-            FacilitatorName.tenant == tenant, FacilitatorName.sub.in_(subs)
-        )
-    )
-    return dict(rows.all())

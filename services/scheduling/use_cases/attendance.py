@@ -12,6 +12,7 @@ from services.scheduling.domain import attendance as rules
 from services.scheduling.domain.timezones import render
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
 from services.scheduling.repository import attendance as marks_repo
+from services.scheduling.repository import facilitators as directory_repo
 from services.scheduling.repository.attendance import attended_totals, cancelled_sessions
 from services.scheduling.use_cases import hours
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
@@ -66,7 +67,7 @@ def record_attendance(
         raise Forbidden("Only this session's facilitators and the cohort's managers take its attendance.")
     if who.display_name and repo.facilitates(session, who):
         # Certificates name their facilitators; scheduling knows them only by subject until they act.
-        marks_repo.remember_facilitator_name(db, session.tenant, who.sub, who.display_name)
+        directory_repo.remember_facilitator_name(db, session.tenant, who.sub, who.display_name)
     rules.check_markable(
         session_status=session.status,
         cohort_status=cohort.status,

@@ -22,6 +22,7 @@ from services.scheduling.models import (
     SeriesTitle,
 )
 from services.scheduling.repository import attendance as marks_repo
+from services.scheduling.repository import facilitators as directory_repo
 from services.scheduling.repository.attendance import attended_totals
 from services.scheduling.repository.hours import registrations_by_id
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
@@ -199,7 +200,7 @@ def facilitators_of(per_session: list[list[str] | None], cohort_default: list[st
 
 def named(db: DbSession, tenant: str, subs: tuple[str, ...]) -> tuple[str, ...]:
     """Facilitators by the name they sign in with; by subject until they have taken attendance."""
-    names = marks_repo.facilitator_names(db, tenant, subs)
+    names = directory_repo.facilitator_names(db, tenant, subs)
     return tuple(names.get(sub, sub) for sub in subs)
 
 

@@ -12,7 +12,7 @@ from services.scheduling.domain import recurrence as rules
 from services.scheduling.domain.conflicts import refuse_double_booking
 from services.scheduling.domain.timezones import abbreviation, zone
 from services.scheduling.models import Booking, OccurrenceChange, OfficeHourBooking, RecurringSeries, TrainingSession
-from services.scheduling.repository import attendance as marks_repo
+from services.scheduling.repository import facilitators as directory_repo
 from services.scheduling.repository import recurrence as series_repo
 from shared.auth import (
     AGENCY_COORDINATOR,
@@ -565,7 +565,7 @@ def book_slot(
         owner_id=booking.id,
     )
     if who.display_name:  # certificates name facilitators as they sign in (see remember_facilitator_name)
-        marks_repo.remember_facilitator_name(db, series.tenant, who.sub, who.display_name)
+        directory_repo.remember_facilitator_name(db, series.tenant, who.sub, who.display_name)
     events.office_hour_booked(db, booking, series, correlationid=correlationid)
     uow.commit()
     return booking

@@ -1,0 +1,60 @@
+"""The facilitators' directory: the name each facilitator is known by in a jurisdiction, by subject.
+
+Scheduling knows facilitators by their identity provider's subject. Names come from the facilitators'
+own sign-ins (the portal enters them; taking attendance and booking office hours refresh them) and
+from jurisdiction admins or state systems for those who have not signed in yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session as DbSession
+
+from services.scheduling.models import FacilitatorName
+from services.scheduling.repository import in_tenant
+from shared.auth import Principal
+from shared.db import is_postgres, utcnow
+
+
+def remember_facilitator_name(db: DbSession, tenant: str, sub: str, name: str) -> FacilitatorName:
+    """Keep the name a facilitator is known by; one statement, so concurrent writers never collide on it."""
+    insert = (postgresql if is_postgres(db) else sqlite).insert(FacilitatorName)
+    statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant", "sub"],
+            set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
+            where=FacilitatorName.name != statement.excluded.name,
+        )
+    )
+    return db.get(FacilitatorName, (tenant, sub), populate_existing=True)
+
+
+def facilitator_names(db: DbSession, tenant: str, subs: Iterable[str]) -> dict[str, str]:
+    """The known names of these facilitators, by subject (those the directory lacks are left out)."""
+    subs = list(subs)
+    if not subs:
+        return {}
+    rows = db.execute(
+        select(FacilitatorName.sub, FacilitatorName.name).where(
+            FacilitatorName.tenant == tenant, FacilitatorName.sub.in_(subs)
+        )
+    )
+    return dict(rows.all())
+
+
+DIRECTORY_ORDER = (FacilitatorName.name, FacilitatorName.tenant, FacilitatorName.sub)
+
+
+def directory(who: Principal, name_contains: str | None, subs: list[str] | None) -> Select:
+    """The caller's jurisdiction's facilitators (every jurisdiction's for a national admin), those whose
+    name contains ``name_contains`` (any case) and those of ``subs`` if given."""
+    stmt = select(FacilitatorName).where(in_tenant(FacilitatorName, who))
+    if name_contains:
+        stmt = stmt.where(FacilitatorName.name.icontains(name_contains, autoescape=True))
+    if subs:
+        stmt = stmt.where(FacilitatorName.sub.in_(subs))
+    return stmt

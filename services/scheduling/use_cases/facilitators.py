@@ -1,0 +1,57 @@
+"""The facilitators' directory: how forms offer facilitators by name and certificates name them."""
+
+from __future__ import annotations
+
+from services.scheduling.models import FacilitatorName
+from services.scheduling.repository import facilitators as directory_repo
+from shared.auth import Principal
+from shared.db import DbSession, UnitOfWork
+from shared.errors import InvalidInput
+from shared.http.pagination import paginate
+from shared.text import TextRefused, clean_text, is_blank
+
+SUB_MAX = 200  # the subject columns' width
+
+
+def directory_page(db: DbSession, who: Principal, args: dict, config) -> dict:
+    """A page of the caller's jurisdiction's facilitators, by name."""
+    return paginate(
+        db,
+        directory_repo.directory(who, args.get("q"), args.get("sub")),
+        order_by=list(directory_repo.DIRECTORY_ORDER),
+        args=args,
+        config=config,
+    )
+
+
+def enter_myself(uow: UnitOfWork, who: Principal) -> FacilitatorName:
+    """A facilitator enters (or renames) themselves with the name their sign-in gives."""
+    if not who.display_name:
+        raise InvalidInput(
+            "Your sign-in gives no name (the token has no `name` claim), so there is nothing to enter.",
+            errors={"name": ["Your sign-in gives no name."]},
+        )
+    entry = directory_repo.remember_facilitator_name(uow.session, who.tenant, who.sub, who.display_name)
+    uow.commit()
+    return entry
+
+
+def enter_facilitator(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> FacilitatorName:
+    """A jurisdiction admin or state system enters (or renames) a facilitator of its jurisdiction, e.g.
+    one who has not signed in yet. Their own next sign-in renames them as their identity provider says."""
+    entry = directory_repo.remember_facilitator_name(uow.session, who.tenant, _subject(sub), data["name"])
+    uow.commit()
+    return entry
+
+
+def _subject(sub: str) -> str:
+    """A subject from the path, held to the rules of one in a body."""
+    try:
+        refused = None if clean_text(sub) == sub else "Must not start or end with spaces."
+    except TextRefused as exc:
+        refused = str(exc)
+    if refused is None and (is_blank(sub) or len(sub) > SUB_MAX):
+        refused = f"Must be 1 to {SUB_MAX} visible characters."
+    if refused:
+        raise InvalidInput("This is not a subject an identity provider gives.", errors={"sub": [refused]})
+    return sub
