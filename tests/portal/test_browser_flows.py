@@ -130,7 +130,9 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
     desktop.check("cohort-field-error")
     page.get_by_label("Title").fill("Relationship-Based Care, Bay Area 2027")
     page.get_by_label("Host agency").select_option(agency["id"])
-    page.get_by_label("Facilitators").fill("dev-facilitator-ca")
+    # No facilitator has signed in yet, so none is offered by name: she is chosen by her user id.
+    expect(page.locator("fieldset.facilitator-choice input[type=checkbox]")).to_have_count(0)
+    page.get_by_label("By user id").fill("dev-facilitator-ca")
     page.get_by_label("Sessions to attend to complete").fill("1")
     page.get_by_role("button", name="Create the cohort").click()
 
@@ -223,6 +225,9 @@ def test_a_facilitator_takes_attendance_on_a_phone(platform, phone, readme_image
     phone.sign_in_as("Fran Facilitator")
     expect(page.get_by_role("heading", name="My sessions")).to_be_visible()
     phone.check("my-sessions")
+    # Signing in entered her in California's facilitators' directory, by the name she signs in with.
+    directory = platform.api("GET", f"{platform.scheduling}/facilitators", platform.token("jurisdiction_admin"))
+    assert [(f["sub"], f["name"]) for f in directory["items"]] == [("dev-facilitator-ca", "Fran Facilitator")]
     page.get_by_role("link", name="Take attendance for session 1,").click()
     expect(page.get_by_role("heading", name="Attendance:")).to_be_visible()
     phone.check()
@@ -721,11 +726,14 @@ def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(pl
     expect(page.locator("#title-error")).to_be_visible()
     desktop.check("request-decision-error")
     page.get_by_label("Title").fill("Relationship-Based Care, Sacramento 2027")
+    page.get_by_label("Fran Facilitator").check()  # California's facilitators, by name
     page.get_by_role("button", name="Approve").click()
     expect(page.get_by_role("status").first).to_contain_text("Approved")
     expect(page.get_by_role("heading", level=1)).to_have_text("Relationship-Based Care, Sacramento 2027")
     approved = platform.api("GET", f"{platform.scheduling}/requests/{asked[0]['id']}", coordinator)
     assert approved["status"] == "approved" and approved["cohort_id"] in page.url
+    cohort = platform.api("GET", f"{platform.scheduling}/cohorts/{approved['cohort_id']}", coordinator)
+    assert cohort["facilitators"] == ["dev-facilitator-ca"]
 
     page.goto(f"/requests/{asked[1]['id']}/decision")
     page.get_by_label("Reason").fill("Sent twice; we keep the first.")
@@ -806,6 +814,8 @@ def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, 
     expect(page.get_by_role("status").first).to_contain_text("25 seats.")
     page.get_by_role("link", name="Settings").click()
     page.get_by_label("Title").fill("Relationship-Based Care, Fresno (evenings)")
+    page.get_by_label("Fran Facilitator").check()
+    page.get_by_label("Others, by user id").fill("fac-guest-ca")  # one who has not signed in yet
     # Someone else renames it meanwhile: saving over their change is refused, the typed title kept.
     read = requests.get(f"{platform.scheduling}/cohorts/{cohort['id']}", headers={"Authorization": f"Bearer {admin}"})
     renamed = requests.patch(
@@ -818,11 +828,18 @@ def test_an_admin_moves_one_session_and_cancels_another_with_a_reason(platform, 
     page.get_by_role("button", name="Save the details").click()
     expect(page.get_by_role("alert")).to_contain_text("Someone changed this cohort since you opened it")
     expect(page.get_by_label("Title")).to_have_value("Relationship-Based Care, Fresno (evenings)")
+    expect(page.get_by_label("Fran Facilitator")).to_be_checked()
+    expect(page.get_by_label("Others, by user id")).to_have_value("fac-guest-ca")
     desktop.check("cohort-settings-stale")
     page.get_by_role("button", name="Save the details").click()
     expect(page.get_by_role("status").first).to_contain_text("Cohort saved.")
     expect(page.get_by_role("heading", level=1)).to_have_text("Relationship-Based Care, Fresno (evenings)")
+    saved = platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}", admin)
+    assert saved["facilitators"] == ["dev-facilitator-ca", "fac-guest-ca"]
     page.get_by_role("link", name="Settings").click()
+    # Shown as chosen: the one the directory knows ticked by name, the other by user id.
+    expect(page.get_by_label("Fran Facilitator")).to_be_checked()
+    expect(page.get_by_label("Others, by user id")).to_have_value("fac-guest-ca")
     page.get_by_role("button", name="Close registration").click()
     expect(page.get_by_role("status").first).to_contain_text("Registration closed.")
     assert platform.api("GET", f"{platform.scheduling}/cohorts/{cohort['id']}", admin)["status"] == "closed"

@@ -79,6 +79,8 @@ def test_a_service_that_does_not_answer_shows_a_plain_message_never_a_trace(clie
 
 
 def test_development_sign_in_mints_a_token_the_services_accept_and_marks_every_page(client, tmp_path):
+    # Scheduling does not answer here: entering her in the facilitators' directory waits for her next
+    # sign-in, and never stands in the way of this one (the browser flows see a sign-in enter her).
     answer = sign_in(client, role="facilitator")
     assert answer.status_code == 302 and answer.headers["Location"] == "/cohorts"
     with client.session_transaction() as session:

@@ -52,6 +52,14 @@ def test_facilitators_enter_themselves_and_are_listed_by_name_in_their_jurisdict
         ("CA", "Ben Cho"),
         ("CA", "Malia Akana"),
     ]
+    assert [
+        item["name"]
+        for item in sclient.get(
+            "/facilitators", query_string={"jurisdiction": "tx"}, headers=auth(tokens, NATIONAL)
+        ).json["items"]
+    ] == ["Ana Ruiz"]
+    # Another jurisdiction's facilitators stay out of sight whatever is asked.
+    assert listed(sclient, tokens, CA_ADMIN, jurisdiction="TX") == []
     # Participants choose no facilitator: the directory is not theirs to read.
     assert_problem(sclient.get("/facilitators", headers=auth(tokens, CA_PARTICIPANT)), 403)
     # Entering oneself again with the same name changes nothing; a new name replaces the old.

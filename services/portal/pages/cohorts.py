@@ -10,7 +10,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 
 from services.portal import identity
 from services.portal.backend import BackendError
-from services.portal.forms import split_ids
+from services.portal.forms import chosen_facilitators, facilitators_shown, folded_errors, split_ids
 from services.portal.pages import backend, token
 from services.portal.schedule import calendar_months
 from services.portal.zones import ZONE_OPTIONS
@@ -20,12 +20,36 @@ FORMATS = (("virtual", "Virtual"), ("in_person", "In person"), ("hybrid", "Hybri
 PAGE = 200
 
 
-def _agencies_and_series() -> tuple[list[dict], list[dict]]:
-    agencies, series = backend().get_all(
-        ("scheduling", "/agencies", {"token": token(), "params": {"limit": PAGE}}),
-        ("content", "/series", {"token": token(), "params": {"limit": PAGE}}),
-    )
-    return agencies["items"], series["items"]
+def _agencies_and_series(*also: tuple[str, str, dict]) -> list[list[dict]]:
+    """The jurisdiction's host agencies and the series, and the items of ``also``'s reads: at once."""
+    return [
+        page["items"]
+        for page in backend().get_all(
+            ("scheduling", "/agencies", {"token": token(), "params": {"limit": PAGE}}),
+            ("content", "/series", {"token": token(), "params": {"limit": PAGE}}),
+            *also,
+        )
+    ]
+
+
+def _directory_read(jurisdiction: str | None = None) -> tuple[str, str, dict]:
+    """The read of the jurisdiction's facilitators by name, for the forms that choose them."""
+    params = {"limit": PAGE, **({"jurisdiction": jurisdiction} if jurisdiction else {})}
+    return ("scheduling", "/facilitators", {"token": token(), "params": params})
+
+
+def _requesters_facilitators(training_request: dict) -> list[dict]:
+    """The facilitators of the jurisdiction that asked, for national staff approving its request."""
+    service, path, kwargs = _directory_read(training_request["tenant"])
+    return backend().get(service, path, **kwargs)["items"]
+
+
+def _ticked(form) -> set[str]:
+    return set(form.getlist("facilitator"))
+
+
+def _facilitators(form) -> list[str]:
+    return chosen_facilitators(form.getlist("facilitator"), form.get("facilitators", ""))
 
 
 def _integer(form, name: str, errors: dict) -> int | None:
@@ -58,7 +82,7 @@ def decide_request(request_id):
             path, body = f"/requests/{request_id}/decline", {"reason": form.get("reason", "")}
         else:
             path = f"/requests/{request_id}/approve"
-            body = {"title": form.get("title", ""), "facilitators": split_ids(form.get("facilitators", ""))}
+            body = {"title": form.get("title", ""), "facilitators": _facilitators(form)}
             for name in ("capacity", "completion_minimum"):
                 value = _integer(form, name, errors)
                 if value is not None:
@@ -69,7 +93,7 @@ def decide_request(request_id):
             except BackendError as error:
                 if error.status not in (409, 422):
                     raise
-                errors = {**error.field_errors, "_form": error.message}
+                errors = {**folded_errors(error.field_errors, "facilitators"), "_form": error.message}
             else:
                 if decided.get("cohort_id"):
                     flash("Approved: its cohort is ready to be scheduled.")
@@ -79,6 +103,8 @@ def decide_request(request_id):
     return render_template(
         "request_decision.html",
         training_request=training_request,
+        directory=_requesters_facilitators(training_request) if g.user.has("national_admin") else [],
+        ticked=_ticked(form),
         form=form,
         defaults={"capacity": training_request.get("expected_participants") or "", "completion_minimum": 9},
         errors=errors,
@@ -136,7 +162,7 @@ def new_cohort():
             "title": form.get("title", ""),
             "format": form.get("format", ""),
             "host_agency_id": form.get("host_agency_id") or None,
-            "facilitators": split_ids(form.get("facilitators", "")),
+            "facilitators": _facilitators(form),
             "requires_approval": form.get("requires_approval") == "yes",
         }
         for name in ("capacity", "completion_minimum"):
@@ -154,12 +180,14 @@ def new_cohort():
             except BackendError as error:
                 if error.status != 422:
                     raise
-                errors = {**error.field_errors, "_form": error.message}
-    agencies, series = _agencies_and_series()
+                errors = {**folded_errors(error.field_errors, "facilitators"), "_form": error.message}
+    agencies, series, directory = _agencies_and_series(_directory_read())
     return render_template(
         "cohort_new.html",
         agencies=agencies,
         series=series,
+        directory=directory,
+        ticked=_ticked(form),
         formats=FORMATS,
         zones=ZONE_OPTIONS,
         form=form,
@@ -390,7 +418,7 @@ def agency(agency_id: str):
 def cohort_settings(cohort_id):
     """Change a cohort: its seats, its details, whether it takes registrations, or cancel it.
 
-    One call to show (the cohort and its ETag); one more to change one thing.
+    Two calls to show (the cohort and its ETag, the facilitators' directory); one more to change one thing.
     """
     errors: dict[str, str] = {}
     form = request.form
@@ -400,15 +428,18 @@ def cohort_settings(cohort_id):
             return redirect(url_for("cohorts.cohort", cohort_id=cohort_id))
     read = backend().call("GET", "scheduling", f"/cohorts/{cohort_id}", token=token())
     cohort = read.json()
+    service, path, kwargs = _directory_read()
+    directory = backend().get(service, path, **kwargs)["items"]
     if request.method == "GET" or form.get("action") != "details" or not errors:
+        ticked, others = facilitators_shown(cohort.get("facilitators") or [], directory)
         shown = {
             "title": cohort["title"],
-            "facilitators": ", ".join(cohort.get("facilitators") or []),
+            "facilitators": others,
             "completion_minimum": str(cohort["completion_minimum"]),
             "requires_approval": "yes" if cohort["requires_approval"] else "",
         }
     else:
-        shown = form  # what was typed stays beside the errors
+        shown, ticked = form, _ticked(form)  # what was typed stays beside the errors
     capacity = form.get("capacity") if form.get("action") == "capacity" and errors else str(cohort["capacity"])
     return render_template(
         "cohort_settings.html",
@@ -416,6 +447,8 @@ def cohort_settings(cohort_id):
         # The version the form was read at, so a second try still protects it; after a 412, today's.
         etag=read.headers.get("ETag") if errors.get("_stale") or not form.get("etag") else form["etag"],
         form=shown,
+        directory=directory,
+        ticked=ticked,
         capacity=capacity,
         action=form.get("action"),
         errors=errors,
@@ -438,7 +471,7 @@ def _change_cohort(cohort_id: str, form) -> dict:
             errors: dict[str, str] = {}
             body = {
                 "title": form.get("title", ""),
-                "facilitators": split_ids(form.get("facilitators", "")),
+                "facilitators": _facilitators(form),
                 "requires_approval": form.get("requires_approval") == "yes",
             }
             minimum = _integer(form, "completion_minimum", errors)
@@ -468,7 +501,7 @@ def _change_cohort(cohort_id: str, form) -> dict:
             }
         if error.status not in (403, 409, 422):
             raise
-        return {**error.field_errors, "_form": error.message}
+        return {**folded_errors(error.field_errors, "facilitators"), "_form": error.message}
     return {}
 
 

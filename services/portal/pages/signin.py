@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from services.portal import identity
+from services.portal.backend import BackendError, Unavailable
+
+log = logging.getLogger(__name__)
 
 blp = Blueprint("identity", __name__)
 
@@ -20,6 +25,7 @@ def sign_in():
     if request.method == "POST":
         errors = identity.development_sign_in(form)
         if not errors:
+            enter_the_directory()
             return redirect(next_path)
     return render_template(
         "sign_in.html",
@@ -38,9 +44,26 @@ def callback():
     if provider is None:
         return redirect(url_for("identity.sign_in"))
     try:
-        return redirect(identity.safe_next(provider.finish(request.args)))
+        next_path = identity.safe_next(provider.finish(request.args))
     except PermissionError as refusal:
         return render_template("error.html", title="Sign-in failed", message=str(refusal), sign_in=True), 400
+    enter_the_directory()
+    return redirect(next_path)
+
+
+def enter_the_directory() -> None:
+    """A facilitator who signs in enters (or renames) themselves in their jurisdiction's facilitators'
+    directory, so forms offer them by name and certificates name them as their identity provider does.
+
+    Never in the way of signing in: if scheduling does not take it now, the next sign-in enters them.
+    """
+    user = identity.current_user()
+    if user is None or not user.has("facilitator") or not current_app.extensions["backend"].has("scheduling"):
+        return
+    try:
+        current_app.extensions["backend"].put("scheduling", "/me/facilitator-entry", token=user.token)
+    except (BackendError, Unavailable) as error:
+        log.warning("facilitator %s not entered in the directory: %s", user.sub, error)
 
 
 @blp.post("/sign-out")

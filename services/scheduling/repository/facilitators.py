@@ -49,10 +49,13 @@ def facilitator_names(db: DbSession, tenant: str, subs: Iterable[str]) -> dict[s
 DIRECTORY_ORDER = (FacilitatorName.name, FacilitatorName.tenant, FacilitatorName.sub)
 
 
-def directory(who: Principal, name_contains: str | None, subs: list[str] | None) -> Select:
-    """The caller's jurisdiction's facilitators (every jurisdiction's for a national admin), those whose
-    name contains ``name_contains`` (any case) and those of ``subs`` if given."""
+def directory(who: Principal, filters: dict) -> Select:
+    """The caller's jurisdiction's facilitators (every jurisdiction's for a national admin): those of
+    ``jurisdiction``, whose name contains ``q`` (any case) and of the subjects ``sub``, where given."""
+    name_contains, subs = filters.get("q"), filters.get("sub")
     stmt = select(FacilitatorName).where(in_tenant(FacilitatorName, who))
+    if filters.get("jurisdiction"):
+        stmt = stmt.where(FacilitatorName.tenant == filters["jurisdiction"].upper())
     if name_contains:
         stmt = stmt.where(FacilitatorName.name.icontains(name_contains, autoescape=True))
     if subs:

@@ -29,6 +29,11 @@ class FacilitatorQueryArgs(Input):
         metadata={"description": "Page size; capped by the server (PAGE_SIZE_MAX)."},
     )
     cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+    jurisdiction = Text(
+        40,
+        load_default=None,
+        metadata={"description": "A jurisdiction code: national admins list one jurisdiction's facilitators."},
+    )
     q = Text(200, load_default=None, metadata={"description": "Only facilitators whose name contains this (any case)."})
     sub = fields.List(
         Subject(),

@@ -17,7 +17,7 @@ def directory_page(db: DbSession, who: Principal, args: dict, config) -> dict:
     """A page of the caller's jurisdiction's facilitators, by name."""
     return paginate(
         db,
-        directory_repo.directory(who, args.get("q"), args.get("sub")),
+        directory_repo.directory(who, args),
         order_by=list(directory_repo.DIRECTORY_ORDER),
         args=args,
         config=config,
