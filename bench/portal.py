@@ -180,14 +180,19 @@ def people(story: dict) -> list[tuple[dict, list[str]]]:
         ("/cohorts", "/cohorts"),
         ("/cohorts/<id>", f"/cohorts/{story['cohort']}"),
         ("/cohorts/<id>/completions", f"/cohorts/{story['cohort']}/completions"),
+        ("/cohorts/<id>/settings", f"/cohorts/{story['cohort']}/settings"),
+        ("/cohorts/new", "/cohorts/new"),
+        ("/agencies", "/agencies"),
     ]
     facilitator = [
         ("/my/sessions", "/my/sessions"),
         ("/sessions/<id>/attendance", f"/sessions/{story['session']}/attendance"),
+        ("/my/office-hours", "/my/office-hours"),
     ]
     participant = [
         ("/my/training", "/my/training"),
         ("/trainings", "/trainings"),
+        ("/my/hours", "/my/hours"),
         ("/verify/<code>", f"/verify/{story['code']}"),
         ("/communities/<id>", f"/communities/{story['community']}"),
     ]
@@ -196,7 +201,8 @@ def people(story: dict) -> list[tuple[dict, list[str]]]:
         if n % 10 < 3:
             chosen.append(({"role": "agency_coordinator", "tenant": "CA"}, coordinator))
         elif n % 10 < 6:
-            chosen.append(({"role": "facilitator", "tenant": "CA"}, facilitator))
+            # Named, as a real sign-in is: signing in enters her in the facilitators' directory.
+            chosen.append(({"role": "facilitator", "tenant": "CA", "name": "Fran Facilitator"}, facilitator))
         else:
             sub = f"bench-{n % 20:02d}"
             chosen.append(

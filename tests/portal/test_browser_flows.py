@@ -57,6 +57,16 @@ class Pages:
         # Nothing runs off the screen's edge (a phone would have to scroll sideways to reach it).
         overflow = self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{self.page.url} is {overflow}px wider than the {self.viewport['width']}px screen"
+        # On a wide screen every table's cells sit under their column's heading (only a phone reads rows as cards).
+        if self.viewport["width"] > PHONE["width"]:
+            misaligned = self.page.evaluate(
+                """[...document.querySelectorAll('table')].filter(t => {
+                    const head = t.querySelector('thead th'), cell = t.querySelector('tbody tr > *');
+                    return getComputedStyle(t).display !== 'table'
+                        || (head && cell && Math.abs(head.getBoundingClientRect().left - cell.getBoundingClientRect().left) > 1);
+                }).map(t => t.className || t.querySelector('caption')?.textContent || 'table')"""
+            )
+            assert not misaligned, f"{self.page.url}: tables whose cells are not under their headings: {misaligned}"
         if name:
             path = self.screenshots / f"{name}-{self.viewport['width']}.png"
             self.page.screenshot(path=str(path), full_page=True)
@@ -1006,3 +1016,32 @@ def test_an_admin_adds_a_host_agency_its_venue_and_a_room(platform, desktop):
         "America/Los_Angeles",
         [("Room A", 30)],
     )
+
+
+def test_an_admin_finds_facilitators_by_name_and_enters_one_who_has_not_signed_in(platform, desktop):
+    page = desktop.page
+    desktop.sign_in_as("Alex Admin")
+    page.get_by_role("link", name="Facilitators").click()
+    expect(page.get_by_role("row").filter(has_text="Fran Facilitator")).to_contain_text("dev-facilitator-ca")
+    page.get_by_label("Name contains").fill("nobody by this name")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_text("No facilitator's name contains “nobody by this name”.")).to_be_visible()
+    page.get_by_label("User id").fill("auth0|keoni-kahale")
+    page.get_by_role("button", name="Enter them").click()  # no name: the API's error beside it
+    expect(page.locator("#name-error")).to_be_visible()
+    expect(page.get_by_label("User id")).to_have_value("auth0|keoni-kahale")
+    desktop.check("facilitators-error")
+    page.get_by_label("Name", exact=True).fill("Keoni Kahale")
+    page.get_by_role("button", name="Enter them").click()
+    expect(page.get_by_role("status").first).to_contain_text("Keoni Kahale is listed")
+    page.get_by_label("Name contains").fill("kahale")
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("row").filter(has_text="Keoni Kahale")).to_contain_text("auth0|keoni-kahale")
+    expect(page.get_by_role("row").filter(has_text="Fran Facilitator")).to_have_count(0)
+    desktop.check("facilitators")
+    # The forms that choose a cohort's facilitators offer him by name now.
+    page.goto("/cohorts/new")
+    expect(page.get_by_label("Keoni Kahale")).not_to_be_checked()
+    admin = platform.token("jurisdiction_admin")
+    listed = platform.api("GET", f"{platform.scheduling}/facilitators?q=kahale", admin)["items"]
+    assert [(f["sub"], f["name"]) for f in listed] == [("auth0|keoni-kahale", "Keoni Kahale")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
@@ -354,6 +354,36 @@ def agencies():
     listed = backend().get("scheduling", "/agencies", token=token(), params={"limit": PAGE})["items"]
     listed.sort(key=lambda a: a["name"].casefold())
     return render_template("agencies.html", agencies=listed, form=request.form, errors=errors), (422 if errors else 200)
+
+
+@blp.route("/facilitators", methods=["GET", "POST"])
+@identity.signed_in
+def facilitators():
+    """The jurisdiction's facilitators by name, found by part of it; jurisdiction admins enter one who has not
+    signed in yet (or rename one). One call to show, one more to enter."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        sub, name = request.form.get("sub", "").strip(), request.form.get("name", "").strip()
+        if not sub:
+            errors["sub"] = "Enter their user id at your identity provider."
+        else:
+            try:
+                entered = backend().put(
+                    "scheduling", f"/facilitators/{quote(sub, safe='')}", token=token(), json={"name": name}
+                )
+                flash(f"{entered['name']} is listed: forms offer them by name.")
+                return redirect(url_for("cohorts.facilitators"))
+            except BackendError as error:
+                if error.status not in (403, 422):
+                    raise
+                errors = {**error.field_errors, "_form": error.message}
+    found = request.args.get("q", "").strip()
+    params = {"limit": PAGE, **({"q": found} if found else {})}
+    listed = backend().get("scheduling", "/facilitators", token=token(), params=params)
+    return render_template(
+        "facilitators.html", facilitators=listed["items"], more=bool(listed.get("next_cursor")), found=found,
+        form=request.form, errors=errors,
+    ), (422 if errors else 200)  # fmt: skip
 
 
 @blp.route("/agencies/<agency_id>", methods=["GET", "POST"])
