@@ -46,6 +46,13 @@ def trainer_label(item: dict) -> str:
     return f"{name}, {item['trainer']}" if name else item["trainer"]
 
 
+def bookers(caseload: list[dict], directory: list[dict]) -> dict[str, str]:
+    """Who an office-hours form offers to book slots, by subject: the caseload's trainers first (as
+    ``trainer_label`` names them), then the jurisdiction's other facilitators by name."""
+    offered = {item["trainer"]: trainer_label(item) for item in sort_caseload(caseload)}
+    return offered | {entry["sub"]: entry["name"] for entry in directory if entry["sub"] not in offered}
+
+
 def follow_ups_due(items: list[dict], today: date, window: timedelta = FOLLOW_UP_WINDOW) -> list[dict]:
     """The trainers whose next follow-up falls within the window from today, soonest first."""
     last = (today + window).isoformat()

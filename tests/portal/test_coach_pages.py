@@ -134,6 +134,20 @@ def test_an_observation_names_one_of_the_cohorts_the_trainer_facilitates_or_none
     assert errors == {"cohort_id": "Choose one of the cohorts the trainer facilitates, or none."}
 
 
+def test_office_hours_offer_the_caseload_first_then_the_jurisdictions_other_facilitators_once_each():
+    caseload = [
+        {"trainer": "ana", "trainer_name": "Ana López", "status": "on_track"},
+        {"trainer": "fran", "trainer_name": None, "status": "on_track"},
+    ]
+    directory = [{"sub": "fran", "name": "Fran Facilitator"}, {"sub": "keoni", "name": "Keoni Kahale"}]
+    offered = rules.bookers(caseload, directory)
+    assert list(offered)[-1] == "keoni"  # the directory's others come after the caseload
+    assert offered["keoni"] == "Keoni Kahale"
+    assert offered["fran"] == rules.trainer_label(caseload[1])  # in the caseload: named as the caseload names her
+    assert set(offered) == {"ana", "fran", "keoni"}
+    assert rules.bookers([], []) == {}
+
+
 def test_the_office_hours_form_becomes_a_weekly_series_for_the_facilitators_chosen():
     form = MultiDict(
         [
@@ -215,6 +229,7 @@ def test_milestones_and_the_latest_plan():
         "/coach/trainers/ana",
         "/coach/adaptations",
         "/coach/office-hours",
+        "/coach/office-hours/new",
         "/my/commitment",
     ],
 )

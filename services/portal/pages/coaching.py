@@ -270,13 +270,36 @@ def review_adaptation(adaptation_id: str):
     return redirect(url_for("coaching.adaptations"))
 
 
-@blp.route("/coach/office-hours", methods=["GET", "POST"])
+@blp.get("/coach/office-hours")
 @identity.signed_in
 @with_coaching
 def office_hours():
-    """The specialist's office hours, the next month's slots with their bookings, and a form to hold more.
+    """The specialist's office hours and the next month's slots with their bookings.
 
-    Three calls to show (their office hours and caseload at once, then the slots); one more to hold new ones.
+    Three calls (their office hours and caseload at once, then the slots).
+    """
+    listed, caseload = backend().get_all(
+        (
+            "scheduling",
+            "/recurring-series",
+            {"token": token(), "params": {"kind": "office_hours", "owner": g.user.sub, "limit": PAGE}},
+        ),
+        ("coaching", "/caseload", {"token": token()}),
+    )
+    series = [s for s in listed["items"] if s["status"] == "active"]  # not cancelled, nor ended by a split
+    chosen, slots = office_hours_slots(series)
+    trainers = {item["trainer"]: rules.trainer_label(item) for item in caseload["items"]}
+    return render_template("office_hours.html", series=series, chosen=chosen, slots=slots, trainers=trainers)
+
+
+@blp.route("/coach/office-hours/new", methods=["GET", "POST"])
+@identity.signed_in
+@with_coaching
+def hold_office_hours():
+    """Hold weekly office hours for the facilitators chosen: the caseload's trainers, the jurisdiction's other
+    facilitators by name, or user ids.
+
+    Two calls to show (the caseload and the facilitators' directory at once); one more to hold them.
     """
     errors: dict[str, str] = {}
     form = {**rules.OFFICE_HOURS_DEFAULTS, "time_zone": g.user.zone or ""}
@@ -294,23 +317,13 @@ def office_hours():
                 if error.status not in (409, 422):
                     raise
                 errors = {**rules.office_hours_errors(error.field_errors), "_form": error.message}
-    listed, caseload = backend().get_all(
-        (
-            "scheduling",
-            "/recurring-series",
-            {"token": token(), "params": {"kind": "office_hours", "owner": g.user.sub, "limit": PAGE}},
-        ),
+    caseload, directory = backend().get_all(
         ("coaching", "/caseload", {"token": token()}),
+        ("scheduling", "/facilitators", {"token": token(), "params": {"limit": PAGE}}),
     )
-    series = [s for s in listed["items"] if s["status"] == "active"]  # not cancelled, nor ended by a split
-    chosen, slots = office_hours_slots(series)
-    trainers = {item["trainer"]: rules.trainer_label(item) for item in rules.sort_caseload(caseload["items"])}
     return render_template(
-        "office_hours.html",
-        series=series,
-        chosen=chosen,
-        slots=slots,
-        trainers=trainers,
+        "office_hours_new.html",
+        trainers=rules.bookers(caseload["items"], directory["items"]),
         form=form,
         ticked=set(request.form.getlist("facilitator")) if request.method == "POST" else set(),
         errors=errors,
