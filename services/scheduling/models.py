@@ -442,6 +442,8 @@ class FacilitatorName(Base):
     sub: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # No longer offered by the forms (they left, or stopped facilitating); certificates still name them.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class SeriesTitle(Base):

@@ -1048,3 +1048,18 @@ def test_an_admin_finds_facilitators_by_name_and_enters_one_who_has_not_signed_i
     admin = platform.token("jurisdiction_admin")
     listed = platform.api("GET", f"{platform.scheduling}/facilitators?q=kahale", admin)["items"]
     assert [(f["sub"], f["name"]) for f in listed] == [("auth0|keoni-kahale", "Keoni Kahale")]
+
+    # He leaves: withdrawn, the forms stop offering him; offered again, they do.
+    page.get_by_role("link", name="Facilitators").click()
+    page.get_by_role("button", name="Withdraw Keoni Kahale").click()
+    expect(page.get_by_role("status").first).to_contain_text("Keoni Kahale is withdrawn")
+    expect(page.get_by_role("row").filter(has_text="Keoni Kahale")).to_contain_text("No: withdrawn")
+    desktop.check("facilitators-withdrawn")
+    page.goto("/cohorts/new")
+    expect(page.get_by_label("Keoni Kahale")).to_have_count(0)
+    expect(page.get_by_label("Fran Facilitator")).to_have_count(1)
+    page.goto("/facilitators")
+    page.get_by_role("button", name="Offer again Keoni Kahale").click()
+    expect(page.get_by_role("status").first).to_contain_text("Keoni Kahale is listed")
+    page.goto("/cohorts/new")
+    expect(page.get_by_label("Keoni Kahale")).to_have_count(1)

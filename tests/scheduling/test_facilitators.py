@@ -111,6 +111,36 @@ def test_admins_enter_facilitators_before_they_sign_in_and_their_sign_in_renames
     assert walked == ["f-3", "f-4", "auth0|5f1c", "fac-100%", "f-5"]
 
 
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_withdrawn_facilitator_is_no_longer_offered_until_an_admin_enters_them_again(
+    sclient, tokens, scheduling_ctx, database
+):
+    admin = auth(tokens, CA_ADMIN)
+    assert enter_myself(sclient, tokens, "CA", "fac-malia", "Malia Akana").status_code == 200
+    assert enter_myself(sclient, tokens, "CA", "fac-ben", "Ben Cho").status_code == 200
+
+    withdrawn = sclient.delete("/facilitators/fac-malia", headers=admin)
+    assert withdrawn.status_code == 200, withdrawn.json
+    assert withdrawn.json["withdrawn_at"] is not None
+    assert listed(sclient, tokens, CA_ADMIN) == [("fac-ben", "Ben Cho")]
+    assert listed(sclient, tokens, CA_ADMIN, include_withdrawn="true") == [
+        ("fac-ben", "Ben Cho"),
+        ("fac-malia", "Malia Akana"),
+    ]
+    # Withdrawing again keeps the first time; another jurisdiction's admin finds nobody to withdraw.
+    again = sclient.delete("/facilitators/fac-malia", headers=admin)
+    assert again.json["withdrawn_at"] == withdrawn.json["withdrawn_at"]
+    assert_problem(sclient.delete("/facilitators/fac-malia", headers=auth(tokens, TX_ADMIN)), 404)
+    assert_problem(sclient.delete("/facilitators/nobody", headers=admin), 404)
+    assert_problem(sclient.delete("/facilitators/fac-ben", headers=auth(tokens, CA_COORDINATOR)), 403)
+    # Her own sign-in renames her without offering her again; an admin's entry does.
+    assert enter_myself(sclient, tokens, "CA", "fac-malia", "Malia Akana-Kahale").json["withdrawn_at"] is not None
+    assert listed(sclient, tokens, CA_ADMIN) == [("fac-ben", "Ben Cho")]
+    back = sclient.put("/facilitators/fac-malia", json={"name": "Malia Akana-Kahale"}, headers=admin)
+    assert (back.status_code, back.json["withdrawn_at"]) == (200, None)
+    assert listed(sclient, tokens, CA_ADMIN) == [("fac-ben", "Ben Cho"), ("fac-malia", "Malia Akana-Kahale")]
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 def test_bad_directory_entries_are_refused_and_write_nothing(sclient, tokens, scheduling_ctx, database):
     admin = auth(tokens, CA_ADMIN)
@@ -118,6 +148,10 @@ def test_bad_directory_entries_are_refused_and_write_nothing(sclient, tokens, sc
         assert_problem(sclient.put("/facilitators/fac-1", json=body, headers=admin), 422)
     for sub in ("x" * 201, "%20fac", "fac%01", "%E2%80%8B"):
         assert_problem(sclient.put(f"/facilitators/{sub}", json={"name": "Someone"}, headers=admin), 422, "sub")
+        assert_problem(sclient.delete(f"/facilitators/{sub}", headers=admin), 422, "sub")
+    # A NUL never reaches a view (no route matches it), let alone the database.
+    assert_problem(sclient.put("/facilitators/fac%00", json={"name": "Someone"}, headers=admin), 404)
+    assert_problem(sclient.delete("/facilitators/fac%00", headers=admin), 404)
     for who in (CA_COORDINATOR, CA_SPECIALIST, NATIONAL, ("facilitator", "CA", "fac-1")):
         assert_problem(sclient.put("/facilitators/fac-1", json={"name": "Someone"}, headers=auth(tokens, who)), 403)
     assert_problem(sclient.put("/me/facilitator-entry", headers=auth(tokens, CA_ADMIN)), 403)

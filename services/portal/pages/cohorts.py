@@ -360,30 +360,39 @@ def agencies():
 @identity.signed_in
 def facilitators():
     """The jurisdiction's facilitators by name, found by part of it; jurisdiction admins enter one who has not
-    signed in yet (or rename one). One call to show, one more to enter."""
+    signed in yet (or rename one), withdraw one, or offer one again. One call to show, one more to change."""
     errors: dict[str, str] = {}
     if request.method == "POST":
-        sub, name = request.form.get("sub", "").strip(), request.form.get("name", "").strip()
-        if not sub:
-            errors["sub"] = "Enter their user id at your identity provider."
-        else:
-            try:
-                entered = backend().put(
-                    "scheduling", f"/facilitators/{quote(sub, safe='')}", token=token(), json={"name": name}
-                )
-                flash(f"{entered['name']} is listed: forms offer them by name.")
-                return redirect(url_for("cohorts.facilitators"))
-            except BackendError as error:
-                if error.status not in (403, 422):
-                    raise
-                errors = {**error.field_errors, "_form": error.message}
+        errors = _change_directory(request.form)
+        if not errors:
+            return redirect(url_for("cohorts.facilitators", q=request.args.get("q") or None))
     found = request.args.get("q", "").strip()
-    params = {"limit": PAGE, **({"q": found} if found else {})}
+    params = {"limit": PAGE, "include_withdrawn": "true", **({"q": found} if found else {})}
     listed = backend().get("scheduling", "/facilitators", token=token(), params=params)
     return render_template(
         "facilitators.html", facilitators=listed["items"], more=bool(listed.get("next_cursor")), found=found,
-        form=request.form, errors=errors,
+        form=request.form if request.form.get("action") == "enter" else {}, errors=errors,
     ), (422 if errors else 200)  # fmt: skip
+
+
+def _change_directory(form) -> dict[str, str]:
+    """Enter (or offer again) or withdraw one facilitator; the errors to show beside the entry form's fields."""
+    sub, name = form.get("sub", "").strip(), form.get("name", "").strip()
+    if not sub:
+        return {"sub": "Enter their user id at your identity provider."}
+    path = f"/facilitators/{quote(sub, safe='')}"
+    try:
+        if form.get("action") == "withdraw":
+            entry = backend().call("DELETE", "scheduling", path, token=token()).json()
+            flash(f"{entry['name']} is withdrawn: forms no longer offer them; certificates still name them.")
+        else:
+            entry = backend().put("scheduling", path, token=token(), json={"name": name})
+            flash(f"{entry['name']} is listed: forms offer them by name.")
+    except BackendError as error:
+        if error.status not in (403, 404, 422):
+            raise
+        return {**error.field_errors, "_form": error.message}
+    return {}
 
 
 @blp.route("/agencies/<agency_id>", methods=["GET", "POST"])

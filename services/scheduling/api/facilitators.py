@@ -57,9 +57,21 @@ class FacilitatorEntry(MethodView):
     def put(self, data, sub):
         """Enter or rename a facilitator of your jurisdiction, e.g. from your identity provider before they sign in.
 
-        Their own next sign-in names them as their identity provider's token does.
+        Their own next sign-in names them as their identity provider's token does. Entering a withdrawn
+        facilitator offers them again.
         """
         return use_cases.enter_facilitator(sub, data, request_uow(), principal())
+
+    @require(JURISDICTION_ADMIN, INTEGRATION)
+    @blp.response(200, FacilitatorSchema)
+    @blp.alt_response(404, description="Your jurisdiction's directory has no facilitator with this subject.")
+    def delete(self, sub):
+        """Withdraw a facilitator who left or stopped facilitating: forms no longer offer them.
+
+        They stay in the directory (listed with `include_withdrawn=true`), so certificates still name them;
+        withdrawing again changes nothing, and `PUT` offers them again.
+        """
+        return use_cases.withdraw_facilitator(sub, request_uow(), principal())
 
 
 @blp.route("/me/facilitator-entry")

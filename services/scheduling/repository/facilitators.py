@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as DbSession
 
@@ -19,16 +19,34 @@ from shared.auth import Principal
 from shared.db import is_postgres, utcnow
 
 
-def remember_facilitator_name(db: DbSession, tenant: str, sub: str, name: str) -> FacilitatorName:
-    """Keep the name a facilitator is known by; one statement, so concurrent writers never collide on it."""
+def remember_facilitator_name(
+    db: DbSession, tenant: str, sub: str, name: str, *, reinstate: bool = False
+) -> FacilitatorName:
+    """Keep the name a facilitator is known by, offered again if ``reinstate`` (an admin's entry; a sign-in
+    only renames); one statement, so concurrent writers never collide on it."""
     insert = (postgresql if is_postgres(db) else sqlite).insert(FacilitatorName)
     statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
+    changed = FacilitatorName.name != statement.excluded.name
     db.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant", "sub"],
-            set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
-            where=FacilitatorName.name != statement.excluded.name,
+            set_={
+                "name": statement.excluded.name,
+                "updated_at": statement.excluded.updated_at,
+                **({"withdrawn_at": None} if reinstate else {}),
+            },
+            where=or_(changed, FacilitatorName.withdrawn_at.is_not(None)) if reinstate else changed,
         )
+    )
+    return db.get(FacilitatorName, (tenant, sub), populate_existing=True)
+
+
+def withdraw(db: DbSession, tenant: str, sub: str) -> FacilitatorName | None:
+    """No longer offer a facilitator (withdrawing twice keeps the first time); None if the directory lacks them."""
+    db.execute(
+        update(FacilitatorName)
+        .where(FacilitatorName.tenant == tenant, FacilitatorName.sub == sub, FacilitatorName.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow(), updated_at=utcnow())
     )
     return db.get(FacilitatorName, (tenant, sub), populate_existing=True)
 
@@ -51,9 +69,12 @@ DIRECTORY_ORDER = (FacilitatorName.name, FacilitatorName.tenant, FacilitatorName
 
 def directory(who: Principal, filters: dict) -> Select:
     """The caller's jurisdiction's facilitators (every jurisdiction's for a national admin): those of
-    ``jurisdiction``, whose name contains ``q`` (any case) and of the subjects ``sub``, where given."""
+    ``jurisdiction``, whose name contains ``q`` (any case) and of the subjects ``sub``, where given; those
+    withdrawn only with ``include_withdrawn``."""
     name_contains, subs = filters.get("q"), filters.get("sub")
     stmt = select(FacilitatorName).where(in_tenant(FacilitatorName, who))
+    if not filters.get("include_withdrawn"):
+        stmt = stmt.where(FacilitatorName.withdrawn_at.is_(None))
     if filters.get("jurisdiction"):
         stmt = stmt.where(FacilitatorName.tenant == filters["jurisdiction"].upper())
     if name_contains:

@@ -16,6 +16,11 @@ class FacilitatorSchema(Schema):
     tenant = fields.String(dump_only=True)
     name = fields.String(dump_only=True, metadata={"description": "As they sign in, or as an admin entered it."})
     updated_at = fields.AwareDateTime(dump_only=True)
+    withdrawn_at = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "When an admin withdrew them: forms no longer offer them; null while offered."},
+    )
 
 
 class FacilitatorNameSchema(Input):
@@ -35,6 +40,9 @@ class FacilitatorQueryArgs(Input):
         metadata={"description": "A jurisdiction code: national admins list one jurisdiction's facilitators."},
     )
     q = Text(200, load_default=None, metadata={"description": "Only facilitators whose name contains this (any case)."})
+    include_withdrawn = fields.Boolean(
+        load_default=False, metadata={"description": "Also list the facilitators withdrawn (forms leave them out)."}
+    )
     sub = fields.List(
         Subject(),
         load_default=None,

@@ -6,7 +6,7 @@ from services.scheduling.models import FacilitatorName
 from services.scheduling.repository import facilitators as directory_repo
 from shared.auth import Principal
 from shared.db import DbSession, UnitOfWork
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 from shared.http.pagination import paginate
 from shared.text import TextRefused, clean_text, is_blank
 
@@ -38,8 +38,21 @@ def enter_myself(uow: UnitOfWork, who: Principal) -> FacilitatorName:
 
 def enter_facilitator(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> FacilitatorName:
     """A jurisdiction admin or state system enters (or renames) a facilitator of its jurisdiction, e.g.
-    one who has not signed in yet. Their own next sign-in renames them as their identity provider says."""
-    entry = directory_repo.remember_facilitator_name(uow.session, who.tenant, _subject(sub), data["name"])
+    one who has not signed in yet, or offers a withdrawn one again. Their own next sign-in renames them as
+    their identity provider says (without offering them again if withdrawn)."""
+    entry = directory_repo.remember_facilitator_name(
+        uow.session, who.tenant, _subject(sub), data["name"], reinstate=True
+    )
+    uow.commit()
+    return entry
+
+
+def withdraw_facilitator(sub: str, uow: UnitOfWork, who: Principal) -> FacilitatorName:
+    """A jurisdiction admin or state system withdraws a facilitator: the forms stop offering them, certificates
+    still name them, and entering them again offers them again."""
+    entry = directory_repo.withdraw(uow.session, who.tenant, _subject(sub))
+    if entry is None:
+        raise NotFound("Your jurisdiction's directory has no facilitator with this subject.")
     uow.commit()
     return entry
 
