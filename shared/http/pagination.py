@@ -18,8 +18,8 @@ from shared.changes import horizon, settled
 from shared.http.problems import Problem
 
 
-class PageArgs(Schema):
-    """Query arguments of every list endpoint."""
+class CursorArgs(Schema):
+    """Query arguments of every list endpoint: a page's size and where it starts."""
 
     limit = fields.Integer(
         load_default=None,
@@ -27,6 +27,12 @@ class PageArgs(Schema):
         metadata={"description": "Page size; capped by the server (PAGE_SIZE_MAX)."},
     )
     cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+
+
+class PageArgs(CursorArgs):
+    """Query arguments of the lists kept in order of change: ``CursorArgs``, and filters by update time and
+    by change marker (what a system keeping a copy syncs with)."""
+
     updated_since = fields.AwareDateTime(
         load_default=None,
         metadata={

@@ -467,7 +467,7 @@ def cohort_settings(cohort_id):
             return redirect(url_for("cohorts.cohort", cohort_id=cohort_id))
     read = backend().call("GET", "scheduling", f"/cohorts/{cohort_id}", token=token())
     cohort = read.json()
-    service, path, kwargs = _directory_read()
+    service, path, kwargs = _directory_read(cohort["tenant"])  # a national admin: the cohort's jurisdiction's
     directory = backend().get(service, path, **kwargs)["items"]
     if request.method == "GET" or form.get("action") != "details" or not errors:
         ticked, others = facilitators_shown(cohort.get("facilitators") or [], directory)

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from services.scheduling.schemas.agencies import Input, Subject
 from shared.http.fields import Text
-from shared.http.pagination import page_schema
+from shared.http.pagination import CursorArgs, page_schema
 
 MAX_SUBS = 100  # subjects asked for by name at once: a page's worth of facilitators
 
@@ -27,13 +27,9 @@ class FacilitatorNameSchema(Input):
     name = Text(200, required=True, metadata={"description": "The name the facilitator is known by."})
 
 
-class FacilitatorQueryArgs(Input):
-    limit = fields.Integer(
-        load_default=None,
-        validate=validate.Range(min=1),
-        metadata={"description": "Page size; capped by the server (PAGE_SIZE_MAX)."},
-    )
-    cursor = fields.String(load_default=None, metadata={"description": "`next_cursor` of the previous page."})
+class FacilitatorQueryArgs(CursorArgs):
+    """A directory, not a list systems keep a copy of: ordered by name, without update-time filters."""
+
     jurisdiction = Text(
         40,
         load_default=None,
