@@ -748,6 +748,10 @@ def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(pl
     cohort = platform.api("GET", f"{platform.scheduling}/cohorts/{approved['cohort_id']}", coordinator)
     assert cohort["facilitators"] == ["dev-facilitator-ca"]
 
+    # Every jurisdiction's facilitators, each with its jurisdiction.
+    page.get_by_role("link", name="Facilitators").click()
+    expect(page.get_by_role("row").filter(has_text="Fran Facilitator")).to_contain_text("CA")
+    expect(page.get_by_role("button", name="Withdraw Fran Facilitator")).to_have_count(0)  # jurisdiction admins' task
     page.goto(f"/requests/{asked[1]['id']}/decision")
     page.get_by_label("Reason").fill("Sent twice; we keep the first.")
     page.get_by_role("button", name="Decline").click()
