@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.coaching.api import activities, fidelity, plans, reports
+from services.coaching.api import activities, fidelity, plans, reports, specialists
 from services.coaching.bootstrap import build_context
 from shared.context import ServiceContext
 from shared.http import api_keys, dead_letters
@@ -23,6 +23,14 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
             "support activities with confidential notes, fidelity observations, caseloads, reports and reach."
         ),
     )
-    for blueprint in (plans.blp, activities.blp, fidelity.blp, reports.blp, api_keys.blp, dead_letters.blp):
+    for blueprint in (
+        plans.blp,
+        activities.blp,
+        fidelity.blp,
+        reports.blp,
+        specialists.blp,
+        api_keys.blp,
+        dead_letters.blp,
+    ):
         api.register_blueprint(blueprint)
     return app

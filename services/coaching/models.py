@@ -17,6 +17,21 @@ platform = define_platform_tables(Base)
 ChangeCounter = platform.change_counter
 
 
+class SpecialistName(Base):
+    """The name a specialist is known by in a jurisdiction, as their sign-in last gave it.
+
+    Plans name their specialist by subject; the trainer reads the name on their commitment. The portal
+    enters a specialist at each sign-in, and logging support refreshes it.
+    """
+
+    __tablename__ = "specialist_names"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Jurisdiction(Base):
     """A Tribe coaching has learnt of from scheduling (``scheduling.jurisdiction.added``): one of its tenants."""
 

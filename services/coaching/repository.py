@@ -23,10 +23,11 @@ from services.coaching.models import (
     NotesAudit,
     Notice,
     Plan,
+    SpecialistName,
     TrainerSeries,
 )
 from shared.auth import COACH, INTEGRATION, JURISDICTION_ADMIN, SPECIALIST, Principal
-from shared.db import is_postgres, locking
+from shared.db import is_postgres, locking, utcnow
 from shared.errors import NotFound
 from shared.jurisdictions import jurisdictions
 
@@ -437,3 +438,25 @@ def time_zone_of(session: Session, tenant: str) -> str:
         return announced.default_time_zone
     known = jurisdictions().get(tenant)
     return known.default_time_zone if known is not None else "UTC"
+
+
+def remember_specialist_name(session: Session, tenant: str, sub: str, name: str) -> SpecialistName:
+    """Keep the name a specialist signs in with; one statement, so concurrent sign-ins never collide on it."""
+    insert = (pg_insert if is_postgres(session) else sqlite_insert)(SpecialistName)
+    statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant", "sub"],
+            set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
+            where=SpecialistName.name != statement.excluded.name,
+        )
+    )
+    return session.get(SpecialistName, (tenant, sub), populate_existing=True)
+
+
+def specialist_names(session: Session, who: Principal, subs: list[str]) -> list[SpecialistName]:
+    """The names of these specialists in the caller's jurisdiction (every jurisdiction's for national staff)."""
+    stmt = select(SpecialistName).where(SpecialistName.sub.in_(subs))
+    if not who.is_national:
+        stmt = stmt.where(SpecialistName.tenant == who.tenant)
+    return list(session.scalars(stmt.order_by(SpecialistName.name, SpecialistName.tenant, SpecialistName.sub)))

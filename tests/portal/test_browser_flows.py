@@ -474,6 +474,9 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     page = desktop.page
     desktop.sign_in_as("Sam Specialist")
     expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    # Signing in told coaching the name he signs in with: Ana reads it on her commitment (below).
+    known = platform.api("GET", f"{platform.coaching}/specialists?sub=dev-specialist-ca", platform.token("participant"))
+    assert [s["name"] for s in known["items"]] == ["Sam Specialist"]
     row = page.get_by_role("row").filter(has_text="dev-participant-ca")
     expect(row).to_contain_text("On track")
     expect(row.get_by_role("rowheader")).to_contain_text("Ana López")  # her name as registered, her id beside
@@ -696,6 +699,8 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
         expect(ana.page.locator(".commitment")).to_contain_text(
             f"due {datetime.fromisoformat(plans[0]['commitment']['due_on']).strftime('%a')} {due}"
         )
+        # Her specialist by the name Sam signs in with, not a user id.
+        expect(ana.page.locator(".commitment dt:has-text('Specialist') + dd")).to_have_text("Sam Specialist")
         ana.check("my-commitment")
     finally:
         ana.close()

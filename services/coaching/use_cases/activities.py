@@ -10,7 +10,7 @@ from services.coaching import repository as repo
 from services.coaching.domain import activities as rules
 from services.coaching.models import Activity, ActivityRevision, NotesAudit
 from services.coaching.use_cases import Listing
-from shared.auth import JURISDICTION_ADMIN, Principal
+from shared.auth import JURISDICTION_ADMIN, SPECIALIST, Principal
 from shared.db import UnitOfWork, utcnow
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -42,6 +42,8 @@ def log_activity(data: dict, uow: UnitOfWork, who: Principal) -> Activity:
     )
     _check_dates(activity)
     session.add(activity)
+    if who.has(SPECIALIST) and who.display_name:  # the trainer reads their specialist by this name
+        repo.remember_specialist_name(session, who.tenant, who.sub, who.display_name)
     session.flush()
     _keep_revision(session, activity, who.sub)
     _audit(session, activity, who.sub, "write", "logged (revision 1)")

@@ -335,12 +335,18 @@ def hold_office_hours():
 @identity.signed_in
 @with_coaching
 def my_commitment():
-    """A trainer's own plan: their commitment to deliver, its due date and status, its milestones: one call."""
+    """A trainer's own plan: their commitment to deliver, its due date and status, its milestones, and who
+    their specialist is: two calls."""
     plans = backend().get("coaching", "/plans", token=token(), params={"trainer": identity.current_user().sub})
     plan = rules.latest_plan(plans["items"])
+    specialist_name = None
+    if plan and plan.get("specialist"):
+        known = backend().get("coaching", "/specialists", token=token(), params={"sub": plan["specialist"]})
+        specialist_name = next((s["name"] for s in known["items"]), None)
     return render_template(
         "my_commitment.html",
         plan=plan,
+        specialist_name=specialist_name,
         milestones=rules.milestones(plan["commitment"]) if plan else [],
         labels=rules.STATUS_LABELS,
     )

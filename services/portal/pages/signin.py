@@ -25,7 +25,7 @@ def sign_in():
     if request.method == "POST":
         errors = identity.development_sign_in(form)
         if not errors:
-            enter_the_directory()
+            enter_by_name()
             return redirect(next_path)
     return render_template(
         "sign_in.html",
@@ -47,23 +47,28 @@ def callback():
         next_path = identity.safe_next(provider.finish(request.args))
     except PermissionError as refusal:
         return render_template("error.html", title="Sign-in failed", message=str(refusal), sign_in=True), 400
-    enter_the_directory()
+    enter_by_name()
     return redirect(next_path)
 
 
-def enter_the_directory() -> None:
-    """A facilitator who signs in enters (or renames) themselves in their jurisdiction's facilitators'
-    directory, so forms offer them by name and certificates name them as their identity provider does.
+# Where a person who signs in is entered by name, per role: facilitators in scheduling's directory (forms
+# offer them, certificates name them), specialists in coaching (trainers read who their specialist is).
+ENTRIES = (("facilitator", "scheduling", "/me/facilitator-entry"), ("specialist", "coaching", "/me/specialist-entry"))
 
-    Never in the way of signing in: if scheduling does not take it now, the next sign-in enters them.
+
+def enter_by_name() -> None:
+    """Enter (or rename) the person who signed in where their role is named, with their sign-in's name.
+
+    Never in the way of signing in: if a service does not take it now, the next sign-in enters them.
     """
-    user = identity.current_user()
-    if user is None or not user.has("facilitator") or not current_app.extensions["backend"].has("scheduling"):
-        return
-    try:
-        current_app.extensions["backend"].put("scheduling", "/me/facilitator-entry", token=user.token)
-    except (BackendError, Unavailable) as error:
-        log.warning("facilitator %s not entered in the directory: %s", user.sub, error)
+    user, services = identity.current_user(), current_app.extensions["backend"]
+    for role, service, path in ENTRIES:
+        if user is None or not user.has(role) or not services.has(service):
+            continue
+        try:
+            services.put(service, path, token=user.token)
+        except (BackendError, Unavailable) as error:
+            log.warning("%s %s not entered by name in %s: %s", role, user.sub, service, error)
 
 
 @blp.post("/sign-out")
