@@ -22,6 +22,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shared.errors import InvalidInput
 from shared.jurisdictions import NATIONAL, is_jurisdiction
 from shared.logging import get_logger
 
@@ -70,6 +71,16 @@ class Principal:
         """The token's name as pages and documents print it: spaces collapsed, at most 200 characters
         (the columns that keep it); empty when the token names nobody."""
         return " ".join(self.name.split())[:200]
+
+    def name_to_enter(self) -> str:
+        """``display_name``, for a person entering themselves by name (a facilitator, a specialist);
+        refused when the token names nobody, since there is nothing to enter."""
+        if not self.display_name:
+            raise InvalidInput(
+                "Your sign-in gives no name (the token has no `name` claim), so there is nothing to enter.",
+                errors={"name": ["Your sign-in gives no name."]},
+            )
+        return self.display_name
 
     @property
     def is_national(self) -> bool:

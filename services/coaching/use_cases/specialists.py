@@ -6,17 +6,11 @@ from services.coaching import repository as repo
 from services.coaching.models import SpecialistName
 from shared.auth import Principal
 from shared.db import DbSession, UnitOfWork
-from shared.errors import InvalidInput
 
 
 def enter_myself(uow: UnitOfWork, who: Principal) -> SpecialistName:
     """A specialist enters (or renames) themselves with the name their sign-in gives."""
-    if not who.display_name:
-        raise InvalidInput(
-            "Your sign-in gives no name (the token has no `name` claim), so there is nothing to enter.",
-            errors={"name": ["Your sign-in gives no name."]},
-        )
-    entry = repo.remember_specialist_name(uow.session, who.tenant, who.sub, who.display_name)
+    entry = repo.remember_specialist_name(uow.session, who.tenant, who.sub, who.name_to_enter())
     uow.commit()
     return entry
 

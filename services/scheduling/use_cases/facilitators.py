@@ -26,12 +26,7 @@ def directory_page(db: DbSession, who: Principal, args: dict, config) -> dict:
 
 def enter_myself(uow: UnitOfWork, who: Principal) -> FacilitatorName:
     """A facilitator enters (or renames) themselves with the name their sign-in gives."""
-    if not who.display_name:
-        raise InvalidInput(
-            "Your sign-in gives no name (the token has no `name` claim), so there is nothing to enter.",
-            errors={"name": ["Your sign-in gives no name."]},
-        )
-    entry = directory_repo.remember_facilitator_name(uow.session, who.tenant, who.sub, who.display_name)
+    entry = directory_repo.remember_facilitator_name(uow.session, who.tenant, who.sub, who.name_to_enter())
     uow.commit()
     return entry
 
