@@ -440,7 +440,7 @@ def time_zone_of(session: Session, tenant: str) -> str:
     return known.default_time_zone if known is not None else "UTC"
 
 
-def remember_specialist_name(session: Session, tenant: str, sub: str, name: str) -> SpecialistName:
+def remember_specialist_name(session: Session, tenant: str, sub: str, name: str) -> None:
     """Keep the name a specialist signs in with; one statement, so concurrent sign-ins never collide on it."""
     insert = (pg_insert if is_postgres(session) else sqlite_insert)(SpecialistName)
     statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
@@ -451,6 +451,10 @@ def remember_specialist_name(session: Session, tenant: str, sub: str, name: str)
             where=SpecialistName.name != statement.excluded.name,
         )
     )
+
+
+def specialist_entry(session: Session, tenant: str, sub: str) -> SpecialistName | None:
+    """A specialist's name as the database holds it now (after an upsert, not the session's copy)."""
     return session.get(SpecialistName, (tenant, sub), populate_existing=True)
 
 

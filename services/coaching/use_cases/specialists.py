@@ -10,7 +10,8 @@ from shared.db import DbSession, UnitOfWork
 
 def enter_myself(uow: UnitOfWork, who: Principal) -> SpecialistName:
     """A specialist enters (or renames) themselves with the name their sign-in gives."""
-    entry = repo.remember_specialist_name(uow.session, who.tenant, who.sub, who.name_to_enter())
+    repo.remember_specialist_name(uow.session, who.tenant, who.sub, who.name_to_enter())
+    entry = repo.specialist_entry(uow.session, who.tenant, who.sub)
     uow.commit()
     return entry
 

@@ -38,9 +38,9 @@ def _directory_read(jurisdiction: str | None = None) -> tuple[str, str, dict]:
     return ("scheduling", "/facilitators", {"token": token(), "params": params})
 
 
-def _requesters_facilitators(training_request: dict) -> list[dict]:
-    """The facilitators of the jurisdiction that asked, for national staff approving its request."""
-    service, path, kwargs = _directory_read(training_request["tenant"])
+def _directory(jurisdiction: str) -> list[dict]:
+    """A jurisdiction's facilitators by name, read alone (national staff name the jurisdiction)."""
+    service, path, kwargs = _directory_read(jurisdiction)
     return backend().get(service, path, **kwargs)["items"]
 
 
@@ -103,7 +103,7 @@ def decide_request(request_id):
     return render_template(
         "request_decision.html",
         training_request=training_request,
-        directory=_requesters_facilitators(training_request) if g.user.has("national_admin") else [],
+        directory=_directory(training_request["tenant"]) if g.user.has("national_admin") else [],
         ticked=_ticked(form),
         form=form,
         defaults={"capacity": training_request.get("expected_participants") or "", "completion_minimum": 9},
@@ -467,8 +467,7 @@ def cohort_settings(cohort_id):
             return redirect(url_for("cohorts.cohort", cohort_id=cohort_id))
     read = backend().call("GET", "scheduling", f"/cohorts/{cohort_id}", token=token())
     cohort = read.json()
-    service, path, kwargs = _directory_read(cohort["tenant"])  # a national admin: the cohort's jurisdiction's
-    directory = backend().get(service, path, **kwargs)["items"]
+    directory = _directory(cohort["tenant"])
     if request.method == "GET" or form.get("action") != "details" or not errors:
         ticked, others = facilitators_shown(cohort.get("facilitators") or [], directory)
         shown = {

@@ -19,9 +19,7 @@ from shared.auth import Principal
 from shared.db import is_postgres, utcnow
 
 
-def remember_facilitator_name(
-    db: DbSession, tenant: str, sub: str, name: str, *, reinstate: bool = False
-) -> FacilitatorName:
+def remember_facilitator_name(db: DbSession, tenant: str, sub: str, name: str, *, reinstate: bool = False) -> None:
     """Keep the name a facilitator is known by, offered again if ``reinstate`` (an admin's entry; a sign-in
     only renames); one statement, so concurrent writers never collide on it."""
     insert = (postgresql if is_postgres(db) else sqlite).insert(FacilitatorName)
@@ -38,6 +36,10 @@ def remember_facilitator_name(
             where=or_(changed, FacilitatorName.withdrawn_at.is_not(None)) if reinstate else changed,
         )
     )
+
+
+def entry(db: DbSession, tenant: str, sub: str) -> FacilitatorName | None:
+    """A facilitator's entry as the database holds it now (after an upsert, not the session's copy)."""
     return db.get(FacilitatorName, (tenant, sub), populate_existing=True)
 
 
@@ -48,7 +50,7 @@ def withdraw(db: DbSession, tenant: str, sub: str) -> FacilitatorName | None:
         .where(FacilitatorName.tenant == tenant, FacilitatorName.sub == sub, FacilitatorName.withdrawn_at.is_(None))
         .values(withdrawn_at=utcnow(), updated_at=utcnow())
     )
-    return db.get(FacilitatorName, (tenant, sub), populate_existing=True)
+    return entry(db, tenant, sub)
 
 
 def facilitator_names(db: DbSession, tenant: str, subs: Iterable[str]) -> dict[str, str]:

@@ -26,7 +26,8 @@ def directory_page(db: DbSession, who: Principal, args: dict, config) -> dict:
 
 def enter_myself(uow: UnitOfWork, who: Principal) -> FacilitatorName:
     """A facilitator enters (or renames) themselves with the name their sign-in gives."""
-    entry = directory_repo.remember_facilitator_name(uow.session, who.tenant, who.sub, who.name_to_enter())
+    directory_repo.remember_facilitator_name(uow.session, who.tenant, who.sub, who.name_to_enter())
+    entry = directory_repo.entry(uow.session, who.tenant, who.sub)
     uow.commit()
     return entry
 
@@ -35,9 +36,9 @@ def enter_facilitator(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> 
     """A jurisdiction admin or state system enters (or renames) a facilitator of its jurisdiction, e.g.
     one who has not signed in yet, or offers a withdrawn one again. Their own next sign-in renames them as
     their identity provider says (without offering them again if withdrawn)."""
-    entry = directory_repo.remember_facilitator_name(
-        uow.session, who.tenant, _subject(sub), data["name"], reinstate=True
-    )
+    sub = _subject(sub)
+    directory_repo.remember_facilitator_name(uow.session, who.tenant, sub, data["name"], reinstate=True)
+    entry = directory_repo.entry(uow.session, who.tenant, sub)
     uow.commit()
     return entry
 
