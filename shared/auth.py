@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from shared.errors import InvalidInput
 from shared.jurisdictions import NATIONAL, is_jurisdiction
 from shared.logging import get_logger
+from shared.text import TextRefused, clean_text, is_blank
 
 log = get_logger("auth")
 
@@ -85,6 +86,22 @@ class Principal:
     @property
     def is_national(self) -> bool:
         return NATIONAL_ADMIN in self.roles
+
+
+SUBJECT_MAX = 200  # the subject columns' width
+
+
+def subject_in_path(sub: str) -> str:
+    """A subject named in a path (``/facilitators/{sub}``), held to the rules of one in a body."""
+    try:
+        refused = None if clean_text(sub) == sub else "Must not start or end with spaces."
+    except TextRefused as exc:
+        refused = str(exc)
+    if refused is None and (is_blank(sub) or len(sub) > SUBJECT_MAX):
+        refused = f"Must be 1 to {SUBJECT_MAX} visible characters."
+    if refused:
+        raise InvalidInput("This is not a subject an identity provider gives.", errors={"sub": [refused]})
+    return sub
 
 
 def generate_private_key_pem() -> bytes:

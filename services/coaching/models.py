@@ -21,7 +21,8 @@ class SpecialistName(Base):
     """The name a specialist is known by in a jurisdiction, as their sign-in last gave it.
 
     Plans name their specialist by subject; the trainer reads the name on their commitment. The portal
-    enters a specialist at each sign-in, and logging support refreshes it.
+    enters a specialist at each sign-in, and logging support refreshes it; jurisdiction admins and state
+    systems enter those who have not signed in yet, and withdraw those who left.
     """
 
     __tablename__ = "specialist_names"
@@ -30,6 +31,8 @@ class SpecialistName(Base):
     sub: Mapped[str] = mapped_column(String(200), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set while withdrawn: no longer offered as a plan's specialist; the plans that name them still do.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Jurisdiction(Base):

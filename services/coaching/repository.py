@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import String, and_, case, cast, false, func, literal, select, text, true
+from sqlalchemy import Select, String, and_, case, cast, false, func, literal, or_, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -440,27 +440,56 @@ def time_zone_of(session: Session, tenant: str) -> str:
     return known.default_time_zone if known is not None else "UTC"
 
 
-def remember_specialist_name(session: Session, tenant: str, sub: str, name: str) -> None:
-    """Keep the name a specialist signs in with; one statement, so concurrent sign-ins never collide on it."""
+def remember_specialist_name(session: Session, tenant: str, sub: str, name: str, *, reinstate: bool = False) -> None:
+    """Keep the name a specialist is known by, offered again if ``reinstate`` (an admin's entry; a sign-in
+    only renames); one statement, so concurrent writers never collide on it."""
     insert = (pg_insert if is_postgres(session) else sqlite_insert)(SpecialistName)
     statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
+    changed = SpecialistName.name != statement.excluded.name
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant", "sub"],
-            set_={"name": statement.excluded.name, "updated_at": statement.excluded.updated_at},
-            where=SpecialistName.name != statement.excluded.name,
+            set_={
+                "name": statement.excluded.name,
+                "updated_at": statement.excluded.updated_at,
+                **({"withdrawn_at": None} if reinstate else {}),
+            },
+            where=or_(changed, SpecialistName.withdrawn_at.is_not(None)) if reinstate else changed,
         )
     )
 
 
 def specialist_entry(session: Session, tenant: str, sub: str) -> SpecialistName | None:
-    """A specialist's name as the database holds it now (after an upsert, not the session's copy)."""
+    """A specialist's entry as the database holds it now (after an upsert, not the session's copy)."""
     return session.get(SpecialistName, (tenant, sub), populate_existing=True)
 
 
-def specialist_names(session: Session, who: Principal, subs: list[str]) -> list[SpecialistName]:
-    """The names of these specialists in the caller's jurisdiction (every jurisdiction's for national staff)."""
-    stmt = select(SpecialistName).where(SpecialistName.sub.in_(subs))
+def withdraw_specialist(session: Session, tenant: str, sub: str) -> SpecialistName | None:
+    """No longer offer a specialist (withdrawing twice keeps the first time); None if coaching does not know them."""
+    session.execute(
+        update(SpecialistName)
+        .where(SpecialistName.tenant == tenant, SpecialistName.sub == sub, SpecialistName.withdrawn_at.is_(None))
+        .values(withdrawn_at=utcnow(), updated_at=utcnow())
+    )
+    return specialist_entry(session, tenant, sub)
+
+
+SPECIALISTS_ORDER = (SpecialistName.name, SpecialistName.tenant, SpecialistName.sub)
+
+
+def specialists(who: Principal, filters: dict) -> Select:
+    """The caller's jurisdiction's specialists (every jurisdiction's for national staff): those of
+    ``jurisdiction``, whose name contains ``q`` (any case) and of the subjects ``sub``, where given. Those
+    withdrawn are left out unless ``include_withdrawn``, or named by subject: the plans naming them still do."""
+    stmt = select(SpecialistName)
     if not who.is_national:
         stmt = stmt.where(SpecialistName.tenant == who.tenant)
-    return list(session.scalars(stmt.order_by(SpecialistName.name, SpecialistName.tenant, SpecialistName.sub)))
+    if filters.get("jurisdiction"):
+        stmt = stmt.where(SpecialistName.tenant == filters["jurisdiction"].upper())
+    if filters.get("sub"):
+        stmt = stmt.where(SpecialistName.sub.in_(filters["sub"]))
+    elif not filters.get("include_withdrawn"):
+        stmt = stmt.where(SpecialistName.withdrawn_at.is_(None))
+    if filters.get("q"):
+        stmt = stmt.where(SpecialistName.name.icontains(filters["q"], autoescape=True))
+    return stmt

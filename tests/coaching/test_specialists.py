@@ -1,4 +1,5 @@
-"""Specialists by name over HTTP: entered at sign-in and when they log support; read per jurisdiction."""
+"""Specialists by name over HTTP: entered at sign-in, when they log support and by admins; withdrawn by admins;
+read per jurisdiction."""
 
 from __future__ import annotations
 
@@ -62,7 +63,90 @@ def test_a_specialist_logging_support_is_named_by_it(cclient, tokens, coaching_c
 def test_bad_requests_about_specialists_are_refused_and_write_nothing(cclient, tokens, coaching_ctx):
     assert_problem(cclient.put("/me/specialist-entry", headers=tokens.headers("specialist", "CA", sub="s")), 422)
     assert_problem(cclient.put("/me/specialist-entry", headers=auth(tokens, ADMIN)), 403)
-    for query in ({}, {"sub": ["s"] * 101}, {"sub": "x" * 201}, {"sub": "a\u0001b"}):
-        assert_problem(cclient.get("/specialists", query_string=query, headers=auth(tokens, TRAINER)), 422)
+    for query in ({"sub": ["s"] * 101}, {"sub": "x" * 201}, {"sub": "a\u0001b"}, {"q": "x" * 201}, {"limit": 0}):
+        assert_problem(cclient.get("/specialists", query_string=query, headers=auth(tokens, ADMIN)), 422)
+    # Without subjects the list is for staff: a trainer names specialists by subject only.
+    assert_problem(cclient.get("/specialists", headers=auth(tokens, TRAINER)), 403)
+    for sub, body in (("a\u0001b", {"name": "Sam"}), (" s", {"name": "Sam"}), ("x" * 201, {"name": "Sam"})):
+        refused = cclient.put(f"/specialists/{sub}", json=body, headers=auth(tokens, ADMIN))
+        assert_problem(refused, 422)
+        assert "sub" in refused.json["errors"]
+    for body in ({}, {"name": ""}, {"name": "x" * 201}, {"name": "Sam", "role": "admin"}, ["Sam"]):
+        assert_problem(cclient.put("/specialists/s", json=body, headers=auth(tokens, ADMIN)), 422)
+    for who in (TRAINER, ("specialist", "CA", "s"), ("coach", "CA", "c"), ("national_admin", "US", "nat")):
+        assert_problem(cclient.put("/specialists/s", json={"name": "Sam"}, headers=auth(tokens, who)), 403)
+        assert_problem(cclient.delete("/specialists/s", headers=auth(tokens, who)), 403)
+    assert_problem(cclient.delete("/specialists/nobody", headers=auth(tokens, ADMIN)), 404)
     with coaching_ctx.db.session() as db:
         assert db.scalar(select(func.count()).select_from(SpecialistName)) == 0
+
+
+def listed(cclient, tokens, who, **query) -> list[tuple[str, str, bool]]:
+    answer = cclient.get("/specialists", query_string=query, headers=auth(tokens, who))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return [(item["sub"], item["name"], item["withdrawn_at"] is not None) for item in answer.json["items"]]
+
+
+def test_an_admin_enters_specialists_who_have_not_signed_in_and_staff_find_them_by_name(cclient, tokens, coaching_ctx):
+    for sub, name in (("its-2", "Zoe Zamora"), ("its-1", "Ana Álvarez"), ("its-3", "Ben 100% Brown")):
+        entered = cclient.put(f"/specialists/{sub}", json={"name": name}, headers=auth(tokens, ADMIN))
+        assert entered.status_code == 200, entered.json
+        assert (entered.json["tenant"], entered.json["name"], entered.json["withdrawn_at"]) == ("CA", name, None)
+    texas = ("jurisdiction_admin", "TX", "admin-tx")
+    assert (
+        cclient.put("/specialists/its-9", json={"name": "Tex Ranger"}, headers=auth(tokens, texas)).status_code == 200
+    )
+
+    everyone = [("its-1", "Ana Álvarez", False), ("its-3", "Ben 100% Brown", False), ("its-2", "Zoe Zamora", False)]
+    assert listed(cclient, tokens, ADMIN) == everyone
+    assert listed(cclient, tokens, ("coach", "CA", "coach-ca")) == everyone
+    assert listed(cclient, tokens, ("specialist", "CA", "its-1")) == everyone
+    # Part of the name in any case; LIKE's wildcards are taken as written.
+    assert listed(cclient, tokens, ADMIN, q="ZAM") == [("its-2", "Zoe Zamora", False)]
+    assert listed(cclient, tokens, ADMIN, q="0%") == [("its-3", "Ben 100% Brown", False)]
+    assert listed(cclient, tokens, ADMIN, q="_") == []
+    # Another jurisdiction's admin, even naming CA, sees only their own; national staff see all or one.
+    assert listed(cclient, tokens, texas) == [("its-9", "Tex Ranger", False)]
+    assert listed(cclient, tokens, texas, jurisdiction="CA") == []
+    national = ("national_admin", "US", "nat")
+    assert [sub for sub, _, _ in listed(cclient, tokens, national)] == ["its-1", "its-3", "its-9", "its-2"]
+    assert [sub for sub, _, _ in listed(cclient, tokens, national, jurisdiction="tx")] == ["its-9"]
+    # Paged by name, every specialist once.
+    first = cclient.get("/specialists?limit=2", headers=auth(tokens, ADMIN))
+    assert first.status_code == 200 and "next" in first.headers["Link"]
+    rest = cclient.get("/specialists", query_string={"limit": 2, "cursor": first.json["next_cursor"]},
+                       headers=auth(tokens, ADMIN))  # fmt: skip
+    assert [i["sub"] for i in first.json["items"] + rest.json["items"]] == ["its-1", "its-3", "its-2"]
+    assert rest.json.get("next_cursor") is None
+
+    # Their own sign-in names them as the identity provider does.
+    zoe = tokens.headers("specialist", "CA", sub="its-2", name="Zoe Zamora-Ruiz")
+    assert cclient.put("/me/specialist-entry", headers=zoe).json["name"] == "Zoe Zamora-Ruiz"
+    assert listed(cclient, tokens, ADMIN, q="zamora") == [("its-2", "Zoe Zamora-Ruiz", False)]
+
+
+def test_a_withdrawn_specialist_is_not_offered_and_the_plans_naming_them_still_do(cclient, tokens, coaching_ctx):
+    for sub, name in (("its-1", "Ana Álvarez"), ("its-2", "Zoe Zamora")):
+        assert cclient.put(f"/specialists/{sub}", json={"name": name}, headers=auth(tokens, ADMIN)).status_code == 200
+    gone = cclient.delete("/specialists/its-1", headers=auth(tokens, ADMIN))
+    assert gone.status_code == 200 and gone.json["withdrawn_at"] is not None
+    again = cclient.delete("/specialists/its-1", headers=auth(tokens, ADMIN))
+    assert again.status_code == 200 and again.json["withdrawn_at"] == gone.json["withdrawn_at"]
+
+    assert listed(cclient, tokens, ADMIN) == [("its-2", "Zoe Zamora", False)]
+    assert listed(cclient, tokens, ADMIN, include_withdrawn="true") == [
+        ("its-1", "Ana Álvarez", True),
+        ("its-2", "Zoe Zamora", False),
+    ]
+    # The trainer whose plan names her still reads her name.
+    assert names(cclient, tokens, TRAINER, "its-1") == [("its-1", "Ana Álvarez")]
+    # Her own sign-in renames her without offering her again; an admin's entry does.
+    ana = tokens.headers("specialist", "CA", sub="its-1", name="Ana Álvarez Soto")
+    assert cclient.put("/me/specialist-entry", headers=ana).json["withdrawn_at"] is not None
+    assert listed(cclient, tokens, ADMIN) == [("its-2", "Zoe Zamora", False)]
+    back = cclient.put("/specialists/its-1", json={"name": "Ana Álvarez Soto"}, headers=auth(tokens, ADMIN))
+    assert back.status_code == 200 and back.json["withdrawn_at"] is None
+    assert listed(cclient, tokens, ADMIN) == [("its-1", "Ana Álvarez Soto", False), ("its-2", "Zoe Zamora", False)]
+    # Another jurisdiction cannot withdraw CA's specialist.
+    texas = ("jurisdiction_admin", "TX", "admin-tx")
+    assert_problem(cclient.delete("/specialists/its-2", headers=auth(tokens, texas)), 404)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from services.scheduling.models import FacilitatorName
 from services.scheduling.repository import facilitators as directory_repo
-from shared.auth import Principal
+from shared.auth import Principal, subject_in_path
 from shared.db import DbSession, UnitOfWork
-from shared.errors import InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.http.pagination import paginate
-from shared.text import TextRefused, clean_text, is_blank
-
-SUB_MAX = 200  # the subject columns' width
 
 
 def directory_page(db: DbSession, who: Principal, args: dict, config) -> dict:
@@ -36,7 +33,7 @@ def enter_facilitator(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> 
     """A jurisdiction admin or state system enters (or renames) a facilitator of its jurisdiction, e.g.
     one who has not signed in yet, or offers a withdrawn one again. Their own next sign-in renames them as
     their identity provider says (without offering them again if withdrawn)."""
-    sub = _subject(sub)
+    sub = subject_in_path(sub)
     directory_repo.remember_facilitator_name(uow.session, who.tenant, sub, data["name"], reinstate=True)
     entry = directory_repo.entry(uow.session, who.tenant, sub)
     uow.commit()
@@ -46,21 +43,8 @@ def enter_facilitator(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> 
 def withdraw_facilitator(sub: str, uow: UnitOfWork, who: Principal) -> FacilitatorName:
     """A jurisdiction admin or state system withdraws a facilitator: the forms stop offering them, certificates
     still name them, and entering them again offers them again."""
-    entry = directory_repo.withdraw(uow.session, who.tenant, _subject(sub))
+    entry = directory_repo.withdraw(uow.session, who.tenant, subject_in_path(sub))
     if entry is None:
         raise NotFound("Your jurisdiction's directory has no facilitator with this subject.")
     uow.commit()
     return entry
-
-
-def _subject(sub: str) -> str:
-    """A subject from the path, held to the rules of one in a body."""
-    try:
-        refused = None if clean_text(sub) == sub else "Must not start or end with spaces."
-    except TextRefused as exc:
-        refused = str(exc)
-    if refused is None and (is_blank(sub) or len(sub) > SUB_MAX):
-        refused = f"Must be 1 to {SUB_MAX} visible characters."
-    if refused:
-        raise InvalidInput("This is not a subject an identity provider gives.", errors={"sub": [refused]})
-    return sub
