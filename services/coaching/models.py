@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from shared.changes import ChangeMixin
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, new_id, utcnow
@@ -104,6 +104,14 @@ class Plan(IdMixin, TimestampMixin, ChangeMixin, Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     certificate_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
     opened_by: Mapped[str] = mapped_column(String(20))  # "event" or "backfill"
+    # The specialist by the name coaching knows them by, read with the plan; entering or renaming a
+    # specialist marks the plans naming them changed (``repository.remember_specialist_name``).
+    specialist_name: Mapped[str | None] = column_property(
+        select(SpecialistName.name)
+        .where(SpecialistName.tenant == tenant, SpecialistName.sub == specialist)
+        .correlate_except(SpecialistName)
+        .scalar_subquery()
+    )
 
     commitment: Mapped[Commitment] = relationship(back_populates="plan", uselist=False)
 

@@ -75,6 +75,12 @@ def plans_statement(who: Principal, *, trainer: str | None = None, specialist: s
     return stmt
 
 
+def reread_specialist_name(session: Session, plan: Plan) -> Plan:
+    """The plan with the name of the specialist it names now (after assigning one)."""
+    session.refresh(plan, ["specialist_name"])
+    return plan
+
+
 def get_plan(session: Session, plan_id: str, who: Principal, *, for_update: bool = False) -> Plan:
     stmt = select(Plan).where(Plan.id == plan_id, plans_visible(who))
     row = session.scalars(locking(session, stmt) if for_update else stmt).first()
@@ -446,7 +452,7 @@ def remember_specialist_name(session: Session, tenant: str, sub: str, name: str,
     insert = (pg_insert if is_postgres(session) else sqlite_insert)(SpecialistName)
     statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
     changed = SpecialistName.name != statement.excluded.name
-    session.execute(
+    written = session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant", "sub"],
             set_={
@@ -455,8 +461,10 @@ def remember_specialist_name(session: Session, tenant: str, sub: str, name: str,
                 **({"withdrawn_at": None} if reinstate else {}),
             },
             where=or_(changed, SpecialistName.withdrawn_at.is_not(None)) if reinstate else changed,
-        )
-    )
+        ).returning(SpecialistName.sub)
+    ).first()
+    if written is not None:  # entered or renamed: the plans naming them read another name
+        session.execute(update(Plan).where(Plan.tenant == tenant, Plan.specialist == sub).values(updated_at=utcnow()))
 
 
 def specialist_entry(session: Session, tenant: str, sub: str) -> SpecialistName | None:

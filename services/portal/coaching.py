@@ -245,23 +245,15 @@ def office_hours_errors(api_errors: dict) -> dict:
 SIGNING_PARTIES = (("jurisdiction", "The jurisdiction"), ("host_agency", "The host agency"))
 
 
-def specialist_name(plan: dict | None, activities: list[dict]) -> str | None:
-    """The plan's specialist by the name they signed in with when they logged support, if they have."""
-    if not plan or not plan.get("specialist"):
-        return None
-    return next(
-        (a["author_name"] for a in activities if a["author"] == plan["specialist"] and a.get("author_name")), None
-    )
-
-
 def commitment_defaults(plan: dict | None, trainer_name: str | None, my_name: str, today: date) -> dict:
-    """The time-frame and delivery forms as they open: the plan's months, today, the trainer and the signed-in person."""
+    """The time-frame and delivery forms as they open: the plan's months, today, the trainer and the plan's
+    specialist (else the signed-in person)."""
     months = (plan or {}).get("commitment", {}).get("time_frame_months") or 6
     return {
         "months": str(months),
         "agreed_on": today.isoformat(),
         "participant_name": trainer_name or "",
-        "specialist_name": my_name,
+        "specialist_name": (plan or {}).get("specialist_name") or my_name,
         "party": "host_agency",
         "delivered_on": today.isoformat(),
     }
@@ -309,3 +301,18 @@ def commitment_errors(api_errors: dict) -> dict:
         else:
             shown[parts[0]] = message
     return shown
+
+
+def chosen_specialist(form) -> str | None:
+    """The specialist a form chose: the user id typed for one not listed yet, else the one chosen by name."""
+    return (form.get("other_specialist") or "").strip() or (form.get("specialist") or "").strip() or None
+
+
+def specialists_offered(directory: list[dict], current: str | None) -> list[dict]:
+    """The specialists a form offers: those not withdrawn, and the one chosen now even if withdrawn (shown so)."""
+    return [s for s in directory if not s.get("withdrawn_at") or s["sub"] == current]
+
+
+def specialist_errors(api_errors: dict, field: str) -> dict:
+    """The API's error on ``field`` (a plan's specialist, the default one) beside the form's choice."""
+    return {("specialist" if key == field else key): message for key, message in api_errors.items()}

@@ -150,3 +150,81 @@ def test_a_withdrawn_specialist_is_not_offered_and_the_plans_naming_them_still_d
     # Another jurisdiction cannot withdraw CA's specialist.
     texas = ("jurisdiction_admin", "TX", "admin-tx")
     assert_problem(cclient.delete("/specialists/its-2", headers=auth(tokens, texas)), 404)
+
+
+def test_a_withdrawn_specialist_is_not_assigned_anew_and_one_not_yet_known_is(cclient, tokens, coaching_ctx):
+    from tests.coaching.conftest import open_plan
+
+    assert (
+        cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    assert (
+        cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    open_plan(coaching_ctx, trainer="trainer-ca-1")
+    [plan] = cclient.get("/plans", headers=auth(tokens, ADMIN)).json["items"]
+    assert plan["specialist"] == "its-1"
+    assert cclient.delete("/specialists/its-1", headers=auth(tokens, ADMIN)).status_code == 200
+
+    # Keeping what is set is fine; choosing her anew is refused, beside the field, and changes nothing.
+    kept = cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=auth(tokens, ADMIN))
+    assert kept.status_code == 200
+    assert (
+        cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-1"}, headers=auth(tokens, ADMIN)).status_code
+        == 200
+    )
+    assert cclient.patch("/settings", json={"default_specialist": None}, headers=auth(tokens, ADMIN)).status_code == 200
+    refused = cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=auth(tokens, ADMIN))
+    assert_problem(refused, 422)
+    assert "Ana Álvarez is withdrawn" in refused.json["errors"]["default_specialist"][0]
+    assert cclient.get("/settings", headers=auth(tokens, ADMIN)).json["default_specialist"] is None
+    moved = cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-new"}, headers=auth(tokens, ADMIN))
+    assert moved.status_code == 200 and moved.json["specialist"] == "its-new"  # not signed in yet: allowed
+    refused = cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-1"}, headers=auth(tokens, ADMIN))
+    assert_problem(refused, 422)
+    assert "specialist" in refused.json["errors"]
+    assert cclient.get(f"/plans/{plan['id']}", headers=auth(tokens, ADMIN)).json["specialist"] == "its-new"
+    # Offered again, she may be assigned again.
+    assert (
+        cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    assert (
+        cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-1"}, headers=auth(tokens, ADMIN)).status_code
+        == 200
+    )
+
+
+def test_plans_name_their_specialist_and_a_rename_reaches_systems_syncing_plans(cclient, tokens, coaching_ctx):
+    from tests.coaching.conftest import open_plan
+
+    cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=auth(tokens, ADMIN))
+    open_plan(coaching_ctx, trainer="trainer-ca-1")
+    synced = cclient.get("/plans", query_string={"changed_after": 0}, headers=auth(tokens, ADMIN)).json
+    [plan] = synced["items"]
+    assert (plan["specialist"], plan["specialist_name"]) == ("its-1", None)  # not known by name yet
+
+    def changes_since(mark: int) -> tuple[list[str | None], int]:
+        page = cclient.get("/plans", query_string={"changed_after": mark}, headers=auth(tokens, ADMIN)).json
+        return [p["specialist_name"] for p in page["items"]], page["last_change"] or mark
+
+    # Entered by an admin, then renamed by her own sign-in: each time the plan is a change to sync.
+    assert (
+        cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    names_now, mark = changes_since(synced["last_change"])
+    assert names_now == ["Ana Álvarez"]
+    ana = tokens.headers("specialist", "CA", sub="its-1", name="Ana Álvarez Soto")
+    assert cclient.put("/me/specialist-entry", headers=ana).status_code == 200
+    names_now, mark = changes_since(mark)
+    assert names_now == ["Ana Álvarez Soto"]
+    # Signing in again by the same name changes nothing.
+    assert cclient.put("/me/specialist-entry", headers=ana).status_code == 200
+    assert changes_since(mark)[0] == []
+    # The trainer reads the name on their plan; assigning another names the new one at once.
+    mine = cclient.get("/plans", headers=auth(tokens, TRAINER)).json["items"]
+    assert [p["specialist_name"] for p in mine] == ["Ana Álvarez Soto"]
+    assert (
+        cclient.put("/specialists/its-2", json={"name": "Zoe Zamora"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    moved = cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-2"}, headers=auth(tokens, ADMIN))
+    assert (moved.json["specialist"], moved.json["specialist_name"]) == ("its-2", "Zoe Zamora")

@@ -1072,3 +1072,64 @@ def test_an_admin_finds_facilitators_by_name_and_enters_one_who_has_not_signed_i
     expect(page.get_by_role("status").first).to_contain_text("Keoni Kahale is listed")
     page.goto("/cohorts/new")
     expect(page.get_by_label("Keoni Kahale")).to_have_count(1)
+
+
+def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a_trainer(platform, desktop):
+    page = desktop.page
+    admin = platform.token("jurisdiction_admin")
+    desktop.sign_in_as("Alex Admin")
+    page.get_by_role("link", name="Specialists", exact=True).click()
+    expect(page.get_by_role("row").filter(has_text="Sam Specialist")).to_contain_text("dev-specialist-ca")
+    page.get_by_label("User id").fill("auth0|rosa-reyes")
+    page.get_by_label("Name", exact=True).fill("Rosa Reyes")
+    page.get_by_role("button", name="Enter them").click()
+    expect(page.get_by_role("status").first).to_contain_text("Rosa Reyes is listed")
+    desktop.check("specialists")
+
+    # The default for new plans, chosen by name; a bad time frame is refused beside its field, the choice kept.
+    page.get_by_role("link", name="Default specialist and time frame").click()
+    expect(page.get_by_label("Sam Specialist")).to_be_checked()
+    page.get_by_label("Rosa Reyes").check()
+    page.get_by_label("Months to deliver the training").fill("90")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#default_time_frame_months-error")).to_be_visible()
+    expect(page.get_by_label("Rosa Reyes")).to_be_checked()
+    desktop.check("coach-settings-error")
+    assert platform.api("GET", f"{platform.coaching}/settings", admin)["default_specialist"] == "dev-specialist-ca"
+    page.get_by_label("Months to deliver the training").fill("6")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved")
+    desktop.check("coach-settings")
+    settings = platform.api("GET", f"{platform.coaching}/settings", admin)
+    assert (settings["default_specialist"], settings["default_time_frame_months"]) == ("auth0|rosa-reyes", 6)
+
+    # Ana's specialist, chosen by name from her page; her commitment names Rosa at once.
+    page.goto("/coach/trainers/dev-participant-ca")
+    page.get_by_role("link", name="Change the specialist").click()
+    expect(page.get_by_label("Sam Specialist")).to_be_checked()
+    page.get_by_label("Rosa Reyes").check()
+    page.get_by_role("button", name="Assign the specialist").click()
+    expect(page.get_by_role("status").first).to_contain_text("The trainer's specialist is changed")
+    expect(page.locator("section.commitment")).to_contain_text("Rosa Reyes")
+    plans = platform.api("GET", f"{platform.coaching}/plans?trainer=dev-participant-ca", admin)["items"]
+    assert ("auth0|rosa-reyes", "Rosa Reyes") in [(p["specialist"], p["specialist_name"]) for p in plans]
+
+    # Rosa leaves: withdrawn, she is offered no more, and the plan and setting naming her show it until changed.
+    page.get_by_role("link", name="Specialists", exact=True).click()
+    page.get_by_role("button", name="Withdraw Rosa Reyes").click()
+    expect(page.get_by_role("status").first).to_contain_text("Rosa Reyes is withdrawn")
+    page.goto("/coach/trainers/dev-participant-ca")
+    page.get_by_role("link", name="Change the specialist").click()
+    expect(page.get_by_label("Rosa Reyes (withdrawn)")).to_be_checked()
+    desktop.check("coach-specialist")
+    page.get_by_label("Sam Specialist").check()
+    page.get_by_role("button", name="Assign the specialist").click()
+    expect(page.locator("section.commitment")).to_contain_text("Sam Specialist")
+    page.goto("/coach/settings")
+    expect(page.get_by_label("Rosa Reyes (withdrawn)")).to_be_checked()
+    page.get_by_label("Sam Specialist").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").first).to_contain_text("Saved")
+    assert platform.api("GET", f"{platform.coaching}/settings", admin)["default_specialist"] == "dev-specialist-ca"
+    page.goto("/coach/settings")
+    expect(page.get_by_label("Rosa Reyes")).to_have_count(0)

@@ -230,6 +230,9 @@ def test_milestones_and_the_latest_plan():
         "/coach/adaptations",
         "/coach/office-hours",
         "/coach/office-hours/new",
+        "/coach/specialists",
+        "/coach/settings",
+        "/coach/trainers/ana/plans/p1/specialist",
         "/my/commitment",
     ],
 )
@@ -353,9 +356,19 @@ def test_the_time_frame_form_names_the_three_who_agreed_and_maps_the_apis_errors
     }
 
 
-def test_the_specialist_is_named_as_they_signed_in_when_they_logged_support():
-    plan = {"specialist": "sam"}
-    activities = [{"author": "cy", "author_name": "Cy"}, {"author": "sam", "author_name": "Sam Specialist"}]
-    assert rules.specialist_name(plan, activities) == "Sam Specialist"
-    assert rules.specialist_name(plan, activities[:1]) is None  # the page falls back to the id
-    assert rules.specialist_name({"specialist": None}, activities) is None
+def test_a_specialist_is_chosen_by_name_or_by_a_user_id_typed_for_one_not_listed():
+    assert rules.chosen_specialist(MultiDict({"specialist": "its-1", "other_specialist": " "})) == "its-1"
+    assert rules.chosen_specialist(MultiDict({"specialist": "its-1", "other_specialist": " auth0|new "})) == "auth0|new"
+    assert rules.chosen_specialist(MultiDict({"specialist": ""})) is None  # nobody: a setting left empty
+    directory = [
+        {"sub": "a", "name": "Ana", "withdrawn_at": None},
+        {"sub": "b", "name": "Ben", "withdrawn_at": "2026-12-01T10:00:00+00:00"},
+        {"sub": "c", "name": "Cy", "withdrawn_at": "2026-12-01T10:00:00+00:00"},
+    ]
+    # Withdrawn specialists are not offered, but the one chosen now still shows (marked withdrawn).
+    assert [s["sub"] for s in rules.specialists_offered(directory, "b")] == ["a", "b"]
+    assert [s["sub"] for s in rules.specialists_offered(directory, None)] == ["a"]
+    assert rules.specialist_errors({"default_specialist": "Ben is withdrawn.", "x": "y"}, "default_specialist") == {
+        "specialist": "Ben is withdrawn.",
+        "x": "y",
+    }

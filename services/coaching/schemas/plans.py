@@ -46,6 +46,14 @@ class PlanSchema(Schema):
     )
     registry_id = fields.String(dump_only=True, allow_none=True)
     specialist = fields.String(dump_only=True, allow_none=True)
+    specialist_name = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "the specialist's name as coaching knows it (`/specialists`); null while unknown. "
+            "Entering or renaming the specialist is a change to the plan (`changed_after`)."
+        },
+    )
     series_id = fields.String(dump_only=True)
     cohort_id = fields.String(dump_only=True)
     registration_id = fields.String(dump_only=True)

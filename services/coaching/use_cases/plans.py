@@ -80,9 +80,11 @@ def show_plan(session, plan_id: str, who: Principal, today: date) -> Plan:
 def assign_specialist(plan_id: str, specialist: str, uow: UnitOfWork, who: Principal, today: date) -> Plan:
     """A jurisdiction admin changes the Infant/Toddler Specialist who supports this trainer."""
     plan = repo.get_plan(uow.session, plan_id, who, for_update=True)
+    if specialist != plan.specialist:
+        _refuse_withdrawn(uow.session, who.tenant, specialist, "specialist")
     plan.specialist = specialist
     uow.commit()
-    return _with_status(plan, today)
+    return _with_status(repo.reread_specialist_name(uow.session, plan), today)
 
 
 def agree_time_frame(plan_id: str, data: dict, uow: UnitOfWork, who: Principal, today: date) -> Plan:
@@ -202,6 +204,9 @@ def change_settings(data: dict, uow: UnitOfWork, who: Principal) -> Jurisdiction
     if settings is None:
         settings = JurisdictionSettings(tenant=who.tenant, default_time_frame_months=rules.DEFAULT_TIME_FRAME_MONTHS)
         session.add(settings)
+    chosen = data.get("default_specialist")
+    if chosen and chosen != settings.default_specialist:
+        _refuse_withdrawn(session, who.tenant, chosen, "default_specialist")
     for name in ("default_specialist", "default_time_frame_months"):
         if name in data:
             setattr(settings, name, data[name])
@@ -231,6 +236,17 @@ def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> Train
         uow.session.add(row)
         uow.commit()
     return row
+
+
+def _refuse_withdrawn(session, tenant: str, specialist: str, field: str) -> None:
+    """A specialist an admin withdrew is not assigned anew (one coaching does not know yet may be: they have
+    not signed in yet)."""
+    entry = repo.specialist_entry(session, tenant, specialist)
+    if entry is not None and entry.withdrawn_at is not None:
+        raise InvalidInput(
+            f"{entry.name} is withdrawn: enter them again (PUT /specialists/{{sub}}) to assign them.",
+            errors={field: [f"{entry.name} is withdrawn."]},
+        )
 
 
 def _touch(plan: Plan) -> None:

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from services.portal import coaching as rules
 from services.portal import identity
 from services.portal.backend import BackendError
-from services.portal.pages import backend, token
+from services.portal.pages import backend, directories, token
 from services.portal.pages.people import office_hours_slots
 from services.portal.zones import ZONE_OPTIONS
 
@@ -152,7 +152,6 @@ def _trainer_page(sub: str, errors: dict | None = None, form=None, failed: str |
         sub=sub,
         name=name,
         plan=plan,
-        specialist_name=rules.specialist_name(plan, listed),
         milestones=rules.milestones(plan["commitment"]) if plan else [],
         activities=listed,
         trend=trend,
@@ -336,17 +335,114 @@ def hold_office_hours():
 @with_coaching
 def my_commitment():
     """A trainer's own plan: their commitment to deliver, its due date and status, its milestones, and who
-    their specialist is: two calls."""
+    their specialist is: one call."""
     plans = backend().get("coaching", "/plans", token=token(), params={"trainer": identity.current_user().sub})
     plan = rules.latest_plan(plans["items"])
-    specialist_name = None
-    if plan and plan.get("specialist"):
-        known = backend().get("coaching", "/specialists", token=token(), params={"sub": plan["specialist"]})
-        specialist_name = next((s["name"] for s in known["items"]), None)
     return render_template(
         "my_commitment.html",
         plan=plan,
-        specialist_name=specialist_name,
         milestones=rules.milestones(plan["commitment"]) if plan else [],
         labels=rules.STATUS_LABELS,
     )
+
+
+SPECIALISTS = directories.Directory(
+    service="coaching",
+    path="/specialists",
+    endpoint="coaching.specialists",
+    title="Specialists",
+    one="specialist",
+    lead="The Infant/Toddler Specialists of your jurisdiction by name: a trainer's specialist and the "
+    "jurisdiction's default are chosen among them. A specialist is listed once they sign in or log support. "
+    "One withdrawn (who left) is no longer offered; the plans that name them still do until you assign "
+    "their trainers another specialist.",
+    offered="Offered for plans",
+    withdrawn="no longer offered for plans; the plans that name them still do.",
+)
+
+
+@blp.route("/coach/specialists", methods=["GET", "POST"])
+@identity.signed_in
+@with_coaching
+def specialists():
+    """The jurisdiction's specialists by name; jurisdiction admins enter, withdraw or offer one again. One call
+    to show, one more to change."""
+    also = ((url_for("coaching.settings"), "Default specialist and time frame"),)
+    return directories.page(SPECIALISTS, also if g.user.has("jurisdiction_admin") else ())
+
+
+def _specialists_read() -> tuple[str, str, dict]:
+    """The jurisdiction's specialists by name, withdrawn ones too (a plan or setting may still name one)."""
+    return ("coaching", "/specialists", {"token": token(), "params": {"limit": PAGE, "include_withdrawn": "true"}})
+
+
+@blp.route("/coach/trainers/<sub>/plans/<plan_id>/specialist", methods=["GET", "POST"])
+@identity.signed_in
+@with_coaching
+def choose_specialist(sub: str, plan_id: str):
+    """A jurisdiction admin chooses the specialist who supports a trainer, by name: two calls; one more to save."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        chosen = rules.chosen_specialist(request.form)
+        errors = {} if chosen else {"specialist": "Choose a specialist, or enter their user id."}
+        if chosen:
+            try:
+                path = f"/plans/{plan_id}"
+                backend().call("PATCH", "coaching", path, token=token(), json={"specialist": chosen})
+                flash("The trainer's specialist is changed: the new one sees them in their caseload.")
+                return redirect(url_for("coaching.trainer", sub=sub))
+            except BackendError as error:
+                if error.status not in (403, 404, 422):
+                    raise
+                errors = {**rules.specialist_errors(error.field_errors, "specialist"), "_form": error.message}
+    plan, directory = backend().get_all(
+        ("coaching", f"/plans/{plan_id}", {"token": token()}),
+        _specialists_read(),
+    )
+    if plan["trainer"] != sub:
+        abort(404)
+    return render_template(
+        "coach_specialist.html",
+        plan=plan,
+        specialists=rules.specialists_offered(directory["items"], plan.get("specialist")),
+        current=next((s for s in directory["items"] if s["sub"] == plan.get("specialist")), None),
+        chosen=request.form.get("specialist") if request.method == "POST" else plan.get("specialist"),
+        form=request.form,
+        errors=errors,
+    ), (422 if errors else 200)
+
+
+@blp.route("/coach/settings", methods=["GET", "POST"])
+@identity.signed_in
+@with_coaching
+def settings():
+    """The jurisdiction's default specialist (by name) and time frame for new plans: two calls; one more to save."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        months = request.form.get("default_time_frame_months", "").strip()
+        body = {"default_specialist": rules.chosen_specialist(request.form)}
+        if months.isdigit() and 1 <= int(months) <= 60:
+            body["default_time_frame_months"] = int(months)
+        else:
+            errors["default_time_frame_months"] = "Enter the months, from 1 to 60."
+        if not errors:
+            try:
+                backend().call("PATCH", "coaching", "/settings", token=token(), json=body)
+                flash("Saved: plans opened from now on start with these.")
+                return redirect(url_for("coaching.settings"))
+            except BackendError as error:
+                if error.status not in (403, 422):
+                    raise
+                errors = {**rules.specialist_errors(error.field_errors, "default_specialist"), "_form": error.message}
+    current, directory = backend().get_all(("coaching", "/settings", {"token": token()}), _specialists_read())
+    form = request.form if request.method == "POST" else {
+        "default_time_frame_months": str(current["default_time_frame_months"])
+    }  # fmt: skip
+    return render_template(
+        "coach_settings.html",
+        settings=current,
+        specialists=rules.specialists_offered(directory["items"], current.get("default_specialist")),
+        chosen=request.form.get("specialist") if request.method == "POST" else current.get("default_specialist"),
+        form=form,
+        errors=errors,
+    ), (422 if errors else 200)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, stream_with_context, url_for
@@ -11,7 +11,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.forms import chosen_facilitators, facilitators_shown, folded_errors, split_ids
-from services.portal.pages import backend, token
+from services.portal.pages import backend, directories, token
 from services.portal.schedule import calendar_months
 from services.portal.zones import ZONE_OPTIONS
 
@@ -356,43 +356,26 @@ def agencies():
     return render_template("agencies.html", agencies=listed, form=request.form, errors=errors), (422 if errors else 200)
 
 
+FACILITATORS = directories.Directory(
+    service="scheduling",
+    path="/facilitators",
+    endpoint="cohorts.facilitators",
+    title="Facilitators",
+    one="facilitator",
+    lead="The facilitators of your jurisdiction by name: the forms that choose facilitators offer them. A "
+    "facilitator is listed once they sign in. One withdrawn (who left, or stopped facilitating) is no longer "
+    "offered, and is still named on the certificates of the cohorts they facilitated.",
+    offered="Offered by the forms",
+    withdrawn="forms no longer offer them; certificates still name them.",
+)
+
+
 @blp.route("/facilitators", methods=["GET", "POST"])
 @identity.signed_in
 def facilitators():
     """The jurisdiction's facilitators by name, found by part of it; jurisdiction admins enter one who has not
     signed in yet (or rename one), withdraw one, or offer one again. One call to show, one more to change."""
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        errors = _change_directory(request.form)
-        if not errors:
-            return redirect(url_for("cohorts.facilitators", q=request.args.get("q") or None))
-    found = request.args.get("q", "").strip()
-    params = {"limit": PAGE, "include_withdrawn": "true", **({"q": found} if found else {})}
-    listed = backend().get("scheduling", "/facilitators", token=token(), params=params)
-    return render_template(
-        "facilitators.html", facilitators=listed["items"], more=bool(listed.get("next_cursor")), found=found,
-        form=request.form if request.form.get("action") == "enter" else {}, errors=errors,
-    ), (422 if errors else 200)  # fmt: skip
-
-
-def _change_directory(form) -> dict[str, str]:
-    """Enter (or offer again) or withdraw one facilitator; the errors to show beside the entry form's fields."""
-    sub, name = form.get("sub", "").strip(), form.get("name", "").strip()
-    if not sub:
-        return {"sub": "Enter their user id at your identity provider."}
-    path = f"/facilitators/{quote(sub, safe='')}"
-    try:
-        if form.get("action") == "withdraw":
-            entry = backend().call("DELETE", "scheduling", path, token=token()).json()
-            flash(f"{entry['name']} is withdrawn: forms no longer offer them; certificates still name them.")
-        else:
-            entry = backend().put("scheduling", path, token=token(), json={"name": name})
-            flash(f"{entry['name']} is listed: forms offer them by name.")
-    except BackendError as error:
-        if error.status not in (403, 404, 422):
-            raise
-        return {**error.field_errors, "_form": error.message}
-    return {}
+    return directories.page(FACILITATORS)
 
 
 @blp.route("/agencies/<agency_id>", methods=["GET", "POST"])
