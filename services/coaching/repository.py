@@ -195,8 +195,9 @@ def scores_of(session: Session, who: Principal, trainer: str) -> list[tuple]:
 # --- caseload -------------------------------------------------------------------------------------------
 
 
-def caseload(session: Session, tenant: str, specialist: str, today: date) -> list[dict]:
-    """A specialist's trainers: each plan with its commitment, last contact and next follow-up, overdue first."""
+def caseload(session: Session, tenant: str, specialist: str | None, today: date) -> list[dict]:
+    """A specialist's trainers (those without one: None): each plan with its commitment, last contact and next
+    follow-up, overdue first."""
     last_contact = (
         select(Activity.trainer, func.max(Activity.occurred_on).label("last_contact"))
         .where(Activity.tenant == tenant, Activity.status == "logged")
@@ -221,7 +222,9 @@ def caseload(session: Session, tenant: str, specialist: str, today: date) -> lis
         .join(Commitment, Commitment.plan_id == Plan.id)
         .outerjoin(last_contact, last_contact.c.trainer == Plan.trainer)
         .outerjoin(next_follow_up, next_follow_up.c.trainer == Plan.trainer)
-        .where(Plan.tenant == tenant, Plan.specialist == specialist)
+        .where(
+            Plan.tenant == tenant, Plan.specialist.is_(None) if specialist is None else Plan.specialist == specialist
+        )
         .order_by(rank, Commitment.due_on, Plan.trainer, Plan.id)
     )
     return [

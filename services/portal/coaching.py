@@ -316,3 +316,16 @@ def specialists_offered(directory: list[dict], current: str | None) -> list[dict
 def specialist_errors(api_errors: dict, field: str) -> dict:
     """The API's error on ``field`` (a plan's specialist, the default one) beside the form's choice."""
     return {("specialist" if key == field else key): message for key, message in api_errors.items()}
+
+
+UNASSIGNED = "unassigned"  # the caseload page's choice of the trainers whose plan names no specialist yet
+
+
+def caseload_heading(whose: str, me: str, specialists: list[dict]) -> str:
+    """What the caseload page shows: one's own trainers, a specialist's (by name), or those without one."""
+    if whose == UNASSIGNED:
+        return "Trainers without a specialist"
+    if not whose or whose == me:
+        return "My caseload"
+    name = next((s["name"] for s in specialists if s["sub"] == whose), whose)
+    return f"Caseload of {name}"

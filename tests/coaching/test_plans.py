@@ -261,3 +261,26 @@ def test_plans_of_another_jurisdiction_are_not_found(cclient, tokens, coaching_c
     )
     with coaching_ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Plan).where(Plan.specialist.is_not(None))) == 0
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_admin_finds_the_trainers_without_a_specialist_and_any_specialists_caseload(cclient, tokens, coaching_ctx):
+    open_plan(coaching_ctx, trainer="trainer-ca-1")  # no default specialist yet: nobody supports her
+    cclient.patch("/settings", json={"default_specialist": "its-ca"}, headers=auth(tokens, ADMIN))
+    open_plan(coaching_ctx, trainer="trainer-ca-2")
+    open_plan(coaching_ctx, trainer="trainer-tx-1", tenant="TX")  # another jurisdiction's, also without one
+
+    def caseload(who, **query):
+        answer = cclient.get("/caseload", query_string=query, headers=auth(tokens, who))
+        assert answer.status_code == 200, answer.json
+        return answer.json["specialist"], [item["trainer"] for item in answer.json["items"]]
+
+    assert caseload(ADMIN, unassigned="true") == (None, ["trainer-ca-1"])
+    assert caseload(ADMIN, specialist="its-ca") == ("its-ca", ["trainer-ca-2"])
+    assert caseload(ADMIN) == ("admin-ca", [])  # their own, as before
+    assert caseload(SPECIALIST) == ("its-ca", ["trainer-ca-2"])
+    # Only admins see others' trainers or those without a specialist; both at once is not a question.
+    assert_problem(cclient.get("/caseload?unassigned=true", headers=auth(tokens, SPECIALIST)), 403)
+    assert_problem(cclient.get("/caseload?specialist=other", headers=auth(tokens, SPECIALIST)), 403)
+    assert_problem(cclient.get("/caseload?unassigned=true&specialist=its-ca", headers=auth(tokens, ADMIN)), 422)
+    assert_problem(cclient.get("/caseload?unassigned=maybe", headers=auth(tokens, ADMIN)), 422)

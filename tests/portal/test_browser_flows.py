@@ -1103,9 +1103,17 @@ def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a
     settings = platform.api("GET", f"{platform.coaching}/settings", admin)
     assert (settings["default_specialist"], settings["default_time_frame_months"]) == ("auth0|rosa-reyes", 6)
 
-    # Ana's specialist, chosen by name from her page; her commitment names Rosa at once.
-    page.goto("/coach/trainers/dev-participant-ca")
-    page.get_by_role("link", name="Change the specialist").click()
+    # The admin's caseload page: the trainers without a specialist first (none: the default named Sam), then Sam's.
+    page.get_by_role("link", name="Caseload", exact=True).click()
+    expect(page.get_by_role("heading", name="Trainers without a specialist")).to_be_visible()
+    expect(page.get_by_text("Every trainer has a specialist.")).to_be_visible()
+    page.get_by_label("Whose trainers").select_option(label="Sam Specialist")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", name="Caseload of Sam Specialist")).to_be_visible()
+    expect(page.get_by_role("link", name="Log a support activity")).to_have_count(0)  # admins do not log support
+    desktop.check("caseload-admin")
+    # Ana's specialist, chosen by name; her commitment names Rosa at once.
+    page.get_by_role("link", name="Change the specialist of Ana López").click()
     expect(page.get_by_label("Sam Specialist")).to_be_checked()
     page.get_by_label("Rosa Reyes").check()
     page.get_by_role("button", name="Assign the specialist").click()

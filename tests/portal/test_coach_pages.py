@@ -372,3 +372,45 @@ def test_a_specialist_is_chosen_by_name_or_by_a_user_id_typed_for_one_not_listed
         "specialist": "Ben is withdrawn.",
         "x": "y",
     }
+
+
+def test_an_admin_chooses_whose_caseload_and_starts_with_the_trainers_without_a_specialist(tmp_path):
+    """Over real HTTP: an admin's caseload asks for the trainers without a specialist, offers the specialists
+    by name, and links each trainer to assigning one; a specialist's own caseload is one call, as before."""
+    from flask import Flask, request
+
+    from shared.testing.contract import serving
+
+    today = date.today().isoformat()
+    asked: list[dict] = []
+    coaching = Flask("coaching-stand-in")
+
+    @coaching.get("/caseload")
+    def caseload():
+        asked.append(dict(request.args))
+        item = {"trainer": "ana", "trainer_name": "Ana López", "plan_id": "p1", "status": "on_track",
+                "due_on": today, "last_contact": None, "next_follow_up": None}  # fmt: skip
+        return {"specialist": request.args.get("specialist"), "today": today, "items": [item]}
+
+    coaching.get("/specialists")(
+        lambda: {"items": [{"sub": "its-1", "name": "Rosa Reyes", "tenant": "CA", "withdrawn_at": None}]}
+    )
+    with serving(coaching) as url:
+        client = create_app(config(tmp_path, coaching_url=url)).test_client()
+        sign_in(client, role="jurisdiction_admin")
+        first = client.get("/coach")
+        rosa = client.get("/coach?whose=its-1").get_data(as_text=True)
+        sign_in(client, role="specialist")
+        own = client.get("/coach")
+    page = first.get_data(as_text=True)
+    assert first.headers["X-API-Calls"] == "2" and own.headers["X-API-Calls"] == "1"
+    assert asked == [{"unassigned": "true"}, {"specialist": "its-1"}, {}]
+    assert "<h1>Trainers without a specialist</h1>" in page
+    assert '<option value="its-1" >Rosa Reyes</option>' in page
+    assert (
+        'href="/coach/trainers/ana/plans/p1/specialist">Assign<span class="visually-hidden"> the specialist of Ana López'
+        in page
+    )
+    assert "a support activity with" not in page  # admins do not log support
+    assert "<h1>Caseload of Rosa Reyes</h1>" in rosa and ">Change<span" in rosa
+    assert "<h1>My caseload</h1>" in own.get_data(as_text=True)

@@ -88,10 +88,12 @@ class Caseload(MethodView):
     @blp.arguments(CaseloadArgs, location="query")
     @blp.response(200, CaseloadSchema)
     def get(self, args):
-        """A specialist's trainers: commitment status, last contact, next follow-up; overdue first."""
-        return use_cases.caseload(
-            request_uow().session, principal(), args.get("specialist"), args.get("as_of") or today()
-        )
+        """A specialist's trainers: commitment status, last contact, next follow-up; overdue first.
+
+        Jurisdiction admins see any specialist's (`specialist`), or the trainers whose plan names no
+        specialist yet (`unassigned=true`), to assign them one.
+        """
+        return use_cases.caseload(request_uow().session, principal(), args, args.get("as_of") or today())
 
 
 @blp.route("/settings")

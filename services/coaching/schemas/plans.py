@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from services.coaching.domain import commitments as rules
 from shared.http.fields import Text
@@ -100,16 +100,27 @@ class CaseloadItemSchema(Schema):
 
 
 class CaseloadSchema(Schema):
-    specialist = fields.String()
+    specialist = fields.String(
+        allow_none=True, metadata={"description": "whose caseload; null: the trainers without one"}
+    )
     today = fields.Date()
     items = fields.List(fields.Nested(CaseloadItemSchema))
 
 
 class CaseloadArgs(Schema):
     specialist = Sub(metadata={"description": "jurisdiction admins: whose caseload (specialists see their own)"})
+    unassigned = fields.Boolean(
+        load_default=False,
+        metadata={"description": "jurisdiction admins: the trainers whose plan names no specialist yet, to assign"},
+    )
     as_of = fields.Date(
         metadata={"description": "the caseload as it will stand on this day (planning ahead); today by default"}
     )
+
+    @validates_schema
+    def _one_whose(self, data, **_kwargs):
+        if data.get("unassigned") and data.get("specialist"):
+            raise ValidationError("Ask for one specialist's trainers or for those without one, not both.", "unassigned")
 
 
 class SettingsSchema(Schema):

@@ -266,12 +266,13 @@ def _with_status(plan: Plan, today: date) -> Plan:
     return with_status([plan], today)[0]
 
 
-def caseload(session, who: Principal, specialist: str | None, today: date) -> dict:
+def caseload(session, who: Principal, args: dict, today: date) -> dict:
     """A specialist's trainers, overdue first, then due soon, on track, fulfilled; by due date within each.
 
-    A specialist sees their own caseload; the jurisdiction admin anyone's (``specialist``; default: the caller's).
+    A specialist sees their own caseload; the jurisdiction admin anyone's (``specialist``), and the trainers
+    whose plan names no specialist yet (``unassigned``).
     """
-    specialist = specialist or who.sub
+    specialist = None if args.get("unassigned") else args.get("specialist") or who.sub
     if specialist != who.sub and not who.has(JURISDICTION_ADMIN):
         raise Forbidden("Specialists see their own caseload.")
     tenant = who.tenant

@@ -45,12 +45,23 @@ def _caseload() -> dict:
 @identity.signed_in
 @with_coaching
 def caseload():
-    """The specialist's trainers, overdue first, with last contact and next follow-up: one call."""
-    listed = _caseload()
+    """The specialist's trainers, overdue first, with last contact and next follow-up: one call. A jurisdiction
+    admin chooses whose: a specialist's (by name) or the trainers without one, to assign them: two calls."""
+    admin = g.user.has("jurisdiction_admin")
+    whose = request.args.get("whose") or ("" if g.user.has("specialist") or not admin else rules.UNASSIGNED)
+    params = {"unassigned": "true"} if whose == rules.UNASSIGNED else ({"specialist": whose} if whose else {})
+    reads = [("coaching", "/caseload", {"token": token(), "params": params})]
+    if admin:
+        reads.append(("coaching", "/specialists", {"token": token(), "params": {"limit": PAGE}}))
+    listed, *directory = backend().get_all(*reads)
     today = date.fromisoformat(listed["today"])
     items = rules.sort_caseload(listed["items"])
+    specialists = directory[0]["items"] if directory else []
     return render_template(
         "coach_caseload.html",
+        whose=whose,
+        specialists=specialists,
+        heading=rules.caseload_heading(whose, g.user.sub, specialists),
         items=items,
         follow_ups=rules.follow_ups_due(items, today),
         today=today,

@@ -108,17 +108,18 @@ def my_sessions():
 def trainings():
     """The jurisdiction's cohorts open for registration with a session ahead, their next session and seats
     left: three calls at once."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = datetime.now(UTC)
+    since = now.replace(microsecond=0).isoformat()  # whole seconds in the query; the comparisons below are exact
     cohorts, sessions, mine = backend().get_all(
         (
             "scheduling",
             "/cohorts",
-            {"token": token(), "params": {"status": "open", "session_from": now.isoformat(), "limit": PAGE}},
+            {"token": token(), "params": {"status": "open", "session_from": since, "limit": PAGE}},
         ),
         (
             "scheduling",
             "/sessions",
-            {"token": token(), "params": {"from": now.isoformat(), "limit": PAGE, **_zone_params()}},
+            {"token": token(), "params": {"from": since, "limit": PAGE, **_zone_params()}},
         ),
         ("scheduling", "/me/registrations", {"token": token(), "params": {"limit": PAGE}}),
     )
