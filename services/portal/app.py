@@ -105,6 +105,11 @@ def create_app(config: Config | None = None) -> Flask:
         moment = datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
         return f"{moment.strftime(MOMENT)} {moment.tzname()}"
 
+    @app.template_filter("month")
+    def month(value: str | None) -> str:
+        """A "YYYY-MM" month as people read it: "Dec 2026"."""
+        return datetime.strptime(value, "%Y-%m").strftime("%b %Y") if value else ""
+
     app.add_template_filter(zone_name, "zone_name")
 
     @app.template_filter("clock")

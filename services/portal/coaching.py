@@ -329,3 +329,52 @@ def caseload_heading(whose: str, me: str, specialists: list[dict]) -> str:
         return "My caseload"
     name = next((s["name"] for s in specialists if s["sub"] == whose), whose)
     return f"Caseload of {name}"
+
+
+def report(summary: dict, reach: dict, cohort_titles: dict[str, str]) -> dict:
+    """A jurisdiction's coaching figures as the report page shows them: labelled, in the pages' orders."""
+    kinds = dict(KINDS)
+    fidelity = summary["fidelity"]
+    practices = dict(PRACTICES)
+    return {
+        "commitments": [(STATUS_LABELS[s], summary["commitments_by_status"].get(s, 0)) for s in STATUS_ORDER],
+        "activities": [
+            (kinds.get(kind, kind), figures["count"], figures["hours"])
+            for kind, figures in summary["activities_by_kind"].items()
+        ],
+        "hours_by_month": sorted(summary["hours_by_month"].items(), reverse=True),
+        "fidelity": {
+            "observations": fidelity["observations"],
+            "average": fidelity["average"],
+            "by_practice": [
+                (practices.get(p, "All practices" if p == "all_practices" else p), average)
+                for p, average in fidelity["by_practice"].items()
+            ],
+        },
+        "reach": {key: reach.get(key, 0) for key in ("graduates", "trainings_delivered", "practitioners_reached")},
+        "reach_cohorts": [
+            {**cohort, "title": cohort_titles.get(cohort["cohort_id"])} for cohort in reach.get("cohorts", [])
+        ],
+    }
+
+
+def national_report(summaries: list[dict], reaches: list[dict]) -> list[dict]:
+    """One row per jurisdiction with records: its headline figures, or withheld without its consent."""
+    reach_of = {item["jurisdiction"]: item for item in reaches}
+    rows = []
+    for item in summaries:
+        row = {"jurisdiction": item["jurisdiction"], "withheld": item["status"] != "included"}
+        if not row["withheld"]:
+            reach = reach_of.get(item["jurisdiction"], {})
+            activities = item["activities_by_kind"].values()
+            row.update(
+                activities=sum(a["count"] for a in activities),
+                hours=round(sum(a["hours"] for a in activities), 2),
+                commitments=[item["commitments_by_status"].get(s, 0) for s in STATUS_ORDER],
+                fidelity=item["fidelity"]["average"],
+                graduates=reach.get("graduates", 0),
+                trainings_delivered=reach.get("trainings_delivered", 0),
+                practitioners_reached=reach.get("practitioners_reached", 0),
+            )
+        rows.append(row)
+    return rows

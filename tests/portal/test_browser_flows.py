@@ -1074,7 +1074,9 @@ def test_an_admin_finds_facilitators_by_name_and_enters_one_who_has_not_signed_i
     expect(page.get_by_label("Keoni Kahale")).to_have_count(1)
 
 
-def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a_trainer(platform, desktop):
+def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a_trainer(
+    platform, desktop, browser, screenshots
+):
     page = desktop.page
     admin = platform.token("jurisdiction_admin")
     desktop.sign_in_as("Alex Admin")
@@ -1087,7 +1089,7 @@ def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a
     desktop.check("specialists")
 
     # The default for new plans, chosen by name; a bad time frame is refused beside its field, the choice kept.
-    page.get_by_role("link", name="Default specialist and time frame").click()
+    page.get_by_role("link", name="Coaching settings").click()
     expect(page.get_by_label("Sam Specialist")).to_be_checked()
     page.get_by_label("Rosa Reyes").check()
     page.get_by_label("Months to deliver the training").fill("90")
@@ -1141,3 +1143,48 @@ def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a
     assert platform.api("GET", f"{platform.coaching}/settings", admin)["default_specialist"] == "dev-specialist-ca"
     page.goto("/coach/settings")
     expect(page.get_by_label("Rosa Reyes")).to_have_count(0)
+
+    # The jurisdiction's figures, as the API gives them, on a page and as CSV; national staff read them once
+    # California consents to national roll-ups, and not before.
+    summary = platform.api("GET", f"{platform.coaching}/reports/summary", admin)
+    page.get_by_role("link", name="Coaching report").click()
+    commitments = page.get_by_role("table", name="Commitments by status")
+    for status, label in (
+        ("overdue", "Overdue"),
+        ("due_soon", "Due soon"),
+        ("on_track", "On track"),
+        ("fulfilled", "Fulfilled"),
+    ):
+        expect(commitments.get_by_role("row", name=label)).to_contain_text(
+            str(summary["commitments_by_status"][status])
+        )
+    consultations = summary["activities_by_kind"]["consultation"]
+    consultation = page.get_by_role("table", name="Support activities by kind").get_by_role("row", name="Consultation")
+    expect(consultation.locator("td").nth(0)).to_have_text(str(consultations["count"]))
+    expect(consultation.locator("td").nth(1)).to_have_text(f"{consultations['hours']:.1f}")
+    desktop.check("coach-report")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download as CSV").click()
+    rows = download.value.path().read_text().splitlines()
+    assert rows[0] == "jurisdiction,measure,key,value"
+    assert f"CA,commitments,fulfilled,{summary['commitments_by_status']['fulfilled']}" in rows
+
+    national = Pages(browser, platform, screenshots, DESKTOP)
+    try:
+        national.sign_in_as("Nat National")
+        national.page.get_by_role("link", name="Coaching report").click()
+        california = national.page.get_by_role("row").filter(
+            has=national.page.get_by_role("rowheader", name="CA", exact=True)
+        )
+        expect(california).to_contain_text("Withheld: no consent to national roll-ups")
+        page.goto("/coach/settings")
+        page.get_by_role("button", name="Include our figures in national roll-ups").click()
+        expect(page.get_by_role("status").first).to_contain_text("National roll-ups now include")
+        expect(page.get_by_role("button", name="Withdraw consent")).to_be_visible()
+        desktop.check("coach-settings-consent")
+        national.page.reload()
+        expect(california).not_to_contain_text("Withheld")
+        expect(california.locator("td").nth(3)).to_have_text(str(summary["commitments_by_status"]["fulfilled"]))
+        national.check("coach-report-national")
+    finally:
+        national.close()

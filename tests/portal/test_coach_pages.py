@@ -233,6 +233,8 @@ def test_milestones_and_the_latest_plan():
         "/coach/specialists",
         "/coach/settings",
         "/coach/trainers/ana/plans/p1/specialist",
+        "/coach/report",
+        "/coach/report.csv",
         "/my/commitment",
     ],
 )
@@ -414,3 +416,39 @@ def test_an_admin_chooses_whose_caseload_and_starts_with_the_trainers_without_a_
     assert "a support activity with" not in page  # admins do not log support
     assert "<h1>Caseload of Rosa Reyes</h1>" in rosa and ">Change<span" in rosa
     assert "<h1>My caseload</h1>" in own.get_data(as_text=True)
+
+
+def test_the_report_labels_the_apis_figures_in_the_pages_orders_and_names_the_cohorts():
+    summary = {
+        "commitments_by_status": {"fulfilled": 2, "overdue": 1, "on_track": 4, "due_soon": 0},
+        "activities_by_kind": {"consultation": {"count": 3, "hours": 2.5}, "office_hours": {"count": 1, "hours": 0.5}},
+        "hours_by_month": {"2026-11": 1.0, "2026-12": 2.0},
+        "fidelity": {"observations": 2, "average": 0.75, "by_practice": {"inclusive-care": 0.5, "all_practices": 1.0}},
+    }
+    reach = {
+        "graduates": 7,
+        "trainings_delivered": 2,
+        "practitioners_reached": 31,
+        "cohorts": [{"cohort_id": "c1", "graduates": 7, "trainings_delivered": 2, "practitioners_reached": 31}],
+    }
+    shown = rules.report(summary, reach, {"c1": "Bay Area 2027"})
+    assert shown["commitments"] == [("Overdue", 1), ("Due soon", 0), ("On track", 4), ("Fulfilled", 2)]
+    assert shown["activities"] == [("Consultation", 3, 2.5), ("Office hours", 1, 0.5)]
+    assert shown["hours_by_month"] == [("2026-12", 2.0), ("2026-11", 1.0)]  # the latest first
+    assert shown["fidelity"]["by_practice"] == [("Inclusive care", 0.5), ("All practices", 1.0)]
+    assert shown["reach"] == {"graduates": 7, "trainings_delivered": 2, "practitioners_reached": 31}
+    assert shown["reach_cohorts"][0]["title"] == "Bay Area 2027"
+    assert rules.report(summary, reach, {})["reach_cohorts"][0]["title"] is None  # the page shows the id
+
+    national = rules.national_report(
+        [{"jurisdiction": "CA", "status": "included", **summary}, {"jurisdiction": "TX", "status": "withheld"}],
+        [{"jurisdiction": "CA", "status": "included", **reach}, {"jurisdiction": "TX", "status": "withheld"}],
+    )
+    assert national[1] == {"jurisdiction": "TX", "withheld": True}  # no figure of a jurisdiction without consent
+    assert {k: national[0][k] for k in ("activities", "hours", "commitments", "fidelity", "practitioners_reached")} == {
+        "activities": 4,
+        "hours": 3.0,
+        "commitments": [1, 0, 4, 2],
+        "fidelity": 0.75,
+        "practitioners_reached": 31,
+    }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from services.portal import coaching as rules
 from services.portal import identity
@@ -378,7 +378,7 @@ SPECIALISTS = directories.Directory(
 def specialists():
     """The jurisdiction's specialists by name; jurisdiction admins enter, withdraw or offer one again. One call
     to show, one more to change."""
-    also = ((url_for("coaching.settings"), "Default specialist and time frame"),)
+    also = ((url_for("coaching.settings"), "Coaching settings"),)
     return directories.page(SPECIALISTS, also if g.user.has("jurisdiction_admin") else ())
 
 
@@ -457,3 +457,58 @@ def settings():
         form=form,
         errors=errors,
     ), (422 if errors else 200)
+
+
+@blp.get("/coach/report")
+@identity.signed_in
+@with_coaching
+def report():
+    """The jurisdiction's coaching figures (commitments, support, fidelity, the cascade's reach): three calls.
+    National staff see every jurisdiction's headline figures, withheld where it has not consented: two."""
+    if g.user.has("national_admin"):
+        summary, reach = backend().get_all(
+            ("coaching", "/reports/national", {"token": token()}), ("coaching", "/reach/national", {"token": token()})
+        )
+        return render_template(
+            "coach_report_national.html",
+            rows=rules.national_report(summary["items"], reach["items"]),
+            statuses=[rules.STATUS_LABELS[s] for s in rules.STATUS_ORDER],
+            today=summary["today"],
+            totals=reach,
+        )
+    reads = [("coaching", "/reports/summary", {"token": token()}), ("coaching", "/reach", {"token": token()})]
+    if backend().has("scheduling"):  # to name the training-for-trainers cohorts
+        reads.append(("scheduling", "/cohorts", {"token": token(), "params": {"limit": PAGE}}))
+    summary, reach, *cohorts = backend().get_all(*reads)
+    titles = {c["id"]: c["title"] for c in cohorts[0]["items"]} if cohorts else {}
+    return render_template(
+        "coach_report.html", summary=summary, figures=rules.report(summary, reach, titles), today=summary["today"]
+    )
+
+
+@blp.get("/coach/report.csv")
+@identity.signed_in
+@with_coaching
+def report_csv():
+    """The figures as the API's CSV rows (jurisdiction, measure, key, value), for a spreadsheet: one call."""
+    path = "/reports/national" if g.user.has("national_admin") else "/reports/summary"
+    answer = backend().call("GET", "coaching", path, token=token(), params={"format": "csv"}, accept="text/csv")
+    filename = "coaching-national.csv" if g.user.has("national_admin") else f"coaching-{g.user.tenant}.csv"
+    return Response(
+        answer.text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@blp.post("/coach/settings/consent")
+@identity.signed_in
+@with_coaching
+def change_consent():
+    """A jurisdiction admin grants or withdraws consent to national roll-ups of its coaching figures: one call."""
+    granted = request.form.get("national_roll_ups") == "yes"
+    backend().put("coaching", "/consent", token=token(), json={"national_roll_ups": granted})
+    flash(
+        "National roll-ups now include your jurisdiction's coaching figures."
+        if granted
+        else "National roll-ups no longer include your jurisdiction's coaching figures: they are named as withheld."
+    )
+    return redirect(url_for("coaching.settings"))
