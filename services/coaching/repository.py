@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import Select, String, and_, case, cast, false, func, literal, or_, select, text, true, update
+from sqlalchemy import Select, String, and_, case, cast, false, func, literal, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
@@ -26,6 +26,7 @@ from services.coaching.models import (
     SpecialistName,
     TrainerSeries,
 )
+from shared import people_directory
 from shared.auth import COACH, INTEGRATION, JURISDICTION_ADMIN, SPECIALIST, Principal
 from shared.db import is_postgres, locking, utcnow
 from shared.errors import NotFound
@@ -451,56 +452,27 @@ def time_zone_of(session: Session, tenant: str) -> str:
 
 def remember_specialist_name(session: Session, tenant: str, sub: str, name: str, *, reinstate: bool = False) -> None:
     """Keep the name a specialist is known by, offered again if ``reinstate`` (an admin's entry; a sign-in
-    only renames); one statement, so concurrent writers never collide on it."""
-    insert = (pg_insert if is_postgres(session) else sqlite_insert)(SpecialistName)
-    statement = insert.values(tenant=tenant, sub=sub, name=name, updated_at=utcnow())
-    changed = SpecialistName.name != statement.excluded.name
-    written = session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant", "sub"],
-            set_={
-                "name": statement.excluded.name,
-                "updated_at": statement.excluded.updated_at,
-                **({"withdrawn_at": None} if reinstate else {}),
-            },
-            where=or_(changed, SpecialistName.withdrawn_at.is_not(None)) if reinstate else changed,
-        ).returning(SpecialistName.sub)
-    ).first()
-    if written is not None:  # entered or renamed: the plans naming them read another name
+    only renames). Entered or renamed, they are a change to the plans naming them (``Plan.specialist_name``)."""
+    if people_directory.remember_name(session, SpecialistName, tenant, sub, name, reinstate=reinstate):
         session.execute(update(Plan).where(Plan.tenant == tenant, Plan.specialist == sub).values(updated_at=utcnow()))
 
 
 def specialist_entry(session: Session, tenant: str, sub: str) -> SpecialistName | None:
     """A specialist's entry as the database holds it now (after an upsert, not the session's copy)."""
-    return session.get(SpecialistName, (tenant, sub), populate_existing=True)
+    return people_directory.entry(session, SpecialistName, tenant, sub)
 
 
 def withdraw_specialist(session: Session, tenant: str, sub: str) -> SpecialistName | None:
     """No longer offer a specialist (withdrawing twice keeps the first time); None if coaching does not know them."""
-    session.execute(
-        update(SpecialistName)
-        .where(SpecialistName.tenant == tenant, SpecialistName.sub == sub, SpecialistName.withdrawn_at.is_(None))
-        .values(withdrawn_at=utcnow(), updated_at=utcnow())
-    )
-    return specialist_entry(session, tenant, sub)
+    return people_directory.withdraw(session, SpecialistName, tenant, sub)
 
 
-SPECIALISTS_ORDER = (SpecialistName.name, SpecialistName.tenant, SpecialistName.sub)
+SPECIALISTS_ORDER = people_directory.order(SpecialistName)
 
 
 def specialists(who: Principal, filters: dict) -> Select:
-    """The caller's jurisdiction's specialists (every jurisdiction's for national staff): those of
-    ``jurisdiction``, whose name contains ``q`` (any case) and of the subjects ``sub``, where given. Those
-    withdrawn are left out unless ``include_withdrawn``, or named by subject: the plans naming them still do."""
-    stmt = select(SpecialistName)
-    if not who.is_national:
-        stmt = stmt.where(SpecialistName.tenant == who.tenant)
-    if filters.get("jurisdiction"):
-        stmt = stmt.where(SpecialistName.tenant == filters["jurisdiction"].upper())
-    if filters.get("sub"):
-        stmt = stmt.where(SpecialistName.sub.in_(filters["sub"]))
-    elif not filters.get("include_withdrawn"):
-        stmt = stmt.where(SpecialistName.withdrawn_at.is_(None))
-    if filters.get("q"):
-        stmt = stmt.where(SpecialistName.name.icontains(filters["q"], autoescape=True))
-    return stmt
+    """The caller's jurisdiction's specialists (every jurisdiction's for national staff), filtered as
+    ``shared.people_directory.listing`` says. Those withdrawn are left out unless ``include_withdrawn``, or
+    named by subject: the plans naming them still do."""
+    tenant = None if who.is_national else who.tenant
+    return people_directory.listing(SpecialistName, tenant=tenant, filters=filters, withdrawn_when_named=True)
