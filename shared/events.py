@@ -261,6 +261,7 @@ class PlanCreated(EventData):
     trainer = fields.String(required=True)
     trainer_name = fields.String(allow_none=True, load_default=None)
     specialist = fields.String(allow_none=True, load_default=None)
+    specialist_name = fields.String(allow_none=True, load_default=None)
     series_id = fields.String(required=True)
     cohort_id = fields.String(required=True)
     registration_id = fields.String(required=True)
@@ -294,6 +295,18 @@ class CommitmentNotice(EventData):
     status = fields.String(required=True, validate=validate.OneOf(COMMITMENT_STATUSES))
     days_before = fields.Integer(allow_none=True, load_default=None)
     fulfilled_on = fields.Date(allow_none=True, load_default=None)
+
+
+class SpecialistAssigned(EventData):
+    """A jurisdiction admin gave a trainer's plan another specialist (never the same one again)."""
+
+    plan_id = fields.String(required=True)
+    trainer = fields.String(required=True)
+    trainer_name = fields.String(allow_none=True, load_default=None)
+    specialist = fields.String(required=True)
+    specialist_name = fields.String(allow_none=True, load_default=None)
+    previous_specialist = fields.String(allow_none=True, load_default=None)
+    due_on = fields.Date(required=True)
 
 
 class FollowupDue(EventData):
@@ -373,6 +386,7 @@ CATALOGUE: dict[str, EventSpec] = {
     "scheduling.community_call.rescheduled": EventSpec(CommunityCallChanged),
     "scheduling.community_call.cancelled": EventSpec(CommunityCallChanged),
     "coaching.plan.created": EventSpec(PlanCreated),
+    "coaching.plan.specialist_assigned": EventSpec(SpecialistAssigned),
     "coaching.activity.logged": EventSpec(ActivityLogged),
     "coaching.commitment.due_soon": EventSpec(CommitmentNotice),
     "coaching.commitment.overdue": EventSpec(CommitmentNotice),

@@ -3,8 +3,8 @@
 Owns implementation plans, commitments to deliver the training (due dates, status, milestones),
 support activities logged by coaches and specialists (with confidential notes, their history and an
 audit of who wrote and read them), fidelity observations, scheduled checks, reports and consent to
-national roll-ups. Publishes ``coaching.plan.created``, ``coaching.activity.logged``,
-``coaching.commitment.*`` and ``coaching.followup.due``. Consumes ``scheduling.participant.completed``,
+national roll-ups. Publishes ``coaching.plan.created``, ``coaching.plan.specialist_assigned``,
+``coaching.activity.logged``, ``coaching.commitment.*`` and ``coaching.followup.due``. Consumes ``scheduling.participant.completed``,
 ``scheduling.session.*``, ``scheduling.attendance.recorded``, ``scheduling.office_hour.*`` and
 ``scheduling.jurisdiction.added``.
 """

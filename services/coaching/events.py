@@ -16,7 +16,9 @@ def _emit(session, type_: str, *, subject: str, tenant: str, data: dict, correla
     add_event(session, platform, event)
 
 
-def plan_created(session, plan: Plan, commitment: Commitment, *, correlationid: str = "") -> None:
+def plan_created(
+    session, plan: Plan, commitment: Commitment, specialist_name: str | None, *, correlationid: str = ""
+) -> None:
     _emit(
         session,
         "coaching.plan.created",
@@ -29,12 +31,32 @@ def plan_created(session, plan: Plan, commitment: Commitment, *, correlationid: 
             "trainer": plan.trainer,
             "trainer_name": plan.trainer_name,
             "specialist": plan.specialist,
+            "specialist_name": specialist_name,
             "series_id": plan.series_id,
             "cohort_id": plan.cohort_id,
             "registration_id": plan.registration_id,
             "completed_at": plan.completed_at.isoformat(),
             "due_on": commitment.due_on.isoformat(),
             "time_frame_months": commitment.time_frame_months,
+        },
+    )
+
+
+def specialist_assigned(session, plan: Plan, specialist_name: str | None, previous: str | None) -> None:
+    """The trainer and the specialist now supporting them hear of it (notifications)."""
+    _emit(
+        session,
+        "coaching.plan.specialist_assigned",
+        subject=plan.id,
+        tenant=plan.tenant,
+        data={
+            "plan_id": plan.id,
+            "trainer": plan.trainer,
+            "trainer_name": plan.trainer_name,
+            "specialist": plan.specialist,
+            "specialist_name": specialist_name,
+            "previous_specialist": previous,
+            "due_on": plan.commitment.due_on.isoformat(),
         },
     )
 

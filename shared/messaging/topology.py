@@ -43,6 +43,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "scheduling.request.approved",
             "scheduling.request.declined",
             "content.adaptation.reviewed",
+            "coaching.plan.created",
+            "coaching.plan.specialist_assigned",
             "coaching.commitment.due_soon",
             "coaching.commitment.overdue",
             "coaching.followup.due",

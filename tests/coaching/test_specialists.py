@@ -3,6 +3,8 @@ read per jurisdiction."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
@@ -228,3 +230,46 @@ def test_plans_name_their_specialist_and_a_rename_reaches_systems_syncing_plans(
     )
     moved = cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-2"}, headers=auth(tokens, ADMIN))
     assert (moved.json["specialist"], moved.json["specialist_name"]) == ("its-2", "Zoe Zamora")
+
+
+def test_assigning_another_specialist_tells_notifications_once_with_both_names(cclient, tokens, coaching_ctx):
+    from services.coaching.models import platform
+    from tests.coaching.conftest import open_plan
+
+    def events(event_type: str) -> list[dict]:
+        with coaching_ctx.db.session() as db:
+            bodies = db.scalars(select(platform.outbox.body).where(platform.outbox.event_type == event_type))
+            return [json.loads(body)["data"] for body in bodies]
+
+    assert (
+        cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=auth(tokens, ADMIN))
+    open_plan(coaching_ctx, trainer="trainer-ca-1", participant_name="Tina Trainer")
+    [opened] = events("coaching.plan.created")
+    assert (opened["specialist"], opened["specialist_name"]) == ("its-1", "Ana Álvarez")
+    [plan] = cclient.get("/plans", headers=auth(tokens, ADMIN)).json["items"]
+
+    # The same specialist again changes nothing and tells nobody; another one is told, with the trainer.
+    assert (
+        cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-1"}, headers=auth(tokens, ADMIN)).status_code
+        == 200
+    )
+    assert events("coaching.plan.specialist_assigned") == []
+    assert (
+        cclient.put("/specialists/its-2", json={"name": "Zoe Zamora"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    assert (
+        cclient.patch(f"/plans/{plan['id']}", json={"specialist": "its-2"}, headers=auth(tokens, ADMIN)).status_code
+        == 200
+    )
+    [assigned] = events("coaching.plan.specialist_assigned")
+    assert assigned == {
+        "plan_id": plan["id"],
+        "trainer": "trainer-ca-1",
+        "trainer_name": "Tina Trainer",
+        "specialist": "its-2",
+        "specialist_name": "Zoe Zamora",
+        "previous_specialist": "its-1",
+        "due_on": plan["commitment"]["due_on"],
+    }

@@ -9,7 +9,13 @@ from shared.events import CATALOGUE
 from shared.messaging.topology import SUBSCRIPTIONS
 from tests.notifications.conftest import add_contact
 
-COACHING_NOTICES = ("coaching.commitment.due_soon", "coaching.commitment.overdue", "coaching.followup.due")
+COACHING_NOTICES = (
+    "coaching.plan.created",
+    "coaching.plan.specialist_assigned",
+    "coaching.commitment.due_soon",
+    "coaching.commitment.overdue",
+    "coaching.followup.due",
+)
 
 
 def text_of(message) -> str:
@@ -83,3 +89,68 @@ def test_a_follow_up_due_tells_whoever_set_it(notifications_ctx, deliver, smtp_s
     [message] = smtp_server.to("sam@example.org")
     assert message["Subject"] == "Follow-up due: your follow-up with ana"
     assert "is due Friday, January 15, 2027." in text_of(message)
+
+
+def plan_event(event_type: str, **data):
+    return make_event(event_type, source="/services/coaching", subject="plan-1", tenant="CA", data=data)
+
+
+def test_a_plan_opened_tells_the_trainer_who_supports_them_and_the_specialist_who_joined_their_caseload(
+    notifications_ctx, deliver, smtp_server
+):
+    add_contact(notifications_ctx, "ana", "ana@example.org", language="es")
+    add_contact(notifications_ctx, "sam", "sam@example.org")
+    event = plan_event(
+        "coaching.plan.created",
+        plan_id="plan-1",
+        commitment_id="commitment-1",
+        trainer="ana",
+        trainer_name="Ana López",
+        specialist="sam",
+        specialist_name="Sam Specialist",
+        series_id="series-1",
+        cohort_id="cohort-1",
+        registration_id="registration-1",
+        completed_at="2026-08-31T17:00:00+00:00",
+        due_on="2027-02-28",
+        time_frame_months=6,
+    )
+    deliver.event(event)
+    deliver.event(event)  # redelivered: still one message each
+    deliver.send()
+
+    [to_ana] = smtp_server.to("ana@example.org")
+    assert to_ana["Subject"] == "Su plan de implementación"
+    assert "antes del domingo 28 de febrero de 2027. Sam Specialist, su especialista" in text_of(to_ana)
+    [to_sam] = smtp_server.to("sam@example.org")
+    assert to_sam["Subject"] == "A new trainer to support: Ana López"
+    assert "Ana López completed the training for trainers and is now in your caseload." in text_of(to_sam)
+    assert "by Sunday, February 28, 2027" in text_of(to_sam)
+    assert "My commitment" not in text_of(to_sam)  # the trainer's page, not theirs
+
+
+def test_another_specialist_assigned_tells_the_trainer_and_the_new_specialist_only(
+    notifications_ctx, deliver, smtp_server
+):
+    for person, address in (("ana", "ana@example.org"), ("sam", "sam@example.org"), ("rosa", "rosa@example.org")):
+        add_contact(notifications_ctx, person, address)
+    deliver.event(
+        plan_event(
+            "coaching.plan.specialist_assigned",
+            plan_id="plan-1",
+            trainer="ana",
+            trainer_name=None,  # a plan opened before completions carried names: the trainer's id stands in
+            specialist="rosa",
+            specialist_name="Rosa Reyes",
+            previous_specialist="sam",
+            due_on="2027-02-28",
+        )
+    )
+    deliver.send()
+
+    [to_ana] = smtp_server.to("ana@example.org")
+    assert to_ana["Subject"] == "Your specialist: Rosa Reyes"
+    assert "Rosa Reyes now supports you in delivering the training in your community by Sunday" in text_of(to_ana)
+    [to_rosa] = smtp_server.to("rosa@example.org")
+    assert to_rosa["Subject"] == "Now in your caseload: ana"
+    assert smtp_server.to("sam@example.org") == []

@@ -57,7 +57,7 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
     )
     session.add_all([plan, commitment])
     session.flush()
-    events.plan_created(session, plan, commitment)
+    events.plan_created(session, plan, commitment, _name_of_specialist(session, tenant, plan.specialist))
     return plan
 
 
@@ -80,9 +80,13 @@ def show_plan(session, plan_id: str, who: Principal, today: date) -> Plan:
 def assign_specialist(plan_id: str, specialist: str, uow: UnitOfWork, who: Principal, today: date) -> Plan:
     """A jurisdiction admin changes the Infant/Toddler Specialist who supports this trainer."""
     plan = repo.get_plan(uow.session, plan_id, who, for_update=True)
-    if specialist != plan.specialist:
+    previous = plan.specialist
+    if specialist != previous:
         _refuse_withdrawn(uow.session, who.tenant, specialist, "specialist")
-    plan.specialist = specialist
+        plan.specialist = specialist
+        events.specialist_assigned(
+            uow.session, plan, _name_of_specialist(uow.session, plan.tenant, specialist), previous
+        )
     uow.commit()
     return _with_status(repo.reread_specialist_name(uow.session, plan), today)
 
@@ -236,6 +240,12 @@ def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> Train
         uow.session.add(row)
         uow.commit()
     return row
+
+
+def _name_of_specialist(session, tenant: str, specialist: str | None) -> str | None:
+    """The name coaching knows a specialist by, for the events that name them (None while unknown)."""
+    entry = repo.specialist_entry(session, tenant, specialist) if specialist else None
+    return entry.name if entry is not None else None
 
 
 def _refuse_withdrawn(session, tenant: str, specialist: str, field: str) -> None:

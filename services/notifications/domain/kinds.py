@@ -32,6 +32,10 @@ KINDS: dict[str, Kind] = {
     "scheduling.request.approved": Kind("request_approved", "the requester"),
     "scheduling.request.declined": Kind("request_declined", "the requester"),
     "content.adaptation.reviewed": Kind("adaptation_reviewed", "the facilitator"),
+    "coaching.plan.created": Kind("plan_opened", "the trainer and their specialist"),
+    "coaching.plan.specialist_assigned": Kind(
+        "specialist_assigned", "the trainer and the specialist now supporting them"
+    ),
     "coaching.commitment.due_soon": Kind("commitment_due_soon", "the trainer"),
     "coaching.commitment.overdue": Kind("commitment_overdue", "the trainer and their specialist"),
     "coaching.followup.due": Kind("followup_due", "the coach or specialist who set it"),

@@ -65,6 +65,26 @@ class Notifier:
                 "comments": data.get("comments") or "",
                 "revision": data["revision"],
             }
+        elif event.type.startswith("coaching.plan."):
+            # A trainer's plan opened, or another specialist assigned: the trainer and that specialist hear.
+            trainer, specialist = data["trainer"], data.get("specialist")
+            due = date.fromisoformat(str(data["due_on"]))
+            names = {"trainer": data.get("trainer_name") or trainer, "specialist": data.get("specialist_name")}
+            return self.tell(
+                session,
+                tenant,
+                event.id,
+                event.type,
+                kind.template,
+                [trainer, specialist] if specialist else [trainer],
+                lambda contact, lang: {
+                    **names,
+                    "to_specialist": contact.person == specialist,
+                    "due": day(due, lang),
+                    "digest_key": event.subject,
+                },
+                lookups=lookups,
+            )
         elif event.type.startswith("coaching.commitment."):
             # The trainer's commitment to deliver the training; an overdue one is their specialist's too.
             person = data["trainer"]
@@ -693,7 +713,7 @@ def audience(event: Envelope) -> list[str]:
         return [data.get("requested_by")]
     if event.type == "content.adaptation.reviewed":
         return [data["facilitator"]]
-    if event.type.startswith("coaching.commitment."):
+    if event.type.startswith(("coaching.commitment.", "coaching.plan.")):
         return [data["trainer"], data.get("specialist")]
     if event.type == "coaching.followup.due":
         return [data["author"]]
