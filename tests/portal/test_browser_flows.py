@@ -1128,8 +1128,11 @@ def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a
     page.get_by_role("link", name="Specialists", exact=True).click()
     page.get_by_role("button", name="Withdraw Rosa Reyes").click()
     expect(page.get_by_role("status").first).to_contain_text("Rosa Reyes is withdrawn")
-    page.goto("/coach/trainers/dev-participant-ca")
-    page.get_by_role("link", name="Change the specialist").click()
+    # Her trainers are found on the caseload page, to give them another specialist.
+    page.get_by_role("link", name="Caseload", exact=True).click()
+    page.get_by_label("Whose trainers").select_option(label="Rosa Reyes (withdrawn)")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("link", name="Change the specialist of Ana López").click()
     expect(page.get_by_label("Rosa Reyes (withdrawn)")).to_be_checked()
     desktop.check("coach-specialist")
     page.get_by_label("Sam Specialist").check()

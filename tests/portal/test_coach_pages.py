@@ -395,7 +395,12 @@ def test_an_admin_chooses_whose_caseload_and_starts_with_the_trainers_without_a_
         return {"specialist": request.args.get("specialist"), "today": today, "items": [item]}
 
     coaching.get("/specialists")(
-        lambda: {"items": [{"sub": "its-1", "name": "Rosa Reyes", "tenant": "CA", "withdrawn_at": None}]}
+        lambda: {
+            "items": [
+                {"sub": "its-1", "name": "Rosa Reyes", "tenant": "CA", "withdrawn_at": None},
+                {"sub": "its-0", "name": "Sam Left", "tenant": "CA", "withdrawn_at": "2026-12-01T10:00:00+00:00"},
+            ]
+        }
     )
     with serving(coaching) as url:
         client = create_app(config(tmp_path, coaching_url=url)).test_client()
@@ -409,6 +414,7 @@ def test_an_admin_chooses_whose_caseload_and_starts_with_the_trainers_without_a_
     assert asked == [{"unassigned": "true"}, {"specialist": "its-1"}, {}]
     assert "<h1>Trainers without a specialist</h1>" in page
     assert '<option value="its-1" >Rosa Reyes</option>' in page
+    assert '<option value="its-0" >Sam Left (withdrawn)</option>' in page  # to reassign the trainers they left
     assert (
         'href="/coach/trainers/ana/plans/p1/specialist">Assign<span class="visually-hidden"> the specialist of Ana López'
         in page

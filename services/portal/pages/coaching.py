@@ -51,8 +51,8 @@ def caseload():
     whose = request.args.get("whose") or ("" if g.user.has("specialist") or not admin else rules.UNASSIGNED)
     params = {"unassigned": "true"} if whose == rules.UNASSIGNED else ({"specialist": whose} if whose else {})
     reads = [("coaching", "/caseload", {"token": token(), "params": params})]
-    if admin:
-        reads.append(("coaching", "/specialists", {"token": token(), "params": {"limit": PAGE}}))
+    if admin:  # withdrawn ones too: their trainers are to be given another specialist
+        reads.append(_specialists_read())
     listed, *directory = backend().get_all(*reads)
     today = date.fromisoformat(listed["today"])
     items = rules.sort_caseload(listed["items"])
