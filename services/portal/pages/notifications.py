@@ -105,6 +105,8 @@ KIND_ROLES = {
     "request_approved": _REQUESTERS,
     "request_declined": _REQUESTERS,
     "adaptation_reviewed": ("facilitator", "participant"),  # a trainer delivering the series adapts it
+    "plan_opened": ("participant", "facilitator", "specialist"),  # the trainer and their specialist
+    "specialist_assigned": ("participant", "facilitator", "specialist"),
     "commitment_due_soon": ("participant", "facilitator"),  # trainers, who completed the series
     "commitment_overdue": ("participant", "facilitator", "specialist"),
     "followup_due": ("coach", "specialist"),
