@@ -1191,3 +1191,22 @@ def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a
         national.check("coach-report-national")
     finally:
         national.close()
+
+
+def test_the_coaching_admin_pages_read_on_a_phone(platform, phone):
+    """The caseload, specialists, settings and report pages, and national staff's report, at a phone's width."""
+    page = phone.page
+    phone.sign_in_as("Alex Admin")
+    for path, name in (
+        ("/coach", "caseload-admin"),
+        ("/coach/specialists", "specialists"),
+        ("/coach/settings", "coach-settings"),
+        ("/coach/report", "coach-report"),
+    ):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        phone.check(f"{name}-phone")
+    phone.sign_in_as("Nat National")
+    page.goto("/coach/report")
+    expect(page.get_by_role("heading", name="Coaching report: every jurisdiction")).to_be_visible()
+    phone.check("coach-report-national-phone")
