@@ -1,12 +1,13 @@
 """``python -m bench.portal`` (the last part of ``make bench``): the portal's pages under 20 concurrent people.
 
-The content and scheduling APIs and the portal run as deployed (gunicorn, ``WEB_CONCURRENCY`` workers
-each; the content and scheduling workers beside them) on the embedded default in a folder of the run's
-own. A cohort of nine sessions with 20 participants, attendance and certificates, and a learning
-community of the same participants with a year of monthly calls, threads and a work plan, are set up
-through the APIs; then 20 people, each signed in to the portal with their own session (coordinators,
-facilitators, participants), load their main pages in a loop for ``BENCH_PORTAL_SECONDS`` (60) after a
-warm-up, ``BENCH_PORTAL_THINK`` (1) seconds apart.
+The content, scheduling and coaching APIs and the portal run as deployed (gunicorn, ``WEB_CONCURRENCY``
+workers each; the content, scheduling and coaching workers beside them) on the embedded default in a
+folder of the run's own. A cohort of nine sessions with 20 participants, attendance and certificates
+(the training for trainers: each completion opens a coaching plan, with two support activities logged),
+and a learning community of the same participants with a year of monthly calls, threads and a work plan,
+are set up through the APIs; then 20 people, each signed in to the portal with their own session
+(coordinators, facilitators, a specialist, participants), load their main pages in a loop for
+``BENCH_PORTAL_SECONDS`` (60) after a warm-up, ``BENCH_PORTAL_THINK`` (1) seconds apart.
 Every figure includes the API calls behind the page. Targets: p99 under 200 ms for every page, at
 most three API calls per page (the page's ``X-API-Calls`` header), no error. Results go to ``var/bench-portal.json``.
 """
@@ -48,11 +49,12 @@ def free_port() -> int:
 
 
 def start(env: dict, folder: Path) -> tuple[dict, list[subprocess.Popen]]:
-    ports = {name: free_port() for name in ("content", "scheduling", "portal")}
+    ports = {name: free_port() for name in ("content", "scheduling", "coaching", "portal")}
     env.update(
-        CONTENT_PORT=str(ports["content"]), SCHEDULING_PORT=str(ports["scheduling"]), PORTAL_PORT=str(ports["portal"])
-    )
-    for service in ("content", "scheduling"):
+        CONTENT_PORT=str(ports["content"]), SCHEDULING_PORT=str(ports["scheduling"]), PORTAL_PORT=str(ports["portal"]),
+        COACHING_PORT=str(ports["coaching"]), PORTAL_COACHING_URL=f"http://127.0.0.1:{ports['coaching']}",
+    )  # fmt: skip
+    for service in ("content", "scheduling", "coaching"):
         for command in ("migrate", "seed"):
             subprocess.run(
                 [sys.executable, "-m", f"services.{service}.manage", command], cwd=ROOT, env=env, check=True,
@@ -61,6 +63,7 @@ def start(env: dict, folder: Path) -> tuple[dict, list[subprocess.Popen]]:
     commands = {
         "content": ["python:shared.gunicorn_conf", "services.content.wsgi:app"],
         "scheduling": ["python:services.scheduling.gunicorn_conf", "services.scheduling.wsgi:app"],
+        "coaching": ["python:services.coaching.gunicorn_conf", "services.coaching.wsgi:app"],
         "portal": ["python:services.portal.gunicorn_conf", "services.portal.wsgi:app"],
     }
     processes = []
@@ -75,8 +78,9 @@ def start(env: dict, folder: Path) -> tuple[dict, list[subprocess.Popen]]:
 
     for name, (conf, app) in commands.items():
         start(name, [sys.executable, "-m", "gunicorn", "-c", conf, "--bind", f"127.0.0.1:{ports[name]}", app])
-    # Scheduling learns of a learning community from content's events: their workers carry them.
-    for name in ("content-worker", "scheduling-worker"):
+    # Scheduling learns of a learning community from content's events, coaching of completions from
+    # scheduling's: their workers carry them.
+    for name in ("content-worker", "scheduling-worker", "coaching-worker"):
         start(name, [sys.executable, "-m", f"services.{name.split('-')[0]}.worker"])
     bases = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     deadline = time.monotonic() + 60
@@ -131,15 +135,36 @@ def set_up(bases: dict, key: bytes) -> dict:
              {"participant": f"bench-{n:02d}", "name": f"Participant {n}", "email": f"p{n}@example.org"})
         for n in range(20)
     ]  # fmt: skip
+    # The series is the training for trainers: each completion opens a plan with the default specialist.
+    call("PUT", f"{bases['coaching']}/trainer-series/{series['id']}", token("national_admin", "US"))
+    call("PATCH", f"{bases['coaching']}/settings", admin, {"default_specialist": "dev-specialist-ca"})
     call("PUT", f"{api}/sessions/{sessions[0]['id']}/attendance", admin,
          {"records": [{"registration_id": r["id"], "status": "present"} for r in registrations]})  # fmt: skip
     code = call("GET", f"{api}/cohorts/{cohort['id']}/completions", admin)["items"][0]["certificate_code"]
+    coaching(bases["coaching"], admin, token("specialist", sub="dev-specialist-ca"), call)
     return {
         "cohort": cohort["id"],
         "session": sessions[0]["id"],
         "code": code,
         "community": learning_community(bases, token("national_admin", "US"), call),
     }
+
+
+def coaching(api: str, admin: str, specialist: str, call) -> None:
+    """The 20 plans the completions open, and two support activities logged with each trainer."""
+    deadline = time.monotonic() + 60
+    while len(call("GET", f"{api}/plans?limit=50", admin)["items"]) < 20:
+        if time.monotonic() > deadline:
+            raise SystemExit("coaching did not open the 20 plans from scheduling's completion events")
+        time.sleep(0.2)
+    today = datetime.now(UTC).date()
+    for n in range(20):
+        for days, kind in ((7, "consultation"), (2, "coaching")):
+            call("POST", f"{api}/activities", specialist, {
+                "trainer": f"bench-{n:02d}", "kind": kind, "occurred_on": (today - timedelta(days=days)).isoformat(),
+                "duration_minutes": 45, "mode": "virtual", "practices": ["primary-caregiving"],
+                "notes": "Planning the first sessions.", "follow_up_on": (today + timedelta(days=n % 14)).isoformat(),
+            })  # fmt: skip
 
 
 def learning_community(bases: dict, staff: str, call) -> str:
@@ -195,11 +220,20 @@ def people(story: dict) -> list[tuple[dict, list[str]]]:
         ("/my/hours", "/my/hours"),
         ("/verify/<code>", f"/verify/{story['code']}"),
         ("/communities/<id>", f"/communities/{story['community']}"),
+        ("/my/commitment", "/my/commitment"),
     ]
     chosen = []
     for n in range(USERS):
         if n % 10 < 3:
             chosen.append(({"role": "agency_coordinator", "tenant": "CA"}, coordinator))
+        elif n % 10 == 5:
+            # The specialist supporting the 20 trainers: the caseload, one trainer's page, the report.
+            specialist = [
+                ("/coach", "/coach"),
+                ("/coach/trainers/<sub>", f"/coach/trainers/bench-{n % 20:02d}"),
+                ("/coach/report", "/coach/report"),
+            ]
+            chosen.append(({"role": "specialist", "tenant": "CA", "name": "Sam Specialist"}, specialist))
         elif n % 10 < 6:
             # Named, as a real sign-in is: signing in enters her in the facilitators' directory.
             chosen.append(({"role": "facilitator", "tenant": "CA", "name": "Fran Facilitator"}, facilitator))
