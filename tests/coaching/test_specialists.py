@@ -273,3 +273,20 @@ def test_assigning_another_specialist_tells_notifications_once_with_both_names(c
         "previous_specialist": "its-1",
         "due_on": plan["commitment"]["due_on"],
     }
+
+
+def test_a_plan_opened_after_the_default_specialist_was_withdrawn_waits_for_an_admin(cclient, tokens, coaching_ctx):
+    from tests.coaching.conftest import open_plan
+
+    assert (
+        cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=auth(tokens, ADMIN)).status_code == 200
+    )
+    cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=auth(tokens, ADMIN))
+    open_plan(coaching_ctx, trainer="trainer-ca-1")
+    assert cclient.delete("/specialists/its-1", headers=auth(tokens, ADMIN)).status_code == 200
+    open_plan(coaching_ctx, trainer="trainer-ca-2")
+
+    plans = {p["trainer"]: p["specialist"] for p in cclient.get("/plans", headers=auth(tokens, ADMIN)).json["items"]}
+    assert plans == {"trainer-ca-1": "its-1", "trainer-ca-2": None}  # the first keeps her; the second waits
+    unassigned = cclient.get("/caseload?unassigned=true", headers=auth(tokens, ADMIN)).json["items"]
+    assert [item["trainer"] for item in unassigned] == ["trainer-ca-2"]

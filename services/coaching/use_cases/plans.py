@@ -39,7 +39,7 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
         trainer=completion["participant"],
         trainer_name=completion.get("participant_name") or None,
         registry_id=completion.get("registry_id"),
-        specialist=settings.default_specialist if settings else None,
+        specialist=_default_specialist(session, tenant, settings),
         series_id=completion["series_id"],
         cohort_id=completion["cohort_id"],
         registration_id=completion["registration_id"],
@@ -248,11 +248,24 @@ def _name_of_specialist(session, tenant: str, specialist: str | None) -> str | N
     return entry.name if entry is not None else None
 
 
-def _refuse_withdrawn(session, tenant: str, specialist: str, field: str) -> None:
-    """A specialist an admin withdrew is not assigned anew (one coaching does not know yet may be: they have
-    not signed in yet)."""
+def _withdrawn(session, tenant: str, specialist: str):
+    """The specialist's entry if an admin withdrew them (one coaching does not know yet is not: they have not
+    signed in yet), else None."""
     entry = repo.specialist_entry(session, tenant, specialist)
-    if entry is not None and entry.withdrawn_at is not None:
+    return entry if entry is not None and entry.withdrawn_at is not None else None
+
+
+def _default_specialist(session, tenant: str, settings) -> str | None:
+    """The jurisdiction's default specialist for a new plan; none if withdrawn since it was set: the plan waits
+    among the trainers without a specialist (``GET /caseload?unassigned=true``) for an admin to assign one."""
+    default = settings.default_specialist if settings else None
+    return None if default and _withdrawn(session, tenant, default) else default
+
+
+def _refuse_withdrawn(session, tenant: str, specialist: str, field: str) -> None:
+    """A specialist an admin withdrew is not assigned anew."""
+    entry = _withdrawn(session, tenant, specialist)
+    if entry is not None:
         raise InvalidInput(
             f"{entry.name} is withdrawn: enter them again (PUT /specialists/{{sub}}) to assign them.",
             errors={field: [f"{entry.name} is withdrawn."]},
