@@ -23,6 +23,7 @@ from services.portal.pages import (
     signin,
 )
 from services.portal.zones import zone_name
+from shared.jurisdictions import jurisdictions
 from shared.logging import configure_logging, get_logger
 
 # How pages write a moment and a day ("Tue 12 Jan 2027, 9:00 AM", "Sat 5 Dec 2026"): the filters below.
@@ -104,6 +105,13 @@ def create_app(config: Config | None = None) -> Flask:
             return ""
         moment = datetime.fromisoformat(value).astimezone(ZoneInfo(zone))
         return f"{moment.strftime(MOMENT)} {moment.tzname()}"
+
+    names = {code: known.name for code, known in jurisdictions().items()}
+
+    @app.template_filter("jurisdiction")
+    def jurisdiction(code: str | None) -> str:
+        """A jurisdiction by name ("California"); a Tribe, absent from the static list, by its code."""
+        return names.get(code or "", code or "")
 
     @app.template_filter("month")
     def month(value: str | None) -> str:

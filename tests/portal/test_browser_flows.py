@@ -755,7 +755,7 @@ def test_national_staff_approve_one_request_into_a_cohort_and_decline_another(pl
 
     # Every jurisdiction's facilitators, each with its jurisdiction.
     page.get_by_role("link", name="Facilitators").click()
-    expect(page.get_by_role("row").filter(has_text="Fran Facilitator")).to_contain_text("CA")
+    expect(page.get_by_role("row").filter(has_text="Fran Facilitator")).to_contain_text("California")
     expect(page.get_by_role("button", name="Withdraw Fran Facilitator")).to_have_count(0)  # jurisdiction admins' task
     page.goto(f"/requests/{asked[1]['id']}/decision")
     page.get_by_label("Reason").fill("Sent twice; we keep the first.")
@@ -1177,7 +1177,7 @@ def test_an_admin_enters_a_specialist_makes_her_the_default_and_assigns_her_to_a
         national.sign_in_as("Nat National")
         national.page.get_by_role("link", name="Coaching report").click()
         california = national.page.get_by_role("row").filter(
-            has=national.page.get_by_role("rowheader", name="CA", exact=True)
+            has=national.page.get_by_role("rowheader", name="California", exact=True)
         )
         expect(california).to_contain_text("Withheld: no consent to national roll-ups")
         page.goto("/coach/settings")
