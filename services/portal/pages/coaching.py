@@ -1,4 +1,5 @@
-"""A coach's and specialist's pages: caseload, logging support, follow-ups, a trainer, fidelity, adaptations, office hours.
+"""Coaching's pages: caseload, logging support, follow-ups, a trainer, fidelity, adaptations, office hours; and
+for jurisdiction admins and national staff, specialists by name, coaching settings and the coaching report.
 
 Every page is one to three API calls; none exists while ``PORTAL_COACHING_URL`` is empty.
 """
