@@ -112,6 +112,10 @@ def main() -> None:
     os.environ.setdefault(
         "PORTAL_COACHING_URL", f"http://127.0.0.1:{os.environ.get('COACHING_PORT') or DEFAULT_PORTS['coaching']}"
     )
+    # Notifications links each e-mail to "My e-mails" in the portal, at the address the portal itself uses.
+    os.environ.setdefault(
+        "PORTAL_PUBLIC_URL", f"http://127.0.0.1:{os.environ.get('PORTAL_PORT') or DEFAULT_PORTAL_PORT}"
+    )
     os.environ.setdefault(
         "PORTAL_NOTIFICATIONS_URL",
         f"http://127.0.0.1:{os.environ.get('NOTIFICATIONS_PORT') or DEFAULT_PORTS['notifications']}",

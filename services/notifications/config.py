@@ -29,6 +29,8 @@ class NotificationsConfig(CommonConfig):
     webhook_timeout: seconds a receiver has to answer (WEBHOOK_TIMEOUT); anything but a 2xx in time fails.
     webhook_disable_after_hours: an endpoint failing without a success for this long is disabled and its
         contact told (WEBHOOK_DISABLE_AFTER_HOURS, default 5 days).
+    portal_url: the portal's public address (PORTAL_PUBLIC_URL, as the portal reads it); when set, each
+        e-mail to a person links to "My e-mails" there, where they choose what they receive.
 
     Its consumer handles events in batches (CONSUMER_BATCH_SIZE, default 250): one transaction for a
     batch of registrations instead of one each (see ``Notifier.handle_many``). A batch's dozen round
@@ -55,6 +57,7 @@ class NotificationsConfig(CommonConfig):
     webhook_allow_private: bool = False
     webhook_timeout: float = 10.0
     webhook_disable_after_hours: float = 120.0
+    portal_url: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> NotificationsConfig:
@@ -78,6 +81,7 @@ class NotificationsConfig(CommonConfig):
             webhook_allow_private=env_bool("WEBHOOK_ALLOW_PRIVATE", False),
             webhook_timeout=env_float("WEBHOOK_TIMEOUT", 10.0),
             webhook_disable_after_hours=env_float("WEBHOOK_DISABLE_AFTER_HOURS", 120.0),
+            portal_url=env_str("PORTAL_PUBLIC_URL", "").rstrip("/"),
         )
         values.update(overrides)
         return cls(**values)

@@ -31,6 +31,7 @@ LABELS = {
         "copy": "A copy for you as supervisor of {person}.",
         "footer_admin": "You receive this because you subscribed this endpoint for your jurisdiction, "
         "or were named as its contact.",
+        "manage": "Choose your e-mails",
     },
     "es": {
         "when": "Cuándo",
@@ -45,6 +46,7 @@ LABELS = {
         "copy": "Copia para usted como supervisor/a de {person}.",
         "footer_admin": "Recibe este mensaje porque suscribió este destino para su jurisdicción, "
         "o figura como su contacto.",
+        "manage": "Elija sus mensajes",
     },
 }
 
@@ -69,7 +71,9 @@ class Renderer:
     most of the consumer's time per message (bench.pipeline, bench.notifications).
     """
 
-    def __init__(self, folder: Path = TEMPLATES):
+    def __init__(self, folder: Path = TEMPLATES, *, portal_url: str = ""):
+        # Where people choose their e-mails ("My e-mails" in the portal), linked from each message to a person.
+        self.manage_url = f"{portal_url.rstrip('/')}/my/notifications" if portal_url else None
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
         self._lock = threading.Lock()
         self.plain = Environment(
@@ -129,6 +133,7 @@ class Renderer:
             labels=labels,
             language=language,
             note=note,
+            manage_url=self.manage_url if footer == "footer" else None,
         )
         return Rendered(
             subject=subject.strip(),

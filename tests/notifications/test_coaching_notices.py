@@ -154,3 +154,37 @@ def test_another_specialist_assigned_tells_the_trainer_and_the_new_specialist_on
     [to_rosa] = smtp_server.to("rosa@example.org")
     assert to_rosa["Subject"] == "Now in your caseload: ana"
     assert smtp_server.to("sam@example.org") == []
+
+
+def test_with_the_portals_address_each_email_to_a_person_links_to_my_emails(
+    notifications_ctx, smtp_server, monkeypatch
+):
+    import dataclasses
+
+    from services.notifications.config import NotificationsConfig
+    from services.notifications.use_cases.notify import Notifier
+    from tests.notifications.conftest import Deliver
+
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.org/")
+    assert NotificationsConfig.from_env().portal_url == "https://portal.example.org"
+    config = dataclasses.replace(notifications_ctx.config, portal_url="https://portal.example.org")
+    notifications_ctx.extra["notifier"] = Notifier(config)
+    deliver = Deliver(notifications_ctx)
+    add_contact(notifications_ctx, "ana", "ana@example.org", language="es")
+
+    deliver.event(commitment_event("due_soon"))
+    deliver.send()
+
+    [message] = smtp_server.to("ana@example.org")
+    assert text_of(message).endswith("Elija sus mensajes: https://portal.example.org/my/notifications")
+    html = message.get_body(("html",)).get_content()
+    assert '<a href="https://portal.example.org/my/notifications" style="color:#2f6f5e;">Elija sus mensajes</a>' in html
+
+
+def test_without_the_portals_address_no_email_links_anywhere(notifications_ctx, deliver, smtp_server):
+    add_contact(notifications_ctx, "ana", "ana@example.org")
+    deliver.event(commitment_event("due_soon"))
+    deliver.send()
+    [message] = smtp_server.to("ana@example.org")
+    assert "/my/notifications" not in text_of(message)
+    assert "/my/notifications" not in message.get_body(("html",)).get_content()

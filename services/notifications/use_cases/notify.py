@@ -34,7 +34,7 @@ class Notifier:
 
     def __init__(self, config, renderer: Renderer | None = None, clock=lambda: datetime.now(UTC)):
         self.config = config
-        self.renderer = renderer or Renderer()
+        self.renderer = renderer or Renderer(portal_url=config.portal_url)
         self.clock = clock
         self.mail_domain = config.mail_from.rsplit("@", 1)[-1].strip(" >") or "t4t.localhost"
 
