@@ -65,9 +65,10 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/python -m pytest -m e2e
 
-## test: lint, then every tier in one parallel run (e2e one at a time on one worker); with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
+## test: lint, unit and integration in one parallel run, then e2e alone (one process); with CI=true the PostgreSQL and RabbitMQ tests must run, never skip
 test: lint
-	$(BIN)/python -m pytest -m "unit or integration or e2e" $(PARALLEL)
+	$(BIN)/python -m pytest -m "unit or integration" $(PARALLEL)
+	$(BIN)/python -m pytest -m e2e
 
 ## constraints: pin every package anew (newest the bounds in pyproject.toml allow) in constraints.txt
 constraints:
