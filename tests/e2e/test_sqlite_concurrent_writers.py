@@ -90,6 +90,8 @@ def scheduling_processes(tmp_path, signing_key_file):
             os.killpg(process.pid, signal.SIGTERM)
         errors = [process.communicate(timeout=30)[1].decode() for process in processes]
         db.dispose()
+        # pytest shows it only when the test fails: whether a slow drain was the relay backing off, and why.
+        print("the worker's log (its relay's pauses and their errors):", errors[1][-4000:] or "empty", sep="\n")
         assert not any("database is locked" in e for e in errors), errors
 
 
