@@ -34,12 +34,18 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
     settings = repo.settings_of(session, tenant)
     months = settings.default_time_frame_months if settings else rules.DEFAULT_TIME_FRAME_MONTHS
     completed_at: datetime = completion["completed_at"]
+    # The default, unless withdrawn since it was set: then the plan waits among the trainers without a
+    # specialist (``GET /caseload?unassigned=true``) for an admin to assign one.
+    specialist = settings.default_specialist if settings else None
+    default = _known_specialist(session, tenant, specialist)
+    if default is not None and default.withdrawn_at is not None:
+        specialist, default = None, None
     plan = Plan(
         tenant=tenant,
         trainer=completion["participant"],
         trainer_name=completion.get("participant_name") or None,
         registry_id=completion.get("registry_id"),
-        specialist=_default_specialist(session, tenant, settings),
+        specialist=specialist,
         series_id=completion["series_id"],
         cohort_id=completion["cohort_id"],
         registration_id=completion["registration_id"],
@@ -57,7 +63,7 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
     )
     session.add_all([plan, commitment])
     session.flush()
-    events.plan_created(session, plan, commitment, _name_of_specialist(session, tenant, plan.specialist))
+    events.plan_created(session, plan, commitment, default.name if default is not None else None)
     return plan
 
 
@@ -82,11 +88,10 @@ def assign_specialist(plan_id: str, specialist: str, uow: UnitOfWork, who: Princ
     plan = repo.get_plan(uow.session, plan_id, who, for_update=True)
     previous = plan.specialist
     if specialist != previous:
-        _refuse_withdrawn(uow.session, who.tenant, specialist, "specialist")
+        known = _known_specialist(uow.session, who.tenant, specialist)
+        _refuse_withdrawn(known, "specialist")
         plan.specialist = specialist
-        events.specialist_assigned(
-            uow.session, plan, _name_of_specialist(uow.session, plan.tenant, specialist), previous
-        )
+        events.specialist_assigned(uow.session, plan, known.name if known is not None else None, previous)
     uow.commit()
     return _with_status(repo.reread_specialist_name(uow.session, plan), today)
 
@@ -210,7 +215,7 @@ def change_settings(data: dict, uow: UnitOfWork, who: Principal) -> Jurisdiction
         session.add(settings)
     chosen = data.get("default_specialist")
     if chosen and chosen != settings.default_specialist:
-        _refuse_withdrawn(session, who.tenant, chosen, "default_specialist")
+        _refuse_withdrawn(_known_specialist(session, who.tenant, chosen), "default_specialist")
     for name in ("default_specialist", "default_time_frame_months"):
         if name in data:
             setattr(settings, name, data[name])
@@ -242,33 +247,18 @@ def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> Train
     return row
 
 
-def _name_of_specialist(session, tenant: str, specialist: str | None) -> str | None:
-    """The name coaching knows a specialist by, for the events that name them (None while unknown)."""
-    entry = repo.specialist_entry(session, tenant, specialist) if specialist else None
-    return entry.name if entry is not None else None
+def _known_specialist(session, tenant: str, specialist: str | None):
+    """The specialist's entry (their name, whether withdrawn); None when none is named or coaching does not
+    know them yet (they have not signed in), who may still be assigned."""
+    return repo.specialist_entry(session, tenant, specialist) if specialist else None
 
 
-def _withdrawn(session, tenant: str, specialist: str):
-    """The specialist's entry if an admin withdrew them (one coaching does not know yet is not: they have not
-    signed in yet), else None."""
-    entry = repo.specialist_entry(session, tenant, specialist)
-    return entry if entry is not None and entry.withdrawn_at is not None else None
-
-
-def _default_specialist(session, tenant: str, settings) -> str | None:
-    """The jurisdiction's default specialist for a new plan; none if withdrawn since it was set: the plan waits
-    among the trainers without a specialist (``GET /caseload?unassigned=true``) for an admin to assign one."""
-    default = settings.default_specialist if settings else None
-    return None if default and _withdrawn(session, tenant, default) else default
-
-
-def _refuse_withdrawn(session, tenant: str, specialist: str, field: str) -> None:
+def _refuse_withdrawn(known, field: str) -> None:
     """A specialist an admin withdrew is not assigned anew."""
-    entry = _withdrawn(session, tenant, specialist)
-    if entry is not None:
+    if known is not None and known.withdrawn_at is not None:
         raise InvalidInput(
-            f"{entry.name} is withdrawn: enter them again (PUT /specialists/{{sub}}) to assign them.",
-            errors={field: [f"{entry.name} is withdrawn."]},
+            f"{known.name} is withdrawn: enter them again (PUT /specialists/{{sub}}) to assign them.",
+            errors={field: [f"{known.name} is withdrawn."]},
         )
 
 

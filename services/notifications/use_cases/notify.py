@@ -55,6 +55,11 @@ class Notifier:
             return self._session_changed(event, session, lookups)
         if event.type.startswith("scheduling.registration."):
             return self._registration_changed(event, session, lookups)
+
+        def tell(people: list[str], context) -> int:
+            """Write this event's messages to ``people``, ``context(contact, language)`` filling its template."""
+            return self.tell(session, tenant, event.id, event.type, kind.template, people, context, lookups=lookups)
+
         if event.type.startswith("scheduling.request."):
             person = data.get("requested_by")
             context = {"reason": data.get("reason")}
@@ -70,12 +75,7 @@ class Notifier:
             trainer, specialist = data["trainer"], data.get("specialist")
             due = date.fromisoformat(str(data["due_on"]))
             names = {"trainer": data.get("trainer_name") or trainer, "specialist": data.get("specialist_name")}
-            return self.tell(
-                session,
-                tenant,
-                event.id,
-                event.type,
-                kind.template,
+            return tell(
                 [trainer, specialist] if specialist else [trainer],
                 lambda contact, lang: {
                     **names,
@@ -83,7 +83,6 @@ class Notifier:
                     "due": day(due, lang),
                     "digest_key": event.subject,
                 },
-                lookups=lookups,
             )
         elif event.type.startswith("coaching.commitment."):
             # The trainer's commitment to deliver the training; an overdue one is their specialist's too.
@@ -91,26 +90,15 @@ class Notifier:
             extra = [data["specialist"]] if event.type.endswith(".overdue") and data.get("specialist") else []
             due = date.fromisoformat(str(data["due_on"]))
             context = {"digest_key": event.subject}
-            return self.tell(
-                session,
-                tenant,
-                event.id,
-                event.type,
-                kind.template,
+            return tell(
                 [person, *extra],
                 lambda contact, lang: {**context, "due": day(due, lang), "title": COMMITMENT_TITLE[lang]},
-                lookups=lookups,
             )
         else:  # coaching.followup.due: whoever logged the activity set the follow-up
             person = data["author"]
             follow_up_on = date.fromisoformat(str(data["follow_up_on"]))
             context = {"trainer": data["trainer"]}
-            return self.tell(
-                session,
-                tenant,
-                event.id,
-                event.type,
-                kind.template,
+            return tell(
                 [person],
                 lambda contact, lang: {
                     **context,
@@ -118,21 +106,11 @@ class Notifier:
                     "title": FOLLOWUP_TITLE[lang].format(trainer=data["trainer"]),
                     "digest_key": event.subject,
                 },
-                lookups=lookups,
             )
         if not person:
             return 0
         context["digest_key"] = event.subject
-        return self.tell(
-            session,
-            tenant,
-            event.id,
-            event.type,
-            kind.template,
-            [person],
-            lambda contact, lang: context,
-            lookups=lookups,
-        )
+        return tell([person], lambda contact, lang: context)
 
     def handle_many(self, events: list[Envelope], uow) -> int:
         """Write the messages of several events in one transaction, in their order; return how many.
