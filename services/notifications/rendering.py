@@ -15,6 +15,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notifications.domain.pages import Page
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 LABELS = {
@@ -32,6 +34,15 @@ LABELS = {
         "footer_admin": "You receive this because you subscribed this endpoint for your jurisdiction, "
         "or were named as its contact.",
         "manage": "Choose your e-mails",
+        "open_training": "See your training",
+        "open_sessions": "See your sessions",
+        "open_requests": "See your requests",
+        "open_commitment": "See your commitment",
+        "open_trainer": "See the trainer's plan",
+        "open_call": "See the call",
+        "open_thread": "Read the thread",
+        "open_synthesis": "Read the synthesis",
+        "open_communities": "See your communities",
     },
     "es": {
         "when": "Cuándo",
@@ -47,6 +58,15 @@ LABELS = {
         "footer_admin": "Recibe este mensaje porque suscribió este destino para su jurisdicción, "
         "o figura como su contacto.",
         "manage": "Elija sus mensajes",
+        "open_training": "Ver su formación",
+        "open_sessions": "Ver sus sesiones",
+        "open_requests": "Ver sus solicitudes",
+        "open_commitment": "Ver su compromiso",
+        "open_trainer": "Ver el plan de la persona formadora",
+        "open_call": "Ver la llamada",
+        "open_thread": "Leer el hilo",
+        "open_synthesis": "Leer la síntesis",
+        "open_communities": "Ver sus comunidades",
     },
 }
 
@@ -72,8 +92,9 @@ class Renderer:
     """
 
     def __init__(self, folder: Path = TEMPLATES, *, portal_url: str = ""):
+        self.portal_url = portal_url.rstrip("/")
         # Where people choose their e-mails ("My e-mails" in the portal), linked from each message to a person.
-        self.manage_url = f"{portal_url.rstrip('/')}/my/notifications" if portal_url else None
+        self.manage_url = f"{self.portal_url}/my/notifications" if portal_url else None
         self._cache: OrderedDict[str, Rendered] = OrderedDict()
         self._lock = threading.Lock()
         self.plain = Environment(
@@ -97,29 +118,40 @@ class Renderer:
         )
 
     def render(
-        self, template: str, language: str, context: dict, *, copy_of: str | None = None, footer: str = "footer"
+        self,
+        template: str,
+        language: str,
+        context: dict,
+        *,
+        copy_of: str | None = None,
+        footer: str = "footer",
+        page: Page | None = None,
     ) -> Rendered:
-        """``footer`` names the label that says why the recipient gets it (``footer_admin``: a notice to admins)."""
+        """``footer`` names the label that says why the recipient gets it (``footer_admin``: a notice to admins);
+        ``page`` is the portal's page the message is about, linked where the portal's address is known."""
         language = language if language in LABELS else "en"
         # The invite's text is not shown in the message, only whether there is one.
         shown = {**context, "invite": bool(context.get("invite"))}
+        where = [page.path, page.label] if page and self.portal_url else None
         try:
-            key = json.dumps([template, language, copy_of, footer, shown], sort_keys=True)
+            key = json.dumps([template, language, copy_of, footer, where, shown], sort_keys=True)
         except TypeError:  # a value JSON cannot spell: render it without the cache
-            return self._render(template, language, context, copy_of, footer)
+            return self._render(template, language, context, copy_of, footer, page)
         with self._lock:
             rendered = self._cache.get(key)
             if rendered is not None:
                 self._cache.move_to_end(key)
                 return rendered
-        rendered = self._render(template, language, context, copy_of, footer)
+        rendered = self._render(template, language, context, copy_of, footer, page)
         with self._lock:
             self._cache[key] = rendered
             if len(self._cache) > CACHED_MESSAGES:
                 self._cache.popitem(last=False)
         return rendered
 
-    def _render(self, template: str, language: str, context: dict, copy_of: str | None, footer: str) -> Rendered:
+    def _render(
+        self, template: str, language: str, context: dict, copy_of: str | None, footer: str, page: Page | None
+    ) -> Rendered:
         source = self.bodies.get_template(f"{language}/{template}.txt").render(**context).strip()
         subject, _, body = source.partition("\n")
         paragraphs = [" ".join(p.split()) for p in body.strip().split("\n\n") if p.strip()]
@@ -134,6 +166,8 @@ class Renderer:
             language=language,
             note=note,
             manage_url=self.manage_url if footer == "footer" else None,
+            page_url=f"{self.portal_url}{page.path}" if page and self.portal_url else None,
+            page_label=labels[page.label] if page else None,
         )
         return Rendered(
             subject=subject.strip(),

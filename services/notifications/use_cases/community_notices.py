@@ -157,7 +157,7 @@ class CommunityNotices:
         written = 0
         for tenant, members in sorted(groups.items()):
             written += self.notifier.tell(
-                session, tenant, event.id, event.type, kind.template, members, context, critical=critical
+                session, tenant, event.id, event.type, kind.template, members, context, critical=critical, about=data
             )
         return written
 
@@ -221,7 +221,14 @@ class CommunityNotices:
 
             # Keyed by the joining and the call: one invitation per upcoming call, once.
             written += self.notifier.tell(
-                session, row.tenant, f"{event.id}:{known.call_id}", event.type, kind.template, [person], context
+                session,
+                row.tenant,
+                f"{event.id}:{known.call_id}",
+                event.type,
+                kind.template,
+                [person],
+                context,
+                about=call,
             )
         return written
 
@@ -264,7 +271,9 @@ class CommunityNotices:
             }
 
         # Keyed by the leaving: handled twice, it still writes one message.
-        return self.notifier.tell(session, row.tenant, event.id, event.type, COMMUNITY_LEFT.template, [person], context)
+        return self.notifier.tell(
+            session, row.tenant, event.id, event.type, COMMUNITY_LEFT.template, [person], context, about=data
+        )
 
     def _arrange_reminders(self, session, known: KnownCall, groups: dict[str, list[str]], *, only: bool) -> None:
         """Keep the call's reminders in step: moved with it, dropped when it is cancelled or a person is no
@@ -316,7 +325,14 @@ class CommunityNotices:
 
         key = f"call-reminder:{reminder.id}:{reminder.due_at.isoformat()}"
         return self.notifier.tell(
-            session, reminder.tenant, key, "community_call.reminder", CALL_REMINDER.template, [reminder.person], context
+            session,
+            reminder.tenant,
+            key,
+            "community_call.reminder",
+            CALL_REMINDER.template,
+            [reminder.person],
+            context,
+            about=data,
         )
 
     # --- threads and syntheses -------------------------------------------------------------------------
@@ -338,7 +354,7 @@ class CommunityNotices:
 
         written = 0
         for tenant, people in sorted(self._tenants(session, data["community_id"], followers).items()):
-            written += self.notifier.tell(session, tenant, event.id, event.type, template, people, context)
+            written += self.notifier.tell(session, tenant, event.id, event.type, template, people, context, about=data)
         return written
 
     def _synthesis_published(self, session, event: Envelope) -> int:
@@ -357,7 +373,7 @@ class CommunityNotices:
 
         written = 0
         for tenant, people in sorted(self._tenants(session, data["community_id"], members).items()):
-            written += self.notifier.tell(session, tenant, event.id, event.type, template, people, context)
+            written += self.notifier.tell(session, tenant, event.id, event.type, template, people, context, about=data)
         return written
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from services.notifications import repository as repo
 from services.notifications.domain.invites import invite
 from services.notifications.domain.kinds import DIGESTIBLE, KINDS, REMINDER, digest_window_end, is_critical, wants
+from services.notifications.domain.pages import page_of
 from services.notifications.domain.reminders import due_times
 from services.notifications.domain.when import day, session_details
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
@@ -58,7 +59,9 @@ class Notifier:
 
         def tell(people: list[str], context) -> int:
             """Write this event's messages to ``people``, ``context(contact, language)`` filling its template."""
-            return self.tell(session, tenant, event.id, event.type, kind.template, people, context, lookups=lookups)
+            return self.tell(
+                session, tenant, event.id, event.type, kind.template, people, context, lookups=lookups, about=data
+            )
 
         if event.type.startswith("scheduling.request."):
             person = data.get("requested_by")
@@ -164,7 +167,16 @@ class Notifier:
             }
 
         return self.tell(
-            session, tenant, event.id, event.type, template, audience, context, critical=critical, lookups=lookups
+            session,
+            tenant,
+            event.id,
+            event.type,
+            template,
+            audience,
+            context,
+            critical=critical,
+            lookups=lookups,
+            about=data,
         )
 
     def _registration_changed(self, event: Envelope, session, lookups: Lookups) -> int:
@@ -215,7 +227,9 @@ class Notifier:
                 else None,
             }
 
-        return self.tell(session, tenant, event.id, event.type, kind.template, [person], context, lookups=lookups)
+        return self.tell(
+            session, tenant, event.id, event.type, kind.template, [person], context, lookups=lookups, about=data
+        )
 
     def to_webhooks(self, session, event: Envelope, lookups: Lookups | None = None) -> int:
         """One signed message per active subscription of the tenant that asked for this event type."""
@@ -297,7 +311,9 @@ class Notifier:
             }
 
         key = f"reminder:{reminder.id}:{reminder.due_at.isoformat()}"
-        return self.tell(session, known.tenant, key, "session.reminder", REMINDER.template, [reminder.person], context)
+        return self.tell(
+            session, known.tenant, key, "session.reminder", REMINDER.template, [reminder.person], context, about=data
+        )
 
     # --- writing messages -------------------------------------------------------------------
 
@@ -317,8 +333,12 @@ class Notifier:
         *,
         critical=False,
         lookups: Lookups | None = None,
+        about: dict | None = None,
     ) -> int:
-        """Write one message per person who is reachable and wants it (plus a supervisor's copy where asked)."""
+        """Write one message per person who is reachable and wants it (plus a supervisor's copy where asked).
+
+        ``about``: the event's data (a reminder's session or call), which names the portal's page each
+        person's message links to."""
         if lookups is None:
             lookups = Lookups(session)
             written = self.tell(
@@ -331,6 +351,7 @@ class Notifier:
                 context,
                 critical=critical,
                 lookups=lookups,
+                about=about,
             )
             lookups.finish()
             return written
@@ -354,7 +375,7 @@ class Notifier:
                 continue
             language = contact.language if contact.language in GENERIC_TITLE else "en"
             values = context(contact, language)
-            rendered = self.renderer.render(template, language, values)
+            rendered = self.renderer.render(template, language, values, page=page_of(template, about, person))
             message = self._email_row(
                 tenant, event_id, event_type, template, contact.email, person, language, rendered, values
             )
