@@ -60,7 +60,7 @@ def test_every_template_is_either_linked_or_known_to_have_no_page():
 def test_every_page_is_one_the_portal_serves_with_its_label_in_both_languages(tmp_path):
     portal = create_app(config(tmp_path, coaching_url=f"http://127.0.0.1:{closed_port()}"))
     routes = portal.url_map.bind("portal.test")
-    for template, data, person, path in EXPECTED:
+    for template, data, person, _ in EXPECTED:
         page = page_of(template, data, person)
         endpoint, _ = routes.match(page.path, method="GET")  # raises NotFound for a page the portal lacks
         assert endpoint != "static"
