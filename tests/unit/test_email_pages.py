@@ -31,7 +31,12 @@ EXPECTED = [
     ("followup_due", {"trainer": "auth0|ana", "author": "sam"}, "sam", "/coach/trainers/auth0%7Cana"),
     ("community_call_scheduled", COMMUNITY_CALL, "ana", "/communities/community-1/calls/call-1"),
     ("community_call_reminder", AUDIO_CONFERENCE, "ana", "/audio-conferences/call-2"),
-    ("thread_replied", {"community_id": "community-1", "thread_id": "t1"}, "ana", "/communities/community-1/threads/t1"),
+    (
+        "thread_replied",
+        {"community_id": "community-1", "thread_id": "t1"},
+        "ana",
+        "/communities/community-1/threads/t1",
+    ),
     ("synthesis_published", {"community_id": "community-1", "synthesis_id": "y1"}, "ana", "/syntheses/y1"),
     ("community_left", {"community_id": "community-1"}, "ana", "/communities"),
 ]
