@@ -43,6 +43,7 @@ LABELS = {
         "open_thread": "Read the thread",
         "open_synthesis": "Read the synthesis",
         "open_communities": "See your communities",
+        "open_adaptation": "See your adaptation",
     },
     "es": {
         "when": "Cuándo",
@@ -67,6 +68,7 @@ LABELS = {
         "open_thread": "Leer el hilo",
         "open_synthesis": "Leer la síntesis",
         "open_communities": "Ver sus comunidades",
+        "open_adaptation": "Ver su adaptación",
     },
 }
 

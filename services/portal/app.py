@@ -13,6 +13,7 @@ from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
 from services.portal.identity import OpenIdProvider, current_user
 from services.portal.pages import (
+    adaptations,
     attendance,
     certificates,
     coaching,
@@ -71,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
         attendance.blp,
         certificates.blp,
         coaching.blp,
+        adaptations.blp,
         notifications.blp,
         communities.blp,
     ):

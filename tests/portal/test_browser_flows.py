@@ -1210,3 +1210,86 @@ def test_the_coaching_admin_pages_read_on_a_phone(platform, phone):
     page.goto("/coach/report")
     expect(page.get_by_role("heading", name="Coaching report: every jurisdiction")).to_be_visible()
     phone.check("coach-report-national-phone")
+
+
+def test_a_facilitator_adapts_a_session_submits_it_and_revises_it_after_review(platform, desktop, phone):
+    """Fran starts an adaptation, is held to a decision on every core component and a reason for each change,
+    submits it; after Sam asks for a change she reads what to change, revises and submits revision 2."""
+    page = desktop.page
+    desktop.sign_in_as("Fran Facilitator")
+    page.get_by_role("link", name="My adaptations").click()
+    desktop.check("my-adaptations")
+    page.get_by_role("button", name="Start the draft").click()  # nothing chosen: refused beside the fields
+    expect(page.locator("#module_id-error")).to_be_visible()
+    expect(page.locator("#title-error")).to_be_visible()
+    admin = platform.token("jurisdiction_admin")
+    series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
+    module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][2]
+    page.get_by_label("Module (session)").select_option(module["id"])
+    page.get_by_label("Title").fill("Primary caregiving for evening cohorts")
+    page.get_by_label("Who it is for").fill("Family child care providers who train in the evening")
+    page.get_by_role("button", name="Start the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Draft saved.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Primary caregiving for evening cohorts")
+    expect(page.locator("p.lead")).to_contain_text(f"module 3, {module['title']}")
+    adaptation_url = page.url
+
+    components = module["core_components"]
+    first, second = (page.get_by_role("group", name=name, exact=True) for name in components[:2])
+    first.get_by_label("Kept as written").check()
+    second.get_by_label("Adapted", exact=True).check()  # adapted, without saying why
+    page.get_by_role("button", name="Save and submit for review").click()
+    expect(page.locator("#rationale_1-error")).to_have_text("Say why this component is adapted or dropped.")
+    expect(second.get_by_label("Adapted", exact=True)).to_be_checked()  # what was chosen stays
+    desktop.check("my-adaptation-errors")
+    second.get_by_label("Why").fill("Two shorter activities fit a 90-minute evening session.")
+    page.get_by_role("button", name="Save and submit for review").click()  # the other components undecided
+    expect(page.locator(".error-summary")).to_contain_text("Saved as a draft, not submitted")
+    expect(page.locator("#decision_2-error")).to_be_visible()
+    mine = platform.api(
+        "GET", page.url.replace(platform.portal + "/my", platform.content), platform.token("facilitator")
+    )
+    assert (mine["status"], [c["decision"] for c in mine["components"]]) == ("draft", ["kept", "adapted"])
+    for name in components[2:]:
+        page.get_by_role("group", name=name, exact=True).get_by_label("Kept as written").check()
+    page.get_by_role("button", name="Save and submit for review").click()
+    expect(page.get_by_role("status")).to_contain_text("Submitted: a specialist of your jurisdiction reviews it")
+    expect(page.locator(".adaptation-status")).to_have_text("Waiting for review")
+    expect(page.get_by_role("button", name="Save and submit for review")).to_have_count(0)  # it waits, unchanged
+
+    # Sam asks for a change (his review page is the coach flow's); Fran reads it and revises.
+    adaptation_id = adaptation_url.rsplit("/", 1)[-1]
+    checklist = platform.api("GET", f"{platform.content}/adaptations/fidelity-checklist", admin)["items"]
+    platform.api(
+        "POST",
+        f"{platform.content}/adaptations/{adaptation_id}/reviews",
+        platform.token("specialist"),
+        json={
+            "decision": "changes_requested",
+            "checklist": [
+                {"item": item, "met": index != 5, "comment": "No time left for the debrief." if index == 5 else ""}
+                for index, item in enumerate(checklist)
+            ],
+            "comments": "Keep one full learning activity with its debrief.",
+        },
+    )
+    page.get_by_role("link", name="My adaptations", exact=True).click()
+    row = page.get_by_role("row").filter(has_text="Primary caregiving for evening cohorts")
+    expect(row).to_contain_text("Changes requested")
+    row.get_by_role("link").click()
+    asked = page.get_by_role("region", name="What the specialist asks you to change")
+    expect(asked).to_contain_text("Keep one full learning activity with its debrief.")
+    expect(asked).to_contain_text("No time left for the debrief.")
+    desktop.check("my-adaptation-changes-requested")
+    second = page.get_by_role("group", name=components[1], exact=True)
+    second.get_by_label("Why").fill("One full activity with its debrief; the second moves to the worksheet.")
+    page.get_by_role("button", name="Save and submit for review").click()
+    expect(page.get_by_role("status")).to_contain_text("Submitted")
+    revised = platform.api("GET", f"{platform.content}/adaptations/{adaptation_id}", platform.token("facilitator"))
+    assert (revised["status"], revised["revision"]) == ("submitted", 2)
+    assert revised["components"][1]["rationale"].startswith("One full activity")
+
+    phone.sign_in_as("Fran Facilitator")
+    phone.page.goto(adaptation_url)
+    expect(phone.page.get_by_role("heading", name="Reviews")).to_be_visible()
+    phone.check("my-adaptation-phone")

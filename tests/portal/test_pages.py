@@ -256,3 +256,19 @@ def test_every_page_names_the_portal_icon_and_it_is_served(client):
     icon = client.get(href)
     assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
     assert b"<svg" in icon.data
+
+
+def test_my_adaptations_tells_someone_who_does_not_facilitate_where_adaptations_come_from(client):
+    sign_in(client, role="specialist")
+    page = client.get("/my/adaptations")
+    assert page.status_code == 200 and page.headers["X-API-Calls"] == "0"
+    text = page.get_data(as_text=True)
+    assert "Adaptations are written by facilitators" in text and 'href="/coach/adaptations"' not in text
+    assert "Start the draft" not in text
+
+
+def test_a_facilitator_is_told_beside_the_fields_what_a_draft_needs_before_any_call(client):
+    sign_in(client, role="facilitator")
+    answer = client.post("/my/adaptations", data={"module_id": "", "title": "", "csrf_token": csrf_token(client)})
+    # Refused before the create call; the page's two reads then find the content service closed.
+    assert answer.status_code == 503 and answer.headers["X-API-Calls"] == "2"

@@ -23,6 +23,7 @@ EXPECTED = [
     ("session_rescheduled", SESSION, "fac|1", "/my/sessions"),
     ("session_reminder", SESSION, "ana", "/my/training"),
     ("request_declined", {"request_id": "r1"}, "lee", "/requests"),
+    ("adaptation_reviewed", {"adaptation_id": "a1", "facilitator": "fac"}, "fac", "/my/adaptations/a1"),
     ("plan_opened", PLAN, "auth0|ana", "/my/commitment"),
     ("plan_opened", PLAN, "sam", "/coach/trainers/auth0%7Cana"),
     ("specialist_assigned", PLAN, "sam", "/coach/trainers/auth0%7Cana"),
@@ -48,16 +49,15 @@ def test_an_email_leads_its_reader_to_the_page_they_act_on(template, data, perso
 
 
 def test_kinds_without_a_page_of_their_readers_link_nowhere():
-    # A facilitator's adaptations have no page of theirs in the portal; a webhook's notice goes to its contacts.
-    assert page_of("adaptation_reviewed", {"facilitator": "fac", "decision": "approved"}, "fac") is None
+    # A webhook's notice goes to its contacts, who need no page of theirs.
     assert page_of("webhook_disabled", {}, "admin") is None
     assert page_of("commitment_due_soon", {"trainer": None}, "ana") is None
     assert page_of("registration_confirmed", None, "ana") is None  # nothing known about the message
 
 
 def test_every_template_is_either_linked_or_known_to_have_no_page():
-    unlinked = {"adaptation_reviewed"}
-    data = {**SESSION, **PLAN, **COMMUNITY_CALL, "thread_id": "t1", "synthesis_id": "y1"}
+    unlinked: set[str] = set()
+    data = {**SESSION, **PLAN, **COMMUNITY_CALL, "thread_id": "t1", "synthesis_id": "y1", "adaptation_id": "a1"}
     linked = {t for t in TEMPLATES if page_of(t, data, "someone") is not None}
     assert linked | unlinked == set(TEMPLATES)
 

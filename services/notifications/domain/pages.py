@@ -2,7 +2,7 @@
 
 A participant's registration or session leads to My training, a facilitator's session to My sessions,
 a trainer's commitment to My commitment and the specialist's copy of it to that trainer's page. A kind
-with no page of its reader's in the portal (an adaptation's review, a webhook's notice) has none.
+with no page of its reader's in the portal (a digest, a webhook's notice) has none.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def page_of(template: str, data: dict | None, person: str | None) -> Page | None
         if person in (data.get("facilitators") or []):
             return Page("/my/sessions", "open_sessions")
         return Page("/my/training", "open_training")
+    if template == "adaptation_reviewed" and data.get("adaptation_id"):
+        return Page(f"/my/adaptations/{_segment(data['adaptation_id'])}", "open_adaptation")
     if template in ("request_approved", "request_declined"):
         return Page("/requests", "open_requests")
     if template in TRAINER or template == "followup_due":
