@@ -131,6 +131,8 @@ class Adaptation(IdMixin, TimestampMixin, ChangeMixin, Base):
     tenant: Mapped[str] = mapped_column(String(40), index=True)
     module_id: Mapped[str] = mapped_column(ForeignKey("modules.id"), index=True)
     facilitator: Mapped[str] = mapped_column(String(200), index=True)
+    # The name the facilitator signed in with when they last wrote it (null before names were kept).
+    facilitator_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     title: Mapped[str] = mapped_column(String(300))
     audience: Mapped[str] = mapped_column(Text, default="")
     components: Mapped[list] = mapped_column(JSON, default=list)
@@ -153,6 +155,7 @@ class AdaptationReview(IdMixin, ChangeMixin, Base):
     tenant: Mapped[str] = mapped_column(String(40), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     reviewer: Mapped[str] = mapped_column(String(200))
+    reviewer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decision: Mapped[str] = mapped_column(String(30))
     checklist: Mapped[list] = mapped_column(JSON, default=list)
     comments: Mapped[str] = mapped_column(Text, default="")

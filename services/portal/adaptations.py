@@ -30,11 +30,6 @@ def module_choices(series: list[dict]) -> list[tuple[str, str]]:
     ]
 
 
-def module_titles(series: list[dict]) -> dict[str, str]:
-    """Each module's id to how a list names it ("3. Title")."""
-    return {m["id"]: f"{m['position']}. {m['title']}" for s in series for m in s.get("modules") or []}
-
-
 def mine_newest_first(adaptations: list[dict], sub: str) -> list[dict]:
     """The person's own adaptations (a facilitator who also reviews sees their jurisdiction's), latest change first."""
     own = [a for a in adaptations if a.get("facilitator") == sub]

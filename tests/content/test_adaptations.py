@@ -399,3 +399,39 @@ def test_next_cursor_reaches_the_last_page(client, tokens, content_ctx, database
     assert rest.status_code == 200, rest.json
     assert [item["id"] for item in first.json["items"] + rest.json["items"]] == created
     assert "next_cursor" not in rest.json
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_an_adaptation_names_its_module_its_facilitator_and_each_reviewer_as_they_signed_in(
+    client, tokens, content_ctx, database
+):
+    mod = module(content_ctx)
+    fran = tokens.headers("facilitator", "CA", sub="fac-ca-1", name="Fran  Facilitator")
+    answer = client.post(
+        "/adaptations",
+        json={"module_id": mod.id, "title": "Evening cohort", "components": decisions(mod)},
+        headers=fran,
+    )
+    assert answer.status_code == 201, answer.json
+    created = answer.json
+    assert (created["module_position"], created["module_title"]) == (3, mod.title)
+    assert created["facilitator_name"] == "Fran Facilitator"  # spaces collapsed, as pages print names
+    # She signs in under her married name before submitting: the adaptation names her as she is now.
+    renamed = tokens.headers("facilitator", "CA", sub="fac-ca-1", name="Fran Ruiz")
+    assert client.post(f"/adaptations/{created['id']}/submit", headers=renamed).status_code == 200
+    sam = tokens.headers("specialist", "CA", sub="spec-ca", name="Sam Specialist")
+    body = {"decision": "changes_requested", "checklist": checklist(), "comments": "Keep the debrief."}
+    assert client.post(f"/adaptations/{created['id']}/reviews", json=body, headers=sam).status_code == 201
+
+    [listed] = client.get("/adaptations", headers=sam).json["items"]
+    assert (listed["facilitator_name"], listed["module_title"]) == ("Fran Ruiz", mod.title)
+    assert [r["reviewer_name"] for r in listed["reviews"]] == ["Sam Specialist"]
+    # A token that names nobody keeps the name already known.
+    nameless = tokens.headers("facilitator", "CA", sub="fac-ca-1")
+    patched = client.patch(
+        f"/adaptations/{created['id']}",
+        json={"title": "Evening cohorts"},
+        headers={**nameless, "If-Match": client.get(f"/adaptations/{created['id']}", headers=nameless).headers["ETag"]},
+    )
+    assert patched.status_code == 200, patched.json
+    assert patched.json["facilitator_name"] == "Fran Ruiz"

@@ -578,7 +578,7 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     expect(page.get_by_role("row").filter(has_text="dev-participant-ca")).to_be_visible()
     desktop.check("follow-ups")
     # Fran's adaptation waits for Sam's fidelity review.
-    fran, sam = platform.token("facilitator"), platform.token("specialist")
+    fran, sam = platform.token("facilitator", name="Fran Facilitator"), platform.token("specialist")
     series_id = platform.api("GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}", admin)["series_id"]
     module = platform.api("GET", f"{platform.content}/series/{series_id}/modules", admin)["items"][0]
     title = "Session 1 for a tribal child care center"
@@ -595,6 +595,7 @@ def test_a_coach_logs_a_consultation(platform, desktop, phone, browser, screensh
     platform.api("POST", f"{platform.content}/adaptations/{adaptation['id']}/submit", fran)
     page.get_by_role("link", name="Adaptations").click()
     card = page.get_by_role("region", name=title)
+    expect(card).to_contain_text(f"Module 1, {module['title']}: by Fran Facilitator")
     card.get_by_role("radio", name="Request changes").check()
     card.get_by_role("button", name="Send the review").click()  # changes requested without saying which
     expect(page.locator(f"#comments-{adaptation['id']}-error")).to_be_visible()

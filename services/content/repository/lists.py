@@ -14,7 +14,11 @@ from shared.auth import Principal
 
 def adaptations(who: Principal, status: str | None, module_id: str | None) -> Select:
     """The adaptations the caller sees, with their reviews, of ``status`` and ``module_id`` if given."""
-    stmt = select(Adaptation).where(adaptations_visible(who)).options(selectinload(Adaptation.reviews))
+    stmt = (
+        select(Adaptation)
+        .where(adaptations_visible(who))
+        .options(selectinload(Adaptation.reviews), selectinload(Adaptation.module))
+    )
     if status:
         stmt = stmt.where(Adaptation.status == status)
     if module_id:

@@ -32,6 +32,9 @@ class AdaptationReviewSchema(Schema):
     adaptation_id = fields.String(dump_only=True)
     revision = fields.Integer(dump_only=True)
     reviewer = fields.String(dump_only=True)
+    reviewer_name = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "The reviewer's name as they signed in to review."}
+    )
     decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
     checklist = fields.List(fields.Nested(ReviewChecklistItemSchema), required=True)
     comments = Text(10_000, multiline=True, blank=True, load_default="")
@@ -42,7 +45,16 @@ class AdaptationSchema(Schema):
     id = fields.String(dump_only=True)
     tenant = fields.String(dump_only=True)
     module_id = Id(required=True)
+    module_position = fields.Integer(
+        dump_only=True, attribute="module.position", metadata={"description": "The module's session number."}
+    )
+    module_title = fields.String(dump_only=True, attribute="module.title")
     facilitator = fields.String(dump_only=True)
+    facilitator_name = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The facilitator's name as they signed in when they last wrote or submitted it."},
+    )
     title = Text(300, required=True)
     audience = Text(5000, multiline=True, blank=True, load_default="")
     components = fields.List(fields.Nested(ComponentDecisionSchema), load_default=list)

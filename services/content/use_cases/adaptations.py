@@ -31,6 +31,7 @@ def create_adaptation(data: dict, uow: UnitOfWork, who: Principal) -> Adaptation
     adaptation = Adaptation(
         tenant=who.tenant,
         facilitator=who.sub,
+        facilitator_name=who.display_name or None,
         module_id=module.id,
         title=data["title"],
         audience=data.get("audience", ""),
@@ -54,6 +55,7 @@ def update_adaptation(adaptation: Adaptation, data: dict, uow: UnitOfWork, who: 
     for name in ("title", "audience"):
         if name in data:
             setattr(adaptation, name, data[name])
+    adaptation.facilitator_name = who.display_name or adaptation.facilitator_name
     adaptation.status = status
     uow.commit()
     return adaptation
@@ -70,6 +72,7 @@ def submit_adaptation(
     adaptation.status = status
     adaptation.revision = revision
     adaptation.submitted_at = utcnow()
+    adaptation.facilitator_name = who.display_name or adaptation.facilitator_name
     events.adaptation_submitted(uow.session, adaptation, correlationid=correlationid)
     uow.commit()
     return adaptation
@@ -90,6 +93,7 @@ def review_adaptation(
         tenant=adaptation.tenant,
         revision=adaptation.revision,
         reviewer=who.sub,
+        reviewer_name=who.display_name or None,
         decision=data["decision"],
         checklist=checklist,
         comments=data.get("comments", ""),

@@ -21,7 +21,7 @@ def my_adaptations():
     """A facilitator's adaptations, the latest change first, and the form to start one: two calls (one more to
     start one)."""
     if not g.user.has("facilitator"):
-        return render_template("my_adaptations.html", adaptations=None, modules=[], titles={}, form={}, errors={})
+        return render_template("my_adaptations.html", adaptations=None, modules=[], form={}, errors={})
     form, errors = request.form, {}
     if request.method == "POST":
         body, errors = rules.start_body(form)
@@ -42,7 +42,6 @@ def my_adaptations():
         "my_adaptations.html",
         adaptations=rules.mine_newest_first(listed["items"], g.user.sub),
         modules=rules.module_choices(series["items"]),
-        titles=rules.module_titles(series["items"]),
         labels=rules.STATUS_LABELS,
         form=form,
         errors=errors,
