@@ -11,6 +11,7 @@ from flask import Flask, g, render_template, request, send_from_directory
 from services.portal import csrf
 from services.portal.backend import Backend, BackendError, Unavailable
 from services.portal.config import Config
+from services.portal.forms import facilitated_by
 from services.portal.identity import OpenIdProvider, current_user
 from services.portal.pages import (
     adaptations,
@@ -126,6 +127,8 @@ def create_app(config: Config | None = None) -> Flask:
     def clock(value: str | None) -> str:
         """An ISO instant's time of day as people read it: "2:30 PM"."""
         return datetime.fromisoformat(value).strftime("%-I:%M %p") if value else ""
+
+    app.add_template_filter(facilitated_by, "facilitated_by")
 
     @app.template_filter("options")
     def options(items: list[dict], value: str, text: str) -> list[tuple[str, str]]:

@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, object_session, relationship
 
 from shared.changes import ChangeMixin
 from shared.db import IdMixin, TimestampMixin, UTCDateTime, make_base, utcnow
@@ -132,6 +132,24 @@ class Cohort(IdMixin, TimestampMixin, ChangeMixin, Base):
     sessions: Mapped[list[TrainingSession]] = relationship(
         back_populates="cohort", order_by="TrainingSession.starts_at"
     )
+
+    @property
+    def facilitator_names(self) -> dict[str, str]:
+        """The names its facilitators are known by in the directory, by subject (those it lacks are left
+        out). Read with the cohort, never stored, so a rename shows at once; a page of cohorts is named in
+        one read (``repository.facilitators.name_facilitators``)."""
+        named = self.__dict__.get("_facilitator_names")
+        if named is not None:
+            return named
+        db = object_session(self)
+        if db is None or not self.facilitators:
+            return {}
+        rows = db.execute(
+            select(FacilitatorName.sub, FacilitatorName.name).where(
+                FacilitatorName.tenant == self.tenant, FacilitatorName.sub.in_(self.facilitators)
+            )
+        )
+        return dict(rows.all())
 
 
 class TrainingSession(IdMixin, TimestampMixin, ChangeMixin, Base):

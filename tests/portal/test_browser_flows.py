@@ -162,6 +162,8 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
     assert sessions[0]["local_start"].startswith(first.strftime("%Y-%m-%dT09:00"))
     story["sessions"] = [s["id"] for s in sessions]
     expect(page.locator("table.calendar").first).to_be_visible()
+    # She has not signed in yet: the coordinator reads her user id, which Settings can put a name to.
+    expect(page.get_by_text("Facilitated by dev-facilitator-ca.")).to_be_visible()
 
     # Registrations: two seats, then the waitlist; a bad e-mail is shown next to its field.
     def register(name, email, participant, registry_id=""):
@@ -406,6 +408,7 @@ def test_the_host_agency_sees_completions_and_the_admin_exports_training_hours(p
     page = desktop.page
     desktop.sign_in_as("Casey Coordinator")
     page.goto(f"/cohorts/{story['cohort_id']}")
+    expect(page.get_by_text("Facilitated by Fran Facilitator.")).to_be_visible()  # named since she signed in
     # Those who met the completion rule read "completed", the others their status.
     listed = platform.api(
         "GET", f"{platform.scheduling}/cohorts/{story['cohort_id']}/registrations", platform.token("jurisdiction_admin")

@@ -160,3 +160,39 @@ def test_bad_directory_entries_are_refused_and_write_nothing(sclient, tokens, sc
     for query in ({"limit": 0}, {"q": "x" * 201}, {"sub": ["s"] * 101}, {"cursor": "not-a-cursor"}):
         assert_problem(sclient.get("/facilitators", query_string=query, headers=admin), 422)
     assert entries(scheduling_ctx) == 0
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_cohort_names_its_facilitators_and_a_rename_reaches_a_sync_of_cohorts(
+    sclient, tokens, scheduling_ctx, database
+):
+    from tests.scheduling.test_cohorts import create_cohort
+
+    assert enter_myself(sclient, tokens, "CA", "fac-malia", "Malia Akana").status_code == 200
+    cohort = create_cohort(sclient, tokens, CA_ADMIN, facilitators=["fac-malia", "auth0|not-yet"])
+    # A facilitator the directory lacks is left out, not guessed.
+    assert cohort["facilitator_names"] == {"fac-malia": "Malia Akana"}
+    other = create_cohort(sclient, tokens, CA_ADMIN, title="Another", facilitators=["fac-ben"])
+    read = sclient.get(f"/cohorts/{cohort['id']}", headers=auth(tokens, CA_ADMIN))
+    assert read.json["facilitator_names"] == {"fac-malia": "Malia Akana"}
+
+    synced = sclient.get("/cohorts", query_string={"changed_after": 0}, headers=auth(tokens, CA_ADMIN)).json
+    assert {c["id"]: c["facilitator_names"] for c in synced["items"]} == {
+        cohort["id"]: {"fac-malia": "Malia Akana"},
+        other["id"]: {},
+    }
+    # An admin enters the one who had not signed in, and Malia signs in under a new name: the cohort
+    # naming them is a change a state system's next sync reads; the other cohort is not.
+    entered = sclient.put("/facilitators/auth0|not-yet", json={"name": "Keoni Kahale"}, headers=auth(tokens, CA_ADMIN))
+    assert entered.status_code == 200, entered.json
+    assert enter_myself(sclient, tokens, "CA", "fac-malia", "Malia Akana-Cho").status_code == 200
+    changed = sclient.get(
+        "/cohorts", query_string={"changed_after": synced["last_change"]}, headers=auth(tokens, CA_ADMIN)
+    ).json["items"]
+    assert [(c["id"], c["facilitator_names"]) for c in changed] == [
+        (cohort["id"], {"fac-malia": "Malia Akana-Cho", "auth0|not-yet": "Keoni Kahale"})
+    ]
+    # The ETag follows the names: a settings form read before the rename is a version ago.
+    assert (
+        sclient.get(f"/cohorts/{cohort['id']}", headers=auth(tokens, CA_ADMIN)).headers["ETag"] != read.headers["ETag"]
+    )

@@ -37,3 +37,16 @@ def test_errors_of_a_lists_items_show_once_beside_the_list():
         "facilitators": "Too many."
     }
     assert folded_errors({"facilitators_note": "x"}, "facilitators") == {"facilitators_note": "x"}
+
+
+def test_a_cohort_is_facilitated_by_the_names_known_and_managers_also_see_the_others_ids():
+    from services.portal.forms import facilitated_by
+
+    cohort = {"facilitators": ["fac-1", "auth0|x", "fac-2"], "facilitator_names": {"fac-1": "Malia", "fac-2": "Ben"}}
+    assert facilitated_by(cohort, with_ids=True) == "Malia, Ben and auth0|x"
+    assert facilitated_by(cohort, with_ids=False) == "Malia, Ben and 1 more"
+    assert facilitated_by({"facilitators": ["auth0|x"], "facilitator_names": {}}, with_ids=False) == "1 facilitator"
+    assert (
+        facilitated_by({"facilitators": ["fac-1"], "facilitator_names": {"fac-1": "Malia"}}, with_ids=True) == "Malia"
+    )
+    assert facilitated_by({"facilitators": []}, with_ids=True) == ""

@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from services.scheduling import repository as repo
 from services.scheduling.models import Cohort, TrainingSession
+from services.scheduling.repository import facilitators as directory_repo
 from services.scheduling.repository import lists
 from services.scheduling.repository import sessions as sessions_repo
 from services.scheduling.schemas.cohorts import (
@@ -64,6 +65,7 @@ class CohortCollection(MethodView):
             updated_column=Cohort.updated_at,
             change_column=Cohort.change,
         )
+        directory_repo.name_facilitators(request_uow().session, page["items"])
         return page, 200, link_header(page)
 
     @idempotent

@@ -44,6 +44,15 @@ class CohortSchema(Input):
         },
     )
     confirmed_count = fields.Integer(dump_only=True)
+    facilitator_names = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        dump_only=True,
+        metadata={
+            "description": "The names the facilitators are known by in the facilitators' directory, by subject "
+            "(a facilitator it lacks is left out). A rename is a change of the cohort (changed_after)."
+        },
+    )
     created_at = fields.AwareDateTime(dump_only=True)
     updated_at = fields.AwareDateTime(dump_only=True)
 
