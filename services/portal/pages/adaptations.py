@@ -99,6 +99,7 @@ def _save(adaptation_id: str, form) -> dict:
                 return {
                     **missing,
                     "_saved": "yes",
+                    "_heading": "Saved, not submitted yet",
                     "_form": "Saved as a draft, not submitted: a review needs a decision on every core component.",
                 }
             backend().post("content", f"{path}/submit", token=token())
