@@ -62,12 +62,10 @@ def test_sessions_of_the_jurisdiction_in_time_order(sclient, tokens, scheduling_
     )
 
 
-def _all_pages(client, headers, query):
+def _all_pages(client, headers, query, path="/sessions"):
     seen, cursor = [], None
     while True:
-        page = client.get(
-            "/sessions", query_string={**query, **({"cursor": cursor} if cursor else {})}, headers=headers
-        )
+        page = client.get(path, query_string={**query, **({"cursor": cursor} if cursor else {})}, headers=headers)
         assert page.status_code == 200, page.json
         seen += page.json["items"]
         cursor = page.json.get("next_cursor")
@@ -137,3 +135,48 @@ def test_the_list_follows_changes_and_new_materials(sclient, tokens, scheduling_
     assert [m["title"] for m in again[first[2]["id"]]["materials"]] == ["Deck v1"]
     viewer = sclient.get("/sessions", query_string={"viewer_time_zone": "Pacific/Guam"}, headers=headers).json["items"]
     assert all(s["viewer_time_zone"] == "Pacific/Guam" for s in viewer)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_a_participant_lists_her_own_cohorts_and_schedule_among_the_jurisdictions_many(
+    sclient, tokens, scheduling_ctx, database
+):
+    start = datetime(2027, 3, 1, 18, tzinfo=UTC)
+    made = {}
+
+    def build(db):
+        # Busy California: cohorts starting before hers fill the first pages of every jurisdiction-wide list.
+        def one(day: int, **settings):
+            return factories.cohort(
+                db,
+                tenant="CA",
+                first_day=start + timedelta(days=day),
+                sessions=3,
+                facilitators=(f"fac-{day}",),
+                **settings,
+            )
+
+        for day in range(6):
+            one(day)
+        seat, waiting, left = one(10), one(11, capacity=1), one(12)
+        factories.registration(db, seat, "ana")
+        factories.registration(db, waiting, "ben")
+        factories.registration(db, waiting, "ana", status="waitlisted")
+        factories.registration(db, left, "ana", status="cancelled")
+        factories.registration(db, left, "ben")
+        made.update(seat=seat.id, waiting=waiting.id, left=left.id)
+
+    arrange(scheduling_ctx, build)
+    ana = tokens.headers("participant", "CA", sub="ana")
+    # Her cohorts whatever became of her registration (named on My training), in pages like any list.
+    mine = _all_pages(sclient, ana, {"registered": "true", "limit": 2}, path="/cohorts")
+    assert sorted(c["id"] for c in mine) == sorted(made.values())
+    # Her schedule: the sessions of the cohort she holds a seat in, not where she waits or has left.
+    schedule = _all_pages(sclient, ana, {"registered": "true", "from": start.isoformat(), "limit": 2})
+    assert [s["cohort_id"] for s in schedule] == [made["seat"]] * 3
+    assert len(sclient.get("/sessions", query_string={"limit": 200}, headers=ana).json["items"]) == 27
+    # The filter is the caller's own: another participant's schedule is hers, nobody else's.
+    ben = tokens.headers("participant", "CA", sub="ben")
+    theirs = _all_pages(sclient, ben, {"registered": "true"})
+    assert {s["cohort_id"] for s in theirs} == {made["waiting"], made["left"]}
+    assert_problem(sclient.get("/sessions", query_string={"registered": "maybe"}, headers=ana), 422, "registered")

@@ -59,9 +59,14 @@ def my_training():
         sessions = listed["items"]
     elif every_cohort:
         since = (datetime.now(UTC) - RECENT).isoformat()
+        # Her own schedule and cohorts, not the first pages of her jurisdiction's (thousands in a big state).
         listed, cohorts = backend().get_all(
-            ("scheduling", "/sessions", {"token": token(), "params": {"from": since, "limit": PAGE, **zone}}),
-            ("scheduling", "/cohorts", {"token": token(), "params": {"limit": PAGE}}),
+            (
+                "scheduling",
+                "/sessions",
+                {"token": token(), "params": {"registered": "true", "from": since, "limit": PAGE, **zone}},
+            ),
+            ("scheduling", "/cohorts", {"token": token(), "params": {"registered": "true", "limit": PAGE}}),
         )
         sessions = [s for s in listed["items"] if s["cohort_id"] in cohort_ids]
         titles = {c["id"]: c["title"] for c in cohorts["items"] if c["id"] in every_cohort}

@@ -196,7 +196,7 @@ class JurisdictionSessions(MethodView):
             updated_column=TrainingSession.updated_at,
             change_column=TrainingSession.change,
             rows=True,
-            params={"tenant": principal().tenant, **{name: args[name] for name in filters}},
+            params={"tenant": principal().tenant, **{name: _filter_value(name, args) for name in filters}},
         )
         viewer = args.get("viewer_time_zone")
 
@@ -208,6 +208,11 @@ class JurisdictionSessions(MethodView):
         variant = (viewer, page["items"][0].materials_version if page["items"] else None)
         page["items"] = SESSION_REPRESENTATIONS.items(page["items"], load, variant=variant)
         return page, 200, link_header(page)
+
+
+def _filter_value(name: str, args: dict):
+    """A session list filter's value; ``registered`` (a yes) stands for the caller's own subject."""
+    return principal().sub if name == "registered" else args[name]
 
 
 @blp.route("/sessions/<session_id>")

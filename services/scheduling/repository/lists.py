@@ -12,6 +12,7 @@ from services.scheduling.models import (
     HostAgency,
     Jurisdiction,
     RecurringSeries,
+    Registration,
     Room,
     TrainingRequest,
     TrainingSession,
@@ -47,13 +48,16 @@ COHORT_FILTERS = ("status", "series_id", "host_agency_id")
 
 def cohorts(db: DbSession, who: Principal, filters: dict) -> Select:
     """The caller's jurisdiction's cohorts, with the equality filters of ``COHORT_FILTERS`` given, only
-    those a person facilitates when ``facilitator`` is, and those with a session ahead of ``session_from``."""
+    those a person facilitates when ``facilitator`` is, those the caller registered for when ``registered`` is, and
+    those with a session ahead of ``session_from``."""
     stmt = select(Cohort).where(in_tenant(Cohort, who))
     for name in COHORT_FILTERS:
         if filters.get(name):
             stmt = stmt.where(getattr(Cohort, name) == filters[name])
     if filters.get("facilitator"):
         stmt = stmt.where(json_list_contains(Cohort.facilitators, filters["facilitator"], postgres=is_postgres(db)))
+    if filters.get("registered"):
+        stmt = stmt.where(Cohort.id.in_(select(Registration.cohort_id).where(Registration.participant == who.sub)))
     if filters.get("session_from"):
         stmt = stmt.where(
             select(TrainingSession.id)  # ix_sessions_cohort_start

@@ -9,13 +9,13 @@ from datetime import datetime
 from sqlalchemy import String, bindparam, cast, func, or_, select
 from sqlalchemy.orm import Session as DbSession
 
-from services.scheduling.models import Cohort, CurrentMaterial, Room, TrainingSession, Venue
+from services.scheduling.models import Cohort, CurrentMaterial, Registration, Room, TrainingSession, Venue
 from services.scheduling.repository import in_tenant_of, json_list_contains
 from shared.auth import Principal
 from shared.errors import NotFound
 
 # The list's filters, in the order their conditions are added.
-LIST_FILTERS = ("cohort_id", "status", "starts_from", "starts_before", "facilitator")
+LIST_FILTERS = ("cohort_id", "status", "starts_from", "starts_before", "facilitator", "registered")
 
 
 def materials_version_column():
@@ -49,6 +49,10 @@ def list_keys_statement(national: bool, filters: tuple[str, ...], postgres: bool
         "facilitator": lambda value: or_(
             json_list_contains(TrainingSession.facilitators, value, postgres=postgres),
             TrainingSession.specialist == value,
+        ),
+        # Bound to the caller's own subject: a participant's schedule, never someone else's.
+        "registered": lambda value: TrainingSession.cohort_id.in_(
+            select(Registration.cohort_id).where(Registration.participant == value, Registration.status == "confirmed")
         ),
     }
     for name in filters:

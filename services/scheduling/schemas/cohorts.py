@@ -92,6 +92,13 @@ class CohortQueryArgs(PageArgs):
             "this instant: with now, the cohorts still ahead."
         },
     )
+    registered = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Only the cohorts you registered for, whatever became of the registration "
+            "(a participant's own cohorts)."
+        },
+    )
 
 
 # --- sessions -----------------------------------------------------------------------------------
@@ -200,6 +207,13 @@ class JurisdictionSessionQueryArgs(SessionQueryArgs):
     facilitator = Subject(
         load_default=None,
         metadata={"description": "Only the sessions this person (a subject) facilitates, or supports as specialist."},
+    )
+    registered = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Only the sessions of the cohorts in which you hold a confirmed registration "
+            "(a participant's own schedule)."
+        },
     )
 
 
