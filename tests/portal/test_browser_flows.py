@@ -938,8 +938,17 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status").first).to_contain_text("You have a seat.")
     expect(page.get_by_role("row").filter(has_text="Relationship-Based Care, Redding")).to_contain_text("confirmed")
-    # Training she took elsewhere, reported for her registry from her training page.
-    page.get_by_role("link", name="Training taken elsewhere").click()
+    # Her hours as her registry receives them, and training she took elsewhere, reported from her training page.
+    page.get_by_role("link", name="My training hours").click()
+    ana_token = platform.token("participant", sub="dev-participant-ca")
+    [kept] = [
+        row
+        for row in platform.api("GET", f"{platform.scheduling}/training-hours", ana_token)["items"]
+        if row["cohort_id"] == story["cohort_id"]
+    ]
+    here = page.get_by_role("row").filter(has_text="Relationship-Based Care, Bay Area 2027")
+    expect(here).to_contain_text(f"{kept['hours']:g}")
+    expect(here.get_by_role("cell").last).not_to_have_text("not yet")  # she completed it
     page.get_by_label("Training", exact=True).fill("Responsive caregiving in family child care")
     page.get_by_label("Provider").fill("Shasta County Office of Education")
     page.get_by_label("Hours").fill("1.5")
@@ -953,7 +962,6 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
     )
     expect(page.get_by_role("row").filter(has_text="Shasta County Office of Education")).to_contain_text("1.5")
     desktop.check("my-hours")
-    ana_token = platform.token("participant", sub="dev-participant-ca")
     [reported] = platform.api("GET", f"{platform.scheduling}/training-hours/self-reported", ana_token)["items"]
     assert (reported["minutes"], reported["provider"]) == (90, "Shasta County Office of Education")
 

@@ -261,7 +261,6 @@ def test_state_systems_use_an_api_key(sclient, scheduling_ctx, tokens, database)
     [
         ("facilitator", "CA", "fac-CA"),
         ("agency_coordinator", "CA", "coord-ca"),
-        ("participant", "CA", "ana-lopez"),
         ("specialist", "CA", "spec-ca"),
     ],
 )
@@ -550,3 +549,35 @@ def test_a_deep_page_reads_only_its_own_rows(sclient, scheduling_ctx, tokens, da
     read = [line for line in plan.splitlines() if RegistrationHours.__tablename__ in line and "Scan" in line]
     assert read and all("ix_registration_hours_updated" in line for line in read), plan
     assert "rows=6 " in plan.split("ix_registration_hours_updated", 1)[1].split("\n")[0], plan  # the page, no more
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_participant_reads_her_own_rows_only_what_her_registry_receives(sclient, scheduling_ctx, tokens, database):
+    arrange(sclient, scheduling_ctx, tokens)
+    assert sclient.post("/training-hours/self-reported", json=ELSEWHERE, headers=auth(tokens, ANA)).status_code == 201
+    ben = ("participant", "CA", "ben-cho")
+    assert sclient.post("/training-hours/self-reported", json=ELSEWHERE, headers=auth(tokens, ben)).status_code == 201
+
+    mine = sclient.get("/training-hours", headers=auth(tokens, ANA))
+    assert mine.status_code == 200, mine.json
+    assert sorted((row["participant"], row["verification"], row["hours"]) for row in mine.json["items"]) == [
+        ("ana-lopez", "self_reported", 1.5),
+        ("ana-lopez", "verified", 18.0),
+    ]
+    # The same with dates (summed from attendance), as CSV, and in a sync: still hers alone.
+    since = (DAY - timedelta(days=1)).isoformat()  # the training taken elsewhere too
+    windowed = sclient.get("/training-hours", query_string={"from": since}, headers=auth(tokens, ANA)).json["items"]
+    assert {(row["participant"], row["verification"]) for row in windowed} == {
+        ("ana-lopez", "verified"),
+        ("ana-lopez", "self_reported"),
+    }
+    assert [row["hours"] for row in windowed if row["verification"] == "verified"] == [18.0]
+    as_csv = sclient.get("/training-hours", query_string={"format": "csv"}, headers=auth(tokens, ANA))
+    assert {row["participant"] for row in parse_csv(as_csv.get_data(as_text=True))} == {"ana-lopez"}
+    synced = sclient.get("/training-hours", query_string={"changed_after": 0}, headers=auth(tokens, ben)).json
+    assert {row["participant"] for row in synced["items"]} == {"ben-cho"}
+    assert sorted(row["hours"] for row in synced["items"]) == [1.5, 2.5]
+    # Another jurisdiction's participant has none of these; naming another jurisdiction is a 404.
+    assert sclient.get("/training-hours", headers=auth(tokens, ("participant", "TX", "ana-lopez"))).json["items"] == []
+    response = sclient.get("/training-hours", query_string={"jurisdiction": "TX"}, headers=auth(tokens, ANA))
+    assert response.status_code == 404 and response.mimetype == PROBLEM

@@ -212,9 +212,12 @@ def cancel_my_registration(registration_id: str):
 @blp.route("/my/hours", methods=["GET", "POST"])
 @identity.signed_in
 def my_hours():
-    """Training taken elsewhere, reported by the person for their registry's export: one call, one more to report."""
+    """What the person's registry receives: their hours here (from attendance) and the training they report taking
+    elsewhere, with the form to report one. Two calls, one more to report."""
     errors: dict[str, str] = {}
     form = request.form
+    if not g.user.has("participant"):
+        return render_template("my_hours.html", here=[], entries=[], titles={}, form={}, errors={}, participant=False)
     if request.method == "POST":
         body, errors = reported_hours_body(form)
         if not errors:
@@ -231,9 +234,25 @@ def my_hours():
                     **{("hours" if k == "minutes" else k): v for k, v in error.field_errors.items()},
                     "_form": error.message,
                 }
-    listed = backend().get("scheduling", "/training-hours/self-reported", token=token(), params={"limit": PAGE})
-    entries = sorted(listed["items"], key=lambda e: e["completed_on"], reverse=True)
-    return render_template("my_hours.html", entries=entries, form=form, errors=errors), (422 if errors else 200)
+    rows, cohorts = backend().get_all(
+        ("scheduling", "/training-hours", {"token": token(), "params": {"limit": PAGE}}),
+        ("scheduling", "/cohorts", {"token": token(), "params": {"registered": "true", "limit": PAGE}}),
+    )
+    here = [row for row in rows["items"] if row["verification"] == "verified"]
+    entries = sorted(
+        (row for row in rows["items"] if row["verification"] == "self_reported"),
+        key=lambda e: e["completed_on"],
+        reverse=True,
+    )
+    return render_template(
+        "my_hours.html",
+        here=here,
+        entries=entries,
+        titles={c["id"]: c["title"] for c in cohorts["items"]},
+        form=form,
+        errors=errors,
+        participant=True,
+    ), (422 if errors else 200)
 
 
 def reported_hours_body(form) -> tuple[dict, dict]:

@@ -42,7 +42,7 @@ def _wants_csv(args: dict) -> bool:
 
 @blp.route("")
 class TrainingHours(MethodView):
-    @require(JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
+    @require(PARTICIPANT, JURISDICTION_ADMIN, INTEGRATION, NATIONAL_ADMIN)
     @blp.arguments(TrainingHoursArgs, location="query")
     @blp.response(
         200,
@@ -59,6 +59,8 @@ class TrainingHours(MethodView):
     @blp.alt_response(404, description=NO_JURISDICTION)
     def get(self, args):
         """List training hours per participant and cohort of your jurisdiction, with completions and registry ids.
+
+        A participant lists their own rows only: what their registry receives.
 
         Rows `verified` from attendance (one per participant and cohort) and `self_reported` ones (one per
         training reported at `/training-hours/self-reported`) come in one list. Filter by date (`from`,

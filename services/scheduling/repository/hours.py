@@ -54,6 +54,11 @@ def _jurisdiction_scope(db: DbSession, who: Principal, jurisdiction: str | None)
     return lambda model: model.tenant == jurisdiction
 
 
+def _own_only(who: Principal) -> str | None:
+    """The participant whose rows alone the caller sees (their own), or None for those who export a jurisdiction."""
+    return None if who.has(*RECORDERS, NATIONAL_ADMIN) else who.sub
+
+
 def _window(db: DbSession, cohort_scope, first: date | None, last: date | None):
     """Sessions whose local date, in their cohort's zone, lies in [first, last].
 
@@ -122,6 +127,7 @@ def training_hours_branches(db: DbSession, who: Principal, args: dict):
     if args.get("from_") is not None or args.get("to") is not None:
         return windowed_branches(db, who, args)
     scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
+    own = _own_only(who)
     kept = RegistrationHours
     # The row's own updated_at and change: refresh touches it whenever anything it shows changes.
     status = case((Cohort.status == CANCELLED_COHORT, VOIDED), (kept.sessions_marked == 0, VOIDED), else_=ACTIVE)
@@ -157,7 +163,9 @@ def training_hours_branches(db: DbSession, who: Principal, args: dict):
         # Tombstones are for incremental exports only. Said as plain conditions (not on ``status``)
         # so that the planner sees most rows pass and reads the index in order, a page at a time.
         verified = verified.where(Cohort.status != CANCELLED_COHORT, kept.sessions_marked > 0)
-    return [verified, _self_reported_rows(scope, None, None)]
+    if own is not None:
+        verified = verified.where(Registration.participant == own)
+    return [verified, _self_reported_rows(scope, None, None, own)]
 
 
 def windowed_branches(db: DbSession, who: Principal, args: dict):
@@ -172,6 +180,7 @@ def windowed_branches(db: DbSession, who: Principal, args: dict):
     ``updated_since``) carry it once as a tombstone with the reason; a full export leaves it out.
     """
     scope = _jurisdiction_scope(db, who, args.get("jurisdiction"))
+    own = _own_only(who)
     first, last = args.get("from_"), args.get("to")
     held = TrainingSession.status != rules.CANCELLED
     credited = and_(Attendance.status.in_(rules.ATTENDED), held)
@@ -188,6 +197,10 @@ def windowed_branches(db: DbSession, who: Principal, args: dict):
         .where(scope(Attendance))
         .group_by(Attendance.registration_id)
     )
+    if own is not None:  # a participant's own attendance, not the jurisdiction's summed then left out
+        per_registration = per_registration.where(
+            Attendance.registration_id.in_(select(Registration.id).where(Registration.participant == own))
+        )
     if first is not None or last is not None:
         per_registration = per_registration.join(Cohort, Cohort.id == TrainingSession.cohort_id).where(
             _window(db, scope(Cohort), first, last)
@@ -227,7 +240,7 @@ def windowed_branches(db: DbSession, who: Principal, args: dict):
     )
     if args.get("changed_after") is None and args.get("updated_since") is None:
         verified = verified.where(status == ACTIVE)  # tombstones are for incremental exports only
-    return [verified, _self_reported_rows(scope, first, last)]
+    return [verified, _self_reported_rows(scope, first, last, own)]
 
 
 def page_columns():
@@ -236,10 +249,13 @@ def page_columns():
     return [rows.c.updated_at, rows.c.row_id], rows.c.updated_at, rows.c.change
 
 
-def _self_reported_rows(scope, first: date | None, last: date | None):
-    """Self-reported entries as export rows; `from` and `to` apply to the day the training was completed."""
+def _self_reported_rows(scope, first: date | None, last: date | None, own: str | None = None):
+    """Self-reported entries as export rows; `from` and `to` apply to the day the training was completed;
+    ``own``: one participant's only."""
     reported = SelfReportedHours
     bounds = [scope(reported)]
+    if own is not None:
+        bounds.append(reported.participant == own)
     if first is not None:
         bounds.append(reported.completed_on >= first)
     if last is not None:
