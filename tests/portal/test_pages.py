@@ -272,3 +272,11 @@ def test_a_facilitator_is_told_beside_the_fields_what_a_draft_needs_before_any_c
     answer = client.post("/my/adaptations", data={"module_id": "", "title": "", "csrf_token": csrf_token(client)})
     # Refused before the create call; the page's two reads then find the content service closed.
     assert answer.status_code == 503 and answer.headers["X-API-Calls"] == "2"
+
+
+def test_my_training_hours_tells_someone_who_takes_no_training_where_hours_are_kept(client):
+    sign_in(client, role="facilitator")
+    page = client.get("/my/hours")
+    assert page.status_code == 200 and page.headers["X-API-Calls"] == "0"
+    text = page.get_data(as_text=True)
+    assert "Training hours are kept for the participants" in text and "Report it" not in text
