@@ -72,11 +72,14 @@ def my_training():
         titles = {c["id"]: c["title"] for c in cohorts["items"] if c["id"] in every_cohort}
     confirmed = {r["cohort_id"] for r in active if r["status"] == "confirmed"}
     sessions = [s for s in sessions if s["cohort_id"] in confirmed]
+    now = datetime.now(UTC)
+    over = {s["id"] for s in sessions if datetime.fromisoformat(s["ends_at"]) <= now}  # no meeting to join
     return render_template(
         "my_training.html",
         registrations=registrations,
         titles=titles,
         sessions=sessions,
+        over=over,
         months=calendar_months(sessions),
         zones=ZONE_CHOICES,
     )
