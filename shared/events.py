@@ -49,8 +49,11 @@ class MaterialPublished(EventData):
 class AdaptationSubmitted(EventData):
     adaptation_id = fields.String(required=True)
     module_id = fields.String(required=True)
+    module_position = fields.Integer(allow_none=True, load_default=None)
+    module_title = fields.String(allow_none=True, load_default=None)
     title = fields.String(required=True)
     facilitator = fields.String(required=True)
+    facilitator_name = fields.String(allow_none=True, load_default=None)
     revision = fields.Integer(required=True)
     components = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
 
@@ -60,6 +63,7 @@ class AdaptationReviewed(EventData):
     module_id = fields.String(required=True)
     facilitator = fields.String(required=True)
     reviewer = fields.String(required=True)
+    reviewer_name = fields.String(allow_none=True, load_default=None)
     revision = fields.Integer(required=True)
     decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
     comments = fields.String(load_default="")

@@ -69,6 +69,18 @@ class KnownSession(Base):
     data: Mapped[dict] = mapped_column(JSON)
 
 
+class TrainerSpecialist(Base):
+    """Who supports a trainer, from coaching's plan events: whom an adaptation the trainer submits is told to."""
+
+    __tablename__ = "trainer_specialists"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    trainer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    specialist: Mapped[str] = mapped_column(String(200))
+    # The event that named them: a late, older event does not undo a newer assignment.
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Reminder(IdMixin, Base):
     """A reminder due before a session for one registrant; moved when the session moves, dropped on cancel."""
 

@@ -44,6 +44,7 @@ LABELS = {
         "open_synthesis": "Read the synthesis",
         "open_communities": "See your communities",
         "open_adaptation": "See your adaptation",
+        "open_reviews": "Review it",
     },
     "es": {
         "when": "Cuándo",
@@ -69,6 +70,7 @@ LABELS = {
         "open_synthesis": "Leer la síntesis",
         "open_communities": "Ver sus comunidades",
         "open_adaptation": "Ver su adaptación",
+        "open_reviews": "Revisarla",
     },
 }
 

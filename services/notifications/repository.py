@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.notifications.models import (
@@ -15,9 +16,10 @@ from services.notifications.models import (
     KnownSession,
     PersonPreference,
     Reminder,
+    TrainerSpecialist,
     WebhookSubscription,
 )
-from shared.db import insert_many
+from shared.db import insert_many, is_postgres
 from shared.http.problems import Problem
 
 
@@ -122,6 +124,25 @@ def sessions_of_cohorts(session: Session, tenant: str, cohort_ids) -> list[Known
             select(KnownSession)
             .where(KnownSession.tenant == tenant, KnownSession.cohort_id.in_(sorted(set(cohort_ids))))
             .order_by(KnownSession.starts_at, KnownSession.session_id)
+        )
+    )
+
+
+def trainer_specialist(session: Session, tenant: str, trainer: str) -> TrainerSpecialist | None:
+    """Who supports a trainer, as the database holds it now (after an upsert in this transaction too)."""
+    return session.get(TrainerSpecialist, (tenant, trainer), populate_existing=True)
+
+
+def remember_trainer_specialist(session: Session, tenant: str, trainer: str, specialist: str, as_of: datetime) -> None:
+    """Keep who supports a trainer, as of the plan event that named them; an older event changes nothing.
+    One statement, so two consumers handling two plan events of one trainer never collide."""
+    statement = (postgresql if is_postgres(session) else sqlite).insert(TrainerSpecialist)
+    statement = statement.values(tenant=tenant, trainer=trainer, specialist=specialist, as_of=as_of)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant", "trainer"],
+            set_={"specialist": statement.excluded.specialist, "as_of": statement.excluded.as_of},
+            where=TrainerSpecialist.as_of <= statement.excluded.as_of,
         )
     )
 

@@ -42,6 +42,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "scheduling.registration.cancelled",
             "scheduling.request.approved",
             "scheduling.request.declined",
+            "content.adaptation.submitted",
             "content.adaptation.reviewed",
             "coaching.plan.created",
             "coaching.plan.specialist_assigned",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from shared.envelope import make_event
 from shared.events import CATALOGUE
 from shared.messaging.topology import SUBSCRIPTIONS
@@ -188,3 +190,102 @@ def test_without_the_portals_address_no_email_links_anywhere(notifications_ctx, 
     [message] = smtp_server.to("ana@example.org")
     assert "/my/notifications" not in text_of(message)
     assert "/my/notifications" not in message.get_body(("html",)).get_content()
+
+
+def plan_opened(**data):
+    return plan_event(
+        "coaching.plan.created",
+        plan_id="plan-1",
+        commitment_id="commitment-1",
+        series_id="series-1",
+        cohort_id="cohort-1",
+        registration_id="registration-1",
+        completed_at="2026-08-31T17:00:00+00:00",
+        due_on="2027-02-28",
+        time_frame_months=6,
+        **data,
+    )
+
+
+def adaptation_submitted(facilitator: str = "ana", revision: int = 1, **extra):
+    data = {
+        "adaptation_id": "adaptation-1",
+        "module_id": "module-3",
+        "module_position": 3,
+        "module_title": "Primary caregiving",
+        "title": "Evening cohorts",
+        "facilitator": facilitator,
+        "facilitator_name": "Ana López",
+        "revision": revision,
+        "components": {"Key concepts": "kept", "Learning activities": "adapted", "Worksheet": "dropped"},
+        **extra,
+    }
+    return make_event(
+        "content.adaptation.submitted", source="/services/content", subject="adaptation-1", tenant="CA", data=data
+    )
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_adaptation_a_trainer_submits_reaches_the_specialist_coaching_last_named_for_them(
+    notifications_ctx, deliver, smtp_server, database
+):
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    for person, address, language in (("ana", "ana@example.org", "en"), ("sam", "sam@example.org", "es")):
+        add_contact(notifications_ctx, person, address, language=language)
+    add_contact(notifications_ctx, "rosa", "rosa@example.org")
+    # Nobody supports her yet: her submission waits in the review queue, no e-mail.
+    deliver.event(adaptation_submitted())
+    opened_at = datetime(2026, 9, 1, tzinfo=UTC)
+    opened = plan_opened(trainer="ana", specialist="sam")
+    deliver.event(dataclasses.replace(opened, time=opened_at))
+    deliver.event(adaptation_submitted(revision=2, adaptation_id="adaptation-2"))
+    deliver.send()
+
+    [to_sam] = smtp_server.to("sam@example.org")[-1:]
+    assert to_sam["Subject"] == "Adaptación por revisar: Evening cohorts"
+    text = text_of(to_sam)
+    assert "Ana López envió la versión 2 de una adaptación del módulo 3, Primary caregiving" in text
+    assert "2 componentes esenciales adaptados u omitidos" in text
+    assert not [m for m in smtp_server.to("ana@example.org") if "revisar" in m["Subject"] or "review" in m["Subject"]]
+
+    # An admin assigns Rosa; a late copy of the older plan event does not undo it.
+    assigned = plan_event(
+        "coaching.plan.specialist_assigned",
+        plan_id="plan-1",
+        trainer="ana",
+        specialist="rosa",
+        previous_specialist="sam",
+        due_on="2027-02-28",
+    )
+    deliver.event(dataclasses.replace(assigned, time=opened_at + timedelta(days=30)))
+    deliver.event(dataclasses.replace(plan_opened(trainer="ana", specialist="sam"), time=opened_at))
+    deliver.event(adaptation_submitted(revision=3, adaptation_id="adaptation-3"))
+    deliver.send()
+    to_rosa = [m for m in smtp_server.to("rosa@example.org") if m["Subject"].startswith("Adaptation to review")]
+    assert [m["Subject"] for m in to_rosa] == ["Adaptation to review: Evening cohorts"]
+    assert "Ana López submitted revision 3 of an adaptation of module 3, Primary caregiving" in text_of(to_rosa[0])
+    assert len([m for m in smtp_server.to("sam@example.org") if "revisar" in m["Subject"]]) == 1
+
+
+def test_a_reviewed_adaptation_names_its_reviewer_to_the_facilitator(notifications_ctx, deliver, smtp_server):
+    add_contact(notifications_ctx, "ana", "ana@example.org")
+    data = {
+        "adaptation_id": "adaptation-1",
+        "module_id": "module-3",
+        "facilitator": "ana",
+        "reviewer": "sam",
+        "reviewer_name": "Sam Specialist",
+        "revision": 1,
+        "decision": "changes_requested",
+        "comments": "Keep the debrief.",
+    }
+    deliver.event(
+        make_event(
+            "content.adaptation.reviewed", source="/services/content", subject="adaptation-1", tenant="CA", data=data
+        )
+    )
+    deliver.send()
+    [message] = smtp_server.to("ana@example.org")
+    assert "Sam Specialist reviewed revision 1 of your adaptation and asks for changes" in text_of(message)

@@ -31,6 +31,9 @@ KINDS: dict[str, Kind] = {
     "scheduling.session.cancelled": Kind("session_cancelled", "confirmed registrants and facilitators", "CANCEL"),
     "scheduling.request.approved": Kind("request_approved", "the requester"),
     "scheduling.request.declined": Kind("request_declined", "the requester"),
+    "content.adaptation.submitted": Kind(
+        "adaptation_submitted", "the facilitator's specialist (who supports them in their coaching plan)"
+    ),
     "content.adaptation.reviewed": Kind("adaptation_reviewed", "the facilitator"),
     "coaching.plan.created": Kind("plan_opened", "the trainer and their specialist"),
     "coaching.plan.specialist_assigned": Kind(

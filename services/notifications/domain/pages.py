@@ -44,6 +44,8 @@ def page_of(template: str, data: dict | None, person: str | None) -> Page | None
         if person in (data.get("facilitators") or []):
             return Page("/my/sessions", "open_sessions")
         return Page("/my/training", "open_training")
+    if template == "adaptation_submitted":
+        return Page("/coach/adaptations", "open_reviews")
     if template == "adaptation_reviewed" and data.get("adaptation_id"):
         return Page(f"/my/adaptations/{_segment(data['adaptation_id'])}", "open_adaptation")
     if template in ("request_approved", "request_declined"):

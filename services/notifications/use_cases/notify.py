@@ -72,10 +72,25 @@ class Notifier:
                 "decision": data["decision"],
                 "comments": data.get("comments") or "",
                 "revision": data["revision"],
+                "reviewer": data.get("reviewer_name"),
+            }
+        elif event.type == "content.adaptation.submitted":
+            # The trainer's specialist reviews it, as coaching's plan events last named them (nobody yet: none).
+            pair = repo.trainer_specialist(session, tenant, data["facilitator"])
+            person = pair.specialist if pair is not None else None
+            position, module_title = data.get("module_position"), data.get("module_title")
+            context = {
+                "title": data["title"],
+                "facilitator": data.get("facilitator_name") or data["facilitator"],
+                "module": f"{position}, {module_title}" if position and module_title else module_title,
+                "revision": data["revision"],
+                "changed": sum(1 for d in (data.get("components") or {}).values() if d != "kept"),
             }
         elif event.type.startswith("coaching.plan."):
             # A trainer's plan opened, or another specialist assigned: the trainer and that specialist hear.
             trainer, specialist = data["trainer"], data.get("specialist")
+            if specialist:
+                repo.remember_trainer_specialist(session, tenant, trainer, specialist, event.time)
             due = date.fromisoformat(str(data["due_on"]))
             names = {"trainer": data.get("trainer_name") or trainer, "specialist": data.get("specialist_name")}
             return tell(

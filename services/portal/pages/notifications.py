@@ -104,6 +104,7 @@ KIND_ROLES = {
     "session_cancelled": _SESSION_PEOPLE,
     "request_approved": _REQUESTERS,
     "request_declined": _REQUESTERS,
+    "adaptation_submitted": ("specialist",),  # the trainer's specialist reviews it
     "adaptation_reviewed": ("facilitator", "participant"),  # a trainer delivering the series adapts it
     "plan_opened": ("participant", "facilitator", "specialist"),  # the trainer and their specialist
     "specialist_assigned": ("participant", "facilitator", "specialist"),
