@@ -217,6 +217,8 @@ class ParticipantCompleted(EventData):
     certificate_code = fields.String(required=True)
     # Added later: a completion published before carries no name, and a consumer shows the participant's id.
     participant_name = fields.String(allow_none=True, load_default=None)
+    # Added later still: the cohort's title, which the participant's e-mail names (absent before).
+    cohort_title = fields.String(allow_none=True, load_default=None)
 
 
 class JurisdictionAdded(EventData):

@@ -45,6 +45,7 @@ LABELS = {
         "open_communities": "See your communities",
         "open_adaptation": "See your adaptation",
         "open_reviews": "Review it",
+        "open_certificate": "Download your certificate",
     },
     "es": {
         "when": "Cuándo",
@@ -71,6 +72,7 @@ LABELS = {
         "open_communities": "Ver sus comunidades",
         "open_adaptation": "Ver su adaptación",
         "open_reviews": "Revisarla",
+        "open_certificate": "Descargar su certificado",
     },
 }
 

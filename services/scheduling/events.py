@@ -205,6 +205,8 @@ def participant_completed(
         correlationid=correlationid,
         data={
             "cohort_id": cohort.id,
+            # So that the participant's e-mail names what they completed without calling back.
+            "cohort_title": cohort.title,
             "series_id": cohort.series_id,
             "registration_id": registration.id,
             "participant": registration.participant,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.notifications.domain.kinds import KINDS, REMINDER, TEMPLATES
+from services.notifications.domain.kinds import KINDS, REMINDER, TEMPLATES, WEBHOOK_ONLY
 from services.notifications.handlers import build_handlers
 from services.notifications.rendering import TEMPLATES as TEMPLATE_FOLDER
 from shared.events import CATALOGUE
@@ -20,7 +20,10 @@ def test_it_subscribes_to_every_catalogued_event_it_has_a_template_for():
     assert not set(notify.event_types) & set(community.event_types)
     # The learning communities' events have a handler of their own, which also keeps members' contact points.
     membership = {"content.community.member_joined", "content.community.member_left"}
-    assert set(notify.event_types) | set(community.event_types) == {t for t in KINDS if t in CATALOGUE} | membership
+    # A support activity logged and a commitment fulfilled only go to state systems' webhooks.
+    assert set(WEBHOOK_ONLY).isdisjoint(KINDS) and set(WEBHOOK_ONLY) <= set(CATALOGUE)
+    everything = {t for t in KINDS if t in CATALOGUE} | membership | set(WEBHOOK_ONLY)
+    assert set(notify.event_types) | set(community.event_types) == everything
 
 
 def test_every_kind_has_a_template_in_english_and_spanish():

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from services.scheduling.models import Attendance, Completion, TrainingSession
+from services.scheduling.models import Attendance, Cohort, Completion, TrainingSession
 from shared.envelope import parse_event
 from tests.helpers import assert_problem
 from tests.scheduling import factories
@@ -421,6 +421,8 @@ def test_completion_is_emitted_once_despite_re_recording_and_retries(sclient, sc
     assert event.data["hours"] == 18.0
     assert event.data["registry_id"] == "REG-ana-lopez"
     assert event.data["participant_name"] == "Ana Lopez"  # as registered: coaching's caseload shows it
+    with scheduling_ctx.db.session() as db:  # what the participant's e-mail names
+        assert event.data["cohort_title"] == db.get(Cohort, a.cohort_id).title
     with scheduling_ctx.db.session() as db:
         rows = db.scalars(select(Completion)).all()
         assert [(c.registration_id, c.certificate_code) for c in rows] == [(ana, event.data["certificate_code"])]

@@ -40,6 +40,7 @@ EXPECTED = [
     ),
     ("synthesis_published", {"community_id": "community-1", "synthesis_id": "y1"}, "ana", "/syntheses/y1"),
     ("community_left", {"community_id": "community-1"}, "ana", "/communities"),
+    ("training_completed", {"registration_id": "r 1"}, "ana", "/registrations/r%201/certificate.pdf"),
 ]
 
 
@@ -58,6 +59,7 @@ def test_kinds_without_a_page_of_their_readers_link_nowhere():
 def test_every_template_is_either_linked_or_known_to_have_no_page():
     unlinked: set[str] = set()
     data = {**SESSION, **PLAN, **COMMUNITY_CALL, "thread_id": "t1", "synthesis_id": "y1", "adaptation_id": "a1"}
+    data["registration_id"] = "r1"
     linked = {t for t in TEMPLATES if page_of(t, data, "someone") is not None}
     assert linked | unlinked == set(TEMPLATES)
 

@@ -35,6 +35,7 @@ KINDS: dict[str, Kind] = {
         "adaptation_submitted", "the facilitator's specialist (who supports them in their coaching plan)"
     ),
     "content.adaptation.reviewed": Kind("adaptation_reviewed", "the facilitator"),
+    "scheduling.participant.completed": Kind("training_completed", "the participant"),
     "coaching.plan.created": Kind("plan_opened", "the trainer and their specialist"),
     "coaching.plan.specialist_assigned": Kind(
         "specialist_assigned", "the trainer and the specialist now supporting them"
@@ -54,6 +55,8 @@ KINDS: dict[str, Kind] = {
     "content.thread.replied": Kind("thread_replied", "the thread's followers (not the reply's author)"),
     "content.synthesis.published": Kind("synthesis_published", "the community's members"),
 }
+# Events notifications takes only for state systems' webhooks: nobody is e-mailed of them.
+WEBHOOK_ONLY = ("coaching.activity.logged", "coaching.commitment.fulfilled")
 REMINDER = Kind("session_reminder", "confirmed registrants", None)
 CALL_REMINDER = Kind("community_call_reminder", "the call's invitees", None)
 # content.community.member_left: the calls a leaver was invited to leave their calendar with them.

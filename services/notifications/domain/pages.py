@@ -1,6 +1,6 @@
 """The portal page an e-mail is about, so that the message links to where its reader acts on it.
 
-A participant's registration or session leads to My training, a facilitator's session to My sessions,
+A participant's registration or session leads to My training, their completion to the certificate, a facilitator's session to My sessions,
 a trainer's commitment to My commitment and the specialist's copy of it to that trainer's page. A kind
 with no page of its reader's in the portal (a digest, a webhook's notice) has none.
 """
@@ -44,6 +44,8 @@ def page_of(template: str, data: dict | None, person: str | None) -> Page | None
         if person in (data.get("facilitators") or []):
             return Page("/my/sessions", "open_sessions")
         return Page("/my/training", "open_training")
+    if template == "training_completed" and data.get("registration_id"):
+        return Page(f"/registrations/{_segment(data['registration_id'])}/certificate.pdf", "open_certificate")
     if template == "adaptation_submitted":
         return Page("/coach/adaptations", "open_reviews")
     if template == "adaptation_reviewed" and data.get("adaptation_id"):

@@ -1,4 +1,5 @@
-"""How an instant reads to a person: in their time zone and language, and in the session's when it differs."""
+"""How an instant (or an amount of hours) reads to a person: in their time zone and language, and in the
+session's when it differs."""
 
 from __future__ import annotations
 
@@ -79,3 +80,9 @@ def session_details(data: dict, person_zone: str | None, language: str) -> dict:
         "accessibility": place.get("accessibility") or None,
         "meeting_url": data.get("meeting_url"),
     }
+
+
+def hours(value: float, language: str) -> str:
+    """Hours credited as people write them: ``18``, ``16.5``; in Spanish ``16,5``."""
+    text = f"{round(float(value), 2):g}"
+    return text.replace(".", ",") if language == "es" else text

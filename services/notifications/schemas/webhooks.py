@@ -6,19 +6,13 @@ from marshmallow import Schema, fields, validate
 
 from shared.http.fields import Email, Text, Url
 from shared.http.pagination import page_schema
+from shared.messaging.topology import SUBSCRIPTIONS
 
-# The event types a subscription may ask for: those notifications receives (docs/notifications.md).
-WEBHOOK_EVENT_TYPES = (
-    "scheduling.session.scheduled",
-    "scheduling.session.rescheduled",
-    "scheduling.session.cancelled",
-    "scheduling.registration.confirmed",
-    "scheduling.registration.waitlisted",
-    "scheduling.registration.promoted",
-    "scheduling.registration.cancelled",
-    "scheduling.request.approved",
-    "scheduling.request.declined",
-    "content.adaptation.reviewed",
+# The event types a subscription may ask for: every one notifications receives for its people
+# (docs/notifications.md), its own notices aside: sessions, registrations, completions, requests'
+# decisions, adaptations, and coaching's plans, support activities and commitments.
+WEBHOOK_EVENT_TYPES = next(
+    s.event_types for s in SUBSCRIPTIONS if (s.consumer, s.handler) == ("notifications", "notify")
 )
 
 

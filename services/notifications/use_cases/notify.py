@@ -14,10 +14,18 @@ from datetime import UTC, date, datetime, timedelta
 
 from services.notifications import repository as repo
 from services.notifications.domain.invites import invite
-from services.notifications.domain.kinds import DIGESTIBLE, KINDS, REMINDER, digest_window_end, is_critical, wants
+from services.notifications.domain.kinds import (
+    DIGESTIBLE,
+    KINDS,
+    REMINDER,
+    WEBHOOK_ONLY,
+    digest_window_end,
+    is_critical,
+    wants,
+)
 from services.notifications.domain.pages import page_of
 from services.notifications.domain.reminders import due_times
-from services.notifications.domain.when import day, session_details
+from services.notifications.domain.when import day, hours, session_details
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
 from services.notifications.rendering import Renderer
 from shared.db import new_id, utcnow
@@ -49,9 +57,11 @@ class Notifier:
             lookups.finish()
             return written
         event = as_sent(event)
-        kind = KINDS[event.type]
         data, tenant, session = event.data, event.tenant, uow.session
         self.to_webhooks(session, event, lookups)
+        if event.type in WEBHOOK_ONLY:
+            return 0
+        kind = KINDS[event.type]
         if event.type.startswith("scheduling.session."):
             return self._session_changed(event, session, lookups)
         if event.type.startswith("scheduling.registration."):
@@ -66,6 +76,18 @@ class Notifier:
         if event.type.startswith("scheduling.request."):
             person = data.get("requested_by")
             context = {"reason": data.get("reason")}
+        elif event.type == "scheduling.participant.completed":
+            person = data["participant"]
+            context = {
+                "title": data.get("cohort_title"),
+                "sessions": data["sessions_attended"],
+                "hours": data["hours"],
+                "code": data["certificate_code"],
+            }
+            return tell(
+                [person],
+                lambda contact, lang: {**context, "hours": hours(context["hours"], lang), "digest_key": event.subject},
+            )
         elif event.type == "content.adaptation.reviewed":
             person = data["facilitator"]
             context = {
@@ -725,6 +747,8 @@ def audience(event: Envelope) -> list[str]:
         return [data["participant"]]
     if event.type.startswith("scheduling.request."):
         return [data.get("requested_by")]
+    if event.type == "scheduling.participant.completed":
+        return [data["participant"]]
     if event.type == "content.adaptation.reviewed":
         return [data["facilitator"]]
     if event.type.startswith(("coaching.commitment.", "coaching.plan.")):

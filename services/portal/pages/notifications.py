@@ -99,6 +99,7 @@ KIND_ROLES = {
     "registration_promoted": _PARTICIPANTS,
     "registration_cancelled": _PARTICIPANTS,
     "session_reminder": _PARTICIPANTS,
+    "training_completed": _PARTICIPANTS,
     "session_scheduled": _SESSION_PEOPLE,
     "session_rescheduled": _SESSION_PEOPLE,
     "session_cancelled": _SESSION_PEOPLE,
