@@ -70,13 +70,16 @@ class KnownSession(Base):
 
 
 class TrainerSpecialist(Base):
-    """Who supports a trainer, from coaching's plan events: whom an adaptation the trainer submits is told to."""
+    """Who supports a trainer, from coaching's plan events: whom an adaptation the trainer submits is told to,
+    and the trainer's name for that specialist's e-mails."""
 
     __tablename__ = "trainer_specialists"
 
     tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
     trainer: Mapped[str] = mapped_column(String(200), primary_key=True)
     specialist: Mapped[str] = mapped_column(String(200))
+    # As they registered for the training (null when no plan event named them): a specialist's e-mails say it.
+    trainer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The event that named them: a late, older event does not undo a newer assignment.
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
 

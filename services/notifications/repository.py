@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -133,15 +133,24 @@ def trainer_specialist(session: Session, tenant: str, trainer: str) -> TrainerSp
     return session.get(TrainerSpecialist, (tenant, trainer), populate_existing=True)
 
 
-def remember_trainer_specialist(session: Session, tenant: str, trainer: str, specialist: str, as_of: datetime) -> None:
-    """Keep who supports a trainer, as of the plan event that named them; an older event changes nothing.
-    One statement, so two consumers handling two plan events of one trainer never collide."""
+def remember_trainer_specialist(
+    session: Session, tenant: str, trainer: str, specialist: str, as_of: datetime, trainer_name: str | None = None
+) -> None:
+    """Keep who supports a trainer, and the trainer's name, as of the plan event that named them; an older
+    event changes nothing, and an event without the name keeps the one known. One statement, so two
+    consumers handling two plan events of one trainer never collide."""
     statement = (postgresql if is_postgres(session) else sqlite).insert(TrainerSpecialist)
-    statement = statement.values(tenant=tenant, trainer=trainer, specialist=specialist, as_of=as_of)
+    statement = statement.values(
+        tenant=tenant, trainer=trainer, specialist=specialist, trainer_name=trainer_name, as_of=as_of
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["tenant", "trainer"],
-            set_={"specialist": statement.excluded.specialist, "as_of": statement.excluded.as_of},
+            set_={
+                "specialist": statement.excluded.specialist,
+                "trainer_name": func.coalesce(statement.excluded.trainer_name, TrainerSpecialist.trainer_name),
+                "as_of": statement.excluded.as_of,
+            },
             where=TrainerSpecialist.as_of <= statement.excluded.as_of,
         )
     )

@@ -16,6 +16,7 @@ COACHING_NOTICES = (
     "coaching.plan.specialist_assigned",
     "coaching.commitment.due_soon",
     "coaching.commitment.overdue",
+    "coaching.commitment.fulfilled",
     "coaching.followup.due",
 )
 
@@ -60,19 +61,75 @@ def test_a_commitment_due_soon_tells_the_trainer_in_their_language(notifications
     assert smtp_server.to("sam@example.org") == []  # due soon is the trainer's own reminder
 
 
-def test_an_overdue_commitment_tells_the_trainer_and_their_specialist_once(notifications_ctx, deliver, smtp_server):
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_overdue_commitment_tells_the_trainer_and_their_specialist_who_it_is_once(
+    notifications_ctx, deliver, smtp_server, database
+):
     add_contact(notifications_ctx, "ana", "ana@example.org")
     add_contact(notifications_ctx, "sam", "sam@example.org")
+    deliver.event(plan_opened(trainer="ana", trainer_name="Ana López", specialist="sam", specialist_name="Sam"))
     event = commitment_event("overdue")
 
     deliver.event(event)
     deliver.event(event)  # redelivered
     deliver.send()
 
-    for address in ("ana@example.org", "sam@example.org"):
-        [message] = smtp_server.to(address)
-        assert message["Subject"] == "Overdue: delivering the training in your community"
-        assert "was due Sunday, February 28, 2027 and" in text_of(message)
+    [to_ana] = [m for m in smtp_server.to("ana@example.org") if m["Subject"].startswith("Overdue")]
+    assert to_ana["Subject"] == "Overdue: delivering the training in your community"
+    assert "was due Sunday, February 28, 2027 and" in text_of(to_ana)
+    [to_sam] = [m for m in smtp_server.to("sam@example.org") if m["Subject"].startswith("Overdue")]
+    assert to_sam["Subject"] == "Overdue: Ana López's commitment to deliver the training"
+    assert "Ana López's commitment to deliver the training in their community was due Sunday" in text_of(to_sam)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_a_fulfilled_commitment_tells_the_trainer_and_their_specialist_once(
+    notifications_ctx, deliver, smtp_server, database
+):
+    add_contact(notifications_ctx, "ana", "ana@example.org", language="es")
+    add_contact(notifications_ctx, "sam", "sam@example.org")
+    add_contact(notifications_ctx, "ben", "ben@example.org")
+    deliver.event(plan_opened(trainer="ana", trainer_name="Ana López", specialist="sam", specialist_name="Sam"))
+    # A later plan event without the name (published before events carried it) keeps the name known.
+    deliver.event(
+        plan_event(
+            "coaching.plan.specialist_assigned",
+            plan_id="plan-1",
+            trainer="ana",
+            trainer_name=None,
+            specialist="sam",
+            specialist_name="Sam",
+            previous_specialist="rosa",
+            due_on="2027-02-28",
+        )
+    )
+    event = commitment_event("fulfilled", status="fulfilled", fulfilled_on="2027-01-20")
+    deliver.event(event)
+    deliver.event(event)  # redelivered
+    # A trainer no plan event named: the specialist reads their user id.
+    deliver.event(
+        make_event(
+            "coaching.commitment.fulfilled",
+            source="/services/coaching",
+            subject="commitment-2",
+            tenant="CA",
+            data={**event.data, "commitment_id": "commitment-2", "trainer": "ben", "status": "fulfilled"},
+        )
+    )
+    deliver.send()
+
+    [to_ana] = [m for m in smtp_server.to("ana@example.org") if m["Subject"].startswith("Cumplido")]
+    assert to_ana["Subject"] == "Cumplido: impartir la formación en su comunidad"
+    assert "la completó el miércoles 20 de enero de 2027 (vencía el domingo 28 de febrero de 2027)" in text_of(to_ana)
+    fulfilled = [m for m in smtp_server.to("sam@example.org") if m["Subject"].startswith("Delivered")]
+    assert sorted(m["Subject"] for m in fulfilled) == [
+        "Delivered: Ana López fulfilled their commitment",
+        "Delivered: ben fulfilled their commitment",
+    ]
+    text = text_of(next(m for m in fulfilled if "Ana" in m["Subject"]))
+    assert "Ana López delivered the training in their community: the delivery was completed on Wednesday" in text
+    [to_ben] = smtp_server.to("ben@example.org")
+    assert to_ben["Subject"] == "Fulfilled: delivering the training in your community"
 
 
 def test_a_follow_up_due_tells_whoever_set_it(notifications_ctx, deliver, smtp_server):

@@ -1,5 +1,5 @@
 """A completed training reaches the participant as an e-mail with their certificate, and state systems as a
-signed webhook; coaching's support activities and fulfilled commitments reach state systems' webhooks only."""
+signed webhook; coaching's support activities reach state systems' webhooks only."""
 
 from __future__ import annotations
 
@@ -145,9 +145,12 @@ def test_state_systems_receive_completions_support_activities_and_fulfilled_comm
     assert by_type["coaching.activity.logged"]["data"]["duration_minutes"] == 60
     assert "notes" not in by_type["coaching.activity.logged"]["data"]  # never the confidential notes
     assert by_type["coaching.commitment.fulfilled"]["data"]["fulfilled_on"] == "2027-06-20"
-    # The completion also told its participant; the activity and the fulfilment no one by e-mail.
-    assert [m["Subject"] for m in smtp_server.to("ana@example.org")] == ["You completed Fresno, spring"]
-    assert smtp_server.to("sam@example.org") == []
+    # The completion and the fulfilment also told their people by e-mail; the support activity nobody.
+    assert sorted(m["Subject"] for m in smtp_server.to("ana@example.org")) == [
+        "Fulfilled: delivering the training in your community",
+        "You completed Fresno, spring",
+    ]
+    assert [m["Subject"] for m in smtp_server.to("sam@example.org")] == ["Delivered: ana fulfilled their commitment"]
 
 
 def test_a_subscription_may_ask_for_every_event_notifications_receives_for_people(hclient, tokens, receiver):

@@ -42,6 +42,7 @@ KINDS: dict[str, Kind] = {
     ),
     "coaching.commitment.due_soon": Kind("commitment_due_soon", "the trainer"),
     "coaching.commitment.overdue": Kind("commitment_overdue", "the trainer and their specialist"),
+    "coaching.commitment.fulfilled": Kind("commitment_fulfilled", "the trainer and their specialist"),
     "coaching.followup.due": Kind("followup_due", "the coach or specialist who set it"),
     "scheduling.community_call.scheduled": Kind(
         "community_call_scheduled", "the community's members (an audio-conference's registrant)", "REQUEST"
@@ -55,8 +56,9 @@ KINDS: dict[str, Kind] = {
     "content.thread.replied": Kind("thread_replied", "the thread's followers (not the reply's author)"),
     "content.synthesis.published": Kind("synthesis_published", "the community's members"),
 }
-# Events notifications takes only for state systems' webhooks: nobody is e-mailed of them.
-WEBHOOK_ONLY = ("coaching.activity.logged", "coaching.commitment.fulfilled")
+# Events notifications takes only for state systems' webhooks: nobody is e-mailed of them (the
+# activity's author and trainer were both there).
+WEBHOOK_ONLY = ("coaching.activity.logged",)
 REMINDER = Kind("session_reminder", "confirmed registrants", None)
 CALL_REMINDER = Kind("community_call_reminder", "the call's invitees", None)
 # content.community.member_left: the calls a leaver was invited to leave their calendar with them.

@@ -24,7 +24,7 @@ def _segment(value) -> str:
 
 PARTICIPANT = ("registration_confirmed", "registration_waitlisted", "registration_promoted", "registration_cancelled")
 SESSION = ("session_scheduled", "session_rescheduled", "session_cancelled", "session_reminder")
-TRAINER = ("plan_opened", "specialist_assigned", "commitment_due_soon", "commitment_overdue")
+TRAINER = ("plan_opened", "specialist_assigned", "commitment_due_soon", "commitment_overdue", "commitment_fulfilled")
 CALL = (
     "community_call_scheduled",
     "community_call_rescheduled",

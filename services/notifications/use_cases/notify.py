@@ -112,7 +112,9 @@ class Notifier:
             # A trainer's plan opened, or another specialist assigned: the trainer and that specialist hear.
             trainer, specialist = data["trainer"], data.get("specialist")
             if specialist:
-                repo.remember_trainer_specialist(session, tenant, trainer, specialist, event.time)
+                repo.remember_trainer_specialist(
+                    session, tenant, trainer, specialist, event.time, trainer_name=data.get("trainer_name")
+                )
             due = date.fromisoformat(str(data["due_on"]))
             names = {"trainer": data.get("trainer_name") or trainer, "specialist": data.get("specialist_name")}
             return tell(
@@ -125,14 +127,23 @@ class Notifier:
                 },
             )
         elif event.type.startswith("coaching.commitment."):
-            # The trainer's commitment to deliver the training; an overdue one is their specialist's too.
-            person = data["trainer"]
-            extra = [data["specialist"]] if event.type.endswith(".overdue") and data.get("specialist") else []
+            # The trainer's commitment to deliver the training; an overdue or fulfilled one is their specialist's too.
+            person, specialist = data["trainer"], data.get("specialist")
+            extra = [specialist] if event.type.endswith((".overdue", ".fulfilled")) and specialist else []
             due = date.fromisoformat(str(data["due_on"]))
-            context = {"digest_key": event.subject}
+            fulfilled = date.fromisoformat(str(data["fulfilled_on"])) if data.get("fulfilled_on") else None
+            # Commitment events carry no names: the specialist reads the name the trainer's plan events gave.
+            known = repo.trainer_specialist(session, tenant, person) if extra else None
+            context = {"digest_key": event.subject, "trainer": (known and known.trainer_name) or person}
             return tell(
                 [person, *extra],
-                lambda contact, lang: {**context, "due": day(due, lang), "title": COMMITMENT_TITLE[lang]},
+                lambda contact, lang: {
+                    **context,
+                    "due": day(due, lang),
+                    "fulfilled": day(fulfilled, lang) if fulfilled else None,
+                    "title": COMMITMENT_TITLE[lang],
+                    "to_specialist": contact.person == specialist and contact.person != person,
+                },
             )
         else:  # coaching.followup.due: whoever logged the activity set the follow-up
             person = data["author"]

@@ -111,6 +111,7 @@ KIND_ROLES = {
     "specialist_assigned": ("participant", "facilitator", "specialist"),
     "commitment_due_soon": ("participant", "facilitator"),  # trainers, who completed the series
     "commitment_overdue": ("participant", "facilitator", "specialist"),
+    "commitment_fulfilled": ("participant", "facilitator", "specialist"),
     "followup_due": ("coach", "specialist"),
 }
 
