@@ -146,8 +146,21 @@ def test_a_follow_up_due_tells_whoever_set_it(notifications_ctx, deliver, smtp_s
     deliver.send()
 
     [message] = smtp_server.to("sam@example.org")
-    assert message["Subject"] == "Follow-up due: your follow-up with ana"
+    assert message["Subject"] == "Follow-up due: your follow-up with ana"  # no plan event named her
     assert "is due Friday, January 15, 2027." in text_of(message)
+
+
+def test_a_follow_up_due_names_the_trainer_as_their_plan_did(notifications_ctx, deliver, smtp_server):
+    add_contact(notifications_ctx, "sam", "sam@example.org")
+    deliver.event(plan_opened(trainer="ana", trainer_name="Ana López", specialist="rosa", specialist_name="Rosa"))
+    data = {"activity_id": "activity-1", "trainer": "ana", "author": "sam", "follow_up_on": "2027-01-15"}
+    deliver.event(
+        make_event("coaching.followup.due", source="/services/coaching", subject="activity-1", tenant="CA", data=data)
+    )
+    deliver.send()
+
+    [message] = smtp_server.to("sam@example.org")
+    assert message["Subject"] == "Follow-up due: your follow-up with Ana López"
 
 
 def plan_event(event_type: str, **data):

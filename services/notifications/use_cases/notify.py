@@ -148,13 +148,14 @@ class Notifier:
         else:  # coaching.followup.due: whoever logged the activity set the follow-up
             person = data["author"]
             follow_up_on = date.fromisoformat(str(data["follow_up_on"]))
-            context = {"trainer": data["trainer"]}
+            known = repo.trainer_specialist(session, tenant, data["trainer"])
+            context = {"trainer": (known and known.trainer_name) or data["trainer"]}
             return tell(
                 [person],
                 lambda contact, lang: {
                     **context,
                     "due": day(follow_up_on, lang),
-                    "title": FOLLOWUP_TITLE[lang].format(trainer=data["trainer"]),
+                    "title": FOLLOWUP_TITLE[lang].format(trainer=context["trainer"]),
                     "digest_key": event.subject,
                 },
             )
