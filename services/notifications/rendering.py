@@ -46,6 +46,7 @@ LABELS = {
         "open_adaptation": "See your adaptation",
         "open_reviews": "Review it",
         "open_certificate": "Download your certificate",
+        "open_webhooks": "See your webhooks",
     },
     "es": {
         "when": "Cuándo",
@@ -73,6 +74,7 @@ LABELS = {
         "open_adaptation": "Ver su adaptación",
         "open_reviews": "Revisarla",
         "open_certificate": "Descargar su certificado",
+        "open_webhooks": "Ver sus webhooks",
     },
 }
 

@@ -23,6 +23,7 @@ from services.portal.pages import (
     notifications,
     people,
     signin,
+    webhooks,
 )
 from services.portal.zones import zone_name
 from shared.jurisdictions import jurisdictions
@@ -75,6 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
         coaching.blp,
         adaptations.blp,
         notifications.blp,
+        webhooks.blp,
         communities.blp,
     ):
         app.register_blueprint(blueprint)

@@ -249,6 +249,29 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_admin_and_contact_told
     assert enabled.status_code == 200 and enabled.json["status"] == "active"
 
 
+def test_the_admin_told_of_a_disabled_endpoint_is_led_to_the_portals_webhooks_page(
+    hook_ctx, hclient, tokens, smtp_server
+):
+    add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov")
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{free_port()}/t4t", contact_email="it@state.example.org")
+    config = dataclasses.replace(
+        hook_ctx.config, webhook_disable_after_hours=48, portal_url="https://portal.example.org"
+    )
+    sender = Sender(dataclasses.replace(hook_ctx, config=config))
+    sender.event(session_event("scheduled", session_data(next_week())))
+    sender.send()
+    sender.send(now=datetime.now(UTC) + timedelta(days=3))
+    sender.send(now=datetime.now(UTC) + timedelta(days=3))
+
+    [admin] = smtp_server.to("lead@ca.example.gov")
+    text = " ".join(admin.get_body(("plain",)).get_content().split())
+    assert "See your webhooks: https://portal.example.org/webhooks" in text
+    assert "on the Webhooks page of the program's portal" in text and f"POST /webhooks/{created['id']}/enable" in text
+    assert 'href="https://portal.example.org/webhooks"' in admin.get_body(("html",)).get_content()
+    [contact] = smtp_server.to("it@state.example.org")  # an address, no person of the platform: no page of theirs
+    assert "portal.example.org/webhooks" not in contact.get_body(("plain",)).get_content()
+
+
 def test_a_subscription_nobody_could_be_told_about_is_refused(hclient, hook_ctx, tokens, receiver):
     body = {"url": f"http://127.0.0.1:{receiver.port}/t4t", "event_types": ["scheduling.session.scheduled"]}
     # A state system's key, or an admin the platform has no e-mail address for: name a contact.

@@ -41,6 +41,7 @@ EXPECTED = [
     ("synthesis_published", {"community_id": "community-1", "synthesis_id": "y1"}, "ana", "/syntheses/y1"),
     ("community_left", {"community_id": "community-1"}, "ana", "/communities"),
     ("training_completed", {"registration_id": "r 1"}, "ana", "/registrations/r%201/certificate.pdf"),
+    ("webhook_disabled", {"url": "https://registry.example.gov/t4t"}, "admin-ca", "/webhooks"),
 ]
 
 
@@ -50,8 +51,8 @@ def test_an_email_leads_its_reader_to_the_page_they_act_on(template, data, perso
 
 
 def test_kinds_without_a_page_of_their_readers_link_nowhere():
-    # A webhook's notice goes to its contacts, who need no page of theirs.
-    assert page_of("webhook_disabled", {}, "admin") is None
+    # A webhook's notice to its contact address is to no person of the platform: no page of theirs.
+    assert page_of("webhook_disabled", {}, None) is None
     assert page_of("commitment_due_soon", {"trainer": None}, "ana") is None
     assert page_of("registration_confirmed", None, "ana") is None  # nothing known about the message
 

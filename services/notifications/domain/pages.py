@@ -1,8 +1,9 @@
 """The portal page an e-mail is about, so that the message links to where its reader acts on it.
 
 A participant's registration or session leads to My training, their completion to the certificate, a facilitator's session to My sessions,
-a trainer's commitment to My commitment and the specialist's copy of it to that trainer's page. A kind
-with no page of its reader's in the portal (a digest, a webhook's notice) has none.
+a trainer's commitment to My commitment and the specialist's copy of it to that trainer's page, a disabled
+webhook to the admin's Webhooks page. A kind with no page of its reader's in the portal (a digest) has none,
+nor has a message to an address that is no person of the platform (a webhook's contact).
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def page_of(template: str, data: dict | None, person: str | None) -> Page | None
         )
     if template == "synthesis_published" and data.get("synthesis_id"):
         return Page(f"/syntheses/{_segment(data['synthesis_id'])}", "open_synthesis")
+    if template == "webhook_disabled":
+        return Page("/webhooks", "open_webhooks")  # the admin who subscribed it; its contact address has no person
     if template == "community_left":
         return Page("/communities", "open_communities")
     return None

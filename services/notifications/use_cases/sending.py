@@ -9,11 +9,13 @@ in that window, and recognisable.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import datetime, timedelta
 
 from services.notifications import metrics
 from services.notifications import repository as repo
+from services.notifications.domain.pages import page_of
 from services.notifications.domain.webhooks import next_wait
 from services.notifications.mail import PermanentFailure, build_message
 from services.notifications.models import Delivery
@@ -22,8 +24,6 @@ from shared.db import utcnow
 from shared.http.problems import Problem
 from shared.logging import get_logger
 
-# The service's own notices, caused by no event (an endpoint disabled): rendered like every e-mail.
-NOTICES = Renderer()
 log = get_logger("sender")
 # Seconds before each new attempt of an e-mail whose send failed (then it is marked failed).
 EMAIL_RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200)
@@ -136,7 +136,11 @@ def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
         "failing_since_iso": hook.failing_since.isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
     for address, language, person in _told_of_disabling(session, hook):
-        rendered = NOTICES.render("webhook_disabled", language, context, footer="footer_admin")
+        # The admin who subscribed it is led to the portal's Webhooks page; the contact address is no one's.
+        page = page_of("webhook_disabled", context, person)
+        rendered = _notices(config.portal_url).render(
+            "webhook_disabled", language, context, footer="footer_admin", page=page
+        )
         session.add(
             Delivery(
                 tenant=hook.tenant,
@@ -156,6 +160,12 @@ def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
                 next_attempt_at=now,
             )
         )
+
+
+@functools.cache
+def _notices(portal_url: str) -> Renderer:
+    """The renderer of the service's own notices, caused by no event (an endpoint disabled), read once per process."""
+    return Renderer(portal_url=portal_url)
 
 
 def _told_of_disabling(session, hook) -> list[tuple[str, str, str | None]]:

@@ -1,0 +1,266 @@
+"""A jurisdiction admin's "Webhooks" page against the real notifications API served over HTTP: subscribing an
+endpoint (its secret shown once), refusals beside the fields, enabling a disabled endpoint, sending again
+what it missed, stopping it, and the jurisdiction's failed messages sent again."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from werkzeug.serving import make_server
+
+from services.portal.app import create_app
+from services.portal.pages import webhooks as page
+from shared.testing import ISSUER
+from tests.conftest import config_overrides, migrated_context
+from tests.portal.test_pages import config, csrf_token, sign_in
+
+
+@pytest.fixture
+def notifications(database, broker, signing_key_file, tmp_path):
+    """The notifications API over real HTTP, allowing local endpoints (as on-premises): (its URL, its context)."""
+    from services.notifications.app import create_app as create_notifications_app
+    from services.notifications.config import NotificationsConfig
+
+    ctx = migrated_context(
+        "notifications", NotificationsConfig, config_overrides(database, broker, signing_key_file, tmp_path)
+    )
+    ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, webhook_allow_private=True))
+    server = make_server("127.0.0.1", 0, create_notifications_app(ctx), threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", ctx
+    server.shutdown()
+    ctx.db.dispose()
+
+
+def _portal(url, signing_key_file, tmp_path, role):
+    client = create_app(
+        config(tmp_path, notifications_url=url, jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER)
+    ).test_client()
+    sign_in(client, role=role, tenant="CA")
+    return client
+
+
+@pytest.fixture
+def admin(notifications, signing_key_file, tmp_path):
+    return _portal(notifications[0], signing_key_file, tmp_path, "jurisdiction_admin")
+
+
+def _subscribe(client, **fields):
+    form = {
+        "url": "http://127.0.0.1:9/t4t/events",
+        "description": "Workforce registry",
+        "contact_email": "it@ca.example.gov",
+        "event_types": ["scheduling.participant.completed", "coaching.activity.logged"],
+    }
+    form.update(fields, csrf_token=csrf_token(client))
+    return client.post("/webhooks", data=form)
+
+
+def test_the_forms_events_are_exactly_those_the_api_takes():
+    from services.notifications.schemas.webhooks import WEBHOOK_EVENT_TYPES
+
+    assert sorted(page.EVENT_LABELS) == sorted(WEBHOOK_EVENT_TYPES)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_admin_subscribes_an_endpoint_and_sees_its_secret_once(admin, notifications, database):
+    empty = admin.get("/webhooks")
+    assert empty.status_code == 200 and empty.headers["X-API-Calls"] == "2"
+    assert "No endpoint receives your jurisdiction's events yet." in empty.get_data(as_text=True)
+    assert 'href="/webhooks">Webhooks</a>' in empty.get_data(as_text=True)  # in the menu
+
+    created = _subscribe(admin)
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"  # the secret is kept nowhere
+    secret = re.search(r'<code class="secret" id="secret">(whsec_[^<]+)</code>', html).group(1)
+    assert "A participant completes a training (hours, certificate)" in html
+    with notifications[1].db.session() as db:
+        from services.notifications.models import WebhookSubscription
+
+        [row] = db.query(WebhookSubscription).all()
+        assert (row.tenant, row.url, row.secret) == ("CA", "http://127.0.0.1:9/t4t/events", secret)
+        assert sorted(row.event_types) == ["coaching.activity.logged", "scheduling.participant.completed"]
+
+    listed = admin.get("/webhooks").get_data(as_text=True)
+    assert "http://127.0.0.1:9/t4t/events" in listed and "Workforce registry" in listed
+    assert "2 kinds of event" in listed and "A support activity is logged (never its notes)" in listed
+    assert secret not in listed  # shown once, never again
+    assert '<span class="endpoint-status active">Active</span>' in listed
+
+
+def test_refusals_are_shown_beside_their_fields_and_the_form_keeps_what_was_typed(admin, notifications):
+    refused = _subscribe(admin, url="not an address", event_types=[])
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert 'id="url-error"' in html and 'id="event_types-error"' in html
+    assert 'value="Workforce registry"' in html  # what was typed stays
+    unknown = _subscribe(admin, event_types=["content.thread.replied"])  # not one an endpoint may receive
+    assert unknown.status_code == 422 and 'id="event_types-error"' in unknown.get_data(as_text=True)
+    with notifications[1].db.session() as db:
+        from services.notifications.models import WebhookSubscription
+
+        assert db.query(WebhookSubscription).count() == 0
+
+
+def test_a_disabled_endpoint_is_enabled_sent_what_it_missed_and_stopped(admin, notifications):
+    from services.notifications.models import Delivery, WebhookSubscription
+
+    _subscribe(admin)
+    ctx = notifications[1]
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    with ctx.db.unit_of_work() as uow:
+        row = uow.session.query(WebhookSubscription).one()
+        row.status, row.failing_since, row.disabled_at = "disabled", week_ago, week_ago + timedelta(days=5)
+        for n in range(3):
+            uow.session.add(
+                Delivery(
+                    tenant="CA", event_id=f"event-{n}", event_type="coaching.activity.logged", recipient=row.id,
+                    channel="webhook", template="coaching.activity.logged", message_id=f"msg_{n}", language="",
+                    subject="coaching.activity.logged", text_body="{}", html_body="", status="failed", attempts=8,
+                    last_error="connection refused", created_at=week_ago + timedelta(days=n),
+                )
+            )  # fmt: skip
+        uow.commit()
+        endpoint = row.id
+
+    listed = admin.get("/webhooks").get_data(as_text=True)
+    assert '<span class="endpoint-status disabled">Disabled</span>' in listed
+    assert listed.count("connection refused") == 3 and "http://127.0.0.1:9/t4t/events" in listed
+
+    enabled = admin.post(f"/webhooks/{endpoint}/enable", data={"csrf_token": csrf_token(admin)})
+    assert enabled.status_code == 302
+    after = admin.get("/webhooks").get_data(as_text=True)
+    assert "Enabled: the endpoint receives new events again." in after
+    assert '<span class="endpoint-status active">Active</span>' in after
+
+    since = (week_ago + timedelta(days=1)).date().isoformat()
+    admin.post(f"/webhooks/{endpoint}/redeliver", data={"since": since, "csrf_token": csrf_token(admin)})
+    assert "2 messages will be sent again" in admin.get("/webhooks").get_data(as_text=True)
+    admin.post(f"/webhooks/{endpoint}/redeliver", data={"since": "", "csrf_token": csrf_token(admin)})
+    assert "Not sent again: choose the day" in admin.get("/webhooks").get_data(as_text=True)
+
+    admin.post(f"/webhooks/{endpoint}/stop", data={"csrf_token": csrf_token(admin)})
+    stopped = admin.get("/webhooks").get_data(as_text=True)
+    assert "Stopped: the endpoint receives nothing more." in stopped
+    assert "No endpoint receives your jurisdiction's events yet." in stopped
+
+
+def test_a_failed_email_is_sent_again_from_the_page(admin, notifications):
+    from services.notifications.models import Delivery
+
+    with notifications[1].db.unit_of_work() as uow:
+        failed = Delivery(
+            tenant="CA", event_id="event-1", event_type="scheduling.registration.confirmed", recipient="ana@example.org",
+            person="ana", channel="email", template="registration_confirmed", message_id="<m1@t4t.localhost>",
+            language="en", subject="You are registered", text_body="", html_body="", status="failed", attempts=5,
+            last_error="550 mailbox unavailable",
+        )  # fmt: skip
+        other = Delivery(
+            tenant="TX", event_id="event-2", event_type="scheduling.registration.confirmed", recipient="bo@example.org",
+            person="bo", channel="email", template="registration_confirmed", message_id="<m2@t4t.localhost>",
+            language="en", subject="You are registered", text_body="", html_body="", status="failed", attempts=5,
+            last_error="550 texas",
+        )  # fmt: skip
+        uow.session.add_all([failed, other])
+        uow.commit()
+        failed_id = failed.id
+
+    listed = admin.get("/webhooks").get_data(as_text=True)
+    assert "Registration confirmed" in listed and "ana@example.org" in listed and "550 mailbox unavailable" in listed
+    assert "550 texas" not in listed  # another jurisdiction's
+    answer = admin.post(f"/failed-messages/{failed_id}/retry", data={"csrf_token": csrf_token(admin)})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/webhooks#failed")
+    after = admin.get("/webhooks").get_data(as_text=True)
+    assert "It will be sent again in a moment." in after
+    assert "None: every message was delivered or is still being tried." in after
+    with notifications[1].db.session() as db:
+        assert db.get(Delivery, failed_id).status == "pending"
+
+
+def test_only_jurisdiction_admins_see_the_page(notifications, signing_key_file, tmp_path):
+    participant = _portal(notifications[0], signing_key_file, tmp_path, "participant")
+    assert 'href="/webhooks"' not in participant.get("/my/notifications").get_data(as_text=True)
+    assert participant.get("/webhooks").status_code == 403
+
+
+def test_the_day_to_send_again_from_starts_in_the_admins_time_zone():
+    assert page.since_instant("2027-02-01", "America/Los_Angeles") == "2027-02-01T00:00:00-08:00"
+    assert page.since_instant("2027-02-01", None) == "2027-02-01T00:00:00+00:00"
+    with pytest.raises(ValueError):
+        page.since_instant("", None)
+
+
+def test_in_a_browser_an_admin_subscribes_an_endpoint_with_no_accessibility_violation(
+    notifications, signing_key_file, tmp_path, browser, screenshots
+):
+    from services.notifications.models import Delivery
+    from tests.portal.test_browser_flows import axe
+
+    app = create_app(
+        config(
+            tmp_path, notifications_url=notifications[0], jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER
+        )
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def checked(page_, viewport) -> None:
+        serious = [v["id"] for v in axe.run(page_).response["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == []
+        assert page_.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
+
+    try:
+        for n, viewport in enumerate(({"width": 1280, "height": 900}, {"width": 390, "height": 844})):
+            context = browser.new_context(viewport=viewport, base_url=f"http://127.0.0.1:{server.server_port}")
+            page_ = context.new_page()
+            page_.goto("/sign-in")
+            with page_.expect_navigation():
+                page_.get_by_role("button", name="Sign in as Alex Admin").click()
+            page_.get_by_role("link", name="Webhooks").click()
+            checked(page_, viewport)
+            page_.get_by_label("Address (URL)").fill(f"http://127.0.0.1:9/registry-{n}")
+            page_.get_by_label("What it is").fill("Workforce registry")
+            page_.get_by_label("Who to tell if it fails for days").fill("it@ca.example.gov")
+            with page_.expect_navigation():
+                page_.get_by_role("button", name="Subscribe").click()  # no event chosen: told beside the events
+            assert page_.locator("#event_types-error").is_visible()
+            checked(page_, viewport)
+            page_.get_by_label("A participant completes a training (hours, certificate)").check()
+            page_.get_by_label("A commitment is fulfilled").check()
+            with page_.expect_navigation():
+                page_.get_by_role("button", name="Subscribe").click()
+            assert page_.locator("#secret").inner_text().startswith("whsec_")
+            checked(page_, viewport)
+            page_.screenshot(path=str(screenshots / f"webhook-created-{viewport['width']}.png"), full_page=True)
+            with notifications[1].db.unit_of_work() as uow:
+                uow.session.add(
+                    Delivery(
+                        tenant="CA", event_id=f"e{n}", event_type="scheduling.participant.completed",
+                        recipient="ana@example.org", person="ana", channel="email", template="training_completed",
+                        message_id=f"<m{n}@t4t.localhost>", language="en", subject="You completed", text_body="",
+                        html_body="", status="failed", attempts=5, last_error="550 mailbox unavailable",
+                    )
+                )  # fmt: skip
+                uow.commit()
+            page_.get_by_role("link", name="Webhooks for state systems").click()
+            checked(page_, viewport)
+            # On a wide screen every table's cells sit under their column's heading.
+            if viewport["width"] > 600:
+                misaligned = page_.evaluate(
+                    """[...document.querySelectorAll('table')].filter(t => {
+                        const head = t.querySelector('thead th'), cell = t.querySelector('tbody tr > *');
+                        return head && cell && Math.abs(head.getBoundingClientRect().left
+                            - cell.getBoundingClientRect().left) > 1; }).length"""
+                )
+                assert misaligned == 0
+            page_.screenshot(path=str(screenshots / f"webhooks-{viewport['width']}.png"), full_page=True)
+            with page_.expect_navigation():
+                page_.get_by_role("button", name="Send again Training completed to ana@example.org").click()
+            assert "It will be sent again in a moment." in page_.content()
+            context.close()
+    finally:
+        server.shutdown()
