@@ -265,16 +265,51 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
             timeout=300,
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-        # The state registry's receiver heard of step 5's three registrations, signed, once each.
+        # The state registry's receiver heard of step 5's three registrations and step 6's completions
+        # (Ana's among them), signed, once each.
         registered = ["dev-participant-ca", "ben-cho", "carla-ruiz"]
 
-        def heard() -> list[str]:
+        def heard(event_type: str) -> list[str]:
             lines = [line.split() for line in printed.read_text().splitlines()]
-            return [line[2] for line in lines if line[1:2] == ["scheduling.registration.confirmed"]]
+            return [line[2] for line in lines if line[1:2] == [event_type]]
 
-        wait_until(lambda: sorted(heard()) == sorted(registered), timeout=60, message=f"{registered} at the receiver")
-        logged = subprocess.run(["bash", "-e", "-c", deliveries], cwd=tmp_path, env=env, capture_output=True, text=True)
-        assert logged.stdout.count("sent 204 ") == 3, logged.stdout + logged.stderr
+        wait_until(
+            lambda: sorted(heard("scheduling.registration.confirmed")) == sorted(registered),
+            timeout=60,
+            message=f"{registered} at the receiver",
+        )
+        # Step 6 prints the cohort's completions, one line each.
+        completions = len(re.findall(r"^.+ \d+ sessions [\d.]+ hours, certificate \S+$", result.stdout, flags=re.M))
+        assert completions >= 1
+        wait_until(
+            lambda: len(heard("scheduling.participant.completed")) >= completions,
+            timeout=60,
+            message=f"{completions} completions at the receiver",
+        )
+        completed = heard("scheduling.participant.completed")
+        assert "dev-participant-ca" in completed and len(completed) == len(set(completed)) == completions
+
+        def logged() -> str:
+            return subprocess.run(
+                ["bash", "-e", "-c", deliveries], cwd=tmp_path, env=env, capture_output=True, text=True
+            ).stdout
+
+        wait_until(lambda: logged().count("sent 204 ") == 3 + completions, timeout=30, message="the delivery log")
+        # As step 7 says, Ana's e-mail of her completion is in the mailbox.
+        mailbox = f"http://127.0.0.1:{platform['notifications_port']}/dev/mailbox"
+
+        def mailbox_page() -> str:
+            try:
+                with urllib.request.urlopen(mailbox, timeout=5) as response:
+                    return response.read().decode()
+            except OSError:
+                return ""
+
+        wait_until(
+            lambda: "You completed Relationship-Based Care, Bay Area 2027" in mailbox_page(),
+            timeout=60,
+            message="Ana's completion e-mail",
+        )
     certificate = (tmp_path / "var" / "certificate.pdf").read_bytes()
     assert certificate.startswith(b"%PDF")
     printed = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(certificate)).pages).split())
