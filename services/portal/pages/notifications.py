@@ -217,3 +217,73 @@ def save_choices():
         return _render(errors, None, {k: v for k, v in changed.items() if f"choice-{k}" in errors}, 422)
     flash(f"Saved {saved} choice{'s' if saved != 1 else ''}." if saved else "Nothing changed.")
     return redirect(url_for("notifications.my_notifications"))
+
+
+# --- a jurisdiction's defaults, kept by its admin --------------------------------------------------
+
+
+def jurisdiction_rows(kinds: list[dict], defaults: list[dict]) -> list[dict]:
+    """Each kind with the jurisdiction's default: by e-mail unless turned off; supervisors copied if asked."""
+    chosen = {d["kind"]: d for d in defaults}
+    return [
+        {
+            **kind,
+            "email": chosen.get(kind["kind"], {}).get("email", True),
+            "copy_supervisor": chosen.get(kind["kind"], {}).get("copy_supervisor", False),
+        }
+        for kind in kinds
+    ]
+
+
+def _flags(email: bool, copy_supervisor: bool) -> str:
+    return f"{'email' if email else 'off'},{'copy' if copy_supervisor else 'nocopy'}"
+
+
+def changed_defaults(form) -> dict[str, dict]:
+    """The kinds whose checkboxes the admin changed (``was-<kind>`` holds what the page showed), as the API
+    takes each: ``{"email": …, "copy_supervisor": …}``. An unticked box is absent from the form."""
+    changed = {}
+    for key in form:
+        if not key.startswith("was-"):
+            continue
+        kind = key.removeprefix("was-")
+        email, copy = bool(form.get(f"email-{kind}")), bool(form.get(f"copy-{kind}"))
+        if _flags(email, copy) != form.get(key):
+            changed[kind] = {"email": email, "copy_supervisor": copy}
+    return changed
+
+
+@blp.route("/jurisdiction/e-mails", methods=["GET", "POST"])
+@identity.signed_in
+@with_notifications
+def jurisdiction_emails():
+    """A jurisdiction admin's defaults, kind by kind: two reads; one write per kind changed."""
+    if not g.user.has("jurisdiction_admin"):
+        # Anyone may read the defaults through the API; only the jurisdiction's admin changes them.
+        raise BackendError(403, {"detail": "Only your jurisdiction's admin sets its e-mail defaults."})
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        saved = 0
+        for kind, body in changed_defaults(request.form).items():
+            try:
+                backend().put("notifications", f"/preferences/{kind}", token=token(), json=body)
+                saved += 1
+            except BackendError as error:
+                if error.status not in (404, 422):
+                    raise
+                errors[f"email-{kind}"] = " ".join(error.field_errors.values()) or error.message
+        if not errors:
+            flash(f"Saved {saved} default{'s' if saved != 1 else ''}." if saved else "Nothing changed.")
+            return redirect(url_for("notifications.jurisdiction_emails"))
+        errors["_form"] = f"{saved} saved; the kinds marked below were not." if saved else "Nothing was saved."
+    kinds, defaults = backend().get_all(
+        ("notifications", "/notification-kinds", {"token": token()}),
+        ("notifications", "/preferences", {"token": token(), "params": {"limit": PAGE}}),
+    )
+    return render_template(
+        "jurisdiction_emails.html",
+        rows=jurisdiction_rows(kinds["items"], defaults["items"]),
+        flags=_flags,
+        kind_label=kind_label,
+        errors=errors,
+    ), (422 if errors else 200)
