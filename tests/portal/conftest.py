@@ -14,10 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+from werkzeug.serving import make_server
 
 from shared.auth import load_or_create_dev_key, mint_token
 from shared.testing import wait_until
@@ -173,3 +176,31 @@ def readme_images() -> Path:
 
 def copy_for_readme(shot: Path, readme_images: Path, name: str) -> None:
     shutil.copyfile(shot, readme_images / name)
+
+
+@contextmanager
+def served(app):
+    """A WSGI app (the portal, an API) served over real HTTP on a free port: yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def signed_in_page(browser, base_url: str, viewport: dict, name: str):
+    """A new browser context at ``viewport`` signed in as the demo person ``name``: (context, page)."""
+    context = browser.new_context(viewport=viewport, base_url=base_url)
+    page = context.new_page()
+    page.goto("/sign-in")
+    with page.expect_navigation():
+        page.get_by_role("button", name=f"Sign in as {name}").click()
+    return context, page
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page shown."""
+    from tests.portal.test_browser_flows import axe
+
+    return [v["id"] for v in axe.run(page).response["violations"] if v["impact"] in ("serious", "critical")]

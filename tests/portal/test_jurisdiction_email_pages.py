@@ -7,8 +7,11 @@ import re
 
 from werkzeug.datastructures import MultiDict
 
+from services.portal.app import create_app
 from services.portal.pages import notifications as page
-from tests.portal.test_pages import csrf_token
+from shared.testing import ISSUER
+from tests.portal.conftest import serious_violations, served, signed_in_page
+from tests.portal.test_pages import config, csrf_token
 from tests.portal.test_webhook_pages import _portal, notifications  # noqa: F401 (fixture)
 
 
@@ -91,29 +94,14 @@ def test_in_a_browser_an_admin_turns_a_kind_off_with_no_accessibility_violation(
     browser,
     screenshots,
 ):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    from services.portal.app import create_app
-    from shared.testing import ISSUER
-    from tests.portal.test_browser_flows import axe
-    from tests.portal.test_pages import config
-
     app = create_app(
         config(
             tmp_path, notifications_url=notifications[0], jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with served(app) as base_url:
         for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
-            context = browser.new_context(viewport=viewport, base_url=f"http://127.0.0.1:{server.server_port}")
-            page_ = context.new_page()
-            page_.goto("/sign-in")
-            with page_.expect_navigation():
-                page_.get_by_role("button", name="Sign in as Alex Admin").click()
+            context, page_ = signed_in_page(browser, base_url, viewport, "Alex Admin")
             page_.get_by_role("link", name="Webhooks").click()
             page_.get_by_role("link", name="your jurisdiction's e-mails").click()
             box = page_.get_by_label("Thread replied: sent by e-mail")
@@ -121,10 +109,7 @@ def test_in_a_browser_an_admin_turns_a_kind_off_with_no_accessibility_violation(
             with page_.expect_navigation():
                 page_.get_by_role("button", name="Save the defaults").click()
             assert "Saved 1 default." in page_.content()
-            serious = [v["id"] for v in axe.run(page_).response["violations"] if v["impact"] in ("serious", "critical")]
-            assert serious == []
+            assert serious_violations(page_) == []
             assert page_.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
             page_.screenshot(path=str(screenshots / f"jurisdiction-emails-{viewport['width']}.png"), full_page=True)
             context.close()
-    finally:
-        server.shutdown()

@@ -4,16 +4,15 @@ kind by kind, the API's refusals beside the fields, and the page hidden while th
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from werkzeug.datastructures import MultiDict
-from werkzeug.serving import make_server
 
 from services.portal.app import create_app
 from services.portal.pages import notifications as page
 from shared.testing import ISSUER
 from tests.conftest import config_overrides, migrated_context
+from tests.portal.conftest import serious_violations, served, signed_in_page
 from tests.portal.test_pages import config, csrf_token, sign_in
 
 PERSON = "dev-participant-ca"  # the development sign-in's participant of California
@@ -28,10 +27,8 @@ def notifications_api(database, broker, signing_key_file, tmp_path):
     ctx = migrated_context(
         "notifications", NotificationsConfig, config_overrides(database, broker, signing_key_file, tmp_path)
     )
-    server = make_server("127.0.0.1", 0, create_notifications_app(ctx), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with served(create_notifications_app(ctx)) as url:
+        yield url
     ctx.db.dispose()
 
 
@@ -175,28 +172,16 @@ def test_the_page_puts_other_roles_messages_in_a_closed_section(person):
 def test_in_a_browser_a_participant_saves_an_address_and_a_digest_with_no_accessibility_violation(
     notifications_api, signing_key_file, tmp_path, browser, screenshots
 ):
-    from tests.portal.test_browser_flows import axe
-
     app = create_app(
         config(
             tmp_path, notifications_url=notifications_api, jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    def serious(page_) -> list[str]:
-        return [v["id"] for v in axe.run(page_).response["violations"] if v["impact"] in ("serious", "critical")]
-
-    try:
+    with served(app) as base_url:
         for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
-            context = browser.new_context(viewport=viewport, base_url=f"http://127.0.0.1:{server.server_port}")
-            page_ = context.new_page()
-            page_.goto("/sign-in")
-            with page_.expect_navigation():
-                page_.get_by_role("button", name="Sign in as Ana López").click()
+            context, page_ = signed_in_page(browser, base_url, viewport, "Ana López")
             page_.get_by_role("link", name="My e-mails").click()
-            assert serious(page_) == []
+            assert serious_violations(page_) == []
             page_.get_by_label("E-mail address").fill("ana@example.org")
             page_.get_by_label("Language").select_option("es")
             with page_.expect_navigation():
@@ -204,10 +189,8 @@ def test_in_a_browser_a_participant_saves_an_address_and_a_digest_with_no_access
             page_.get_by_label("Thread replied").select_option("daily")
             with page_.expect_navigation():
                 page_.get_by_role("button", name="Save my choices").click()
-            assert serious(page_) == []
+            assert serious_violations(page_) == []
             assert page_.get_by_label("Thread replied").input_value() == "daily"
             assert page_.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
             page_.screenshot(path=str(screenshots / f"my-notifications-{viewport['width']}.png"), full_page=True)
             context.close()
-    finally:
-        server.shutdown()

@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from services.portal.app import create_app
 from services.portal.pages import webhooks as page
 from shared.testing import ISSUER
 from tests.conftest import config_overrides, migrated_context
+from tests.portal.conftest import serious_violations, served, signed_in_page
 from tests.portal.test_pages import config, csrf_token, sign_in
 
 
@@ -29,10 +29,8 @@ def notifications(database, broker, signing_key_file, tmp_path):
         "notifications", NotificationsConfig, config_overrides(database, broker, signing_key_file, tmp_path)
     )
     ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, webhook_allow_private=True))
-    server = make_server("127.0.0.1", 0, create_notifications_app(ctx), threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", ctx
-    server.shutdown()
+    with served(create_notifications_app(ctx)) as url:
+        yield url, ctx
     ctx.db.dispose()
 
 
@@ -47,6 +45,32 @@ def _portal(url, signing_key_file, tmp_path, role):
 @pytest.fixture
 def admin(notifications, signing_key_file, tmp_path):
     return _portal(notifications[0], signing_key_file, tmp_path, "jurisdiction_admin")
+
+
+def failed_message(ctx, *, tenant="CA", channel="email", **fields) -> str:
+    """A message of the delivery log that failed after every retry (an e-mail unless said); returns its id."""
+    from services.notifications.models import Delivery
+
+    values = {
+        "event_id": str(uuid.uuid4()),
+        "event_type": "scheduling.registration.confirmed",
+        "recipient": "ana@example.org",
+        "person": "ana",
+        "template": "registration_confirmed",
+        "message_id": f"<{uuid.uuid4()}@t4t.localhost>",
+        "language": "en",
+        "subject": "You are registered",
+        "text_body": "",
+        "html_body": "",
+        "attempts": 5,
+        "last_error": "550 mailbox unavailable",
+        **fields,
+    }
+    with ctx.db.unit_of_work() as uow:
+        row = Delivery(tenant=tenant, channel=channel, status="failed", **values)
+        uow.session.add(row)
+        uow.commit()
+        return row.id
 
 
 def _subscribe(client, **fields):
@@ -107,7 +131,7 @@ def test_refusals_are_shown_beside_their_fields_and_the_form_keeps_what_was_type
 
 
 def test_a_disabled_endpoint_is_enabled_sent_what_it_missed_and_stopped(admin, notifications):
-    from services.notifications.models import Delivery, WebhookSubscription
+    from services.notifications.models import WebhookSubscription
 
     _subscribe(admin)
     ctx = notifications[1]
@@ -115,17 +139,23 @@ def test_a_disabled_endpoint_is_enabled_sent_what_it_missed_and_stopped(admin, n
     with ctx.db.unit_of_work() as uow:
         row = uow.session.query(WebhookSubscription).one()
         row.status, row.failing_since, row.disabled_at = "disabled", week_ago, week_ago + timedelta(days=5)
-        for n in range(3):
-            uow.session.add(
-                Delivery(
-                    tenant="CA", event_id=f"event-{n}", event_type="coaching.activity.logged", recipient=row.id,
-                    channel="webhook", template="coaching.activity.logged", message_id=f"msg_{n}", language="",
-                    subject="coaching.activity.logged", text_body="{}", html_body="", status="failed", attempts=8,
-                    last_error="connection refused", created_at=week_ago + timedelta(days=n),
-                )
-            )  # fmt: skip
         uow.commit()
         endpoint = row.id
+    for n in range(3):
+        failed_message(
+            ctx,
+            channel="webhook",
+            event_type="coaching.activity.logged",
+            template="coaching.activity.logged",
+            recipient=endpoint,
+            person=None,
+            message_id=f"msg_{n}",
+            language="",
+            subject="coaching.activity.logged",
+            attempts=8,
+            last_error="connection refused",
+            created_at=week_ago + timedelta(days=n),
+        )
 
     listed = admin.get("/webhooks").get_data(as_text=True)
     assert '<span class="endpoint-status disabled">Disabled</span>' in listed
@@ -152,22 +182,8 @@ def test_a_disabled_endpoint_is_enabled_sent_what_it_missed_and_stopped(admin, n
 def test_a_failed_email_is_sent_again_from_the_page(admin, notifications):
     from services.notifications.models import Delivery
 
-    with notifications[1].db.unit_of_work() as uow:
-        failed = Delivery(
-            tenant="CA", event_id="event-1", event_type="scheduling.registration.confirmed", recipient="ana@example.org",
-            person="ana", channel="email", template="registration_confirmed", message_id="<m1@t4t.localhost>",
-            language="en", subject="You are registered", text_body="", html_body="", status="failed", attempts=5,
-            last_error="550 mailbox unavailable",
-        )  # fmt: skip
-        other = Delivery(
-            tenant="TX", event_id="event-2", event_type="scheduling.registration.confirmed", recipient="bo@example.org",
-            person="bo", channel="email", template="registration_confirmed", message_id="<m2@t4t.localhost>",
-            language="en", subject="You are registered", text_body="", html_body="", status="failed", attempts=5,
-            last_error="550 texas",
-        )  # fmt: skip
-        uow.session.add_all([failed, other])
-        uow.commit()
-        failed_id = failed.id
+    failed_id = failed_message(notifications[1])
+    failed_message(notifications[1], tenant="TX", recipient="bo@example.org", person="bo", last_error="550 texas")
 
     listed = admin.get("/webhooks").get_data(as_text=True)
     assert "Registration confirmed" in listed and "ana@example.org" in listed and "550 mailbox unavailable" in listed
@@ -197,29 +213,20 @@ def test_the_day_to_send_again_from_starts_in_the_admins_time_zone():
 def test_in_a_browser_an_admin_subscribes_an_endpoint_with_no_accessibility_violation(
     notifications, signing_key_file, tmp_path, browser, screenshots
 ):
-    from services.notifications.models import Delivery
-    from tests.portal.test_browser_flows import axe
 
     app = create_app(
         config(
             tmp_path, notifications_url=notifications[0], jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER
         )
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def checked(page_, viewport) -> None:
-        serious = [v["id"] for v in axe.run(page_).response["violations"] if v["impact"] in ("serious", "critical")]
-        assert serious == []
+        assert serious_violations(page_) == []
         assert page_.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
 
-    try:
+    with served(app) as base_url:
         for n, viewport in enumerate(({"width": 1280, "height": 900}, {"width": 390, "height": 844})):
-            context = browser.new_context(viewport=viewport, base_url=f"http://127.0.0.1:{server.server_port}")
-            page_ = context.new_page()
-            page_.goto("/sign-in")
-            with page_.expect_navigation():
-                page_.get_by_role("button", name="Sign in as Alex Admin").click()
+            context, page_ = signed_in_page(browser, base_url, viewport, "Alex Admin")
             page_.get_by_role("link", name="Webhooks").click()
             checked(page_, viewport)
             page_.get_by_label("Address (URL)").fill(f"http://127.0.0.1:9/registry-{n}")
@@ -236,16 +243,12 @@ def test_in_a_browser_an_admin_subscribes_an_endpoint_with_no_accessibility_viol
             assert page_.locator("#secret").inner_text().startswith("whsec_")
             checked(page_, viewport)
             page_.screenshot(path=str(screenshots / f"webhook-created-{viewport['width']}.png"), full_page=True)
-            with notifications[1].db.unit_of_work() as uow:
-                uow.session.add(
-                    Delivery(
-                        tenant="CA", event_id=f"e{n}", event_type="scheduling.participant.completed",
-                        recipient="ana@example.org", person="ana", channel="email", template="training_completed",
-                        message_id=f"<m{n}@t4t.localhost>", language="en", subject="You completed", text_body="",
-                        html_body="", status="failed", attempts=5, last_error="550 mailbox unavailable",
-                    )
-                )  # fmt: skip
-                uow.commit()
+            failed_message(
+                notifications[1],
+                event_type="scheduling.participant.completed",
+                template="training_completed",
+                subject="You completed",
+            )
             page_.get_by_role("link", name="Webhooks for state systems").click()
             checked(page_, viewport)
             # On a wide screen every table's cells sit under their column's heading.
@@ -262,5 +265,3 @@ def test_in_a_browser_an_admin_subscribes_an_endpoint_with_no_accessibility_viol
                 page_.get_by_role("button", name="Send again Training completed to ana@example.org").click()
             assert "It will be sent again in a moment." in page_.content()
             context.close()
-    finally:
-        server.shutdown()

@@ -190,6 +190,21 @@ def save_contact():
     return redirect(url_for("notifications.my_notifications"))
 
 
+def _save_each(bodies: dict[str, dict], path_of, field: str) -> tuple[int, dict[str, str]]:
+    """PUT each kind's body to ``path_of(kind)``: how many were saved, and each refusal's reason beside its
+    own row's ``<field>-<kind>``."""
+    saved, errors = 0, {}
+    for kind, body in bodies.items():
+        try:
+            backend().put("notifications", path_of(kind), token=token(), json=body)
+            saved += 1
+        except BackendError as error:
+            if error.status not in (404, 422):
+                raise
+            errors[f"{field}-{kind}"] = " ".join(error.field_errors.values()) or error.message
+    return saved, errors
+
+
 @blp.post("/my/notifications/choices")
 @identity.signed_in
 @with_notifications
@@ -197,21 +212,15 @@ def save_choices():
     """Save the kinds whose choice changed; a refused kind shows its reason beside its own select."""
     kinds = [key.removeprefix("was-") for key in request.form if key.startswith("was-")]
     errors: dict[str, str] = {}
-    saved = 0
     changed = changed_choices(request.form, kinds)
+    bodies = {}
     for kind, choice in changed.items():
         try:
-            body = preference_body(choice)
+            bodies[kind] = preference_body(choice)
         except ValueError:
             errors[f"choice-{kind}"] = "Choose one of the options."
-            continue
-        try:
-            backend().put("notifications", f"{_path()}/preferences/{kind}", token=token(), json=body)
-            saved += 1
-        except BackendError as error:
-            if error.status not in (404, 422):
-                raise
-            errors[f"choice-{kind}"] = " ".join(error.field_errors.values()) or error.message
+    saved, refused = _save_each(bodies, lambda kind: f"{_path()}/preferences/{kind}", "choice")
+    errors.update(refused)
     if errors:
         errors["_form"] = f"{saved} saved; the choices marked below were not." if saved else "Nothing was saved."
         return _render(errors, None, {k: v for k, v in changed.items() if f"choice-{k}" in errors}, 422)
@@ -263,15 +272,7 @@ def jurisdiction_emails():
         raise BackendError(403, {"detail": "Only your jurisdiction's admin sets its e-mail defaults."})
     errors: dict[str, str] = {}
     if request.method == "POST":
-        saved = 0
-        for kind, body in changed_defaults(request.form).items():
-            try:
-                backend().put("notifications", f"/preferences/{kind}", token=token(), json=body)
-                saved += 1
-            except BackendError as error:
-                if error.status not in (404, 422):
-                    raise
-                errors[f"email-{kind}"] = " ".join(error.field_errors.values()) or error.message
+        saved, errors = _save_each(changed_defaults(request.form), lambda kind: f"/preferences/{kind}", "email")
         if not errors:
             flash(f"Saved {saved} default{'s' if saved != 1 else ''}." if saved else "Nothing changed.")
             return redirect(url_for("notifications.jurisdiction_emails"))
