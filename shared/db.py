@@ -188,7 +188,12 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("the server closed the connection")
 
 
-def insert_many(session: Session, runs: Sequence[tuple[Table, Sequence[dict]]]) -> None:
+def insert_many(
+    session: Session,
+    runs: Sequence[tuple[Table, Sequence[dict]]],
+    *,
+    skip_duplicates: dict[str, tuple[str, ...]] | None = None,
+) -> None:
     """Insert rows into each table given, in one round trip on PostgreSQL.
 
     For hot paths that write rows and their companions (registrations, their audit entries and
@@ -198,18 +203,25 @@ def insert_many(session: Session, runs: Sequence[tuple[Table, Sequence[dict]]]) 
     before). The statement is the same whatever the number of rows, so it is built, converted and
     planned once. Every row of a table has the same columns; give every column a value: ORM
     defaults do not apply here. On SQLite, one ``executemany`` per table.
+
+    ``skip_duplicates`` names, per table, the columns of a unique key on which a row that is already
+    there (or earlier in the same call) is left out rather than failing the transaction.
     """
     runs = [(table, rows) for table, rows in runs if rows]
     if not runs:
         return
+    unique = tuple(sorted((skip_duplicates or {}).items()))
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         for table, rows in runs:
-            connection.execute(insert(table), list(rows))
+            statement = insert(table)
+            if table.name in dict(unique):
+                statement = statement.prefix_with("OR IGNORE", dialect="sqlite")
+            connection.execute(statement, list(rows))
         return
     shape = tuple((table, tuple(rows[0])) for table, rows in runs)
     connection.execute(
-        _insert_many_statement(shape),
+        _insert_many_statement(shape, unique),
         {f"rows_{n}": json.dumps(rows, default=_json_value) for n, (_table, rows) in enumerate(runs)},
     )
 
@@ -223,18 +235,24 @@ def _json_value(value):
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_many_statement(shape: tuple[tuple[Table, tuple[str, ...]], ...]):
+def _insert_many_statement(
+    shape: tuple[tuple[Table, tuple[str, ...]], ...], unique: tuple[tuple[str, tuple[str, ...]], ...] = ()
+):
     """The statement of ``insert_many`` for these tables and columns, built once and then reused."""
     quote = postgresql.dialect().identifier_preparer.format_table
+    keys_of = dict(unique)
     inserts = []
     for n, (table, keys) in enumerate(shape):
         # Rows of the table's own type: each JSON field is read as its column's type.
         rows = func.json_populate_recordset(
             literal_column(f"NULL::{quote(table)}"), cast(bindparam(f"rows_{n}", type_=Text), JSON)
         ).table_valued(*keys)
-        inserts.append(
-            insert(table).from_select(keys, select_rows(*(rows.c[key] for key in keys)), include_defaults=False)
+        statement = postgresql.insert(table).from_select(
+            keys, select_rows(*(rows.c[key] for key in keys)), include_defaults=False
         )
+        if table.name in keys_of:
+            statement = statement.on_conflict_do_nothing(index_elements=list(keys_of[table.name]))
+        inserts.append(statement)
     *companions, last = inserts
     if not companions:
         return last

@@ -275,16 +275,24 @@ def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now
     )
 
 
+# A message is one per event, address, channel and template: two people of one event who share an
+# address (a family's, a centre's) or a supervisor get it once, whichever of them comes first.
+ONE_MESSAGE = {"deliveries": ("event_id", "recipient", "channel", "template")}
+
+
 def add_deliveries(session: Session, rows: list[dict]) -> None:
-    """Write messages of the delivery log, every column given but the change marker (its default)."""
-    insert_many(session, [(Delivery.__table__, rows)])
+    """Write messages of the delivery log, every column given but the change marker (its default); a message
+    already written to the same address for the same event is left out."""
+    insert_many(session, [(Delivery.__table__, rows)], skip_duplicates=ONE_MESSAGE)
 
 
 def add_notified(session: Session, contacts: list[dict], reminders: list[dict], deliveries: list[dict]) -> None:
     """Write new contact points, reminders and messages in one round trip, every column given but the
-    change marker (its default)."""
+    change marker (its default); messages as ``add_deliveries`` does."""
     insert_many(
-        session, [(ContactPoint.__table__, contacts), (Reminder.__table__, reminders), (Delivery.__table__, deliveries)]
+        session,
+        [(ContactPoint.__table__, contacts), (Reminder.__table__, reminders), (Delivery.__table__, deliveries)],
+        skip_duplicates=ONE_MESSAGE,
     )
 
 

@@ -169,6 +169,50 @@ def test_a_jurisdiction_that_asks_for_it_copies_the_supervisor(
     assert len(smtp_server.to("ana@example.org")) == 1
 
 
+@BOTH
+def test_people_sharing_an_address_or_a_supervisor_get_one_message_and_the_session_change_goes_through(
+    notifications_ctx, deliver, smtp_server, nclient, tokens, database
+):
+    """A family's or a centre's shared address, and a centre director supervising several of a cohort: one
+    message each, one copy naming everyone it is for; before, the duplicate failed the whole event."""
+    add_contact(notifications_ctx, "ana", "family@example.org", supervisor="lead@example.org")
+    add_contact(notifications_ctx, "ben", "family@example.org", supervisor="lead@example.org")
+    add_contact(notifications_ctx, "cy", "cy@example.org", supervisor="lead@example.org")
+    add_contact(notifications_ctx, "dee", "lead@example.org")  # the director takes the training too
+    answer = nclient.put(
+        "/preferences/session_scheduled",
+        json={"email": True, "copy_supervisor": True},
+        headers=tokens.headers("jurisdiction_admin", "CA"),
+    )
+    assert answer.status_code == 200, answer.json
+    registrants = ("ana", "ben", "cy", "dee")
+    assert deliver.event(session_event("scheduled", session_data(next_week(), registrants=registrants))) == "handled"
+    deliver.send()
+
+    [family] = smtp_server.to("family@example.org")
+    assert family["Subject"].startswith("You're invited")
+    assert len(smtp_server.to("cy@example.org")) == 1
+    # The director's own invitation (with its invite), not a copy: one message per address and event.
+    [director] = smtp_server.to("lead@example.org")
+    assert "A copy for you" not in director.get_body(("plain",)).get_content()
+    assert any(part.get_content_type() == "text/calendar" for part in director.iter_attachments())
+
+
+def test_a_supervisor_of_several_gets_one_copy_naming_each(notifications_ctx, deliver, smtp_server, nclient, tokens):
+    add_contact(notifications_ctx, "ana", "ana@example.org", supervisor="lead@example.org")
+    add_contact(notifications_ctx, "ben", "ben@example.org", supervisor="lead@example.org")
+    nclient.put(
+        "/preferences/session_scheduled",
+        json={"email": True, "copy_supervisor": True},
+        headers=tokens.headers("jurisdiction_admin", "CA"),
+    )
+    deliver.event(session_event("scheduled", session_data(next_week(), registrants=("ana", "ben"))))
+    deliver.send()
+    [copy] = smtp_server.to("lead@example.org")
+    text = " ".join(copy.get_body(("plain",)).get_content().split())
+    assert "A copy for you as supervisor of ana@example.org, ben@example.org." in text
+
+
 def test_a_send_the_sender_never_recorded_goes_again_with_the_same_message_id(notifications_ctx, deliver, smtp_server):
     from services.notifications import metrics
     from services.notifications.mail import SmtpMailer

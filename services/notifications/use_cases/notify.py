@@ -409,6 +409,7 @@ class Notifier:
         default = lookups.jurisdiction_preference(tenant, template)
         overrides = lookups.person_overrides(tenant, people, template, CHANNEL)
         written = 0
+        copies: dict[str, tuple[str, dict, list[str]]] = {}  # supervisor's address -> (language, values, people)
         for person in people:
             contact = contacts.get(person)
             if contact is None or not contact.email:
@@ -436,13 +437,16 @@ class Notifier:
             lookups.add_delivery(message)
             written += 1
             if default is not None and default.copy_supervisor and contact.supervisor_email:
-                copy = self.renderer.render(template, language, {**values, "invite": None}, copy_of=contact.email)
-                lookups.add_delivery(
-                    self._email_row(
-                        tenant, event_id, event_type, template, contact.supervisor_email, None, language, copy, {}
-                    )
-                )
-                written += 1
+                copies.setdefault(contact.supervisor_email, (language, values, []))[2].append(contact.email)
+        # One copy per supervisor, naming each of their people; after the people's own messages, so that a
+        # supervisor who is one of them gets their own message (one message per address and event).
+        for address, (language, values, emails) in copies.items():
+            copy_of = ", ".join(dict.fromkeys(emails))
+            copy = self.renderer.render(template, language, {**values, "invite": None}, copy_of=copy_of)
+            lookups.add_delivery(
+                self._email_row(tenant, event_id, event_type, template, address, None, language, copy, {})
+            )
+            written += 1
         return written
 
     def _delivery(self, tenant, event_id, event_type, template, recipient, person, language, rendered, values):
