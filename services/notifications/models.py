@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.changes import ChangeMixin
@@ -144,6 +144,10 @@ class Delivery(IdMixin, ChangeMixin, Base):
     # the window's end, what it is about (one line per key in the digest), and its line.
     digest_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     digest_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+# Support finds the messages of one address, however it was typed: "did Ana get her invitation?"
+Index("ix_deliveries_recipient", Delivery.tenant, func.lower(Delivery.recipient))
 
 
 class WebhookSubscription(IdMixin, TimestampMixin, ChangeMixin, Base):

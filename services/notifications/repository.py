@@ -210,9 +210,12 @@ def tenant_reminders(tenant: str):
 # --- the delivery log ---------------------------------------------------------------------------
 
 
-def deliveries(tenant: str, **filters):
-    """A tenant's messages, filtered by any of status, channel, template and person."""
+def deliveries(tenant: str, *, recipient: str | None = None, **filters):
+    """A tenant's messages, filtered by any of status, channel, template and person, and by the address
+    they went to whatever its case."""
     stmt = select(Delivery).where(Delivery.tenant == tenant)
+    if recipient:
+        stmt = stmt.where(func.lower(Delivery.recipient) == recipient.strip().lower())
     for name, value in filters.items():
         column = {"status": Delivery.status, "channel": Delivery.channel, "template": Delivery.template}.get(
             name, Delivery.person

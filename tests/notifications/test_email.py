@@ -254,3 +254,26 @@ def test_a_refused_message_fails_and_is_retried_on_request(notifications_ctx, de
     assert message["Message-ID"] == failed["message_id"]
     again = nclient.post(f"/deliveries/{failed['id']}/retry", headers=headers)
     assert again.status_code == 409 and again.content_type == "application/problem+json"
+
+
+@BOTH
+def test_support_finds_the_messages_of_one_address_however_it_is_typed(
+    notifications_ctx, deliver, nclient, tokens, database
+):
+    add_contact(notifications_ctx, "ana", "Ana.Lopez@example.org")
+    add_contact(notifications_ctx, "ben", "ben@example.org")
+    add_contact(notifications_ctx, "tx-ana", "ana.lopez@example.org", tenant="TX")
+    deliver.event(session_event("scheduled", session_data(next_week(), registrants=("ana", "ben"))))
+    deliver.event(session_event("scheduled", session_data(next_week(), registrants=("tx-ana",)), tenant="TX"))
+    coordinator = tokens.headers("agency_coordinator", "CA")
+
+    found = nclient.get("/deliveries", query_string={"recipient": " ana.lopez@EXAMPLE.org "}, headers=coordinator)
+    assert found.status_code == 200
+    assert [(d["recipient"], d["template"]) for d in found.json["items"]] == [
+        ("Ana.Lopez@example.org", "session_scheduled")  # California's only: Texas's Ana is not theirs
+    ]
+    assert nclient.get("/deliveries?recipient=nobody@example.org", headers=coordinator).json["items"] == []
+    refused = nclient.get("/deliveries?recipient=", headers=coordinator)
+    assert refused.status_code == 422 and refused.content_type == "application/problem+json"
+    participant = tokens.headers("participant", "CA", sub="ana")
+    assert nclient.get("/deliveries?recipient=ben@example.org", headers=participant).status_code == 403

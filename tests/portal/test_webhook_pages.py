@@ -264,4 +264,55 @@ def test_in_a_browser_an_admin_subscribes_an_endpoint_with_no_accessibility_viol
             with page_.expect_navigation():
                 page_.get_by_role("button", name="Send again Training completed to ana@example.org").click()
             assert "It will be sent again in a moment." in page_.content()
+            # What was sent to Ana, as support looks it up.
+            page_.get_by_role("link", name="Messages sent").click()
+            page_.get_by_label("E-mail address").fill("ANA@example.org")
+            with page_.expect_navigation():
+                page_.get_by_role("button", name="Find").click()
+            assert page_.get_by_role("table", name="Messages to ANA@example.org, oldest first").is_visible()
+            checked(page_, viewport)
+            page_.screenshot(path=str(screenshots / f"messages-{viewport['width']}.png"), full_page=True)
             context.close()
+
+
+def test_a_coordinator_finds_what_was_sent_to_an_address_and_sends_a_failed_one_again(
+    notifications, signing_key_file, tmp_path
+):
+    from services.notifications.models import Delivery
+
+    ctx = notifications[1]
+    sent = failed_message(ctx, recipient="Ana.Lopez@example.org", subject="You're registered", last_error=None)
+    with ctx.db.unit_of_work() as uow:
+        row = uow.session.get(Delivery, sent)
+        row.status, row.sent_at = "sent", datetime.now(UTC)
+        uow.commit()
+    failed = failed_message(ctx, recipient="ana.lopez@example.org", subject="You're invited: Session 1")
+    failed_message(ctx, tenant="TX", recipient="ana.lopez@example.org", subject="Texas's")
+    coordinator = _portal(notifications[0], signing_key_file, tmp_path, "agency_coordinator")
+
+    page_ = coordinator.get("/messages", query_string={"address": "ANA.LOPEZ@example.org"})
+    html = page_.get_data(as_text=True)
+    assert page_.status_code == 200 and page_.headers["X-API-Calls"] == "1"
+    assert 'href="/messages">Messages sent</a>' in html  # in the menu
+    assert "You&#39;re registered" in html and "You&#39;re invited: Session 1" in html and "Texas" not in html
+    assert html.count('<span class="message-state sent">Sent</span>') == 1
+    assert "550 mailbox unavailable after 5 attempts" in html
+    assert html.count("Send again<span") == 1  # a failed message only: a sent e-mail keeps its one Message-ID
+
+    again = coordinator.post(
+        f"/messages/{failed}/send-again",
+        data={"address": "ana.lopez@example.org", "csrf_token": csrf_token(coordinator)},
+    )
+    assert again.status_code == 302 and again.headers["Location"].endswith("/messages?address=ana.lopez@example.org")
+    with ctx.db.session() as db:
+        assert db.get(Delivery, failed).status == "pending"
+
+    nothing = coordinator.get("/messages?address=nobody@example.org").get_data(as_text=True)
+    assert "Nothing was written to nobody@example.org in your jurisdiction." in nothing
+    assert "Messages to" not in coordinator.get("/messages").get_data(as_text=True)  # no address asked yet
+
+
+def test_only_those_who_run_trainings_look_up_messages(notifications, signing_key_file, tmp_path):
+    participant = _portal(notifications[0], signing_key_file, tmp_path, "participant")
+    assert 'href="/messages"' not in participant.get("/my/notifications").get_data(as_text=True)
+    assert participant.get("/messages?address=ben@example.org").status_code == 403

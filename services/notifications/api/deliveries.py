@@ -26,8 +26,8 @@ class DeliveryCollection(MethodView):
     @blp.arguments(DeliveryQueryArgs, location="query")
     @blp.response(200, DeliveryPage)
     def get(self, args):
-        """List your jurisdiction's messages, newest changes last; filter by status, template or person."""
-        filters = {name: args.get(name) for name in ("status", "channel", "template", "person")}
+        """List your jurisdiction's messages, newest changes last; filter by status, template, person or address."""
+        filters = {name: args.get(name) for name in ("status", "channel", "template", "person", "recipient")}
         page = paginate(
             request_uow().session,
             repo.deliveries(principal().tenant, **filters),

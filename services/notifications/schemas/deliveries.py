@@ -47,6 +47,10 @@ class DeliveryQueryArgs(PageArgs):
         metadata={"description": "An e-mail's template, or a webhook message's event type."},
     )
     person = fields.String(validate=validate.Length(max=200))
+    recipient = fields.String(
+        validate=validate.Length(min=1, max=320),
+        metadata={"description": "The address a message went to (any case), or a webhook subscription's id."},
+    )
 
 
 DeliveryPage = page_schema(DeliverySchema, "DeliveryPage")

@@ -1,6 +1,8 @@
-"""Webhooks for state systems, kept by a jurisdiction's admin: the endpoints that receive the platform's events,
-subscribing one (its signing secret shown once), enabling one disabled after failing for days, sending again
-what it missed, and the jurisdiction's failed messages (e-mail and webhook) retried one by one.
+"""The notifications service's delivery log for the people who run a jurisdiction: webhooks for state systems,
+kept by its admin (the endpoints that receive the platform's events, subscribing one with its signing secret
+shown once, enabling one disabled after failing for days, sending again what it missed, the failed messages
+retried one by one), and the messages sent to one address, which coordinators and admins look up when
+someone says they never got their invitation.
 
 Exists only while ``PORTAL_NOTIFICATIONS_URL`` names the notifications service; the service decides who may
 (a jurisdiction admin; anyone else gets its 403).
@@ -100,6 +102,16 @@ def endpoint_state(subscription: dict) -> str:
     if subscription["status"] == "disabled":
         return "disabled"
     return "failing" if subscription.get("failing_since") else "active"
+
+
+MESSAGE_STATES = {
+    "sent": "Sent",
+    "pending": "Waiting to be sent",
+    "sending": "Being sent",
+    "held": "Held for the person's digest",
+    "digested": "Sent in a digest",
+    "failed": "Failed",
+}
 
 
 def message_label(message: dict) -> str:
@@ -211,3 +223,41 @@ def retry(delivery_id):
     backend().post("notifications", f"/deliveries/{delivery_id}/retry", token=token())
     flash("It will be sent again in a moment.")
     return redirect(url_for("webhooks.webhooks") + "#failed")
+
+
+@blp.get("/messages")
+@identity.signed_in
+@with_notifications
+def messages():
+    """Coordinators and admins: every message the platform wrote to one address (one read)."""
+    address = request.args.get("address", "").strip()
+    found, errors = None, {}
+    if address:
+        try:
+            found = backend().get(
+                "notifications", "/deliveries", token=token(), params={"recipient": address, "limit": SHOWN}
+            )
+        except BackendError as error:
+            if error.status != 422:
+                raise
+            errors = {"address": " ".join(error.field_errors.values()) or error.message}
+    return render_template(
+        "messages.html",
+        address=address,
+        found=found["items"] if found else None,
+        more=bool(found and found.get("next_cursor")),
+        states=MESSAGE_STATES,
+        message_label=message_label,
+        errors=errors,
+    ), (422 if errors else 200)
+
+
+@blp.post("/messages/<delivery_id>/send-again")
+@identity.signed_in
+@with_notifications
+def send_again(delivery_id):
+    """Send one message again now, with its Message-ID as before (a person who lost it, a failure fixed)."""
+    address = request.form.get("address", "")
+    backend().post("notifications", f"/deliveries/{delivery_id}/retry", token=token())
+    flash("It will be sent again in a moment, as the same message.")
+    return redirect(url_for("webhooks.messages", address=address))
