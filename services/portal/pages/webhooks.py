@@ -256,7 +256,7 @@ def messages():
 @identity.signed_in
 @with_notifications
 def send_again(delivery_id):
-    """Send one message again now, with its Message-ID as before (a person who lost it, a failure fixed)."""
+    """Send a failed message again now, under its Message-ID as before (its cause fixed: a full mailbox, a server that was down)."""
     address = request.form.get("address", "")
     backend().post("notifications", f"/deliveries/{delivery_id}/retry", token=token())
     flash("It will be sent again in a moment, as the same message.")
