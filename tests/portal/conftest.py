@@ -179,7 +179,7 @@ def copy_for_readme(shot: Path, readme_images: Path, name: str) -> None:
 
 
 @contextmanager
-def served(app):
+def serving_over_http(app):
     """A WSGI app (the portal, an API) served over real HTTP on a free port: yields its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 from services.portal.app import create_app
 from services.portal.pages import notifications as page
 from shared.testing import ISSUER
-from tests.portal.conftest import serious_violations, served, signed_in_page
+from tests.portal.conftest import serious_violations, serving_over_http, signed_in_page
 from tests.portal.test_pages import config, csrf_token
 from tests.portal.test_webhook_pages import _portal, notifications  # noqa: F401 (fixture)
 
@@ -99,7 +99,7 @@ def test_in_a_browser_an_admin_turns_a_kind_off_with_no_accessibility_violation(
             tmp_path, notifications_url=notifications[0], jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER
         )
     )
-    with served(app) as base_url:
+    with serving_over_http(app) as base_url:
         for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
             context, page_ = signed_in_page(browser, base_url, viewport, "Alex Admin")
             page_.get_by_role("link", name="Webhooks").click()

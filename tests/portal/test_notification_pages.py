@@ -12,7 +12,7 @@ from services.portal.app import create_app
 from services.portal.pages import notifications as page
 from shared.testing import ISSUER
 from tests.conftest import config_overrides, migrated_context
-from tests.portal.conftest import serious_violations, served, signed_in_page
+from tests.portal.conftest import serious_violations, serving_over_http, signed_in_page
 from tests.portal.test_pages import config, csrf_token, sign_in
 
 PERSON = "dev-participant-ca"  # the development sign-in's participant of California
@@ -27,7 +27,7 @@ def notifications_api(database, broker, signing_key_file, tmp_path):
     ctx = migrated_context(
         "notifications", NotificationsConfig, config_overrides(database, broker, signing_key_file, tmp_path)
     )
-    with served(create_notifications_app(ctx)) as url:
+    with serving_over_http(create_notifications_app(ctx)) as url:
         yield url
     ctx.db.dispose()
 
@@ -177,7 +177,7 @@ def test_in_a_browser_a_participant_saves_an_address_and_a_digest_with_no_access
             tmp_path, notifications_url=notifications_api, jwt_dev_private_key_file=signing_key_file, jwt_issuer=ISSUER
         )
     )
-    with served(app) as base_url:
+    with serving_over_http(app) as base_url:
         for viewport in ({"width": 1280, "height": 900}, {"width": 390, "height": 844}):
             context, page_ = signed_in_page(browser, base_url, viewport, "Ana López")
             page_.get_by_role("link", name="My e-mails").click()

@@ -1,6 +1,7 @@
-"""A jurisdiction admin's "Webhooks" page against the real notifications API served over HTTP: subscribing an
-endpoint (its secret shown once), refusals beside the fields, enabling a disabled endpoint, sending again
-what it missed, stopping it, and the jurisdiction's failed messages sent again."""
+"""A jurisdiction admin's "Webhooks" page and the coordinators' "Messages sent" against the real notifications API
+served over HTTP: subscribing an endpoint (its secret shown once), refusals beside the fields, enabling a disabled
+endpoint, sending again what it missed, stopping it, the jurisdiction's failed messages sent again, and what was
+sent to one address."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from services.portal.app import create_app
 from services.portal.pages import webhooks as page
 from shared.testing import ISSUER
 from tests.conftest import config_overrides, migrated_context
-from tests.portal.conftest import serious_violations, served, signed_in_page
+from tests.portal.conftest import serious_violations, serving_over_http, signed_in_page
 from tests.portal.test_pages import config, csrf_token, sign_in
 
 
@@ -29,7 +30,7 @@ def notifications(database, broker, signing_key_file, tmp_path):
         "notifications", NotificationsConfig, config_overrides(database, broker, signing_key_file, tmp_path)
     )
     ctx = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, webhook_allow_private=True))
-    with served(create_notifications_app(ctx)) as url:
+    with serving_over_http(create_notifications_app(ctx)) as url:
         yield url, ctx
     ctx.db.dispose()
 
@@ -224,7 +225,7 @@ def test_in_a_browser_an_admin_subscribes_an_endpoint_with_no_accessibility_viol
         assert serious_violations(page_) == []
         assert page_.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # no sideways scroll
 
-    with served(app) as base_url:
+    with serving_over_http(app) as base_url:
         for n, viewport in enumerate(({"width": 1280, "height": 900}, {"width": 390, "height": 844})):
             context, page_ = signed_in_page(browser, base_url, viewport, "Alex Admin")
             page_.get_by_role("link", name="Webhooks").click()
