@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.notifications.use_cases.digests import write_due_digests
 from shared.envelope import make_event
 from tests.notifications.conftest import add_contact
@@ -61,3 +63,70 @@ def test_a_kind_with_a_calendar_invite_takes_no_digest(nclient, tokens):
         headers=tokens.headers("participant", "CA", sub="ana"),
     )
     assert answer.status_code == 422 and answer.content_type == "application/problem+json"
+
+
+def _hourly(nclient, tokens, person: str) -> None:
+    answer = nclient.put(
+        f"/contact-points/{person}/preferences/adaptation_reviewed",
+        json={"channel": "email", "enabled": True, "digest": "hourly"},
+        headers=tokens.headers("facilitator", "CA", sub=person),
+    )
+    assert answer.status_code == 200, answer.json
+
+
+def reviewed_for(facilitator: str, adaptation_id: str):
+    event = reviewed(adaptation_id, "approved", 1)
+    return make_event(
+        event.type,
+        source=event.source,
+        subject=adaptation_id,
+        tenant="CA",
+        data={**event.data, "facilitator": facilitator},
+    )
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_people_who_share_an_address_read_one_digest_there(
+    notifications_ctx, deliver, smtp_server, nclient, tokens, database
+):
+    """Before, the second person's digest took the first's key and failed every run: neither was sent."""
+    for person in ("fac-ca", "fac-2"):
+        add_contact(notifications_ctx, person, "centre@example.org")
+        _hourly(nclient, tokens, person)
+    deliver.event(reviewed_for("fac-ca", "adapt-1"))
+    deliver.event(reviewed_for("fac-2", "adapt-2"))
+    later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    notifier = notifications_ctx.extra["notifier"]
+    assert write_due_digests(notifications_ctx.db, notifier, now=later) == 1
+    deliver.send()
+    [digest] = smtp_server.to("centre@example.org")
+    assert digest.get_body(("plain",)).get_content().count("- Adaptation approved") == 2
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_a_run_that_reaches_its_limit_leaves_a_window_whole_for_the_next_or_sends_a_big_one_in_parts(
+    notifications_ctx, deliver, smtp_server, nclient, tokens, database
+):
+    """Before, a window cut by a run's limit was written again by the next run under the same key, which
+    failed every later run: no digest went out any more."""
+    for person, address in (("fac-a", "a@example.org"), ("fac-b", "b@example.org"), ("fac-c", "c@example.org")):
+        add_contact(notifications_ctx, person, address)
+        _hourly(nclient, tokens, person)
+    for person, count in (("fac-a", 2), ("fac-b", 3), ("fac-c", 5)):
+        for n in range(count):
+            deliver.event(reviewed_for(person, f"{person}-{n}"))
+    later = datetime.now(UTC) + timedelta(hours=1, minutes=1)
+    notifier = notifications_ctx.extra["notifier"]
+    runs = []
+    while written := write_due_digests(notifications_ctx.db, notifier, now=later, limit=3):
+        runs.append(written)
+    # a's two and the first of b's: b's window is left whole; c's five are more than a run takes: in parts.
+    assert runs == [1, 1, 1, 1]
+    deliver.send()
+
+    def lines(address: str) -> list[int]:
+        return sorted(
+            m.get_body(("plain",)).get_content().count("- Adaptation approved") for m in smtp_server.to(address)
+        )
+
+    assert (lines("a@example.org"), lines("b@example.org"), lines("c@example.org")) == ([2], [3], [2, 3])
