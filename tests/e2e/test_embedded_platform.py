@@ -65,14 +65,18 @@ def platform(tmp_path_factory):
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
     migrate_and_seed(("content", "scheduling", "notifications", "coaching"), env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shared.launcher"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # What it prints goes to a file: a pipe nobody reads until the end fills up (64 KB of access logs,
+    # e.g. while a test polls a page) and then blocks the launcher, and every process logging through it.
+    printed = tmp_path / "make-run.out"
+    with printed.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shared.launcher"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     running = {
         "port": port,
         "scheduling_port": scheduling_port,
@@ -82,6 +86,7 @@ def platform(tmp_path_factory):
         "env": env,
         "data_dir": tmp_path,
         "process": process,
+        "printed": printed,
     }
     try:
         for each in (port, scheduling_port, portal_port, notifications_port, coaching_port):
@@ -95,7 +100,7 @@ def platform(tmp_path_factory):
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
-            process.communicate(timeout=30)
+            process.wait(timeout=30)
 
 
 def stop_with_ctrl_c(platform) -> tuple[int, str]:
@@ -103,7 +108,8 @@ def stop_with_ctrl_c(platform) -> tuple[int, str]:
     process = platform["process"]
     if "output" not in platform:
         os.killpg(process.pid, signal.SIGINT)
-        platform["output"] = process.communicate(timeout=60)[0].decode()
+        process.wait(timeout=60)
+        platform["output"] = platform["printed"].read_text()
     return process.returncode, platform["output"]
 
 
@@ -287,6 +293,7 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
         wait_until(
             lambda: sorted(heard("scheduling.registration.confirmed")) == sorted(registered),
             timeout=60,
+            interval=0.2,
             message=f"{registered} at the receiver",
         )
         # Step 6 prints the cohort's completions, one line each.
@@ -295,6 +302,7 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
         wait_until(
             lambda: len(heard("scheduling.participant.completed")) >= completions,
             timeout=60,
+            interval=0.2,
             message=f"{completions} completions at the receiver",
         )
         completed = heard("scheduling.participant.completed")
@@ -305,11 +313,14 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
                 ["bash", "-e", "-c", deliveries], cwd=tmp_path, env=env, capture_output=True, text=True
             ).stdout
 
-        wait_until(lambda: logged().count("sent 204 ") == 3 + completions, timeout=30, message="the delivery log")
+        wait_until(
+            lambda: logged().count("sent 204 ") == 3 + completions, timeout=30, interval=0.5, message="the delivery log"
+        )
         # As step 7 says, Ana's e-mail of her completion is in the mailbox.
         wait_until(
             lambda: "You completed Relationship-Based Care, Bay Area 2027" in mailbox_page(platform),
             timeout=60,
+            interval=0.5,
             message="Ana's completion e-mail",
         )
     certificate = (tmp_path / "var" / "certificate.pdf").read_bytes()
@@ -516,6 +527,7 @@ def test_the_mailbox_shows_the_emails_a_registration_caused(platform):
     shown = wait_until(
         lambda: "mail-check@example.org" in mailbox_page(platform) and mailbox_page(platform),
         timeout=60,
+        interval=0.5,
         message="the e-mail",
     )
     assert "You&#39;re registered" in shown or "You're registered" in shown

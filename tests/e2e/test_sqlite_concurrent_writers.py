@@ -56,24 +56,29 @@ def scheduling_processes(tmp_path, signing_key_file):
     with db.unit_of_work() as uow:
         cohort = factories.cohort(uow.session, capacity=30, sessions=1)
         uow.commit()
-    processes = [
-        subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-        )
-        for command in (
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "python:services.scheduling.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "services.scheduling.wsgi:app",
-            ],
-            [sys.executable, "-m", "services.scheduling.worker"],
-        )
-    ]
+    # Their logs go to files: a pipe read only at the end would block a process that logs more than it holds.
+    logs = [tmp_path / "api.log", tmp_path / "worker.log"]
+    commands = (
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "python:services.scheduling.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "services.scheduling.wsgi:app",
+        ],
+        [sys.executable, "-m", "services.scheduling.worker"],
+    )
+    processes = []
+    for log, command in zip(logs, commands, strict=True):
+        with log.open("wb") as out:
+            processes.append(
+                subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=out, start_new_session=True
+                )
+            )
     base = f"http://127.0.0.1:{port}"
 
     def healthy():
@@ -88,7 +93,9 @@ def scheduling_processes(tmp_path, signing_key_file):
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)
-        errors = [process.communicate(timeout=30)[1].decode() for process in processes]
+        for process in processes:
+            process.wait(timeout=30)
+        errors = [log.read_text() for log in logs]
         db.dispose()
         # pytest shows it only when the test fails: whether a slow drain was the relay backing off, and why.
         print("the worker's log (its relay's pauses and their errors):", errors[1][-4000:] or "empty", sep="\n")
