@@ -24,13 +24,12 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
     literal_column,
     text,
 )
 from sqlalchemy import Row as Row
 from sqlalchemy import select as select_rows
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.exc import IntegrityError as IntegrityError
@@ -214,9 +213,10 @@ def insert_many(
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         for table, rows in runs:
-            statement = insert(table)
+            statement = sqlite.insert(table)
             if table.name in dict(unique):
-                statement = statement.prefix_with("OR IGNORE", dialect="sqlite")
+                # That key only, as on PostgreSQL (OR IGNORE would also pass over any other constraint).
+                statement = statement.on_conflict_do_nothing(index_elements=list(dict(unique)[table.name]))
             connection.execute(statement, list(rows))
         return
     shape = tuple((table, tuple(rows[0])) for table, rows in runs)

@@ -1,9 +1,10 @@
 """The portal page an e-mail is about, so that the message links to where its reader acts on it.
 
-A participant's registration or session leads to My training, their completion to the certificate, a facilitator's session to My sessions,
-a trainer's commitment to My commitment and the specialist's copy of it to that trainer's page, a disabled
-webhook to the admin's Webhooks page. A kind with no page of its reader's in the portal (a digest) has none,
-nor has a message to an address that is no person of the platform (a webhook's contact).
+A participant's registration or session leads to My training and their completion to the certificate, a
+facilitator's session to My sessions, a trainer's commitment to My commitment and the specialist's copy of
+it to that trainer's page, a disabled webhook to the admin's Webhooks page. A kind with no page of its
+reader's in the portal (a digest) has none, nor has a message to an address that is no person of the
+platform (a webhook's contact).
 """
 
 from __future__ import annotations

@@ -234,14 +234,7 @@ def save_choices():
 def jurisdiction_rows(kinds: list[dict], defaults: list[dict]) -> list[dict]:
     """Each kind with the jurisdiction's default: by e-mail unless turned off; supervisors copied if asked."""
     chosen = {d["kind"]: d for d in defaults}
-    return [
-        {
-            **kind,
-            "email": chosen.get(kind["kind"], {}).get("email", True),
-            "copy_supervisor": chosen.get(kind["kind"], {}).get("copy_supervisor", False),
-        }
-        for kind in kinds
-    ]
+    return [{"email": True, "copy_supervisor": False, **kind, **chosen.get(kind["kind"], {})} for kind in kinds]
 
 
 def _flags(email: bool, copy_supervisor: bool) -> str:
