@@ -315,6 +315,14 @@ class SpecialistAssigned(EventData):
     due_on = fields.Date(required=True)
 
 
+class DefaultSpecialistChanged(EventData):
+    """Whom a jurisdiction's new plans get as their specialist changed: an admin chose another default (or
+    none), or withdrew the default or offered them again. ``None``: nobody."""
+
+    default_specialist = fields.String(allow_none=True, load_default=None)
+    default_specialist_name = fields.String(allow_none=True, load_default=None)
+
+
 class FollowupDue(EventData):
     activity_id = fields.String(required=True)
     trainer = fields.String(required=True)
@@ -398,6 +406,7 @@ CATALOGUE: dict[str, EventSpec] = {
     "coaching.commitment.overdue": EventSpec(CommitmentNotice),
     "coaching.commitment.fulfilled": EventSpec(CommitmentNotice),
     "coaching.followup.due": EventSpec(FollowupDue),
+    "coaching.default_specialist.changed": EventSpec(DefaultSpecialistChanged),
 }
 
 

@@ -61,6 +61,17 @@ def specialist_assigned(session, plan: Plan, specialist_name: str | None, previo
     )
 
 
+def default_specialist_changed(session, tenant: str, specialist: str | None, specialist_name: str | None) -> None:
+    """Whom the jurisdiction's new plans get as their specialist changed (``None``: nobody)."""
+    _emit(
+        session,
+        "coaching.default_specialist.changed",
+        subject=tenant,
+        tenant=tenant,
+        data={"default_specialist": specialist, "default_specialist_name": specialist_name},
+    )
+
+
 def activity_logged(session, activity: Activity, *, correlationid: str = "") -> None:
     """Everything but the confidential notes, strengths and next steps: subscribers are not their readers."""
     _emit(

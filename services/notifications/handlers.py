@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.notifications import repository as repo
 from services.notifications.models import Jurisdiction
 from services.notifications.use_cases.community_notices import CommunityNotices
 from services.notifications.use_cases.notify import Notifier
@@ -17,6 +18,11 @@ def record_jurisdiction(event: Envelope, uow) -> None:
     record_announced(uow.session, Jurisdiction, event.data, event.time)
 
 
+def record_default_specialist(event: Envelope, uow) -> None:
+    """Know whom the jurisdiction's new plans get as their specialist; a late, older event changes nothing."""
+    repo.remember_default_specialist(uow.session, event.tenant, event.data.get("default_specialist"), event.time)
+
+
 def build_handlers(notifier: Notifier) -> dict:
     """The handlers, bound to the process's notifier (its configuration and templates)."""
 
@@ -30,7 +36,12 @@ def build_handlers(notifier: Notifier) -> dict:
         """Learning communities: keep members' contact points; invite to calls; tell followers of replies."""
         notices.handle(event, uow)
 
-    return {"record_jurisdiction": record_jurisdiction, "notify": notify, "notify_community": notify_community}
+    return {
+        "record_jurisdiction": record_jurisdiction,
+        "record_default_specialist": record_default_specialist,
+        "notify": notify,
+        "notify_community": notify_community,
+    }
 
 
 def build_batch_handlers(notifier: Notifier) -> dict:

@@ -84,6 +84,19 @@ class TrainerSpecialist(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class DefaultSpecialist(Base):
+    """Whom a jurisdiction's new plans get as their specialist, from ``coaching.default_specialist.changed``:
+    told of an adaptation whose facilitator has no specialist of their own (a trainer trained before the
+    platform, with no plan)."""
+
+    __tablename__ = "default_specialists"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    specialist: Mapped[str | None] = mapped_column(String(200), nullable=True)  # None: nobody
+    # The event that named them: a late, older event does not undo a newer choice.
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Reminder(IdMixin, Base):
     """A reminder due before a session for one registrant; moved when the session moves, dropped on cancel."""
 

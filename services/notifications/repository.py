@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.models import (
     ContactPoint,
+    DefaultSpecialist,
     Delivery,
     Jurisdiction,
     JurisdictionPreference,
@@ -152,6 +153,24 @@ def remember_trainer_specialist(
                 "as_of": statement.excluded.as_of,
             },
             where=TrainerSpecialist.as_of <= statement.excluded.as_of,
+        )
+    )
+
+
+def default_specialist(session: Session, tenant: str) -> str | None:
+    """Whom the jurisdiction's new plans get as their specialist, as coaching last said (nobody: None)."""
+    return session.scalar(select(DefaultSpecialist.specialist).where(DefaultSpecialist.tenant == tenant))
+
+
+def remember_default_specialist(session: Session, tenant: str, specialist: str | None, as_of: datetime) -> None:
+    """Keep the jurisdiction's default specialist as of the event that named them; an older event changes nothing."""
+    statement = (postgresql if is_postgres(session) else sqlite).insert(DefaultSpecialist)
+    statement = statement.values(tenant=tenant, specialist=specialist, as_of=as_of)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant"],
+            set_={"specialist": statement.excluded.specialist, "as_of": statement.excluded.as_of},
+            where=DefaultSpecialist.as_of <= statement.excluded.as_of,
         )
     )
 

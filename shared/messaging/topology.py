@@ -54,6 +54,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
             "coaching.followup.due",
         ),
     ),
+    # Whom an adaptation is told to when its facilitator has no specialist of their own (no webhook: no person's).
+    Subscription("notifications", "record_default_specialist", ("coaching.default_specialist.changed",)),
     Subscription(
         "scheduling",
         "keep_community",

@@ -38,7 +38,7 @@ def test_a_completion_opens_one_plan_with_the_default_specialist_and_time_frame(
     deliver(coaching_ctx, "scheduling.participant.completed", data)
     [plan] = plans_in(coaching_ctx)
     assert (plan.trainer, plan.specialist, plan.tenant, plan.opened_by) == ("trainer-ca-1", "its-ca", "CA", "event")
-    assert outbox_types(coaching_ctx) == ["coaching.plan.created"]
+    assert outbox_types(coaching_ctx) == ["coaching.default_specialist.changed", "coaching.plan.created"]
 
     shown = cclient.get(f"/plans/{plan.id}", headers=auth(tokens, TRAINER))
     assert shown.status_code == 200

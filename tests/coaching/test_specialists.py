@@ -290,3 +290,42 @@ def test_a_plan_opened_after_the_default_specialist_was_withdrawn_waits_for_an_a
     assert plans == {"trainer-ca-1": "its-1", "trainer-ca-2": None}  # the first keeps her; the second waits
     unassigned = cclient.get("/caseload?unassigned=true", headers=auth(tokens, ADMIN)).json["items"]
     assert [item["trainer"] for item in unassigned] == ["trainer-ca-2"]
+
+
+def test_whom_new_plans_get_is_announced_each_time_it_changes_and_only_then(cclient, tokens, coaching_ctx):
+    from services.coaching.models import platform
+    from shared.envelope import parse_event
+
+    def announced(tenant: str = "CA") -> list[tuple[str | None, str | None]]:
+        with coaching_ctx.db.session() as session:
+            bodies = session.scalars(
+                select(platform.outbox.body)
+                .where(platform.outbox.event_type == "coaching.default_specialist.changed")
+                .order_by(platform.outbox.id)
+            ).all()
+        events = [e for e in map(parse_event, bodies) if e.tenant == tenant]
+        assert all(e.subject == tenant for e in events)
+        return [(e.data["default_specialist"], e.data["default_specialist_name"]) for e in events]
+
+    admin = auth(tokens, ADMIN)
+    assert cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=admin).status_code == 200
+    assert announced() == []  # entered, not the default
+    assert cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=admin).status_code == 200
+    assert cclient.patch("/settings", json={"default_specialist": "its-1"}, headers=admin).status_code == 200
+    assert cclient.patch("/settings", json={"default_time_frame_months": 9}, headers=admin).status_code == 200
+    assert announced() == [("its-1", "Ana Álvarez")]  # the same default again, or the time frame: nothing
+
+    assert cclient.delete("/specialists/its-1", headers=admin).status_code == 200
+    assert cclient.delete("/specialists/its-1", headers=admin).status_code == 200
+    assert announced()[1:] == [(None, None)]  # withdrawn: new plans get nobody
+    assert cclient.put("/specialists/its-1", json={"name": "Ana Álvarez"}, headers=admin).status_code == 200
+    assert announced()[2:] == [("its-1", "Ana Álvarez")]  # offered again: she is the default again
+
+    # One not yet known to coaching (no sign-in) may be the default: named by subject only. Then nobody.
+    assert cclient.patch("/settings", json={"default_specialist": "its-new"}, headers=admin).status_code == 200
+    assert cclient.patch("/settings", json={"default_specialist": None}, headers=admin).status_code == 200
+    assert announced()[3:] == [("its-new", None), (None, None)]
+    # Another jurisdiction's choices are its own.
+    texas = auth(tokens, ("jurisdiction_admin", "TX", "admin-tx"))
+    assert cclient.patch("/settings", json={"default_specialist": "its-tx"}, headers=texas).status_code == 200
+    assert (len(announced()), announced("TX")) == (5, [("its-tx", None)])

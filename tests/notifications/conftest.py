@@ -185,10 +185,13 @@ class Deliver:
         from shared.envelope import parse_event
 
         event = parse_event(event.to_json())
-        queue = self.ctx.extra["bus"].topology.work_queue(
-            next(s for s in self.ctx.extra["bus"].topology.for_consumer("notifications") if s.handler == "notify")
+        subscription = next(
+            s
+            for s in self.ctx.extra["bus"].topology.for_consumer("notifications")
+            if s.handler in ("notify", "record_default_specialist") and event.type in s.event_types
         )
-        return self.consumer.handle_once(queue, event, self.handlers["notify"])
+        queue = self.ctx.extra["bus"].topology.work_queue(subscription)
+        return self.consumer.handle_once(queue, event, self.handlers[subscription.handler])
 
     def send(self, **kwargs) -> int:
         from services.notifications.use_cases.sending import send_pending

@@ -359,3 +359,63 @@ def test_a_reviewed_adaptation_names_its_reviewer_to_the_facilitator(notificatio
     deliver.send()
     [message] = smtp_server.to("ana@example.org")
     assert "Sam Specialist reviewed revision 1 of your adaptation and asks for changes" in text_of(message)
+
+
+def default_specialist_changed(specialist: str | None, at, tenant: str = "CA"):
+    import dataclasses
+
+    event = make_event(
+        "coaching.default_specialist.changed",
+        source="/services/coaching",
+        subject=tenant,
+        tenant=tenant,
+        data={"default_specialist": specialist, "default_specialist_name": None},
+    )
+    return dataclasses.replace(event, time=at)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_adaptation_whose_facilitator_has_no_specialist_reaches_the_jurisdictions_default_specialist(
+    notifications_ctx, deliver, smtp_server, database
+):
+    from datetime import UTC, datetime, timedelta
+
+    for person, address in (("ana", "ana@example.org"), ("ben", "ben@example.org"), ("sam", "sam@example.org")):
+        add_contact(notifications_ctx, person, address)
+    add_contact(notifications_ctx, "rosa", "rosa@example.org", language="es")
+    add_contact(notifications_ctx, "tex", "tex@example.org", tenant="TX")
+    chosen_at = datetime(2026, 9, 1, tzinfo=UTC)
+
+    def to_review(address: str) -> list:
+        return [m for m in smtp_server.to(address) if "review" in m["Subject"] or "revisar" in m["Subject"]]
+
+    # Ana was trained before the platform: no plan, no specialist. With no default either, nobody hears.
+    deliver.event(adaptation_submitted(adaptation_id="adaptation-1"))
+    deliver.event(default_specialist_changed("tex", chosen_at, tenant="TX"))  # Texas's default is Texas's
+    deliver.event(default_specialist_changed("rosa", chosen_at))
+    deliver.event(default_specialist_changed(None, chosen_at - timedelta(days=1)))  # older, arriving late
+    deliver.event(adaptation_submitted(revision=2, adaptation_id="adaptation-2"))
+    deliver.send()
+    [to_rosa] = to_review("rosa@example.org")
+    assert to_rosa["Subject"] == "Adaptación por revisar: Evening cohorts"
+    assert (
+        "Ana López aún no tiene en el programa un especialista en bebés y niños pequeños propio, así que usted lo "
+        "recibe como especialista predeterminado de su jurisdicción." in text_of(to_rosa)
+    )
+    assert "Ana López envió la versión 2 de una adaptación" in text_of(to_rosa)
+    assert to_review("tex@example.org") == [] and to_review("ana@example.org") == []
+
+    # Ben has a plan: his own specialist hears, and reads no word of a default.
+    deliver.event(plan_opened(trainer="ben", specialist="sam"))
+    deliver.event(adaptation_submitted(facilitator="ben", facilitator_name="Ben Ortiz", adaptation_id="adaptation-3"))
+    deliver.send()
+    [to_sam] = to_review("sam@example.org")
+    assert "Ben Ortiz submitted an adaptation of module 3" in text_of(to_sam)
+    assert "default" not in text_of(to_sam)
+    assert len(to_review("rosa@example.org")) == 1
+
+    # The default withdrawn (a newer event naming nobody): Ana's next revision waits in the review queue.
+    deliver.event(default_specialist_changed(None, chosen_at + timedelta(days=30)))
+    deliver.event(adaptation_submitted(revision=3, adaptation_id="adaptation-4"))
+    deliver.send()
+    assert (len(to_review("rosa@example.org")), len(to_review("sam@example.org"))) == (1, 1)

@@ -188,3 +188,50 @@ def test_places_become_spots_with_their_keys_and_indexes_and_back(database):
         "pk_places",
         {"fk_places_cohort_id_cohorts"},
     )
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_each_jurisdictions_default_specialist_is_announced_once_on_upgrade(database):
+    """Coaching's 0006: notifications hears whom each jurisdiction's new plans get, withdrawn defaults left out."""
+    from sqlalchemy import select, text
+
+    from services.coaching.models import platform
+    from shared.envelope import parse_event
+
+    upgrade(COACHING_MIGRATIONS, database["url"], database["schema"], revision="0005")
+    engine = create_db_engine(database["url"], schema=database["schema"])
+    at = "2026-01-01 00:00:00+00:00"
+    try:
+        with engine.begin() as conn:
+            for tenant, default in (("CA", "its-1"), ("TX", "its-tx"), ("NY", None), ("WA", "its-wa")):
+                conn.execute(
+                    text(
+                        "INSERT INTO jurisdiction_settings (tenant, default_specialist, default_time_frame_months, "
+                        "national_consent, created_at, updated_at) VALUES (:t, :d, 6, false, :at, :at)"
+                    ),
+                    {"t": tenant, "d": default, "at": at},
+                )
+            for tenant, sub, name, withdrawn in (("CA", "its-1", "Ana Álvarez", None), ("TX", "its-tx", "Tex", at)):
+                conn.execute(
+                    text(
+                        "INSERT INTO specialist_names (tenant, sub, name, updated_at, withdrawn_at) "
+                        "VALUES (:t, :s, :n, :at, :w)"
+                    ),
+                    {"t": tenant, "s": sub, "n": name, "at": at, "w": withdrawn},
+                )
+        upgrade(COACHING_MIGRATIONS, database["url"], database["schema"])
+        upgrade(COACHING_MIGRATIONS, database["url"], database["schema"])  # a second run announces nothing more
+        with engine.connect() as conn:
+            rows = conn.execute(select(platform.outbox.body, platform.outbox.status, platform.outbox.created_at)).all()
+        events = sorted((parse_event(body) for body, *_ in rows), key=lambda e: e.tenant)
+        assert [(e.type, e.tenant, e.subject) for e in events] == [
+            ("coaching.default_specialist.changed", "CA", "CA"),
+            ("coaching.default_specialist.changed", "WA", "WA"),  # not signed in yet: named by subject only
+        ]
+        assert [e.data for e in events] == [
+            {"default_specialist": "its-1", "default_specialist_name": "Ana Álvarez"},
+            {"default_specialist": "its-wa", "default_specialist_name": None},
+        ]
+        assert {(status, created_at.tzinfo is not None) for _, status, created_at in rows} == {("pending", True)}
+    finally:
+        engine.dispose()

@@ -36,10 +36,7 @@ def open_plan(session, completion: dict, *, tenant: str, opened_by: str) -> Plan
     completed_at: datetime = completion["completed_at"]
     # The default, unless withdrawn since it was set: then the plan waits among the trainers without a
     # specialist (``GET /caseload?unassigned=true``) for an admin to assign one.
-    specialist = settings.default_specialist if settings else None
-    default = _known_specialist(session, tenant, specialist)
-    if default is not None and default.withdrawn_at is not None:
-        specialist, default = None, None
+    specialist, default = default_specialist(session, tenant, settings)
     plan = Plan(
         tenant=tenant,
         trainer=completion["participant"],
@@ -216,10 +213,12 @@ def change_settings(data: dict, uow: UnitOfWork, who: Principal) -> Jurisdiction
     chosen = data.get("default_specialist")
     if chosen and chosen != settings.default_specialist:
         _refuse_withdrawn(_known_specialist(session, who.tenant, chosen), "default_specialist")
+    before = default_specialist(session, who.tenant, settings)[0]
     for name in ("default_specialist", "default_time_frame_months"):
         if name in data:
             setattr(settings, name, data[name])
     settings.updated_by = who.sub
+    announce_default_specialist(session, who.tenant, before, settings)
     uow.commit()
     return settings
 
@@ -245,6 +244,26 @@ def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> Train
         uow.session.add(row)
         uow.commit()
     return row
+
+
+def default_specialist(session, tenant: str, settings: JurisdictionSettings | None = None):
+    """(sub, entry) of whom the jurisdiction's new plans get as their specialist: its settings' default, unless
+    withdrawn since it was set; (None, None) for nobody. ``entry`` is their name's entry, if coaching knows it."""
+    if settings is None:
+        settings = repo.settings_of(session, tenant)
+    specialist = settings.default_specialist if settings else None
+    entry = _known_specialist(session, tenant, specialist)
+    if entry is not None and entry.withdrawn_at is not None:
+        return None, None
+    return specialist, entry
+
+
+def announce_default_specialist(session, tenant: str, before: str | None, settings=None) -> None:
+    """Tell the platform (``coaching.default_specialist.changed``) when whom new plans get is no longer
+    ``before``: notifications tells them of adaptations whose facilitator has no specialist of their own."""
+    specialist, entry = default_specialist(session, tenant, settings)
+    if specialist != before:
+        events.default_specialist_changed(session, tenant, specialist, entry.name if entry else None)
 
 
 def _known_specialist(session, tenant: str, specialist: str | None):

@@ -97,9 +97,10 @@ class Notifier:
                 "reviewer": data.get("reviewer_name"),
             }
         elif event.type == "content.adaptation.submitted":
-            # The trainer's specialist reviews it, as coaching's plan events last named them (nobody yet: none).
+            # The trainer's specialist reviews it, as coaching's plan events last named them. A facilitator with
+            # none (trained before the platform: no plan) has the jurisdiction's default specialist told.
             pair = repo.trainer_specialist(session, tenant, data["facilitator"])
-            person = pair.specialist if pair is not None else None
+            person = pair.specialist if pair is not None else repo.default_specialist(session, tenant)
             position, module_title = data.get("module_position"), data.get("module_title")
             context = {
                 "title": data["title"],
@@ -107,6 +108,7 @@ class Notifier:
                 "module": f"{position}, {module_title}" if position and module_title else module_title,
                 "revision": data["revision"],
                 "changed": sum(1 for d in (data.get("components") or {}).values() if d != "kept"),
+                "as_default": pair is None,
             }
         elif event.type.startswith("coaching.plan."):
             # A trainer's plan opened, or another specialist assigned: the trainer and that specialist hear.
