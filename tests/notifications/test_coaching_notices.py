@@ -194,6 +194,9 @@ def test_a_plan_opened_tells_the_trainer_who_supports_them_and_the_specialist_wh
     [to_ana] = smtp_server.to("ana@example.org")
     assert to_ana["Subject"] == "Su plan de implementación"
     assert "antes del domingo 28 de febrero de 2027. Sam Specialist, su especialista" in text_of(to_ana)
+    # The completion's own e-mail congratulates her (training_completed); this one is about the commitment.
+    assert "Ahora que completó la formación de formadores, su plan de implementación está abierto" in text_of(to_ana)
+    assert "Felicitaciones" not in text_of(to_ana)
     [to_sam] = smtp_server.to("sam@example.org")
     assert to_sam["Subject"] == "A new trainer to support: Ana López"
     assert "Ana López completed the training for trainers and is now in your caseload." in text_of(to_sam)
