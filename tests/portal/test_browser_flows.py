@@ -952,6 +952,15 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
     here = page.get_by_role("row").filter(has_text="Relationship-Based Care, Bay Area 2027")
     expect(here).to_contain_text(f"{kept['hours']:g}")
     expect(here.get_by_role("cell").last).not_to_have_text("not yet")  # she completed it
+    # Behind the hours, each session's mark, as her facilitator recorded it.
+    marks = platform.api(
+        "GET", f"{platform.scheduling}/me/attendance", ana_token, params={"cohort_id": story["cohort_id"]}
+    )["items"]
+    assert marks and round(sum(m["minutes"] for m in marks) / 60, 2) == kept["hours"]
+    sessions = page.get_by_role("table", name="Relationship-Based Care, Bay Area 2027").locator("tbody tr")
+    expect(sessions).to_have_count(len(marks))
+    expect(sessions.first).to_contain_text(f"{marks[0]['module_position']}. {marks[0]['title']}")
+    expect(sessions.first.get_by_role("cell").nth(1)).to_contain_text(marks[0]["status"])
     page.get_by_label("Training", exact=True).fill("Responsive caregiving in family child care")
     page.get_by_label("Provider").fill("Shasta County Office of Education")
     page.get_by_label("Hours").fill("1.5")

@@ -607,3 +607,72 @@ def test_the_openapi_document_declares_the_key_on_the_sheet(sclient):
     assert "Idempotency-Key" in [p.get("name") for p in operation["parameters"]]
     assert "Idempotent-Replayed" in operation["responses"]["200"]["headers"]
     assert {"400", "409", "422"} <= set(operation["responses"])
+
+
+# --- a participant's own marks --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_participant_reads_her_own_marks_session_by_session_and_nobody_elses(
+    sclient, scheduling_ctx, tokens, database
+):
+    a = arrange(scheduling_ctx)
+    other = arrange(scheduling_ctx, participants=("ana-lopez",))  # her second cohort
+    ana, ben = a.registrations["ana-lopez"], a.registrations["ben-cho"]
+    assert mark(sclient, tokens, a.sessions[1], present(ana, ben)).status_code == 200
+    partial = [{"registration_id": ana, "status": "partial", "minutes": 45}, *present(ben)]
+    assert mark(sclient, tokens, a.sessions[0], partial).status_code == 200
+    absent = [{"registration_id": ana, "status": "absent"}]
+    assert mark(sclient, tokens, a.sessions[2], absent).status_code == 200
+    assert mark(sclient, tokens, other.sessions[0], present(other.registrations["ana-lopez"])).status_code == 200
+    # The facilitator corrects session 3: she was there after all.
+    assert mark(sclient, tokens, a.sessions[2], present(ana)).status_code == 200
+
+    ana_token = tokens.headers("participant", "CA", sub="ana-lopez")
+    mine = sclient.get("/me/attendance", query_string={"cohort_id": a.cohort_id}, headers=ana_token)
+    assert mine.status_code == 200, mine.json
+    marks = mine.json["items"]
+    assert [(m["session_id"], m["status"], m["minutes"], m["hours"]) for m in marks] == [
+        (a.sessions[0], "partial", 45, 0.75),
+        (a.sessions[1], "present", 120, 2.0),
+        (a.sessions[2], "present", 120, 2.0),  # the correction, not the first mark
+    ]
+    assert {(m["registration_id"], m["cohort_id"], m["session_status"]) for m in marks} == {
+        (ana, a.cohort_id, "scheduled")
+    }
+    first = marks[0]
+    assert first["module_position"] == 1 and first["time_zone"] == "America/Los_Angeles"
+    assert first["local_start"].endswith(("-08:00", "-07:00"))
+
+    # Both cohorts, a page at a time, in the sessions' order.
+    pages, cursor = [], None
+    while True:
+        page = sclient.get(
+            "/me/attendance", query_string={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=ana_token
+        )
+        assert page.status_code == 200
+        pages.append(page.json["items"])
+        cursor = page.json.get("next_cursor")
+        if not cursor:
+            break
+    walked = [m for items in pages for m in items]
+    assert len(walked) == 4 and len(pages) == 2
+    assert sorted(m["session_id"] for m in walked) == sorted([*a.sessions[:3], other.sessions[0]])
+    assert [m["starts_at"] for m in walked] == sorted(m["starts_at"] for m in walked)
+
+    # Ben reads his own two; the same subject in another jurisdiction, and a stranger, read none.
+    ben_token = tokens.headers("participant", "CA", sub="ben-cho")
+    assert len(sclient.get("/me/attendance", headers=ben_token).json["items"]) == 2
+    assert (
+        sclient.get("/me/attendance", headers=tokens.headers("participant", "TX", sub="ana-lopez")).json["items"] == []
+    )
+    assert (
+        sclient.get("/me/attendance", headers=tokens.headers("participant", "CA", sub="cy-reyes")).json["items"] == []
+    )
+    assert sclient.get("/me/attendance").status_code == 401
+
+
+@pytest.mark.parametrize("query", [{"limit": "0"}, {"cursor": "not-a-cursor"}, {"cohort_id": "x" * 37}])
+def test_bad_arguments_to_my_marks_are_problems(sclient, scheduling_ctx, tokens, query):
+    answer = sclient.get("/me/attendance", query_string=query, headers=tokens.headers("participant", "CA"))
+    assert_problem(answer, 422, *query)

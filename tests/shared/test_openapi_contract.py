@@ -419,6 +419,10 @@ def test_the_walkthrough_keeps_the_contract_of_both_services(tmp_path, signing_k
                         ]
                     },
                 )
+            marks = call(s, "GET", f"{api}/me/attendance", 200, ana, params={"cohort_id": cohort, "limit": 1})
+            assert [m["status"] for m in marks.json()["items"]] == ["present"] and "Link" in marks.headers
+            call(s, "GET", f"{api}/me/attendance", 422, ana, params={"limit": 0})
+            call(s, "GET", f"{api}/me/attendance", 401)
             completions = call(s, "GET", f"{api}/cohorts/{cohort}/completions", 200, coord).json()["items"]
             code = next(c["certificate_code"] for c in completions if c["registration_id"] == mine)
             pdf = call(s, "GET", f"{api}/registrations/{mine}/certificate.pdf", 200, ana)

@@ -215,12 +215,14 @@ def cancel_my_registration(registration_id: str):
 @blp.route("/my/hours", methods=["GET", "POST"])
 @identity.signed_in
 def my_hours():
-    """What the person's registry receives: their hours here (from attendance) and the training they report taking
-    elsewhere, with the form to report one. Two calls, one more to report."""
+    """What the person's registry receives: their hours here (from attendance), each session's mark behind them,
+    and the training they report taking elsewhere, with the form to report one. Three calls, one more to report."""
     errors: dict[str, str] = {}
     form = request.form
     if not g.user.has("participant"):
-        return render_template("my_hours.html", here=[], entries=[], titles={}, form={}, errors={}, participant=False)
+        return render_template(
+            "my_hours.html", here=[], marks={}, entries=[], titles={}, form={}, errors={}, participant=False
+        )
     if request.method == "POST":
         body, errors = reported_hours_body(form)
         if not errors:
@@ -237,11 +239,15 @@ def my_hours():
                     **{("hours" if k == "minutes" else k): v for k, v in error.field_errors.items()},
                     "_form": error.message,
                 }
-    rows, cohorts = backend().get_all(
+    rows, cohorts, marked = backend().get_all(
         ("scheduling", "/training-hours", {"token": token(), "params": {"limit": PAGE}}),
         ("scheduling", "/cohorts", {"token": token(), "params": {"registered": "true", "limit": PAGE}}),
+        ("scheduling", "/me/attendance", {"token": token(), "params": {"limit": PAGE}}),
     )
     here = [row for row in rows["items"] if row["verification"] == "verified"]
+    marks: dict[str, list[dict]] = {}  # cohort id -> its sessions' marks, in the sessions' order
+    for mark in marked["items"]:
+        marks.setdefault(mark["cohort_id"], []).append(mark)
     entries = sorted(
         (row for row in rows["items"] if row["verification"] == "self_reported"),
         key=lambda e: e["completed_on"],
@@ -250,6 +256,7 @@ def my_hours():
     return render_template(
         "my_hours.html",
         here=here,
+        marks=marks,
         entries=entries,
         titles={c["id"]: c["title"] for c in cohorts["items"]},
         form=form,

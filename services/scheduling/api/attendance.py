@@ -15,6 +15,8 @@ from services.scheduling.schemas.attendance import (
     AttendanceSummaryListSchema,
     CertificateVerificationSchema,
     CompletionPage,
+    MyAttendanceArgs,
+    MyAttendancePage,
 )
 from services.scheduling.use_cases import attendance, certificates
 from shared.auth import FACILITATOR
@@ -91,6 +93,21 @@ class AttendanceSummaries(MethodView):
             opens_minutes=context().config.attendance_opens_minutes,
         )
         return {"items": items}
+
+
+@blp.route("/me/attendance")
+class MyAttendance(MethodView):
+    @require()
+    @blp.arguments(MyAttendanceArgs, location="query")
+    @blp.response(200, MyAttendancePage)
+    def get(self, args):
+        """List your own attendance marks, session by session (oldest first).
+
+        What your facilitator recorded for each session of your cohorts: present, partial (with the minutes
+        credited) or absent. A session not marked yet is not listed. Ask your facilitator to correct a mark.
+        """
+        page = attendance.my_attendance_page(request_uow().session, principal(), args, context().config)
+        return page, 200, link_header(page)
 
 
 @blp.route("/cohorts/<cohort_id>/completions")

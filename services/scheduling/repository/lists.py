@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import selectinload
 
 from services.scheduling.models import (
+    Attendance,
     Cohort,
     Completion,
     HostAgency,
@@ -36,6 +37,33 @@ def venues_of(agency_id: str) -> Select:
 def rooms_of(venue_id: str) -> Select:
     """A venue's rooms (the caller's access to the venue is checked before)."""
     return select(Room).where(Room.venue_id == venue_id)
+
+
+def my_attendance(who: Principal, cohort_id: str | None = None) -> Select:
+    """The marks of the caller's own registrations in their jurisdiction (of one cohort if given), each with
+    its session: columns named as ``MyAttendanceMarkSchema`` reads them, ``starts_at`` and ``id`` to page by."""
+    stmt = (
+        select(
+            Attendance.id,
+            Attendance.session_id,
+            Attendance.registration_id,
+            Attendance.status,
+            Attendance.minutes,
+            Attendance.updated_at,
+            TrainingSession.cohort_id,
+            TrainingSession.module_position,
+            TrainingSession.title,
+            TrainingSession.starts_at,
+            TrainingSession.ends_at,
+            TrainingSession.status.label("session_status"),
+            Cohort.time_zone,
+        )
+        .join(Registration, Registration.id == Attendance.registration_id)
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .join(Cohort, Cohort.id == TrainingSession.cohort_id)
+        .where(Registration.participant == who.sub, Registration.tenant == who.tenant)
+    )
+    return stmt.where(TrainingSession.cohort_id == cohort_id) if cohort_id else stmt
 
 
 def completions_of(cohort_id: str) -> Select:

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from services.scheduling.domain.attendance import STATUSES
 from shared.http.fields import Text
-from shared.http.pagination import page_schema
+from shared.http.pagination import CursorArgs, page_schema
 
 MAX_RECORDS = 500  # a sheet is one session's roster; far above any cohort's capacity
 
@@ -88,6 +88,34 @@ class AttendanceSummarySchema(Schema):
 
 class AttendanceSummaryListSchema(Schema):
     items = fields.List(fields.Nested(AttendanceSummarySchema), required=True)
+
+
+class MyAttendanceArgs(CursorArgs):
+    cohort_id = Text(36, load_default=None, metadata={"description": "Only the marks of this cohort's sessions."})
+
+
+class MyAttendanceMarkSchema(Schema):
+    """One of the caller's own marks, with its session."""
+
+    session_id = fields.String(dump_only=True)
+    cohort_id = fields.String(dump_only=True)
+    registration_id = fields.String(dump_only=True)
+    module_position = fields.Integer(dump_only=True, allow_none=True)
+    title = fields.String(dump_only=True, metadata={"description": "The session's title."})
+    starts_at = fields.AwareDateTime(dump_only=True)
+    ends_at = fields.AwareDateTime(dump_only=True)
+    time_zone = fields.String(dump_only=True, metadata={"description": "The cohort's time zone."})
+    local_start = fields.String(dump_only=True, metadata={"description": "The start in the cohort's time zone."})
+    session_status = fields.String(dump_only=True, metadata={"description": "scheduled or cancelled"})
+    status = fields.String(dump_only=True, metadata={"description": "present, absent or partial"})
+    minutes = fields.Integer(dump_only=True, metadata={"description": "Minutes credited."})
+    hours = fields.Float(dump_only=True)
+    updated_at = fields.AwareDateTime(
+        dump_only=True, metadata={"description": "When it was marked, or last corrected."}
+    )
+
+
+MyAttendancePage = page_schema(MyAttendanceMarkSchema, "MyAttendancePage")
 
 
 class CompletionSchema(Schema):

@@ -13,11 +13,13 @@ from services.scheduling.domain.timezones import render
 from services.scheduling.models import Attendance, Cohort, Completion, Registration, TrainingSession
 from services.scheduling.repository import attendance as marks_repo
 from services.scheduling.repository import facilitators as directory_repo
+from services.scheduling.repository import lists
 from services.scheduling.repository.attendance import attended_totals, cancelled_sessions
 from services.scheduling.use_cases import hours
 from shared.auth import FACILITATOR, INTEGRATION, SPECIALIST, Principal
 from shared.db import DbSession, IntegrityError, UnitOfWork, new_id, utcnow
 from shared.errors import Forbidden
+from shared.http.pagination import paginate
 
 
 def new_certificate_code() -> str:
@@ -149,6 +151,27 @@ def summarize_attendance(session_ids: list[str], db: DbSession, who: Principal, 
         }
         for session_id in unique
     ]
+
+
+def my_attendance_page(db: DbSession, who: Principal, args: dict, config) -> dict:
+    """A page of the caller's own marks, by their sessions' start: a participant checks that each session they
+    attended is counted before they ask their facilitator to correct one."""
+    page = paginate(
+        db,
+        lists.my_attendance(who, args.get("cohort_id")),
+        order_by=[TrainingSession.starts_at, Attendance.id],
+        args=args,
+        config=config,
+    )
+    page["items"] = [
+        {
+            **row._mapping,
+            "local_start": render(row.starts_at, row.time_zone),
+            "hours": rules.hours(row.minutes),
+        }
+        for row in page["items"]
+    ]
+    return page
 
 
 def attendance_sheet(db: DbSession, session: TrainingSession, cohort: Cohort, *, opens_minutes: int) -> dict:
