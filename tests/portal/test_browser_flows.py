@@ -383,6 +383,9 @@ def test_a_participant_finds_her_sessions_and_materials_and_downloads_her_certif
     expect(page.locator("ol.sessions > li").first).to_contain_text("ChST")
     # Her sessions are behind her: held, with no meeting left to join.
     expect(page.locator("ol.sessions > li").first).to_contain_text("Held.")
+    # Each held session leads to the marks behind her hours (My training hours).
+    marked = page.locator("ol.sessions > li").first.get_by_role("link", name="How you were marked")
+    expect(marked).to_have_attribute("href", "/my/hours#marks-heading")
     expect(page.get_by_role("link", name="Join the meeting")).to_have_count(0)
     expect(page.get_by_role("link", name="Welcome video")).to_have_attribute(
         "href", "https://video.example.org/welcome"
