@@ -209,19 +209,19 @@ def insert_many(
     runs = [(table, rows) for table, rows in runs if rows]
     if not runs:
         return
-    unique = tuple(sorted((skip_duplicates or {}).items()))
+    keys_of = skip_duplicates or {}
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         for table, rows in runs:
             statement = sqlite.insert(table)
-            if table.name in dict(unique):
+            if table.name in keys_of:
                 # That key only, as on PostgreSQL (OR IGNORE would also pass over any other constraint).
-                statement = statement.on_conflict_do_nothing(index_elements=list(dict(unique)[table.name]))
+                statement = statement.on_conflict_do_nothing(index_elements=list(keys_of[table.name]))
             connection.execute(statement, list(rows))
         return
     shape = tuple((table, tuple(rows[0])) for table, rows in runs)
     connection.execute(
-        _insert_many_statement(shape, unique),
+        _insert_many_statement(shape, tuple(sorted(keys_of.items()))),
         {f"rows_{n}": json.dumps(rows, default=_json_value) for n, (_table, rows) in enumerate(runs)},
     )
 

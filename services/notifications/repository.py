@@ -138,23 +138,9 @@ def remember_trainer_specialist(
     session: Session, tenant: str, trainer: str, specialist: str, as_of: datetime, trainer_name: str | None = None
 ) -> None:
     """Keep who supports a trainer, and the trainer's name, as of the plan event that named them; an older
-    event changes nothing, and an event without the name keeps the one known. One statement, so two
-    consumers handling two plan events of one trainer never collide."""
-    statement = (postgresql if is_postgres(session) else sqlite).insert(TrainerSpecialist)
-    statement = statement.values(
-        tenant=tenant, trainer=trainer, specialist=specialist, trainer_name=trainer_name, as_of=as_of
-    )
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant", "trainer"],
-            set_={
-                "specialist": statement.excluded.specialist,
-                "trainer_name": func.coalesce(statement.excluded.trainer_name, TrainerSpecialist.trainer_name),
-                "as_of": statement.excluded.as_of,
-            },
-            where=TrainerSpecialist.as_of <= statement.excluded.as_of,
-        )
-    )
+    event changes nothing, and an event without the name keeps the one known."""
+    values = {"tenant": tenant, "trainer": trainer, "specialist": specialist, "trainer_name": trainer_name}
+    _keep_newest(session, TrainerSpecialist, ["tenant", "trainer"], values, as_of, keep_known=("trainer_name",))
 
 
 def default_specialist(session: Session, tenant: str) -> str | None:
@@ -164,14 +150,23 @@ def default_specialist(session: Session, tenant: str) -> str | None:
 
 def remember_default_specialist(session: Session, tenant: str, specialist: str | None, as_of: datetime) -> None:
     """Keep the jurisdiction's default specialist as of the event that named them; an older event changes nothing."""
-    statement = (postgresql if is_postgres(session) else sqlite).insert(DefaultSpecialist)
-    statement = statement.values(tenant=tenant, specialist=specialist, as_of=as_of)
+    _keep_newest(session, DefaultSpecialist, ["tenant"], {"tenant": tenant, "specialist": specialist}, as_of)
+
+
+def _keep_newest(session: Session, model, key: list[str], values: dict, as_of: datetime, *, keep_known=()) -> None:
+    """Write ``values`` as ``model``'s row for ``key`` as of an event's time, unless the row holds a newer one
+    (an older event arriving late); a column of ``keep_known`` given as None keeps the value the row has.
+    One statement, so two consumers handling two events of one row never collide."""
+    statement = (postgresql if is_postgres(session) else sqlite).insert(model).values(**values, as_of=as_of)
+    changed = {
+        name: func.coalesce(statement.excluded[name], getattr(model, name))
+        if name in keep_known
+        else statement.excluded[name]
+        for name in [*values, "as_of"]
+        if name not in key
+    }
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["tenant"],
-            set_={"specialist": statement.excluded.specialist, "as_of": statement.excluded.as_of},
-            where=DefaultSpecialist.as_of <= statement.excluded.as_of,
-        )
+        statement.on_conflict_do_update(index_elements=key, set_=changed, where=model.as_of <= statement.excluded.as_of)
     )
 
 

@@ -246,11 +246,10 @@ def add_trainer_series(series_id: str, uow: UnitOfWork, who: Principal) -> Train
     return row
 
 
-def default_specialist(session, tenant: str, settings: JurisdictionSettings | None = None):
-    """(sub, entry) of whom the jurisdiction's new plans get as their specialist: its settings' default, unless
-    withdrawn since it was set; (None, None) for nobody. ``entry`` is their name's entry, if coaching knows it."""
-    if settings is None:
-        settings = repo.settings_of(session, tenant)
+def default_specialist(session, tenant: str, settings: JurisdictionSettings | None):
+    """(sub, entry) of whom the jurisdiction's new plans get as their specialist: its ``settings``' default (None
+    when it has none), unless withdrawn since it was set; (None, None) for nobody. ``entry`` is their name's
+    entry, if coaching knows it."""
     specialist = settings.default_specialist if settings else None
     entry = _known_specialist(session, tenant, specialist)
     if entry is not None and entry.withdrawn_at is not None:
@@ -258,7 +257,9 @@ def default_specialist(session, tenant: str, settings: JurisdictionSettings | No
     return specialist, entry
 
 
-def announce_default_specialist(session, tenant: str, before: str | None, settings=None) -> None:
+def announce_default_specialist(
+    session, tenant: str, before: str | None, settings: JurisdictionSettings | None
+) -> None:
     """Tell the platform (``coaching.default_specialist.changed``) when whom new plans get is no longer
     ``before``: notifications tells them of adaptations whose facilitator has no specialist of their own."""
     specialist, entry = default_specialist(session, tenant, settings)

@@ -32,10 +32,11 @@ def enter_specialist(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> S
     has not signed in yet, or offers a withdrawn one again. Their own next sign-in renames them as their
     identity provider says (without offering them again if withdrawn)."""
     sub = subject_in_path(sub)
-    before = default_specialist(uow.session, who.tenant)[0]
+    settings = repo.settings_of(uow.session, who.tenant)
+    before = default_specialist(uow.session, who.tenant, settings)[0]
     repo.remember_specialist_name(uow.session, who.tenant, sub, data["name"], reinstate=True)
     entry = repo.specialist_entry(uow.session, who.tenant, sub)
-    announce_default_specialist(uow.session, who.tenant, before)  # the default, offered again
+    announce_default_specialist(uow.session, who.tenant, before, settings)  # the default, offered again
     uow.commit()
     return entry
 
@@ -43,10 +44,11 @@ def enter_specialist(sub: str, data: dict, uow: UnitOfWork, who: Principal) -> S
 def withdraw_specialist(sub: str, uow: UnitOfWork, who: Principal) -> SpecialistName:
     """A jurisdiction admin or state system withdraws a specialist who left: no longer offered as a plan's
     specialist; the plans that name them still do (reassign them), and entering them again offers them again."""
-    before = default_specialist(uow.session, who.tenant)[0]
+    settings = repo.settings_of(uow.session, who.tenant)
+    before = default_specialist(uow.session, who.tenant, settings)[0]
     entry = repo.withdraw_specialist(uow.session, who.tenant, subject_in_path(sub))
     if entry is None:
         raise NotFound("Coaching knows no specialist of your jurisdiction with this subject.")
-    announce_default_specialist(uow.session, who.tenant, before)  # the default withdrawn: nobody
+    announce_default_specialist(uow.session, who.tenant, before, settings)  # the default withdrawn: nobody
     uow.commit()
     return entry
