@@ -31,17 +31,11 @@ install: $(STAMP)
 
 ## migrate: apply every service's migrations (embedded default unless DATABASE_URL is set)
 migrate: $(STAMP)
-	$(BIN)/python -m services.content.manage migrate
-	$(BIN)/python -m services.scheduling.manage migrate
-	$(BIN)/python -m services.notifications.manage migrate
-	$(BIN)/python -m services.coaching.manage migrate
+	$(BIN)/python -m services.manage migrate
 
-## seed: load the curriculum and the jurisdictions (idempotent, create-only)
-seed: migrate
-	$(BIN)/python -m services.content.manage seed
-	$(BIN)/python -m services.scheduling.manage seed
-	$(BIN)/python -m services.notifications.manage seed
-	$(BIN)/python -m services.coaching.manage seed
+## seed: migrate, then load the curriculum and the jurisdictions (idempotent, create-only)
+seed: $(STAMP)
+	$(BIN)/python -m services.manage migrate seed
 
 ## run: the whole platform: the embedded default (SQLite, filesystem broker) unless DATABASE_URL or BROKER_URL is set
 run: seed

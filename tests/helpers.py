@@ -14,17 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def migrate_and_seed(services, env: dict) -> None:
-    """Run each service's migrations and seed, as `make seed` does, in processes with ``env``."""
-    for service in services:
-        for command in ("migrate", "seed"):
-            subprocess.run(
-                [sys.executable, "-m", f"services.{service}.manage", command],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                capture_output=True,
-                timeout=120,
-            )
+    """Run the services' migrations and seed as `make seed` does, in one process with ``env``."""
+    chosen = [argument for service in services for argument in ("--service", service)]
+    subprocess.run(
+        [sys.executable, "-m", "services.manage", "migrate", "seed", *chosen],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def delete_namespace(url: str, namespace: str) -> None:
