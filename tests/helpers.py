@@ -13,8 +13,8 @@ from shared.testing import pika_params
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def migrate_and_seed(services, env: dict) -> None:
-    """Run the services' migrations and seed as `make seed` does, in one process with ``env``."""
+def migrate_and_seed(env: dict, services=()) -> None:
+    """Run the services' migrations and seed as `make seed` does (every service unless named), in one process."""
     chosen = [argument for service in services for argument in ("--service", service)]
     subprocess.run(
         [sys.executable, "-m", "services.manage", "migrate", "seed", *chosen],

@@ -64,7 +64,7 @@ def platform(tmp_path_factory):
         WEBHOOK_ALLOW_PRIVATE="true",  # as docs/notifications.md starts it, to try webhooks on this machine
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    migrate_and_seed(("content", "scheduling", "notifications", "coaching"), env)
+    migrate_and_seed(env)  # every service, as `make seed`
     # What it prints goes to a file: a pipe nobody reads until the end fills up (64 KB of access logs,
     # e.g. while a test polls a page) and then blocks the launcher, and every process logging through it.
     printed = tmp_path / "make-run.out"

@@ -111,7 +111,7 @@ def platform(database, broker, signing_key_file, tokens, smtp, tmp_path):
         env[f"{service.upper()}_DB_SCHEMA"] = f"{database['schema']}_{service}"
         ports[service] = free_port()
         env[f"{service.upper()}_PORT"] = str(ports[service])
-    migrate_and_seed(SERVICES, env)
+    migrate_and_seed(env, SERVICES)
     processes, logs = [], {}
     conf = {"scheduling": "python:services.scheduling.gunicorn_conf"}
     try:

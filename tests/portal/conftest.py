@@ -107,7 +107,7 @@ def platform(tmp_path_factory):
         OUTBOX_POLL_INTERVAL="0.1",
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
     )
-    migrate_and_seed(("content", "scheduling", "coaching"), env)
+    migrate_and_seed(env, ("content", "scheduling", "coaching"))
     running = Platform(data_dir, env, ports)
     gunicorn = [sys.executable, "-m", "gunicorn"]
     try:
