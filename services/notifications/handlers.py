@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.notifications import repository as repo
-from services.notifications.models import Jurisdiction
+from services.notifications.models import DefaultSpecialist, Jurisdiction
 from services.notifications.use_cases.community_notices import CommunityNotices
 from services.notifications.use_cases.notify import Notifier
 from shared.envelope import Envelope
@@ -18,11 +18,6 @@ def record_jurisdiction(event: Envelope, uow) -> None:
     record_announced(uow.session, Jurisdiction, event.data, event.time)
 
 
-def record_default_specialist(event: Envelope, uow) -> None:
-    """Know whom the jurisdiction's new plans get as their specialist; a late, older event changes nothing."""
-    repo.remember_default_specialist(uow.session, event.tenant, event.data.get("default_specialist"), event.time)
-
-
 def build_handlers(notifier: Notifier) -> dict:
     """The handlers, bound to the process's notifier (its configuration and templates)."""
 
@@ -31,6 +26,19 @@ def build_handlers(notifier: Notifier) -> dict:
         notifier.handle(event, uow)
 
     notices = CommunityNotices(notifier)
+
+    def record_default_specialist(event: Envelope, uow) -> None:
+        """Know whom the jurisdiction's new plans get as their specialist; a late, older event changes nothing.
+
+        The adaptations submitted since that choice that found nobody, because they were handled before
+        this event arrived, reach the new default specialist now.
+        """
+        session, tenant = uow.session, event.tenant
+        repo.hold_specialists_of(session, tenant)
+        repo.remember_default_specialist(session, tenant, event.data.get("default_specialist"), event.time)
+        if repo.holds_event(session, DefaultSpecialist, {"tenant": tenant}, event.time):
+            repo.forget_unheard_adaptations(session, tenant, before=event.time)
+            notifier.tell_unheard_adaptations(session, tenant, since=event.time)
 
     def notify_community(event: Envelope, uow) -> None:
         """Learning communities: keep members' contact points; invite to calls; tell followers of replies."""

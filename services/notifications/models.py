@@ -97,6 +97,21 @@ class DefaultSpecialist(Base):
     as_of: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class UnheardAdaptation(Base):
+    """An adaptation submitted while notifications knew nobody to review it: no specialist of the facilitator's
+    own, no default specialist. Kept for the event that names one, which may arrive after the adaptation
+    though written before it (another service, another queue): that specialist is then told."""
+
+    __tablename__ = "unheard_adaptations"
+    __table_args__ = (Index("ix_unheard_adaptations_submitted", "tenant", "submitted_at"),)
+
+    event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(40))
+    facilitator: Mapped[str] = mapped_column(String(200))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the event's time
+    event: Mapped[str] = mapped_column(Text)  # as received, to be handled again
+
+
 class Reminder(IdMixin, Base):
     """A reminder due before a session for one registrant; moved when the session moves, dropped on cancel."""
 

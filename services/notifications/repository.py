@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,9 +18,11 @@ from services.notifications.models import (
     PersonPreference,
     Reminder,
     TrainerSpecialist,
+    UnheardAdaptation,
     WebhookSubscription,
 )
 from shared.db import insert_many, is_postgres
+from shared.envelope import Envelope, parse_event
 from shared.http.problems import Problem
 
 
@@ -151,6 +153,75 @@ def default_specialist(session: Session, tenant: str) -> str | None:
 def remember_default_specialist(session: Session, tenant: str, specialist: str | None, as_of: datetime) -> None:
     """Keep the jurisdiction's default specialist as of the event that named them; an older event changes nothing."""
     _keep_newest(session, DefaultSpecialist, ["tenant"], {"tenant": tenant, "specialist": specialist}, as_of)
+
+
+NOBODY_SINCE = datetime(1970, 1, 1, tzinfo=UTC)  # older than any event: the first event naming someone wins
+
+
+def hold_specialists_of(session: Session, tenant: str) -> None:
+    """Hold the jurisdiction's specialists still until this transaction ends (its default specialist's row,
+    written as "nobody" if it has none yet, is locked).
+
+    Whoever reads or writes who reviews a jurisdiction's adaptations takes it first: an adaptation found
+    to have nobody and the event naming somebody, handled at the same moment by two consumers, are then
+    written one after the other, and the second sees the first (the default's handler finds the adaptation
+    kept, or the adaptation finds the default). SQLite's writers already run one at a time.
+    """
+    statement = (postgresql if is_postgres(session) else sqlite).insert(DefaultSpecialist)
+    session.execute(
+        statement.values(tenant=tenant, specialist=None, as_of=NOBODY_SINCE).on_conflict_do_nothing(
+            index_elements=["tenant"]
+        )
+    )
+    session.execute(select(DefaultSpecialist.tenant).where(DefaultSpecialist.tenant == tenant).with_for_update())
+
+
+def holds_event(session: Session, model, key: dict, as_of: datetime) -> bool:
+    """Whether ``model``'s row for ``key`` is as of this event (it was the newest, not an older one arriving late)."""
+    conditions = [getattr(model, name) == value for name, value in key.items()]
+    return session.scalar(select(model.as_of).where(*conditions)) == as_of
+
+
+def keep_unheard_adaptation(session: Session, event: Envelope) -> None:
+    """Keep an adaptation nobody was told of, for the specialist an event arriving after it names (once)."""
+    statement = (postgresql if is_postgres(session) else sqlite).insert(UnheardAdaptation)
+    values = {
+        "event_id": event.id,
+        "tenant": event.tenant,
+        "facilitator": event.data["facilitator"],
+        "submitted_at": event.time,
+        "event": event.to_json(),
+    }
+    session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["event_id"]))
+
+
+def take_unheard_adaptations(
+    session: Session, tenant: str, *, since: datetime, facilitator: str | None = None
+) -> list[Envelope]:
+    """The adaptations kept unheard that were submitted at or after ``since`` (one facilitator's, or any),
+    oldest first, taken out of the table: whoever takes them tells someone or keeps them again."""
+    conditions = [UnheardAdaptation.tenant == tenant, UnheardAdaptation.submitted_at >= since]
+    if facilitator is not None:
+        conditions.append(UnheardAdaptation.facilitator == facilitator)
+    rows = list(
+        session.scalars(
+            select(UnheardAdaptation)
+            .where(*conditions)
+            .order_by(UnheardAdaptation.submitted_at, UnheardAdaptation.event_id)
+        )
+    )
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return [parse_event(row.event) for row in rows]
+
+
+def forget_unheard_adaptations(session: Session, tenant: str, *, before: datetime) -> None:
+    """Drop the adaptations kept unheard that were submitted before ``before``, when the newest default
+    specialist was chosen: that specialist was not theirs, and an older choice arriving later changes nothing."""
+    session.execute(
+        delete(UnheardAdaptation).where(UnheardAdaptation.tenant == tenant, UnheardAdaptation.submitted_at < before)
+    )
 
 
 def _keep_newest(session: Session, model, key: list[str], values: dict, as_of: datetime, *, keep_known=()) -> None:

@@ -309,8 +309,8 @@ def test_an_adaptation_a_trainer_submits_reaches_the_specialist_coaching_last_na
         add_contact(notifications_ctx, person, address, language=language)
     add_contact(notifications_ctx, "rosa", "rosa@example.org")
     # Nobody supports her yet: her submission waits in the review queue, no e-mail.
-    deliver.event(adaptation_submitted())
     opened_at = datetime(2026, 9, 1, tzinfo=UTC)
+    deliver.event(dataclasses.replace(adaptation_submitted(), time=opened_at - timedelta(days=1)))
     opened = plan_opened(trainer="ana", specialist="sam")
     deliver.event(dataclasses.replace(opened, time=opened_at))
     deliver.event(adaptation_submitted(revision=2, adaptation_id="adaptation-2"))
@@ -381,6 +381,7 @@ def default_specialist_changed(specialist: str | None, at, tenant: str = "CA"):
 def test_an_adaptation_whose_facilitator_has_no_specialist_reaches_the_jurisdictions_default_specialist(
     notifications_ctx, deliver, smtp_server, database
 ):
+    import dataclasses
     from datetime import UTC, datetime, timedelta
 
     for person, address in (("ana", "ana@example.org"), ("ben", "ben@example.org"), ("sam", "sam@example.org")):
@@ -393,7 +394,7 @@ def test_an_adaptation_whose_facilitator_has_no_specialist_reaches_the_jurisdict
         return [m for m in smtp_server.to(address) if "review" in m["Subject"] or "revisar" in m["Subject"]]
 
     # Ana was trained before the platform: no plan, no specialist. With no default either, nobody hears.
-    deliver.event(adaptation_submitted(adaptation_id="adaptation-1"))
+    deliver.event(dataclasses.replace(adaptation_submitted(), time=chosen_at - timedelta(days=2)))
     deliver.event(default_specialist_changed("tex", chosen_at, tenant="TX"))  # Texas's default is Texas's
     deliver.event(default_specialist_changed("rosa", chosen_at))
     deliver.event(default_specialist_changed(None, chosen_at - timedelta(days=1)))  # older, arriving late
@@ -422,3 +423,117 @@ def test_an_adaptation_whose_facilitator_has_no_specialist_reaches_the_jurisdict
     deliver.event(adaptation_submitted(revision=3, adaptation_id="adaptation-4"))
     deliver.send()
     assert (len(to_review("rosa@example.org")), len(to_review("sam@example.org"))) == (1, 1)
+
+
+def unheard(ctx) -> list[str]:
+    """The adaptations notifications keeps because nobody was known to review them."""
+    from sqlalchemy import select
+
+    from services.notifications.models import UnheardAdaptation
+
+    with ctx.db.session() as session:
+        return sorted(session.scalars(select(UnheardAdaptation.event_id)))
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_adaptation_handled_before_the_default_specialist_chosen_before_it_still_reaches_that_specialist(
+    notifications_ctx, deliver, smtp_server, database
+):
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    add_contact(notifications_ctx, "rosa", "rosa@example.org")
+    add_contact(notifications_ctx, "tex", "tex@example.org", tenant="TX")
+    chosen_at = datetime(2026, 9, 1, 15, tzinfo=UTC)
+
+    def to_review(address: str) -> list:
+        return [m for m in smtp_server.to(address) if m["Subject"].startswith("Adaptation to review")]
+
+    # Rosa is chosen as the default at 15:00; Ana submits at 15:00:05 and again the next day. Coaching's
+    # event is slower to arrive than content's: both adaptations are handled first, and find nobody.
+    before = dataclasses.replace(adaptation_submitted(adaptation_id="adaptation-0"), time=chosen_at - timedelta(days=1))
+    first = dataclasses.replace(
+        adaptation_submitted(adaptation_id="adaptation-1"), time=chosen_at + timedelta(seconds=5)
+    )
+    second = dataclasses.replace(
+        adaptation_submitted(revision=2, adaptation_id="adaptation-1"), time=chosen_at + timedelta(days=1)
+    )
+    for event in (before, first, second, first):  # the first redelivered
+        deliver.event(event)
+    deliver.send()
+    assert to_review("rosa@example.org") == []
+    assert unheard(notifications_ctx) == sorted([before.id, first.id, second.id])
+
+    deliver.event(default_specialist_changed("tex", chosen_at, tenant="TX"))  # Texas's default hears only Texas
+    deliver.event(default_specialist_changed("rosa", chosen_at))
+    deliver.send()
+    told = to_review("rosa@example.org")
+    assert [text_of(m).split(" submitted ")[1][:10] for m in told] == ["an adaptat", "revision 2"]
+    assert "as your jurisdiction's default specialist" in text_of(told[0])
+    assert to_review("tex@example.org") == []
+    # The one submitted before Rosa was chosen was never hers: forgotten, as the review queue still lists it.
+    assert unheard(notifications_ctx) == []
+
+    # Redelivered, or an older choice arriving late: nobody is told twice.
+    deliver.event(default_specialist_changed("rosa", chosen_at))
+    deliver.event(default_specialist_changed(None, chosen_at - timedelta(days=3)))
+    deliver.send()
+    assert len(to_review("rosa@example.org")) == 2
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_an_adaptation_handled_before_the_plan_that_gave_its_trainer_a_specialist_reaches_that_specialist(
+    notifications_ctx, deliver, smtp_server, database
+):
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    add_contact(notifications_ctx, "sam", "sam@example.org")
+    opened_at = datetime(2026, 9, 1, 15, tzinfo=UTC)
+    submitted = dataclasses.replace(adaptation_submitted(), time=opened_at + timedelta(minutes=2))
+    someone_else = dataclasses.replace(
+        adaptation_submitted(facilitator="ben", facilitator_name="Ben Ortiz", adaptation_id="adaptation-2"),
+        time=opened_at + timedelta(minutes=3),
+    )
+    deliver.event(submitted)
+    deliver.event(someone_else)
+    deliver.event(dataclasses.replace(plan_opened(trainer="ana", specialist="sam"), time=opened_at))
+    deliver.send()
+    [to_sam] = [m for m in smtp_server.to("sam@example.org") if m["Subject"].startswith("Adaptation to review")]
+    assert "Ana López submitted an adaptation of module 3" in text_of(to_sam)
+    assert "default" not in text_of(to_sam)  # her own specialist
+    assert unheard(notifications_ctx) == [someone_else.id]  # Ben's waits for a specialist of his own, or a default
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+@pytest.mark.parametrize("first", ["the default specialist", "the adaptation"])
+def test_an_adaptation_and_a_default_specialist_handled_at_the_same_moment_reach_each_other(
+    notifications_ctx, deliver, smtp_server, database, first
+):
+    """Two consumers, one transaction each: whichever commits second sees what the first wrote."""
+    import dataclasses
+    import threading
+    from datetime import UTC, datetime, timedelta
+
+    add_contact(notifications_ctx, "rosa", "rosa@example.org")
+    chosen_at = datetime(2026, 9, 1, 15, tzinfo=UTC)
+    chosen = default_specialist_changed("rosa", chosen_at)
+    submitted = dataclasses.replace(adaptation_submitted(), time=chosen_at + timedelta(seconds=1))
+    held, other = (chosen, submitted) if first == "the default specialist" else (submitted, chosen)
+    queue_of = {chosen.type: "record_default_specialist", submitted.type: "notify"}
+
+    finished = threading.Event()
+    with notifications_ctx.db.unit_of_work() as uow:
+        deliver.handlers[queue_of[held.type]](held, uow)  # handled, not yet committed
+        second = threading.Thread(target=lambda: (deliver.event(other), finished.set()), daemon=True)
+        second.start()
+        # The second waits for the first (the jurisdiction's specialists are held still), rather than
+        # reading before the first commits and writing something the first never sees.
+        assert not finished.wait(1.0)
+        uow.commit()
+    assert finished.wait(30)
+    second.join()
+    deliver.send()
+    [told] = [m for m in smtp_server.to("rosa@example.org") if m["Subject"].startswith("Adaptation to review")]
+    assert "Ana López submitted an adaptation of module 3" in text_of(told)
+    assert unheard(notifications_ctx) == []

@@ -26,7 +26,7 @@ from services.notifications.domain.kinds import (
 from services.notifications.domain.pages import page_of
 from services.notifications.domain.reminders import due_times
 from services.notifications.domain.when import day, hours, session_details
-from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder
+from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder, TrainerSpecialist
 from services.notifications.rendering import Renderer
 from shared.db import new_id, utcnow
 from shared.envelope import Envelope
@@ -97,26 +97,21 @@ class Notifier:
                 "reviewer": data.get("reviewer_name"),
             }
         elif event.type == "content.adaptation.submitted":
-            # The trainer's specialist reviews it, as coaching's plan events last named them. A facilitator with
-            # none (trained before the platform: no plan) has the jurisdiction's default specialist told.
-            pair = repo.trainer_specialist(session, tenant, data["facilitator"])
-            person = pair.specialist if pair is not None else repo.default_specialist(session, tenant)
-            position, module_title = data.get("module_position"), data.get("module_title")
-            context = {
-                "title": data["title"],
-                "facilitator": data.get("facilitator_name") or data["facilitator"],
-                "module": f"{position}, {module_title}" if position and module_title else module_title,
-                "revision": data["revision"],
-                "changed": sum(1 for d in (data.get("components") or {}).values() if d != "kept"),
-                "as_default": pair is None,
-            }
+            return self._adaptation_submitted(event, session, lookups)
         elif event.type.startswith("coaching.plan."):
             # A trainer's plan opened, or another specialist assigned: the trainer and that specialist hear.
             trainer, specialist = data["trainer"], data.get("specialist")
             if specialist:
+                repo.hold_specialists_of(session, tenant)
                 repo.remember_trainer_specialist(
                     session, tenant, trainer, specialist, event.time, trainer_name=data.get("trainer_name")
                 )
+                if repo.holds_event(session, TrainerSpecialist, {"tenant": tenant, "trainer": trainer}, event.time):
+                    # The trainer's adaptations submitted since they were given this specialist, handled
+                    # before this event arrived, found nobody: this specialist hears of them now.
+                    self.tell_unheard_adaptations(
+                        session, tenant, since=event.time, facilitator=trainer, lookups=lookups
+                    )
             due = date.fromisoformat(str(data["due_on"]))
             names = {"trainer": data.get("trainer_name") or trainer, "specialist": data.get("specialist_name")}
             return tell(
@@ -165,6 +160,59 @@ class Notifier:
             return 0
         context["digest_key"] = event.subject
         return tell([person], lambda contact, lang: context)
+
+    def _adaptation_submitted(self, event: Envelope, session, lookups: Lookups) -> int:
+        """The trainer's specialist reviews it, as coaching's plan events last named them. A facilitator with
+        none (trained before the platform: no plan) has the jurisdiction's default specialist told. With
+        neither known, it is kept for the event naming one that may still arrive (``tell_unheard_adaptations``)."""
+        data, tenant = event.data, event.tenant
+        repo.hold_specialists_of(session, tenant)
+        pair = repo.trainer_specialist(session, tenant, data["facilitator"])
+        person = pair.specialist if pair is not None else repo.default_specialist(session, tenant)
+        if not person:
+            repo.keep_unheard_adaptation(session, event)
+            return 0
+        position, module_title = data.get("module_position"), data.get("module_title")
+        context = {
+            "title": data["title"],
+            "facilitator": data.get("facilitator_name") or data["facilitator"],
+            "module": f"{position}, {module_title}" if position and module_title else module_title,
+            "revision": data["revision"],
+            "changed": sum(1 for d in (data.get("components") or {}).values() if d != "kept"),
+            "as_default": pair is None,
+            "digest_key": event.subject,
+        }
+        template = KINDS[event.type].template
+        return self.tell(
+            session,
+            tenant,
+            event.id,
+            event.type,
+            template,
+            [person],
+            lambda contact, lang: context,
+            lookups=lookups,
+            about=data,
+        )
+
+    def tell_unheard_adaptations(
+        self, session, tenant: str, *, since: datetime, facilitator: str | None = None, lookups: Lookups | None = None
+    ) -> int:
+        """Tell the specialist now known of the adaptations submitted since ``since`` that found nobody when they
+        were handled (one facilitator's, or any in the jurisdiction); return how many messages were written.
+
+        An adaptation and the event naming its specialist come from two services, and the adaptation may be
+        handled first although written after: kept unheard then, it is told now, as if it had come second.
+        """
+        own = lookups is None
+        lookups = lookups or Lookups(session)
+        written = sum(
+            self._adaptation_submitted(event, session, lookups)
+            for event in repo.take_unheard_adaptations(session, tenant, since=since, facilitator=facilitator)
+        )
+        if own:
+            lookups.finish()
+        return written
 
     def handle_many(self, events: list[Envelope], uow) -> int:
         """Write the messages of several events in one transaction, in their order; return how many.
