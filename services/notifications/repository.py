@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -193,6 +193,13 @@ def keep_unheard_adaptation(session: Session, event: Envelope) -> None:
         "event": event.to_json(),
     }
     session.execute(statement.values(**values).on_conflict_do_nothing(index_elements=["event_id"]))
+    # An event naming a specialist a month late is a dead letter replayed by hand, long after anyone would
+    # want the e-mail (the review queue lists the adaptation): a jurisdiction that never names one keeps a
+    # month of them, not every adaptation it ever had.
+    forget_unheard_adaptations(session, event.tenant, before=event.time - UNHEARD_KEPT_FOR)
+
+
+UNHEARD_KEPT_FOR = timedelta(days=30)
 
 
 def take_unheard_adaptations(

@@ -537,3 +537,19 @@ def test_an_adaptation_and_a_default_specialist_handled_at_the_same_moment_reach
     [told] = [m for m in smtp_server.to("rosa@example.org") if m["Subject"].startswith("Adaptation to review")]
     assert "Ana López submitted an adaptation of module 3" in text_of(told)
     assert unheard(notifications_ctx) == []
+
+
+def test_a_jurisdiction_that_never_names_a_specialist_keeps_a_month_of_unheard_adaptations(notifications_ctx, deliver):
+    import dataclasses
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    kept = []
+    for days in (0, 20, 45):
+        event = dataclasses.replace(
+            adaptation_submitted(adaptation_id=f"adaptation-{days}"), time=start + timedelta(days)
+        )
+        deliver.event(event)
+        kept.append(event.id)
+    # The one submitted 45 days after the first drops those more than 30 days older than itself.
+    assert unheard(notifications_ctx) == sorted(kept[1:])
