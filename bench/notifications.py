@@ -98,6 +98,7 @@ def _context(smtp_port: int, schema: str, namespace: str):
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         webhook_allow_private=True,
+        unsubscribe_secret="bench-" + "0123456789abcdef" * 4,  # as deployed: each e-mail carries its link
         log_level="WARNING",
     )
     migrate(config)
@@ -111,7 +112,7 @@ def reschedule_figures(registrants: int) -> dict:
     from services.notifications.handlers import build_handlers
     from services.notifications.mail import SmtpMailer, build_message
     from services.notifications.models import ContactPoint, Delivery
-    from services.notifications.use_cases.sending import send_pending
+    from services.notifications.use_cases.sending import send_pending, unsubscribe_url
     from shared.envelope import make_event
     from shared.messaging.bus import Outgoing, Publisher
     from shared.messaging.consumer import EventConsumer
@@ -185,7 +186,10 @@ def reschedule_figures(registrants: int) -> dict:
         for thread in threads:
             thread.join(10)
     with ctx.db.session() as session:
-        messages = [build_message(row, ctx.config.mail_from) for row in session.query(Delivery).all()]
+        messages = [
+            build_message(row, ctx.config.mail_from, unsubscribe_url(ctx.config, row))
+            for row in session.query(Delivery).all()
+        ]
     # The ceiling: the same rendered messages, plain smtplib on one kept connection, to a fresh server.
     controller2, smtp2, port2 = _smtp_server()
     started = time.perf_counter()

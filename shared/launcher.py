@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import sys
 from datetime import UTC, datetime
@@ -99,6 +100,16 @@ class JsonLines:
         return json.dumps({"process": process, **record}) if isinstance(record, dict) else line
 
 
+def local_secret(path: Path) -> str:
+    """A random secret kept in ``path``, made on first use (readable by this user only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
 def main() -> None:
     try:
         from honcho.environ import parse_procfile
@@ -120,6 +131,9 @@ def main() -> None:
         "PORTAL_NOTIFICATIONS_URL",
         f"http://127.0.0.1:{os.environ.get('NOTIFICATIONS_PORT') or DEFAULT_PORTS['notifications']}",
     )
+    # E-mails carry a one-click unsubscribe link signed with this secret: one per data folder, kept in it,
+    # so the links in the mailbox still work after a restart.
+    os.environ.setdefault("UNSUBSCRIBE_SECRET", local_secret(data_dir() / "unsubscribe-secret"))
     if not os.environ.get("SMTP_HOST"):
         # No mail server named: e-mail goes to the local sink (the Procfile's smtp-sink), listed at /dev/mailbox.
         os.environ.setdefault("SMTP_SINK_DIR", str(data_dir() / "mailbox"))

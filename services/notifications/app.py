@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.notifications.api import contact_points, deliveries, mailbox, preferences, webhooks
+from services.notifications.api import contact_points, deliveries, mailbox, preferences, unsubscribe, webhooks
 from services.notifications.bootstrap import build_context
 from shared.context import ServiceContext
 from shared.http import api_keys, dead_letters
@@ -30,6 +30,7 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
         webhooks.blp,
         api_keys.blp,
         dead_letters.blp,
+        unsubscribe.blp,
     ):
         api.register_blueprint(blueprint)
     if ctx.config.mailbox_dir:

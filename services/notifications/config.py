@@ -31,6 +31,9 @@ class NotificationsConfig(CommonConfig):
         contact told (WEBHOOK_DISABLE_AFTER_HOURS, default 5 days).
     portal_url: the portal's public address (PORTAL_PUBLIC_URL, as the portal reads it); when set, each
         e-mail to a person links to "My e-mails" there, where they choose what they receive.
+    unsubscribe_secret: signs the one-click unsubscribe link (``List-Unsubscribe``) each e-mail a person
+        may turn off carries (UNSUBSCRIBE_SECRET, at least 32 characters, the same for the API and the
+        workers); unset, e-mails carry no such link and the API refuses every one.
 
     Its consumer handles events in batches (CONSUMER_BATCH_SIZE, default 250): one transaction for a
     batch of registrations instead of one each (see ``Notifier.handle_many``). A batch's dozen round
@@ -58,6 +61,7 @@ class NotificationsConfig(CommonConfig):
     webhook_timeout: float = 10.0
     webhook_disable_after_hours: float = 120.0
     portal_url: str = ""
+    unsubscribe_secret: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> NotificationsConfig:
@@ -82,9 +86,17 @@ class NotificationsConfig(CommonConfig):
             webhook_timeout=env_float("WEBHOOK_TIMEOUT", 10.0),
             webhook_disable_after_hours=env_float("WEBHOOK_DISABLE_AFTER_HOURS", 120.0),
             portal_url=env_str("PORTAL_PUBLIC_URL", "").rstrip("/"),
+            unsubscribe_secret=_secret(env_str("UNSUBSCRIBE_SECRET", "")),
         )
         values.update(overrides)
         return cls(**values)
+
+
+def _secret(value: str) -> str:
+    if value and len(value) < 32:
+        # A short secret is a guessable one, and a guessed secret lets anyone turn off anyone's e-mail.
+        raise ConfigError("UNSUBSCRIBE_SECRET must be at least 32 characters (for example: openssl rand -hex 32)")
+    return value
 
 
 def _minutes(items: tuple[str, ...]) -> tuple[int, ...]:

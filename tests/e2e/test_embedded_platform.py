@@ -532,6 +532,25 @@ def test_the_mailbox_shows_the_emails_a_registration_caused(platform):
     )
     assert "You&#39;re registered" in shown or "You're registered" in shown
 
+    # The message's page shows its one-click unsubscribe link; a mail provider's button posts to it.
+    notifications = f"http://127.0.0.1:{platform['notifications_port']}"
+    [key] = re.findall(r'mail-check@example.org</td>\s*<td><a href="/dev/mailbox/([^"/]+)"', shown)
+    with urllib.request.urlopen(f"{notifications}/dev/mailbox/{key}", timeout=10) as page:
+        [link] = re.findall(rf'<a href="({re.escape(notifications)}/unsubscribe/[^"]+)"', page.read().decode())
+    one_click = urllib.request.Request(link, data=b"List-Unsubscribe=One-Click", method="POST")
+    one_click.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(one_click, timeout=10) as done:
+        assert done.status == 200 and "You will get no more of these e-mails" in done.read().decode()
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            f"{notifications}/contact-points/mail-check/preferences",
+            headers={"Authorization": f"Bearer {admin}"},
+        ),
+        timeout=10,
+    ) as answer:
+        chosen = json.loads(answer.read())["items"]
+    assert [(c["kind"], c["channel"], c["enabled"]) for c in chosen] == [("registration_confirmed", "email", False)]
+
 
 def test_make_run_says_what_it_runs_on_logs_json_and_ends_quietly_on_ctrl_c(platform):
     """Last, as it stops the platform: the banner, then one JSON object per line, and a quiet Ctrl-C."""

@@ -58,6 +58,9 @@ def running_smtp_server():
         controller.stop()
 
 
+UNSUBSCRIBE_SECRET = "a-test-secret-of-more-than-32-characters"
+
+
 @pytest.fixture
 def smtp_server():
     with running_smtp_server() as collector:
@@ -72,7 +75,13 @@ def notifications_ctx(database, broker, signing_key_file, tmp_path, smtp_server)
     ctx = migrated_context(
         "notifications",
         NotificationsConfig,
-        dict(smtp_host="127.0.0.1", smtp_port=smtp_server.port, send_lease_seconds=30.0, **overrides),
+        dict(
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_server.port,
+            send_lease_seconds=30.0,
+            unsubscribe_secret=UNSUBSCRIBE_SECRET,  # as deployed: e-mails carry a one-click unsubscribe
+            **overrides,
+        ),
     )
     yield ctx
     ctx.db.dispose()

@@ -40,3 +40,16 @@ def test_every_line_after_the_banner_is_json_with_its_process():
     assert '"event": "content-api started (pid=7)"' in JsonLines.line("system", "content-api started (pid=7)\n")
     # A line that is not JSON is shown as it came, so that a test or a person sees it.
     assert JsonLines.line("content-api", "Traceback (most recent call last):") == "Traceback (most recent call last):"
+
+
+def test_make_runs_unsubscribe_secret_is_made_once_per_data_folder_and_kept_private(tmp_path):
+    import stat
+
+    from shared.launcher import local_secret
+
+    path = tmp_path / "var" / "unsubscribe-secret"
+    first = local_secret(path)
+    assert len(first) == 64 and int(first, 16) >= 0  # 32 random bytes, as hex
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert local_secret(path) == first  # the links already in the mailbox keep working after a restart
+    assert local_secret(tmp_path / "other" / "unsubscribe-secret") != first

@@ -34,7 +34,9 @@ SHOW = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ s
 iframe{width:100%;height:24rem;border:1px solid #e4e7eb}dt{font-weight:bold}</style></head><body>
 <p><a href="{{ url_for('mailbox.index') }}">&larr; Mailbox</a></p>
 <dl><dt>From</dt><dd>{{ sender }}</dd><dt>To</dt><dd>{{ to }}</dd><dt>Subject</dt><dd>{{ subject }}</dd>
-<dt>Message-ID</dt><dd>{{ message_id }}</dd></dl>
+<dt>Message-ID</dt><dd>{{ message_id }}</dd>
+{% if unsubscribe %}<dt>List-Unsubscribe</dt><dd><a href="{{ unsubscribe }}">{{ unsubscribe }}</a> (a mail provider's
+Unsubscribe button posts to it: this kind of e-mail stops for this person)</dd>{% endif %}</dl>
 {% if invite %}<p><a href="{{ url_for('mailbox.invite', key=key) }}">Calendar invite (invite.ics)</a></p>{% endif %}
 <h2>As HTML</h2><iframe sandbox="allow-same-origin" src="{{ url_for('mailbox.html', key=key) }}" title="HTML part"
  onload="this.style.height = Math.ceil(this.contentDocument.documentElement.getBoundingClientRect().height) + 'px'"></iframe>
@@ -106,6 +108,7 @@ def show(key):
         to=message["To"],
         subject=message["Subject"],
         message_id=message["Message-ID"],
+        unsubscribe=str(message["List-Unsubscribe"] or "").strip().strip("<>"),
         text=text,
         invite=invite,
     )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from services.notifications import repository as repo
-from services.notifications.domain.kinds import DIGESTIBLE
+from services.notifications.domain.kinds import DIGESTIBLE, TEMPLATES
+from services.notifications.domain.unsubscribe import Unsubscription, read_token
 from services.notifications.models import ContactPoint, JurisdictionPreference, PersonPreference
 from shared.auth import Principal
 from shared.http.problems import Problem
@@ -53,3 +54,42 @@ def set_person_preference(person: str, kind: str, data: dict, uow, who: Principa
     row.digest = data.get("digest", "none")
     uow.commit()
     return row
+
+
+def _asked(token: str, config) -> Unsubscription:
+    asked = read_token(config.unsubscribe_secret, token)
+    if asked is None or asked.kind not in TEMPLATES:
+        raise Problem(
+            404, "This unsubscribe link is not one of this service's, or has been changed.", title="Not Found"
+        )
+    return asked
+
+
+def _language(asked: Unsubscription, uow) -> str:
+    contact = repo.contact_point(uow.session, asked.tenant, asked.person)
+    return contact.language if contact is not None else "en"
+
+
+def read_unsubscription(token: str, uow, config) -> tuple[Unsubscription, str]:
+    """What a one-click unsubscribe link asks (whose choice, which kind), if this service signed it (404 if
+    not), and the language its person reads e-mails in."""
+    asked = _asked(token, config)
+    return asked, _language(asked, uow)
+
+
+def unsubscribe(token: str, uow, config) -> tuple[Unsubscription, str]:
+    """Turn off, for the link's person, e-mails of the link's kind, as if they had chosen it on My e-mails.
+
+    Critical messages (a session cancelled or moved within 48 hours) still reach them. Asked again, it
+    changes nothing more.
+    """
+    asked = _asked(token, config)
+    key = (asked.tenant, asked.person, asked.kind, "email")
+    row = uow.session.get(PersonPreference, key, with_for_update=True)
+    if row is None:
+        row = PersonPreference(tenant=asked.tenant, person=asked.person, kind=asked.kind, channel="email")
+        uow.session.add(row)
+    if row.enabled is not False:
+        row.enabled, row.digest = False, "none"
+    uow.commit()
+    return asked, _language(asked, uow)

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 
 from services.notifications import metrics
 from services.notifications import repository as repo
+from services.notifications.domain.kinds import TEMPLATES
 from services.notifications.domain.pages import page_of
+from services.notifications.domain.unsubscribe import Unsubscription, token_for
 from services.notifications.domain.webhooks import next_wait
 from services.notifications.mail import PermanentFailure, build_message
 from services.notifications.models import Delivery
@@ -27,6 +29,16 @@ from shared.logging import get_logger
 log = get_logger("sender")
 # Seconds before each new attempt of an e-mail whose send failed (then it is marked failed).
 EMAIL_RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200)
+
+
+def unsubscribe_url(config, row: Delivery) -> str | None:
+    """The one-click unsubscribe link of an e-mail to a person about a kind they may turn off; None for a
+    supervisor's copy (the choice is not theirs to make for the person), a notice to an admin, or when no
+    secret signs the links."""
+    if not (config.unsubscribe_secret and row.person and row.template in TEMPLATES):
+        return None
+    token = token_for(config.unsubscribe_secret, Unsubscription(row.tenant, row.person, row.template))
+    return f"{config.public_base_url}/unsubscribe/{token}"
 
 
 def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[dict]:
@@ -55,7 +67,7 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[
                     body=row.text_body,
                 )
             else:
-                item["message"] = build_message(row, config.mail_from)
+                item["message"] = build_message(row, config.mail_from, unsubscribe_url(config, row))
             row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
             claimed.append(item)
         uow.commit()
