@@ -58,7 +58,7 @@ def test_a_mail_providers_unsubscribe_button_turns_that_kind_off_for_that_person
     assert asked.status_code == 200 and asked.mimetype == "text/html"
     page = asked.get_data(as_text=True)
     assert '<html lang="es">' in page and "¿Dejar de recibir estos correos?" in page
-    assert "Registration confirmed" in page and '<form method="post">' in page
+    assert "sobre <strong>una inscripción confirmada</strong>" in page and '<form method="post">' in page
     assert asked.headers["Cache-Control"] == "no-store" and asked.headers["Referrer-Policy"] == "no-referrer"
     assert choices(notifications_ctx) == []
 

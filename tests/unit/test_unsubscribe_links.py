@@ -44,3 +44,11 @@ def test_a_short_secret_stops_the_service_at_start(monkeypatch):
     monkeypatch.setenv("UNSUBSCRIBE_SECRET", "too-short")
     with pytest.raises(ConfigError, match="at least 32 characters"):
         NotificationsConfig.from_env()
+
+
+def test_the_page_names_every_kind_a_link_may_turn_off_in_both_languages():
+    from services.notifications.api.unsubscribe import KIND_NAMES
+    from services.notifications.domain.kinds import TEMPLATES
+
+    assert set(KIND_NAMES) == set(TEMPLATES)
+    assert all(english and spanish and english != spanish for english, spanish in KIND_NAMES.values())

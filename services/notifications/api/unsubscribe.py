@@ -22,19 +22,19 @@ blp = Blueprint(
 WORDS = {
     "en": {
         "title": "Stop these e-mails?",
-        "ask": "You will no longer get e-mails of this kind from the training for trainers platform:",
+        "ask": "You will no longer get the training for trainers platform's e-mails about",
         "button": "Stop these e-mails",
         "done_title": "You will get no more of these e-mails",
-        "done": "E-mails of this kind are turned off:",
+        "done": "You turned off the e-mails about",
         "critical": "A session cancelled or moved within 48 hours of its start still reaches you.",
         "manage": "Turn them back on, or choose others, on My e-mails.",
     },
     "es": {
         "title": "¿Dejar de recibir estos correos?",
-        "ask": "Ya no recibirá correos de este tipo de la plataforma de formación de formadores:",
+        "ask": "Ya no recibirá los correos de la plataforma de formación de formadores sobre",
         "button": "Dejar de recibir estos correos",
         "done_title": "No recibirá más correos de este tipo",
-        "done": "Los correos de este tipo están desactivados:",
+        "done": "Desactivó los correos sobre",
         "critical": "Si una sesión se cancela o cambia en las 48 horas antes de su inicio, igual se le avisará.",
         "manage": "Vuelva a activarlos, o elija otros, en Mis correos.",
     },
@@ -54,9 +54,42 @@ cursor:pointer}a{color:#2f6f5e}</style></head><body><main>
 </main></body></html>"""
 
 
-def kind_label(kind: str) -> str:
-    """``followup_due`` as people read it: "Follow-up due"."""
-    return kind.replace("followup", "follow-up").replace("_", " ").capitalize()
+# Each kind as the page names it to its reader: (English, Spanish).
+KIND_NAMES = {
+    "adaptation_reviewed": ("your adaptation reviewed", "la revisión de su adaptación"),
+    "adaptation_submitted": ("an adaptation to review", "una adaptación por revisar"),
+    "commitment_due_soon": ("your commitment due soon", "su compromiso próximo a vencer"),
+    "commitment_fulfilled": ("a commitment fulfilled", "un compromiso cumplido"),
+    "commitment_overdue": ("a commitment overdue", "un compromiso vencido"),
+    "community_call_cancelled": ("a community call cancelled", "una llamada de la comunidad cancelada"),
+    "community_call_reminder": ("community call reminders", "recordatorios de llamadas de la comunidad"),
+    "community_call_rescheduled": ("a community call moved", "una llamada de la comunidad cambiada"),
+    "community_call_scheduled": ("community call invitations", "invitaciones a llamadas de la comunidad"),
+    "community_left": ("leaving a community", "la salida de una comunidad"),
+    "followup_due": ("follow-ups due", "seguimientos pendientes"),
+    "plan_opened": ("your implementation plan opened", "la apertura de su plan de implementación"),
+    "registration_cancelled": ("a registration cancelled", "una inscripción cancelada"),
+    "registration_confirmed": ("a registration confirmed", "una inscripción confirmada"),
+    "registration_promoted": ("a place from the waitlist", "un lugar desde la lista de espera"),
+    "registration_waitlisted": ("a place on the waitlist", "un lugar en la lista de espera"),
+    "request_approved": ("a request approved", "una solicitud aprobada"),
+    "request_declined": ("a request declined", "una solicitud rechazada"),
+    "session_cancelled": ("a session cancelled", "una sesión cancelada"),
+    "session_reminder": ("session reminders", "recordatorios de sesiones"),
+    "session_rescheduled": ("a session moved", "una sesión cambiada"),
+    "session_scheduled": ("session invitations", "invitaciones a sesiones"),
+    "specialist_assigned": ("a specialist assigned", "la asignación de un especialista"),
+    "synthesis_published": ("a synthesis published", "la publicación de una síntesis"),
+    "thread_replied": ("replies in a thread you follow", "respuestas en un tema que sigue"),
+    "training_completed": ("a training completed", "una formación completada"),
+}
+
+
+def kind_name(kind: str, language: str) -> str:
+    names = KIND_NAMES.get(kind)
+    if names is None:  # a kind added without its names: its own, readable
+        return kind.replace("followup", "follow-up").replace("_", " ")
+    return names[1] if language == "es" else names[0]
 
 
 def page(asked, language: str, *, ask: bool) -> Response:
@@ -68,7 +101,7 @@ def page(asked, language: str, *, ask: bool) -> Response:
         w=words,
         heading=words["title"] if ask else words["done_title"],
         lead=words["ask"] if ask else words["done"],
-        kind=kind_label(asked.kind),
+        kind=kind_name(asked.kind, language),
         ask=ask,
         manage_url=f"{portal}/my/notifications" if portal else None,
     )
