@@ -31,7 +31,7 @@ td,th{padding:.4rem .6rem;border-bottom:1px solid #e4e7eb;text-align:left}a{colo
 
 SHOW = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ subject }}</title>
 <style>body{font-family:Helvetica,Arial,sans-serif;margin:2rem;color:#1f2933}pre{white-space:pre-wrap;background:#f5f7fa;padding:1rem}
-iframe{width:100%;height:24rem;border:1px solid #e4e7eb}dt{font-weight:bold}</style></head><body>
+iframe{width:100%;height:24rem;border:1px solid #e4e7eb}dt{font-weight:bold}dd{overflow-wrap:anywhere}</style></head><body>
 <p><a href="{{ url_for('mailbox.index') }}">&larr; Mailbox</a></p>
 <dl><dt>From</dt><dd>{{ sender }}</dd><dt>To</dt><dd>{{ to }}</dd><dt>Subject</dt><dd>{{ subject }}</dd>
 <dt>Message-ID</dt><dd>{{ message_id }}</dd>
