@@ -234,3 +234,13 @@ def add_contact(ctx, person: str, email_address: str, *, tenant="CA", language="
             )
         )
         uow.commit()
+
+
+def copy_supervisors_of_invitations(nclient, tokens, tenant: str = "CA") -> None:
+    """The jurisdiction's admin asks for supervisors' copies of session invitations (as the API takes it)."""
+    answer = nclient.put(
+        "/preferences/session_scheduled",
+        json={"email": True, "copy_supervisor": True},
+        headers=tokens.headers("jurisdiction_admin", tenant),
+    )
+    assert answer.status_code == 200, answer.json

@@ -10,6 +10,7 @@ import vobject
 from tests.notifications.conftest import (
     SESSION_ID,
     add_contact,
+    copy_supervisors_of_invitations,
     next_week,
     registration_event,
     session_data,
@@ -156,12 +157,7 @@ def test_a_jurisdiction_that_asks_for_it_copies_the_supervisor(
     notifications_ctx, deliver, smtp_server, nclient, tokens
 ):
     add_contact(notifications_ctx, "ana", "ana@example.org", supervisor="lead@example.org")
-    answer = nclient.put(
-        "/preferences/session_scheduled",
-        json={"email": True, "copy_supervisor": True},
-        headers=tokens.headers("jurisdiction_admin", "CA"),
-    )
-    assert answer.status_code == 200, answer.json
+    copy_supervisors_of_invitations(nclient, tokens)
     deliver.event(session_event("scheduled", session_data(next_week())))
     deliver.send()
     [copy] = smtp_server.to("lead@example.org")
@@ -179,12 +175,7 @@ def test_people_sharing_an_address_or_a_supervisor_get_one_message_and_the_sessi
     add_contact(notifications_ctx, "ben", "family@example.org", supervisor="lead@example.org")
     add_contact(notifications_ctx, "cy", "cy@example.org", supervisor="lead@example.org")
     add_contact(notifications_ctx, "dee", "lead@example.org")  # the director takes the training too
-    answer = nclient.put(
-        "/preferences/session_scheduled",
-        json={"email": True, "copy_supervisor": True},
-        headers=tokens.headers("jurisdiction_admin", "CA"),
-    )
-    assert answer.status_code == 200, answer.json
+    copy_supervisors_of_invitations(nclient, tokens)
     registrants = ("ana", "ben", "cy", "dee")
     assert deliver.event(session_event("scheduled", session_data(next_week(), registrants=registrants))) == "handled"
     deliver.send()
@@ -201,11 +192,7 @@ def test_people_sharing_an_address_or_a_supervisor_get_one_message_and_the_sessi
 def test_a_supervisor_of_several_gets_one_copy_naming_each(notifications_ctx, deliver, smtp_server, nclient, tokens):
     add_contact(notifications_ctx, "ana", "ana@example.org", supervisor="lead@example.org")
     add_contact(notifications_ctx, "ben", "ben@example.org", supervisor="lead@example.org")
-    nclient.put(
-        "/preferences/session_scheduled",
-        json={"email": True, "copy_supervisor": True},
-        headers=tokens.headers("jurisdiction_admin", "CA"),
-    )
+    copy_supervisors_of_invitations(nclient, tokens)
     deliver.event(session_event("scheduled", session_data(next_week(), registrants=("ana", "ben"))))
     deliver.send()
     [copy] = smtp_server.to("lead@example.org")

@@ -7,7 +7,14 @@ import dataclasses
 import pytest
 
 from services.notifications.use_cases.notify import Notifier
-from tests.notifications.conftest import Deliver, add_contact, next_week, session_data, session_event
+from tests.notifications.conftest import (
+    Deliver,
+    add_contact,
+    copy_supervisors_of_invitations,
+    next_week,
+    session_data,
+    session_event,
+)
 from tests.notifications.test_coaching_notices import commitment_event
 
 PORTAL = "https://portal.example.org"
@@ -64,12 +71,7 @@ def test_a_supervisors_copy_does_not_link_to_the_persons_own_pages(
     notifications_ctx, linked, smtp_server, nclient, tokens
 ):
     add_contact(notifications_ctx, "ana", "ana@example.org", supervisor="lead@example.org")
-    answer = nclient.put(
-        "/preferences/session_scheduled",
-        json={"email": True, "copy_supervisor": True},
-        headers=tokens.headers("jurisdiction_admin", "CA"),
-    )
-    assert answer.status_code == 200, answer.json
+    copy_supervisors_of_invitations(nclient, tokens)
     linked.event(session_event("scheduled", session_data(next_week())))
     linked.send()
     [copy] = smtp_server.to("lead@example.org")

@@ -11,6 +11,7 @@ import pytest
 from tests.notifications.conftest import (
     UNSUBSCRIBE_SECRET,
     add_contact,
+    copy_supervisors_of_invitations,
     next_week,
     registration_event,
     session_data,
@@ -138,12 +139,7 @@ def test_a_supervisors_copy_and_a_service_without_a_secret_carry_no_unsubscribe_
     from services.notifications.use_cases.sending import send_pending
 
     add_contact(notifications_ctx, "ana", "ana@example.org", supervisor="lead@example.org")
-    answer = nclient.put(
-        "/preferences/session_scheduled",
-        json={"email": True, "copy_supervisor": True},
-        headers=tokens.headers("jurisdiction_admin", "CA"),
-    )
-    assert answer.status_code == 200, answer.json
+    copy_supervisors_of_invitations(nclient, tokens)
     deliver.event(session_event("scheduled", session_data(next_week())))
     deliver.send()
     [copy] = smtp_server.to("lead@example.org")
