@@ -272,6 +272,8 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
         "NOTIFICATIONS_DB_SCHEMA": n_schema,
         "SEND_INTERVAL": "3600",
         "SMTP_PORT": str(_free_port()),
+        # As deployed: each e-mail the consumer writes carries its reader's unsubscribe link.
+        "UNSUBSCRIBE_SECRET": "bench-" + "0123456789abcdef" * 4,
         "WORKER_METRICS_PORT": str(metrics_port),
     }
     scheduling_env = {**common, "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_DB_SCHEMA": s_schema}

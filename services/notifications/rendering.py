@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import markupsafe
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notifications.domain.pages import Page
@@ -34,6 +35,7 @@ LABELS = {
         "footer_admin": "You receive this because you subscribed this endpoint for your jurisdiction, "
         "or were named as its contact.",
         "manage": "Choose your e-mails",
+        "unsubscribe": "Stop e-mails like this one",
         "open_training": "See your training",
         "open_sessions": "See your sessions",
         "open_requests": "See your requests",
@@ -62,6 +64,7 @@ LABELS = {
         "footer_admin": "Recibe este mensaje porque suscribió este destino para su jurisdicción, "
         "o figura como su contacto.",
         "manage": "Elija sus mensajes",
+        "unsubscribe": "Dejar de recibir correos como este",
         "open_training": "Ver su formación",
         "open_sessions": "Ver sus sesiones",
         "open_requests": "Ver sus solicitudes",
@@ -84,6 +87,21 @@ class Rendered:
     subject: str
     text: str
     html: str
+
+    def with_unsubscribe(self, url: str | None) -> Rendered:
+        """The message with its reader's own unsubscribe link where the layout put ``UNSUBSCRIBE_LINK``."""
+        if not url or UNSUBSCRIBE_LINK not in self.text:
+            return self
+        return Rendered(
+            self.subject,
+            self.text.replace(UNSUBSCRIBE_LINK, url),
+            self.html.replace(UNSUBSCRIBE_LINK, markupsafe.escape(url)),
+        )
+
+
+# Where a reader's own unsubscribe link goes. One rendering serves everyone a message goes to (the
+# cache below); each message then puts its reader's link in this place.
+UNSUBSCRIBE_LINK = "unsubscribe-link-of-this-reader"
 
 
 # Rendered messages kept per renderer: a session's change or a cohort's registrations write the same
@@ -134,23 +152,25 @@ class Renderer:
         copy_of: str | None = None,
         footer: str = "footer",
         page: Page | None = None,
+        unsubscribe: bool = False,
     ) -> Rendered:
         """``footer`` names the label that says why the recipient gets it (``footer_admin``: a notice to admins);
-        ``page`` is the portal's page the message is about, linked where the portal's address is known."""
+        ``page`` is the portal's page the message is about, linked where the portal's address is known;
+        ``unsubscribe`` leaves a place for the reader's unsubscribe link (``Rendered.with_unsubscribe``)."""
         language = language if language in LABELS else "en"
         # The invite's text is not shown in the message, only whether there is one.
         shown = {**context, "invite": bool(context.get("invite"))}
         where = [page.path, page.label] if page and self.portal_url else None
         try:
-            key = json.dumps([template, language, copy_of, footer, where, shown], sort_keys=True)
+            key = json.dumps([template, language, copy_of, footer, where, unsubscribe, shown], sort_keys=True)
         except TypeError:  # a value JSON cannot spell: render it without the cache
-            return self._render(template, language, context, copy_of, footer, page)
+            return self._render(template, language, context, copy_of, footer, page, unsubscribe)
         with self._lock:
             rendered = self._cache.get(key)
             if rendered is not None:
                 self._cache.move_to_end(key)
                 return rendered
-        rendered = self._render(template, language, context, copy_of, footer, page)
+        rendered = self._render(template, language, context, copy_of, footer, page, unsubscribe)
         with self._lock:
             self._cache[key] = rendered
             if len(self._cache) > CACHED_MESSAGES:
@@ -158,7 +178,14 @@ class Renderer:
         return rendered
 
     def _render(
-        self, template: str, language: str, context: dict, copy_of: str | None, footer: str, page: Page | None
+        self,
+        template: str,
+        language: str,
+        context: dict,
+        copy_of: str | None,
+        footer: str,
+        page: Page | None,
+        unsubscribe: bool = False,
     ) -> Rendered:
         source = self.bodies.get_template(f"{language}/{template}.txt").render(**context).strip()
         subject, _, body = source.partition("\n")
@@ -174,6 +201,7 @@ class Renderer:
             language=language,
             note=note,
             manage_url=self.manage_url if footer == "footer" else None,
+            unsubscribe_url=UNSUBSCRIBE_LINK if unsubscribe else None,
             page_url=f"{self.portal_url}{page.path}" if page and self.portal_url else None,
             page_label=labels[page.label] if page else None,
         )

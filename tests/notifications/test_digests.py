@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -54,6 +55,13 @@ def test_notices_about_one_thing_make_one_line_of_one_hourly_digest(
     text = digest.get_body(("plain",)).get_content()
     assert "(4 notices about 2 subjects)" in text
     assert text.count("- Changes requested on your adaptation") == 1 and text.count("- Adaptation approved") == 1
+    # Its unsubscribe link turns off the kind the digest gathers, for its reader.
+    link = digest["List-Unsubscribe"].strip()[1:-1]
+    assert f"Stop e-mails like this one: {link}" in text
+    answer = nclient.post(urlsplit(link).path, data="List-Unsubscribe=One-Click")
+    assert answer.status_code == 200
+    mine = nclient.get("/contact-points/fac-ca/preferences", headers=me).json["items"]
+    assert [(p["kind"], p["enabled"]) for p in mine] == [("adaptation_reviewed", False)]
 
 
 def test_a_kind_with_a_calendar_invite_takes_no_digest(nclient, tokens):

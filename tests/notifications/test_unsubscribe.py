@@ -50,8 +50,12 @@ def test_a_mail_providers_unsubscribe_button_turns_that_kind_off_for_that_person
     deliver.send()
     [confirmed] = smtp_server.to("ana@example.org")
     link = link_of(confirmed)
-    assert (
-        confirmed["List-Unsubscribe"].strip()[1:].startswith(f"{notifications_ctx.config.public_base_url}/unsubscribe/")
+    url = confirmed["List-Unsubscribe"].strip()[1:-1]
+    assert url.startswith(f"{notifications_ctx.config.public_base_url}/unsubscribe/")
+    # The same link in the message itself, for a reader whose mail client shows no button.
+    assert f"Dejar de recibir correos como este: {url}" in confirmed.get_body(("plain",)).get_content()
+    assert f'<a href="{url}" style="color:#2f6f5e;">Dejar de recibir correos como este</a>' in (
+        confirmed.get_body(("html",)).get_content()
     )
 
     # Opened in a browser (or by a mail scanner): a page that asks, in her language; nothing changes.
@@ -144,8 +148,12 @@ def test_a_supervisors_copy_and_a_service_without_a_secret_carry_no_unsubscribe_
     deliver.send()
     [copy] = smtp_server.to("lead@example.org")
     assert copy["List-Unsubscribe"] is None  # the copy is the jurisdiction's choice, not the supervisor's to undo
+    assert "Stop e-mails like this one" not in copy.get_body(("plain",)).get_content()
     [own] = smtp_server.to("ana@example.org")
     assert link_of(own)
+    assert (
+        f"Stop e-mails like this one: {own['List-Unsubscribe'].strip()[1:-1]}" in own.get_body(("plain",)).get_content()
+    )
 
     # Without a secret, no link is made, and the API takes none.
     unsigned = dataclasses.replace(notifications_ctx.config, unsubscribe_secret="")

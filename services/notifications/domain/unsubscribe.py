@@ -17,6 +17,8 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from services.notifications.domain.kinds import TEMPLATES
+
 
 @dataclass(frozen=True)
 class Unsubscription:
@@ -60,3 +62,12 @@ def read_token(secret: str, token: str) -> Unsubscription | None:
     if not all(isinstance(value, str) and value for value in (tenant, person, kind)):
         return None
     return Unsubscription(tenant, person, kind)
+
+
+def link_for(secret: str, base_url: str, tenant: str, person: str | None, kind: str) -> str | None:
+    """The unsubscribe link of an e-mail to ``person`` about ``kind``: None when no secret signs links, for a
+    message to nobody in particular (a supervisor's copy: the copy is the jurisdiction's choice, not theirs
+    to undo), or about something that is no kind a person chooses (a notice to a webhook's contacts)."""
+    if not (secret and person and kind in TEMPLATES):
+        return None
+    return f"{base_url}/unsubscribe/{token_for(secret, Unsubscription(tenant, person, kind))}"

@@ -39,8 +39,11 @@ def write_due_digests(db, notifier: Notifier, *, now: datetime | None = None, li
                 latest[row.digest_key or row.id] = row
                 row.status = "digested"
             lines = [row.subject for row in latest.values()]
-            rendered = notifier.renderer.render("digest", first.language, {"lines": lines, "count": len(rows)})
             person = first.person if len({row.person for row in rows}) == 1 else None
+            unsubscribe = notifier.unsubscribe_link(first.tenant, person, template)
+            rendered = notifier.renderer.render(
+                "digest", first.language, {"lines": lines, "count": len(rows)}, unsubscribe=bool(unsubscribe)
+            ).with_unsubscribe(unsubscribe)
             # Keyed by its first message too: a window of more messages than one run takes (a run's
             # limit) goes out in parts, each written once.
             key = f"digest:{recipient}:{template}:{until.isoformat()}:{first.id}"

@@ -25,6 +25,7 @@ from services.notifications.domain.kinds import (
 )
 from services.notifications.domain.pages import page_of
 from services.notifications.domain.reminders import due_times
+from services.notifications.domain.unsubscribe import link_for
 from services.notifications.domain.when import day, hours, session_details
 from services.notifications.models import ContactPoint, Delivery, KnownSession, Reminder, TrainerSpecialist
 from services.notifications.rendering import Renderer
@@ -475,7 +476,10 @@ class Notifier:
                 continue
             language = contact.language if contact.language in GENERIC_TITLE else "en"
             values = context(contact, language)
-            rendered = self.renderer.render(template, language, values, page=page_of(template, about, person))
+            unsubscribe = self.unsubscribe_link(tenant, person, template)
+            rendered = self.renderer.render(
+                template, language, values, page=page_of(template, about, person), unsubscribe=bool(unsubscribe)
+            ).with_unsubscribe(unsubscribe)
             message = self._email_row(
                 tenant, event_id, event_type, template, contact.email, person, language, rendered, values
             )
@@ -498,6 +502,11 @@ class Notifier:
             )
             written += 1
         return written
+
+    def unsubscribe_link(self, tenant: str, person: str | None, template: str) -> str | None:
+        """The link the e-mail's footer and its List-Unsubscribe header give (None: no link)."""
+        config = self.config
+        return link_for(config.unsubscribe_secret, config.public_base_url, tenant, person, template)
 
     def _delivery(self, tenant, event_id, event_type, template, recipient, person, language, rendered, values):
         """One e-mail of the delivery log, to add to a session."""

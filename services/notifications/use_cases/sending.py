@@ -15,9 +15,8 @@ from datetime import datetime, timedelta
 
 from services.notifications import metrics
 from services.notifications import repository as repo
-from services.notifications.domain.kinds import TEMPLATES
 from services.notifications.domain.pages import page_of
-from services.notifications.domain.unsubscribe import Unsubscription, token_for
+from services.notifications.domain.unsubscribe import link_for
 from services.notifications.domain.webhooks import next_wait
 from services.notifications.mail import PermanentFailure, build_message
 from services.notifications.models import Delivery
@@ -32,13 +31,8 @@ EMAIL_RETRY_DELAYS = (10, 60, 300, 1800, 7200, 21600, 43200)
 
 
 def unsubscribe_url(config, row: Delivery) -> str | None:
-    """The one-click unsubscribe link of an e-mail to a person about a kind they may turn off; None for a
-    supervisor's copy (the choice is not theirs to make for the person), a notice to an admin, or when no
-    secret signs the links."""
-    if not (config.unsubscribe_secret and row.person and row.template in TEMPLATES):
-        return None
-    token = token_for(config.unsubscribe_secret, Unsubscription(row.tenant, row.person, row.template))
-    return f"{config.public_base_url}/unsubscribe/{token}"
+    """The one-click unsubscribe link of an e-mail (``domain/unsubscribe.py``: which have none)."""
+    return link_for(config.unsubscribe_secret, config.public_base_url, row.tenant, row.person, row.template)
 
 
 def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[dict]:
