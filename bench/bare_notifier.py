@@ -24,12 +24,26 @@ ORGANIZER = "notifications@t4t.localhost"
 MAIL_DOMAIN = "t4t.localhost"
 
 
-def handle(db, schema: str, queue: str, bodies: list[bytes], renderer) -> None:
-    """Write what the service writes for these confirmations, in the caller's transaction."""
+# As deployed, and as bench.pipeline starts the service: each e-mail carries its reader's unsubscribe link.
+UNSUBSCRIBE_SECRET = "bench-" + "0123456789abcdef" * 4
+PUBLIC_URL = "http://127.0.0.1:8004"  # the service's default public address, which the bench leaves as it is
+
+
+def handle(
+    db,
+    schema: str,
+    queue: str,
+    bodies: list[bytes],
+    renderer,
+    unsubscribe: tuple[str, str] = (UNSUBSCRIBE_SECRET, PUBLIC_URL),
+) -> None:
+    """Write what the service writes for these confirmations, in the caller's transaction (``unsubscribe``:
+    the secret and public address the service signs its unsubscribe links with)."""
     from psycopg.types.json import Json
 
     from services.notifications.domain.invites import invite
     from services.notifications.domain.kinds import KINDS
+    from services.notifications.domain.unsubscribe import link_for
     from services.notifications.domain.when import session_details
 
     events = [json.loads(body) for body in bodies]
@@ -104,7 +118,8 @@ def handle(db, schema: str, queue: str, bodies: list[bytes], renderer) -> None:
             if upcoming
             else None,
         }
-        rendered = renderer.render(template, "en", values)
+        link = link_for(*unsubscribe, tenant, person, template)
+        rendered = renderer.render(template, "en", values, unsubscribe=bool(link)).with_unsubscribe(link)
         deliveries.append(
             (
                 str(uuid.uuid4()), tenant, event["id"], event["type"], email, person, "email", template,

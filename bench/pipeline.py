@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import bare_notifier
+
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.40
 COHORT_SIZE = 25
@@ -272,8 +274,9 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
         "NOTIFICATIONS_DB_SCHEMA": n_schema,
         "SEND_INTERVAL": "3600",
         "SMTP_PORT": str(_free_port()),
-        # As deployed: each e-mail the consumer writes carries its reader's unsubscribe link.
-        "UNSUBSCRIBE_SECRET": "bench-" + "0123456789abcdef" * 4,
+        # As deployed, and as the bare program does: each e-mail carries its reader's unsubscribe link.
+        "UNSUBSCRIBE_SECRET": bare_notifier.UNSUBSCRIBE_SECRET,
+        "NOTIFICATIONS_PUBLIC_URL": bare_notifier.PUBLIC_URL,
         "WORKER_METRICS_PORT": str(metrics_port),
     }
     scheduling_env = {**common, "SCHEDULING_DATABASE_URL": database_url, "SCHEDULING_DB_SCHEMA": s_schema}

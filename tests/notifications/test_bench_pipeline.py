@@ -114,7 +114,9 @@ def test_the_bare_program_writes_what_the_service_writes(database, notifications
     with _connect(database) as pg:
         pg.autocommit = False
         bodies = [e.to_json().encode() for e in events]
-        bare_notifier.handle(pg, bare_schema, "notifications.bare", [*bodies, bodies[0]], Renderer())
+        config = notifications_ctx.config
+        unsubscribe = (config.unsubscribe_secret, config.public_base_url)
+        bare_notifier.handle(pg, bare_schema, "notifications.bare", [*bodies, bodies[0]], Renderer(), unsubscribe)
         pg.commit()
 
         def written(schema):

@@ -251,7 +251,11 @@ def test_with_the_portals_address_each_email_to_a_person_links_to_my_emails(
     deliver.send()
 
     [message] = smtp_server.to("ana@example.org")
-    assert text_of(message).endswith("Elija sus mensajes: https://portal.example.org/my/notifications")
+    unsubscribe = message["List-Unsubscribe"].strip()[1:-1]
+    assert text_of(message).endswith(
+        f"Elija sus mensajes: https://portal.example.org/my/notifications "
+        f"Dejar de recibir correos como este: {unsubscribe}"
+    )
     html = message.get_body(("html",)).get_content()
     assert '<a href="https://portal.example.org/my/notifications" style="color:#2f6f5e;">Elija sus mensajes</a>' in html
 

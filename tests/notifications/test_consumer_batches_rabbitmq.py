@@ -90,10 +90,23 @@ def test_a_batching_consumer_killed_mid_batch_loses_and_duplicates_nothing(
 
 
 def written(ctx, tenant: str) -> tuple[list, list]:
-    """What the events wrote for ``tenant``, without what differs by nature (ids, times, Message-IDs)."""
+    """What the events wrote for ``tenant``, without what differs by nature (ids, times, Message-IDs, and the
+    jurisdiction each unsubscribe link signs: checked here, then the link is read as its person and kind)."""
+    import re
+
+    from services.notifications.domain.unsubscribe import read_token
+
+    def link(found) -> str:
+        asked = read_token(ctx.config.unsubscribe_secret, found.group(1))
+        assert asked is not None and asked.tenant == tenant
+        return f"/unsubscribe/{asked.person}:{asked.kind}"
+
+    def links_read(body: str) -> str:
+        return re.sub(r"/unsubscribe/([\w-]+\.[\w-]+)", link, body)
+
     with ctx.db.session() as session:
         messages = sorted(
-            (d.recipient, d.template, d.subject, d.text_body, d.html_body, d.language, d.status)
+            (d.recipient, d.template, d.subject, links_read(d.text_body), links_read(d.html_body), d.language, d.status)
             for d in session.scalars(select(Delivery).where(Delivery.tenant == tenant))
         )
         reminders = sorted(
