@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.notifications.api import contact_points, deliveries, mailbox, preferences, unsubscribe, webhooks
+from services.notifications.api import (
+    contact_points,
+    deliveries,
+    mailbox,
+    preferences,
+    undeliverable,
+    unsubscribe,
+    webhooks,
+)
 from services.notifications.bootstrap import build_context
 from shared.context import ServiceContext
 from shared.http import api_keys, dead_letters
@@ -27,6 +35,7 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
         contact_points.blp,
         preferences.blp,
         deliveries.blp,
+        undeliverable.blp,
         webhooks.blp,
         api_keys.blp,
         dead_letters.blp,

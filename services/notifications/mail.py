@@ -11,11 +11,20 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime
 
+from services.notifications.domain.bounces import refuses_the_address
 from shared.db import utcnow
 
 
 class PermanentFailure(Exception):
-    """The server refused the message for good (a 5xx answer): sending it again would not help."""
+    """The server refused the message for good (a 5xx answer): sending it again would not help.
+
+    ``refused_address``: the server's reply when it refused the address itself (``domain/bounces.py``),
+    so that later messages to it are not sent; None when it refused this message only.
+    """
+
+    def __init__(self, reason: str, refused_address: str | None = None):
+        super().__init__(reason)
+        self.refused_address = refused_address
 
 
 def build_message(delivery, mail_from: str, unsubscribe_url: str | None = None) -> Message:
@@ -77,9 +86,11 @@ class SmtpMailer:
                 self._connection().send_message(message)
                 return int((time.monotonic() - started) * 1000)
             except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                if all(code >= 500 for code in codes):
-                    raise PermanentFailure(f"recipient refused: {exc.recipients}") from exc
+                replies = [(code, _text(reply)) for code, reply in exc.recipients.values()]
+                if all(code >= 500 for code, _ in replies):
+                    said = "; ".join(f"{code} {reply}" for code, reply in replies)
+                    address = all(refuses_the_address(code, reply) for code, reply in replies)
+                    raise PermanentFailure(f"recipient refused: {said}", said if address else None) from exc
                 raise
             except smtplib.SMTPResponseException as exc:
                 if exc.smtp_code >= 500 and not isinstance(exc, smtplib.SMTPServerDisconnected):
@@ -99,3 +110,7 @@ class SmtpMailer:
             except (smtplib.SMTPException, OSError):
                 pass
             self._smtp = None
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply

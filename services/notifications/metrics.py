@@ -9,6 +9,10 @@ AMBIGUOUS = Counter(
     "Messages claimed by a sender that stopped before recording the outcome, sent again with the same id",
     ["channel"],
 )
+UNDELIVERABLE = Counter(
+    "notifications_undeliverable_addresses_total",
+    "Addresses set aside because their mail server refused them for good",
+)
 SEND_LATENCY = Histogram(
     "notifications_send_seconds",
     "Time to hand one message to the mail server or webhook receiver",

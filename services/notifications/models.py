@@ -112,6 +112,23 @@ class UnheardAdaptation(Base):
     event: Mapped[str] = mapped_column(Text)  # as received, to be handled again
 
 
+class UndeliverableAddress(TimestampMixin, ChangeMixin, Base):
+    """An address whose mail server refused it for good (``domain/bounces.py``): no message is sent to it
+    until it is cleared, by a jurisdiction admin or by a message it accepts. Kept once cleared, so a
+    state system syncing the list sees the correction."""
+
+    __tablename__ = "undeliverable_addresses"
+
+    tenant: Mapped[str] = mapped_column(String(40), primary_key=True)
+    address_key: Mapped[str] = mapped_column(String(320), primary_key=True)  # domain.bounces.address_key
+    address: Mapped[str] = mapped_column(String(320))  # as the refused message was sent
+    reply: Mapped[str] = mapped_column(Text)  # the mail server's answer, e.g. "550 5.1.1 No such user"
+    message_id: Mapped[str] = mapped_column(String(200))  # the refused message's Message-ID
+    refused_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # None: set aside
+    cleared_by: Mapped[str | None] = mapped_column(String(200), nullable=True)  # who, or "accepted"
+
+
 class Reminder(IdMixin, Base):
     """A reminder due before a session for one registrant; moved when the session moves, dropped on cancel."""
 

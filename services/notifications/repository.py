@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,9 +18,11 @@ from services.notifications.models import (
     PersonPreference,
     Reminder,
     TrainerSpecialist,
+    UndeliverableAddress,
     UnheardAdaptation,
     WebhookSubscription,
 )
+from shared.changes import ChangeMarker
 from shared.db import insert_many, is_postgres
 from shared.envelope import Envelope, parse_event
 from shared.http.problems import Problem
@@ -389,6 +391,95 @@ def add_notified(session: Session, contacts: list[dict], reminders: list[dict], 
         [(ContactPoint.__table__, contacts), (Reminder.__table__, reminders), (Delivery.__table__, deliveries)],
         skip_duplicates=ONE_MESSAGE,
     )
+
+
+# --- addresses refused for good ---------------------------------------------------------------
+
+
+def undeliverable_addresses(tenant: str, *, key: str | None = None, cleared: bool | None = None):
+    """A tenant's refused addresses (one, by its key): those still set aside (``cleared=False``), those
+    cleared, or both."""
+    stmt = select(UndeliverableAddress).where(UndeliverableAddress.tenant == tenant)
+    if key is not None:
+        stmt = stmt.where(UndeliverableAddress.address_key == key)
+    if cleared is not None:
+        stmt = stmt.where(
+            UndeliverableAddress.cleared_at.is_not(None) if cleared else UndeliverableAddress.cleared_at.is_(None)
+        )
+    return stmt
+
+
+def undeliverable_address(session: Session, tenant: str, key: str, *, for_update: bool = False):
+    stmt = select(UndeliverableAddress).where(
+        UndeliverableAddress.tenant == tenant, UndeliverableAddress.address_key == key
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def _of_pairs(pairs):
+    return tuple_(UndeliverableAddress.tenant, UndeliverableAddress.address_key).in_(sorted(pairs))
+
+
+def set_aside(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], UndeliverableAddress]:
+    """Of these (tenant, address key) pairs, those set aside now, by pair."""
+    if not pairs:
+        return {}
+    rows = session.scalars(
+        select(UndeliverableAddress).where(_of_pairs(pairs), UndeliverableAddress.cleared_at.is_(None))
+    )
+    return {(row.tenant, row.address_key): row for row in rows}
+
+
+def set_address_aside(session: Session, values: dict) -> None:
+    """Set an address aside (``UndeliverableAddress``'s columns but the clearing), whether or not it was
+    before: one statement, so two senders refused by one address at once never collide."""
+    statement = (postgresql if is_postgres(session) else sqlite).insert(UndeliverableAddress).values(**values)
+    changed = {name: statement.excluded[name] for name in values if name not in ("tenant", "address_key", "created_at")}
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["tenant", "address_key"],
+            set_={
+                **changed,
+                "cleared_at": None,
+                "cleared_by": None,
+                "updated_at": values["refused_at"],
+                "change": ChangeMarker(),
+            },
+        )
+    )
+
+
+def clear_addresses(session: Session, pairs: set[tuple[str, str]], now: datetime, by: str) -> None:
+    """Clear these (tenant, address key) pairs where they are set aside: their messages are sent again."""
+    if not pairs:
+        return
+    session.execute(
+        update(UndeliverableAddress)
+        .where(_of_pairs(pairs), UndeliverableAddress.cleared_at.is_(None))
+        .values(cleared_at=now, cleared_by=by)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def people_at(session: Session, tenant: str, keys) -> dict[str, tuple[list[str], list[str]]]:
+    """By address key: the people of a tenant whose e-mail it is, and those whose supervisor's it is."""
+    found: dict[str, tuple[list[str], list[str]]] = {key: ([], []) for key in keys}
+    if not found:
+        return found
+    email, supervisor = func.lower(ContactPoint.email), func.lower(ContactPoint.supervisor_email)
+    rows = session.execute(
+        select(email, supervisor, ContactPoint.person)
+        .where(ContactPoint.tenant == tenant, or_(email.in_(list(found)), supervisor.in_(list(found))))
+        .order_by(ContactPoint.person)
+    )
+    for own, supervisors, person in rows:
+        if own in found:
+            found[own][0].append(person)
+        if supervisors in found:
+            found[supervisors][1].append(person)
+    return found
 
 
 # --- webhooks -----------------------------------------------------------------------------------

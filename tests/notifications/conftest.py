@@ -24,6 +24,20 @@ class Collector:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.lock = threading.Lock()
         self.refuse: int | None = None  # an SMTP code to answer DATA with instead of accepting
+        # Addresses this server answers RCPT TO for with replies of its own (e.g. "550 5.1.1 No such user"):
+        # one reply, given every time, or a list given in turn (then the address is taken).
+        self.refuse_recipients: dict[str, str | list[str]] = {}
+        self.rcpt_tos: list[str] = []  # every address it was asked to take, refused or not
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self.lock:
+            self.rcpt_tos.append(address)
+            replies = self.refuse_recipients.get(address.lower())
+            reply = replies.pop(0) if isinstance(replies, list) and replies else replies
+        if isinstance(reply, str):
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.refuse:

@@ -293,8 +293,9 @@ def test_a_coordinator_finds_what_was_sent_to_an_address_and_sends_a_failed_one_
 
     page_ = coordinator.get("/messages", query_string={"address": "ANA.LOPEZ@example.org"})
     html = page_.get_data(as_text=True)
-    assert page_.status_code == 200 and page_.headers["X-API-Calls"] == "1"
+    assert page_.status_code == 200 and page_.headers["X-API-Calls"] == "2"  # its messages, and if it is set aside
     assert 'href="/messages">Messages sent</a>' in html  # in the menu
+    assert "No message is sent to" not in html
     assert "You&#39;re registered" in html and "You&#39;re invited: Session 1" in html and "Texas" not in html
     assert html.count('<span class="message-state sent">Sent</span>') == 1
     assert "550 mailbox unavailable after 5 attempts" in html
@@ -311,6 +312,70 @@ def test_a_coordinator_finds_what_was_sent_to_an_address_and_sends_a_failed_one_
     nothing = coordinator.get("/messages?address=nobody@example.org").get_data(as_text=True)
     assert "Nothing was written to nobody@example.org in your jurisdiction." in nothing
     assert "Messages to" not in coordinator.get("/messages").get_data(as_text=True)  # no address asked yet
+
+
+def set_aside(ctx, address: str, *, tenant="CA", reply="550 5.1.1 User unknown", cleared=False) -> None:
+    """An address its mail server refused for good, as the sender records it."""
+    from services.notifications.models import UndeliverableAddress
+
+    now = datetime.now(UTC)
+    with ctx.db.unit_of_work() as uow:
+        uow.session.add(
+            UndeliverableAddress(
+                tenant=tenant,
+                address_key=address.lower(),
+                address=address,
+                reply=reply,
+                message_id=f"<{uuid.uuid4()}@t4t.localhost>",
+                refused_at=now - timedelta(days=1),
+                cleared_at=now if cleared else None,
+            )
+        )
+        uow.commit()
+
+
+def test_a_coordinator_sees_the_addresses_set_aside_whose_they_are_and_sends_to_one_again(
+    notifications, signing_key_file, tmp_path
+):
+    from tests.notifications.conftest import add_contact
+
+    ctx = notifications[1]
+    add_contact(ctx, "ana", "ana@exmaple.org")
+    add_contact(ctx, "ana-2", "Ana@Exmaple.org")
+    add_contact(ctx, "ben", "ben@example.org", supervisor="ana@exmaple.org")
+    set_aside(ctx, "ana@exmaple.org", reply="550 5.1.1 <ana@exmaple.org>: User unknown")
+    set_aside(ctx, "old@example.org", cleared=True)
+    set_aside(ctx, "tx@example.org", tenant="TX")
+    failed_message(ctx, recipient="ana@exmaple.org", subject="You're invited: Session 1")
+    coordinator = _portal(notifications[0], signing_key_file, tmp_path, "agency_coordinator")
+
+    listed = coordinator.get("/messages")
+    html = listed.get_data(as_text=True)
+    assert listed.status_code == 200 and listed.headers["X-API-Calls"] == "1"
+    assert "Addresses that refuse every message" in html
+    assert '<a href="/messages?address=ana@exmaple.org">ana@exmaple.org</a>' in html
+    assert "ana, ana-2; the supervisor of ben" in html and "550 5.1.1 &lt;ana@exmaple.org&gt;: User unknown" in html
+    assert "old@example.org" not in html and "tx@example.org" not in html  # cleared; another jurisdiction's
+    assert html.count("Send to it again<span") == 1
+
+    one = coordinator.get("/messages?address=ANA@exmaple.org").get_data(as_text=True)
+    assert (
+        "No message is sent to ana@exmaple.org" in one
+        and "Mend the e-mail of ana, ana-2; the supervisor of ben in" in one
+    )
+    assert "Addresses that refuse every message" not in one
+    cleared = coordinator.post(
+        "/messages/set-aside/ana@exmaple.org/clear",
+        data={"address": "ANA@exmaple.org", "csrf_token": csrf_token(coordinator)},
+    )
+    assert cleared.status_code == 302 and cleared.headers["Location"].endswith("/messages?address=ANA@exmaple.org")
+    after = coordinator.get("/messages?address=ANA@exmaple.org").get_data(as_text=True)
+    assert "Messages to ana@exmaple.org will be sent again." in after and "No message is sent to" not in after
+    assert "None: every address in your jurisdiction takes our messages" in coordinator.get("/messages").get_data(
+        as_text=True
+    )
+    texas = coordinator.post("/messages/set-aside/tx@example.org/clear", data={"csrf_token": csrf_token(coordinator)})
+    assert texas.status_code == 404
 
 
 def test_only_those_who_run_trainings_look_up_messages(notifications, signing_key_file, tmp_path):

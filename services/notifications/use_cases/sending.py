@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 
 from services.notifications import metrics
 from services.notifications import repository as repo
+from services.notifications.domain.bounces import address_key
 from services.notifications.domain.pages import page_of
 from services.notifications.domain.unsubscribe import link_for
 from services.notifications.domain.webhooks import next_wait
 from services.notifications.mail import PermanentFailure, build_message
-from services.notifications.models import Delivery
+from services.notifications.models import Delivery, UndeliverableAddress
 from services.notifications.rendering import Renderer
 from shared.db import utcnow
 from shared.http.problems import Problem
@@ -41,6 +42,9 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[
     with db.unit_of_work() as uow:
         rows = repo.deliveries_to_send(uow.session, now, now - timedelta(seconds=config.send_lease_seconds), limit)
         hooks = repo.subscriptions_by_id(uow.session, [r.recipient for r in rows if r.channel == "webhook"])
+        set_aside = repo.set_aside(
+            uow.session, {(r.tenant, address_key(r.recipient)) for r in rows if r.channel == "email"}
+        )
         claimed = []
         for row in rows:
             if row.status == "sending":
@@ -61,6 +65,12 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[
                     body=row.text_body,
                 )
             else:
+                refused = set_aside.get((row.tenant, address_key(row.recipient)))
+                if refused is not None:
+                    row.status, row.last_error = "failed", _not_sent_to(refused)
+                    metrics.FAILED.labels("email", "undeliverable").inc()
+                    continue
+                item.update(tenant=row.tenant, recipient=row.recipient, message_id=row.message_id)
                 item["message"] = build_message(row, config.mail_from, unsubscribe_url(config, row))
             row.status, row.claimed_at, row.attempts = "sending", now, row.attempts + 1
             claimed.append(item)
@@ -74,7 +84,8 @@ def send_pending(db, config, mailer, poster=None, *, now: datetime | None = None
     batch = claim(db, config, now=now, limit=limit)
     if not batch:
         return 0
-    sent, failed = [], []
+    # Each e-mail's outcome for its address, in the order sent: taken (None), or refused for good (the reply).
+    sent, failed, addressed = [], [], []
     for item in batch:
         if item["channel"] == "webhook":
             outcome = poster.post(item["url"], item["secret"], item["webhook_id"], item["body"])
@@ -91,21 +102,25 @@ def send_pending(db, config, mailer, poster=None, *, now: datetime | None = None
         except PermanentFailure as exc:
             failed.append((item, str(exc), True, None, None))
             metrics.FAILED.labels("email", "refused").inc()
+            if exc.refused_address:
+                addressed.append((item, exc.refused_address))
         except Exception as exc:  # noqa: BLE001 - the server is away or answered 4xx: try again later
             failed.append((item, f"{type(exc).__name__}: {exc}", False, None, None))
             metrics.FAILED.labels("email", "error").inc()
             mailer.close()
         else:
             sent.append((item, latency, None))
+            addressed.append((item, None))
             metrics.SENT.labels("email", item["template"]).inc()
             metrics.SEND_LATENCY.labels("email").observe(latency / 1000)
-    _record(db, config, sent, failed, max(now or utcnow(), utcnow()))
+    _record(db, config, sent, failed, addressed, max(now or utcnow(), utcnow()))
     return len(sent)
 
 
-def _record(db, config, sent, failed, now: datetime) -> None:
+def _record(db, config, sent, failed, addressed, now: datetime) -> None:
     with db.unit_of_work() as uow:
         repo.mark_sent(uow.session, [(item["id"], latency, status) for item, latency, status in sent], now)
+        _note_addresses(uow.session, addressed, now)
         rows = {r.id: r for r in repo.deliveries_by_id(uow.session, [item["id"] for item, *_ in failed])}
         for item, error, permanent, status, latency in failed:
             row = rows[item["id"]]
@@ -123,6 +138,36 @@ def _record(db, config, sent, failed, now: datetime) -> None:
         for subscription_id in {item["subscription"] for item, *_ in sent if item["channel"] == "webhook"}:
             repo.note_webhook_success(uow.session, subscription_id)
         uow.commit()
+
+
+def _note_addresses(session, addressed, now: datetime) -> None:
+    """Set aside the addresses refused for good; clear those that took a message (the mailbox works again).
+    An address's last outcome in the batch is the one kept."""
+    last = {(item["tenant"], address_key(item["recipient"])): (item, reply) for item, reply in addressed}
+    repo.clear_addresses(session, {pair for pair, (_, reply) in last.items() if reply is None}, now, "accepted")
+    for (tenant, key), (item, reply) in last.items():
+        if reply is None:
+            continue
+        values = {
+            "tenant": tenant,
+            "address_key": key,
+            "address": item["recipient"],
+            "reply": reply[:2000],
+            "message_id": item["message_id"],
+            "refused_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        repo.set_address_aside(session, values)
+        metrics.UNDELIVERABLE.inc()
+        log.warning("address set aside: its mail server refused it for good", tenant=tenant, reply=reply)
+
+
+def _not_sent_to(refused: UndeliverableAddress) -> str:
+    return (
+        f"not sent: {refused.address} was refused by its mail server on {refused.refused_at:%Y-%m-%d %H:%M} UTC "
+        f"({refused.reply}); clear it at /undeliverable-addresses once the address is mended"
+    )
 
 
 def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
@@ -196,6 +241,45 @@ def retry_delivery(delivery_id: str, uow, who):
             f"This message is {row.status}; a failed message, or a delivered webhook message, can be sent again.",
             title="Conflict",
         )
+    if row.channel == "email":
+        # Asked to try again: an address set aside is tried too, and set aside again if still refused.
+        repo.clear_addresses(uow.session, {(row.tenant, address_key(row.recipient))}, utcnow(), who.sub)
     row.status, row.next_attempt_at, row.attempts = "pending", utcnow(), 0
     uow.commit()
     return row
+
+
+def address_of(address: str | None) -> str | None:
+    """How a list's ``address`` filter is compared, whatever its case."""
+    return address_key(address) if address else None
+
+
+def undeliverable_addresses(session, tenant: str, page_items) -> list[dict]:
+    """A page of refused addresses, each with the people of the jurisdiction whose e-mail it is."""
+    people = repo.people_at(session, tenant, {row.address_key for row in page_items})
+    return [_undeliverable(row, people[row.address_key]) for row in page_items]
+
+
+def clear_undeliverable_address(address: str, uow, who) -> dict:
+    """A jurisdiction admin clears an address (the mailbox was mended): its next messages are sent."""
+    key = address_key(address)
+    row = repo.undeliverable_address(uow.session, who.tenant, key, for_update=True)
+    if row is None:
+        raise Problem(404, "No address with this spelling was refused in your jurisdiction.", title="Not Found")
+    if row.cleared_at is None:
+        row.cleared_at, row.cleared_by = utcnow(), who.sub
+    uow.commit()
+    return _undeliverable(row, repo.people_at(uow.session, who.tenant, {key})[key])
+
+
+def _undeliverable(row: UndeliverableAddress, people: tuple[list[str], list[str]]) -> dict:
+    return {
+        "address": row.address,
+        "people": people[0],
+        "supervisor_of": people[1],
+        "reply": row.reply,
+        "message_id": row.message_id,
+        "refused_at": row.refused_at,
+        "cleared_at": row.cleared_at,
+        "cleared_by": row.cleared_by,
+    }

@@ -11,6 +11,7 @@ Exists only while ``PORTAL_NOTIFICATIONS_URL`` names the notifications service; 
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -229,27 +230,49 @@ def retry(delivery_id):
 @identity.signed_in
 @with_notifications
 def messages():
-    """Coordinators and admins: every message the platform wrote to one address (one read)."""
+    """Coordinators and admins: every message the platform wrote to one address, and whether it is set aside
+    (two reads at once); with no address asked, the addresses set aside (one read)."""
     address = request.args.get("address", "").strip()
-    found, errors = None, {}
+    found, refused, errors = None, [], {}
+    set_aside = {"token": token(), "params": {"cleared": "false", "limit": SHOWN}}
     if address:
         try:
-            found = backend().get(
-                "notifications", "/deliveries", token=token(), params={"recipient": address, "limit": SHOWN}
+            found, refused = backend().get_all(
+                ("notifications", "/deliveries", {"token": token(), "params": {"recipient": address, "limit": SHOWN}}),
+                (
+                    "notifications",
+                    "/undeliverable-addresses",
+                    {**set_aside, "params": {"cleared": "false", "address": address}},
+                ),
             )
         except BackendError as error:
             if error.status != 422:
                 raise
             errors = {"address": " ".join(error.field_errors.values()) or error.message}
+    else:
+        refused = backend().get("notifications", "/undeliverable-addresses", **set_aside)
     return render_template(
         "messages.html",
         address=address,
         found=found["items"] if found else None,
         more=bool(found and found.get("next_cursor")),
+        refused=refused["items"] if refused else [],
+        more_refused=bool(refused and refused.get("next_cursor")),
         states=MESSAGE_STATES,
         message_label=message_label,
         errors=errors,
     ), (422 if errors else 200)
+
+
+@blp.post("/messages/set-aside/<path:address>/clear")
+@identity.signed_in
+@with_notifications
+def clear_address(address):
+    """Send to an address set aside again: the person's record was mended, or their mailbox reopened."""
+    backend().post("notifications", f"/undeliverable-addresses/{quote(address, safe='@')}/clear", token=token())
+    flash(f"Messages to {address} will be sent again. If its mail server still refuses it, it is set aside again.")
+    back = request.form.get("address", "")
+    return redirect(url_for("webhooks.messages", **({"address": back} if back else {})))
 
 
 @blp.post("/messages/<delivery_id>/send-again")

@@ -1,0 +1,52 @@
+"""Addresses refused for good by their mail server, and the people whose e-mail they are."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.http.pagination import PageArgs, page_schema
+
+
+class UndeliverableAddressSchema(Schema):
+    address = fields.String(dump_only=True, metadata={"description": "As the refused message was addressed."})
+    people = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={
+            "description": "The people of your jurisdiction whose e-mail this is (any case): whose record to mend."
+        },
+    )
+    supervisor_of = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": "The people whose supervisor's e-mail this is (copies are sent to it)."},
+    )
+    reply = fields.String(
+        dump_only=True, metadata={"description": "The mail server's answer, e.g. `550 5.1.1 No such user`."}
+    )
+    message_id = fields.String(dump_only=True, metadata={"description": "The refused message's Message-ID."})
+    refused_at = fields.AwareDateTime(dump_only=True)
+    cleared_at = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "When it was cleared: null while no message is sent to it."},
+    )
+    cleared_by = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "Who cleared it: a person's id, or `accepted` when the mail server took a message for it."
+        },
+    )
+
+
+class UndeliverableQueryArgs(PageArgs):
+    address = fields.String(
+        validate=validate.Length(min=1, max=320), metadata={"description": "One address, in any case."}
+    )
+    cleared = fields.Boolean(
+        metadata={"description": "false: the addresses no message is sent to now; true: those cleared; none: both."}
+    )
+
+
+UndeliverableAddressPage = page_schema(UndeliverableAddressSchema, "UndeliverableAddressPage")
