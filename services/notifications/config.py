@@ -34,6 +34,13 @@ class NotificationsConfig(CommonConfig):
     unsubscribe_secret: signs the one-click unsubscribe link (``List-Unsubscribe``) each e-mail a person
         may turn off carries (UNSUBSCRIBE_SECRET, at least 32 characters, the same for the API and the
         workers); unset, e-mails carry no such link and the API refuses every one.
+    message_content_retention_days: a settled message's subject and bodies (text, HTML, invite, a
+        webhook's payload) are deleted this long after it was written (MESSAGE_CONTENT_RETENTION_DAYS,
+        default 30); it can then no longer be sent again.
+    delivery_log_retention_days: its row, who and when and how it went, is deleted this long after it was
+        written (DELIVERY_LOG_RETENTION_DAYS, default 400: a program year and its reports). At least the
+        content's retention and the inbox's (INBOX_RETENTION_HOURS), so an event redelivered while the
+        inbox would not recognise it still finds its messages written.
 
     Its consumer handles events in batches (CONSUMER_BATCH_SIZE, default 250): one transaction for a
     batch of registrations instead of one each (see ``Notifier.handle_many``). A batch's dozen round
@@ -62,6 +69,8 @@ class NotificationsConfig(CommonConfig):
     webhook_disable_after_hours: float = 120.0
     portal_url: str = ""
     unsubscribe_secret: str = ""
+    message_content_retention_days: int = 30
+    delivery_log_retention_days: int = 400
 
     @classmethod
     def from_env(cls, **overrides) -> NotificationsConfig:
@@ -87,9 +96,21 @@ class NotificationsConfig(CommonConfig):
             webhook_disable_after_hours=env_float("WEBHOOK_DISABLE_AFTER_HOURS", 120.0),
             portal_url=env_str("PORTAL_PUBLIC_URL", "").rstrip("/"),
             unsubscribe_secret=_secret(env_str("UNSUBSCRIBE_SECRET", "")),
+            message_content_retention_days=env_int("MESSAGE_CONTENT_RETENTION_DAYS", 30, minimum=1),
+            delivery_log_retention_days=env_int("DELIVERY_LOG_RETENTION_DAYS", 400, minimum=1),
         )
         values.update(overrides)
+        _check_retention(values)
         return cls(**values)
+
+
+def _check_retention(values: dict) -> None:
+    log_days, content_days = values["delivery_log_retention_days"], values["message_content_retention_days"]
+    if log_days < content_days:
+        raise ConfigError("DELIVERY_LOG_RETENTION_DAYS must be at least MESSAGE_CONTENT_RETENTION_DAYS")
+    if log_days * 24 < values["inbox_retention_hours"]:
+        # A redelivered event the inbox no longer knows would find no message written and write it again.
+        raise ConfigError("DELIVERY_LOG_RETENTION_DAYS must be at least INBOX_RETENTION_HOURS (in days)")
 
 
 def _secret(value: str) -> str:

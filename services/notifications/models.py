@@ -189,10 +189,15 @@ class Delivery(IdMixin, ChangeMixin, Base):
     # the window's end, what it is about (one line per key in the digest), and its line.
     digest_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     digest_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # When its subject and bodies were deleted (``MESSAGE_CONTENT_RETENTION_DAYS`` after it was written,
+    # once settled): the row stays, for "did Ana get her invitation?", until ``DELIVERY_LOG_RETENTION_DAYS``.
+    content_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 # Support finds the messages of one address, however it was typed: "did Ana get her invitation?"
 Index("ix_deliveries_recipient", Delivery.tenant, func.lower(Delivery.recipient))
+# Retention finds the oldest messages whose content is kept (null first), then those whose content went.
+Index("ix_deliveries_retention", Delivery.content_deleted_at, Delivery.created_at)
 
 
 class WebhookSubscription(IdMixin, TimestampMixin, ChangeMixin, Base):

@@ -372,6 +372,57 @@ def mark_sent(session: Session, outcomes: list[tuple[str, int, int | None]], now
     )
 
 
+# --- retention -------------------------------------------------------------------------------------
+
+SETTLED = ("sent", "failed", "digested")
+
+
+def delete_old_content(session: Session, written_before: datetime, now: datetime, limit: int) -> int:
+    """Delete the bodies and invite of up to ``limit`` settled messages written before a time, oldest first."""
+    oldest = (
+        select(Delivery.id)
+        .where(
+            Delivery.content_deleted_at.is_(None),
+            Delivery.created_at < written_before,
+            Delivery.status.in_(SETTLED),
+        )
+        .order_by(Delivery.content_deleted_at, Delivery.created_at)
+        .limit(limit)
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(oldest.scalar_subquery()))
+        .values(text_body="", html_body="", invite=None, content_deleted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def delete_old_deliveries(session: Session, content_deleted_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` messages whose content was deleted before a time, oldest first."""
+    oldest = (
+        select(Delivery.id)
+        .where(Delivery.content_deleted_at < content_deleted_before)
+        .order_by(Delivery.content_deleted_at)
+        .limit(limit)
+    )
+    result = session.execute(
+        delete(Delivery).where(Delivery.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def delete_old_reminders(session: Session, due_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` reminders sent or dropped that were due before a time."""
+    oldest = (
+        select(Reminder.id).where(Reminder.status.in_(("sent", "dropped")), Reminder.due_at < due_before).limit(limit)
+    )
+    result = session.execute(
+        delete(Reminder).where(Reminder.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 # A message is one per event, address, channel and template: two people of one event who share an
 # address (a family's, a centre's) or a supervisor get it once, whichever of them comes first.
 ONE_MESSAGE = {"deliveries": ("event_id", "recipient", "channel", "template")}
@@ -540,6 +591,7 @@ def deliveries_of_subscription_since(session: Session, tenant: str, subscription
                 Delivery.recipient == subscription_id,
                 Delivery.created_at >= since,
                 Delivery.status.in_(("sent", "failed")),
+                Delivery.content_deleted_at.is_(None),  # a payload deleted cannot be sent again
             )
             .with_for_update()
         )

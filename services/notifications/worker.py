@@ -1,7 +1,7 @@
 """Notifications' worker: ``python -m services.notifications.worker``.
 
 The consumer (events into messages), the outbox relay, and the jobs: write due reminders, send what
-the delivery log holds.
+the delivery log holds, forget what it no longer needs (hourly).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from services.notifications.mail import SmtpMailer
 from services.notifications.use_cases.community_notices import CommunityNotices, write_due_call_reminders
 from services.notifications.use_cases.digests import write_due_digests
 from services.notifications.use_cases.reminders import write_due_reminders
+from services.notifications.use_cases.retention import forget_old_messages
 from services.notifications.use_cases.sending import send_pending
 from services.notifications.webhooks import WebhookPoster
 from shared.messaging.worker import run_worker
@@ -34,6 +35,7 @@ def main() -> None:
             "call-reminders": (30.0, lambda: write_due_call_reminders(ctx.db, CommunityNotices(notifier))),
             "digests": (60.0, lambda: write_due_digests(ctx.db, notifier)),
             "sender": (config.send_interval, send_all),
+            "retention": (3600.0, lambda: forget_old_messages(ctx.db, config)),
         },
         batch_handlers=build_batch_handlers(notifier),
     )

@@ -34,6 +34,14 @@ class DeliverySchema(Schema):
     next_attempt_at = fields.AwareDateTime(dump_only=True)
     sent_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     latency_ms = fields.Integer(dump_only=True, allow_none=True)
+    content_deleted_at = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "When its bodies, invite or payload were deleted (MESSAGE_CONTENT_RETENTION_DAYS after "
+            "it was written, once settled): from then on it cannot be sent again."
+        },
+    )
     response_status = fields.Integer(
         dump_only=True, allow_none=True, metadata={"description": "A webhook receiver's HTTP status, last attempt."}
     )

@@ -241,6 +241,13 @@ def retry_delivery(delivery_id: str, uow, who):
             f"This message is {row.status}; a failed message, or a delivered webhook message, can be sent again.",
             title="Conflict",
         )
+    if row.content_deleted_at is not None:
+        raise Problem(
+            409,
+            f"This message's content was deleted on {row.content_deleted_at:%Y-%m-%d} (it is kept "
+            "MESSAGE_CONTENT_RETENTION_DAYS after it was written): it cannot be sent again.",
+            title="Conflict",
+        )
     if row.channel == "email":
         # Asked to try again: an address set aside is tried too, and set aside again if still refused.
         repo.clear_addresses(uow.session, {(row.tenant, address_key(row.recipient))}, utcnow(), who.sub)
