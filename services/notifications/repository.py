@@ -388,6 +388,7 @@ def delete_old_content(session: Session, written_before: datetime, now: datetime
         )
         .order_by(Delivery.content_deleted_at, Delivery.created_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # replicas running the job at once take different rows
     )
     result = session.execute(
         update(Delivery)
@@ -405,6 +406,7 @@ def delete_old_deliveries(session: Session, content_deleted_before: datetime, li
         .where(Delivery.content_deleted_at < content_deleted_before)
         .order_by(Delivery.content_deleted_at)
         .limit(limit)
+        .with_for_update(skip_locked=True)  # replicas running the job at once take different rows
     )
     result = session.execute(
         delete(Delivery).where(Delivery.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
@@ -415,7 +417,10 @@ def delete_old_deliveries(session: Session, content_deleted_before: datetime, li
 def delete_old_reminders(session: Session, due_before: datetime, limit: int) -> int:
     """Delete up to ``limit`` reminders sent or dropped that were due before a time."""
     oldest = (
-        select(Reminder.id).where(Reminder.status.in_(("sent", "dropped")), Reminder.due_at < due_before).limit(limit)
+        select(Reminder.id)
+        .where(Reminder.status.in_(("sent", "dropped")), Reminder.due_at < due_before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     result = session.execute(
         delete(Reminder).where(Reminder.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)

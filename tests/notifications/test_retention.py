@@ -136,3 +136,32 @@ def test_a_retention_that_would_lose_what_is_needed_stops_the_service_at_start(m
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         NotificationsConfig.from_env()
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_two_workers_forgetting_at_once_take_different_messages_and_neither_waits(notifications_ctx, deliver, database):
+    import threading
+
+    from services.notifications import repository as repo
+
+    people = ("ana", "ben", "carl", "dora", "eve")
+    for person in people:
+        add_contact(notifications_ctx, person, f"{person}@example.org")
+    deliver.event(session_event("scheduled", session_data(next_week(), registrants=people)))
+    assert deliver.send() == 5
+    month = datetime.now(UTC) + timedelta(days=31)
+    with notifications_ctx.db.unit_of_work() as first:  # one worker, mid-chunk: two rows locked, not committed
+        assert repo.delete_old_content(first.session, month - timedelta(days=30), month, 2) == 2
+        other = {}
+        thread = threading.Thread(
+            target=lambda: other.update(
+                done=forget_old_messages(notifications_ctx.db, notifications_ctx.config, now=month, chunk=2)
+            )
+        )
+        thread.start()
+        thread.join(timeout=20)
+        assert not thread.is_alive(), "the second worker waited for the first one's rows"
+        assert other["done"].contents == 3  # the three the first does not hold
+        first.commit()
+    with notifications_ctx.db.session() as session:
+        assert session.query(Delivery).filter(Delivery.content_deleted_at.is_(None)).count() == 0
