@@ -304,12 +304,15 @@ def tenant_reminders(tenant: str):
 # --- the delivery log ---------------------------------------------------------------------------
 
 
-def deliveries(tenant: str, *, recipient: str | None = None, **filters):
-    """A tenant's messages, filtered by any of status, channel, template and person, and by the address
-    they went to whatever its case."""
+def deliveries(tenant: str, *, recipient: str | None = None, content_kept: bool | None = None, **filters):
+    """A tenant's messages, filtered by any of status, channel, template and person, by the address
+    they went to whatever its case, and by whether their content is kept."""
     stmt = select(Delivery).where(Delivery.tenant == tenant)
     if recipient:
         stmt = stmt.where(func.lower(Delivery.recipient) == recipient.strip().lower())
+    if content_kept is not None:
+        kept = Delivery.content_deleted_at.is_(None)
+        stmt = stmt.where(kept if content_kept else ~kept)
     for name, value in filters.items():
         column = {"status": Delivery.status, "channel": Delivery.channel, "template": Delivery.template}.get(
             name, Delivery.person

@@ -83,6 +83,10 @@ def test_a_settled_message_loses_its_content_after_a_month_and_its_row_after_a_y
     listed = {d["id"]: d for d in hclient.get("/deliveries", headers=admin).json["items"]}
     assert all(listed[i]["content_deleted_at"] for i in settled)
     assert not any(listed[i]["content_deleted_at"] for i in waiting)
+    retryable = hclient.get("/deliveries?status=failed&content_kept=true", headers=admin).json["items"]
+    assert retryable == []  # what a page of messages to send again asks for
+    deleted = hclient.get("/deliveries?status=failed&content_kept=false", headers=admin).json["items"]
+    assert failed in {d["id"] for d in deleted}
     again = hclient.post(f"/deliveries/{failed}/retry", headers=admin)
     assert again.status_code == 409 and again.content_type == "application/problem+json"
     assert "content was deleted" in again.json["detail"]

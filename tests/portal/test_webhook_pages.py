@@ -185,10 +185,13 @@ def test_a_failed_email_is_sent_again_from_the_page(admin, notifications):
 
     failed_id = failed_message(notifications[1])
     failed_message(notifications[1], tenant="TX", recipient="bo@example.org", person="bo", last_error="550 texas")
+    month_ago = datetime.now(UTC) - timedelta(days=1)
+    failed_message(notifications[1], recipient="old@example.org", content_deleted_at=month_ago, text_body="")
 
     listed = admin.get("/webhooks").get_data(as_text=True)
     assert "Registration confirmed" in listed and "ana@example.org" in listed and "550 mailbox unavailable" in listed
     assert "550 texas" not in listed  # another jurisdiction's
+    assert "old@example.org" not in listed  # its content was deleted: it can no longer be sent again
     answer = admin.post(f"/failed-messages/{failed_id}/retry", data={"csrf_token": csrf_token(admin)})
     assert answer.status_code == 302 and answer.headers["Location"].endswith("/webhooks#failed")
     after = admin.get("/webhooks").get_data(as_text=True)
@@ -308,6 +311,13 @@ def test_a_coordinator_finds_what_was_sent_to_an_address_and_sends_a_failed_one_
     assert again.status_code == 302 and again.headers["Location"].endswith("/messages?address=ana.lopez@example.org")
     with ctx.db.session() as db:
         assert db.get(Delivery, failed).status == "pending"
+
+    old = failed_message(
+        ctx, recipient="old@example.org", subject="Reminder", content_deleted_at=datetime(2026, 11, 2, 12, tzinfo=UTC)
+    )
+    gone = coordinator.get("/messages?address=old@example.org").get_data(as_text=True)
+    assert "Its content was deleted on " in gone and "it can no longer be sent again" in gone
+    assert "Send again<span" not in gone and old not in gone  # no button, so no form naming it
 
     nothing = coordinator.get("/messages?address=nobody@example.org").get_data(as_text=True)
     assert "Nothing was written to nobody@example.org in your jurisdiction." in nothing

@@ -28,6 +28,7 @@ class DeliveryCollection(MethodView):
     def get(self, args):
         """List your jurisdiction's messages, newest changes last; filter by status, template, person or address."""
         filters = {name: args.get(name) for name in ("status", "channel", "template", "person", "recipient")}
+        filters["content_kept"] = args.get("content_kept")
         page = paginate(
             request_uow().session,
             repo.deliveries(principal().tenant, **filters),

@@ -55,6 +55,12 @@ class DeliveryQueryArgs(PageArgs):
         metadata={"description": "An e-mail's template, or a webhook message's event type."},
     )
     person = fields.String(validate=validate.Length(max=200))
+    content_kept = fields.Boolean(
+        metadata={
+            "description": "true: the messages whose content is kept (a failed one can still be sent again); "
+            "false: those whose content was deleted (MESSAGE_CONTENT_RETENTION_DAYS)."
+        }
+    )
     recipient = fields.String(
         validate=validate.Length(min=1, max=320),
         metadata={"description": "The address a message went to (any case), or a webhook subscription's id."},

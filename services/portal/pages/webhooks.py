@@ -133,7 +133,12 @@ def _render(errors: dict, form, status: int = 200):
     """The endpoints and the failed messages: two reads at once."""
     listed, failed = backend().get_all(
         ("notifications", "/webhooks", {"token": token(), "params": {"limit": SHOWN}}),
-        ("notifications", "/deliveries", {"token": token(), "params": {"status": "failed", "limit": SHOWN}}),
+        (
+            "notifications",
+            "/deliveries",
+            # Those that can still be sent again: one whose content was deleted (after a month) can only be read.
+            {"token": token(), "params": {"status": "failed", "content_kept": "true", "limit": SHOWN}},
+        ),
     )
     endpoints = {s["id"]: s for s in listed["items"]}  # a failed message may be a stopped endpoint's
     return render_template(
