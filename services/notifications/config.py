@@ -16,6 +16,8 @@ class NotificationsConfig(CommonConfig):
     smtp_starttls: upgrade the connection with STARTTLS before sending (SMTP_STARTTLS).
     smtp_username, smtp_password: log in when set (SMTP_USERNAME, SMTP_PASSWORD).
     smtp_timeout: seconds to wait for the mail server (SMTP_TIMEOUT).
+    smtp_max_per_minute: at most this many e-mails in any minute from each sending process, for a mail
+        server that limits an account's rate (SMTP_MAX_PER_MINUTE; 0, the default: no limit).
     mail_from: the From address (MAIL_FROM).
     mailbox_dir: the development sink's Maildir (SMTP_SINK_DIR); when set, ``/dev/mailbox`` lists it.
     sink_port: the port the development sink listens on (SMTP_SINK_PORT).
@@ -57,6 +59,7 @@ class NotificationsConfig(CommonConfig):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_timeout: float = 10.0
+    smtp_max_per_minute: int = 0
     mail_from: str = "Training for Trainers <notifications@t4t.localhost>"
     mailbox_dir: str = ""
     sink_port: int = 1025
@@ -84,6 +87,7 @@ class NotificationsConfig(CommonConfig):
             smtp_username=env_str("SMTP_USERNAME", ""),
             smtp_password=env_str("SMTP_PASSWORD", ""),
             smtp_timeout=env_float("SMTP_TIMEOUT", 10.0),
+            smtp_max_per_minute=env_int("SMTP_MAX_PER_MINUTE", 0, minimum=0),
             mail_from=env_str("MAIL_FROM", "Training for Trainers <notifications@t4t.localhost>"),
             mailbox_dir=env_str("SMTP_SINK_DIR", ""),
             sink_port=sink_port,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import time
+from collections import deque
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -61,11 +62,41 @@ def build_message(delivery, mail_from: str, unsubscribe_url: str | None = None) 
     return message
 
 
-class SmtpMailer:
-    """Sends messages through one SMTP connection, opened on first use and reopened when it drops."""
+class SendingPace:
+    """At most ``per_minute`` messages in any 60 seconds, as a mail server that counts them so expects.
 
-    def __init__(self, config):
+    Many relays a state agency may be given cap how fast one account sends (a few dozen a minute for an
+    office suite's mailbox, a few a second for a cloud relay's new account), and answer the rest with a
+    4xx, which would push them back on the retry schedule by minutes to hours: a reminder due in an hour
+    could arrive after the session. So the sender takes only what it may send now and leaves the rest
+    waiting, untouched, for the next look. ``per_minute`` 0: no limit.
+    """
+
+    def __init__(self, per_minute: int, clock=time.monotonic):
+        self.per_minute, self.clock = per_minute, clock
+        self._sent: deque[float] = deque()
+
+    def allowed(self) -> int | None:
+        """How many messages may go now (None: any number)."""
+        if not self.per_minute:
+            return None
+        now = self.clock()
+        while self._sent and self._sent[0] <= now - 60:
+            self._sent.popleft()
+        return max(0, self.per_minute - len(self._sent))
+
+    def note_sent(self) -> None:
+        if self.per_minute:
+            self._sent.append(self.clock())
+
+
+class SmtpMailer:
+    """Sends messages through one SMTP connection, opened on first use and reopened when it drops, at most
+    ``SMTP_MAX_PER_MINUTE`` a minute from this process (``pace``)."""
+
+    def __init__(self, config, *, clock=time.monotonic):
         self.config = config
+        self.pace = SendingPace(config.smtp_max_per_minute, clock)
         self._smtp: smtplib.SMTP | None = None
 
     def _connection(self) -> smtplib.SMTP:
@@ -81,6 +112,8 @@ class SmtpMailer:
     def send(self, message: Message) -> int:
         """Send one message; return its latency in milliseconds. Raises PermanentFailure on a 5xx refusal."""
         started = time.monotonic()
+        # Every attempt counts against the pace, refused or not: the server counted it.
+        self.pace.note_sent()
         for attempt in range(2):
             try:
                 self._connection().send_message(message)

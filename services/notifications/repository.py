@@ -332,20 +332,22 @@ def delivery(session: Session, tenant: str, delivery_id: str, *, for_update: boo
     return row
 
 
-def deliveries_to_send(session: Session, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
-    """Messages due to be sent, and those claimed by a sender that never recorded the outcome; locked."""
+def deliveries_to_send(
+    session: Session, now: datetime, stale_before: datetime, limit: int, *, channel: str | None = None
+) -> list[Delivery]:
+    """Messages due to be sent (on one channel, if given), and those claimed by a sender that never recorded
+    the outcome; locked."""
+    stmt = select(Delivery).where(
+        or_(
+            (Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
+            (Delivery.status == "sending") & (Delivery.claimed_at < stale_before),
+        )
+    )
+    if channel is not None:
+        stmt = stmt.where(Delivery.channel == channel)
     return list(
         session.scalars(
-            select(Delivery)
-            .where(
-                or_(
-                    (Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
-                    (Delivery.status == "sending") & (Delivery.claimed_at < stale_before),
-                )
-            )
-            .order_by(Delivery.next_attempt_at, Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+            stmt.order_by(Delivery.next_attempt_at, Delivery.id).limit(limit).with_for_update(skip_locked=True)
         )
     )
 

@@ -36,17 +36,25 @@ def unsubscribe_url(config, row: Delivery) -> str | None:
     return link_for(config.unsubscribe_secret, config.public_base_url, row.tenant, row.person, row.template)
 
 
-def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[dict]:
-    """Claim the messages due now; return what is needed to send each (the rows' state is committed)."""
+def claim(db, config, *, now: datetime | None = None, limit: int = 200, emails: int | None = None) -> list[dict]:
+    """Claim the messages due now, at most ``emails`` e-mails among them (None: any number); return what is
+    needed to send each (the rows' state is committed). E-mails over that number are left as they were."""
     now = now or utcnow()
     with db.unit_of_work() as uow:
-        rows = repo.deliveries_to_send(uow.session, now, now - timedelta(seconds=config.send_lease_seconds), limit)
+        stale_before = now - timedelta(seconds=config.send_lease_seconds)
+        # No e-mail may go now: webhook messages are not kept waiting behind the e-mails that must.
+        only = "webhook" if emails is not None and emails <= 0 else None
+        rows = repo.deliveries_to_send(uow.session, now, stale_before, limit, channel=only)
         hooks = repo.subscriptions_by_id(uow.session, [r.recipient for r in rows if r.channel == "webhook"])
         set_aside = repo.set_aside(
             uow.session, {(r.tenant, address_key(r.recipient)) for r in rows if r.channel == "email"}
         )
         claimed = []
         for row in rows:
+            if row.channel == "email" and emails is not None:
+                if emails <= 0:
+                    continue  # the mail server's pace: it waits, unclaimed and untouched, for the next look
+                emails -= 1
             if row.status == "sending":
                 row.ambiguous_sends += 1
                 metrics.AMBIGUOUS.labels(row.channel).inc()
@@ -81,7 +89,7 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200) -> list[
 def send_pending(db, config, mailer, poster=None, *, now: datetime | None = None, limit: int = 200) -> int:
     """Send one batch of due messages (e-mail through ``mailer``, webhooks through ``poster``); return how
     many went out."""
-    batch = claim(db, config, now=now, limit=limit)
+    batch = claim(db, config, now=now, limit=limit, emails=mailer.pace.allowed())
     if not batch:
         return 0
     # Each e-mail's outcome for its address, in the order sent: taken (None), or refused for good (the reply).
