@@ -12,7 +12,7 @@ from services.notifications.schemas.undeliverable import (
     UndeliverableAddressSchema,
     UndeliverableQueryArgs,
 )
-from services.notifications.use_cases import sending as use_cases
+from services.notifications.use_cases import undeliverable as use_cases
 from shared.http.api import Blueprint, context, principal, request_uow, require
 from shared.http.pagination import link_header, paginate
 

@@ -51,7 +51,8 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200, emails: 
         )
         claimed = []
         for row in rows:
-            if row.channel == "email" and emails is not None:
+            refused = set_aside.get((row.tenant, address_key(row.recipient))) if row.channel == "email" else None
+            if row.channel == "email" and refused is None and emails is not None:
                 if emails <= 0:
                     continue  # the mail server's pace: it waits, unclaimed and untouched, for the next look
                 emails -= 1
@@ -73,7 +74,6 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200, emails: 
                     body=row.text_body,
                 )
             else:
-                refused = set_aside.get((row.tenant, address_key(row.recipient)))
                 if refused is not None:
                     row.status, row.last_error = "failed", _not_sent_to(refused)
                     metrics.FAILED.labels("email", "undeliverable").inc()
@@ -262,39 +262,3 @@ def retry_delivery(delivery_id: str, uow, who):
     row.status, row.next_attempt_at, row.attempts = "pending", utcnow(), 0
     uow.commit()
     return row
-
-
-def address_of(address: str | None) -> str | None:
-    """How a list's ``address`` filter is compared, whatever its case."""
-    return address_key(address) if address else None
-
-
-def undeliverable_addresses(session, tenant: str, page_items) -> list[dict]:
-    """A page of refused addresses, each with the people of the jurisdiction whose e-mail it is."""
-    people = repo.people_at(session, tenant, {row.address_key for row in page_items})
-    return [_undeliverable(row, people[row.address_key]) for row in page_items]
-
-
-def clear_undeliverable_address(address: str, uow, who) -> dict:
-    """A jurisdiction admin clears an address (the mailbox was mended): its next messages are sent."""
-    key = address_key(address)
-    row = repo.undeliverable_address(uow.session, who.tenant, key, for_update=True)
-    if row is None:
-        raise Problem(404, "No address with this spelling was refused in your jurisdiction.", title="Not Found")
-    if row.cleared_at is None:
-        row.cleared_at, row.cleared_by = utcnow(), who.sub
-    uow.commit()
-    return _undeliverable(row, repo.people_at(uow.session, who.tenant, {key})[key])
-
-
-def _undeliverable(row: UndeliverableAddress, people: tuple[list[str], list[str]]) -> dict:
-    return {
-        "address": row.address,
-        "people": people[0],
-        "supervisor_of": people[1],
-        "reply": row.reply,
-        "message_id": row.message_id,
-        "refused_at": row.refused_at,
-        "cleared_at": row.cleared_at,
-        "cleared_by": row.cleared_by,
-    }
