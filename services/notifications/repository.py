@@ -419,16 +419,17 @@ def delete_old_deliveries(session: Session, content_deleted_before: datetime, li
     return result.rowcount
 
 
-def delete_old_reminders(session: Session, due_before: datetime, limit: int) -> int:
-    """Delete up to ``limit`` reminders sent or dropped that were due before a time."""
+def delete_old_reminders(session: Session, model, due_before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` reminders (``Reminder`` or ``CallReminder``) sent or dropped that were due
+    before a time."""
     oldest = (
-        select(Reminder.id)
-        .where(Reminder.status.in_(("sent", "dropped")), Reminder.due_at < due_before)
+        select(model.id)
+        .where(model.status.in_(("sent", "dropped")), model.due_at < due_before)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     result = session.execute(
-        delete(Reminder).where(Reminder.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
+        delete(model).where(model.id.in_(oldest.scalar_subquery())).execution_options(synchronize_session=False)
     )
     return result.rowcount
 

@@ -12,6 +12,7 @@ from services.notifications.use_cases.reminders import write_due_reminders
 from services.notifications.use_cases.retention import Forgotten, forget_old_messages
 from shared.config import ConfigError
 from tests.notifications.conftest import add_contact, next_week, session_data, session_event
+from tests.notifications.test_community_notices import call_data, call_event, community  # noqa: F401 - a fixture
 from tests.notifications.test_webhooks import (  # noqa: F401 - fixtures
     ADMIN,
     Sender,
@@ -169,3 +170,21 @@ def test_two_workers_forgetting_at_once_take_different_messages_and_neither_wait
         first.commit()
     with notifications_ctx.db.session() as session:
         assert session.query(Delivery).filter(Delivery.content_deleted_at.is_(None)).count() == 0
+
+
+def test_a_community_call_s_reminders_go_a_month_after_they_were_due(notifications_ctx, community, deliver):
+    from services.notifications.community_models import CallReminder
+    from services.notifications.use_cases.community_notices import CommunityNotices, write_due_call_reminders
+
+    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    community(call_event("scheduled", call_data(starts)))
+    notices = CommunityNotices(notifications_ctx.extra["notifier"])
+    assert write_due_call_reminders(notifications_ctx.db, notices, now=starts - timedelta(minutes=59)) >= 1
+    with notifications_ctx.db.session() as session:
+        sent = session.query(CallReminder).filter(CallReminder.status == "sent").count()
+    assert sent >= 1
+    config = notifications_ctx.config
+    assert forget_old_messages(notifications_ctx.db, config, now=starts + timedelta(days=29)).reminders == 0
+    assert forget_old_messages(notifications_ctx.db, config, now=starts + timedelta(days=31)).reminders == sent
+    with notifications_ctx.db.session() as session:
+        assert session.query(CallReminder).filter(CallReminder.status == "sent").count() == 0

@@ -6,7 +6,7 @@ digest) keeps its content ``MESSAGE_CONTENT_RETENTION_DAYS`` (30) after it was w
 send a failed one again, or to redeliver what a webhook endpoint missed. Then its bodies and invite are
 deleted and its row keeps who, what (the subject), when and how it went, for support's "did Ana get her
 invitation?" and the year's reports, until about ``DELIVERY_LOG_RETENTION_DAYS`` (400). Sent and dropped
-reminders go once the content would. Messages still to be sent, or held for a digest, are never touched.
+reminders, of sessions and of community calls, go once the content would. Messages still to be sent, or held for a digest, are never touched.
 
 Each statement handles at most ``CHUNK`` rows in its own transaction, so the job never holds many locks
 or a long transaction beside the consumer and the sender.
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.notifications import repository as repo
+from services.notifications.community_models import CallReminder
+from services.notifications.models import Reminder
 from shared.db import utcnow
 from shared.logging import get_logger
 
@@ -41,7 +43,12 @@ def forget_old_messages(db, config, *, now: datetime | None = None, chunk: int =
     # A row's content goes when it is ``content_days`` old; the row itself ``log_days - content_days`` later.
     rows_before = now - timedelta(days=log_days - content_days)
     deliveries = _in_chunks(db, lambda session: repo.delete_old_deliveries(session, rows_before, chunk), chunk)
-    reminders = _in_chunks(db, lambda session: repo.delete_old_reminders(session, content_before, chunk), chunk)
+    reminders = sum(
+        _in_chunks(
+            db, lambda session, model=model: repo.delete_old_reminders(session, model, content_before, chunk), chunk
+        )
+        for model in (Reminder, CallReminder)
+    )
     forgotten = Forgotten(contents, deliveries, reminders)
     if contents or deliveries or reminders:
         log.info("forgot old messages", contents=contents, deliveries=deliveries, reminders=reminders)
