@@ -211,7 +211,7 @@ class WebhookSubscription(IdMixin, TimestampMixin, ChangeMixin, Base):
     secret: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active, disabled
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active, disabled (failing), deleted
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by: Mapped[str] = mapped_column(String(200))

@@ -306,3 +306,29 @@ def test_the_retry_schedule_spans_about_a_day_with_jitter():
     waits = [next_wait(1, random.Random(seed)) for seed in range(50)]
     assert all(timedelta(seconds=4.5) <= w <= timedelta(seconds=5.5) for w in waits) and len(set(waits)) > 1
     assert next_wait(len(RETRY_SCHEDULE) + 1) is None
+
+
+def test_a_deleted_subscription_says_so_in_the_list_a_state_system_syncs_and_cannot_be_enabled(
+    hook_ctx, hclient, tokens, receiver
+):
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")
+    headers = tokens.headers(*ADMIN)
+    synced = hclient.get("/webhooks?changed_after=0", headers=headers).json
+    sender = Sender(hook_ctx)
+    sender.event(session_event("scheduled", session_data(next_week())))  # a message waiting for it
+
+    assert hclient.delete(f"/webhooks/{created['id']}", headers=headers).status_code == 204
+    assert hclient.delete(f"/webhooks/{created['id']}", headers=headers).status_code == 204  # asked twice
+    shown = hclient.get(f"/webhooks/{created['id']}", headers=headers).json
+    assert (shown["status"], shown["event_types"]) == ("deleted", [])
+    changes = hclient.get(f"/webhooks?changed_after={synced['last_change']}", headers=headers).json["items"]
+    assert [(c["id"], c["status"]) for c in changes] == [(created["id"], "deleted")]
+    for refused in (
+        hclient.post(f"/webhooks/{created['id']}/enable", headers=headers),
+        hclient.post(f"/webhooks/{created['id']}/redeliver", json={"since": "2026-01-01T00:00:00Z"}, headers=headers),
+    ):
+        assert refused.status_code == 409 and refused.content_type == "application/problem+json"
+        assert "deleted" in refused.json["detail"]
+    assert sender.send() == 0 and receiver.received == []
+    [failed] = hclient.get("/deliveries?channel=webhook&status=failed", headers=headers).json["items"]
+    assert failed["last_error"] == "the subscription is disabled or deleted"

@@ -235,3 +235,46 @@ def test_each_jurisdictions_default_specialist_is_announced_once_on_upgrade(data
         assert {(status, created_at.tzinfo is not None) for _, status, created_at in rows} == {("pending", True)}
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_notifications_0011_marks_deleted_webhook_subscriptions_as_deleted_for_syncing_systems(database):
+    """Notifications' 0011: a subscription deleted before it ("disabled", no event types) becomes "deleted", with
+    a newer change marker; one disabled after failing for days stays "disabled"."""
+    from sqlalchemy import text
+
+    upgrade(NOTIFICATIONS_MIGRATIONS, database["url"], database["schema"], revision="0010")
+    engine = create_db_engine(database["url"], schema=database["schema"])
+    at = "2026-01-01 00:00:00+00:00"
+    try:
+        with engine.begin() as conn:
+            for id_, status, types in (
+                ("gone", "disabled", "[]"),
+                ("failing", "disabled", '["a"]'),
+                ("on", "active", '["a"]'),
+            ):
+                conn.execute(
+                    text(
+                        "INSERT INTO webhook_subscriptions (id, tenant, url, event_types, secret, description, status, "
+                        "created_by, created_at, updated_at) VALUES (:i, 'CA', 'https://x.example', :e, 's', '', :s, "
+                        "'admin', :at, :at)"
+                    ),
+                    {"i": id_, "e": types, "s": status, "at": at},
+                )
+        with engine.connect() as conn:
+            before = dict(conn.execute(text("SELECT id, change FROM webhook_subscriptions")).all())
+        upgrade(NOTIFICATIONS_MIGRATIONS, database["url"], database["schema"])
+        with engine.connect() as conn:
+            after = {
+                row.id: (row.status, row.change)
+                for row in conn.execute(text("SELECT id, status, change FROM webhook_subscriptions"))
+            }
+        assert {id_: status for id_, (status, _) in after.items()} == {
+            "gone": "deleted",
+            "failing": "disabled",
+            "on": "active",
+        }
+        assert after["gone"][1] > max(before.values())  # a list synced with changed_after sees it
+        assert after["failing"][1] == before["failing"]
+    finally:
+        engine.dispose()

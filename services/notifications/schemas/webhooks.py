@@ -42,7 +42,13 @@ class WebhookSubscriptionSchema(Schema):
             "this jurisdiction (a state system's key, an admin without a contact point)."
         },
     )
-    status = fields.String(dump_only=True, metadata={"description": "`active` or `disabled`"})
+    status = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "`active`; `disabled` (it failed for days: enable it to receive events again); or "
+            "`deleted` (no event types; kept so that a list synced with changed_after sees it go)"
+        },
+    )
     failing_since = fields.AwareDateTime(dump_only=True, allow_none=True)
     disabled_at = fields.AwareDateTime(dump_only=True, allow_none=True)
     created_by = fields.String(dump_only=True)

@@ -50,14 +50,15 @@ def subscribe(data: dict, uow, who: Principal, config) -> WebhookSubscription:
 
 def unsubscribe(subscription_id: str, uow, who: Principal) -> None:
     row = repo.subscription(uow.session, who.tenant, subscription_id, for_update=True)
-    row.status, row.disabled_at = "disabled", utcnow()
-    row.event_types = []
-    uow.commit()
+    if row.status != "deleted":
+        row.status, row.disabled_at = "deleted", utcnow()
+        row.event_types = []
+        uow.commit()
 
 
 def enable(subscription_id: str, uow, who: Principal, config) -> WebhookSubscription:
     row = repo.subscription(uow.session, who.tenant, subscription_id, for_update=True)
-    if not row.event_types:
+    if row.status == "deleted":
         raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
     try:
         check_endpoint(row.url, allow_private=config.webhook_allow_private)
@@ -71,6 +72,8 @@ def enable(subscription_id: str, uow, who: Principal, config) -> WebhookSubscrip
 def redeliver_since(subscription_id: str, since, uow, who: Principal) -> int:
     """Queue again every message of the subscription created since ``since`` (same webhook-id each)."""
     row = repo.subscription(uow.session, who.tenant, subscription_id)
+    if row.status == "deleted":
+        raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
     if row.status != "active":
         raise Problem(409, "Enable the subscription before asking for redelivery.", title="Conflict")
     messages = repo.deliveries_of_subscription_since(uow.session, who.tenant, subscription_id, since)

@@ -94,8 +94,8 @@ def since_instant(value: str, zone: str | None) -> str:
 
 
 def live(subscriptions: list[dict]) -> list[dict]:
-    """The endpoints still subscribed: one stopped stays in the API's list (a sync sees it go), with no events."""
-    return [s for s in subscriptions if s["event_types"]]
+    """The endpoints still subscribed: one stopped stays in the API's list as deleted (a sync sees it go)."""
+    return [s for s in subscriptions if s["status"] != "deleted"]
 
 
 def endpoint_state(subscription: dict) -> str:
