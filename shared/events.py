@@ -323,6 +323,15 @@ class DefaultSpecialistChanged(EventData):
     default_specialist_name = fields.String(allow_none=True, load_default=None)
 
 
+class WebhookTested(EventData):
+    """A jurisdiction admin asked notifications to send a test message to one webhook endpoint (never
+    published on the bus: it goes to that endpoint only)."""
+
+    subscription_id = fields.String(required=True)
+    url = fields.String(required=True)
+    requested_by = fields.String(required=True)
+
+
 class FollowupDue(EventData):
     activity_id = fields.String(required=True)
     trainer = fields.String(required=True)
@@ -407,6 +416,7 @@ CATALOGUE: dict[str, EventSpec] = {
     "coaching.commitment.fulfilled": EventSpec(CommitmentNotice),
     "coaching.followup.due": EventSpec(FollowupDue),
     "coaching.default_specialist.changed": EventSpec(DefaultSpecialistChanged),
+    "notifications.webhook.tested": EventSpec(WebhookTested),
 }
 
 

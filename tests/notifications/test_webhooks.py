@@ -332,3 +332,45 @@ def test_a_deleted_subscription_says_so_in_the_list_a_state_system_syncs_and_can
     assert sender.send() == 0 and receiver.received == []
     [failed] = hclient.get("/deliveries?channel=webhook&status=failed", headers=headers).json["items"]
     assert failed["last_error"] == "the subscription is disabled or deleted"
+
+
+def test_a_test_message_reaches_the_endpoint_signed_once_and_a_failing_one_is_not_retried(
+    hook_ctx, hclient, tokens, receiver
+):
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")
+    receiver.secret = created["secret"]
+    headers = tokens.headers(*ADMIN)
+    sender = Sender(hook_ctx)
+
+    queued = hclient.post(f"/webhooks/{created['id']}/test", headers=headers)
+    assert queued.status_code == 202 and queued.json["status"] == "pending"
+    assert queued.headers["Location"].endswith(f"/deliveries/{queued.json['id']}")
+    assert sender.send() == 1
+    [received] = receiver.received
+    assert received["verified"] and received["id"] == queued.json["message_id"]
+    assert received["payload"]["type"] == "notifications.webhook.tested"
+    assert received["payload"]["data"] == {
+        "subscription_id": created["id"],
+        "url": f"http://127.0.0.1:{receiver.port}/t4t",
+        "requested_by": "jurisdiction_admin-ca",
+    }
+    assert hclient.get(f"/deliveries/{queued.json['id']}", headers=headers).json["status"] == "sent"
+
+    # The endpoint answers 500: the test fails at once, and the endpoint is not counted as failing.
+    receiver.status = 500
+    failing = hclient.post(f"/webhooks/{created['id']}/test", headers=headers).json
+    assert sender.send() == 0
+    shown = hclient.get(f"/deliveries/{failing['id']}", headers=headers).json
+    assert (shown["status"], shown["attempts"], shown["response_status"]) == ("failed", 1, 500)
+    assert hclient.get(f"/webhooks/{created['id']}", headers=headers).json["failing_since"] is None
+    listed = hclient.get("/deliveries?template=notifications.webhook.tested", headers=headers).json["items"]
+    assert [d["status"] for d in listed] == ["sent", "failed"]
+
+    other = tokens.headers("jurisdiction_admin", "TX")
+    assert hclient.post(f"/webhooks/{created['id']}/test", headers=other).status_code == 404
+    assert (
+        hclient.post(f"/webhooks/{created['id']}/test", headers=tokens.headers("participant", "CA")).status_code == 403
+    )
+    hclient.delete(f"/webhooks/{created['id']}", headers=headers)
+    gone = hclient.post(f"/webhooks/{created['id']}/test", headers=headers)
+    assert gone.status_code == 409 and gone.content_type == "application/problem+json"

@@ -160,6 +160,7 @@ def test_a_disabled_endpoint_is_enabled_sent_what_it_missed_and_stopped(admin, n
 
     listed = admin.get("/webhooks").get_data(as_text=True)
     assert '<span class="endpoint-status disabled">Disabled</span>' in listed
+    assert "Send a test message<span" not in listed  # enable it first: its address is checked again
     assert listed.count("connection refused") == 3 and "http://127.0.0.1:9/t4t/events" in listed
 
     enabled = admin.post(f"/webhooks/{endpoint}/enable", data={"csrf_token": csrf_token(admin)})
@@ -199,6 +200,26 @@ def test_a_failed_email_is_sent_again_from_the_page(admin, notifications):
     assert "None: every message was delivered or is still being tried." in after
     with notifications[1].db.session() as db:
         assert db.get(Delivery, failed_id).status == "pending"
+
+
+def test_an_admin_sends_a_test_message_to_an_endpoint_and_sees_it_if_it_fails(admin, notifications):
+    from services.notifications.models import Delivery, WebhookSubscription
+
+    _subscribe(admin)
+    ctx = notifications[1]
+    with ctx.db.session() as db:
+        endpoint = db.query(WebhookSubscription).one().id
+    assert "Send a test message<span" in admin.get("/webhooks").get_data(as_text=True)
+    answer = admin.post(f"/webhooks/{endpoint}/test", data={"csrf_token": csrf_token(admin)})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/webhooks")
+    assert "A test message is on its way" in admin.get("/webhooks").get_data(as_text=True)
+    with ctx.db.unit_of_work() as uow:
+        [message] = uow.session.query(Delivery).filter(Delivery.template == "notifications.webhook.tested").all()
+        assert (message.recipient, message.status) == (endpoint, "pending")
+        message.status, message.last_error, message.response_status = "failed", "HTTP 500", 500
+        uow.commit()
+    failed = admin.get("/webhooks").get_data(as_text=True)
+    assert "A test message you asked for" in failed and "(HTTP 500)" in failed
 
 
 def test_only_jurisdiction_admins_see_the_page(notifications, signing_key_file, tmp_path):

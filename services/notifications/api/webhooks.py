@@ -7,6 +7,7 @@ from flask.views import MethodView
 
 from services.notifications import repository as repo
 from services.notifications.models import WebhookSubscription
+from services.notifications.schemas.deliveries import DeliverySchema
 from services.notifications.schemas.webhooks import (
     NewWebhookSubscriptionSchema,
     RedeliveryResult,
@@ -90,3 +91,14 @@ class WebhookRedeliver(MethodView):
     def post(self, data, subscription_id):
         """Send again every message created since a time (each with its own webhook-id, as before)."""
         return {"queued": use_cases.redeliver_since(subscription_id, data["since"], request_uow(), principal())}
+
+
+@blp.route("/<subscription_id>/test")
+class WebhookTest(MethodView):
+    @require(*WEBHOOK_ADMINS)
+    @blp.response(202, DeliverySchema)
+    def post(self, subscription_id):
+        """Send a test message (`notifications.webhook.tested`) to an active endpoint, signed as every message
+        is and tried once; follow it in the delivery log (Location)."""
+        message = use_cases.send_test(subscription_id, request_uow(), principal())
+        return message, 202, {"Location": url_for("deliveries.DeliveryItem", delivery_id=message.id)}

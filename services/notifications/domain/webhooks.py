@@ -103,3 +103,7 @@ def check_resolved(addresses: list[str], *, allow_private: bool) -> None:
         reason = refused_ip(address)
         if reason:
             raise RefusedAddress(f"The URL's host resolves to an address the platform may not call: {reason}.")
+
+
+# The test message a jurisdiction admin asks for (``POST /webhooks/{id}/test``): tried once, never retried.
+TEST_EVENT = "notifications.webhook.tested"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from services.notifications.domain.kinds import TEMPLATES
+from services.notifications.domain.webhooks import TEST_EVENT
 from services.notifications.schemas.webhooks import WEBHOOK_EVENT_TYPES
 from shared.http.pagination import PageArgs, page_schema
 
@@ -51,7 +52,7 @@ class DeliveryQueryArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     channel = fields.String(validate=validate.OneOf(("email", "webhook")))
     template = fields.String(
-        validate=validate.OneOf((*TEMPLATES, "webhook_disabled", *WEBHOOK_EVENT_TYPES)),
+        validate=validate.OneOf((*TEMPLATES, "webhook_disabled", *WEBHOOK_EVENT_TYPES, TEST_EVENT)),
         metadata={"description": "An e-mail's template, or a webhook message's event type."},
     )
     person = fields.String(validate=validate.Length(max=200))

@@ -18,7 +18,7 @@ from services.notifications import repository as repo
 from services.notifications.domain.bounces import address_key
 from services.notifications.domain.pages import page_of
 from services.notifications.domain.unsubscribe import link_for
-from services.notifications.domain.webhooks import next_wait
+from services.notifications.domain.webhooks import TEST_EVENT, next_wait
 from services.notifications.mail import PermanentFailure, build_message
 from services.notifications.models import Delivery, UndeliverableAddress
 from services.notifications.rendering import Renderer
@@ -133,7 +133,9 @@ def _record(db, config, sent, failed, addressed, now: datetime) -> None:
         for item, error, permanent, status, latency in failed:
             row = rows[item["id"]]
             row.last_error, row.response_status, row.latency_ms = error[:2000], status, latency
-            if row.channel == "webhook":
+            if row.channel == "webhook" and row.template == TEST_EVENT:
+                wait = None  # a test is tried once: its outcome is what the admin asked to see, now
+            elif row.channel == "webhook":
                 wait = next_wait(row.attempts)
                 _note_failure(uow.session, config, row, now)
             else:

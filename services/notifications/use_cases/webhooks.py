@@ -1,16 +1,19 @@
-"""Webhook subscriptions: created with a secret shown once, checked against the address rules, redelivered on demand."""
+"""Webhook subscriptions: created with a secret shown once, checked against the address rules, redelivered and
+tested on demand."""
 
 from __future__ import annotations
 
 import base64
 import secrets
+import uuid
 
 from services.notifications import repository as repo
-from services.notifications.domain.webhooks import RefusedAddress
-from services.notifications.models import WebhookSubscription
+from services.notifications.domain.webhooks import TEST_EVENT, RefusedAddress
+from services.notifications.models import Delivery, WebhookSubscription
 from services.notifications.webhooks import check_endpoint
 from shared.auth import Principal
 from shared.db import utcnow
+from shared.envelope import make_event
 from shared.http.problems import Problem
 
 
@@ -81,3 +84,42 @@ def redeliver_since(subscription_id: str, since, uow, who: Principal) -> int:
         message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
     uow.commit()
     return len(messages)
+
+
+def send_test(subscription_id: str, uow, who: Principal) -> Delivery:
+    """Queue a test message to one active endpoint, signed as every message is, tried once: what a state
+    system's developers send themselves to check their verification, without waiting for a real event."""
+    row = repo.subscription(uow.session, who.tenant, subscription_id, for_update=True)
+    if row.status == "deleted":
+        raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
+    if row.status != "active":
+        raise Problem(
+            409, "Enable the subscription before testing it (its address is checked again).", title="Conflict"
+        )
+    event = make_event(
+        TEST_EVENT,
+        source="/services/notifications",
+        subject=row.id,
+        tenant=who.tenant,
+        data={"subscription_id": row.id, "url": row.url, "requested_by": who.sub},
+    )
+    message = Delivery(
+        tenant=who.tenant,
+        event_id=event.id,
+        event_type=TEST_EVENT,
+        recipient=row.id,
+        person=None,
+        channel="webhook",
+        template=TEST_EVENT,
+        message_id=f"msg_{uuid.uuid4().hex}",
+        language="",
+        subject=TEST_EVENT,
+        text_body=event.to_json(),
+        html_body="",
+        invite=None,
+        status="pending",
+        next_attempt_at=utcnow(),
+    )
+    uow.session.add(message)
+    uow.commit()
+    return message

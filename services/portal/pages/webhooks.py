@@ -118,6 +118,8 @@ MESSAGE_STATES = {
 def message_label(message: dict) -> str:
     """A failed message as an admin reads it: an e-mail's kind, a webhook message's event."""
     if message["channel"] == "webhook":
+        if message["template"] == "notifications.webhook.tested":
+            return "A test message you asked for"
         return EVENT_LABELS.get(message["template"], message["template"])
     return kind_label(message["template"])
 
@@ -190,6 +192,25 @@ def enable(subscription_id):
         flash(f"Not enabled: {error.message}", "error")
         return redirect(url_for("webhooks.webhooks"))
     flash("Enabled: the endpoint receives new events again. Send again what it missed below, if it needs it.")
+    return redirect(url_for("webhooks.webhooks"))
+
+
+@blp.post("/webhooks/<subscription_id>/test")
+@identity.signed_in
+@with_notifications
+def test(subscription_id):
+    """Send a test message to an endpoint, for the state system's developers checking their verification."""
+    try:
+        backend().post("notifications", f"/webhooks/{subscription_id}/test", token=token())
+    except BackendError as error:
+        if error.status != 409:
+            raise
+        flash(f"Not sent: {error.message}", "error")
+        return redirect(url_for("webhooks.webhooks"))
+    flash(
+        "A test message is on its way, signed as every message is and tried once. "
+        "If the endpoint does not take it, it shows below under Failed messages with the endpoint's answer."
+    )
     return redirect(url_for("webhooks.webhooks"))
 
 
