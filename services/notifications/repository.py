@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.notifications.domain.webhooks import TEST_EVENT
 from services.notifications.models import (
     ContactPoint,
     DefaultSpecialist,
@@ -603,6 +604,7 @@ def deliveries_of_subscription_since(session: Session, tenant: str, subscription
                 Delivery.created_at >= since,
                 Delivery.status.in_(("sent", "failed")),
                 Delivery.content_deleted_at.is_(None),  # a payload deleted cannot be sent again
+                Delivery.template != TEST_EVENT,  # a test was the answer to one question, asked then
             )
             .with_for_update()
         )

@@ -365,6 +365,11 @@ def test_a_test_message_reaches_the_endpoint_signed_once_and_a_failing_one_is_no
     assert hclient.get(f"/webhooks/{created['id']}", headers=headers).json["failing_since"] is None
     listed = hclient.get("/deliveries?template=notifications.webhook.tested", headers=headers).json["items"]
     assert [d["status"] for d in listed] == ["sent", "failed"]
+    receiver.status = 204
+    since = hclient.post(
+        f"/webhooks/{created['id']}/redeliver", json={"since": "2026-01-01T00:00:00Z"}, headers=headers
+    )
+    assert since.json == {"queued": 0}  # tests are not sent again with everything since a day
 
     other = tokens.headers("jurisdiction_admin", "TX")
     assert hclient.post(f"/webhooks/{created['id']}/test", headers=other).status_code == 404
