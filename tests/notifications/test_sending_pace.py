@@ -80,3 +80,17 @@ def test_a_mail_server_s_pace_is_kept_and_the_rest_waits_untouched(
     assert sorted(m["To"] for m in smtp_server.messages) == sorted(
         [f"{p}@example.org" for p in people] + ["ana@example.org"]
     )
+
+
+def test_a_sender_without_a_mailer_sends_webhook_messages_and_leaves_the_e_mails(
+    hook_ctx, hclient, tokens, receiver, smtp_server
+):
+    from services.notifications.use_cases.sending import send_pending
+
+    add_contact(hook_ctx, "ana", "ana@example.org")
+    receiver.secret = subscribe(hclient, tokens, f"http://127.0.0.1:{receiver.port}/t4t")["secret"]
+    sender = Sender(hook_ctx)
+    sender.event(session_event("scheduled", session_data(next_week())))
+    assert send_pending(hook_ctx.db, hook_ctx.config, None, sender.poster) == 1
+    assert len(receiver.received) == 1 and smtp_server.messages == []
+    assert sender.send() == 1 and len(smtp_server.messages) == 1  # the e-mail waited for a mailer

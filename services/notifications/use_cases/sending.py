@@ -87,9 +87,10 @@ def claim(db, config, *, now: datetime | None = None, limit: int = 200, emails: 
 
 
 def send_pending(db, config, mailer, poster=None, *, now: datetime | None = None, limit: int = 200) -> int:
-    """Send one batch of due messages (e-mail through ``mailer``, webhooks through ``poster``); return how
-    many went out."""
-    batch = claim(db, config, now=now, limit=limit, emails=mailer.pace.allowed())
+    """Send one batch of due messages (e-mail through ``mailer``, webhooks through ``poster``; either may be
+    None to send the other channel only); return how many went out."""
+    # With no mailer (a sender of webhook messages only), no e-mail is claimed.
+    batch = claim(db, config, now=now, limit=limit, emails=mailer.pace.allowed() if mailer is not None else 0)
     if not batch:
         return 0
     # Each e-mail's outcome for its address, in the order sent: taken (None), or refused for good (the reply).
