@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import random
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -61,6 +63,32 @@ def drop_pg_schema(schema: str) -> None:
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     engine.dispose()
+
+
+def spare_port() -> int:
+    """A free port on 127.0.0.1 for a server a test starts itself, often in another process.
+
+    Chosen below the kernel's range for outgoing connections (``ip_local_port_range``): a port that
+    ``bind(0)`` hands out comes from that range, and any outgoing connection of the machine (to
+    PostgreSQL, RabbitMQ, another API) may take it in the moment before the server binds it, which then
+    fails to start ("Address already in use", seen once in CI). Below the range only another test's pick
+    can take it, and picks are spread at random over some twenty thousand ports.
+    """
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            low = int(ports.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(200):
+        port = random.randrange(10_000, low) if low > 11_000 else 0
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port below the range for outgoing connections")
 
 
 def wait_until(

@@ -68,11 +68,9 @@ def content(database, broker, signing_key_file, tmp_path):
 
 
 def free_port() -> int:
-    import socket
+    from shared.testing import spare_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return spare_port()
 
 
 def stopped_within(process: subprocess.Popen, seconds: float) -> int:

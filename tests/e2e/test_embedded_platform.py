@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -25,9 +24,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from shared.testing import spare_port
+
+    return spare_port()
 
 
 def get(url: str, token: str | None = None):
@@ -236,7 +235,7 @@ def the_webhook_receiver_of_the_docs(platform, tmp_path):
     """docs/notifications.md's "Try it on this machine": its receiver subscribed and running; yields what it printed."""
     text = (ROOT / "docs" / "notifications.md").read_text()
     section = text.split("### Try it on this machine", 1)[1].split("\n## ", 1)[0]
-    start, subscribe, deliveries = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    start, subscribe, test_message, deliveries = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
     assert start.strip() == "WEBHOOK_ALLOW_PRIVATE=true make run"  # as the platform fixture runs
     port = free_port()
     script = as_run_here(platform, subscribe).replace("127.0.0.1:9000", f"127.0.0.1:{port}")
@@ -252,7 +251,7 @@ def the_webhook_receiver_of_the_docs(platform, tmp_path):
             start_new_session=True,
         )
     try:
-        yield printed, as_run_here(platform, deliveries)
+        yield printed, as_run_here(platform, test_message), as_run_here(platform, deliveries)
     finally:
         os.killpg(receiver.pid, signal.SIGTERM)
         receiver.wait(timeout=30)
@@ -272,7 +271,21 @@ def mailbox_page(platform) -> str:
 def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
     (tmp_path / "var").mkdir()
     env = {**platform["env"], "PYTHONPATH": str(ROOT)}
-    with the_webhook_receiver_of_the_docs(platform, tmp_path) as (printed, deliveries):
+    with the_webhook_receiver_of_the_docs(platform, tmp_path) as (printed, test_message, deliveries):
+        # As the docs say, a test message first: the receiver prints it once it is subscribed and listening.
+        wait_until(lambda: "Running on" in printed.read_text(), timeout=60, interval=0.2, message="the receiver")
+        tested = subprocess.run(
+            ["bash", "-e", "-c", test_message], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert tested.returncode == 0 and '"notifications.webhook.tested"' in tested.stdout, (
+            tested.stdout + tested.stderr
+        )
+        wait_until(
+            lambda: "notifications.webhook.tested" in printed.read_text(),
+            timeout=30,
+            interval=0.2,
+            message="the test message at the receiver",
+        )
         result = subprocess.run(
             ["bash", "-e", "-c", walkthrough_script(platform)],
             cwd=tmp_path,
@@ -314,7 +327,11 @@ def test_the_readme_walkthrough_runs_as_written(platform, tmp_path):
             ).stdout
 
         wait_until(
-            lambda: logged().count("sent 204 ") == 3 + completions, timeout=30, interval=0.5, message="the delivery log"
+            # The test message, the three registrations and the completions.
+            lambda: logged().count("sent 204 ") == 1 + 3 + completions,
+            timeout=30,
+            interval=0.5,
+            message="the delivery log",
         )
         # As step 7 says, Ana's e-mail of her completion is in the mailbox.
         wait_until(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,9 +32,9 @@ ISSUER, AUDIENCE = "http://localhost/dev-issuer", "t4t-platform"
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    from shared.testing import spare_port
+
+    return spare_port()
 
 
 class Platform:

@@ -89,9 +89,9 @@ def test_a_lone_surrogate_is_a_422_naming_its_field_in_every_service(services):
 
 
 def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    from shared.testing import spare_port
+
+    return spare_port()
 
 
 def _exchange(port: int, request: bytes) -> tuple[int, dict, bytes]:

@@ -104,3 +104,17 @@ def test_a_changed_migration_or_seed_gives_a_new_template(tmp_path, monkeypatch)
     seed = tmp_path / "services/content/seed_data/curriculum.json"
     seed.write_text(seed.read_text().replace("{", "{ ", 1))
     assert templates.inputs_hash("content") not in {first, second}
+
+
+def test_a_spare_port_is_free_and_below_the_range_outgoing_connections_take_ports_from():
+    import socket
+
+    from shared.testing import spare_port
+
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+        low = int(ports.read().split()[0])
+    picked = [spare_port() for _ in range(20)]
+    assert all(10_000 <= port < low for port in picked)
+    for port in picked:
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", port))  # nothing holds it
