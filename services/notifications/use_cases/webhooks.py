@@ -21,6 +21,12 @@ def _refuse(exc: RefusedAddress) -> Problem:
     return Problem(422, str(exc), title="Validation failed", errors={"url": [str(exc)]})
 
 
+def _refuse_if_deleted(row: WebhookSubscription) -> None:
+    """A deleted subscription is kept for syncing systems to see it go; nothing more is done with it."""
+    if row.status == "deleted":
+        raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
+
+
 def subscribe(data: dict, uow, who: Principal, config) -> WebhookSubscription:
     try:
         check_endpoint(data["url"], allow_private=config.webhook_allow_private)
@@ -61,8 +67,7 @@ def unsubscribe(subscription_id: str, uow, who: Principal) -> None:
 
 def enable(subscription_id: str, uow, who: Principal, config) -> WebhookSubscription:
     row = repo.subscription(uow.session, who.tenant, subscription_id, for_update=True)
-    if row.status == "deleted":
-        raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
+    _refuse_if_deleted(row)
     try:
         check_endpoint(row.url, allow_private=config.webhook_allow_private)
     except RefusedAddress as exc:
@@ -75,8 +80,7 @@ def enable(subscription_id: str, uow, who: Principal, config) -> WebhookSubscrip
 def redeliver_since(subscription_id: str, since, uow, who: Principal) -> int:
     """Queue again every message of the subscription created since ``since`` (same webhook-id each)."""
     row = repo.subscription(uow.session, who.tenant, subscription_id)
-    if row.status == "deleted":
-        raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
+    _refuse_if_deleted(row)
     if row.status != "active":
         raise Problem(409, "Enable the subscription before asking for redelivery.", title="Conflict")
     messages = repo.deliveries_of_subscription_since(uow.session, who.tenant, subscription_id, since)
@@ -90,8 +94,7 @@ def send_test(subscription_id: str, uow, who: Principal) -> Delivery:
     """Queue a test message to one active endpoint, signed as every message is, tried once: what a state
     system's developers send themselves to check their verification, without waiting for a real event."""
     row = repo.subscription(uow.session, who.tenant, subscription_id, for_update=True)
-    if row.status == "deleted":
-        raise Problem(409, "This subscription was deleted; create a new one.", title="Conflict")
+    _refuse_if_deleted(row)
     if row.status != "active":
         raise Problem(
             409, "Enable the subscription before testing it (its address is checked again).", title="Conflict"
