@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from shared.testing import wait_until
 from tests.portal.conftest import DESKTOP, PHONE, copy_for_readme
+from tests.portal.network import NetworkLink
 
 MAX_CALLS_PER_PAGE = 3
 # The first test also starts the platform (migrations, five processes); a browser flow on two busy
@@ -29,10 +30,10 @@ axe = Axe()
 class Pages:
     """One person's browser: every page it shows is checked with axe, and its API calls are counted."""
 
-    def __init__(self, browser, platform, screenshots, viewport):
+    def __init__(self, browser, platform, screenshots, viewport, portal: str | None = None):
         # People in California, as the cohort: the sign-in sends the browser's zone.
         self.context = browser.new_context(
-            viewport=viewport, base_url=platform.portal, timezone_id="America/Los_Angeles"
+            viewport=viewport, base_url=portal or platform.portal, timezone_id="America/Los_Angeles"
         )
         self.page = self.context.new_page()
         self.screenshots, self.viewport = screenshots, viewport
@@ -97,6 +98,16 @@ def phone(browser, platform, screenshots):
     pages = Pages(browser, platform, screenshots, PHONE)
     yield pages
     pages.close()
+
+
+@pytest.fixture
+def phone_on_a_network(browser, platform, screenshots):
+    """A phone reaching the portal over a link the test can cut: (pages, link)."""
+    link = NetworkLink(platform.portal)
+    pages = Pages(browser, platform, screenshots, PHONE, portal=link.url)
+    yield pages, link
+    pages.close()
+    link.close()
 
 
 def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_participants(
@@ -265,11 +276,8 @@ def test_a_facilitator_takes_attendance_on_a_phone(platform, phone, readme_image
     phone.check("my-sessions-taken")
 
 
-def cut_off(route) -> None:
-    route.abort("internetdisconnected")
-
-
-def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform, phone):
+def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform, phone_on_a_network):
+    phone, network = phone_on_a_network
     page = phone.page
     phone.sign_in_as("Fran Facilitator")
     session_id = story["sessions"][1]
@@ -283,10 +291,10 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
     ana = story["registrations"]["dev-participant-ca"]
     carla = story["registrations"]["carla-ruiz"]
 
-    # Chromium's offline mode can let a request out while a reloaded page starts under its service
-    # worker: the marks' address is cut off too, as it is on a phone without a network.
-    marks = f"**/sessions/{session_id}/attendance/marks"
-    phone.context.route(marks, cut_off)
+    # The browser is told it is offline (navigator.onLine, its events) and its link to the portal is cut:
+    # Chromium's offline mode alone lets a request out now and then while a reloaded page starts under
+    # its service worker, which a phone without a network would not.
+    network.cut()
     phone.context.set_offline(True)
     # The page hears of it a moment later: a mark made before then is sent, as on a real phone.
     page.wait_for_function("() => !navigator.onLine")
@@ -311,7 +319,7 @@ def test_attendance_taken_offline_arrives_once_when_the_network_returns(platform
                .observe(status, {childList: true, characterData: true, subtree: true}); }"""
     )
 
-    phone.context.unroute(marks, cut_off)
+    network.restore()
     phone.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")  # as the browser does when the network returns
     expect(page.locator("#sync-status")).to_have_text("All marks are recorded.", timeout=15000)
