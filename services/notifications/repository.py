@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.notifications.domain.bounces import address_key
 from services.notifications.domain.webhooks import TEST_EVENT
 from services.notifications.models import (
     ContactPoint,
@@ -310,7 +311,7 @@ def deliveries(tenant: str, *, recipient: str | None = None, content_kept: bool 
     they went to whatever its case, and by whether their content is kept."""
     stmt = select(Delivery).where(Delivery.tenant == tenant)
     if recipient:
-        stmt = stmt.where(func.lower(Delivery.recipient) == recipient.strip().lower())
+        stmt = stmt.where(func.lower(Delivery.recipient) == address_key(recipient))
     if content_kept is not None:
         kept = Delivery.content_deleted_at.is_(None)
         stmt = stmt.where(kept if content_kept else ~kept)
