@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from email import policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from services.notifications.webhooks import WebhookPoster
 from shared.envelope import make_event
+from shared.testing import spare_port
 from tests.conftest import config_overrides, migrated_context
 
 
@@ -52,17 +57,11 @@ class Collector:
             return [m for m in self.messages if m["To"] == address]
 
 
-def free_port() -> int:
-    from shared.testing import spare_port
-
-    return spare_port()
-
-
 @contextmanager
 def running_smtp_server():
     """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1, keeping what it is given."""
     collector = Collector()
-    collector.port = free_port()
+    collector.port = spare_port()
     controller = Controller(collector, hostname="127.0.0.1", port=collector.port)
     controller.start()
     try:
@@ -257,3 +256,90 @@ def copy_supervisors_of_invitations(nclient, tokens, tenant: str = "CA") -> None
         headers=tokens.headers("jurisdiction_admin", tenant),
     )
     assert answer.status_code == 200, answer.json
+
+
+# --- webhooks: a state system's receiver, and the service with private addresses allowed -----------------
+
+ADMIN = ("jurisdiction_admin", "CA")
+
+
+class Receiver:
+    """A state system's endpoint on 127.0.0.1: verifies each delivery's signature as its own code would."""
+
+    def __init__(self, port: int | None = None, *, status: int = 204):
+        self.port = port or spare_port()
+        self.status = status
+        self.secret: str | None = None
+        self.received: list[dict] = []
+        self.paths: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.paths.append(self.path)
+                try:
+                    payload = Webhook(receiver.secret).verify(body, dict(self.headers))
+                    verified = True
+                except WebhookVerificationError:
+                    payload, verified = None, False
+                receiver.received.append(
+                    {"id": self.headers["webhook-id"], "verified": verified, "payload": payload, "path": self.path}
+                )
+                self.send_response(receiver.status)
+                if 300 <= receiver.status < 400:
+                    self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def hook_ctx(notifications_ctx):
+    """The service with private addresses allowed, as on-premises and in tests (WEBHOOK_ALLOW_PRIVATE)."""
+    config = dataclasses.replace(notifications_ctx.config, webhook_allow_private=True)
+    return dataclasses.replace(notifications_ctx, config=config)
+
+
+@pytest.fixture
+def hclient(hook_ctx):
+    from services.notifications.app import create_app
+
+    return create_app(hook_ctx).test_client()
+
+
+def subscribe(client, tokens, url, types=("scheduling.session.scheduled",), **extra):
+    body = {"url": url, "event_types": list(types), "contact_email": "it@state.example.org", **extra}
+    answer = client.post("/webhooks", json=body, headers=tokens.headers(*ADMIN))
+    assert answer.status_code == 201, answer.json
+    return answer.json
+
+
+class Sender(Deliver):
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.poster = WebhookPoster(ctx.config)
+
+    def send(self, **kwargs) -> int:
+        from services.notifications.use_cases.sending import send_pending
+
+        total = 0
+        while sent := send_pending(self.ctx.db, self.ctx.config, self.mailer, self.poster, **kwargs):
+            total += sent
+        return total

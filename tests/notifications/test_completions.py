@@ -10,8 +10,7 @@ import pytest
 from services.notifications.handlers import build_batch_handlers
 from services.notifications.use_cases.notify import Notifier
 from shared.envelope import make_event, parse_event
-from tests.notifications.conftest import Deliver, add_contact
-from tests.notifications.test_webhooks import Sender, hclient, hook_ctx, receiver, subscribe  # noqa: F401 (fixtures)
+from tests.notifications.conftest import Deliver, Sender, add_contact, subscribe
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 

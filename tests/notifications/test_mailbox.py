@@ -13,12 +13,13 @@ from werkzeug.serving import make_server
 
 from services.notifications.app import create_app
 from services.notifications.sink import start_sink
-from tests.notifications.conftest import Deliver, add_contact, free_port, next_week, session_data, session_event
+from shared.testing import spare_port
+from tests.notifications.conftest import Deliver, add_contact, next_week, session_data, session_event
 
 
 @pytest.fixture
 def sink_ctx(notifications_ctx, tmp_path):
-    port = free_port()
+    port = spare_port()
     folder = tmp_path / "mailbox"
     controller = start_sink(folder, port=port)
     ctx = dataclasses.replace(

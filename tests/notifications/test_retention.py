@@ -11,16 +11,8 @@ from services.notifications.models import Delivery, Reminder
 from services.notifications.use_cases.reminders import write_due_reminders
 from services.notifications.use_cases.retention import Forgotten, forget_old_messages
 from shared.config import ConfigError
-from tests.notifications.conftest import add_contact, next_week, session_data, session_event
+from tests.notifications.conftest import ADMIN, Sender, add_contact, next_week, session_data, session_event, subscribe
 from tests.notifications.test_community_notices import call_data, call_event, community  # noqa: F401 - a fixture
-from tests.notifications.test_webhooks import (  # noqa: F401 - fixtures
-    ADMIN,
-    Sender,
-    hclient,
-    hook_ctx,
-    receiver,
-    subscribe,
-)
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 LATER_SESSION = "5b0f5d3e-0000-4000-8000-0000000000bb"

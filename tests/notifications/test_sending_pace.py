@@ -9,14 +9,7 @@ import pytest
 
 from services.notifications.mail import SendingPace, SmtpMailer
 from services.notifications.models import Delivery
-from tests.notifications.conftest import add_contact, next_week, session_data, session_event
-from tests.notifications.test_webhooks import (  # noqa: F401 - fixtures
-    Sender,
-    hclient,
-    hook_ctx,
-    receiver,
-    subscribe,
-)
+from tests.notifications.conftest import Sender, add_contact, next_week, session_data, session_event, subscribe
 
 BOTH = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
 OTHER_SESSION = "5b0f5d3e-0000-4000-8000-0000000000cc"

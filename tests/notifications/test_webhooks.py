@@ -6,101 +6,25 @@ from __future__ import annotations
 import dataclasses
 import json
 import socket
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from services.notifications.domain.webhooks import RETRY_SCHEDULE, RefusedAddress, next_wait
-from services.notifications.webhooks import WebhookPoster, _adapter
-from tests.notifications.conftest import Deliver, add_contact, free_port, next_week, session_data, session_event
-
-ADMIN = ("jurisdiction_admin", "CA")
-
-
-class Receiver:
-    """A state system's endpoint on 127.0.0.1: verifies each delivery's signature as its own code would."""
-
-    def __init__(self, port: int | None = None, *, status: int = 204):
-        self.port = port or free_port()
-        self.status = status
-        self.secret: str | None = None
-        self.received: list[dict] = []
-        self.paths: list[str] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.paths.append(self.path)
-                try:
-                    payload = Webhook(receiver.secret).verify(body, dict(self.headers))
-                    verified = True
-                except WebhookVerificationError:
-                    payload, verified = None, False
-                receiver.received.append(
-                    {"id": self.headers["webhook-id"], "verified": verified, "payload": payload, "path": self.path}
-                )
-                self.send_response(receiver.status)
-                if 300 <= receiver.status < 400:
-                    self.send_header("Location", f"http://127.0.0.1:{receiver.port}/elsewhere")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver():
-    running = Receiver()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def hook_ctx(notifications_ctx):
-    """The service with private addresses allowed, as on-premises and in tests (WEBHOOK_ALLOW_PRIVATE)."""
-    config = dataclasses.replace(notifications_ctx.config, webhook_allow_private=True)
-    return dataclasses.replace(notifications_ctx, config=config)
-
-
-@pytest.fixture
-def hclient(hook_ctx):
-    from services.notifications.app import create_app
-
-    return create_app(hook_ctx).test_client()
-
-
-def subscribe(client, tokens, url, types=("scheduling.session.scheduled",), **extra):
-    body = {"url": url, "event_types": list(types), "contact_email": "it@state.example.org", **extra}
-    answer = client.post("/webhooks", json=body, headers=tokens.headers(*ADMIN))
-    assert answer.status_code == 201, answer.json
-    return answer.json
-
-
-class Sender(Deliver):
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self.poster = WebhookPoster(ctx.config)
-
-    def send(self, **kwargs) -> int:
-        from services.notifications.use_cases.sending import send_pending
-
-        total = 0
-        while sent := send_pending(self.ctx.db, self.ctx.config, self.mailer, self.poster, **kwargs):
-            total += sent
-        return total
+from services.notifications.webhooks import _adapter
+from shared.testing import spare_port
+from tests.notifications.conftest import (
+    ADMIN,
+    Receiver,
+    Sender,
+    add_contact,
+    next_week,
+    session_data,
+    session_event,
+    subscribe,
+)
 
 
 def test_every_delivery_is_signed_so_the_receiver_can_verify_it(hook_ctx, hclient, tokens, receiver):
@@ -126,7 +50,7 @@ def test_every_delivery_is_signed_so_the_receiver_can_verify_it(hook_ctx, hclien
 
 
 def test_deliveries_retry_while_the_receiver_is_down_and_succeed_when_it_is_back(hook_ctx, hclient, tokens):
-    port = free_port()
+    port = spare_port()
     created = subscribe(hclient, tokens, f"http://127.0.0.1:{port}/t4t")
     sender = Sender(hook_ctx)
     sender.event(session_event("scheduled", session_data(next_week())))
@@ -224,7 +148,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_admin_and_contact_told
 ):
     # California's admin, who subscribes, reads Spanish; the registry's IT contact is told too.
     add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov", language="es")
-    port = free_port()
+    port = spare_port()
     created = subscribe(hclient, tokens, f"http://127.0.0.1:{port}/t4t", contact_email="it@state.example.org")
     ctx = dataclasses.replace(hook_ctx, config=dataclasses.replace(hook_ctx.config, webhook_disable_after_hours=48))
     sender = Sender(ctx)
@@ -253,7 +177,7 @@ def test_the_admin_told_of_a_disabled_endpoint_is_led_to_the_portals_webhooks_pa
     hook_ctx, hclient, tokens, smtp_server
 ):
     add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov")
-    created = subscribe(hclient, tokens, f"http://127.0.0.1:{free_port()}/t4t", contact_email="it@state.example.org")
+    created = subscribe(hclient, tokens, f"http://127.0.0.1:{spare_port()}/t4t", contact_email="it@state.example.org")
     config = dataclasses.replace(
         hook_ctx.config, webhook_disable_after_hours=48, portal_url="https://portal.example.org"
     )
