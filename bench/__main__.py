@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import tempfile
 import time
 import urllib.request
@@ -39,7 +38,7 @@ from pathlib import Path
 
 from bench import coaching, export, load, notifications, pipeline, scheduling
 from bench import national_year as year
-from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens
+from shared.testing import AUDIENCE, ISSUER, POSTGRES_URL, RABBITMQ_URL, Tokens, spare_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -51,12 +50,6 @@ TARGETS = {
     "rss_mb": 150.0,
     "growth": 2.2,
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(port: int, path: str = "/healthz", timeout: float = 60) -> None:
@@ -118,7 +111,7 @@ def main() -> int:
         "data": {},
         "reads": {},
     }
-    servers = scheduling.Servers(env, tmp, free_port, wait_http)
+    servers = scheduling.Servers(env, tmp, spare_port, wait_http)
     try:
         for half in (1, 2):
             results["load"][half] = year.copy_year(POSTGRES_URL, scale, half, run_db)

@@ -35,6 +35,8 @@ from pathlib import Path
 import requests
 from sqlalchemy import text
 
+from shared.testing import spare_port
+
 NATIONAL = {"jurisdictions": 630, "trainers": 20_000, "activities": 200_000, "observations": 40_000}
 SPECIALISTS_PER_JURISDICTION = 3
 TARGETS = {"caseload_p99_ms": 100.0, "report_p99_ms": 100.0, "reach_s": 2.0, "growth": 2.2}
@@ -257,12 +259,12 @@ def start_servers(env: dict, tmp: Path, app, tokens) -> tuple:
     """The API as deployed, and its ceiling under the fastest configuration for caseloads."""
     import pickle
 
-    from bench.__main__ import free_port, wait_http
+    from bench.__main__ import wait_http
     from bench.load import Request, run_load
     from bench.scheduling import Servers, best_ceiling, candidates, service_settings
 
     conf = "services.coaching.gunicorn_conf"
-    servers = Servers(env, tmp, free_port, wait_http, service="coaching", conf=conf)
+    servers = Servers(env, tmp, spare_port, wait_http, service="coaching", conf=conf)
     api_port, _ = servers.api()
     plans, shown = capture_plans(app, tokens, ("J001", "its-J001-0"))
     path = tmp / "coaching-plans.pickle"

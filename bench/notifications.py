@@ -24,15 +24,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from shared.testing import spare_port
+
 TARGETS = {"reschedule": 0.50, "webhooks": 0.50}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class _Counting:
@@ -55,7 +49,7 @@ class _Counting:
 def _smtp_server():
     from aiosmtpd.controller import Controller
 
-    handler, port = _Counting(), _free_port()
+    handler, port = _Counting(), spare_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     return controller, handler, port
@@ -79,7 +73,7 @@ def _receiver():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", _free_port()), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", spare_port()), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, received, lock
 
@@ -226,7 +220,7 @@ def webhook_figures(count: int) -> dict:
     schema, namespace = f"bench_notifications_{run}", f"benchn{run}."
     server, received, lock = _receiver()
     url = f"http://127.0.0.1:{server.server_address[1]}/events"
-    ctx = _context(_free_port(), schema, namespace)
+    ctx = _context(spare_port(), schema, namespace)
     bodies = [
         json.dumps({"id": str(uuid.uuid4()), "type": "scheduling.registration.confirmed", "n": n}) for n in range(count)
     ]

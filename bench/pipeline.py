@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -40,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import bare_notifier
+from shared.testing import spare_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 0.40
@@ -57,12 +57,6 @@ HISTORY_PEOPLE = 20_000
 HISTORY_OUTBOX = 50_000
 # Oldest outstanding events the observer asks the inbox about at each poll (``_until_all_handled``).
 OBSERVED_PER_POLL = 200
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -259,7 +253,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
         Topology().work_queue(sub) for sub in Topology().for_consumer("notifications") if sub.handler == "notify"
     )
     _deployed_history(database_url, s_schema, n_schema, queue)
-    metrics_port = _free_port()
+    metrics_port = spare_port()
     common = {
         **os.environ,
         "BROKER_URL": broker_url,
@@ -273,7 +267,7 @@ def pipeline_figures(count: int, broker_url: str, database_url: str, run: str, *
         "NOTIFICATIONS_DATABASE_URL": database_url,
         "NOTIFICATIONS_DB_SCHEMA": n_schema,
         "SEND_INTERVAL": "3600",
-        "SMTP_PORT": str(_free_port()),
+        "SMTP_PORT": str(spare_port()),
         # As deployed, and as the bare program does: each e-mail carries its reader's unsubscribe link.
         "UNSUBSCRIBE_SECRET": bare_notifier.UNSUBSCRIBE_SECRET,
         "NOTIFICATIONS_PUBLIC_URL": bare_notifier.PUBLIC_URL,

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 import requests
 
 from shared.auth import load_or_create_dev_key, mint_token
+from shared.testing import spare_port
 
 ROOT = Path(__file__).resolve().parent.parent
 USERS = int(os.environ.get("BENCH_PORTAL_USERS", "20"))
@@ -42,14 +42,8 @@ THINK = float(os.environ.get("BENCH_PORTAL_THINK", "1.0"))
 P99_TARGET_MS, MAX_CALLS = 200.0, 3
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(env: dict, folder: Path) -> tuple[dict, list[subprocess.Popen]]:
-    ports = {name: free_port() for name in ("content", "scheduling", "coaching", "portal")}
+    ports = {name: spare_port() for name in ("content", "scheduling", "coaching", "portal")}
     env.update(
         CONTENT_PORT=str(ports["content"]), SCHEDULING_PORT=str(ports["scheduling"]), PORTAL_PORT=str(ports["portal"]),
         COACHING_PORT=str(ports["coaching"]), PORTAL_COACHING_URL=f"http://127.0.0.1:{ports['coaching']}",

@@ -29,7 +29,7 @@ from services.content.config import ContentConfig
 from services.content.models import Jurisdiction, Series
 from shared.envelope import make_event
 from shared.messaging.bus import Outgoing, Publisher
-from shared.testing import AUDIENCE, ISSUER, pika_params, wait_until
+from shared.testing import AUDIENCE, ISSUER, pika_params, spare_port, wait_until
 from tests.conftest import config_overrides, migrated_context
 
 pytestmark = pytest.mark.e2e  # it starts the platform's processes as deployed
@@ -67,12 +67,6 @@ def content(database, broker, signing_key_file, tmp_path):
     ctx.db.dispose()
 
 
-def free_port() -> int:
-    from shared.testing import spare_port
-
-    return spare_port()
-
-
 def stopped_within(process: subprocess.Popen, seconds: float) -> int:
     try:
         return process.wait(timeout=seconds)
@@ -103,7 +97,7 @@ def test_the_api_answers_every_request_it_accepted_when_told_to_stop(content, to
     """
     ctx, env = content
     pause = pre_stop_seconds("content-api")
-    port = free_port()
+    port = spare_port()
     log = (tmp_path / "gunicorn.log").open("wb")
     server = subprocess.Popen(
         # The image's command (Dockerfile, docker-compose.yml, deploy/k8s), on a free local port.

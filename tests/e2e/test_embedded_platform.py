@@ -17,16 +17,10 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from shared.testing import wait_until
+from shared.testing import spare_port, wait_until
 from tests.helpers import migrate_and_seed
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    from shared.testing import spare_port
-
-    return spare_port()
 
 
 def get(url: str, token: str | None = None):
@@ -43,7 +37,7 @@ def get(url: str, token: str | None = None):
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("platform")
-    port, scheduling_port, portal_port, notifications_port, coaching_port = (free_port() for _ in range(5))
+    port, scheduling_port, portal_port, notifications_port, coaching_port = (spare_port() for _ in range(5))
     env = {
         k: v
         for k, v in os.environ.items()
@@ -57,7 +51,7 @@ def platform(tmp_path_factory):
         SCHEDULING_PORT=str(scheduling_port),
         PORTAL_PORT=str(portal_port),
         NOTIFICATIONS_PORT=str(notifications_port),
-        SMTP_SINK_PORT=str(free_port()),
+        SMTP_SINK_PORT=str(spare_port()),
         COACHING_PORT=str(coaching_port),
         WEB_CONCURRENCY="1",
         WEBHOOK_ALLOW_PRIVATE="true",  # as docs/notifications.md starts it, to try webhooks on this machine
@@ -237,7 +231,7 @@ def the_webhook_receiver_of_the_docs(platform, tmp_path):
     section = text.split("### Try it on this machine", 1)[1].split("\n## ", 1)[0]
     start, subscribe, test_message, deliveries = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
     assert start.strip() == "WEBHOOK_ALLOW_PRIVATE=true make run"  # as the platform fixture runs
-    port = free_port()
+    port = spare_port()
     script = as_run_here(platform, subscribe).replace("127.0.0.1:9000", f"127.0.0.1:{port}")
     printed = tmp_path / "receiver.out"
     env = {**platform["env"], "PYTHONPATH": str(ROOT), "RECEIVER_PORT": str(port)}

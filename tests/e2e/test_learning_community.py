@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import vobject
 
-from shared.testing import AUDIENCE, ISSUER, wait_until
+from shared.testing import AUDIENCE, ISSUER, spare_port, wait_until
 from tests.helpers import migrate_and_seed
-from tests.notifications.conftest import free_port, running_smtp_server
+from tests.notifications.conftest import running_smtp_server
 
 pytestmark = pytest.mark.e2e
 
@@ -109,7 +109,7 @@ def platform(database, broker, signing_key_file, tokens, smtp, tmp_path):
         # One PostgreSQL database, each service in its own schema, as in a deployment sharing a server.
         env[f"{service.upper()}_DATABASE_URL"] = database["url"]
         env[f"{service.upper()}_DB_SCHEMA"] = f"{database['schema']}_{service}"
-        ports[service] = free_port()
+        ports[service] = spare_port()
         env[f"{service.upper()}_PORT"] = str(ports[service])
     migrate_and_seed(env, SERVICES)
     processes, logs = [], {}

@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 
 from services.scheduling.models import Registration, TrainingSession, platform
 from shared.db import Database
-from shared.testing import AUDIENCE, ISSUER, wait_until
-from tests.e2e.test_embedded_platform import free_port
+from shared.testing import AUDIENCE, ISSUER, spare_port, wait_until
 from tests.scheduling import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +28,7 @@ PEOPLE = 40  # with a key, and as many again without
 
 @pytest.fixture
 def scheduling_processes(tmp_path, signing_key_file):
-    port = free_port()
+    port = spare_port()
     url = f"sqlite:///{tmp_path / 'scheduling.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JWT_", "DATABASE_URL", "BROKER_", "SCHEDULING_"))}
     env.update(

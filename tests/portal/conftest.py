@@ -22,19 +22,13 @@ import requests
 from werkzeug.serving import make_server
 
 from shared.auth import load_or_create_dev_key, mint_token
-from shared.testing import wait_until
+from shared.testing import spare_port, wait_until
 from tests.helpers import migrate_and_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ISSUER, AUDIENCE = "http://localhost/dev-issuer", "t4t-platform"
-
-
-def free_port() -> int:
-    from shared.testing import spare_port
-
-    return spare_port()
 
 
 class Platform:
@@ -88,7 +82,7 @@ class Platform:
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("platform")
-    ports = {name: free_port() for name in ("content", "scheduling", "coaching", "portal")}
+    ports = {name: spare_port() for name in ("content", "scheduling", "coaching", "portal")}
     env = {
         k: v
         for k, v in os.environ.items()

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from services.content.models import Series
 from services.scheduling.models import Cohort
+from shared.testing import spare_port
 from tests.helpers import assert_problem, auth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -88,12 +89,6 @@ def test_a_lone_surrogate_is_a_422_naming_its_field_in_every_service(services):
 # --- errors gunicorn answers itself -------------------------------------------------------------
 
 
-def _free_port() -> int:
-    from shared.testing import spare_port
-
-    return spare_port()
-
-
 def _exchange(port: int, request: bytes) -> tuple[int, dict, bytes]:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
         conn.sendall(request)
@@ -116,7 +111,7 @@ def _exchange(port: int, request: bytes) -> tuple[int, dict, bytes]:
 def served(request, tmp_path):
     """A service under its own gunicorn settings, as deployed: its port."""
     conf, app = request.param
-    port = _free_port()
+    port = spare_port()
     env = {
         **os.environ,
         "DATA_DIR": str(tmp_path),
