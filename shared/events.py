@@ -193,6 +193,7 @@ class RegistrationChanged(EventData):
     # Added later: events published before carry neither, and a consumer falls back to its own words.
     cohort_title = fields.String(allow_none=True, load_default=None)
     cohort_time_zone = fields.String(allow_none=True, load_default=None)
+    participant_name = fields.String(allow_none=True, load_default=None)
 
 
 class AttendanceRecorded(EventData):

@@ -25,6 +25,7 @@ class ContactPoint(IdMixin, TimestampMixin, ChangeMixin, Base):
 
     tenant: Mapped[str] = mapped_column(String(40))
     person: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300), nullable=True)
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="en")

@@ -527,22 +527,23 @@ def clear_addresses(session: Session, pairs: set[tuple[str, str]], now: datetime
     )
 
 
-def people_at(session: Session, tenant: str, keys) -> dict[str, tuple[list[str], list[str]]]:
-    """By address key: the people of a tenant whose e-mail it is, and those whose supervisor's it is."""
-    found: dict[str, tuple[list[str], list[str]]] = {key: ([], []) for key in keys}
+def people_at(session: Session, tenant: str, keys) -> dict[str, tuple[list, list]]:
+    """By address key: the people of a tenant whose e-mail it is, and those whose supervisor's it is, each
+    as (person, name)."""
+    found: dict[str, tuple[list, list]] = {key: ([], []) for key in keys}
     if not found:
         return found
     email, supervisor = func.lower(ContactPoint.email), func.lower(ContactPoint.supervisor_email)
     rows = session.execute(
-        select(email, supervisor, ContactPoint.person)
+        select(email, supervisor, ContactPoint.person, ContactPoint.name)
         .where(ContactPoint.tenant == tenant, or_(email.in_(list(found)), supervisor.in_(list(found))))
         .order_by(ContactPoint.person)
     )
-    for own, supervisors, person in rows:
+    for own, supervisors, person, name in rows:
         if own in found:
-            found[own][0].append(person)
+            found[own][0].append((person, name))
         if supervisors in found:
-            found[supervisors][1].append(person)
+            found[supervisors][1].append((person, name))
     return found
 
 

@@ -163,6 +163,7 @@ def registration_event(verb: str, registration: Registration, *, by: str, correl
             "registration_id": registration.id,
             "cohort_id": registration.cohort_id,
             "participant": registration.participant,
+            "participant_name": registration.name or None,
             "email": registration.email,
             "status": registration.status,
             "waitlist_position": registration.waitlist_position,

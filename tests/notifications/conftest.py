@@ -231,7 +231,9 @@ def deliver(notifications_ctx):
     return Deliver(notifications_ctx)
 
 
-def add_contact(ctx, person: str, email_address: str, *, tenant="CA", language="en", time_zone=None, supervisor=None):
+def add_contact(
+    ctx, person: str, email_address: str, *, tenant="CA", language="en", time_zone=None, supervisor=None, name=None
+):
     from services.notifications.models import ContactPoint
 
     with ctx.db.unit_of_work() as uow:
@@ -239,6 +241,7 @@ def add_contact(ctx, person: str, email_address: str, *, tenant="CA", language="
             ContactPoint(
                 tenant=tenant,
                 person=person,
+                name=name,
                 email=email_address,
                 language=language,
                 time_zone=time_zone,

@@ -146,12 +146,14 @@ def next_month() -> datetime:
 @BOTH
 def test_members_contact_points_come_from_content_each_under_their_jurisdiction(notifications_ctx, community):
     with notifications_ctx.db.session() as db:
-        rows = {(c.tenant, c.person): (c.email, c.language, c.time_zone) for c in db.scalars(select(ContactPoint))}
+        rows = {
+            (c.tenant, c.person): (c.name, c.email, c.language, c.time_zone) for c in db.scalars(select(ContactPoint))
+        }
     assert rows == {
-        ("CA", "ana-ca"): ("ana@example.org", "en", "America/Los_Angeles"),
-        ("PR", "lupe-pr"): ("lupe@example.org", "es", "America/Puerto_Rico"),
-        ("CTUIR", "tala-ctuir"): ("tala@example.org", "en", None),
-        ("US", "staff-itcc"): ("staff@example.org", "en", "America/New_York"),
+        ("CA", "ana-ca"): ("Ana", "ana@example.org", "en", "America/Los_Angeles"),
+        ("PR", "lupe-pr"): ("Lupe", "lupe@example.org", "es", "America/Puerto_Rico"),
+        ("CTUIR", "tala-ctuir"): ("Tala", "tala@example.org", "en", None),
+        ("US", "staff-itcc"): ("Staff", "staff@example.org", "en", "America/New_York"),
     }
 
 
@@ -399,7 +401,7 @@ def test_an_audio_conference_registrant_without_a_contact_point_gets_the_address
     assert (cal.method.value, cal.vevent.uid.value) == ("REQUEST", "a0d10c0f-0000-4000-8000-000000000001@t4t-platform")
     with notifications_ctx.db.session() as db:
         [contact] = db.scalars(select(ContactPoint).where(ContactPoint.person == "or-person"))
-    assert (contact.tenant, contact.email) == ("OR", "or@example.org")
+    assert (contact.tenant, contact.email, contact.name) == ("OR", "or@example.org", "Or")
     # Its later changes reach them at that address, like any registrant's.
     feed(call_event("cancelled", {**conference, "sequence": 1, "invitees": ["or-person"]}))
     deliver.send()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from services.notifications.domain.kinds import TEMPLATES
-from tests.notifications.conftest import add_contact, next_week, session_data, session_event
+from services.notifications.handlers import build_batch_handlers
+from shared.envelope import parse_event
+from tests.notifications.conftest import add_contact, next_week, registration_event, session_data, session_event
 
 ADMIN_CA = ("jurisdiction_admin", "CA")
 ADMIN_NY = ("jurisdiction_admin", "NY")
@@ -24,6 +26,50 @@ def test_a_state_system_keeps_contact_points_and_syncs_them_losslessly(nclient, 
     nclient.put("/contact-points/ana", json={**body, "language": "en"}, headers=headers)
     later = nclient.get(f"/contact-points?changed_after={first['last_change']}", headers=headers).json
     assert [(c["person"], c["language"]) for c in later["items"]] == [("ana", "en")]
+
+
+BOTH = pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+
+
+@BOTH
+def test_registrations_give_a_contact_point_the_persons_name_and_keep_it_current(
+    nclient, tokens, notifications_ctx, deliver, database
+):
+    headers = tokens.headers("jurisdiction_admin", "CA")
+
+    def named(person: str):
+        return nclient.get(f"/contact-points/{person}", headers=headers).json["name"]
+
+    # One event at a time, as a consumer handles a lone one.
+    deliver.event(registration_event("confirmed", "ana", "ana@example.org", participant_name="Ana López"))
+    assert named("ana") == "Ana López"
+    marker = nclient.get("/contact-points?changed_after=0", headers=headers).json["last_change"]
+    deliver.event(registration_event("cancelled", "ana", "ana@example.org", participant_name="Ana López Ruiz"))
+    assert named("ana") == "Ana López Ruiz"
+    # The correction reaches a state system syncing contact points.
+    later = nclient.get(f"/contact-points?changed_after={marker}", headers=headers).json["items"]
+    assert [(c["person"], c["name"]) for c in later] == [("ana", "Ana López Ruiz")]
+    deliver.event(registration_event("confirmed", "ana", "ana@example.org"))  # an older event, with no name
+    assert named("ana") == "Ana López Ruiz"
+
+    # In a batch, as the consumer handles a burst: a new person and a renamed one.
+    add_contact(notifications_ctx, "ben", "ben@example.org", name="Ben")
+    events = [
+        parse_event(registration_event("confirmed", "cy", "cy@example.org", participant_name="Cy Park").to_json()),
+        parse_event(registration_event("confirmed", "ben", "ben@example.org", participant_name="Ben Ortiz").to_json()),
+    ]
+    notify_many = build_batch_handlers(notifications_ctx.extra["notifier"])["notify"]
+    with notifications_ctx.db.unit_of_work() as uow:
+        notify_many(events, uow)
+        uow.commit()
+    assert (named("cy"), named("ben")) == ("Cy Park", "Ben Ortiz")
+
+    # A state system keeps the name with the rest of the record.
+    put = nclient.put("/contact-points/dee", json={"email": "dee@example.org", "name": "Dee Nguyen"}, headers=headers)
+    assert put.status_code == 200 and put.json["name"] == "Dee Nguyen"
+    blank = nclient.put("/contact-points/dee", json={"email": "dee@example.org", "name": "  "}, headers=headers)
+    assert blank.status_code == 422 and blank.content_type == "application/problem+json"
+    assert named("dee") == "Dee Nguyen"
 
 
 def test_another_jurisdiction_sees_none_of_it(nclient, tokens, notifications_ctx, deliver, smtp_server):

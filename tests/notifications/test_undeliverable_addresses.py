@@ -28,9 +28,9 @@ def moved(starts, sequence: int, registrants=("ana",)):
 def test_an_address_refused_for_good_is_set_aside_shown_with_its_people_and_cleared(
     notifications_ctx, deliver, smtp_server, nclient, tokens, database
 ):
-    add_contact(notifications_ctx, "ana", "ana@exmaple.org")  # a roster's typo
-    add_contact(notifications_ctx, "ana-2", "Ana@Exmaple.org")  # the same mailbox, typed otherwise
-    add_contact(notifications_ctx, "ben", "ben@example.org", supervisor="ANA@exmaple.org")
+    add_contact(notifications_ctx, "ana", "ana@exmaple.org", name="Ana López")  # a roster's typo
+    add_contact(notifications_ctx, "ana-2", "Ana@Exmaple.org")  # the same mailbox, typed otherwise; no name known
+    add_contact(notifications_ctx, "ben", "ben@example.org", supervisor="ANA@exmaple.org", name="Ben Ortiz")
     add_contact(notifications_ctx, "tx-ana", "ana@exmaple.org", tenant="TX")
     smtp_server.refuse_recipients["ana@exmaple.org"] = UNKNOWN_USER
     starts = next_week()
@@ -44,8 +44,10 @@ def test_an_address_refused_for_good_is_set_aside_shown_with_its_people_and_clea
     listed = nclient.get("/undeliverable-addresses", headers=admin)
     assert listed.status_code == 200
     [entry] = listed.json["items"]
-    assert entry["address"] == "ana@exmaple.org" and entry["people"] == ["ana", "ana-2"]
-    assert entry["supervisor_of"] == ["ben"]  # whose records name it as their supervisor's
+    assert entry["address"] == "ana@exmaple.org"
+    assert entry["people"] == [{"person": "ana", "name": "Ana López"}, {"person": "ana-2", "name": None}]
+    # Whose records name it as their supervisor's.
+    assert entry["supervisor_of"] == [{"person": "ben", "name": "Ben Ortiz"}]
     assert entry["reply"] == UNKNOWN_USER and entry["message_id"] == refused["message_id"]
     assert entry["cleared_at"] is None and entry["cleared_by"] is None
     one = nclient.get("/undeliverable-addresses", query_string={"address": " ANA@exmaple.org"}, headers=admin)
@@ -75,7 +77,7 @@ def test_an_address_refused_for_good_is_set_aside_shown_with_its_people_and_clea
     deliver.send()
     assert smtp_server.rcpt_tos.count("ana@exmaple.org") == 2
     [tx_entry] = nclient.get("/undeliverable-addresses", headers=tx_admin).json["items"]
-    assert tx_entry["people"] == ["tx-ana"]
+    assert tx_entry["people"] == [{"person": "tx-ana", "name": None}]
 
     # California mends Ana's record and clears the address (however it is typed): the mailbox now works.
     mended = nclient.put("/contact-points/ana", json={"email": "ana@example.org", "language": "en"}, headers=admin)
@@ -86,7 +88,8 @@ def test_an_address_refused_for_good_is_set_aside_shown_with_its_people_and_clea
     del smtp_server.refuse_recipients["ana@exmaple.org"]
     cleared = nclient.post("/undeliverable-addresses/ANA@Exmaple.org/clear", headers=admin)
     assert cleared.status_code == 200
-    assert (cleared.json["people"], cleared.json["supervisor_of"]) == (["ana-2"], ["ben"])  # Ana's no longer
+    assert [p["person"] for p in cleared.json["people"]] == ["ana-2"]  # Ana's no longer
+    assert [p["person"] for p in cleared.json["supervisor_of"]] == ["ben"]
     assert cleared.json["cleared_at"] is not None
     assert cleared.json["cleared_by"] == "jurisdiction_admin-ca"
     assert nclient.get("/undeliverable-addresses?cleared=false", headers=admin).json["items"] == []

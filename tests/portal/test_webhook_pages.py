@@ -371,9 +371,9 @@ def test_a_coordinator_sees_the_addresses_set_aside_whose_they_are_and_sends_to_
     from tests.notifications.conftest import add_contact
 
     ctx = notifications[1]
-    add_contact(ctx, "ana", "ana@exmaple.org")
-    add_contact(ctx, "ana-2", "Ana@Exmaple.org")
-    add_contact(ctx, "ben", "ben@example.org", supervisor="ana@exmaple.org")
+    add_contact(ctx, "ana", "ana@exmaple.org", name="Ana López")
+    add_contact(ctx, "ana-2", "Ana@Exmaple.org")  # no name known: shown by id
+    add_contact(ctx, "ben", "ben@example.org", supervisor="ana@exmaple.org", name="Ben Ortiz")
     set_aside(ctx, "ana@exmaple.org", reply="550 5.1.1 <ana@exmaple.org>: User unknown")
     set_aside(ctx, "old@example.org", cleared=True)
     set_aside(ctx, "tx@example.org", tenant="TX")
@@ -385,14 +385,17 @@ def test_a_coordinator_sees_the_addresses_set_aside_whose_they_are_and_sends_to_
     assert listed.status_code == 200 and listed.headers["X-API-Calls"] == "1"
     assert "Addresses that refuse every message" in html
     assert '<a href="/messages?address=ana@exmaple.org">ana@exmaple.org</a>' in html
-    assert "ana, ana-2; the supervisor of ben" in html and "550 5.1.1 &lt;ana@exmaple.org&gt;: User unknown" in html
+    assert (
+        "Ana López (ana), ana-2; the supervisor of Ben Ortiz (ben)" in html
+        and "550 5.1.1 &lt;ana@exmaple.org&gt;: User unknown" in html
+    )
     assert "old@example.org" not in html and "tx@example.org" not in html  # cleared; another jurisdiction's
     assert html.count("Send to it again<span") == 1
 
     one = coordinator.get("/messages?address=ANA@exmaple.org").get_data(as_text=True)
     assert (
         "No message is sent to ana@exmaple.org" in one
-        and "Mend the e-mail of ana, ana-2; the supervisor of ben in" in one
+        and "Mend the e-mail of Ana López (ana), ana-2; the supervisor of Ben Ortiz (ben) in" in one
     )
     assert "Addresses that refuse every message" not in one
     cleared = coordinator.post(

@@ -1,4 +1,4 @@
-"""Registration events name their cohort (title and time zone), so a notifier never calls scheduling back."""
+"""Registration events name their cohort (title and time zone) and the person, so a notifier never calls scheduling back."""
 
 from __future__ import annotations
 
@@ -33,3 +33,10 @@ def test_every_registration_event_names_the_cohort(sclient, tokens, scheduling_c
     assert [e.type.rsplit(".", 1)[1] for e in events] == ["confirmed", "waitlisted", "cancelled", "promoted"]
     assert title and time_zone
     assert {(e.data["cohort_title"], e.data["cohort_time_zone"]) for e in events} == {(title, time_zone)}
+    # The person's name as registered, with every change of the registration: whose the address is.
+    assert [(e.data["participant"], e.data["participant_name"]) for e in events] == [
+        ("p-1", "P 1"),
+        ("p-2", "P 2"),
+        ("p-1", "P 1"),
+        ("p-2", "P 2"),
+    ]

@@ -18,6 +18,15 @@ class ContactPointSchema(Schema):
     id = fields.String(dump_only=True)
     person = fields.String(dump_only=True, metadata={"description": "The person's `sub`, or their roster key."})
     tenant = fields.String(dump_only=True)
+    name = Text(
+        300,
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "The person's name, as their record has it: shown to admins with an address its mail "
+            "server refuses. Registrations and community memberships fill it in when it is unknown or changed."
+        },
+    )
     email = Email(required=True, validate=validate.Length(max=320))
     time_zone = Text(
         64,

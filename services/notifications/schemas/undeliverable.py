@@ -7,17 +7,26 @@ from marshmallow import Schema, fields, validate
 from shared.http.pagination import PageArgs, page_schema
 
 
+class PersonAtAddressSchema(Schema):
+    person = fields.String(dump_only=True, metadata={"description": "The person's `sub`, or their roster key."})
+    name = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "Their name as their contact point has it (null when unknown)."},
+    )
+
+
 class UndeliverableAddressSchema(Schema):
     address = fields.String(dump_only=True, metadata={"description": "As the refused message was addressed."})
     people = fields.List(
-        fields.String(),
+        fields.Nested(PersonAtAddressSchema),
         dump_only=True,
         metadata={
             "description": "The people of your jurisdiction whose e-mail this is (any case): whose record to mend."
         },
     )
     supervisor_of = fields.List(
-        fields.String(),
+        fields.Nested(PersonAtAddressSchema),
         dump_only=True,
         metadata={"description": "The people whose supervisor's e-mail this is (copies are sent to it)."},
     )

@@ -72,6 +72,8 @@ class CommunityNotices:
             # What the member gave content keeps the contact point current; what they left out changes nothing.
             if data.get("email"):
                 contact.email = data["email"]
+            if data.get("name"):
+                contact.name = data["name"]
             if data.get("time_zone"):
                 contact.time_zone = data["time_zone"]
             if data.get("language") in LANGUAGES:
@@ -175,6 +177,7 @@ class CommunityNotices:
             contact = ContactPoint(tenant=registrant["tenant"], person=registrant["person"], language="en")
             session.add(contact)
         contact.email = registrant["email"]
+        contact.name = registrant.get("name") or contact.name
         session.flush()
 
     def _invite_newcomer(self, session, event: Envelope) -> int:

@@ -281,15 +281,16 @@ class Notifier:
 
     def _registration_changed(self, event: Envelope, session, lookups: Lookups) -> int:
         data, tenant = event.data, event.tenant
-        person = data["participant"]
+        person, email, name = data["participant"], data.get("email"), data.get("participant_name")
         contact = lookups.contact_point_for_update(tenant, person)
-        if data.get("email") and (contact is None or contact.email != data["email"]):
-            # Rosters and registrations carry the e-mail a person gave; it keeps the contact point current.
-            if contact is None:
-                contact = lookups.add_contact_point(tenant, person, data["email"])
-            else:
-                contact.email = data["email"]
-                lookups.changed_contact_point(contact)
+        # Rosters and registrations carry the e-mail and name a person gave; they keep the contact point
+        # current, and what an event leaves out changes nothing.
+        if contact is None:
+            if email:
+                contact = lookups.add_contact_point(tenant, person, email, name)
+        elif (email and contact.email != email) or (name and contact.name != name):
+            contact.email, contact.name = email or contact.email, name or contact.name
+            lookups.changed_contact_point(contact)
         sessions = [s for s in lookups.sessions_of_cohort(tenant, data["cohort_id"]) if not s.cancelled]
         upcoming = [s for s in sessions if s.starts_at > self.clock()]
         confirmed = data["status"] == "confirmed"
@@ -590,6 +591,7 @@ class NewContactPoint:
     tenant: str
     person: str
     email: str
+    name: str | None = None
     time_zone: str | None = None
     language: str = "en"
     supervisor_email: str | None = None
@@ -621,8 +623,8 @@ class Lookups:
     def contact_point_for_update(self, tenant: str, person: str) -> ContactPoint | None:
         return repo.contact_point(self.session, tenant, person, for_update=True)
 
-    def add_contact_point(self, tenant: str, person: str, email: str) -> ContactPoint:
-        contact = ContactPoint(id=new_id(), tenant=tenant, person=person, language="en", email=email)
+    def add_contact_point(self, tenant: str, person: str, email: str, name: str | None) -> ContactPoint:
+        contact = ContactPoint(id=new_id(), tenant=tenant, person=person, language="en", email=email, name=name)
         self.session.add(contact)
         self.session.flush()  # a second writer of the same person fails here, before any message is written
         return contact
@@ -724,10 +726,10 @@ class Preloaded(Lookups):
             self._contacts[(tenant, person)] = super().contact_point_for_update(tenant, person)
         return self._contacts[(tenant, person)]
 
-    def add_contact_point(self, tenant: str, person: str, email: str) -> NewContactPoint:
+    def add_contact_point(self, tenant: str, person: str, email: str, name: str | None) -> NewContactPoint:
         # Written with the batch's messages (``finish``): the ORM's flush of one row at a time was
         # the largest part of a batch of registrations, and building ORM objects the next (bench.pipeline).
-        contact = NewContactPoint(id=new_id(), tenant=tenant, person=person, email=email)
+        contact = NewContactPoint(id=new_id(), tenant=tenant, person=person, email=email, name=name)
         self._contacts[(tenant, person)] = contact
         self._new_contacts.append(contact)
         return contact
@@ -772,6 +774,7 @@ class Preloaded(Lookups):
                 "id": c.id,
                 "tenant": c.tenant,
                 "person": c.person,
+                "name": c.name,
                 "email": c.email,
                 "time_zone": c.time_zone,
                 "language": c.language,

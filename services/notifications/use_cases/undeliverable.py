@@ -32,11 +32,11 @@ def clear_undeliverable_address(address: str, uow, who) -> dict:
     return _undeliverable(row, repo.people_at(uow.session, who.tenant, {key})[key])
 
 
-def _undeliverable(row: UndeliverableAddress, people: tuple[list[str], list[str]]) -> dict:
+def _undeliverable(row: UndeliverableAddress, people: tuple[list, list]) -> dict:
     return {
         "address": row.address,
-        "people": people[0],
-        "supervisor_of": people[1],
+        "people": [{"person": person, "name": name} for person, name in people[0]],
+        "supervisor_of": [{"person": person, "name": name} for person, name in people[1]],
         "reply": row.reply,
         "message_id": row.message_id,
         "refused_at": row.refused_at,
