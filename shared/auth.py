@@ -5,6 +5,7 @@ The tenant always comes from verified claims (or the API key's row), never from 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -165,7 +166,14 @@ def mint_token(
     }
     if name:
         claims["name"] = name
-    return jwt.encode(claims, private_pem, algorithm=algorithm)
+    return jwt.encode(claims, _signing_key(private_pem), algorithm=algorithm)
+
+
+@functools.lru_cache(maxsize=16)
+def _signing_key(private_pem: bytes):
+    """The private key, loaded once: loading a PEM checks the RSA key, which takes some 40 ms, and the
+    tests, the benches and the development sign-in sign many tokens with one key."""
+    return serialization.load_pem_private_key(private_pem, password=None)
 
 
 class IdentityProviderUnavailable(Exception):

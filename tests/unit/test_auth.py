@@ -124,3 +124,21 @@ def test_production_verifies_against_the_identity_providers_jwks():
             verifier.verify(embedded)
     finally:
         server.shutdown()
+
+
+def test_each_key_signs_its_own_tokens_once_loaded():
+    """Keys are loaded once and kept: a token is still signed by the key it was minted with, never another."""
+    other = generate_private_key_pem()
+    elsewhere = TokenVerifier(
+        issuer="iss", audience="aud", algorithms=("RS256",), public_key_pem=public_pem_from_private(other)
+    )
+    for _ in range(2):  # the second round signs with the kept keys
+        ours, theirs = (
+            token(),
+            mint_token(other, issuer="iss", audience="aud", sub="u2", tenant="TX", roles=["facilitator"]),
+        )
+        assert VERIFIER.verify(ours).sub == "u1" and elsewhere.verify(theirs).sub == "u2"
+        with pytest.raises(AuthError):
+            VERIFIER.verify(theirs)
+        with pytest.raises(AuthError):
+            elsewhere.verify(ours)
