@@ -83,12 +83,12 @@ def handle(
     new_contacts, reminders, deliveries, inbox = [], [], [], []
     for event in fresh:
         data = event["data"]
-        person, email = data["participant"], data["email"]
+        person, email, name = data["participant"], data["email"], data.get("participant_name")
         zone = None
         if person in contacts:
             zone = contacts[person][1]
         else:
-            new_contacts.append((str(uuid.uuid4()), tenant, person, email, "en", now, now))
+            new_contacts.append((str(uuid.uuid4()), tenant, person, email, name, "en", now, now))
             contacts[person] = (email, None)
         upcoming = sessions.get(data["cohort_id"], [])
         for session in upcoming:
@@ -119,7 +119,9 @@ def handle(
             else None,
         }
         link = link_for(*unsubscribe, tenant, person, template)
-        rendered = renderer.render(template, "en", values, unsubscribe=bool(link)).with_unsubscribe(link)
+        rendered = renderer.render(template, "en", values, unsubscribe=bool(link), greet=True).for_reader(
+            name=name, unsubscribe=link
+        )
         deliveries.append(
             (
                 str(uuid.uuid4()), tenant, event["id"], event["type"], email, person, "email", template,
@@ -130,7 +132,7 @@ def handle(
         inbox.append((queue, event["id"], event["type"], now))
     with db.cursor() as cursor:
         for table, columns, rows in (
-            ("contact_points", "id, tenant, person, email, language, created_at, updated_at", new_contacts),
+            ("contact_points", "id, tenant, person, email, name, language, created_at, updated_at", new_contacts),
             ("reminders", "id, tenant, session_id, person, minutes_before, due_at, status", reminders),
             (
                 "deliveries",

@@ -125,6 +125,7 @@ def _events(count: int, starts: datetime):
                     "registration_id": str(uuid.uuid4()),
                     "cohort_id": cohorts[n // COHORT_SIZE],
                     "participant": person,
+                    "participant_name": f"Person {n + 1}",
                     "email": f"{person}@example.org",
                     "status": "confirmed",
                     "waitlist_position": None,

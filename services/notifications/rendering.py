@@ -8,6 +8,7 @@ with the session's details, so the two parts never say different things.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -87,21 +88,37 @@ class Rendered:
     subject: str
     text: str
     html: str
+    # How the message greets its reader by name ("Hello {name},"), where the layout left a place for it.
+    greeting: str | None = None
 
-    def with_unsubscribe(self, url: str | None) -> Rendered:
-        """The message with its reader's own unsubscribe link where the layout put ``UNSUBSCRIBE_LINK``."""
-        if not url or UNSUBSCRIBE_LINK not in self.text:
-            return self
-        return Rendered(
-            self.subject,
-            self.text.replace(UNSUBSCRIBE_LINK, url),
-            self.html.replace(UNSUBSCRIBE_LINK, markupsafe.escape(url)),
-        )
+    def for_reader(self, *, name: str | None = None, unsubscribe: str | None = None) -> Rendered:
+        """The message as one reader gets it: greeted by their name (the line left out when it is not
+        known) and with their own unsubscribe link where the layout put ``UNSUBSCRIBE_LINK``."""
+        text, html = self.text, self.html
+        if self.greeting is not None:
+            name = " ".join((name or "").split())
+            if name:
+                hello = self.greeting.format(name=name)
+                text = text.replace(GREETING, hello, 1)
+                html = html.replace(GREETING, markupsafe.escape(hello), 1)
+            else:
+                text = text.replace(GREETING + "\n\n", "", 1)
+                html = _GREETING_PARAGRAPH.sub("", html, count=1)
+        if unsubscribe and UNSUBSCRIBE_LINK in text:
+            text = text.replace(UNSUBSCRIBE_LINK, unsubscribe)
+            html = html.replace(UNSUBSCRIBE_LINK, markupsafe.escape(unsubscribe))
+        return Rendered(self.subject, text, html)
 
 
-# Where a reader's own unsubscribe link goes. One rendering serves everyone a message goes to (the
-# cache below); each message then puts its reader's link in this place.
+# Where a reader's own unsubscribe link and greeting go. One rendering serves everyone a message goes to
+# (the cache below); each message then puts its reader's link and name in these places.
 UNSUBSCRIBE_LINK = "unsubscribe-link-of-this-reader"
+GREETING = "greeting-of-this-reader"
+_GREETING_PARAGRAPH = re.compile(r"<p[^>]*>" + GREETING + r"</p>\n?")
+
+# A greeting that reads well with a whole name as registered (names are not split into first and last:
+# not every name puts the given name first), in the register the templates use ("usted" in Spanish).
+GREETINGS = {"en": "Hello {name},", "es": "Hola, {name}:"}
 
 
 # Rendered messages kept per renderer: a session's change or a cohort's registrations write the same
@@ -153,24 +170,25 @@ class Renderer:
         footer: str = "footer",
         page: Page | None = None,
         unsubscribe: bool = False,
+        greet: bool = False,
     ) -> Rendered:
         """``footer`` names the label that says why the recipient gets it (``footer_admin``: a notice to admins);
         ``page`` is the portal's page the message is about, linked where the portal's address is known;
-        ``unsubscribe`` leaves a place for the reader's unsubscribe link (``Rendered.with_unsubscribe``)."""
+        ``unsubscribe`` and ``greet`` leave places for the reader's unsubscribe link and name (``Rendered.for_reader``)."""
         language = language if language in LABELS else "en"
         # The invite's text is not shown in the message, only whether there is one.
         shown = {**context, "invite": bool(context.get("invite"))}
         where = [page.path, page.label] if page and self.portal_url else None
         try:
-            key = json.dumps([template, language, copy_of, footer, where, unsubscribe, shown], sort_keys=True)
+            key = json.dumps([template, language, copy_of, footer, where, unsubscribe, greet, shown], sort_keys=True)
         except TypeError:  # a value JSON cannot spell: render it without the cache
-            return self._render(template, language, context, copy_of, footer, page, unsubscribe)
+            return self._render(template, language, context, copy_of, footer, page, unsubscribe, greet)
         with self._lock:
             rendered = self._cache.get(key)
             if rendered is not None:
                 self._cache.move_to_end(key)
                 return rendered
-        rendered = self._render(template, language, context, copy_of, footer, page, unsubscribe)
+        rendered = self._render(template, language, context, copy_of, footer, page, unsubscribe, greet)
         with self._lock:
             self._cache[key] = rendered
             if len(self._cache) > CACHED_MESSAGES:
@@ -186,6 +204,7 @@ class Renderer:
         footer: str,
         page: Page | None,
         unsubscribe: bool = False,
+        greet: bool = False,
     ) -> Rendered:
         source = self.bodies.get_template(f"{language}/{template}.txt").render(**context).strip()
         subject, _, body = source.partition("\n")
@@ -202,6 +221,7 @@ class Renderer:
             note=note,
             manage_url=self.manage_url if footer == "footer" else None,
             unsubscribe_url=UNSUBSCRIBE_LINK if unsubscribe else None,
+            greeting=GREETING if greet else None,
             page_url=f"{self.portal_url}{page.path}" if page and self.portal_url else None,
             page_label=labels[page.label] if page else None,
         )
@@ -209,4 +229,5 @@ class Renderer:
             subject=subject.strip(),
             text=self.plain.get_template("layout.txt").render(**values).strip() + "\n",
             html=self.html.get_template("layout.html").render(**values),
+            greeting=GREETINGS[language] if greet else None,
         )

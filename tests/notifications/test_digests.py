@@ -30,7 +30,7 @@ def reviewed(adaptation_id: str, decision: str, revision: int):
 def test_notices_about_one_thing_make_one_line_of_one_hourly_digest(
     notifications_ctx, deliver, smtp_server, nclient, tokens
 ):
-    add_contact(notifications_ctx, "fac-ca", "fac@example.org")
+    add_contact(notifications_ctx, "fac-ca", "fac@example.org", name="Fatima Noor")
     me = tokens.headers("facilitator", "CA", sub="fac-ca")
     answer = nclient.put(
         "/contact-points/fac-ca/preferences/adaptation_reviewed",
@@ -54,6 +54,7 @@ def test_notices_about_one_thing_make_one_line_of_one_hourly_digest(
     assert digest["Subject"] == "Your digest: 2 updates"
     text = digest.get_body(("plain",)).get_content()
     assert "(4 notices about 2 subjects)" in text
+    assert text.startswith("Hello Fatima Noor,\n\n")  # one person's digest greets them
     assert text.count("- Changes requested on your adaptation") == 1 and text.count("- Adaptation approved") == 1
     # Its unsubscribe link turns off the kind the digest gathers, for its reader.
     link = digest["List-Unsubscribe"].strip()[1:-1]
@@ -99,7 +100,7 @@ def test_people_who_share_an_address_read_one_digest_there(
 ):
     """Before, the second person's digest took the first's key and failed every run: neither was sent."""
     for person in ("fac-ca", "fac-2"):
-        add_contact(notifications_ctx, person, "centre@example.org")
+        add_contact(notifications_ctx, person, "centre@example.org", name=f"Name of {person}")
         _hourly(nclient, tokens, person)
     deliver.event(reviewed_for("fac-ca", "adapt-1"))
     deliver.event(reviewed_for("fac-2", "adapt-2"))
@@ -108,7 +109,9 @@ def test_people_who_share_an_address_read_one_digest_there(
     assert write_due_digests(notifications_ctx.db, notifier, now=later) == 1
     deliver.send()
     [digest] = smtp_server.to("centre@example.org")
-    assert digest.get_body(("plain",)).get_content().count("- Adaptation approved") == 2
+    text = digest.get_body(("plain",)).get_content()
+    assert text.count("- Adaptation approved") == 2
+    assert "Hello" not in text and "Name of" not in text  # two people's digest greets neither of them
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)

@@ -200,6 +200,32 @@ def test_a_supervisor_of_several_gets_one_copy_naming_each(notifications_ctx, de
     assert "A copy for you as supervisor of ana@example.org, ben@example.org." in text
 
 
+@BOTH
+def test_each_reader_is_greeted_by_name_and_a_supervisors_copy_names_nobody(
+    notifications_ctx, deliver, smtp_server, nclient, tokens, database
+):
+    add_contact(
+        notifications_ctx, "ana", "ana@example.org", language="es", name="Ana López", supervisor="lead@example.org"
+    )
+    add_contact(notifications_ctx, "ben", "ben@example.org")  # no name known
+    copy_supervisors_of_invitations(nclient, tokens)
+    deliver.event(session_event("scheduled", session_data(next_week(), registrants=("ana", "ben"))))
+    deliver.event(registration_event("confirmed", "cy", "cy@example.org", participant_name="Cy  Ortiz"))
+    deliver.send()
+
+    [ana] = smtp_server.to("ana@example.org")
+    text, html = ana.get_body(("plain",)).get_content(), ana.get_body(("html",)).get_content()
+    assert text.startswith("Hola, Ana López:\n\n") and ">Hola, Ana López:</p>" in html
+    [ben] = smtp_server.to("ben@example.org")
+    text, html = ben.get_body(("plain",)).get_content(), ben.get_body(("html",)).get_content()
+    assert text.startswith("A session of your training has been scheduled.") and "Hello" not in text and "Hello" not in html
+    [copy] = smtp_server.to("lead@example.org")
+    text = copy.get_body(("plain",)).get_content()
+    assert "Hola" not in text and "Hello" not in text and "Ana López" not in text
+    [cy] = smtp_server.to("cy@example.org")  # the name the registration carries, as registered
+    assert cy.get_body(("plain",)).get_content().startswith("Hello Cy Ortiz,\n\n")
+
+
 def test_a_send_the_sender_never_recorded_goes_again_with_the_same_message_id(notifications_ctx, deliver, smtp_server):
     from services.notifications import metrics
     from services.notifications.mail import SmtpMailer

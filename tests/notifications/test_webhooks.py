@@ -147,7 +147,7 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_admin_and_contact_told
     hook_ctx, hclient, tokens, smtp_server
 ):
     # California's admin, who subscribes, reads Spanish; the registry's IT contact is told too.
-    add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov", language="es")
+    add_contact(hook_ctx, "jurisdiction_admin-ca", "lead@ca.example.gov", language="es", name="Rosa Díaz")
     port = spare_port()
     created = subscribe(hclient, tokens, f"http://127.0.0.1:{port}/t4t", contact_email="it@state.example.org")
     ctx = dataclasses.replace(hook_ctx, config=dataclasses.replace(hook_ctx.config, webhook_disable_after_hours=48))
@@ -166,9 +166,11 @@ def test_an_endpoint_failing_for_days_is_disabled_and_its_admin_and_contact_told
     assert f"POST /webhooks/{created['id']}/enable" in " ".join(text.split())
     assert "you subscribed this endpoint" in " ".join(text.split())  # not the participants' footer
     assert "has been disabled" in told.get_body(("html",)).get_content()
+    assert "Hello" not in text and "Rosa" not in text  # the contact address is no one's: no name to greet
     [admin] = smtp_server.to("lead@ca.example.gov")
     assert admin["Subject"] == "Se desactivó un webhook de su jurisdicción"
     assert "se ha desactivado" in admin.get_body(("plain",)).get_content()
+    assert admin.get_body(("plain",)).get_content().startswith("Hola, Rosa Díaz:\n\n")
     enabled = hclient.post(f"/webhooks/{created['id']}/enable", headers=tokens.headers(*ADMIN))
     assert enabled.status_code == 200 and enabled.json["status"] == "active"
 

@@ -41,9 +41,15 @@ def write_due_digests(db, notifier: Notifier, *, now: datetime | None = None, li
             lines = [row.subject for row in latest.values()]
             person = first.person if len({row.person for row in rows}) == 1 else None
             unsubscribe = notifier.unsubscribe_link(first.tenant, person, template)
+            # Greeted by name when it is one person's; people sharing an address read it unnamed.
+            contact = repo.contact_point(uow.session, first.tenant, person) if person else None
             rendered = notifier.renderer.render(
-                "digest", first.language, {"lines": lines, "count": len(rows)}, unsubscribe=bool(unsubscribe)
-            ).with_unsubscribe(unsubscribe)
+                "digest",
+                first.language,
+                {"lines": lines, "count": len(rows)},
+                unsubscribe=bool(unsubscribe),
+                greet=True,
+            ).for_reader(name=contact.name if contact else None, unsubscribe=unsubscribe)
             # Keyed by its first message too: a window of more messages than one run takes (a run's
             # limit) goes out in parts, each written once.
             key = f"digest:{recipient}:{template}:{until.isoformat()}:{first.id}"

@@ -479,8 +479,13 @@ class Notifier:
             values = context(contact, language)
             unsubscribe = self.unsubscribe_link(tenant, person, template)
             rendered = self.renderer.render(
-                template, language, values, page=page_of(template, about, person), unsubscribe=bool(unsubscribe)
-            ).with_unsubscribe(unsubscribe)
+                template,
+                language,
+                values,
+                page=page_of(template, about, person),
+                unsubscribe=bool(unsubscribe),
+                greet=True,
+            ).for_reader(name=contact.name, unsubscribe=unsubscribe)
             message = self._email_row(
                 tenant, event_id, event_type, template, contact.email, person, language, rendered, values
             )

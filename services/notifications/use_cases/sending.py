@@ -197,11 +197,13 @@ def _note_failure(session, config, delivery: Delivery, now: datetime) -> None:
         "failing_since": f"{hook.failing_since:%Y-%m-%d %H:%M}",
         "failing_since_iso": hook.failing_since.isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
-    for address, language, person in _told_of_disabling(session, hook):
+    for address, language, person, name in _told_of_disabling(session, hook):
         # The admin who subscribed it is led to the portal's Webhooks page; the contact address is no one's.
         page = page_of("webhook_disabled", context, person)
-        rendered = _notices(config.portal_url).render(
-            "webhook_disabled", language, context, footer="footer_admin", page=page
+        rendered = (
+            _notices(config.portal_url)
+            .render("webhook_disabled", language, context, footer="footer_admin", page=page, greet=True)
+            .for_reader(name=name)
         )
         session.add(
             Delivery(
@@ -230,15 +232,15 @@ def _notices(portal_url: str) -> Renderer:
     return Renderer(portal_url=portal_url)
 
 
-def _told_of_disabling(session, hook) -> list[tuple[str, str, str | None]]:
-    """(address, language, person): the jurisdiction's admin who subscribed, at their contact point, and the
-    subscription's contact address; once each."""
-    told: dict[str, tuple[str, str, str | None]] = {}
+def _told_of_disabling(session, hook) -> list[tuple[str, str, str | None, str | None]]:
+    """(address, language, person, name): the jurisdiction's admin who subscribed, at their contact point, and
+    the subscription's contact address; once each."""
+    told: dict[str, tuple[str, str, str | None, str | None]] = {}
     subscriber = repo.contact_point(session, hook.tenant, hook.created_by)
     if subscriber is not None and subscriber.email:
-        told[subscriber.email.lower()] = (subscriber.email, subscriber.language, subscriber.person)
+        told[subscriber.email.lower()] = (subscriber.email, subscriber.language, subscriber.person, subscriber.name)
     if hook.contact_email:
-        told.setdefault(hook.contact_email.lower(), (hook.contact_email, "en", None))
+        told.setdefault(hook.contact_email.lower(), (hook.contact_email, "en", None, None))
     return list(told.values())
 
 
