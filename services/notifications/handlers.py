@@ -34,7 +34,7 @@ def build_handlers(notifier: Notifier) -> dict:
         this event arrived, reach the new default specialist now.
         """
         session, tenant = uow.session, event.tenant
-        repo.hold_specialists_of(session, tenant)
+        repo.hold_jurisdictions(session, [tenant])
         repo.remember_default_specialist(session, tenant, event.data.get("default_specialist"), event.time)
         if repo.holds_event(session, DefaultSpecialist, {"tenant": tenant}, event.time):
             repo.forget_unheard_adaptations(session, tenant, before=event.time)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -159,25 +159,24 @@ def remember_default_specialist(session: Session, tenant: str, specialist: str |
     _keep_newest(session, DefaultSpecialist, ["tenant"], {"tenant": tenant, "specialist": specialist}, as_of)
 
 
-NOBODY_SINCE = datetime(1970, 1, 1, tzinfo=UTC)  # older than any event: the first event naming someone wins
+def hold_jurisdictions(session: Session, tenants) -> None:
+    """Hold these jurisdictions still until this transaction ends: it then handles their events alone.
 
+    Every handler of the events that write a jurisdiction's contact points, sessions, reminders and
+    specialists takes this first, in one order (by tenant), and takes nothing before it. A batch of
+    events locks rows in its events' order (a registration its person's reminders, then a session's
+    change that session's), so two consumers sharing one queue deadlocked in a busy jurisdiction
+    (PostgreSQL broke each cycle after a second and the batch went again one by one). Holding the
+    jurisdiction first makes them wait their turn instead; two jurisdictions' events still go at once.
 
-def hold_specialists_of(session: Session, tenant: str) -> None:
-    """Hold the jurisdiction's specialists still until this transaction ends (its default specialist's row,
-    written as "nobody" if it has none yet, is locked).
-
-    Whoever reads or writes who reviews a jurisdiction's adaptations takes it first: an adaptation found
-    to have nobody and the event naming somebody, handled at the same moment by two consumers, are then
-    written one after the other, and the second sees the first (the default's handler finds the adaptation
-    kept, or the adaptation finds the default). SQLite's writers already run one at a time.
+    It also keeps who reviews adaptations in step: an adaptation found to have nobody and the event
+    naming somebody, handled by two consumers at once, are written one after the other, and the second
+    sees the first. Transaction-scoped advisory locks; SQLite's writers already run one at a time.
     """
-    statement = (postgresql if is_postgres(session) else sqlite).insert(DefaultSpecialist)
-    session.execute(
-        statement.values(tenant=tenant, specialist=None, as_of=NOBODY_SINCE).on_conflict_do_nothing(
-            index_elements=["tenant"]
-        )
-    )
-    session.execute(select(DefaultSpecialist.tenant).where(DefaultSpecialist.tenant == tenant).with_for_update())
+    if not is_postgres(session):
+        return
+    for tenant in sorted(set(tenants)):
+        session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"notifications:{tenant}", 0))))
 
 
 def holds_event(session: Session, model, key: dict, as_of: datetime) -> bool:

@@ -53,6 +53,7 @@ class Notifier:
     def handle(self, event: Envelope, uow, lookups: Lookups | None = None) -> int:
         """Write the messages ``event`` causes; return how many."""
         if lookups is None:
+            repo.hold_jurisdictions(uow.session, [event.tenant])
             lookups = Lookups(uow.session)
             written = self.handle(event, uow, lookups)
             lookups.finish()
@@ -103,7 +104,6 @@ class Notifier:
             # A trainer's plan opened, or another specialist assigned: the trainer and that specialist hear.
             trainer, specialist = data["trainer"], data.get("specialist")
             if specialist:
-                repo.hold_specialists_of(session, tenant)
                 repo.remember_trainer_specialist(
                     session, tenant, trainer, specialist, event.time, trainer_name=data.get("trainer_name")
                 )
@@ -167,7 +167,6 @@ class Notifier:
         none (trained before the platform: no plan) has the jurisdiction's default specialist told. With
         neither known, it is kept for the event naming one that may still arrive (``tell_unheard_adaptations``)."""
         data, tenant = event.data, event.tenant
-        repo.hold_specialists_of(session, tenant)
         pair = repo.trainer_specialist(session, tenant, data["facilitator"])
         person = pair.specialist if pair is not None else repo.default_specialist(session, tenant)
         if not person:
@@ -223,6 +222,7 @@ class Notifier:
         may add sessions and reminders the loaded ones do not show: it is handled on its own, and
         the events after it load again.
         """
+        repo.hold_jurisdictions(uow.session, {event.tenant for event in events})
         written, run = 0, []
         for event in [*events, None]:
             if event is not None and not event.type.startswith("scheduling.session."):
