@@ -84,11 +84,12 @@ def handle(
     for event in fresh:
         data = event["data"]
         person, email, name = data["participant"], data["email"], data.get("participant_name")
+        given = datetime.fromisoformat(data["contact_given_at"]) if data.get("contact_given_at") else None
         zone = None
         if person in contacts:
             zone = contacts[person][1]
         else:
-            new_contacts.append((str(uuid.uuid4()), tenant, person, email, name, "en", now, now))
+            new_contacts.append((str(uuid.uuid4()), tenant, person, email, name, given, "en", now, now))
             contacts[person] = (email, None)
         upcoming = sessions.get(data["cohort_id"], [])
         for session in upcoming:
@@ -132,7 +133,11 @@ def handle(
         inbox.append((queue, event["id"], event["type"], now))
     with db.cursor() as cursor:
         for table, columns, rows in (
-            ("contact_points", "id, tenant, person, email, name, language, created_at, updated_at", new_contacts),
+            (
+                "contact_points",
+                "id, tenant, person, email, name, contact_given_at, language, created_at, updated_at",
+                new_contacts,
+            ),
             ("reminders", "id, tenant, session_id, person, minutes_before, due_at, status", reminders),
             (
                 "deliveries",

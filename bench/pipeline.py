@@ -113,6 +113,7 @@ def _events(count: int, starts: datetime):
             }
         )
     events = []
+    given = datetime.now(UTC)
     for n in range(count):
         person = f"person-{uuid.uuid4().hex[:12]}"
         events.append(
@@ -127,6 +128,7 @@ def _events(count: int, starts: datetime):
                     "participant": person,
                     "participant_name": f"Person {n + 1}",
                     "email": f"{person}@example.org",
+                    "contact_given_at": given.isoformat(),
                     "status": "confirmed",
                     "waitlist_position": None,
                     "by": person,

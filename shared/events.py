@@ -194,6 +194,8 @@ class RegistrationChanged(EventData):
     cohort_title = fields.String(allow_none=True, load_default=None)
     cohort_time_zone = fields.String(allow_none=True, load_default=None)
     participant_name = fields.String(allow_none=True, load_default=None)
+    # When the name and e-mail were given: the latest given wins (null in older events and older registrations).
+    contact_given_at = fields.AwareDateTime(allow_none=True, load_default=None)
 
 
 class AttendanceRecorded(EventData):

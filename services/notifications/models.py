@@ -30,6 +30,9 @@ class ContactPoint(IdMixin, TimestampMixin, ChangeMixin, Base):
     time_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     language: Mapped[str] = mapped_column(String(2), default="en")
     supervisor_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # When the name and e-mail held were given (a registration, a community, a state system; null: not
+    # known): the latest given is kept (``domain.contacts.takes_contact``).
+    contact_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class JurisdictionPreference(TimestampMixin, ChangeMixin, Base):

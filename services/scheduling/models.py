@@ -215,6 +215,9 @@ class Registration(IdMixin, TimestampMixin, ChangeMixin, Base):
     participant: Mapped[str] = mapped_column(String(200), index=True)  # the person's sub, or roster key
     name: Mapped[str] = mapped_column(String(300), default="")
     email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    # When the name and e-mail were last given (registering, re-registering, a roster): a person with two
+    # registrations is reached at the address they gave last, whichever registration an event is about.
+    contact_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     registry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(20))  # pending_approval, confirmed, waitlisted, cancelled
     waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from services.notifications.domain.kinds import TEMPLATES
@@ -70,6 +72,70 @@ def test_registrations_give_a_contact_point_the_persons_name_and_keep_it_current
     blank = nclient.put("/contact-points/dee", json={"email": "dee@example.org", "name": "  "}, headers=headers)
     assert blank.status_code == 422 and blank.content_type == "application/problem+json"
     assert named("dee") == "Dee Nguyen"
+
+
+@BOTH
+def test_a_person_is_reached_at_the_address_given_last_whichever_registration_an_event_is_about(
+    nclient, tokens, notifications_ctx, deliver, database
+):
+    headers = tokens.headers("jurisdiction_admin", "CA")
+    day = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
+
+    def held(person: str) -> tuple:
+        shown = nclient.get(f"/contact-points/{person}", headers=headers).json
+        return shown["email"], shown["name"], shown["contact_given_at"]
+
+    def registration(verb, person, email, name, given, cohort):
+        return registration_event(
+            verb,
+            person,
+            email,
+            participant_name=name,
+            contact_given_at=given.isoformat() if given else None,
+            cohort_id=cohort,
+            registration_id=f"reg-{person}-{cohort}",
+        )
+
+    # Ana registered for a spring cohort with her work address, then for a fall one with her home address.
+    deliver.event(registration("waitlisted", "ana", "ana@centre.org", "Ana López", day, "spring"))
+    deliver.event(registration("confirmed", "ana", "ana@home.org", "Ana López Ruiz", day + timedelta(days=30), "fall"))
+    assert held("ana") == ("ana@home.org", "Ana López Ruiz", "2026-10-01T15:00:00+00:00")
+    # The spring waitlist moves: its event carries the older address, and the newer one is kept.
+    marker = nclient.get("/contact-points?changed_after=0", headers=headers).json["last_change"]
+    deliver.event(registration("promoted", "ana", "ana@centre.org", "Ana López", day, "spring"))
+    assert held("ana")[0] == "ana@home.org"
+    assert nclient.get(f"/contact-points?changed_after={marker}", headers=headers).json["items"] == []
+    # Re-registering for spring gives the address again, later than the fall one: it is kept now.
+    again = day + timedelta(days=40)
+    deliver.event(registration("confirmed", "ana", "ana@centre.org", "Ana López", again, "spring"))
+    assert held("ana") == ("ana@centre.org", "Ana López", "2026-10-11T15:00:00+00:00")
+
+    # A state system's correction is given when it is made: an event carrying an address given before
+    # it does not undo it, nor does an event that does not say when it was given (published before).
+    put = nclient.put("/contact-points/ana", json={"email": "ana.lopez@state.example.gov"}, headers=headers)
+    assert put.status_code == 200 and put.json["contact_given_at"] > "2026-12-01"
+    deliver.event(registration("cancelled", "ana", "ana@home.org", "Ana López Ruiz", day + timedelta(days=30), "fall"))
+    deliver.event(registration("confirmed", "ana", "ana@home.org", None, None, "winter"))
+    assert held("ana")[0] == "ana.lopez@state.example.gov"
+    # What nobody dated (kept before, or an event with no time) still takes an event's address, as before.
+    add_contact(notifications_ctx, "ben", "ben@old.example.org")
+    deliver.event(registration("confirmed", "ben", "ben@example.org", "Ben Cho", None, "spring"))
+    assert held("ben") == ("ben@example.org", "Ben Cho", None)
+
+    # The same in a batch, as the consumer handles a burst: the older registration's event comes last.
+    add_contact(notifications_ctx, "cy", "cy@old.example.org")
+    events = [
+        registration("confirmed", "cy", "cy@home.org", "Cy Park", day + timedelta(days=5), "fall"),
+        registration("promoted", "cy", "cy@centre.org", "Cy Park", day, "spring"),
+        registration("confirmed", "dee", "dee@home.org", "Dee Nguyen", day + timedelta(days=5), "fall"),
+        registration("promoted", "dee", "dee@centre.org", "Dee Nguyen", day, "spring"),
+    ]
+    notify_many = build_batch_handlers(notifications_ctx.extra["notifier"])["notify"]
+    with notifications_ctx.db.unit_of_work() as uow:
+        notify_many([parse_event(e.to_json()) for e in events], uow)
+        uow.commit()
+    assert held("cy")[:2] == ("cy@home.org", "Cy Park")  # a contact point the batch loaded
+    assert held("dee")[:2] == ("dee@home.org", "Dee Nguyen")  # and one the batch itself adds
 
 
 def test_another_jurisdiction_sees_none_of_it(nclient, tokens, notifications_ctx, deliver, smtp_server):

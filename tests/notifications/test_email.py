@@ -218,7 +218,11 @@ def test_each_reader_is_greeted_by_name_and_a_supervisors_copy_names_nobody(
     assert text.startswith("Hola, Ana López:\n\n") and ">Hola, Ana López:</p>" in html
     [ben] = smtp_server.to("ben@example.org")
     text, html = ben.get_body(("plain",)).get_content(), ben.get_body(("html",)).get_content()
-    assert text.startswith("A session of your training has been scheduled.") and "Hello" not in text and "Hello" not in html
+    assert (
+        text.startswith("A session of your training has been scheduled.")
+        and "Hello" not in text
+        and "Hello" not in html
+    )
     [copy] = smtp_server.to("lead@example.org")
     text = copy.get_body(("plain",)).get_content()
     assert "Hola" not in text and "Hello" not in text and "Ana López" not in text

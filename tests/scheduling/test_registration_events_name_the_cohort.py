@@ -40,3 +40,30 @@ def test_every_registration_event_names_the_cohort(sclient, tokens, scheduling_c
         ("p-1", "P 1"),
         ("p-2", "P 2"),
     ]
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_registration_events_say_when_the_name_and_email_were_given(sclient, tokens, scheduling_ctx, database):
+    """Not when the registration last changed: a promotion or a cancellation gives no new address, so a
+    notifier keeps the one a person gave last when they have two registrations."""
+    cohort_id = make_cohort(scheduling_ctx, capacity=1)
+    seated = registered(sclient, tokens, cohort_id, person(1))
+    response = register(sclient, tokens, cohort_id, COORDINATOR, body_for(person(2), participant="p-2"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert cancel(sclient, tokens, seated["id"], ADMIN).status_code == 200  # p-2 is promoted
+    again = register(sclient, tokens, cohort_id, person(1), {**body_for(person(1)), "email": "p1@home.example.org"})
+    assert again.status_code == 201, again.get_data(as_text=True)  # re-registering gives an address again
+    confirmed, waitlisted, cancelled, promoted, back = outbox_events(scheduling_ctx)
+    assert [e.type.rsplit(".", 1)[1] for e in (confirmed, waitlisted, cancelled, promoted, back)] == [
+        "confirmed",
+        "waitlisted",
+        "cancelled",
+        "promoted",
+        "waitlisted",
+    ]
+    given = [e.data["contact_given_at"] for e in (confirmed, waitlisted, cancelled, promoted, back)]
+    assert all(given)
+    assert given[2] == given[0]  # the cancellation carries the time p-1 gave it, not its own
+    assert given[3] == given[1]  # the promotion the time p-2 was registered
+    assert given[0] < given[1] < given[4]
+    assert back.data["email"] == "p1@home.example.org"

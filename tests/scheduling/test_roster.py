@@ -95,6 +95,9 @@ def test_a_roster_with_bad_rows_registers_only_the_good_ones(sclient, tokens, sc
     )
     assert report["import_id"] and len(report["sha256"]) == 64
     assert "Idempotent-Replayed" not in response.headers
+    # Each row gives its person's name and e-mail at the import: their events say so.
+    imported = [e for e in outbox_events(scheduling_ctx) if e.data["participant"] in ("p-1", "p-3", "p-4", "p-6")]
+    assert len(imported) == 4 and all(e.data["contact_given_at"] for e in imported)
 
     assert statuses(sclient, tokens, cohort_id) == {
         "p-0": ("confirmed", None),

@@ -23,11 +23,21 @@ class ContactPointSchema(Schema):
         allow_none=True,
         load_default=None,
         metadata={
-            "description": "The person's name, as their record has it: shown to admins with an address its mail "
-            "server refuses. Registrations and community memberships fill it in when it is unknown or changed."
+            "description": "The person's name, as their record has it: each e-mail greets them with it, and "
+            "admins see it beside an address its mail server refuses. Registrations and community memberships "
+            "fill it in when it is unknown or changed."
         },
     )
     email = Email(required=True, validate=validate.Length(max=320))
+    contact_given_at = fields.AwareDateTime(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "When the name and e-mail held were given: by a registration (registering, a roster), "
+            "a community, or a `PUT` here (its time). The latest given is kept: a later event about an older "
+            "registration that carries another address leaves them as they are. Null when not known."
+        },
+    )
     time_zone = Text(
         64,
         allow_none=True,

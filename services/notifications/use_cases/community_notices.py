@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from services.notifications.community_models import CallReminder, CommunityMembership, KnownCall
+from services.notifications.domain.contacts import takes_contact
 from services.notifications.domain.invites import invite
 from services.notifications.domain.kinds import CALL_REMINDER, COMMUNITY_LEFT, KINDS, is_critical
 from services.notifications.domain.reminders import due_times
@@ -69,11 +70,12 @@ class CommunityNotices:
             if contact is None:
                 contact = ContactPoint(tenant=tenant, person=data["member"], language="en")
                 session.add(contact)
-            # What the member gave content keeps the contact point current; what they left out changes nothing.
-            if data.get("email"):
-                contact.email = data["email"]
-            if data.get("name"):
-                contact.name = data["name"]
+            # What the member gave content keeps the contact point current, unless a name and e-mail were
+            # given since (a registration, a state system); what they left out changes nothing.
+            if (data.get("email") or data.get("name")) and takes_contact(contact.contact_given_at, at):
+                contact.email = data.get("email") or contact.email
+                contact.name = data.get("name") or contact.name
+                contact.contact_given_at = at
             if data.get("time_zone"):
                 contact.time_zone = data["time_zone"]
             if data.get("language") in LANGUAGES:
@@ -128,7 +130,7 @@ class CommunityNotices:
         known.sequence, known.cancelled, known.data = data["sequence"], cancelled, dict(data)
         known.starts_at = datetime.fromisoformat(data["starts_at"])
         people = sorted(set(data.get("invitees") or []))
-        self._registrant(session, data.get("registrant"))
+        self._registrant(session, data.get("registrant"), event.time)
         # An audio-conference's registration invites its one registrant: the others keep their reminders.
         only = data["kind"] == "audio_conference" and event.type.endswith(".scheduled")
         groups = self._tenants(session, data.get("community_id"), people)
@@ -163,7 +165,7 @@ class CommunityNotices:
             )
         return written
 
-    def _registrant(self, session, registrant: dict | None) -> None:
+    def _registrant(self, session, registrant: dict | None, at) -> None:
         """An audio-conference's registrant is often no member of anything here: the address they gave on
         registering becomes their contact point (under their own jurisdiction), so the invitation reaches them."""
         if not registrant or not registrant.get("email"):
@@ -176,8 +178,10 @@ class CommunityNotices:
         if contact is None:
             contact = ContactPoint(tenant=registrant["tenant"], person=registrant["person"], language="en")
             session.add(contact)
-        contact.email = registrant["email"]
-        contact.name = registrant.get("name") or contact.name
+        if takes_contact(contact.contact_given_at, at):  # unless a name and e-mail were given since
+            contact.email = registrant["email"]
+            contact.name = registrant.get("name") or contact.name
+            contact.contact_given_at = at
         session.flush()
 
     def _invite_newcomer(self, session, event: Envelope) -> int:

@@ -7,6 +7,7 @@ from services.notifications.domain.kinds import DIGESTIBLE, TEMPLATES
 from services.notifications.domain.unsubscribe import Unsubscription, read_token
 from services.notifications.models import ContactPoint, JurisdictionPreference, PersonPreference
 from shared.auth import Principal
+from shared.db import utcnow
 from shared.http.problems import Problem
 
 
@@ -21,6 +22,8 @@ def put_contact_point(person: str, data: dict, uow, who: Principal) -> ContactPo
     row.time_zone = data.get("time_zone")
     row.language = data.get("language", "en")
     row.supervisor_email = data.get("supervisor_email")
+    # Given now: a registration event carrying an address given before this does not undo it.
+    row.contact_given_at = utcnow()
     uow.commit()
     return row
 

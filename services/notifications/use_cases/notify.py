@@ -13,6 +13,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from services.notifications import repository as repo
+from services.notifications.domain.contacts import takes_contact
 from services.notifications.domain.invites import invite
 from services.notifications.domain.kinds import (
     DIGESTIBLE,
@@ -282,14 +283,20 @@ class Notifier:
     def _registration_changed(self, event: Envelope, session, lookups: Lookups) -> int:
         data, tenant = event.data, event.tenant
         person, email, name = data["participant"], data.get("email"), data.get("participant_name")
+        given = datetime.fromisoformat(data["contact_given_at"]) if data.get("contact_given_at") else None
         contact = lookups.contact_point_for_update(tenant, person)
-        # Rosters and registrations carry the e-mail and name a person gave; they keep the contact point
-        # current, and what an event leaves out changes nothing.
+        # Rosters and registrations carry the e-mail and name a person gave; the latest given keeps the
+        # contact point current, and what an event leaves out changes nothing.
         if contact is None:
             if email:
-                contact = lookups.add_contact_point(tenant, person, email, name)
-        elif (email and contact.email != email) or (name and contact.name != name):
+                contact = lookups.add_contact_point(tenant, person, email, name, given)
+        elif takes_contact(contact.contact_given_at, given) and (
+            (email and contact.email != email)
+            or (name and contact.name != name)
+            or (given and given != contact.contact_given_at)
+        ):
             contact.email, contact.name = email or contact.email, name or contact.name
+            contact.contact_given_at = given or contact.contact_given_at
             lookups.changed_contact_point(contact)
         sessions = [s for s in lookups.sessions_of_cohort(tenant, data["cohort_id"]) if not s.cancelled]
         upcoming = [s for s in sessions if s.starts_at > self.clock()]
@@ -600,6 +607,7 @@ class NewContactPoint:
     time_zone: str | None = None
     language: str = "en"
     supervisor_email: str | None = None
+    contact_given_at: datetime | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -628,8 +636,12 @@ class Lookups:
     def contact_point_for_update(self, tenant: str, person: str) -> ContactPoint | None:
         return repo.contact_point(self.session, tenant, person, for_update=True)
 
-    def add_contact_point(self, tenant: str, person: str, email: str, name: str | None) -> ContactPoint:
-        contact = ContactPoint(id=new_id(), tenant=tenant, person=person, language="en", email=email, name=name)
+    def add_contact_point(
+        self, tenant: str, person: str, email: str, name: str | None, given_at: datetime | None = None
+    ) -> ContactPoint:
+        contact = ContactPoint(
+            id=new_id(), tenant=tenant, person=person, language="en", email=email, name=name, contact_given_at=given_at
+        )
         self.session.add(contact)
         self.session.flush()  # a second writer of the same person fails here, before any message is written
         return contact
@@ -731,10 +743,14 @@ class Preloaded(Lookups):
             self._contacts[(tenant, person)] = super().contact_point_for_update(tenant, person)
         return self._contacts[(tenant, person)]
 
-    def add_contact_point(self, tenant: str, person: str, email: str, name: str | None) -> NewContactPoint:
+    def add_contact_point(
+        self, tenant: str, person: str, email: str, name: str | None, given_at: datetime | None = None
+    ) -> NewContactPoint:
         # Written with the batch's messages (``finish``): the ORM's flush of one row at a time was
         # the largest part of a batch of registrations, and building ORM objects the next (bench.pipeline).
-        contact = NewContactPoint(id=new_id(), tenant=tenant, person=person, email=email, name=name)
+        contact = NewContactPoint(
+            id=new_id(), tenant=tenant, person=person, email=email, name=name, contact_given_at=given_at
+        )
         self._contacts[(tenant, person)] = contact
         self._new_contacts.append(contact)
         return contact
@@ -784,6 +800,7 @@ class Preloaded(Lookups):
                 "time_zone": c.time_zone,
                 "language": c.language,
                 "supervisor_email": c.supervisor_email,
+                "contact_given_at": c.contact_given_at,
                 "created_at": now,
                 "updated_at": now,
             }

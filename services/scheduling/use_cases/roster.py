@@ -108,6 +108,7 @@ def import_roster(
             participant=row.participant_id,
             name=row.name,
             email=row.email,
+            contact_given_at=utcnow(),
             registry_id=row.registry_id,
             source=rules.ROSTER,
         )
