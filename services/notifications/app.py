@@ -7,6 +7,7 @@ from flask import Flask
 from services.notifications.api import (
     contact_points,
     deliveries,
+    delivery_reports,
     mailbox,
     preferences,
     undeliverable,
@@ -36,6 +37,7 @@ def create_app(ctx: ServiceContext | None = None) -> Flask:
         preferences.blp,
         deliveries.blp,
         undeliverable.blp,
+        delivery_reports.blp,
         webhooks.blp,
         api_keys.blp,
         dead_letters.blp,

@@ -333,6 +333,12 @@ def delivery(session: Session, tenant: str, delivery_id: str, *, for_update: boo
     return row
 
 
+def email_by_message_id(session: Session, message_id: str) -> Delivery | None:
+    """The e-mail sent with this ``Message-ID`` (in any tenant: a report names no jurisdiction), locked."""
+    stmt = select(Delivery).where(Delivery.message_id == message_id, Delivery.channel == "email")
+    return session.scalars(stmt.with_for_update()).first()
+
+
 def deliveries_to_send(
     session: Session, now: datetime, stale_before: datetime, limit: int, *, channel: str | None = None
 ) -> list[Delivery]:

@@ -59,3 +59,27 @@ class UndeliverableQueryArgs(PageArgs):
 
 
 UndeliverableAddressPage = page_schema(UndeliverableAddressSchema, "UndeliverableAddressPage")
+
+
+class DeliveryReportOutcomeSchema(Schema):
+    message_id = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The `Message-ID` of the reported message, from the headers the report returns."},
+    )
+    status = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The report's status code for the address (RFC 3463), such as `5.1.1`."},
+    )
+    outcome = fields.String(
+        dump_only=True,
+        validate=validate.OneOf(("address_set_aside", "message_failed", "not_refused", "unknown_message")),
+        metadata={
+            "description": "`address_set_aside`: refused for good as an address (no such mailbox or domain, "
+            "a disabled mailbox): the message failed and the address is set aside for its jurisdiction. "
+            "`message_failed`: refused for another reason (its content, a policy, a forwarded address): the "
+            "message failed. `not_refused`: a delay or a relay: nothing changed. `unknown_message`: not a "
+            "message this service sent (or its record is gone): nothing changed."
+        },
+    )
