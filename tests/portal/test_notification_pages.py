@@ -92,6 +92,23 @@ def test_saving_an_address_then_choosing_a_digest_and_turning_a_kind_off_reaches
     assert _selected(html, "session_reminder") == page.DEFAULT
 
 
+def test_a_person_saving_their_address_keeps_the_name_their_e_mails_greet_them_by(person, notifications_api):
+    """The API replaces the whole record: before, saving one's address forgot the name a registration gave."""
+    html = person.get("/my/notifications").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="name"[^>]*value="Casey"', html)  # the name signed in with, offered
+    assert _save_address(person, name="Ana López").status_code == 302
+    html = person.get("/my/notifications").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="name"[^>]*value="Ana López"', html)
+    # Saved again without touching the name (the form shows it): it is kept.
+    form = {"name": "Ana López", "email": "ana.lopez@example.org", "language": "es"}
+    assert _save_address(person, **form).status_code == 302
+    held = person.get("/my/notifications").get_data(as_text=True)
+    assert 'value="ana.lopez@example.org"' in held and re.search(r'id="name"[^>]*value="Ana López"', held)
+    # Cleared on purpose, it is forgotten; the sign-in name is offered again.
+    assert _save_address(person, name="  ").status_code == 302
+    assert re.search(r'<input[^>]*id="name"[^>]*value="Casey"', person.get("/my/notifications").get_data(as_text=True))
+
+
 def test_the_services_refusal_of_an_address_shows_beside_its_field_and_saves_nothing(person):
     answer = _save_address(person, email="not an address", time_zone="")
     html = answer.get_data(as_text=True)

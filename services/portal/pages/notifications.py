@@ -77,10 +77,20 @@ def contact_body(form) -> dict:
     """The contact point as the API takes it; empty optional fields become null."""
     return {
         "email": form.get("email", "").strip(),
+        # The API replaces the whole record: a name left out would be forgotten (and e-mails greet by it).
+        "name": form.get("name", "").strip() or None,
         "time_zone": form.get("time_zone") or None,
         "language": form.get("language", "en"),
         "supervisor_email": form.get("supervisor_email", "").strip() or None,
     }
+
+
+def _name_known(contact: dict | None) -> dict:
+    """The name the form offers when the service knows none: the one the person signed in with (their
+    identity provider's), unless that is only their id."""
+    if (contact or {}).get("name") or g.user.name == g.user.sub:
+        return {}
+    return {"name": g.user.name}
 
 
 def _shown(contact: dict) -> dict:
@@ -160,7 +170,7 @@ def _render(errors: dict, form, choices_form: dict, status: int = 200):
     return render_template(
         "my_notifications.html",
         contact=contact,
-        form=form if form is not None else _shown(contact or {"language": "en"}),
+        form=form if form is not None else _shown(contact or {"language": "en"}) | _name_known(contact),
         errors=errors,
         kinds=yours,
         other_kinds=others,
