@@ -72,6 +72,11 @@ def test_registrations_give_a_contact_point_the_persons_name_and_keep_it_current
     blank = nclient.put("/contact-points/dee", json={"email": "dee@example.org", "name": "  "}, headers=headers)
     assert blank.status_code == 422 and blank.content_type == "application/problem+json"
     assert named("dee") == "Dee Nguyen"
+    # A system that keeps no names leaves it out, and the name held is kept; null forgets it.
+    kept = nclient.put("/contact-points/dee", json={"email": "dee.n@example.org"}, headers=headers)
+    assert kept.status_code == 200 and kept.json["name"] == "Dee Nguyen" and kept.json["email"] == "dee.n@example.org"
+    forgotten = nclient.put("/contact-points/dee", json={"email": "dee.n@example.org", "name": None}, headers=headers)
+    assert forgotten.status_code == 200 and forgotten.json["name"] is None
 
 
 @BOTH

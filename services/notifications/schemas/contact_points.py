@@ -21,11 +21,11 @@ class ContactPointSchema(Schema):
     name = Text(
         300,
         allow_none=True,
-        load_default=None,
         metadata={
             "description": "The person's name, as their record has it: each e-mail greets them with it, and "
             "admins see it beside an address its mail server refuses. Registrations and community memberships "
-            "fill it in when it is unknown or changed."
+            "fill it in when it is unknown or changed. Left out of a `PUT`, the name held is kept (a system "
+            "that does not keep names forgets none); `null` forgets it."
         },
     )
     email = Email(required=True, validate=validate.Length(max=320))

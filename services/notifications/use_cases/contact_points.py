@@ -18,7 +18,8 @@ def put_contact_point(person: str, data: dict, uow, who: Principal) -> ContactPo
         row = ContactPoint(tenant=who.tenant, person=person)
         uow.session.add(row)
     row.email = data["email"]
-    row.name = data.get("name")
+    if "name" in data:  # left out, the name held is kept: a state system that keeps no names forgets none
+        row.name = data["name"]
     row.time_zone = data.get("time_zone")
     row.language = data.get("language", "en")
     row.supervisor_email = data.get("supervisor_email")
