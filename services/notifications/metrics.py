@@ -13,6 +13,11 @@ UNDELIVERABLE = Counter(
     "notifications_undeliverable_addresses_total",
     "Addresses set aside because their mail server refused them for good",
 )
+DELIVERY_REPORTS = Counter(
+    "notifications_delivery_reports_total",
+    "Reports of messages refused after a mail server took them (RFC 3464), by what became of the message",
+    ["outcome"],
+)
 SEND_LATENCY = Histogram(
     "notifications_send_seconds",
     "Time to hand one message to the mail server or webhook receiver",

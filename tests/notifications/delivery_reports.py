@@ -1,4 +1,4 @@
-"""Delivery status notifications (RFC 3464) as mail servers write them, for the tests of ``POST /bounces``."""
+"""Delivery status notifications (RFC 3464) as mail servers write them, for the tests of ``POST /delivery-reports``."""
 
 from __future__ import annotations
 

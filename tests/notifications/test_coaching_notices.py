@@ -204,6 +204,43 @@ def test_a_plan_opened_tells_the_trainer_who_supports_them_and_the_specialist_wh
     assert "My commitment" not in text_of(to_sam)  # the trainer's page, not theirs
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgres"], indirect=True)
+def test_the_names_coachings_and_contents_events_give_greet_people_who_had_none(
+    notifications_ctx, deliver, smtp_server, nclient, tokens, database
+):
+    """A specialist's contact point often comes from a state system with an address only: the plan event naming
+    them gives it a name to greet them by; a name already held (a registration's) is kept."""
+    add_contact(notifications_ctx, "ana", "ana@example.org", name="Ana María López")
+    add_contact(notifications_ctx, "sam", "sam@example.org")
+    add_contact(notifications_ctx, "rosa", "rosa@example.org")
+    deliver.event(plan_opened(trainer="ana", trainer_name="Ana López", specialist="sam", specialist_name="Sam Ortiz"))
+    deliver.event(
+        make_event(
+            "content.adaptation.reviewed",
+            source="/services/content",
+            subject="adaptation-1",
+            tenant="CA",
+            data={
+                "adaptation_id": "adaptation-1",
+                "module_id": "module-3",
+                "facilitator": "ana",
+                "reviewer": "rosa",
+                "reviewer_name": "Rosa Díaz",
+                "revision": 1,
+                "decision": "approved",
+                "comments": "",
+            },
+        )
+    )
+    deliver.send()
+    [to_sam] = smtp_server.to("sam@example.org")
+    assert text_of(to_sam).startswith("Hello Sam Ortiz, ")
+    assert text_of(smtp_server.to("ana@example.org")[0]).startswith("Hello Ana María López, ")
+    admin = tokens.headers("jurisdiction_admin", "CA")
+    names = {p: nclient.get(f"/contact-points/{p}", headers=admin).json["name"] for p in ("ana", "sam", "rosa")}
+    assert names == {"ana": "Ana María López", "sam": "Sam Ortiz", "rosa": "Rosa Díaz"}
+
+
 def test_another_specialist_assigned_tells_the_trainer_and_the_new_specialist_only(
     notifications_ctx, deliver, smtp_server
 ):

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.notifications.conftest import add_contact, next_week, session_data, session_event
@@ -15,6 +17,13 @@ REPORT = {"Content-Type": "message/rfc822"}
 def sent_to(nclient, admin, address: str) -> dict:
     [row] = nclient.get("/deliveries", query_string={"recipient": address}, headers=admin).json["items"]
     return row
+
+
+def reports_counted(nclient, outcome: str) -> float:
+    """``notifications_delivery_reports_total{outcome=...}`` as the API's /metrics shows it (0 before the first)."""
+    text = nclient.get("/metrics").get_data(as_text=True)
+    found = re.search(rf'^notifications_delivery_reports_total{{outcome="{outcome}"}} (\S+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
 
 
 def invite_everyone(deliver, smtp_server, registrants, starts=None, sequence=0):
@@ -39,10 +48,12 @@ def test_a_report_of_an_unknown_mailbox_fails_the_message_and_sets_the_address_a
     assert sent["status"] == "sent" and sent["message_id"] == received["Message-ID"]
     marker = nclient.get("/deliveries?changed_after=0", headers=admin).json["last_change"]
 
+    counted = reports_counted(nclient, "address_set_aside")
     answer = nclient.post(
         "/delivery-reports", data=postfix_report(received["Message-ID"], "ana@exmaple.org"), headers=REPORT
     )
     assert answer.status_code == 200, answer.json
+    assert reports_counted(nclient, "address_set_aside") == counted + 1
     assert answer.json == {"message_id": received["Message-ID"], "status": "5.1.1", "outcome": "address_set_aside"}
 
     failed = sent_to(nclient, admin, "ana@exmaple.org")

@@ -47,7 +47,7 @@ def address_key(address: str) -> str:
 #
 # Most relays a state uses take every message first and refuse it later: the mailbox's server refuses
 # it to the relay, and the relay mails a report back to the sender's address. Such a report, handed
-# to ``POST /bounces``, is read here.
+# to ``POST /delivery-reports``, is read here.
 
 _DIAGNOSTIC_CODE = re.compile(r"^\s*smtp\s*;\s*(\d{3})\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _STATUS = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")

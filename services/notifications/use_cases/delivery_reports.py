@@ -1,5 +1,5 @@
 """Refusals that come back after a mail server took the message: the reports (RFC 3464) mail servers send
-to the platform's sending address, handed over by its mailbox (``POST /bounces``).
+to the platform's sending address, handed over by its mailbox (``POST /delivery-reports``).
 
 A report names the message by the ``Message-ID`` of the headers it returns, and that id is the
 credential: random, and known only to the servers the message passed and to its reader.
@@ -32,9 +32,11 @@ def take_delivery_report(raw: bytes, uow) -> dict:
     answer = {"message_id": report.message_id, "status": None, "outcome": "unknown_message"}
     row = repo.email_by_message_id(uow.session, report.message_id) if report.message_id else None
     if row is None:
+        metrics.DELIVERY_REPORTS.labels("unknown_message").inc()
         return answer  # another sender's message, or one whose row the retention removed
     final = [refusal for refusal in report.refusals if refusal.is_final]
     if not final:
+        metrics.DELIVERY_REPORTS.labels("not_refused").inc()
         return {**answer, "outcome": "not_refused"}  # delayed, relayed or delivered: it may still arrive
     refusal = next((r for r in final if r.names(row.recipient)), final[0])
     answer = {**answer, "status": refusal.status, "outcome": "message_failed"}
@@ -63,5 +65,6 @@ def take_delivery_report(raw: bytes, uow) -> dict:
         row.status = "failed"
         row.last_error = f"bounced after its mail server took it: {refusal.reply}"[:2000]
     uow.commit()
+    metrics.DELIVERY_REPORTS.labels(answer["outcome"]).inc()
     log.warning("a mail server reported a message refused", tenant=row.tenant, outcome=answer["outcome"])
     return answer

@@ -81,6 +81,7 @@ class Notifier:
             context = {"reason": data.get("reason")}
         elif event.type == "scheduling.participant.completed":
             person = data["participant"]
+            lookups.name_people(tenant, {person: data.get("participant_name")})
             context = {
                 "title": data.get("cohort_title"),
                 "sessions": data["sessions_attended"],
@@ -93,6 +94,7 @@ class Notifier:
             )
         elif event.type == "content.adaptation.reviewed":
             person = data["facilitator"]
+            lookups.name_people(tenant, {data.get("reviewer"): data.get("reviewer_name")})
             context = {
                 "decision": data["decision"],
                 "comments": data.get("comments") or "",
@@ -114,6 +116,7 @@ class Notifier:
                     self.tell_unheard_adaptations(
                         session, tenant, since=event.time, facilitator=trainer, lookups=lookups
                     )
+            lookups.name_people(tenant, {trainer: data.get("trainer_name"), specialist: data.get("specialist_name")})
             due = date.fromisoformat(str(data["due_on"]))
             names = {"trainer": data.get("trainer_name") or trainer, "specialist": data.get("specialist_name")}
             return tell(
@@ -168,6 +171,7 @@ class Notifier:
         none (trained before the platform: no plan) has the jurisdiction's default specialist told. With
         neither known, it is kept for the event naming one that may still arrive (``tell_unheard_adaptations``)."""
         data, tenant = event.data, event.tenant
+        lookups.name_people(tenant, {data["facilitator"]: data.get("facilitator_name")})
         pair = repo.trainer_specialist(session, tenant, data["facilitator"])
         person = pair.specialist if pair is not None else repo.default_specialist(session, tenant)
         if not person:
@@ -648,6 +652,18 @@ class Lookups:
 
     def changed_contact_point(self, contact: ContactPoint) -> None:
         self.session.flush()
+
+    def name_people(self, tenant: str, names: dict) -> None:
+        """Give a name to the contact points that know none, as another service's event names the person (a
+        plan its trainer and specialist, an adaptation its facilitator): e-mails greet people by it. A name
+        already held (a registration's, a state system's) stays as it is."""
+        wanted = {person: name for person, name in names.items() if person and name}
+        if not wanted:
+            return
+        for person, contact in self.contact_points(tenant, list(wanted)).items():
+            if not contact.name:
+                contact.name = wanted[person]
+                self.changed_contact_point(contact)
 
     def contact_points(self, tenant: str, people: list[str]) -> dict[str, ContactPoint]:
         return repo.contact_points_of(self.session, tenant, people)
