@@ -196,6 +196,8 @@ class RegistrationChanged(EventData):
     participant_name = fields.String(allow_none=True, load_default=None)
     # When the name and e-mail were given: the latest given wins (null in older events and older registrations).
     contact_given_at = fields.AwareDateTime(allow_none=True, load_default=None)
+    # The language the person reads e-mails in, when they said at registering (null: not said).
+    participant_language = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(LANGUAGES))
 
 
 class AttendanceRecorded(EventData):

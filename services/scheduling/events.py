@@ -166,6 +166,7 @@ def registration_event(verb: str, registration: Registration, *, by: str, correl
             "participant_name": registration.name or None,
             "email": registration.email,
             "contact_given_at": _iso(registration.contact_given_at),
+            "participant_language": registration.language,
             "status": registration.status,
             "waitlist_position": registration.waitlist_position,
             "by": by,

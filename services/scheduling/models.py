@@ -218,6 +218,8 @@ class Registration(IdMixin, TimestampMixin, ChangeMixin, Base):
     # When the name and e-mail were last given (registering, re-registering, a roster): a person with two
     # registrations is reached at the address they gave last, whichever registration an event is about.
     contact_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The language the person reads their e-mails in (en, es), when they said; given with the name and e-mail.
+    language: Mapped[str | None] = mapped_column(String(2), nullable=True)
     registry_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(20))  # pending_approval, confirmed, waitlisted, cancelled
     waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)

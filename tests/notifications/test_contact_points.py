@@ -143,6 +143,38 @@ def test_a_person_is_reached_at_the_address_given_last_whichever_registration_an
     assert held("dee")[:2] == ("dee@home.org", "Dee Nguyen")  # and one the batch itself adds
 
 
+@BOTH
+def test_a_registration_in_spanish_writes_to_the_person_in_spanish_from_its_confirmation_on(
+    nclient, tokens, notifications_ctx, deliver, smtp_server, database
+):
+    headers = tokens.headers("jurisdiction_admin", "CA")
+    day = datetime(2026, 9, 1, 15, 0, tzinfo=UTC)
+
+    def registered(person, language, given, cohort="fall"):
+        return registration_event(
+            "confirmed",
+            person,
+            f"{person}@example.org",
+            participant_language=language,
+            contact_given_at=given.isoformat(),
+            cohort_id=cohort,
+            registration_id=f"reg-{person}-{cohort}",
+        )
+
+    deliver.event(registered("ana", "es", day))
+    deliver.send()
+    [confirmation] = smtp_server.to("ana@example.org")
+    assert confirmation["Content-Language"] == "es" and confirmation["Subject"].startswith("Inscripción confirmada")
+    assert nclient.get("/contact-points/ana", headers=headers).json["language"] == "es"
+    # An older registration that said English does not undo it; one that says nothing keeps it.
+    deliver.event(registered("ana", "en", day - timedelta(days=30), cohort="spring"))
+    deliver.event(registered("ana", None, day + timedelta(days=1), cohort="winter"))
+    assert nclient.get("/contact-points/ana", headers=headers).json["language"] == "es"
+    # Someone who did not say reads English, as before.
+    deliver.event(registered("ben", None, day))
+    assert nclient.get("/contact-points/ben", headers=headers).json["language"] == "en"
+
+
 def test_another_jurisdiction_sees_none_of_it(nclient, tokens, notifications_ctx, deliver, smtp_server):
     add_contact(notifications_ctx, "ana", "ana@example.org")
     deliver.event(session_event("scheduled", session_data(next_week())))

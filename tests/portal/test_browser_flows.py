@@ -956,8 +956,17 @@ def test_a_participant_finds_an_open_cohort_and_registers_herself(platform, desk
     expect(page.locator("#email-error")).to_be_visible()
     desktop.check("register-myself-error")
     page.get_by_label("Your e-mail").fill("ana.lopez@example.org")
+    page.get_by_label("Language to write to you in").select_option("es")  # her confirmation comes in Spanish
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("status").first).to_contain_text("You have a seat.")
+    [mine] = [
+        r
+        for r in platform.api(
+            "GET", f"{platform.scheduling}/me/registrations", platform.token("participant", sub="dev-participant-ca")
+        )["items"]
+        if r["cohort_id"] == cohort["id"]
+    ]
+    assert mine["language"] == "es"
     expect(page.get_by_role("row").filter(has_text="Relationship-Based Care, Redding")).to_contain_text("confirmed")
     # Her hours as her registry receives them, and training she took elsewhere, reported from her training page.
     page.get_by_role("link", name="My training hours").click()

@@ -67,3 +67,17 @@ def test_registration_events_say_when_the_name_and_email_were_given(sclient, tok
     assert given[3] == given[1]  # the promotion the time p-2 was registered
     assert given[0] < given[1] < given[4]
     assert back.data["email"] == "p1@home.example.org"
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_registration_says_the_language_the_person_reads_e_mails_in(sclient, tokens, scheduling_ctx, database):
+    cohort_id = make_cohort(scheduling_ctx, capacity=5)
+    spanish = register(sclient, tokens, cohort_id, person(1), {**body_for(person(1)), "language": "es"})
+    assert spanish.status_code == 201 and spanish.json["language"] == "es"
+    unsaid = register(sclient, tokens, cohort_id, person(2))
+    assert unsaid.status_code == 201 and unsaid.json["language"] is None
+    french = register(sclient, tokens, cohort_id, person(3), {**body_for(person(3)), "language": "fr"})
+    assert french.status_code == 422 and french.content_type == "application/problem+json"
+    assert "language" in french.json["errors"]
+    events = outbox_events(scheduling_ctx)
+    assert [(e.data["participant"], e.data["participant_language"]) for e in events] == [("p-1", "es"), ("p-2", None)]

@@ -266,3 +266,22 @@ def test_only_managers_and_state_systems_import_and_other_jurisdictions_get_404(
     assert_problem(upload(sclient, tokens, "no-such-cohort", ROSTER), 404)
     assert roster_counts(scheduling_ctx) == before
     assert upload(sclient, tokens, cohort_id, ROSTER, who=STATE_SYSTEM).status_code == 200
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_a_rosters_language_column_gives_each_person_the_language_of_their_e_mails(
+    sclient, tokens, scheduling_ctx, database
+):
+    cohort_id = make_cohort(scheduling_ctx, capacity=10)
+    roster = (
+        b"participant_id,name,email,language\n"
+        b"p-1,Ana Ruiz,ana@example.org,ES\n"  # 2: any case
+        b"p-2,Bo Lee,bo@example.org,\n"  # 3: not said
+        b"p-3,Cy Diaz,cy@example.org,fr\n"  # 4: rejected
+    )
+    response = upload(sclient, tokens, cohort_id, roster)
+    assert response.status_code == 200, response.json
+    assert response.json["registered"] == 2 and response.json["ignored_columns"] == []
+    assert response.json["rejected"] == [{"line": 4, "errors": {"language": ["One of en, es, or empty."]}}]
+    languages = {e.data["participant"]: e.data["participant_language"] for e in outbox_events(scheduling_ctx)}
+    assert languages == {"p-1": "es", "p-2": None}

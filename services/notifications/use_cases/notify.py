@@ -287,19 +287,22 @@ class Notifier:
     def _registration_changed(self, event: Envelope, session, lookups: Lookups) -> int:
         data, tenant = event.data, event.tenant
         person, email, name = data["participant"], data.get("email"), data.get("participant_name")
+        language = data.get("participant_language")
         given = datetime.fromisoformat(data["contact_given_at"]) if data.get("contact_given_at") else None
         contact = lookups.contact_point_for_update(tenant, person)
-        # Rosters and registrations carry the e-mail and name a person gave; the latest given keeps the
-        # contact point current, and what an event leaves out changes nothing.
+        # Rosters and registrations carry the e-mail, name and language a person gave; the latest given
+        # keeps the contact point current, and what an event leaves out changes nothing.
         if contact is None:
             if email:
-                contact = lookups.add_contact_point(tenant, person, email, name, given)
+                contact = lookups.add_contact_point(tenant, person, email, name, given, language)
         elif takes_contact(contact.contact_given_at, given) and (
             (email and contact.email != email)
             or (name and contact.name != name)
+            or (language and contact.language != language)
             or (given and given != contact.contact_given_at)
         ):
             contact.email, contact.name = email or contact.email, name or contact.name
+            contact.language = language or contact.language
             contact.contact_given_at = given or contact.contact_given_at
             lookups.changed_contact_point(contact)
         sessions = [s for s in lookups.sessions_of_cohort(tenant, data["cohort_id"]) if not s.cancelled]
@@ -641,10 +644,22 @@ class Lookups:
         return repo.contact_point(self.session, tenant, person, for_update=True)
 
     def add_contact_point(
-        self, tenant: str, person: str, email: str, name: str | None, given_at: datetime | None = None
+        self,
+        tenant: str,
+        person: str,
+        email: str,
+        name: str | None,
+        given_at: datetime | None = None,
+        language: str | None = None,
     ) -> ContactPoint:
         contact = ContactPoint(
-            id=new_id(), tenant=tenant, person=person, language="en", email=email, name=name, contact_given_at=given_at
+            id=new_id(),
+            tenant=tenant,
+            person=person,
+            language=language or "en",
+            email=email,
+            name=name,
+            contact_given_at=given_at,
         )
         self.session.add(contact)
         self.session.flush()  # a second writer of the same person fails here, before any message is written
@@ -760,12 +775,24 @@ class Preloaded(Lookups):
         return self._contacts[(tenant, person)]
 
     def add_contact_point(
-        self, tenant: str, person: str, email: str, name: str | None, given_at: datetime | None = None
+        self,
+        tenant: str,
+        person: str,
+        email: str,
+        name: str | None,
+        given_at: datetime | None = None,
+        language: str | None = None,
     ) -> NewContactPoint:
         # Written with the batch's messages (``finish``): the ORM's flush of one row at a time was
         # the largest part of a batch of registrations, and building ORM objects the next (bench.pipeline).
         contact = NewContactPoint(
-            id=new_id(), tenant=tenant, person=person, email=email, name=name, contact_given_at=given_at
+            id=new_id(),
+            tenant=tenant,
+            person=person,
+            email=email,
+            name=name,
+            language=language or "en",
+            contact_given_at=given_at,
         )
         self._contacts[(tenant, person)] = contact
         self._new_contacts.append(contact)

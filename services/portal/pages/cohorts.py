@@ -12,6 +12,7 @@ from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.forms import chosen_facilitators, facilitators_shown, folded_errors, split_ids
 from services.portal.pages import backend, directories, token
+from services.portal.pages.notifications import LANGUAGES as EMAIL_LANGUAGES
 from services.portal.schedule import calendar_months
 from services.portal.zones import ZONE_OPTIONS
 
@@ -217,6 +218,7 @@ def _cohort_page(cohort_id: str, *, form=None, errors=None, status: int = 200):
         pending=sum(r["status"] == "pending_approval" for r in registrations),
         form=form or {},
         errors=errors or {},
+        email_languages=EMAIL_LANGUAGES,
     ), status
 
 
@@ -234,6 +236,8 @@ def register(cohort_id):
     body = {"name": form.get("name", ""), "email": form.get("email", "")}
     if form.get("registry_id", "").strip():
         body["registry_id"] = form["registry_id"].strip()
+    if form.get("language"):
+        body["language"] = form["language"]
     # Someone registered by a manager is never the manager: without an id given, the person is keyed by
     # their registry id, else their e-mail address (the API would register the caller).
     body["participant"] = (

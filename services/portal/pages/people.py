@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from services.portal import identity
 from services.portal.backend import BackendError
 from services.portal.pages import backend, token
+from services.portal.pages.notifications import LANGUAGES as EMAIL_LANGUAGES
 from services.portal.schedule import attendance_state, calendar_months, to_summarize
 from services.portal.zones import ZONE_CHOICES
 
@@ -175,6 +176,7 @@ def register_myself(cohort_id: str):
             "name": form.get("name", "").strip(),
             "email": form.get("email", "").strip(),
             "registry_id": form.get("registry_id", "").strip() or None,
+            "language": form.get("language") or None,
         }
         try:
             registration = backend().post(
@@ -187,7 +189,9 @@ def register_myself(cohort_id: str):
                 raise
             errors = {**error.field_errors, "_form": error.message}
     cohort = backend().get("scheduling", f"/cohorts/{cohort_id}", token=token())
-    return render_template("register_myself.html", cohort=cohort, form=form, errors=errors), (422 if errors else 200)
+    return render_template(
+        "register_myself.html", cohort=cohort, form=form, errors=errors, email_languages=EMAIL_LANGUAGES
+    ), (422 if errors else 200)
 
 
 # What a person reads after registering, by the registration's status.

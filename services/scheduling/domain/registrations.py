@@ -122,7 +122,9 @@ def check_pending(status: str) -> None:
 
 # --- roster CSV ---------------------------------------------------------------------------------
 
-ROSTER_COLUMNS = ("participant_id", "name", "email", "registry_id")
+ROSTER_COLUMNS = ("participant_id", "name", "email", "registry_id", "language")
+# The languages the platform's e-mails are written in; a roster's ``language`` cell, when given, is one.
+EMAIL_LANGUAGES = ("en", "es")
 REQUIRED_COLUMNS = ("participant_id", "name", "email")
 MAX_ROSTER_ROWS = 5000
 CSV_MEDIA_TYPES = frozenset({"text/csv", "application/csv", "text/x-csv", "text/comma-separated-values"})
@@ -149,6 +151,7 @@ class RosterRow:
     name: str
     email: str
     registry_id: str | None
+    language: str | None = None
 
 
 @dataclass
@@ -234,6 +237,9 @@ def _check_row(values: dict[str, str]) -> dict[str, list[str]]:
     for name, limit in _LIMITS.items():
         if len(values.get(name) or "") > limit:
             errors.setdefault(name, []).append(f"At most {limit} characters.")
+    language = (values.get("language") or "").strip().lower()
+    if language and language not in EMAIL_LANGUAGES and "language" not in errors:
+        errors["language"] = [f"One of {', '.join(EMAIL_LANGUAGES)}, or empty."]
     email = values.get("email")
     if email and "email" not in errors:
         try:
@@ -303,6 +309,7 @@ def parse_roster(text: str) -> Roster:
                     name=values["name"],
                     email=values["email"],
                     registry_id=values.get("registry_id") or None,
+                    language=(values.get("language") or "").strip().lower() or None,
                 )
             )
     except csv.Error as exc:

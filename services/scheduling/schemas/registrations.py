@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from services.scheduling.domain.registrations import MAX_ROSTER_ROWS, ROSTER_COLUMNS, STATUSES
 from services.scheduling.schemas.cohorts import COHORT_CAPACITY_MAX
+from shared.events import LANGUAGES
 from shared.http.fields import Email, Text
 from shared.http.pagination import PageArgs, page_schema
 
@@ -29,6 +30,16 @@ class RegistrationSchema(Schema):
         load_default=None,
         allow_none=True,
         metadata={"description": "The person's id in the state workforce registry."},
+    )
+    language = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(LANGUAGES),
+        metadata={
+            "description": "The language the person reads the platform's e-mails in (`en` or `es`), when they say: "
+            "their confirmation and every e-mail after it come in it. Null: not said (their e-mails stay as they "
+            "were, English for someone new)."
+        },
     )
     status = fields.String(dump_only=True, metadata={"enum": list(STATUSES)})
     waitlist_position = fields.Integer(

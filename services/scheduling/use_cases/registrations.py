@@ -242,6 +242,7 @@ def register(
     registration.name = data["name"]
     registration.email = data["email"]
     registration.contact_given_at = now
+    registration.language = data.get("language")
     registration.registry_id = data.get("registry_id")
     registration.source = rules.COORDINATOR if on_behalf else rules.SELF
     registration.cancelled_reason = None
@@ -338,6 +339,7 @@ def register_arrivals(uow: UnitOfWork, arrivals: list[Arrival]) -> list[Registra
                         name=arrival.data["name"],
                         email=arrival.data["email"],
                         contact_given_at=now,
+                        language=arrival.data.get("language"),
                         registry_id=arrival.data.get("registry_id"),
                         status=None,
                         waitlist_position=None,

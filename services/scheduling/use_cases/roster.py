@@ -109,6 +109,7 @@ def import_roster(
             name=row.name,
             email=row.email,
             contact_given_at=utcnow(),
+            language=row.language,
             registry_id=row.registry_id,
             source=rules.ROSTER,
         )
