@@ -19,6 +19,7 @@ from pypdf import PdfReader
 
 from shared.testing import spare_port, wait_until
 from tests.helpers import migrate_and_seed
+from tests.notifications.delivery_reports import postfix_report
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -542,6 +543,43 @@ def test_the_mailbox_shows_the_emails_a_registration_caused(platform):
         message="the e-mail",
     )
     assert "You&#39;re registered" in shown or "You're registered" in shown
+    # Someone registered in Spanish reads their confirmation in Spanish, greeted by name.
+    status, _ = send(
+        "POST",
+        f"{base}/cohorts/{cohort['id']}/registrations",
+        admin,
+        {"participant": "eva-check", "name": "Eva Núñez", "email": "eva-check@example.org", "language": "es"},
+    )
+    assert status == 201
+    eva = wait_until(
+        lambda: "eva-check@example.org" in mailbox_page(platform) and mailbox_page(platform),
+        timeout=60,
+        interval=0.5,
+        message="Eva's e-mail",
+    )
+    [eva_key] = re.findall(r'eva-check@example.org</td>\s*<td><a href="/dev/mailbox/([^"/]+)"', eva)
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{platform['notifications_port']}/dev/mailbox/{eva_key}", timeout=10
+    ) as page:
+        read = page.read().decode()
+    assert "Hola, Eva Núñez:" in read and "Inscripción confirmada" in read
+    # Her mailbox turns out to be gone: the relay's later report, handed over, sets the address aside.
+    notifications = f"http://127.0.0.1:{platform['notifications_port']}"
+    status, sent = get(f"{notifications}/deliveries?recipient=eva-check@example.org", admin)
+    assert status == 200, sent
+    report = urllib.request.Request(
+        f"{notifications}/delivery-reports",
+        data=postfix_report(sent["items"][0]["message_id"], "eva-check@example.org"),
+        method="POST",
+        headers={"Content-Type": "message/rfc822"},
+    )
+    with urllib.request.urlopen(report, timeout=10) as answer:
+        assert json.loads(answer.read())["outcome"] == "address_set_aside"
+    status, listed = get(f"{notifications}/undeliverable-addresses?cleared=false", admin)
+    [aside] = listed["items"]
+    assert aside["address"] == "eva-check@example.org" and aside["people"] == [
+        {"person": "eva-check", "name": "Eva Núñez"}
+    ]
 
     # The message's page shows its one-click unsubscribe link; a mail provider's button posts to it.
     notifications = f"http://127.0.0.1:{platform['notifications_port']}"
