@@ -184,11 +184,12 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
     expect(page.get_by_text("Facilitated by dev-facilitator-ca.")).to_be_visible()
 
     # Registrations: two seats, then the waitlist; a bad e-mail is shown next to its field.
-    def register(name, email, participant, registry_id=""):
+    def register(name, email, participant, registry_id="", language=""):
         page.get_by_label("Name", exact=True).fill(name)
         page.get_by_label("E-mail").fill(email)
         page.get_by_label("Participant id").fill(participant)
         page.get_by_label("Registry id").fill(registry_id)
+        page.get_by_label("Language to write to them in").select_option(language)
         page.get_by_role("button", name="Register", exact=True).click()
 
     register("Ana López", "ana.lopez@example.org", "dev-participant-ca", "CA-100234")
@@ -200,8 +201,13 @@ def test_a_host_agency_requests_the_series_schedules_a_cohort_and_registers_part
     desktop.check("register-field-error")
     register("Ben Cho", "Ben.Cho@example.org", "")  # no id given: keyed by his e-mail, never the coordinator's
     expect(page.get_by_role("status").first).to_contain_text("Ben Cho: confirmed")
-    register("Carla Ruiz", "carla.ruiz@example.org", "carla-ruiz")
+    register("Carla Ruiz", "carla.ruiz@example.org", "carla-ruiz", language="es")  # she reads Spanish
     expect(page.get_by_role("status").first).to_contain_text("Carla Ruiz: waitlisted")
+    languages = {
+        r["participant"]: r["language"]
+        for r in platform.api("GET", f"{platform.scheduling}/cohorts/{cohort_id}/registrations", admin)["items"]
+    }
+    assert languages == {"dev-participant-ca": None, "ben.cho@example.org": None, "carla-ruiz": "es"}
     expect(page.locator("ol.waitlist")).to_contain_text("Carla Ruiz")
 
     # Ben cancels through the coordinator: his seat goes to Carla, first on the waitlist.
