@@ -155,5 +155,5 @@ def _returned_message_id(part) -> str | None:
         headers = payload[0] if payload else None
     else:
         headers = email.parser.HeaderParser(policy=email.policy.compat32).parsestr(payload or "")
-    found = headers.get("Message-ID") if headers is not None else None
-    return " ".join(str(found).split()) or None if found else None
+    found = " ".join(str(headers.get("Message-ID") or "").split()) if headers is not None else ""
+    return found or None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.notifications import metrics
 from services.notifications import repository as repo
 from services.notifications.domain.bounces import address_key, read_delivery_report
+from services.notifications.use_cases.undeliverable import set_address_aside
 from shared.db import utcnow
 from shared.http.problems import Problem
 from shared.logging import get_logger
@@ -44,23 +45,10 @@ def take_delivery_report(raw: bytes, uow) -> dict:
     # A refusal of an address the message was forwarded to says nothing of the address on record.
     if refusal.names(row.recipient) and refusal.refuses_the_address:
         answer["outcome"] = "address_set_aside"
-    held = repo.undeliverable_address(uow.session, row.tenant, address_key(row.recipient))
-    if answer["outcome"] == "address_set_aside" and (held is None or held.cleared_at is not None):
-        # Set aside once: the same report handed over twice (a mailbox's retry) changes nothing more.
-        repo.set_address_aside(
-            uow.session,
-            {
-                "tenant": row.tenant,
-                "address_key": address_key(row.recipient),
-                "address": row.recipient,
-                "reply": refusal.reply[:2000],
-                "message_id": row.message_id,
-                "refused_at": now,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
-        metrics.UNDELIVERABLE.inc()
+        held = repo.undeliverable_address(uow.session, row.tenant, address_key(row.recipient))
+        if held is None or held.cleared_at is not None:
+            # Set aside once: the same report handed over twice (a mailbox's retry) changes nothing more.
+            set_address_aside(uow.session, row.tenant, row.recipient, refusal.reply, row.message_id, now)
     if row.status == "sent":  # a message being sent again keeps its course; a failed one stays failed
         row.status = "failed"
         row.last_error = f"bounced after its mail server took it: {refusal.reply}"[:2000]

@@ -55,10 +55,7 @@ class Notifier:
         """Write the messages ``event`` causes; return how many."""
         if lookups is None:
             repo.hold_jurisdictions(uow.session, [event.tenant])
-            lookups = Lookups(uow.session)
-            written = self.handle(event, uow, lookups)
-            lookups.finish()
-            return written
+            return self._handle_with_own_lookups(event, uow)
         event = as_sent(event)
         data, tenant, session = event.data, event.tenant, uow.session
         self.to_webhooks(session, event, lookups)
@@ -219,6 +216,12 @@ class Notifier:
             lookups.finish()
         return written
 
+    def _handle_with_own_lookups(self, event: Envelope, uow) -> int:
+        lookups = Lookups(uow.session)
+        written = self.handle(event, uow, lookups)
+        lookups.finish()
+        return written
+
     def handle_many(self, events: list[Envelope], uow) -> int:
         """Write the messages of several events in one transaction, in their order; return how many.
 
@@ -239,7 +242,7 @@ class Notifier:
                 lookups.finish()
                 run = []
             if event is not None:
-                written += self.handle(event, uow)
+                written += self._handle_with_own_lookups(event, uow)  # its jurisdiction is held already
         return written
 
     def _session_changed(self, event: Envelope, session, lookups: Lookups) -> int:

@@ -22,6 +22,7 @@ from services.notifications.domain.webhooks import TEST_EVENT, next_wait
 from services.notifications.mail import PermanentFailure, build_message
 from services.notifications.models import Delivery, UndeliverableAddress
 from services.notifications.rendering import Renderer
+from services.notifications.use_cases.undeliverable import set_address_aside
 from shared.db import utcnow
 from shared.http.problems import Problem
 from shared.logging import get_logger
@@ -156,21 +157,10 @@ def _note_addresses(session, addressed, now: datetime) -> None:
     An address's last outcome in the batch is the one kept."""
     last = {(item["tenant"], address_key(item["recipient"])): (item, reply) for item, reply in addressed}
     repo.clear_addresses(session, {pair for pair, (_, reply) in last.items() if reply is None}, now, "accepted")
-    for (tenant, key), (item, reply) in last.items():
+    for (tenant, _), (item, reply) in last.items():
         if reply is None:
             continue
-        values = {
-            "tenant": tenant,
-            "address_key": key,
-            "address": item["recipient"],
-            "reply": reply[:2000],
-            "message_id": item["message_id"],
-            "refused_at": now,
-            "created_at": now,
-            "updated_at": now,
-        }
-        repo.set_address_aside(session, values)
-        metrics.UNDELIVERABLE.inc()
+        set_address_aside(session, tenant, item["recipient"], reply, item["message_id"], now)
         log.warning("address set aside: its mail server refused it for good", tenant=tenant, reply=reply)
 
 

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from services.notifications import metrics
 from services.notifications import repository as repo
 from services.notifications.domain.bounces import address_key
 from services.notifications.models import UndeliverableAddress
 from shared.db import utcnow
 from shared.http.problems import Problem
+
+
+def set_address_aside(session, tenant: str, address: str, reply: str, message_id: str, now) -> None:
+    """Set ``address`` aside for ``tenant``: its mail server refused it for good, at ``RCPT TO`` or in a
+    report that came back later. ``message_id``: the refused message's."""
+    values = {
+        "tenant": tenant,
+        "address_key": address_key(address),
+        "address": address,
+        "reply": reply[:2000],
+        "message_id": message_id,
+        "refused_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    repo.set_address_aside(session, values)
+    metrics.UNDELIVERABLE.inc()
 
 
 def address_of(address: str | None) -> str | None:

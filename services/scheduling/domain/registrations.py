@@ -237,9 +237,10 @@ def _check_row(values: dict[str, str]) -> dict[str, list[str]]:
     for name, limit in _LIMITS.items():
         if len(values.get(name) or "") > limit:
             errors.setdefault(name, []).append(f"At most {limit} characters.")
-    language = (values.get("language") or "").strip().lower()
-    if language and language not in EMAIL_LANGUAGES and "language" not in errors:
-        errors["language"] = [f"One of {', '.join(EMAIL_LANGUAGES)}, or empty."]
+    if "language" not in errors:
+        values["language"] = (values.get("language") or "").strip().lower()  # kept so: the row reads it
+        if values["language"] and values["language"] not in EMAIL_LANGUAGES:
+            errors["language"] = [f"One of {', '.join(EMAIL_LANGUAGES)}, or empty."]
     email = values.get("email")
     if email and "email" not in errors:
         try:
@@ -309,7 +310,7 @@ def parse_roster(text: str) -> Roster:
                     name=values["name"],
                     email=values["email"],
                     registry_id=values.get("registry_id") or None,
-                    language=(values.get("language") or "").strip().lower() or None,
+                    language=values.get("language") or None,
                 )
             )
     except csv.Error as exc:
